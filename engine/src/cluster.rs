@@ -1,0 +1,491 @@
+//! The cluster: brokers, the KRaft controller's metadata, producers, the network and the one timer
+//! queue that orders everything. The protocol logic lives in sibling modules, each an
+//! `impl Cluster` block with one job: `replication` (fetch, ISR, high watermark), `controller`
+//! (fencing, elections), `producer` (accumulator, partitioner, retries), `produce` (the leader's
+//! side of a Produce request), `maintenance` (retention and compaction).
+
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, BinaryHeap};
+
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+
+use crate::broker::Broker;
+use crate::command::{Command, TopicPartition};
+use crate::config::{ClusterConfig, TopicConfig};
+use crate::event::{Event, TimedEvent};
+use crate::net::{Message, Network};
+use crate::producer::Producer;
+use crate::record::RecordStore;
+use crate::time::Micros;
+
+/// Why a command was refused. The cluster is unchanged when `apply` returns one of these.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CommandError {
+    #[error("the cluster already has brokers; `brokers` must come before any topic")]
+    BrokersAlreadySet,
+    #[error("a cluster needs between 1 and {max} brokers")]
+    BrokerCount { max: u32 },
+    #[error("there are no brokers yet: start with `brokers N`")]
+    NoBrokers,
+    #[error("unknown broker {0}")]
+    UnknownBroker(u32),
+    #[error("broker {0} is already down")]
+    BrokerAlreadyDown(u32),
+    #[error("broker {0} is already up")]
+    BrokerAlreadyUp(u32),
+    #[error("topic '{0}' already exists")]
+    TopicExists(String),
+    #[error("unknown topic '{0}'")]
+    UnknownTopic(String),
+    #[error("unknown partition {0}")]
+    UnknownPartition(TopicPartition),
+    #[error("replication {replication} needs at least {replication} brokers, the cluster has {brokers}")]
+    ReplicationTooHigh { replication: u32, brokers: u32 },
+    #[error("{0}")]
+    Invalid(String),
+    #[error("producer '{0}' already exists")]
+    ProducerExists(String),
+    #[error("unknown producer '{0}'")]
+    UnknownProducer(String),
+}
+
+/// A partition as the controller (the KRaft quorum) records it.
+#[derive(Debug, Clone)]
+pub struct PartitionMeta {
+    pub tp: TopicPartition,
+    pub replicas: Vec<u32>,
+    pub isr: Vec<u32>,
+    pub leader: Option<u32>,
+    pub leader_epoch: u32,
+    pub partition_epoch: u32,
+    /// The broker whose log counts as "the leader's log" for `lost`: the leader, or the last one.
+    pub view_broker: Option<u32>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Topic {
+    pub name: String,
+    pub config: TopicConfig,
+    /// Indexes into `Cluster::partitions`, by partition number.
+    pub slots: Vec<u32>,
+    pub acked: u64,
+    pub rejected: u64,
+    pub lost: i64,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) enum Timer {
+    Deliver(Box<Message>),
+    ProducerTick { producer: u32 },
+    FetchTimeout { follower: u32, leader: u32, request: u64 },
+    FetchBackoffOver { follower: u32, leader: u32 },
+    ParkedFetchExpired { leader: u32, request: u64 },
+    DelayedProduceExpired { broker: u32, request: u64, incarnation: u32 },
+    IsrExpiration { broker: u32, incarnation: u32 },
+    SessionExpiry { broker: u32, incarnation: u32 },
+    Unfence { broker: u32, incarnation: u32 },
+    LeaderImbalanceCheck,
+    RetentionCheck,
+    CleanerCheck,
+}
+
+#[derive(Debug, Clone)]
+struct Scheduled {
+    at: Micros,
+    seq: u64,
+    timer: Timer,
+}
+
+impl PartialEq for Scheduled {
+    fn eq(&self, other: &Self) -> bool {
+        (self.at, self.seq) == (other.at, other.seq)
+    }
+}
+impl Eq for Scheduled {}
+impl PartialOrd for Scheduled {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl Ord for Scheduled {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        (self.at, self.seq).cmp(&(other.at, other.seq))
+    }
+}
+
+/// Most brokers a cluster may have (the UI draws each one).
+pub const MAX_BROKERS: u32 = 12;
+/// Most partitions over all topics.
+pub const MAX_PARTITIONS: u32 = 1024;
+/// Most pending timers: a bound that a correct simulation never reaches.
+pub const MAX_TIMERS: usize = 10_000_000;
+
+/// The whole simulated cluster. `Clone` is cheap enough to checkpoint for time travel.
+#[derive(Debug, Clone)]
+pub struct Cluster {
+    pub(crate) now: Micros,
+    seq: u64,
+    timers: BinaryHeap<Reverse<Scheduled>>,
+    pub(crate) rng: ChaCha8Rng,
+    pub(crate) config: ClusterConfig,
+    pub(crate) brokers: Vec<Broker>,
+    pub(crate) topics: BTreeMap<String, Topic>,
+    pub(crate) partitions: Vec<PartitionMeta>,
+    pub(crate) store: RecordStore,
+    pub(crate) producers: Vec<Producer>,
+    pub(crate) network: Network,
+    pub(crate) next_request: u64,
+    events: Vec<TimedEvent>,
+    events_dropped: u64,
+    /// Whether to record events at all (benchmarks may turn them off).
+    pub record_events: bool,
+}
+
+impl Cluster {
+    pub fn new(seed: u64) -> Self {
+        Cluster {
+            now: 0,
+            seq: 0,
+            timers: BinaryHeap::new(),
+            rng: ChaCha8Rng::seed_from_u64(seed),
+            config: ClusterConfig::default(),
+            brokers: Vec::new(),
+            topics: BTreeMap::new(),
+            partitions: Vec::new(),
+            store: RecordStore::default(),
+            producers: Vec::new(),
+            network: Network::default(),
+            next_request: 0,
+            events: Vec::new(),
+            events_dropped: 0,
+            record_events: true,
+        }
+    }
+
+    pub fn now(&self) -> Micros {
+        self.now
+    }
+
+    pub fn config(&self) -> &ClusterConfig {
+        &self.config
+    }
+
+    /// Takes the events that happened since the last call.
+    pub fn drain_events(&mut self) -> Vec<TimedEvent> {
+        if self.events_dropped > 0 {
+            let count = std::mem::take(&mut self.events_dropped);
+            self.events.push(TimedEvent { at_us: self.now, event: Event::EventsDropped { count } });
+        }
+        std::mem::take(&mut self.events)
+    }
+
+    pub(crate) fn emit(&mut self, event: Event) {
+        if !self.record_events {
+            return;
+        }
+        if self.events.len() >= self.config.max_pending_events {
+            self.events_dropped += 1;
+            return;
+        }
+        self.events.push(TimedEvent { at_us: self.now, event });
+    }
+
+    pub(crate) fn schedule(&mut self, at: Micros, timer: Timer) {
+        debug_assert!(at >= self.now, "timers are never in the past");
+        assert!(self.timers.len() < MAX_TIMERS, "timer queue overflow: a simulation bug");
+        self.seq += 1;
+        self.timers.push(Reverse(Scheduled { at: at.max(self.now), seq: self.seq, timer }));
+    }
+
+    pub(crate) fn send(&mut self, message: Message) {
+        let at = self.now + self.config.latency_us;
+        self.schedule(at, Timer::Deliver(Box::new(message)));
+    }
+
+    pub(crate) fn request_id(&mut self) -> u64 {
+        self.next_request += 1;
+        self.next_request
+    }
+
+    pub(crate) fn broker(&self, id: u32) -> &Broker {
+        &self.brokers[(id - 1) as usize]
+    }
+
+    pub(crate) fn broker_mut(&mut self, id: u32) -> &mut Broker {
+        &mut self.brokers[(id - 1) as usize]
+    }
+
+    pub(crate) fn tp(&self, slot: u32) -> &TopicPartition {
+        &self.partitions[slot as usize].tp
+    }
+
+    pub(crate) fn topic_of(&self, slot: u32) -> &Topic {
+        &self.topics[&self.partitions[slot as usize].tp.topic]
+    }
+
+    pub(crate) fn topic_of_mut(&mut self, slot: u32) -> &mut Topic {
+        let name = self.partitions[slot as usize].tp.topic.clone();
+        self.topics.get_mut(&name).expect("slot's topic exists")
+    }
+
+    pub(crate) fn slot_of(&self, tp: &TopicPartition) -> Option<u32> {
+        self.topics.get(&tp.topic)?.slots.get(tp.partition as usize).copied()
+    }
+
+    /// Runs every timer due at or before `until`, then sets the clock to `until`.
+    pub fn advance_to(&mut self, until: Micros) {
+        while let Some(Reverse(next)) = self.timers.peek() {
+            if next.at > until {
+                break;
+            }
+            let Reverse(Scheduled { at, timer, .. }) = self.timers.pop().expect("peeked");
+            self.now = at;
+            self.fire(timer);
+        }
+        self.now = self.now.max(until);
+    }
+
+    /// The instant of the next pending timer, if any (lets a driver skip idle time).
+    pub fn next_timer_at(&self) -> Option<Micros> {
+        self.timers.peek().map(|Reverse(s)| s.at)
+    }
+
+    fn fire(&mut self, timer: Timer) {
+        match timer {
+            Timer::Deliver(message) => self.deliver(*message),
+            Timer::ProducerTick { producer } => self.producer_tick(producer),
+            Timer::FetchTimeout { follower, leader, request } => self.fetch_timeout(follower, leader, request),
+            Timer::FetchBackoffOver { follower, leader } => self.fetch_backoff_over(follower, leader),
+            Timer::ParkedFetchExpired { leader, request } => self.parked_fetch_expired(leader, request),
+            Timer::DelayedProduceExpired { broker, request, incarnation } => self.delayed_produce_expired(broker, request, incarnation),
+            Timer::IsrExpiration { broker, incarnation } => self.isr_expiration(broker, incarnation),
+            Timer::SessionExpiry { broker, incarnation } => self.session_expiry(broker, incarnation),
+            Timer::Unfence { broker, incarnation } => self.unfence(broker, incarnation),
+            Timer::LeaderImbalanceCheck => self.leader_imbalance_check(),
+            Timer::RetentionCheck => self.retention_check(),
+            Timer::CleanerCheck => self.cleaner_check(),
+        }
+    }
+
+    /// Hands a message to its destination, or handles its loss.
+    fn deliver(&mut self, message: Message) {
+        match message {
+            Message::Produce { producer, broker, request, acks, batches } => {
+                if self.broker(broker).alive {
+                    self.handle_produce(producer, broker, request, acks, batches);
+                } else if acks == crate::command::Acks::Zero {
+                    // Nobody hears an acks=0 request to a dead broker fail: its records are lost.
+                    for b in &batches {
+                        self.lose_unsent(&b.records, b.slot);
+                    }
+                } else {
+                    // The connection is refused: every batch fails with a network error.
+                    let results = vec![Err(crate::event::ErrorCode::NetworkException); batches.len()];
+                    self.send(Message::ProduceResponse { producer, broker, request, results });
+                }
+            }
+            Message::ProduceResponse { producer, broker, request, results } => {
+                self.handle_produce_response(producer, broker, request, results)
+            }
+            Message::Fetch { follower, leader, request, parts } => {
+                if !self.network.connected(follower, leader) {
+                    return; // dropped: the follower's request times out
+                }
+                if self.broker(leader).alive {
+                    self.handle_fetch(follower, leader, request, parts, true);
+                } else if self.broker(follower).alive {
+                    self.send(Message::FetchFailed { follower, leader, request });
+                }
+            }
+            Message::FetchResponse { follower, leader, request, parts } => {
+                if self.network.connected(follower, leader) && self.broker(follower).alive {
+                    self.handle_fetch_response(follower, leader, request, parts);
+                }
+            }
+            Message::FetchFailed { follower, leader, request } => {
+                if self.broker(follower).alive {
+                    self.fetch_failed(follower, leader, request);
+                }
+            }
+            Message::AlterPartition { leader, slot, leader_epoch, partition_epoch, isr } => {
+                self.handle_alter_partition(leader, slot, leader_epoch, partition_epoch, isr)
+            }
+            Message::Metadata { broker, slot } => {
+                if self.broker(broker).alive {
+                    self.apply_metadata(broker, slot);
+                }
+            }
+            Message::MetadataResponse { producer } => self.handle_metadata_response(producer),
+        }
+    }
+
+    /// Applies a command now. On error nothing has changed.
+    pub fn apply(&mut self, command: Command) -> Result<(), CommandError> {
+        match command {
+            Command::Brokers(spec) => self.cmd_brokers(spec),
+            Command::TopicCreate(spec) => self.cmd_topic_create(spec),
+            Command::ProducerAdd(spec) => self.cmd_producer_add(spec),
+            Command::ProducerStop { name } => self.cmd_producer_stop(&name),
+            Command::ProducerRate { name, rate } => self.cmd_producer_rate(&name, rate),
+            Command::Produce { topic, key, value, acks } => self.cmd_produce(&topic, key, value, acks),
+            Command::BrokerKill { broker } => self.cmd_broker_down(broker, false),
+            Command::BrokerStop { broker } => self.cmd_broker_down(broker, true),
+            Command::BrokerRestart { broker } => self.cmd_broker_restart(broker),
+            Command::NetworkPartition { side_a, side_b } => self.cmd_network_partition(side_a, side_b),
+            Command::NetworkHeal => {
+                self.network.heal();
+                self.emit(Event::NetworkHealed);
+                Ok(())
+            }
+            Command::ElectPreferred { partition } => self.cmd_elect_preferred(partition),
+        }
+    }
+
+    fn cmd_brokers(&mut self, spec: crate::command::ClusterSpec) -> Result<(), CommandError> {
+        if !self.brokers.is_empty() || !self.topics.is_empty() {
+            return Err(CommandError::BrokersAlreadySet);
+        }
+        if spec.brokers == 0 || spec.brokers > MAX_BROKERS {
+            return Err(CommandError::BrokerCount { max: MAX_BROKERS });
+        }
+        if let Some(l) = spec.latency {
+            if l > crate::time::secs(10) {
+                return Err(CommandError::Invalid("latency must be at most 10s".into()));
+            }
+            self.config.latency_us = l;
+        }
+        if let Some(v) = spec.replica_lag {
+            self.config.replica_lag_time_max_us = v.max(1);
+        }
+        if let Some(v) = spec.broker_session_timeout {
+            self.config.broker_session_timeout_us = v.max(1);
+        }
+        if let Some(v) = spec.retention_check {
+            self.config.retention_check_interval_us = v.max(1);
+        }
+        for id in 1..=spec.brokers {
+            self.brokers.push(Broker::new(id, self.now));
+            self.emit(Event::BrokerUp { broker: id });
+            self.schedule(self.now + self.config.replica_lag_time_max_us / 2, Timer::IsrExpiration { broker: id, incarnation: 0 });
+        }
+        let now = self.now;
+        self.schedule(now + self.config.leader_imbalance_check_interval_us, Timer::LeaderImbalanceCheck);
+        self.schedule(now + self.config.retention_check_interval_us, Timer::RetentionCheck);
+        self.schedule(now + self.config.cleaner_backoff_us, Timer::CleanerCheck);
+        Ok(())
+    }
+
+    fn cmd_topic_create(&mut self, spec: crate::command::TopicSpec) -> Result<(), CommandError> {
+        let brokers = self.brokers.len() as u32;
+        if brokers == 0 {
+            return Err(CommandError::NoBrokers);
+        }
+        if self.topics.contains_key(&spec.name) {
+            return Err(CommandError::TopicExists(spec.name));
+        }
+        if spec.name.is_empty() || spec.name.len() > 249 {
+            return Err(CommandError::Invalid("a topic name has 1 to 249 characters".into()));
+        }
+        if spec.partitions == 0 || spec.replication == 0 {
+            return Err(CommandError::Invalid("partitions and replication must be at least 1".into()));
+        }
+        if spec.replication > brokers {
+            return Err(CommandError::ReplicationTooHigh { replication: spec.replication, brokers });
+        }
+        if self.partitions.len() as u32 + spec.partitions > MAX_PARTITIONS {
+            return Err(CommandError::Invalid(format!("at most {MAX_PARTITIONS} partitions in a cluster")));
+        }
+        let mut config = TopicConfig::new(spec.partitions, spec.replication);
+        if let Some(m) = spec.min_insync {
+            if m == 0 || m > spec.replication {
+                return Err(CommandError::Invalid(format!("min-insync must be between 1 and the replication ({})", spec.replication)));
+            }
+            config.min_insync = m;
+        }
+        config.unclean_election = spec.unclean_election.unwrap_or(false);
+        if let Some(r) = spec.retention {
+            config.retention_us = Some(r);
+        }
+        config.retention_bytes = spec.retention_bytes;
+        if let Some(s) = spec.segment {
+            config.segment_us = s.max(1);
+        }
+        if let Some(s) = spec.segment_bytes {
+            config.segment_bytes = s.max(1);
+        }
+        config.compact = spec.cleanup == Some(crate::command::CleanupPolicy::Compact);
+        if config.compact && spec.retention.is_none() {
+            // cleanup.policy=compact alone does not delete by time.
+            config.retention_us = None;
+        }
+        let ids: Vec<u32> = (1..=brokers).collect();
+        let assignments = crate::placement::assign_replicas(&ids, spec.partitions, spec.replication);
+        let mut slots = Vec::new();
+        for (p, replicas) in assignments.iter().enumerate() {
+            let slot = self.partitions.len() as u32;
+            slots.push(slot);
+            let tp = TopicPartition { topic: spec.name.clone(), partition: p as u32 };
+            self.partitions.push(PartitionMeta {
+                tp,
+                replicas: replicas.clone(),
+                isr: replicas.clone(),
+                leader: None,
+                leader_epoch: 0,
+                partition_epoch: 0,
+                view_broker: None,
+            });
+            for &b in replicas {
+                self.broker_mut(b).replicas.insert(slot, crate::broker::Replica::default());
+            }
+        }
+        self.topics.insert(spec.name.clone(), Topic { name: spec.name.clone(), config, slots: slots.clone(), acked: 0, rejected: 0, lost: 0 });
+        self.emit(Event::TopicCreated { topic: spec.name, partitions: spec.partitions, replication: spec.replication, assignments });
+        for slot in slots {
+            self.initial_election(slot);
+        }
+        Ok(())
+    }
+
+    fn cmd_network_partition(&mut self, side_a: Vec<u32>, side_b: Vec<u32>) -> Result<(), CommandError> {
+        for &b in side_a.iter().chain(&side_b) {
+            if b == 0 || b as usize > self.brokers.len() {
+                return Err(CommandError::UnknownBroker(b));
+            }
+        }
+        if side_a.iter().any(|b| side_b.contains(b)) {
+            return Err(CommandError::Invalid("a broker cannot be on both sides of a partition".into()));
+        }
+        if side_a.is_empty() || side_b.is_empty() {
+            return Err(CommandError::Invalid("both sides of a network partition need a broker".into()));
+        }
+        self.network.partition(&side_a, &side_b);
+        self.emit(Event::NetworkPartitioned { side_a, side_b });
+        Ok(())
+    }
+
+    pub(crate) fn check_broker(&self, broker: u32) -> Result<(), CommandError> {
+        if broker == 0 || broker as usize > self.brokers.len() {
+            Err(CommandError::UnknownBroker(broker))
+        } else {
+            Ok(())
+        }
+    }
+
+    /// Checks every invariant DESIGN.md names; panics on a broken one (a simulation bug).
+    pub fn check_invariants(&self) {
+        for (slot, meta) in self.partitions.iter().enumerate() {
+            assert!(meta.isr.iter().all(|b| meta.replicas.contains(b)), "ISR ⊆ replicas for {}", meta.tp);
+            assert!(!meta.isr.is_empty(), "the controller never empties an ISR ({})", meta.tp);
+            if let Some(l) = meta.leader {
+                assert!(meta.isr.contains(&l), "the leader is in the ISR for {}", meta.tp);
+            }
+            let compacted = self.topics[&meta.tp.topic].config.compact;
+            for &b in &meta.replicas {
+                let r = &self.broker(b).replicas[&(slot as u32)];
+                r.log.check_invariants(compacted);
+                assert!(r.high_watermark <= r.log.log_end_offset(), "hw <= leo on broker {b} for {}", meta.tp);
+            }
+        }
+    }
+}

@@ -1,0 +1,144 @@
+//! Commands: everything that can change the cluster from outside. A console line, a click in the
+//! browser and a scenario step all become one of these before they reach [`crate::Cluster::apply`].
+//!
+//! Commands are validated by [`crate::Cluster::apply`] before anything changes: an invalid command
+//! returns an error and leaves the cluster exactly as it was.
+
+use crate::time::Micros;
+
+/// A partition named as `TOPIC/N`.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct TopicPartition {
+    pub topic: String,
+    pub partition: u32,
+}
+
+impl std::fmt::Display for TopicPartition {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}", self.topic, self.partition)
+    }
+}
+
+/// A rate of records per simulated second (`5/s`, `300/m`), stored as records per hour so that
+/// per-minute rates stay exact.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Rate {
+    pub per_hour: u64,
+}
+
+impl Rate {
+    pub fn per_second(n: u64) -> Self {
+        Rate { per_hour: n * 3600 }
+    }
+    pub fn per_minute(n: u64) -> Self {
+        Rate { per_hour: n * 60 }
+    }
+}
+
+/// `acks`: how many replicas must have a record before the leader answers the producer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Acks {
+    /// `acks=0`: fire and forget; the client counts the send as done when it leaves.
+    Zero,
+    /// `acks=1`: the leader answers once the record is in its own log.
+    One,
+    /// `acks=all` (-1): the leader answers once the high watermark passes the record.
+    All,
+}
+
+/// How a producer picks a partition for records without a key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum PartitionerKind {
+    /// Kafka's built-in partitioner: murmur2 for keyed records, sticky batches for unkeyed ones.
+    Default,
+    /// `org.apache.kafka.clients.producer.RoundRobinPartitioner`: every record to the next partition.
+    RoundRobin,
+}
+
+/// Which keys a steady producer writes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KeySpec {
+    /// `keys=none`: records without a key.
+    None,
+    /// `key=K`: every record has this key.
+    Fixed(String),
+    /// `keys=user-1..user-50`: `prefix` followed by `first..=last`, used in turn.
+    Range { prefix: String, first: u64, last: u64 },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CleanupPolicy {
+    Delete,
+    Compact,
+}
+
+/// `topic create`: all of a topic's settings. `None` means the broker default.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TopicSpec {
+    pub name: String,
+    pub partitions: u32,
+    pub replication: u32,
+    pub min_insync: Option<u32>,
+    pub unclean_election: Option<bool>,
+    /// `retention.ms`
+    pub retention: Option<Micros>,
+    /// `retention.bytes`
+    pub retention_bytes: Option<u64>,
+    /// `segment.ms`
+    pub segment: Option<Micros>,
+    /// `segment.bytes`
+    pub segment_bytes: Option<u64>,
+    pub cleanup: Option<CleanupPolicy>,
+}
+
+/// `producer add`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProducerSpec {
+    pub name: String,
+    pub topic: String,
+    pub rate: Option<Rate>,
+    pub keys: Option<KeySpec>,
+    pub acks: Option<Acks>,
+    pub partitioner: Option<PartitionerKind>,
+    /// `linger.ms`
+    pub linger: Option<Micros>,
+}
+
+/// Cluster-wide settings given on the `brokers` line (all optional extensions of contract v1).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ClusterSpec {
+    pub brokers: u32,
+    /// One-way network latency between any two nodes.
+    pub latency: Option<Micros>,
+    /// `replica.lag.time.max.ms`
+    pub replica_lag: Option<Micros>,
+    /// `broker.session.timeout.ms`: how long the controller waits for a silent broker.
+    pub broker_session_timeout: Option<Micros>,
+    /// `log.retention.check.interval.ms`
+    pub retention_check: Option<Micros>,
+}
+
+/// Everything that can change the cluster.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Command {
+    /// `brokers N`: a fresh cluster of brokers 1..N (only before any topic exists).
+    Brokers(ClusterSpec),
+    TopicCreate(TopicSpec),
+    ProducerAdd(ProducerSpec),
+    ProducerStop { name: String },
+    ProducerRate { name: String, rate: Rate },
+    /// `produce T [key=K] [value=V]`: one record, sent now by the built-in console producer.
+    Produce { topic: String, key: Option<String>, value: Option<String>, acks: Option<Acks> },
+    /// A crash: the process dies; the controller notices after `broker.session.timeout.ms`.
+    BrokerKill { broker: u32 },
+    /// A controlled shutdown: leadership moves away first, then the broker stops.
+    BrokerStop { broker: u32 },
+    BrokerRestart { broker: u32 },
+    NetworkPartition { side_a: Vec<u32>, side_b: Vec<u32> },
+    NetworkHeal,
+    /// `elect-leaders [T/P]`: preferred leader election now, for one partition or all.
+    ElectPreferred { partition: Option<TopicPartition> },
+}

@@ -1,0 +1,128 @@
+//! Defaults: Kafka's broker, topic and client defaults (3.x/4.x), gathered in one place so the
+//! README can list them and nothing else hard-codes a timeout.
+
+use crate::time::{Micros, ms, secs};
+
+/// Broker- and cluster-wide settings.
+#[derive(Debug, Clone)]
+pub struct ClusterConfig {
+    /// One-way network latency between any two nodes (not a Kafka setting: the simulated LAN).
+    pub latency_us: Micros,
+    /// `replica.lag.time.max.ms` = 30000.
+    pub replica_lag_time_max_us: Micros,
+    /// `replica.fetch.wait.max.ms` = 500: how long a leader parks a follower fetch with no new data.
+    pub replica_fetch_wait_max_us: Micros,
+    /// `replica.fetch.backoff.ms` = 1000: a follower's pause after a failed fetch.
+    pub replica_fetch_backoff_us: Micros,
+    /// `replica.socket.timeout.ms` = 30000: a follower's fetch request timeout.
+    pub replica_socket_timeout_us: Micros,
+    /// `replica.fetch.max.bytes` = 1 MiB per partition per fetch.
+    pub replica_fetch_max_bytes: u64,
+    /// `broker.heartbeat.interval.ms` = 2000 (KRaft).
+    pub broker_heartbeat_interval_us: Micros,
+    /// `broker.session.timeout.ms` = 9000 (KRaft): a silent broker is fenced after this.
+    pub broker_session_timeout_us: Micros,
+    /// `leader.imbalance.check.interval.seconds` = 300 (with `auto.leader.rebalance.enable=true`).
+    pub leader_imbalance_check_interval_us: Micros,
+    /// `leader.imbalance.per.broker.percentage` = 10.
+    pub leader_imbalance_per_broker_percentage: u32,
+    /// `log.retention.check.interval.ms` = 300000.
+    pub retention_check_interval_us: Micros,
+    /// `log.cleaner.backoff.ms` = 15000: how often the cleaner looks for dirty logs.
+    pub cleaner_backoff_us: Micros,
+    /// `log.cleaner.min.cleanable.ratio` = 0.5.
+    pub min_cleanable_dirty_ratio: f64,
+    /// Limit on undrained events before the oldest are dropped (a driver that never drains must
+    /// not grow memory without bound).
+    pub max_pending_events: usize,
+}
+
+impl Default for ClusterConfig {
+    fn default() -> Self {
+        ClusterConfig {
+            latency_us: ms(1),
+            replica_lag_time_max_us: secs(30),
+            replica_fetch_wait_max_us: ms(500),
+            replica_fetch_backoff_us: secs(1),
+            replica_socket_timeout_us: secs(30),
+            replica_fetch_max_bytes: 1 << 20,
+            broker_heartbeat_interval_us: secs(2),
+            broker_session_timeout_us: secs(9),
+            leader_imbalance_check_interval_us: secs(300),
+            leader_imbalance_per_broker_percentage: 10,
+            retention_check_interval_us: secs(300),
+            cleaner_backoff_us: secs(15),
+            min_cleanable_dirty_ratio: 0.5,
+            max_pending_events: 1_000_000,
+        }
+    }
+}
+
+/// Topic-level settings with their Kafka defaults.
+#[derive(Debug, Clone)]
+pub struct TopicConfig {
+    pub partitions: u32,
+    pub replication: u32,
+    /// `min.insync.replicas` = 1.
+    pub min_insync: u32,
+    /// `unclean.leader.election.enable` = false.
+    pub unclean_election: bool,
+    /// `retention.ms` = 7 days; `None` = -1 (forever).
+    pub retention_us: Option<Micros>,
+    /// `retention.bytes` = -1.
+    pub retention_bytes: Option<u64>,
+    /// `segment.ms` = 7 days.
+    pub segment_us: Micros,
+    /// `segment.bytes` = 1 GiB.
+    pub segment_bytes: u64,
+    pub compact: bool,
+    /// `delete.retention.ms` = 1 day: how long tombstones survive after the first cleaning.
+    pub delete_retention_us: Micros,
+}
+
+pub const DAY_US: Micros = secs(86_400);
+
+impl TopicConfig {
+    pub fn new(partitions: u32, replication: u32) -> Self {
+        TopicConfig {
+            partitions,
+            replication,
+            min_insync: 1,
+            unclean_election: false,
+            retention_us: Some(7 * DAY_US),
+            retention_bytes: None,
+            segment_us: 7 * DAY_US,
+            segment_bytes: 1 << 30,
+            compact: false,
+            delete_retention_us: DAY_US,
+        }
+    }
+}
+
+/// Producer client settings (Kafka 3.x defaults; linger.ms became 5 in 4.0, we keep 3.x's 0 unless
+/// a scenario sets `linger=`).
+#[derive(Debug, Clone)]
+pub struct ProducerConfig {
+    /// `linger.ms` = 0.
+    pub linger_us: Micros,
+    /// `batch.size` = 16384.
+    pub batch_size_bytes: u32,
+    /// `delivery.timeout.ms` = 120000.
+    pub delivery_timeout_us: Micros,
+    /// `request.timeout.ms` = 30000.
+    pub request_timeout_us: Micros,
+    /// `retry.backoff.ms` = 100.
+    pub retry_backoff_us: Micros,
+}
+
+impl Default for ProducerConfig {
+    fn default() -> Self {
+        ProducerConfig {
+            linger_us: 0,
+            batch_size_bytes: 16_384,
+            delivery_timeout_us: secs(120),
+            request_timeout_us: secs(30),
+            retry_backoff_us: ms(100),
+        }
+    }
+}

@@ -1,0 +1,3 @@
+//! Consumer groups: Kafka's classic group protocol.
+
+pub mod assignor;

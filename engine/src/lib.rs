@@ -1,0 +1,32 @@
+//! A deterministic, sans-IO simulation of an Apache Kafka cluster.
+//!
+//! Drive it like quinn-proto or raft-rs: [`Cluster::apply`] a [`Command`], [`Cluster::advance_to`]
+//! a simulated instant, then [`Cluster::drain_events`]. Same seed, same commands at the same
+//! instants: the same events, byte for byte. No IO, no threads, no wall clock.
+
+pub mod broker;
+pub mod cluster;
+pub mod command;
+pub mod config;
+mod controller;
+pub mod event;
+pub mod group;
+pub mod log;
+mod maintenance;
+pub mod murmur2;
+pub mod net;
+pub mod placement;
+mod produce;
+pub mod producer;
+mod query;
+pub mod record;
+mod replication;
+pub mod runner;
+pub mod scenario;
+pub mod snapshot;
+pub mod time;
+
+pub use cluster::{Cluster, CommandError};
+pub use command::Command;
+pub use event::{Event, TimedEvent};
+pub use snapshot::Snapshot;

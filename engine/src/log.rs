@@ -1,0 +1,354 @@
+//! One replica's log of one partition: offsets, segments, the leader-epoch cache, retention and
+//! compaction. This is Kafka's `UnifiedLog` + `LogSegment` + `LeaderEpochFileCache`, reduced to
+//! what changes what a viewer can see.
+//!
+//! Invariants (asserted): offsets strictly increase; without compaction they are contiguous from
+//! `log_start_offset` to `log_end_offset`; the epoch cache's start offsets increase with the epoch.
+
+use crate::record::{RecordId, RecordStore};
+use crate::time::Micros;
+
+/// One record as a replica holds it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Entry {
+    pub offset: u64,
+    pub id: RecordId,
+    /// The leader epoch in which the record was first appended (the batch's partitionLeaderEpoch).
+    pub epoch: u32,
+}
+
+/// A segment: a range of the log that is rolled, retained and deleted as a whole.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Segment {
+    pub base_offset: u64,
+    pub bytes: u64,
+    /// The largest record timestamp in the segment (time retention looks at this).
+    pub max_timestamp_us: Micros,
+    /// The timestamp of the first record appended (segment.ms rolling looks at this).
+    pub first_timestamp_us: Option<Micros>,
+}
+
+/// When a new segment is rolled (segment.ms, segment.bytes).
+#[derive(Debug, Clone, Copy)]
+pub struct RollPolicy {
+    pub segment_ms: Micros,
+    pub segment_bytes: u64,
+}
+
+#[derive(Debug, Clone)]
+pub struct PartitionLog {
+    entries: Vec<Entry>,
+    segments: Vec<Segment>,
+    log_start_offset: u64,
+    log_end_offset: u64,
+    /// Kafka's leader-epoch-checkpoint: (epoch, first offset written in that epoch).
+    epochs: Vec<(u32, u64)>,
+    /// Offset up to which the cleaner has compacted (Kafka's cleaner checkpoint).
+    cleaner_checkpoint: u64,
+    /// Tombstones the cleaner has seen once, with the time after which a later cleaning removes them.
+    tombstone_horizons: Vec<(u64, Micros)>,
+}
+
+impl Default for PartitionLog {
+    fn default() -> Self {
+        PartitionLog {
+            entries: Vec::new(),
+            segments: vec![Segment { base_offset: 0, bytes: 0, max_timestamp_us: 0, first_timestamp_us: None }],
+            log_start_offset: 0,
+            log_end_offset: 0,
+            epochs: Vec::new(),
+            cleaner_checkpoint: 0,
+            tombstone_horizons: Vec::new(),
+        }
+    }
+}
+
+impl PartitionLog {
+    pub fn log_start_offset(&self) -> u64 {
+        self.log_start_offset
+    }
+
+    pub fn log_end_offset(&self) -> u64 {
+        self.log_end_offset
+    }
+
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    pub fn entries(&self) -> &[Entry] {
+        &self.entries
+    }
+
+    pub fn segments(&self) -> &[Segment] {
+        &self.segments
+    }
+
+    pub fn size_bytes(&self) -> u64 {
+        self.segments.iter().map(|s| s.bytes).sum()
+    }
+
+    /// The epoch of the last record (what a follower sends as `lastFetchedEpoch`).
+    pub fn latest_epoch(&self) -> Option<u32> {
+        self.epochs.last().map(|(e, _)| *e)
+    }
+
+    /// Index of the first entry with offset >= `offset`.
+    fn index_of(&self, offset: u64) -> usize {
+        self.entries.partition_point(|e| e.offset < offset)
+    }
+
+    pub fn entry_at(&self, offset: u64) -> Option<&Entry> {
+        let i = self.index_of(offset);
+        self.entries.get(i).filter(|e| e.offset == offset)
+    }
+
+    /// Entries from `offset` (inclusive), at most `max` of them.
+    pub fn read(&self, offset: u64, max: usize) -> &[Entry] {
+        let i = self.index_of(offset);
+        let end = i.saturating_add(max).min(self.entries.len());
+        &self.entries[i..end]
+    }
+
+    /// Entries in `[from, to)`.
+    pub fn range(&self, from: u64, to: u64) -> &[Entry] {
+        let i = self.index_of(from);
+        let j = self.index_of(to);
+        &self.entries[i..j.max(i)]
+    }
+
+    /// Appends one record at the log end offset. Leaders pass their current epoch; followers pass the
+    /// epoch stored with the record on the leader.
+    pub fn append(&mut self, id: RecordId, epoch: u32, store: &RecordStore, now: Micros, roll: RollPolicy) -> u64 {
+        let offset = self.log_end_offset;
+        self.append_at(offset, id, epoch, store, now, roll);
+        offset
+    }
+
+    /// Appends a record copied from the leader at its offset (which may skip offsets the leader
+    /// compacted away).
+    pub fn append_at(&mut self, offset: u64, id: RecordId, epoch: u32, store: &RecordStore, now: Micros, roll: RollPolicy) {
+        assert!(offset >= self.log_end_offset, "offsets must increase: {offset} < {}", self.log_end_offset);
+        if self.epochs.last().is_none_or(|(e, _)| *e < epoch) {
+            self.epochs.push((epoch, offset));
+        }
+        let data = store.get(id);
+        let _ = now;
+        self.maybe_roll(offset, data.size_bytes as u64, data.timestamp_us, roll);
+        let seg = self.segments.last_mut().expect("a log always has an active segment");
+        seg.bytes += data.size_bytes as u64;
+        seg.max_timestamp_us = seg.max_timestamp_us.max(data.timestamp_us);
+        seg.first_timestamp_us.get_or_insert(data.timestamp_us);
+        self.entries.push(Entry { offset, id, epoch });
+        self.log_end_offset = offset + 1;
+    }
+
+    /// Kafka rolls a new segment when the active one would exceed segment.bytes, or when its first
+    /// record is older than segment.ms, comparing record timestamps (`LogSegment.shouldRoll`).
+    fn maybe_roll(&mut self, offset: u64, incoming: u64, timestamp_us: Micros, roll: RollPolicy) {
+        let active = self.segments.last().expect("active segment");
+        let too_big = active.bytes > 0 && active.bytes + incoming > roll.segment_bytes;
+        let too_old = active.first_timestamp_us.is_some_and(|t| timestamp_us.saturating_sub(t) > roll.segment_ms);
+        if too_big || too_old {
+            self.segments.push(Segment { base_offset: offset, bytes: 0, max_timestamp_us: 0, first_timestamp_us: None });
+        }
+    }
+
+    /// Kafka's `LeaderEpochFileCache.endOffsetFor`: the largest epoch <= `epoch` that this log knows
+    /// and the offset where the next epoch starts (or the log end offset for the latest epoch).
+    /// `None` when the log knows no epoch <= `epoch`.
+    pub fn end_offset_for_epoch(&self, epoch: u32) -> Option<(u32, u64)> {
+        let i = self.epochs.partition_point(|(e, _)| *e <= epoch);
+        if i == 0 {
+            return None;
+        }
+        let (found, _) = self.epochs[i - 1];
+        let end = self.epochs.get(i).map_or(self.log_end_offset, |(_, start)| *start);
+        Some((found, end))
+    }
+
+    /// Removes every record at or above `offset` (a follower aligning with its leader).
+    pub fn truncate_to(&mut self, offset: u64, store: &RecordStore) {
+        if offset >= self.log_end_offset {
+            return;
+        }
+        let offset = offset.max(self.log_start_offset);
+        let i = self.index_of(offset);
+        self.entries.truncate(i);
+        self.log_end_offset = offset;
+        self.epochs.retain(|(_, start)| *start < offset);
+        self.cleaner_checkpoint = self.cleaner_checkpoint.min(offset);
+        self.tombstone_horizons.retain(|(o, _)| *o < offset);
+        while self.segments.len() > 1 && self.segments.last().is_some_and(|s| s.base_offset >= offset) {
+            self.segments.pop();
+        }
+        self.resize_segments(store);
+    }
+
+    /// Throws the whole log away and restarts it at `offset` (a follower whose fetch offset fell
+    /// below the leader's log start offset).
+    pub fn reset_to(&mut self, offset: u64) {
+        *self = PartitionLog { log_start_offset: offset, log_end_offset: offset, ..Default::default() };
+        self.segments[0].base_offset = offset;
+        self.cleaner_checkpoint = offset;
+    }
+
+    /// Sizes and timestamps of segments need the record store; callers that changed the log through
+    /// truncation or compaction call this to keep retention exact.
+    pub fn resize_segments(&mut self, store: &RecordStore) {
+        let mut idx = 0;
+        let n = self.segments.len();
+        for s in 0..n {
+            let end = self.segments.get(s + 1).map_or(u64::MAX, |next| next.base_offset);
+            let (mut bytes, mut max_ts, mut first) = (0, 0, None);
+            while idx < self.entries.len() && self.entries[idx].offset < end {
+                let d = store.get(self.entries[idx].id);
+                bytes += d.size_bytes as u64;
+                max_ts = max_ts.max(d.timestamp_us);
+                first.get_or_insert(d.timestamp_us);
+                idx += 1;
+            }
+            let seg = &mut self.segments[s];
+            seg.bytes = bytes;
+            seg.max_timestamp_us = max_ts;
+            seg.first_timestamp_us = first;
+        }
+    }
+
+    /// Deletes whole segments (never the active one) that retention no longer keeps, as Kafka's
+    /// `UnifiedLog.deleteOldSegments`: by time (the segment's largest timestamp older than
+    /// retention.ms), by size (while the log minus the oldest segment still exceeds retention.bytes),
+    /// and anything wholly below the high watermark only. Returns the deleted segments' base offsets.
+    pub fn apply_retention(&mut self, now: Micros, retention_us: Option<Micros>, retention_bytes: Option<u64>, high_watermark: u64, store: &RecordStore, roll: RollPolicy) -> Vec<u64> {
+        let _ = (store, roll);
+        let mut deleted = Vec::new();
+        let mut size = self.size_bytes();
+        // Kafka may delete the active segment too when it is wholly expired and fully replicated:
+        // it rolls a new empty one first (UnifiedLog.deleteSegments).
+        let active = *self.segments.last().expect("active segment");
+        let active_expired = active.bytes > 0 && retention_us.is_some_and(|r| now.saturating_sub(active.max_timestamp_us) > r);
+        if active_expired && high_watermark == self.log_end_offset && self.segments.iter().all(|s| s.bytes == 0 || retention_us.is_some_and(|r| now.saturating_sub(s.max_timestamp_us) > r)) {
+            self.segments.push(Segment { base_offset: self.log_end_offset, bytes: 0, max_timestamp_us: 0, first_timestamp_us: None });
+        }
+        while self.segments.len() > 1 {
+            let seg = self.segments[0];
+            let next_base = self.segments[1].base_offset;
+            // Kafka only deletes segments whose records are all below the high watermark.
+            if next_base > high_watermark {
+                break;
+            }
+            let expired = retention_us.is_some_and(|r| seg.bytes > 0 && now.saturating_sub(seg.max_timestamp_us) > r);
+            let oversize = retention_bytes.is_some_and(|r| size.saturating_sub(seg.bytes) >= r);
+            if !(expired || oversize) {
+                break;
+            }
+            size -= seg.bytes;
+            self.segments.remove(0);
+            let i = self.index_of(next_base);
+            self.entries.drain(..i);
+            self.log_start_offset = next_base;
+            self.cleaner_checkpoint = self.cleaner_checkpoint.max(next_base);
+            self.tombstone_horizons.retain(|(o, _)| *o >= next_base);
+            deleted.push(seg.base_offset);
+        }
+        // Epochs wholly below the new log start are forgotten, but the latest one before it stays.
+        while self.epochs.len() > 1 && self.epochs[1].1 <= self.log_start_offset {
+            self.epochs.remove(0);
+        }
+        deleted
+    }
+
+    /// Raises the log start offset (a follower following the leader's log start).
+    pub fn advance_log_start(&mut self, offset: u64) {
+        if offset <= self.log_start_offset {
+            return;
+        }
+        let offset = offset.min(self.log_end_offset);
+        let i = self.index_of(offset);
+        self.entries.drain(..i);
+        self.log_start_offset = offset;
+        while self.segments.len() > 1 && self.segments[1].base_offset <= offset {
+            self.segments.remove(0);
+        }
+        self.segments[0].base_offset = self.segments[0].base_offset.max(offset);
+    }
+
+    /// Kafka's log cleaner for `cleanup.policy=compact`: in the cleanable part of the log (from the
+    /// start up to the active segment and the high watermark), keep only the latest record of each
+    /// key; offsets never change. A tombstone (null value) survives one cleaning and is removed by a
+    /// later one once `delete.retention.ms` has passed since it was first cleaned (KIP-534's
+    /// delete horizon). Runs only when the dirty ratio reaches `min.cleanable.dirty.ratio`.
+    /// Returns how many records were removed.
+    pub fn compact(&mut self, store: &RecordStore, now: Micros, high_watermark: u64, delete_retention_us: Micros, min_dirty_ratio: f64) -> usize {
+        let active_base = self.segments.last().expect("active segment").base_offset;
+        let first_uncleanable = active_base.min(high_watermark);
+        if first_uncleanable <= self.log_start_offset {
+            return 0;
+        }
+        let cleanable = self.range(self.log_start_offset, first_uncleanable);
+        let total: u64 = cleanable.iter().map(|e| store.get(e.id).size_bytes as u64).sum();
+        let dirty: u64 = cleanable.iter().filter(|e| e.offset >= self.cleaner_checkpoint).map(|e| store.get(e.id).size_bytes as u64).sum();
+        if total == 0 || (dirty as f64) / (total as f64) < min_dirty_ratio {
+            return 0;
+        }
+        // The offset map: each key's latest offset in the cleanable range.
+        let mut latest: std::collections::BTreeMap<crate::record::Sym, u64> = std::collections::BTreeMap::new();
+        for e in cleanable {
+            if let Some(k) = store.get(e.id).key {
+                latest.insert(k, e.offset);
+            }
+        }
+        let before = self.entries.len();
+        let mut horizons = std::mem::take(&mut self.tombstone_horizons);
+        self.entries.retain(|e| {
+            if e.offset >= first_uncleanable {
+                return true;
+            }
+            let d = store.get(e.id);
+            let Some(k) = d.key else { return false };
+            if latest.get(&k) != Some(&e.offset) {
+                return false;
+            }
+            if d.value == crate::record::ValueRef::Null {
+                match horizons.iter().find(|(o, _)| *o == e.offset) {
+                    Some((_, horizon)) if now >= *horizon => return false,
+                    Some(_) => {}
+                    None => horizons.push((e.offset, now + delete_retention_us)),
+                }
+            }
+            true
+        });
+        horizons.retain(|(o, _)| self.entries.binary_search_by_key(o, |e| e.offset).is_ok());
+        self.tombstone_horizons = horizons;
+        self.cleaner_checkpoint = first_uncleanable;
+        self.resize_segments(store);
+        before - self.entries.len()
+    }
+
+    /// Checks the invariants; called from tests and debug assertions.
+    pub fn check_invariants(&self, compacted: bool) {
+        assert!(self.log_start_offset <= self.log_end_offset);
+        for w in self.entries.windows(2) {
+            assert!(w[0].offset < w[1].offset, "offsets increase");
+            if !compacted {
+                assert_eq!(w[0].offset + 1, w[1].offset, "offsets are contiguous");
+            }
+        }
+        if let Some(last) = self.entries.last() {
+            assert!(last.offset < self.log_end_offset);
+        }
+        if let Some(first) = self.entries.first() {
+            assert!(first.offset >= self.log_start_offset);
+            if !compacted {
+                assert_eq!(first.offset, self.log_start_offset);
+            }
+        }
+        for w in self.epochs.windows(2) {
+            assert!(w[0].0 < w[1].0 && w[0].1 <= w[1].1, "epoch cache is monotonic");
+        }
+    }
+}

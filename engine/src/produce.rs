@@ -1,0 +1,187 @@
+//! The leader's side of a Produce request (Kafka's ReplicaManager.appendRecords and the produce
+//! purgatory): check leadership and min.insync.replicas, drop duplicates of retried batches
+//! (idempotent producer), append with the current leader epoch, answer at once for acks=1, and hold
+//! acks=all until the high watermark passes the batch or `request.timeout.ms` expires.
+
+use crate::broker::DelayedProduce;
+use crate::cluster::{Cluster, Timer};
+use crate::command::Acks;
+use crate::event::{ErrorCode, Event};
+use crate::net::{Message, ProduceBatch};
+use crate::record::RecordId;
+
+impl Cluster {
+    pub(crate) fn handle_produce(&mut self, producer: u32, broker: u32, request: u64, acks: Acks, batches: Vec<ProduceBatch>) {
+        let mut results = Vec::with_capacity(batches.len());
+        let mut waiting = Vec::new();
+        for (i, batch) in batches.iter().enumerate() {
+            match self.append_batch(producer, broker, acks, batch) {
+                Ok((base, last, appended)) => {
+                    if appended {
+                        self.wake_parked_fetches(broker, batch.slot);
+                        self.maybe_advance_high_watermark(broker, batch.slot);
+                    }
+                    let hw = self.broker(broker).replicas[&batch.slot].high_watermark;
+                    if acks == Acks::All && hw <= last {
+                        waiting.push((i, batch.slot, last));
+                    }
+                    results.push(Ok(base));
+                }
+                Err(e) => {
+                    if acks == Acks::Zero {
+                        self.lose_unsent(&batch.records, batch.slot);
+                    }
+                    results.push(Err(e));
+                }
+            }
+        }
+        if acks == Acks::Zero {
+            return; // no response
+        }
+        if waiting.is_empty() {
+            self.send(Message::ProduceResponse { producer, broker, request, results });
+        } else {
+            let timeout = self.now + self.producers[producer as usize].config.request_timeout_us;
+            let incarnation = self.broker(broker).incarnation;
+            self.broker_mut(broker).purgatory.push(DelayedProduce { producer, request, results, waiting });
+            self.schedule(timeout, Timer::DelayedProduceExpired { broker, request, incarnation });
+        }
+    }
+
+    /// Appends one batch. Returns (base offset if known, last offset, whether anything was appended).
+    fn append_batch(&mut self, producer: u32, broker: u32, acks: Acks, batch: &ProduceBatch) -> Result<(Option<u64>, u64, bool), ErrorCode> {
+        let slot = batch.slot;
+        let topic = self.topic_of(slot).config.clone();
+        let Some(r) = self.broker(broker).replicas.get(&slot) else { return Err(ErrorCode::NotLeaderOrFollower) };
+        if !r.is_leader(broker) {
+            return Err(ErrorCode::NotLeaderOrFollower);
+        }
+        if topic.compact && batch.records.iter().any(|id| self.store.get(*id).key.is_none()) {
+            return Err(ErrorCode::InvalidRecord);
+        }
+        let first = *batch.records.first().expect("batches are never empty");
+        // Idempotent producer: a retried batch already in the log is answered, not appended again.
+        if let Some(pe) = r.producers.get(&producer) {
+            if first <= pe.last_id {
+                let base = (pe.first_id == first).then_some(pe.base_offset);
+                return Ok((base, pe.last_offset, false));
+            }
+        }
+        if acks == Acks::All && (r.isr.len() as u32) < topic.min_insync {
+            return Err(ErrorCode::NotEnoughReplicas);
+        }
+        let roll = crate::log::RollPolicy { segment_ms: topic.segment_us, segment_bytes: topic.segment_bytes };
+        let now = self.now;
+        let store = &self.store;
+        let r = self.brokers[(broker - 1) as usize].replicas.get_mut(&slot).expect("replica");
+        let epoch = r.leader_epoch;
+        let base = r.log.log_end_offset();
+        for &id in &batch.records {
+            let offset = r.log.append(id, epoch, store, now, roll);
+            crate::replication::note_producer(r, store, &crate::log::Entry { offset, id, epoch });
+        }
+        let last = r.log.log_end_offset() - 1;
+        if let Some(pe) = r.producers.get_mut(&producer) {
+            pe.first_id = first;
+            pe.base_offset = base;
+        }
+        let tp = self.tp(slot).clone();
+        let first_key = self.store.key_text(first).map(str::to_owned);
+        let name = self.producers[producer as usize].display_name.clone();
+        self.emit(Event::RecordsAppended { topic: tp.topic, partition: tp.partition, broker, base_offset: base, count: batch.records.len() as u32, leader_epoch: epoch, producer: name, first_key });
+        // Records appended by a leader the controller has already replaced are gone from the
+        // leader's log the moment they land (a zombie leader): acks=0 counts them lost now.
+        if acks == Acks::Zero && self.partitions[slot as usize].view_broker != Some(broker) {
+            self.lose_unsent(&batch.records, slot);
+        }
+        Ok((Some(base), last, true))
+    }
+
+    /// acks=0 records that the client already counted as sent but that never reached the leader's log.
+    pub(crate) fn lose_unsent(&mut self, records: &[RecordId], slot: u32) {
+        let mut n = 0;
+        for &id in records {
+            if self.store.is_acked(id) && !self.store.is_lost(id) {
+                self.store.set_lost(id, true);
+                n += 1;
+            }
+        }
+        if n > 0 {
+            let tp = self.tp(slot).clone();
+            self.topic_of_mut(slot).lost += n;
+            self.emit(Event::RecordsLost { topic: tp.topic, partition: tp.partition, count: n });
+        }
+    }
+
+    /// The high watermark moved: answer the acks=all requests it now covers.
+    pub(crate) fn complete_delayed_produces(&mut self, broker: u32, slot: u32) {
+        let hw = self.broker(broker).replicas[&slot].high_watermark;
+        let b = self.broker_mut(broker);
+        if b.purgatory.is_empty() {
+            return;
+        }
+        let mut done = Vec::new();
+        b.purgatory.retain_mut(|d| {
+            d.waiting.retain(|&(_, s, last)| !(s == slot && hw > last));
+            if d.waiting.is_empty() {
+                done.push((d.producer, d.request, std::mem::take(&mut d.results)));
+                false
+            } else {
+                true
+            }
+        });
+        for (producer, request, results) in done {
+            self.send(Message::ProduceResponse { producer, broker, request, results });
+        }
+    }
+
+    /// This broker stopped leading `slot`: waiting acks=all requests fail with NOT_LEADER_OR_FOLLOWER.
+    pub(crate) fn fail_delayed_produces(&mut self, broker: u32, slot: u32) {
+        let b = self.broker_mut(broker);
+        let mut done = Vec::new();
+        b.purgatory.retain_mut(|d| {
+            let mut touched = false;
+            d.waiting.retain(|&(i, s, _)| {
+                if s == slot {
+                    d.results[i] = Err(ErrorCode::NotLeaderOrFollower);
+                    touched = true;
+                    false
+                } else {
+                    true
+                }
+            });
+            if touched && d.waiting.is_empty() {
+                done.push((d.producer, d.request, std::mem::take(&mut d.results)));
+                false
+            } else {
+                true
+            }
+        });
+        for (producer, request, results) in done {
+            self.send(Message::ProduceResponse { producer, broker, request, results });
+        }
+    }
+
+    pub(crate) fn delayed_produce_expired(&mut self, broker: u32, request: u64, incarnation: u32) {
+        let b = self.broker_mut(broker);
+        if !b.alive || b.incarnation != incarnation {
+            return;
+        }
+        let Some(i) = b.purgatory.iter().position(|d| d.request == request) else { return };
+        let mut d = b.purgatory.remove(i);
+        for &(i, _, _) in &d.waiting {
+            d.results[i] = Err(ErrorCode::RequestTimedOut);
+        }
+        self.send(Message::ProduceResponse { producer: d.producer, broker, request, results: d.results });
+    }
+
+    /// A broker died: its clients' connections break, failing every request in flight to it.
+    pub(crate) fn fail_requests_to(&mut self, broker: u32) {
+        for p in 0..self.producers.len() {
+            let reqs: Vec<(u64, usize)> = self.producers[p].in_flight.iter().filter(|(_, f)| f.broker == broker).map(|(r, f)| (*r, f.batches.len())).collect();
+            for (request, n) in reqs {
+                self.send(Message::ProduceResponse { producer: p as u32, broker, request, results: vec![Err(ErrorCode::NetworkException); n] });
+            }
+        }
+    }
+}

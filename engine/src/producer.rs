@@ -1,0 +1,477 @@
+//! Producer clients, as Kafka's KafkaProducer behaves with its defaults: records are partitioned
+//! (murmur2 for keys; sticky batches or round-robin without), collected per partition into
+//! batches (`batch.size`, `linger.ms`), sent to each partition's leader, retried on retriable
+//! errors after `retry.backoff.ms` with a metadata refresh, and failed once `delivery.timeout.ms`
+//! has passed. Idempotence is on (the Kafka 3.0+ default), so a retried batch is never written
+//! twice; one batch per partition is in flight at a time, which keeps records in order.
+
+use std::collections::{BTreeMap, VecDeque};
+
+use rand::Rng;
+
+use crate::cluster::{Cluster, CommandError, Timer};
+use crate::command::{Acks, KeySpec, PartitionerKind, ProducerSpec, Rate};
+use crate::config::ProducerConfig;
+use crate::event::{ErrorCode, Event};
+use crate::net::{Message, ProduceBatch};
+use crate::record::{RECORD_OVERHEAD_BYTES, RecordData, RecordId, ValueRef};
+use crate::time::{Micros, ms};
+
+/// Records waiting in the accumulator for one partition.
+#[derive(Debug, Clone)]
+pub struct Batch {
+    pub partition: u32,
+    pub records: Vec<RecordId>,
+    pub bytes: u32,
+    pub created_us: Micros,
+    pub retry_at_us: Micros,
+}
+
+#[derive(Debug, Clone)]
+pub struct InFlight {
+    pub broker: u32,
+    pub batches: Vec<Batch>,
+}
+
+/// Most records a producer may hold unsent (Kafka's buffer.memory, 32 MiB, counted in records).
+pub const MAX_BUFFERED_RECORDS: usize = 1_000_000;
+
+#[derive(Debug, Clone)]
+pub struct Producer {
+    pub name: String,
+    /// What events show ("console" for one-off `produce` lines).
+    pub display_name: String,
+    pub topic: String,
+    pub slots: Vec<u32>,
+    pub acks: Acks,
+    pub partitioner: PartitionerKind,
+    pub keys: KeySpec,
+    pub config: ProducerConfig,
+    pub running: bool,
+    pub rate: Option<Rate>,
+    rate_base_us: Micros,
+    rate_base_count: u64,
+    pub generated: u64,
+    /// Records this producer created, for generated values and key rotation.
+    pub seq: u32,
+    sticky: Option<u32>,
+    sticky_bytes: u32,
+    round_robin: u32,
+    pub queues: Vec<VecDeque<Batch>>,
+    pub muted: Vec<bool>,
+    pub in_flight: BTreeMap<u64, InFlight>,
+    /// Cached leaders, refreshed by metadata requests.
+    pub leaders: Vec<Option<u32>>,
+    metadata_in_flight: bool,
+    metadata_stale: bool,
+    tick_at: Option<Micros>,
+    pub buffered: usize,
+}
+
+impl Cluster {
+    fn new_producer(&mut self, name: String, display_name: String, spec: &ProducerSpec) -> Result<u32, CommandError> {
+        let topic = self.topics.get(&spec.topic).ok_or_else(|| CommandError::UnknownTopic(spec.topic.clone()))?;
+        let slots = topic.slots.clone();
+        let mut config = ProducerConfig::default();
+        if let Some(l) = spec.linger {
+            config.linger_us = l;
+        }
+        if let Some(KeySpec::Range { first, last, .. }) = &spec.keys {
+            if first > last {
+                return Err(CommandError::Invalid("a key range must go upwards".into()));
+            }
+        }
+        let n = slots.len();
+        let leaders = slots.iter().map(|&s| self.partitions[s as usize].leader).collect();
+        let id = self.producers.len() as u32;
+        self.producers.push(Producer {
+            name,
+            display_name,
+            topic: spec.topic.clone(),
+            slots,
+            acks: spec.acks.unwrap_or(Acks::All),
+            partitioner: spec.partitioner.unwrap_or(PartitionerKind::Default),
+            keys: spec.keys.clone().unwrap_or(KeySpec::None),
+            config,
+            running: true,
+            rate: spec.rate,
+            rate_base_us: self.now,
+            rate_base_count: 0,
+            generated: 0,
+            seq: 0,
+            sticky: None,
+            sticky_bytes: 0,
+            round_robin: 0,
+            queues: vec![VecDeque::new(); n],
+            muted: vec![false; n],
+            in_flight: BTreeMap::new(),
+            leaders,
+            metadata_in_flight: false,
+            metadata_stale: false,
+            tick_at: None,
+            buffered: 0,
+        });
+        Ok(id)
+    }
+
+    fn producer_index(&self, name: &str) -> Option<u32> {
+        self.producers.iter().position(|p| p.name == name).map(|i| i as u32)
+    }
+
+    pub(crate) fn cmd_producer_add(&mut self, spec: ProducerSpec) -> Result<(), CommandError> {
+        if self.producer_index(&spec.name).is_some() || spec.name == "console" {
+            return Err(CommandError::ProducerExists(spec.name));
+        }
+        let id = self.new_producer(spec.name.clone(), spec.name.clone(), &spec)?;
+        self.emit(Event::ProducerAdded { producer: spec.name, topic: spec.topic });
+        self.producer_tick(id);
+        Ok(())
+    }
+
+    pub(crate) fn cmd_producer_stop(&mut self, name: &str) -> Result<(), CommandError> {
+        let id = self.producer_index(name).ok_or_else(|| CommandError::UnknownProducer(name.into()))?;
+        self.catch_up_generation(id);
+        let p = &mut self.producers[id as usize];
+        p.running = false;
+        self.emit(Event::ProducerStopped { producer: name.into() });
+        Ok(())
+    }
+
+    pub(crate) fn cmd_producer_rate(&mut self, name: &str, rate: Rate) -> Result<(), CommandError> {
+        let id = self.producer_index(name).ok_or_else(|| CommandError::UnknownProducer(name.into()))?;
+        self.catch_up_generation(id);
+        let now = self.now;
+        let p = &mut self.producers[id as usize];
+        p.rate = Some(rate);
+        p.running = true;
+        p.rate_base_us = now;
+        p.rate_base_count = p.generated;
+        self.emit(Event::ProducerRateChanged { producer: name.into(), per_hour: rate.per_hour });
+        self.producer_tick(id);
+        Ok(())
+    }
+
+    /// `produce T key=K value=V`: one record from the console's producer for that topic.
+    pub(crate) fn cmd_produce(&mut self, topic: &str, key: Option<String>, value: Option<String>, acks: Option<Acks>) -> Result<(), CommandError> {
+        if !self.topics.contains_key(topic) {
+            return Err(CommandError::UnknownTopic(topic.into()));
+        }
+        let acks = acks.unwrap_or(Acks::All);
+        let internal = format!("console\u{0}{topic}\u{0}{acks:?}");
+        let id = match self.producer_index(&internal) {
+            Some(id) => id,
+            None => {
+                let spec = ProducerSpec { name: internal.clone(), topic: topic.into(), rate: None, keys: None, acks: Some(acks), partitioner: None, linger: None };
+                self.new_producer(internal, "console".into(), &spec)?
+            }
+        };
+        let key = key.map(|k| self.store.intern(&k));
+        let value = value.map_or(ValueRef::Null, |v| ValueRef::Text(self.store.intern(&v)));
+        self.create_record(id, self.now, key, value);
+        self.producer_tick(id);
+        Ok(())
+    }
+
+    /// Creates the records a steady producer owes up to now.
+    fn catch_up_generation(&mut self, id: u32) {
+        let now = self.now;
+        let p = &self.producers[id as usize];
+        let (Some(rate), true) = (p.rate, p.running) else { return };
+        if rate.per_hour == 0 {
+            return;
+        }
+        let due = p.rate_base_count + ((now - p.rate_base_us) as u128 * rate.per_hour as u128 / 3_600_000_000u128) as u64;
+        while self.producers[id as usize].generated < due {
+            if self.producers[id as usize].buffered >= MAX_BUFFERED_RECORDS {
+                // buffer.memory is full: Kafka blocks send() (max.block.ms); the app produces less.
+                self.producers[id as usize].generated = due;
+                break;
+            }
+            let p = &self.producers[id as usize];
+            let n = p.generated - p.rate_base_count + 1;
+            let at = p.rate_base_us + ((n as u128 * 3_600_000_000u128).div_ceil(rate.per_hour as u128)) as u64;
+            let key = self.next_key(id);
+            self.create_record(id, at.min(now), key, ValueRef::Generated);
+            self.producers[id as usize].generated += 1;
+        }
+    }
+
+    fn next_key(&mut self, id: u32) -> Option<crate::record::Sym> {
+        let p = &self.producers[id as usize];
+        match &p.keys {
+            KeySpec::None => None,
+            KeySpec::Fixed(k) => {
+                let k = k.clone();
+                Some(self.store.intern(&k))
+            }
+            KeySpec::Range { prefix, first, last } => {
+                let n = last - first + 1;
+                let k = format!("{prefix}{}", first + p.generated % n);
+                Some(self.store.intern(&k))
+            }
+        }
+    }
+
+    /// Partitions one record and puts it in the accumulator.
+    fn create_record(&mut self, id: u32, at: Micros, key: Option<crate::record::Sym>, value: ValueRef) {
+        let n = self.producers[id as usize].slots.len() as u32;
+        let key_bytes = key.map_or(0, |k| self.store.text(k).len() as u32);
+        let p = &self.producers[id as usize];
+        let value_bytes = match value {
+            ValueRef::Null => 0,
+            ValueRef::Text(s) => self.store.text(s).len() as u32,
+            ValueRef::Generated => p.display_name.len() as u32 + 8,
+        };
+        let size = RECORD_OVERHEAD_BYTES + key_bytes + value_bytes;
+        let partition = match key {
+            Some(k) => crate::murmur2::partition_for_key(self.store.text(k).as_bytes(), n),
+            None => self.partition_unkeyed(id, size),
+        };
+        let seq = self.producers[id as usize].seq;
+        let slot = self.producers[id as usize].slots[partition as usize];
+        let rid = self.store.push(RecordData { timestamp_us: at, key, value, producer: id, producer_seq: seq, size_bytes: size, partition_slot: slot });
+        let batch_size = self.producers[id as usize].config.batch_size_bytes;
+        let p = &mut self.producers[id as usize];
+        p.seq = p.seq.wrapping_add(1);
+        p.buffered += 1;
+        let q = &mut p.queues[partition as usize];
+        match q.back_mut() {
+            Some(b) if b.bytes + size <= batch_size && b.retry_at_us == 0 => {
+                b.records.push(rid);
+                b.bytes += size;
+            }
+            _ => q.push_back(Batch { partition, records: vec![rid], bytes: size, created_us: at, retry_at_us: 0 }),
+        }
+    }
+
+    /// Records without a key: Kafka's built-in sticky partitioner (KIP-480/KIP-794) keeps one
+    /// partition until `batch.size` bytes went to it, then picks another at random among partitions
+    /// with a leader; `partitioner=round-robin` is RoundRobinPartitioner (each record to the next
+    /// available partition).
+    fn partition_unkeyed(&mut self, id: u32, size: u32) -> u32 {
+        let p = &self.producers[id as usize];
+        let available: Vec<u32> = (0..p.slots.len() as u32).filter(|&i| p.leaders[i as usize].is_some()).collect();
+        let n = p.slots.len() as u32;
+        match p.partitioner {
+            PartitionerKind::RoundRobin => {
+                let p = &mut self.producers[id as usize];
+                let c = p.round_robin;
+                p.round_robin = p.round_robin.wrapping_add(1);
+                let c = c & 0x7fff_ffff;
+                if available.is_empty() { c % n } else { available[(c as usize) % available.len()] }
+            }
+            PartitionerKind::Default => {
+                let batch_size = p.config.batch_size_bytes;
+                let current = p.sticky.filter(|_| p.sticky_bytes < batch_size);
+                let partition = match current {
+                    Some(s) => s,
+                    None => {
+                        let r: u32 = self.rng.random::<u32>() & 0x7fff_ffff;
+                        let pick = if available.is_empty() { r % n } else { available[(r as usize) % available.len()] };
+                        let p = &mut self.producers[id as usize];
+                        p.sticky = Some(pick);
+                        p.sticky_bytes = 0;
+                        pick
+                    }
+                };
+                self.producers[id as usize].sticky_bytes += size;
+                partition
+            }
+        }
+    }
+
+    /// The producer's sender loop: create due records, expire old batches, send what is ready,
+    /// and sleep until the next thing to do.
+    pub(crate) fn producer_tick(&mut self, id: u32) {
+        let now = self.now;
+        if self.producers[id as usize].tick_at.is_some_and(|t| t <= now) {
+            self.producers[id as usize].tick_at = None;
+        }
+        self.catch_up_generation(id);
+        self.expire_batches(id);
+        self.maybe_refresh_metadata(id);
+        self.drain(id);
+        self.schedule_tick(id);
+    }
+
+    fn expire_batches(&mut self, id: u32) {
+        let now = self.now;
+        let timeout = self.producers[id as usize].config.delivery_timeout_us;
+        for part in 0..self.producers[id as usize].queues.len() {
+            loop {
+                let q = &mut self.producers[id as usize].queues[part];
+                match q.front() {
+                    Some(b) if b.created_us + timeout <= now => {
+                        let b = q.pop_front().expect("front");
+                        self.reject(id, &b, ErrorCode::DeliveryTimeout);
+                    }
+                    _ => break,
+                }
+            }
+        }
+    }
+
+    fn reject(&mut self, id: u32, batch: &Batch, error: ErrorCode) {
+        let p = &mut self.producers[id as usize];
+        p.buffered -= batch.records.len();
+        let slot = p.slots[batch.partition as usize];
+        let name = p.display_name.clone();
+        let topic = p.topic.clone();
+        self.topic_of_mut(slot).rejected += batch.records.len() as u64;
+        self.emit(Event::ProduceRejected { producer: name, topic, partition: batch.partition, count: batch.records.len() as u32, error });
+    }
+
+    fn maybe_refresh_metadata(&mut self, id: u32) {
+        let p = &mut self.producers[id as usize];
+        if p.metadata_stale && !p.metadata_in_flight {
+            p.metadata_in_flight = true;
+            p.metadata_stale = false;
+            // A MetadataRequest to any live broker: one round trip.
+            let at = self.now + self.config.latency_us;
+            self.schedule(at, Timer::Deliver(Box::new(Message::MetadataResponse { producer: id })));
+        }
+    }
+
+    pub(crate) fn handle_metadata_response(&mut self, id: u32) {
+        let leaders: Vec<Option<u32>> = self.producers[id as usize].slots.iter().map(|&s| self.partitions[s as usize].leader).collect();
+        let p = &mut self.producers[id as usize];
+        p.leaders = leaders;
+        p.metadata_in_flight = false;
+        self.producer_tick(id);
+    }
+
+    /// Sends every ready batch, one Produce request per leader broker.
+    fn drain(&mut self, id: u32) {
+        let now = self.now;
+        let p = &mut self.producers[id as usize];
+        let mut by_broker: BTreeMap<u32, Vec<Batch>> = BTreeMap::new();
+        for part in 0..p.queues.len() {
+            if p.muted[part] {
+                continue;
+            }
+            let Some(leader) = p.leaders[part] else {
+                p.metadata_stale = true;
+                continue;
+            };
+            let q = &p.queues[part];
+            let Some(b) = q.front() else { continue };
+            let full = q.len() > 1 || b.bytes >= p.config.batch_size_bytes;
+            let lingered = now >= b.created_us + p.config.linger_us;
+            if b.retry_at_us > now || !(full || lingered || b.retry_at_us > 0) {
+                continue;
+            }
+            let b = p.queues[part].pop_front().expect("front");
+            p.muted[part] = true;
+            by_broker.entry(leader).or_default().push(b);
+        }
+        let acks = p.acks;
+        for (broker, batches) in by_broker {
+            let request = self.request_id();
+            let wire: Vec<ProduceBatch> = batches.iter().map(|b| ProduceBatch { slot: self.producers[id as usize].slots[b.partition as usize], records: b.records.clone() }).collect();
+            self.send(Message::Produce { producer: id, broker, request, acks, batches: wire });
+            if acks == Acks::Zero {
+                // acks=0: the client counts the records as sent the moment they leave.
+                for b in &batches {
+                    self.acknowledge(id, b, None);
+                    self.producers[id as usize].muted[b.partition as usize] = false;
+                }
+            } else {
+                self.producers[id as usize].in_flight.insert(request, InFlight { broker, batches });
+            }
+        }
+    }
+
+    fn schedule_tick(&mut self, id: u32) {
+        let now = self.now;
+        let p = &self.producers[id as usize];
+        let mut next: Option<Micros> = None;
+        let mut consider = |t: Micros| next = Some(next.map_or(t, |n: Micros| n.min(t)));
+        if let (Some(rate), true) = (p.rate, p.running) {
+            if rate.per_hour > 0 {
+                let n = p.generated - p.rate_base_count + 1;
+                let due = p.rate_base_us + ((n as u128 * 3_600_000_000u128).div_ceil(rate.per_hour as u128)) as u64;
+                // At high rates, create records a millisecond's worth at a time.
+                consider(due.max(now + ms(1).min(due.saturating_sub(now).max(1))));
+            }
+        }
+        for (part, q) in p.queues.iter().enumerate() {
+            if let Some(b) = q.front() {
+                consider(b.created_us + p.config.delivery_timeout_us);
+                if !p.muted[part] {
+                    if b.retry_at_us > now {
+                        consider(b.retry_at_us);
+                    } else if b.retry_at_us == 0 && q.len() == 1 && b.bytes < p.config.batch_size_bytes {
+                        consider(b.created_us + p.config.linger_us);
+                    }
+                }
+            }
+        }
+        if p.metadata_stale && !p.metadata_in_flight {
+            consider(now + p.config.retry_backoff_us);
+        }
+        if let Some(at) = next {
+            let at = at.max(now + 1);
+            if p.tick_at.is_none_or(|t| at < t) {
+                self.producers[id as usize].tick_at = Some(at);
+                self.schedule(at, Timer::ProducerTick { producer: id });
+            }
+        }
+    }
+
+    fn acknowledge(&mut self, id: u32, batch: &Batch, base: Option<u64>) {
+        let p = &mut self.producers[id as usize];
+        p.buffered -= batch.records.len();
+        let slot = p.slots[batch.partition as usize];
+        let name = p.display_name.clone();
+        let topic = p.topic.clone();
+        let acks = p.acks;
+        let view = self.partitions[slot as usize].view_broker;
+        let mut lost = 0i64;
+        for (i, &rid) in batch.records.iter().enumerate() {
+            self.store.set_acked(rid);
+            // Acknowledged by a leader that has since been replaced, and not in the new leader's
+            // log: lost the moment it is acknowledged.
+            if let (Some(base), Some(v), false) = (base, view, acks == Acks::Zero) {
+                let present = self.broker(v).replicas[&slot].log.entry_at(base + i as u64).is_some_and(|e| e.id == rid);
+                if !present {
+                    self.store.set_lost(rid, true);
+                    lost += 1;
+                }
+            }
+        }
+        let t = self.topic_of_mut(slot);
+        t.acked += batch.records.len() as u64;
+        t.lost += lost;
+        self.emit(Event::ProduceAcked { producer: name.clone(), topic: topic.clone(), partition: batch.partition, base_offset: base, count: batch.records.len() as u32, acks });
+        if lost > 0 {
+            self.emit(Event::RecordsLost { topic, partition: batch.partition, count: lost });
+        }
+    }
+
+    pub(crate) fn handle_produce_response(&mut self, id: u32, _broker: u32, request: u64, results: Vec<Result<Option<u64>, ErrorCode>>) {
+        let Some(flight) = self.producers[id as usize].in_flight.remove(&request) else { return };
+        let now = self.now;
+        for (batch, result) in flight.batches.into_iter().zip(results) {
+            self.producers[id as usize].muted[batch.partition as usize] = false;
+            match result {
+                Ok(base) => self.acknowledge(id, &batch, base),
+                Err(e) if e.retriable() && now < batch.created_us + self.producers[id as usize].config.delivery_timeout_us => {
+                    let p = &mut self.producers[id as usize];
+                    if matches!(e, ErrorCode::NotLeaderOrFollower | ErrorCode::NetworkException | ErrorCode::LeaderNotAvailable) {
+                        p.metadata_stale = true;
+                    }
+                    let (name, topic, part, n) = (p.display_name.clone(), p.topic.clone(), batch.partition, batch.records.len() as u32);
+                    let mut b = batch;
+                    b.retry_at_us = now + p.config.retry_backoff_us;
+                    p.queues[part as usize].push_front(b);
+                    self.emit(Event::ProduceRetried { producer: name, topic, partition: part, count: n, error: e });
+                }
+                Err(e) => {
+                    let e = if e.retriable() { ErrorCode::DeliveryTimeout } else { e };
+                    self.reject(id, &batch, e);
+                }
+            }
+        }
+        self.producer_tick(id);
+    }
+}

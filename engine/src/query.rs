@@ -1,0 +1,143 @@
+//! Read-only questions about the cluster, as `expect` lines and the UI ask them. Partition-level
+//! numbers (`hw`, `leo`, records) are the leader's view; while a partition has no leader, the view
+//! of the last broker that led it.
+
+use crate::cluster::Cluster;
+use crate::command::TopicPartition;
+use crate::log::PartitionLog;
+use crate::record::ValueRef;
+
+impl Cluster {
+    pub fn broker_count(&self) -> u32 {
+        self.brokers.len() as u32
+    }
+
+    pub fn broker_up(&self, broker: u32) -> Option<bool> {
+        self.brokers.get((broker as usize).checked_sub(1)?).map(|b| b.alive)
+    }
+
+    pub fn broker_fenced(&self, broker: u32) -> Option<bool> {
+        self.brokers.get((broker as usize).checked_sub(1)?).map(|b| b.fenced)
+    }
+
+    pub fn has_topic(&self, topic: &str) -> bool {
+        self.topics.contains_key(topic)
+    }
+
+    pub fn topic_partitions(&self, topic: &str) -> Option<u32> {
+        self.topics.get(topic).map(|t| t.config.partitions)
+    }
+
+    pub fn topic_names(&self) -> Vec<String> {
+        self.topics.keys().cloned().collect()
+    }
+
+    fn meta(&self, tp: &TopicPartition) -> Option<&crate::cluster::PartitionMeta> {
+        self.slot_of(tp).map(|s| &self.partitions[s as usize])
+    }
+
+    pub fn leader(&self, tp: &TopicPartition) -> Option<Option<u32>> {
+        self.meta(tp).map(|m| m.leader)
+    }
+
+    pub fn replicas(&self, tp: &TopicPartition) -> Option<Vec<u32>> {
+        self.meta(tp).map(|m| m.replicas.clone())
+    }
+
+    pub fn isr(&self, tp: &TopicPartition) -> Option<Vec<u32>> {
+        self.meta(tp).map(|m| m.isr.clone())
+    }
+
+    pub fn leader_epoch(&self, tp: &TopicPartition) -> Option<u32> {
+        self.meta(tp).map(|m| m.leader_epoch)
+    }
+
+    /// The partition a record with this key goes to (Kafka's default partitioner).
+    pub fn partition_for_key(&self, topic: &str, key: &str) -> Option<u32> {
+        let n = self.topics.get(topic)?.config.partitions;
+        Some(crate::murmur2::partition_for_key(key.as_bytes(), n))
+    }
+
+    fn leader_replica(&self, tp: &TopicPartition) -> Option<&crate::broker::Replica> {
+        let slot = self.slot_of(tp)?;
+        let b = self.partitions[slot as usize].view_broker?;
+        self.broker(b).replicas.get(&slot)
+    }
+
+    pub fn leader_log(&self, tp: &TopicPartition) -> Option<&PartitionLog> {
+        self.leader_replica(tp).map(|r| &r.log)
+    }
+
+    pub fn high_watermark(&self, tp: &TopicPartition) -> Option<u64> {
+        self.leader_replica(tp).map(|r| r.high_watermark)
+    }
+
+    pub fn log_end_offset(&self, tp: &TopicPartition) -> Option<u64> {
+        self.leader_log(tp).map(|l| l.log_end_offset())
+    }
+
+    pub fn log_start_offset(&self, tp: &TopicPartition) -> Option<u64> {
+        self.leader_log(tp).map(|l| l.log_start_offset())
+    }
+
+    pub fn record_count(&self, tp: &TopicPartition) -> Option<u64> {
+        self.leader_log(tp).map(|l| l.len() as u64)
+    }
+
+    /// One replica's (log end offset, high watermark) as that broker sees it.
+    pub fn replica_offsets(&self, tp: &TopicPartition, broker: u32) -> Option<(u64, u64)> {
+        let slot = self.slot_of(tp)?;
+        let r = self.brokers.get((broker as usize).checked_sub(1)?)?.replicas.get(&slot)?;
+        Some((r.log.log_end_offset(), r.high_watermark))
+    }
+
+    /// The latest value for `key` in the leader's log: `Some(None)` for a tombstone or no record.
+    pub fn latest_value(&self, tp: &TopicPartition, key: &str) -> Option<Option<String>> {
+        let log = self.leader_log(tp)?;
+        let found = log.entries().iter().rev().find(|e| self.store.key_text(e.id) == Some(key));
+        Some(found.and_then(|e| self.value_text(e.id)))
+    }
+
+    /// A record's value as text (`None` for a null value).
+    pub fn value_text(&self, id: crate::record::RecordId) -> Option<String> {
+        let d = self.store.get(id);
+        match d.value {
+            ValueRef::Null => None,
+            ValueRef::Text(s) => Some(self.store.text(s).to_owned()),
+            ValueRef::Generated => Some(format!("{}-{}", self.producers[d.producer as usize].display_name, d.producer_seq)),
+        }
+    }
+
+    pub fn key_text(&self, id: crate::record::RecordId) -> Option<&str> {
+        self.store.key_text(id)
+    }
+
+    pub fn record_timestamp(&self, id: crate::record::RecordId) -> u64 {
+        self.store.get(id).timestamp_us
+    }
+
+    pub fn acked(&self, topic: &str) -> Option<u64> {
+        self.topics.get(topic).map(|t| t.acked)
+    }
+
+    pub fn rejected(&self, topic: &str) -> Option<u64> {
+        self.topics.get(topic).map(|t| t.rejected)
+    }
+
+    /// Acknowledged records no longer in their partition's leader log, for one topic or all.
+    pub fn lost(&self, topic: Option<&str>) -> Option<i64> {
+        match topic {
+            Some(t) => self.topics.get(t).map(|t| t.lost),
+            None => Some(self.topics.values().map(|t| t.lost).sum()),
+        }
+    }
+
+    /// Records created by producers so far.
+    pub fn records_created(&self) -> usize {
+        self.store.len()
+    }
+
+    pub fn producer_names(&self) -> Vec<String> {
+        self.producers.iter().filter(|p| p.display_name != "console").map(|p| p.name.clone()).collect()
+    }
+}

@@ -1,0 +1,72 @@
+//! The headless runner: plays a parsed scenario in simulated time as fast as the machine allows,
+//! checking `expect` lines as it goes. `playground run` and the test suite both use it.
+
+use crate::cluster::Cluster;
+use crate::event::TimedEvent;
+use crate::scenario::{Action, Script, expect};
+use crate::time::Micros;
+
+/// What a run printed and how it ended.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RunReport {
+    /// Narration and failures, in order, ready to print.
+    pub lines: Vec<String>,
+    pub expectations: usize,
+    pub failures: usize,
+    pub end_us: Micros,
+}
+
+impl RunReport {
+    pub fn passed(&self) -> bool {
+        self.failures == 0
+    }
+}
+
+/// Runs a script, handing every batch of events to `observe` (in order) as they happen.
+pub fn run(script: &Script, mut observe: impl FnMut(&[TimedEvent])) -> (RunReport, Cluster) {
+    let mut cluster = Cluster::new(script.seed.unwrap_or(0));
+    let mut report = RunReport::default();
+    let mut t: Micros = 0;
+    let file = &script.file;
+    for step in &script.steps {
+        if let Some(at) = step.at {
+            t = t.max(at);
+            advance(&mut cluster, t, &mut observe);
+        }
+        let line = step.pos.line;
+        match &step.action {
+            Action::Cluster(cmd) => {
+                if let Err(e) = cluster.apply(cmd.clone()) {
+                    report.failures += 1;
+                    report.lines.push(format!("{file}:{line}: command failed: {e}"));
+                }
+                observe(&cluster.drain_events());
+            }
+            Action::Wait(d) => {
+                t += d;
+                advance(&mut cluster, t, &mut observe);
+            }
+            Action::Pause => {}
+            Action::Say(text) => report.lines.push(format!("[{}] {text}", crate::time::format_duration(t))),
+            Action::Expect(e) => {
+                report.expectations += 1;
+                if let Err(msg) = expect::check(&cluster, e) {
+                    report.failures += 1;
+                    report.lines.push(format!("{file}:{line}: {msg}"));
+                }
+            }
+        }
+    }
+    report.end_us = t;
+    (report, cluster)
+}
+
+/// Advances in slices so that events are drained while memory stays bounded.
+fn advance(cluster: &mut Cluster, until: Micros, observe: &mut impl FnMut(&[TimedEvent])) {
+    const SLICE_US: Micros = crate::time::secs(1);
+    while cluster.now() < until {
+        let next = (cluster.now() + SLICE_US).min(until);
+        cluster.advance_to(next);
+        observe(&cluster.drain_events());
+    }
+}

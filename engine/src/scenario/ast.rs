@@ -1,0 +1,113 @@
+//! The parsed form of a scenario file (see SCENARIOS.md, contract v1). Every step keeps the
+//! position of its first character so that runtime failures can name `FILE:LINE`.
+
+use crate::command::{Command, TopicPartition};
+use crate::time::Micros;
+
+/// A 1-based position in a file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default)]
+pub struct Pos {
+    pub line: u32,
+    pub col: u32,
+}
+
+/// A whole parsed file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Script {
+    /// The file name used in messages (`FILE:LINE:COL`).
+    pub file: String,
+    pub title: Option<String>,
+    pub seed: Option<u64>,
+    pub steps: Vec<Step>,
+}
+
+/// One line that does something.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Step {
+    pub pos: Pos,
+    /// `at TIME COMMAND`: wait until TIME after the start first.
+    pub at: Option<Micros>,
+    pub action: Action,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Action {
+    /// A change to the cluster.
+    Cluster(Command),
+    /// `wait DURATION`
+    Wait(Micros),
+    /// `pause`: the browser stops until Next; the headless runner ignores it.
+    Pause,
+    /// `say "TEXT"`
+    Say(String),
+    /// `expect METRIC ARGS OP VALUE`
+    Expect(Expectation),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Op {
+    Eq,
+    Ne,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+}
+
+impl Op {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Op::Eq => "==",
+            Op::Ne => "!=",
+            Op::Lt => "<",
+            Op::Le => "<=",
+            Op::Gt => ">",
+            Op::Ge => ">=",
+        }
+    }
+}
+
+/// What an `expect` line measures.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Metric {
+    Leader(TopicPartition),
+    Replicas(TopicPartition),
+    Isr(TopicPartition),
+    Partition { topic: String, key: String },
+    Hw(TopicPartition),
+    Leo(TopicPartition),
+    Broker(u32),
+    Acked(String),
+    /// Extension: records that failed to the application (delivery timeout or fatal error).
+    Rejected(String),
+    Lost(Option<String>),
+    /// Extension: the leader epoch of a partition.
+    LeaderEpoch(TopicPartition),
+    /// Extension: the log start offset of the leader.
+    LogStart(TopicPartition),
+    /// Extension: how many records the leader's log holds (differs from leo - log-start after compaction).
+    Records(TopicPartition),
+    /// Extension: the value of the latest record with this key in the leader's log (`none` if absent or a tombstone).
+    Value { tp: TopicPartition, key: String },
+}
+
+/// The right-hand side of an `expect` line, already checked against the metric's type.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Value {
+    /// `none`: the empty list or no value.
+    None,
+    Int(i64),
+    /// A list of integers (`1,2,3`); a single integer is also accepted where a list is expected.
+    Ints(Vec<i64>),
+    /// A word such as `up`, `down` or a record value.
+    Word(String),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Expectation {
+    pub metric: Metric,
+    pub op: Op,
+    pub value: Value,
+    /// The source text of the line, for messages.
+    pub text: String,
+}

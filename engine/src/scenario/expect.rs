@@ -1,0 +1,126 @@
+//! Evaluates `expect` lines against the cluster: one evaluator for the runner, the console and
+//! the tests. Lists compare as sets, except `replicas`, which is ordered; `none` is the empty list
+//! or no value.
+
+use std::fmt;
+
+use super::ast::{Expectation, Metric, Op, Value};
+use crate::cluster::Cluster;
+
+/// What a metric measured.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Actual {
+    None,
+    Int(i64),
+    /// Compared as a set.
+    Set(Vec<i64>),
+    /// Compared in order.
+    List(Vec<i64>),
+    Word(String),
+}
+
+impl fmt::Display for Actual {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let list = |f: &mut fmt::Formatter<'_>, v: &[i64]| {
+            if v.is_empty() {
+                return write!(f, "none");
+            }
+            let s: Vec<String> = v.iter().map(i64::to_string).collect();
+            write!(f, "{}", s.join(","))
+        };
+        match self {
+            Actual::None => write!(f, "none"),
+            Actual::Int(n) => write!(f, "{n}"),
+            Actual::Set(v) => {
+                let mut v = v.clone();
+                v.sort_unstable();
+                list(f, &v)
+            }
+            Actual::List(v) => list(f, v),
+            Actual::Word(w) => write!(f, "{w}"),
+        }
+    }
+}
+
+/// Measures a metric. `Err` when the metric names something that does not exist.
+pub fn measure(cluster: &Cluster, metric: &Metric) -> Result<Actual, String> {
+    let unknown_tp = |tp: &crate::command::TopicPartition| format!("unknown partition {tp}");
+    let opt = |v: Option<u64>| v.map_or(Actual::None, |n| Actual::Int(n as i64));
+    Ok(match metric {
+        Metric::Leader(tp) => cluster.leader(tp).ok_or_else(|| unknown_tp(tp))?.map_or(Actual::None, |b| Actual::Int(b as i64)),
+        Metric::Replicas(tp) => Actual::List(cluster.replicas(tp).ok_or_else(|| unknown_tp(tp))?.into_iter().map(i64::from).collect()),
+        Metric::Isr(tp) => Actual::Set(cluster.isr(tp).ok_or_else(|| unknown_tp(tp))?.into_iter().map(i64::from).collect()),
+        Metric::Partition { topic, key } => Actual::Int(cluster.partition_for_key(topic, key).ok_or_else(|| format!("unknown topic '{topic}'"))? as i64),
+        Metric::Hw(tp) => {
+            cluster.leader(tp).ok_or_else(|| unknown_tp(tp))?;
+            opt(cluster.high_watermark(tp))
+        }
+        Metric::Leo(tp) => {
+            cluster.leader(tp).ok_or_else(|| unknown_tp(tp))?;
+            opt(cluster.log_end_offset(tp))
+        }
+        Metric::LogStart(tp) => {
+            cluster.leader(tp).ok_or_else(|| unknown_tp(tp))?;
+            opt(cluster.log_start_offset(tp))
+        }
+        Metric::Records(tp) => {
+            cluster.leader(tp).ok_or_else(|| unknown_tp(tp))?;
+            opt(cluster.record_count(tp))
+        }
+        Metric::LeaderEpoch(tp) => Actual::Int(cluster.leader_epoch(tp).ok_or_else(|| unknown_tp(tp))? as i64),
+        Metric::Broker(b) => match cluster.broker_up(*b) {
+            Some(true) => Actual::Word("up".into()),
+            Some(false) => Actual::Word("down".into()),
+            None => return Err(format!("unknown broker {b}")),
+        },
+        Metric::Acked(t) => Actual::Int(cluster.acked(t).ok_or_else(|| format!("unknown topic '{t}'"))? as i64),
+        Metric::Rejected(t) => Actual::Int(cluster.rejected(t).ok_or_else(|| format!("unknown topic '{t}'"))? as i64),
+        Metric::Lost(t) => Actual::Int(cluster.lost(t.as_deref()).ok_or_else(|| format!("unknown topic '{}'", t.as_deref().unwrap_or("")))?),
+        Metric::Value { tp, key } => match cluster.latest_value(tp, key).ok_or_else(|| unknown_tp(tp))? {
+            Some(v) => Actual::Word(v),
+            None => Actual::None,
+        },
+    })
+}
+
+fn expected_as(actual: &Actual, value: &Value) -> Actual {
+    match (actual, value) {
+        (Actual::Set(_), Value::None) => Actual::Set(vec![]),
+        (Actual::List(_), Value::None) => Actual::List(vec![]),
+        (_, Value::None) => Actual::None,
+        (Actual::Set(_), Value::Int(n)) => Actual::Set(vec![*n]),
+        (Actual::Set(_), Value::Ints(v)) => Actual::Set(v.clone()),
+        (Actual::List(_), Value::Int(n)) => Actual::List(vec![*n]),
+        (_, Value::Ints(v)) => Actual::List(v.clone()),
+        (_, Value::Int(n)) => Actual::Int(*n),
+        (_, Value::Word(w)) => Actual::Word(w.clone()),
+    }
+}
+
+/// Checks an expectation. `Err` carries the message after `FILE:LINE: `.
+pub fn check(cluster: &Cluster, e: &Expectation) -> Result<(), String> {
+    let actual = measure(cluster, &e.metric).map_err(|m| format!("expected {}: {m}", e.text))?;
+    let expected = expected_as(&actual, &e.value);
+    let ok = match (&actual, &expected, e.op) {
+        (Actual::Set(a), Actual::Set(b), Op::Eq | Op::Ne) => {
+            let (mut a, mut b) = (a.clone(), b.clone());
+            a.sort_unstable();
+            a.dedup();
+            b.sort_unstable();
+            b.dedup();
+            (a == b) == (e.op == Op::Eq)
+        }
+        (Actual::Int(a), Actual::Int(b), op) => match op {
+            Op::Eq => a == b,
+            Op::Ne => a != b,
+            Op::Lt => a < b,
+            Op::Le => a <= b,
+            Op::Gt => a > b,
+            Op::Ge => a >= b,
+        },
+        (a, b, Op::Eq) => a == b,
+        (a, b, Op::Ne) => a != b,
+        (_, _, op) => return Err(format!("expected {}: cannot compare {actual} with {} using {}", e.text, expected, op.as_str())),
+    };
+    if ok { Ok(()) } else { Err(format!("expected {}, got {actual}", e.text)) }
+}

@@ -1,0 +1,1558 @@
+//! The parser of the scenario language (SCENARIOS.md, contract v1).
+//!
+//! [`parse`] checks a whole file and reports every error, in line order; [`parse_line`] parses one
+//! console line against a [`Context`] that the console keeps between lines. Both share one
+//! validator, so a line means the same thing in a file and in the console:
+//!
+//! ```text
+//! brokers 3
+//! topic create orders partitions=3 replication=2
+//! producer add p1 topic=orders rate=5/s keys=user-1..user-50
+//! at 5s broker kill 1
+//! expect leader orders/0 != 1
+//! ```
+//!
+//! Validation is static: it knows what earlier lines declared (brokers, topics and their shape,
+//! producers) and how far `wait` and `at` have moved simulated time, never the cluster's state.
+//!
+//! Each command has one function below with its wire form in its doc comment. Consumer groups are
+//! not supported yet: every group command and metric ends in [`groups_not_supported`].
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::ast::{Action, Expectation, Metric, Op, Pos, Script, Step, Value};
+use super::diagnostic::{Diagnostic, LineError, did_you_mean};
+use super::lexer::{Token, TokenKind, col_len, tokenize};
+use crate::command::{
+    Acks, CleanupPolicy, ClusterSpec, Command, KeySpec, PartitionerKind, ProducerSpec, Rate,
+    TopicPartition, TopicSpec,
+};
+use crate::time::{Micros, format_duration};
+
+type Result<T, E = LineError> = std::result::Result<T, E>;
+
+/// The file name used in diagnostics of [`parse_line`].
+pub const CONSOLE: &str = "console";
+
+/// Kafka's limit on the length of a topic name.
+const MAX_TOPIC_NAME_LEN: usize = 249;
+
+// ---------------------------------------------------------------------------------------------
+// Entry points
+// ---------------------------------------------------------------------------------------------
+
+/// Parses and validates a whole scenario file. Every error is reported, in line order; a line
+/// with an error is skipped but what it declared (a topic name, a producer) is still known, so
+/// one mistake does not cascade into errors on every later line.
+pub fn parse(file: &str, src: &str) -> Result<Script, Vec<Diagnostic>> {
+    let src = src.strip_prefix('\u{feff}').unwrap_or(src);
+    let mut ctx = Context::default();
+    let mut script = Script {
+        file: file.to_string(),
+        title: None,
+        seed: None,
+        steps: Vec::new(),
+    };
+    let mut errors = Vec::new();
+    for (index, text) in src.lines().enumerate() {
+        let line = u32::try_from(index).map_or(u32::MAX, |i| i.saturating_add(1));
+        if let Err(e) = file_line(text, line, &mut ctx, &mut script) {
+            errors.push(e.at(file, line));
+            ctx.recover(text);
+        }
+    }
+    if errors.is_empty() {
+        Ok(script)
+    } else {
+        Err(errors)
+    }
+}
+
+/// Parses one console line (file name `console`, line 1). `Ok(None)` for a blank line or a
+/// comment. On success what the line declares is recorded in `ctx`; on error `ctx` is untouched.
+/// `title` and `seed` belong to files and are refused here.
+pub fn parse_line(src: &str, ctx: &mut Context) -> Result<Option<Step>, Diagnostic> {
+    match parse_one(src, ctx).map_err(|e| e.at(CONSOLE, 1))? {
+        Parsed::Blank => Ok(None),
+        Parsed::Title { col, .. } => Err(file_only(col, "title")),
+        Parsed::Seed { col, .. } => Err(file_only(col, "seed")),
+        Parsed::Step { col, at, action } => {
+            let step = Step {
+                pos: Pos { line: 1, col },
+                at,
+                action,
+            };
+            ctx.apply(&step);
+            Ok(Some(step))
+        }
+    }
+}
+
+fn file_only(col: u32, word: &str) -> Diagnostic {
+    LineError::new(col, format!("'{word}' can only be set in a scenario file")).at(CONSOLE, 1)
+}
+
+/// One line of a file: steps go to the script, `title` and `seed` to its header.
+fn file_line(text: &str, line: u32, ctx: &mut Context, script: &mut Script) -> Result<()> {
+    match parse_one(text, ctx)? {
+        Parsed::Blank => {}
+        Parsed::Title { col, text } => {
+            if script.title.is_some() {
+                return Err(
+                    LineError::new(col, "the title is already set").hint("'title' may appear once")
+                );
+            }
+            script.title = Some(text);
+        }
+        Parsed::Seed { col, seed } => {
+            if script.seed.is_some() {
+                return Err(
+                    LineError::new(col, "the seed is already set").hint("'seed' may appear once")
+                );
+            }
+            script.seed = Some(seed);
+        }
+        Parsed::Step { col, at, action } => {
+            let step = Step {
+                pos: Pos { line, col },
+                at,
+                action,
+            };
+            ctx.apply(&step);
+            script.steps.push(step);
+        }
+    }
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Context: the static symbol table
+// ---------------------------------------------------------------------------------------------
+
+/// What the lines parsed so far have declared: the console keeps one between lines, [`parse`]
+/// one per file. The fields are public so that a console can be started from an existing room.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Context {
+    /// `brokers N`, once declared.
+    pub brokers: Option<u32>,
+    /// Topics created so far.
+    pub topics: BTreeMap<String, TopicInfo>,
+    /// Producers added so far (stopped ones included: a name is never reused).
+    pub producers: BTreeMap<String, ProducerInfo>,
+    /// Simulated time reached statically: only `wait` and `at` move it; setup takes no time.
+    pub time: Micros,
+    /// Names declared by lines that failed to parse (files only), to avoid cascading errors.
+    recovered: Recovered,
+}
+
+/// The shape of a created topic.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TopicInfo {
+    pub partitions: u32,
+    pub replication: u32,
+}
+
+/// A producer added by `producer add`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProducerInfo {
+    pub topic: String,
+    pub stopped: bool,
+}
+
+/// Declarations of lines with errors: known to exist, shape unknown; checks against them pass.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+struct Recovered {
+    brokers: bool,
+    topics: BTreeSet<String>,
+    producers: BTreeSet<String>,
+}
+
+impl Context {
+    /// Records what a step declares and how far it moves static time. [`parse`] and
+    /// [`parse_line`] call this for every step they return.
+    pub fn apply(&mut self, step: &Step) {
+        if let Some(at) = step.at {
+            self.time = self.time.max(at);
+        }
+        match &step.action {
+            Action::Wait(d) => self.time = self.time.saturating_add(*d),
+            Action::Cluster(command) => self.apply_command(command),
+            Action::Pause | Action::Say(_) | Action::Expect(_) => {}
+        }
+    }
+
+    /// Records what a cluster command declares (brokers, a topic, a producer, a stop).
+    pub fn apply_command(&mut self, command: &Command) {
+        match command {
+            Command::Brokers(spec) => self.brokers = Some(spec.brokers),
+            Command::TopicCreate(spec) => {
+                let info = TopicInfo {
+                    partitions: spec.partitions,
+                    replication: spec.replication,
+                };
+                self.topics.insert(spec.name.clone(), info);
+            }
+            Command::ProducerAdd(spec) => {
+                let info = ProducerInfo {
+                    topic: spec.topic.clone(),
+                    stopped: false,
+                };
+                self.producers.insert(spec.name.clone(), info);
+            }
+            Command::ProducerStop { name } => {
+                if let Some(p) = self.producers.get_mut(name) {
+                    p.stopped = true;
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// After a line failed: remember, as best we can, what it meant to declare.
+    fn recover(&mut self, line: &str) {
+        let Ok(tokens) = tokenize(line) else { return };
+        let words: Vec<&str> = tokens.iter().map(|t| t.raw.as_str()).collect();
+        let mut rest = words.as_slice();
+        if let ["at", time, tail @ ..] = rest {
+            if let Ok(t) = duration(Val::plain(time)) {
+                self.time = self.time.max(t);
+            }
+            rest = tail;
+        }
+        match rest {
+            ["brokers", ..] => self.recovered.brokers = true,
+            ["topic", "create", name, ..] if !self.topics.contains_key(*name) => {
+                self.recovered.topics.insert(name.to_string());
+            }
+            ["producer", "add", name, ..] if !self.producers.contains_key(*name) => {
+                self.recovered.producers.insert(name.to_string());
+            }
+            _ => {}
+        }
+    }
+
+    /// The number of brokers, `None` when their declaration failed; an error if never declared.
+    fn require_brokers(&self, at: Val) -> Result<Option<u32>> {
+        match self.brokers {
+            Some(n) => Ok(Some(n)),
+            None if self.recovered.brokers => Ok(None),
+            None => Err(at
+                .err("no brokers yet")
+                .hint("declare the cluster first, e.g. 'brokers 3'")),
+        }
+    }
+
+    /// A broker id: `1..=N`.
+    fn broker_id(&self, v: Val) -> Result<u32> {
+        let id = u32_of(v, "a broker id")?;
+        if id == 0 {
+            return Err(v
+                .err("there is no broker 0")
+                .hint("brokers are numbered from 1"));
+        }
+        match self.require_brokers(v)? {
+            Some(n) if id > n => Err(v
+                .err(format!("there is no broker {id}"))
+                .hint(broker_range(n))),
+            _ => Ok(id),
+        }
+    }
+
+    /// A comma-separated list of distinct broker ids, none of them in `other`.
+    fn broker_list(&self, v: Val, other: &[u32]) -> Result<Vec<u32>> {
+        let mut ids = Vec::new();
+        for item in v.items() {
+            let id = self.broker_id(item)?;
+            if ids.contains(&id) {
+                return Err(item.err(format!("broker {id} is listed twice")));
+            }
+            if other.contains(&id) {
+                return Err(item.err(format!("broker {id} is on both sides")));
+            }
+            ids.push(id);
+        }
+        Ok(ids)
+    }
+
+    /// A topic named in a command. `None` when its `topic create` line failed (already reported).
+    fn topic(&self, v: Val) -> Result<Option<TopicInfo>> {
+        if let Some(info) = self.topics.get(v.text) {
+            return Ok(Some(*info));
+        }
+        if self.recovered.topics.contains(v.text) {
+            return Ok(None);
+        }
+        let err = v.err(format!("unknown topic '{}'", v.text));
+        let names = self.topics.keys().map(String::as_str);
+        Err(match did_you_mean(v.text, names) {
+            Some(hint) => err.hint(hint),
+            None if self.topics.is_empty() => err.hint("create it first with 'topic create'"),
+            None => err,
+        })
+    }
+
+    /// `TOPIC/N`, with N a partition of the topic.
+    fn partition(&self, v: Val) -> Result<TopicPartition> {
+        let Some((topic, index)) = v.text.rsplit_once('/') else {
+            return Err(v
+                .err(format!("expected a partition TOPIC/N, found '{}'", v.text))
+                .hint(format!("e.g. {}/0", v.text)));
+        };
+        let topic_val = v.slice(0, topic);
+        let index_val = v.slice(topic.len() + 1, index);
+        if topic.is_empty() {
+            return Err(v
+                .err("missing topic before '/'")
+                .hint("write a partition as TOPIC/N, e.g. orders/0"));
+        }
+        let info = self.topic(topic_val)?;
+        let partition = u32_of(index_val, "a partition number")?;
+        if let Some(info) = info {
+            if partition >= info.partitions {
+                let last = info.partitions.saturating_sub(1);
+                return Err(index_val
+                    .err(format!("topic '{topic}' has no partition {partition}"))
+                    .hint(format!("its partitions are {topic}/0 … {topic}/{last}")));
+            }
+        }
+        Ok(TopicPartition {
+            topic: topic.to_string(),
+            partition,
+        })
+    }
+
+    /// A producer named in `producer stop|rate`: added and not stopped.
+    fn running_producer(&self, v: Val) -> Result<()> {
+        match self.producers.get(v.text) {
+            Some(p) if p.stopped => Err(v.err(format!("producer '{}' is already stopped", v.text))),
+            Some(_) => Ok(()),
+            None if self.recovered.producers.contains(v.text) => Ok(()),
+            None => {
+                let err = v.err(format!("unknown producer '{}'", v.text));
+                let names = self.producers.keys().map(String::as_str);
+                Err(match did_you_mean(v.text, names) {
+                    Some(hint) => err.hint(hint),
+                    None if self.producers.is_empty() => {
+                        err.hint("add it first with 'producer add NAME topic=T'")
+                    }
+                    None => err,
+                })
+            }
+        }
+    }
+}
+
+fn broker_range(n: u32) -> String {
+    if n == 1 {
+        "the cluster has only broker 1".to_string()
+    } else {
+        format!("the cluster has brokers 1..{n}")
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Tokens as values, and a cursor over a line
+// ---------------------------------------------------------------------------------------------
+
+/// A word or option value with the column where it starts.
+#[derive(Debug, Clone, Copy)]
+struct Val<'a> {
+    text: &'a str,
+    col: u32,
+    quoted: bool,
+}
+
+impl<'a> Val<'a> {
+    /// A value with no position (used only where errors are discarded).
+    fn plain(text: &'a str) -> Self {
+        Val {
+            text,
+            col: 1,
+            quoted: false,
+        }
+    }
+
+    fn err(&self, message: impl Into<String>) -> LineError {
+        LineError::new(self.col, message)
+    }
+
+    /// The part `text` of this value that starts `byte_offset` bytes in, with its own column.
+    fn slice(&self, byte_offset: usize, text: &'a str) -> Val<'a> {
+        let before = self.text.get(..byte_offset).unwrap_or("");
+        let col = self
+            .col
+            .saturating_add(u32::from(self.quoted))
+            .saturating_add(col_len(before));
+        Val {
+            text,
+            col,
+            quoted: false,
+        }
+    }
+
+    /// The comma-separated items of a list (`1,2,3`), each with its column.
+    fn items(self) -> impl Iterator<Item = Val<'a>> {
+        let mut offset = 0;
+        self.text.split(',').map(move |item| {
+            let v = self.slice(offset, item);
+            offset += item.len() + 1;
+            v
+        })
+    }
+}
+
+/// Reads the tokens of one line from left to right.
+struct Cursor<'a> {
+    line: &'a str,
+    tokens: &'a [Token],
+    next: usize,
+}
+
+impl<'a> Cursor<'a> {
+    fn peek(&self) -> Option<&'a Token> {
+        self.tokens.get(self.next)
+    }
+
+    fn bump(&mut self) -> Option<&'a Token> {
+        let token = self.tokens.get(self.next)?;
+        self.next += 1;
+        Some(token)
+    }
+
+    /// Where something missing would be written: one space after the last token.
+    fn end_col(&self) -> u32 {
+        self.tokens
+            .last()
+            .map_or(1, |t| t.end_col().saturating_add(1))
+    }
+
+    fn missing(&self, what: &str) -> LineError {
+        LineError::new(self.end_col(), format!("missing {what}"))
+    }
+
+    /// A bare word.
+    fn word(&mut self, what: &str) -> Result<Val<'a>> {
+        let Some(token) = self.bump() else {
+            return Err(self.missing(what));
+        };
+        match &token.kind {
+            TokenKind::Word => Ok(Val {
+                text: &token.raw,
+                col: token.col,
+                quoted: false,
+            }),
+            TokenKind::Quoted(_) => Err(LineError::new(
+                token.col,
+                format!("expected {what}, found a quoted string"),
+            )),
+            TokenKind::Opt { .. } => Err(LineError::new(
+                token.col,
+                format!("expected {what}, found '{}'", token.raw),
+            )),
+        }
+    }
+
+    /// Free text: a quoted string or a single bare word, and nothing after it.
+    fn text(&mut self, what: &str, command: &str) -> Result<Val<'a>> {
+        let Some(token) = self.bump() else {
+            return Err(self
+                .missing(what)
+                .hint(format!("e.g. {command} \"Leader election\"")));
+        };
+        let v = match &token.kind {
+            TokenKind::Quoted(text) => Val {
+                text,
+                col: token.col,
+                quoted: true,
+            },
+            _ => Val {
+                text: &token.raw,
+                col: token.col,
+                quoted: false,
+            },
+        };
+        if let Some(extra) = self.peek() {
+            return Err(
+                LineError::new(extra.col, format!("unexpected '{}'", extra.raw))
+                    .hint(format!("put the whole text in quotes: {command} \"…\"")),
+            );
+        }
+        Ok(v)
+    }
+
+    /// The line must end here.
+    fn finish(&self) -> Result<()> {
+        match self.peek() {
+            None => Ok(()),
+            Some(token) => Err(LineError::new(
+                token.col,
+                format!("unexpected '{}'", token.raw),
+            )),
+        }
+    }
+
+    /// The rest of the line: options `name=value`, each at most once, all from `allowed`.
+    fn options(&mut self, allowed: &[&'static str]) -> Result<Options<'a>> {
+        let mut options = Options::default();
+        while let Some(token) = self.bump() {
+            let TokenKind::Opt {
+                name,
+                value,
+                value_col,
+                quoted,
+            } = &token.kind
+            else {
+                return Err(
+                    LineError::new(token.col, format!("unexpected '{}'", token.raw))
+                        .hint("options are written name=value"),
+                );
+            };
+            let Some(&known) = allowed.iter().find(|a| **a == name.as_str()) else {
+                let fallback = format!("options here: {}", allowed.join(", "));
+                return Err(
+                    LineError::new(token.col, format!("unknown option '{name}'"))
+                        .hint(did_you_mean(name, allowed.iter().copied()).unwrap_or(fallback)),
+                );
+            };
+            if options.get(known).is_some() {
+                return Err(LineError::new(
+                    token.col,
+                    format!("option '{known}' given twice"),
+                ));
+            }
+            if value.is_empty() && !quoted {
+                return Err(
+                    LineError::new(token.col, format!("option '{known}' has no value"))
+                        .hint(format!("write {known}=VALUE")),
+                );
+            }
+            options.items.push((
+                known,
+                Val {
+                    text: value,
+                    col: *value_col,
+                    quoted: *quoted,
+                },
+            ));
+        }
+        Ok(options)
+    }
+
+    /// The source text from column `col` to the end of the last token.
+    fn source_from(&self, col: u32) -> String {
+        let end = self.tokens.last().map_or(col, Token::end_col);
+        let skip = col.saturating_sub(1) as usize;
+        let take = end.saturating_sub(col) as usize;
+        self.line.chars().skip(skip).take(take).collect()
+    }
+}
+
+/// The options of one command, in the order written.
+#[derive(Debug, Default)]
+struct Options<'a> {
+    items: Vec<(&'static str, Val<'a>)>,
+}
+
+impl<'a> Options<'a> {
+    fn get(&self, name: &str) -> Option<Val<'a>> {
+        self.items.iter().find(|(n, _)| *n == name).map(|(_, v)| *v)
+    }
+
+    /// Parses an optional option with `f`.
+    fn map<T>(&self, name: &str, f: impl FnOnce(Val<'a>) -> Result<T>) -> Result<Option<T>> {
+        self.get(name).map(f).transpose()
+    }
+
+    /// A required option; its absence is reported where it could be written.
+    fn required(&self, name: &str, cur: &Cursor, example: &str) -> Result<Val<'a>> {
+        self.get(name).ok_or_else(|| {
+            LineError::new(cur.end_col(), format!("missing option {name}="))
+                .hint(format!("e.g. {example}"))
+        })
+    }
+
+    fn text(&self, name: &str) -> Option<String> {
+        self.get(name).map(|v| v.text.to_string())
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// One line
+// ---------------------------------------------------------------------------------------------
+
+/// What one line turned out to be.
+enum Parsed {
+    Blank,
+    Title {
+        col: u32,
+        text: String,
+    },
+    Seed {
+        col: u32,
+        seed: u64,
+    },
+    Step {
+        col: u32,
+        at: Option<Micros>,
+        action: Action,
+    },
+}
+
+/// Every command word, for `did you mean`.
+const COMMANDS: &[&str] = &[
+    "title",
+    "seed",
+    "brokers",
+    "topic",
+    "producer",
+    "produce",
+    "group",
+    "consumer",
+    "broker",
+    "network",
+    "elect-leaders",
+    "wait",
+    "at",
+    "pause",
+    "say",
+    "expect",
+];
+
+fn parse_one(line: &str, ctx: &Context) -> Result<Parsed> {
+    let tokens = tokenize(line)?;
+    let mut cur = Cursor {
+        line,
+        tokens: &tokens,
+        next: 0,
+    };
+    if cur.peek().is_none() {
+        return Ok(Parsed::Blank);
+    }
+    let head = cur.word("a command")?;
+    match head.text {
+        "title" => Ok(Parsed::Title {
+            col: head.col,
+            text: cur.text("the title", "title")?.text.to_string(),
+        }),
+        "seed" => seed(&mut cur, head),
+        "at" => at(&mut cur, ctx, head),
+        _ => Ok(Parsed::Step {
+            col: head.col,
+            at: None,
+            action: action(&mut cur, ctx, head, ctx.time)?,
+        }),
+    }
+}
+
+/// `seed N`
+fn seed(cur: &mut Cursor, head: Val) -> Result<Parsed> {
+    let seed = uint(cur.word("the seed, a number")?, "a number")?;
+    cur.finish()?;
+    Ok(Parsed::Seed {
+        col: head.col,
+        seed,
+    })
+}
+
+/// `at TIME COMMAND`: TIME counts from the start and may not be earlier than the time already
+/// reached by the lines before.
+fn at(cur: &mut Cursor, ctx: &Context, head: Val) -> Result<Parsed> {
+    let time_val = cur.word("a time, e.g. 5s")?;
+    let time = duration(time_val)?;
+    if time < ctx.time {
+        return Err(time_val
+            .err(format!("time {} is in the past", format_duration(time)))
+            .hint(format!(
+                "the scenario is already at {} here",
+                format_duration(ctx.time)
+            )));
+    }
+    let command = cur.word("a command after the time")?;
+    if matches!(command.text, "at" | "title" | "seed") {
+        return Err(command.err(format!("'{}' cannot be scheduled with 'at'", command.text)));
+    }
+    let action = action(cur, ctx, command, time)?;
+    Ok(Parsed::Step {
+        col: head.col,
+        at: Some(time),
+        action,
+    })
+}
+
+/// A command that becomes a step. `now` is the static time at which it runs.
+fn action(cur: &mut Cursor, ctx: &Context, head: Val, now: Micros) -> Result<Action> {
+    let cluster = Action::Cluster;
+    match head.text {
+        "brokers" => brokers(cur, ctx, head).map(cluster),
+        "topic" => topic(cur, ctx, head).map(cluster),
+        "producer" => producer(cur, ctx, head).map(cluster),
+        "produce" => produce(cur, ctx).map(cluster),
+        "broker" => broker(cur, ctx, head).map(cluster),
+        "network" => network(cur, ctx, head).map(cluster),
+        "elect-leaders" => elect_leaders(cur, ctx).map(cluster),
+        "wait" => wait(cur, now),
+        "pause" => cur.finish().map(|()| Action::Pause),
+        "say" => Ok(Action::Say(
+            cur.text("the text to say", "say")?.text.to_string(),
+        )),
+        "expect" => expect(cur, ctx, head).map(Action::Expect),
+        word if GROUP_COMMANDS.contains(&word) => Err(groups_not_supported(head)),
+        word => Err(head
+            .err(format!("unknown command '{word}'"))
+            .maybe_hint(did_you_mean(word, COMMANDS.iter().copied()))),
+    }
+}
+
+/// The second word of a two-word command (`topic create`, `broker kill`, …).
+fn subcommand(cur: &mut Cursor, head: Val, subs: &[&'static str]) -> Result<&'static str> {
+    let expected = format!("'{}' is followed by {}", head.text, subs.join(", "));
+    let Some(token) = cur.bump() else {
+        return Err(cur
+            .missing(&format!("what to do after '{}'", head.text))
+            .hint(expected));
+    };
+    if let Some(&sub) = subs.iter().find(|s| **s == token.raw) {
+        if token.kind == TokenKind::Word {
+            return Ok(sub);
+        }
+    }
+    let err = LineError::new(
+        token.col,
+        format!("unknown command '{} {}'", head.text, token.raw),
+    );
+    Err(err.hint(did_you_mean(&token.raw, subs.iter().copied()).unwrap_or(expected)))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Setup and actions
+// ---------------------------------------------------------------------------------------------
+
+const BROKERS_OPTIONS: &[&str] = &[
+    "latency",
+    "replica-lag",
+    "session-timeout",
+    "retention-check",
+];
+
+/// `brokers N [latency=DURATION] [replica-lag=DURATION] [session-timeout=DURATION] [retention-check=DURATION]`
+fn brokers(cur: &mut Cursor, ctx: &Context, head: Val) -> Result<Command> {
+    if ctx.brokers.is_some() || ctx.recovered.brokers {
+        return Err(head
+            .err("the brokers are already declared")
+            .hint("'brokers' may appear once"));
+    }
+    if !ctx.topics.is_empty() || !ctx.recovered.topics.is_empty() {
+        return Err(head.err("'brokers' must come before any topic"));
+    }
+    let count_val = cur.word("the number of brokers")?;
+    let brokers = u32_of(count_val, "a number of brokers")?;
+    if brokers == 0 {
+        return Err(count_val.err("a cluster needs at least one broker"));
+    }
+    let opts = cur.options(BROKERS_OPTIONS)?;
+    Ok(Command::Brokers(ClusterSpec {
+        brokers,
+        latency: opts.map("latency", duration)?,
+        replica_lag: opts.map("replica-lag", duration)?,
+        broker_session_timeout: opts.map("session-timeout", duration)?,
+        retention_check: opts.map("retention-check", duration)?,
+    }))
+}
+
+const TOPIC_OPTIONS: &[&str] = &[
+    "partitions",
+    "replication",
+    "min-insync",
+    "unclean-election",
+    "retention",
+    "cleanup",
+    "retention-bytes",
+    "segment",
+    "segment-bytes",
+];
+
+const TOPIC_EXAMPLE: &str = "topic create orders partitions=3 replication=2";
+
+/// `topic create T partitions=N replication=R [min-insync=M] [unclean-election=true|false]
+/// [retention=DURATION] [cleanup=delete|compact] [retention-bytes=N] [segment=DURATION] [segment-bytes=N]`
+fn topic(cur: &mut Cursor, ctx: &Context, head: Val) -> Result<Command> {
+    subcommand(cur, head, &["create"])?;
+    let brokers = ctx.require_brokers(head)?;
+    let name = cur.word("the topic's name")?;
+    check_topic_name(name)?;
+    if ctx.topics.contains_key(name.text) || ctx.recovered.topics.contains(name.text) {
+        return Err(name.err(format!("topic '{}' already exists", name.text)));
+    }
+    let opts = cur.options(TOPIC_OPTIONS)?;
+    let partitions_val = opts.required("partitions", cur, TOPIC_EXAMPLE)?;
+    let replication_val = opts.required("replication", cur, TOPIC_EXAMPLE)?;
+    let partitions = u32_of(partitions_val, "a number of partitions")?;
+    if partitions == 0 {
+        return Err(partitions_val.err("a topic needs at least one partition"));
+    }
+    let replication = u32_of(replication_val, "a replication factor")?;
+    check_replication(replication, replication_val, brokers)?;
+    let min_insync = opts.map("min-insync", |v| min_insync(v, replication))?;
+    Ok(Command::TopicCreate(TopicSpec {
+        name: name.text.to_string(),
+        partitions,
+        replication,
+        min_insync,
+        unclean_election: opts.map("unclean-election", |v| {
+            choice(v, &[("true", true), ("false", false)])
+        })?,
+        retention: opts.map("retention", duration)?,
+        retention_bytes: opts.map("retention-bytes", |v| uint(v, "a number of bytes"))?,
+        segment: opts.map("segment", duration)?,
+        segment_bytes: opts.map("segment-bytes", |v| uint(v, "a number of bytes"))?,
+        cleanup: opts.map("cleanup", |v| {
+            choice(
+                v,
+                &[
+                    ("delete", CleanupPolicy::Delete),
+                    ("compact", CleanupPolicy::Compact),
+                ],
+            )
+        })?,
+    }))
+}
+
+/// Kafka's rule: at most 249 characters among ASCII letters, digits, `.`, `_` and `-`.
+fn check_topic_name(v: Val) -> Result<()> {
+    if let Some((i, c)) = v
+        .text
+        .char_indices()
+        .find(|(_, c)| !(c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-')))
+    {
+        return Err(v
+            .slice(i, "")
+            .err(format!("'{c}' is not allowed in a topic name"))
+            .hint("topic names use letters, digits, '.', '_' and '-'"));
+    }
+    if v.text == "." || v.text == ".." {
+        return Err(v.err(format!("'{}' is not a valid topic name", v.text)));
+    }
+    if v.text.len() > MAX_TOPIC_NAME_LEN {
+        return Err(v.err(format!(
+            "a topic name has at most {MAX_TOPIC_NAME_LEN} characters"
+        )));
+    }
+    Ok(())
+}
+
+/// `1 <= replication <= brokers` (the broker count is unknown after a failed `brokers` line).
+fn check_replication(replication: u32, v: Val, brokers: Option<u32>) -> Result<()> {
+    if replication == 0 {
+        return Err(v.err("the replication factor must be at least 1"));
+    }
+    match brokers {
+        Some(n) if replication > n => Err(v
+            .err(format!(
+                "replication factor {replication} is larger than the number of brokers ({n})"
+            ))
+            .hint(format!(
+                "use replication={n} or fewer, or declare more brokers"
+            ))),
+        _ => Ok(()),
+    }
+}
+
+/// `1 <= min-insync <= replication`
+fn min_insync(v: Val, replication: u32) -> Result<u32> {
+    let m = u32_of(v, "a number of replicas")?;
+    if m == 0 {
+        return Err(v.err("min-insync must be at least 1"));
+    }
+    if m > replication {
+        return Err(v
+            .err(format!(
+                "min-insync {m} is larger than the replication factor {replication}"
+            ))
+            .hint("acks=all writes could never succeed"));
+    }
+    Ok(m)
+}
+
+const PRODUCER_OPTIONS: &[&str] = &[
+    "topic",
+    "rate",
+    "keys",
+    "key",
+    "acks",
+    "partitioner",
+    "linger",
+];
+
+/// `producer add NAME topic=T [rate=R] [keys=A..B|keys=none|key=K] [acks=0|1|all]
+/// [partitioner=default|round-robin] [linger=DURATION]` / `producer stop NAME` / `producer rate NAME R`
+fn producer(cur: &mut Cursor, ctx: &Context, head: Val) -> Result<Command> {
+    match subcommand(cur, head, &["add", "stop", "rate"])? {
+        "add" => producer_add(cur, ctx),
+        "stop" => {
+            let name = cur.word("the producer's name")?;
+            ctx.running_producer(name)?;
+            cur.finish()?;
+            Ok(Command::ProducerStop {
+                name: name.text.to_string(),
+            })
+        }
+        _ => {
+            let name = cur.word("the producer's name")?;
+            ctx.running_producer(name)?;
+            let rate = rate(cur.word("a rate, e.g. 5/s")?)?;
+            cur.finish()?;
+            Ok(Command::ProducerRate {
+                name: name.text.to_string(),
+                rate,
+            })
+        }
+    }
+}
+
+fn producer_add(cur: &mut Cursor, ctx: &Context) -> Result<Command> {
+    let name = cur.word("the producer's name")?;
+    if ctx.producers.contains_key(name.text) || ctx.recovered.producers.contains(name.text) {
+        return Err(name.err(format!("producer '{}' already exists", name.text)));
+    }
+    let opts = cur.options(PRODUCER_OPTIONS)?;
+    let topic = opts.required("topic", cur, "producer add p1 topic=orders rate=5/s")?;
+    ctx.topic(topic)?;
+    let keys = match (opts.get("keys"), opts.get("key")) {
+        (Some(_), Some(key)) => return Err(key.err("give either keys= or key=, not both")),
+        (Some(keys), None) => Some(key_spec(keys)?),
+        (None, Some(key)) => Some(KeySpec::Fixed(key.text.to_string())),
+        (None, None) => None,
+    };
+    Ok(Command::ProducerAdd(ProducerSpec {
+        name: name.text.to_string(),
+        topic: topic.text.to_string(),
+        rate: opts.map("rate", rate)?,
+        keys,
+        acks: opts.map("acks", acks)?,
+        partitioner: opts.map("partitioner", |v| {
+            choice(
+                v,
+                &[
+                    ("default", PartitionerKind::Default),
+                    ("round-robin", PartitionerKind::RoundRobin),
+                ],
+            )
+        })?,
+        linger: opts.map("linger", duration)?,
+    }))
+}
+
+/// `produce T [key=K] [value=V] [acks=0|1|all]`
+fn produce(cur: &mut Cursor, ctx: &Context) -> Result<Command> {
+    let topic = cur.word("a topic")?;
+    ctx.topic(topic)?;
+    let opts = cur.options(&["key", "value", "acks"])?;
+    Ok(Command::Produce {
+        topic: topic.text.to_string(),
+        key: opts.text("key"),
+        value: opts.text("value"),
+        acks: opts.map("acks", acks)?,
+    })
+}
+
+/// `broker kill N` / `broker stop N` (controlled shutdown) / `broker restart N`
+fn broker(cur: &mut Cursor, ctx: &Context, head: Val) -> Result<Command> {
+    let sub = subcommand(cur, head, &["kill", "stop", "restart"])?;
+    let broker = ctx.broker_id(cur.word("a broker id")?)?;
+    cur.finish()?;
+    Ok(match sub {
+        "kill" => Command::BrokerKill { broker },
+        "stop" => Command::BrokerStop { broker },
+        _ => Command::BrokerRestart { broker },
+    })
+}
+
+/// `network partition A,B / C,D` (the `/` is a word of its own) / `network heal`
+fn network(cur: &mut Cursor, ctx: &Context, head: Val) -> Result<Command> {
+    if subcommand(cur, head, &["partition", "heal"])? == "heal" {
+        cur.finish()?;
+        return Ok(Command::NetworkHeal);
+    }
+    let spaced = "put spaces around '/', e.g. network partition 1,2 / 3";
+    let a = cur.word("the brokers of one side, e.g. 1,2")?;
+    if let Some(i) = a.text.find('/') {
+        return Err(a.slice(i, "/").err("'/' must stand alone").hint(spaced));
+    }
+    let side_a = ctx.broker_list(a, &[])?;
+    let slash = cur.word("'/' between the two sides")?;
+    if slash.text != "/" {
+        return Err(slash
+            .err(format!(
+                "expected '/' between the two sides, found '{}'",
+                slash.text
+            ))
+            .hint(spaced));
+    }
+    let b = cur.word("the brokers of the other side")?;
+    let side_b = ctx.broker_list(b, &side_a)?;
+    cur.finish()?;
+    Ok(Command::NetworkPartition { side_a, side_b })
+}
+
+/// `elect-leaders` / `elect-leaders T/P`: preferred leader election.
+fn elect_leaders(cur: &mut Cursor, ctx: &Context) -> Result<Command> {
+    let partition = match cur.peek() {
+        None => None,
+        Some(_) => Some(ctx.partition(cur.word("a partition TOPIC/N")?)?),
+    };
+    cur.finish()?;
+    Ok(Command::ElectPreferred { partition })
+}
+
+/// `wait DURATION`
+fn wait(cur: &mut Cursor, now: Micros) -> Result<Action> {
+    let v = cur.word("a duration, e.g. 2s")?;
+    let d = duration(v)?;
+    if now.checked_add(d).is_none() {
+        return Err(v.err("this wait goes past the end of simulated time"));
+    }
+    cur.finish()?;
+    Ok(Action::Wait(d))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Expectations
+// ---------------------------------------------------------------------------------------------
+
+/// What kind of value a metric is compared with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    /// A broker id or `none` (`leader`).
+    Broker,
+    /// A list of broker ids or `none` (`replicas`, `isr`).
+    Brokers,
+    /// A number (`acked`, `lost`, `partition`, …).
+    Count,
+    /// A number, or `none` when the partition has no leader (`hw`, `leo`, …).
+    CountOrNone,
+    /// `up` or `down` (`broker`).
+    UpDown,
+    /// A record value or `none` (`value`).
+    Text,
+}
+
+impl Kind {
+    fn describe(self) -> &'static str {
+        match self {
+            Kind::Broker => "a broker id or none",
+            Kind::Brokers => "a list of broker ids (e.g. 1,2,3) or none",
+            Kind::Count => "a number",
+            Kind::CountOrNone => "a number or none",
+            Kind::UpDown => "up or down",
+            Kind::Text => "a value or none",
+        }
+    }
+
+    /// Words have no order: only `==` and `!=` apply.
+    fn words_only(self) -> bool {
+        matches!(self, Kind::UpDown | Kind::Text)
+    }
+}
+
+const METRICS: &[&str] = &[
+    "leader",
+    "replicas",
+    "isr",
+    "partition",
+    "hw",
+    "leo",
+    "broker",
+    "acked",
+    "rejected",
+    "lost",
+    "leader-epoch",
+    "log-start",
+    "records",
+    "value",
+    "members",
+    "state",
+    "generation",
+    "assigned",
+    "assigned-count",
+    "owner",
+    "committed",
+    "lag",
+];
+
+const OPS: &[(&str, Op)] = &[
+    ("==", Op::Eq),
+    ("!=", Op::Ne),
+    ("<", Op::Lt),
+    ("<=", Op::Le),
+    (">", Op::Gt),
+    (">=", Op::Ge),
+];
+
+/// `expect METRIC ARGS OP VALUE`
+fn expect(cur: &mut Cursor, ctx: &Context, head: Val) -> Result<Expectation> {
+    let name = cur.word("a metric")?;
+    let (metric, kind) = metric(cur, ctx, name)?;
+    let (op, op_col) = op(cur)?;
+    if kind.words_only() && !matches!(op, Op::Eq | Op::Ne) {
+        let err = LineError::new(
+            op_col,
+            format!("'{}' can only be compared with == or !=", name.text),
+        );
+        return Err(err);
+    }
+    let value = value(cur, kind, name.text)?;
+    cur.finish()?;
+    Ok(Expectation {
+        metric,
+        op,
+        value,
+        text: cur.source_from(head.col),
+    })
+}
+
+/// `leader T/P`, `replicas T/P`, `partition T key=K`, `broker N`, `lost [T]`, …
+fn metric(cur: &mut Cursor, ctx: &Context, name: Val) -> Result<(Metric, Kind)> {
+    let partition = |cur: &mut Cursor| ctx.partition(cur.word("a partition TOPIC/N")?);
+    let topic = |cur: &mut Cursor| -> Result<String> {
+        let t = cur.word("a topic")?;
+        ctx.topic(t)?;
+        Ok(t.text.to_string())
+    };
+    Ok(match name.text {
+        "leader" => (Metric::Leader(partition(cur)?), Kind::Broker),
+        "replicas" => (Metric::Replicas(partition(cur)?), Kind::Brokers),
+        "isr" => (Metric::Isr(partition(cur)?), Kind::Brokers),
+        "hw" => (Metric::Hw(partition(cur)?), Kind::CountOrNone),
+        "leo" => (Metric::Leo(partition(cur)?), Kind::CountOrNone),
+        "leader-epoch" => (Metric::LeaderEpoch(partition(cur)?), Kind::CountOrNone),
+        "log-start" => (Metric::LogStart(partition(cur)?), Kind::CountOrNone),
+        "records" => (Metric::Records(partition(cur)?), Kind::CountOrNone),
+        "partition" => {
+            let topic = topic(cur)?;
+            (
+                Metric::Partition {
+                    topic,
+                    key: key_arg(cur)?,
+                },
+                Kind::Count,
+            )
+        }
+        "value" => {
+            let tp = partition(cur)?;
+            (
+                Metric::Value {
+                    tp,
+                    key: key_arg(cur)?,
+                },
+                Kind::Text,
+            )
+        }
+        "broker" => (
+            Metric::Broker(ctx.broker_id(cur.word("a broker id")?)?),
+            Kind::UpDown,
+        ),
+        "acked" => (Metric::Acked(topic(cur)?), Kind::Count),
+        "rejected" => (Metric::Rejected(topic(cur)?), Kind::Count),
+        "lost" => {
+            let whole_cluster = cur.peek().is_none_or(|t| is_op(&t.raw));
+            (
+                Metric::Lost(if whole_cluster {
+                    None
+                } else {
+                    Some(topic(cur)?)
+                }),
+                Kind::Count,
+            )
+        }
+        word if GROUP_METRICS.contains(&word) => return Err(groups_not_supported(name)),
+        word => {
+            return Err(name
+                .err(format!("unknown metric '{word}'"))
+                .maybe_hint(did_you_mean(word, METRICS.iter().copied())));
+        }
+    })
+}
+
+/// `key=K` as an argument of a metric.
+fn key_arg(cur: &mut Cursor) -> Result<String> {
+    match cur.bump() {
+        Some(Token {
+            kind: TokenKind::Opt { name, value, .. },
+            ..
+        }) if name == "key" => Ok(value.clone()),
+        Some(token) => Err(LineError::new(
+            token.col,
+            format!("expected key=K, found '{}'", token.raw),
+        )),
+        None => Err(cur.missing("key=K")),
+    }
+}
+
+fn is_op(word: &str) -> bool {
+    word == "=" || OPS.iter().any(|(w, _)| *w == word)
+}
+
+/// `== != < <= > >=`
+fn op(cur: &mut Cursor) -> Result<(Op, u32)> {
+    let all = "one of == != < <= > >=";
+    let Some(token) = cur.bump() else {
+        return Err(cur.missing(&format!("a comparison, {all}")));
+    };
+    if let Some((_, op)) = OPS.iter().find(|(w, _)| *w == token.raw) {
+        return Ok((*op, token.col));
+    }
+    let err = LineError::new(
+        token.col,
+        format!("expected a comparison, found '{}'", token.raw),
+    );
+    Err(if token.raw == "=" {
+        err.hint("did you mean '=='?")
+    } else {
+        err.hint(all)
+    })
+}
+
+/// The value after the comparison, checked against the metric's kind.
+fn value(cur: &mut Cursor, kind: Kind, metric: &str) -> Result<Value> {
+    let Some(token) = cur.bump() else {
+        return Err(cur.missing(&format!("the value: {}", kind.describe())));
+    };
+    let v = match &token.kind {
+        TokenKind::Quoted(text) => Val {
+            text,
+            col: token.col,
+            quoted: true,
+        },
+        _ => Val {
+            text: &token.raw,
+            col: token.col,
+            quoted: false,
+        },
+    };
+    let wrong = || {
+        v.err(format!(
+            "expected {} for '{metric}', found '{}'",
+            kind.describe(),
+            v.text
+        ))
+    };
+    let none = v.text == "none" && !v.quoted;
+    Ok(match kind {
+        Kind::Broker | Kind::CountOrNone if none => Value::None,
+        Kind::Broker | Kind::CountOrNone | Kind::Count => Value::Int(int(v).ok_or_else(wrong)??),
+        Kind::Brokers if none => Value::None,
+        Kind::Brokers => {
+            let ints: Option<Result<Vec<i64>>> = v.items().map(int).collect();
+            Value::Ints(ints.ok_or_else(wrong)??)
+        }
+        Kind::UpDown if matches!(v.text, "up" | "down") => Value::Word(v.text.to_string()),
+        Kind::UpDown => return Err(wrong()),
+        Kind::Text if none => Value::None,
+        Kind::Text => Value::Word(v.text.to_string()),
+    })
+}
+
+// ---------------------------------------------------------------------------------------------
+// Consumer groups: not supported yet. The one place to replace when they are: `group add`,
+// `consumer add|stop|crash` and the group metrics of `expect` all end here.
+// ---------------------------------------------------------------------------------------------
+
+const GROUP_COMMANDS: &[&str] = &["group", "consumer"];
+
+const GROUP_METRICS: &[&str] = &[
+    "members",
+    "state",
+    "generation",
+    "assigned",
+    "assigned-count",
+    "owner",
+    "committed",
+    "lag",
+];
+
+/// The error for every consumer-group command and metric, at the word that names it.
+fn groups_not_supported(word: Val) -> LineError {
+    word.err("consumer groups are not supported yet")
+        .hint(format!(
+            "'{}' will work once consumer groups are implemented",
+            word.text
+        ))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Values: numbers, durations, rates, keys, choices
+// ---------------------------------------------------------------------------------------------
+
+/// An unsigned decimal number (digits only).
+fn uint(v: Val, what: &str) -> Result<u64> {
+    if v.text.is_empty() || !v.text.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(v.err(format!("expected {what}, found '{}'", v.text)));
+    }
+    v.text
+        .parse::<u64>()
+        .map_err(|_| v.err(format!("number {} is too large", v.text)))
+}
+
+fn u32_of(v: Val, what: &str) -> Result<u32> {
+    let n = uint(v, what)?;
+    u32::try_from(n).map_err(|_| v.err(format!("number {n} is too large (at most {})", u32::MAX)))
+}
+
+/// A signed decimal number: `None` if it is not one, `Some(Err)` if it overflows.
+fn int(v: Val) -> Option<Result<i64>> {
+    let digits = v.text.strip_prefix('-').unwrap_or(v.text);
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    Some(
+        v.text
+            .parse::<i64>()
+            .map_err(|_| v.err(format!("number {} is too large", v.text))),
+    )
+}
+
+/// Units of a duration, in microseconds.
+const UNITS: &[(&str, u128)] = &[
+    ("us", 1),
+    ("ms", 1_000),
+    ("s", 1_000_000),
+    ("m", 60_000_000),
+    ("h", 3_600_000_000),
+];
+
+/// A duration: `250ms`, `2s`, `1.5s`, `3m` (also `us` and `h`), exact to the microsecond.
+fn duration(v: Val) -> Result<Micros> {
+    let text = v.text;
+    let split = text
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let bad = || {
+        v.err(format!(
+            "expected a duration such as 250ms, 2s or 1.5s, found '{text}'"
+        ))
+    };
+    let (int_part, frac) = number.split_once('.').unwrap_or((number, ""));
+    if int_part.is_empty() || frac.contains('.') || number.ends_with('.') {
+        return Err(bad());
+    }
+    if unit.is_empty() {
+        return Err(v
+            .err(format!("the duration {text} needs a unit"))
+            .hint(format!("e.g. {text}s or {text}ms")));
+    }
+    let Some(&(_, scale)) = UNITS.iter().find(|(u, _)| *u == unit) else {
+        let units = UNITS.iter().map(|(u, _)| *u);
+        return Err(v
+            .slice(split, unit)
+            .err(format!("unknown unit '{unit}' in duration '{text}'"))
+            .hint(
+                did_you_mean(unit, units).unwrap_or_else(|| "units: us, ms, s, m, h".to_string()),
+            ));
+    };
+    let too_long = || v.err(format!("the duration {text} is too long"));
+    let frac = frac.trim_end_matches('0');
+    if int_part.len() > 30 {
+        return Err(too_long());
+    }
+    if frac.len() > 20 {
+        return Err(v.err(format!("the duration {text} is finer than a microsecond")));
+    }
+    let whole: u128 = int_part.parse().map_err(|_| bad())?;
+    let frac_value: u128 = if frac.is_empty() {
+        0
+    } else {
+        frac.parse().map_err(|_| bad())?
+    };
+    let denominator = 10u128.pow(u32::try_from(frac.len()).map_err(|_| bad())?);
+    let frac_micros = frac_value * scale;
+    if frac_micros % denominator != 0 {
+        return Err(v.err(format!("the duration {text} is finer than a microsecond")));
+    }
+    let total = whole
+        .checked_mul(scale)
+        .and_then(|w| w.checked_add(frac_micros / denominator));
+    total
+        .and_then(|t| Micros::try_from(t).ok())
+        .ok_or_else(too_long)
+}
+
+/// A rate: `5/s`, `300/m` (also `/h`).
+fn rate(v: Val) -> Result<Rate> {
+    let Some((count, unit)) = v.text.split_once('/') else {
+        return Err(v.err(format!(
+            "expected a rate such as 5/s or 300/m, found '{}'",
+            v.text
+        )));
+    };
+    let n = uint(v.slice(0, count), "a number of records")?;
+    let too_fast = || v.err(format!("the rate {} is too large", v.text));
+    match unit {
+        "s" => n
+            .checked_mul(3600)
+            .map(|_| Rate::per_second(n))
+            .ok_or_else(too_fast),
+        "m" => n
+            .checked_mul(60)
+            .map(|_| Rate::per_minute(n))
+            .ok_or_else(too_fast),
+        "h" => Ok(Rate { per_hour: n }),
+        _ => Err(v
+            .slice(count.len() + 1, unit)
+            .err(format!("unknown rate unit '/{unit}'"))
+            .hint("rates are per second (5/s), per minute (300/m) or per hour (10/h)")),
+    }
+}
+
+/// `keys=user-1..user-50` or `keys=none`.
+fn key_spec(v: Val) -> Result<KeySpec> {
+    if v.text == "none" {
+        return Ok(KeySpec::None);
+    }
+    let Some((first, last)) = v.text.split_once("..") else {
+        return Err(v
+            .err(format!(
+                "expected a key range such as user-1..user-50, or none, found '{}'",
+                v.text
+            ))
+            .hint(format!("for a single key, write key={}", v.text)));
+    };
+    let last_val = v.slice(first.len() + 2, last);
+    let (prefix, first_n) = numbered_key(v.slice(0, first))?;
+    let (last_prefix, last_n) = numbered_key(last_val)?;
+    if prefix != last_prefix {
+        return Err(last_val.err(format!(
+            "both ends of a key range need the same prefix ('{prefix}' and '{last_prefix}')"
+        )));
+    }
+    if first_n > last_n {
+        return Err(v
+            .err(format!("the key range {} is empty", v.text))
+            .hint("write the smaller end first"));
+    }
+    Ok(KeySpec::Range {
+        prefix: prefix.to_string(),
+        first: first_n,
+        last: last_n,
+    })
+}
+
+/// `user-17` → (`user-`, 17).
+fn numbered_key<'a>(v: Val<'a>) -> Result<(&'a str, u64)> {
+    let prefix = v.text.trim_end_matches(|c: char| c.is_ascii_digit());
+    let digits = &v.text[prefix.len()..];
+    let digits_val = v.slice(prefix.len(), digits);
+    if digits.is_empty() {
+        return Err(v.err(format!("the key '{}' does not end with a number", v.text)));
+    }
+    if digits.len() > 1 && digits.starts_with('0') {
+        return Err(digits_val.err(format!(
+            "'{digits}': numbers in key ranges have no leading zeros"
+        )));
+    }
+    let n = digits
+        .parse::<u64>()
+        .map_err(|_| digits_val.err(format!("number {digits} is too large")))?;
+    Ok((prefix, n))
+}
+
+/// `acks=0|1|all` (`-1` is Kafka's spelling of all).
+fn acks(v: Val) -> Result<Acks> {
+    choice(
+        v,
+        &[
+            ("0", Acks::Zero),
+            ("1", Acks::One),
+            ("all", Acks::All),
+            ("-1", Acks::All),
+        ],
+    )
+}
+
+/// One of a fixed set of words.
+fn choice<T: Copy>(v: Val, table: &[(&'static str, T)]) -> Result<T> {
+    if let Some((_, t)) = table.iter().find(|(word, _)| *word == v.text) {
+        return Ok(*t);
+    }
+    let words: Vec<&str> = table.iter().map(|(w, _)| *w).collect();
+    let fallback = format!("expected one of: {}", words.join(", "));
+    Err(v
+        .err(format!("unexpected value '{}'", v.text))
+        .hint(did_you_mean(v.text, words.iter().copied()).unwrap_or(fallback)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(text: &str) -> Result<Micros> {
+        duration(Val::plain(text))
+    }
+
+    #[test]
+    fn durations() {
+        assert_eq!(d("250ms"), Ok(250_000));
+        assert_eq!(d("2s"), Ok(2_000_000));
+        assert_eq!(d("1.5s"), Ok(1_500_000));
+        assert_eq!(d("1.50s"), Ok(1_500_000));
+        assert_eq!(d("3m"), Ok(180_000_000));
+        assert_eq!(d("7us"), Ok(7));
+        assert_eq!(d("1h"), Ok(3_600_000_000));
+        assert_eq!(d("0.000001s"), Ok(1));
+        for bad in [
+            "",
+            "s",
+            "5",
+            "1.5us",
+            ".5s",
+            "5.s",
+            "1..5s",
+            "5sec",
+            "-1s",
+            "99999999999999999999999h",
+        ] {
+            assert!(d(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn rates() {
+        assert_eq!(rate(Val::plain("5/s")), Ok(Rate::per_second(5)));
+        assert_eq!(rate(Val::plain("300/m")), Ok(Rate::per_minute(300)));
+        assert!(rate(Val::plain("18446744073709551615/s")).is_err());
+        assert!(rate(Val::plain("5/d")).is_err());
+        assert!(rate(Val::plain("5")).is_err());
+    }
+
+    #[test]
+    fn key_ranges() {
+        let range = |s| key_spec(Val::plain(s));
+        assert_eq!(
+            range("user-1..user-50"),
+            Ok(KeySpec::Range {
+                prefix: "user-".into(),
+                first: 1,
+                last: 50
+            })
+        );
+        assert_eq!(
+            range("1..3"),
+            Ok(KeySpec::Range {
+                prefix: String::new(),
+                first: 1,
+                last: 3
+            })
+        );
+        assert_eq!(range("none"), Ok(KeySpec::None));
+        for bad in [
+            "user-1..u-5",
+            "user-5..user-1",
+            "a..b",
+            "user-1",
+            "k-01..k-10",
+            "k-1..k-99999999999999999999",
+        ] {
+            assert!(range(bad).is_err(), "{bad}");
+        }
+    }
+}

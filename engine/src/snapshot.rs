@@ -1,0 +1,154 @@
+//! The whole observable state at one instant, for a viewer that joins (or falls behind). Engine
+//! types stay inside the engine: the server turns this into its own wire format.
+
+use serde::Serialize;
+
+use crate::cluster::Cluster;
+use crate::time::Micros;
+
+/// How many of each partition's latest records a snapshot carries.
+pub const SNAPSHOT_TAIL_RECORDS: usize = 64;
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Snapshot {
+    pub now_us: Micros,
+    pub brokers: Vec<BrokerView>,
+    pub topics: Vec<TopicView>,
+    pub producers: Vec<ProducerView>,
+    pub network_partition: Option<(Vec<u32>, Vec<u32>)>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct BrokerView {
+    pub id: u32,
+    pub alive: bool,
+    pub fenced: bool,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct TopicView {
+    pub name: String,
+    pub partitions: Vec<PartitionView>,
+    pub replication: u32,
+    pub min_insync: u32,
+    pub unclean_election: bool,
+    pub compact: bool,
+    pub retention_us: Option<Micros>,
+    pub acked: u64,
+    pub rejected: u64,
+    pub lost: i64,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct PartitionView {
+    pub partition: u32,
+    pub replicas: Vec<u32>,
+    pub isr: Vec<u32>,
+    pub leader: Option<u32>,
+    pub leader_epoch: u32,
+    pub high_watermark: u64,
+    pub log_end_offset: u64,
+    pub log_start_offset: u64,
+    pub replica_states: Vec<ReplicaView>,
+    /// The leader's latest records.
+    pub tail: Vec<RecordView>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct ReplicaView {
+    pub broker: u32,
+    pub log_end_offset: u64,
+    pub high_watermark: u64,
+    pub log_start_offset: u64,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct RecordView {
+    pub offset: u64,
+    pub key: Option<String>,
+    pub value: Option<String>,
+    pub timestamp_us: Micros,
+    pub leader_epoch: u32,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct ProducerView {
+    pub name: String,
+    pub topic: String,
+    pub acks: crate::command::Acks,
+    pub running: bool,
+    pub per_hour: Option<u64>,
+    pub buffered: usize,
+    pub in_flight: usize,
+}
+
+impl Cluster {
+    pub fn snapshot(&self) -> Snapshot {
+        let brokers = self.brokers.iter().map(|b| BrokerView { id: b.id, alive: b.alive, fenced: b.fenced }).collect();
+        let topics = self
+            .topics
+            .values()
+            .map(|t| TopicView {
+                name: t.name.clone(),
+                replication: t.config.replication,
+                min_insync: t.config.min_insync,
+                unclean_election: t.config.unclean_election,
+                compact: t.config.compact,
+                retention_us: t.config.retention_us,
+                acked: t.acked,
+                rejected: t.rejected,
+                lost: t.lost,
+                partitions: t.slots.iter().map(|&slot| self.partition_view(slot)).collect(),
+            })
+            .collect();
+        let producers = self
+            .producers
+            .iter()
+            .filter(|p| p.display_name != "console")
+            .map(|p| ProducerView {
+                name: p.name.clone(),
+                topic: p.topic.clone(),
+                acks: p.acks,
+                running: p.running,
+                per_hour: p.rate.map(|r| r.per_hour),
+                buffered: p.buffered,
+                in_flight: p.in_flight.len(),
+            })
+            .collect();
+        Snapshot { now_us: self.now, brokers, topics, producers, network_partition: self.network.sides.clone() }
+    }
+
+    fn partition_view(&self, slot: u32) -> PartitionView {
+        let meta = &self.partitions[slot as usize];
+        let view = meta.view_broker.map(|b| &self.broker(b).replicas[&slot]);
+        let replica_states = meta
+            .replicas
+            .iter()
+            .map(|&b| {
+                let r = &self.broker(b).replicas[&slot];
+                ReplicaView { broker: b, log_end_offset: r.log.log_end_offset(), high_watermark: r.high_watermark, log_start_offset: r.log.log_start_offset() }
+            })
+            .collect();
+        let tail = view
+            .map(|r| {
+                let e = r.log.entries();
+                e[e.len().saturating_sub(SNAPSHOT_TAIL_RECORDS)..]
+                    .iter()
+                    .map(|e| RecordView { offset: e.offset, key: self.key_text(e.id).map(str::to_owned), value: self.value_text(e.id), timestamp_us: self.record_timestamp(e.id), leader_epoch: e.epoch })
+                    .collect()
+            })
+            .unwrap_or_default();
+        PartitionView {
+            partition: meta.tp.partition,
+            replicas: meta.replicas.clone(),
+            isr: meta.isr.clone(),
+            leader: meta.leader,
+            leader_epoch: meta.leader_epoch,
+            high_watermark: view.map_or(0, |r| r.high_watermark),
+            log_end_offset: view.map_or(0, |r| r.log.log_end_offset()),
+            log_start_offset: view.map_or(0, |r| r.log.log_start_offset()),
+            replica_states,
+            tail,
+        }
+    }
+}

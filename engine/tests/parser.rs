@@ -1,0 +1,1181 @@
+//! The scenario parser against SCENARIOS.md (contract v1): every form parses as written, errors
+//! point at the right `LINE:COL` with a useful hint, and no input makes it panic.
+
+use engine::command::{
+    Acks, CleanupPolicy, ClusterSpec, Command, KeySpec, PartitionerKind, ProducerSpec, Rate,
+    TopicPartition, TopicSpec,
+};
+use engine::scenario::parser::Context;
+use engine::scenario::{
+    Action, Expectation, Metric, Op, Pos, Script, Step, Value, parse, parse_line,
+};
+use proptest::prelude::*;
+
+const SETUP: &str = "brokers 3\ntopic create orders partitions=3 replication=2\n";
+
+/// Parses `SETUP` followed by `body`, panicking with the diagnostics on error.
+fn ok(body: &str) -> Script {
+    let src = format!("{SETUP}{body}");
+    match parse("t.scenario", &src) {
+        Ok(script) => script,
+        Err(errors) => panic!("{body:?} failed:\n{}", render(&errors)),
+    }
+}
+
+fn render(errors: &[engine::scenario::Diagnostic]) -> String {
+    errors.iter().map(|e| format!("{e}\n")).collect()
+}
+
+/// The action of the only step of `body` (after `SETUP`).
+fn action(body: &str) -> Action {
+    let mut script = ok(body);
+    assert_eq!(script.steps.len(), 3, "{body:?}");
+    script
+        .steps
+        .pop()
+        .map(|s| s.action)
+        .unwrap_or(Action::Pause)
+}
+
+fn cluster(body: &str) -> Command {
+    match action(body) {
+        Action::Cluster(c) => c,
+        other => panic!("{body:?} is not a cluster command: {other:?}"),
+    }
+}
+
+fn expectation(body: &str) -> Expectation {
+    match action(body) {
+        Action::Expect(e) => e,
+        other => panic!("{body:?} is not an expectation: {other:?}"),
+    }
+}
+
+/// The errors of a file (after `SETUP`, so line numbers start at 3), rendered.
+fn errors(body: &str) -> Vec<String> {
+    let src = format!("{SETUP}{body}");
+    match parse("t.scenario", &src) {
+        Ok(_) => panic!("{body:?} parsed but should not"),
+        Err(errors) => errors.iter().map(ToString::to_string).collect(),
+    }
+}
+
+fn error(body: &str) -> String {
+    let mut all = errors(body);
+    assert_eq!(all.len(), 1, "{all:?}");
+    all.remove(0)
+}
+
+fn tp(topic: &str, partition: u32) -> TopicPartition {
+    TopicPartition {
+        topic: topic.into(),
+        partition,
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Every form of the contract
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn a_whole_scenario() {
+    let src = r#"# Leader election, the classic demo
+title "Leader election"
+seed 42
+
+brokers 3
+topic create orders partitions=3 replication=3 min-insync=2   # a comment
+producer add p1 topic=orders rate=5/s keys=user-1..user-50
+wait 2s
+say "Broker 1 is about to die"
+pause
+at 5s broker kill 1
+expect leader orders/0 != 1
+"#;
+    let script = parse("lesson.scenario", src).unwrap_or_else(|e| panic!("{}", render(&e)));
+    assert_eq!(script.file, "lesson.scenario");
+    assert_eq!(script.title.as_deref(), Some("Leader election"));
+    assert_eq!(script.seed, Some(42));
+    assert_eq!(script.steps.len(), 8);
+    assert_eq!(script.steps[0].pos, Pos { line: 5, col: 1 });
+    assert_eq!(
+        script.steps[6],
+        Step {
+            pos: Pos { line: 11, col: 1 },
+            at: Some(5_000_000),
+            action: Action::Cluster(Command::BrokerKill { broker: 1 }),
+        }
+    );
+    let Action::Expect(e) = &script.steps[7].action else {
+        panic!("not an expect")
+    };
+    assert_eq!(e.text, "expect leader orders/0 != 1");
+    assert_eq!(e.metric, Metric::Leader(tp("orders", 0)));
+    assert_eq!(e.op, Op::Ne);
+    assert_eq!(e.value, Value::Int(1));
+}
+
+#[test]
+fn blank_lines_and_comments() {
+    let script = parse(
+        "f",
+        "\n   \n# only a comment\n\t# indented\nbrokers 2 # trailing\n",
+    )
+    .unwrap_or_else(|e| panic!("{}", render(&e)));
+    assert_eq!(script.steps.len(), 1);
+    assert_eq!(script.steps[0].pos, Pos { line: 5, col: 1 });
+    assert!(parse("f", "").is_ok_and(|s| s.steps.is_empty()));
+}
+
+#[test]
+fn crlf_and_bom() {
+    let script =
+        parse("f", "\u{feff}brokers 2\r\nwait 1s\r\n").unwrap_or_else(|e| panic!("{}", render(&e)));
+    assert_eq!(script.steps.len(), 2);
+}
+
+#[test]
+fn brokers() {
+    let script = parse("f", "brokers 3").unwrap_or_else(|e| panic!("{}", render(&e)));
+    assert_eq!(
+        script.steps[0].action,
+        Action::Cluster(Command::Brokers(ClusterSpec {
+            brokers: 3,
+            ..Default::default()
+        }))
+    );
+}
+
+#[test]
+fn brokers_extensions() {
+    let script = parse(
+        "f",
+        "brokers 5 latency=2ms replica-lag=10s session-timeout=9s retention-check=1m",
+    )
+    .unwrap_or_else(|e| panic!("{}", render(&e)));
+    assert_eq!(
+        script.steps[0].action,
+        Action::Cluster(Command::Brokers(ClusterSpec {
+            brokers: 5,
+            latency: Some(2_000),
+            replica_lag: Some(10_000_000),
+            broker_session_timeout: Some(9_000_000),
+            retention_check: Some(60_000_000),
+        }))
+    );
+}
+
+#[test]
+fn topic_create_minimal_and_full() {
+    assert_eq!(
+        cluster("topic create t partitions=1 replication=1"),
+        Command::TopicCreate(TopicSpec {
+            name: "t".into(),
+            partitions: 1,
+            replication: 1,
+            min_insync: None,
+            unclean_election: None,
+            retention: None,
+            retention_bytes: None,
+            segment: None,
+            segment_bytes: None,
+            cleanup: None,
+        })
+    );
+    let full = "topic create payments partitions=6 replication=3 min-insync=2 unclean-election=true \
+                retention=3m cleanup=compact retention-bytes=1048576 segment=30s segment-bytes=4096";
+    assert_eq!(
+        cluster(full),
+        Command::TopicCreate(TopicSpec {
+            name: "payments".into(),
+            partitions: 6,
+            replication: 3,
+            min_insync: Some(2),
+            unclean_election: Some(true),
+            retention: Some(180_000_000),
+            retention_bytes: Some(1_048_576),
+            segment: Some(30_000_000),
+            segment_bytes: Some(4096),
+            cleanup: Some(CleanupPolicy::Compact),
+        })
+    );
+    let Command::TopicCreate(spec) =
+        cluster("topic create t replication=2 partitions=2 unclean-election=false cleanup=delete")
+    else {
+        panic!()
+    };
+    assert_eq!(
+        (spec.unclean_election, spec.cleanup),
+        (Some(false), Some(CleanupPolicy::Delete))
+    );
+}
+
+#[test]
+fn producer_add_forms() {
+    assert_eq!(
+        cluster("producer add p1 topic=orders"),
+        Command::ProducerAdd(ProducerSpec {
+            name: "p1".into(),
+            topic: "orders".into(),
+            rate: None,
+            keys: None,
+            acks: None,
+            partitioner: None,
+            linger: None,
+        })
+    );
+    assert_eq!(
+        cluster(
+            "producer add p1 topic=orders rate=300/m keys=user-1..user-50 acks=1 partitioner=round-robin linger=5ms"
+        ),
+        Command::ProducerAdd(ProducerSpec {
+            name: "p1".into(),
+            topic: "orders".into(),
+            rate: Some(Rate::per_minute(300)),
+            keys: Some(KeySpec::Range {
+                prefix: "user-".into(),
+                first: 1,
+                last: 50
+            }),
+            acks: Some(Acks::One),
+            partitioner: Some(PartitionerKind::RoundRobin),
+            linger: Some(5_000),
+        })
+    );
+    let keys = |line: &str| match cluster(line) {
+        Command::ProducerAdd(spec) => (spec.keys, spec.acks, spec.rate, spec.partitioner),
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(
+        keys("producer add p topic=orders keys=none acks=all"),
+        (Some(KeySpec::None), Some(Acks::All), None, None)
+    );
+    assert_eq!(
+        keys("producer add p topic=orders key=k1 acks=0 rate=5/s partitioner=default"),
+        (
+            Some(KeySpec::Fixed("k1".into())),
+            Some(Acks::Zero),
+            Some(Rate::per_second(5)),
+            Some(PartitionerKind::Default)
+        )
+    );
+    assert_eq!(
+        keys(r#"producer add p topic=orders key="héllo wörld""#).0,
+        Some(KeySpec::Fixed("héllo wörld".into()))
+    );
+    assert_eq!(
+        keys("producer add p topic=orders keys=1..9").0,
+        Some(KeySpec::Range {
+            prefix: String::new(),
+            first: 1,
+            last: 9
+        })
+    );
+}
+
+#[test]
+fn producer_stop_and_rate() {
+    let script = ok("producer add p1 topic=orders\nproducer rate p1 300/m\nproducer stop p1");
+    assert_eq!(
+        script.steps[3].action,
+        Action::Cluster(Command::ProducerRate {
+            name: "p1".into(),
+            rate: Rate::per_minute(300)
+        })
+    );
+    assert_eq!(
+        script.steps[4].action,
+        Action::Cluster(Command::ProducerStop { name: "p1".into() })
+    );
+}
+
+#[test]
+fn produce_forms() {
+    assert_eq!(
+        cluster("produce orders"),
+        Command::Produce {
+            topic: "orders".into(),
+            key: None,
+            value: None,
+            acks: None
+        }
+    );
+    assert_eq!(
+        cluster(r#"produce orders key=user-1 value="héllo wörld""#),
+        Command::Produce {
+            topic: "orders".into(),
+            key: Some("user-1".into()),
+            value: Some("héllo wörld".into()),
+            acks: None,
+        }
+    );
+    assert_eq!(
+        cluster(r#"produce orders value="a \"quoted\" \\ word" acks=all"#),
+        Command::Produce {
+            topic: "orders".into(),
+            key: None,
+            value: Some(r#"a "quoted" \ word"#.into()),
+            acks: Some(Acks::All),
+        }
+    );
+    assert_eq!(
+        cluster("produce orders key=🦀 value=ünïcödé"),
+        Command::Produce {
+            topic: "orders".into(),
+            key: Some("🦀".into()),
+            value: Some("ünïcödé".into()),
+            acks: None,
+        }
+    );
+    assert_eq!(
+        cluster(r#"produce orders key="" value=a=b"#),
+        Command::Produce {
+            topic: "orders".into(),
+            key: Some(String::new()),
+            value: Some("a=b".into()),
+            acks: None,
+        }
+    );
+}
+
+#[test]
+fn broker_commands() {
+    assert_eq!(cluster("broker kill 1"), Command::BrokerKill { broker: 1 });
+    assert_eq!(
+        cluster("broker restart 3"),
+        Command::BrokerRestart { broker: 3 }
+    );
+    assert_eq!(cluster("broker stop 2"), Command::BrokerStop { broker: 2 });
+}
+
+#[test]
+fn network_commands() {
+    assert_eq!(
+        cluster("network partition 1,2 / 3"),
+        Command::NetworkPartition {
+            side_a: vec![1, 2],
+            side_b: vec![3]
+        }
+    );
+    assert_eq!(
+        cluster("network partition 3 / 1"),
+        Command::NetworkPartition {
+            side_a: vec![3],
+            side_b: vec![1]
+        }
+    );
+    assert_eq!(cluster("network heal"), Command::NetworkHeal);
+}
+
+#[test]
+fn elect_leaders() {
+    assert_eq!(
+        cluster("elect-leaders"),
+        Command::ElectPreferred { partition: None }
+    );
+    assert_eq!(
+        cluster("elect-leaders orders/2"),
+        Command::ElectPreferred {
+            partition: Some(tp("orders", 2))
+        }
+    );
+}
+
+#[test]
+fn time_commands() {
+    assert_eq!(action("wait 250ms"), Action::Wait(250_000));
+    assert_eq!(action("wait 1.5s"), Action::Wait(1_500_000));
+    assert_eq!(action("wait 3m"), Action::Wait(180_000_000));
+    assert_eq!(action("wait 10us"), Action::Wait(10));
+    assert_eq!(action("wait 1h"), Action::Wait(3_600_000_000));
+    assert_eq!(action("pause"), Action::Pause);
+    assert_eq!(
+        action(r#"say "Broker 1 dies — watch the leader move 🚀""#),
+        Action::Say("Broker 1 dies — watch the leader move 🚀".into())
+    );
+    assert_eq!(action("say hello"), Action::Say("hello".into()));
+}
+
+#[test]
+fn at_runs_any_command_later() {
+    let script = ok(
+        "at 5s broker kill 1\nat 5s say \"now\"\nwait 1s\nat 6s expect broker 1 == down\nat 6500ms pause\nat 7s wait 1s\nat 8s produce orders",
+    );
+    let at: Vec<Option<u64>> = script.steps.iter().map(|s| s.at).collect();
+    assert_eq!(
+        at,
+        vec![
+            None,
+            None,
+            Some(5_000_000),
+            Some(5_000_000),
+            None,
+            Some(6_000_000),
+            Some(6_500_000),
+            Some(7_000_000),
+            Some(8_000_000)
+        ]
+    );
+    assert_eq!(script.steps[2].pos, Pos { line: 3, col: 1 });
+}
+
+#[test]
+fn expect_every_metric() {
+    let cases: &[(&str, Metric, Op, Value)] = &[
+        (
+            "leader orders/0 == 1",
+            Metric::Leader(tp("orders", 0)),
+            Op::Eq,
+            Value::Int(1),
+        ),
+        (
+            "leader orders/1 == none",
+            Metric::Leader(tp("orders", 1)),
+            Op::Eq,
+            Value::None,
+        ),
+        (
+            "replicas orders/0 == 1,2",
+            Metric::Replicas(tp("orders", 0)),
+            Op::Eq,
+            Value::Ints(vec![1, 2]),
+        ),
+        (
+            "replicas orders/0 != 3",
+            Metric::Replicas(tp("orders", 0)),
+            Op::Ne,
+            Value::Ints(vec![3]),
+        ),
+        (
+            "isr orders/2 == 1,2,3",
+            Metric::Isr(tp("orders", 2)),
+            Op::Eq,
+            Value::Ints(vec![1, 2, 3]),
+        ),
+        (
+            "isr orders/2 == none",
+            Metric::Isr(tp("orders", 2)),
+            Op::Eq,
+            Value::None,
+        ),
+        (
+            "partition orders key=user-1 == 2",
+            Metric::Partition {
+                topic: "orders".into(),
+                key: "user-1".into(),
+            },
+            Op::Eq,
+            Value::Int(2),
+        ),
+        (
+            "hw orders/0 >= 10",
+            Metric::Hw(tp("orders", 0)),
+            Op::Ge,
+            Value::Int(10),
+        ),
+        (
+            "leo orders/0 > 10",
+            Metric::Leo(tp("orders", 0)),
+            Op::Gt,
+            Value::Int(10),
+        ),
+        (
+            "hw orders/0 < 5",
+            Metric::Hw(tp("orders", 0)),
+            Op::Lt,
+            Value::Int(5),
+        ),
+        (
+            "leo orders/0 <= 5",
+            Metric::Leo(tp("orders", 0)),
+            Op::Le,
+            Value::Int(5),
+        ),
+        (
+            "broker 1 == up",
+            Metric::Broker(1),
+            Op::Eq,
+            Value::Word("up".into()),
+        ),
+        (
+            "broker 3 != down",
+            Metric::Broker(3),
+            Op::Ne,
+            Value::Word("down".into()),
+        ),
+        (
+            "acked orders > 0",
+            Metric::Acked("orders".into()),
+            Op::Gt,
+            Value::Int(0),
+        ),
+        ("lost == 0", Metric::Lost(None), Op::Eq, Value::Int(0)),
+        (
+            "lost orders == 0",
+            Metric::Lost(Some("orders".into())),
+            Op::Eq,
+            Value::Int(0),
+        ),
+        (
+            "rejected orders == 0",
+            Metric::Rejected("orders".into()),
+            Op::Eq,
+            Value::Int(0),
+        ),
+        (
+            "leader-epoch orders/0 == 1",
+            Metric::LeaderEpoch(tp("orders", 0)),
+            Op::Eq,
+            Value::Int(1),
+        ),
+        (
+            "log-start orders/0 == 0",
+            Metric::LogStart(tp("orders", 0)),
+            Op::Eq,
+            Value::Int(0),
+        ),
+        (
+            "records orders/0 == 3",
+            Metric::Records(tp("orders", 0)),
+            Op::Eq,
+            Value::Int(3),
+        ),
+        (
+            "value orders/0 key=k == v1",
+            Metric::Value {
+                tp: tp("orders", 0),
+                key: "k".into(),
+            },
+            Op::Eq,
+            Value::Word("v1".into()),
+        ),
+        (
+            "value orders/0 key=k == none",
+            Metric::Value {
+                tp: tp("orders", 0),
+                key: "k".into(),
+            },
+            Op::Eq,
+            Value::None,
+        ),
+        (
+            r#"value orders/0 key="é k" != "héllo wörld""#,
+            Metric::Value {
+                tp: tp("orders", 0),
+                key: "é k".into(),
+            },
+            Op::Ne,
+            Value::Word("héllo wörld".into()),
+        ),
+        (
+            r#"value orders/0 key=k == "none""#,
+            Metric::Value {
+                tp: tp("orders", 0),
+                key: "k".into(),
+            },
+            Op::Eq,
+            Value::Word("none".into()),
+        ),
+    ];
+    for (line, metric, op, value) in cases {
+        let e = expectation(&format!("expect {line}   # comment"));
+        assert_eq!((&e.metric, e.op, &e.value), (metric, *op, value), "{line}");
+        assert_eq!(e.text, format!("expect {line}"));
+    }
+}
+
+#[test]
+fn console_lines() {
+    let mut ctx = Context::default();
+    assert_eq!(parse_line("", &mut ctx), Ok(None));
+    assert_eq!(parse_line("  # nothing", &mut ctx), Ok(None));
+    let step = parse_line("brokers 3", &mut ctx).ok().flatten();
+    assert!(step.is_some());
+    assert_eq!(ctx.brokers, Some(3));
+    let err = parse_line("topic create t partitions=2 replication=4", &mut ctx)
+        .err()
+        .map(|e| e.to_string());
+    assert_eq!(
+        err.as_deref(),
+        Some(
+            "console:1:41: replication factor 4 is larger than the number of brokers (3) (use replication=3 or fewer, or declare more brokers)"
+        )
+    );
+    assert!(
+        ctx.topics.is_empty(),
+        "a failed line leaves the context untouched"
+    );
+    assert!(parse_line("topic create t partitions=2 replication=3", &mut ctx).is_ok());
+    assert_eq!(
+        ctx.topics.get("t").map(|t| (t.partitions, t.replication)),
+        Some((2, 3))
+    );
+    let step = parse_line("  broker kill 2", &mut ctx).ok().flatten();
+    assert_eq!(
+        step,
+        Some(Step {
+            pos: Pos { line: 1, col: 3 },
+            at: None,
+            action: Action::Cluster(Command::BrokerKill { broker: 2 })
+        })
+    );
+    assert!(parse_line("wait 2s", &mut ctx).is_ok());
+    assert_eq!(ctx.time, 2_000_000);
+    assert!(parse_line("at 1s broker restart 2", &mut ctx).is_err());
+    assert!(parse_line("at 3s broker restart 2", &mut ctx).is_ok());
+    assert_eq!(ctx.time, 3_000_000);
+    let title = parse_line("title \"x\"", &mut ctx)
+        .err()
+        .map(|e| e.to_string());
+    assert_eq!(
+        title.as_deref(),
+        Some("console:1:1: 'title' can only be set in a scenario file")
+    );
+    assert!(parse_line("seed 1", &mut ctx).is_err());
+    assert!(parse_line("broker kill 1\nbroker kill 2", &mut ctx).is_err());
+}
+
+// ---------------------------------------------------------------------------------------------
+// Errors: message, position and hint
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn error_positions_and_hints() {
+    let cases: &[(&str, &str)] = &[
+        (
+            "topic create t partitions=3 replicaton=3",
+            "t.scenario:3:29: unknown option 'replicaton' (did you mean 'replication'?)",
+        ),
+        (
+            "brokr kill 1",
+            "t.scenario:3:1: unknown command 'brokr' (did you mean 'broker'?)",
+        ),
+        (
+            "broker kil 1",
+            "t.scenario:3:8: unknown command 'broker kil' (did you mean 'kill'?)",
+        ),
+        (
+            "topic create t partitions=3",
+            "t.scenario:3:29: missing option replication= (e.g. topic create orders partitions=3 replication=2)",
+        ),
+        (
+            "producer add p1 rate=5/s",
+            "t.scenario:3:26: missing option topic= (e.g. producer add p1 topic=orders rate=5/s)",
+        ),
+        (
+            "topic create t partitions=x replication=1",
+            "t.scenario:3:27: expected a number of partitions, found 'x'",
+        ),
+        (
+            "topic create t partitions=0 replication=1",
+            "t.scenario:3:27: a topic needs at least one partition",
+        ),
+        (
+            "topic create t partitions=1 replication=0",
+            "t.scenario:3:41: the replication factor must be at least 1",
+        ),
+        (
+            "topic create t partitions=1 replication=4",
+            "t.scenario:3:41: replication factor 4 is larger than the number of brokers (3) (use replication=3 or fewer, or declare more brokers)",
+        ),
+        (
+            "topic create t partitions=1 replication=2 min-insync=3",
+            "t.scenario:3:54: min-insync 3 is larger than the replication factor 2 (acks=all writes could never succeed)",
+        ),
+        (
+            "topic create orders partitions=1 replication=1",
+            "t.scenario:3:14: topic 'orders' already exists",
+        ),
+        (
+            "topic create t partitions=99999999999 replication=1",
+            "t.scenario:3:27: number 99999999999 is too large (at most 4294967295)",
+        ),
+        (
+            "producer add p topic=ordres",
+            "t.scenario:3:22: unknown topic 'ordres' (did you mean 'orders'?)",
+        ),
+        (
+            "expect leader orders/3 == 1",
+            "t.scenario:3:22: topic 'orders' has no partition 3 (its partitions are orders/0 … orders/2)",
+        ),
+        (
+            "expect leader orders == 1",
+            "t.scenario:3:15: expected a partition TOPIC/N, found 'orders' (e.g. orders/0)",
+        ),
+        (
+            "producer stop p9",
+            "t.scenario:3:15: unknown producer 'p9' (add it first with 'producer add NAME topic=T')",
+        ),
+        (
+            "broker kill 4",
+            "t.scenario:3:13: there is no broker 4 (the cluster has brokers 1..3)",
+        ),
+        (
+            "broker kill 0",
+            "t.scenario:3:13: there is no broker 0 (brokers are numbered from 1)",
+        ),
+        (
+            "brokers 5",
+            "t.scenario:3:1: the brokers are already declared ('brokers' may appear once)",
+        ),
+        (
+            "wait 5s\nat 2s broker kill 1",
+            "t.scenario:4:4: time 2s is in the past (the scenario is already at 5s here)",
+        ),
+        (
+            "at 1s title \"x\"",
+            "t.scenario:3:7: 'title' cannot be scheduled with 'at'",
+        ),
+        (
+            "at 1s at 2s pause",
+            "t.scenario:3:7: 'at' cannot be scheduled with 'at'",
+        ),
+        ("broker kill 1 now", "t.scenario:3:15: unexpected 'now'"),
+        ("pause 5s", "t.scenario:3:7: unexpected '5s'"),
+        (
+            "say hello world",
+            "t.scenario:3:11: unexpected 'world' (put the whole text in quotes: say \"…\")",
+        ),
+        (
+            "expect broker 1 == 5",
+            "t.scenario:3:20: expected up or down for 'broker', found '5'",
+        ),
+        (
+            "expect leader orders/0 == up",
+            "t.scenario:3:27: expected a broker id or none for 'leader', found 'up'",
+        ),
+        (
+            "expect isr orders/0 == 1,x",
+            "t.scenario:3:24: expected a list of broker ids (e.g. 1,2,3) or none for 'isr', found '1,x'",
+        ),
+        (
+            "expect hw orders/0 = 5",
+            "t.scenario:3:20: expected a comparison, found '=' (did you mean '=='?)",
+        ),
+        (
+            "expect broker 1 < up",
+            "t.scenario:3:17: 'broker' can only be compared with == or !=",
+        ),
+        (
+            "expect leadr orders/0 == 1",
+            "t.scenario:3:8: unknown metric 'leadr' (did you mean 'leader'?)",
+        ),
+        (
+            "producer add p topic=orders topic=orders",
+            "t.scenario:3:29: option 'topic' given twice",
+        ),
+        (
+            "producer add p topic=orders keys=a..b",
+            "t.scenario:3:34: the key 'a' does not end with a number",
+        ),
+        (
+            "producer add p topic=orders keys=user-1..u-9",
+            "t.scenario:3:42: both ends of a key range need the same prefix ('user-' and 'u-')",
+        ),
+        (
+            "producer add p topic=orders keys=user-9..user-1",
+            "t.scenario:3:34: the key range user-9..user-1 is empty (write the smaller end first)",
+        ),
+        (
+            "producer add p topic=orders keys=k1..k2 key=k",
+            "t.scenario:3:45: give either keys= or key=, not both",
+        ),
+        (
+            "producer add p topic=orders rate=5/d",
+            "t.scenario:3:36: unknown rate unit '/d' (rates are per second (5/s), per minute (300/m) or per hour (10/h))",
+        ),
+        (
+            "producer add p topic=orders acks=2",
+            "t.scenario:3:34: unexpected value '2' (expected one of: 0, 1, all, -1)",
+        ),
+        (
+            "topic create t partitions=1 replication=1 cleanup=compakt",
+            "t.scenario:3:51: unexpected value 'compakt' (did you mean 'compact'?)",
+        ),
+        (
+            "wait 5",
+            "t.scenario:3:6: the duration 5 needs a unit (e.g. 5s or 5ms)",
+        ),
+        (
+            "wait 5sec",
+            "t.scenario:3:7: unknown unit 'sec' in duration '5sec' (units: us, ms, s, m, h)",
+        ),
+        (
+            "wait 1.5us",
+            "t.scenario:3:6: the duration 1.5us is finer than a microsecond",
+        ),
+        (
+            "say \"unterminated",
+            "t.scenario:3:5: unterminated string (close it with '\"')",
+        ),
+        (
+            "say \"bad \\n escape\"",
+            "t.scenario:3:10: unknown escape '\\n' (the only escapes are \\\" and \\\\)",
+        ),
+        (
+            "network partition 1,2/3",
+            "t.scenario:3:22: '/' must stand alone (put spaces around '/', e.g. network partition 1,2 / 3)",
+        ),
+        (
+            "network partition 1,2 / 2",
+            "t.scenario:3:25: broker 2 is on both sides",
+        ),
+        (
+            "network partition 1,1 / 2",
+            "t.scenario:3:21: broker 1 is listed twice",
+        ),
+        (
+            "network partition 1 / 4",
+            "t.scenario:3:23: there is no broker 4 (the cluster has brokers 1..3)",
+        ),
+        (
+            "topic create or/ders partitions=1 replication=1",
+            "t.scenario:3:16: '/' is not allowed in a topic name (topic names use letters, digits, '.', '_' and '-')",
+        ),
+        (
+            "\"quoted\" command",
+            "t.scenario:3:1: expected a command, found a quoted string",
+        ),
+        ("seed -1", "t.scenario:3:6: expected a number, found '-1'"),
+        (
+            "wait 99999999999999h",
+            "t.scenario:3:6: the duration 99999999999999h is too long",
+        ),
+    ];
+    let wrong: Vec<String> = cases
+        .iter()
+        .filter_map(|(body, expected)| {
+            let got = error(body);
+            (got != *expected).then(|| format!("{body}\n  got:      {got}\n  expected: {expected}"))
+        })
+        .collect();
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}
+
+#[test]
+fn columns_count_characters_not_bytes() {
+    assert_eq!(
+        error("say \"héllo 🦀\" extra"),
+        "t.scenario:3:15: unexpected 'extra' (put the whole text in quotes: say \"…\")"
+    );
+    assert_eq!(
+        error("produce orders value=\"ünï\" acks=al"),
+        "t.scenario:3:33: unexpected value 'al' (did you mean 'all'?)"
+    );
+}
+
+#[test]
+fn control_characters_are_refused() {
+    assert_eq!(
+        error("say \"a\u{7}b\""),
+        "t.scenario:3:7: control character U+0007 is not allowed"
+    );
+    assert_eq!(
+        error("wait 1s\u{0}"),
+        "t.scenario:3:8: control character U+0000 is not allowed"
+    );
+}
+
+#[test]
+fn consumer_groups_are_refused_clearly() {
+    for (body, col) in [
+        ("group add g topics=orders consumers=2 assignor=range", 1),
+        (
+            "group add g topics=orders,payments offset-reset=earliest",
+            1,
+        ),
+        ("consumer add c1 group=g topics=orders", 1),
+        ("consumer stop g-1", 1),
+        ("consumer crash g-1", 1),
+        ("at 3s consumer crash g-1", 7),
+        ("expect members g == g-1,g-2", 8),
+        ("expect state g == Stable", 8),
+        ("expect generation g == 1", 8),
+        ("expect assigned g g-1 == orders/0", 8),
+        ("expect assigned-count g g-1 == 2", 8),
+        ("expect owner g orders/0 == g-1", 8),
+        ("expect committed g orders/0 == 5", 8),
+        ("expect lag g == 0", 8),
+        ("expect lag g orders/0 == 0", 8),
+    ] {
+        let e = error(body);
+        assert!(
+            e.starts_with(&format!(
+                "t.scenario:3:{col}: consumer groups are not supported yet"
+            )),
+            "{body}: {e}"
+        );
+    }
+}
+
+#[test]
+fn ordering_rules() {
+    let e = parse("f", "topic create t partitions=1 replication=1")
+        .err()
+        .map(|e| render(&e));
+    assert_eq!(
+        e.as_deref(),
+        Some("f:1:1: no brokers yet (declare the cluster first, e.g. 'brokers 3')\n")
+    );
+    let e = parse(
+        "f",
+        "brokers 1\ntopic create t partitions=1 replication=1\nbrokers 2",
+    )
+    .err()
+    .map(|e| render(&e));
+    assert_eq!(
+        e.as_deref(),
+        Some("f:3:1: the brokers are already declared ('brokers' may appear once)\n")
+    );
+    let e = parse("f", "broker kill 1").err().map(|e| render(&e));
+    assert_eq!(
+        e.as_deref(),
+        Some("f:1:13: no brokers yet (declare the cluster first, e.g. 'brokers 3')\n")
+    );
+    let e = parse("f", "title a\ntitle b\nseed 1\nseed 2")
+        .err()
+        .map(|e| render(&e));
+    assert_eq!(
+        e.as_deref(),
+        Some(
+            "f:2:1: the title is already set ('title' may appear once)\nf:4:1: the seed is already set ('seed' may appear once)\n"
+        )
+    );
+    assert!(
+        errors("producer add p topic=orders\nproducer add p topic=orders")[0]
+            .contains("producer 'p' already exists")
+    );
+    assert!(
+        errors("producer add p topic=orders\nproducer stop p\nproducer rate p 1/s")[0]
+            .contains("producer 'p' is already stopped")
+    );
+}
+
+#[test]
+fn all_errors_are_reported_in_line_order_without_cascades() {
+    let src = "brokers 3\n\
+               topic create orders partitions=3 replicaton=2\n\
+               producer add p1 topic=orders rate=fast\n\
+               producer rate p1 10/s\n\
+               expect leader orders/7 == 1\n\
+               wat 5s\n\
+               broker kill 9\n";
+    let errors = parse("lesson.scenario", src).err().unwrap_or_default();
+    let lines: Vec<u32> = errors.iter().map(|e| e.pos.line).collect();
+    // orders and p1 failed to parse but are still known: no "unknown topic/producer" on lines 4-5.
+    assert_eq!(lines, vec![2, 3, 6, 7], "{}", render(&errors));
+    assert_eq!(
+        errors[0].to_string(),
+        "lesson.scenario:2:34: unknown option 'replicaton' (did you mean 'replication'?)"
+    );
+    assert_eq!(
+        errors[1].to_string(),
+        "lesson.scenario:3:35: expected a rate such as 5/s or 300/m, found 'fast'"
+    );
+    assert_eq!(
+        errors[2].to_string(),
+        "lesson.scenario:6:1: unknown command 'wat' (did you mean 'wait'?)"
+    );
+}
+
+#[test]
+fn huge_numbers_are_errors() {
+    for body in [
+        "seed 99999999999999999999999",
+        "broker kill 99999999999999999999999",
+        "expect hw orders/0 == 99999999999999999999999",
+        "expect hw orders/99999999999999999999999 == 1",
+        "producer add p topic=orders rate=99999999999999999999/s",
+        "producer add p topic=orders rate=18446744073709551615/s",
+        "producer add p topic=orders keys=k1..k99999999999999999999999",
+        "wait 18446744073709551615s",
+        "wait 18446744073709551615us\nwait 1us",
+    ] {
+        assert!(!errors(body).is_empty(), "{body}");
+    }
+    assert_eq!(action("seed 18446744073709551615\npause"), Action::Pause);
+}
+
+// ---------------------------------------------------------------------------------------------
+// No input makes the parser panic
+// ---------------------------------------------------------------------------------------------
+
+const VALID_LINES: &[&str] = &[
+    "title \"Leader election\"",
+    "seed 42",
+    "brokers 3 latency=1ms replica-lag=10s session-timeout=9s retention-check=1m",
+    "topic create t partitions=3 replication=2 min-insync=2 unclean-election=true retention=1.5s cleanup=compact",
+    "producer add p topic=orders rate=5/s keys=user-1..user-50 acks=all partitioner=round-robin linger=5ms",
+    "producer add q topic=orders key=\"héllo wörld\"",
+    "producer rate p 300/m",
+    "producer stop p",
+    "produce orders key=k value=\"a \\\"b\\\" \\\\\" acks=1",
+    "broker kill 1",
+    "broker restart 1",
+    "broker stop 2",
+    "network partition 1,2 / 3",
+    "network heal",
+    "elect-leaders orders/1",
+    "wait 250ms",
+    "at 5s broker kill 1",
+    "pause",
+    "say \"Broker 1 dies 🚀\"",
+    "expect leader orders/0 == none",
+    "expect replicas orders/0 == 1,2",
+    "expect partition orders key=user-1 == 2",
+    "expect lost == 0",
+    "expect value orders/0 key=k != \"v\"",
+    "group add g topics=orders consumers=2",
+    "expect lag g == 0",
+    "# comment",
+];
+
+/// A random edit of a line: truncate, delete, insert or replace one character, or swap words.
+#[derive(Debug, Clone)]
+enum Edit {
+    Truncate(usize),
+    Delete(usize),
+    Insert(usize, char),
+    Replace(usize, char),
+    DuplicateWord(usize),
+}
+
+fn apply(line: &str, edit: &Edit) -> String {
+    let mut chars: Vec<char> = line.chars().collect();
+    let at = |i: usize, len: usize| if len == 0 { 0 } else { i % (len + 1) };
+    match *edit {
+        Edit::Truncate(i) => chars.truncate(at(i, chars.len())),
+        Edit::Delete(i) => {
+            if !chars.is_empty() {
+                chars.remove(i % chars.len());
+            }
+        }
+        Edit::Insert(i, c) => chars.insert(at(i, chars.len()), c),
+        Edit::Replace(i, c) => {
+            if !chars.is_empty() {
+                let len = chars.len();
+                chars[i % len] = c;
+            }
+        }
+        Edit::DuplicateWord(i) => {
+            let words: Vec<String> = line.split(' ').map(str::to_string).collect();
+            let word = words
+                .get(i % words.len().max(1))
+                .cloned()
+                .unwrap_or_default();
+            return format!("{line} {word}");
+        }
+    }
+    chars.into_iter().collect()
+}
+
+fn interesting_char() -> impl Strategy<Value = char> {
+    prop_oneof![
+        proptest::sample::select(vec![
+            ' ', '"', '\\', '#', '=', '/', ',', '.', '-', '0', '9', '\t', '\r', '\n', '\0', 'é',
+            '🦀', '\u{202e}', '\u{7f}'
+        ]),
+        any::<char>(),
+    ]
+}
+
+fn edit() -> impl Strategy<Value = Edit> {
+    prop_oneof![
+        any::<usize>().prop_map(Edit::Truncate),
+        any::<usize>().prop_map(Edit::Delete),
+        (any::<usize>(), interesting_char()).prop_map(|(i, c)| Edit::Insert(i, c)),
+        (any::<usize>(), interesting_char()).prop_map(|(i, c)| Edit::Replace(i, c)),
+        any::<usize>().prop_map(Edit::DuplicateWord),
+    ]
+}
+
+fn mutated_line() -> impl Strategy<Value = String> {
+    (
+        proptest::sample::select(VALID_LINES),
+        proptest::collection::vec(edit(), 0..4),
+    )
+        .prop_map(|(line, edits)| edits.iter().fold(line.to_string(), |l, e| apply(&l, e)))
+}
+
+fn any_line() -> impl Strategy<Value = String> {
+    prop_oneof![
+        mutated_line(),
+        any::<String>(),
+        proptest::collection::vec(interesting_char(), 0..40)
+            .prop_map(|cs| cs.into_iter().collect()),
+        "[a-z=/,.\" 0-9#-]{0,40}",
+    ]
+}
+
+fn cases() -> u32 {
+    std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1000)
+}
+
+/// Checks the shape of a file's diagnostics: positions within the text, lines in order.
+fn check_diagnostics(src: &str, errors: &[engine::scenario::Diagnostic]) {
+    let lines: Vec<&str> = src
+        .strip_prefix('\u{feff}')
+        .unwrap_or(src)
+        .lines()
+        .collect();
+    assert!(!errors.is_empty());
+    for pair in errors.windows(2) {
+        assert!(
+            pair[0].pos.line < pair[1].pos.line,
+            "one error per line, in line order"
+        );
+    }
+    for e in errors {
+        assert!(e.pos.line >= 1 && e.pos.col >= 1, "{e}");
+        let line = lines
+            .get(e.pos.line as usize - 1)
+            .unwrap_or_else(|| panic!("{e}: no such line"));
+        let width = line.chars().count() as u32;
+        assert!(
+            e.pos.col <= width + 2,
+            "{e}: column past the end of {line:?}"
+        );
+        assert!(!e.message.is_empty());
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(cases()))]
+
+    #[test]
+    fn files_never_panic(lines in proptest::collection::vec(any_line(), 0..12)) {
+        let src = format!("brokers 3\ntopic create orders partitions=3 replication=2\nproducer add p1 topic=orders\n{}", lines.join("\n"));
+        if let Err(errors) = parse("fuzz.scenario", &src) {
+            check_diagnostics(&src, &errors);
+        }
+    }
+
+    #[test]
+    fn console_never_panics_and_never_half_applies(line in any_line()) {
+        let mut ctx = Context::default();
+        for setup in ["brokers 3", "topic create orders partitions=3 replication=2", "producer add p1 topic=orders", "wait 1s"] {
+            prop_assert!(parse_line(setup, &mut ctx).is_ok());
+        }
+        let before = ctx.clone();
+        match parse_line(&line, &mut ctx) {
+            Ok(_) => {}
+            Err(e) => {
+                prop_assert_eq!(&ctx, &before);
+                prop_assert_eq!(e.pos.line, 1);
+                prop_assert!(e.pos.col >= 1);
+                prop_assert!(e.pos.col <= line.chars().count() as u32 + 2, "{}", e);
+                prop_assert_eq!(e.file.as_str(), "console");
+            }
+        }
+    }
+
+    #[test]
+    fn arbitrary_bytes_as_a_file_never_panic(src in any::<String>()) {
+        if let Err(errors) = parse("fuzz.scenario", &src) {
+            check_diagnostics(&src, &errors);
+        }
+    }
+}
