@@ -7,7 +7,6 @@ use std::collections::BTreeMap;
 
 use crate::log::PartitionLog;
 use crate::net::FetchPart;
-use crate::record::RecordId;
 use crate::time::Micros;
 
 #[derive(Debug, Clone)]
@@ -59,8 +58,7 @@ pub struct FollowerState {
 /// deduplicating a retried batch needs).
 #[derive(Debug, Clone, Copy)]
 pub struct ProducerEntry {
-    pub first_id: RecordId,
-    pub last_id: RecordId,
+    pub last_seq: u32,
     pub base_offset: u64,
     pub last_offset: u64,
 }
@@ -109,8 +107,20 @@ impl Replica {
         let stale: Vec<u32> = self.producers.iter().filter(|(_, e)| e.last_offset >= end).map(|(p, _)| *p).collect();
         for p in stale {
             self.producers.remove(&p);
-            if let Some(e) = self.log.entries().iter().rev().take(100_000).find(|e| store.get(e.id).producer == p) {
-                self.producers.insert(p, ProducerEntry { first_id: e.id, last_id: e.id, base_offset: e.offset, last_offset: e.offset });
+            let mut found: Option<ProducerEntry> = None;
+            for e in self.log.entries().iter().rev().take(100_000) {
+                let d = store.get(e.id);
+                if d.producer != p {
+                    continue;
+                }
+                match &mut found {
+                    None => found = Some(ProducerEntry { last_seq: d.batch_seq, base_offset: e.offset, last_offset: e.offset }),
+                    Some(f) if f.last_seq == d.batch_seq => f.base_offset = e.offset,
+                    Some(_) => break,
+                }
+            }
+            if let Some(f) = found {
+                self.producers.insert(p, f);
             }
         }
     }

@@ -7,7 +7,7 @@
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BinaryHeap};
 
-use rand::SeedableRng;
+use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 use crate::broker::Broker;
@@ -198,8 +198,11 @@ impl Cluster {
         self.timers.push(Reverse(Scheduled { at: at.max(self.now), seq: self.seq, timer }));
     }
 
+    /// Puts a message on the wire. It arrives after the link latency plus a seeded random jitter
+    /// (up to `jitter_us`), in order with the other messages of its connection.
     pub(crate) fn send(&mut self, message: Message) {
-        let at = self.now + self.config.latency_us;
+        let jitter = if self.config.jitter_us > 0 { self.rng.random_range(0..=self.config.jitter_us) } else { 0 };
+        let at = self.network.arrival(message.link(), self.now + self.config.latency_us + jitter);
         self.schedule(at, Timer::Deliver(Box::new(message)));
     }
 
@@ -354,6 +357,7 @@ impl Cluster {
                 return Err(CommandError::Invalid("latency must be at most 10s".into()));
             }
             self.config.latency_us = l;
+            self.config.jitter_us = l / 2;
         }
         if let Some(v) = spec.replica_lag {
             self.config.replica_lag_time_max_us = v.max(1);

@@ -8,6 +8,8 @@ use crate::time::{Micros, ms, secs};
 pub struct ClusterConfig {
     /// One-way network latency between any two nodes (not a Kafka setting: the simulated LAN).
     pub latency_us: Micros,
+    /// Up to this much random extra delay per message (half the latency unless set).
+    pub jitter_us: Micros,
     /// `replica.lag.time.max.ms` = 30000.
     pub replica_lag_time_max_us: Micros,
     /// `replica.fetch.wait.max.ms` = 500: how long a leader parks a follower fetch with no new data.
@@ -41,6 +43,7 @@ impl Default for ClusterConfig {
     fn default() -> Self {
         ClusterConfig {
             latency_us: ms(1),
+            jitter_us: 500,
             replica_lag_time_max_us: secs(30),
             replica_fetch_wait_max_us: ms(500),
             replica_fetch_backoff_us: secs(1),

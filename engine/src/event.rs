@@ -22,6 +22,8 @@ pub enum ErrorCode {
     InvalidRecord,
     /// The partition has no leader.
     LeaderNotAvailable,
+    /// An idempotent batch arrived with a gap in its sequence (an earlier batch is not in the log).
+    OutOfOrderSequenceNumber,
 }
 
 impl ErrorCode {

@@ -13,6 +13,10 @@ use crate::record::RecordId;
 pub struct ProduceBatch {
     pub slot: u32,
     pub records: Vec<RecordId>,
+    /// The idempotent producer's batch sequence number (acks=all only).
+    pub seq: u32,
+    /// The producer bumped its epoch (KIP-360) after its sequence was lost: accept a gap.
+    pub reset: bool,
 }
 
 /// One partition in a follower's Fetch request.
@@ -53,11 +57,37 @@ pub enum Message {
     MetadataResponse { producer: u32 },
 }
 
+/// A node on the simulated network.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Node {
+    Broker(u32),
+    Producer(u32),
+    Controller,
+}
+
+impl Message {
+    /// The connection a message travels on (sender, receiver). Messages on one connection arrive in
+    /// the order they were sent, as over TCP.
+    pub fn link(&self) -> (Node, Node) {
+        match self {
+            Message::Produce { producer, broker, .. } => (Node::Producer(*producer), Node::Broker(*broker)),
+            Message::ProduceResponse { producer, broker, .. } => (Node::Broker(*broker), Node::Producer(*producer)),
+            Message::Fetch { follower, leader, .. } => (Node::Broker(*follower), Node::Broker(*leader)),
+            Message::FetchResponse { follower, leader, .. } | Message::FetchFailed { follower, leader, .. } => (Node::Broker(*leader), Node::Broker(*follower)),
+            Message::AlterPartition { leader, .. } => (Node::Broker(*leader), Node::Controller),
+            Message::Metadata { broker, .. } => (Node::Controller, Node::Broker(*broker)),
+            Message::MetadataResponse { producer } => (Node::Controller, Node::Producer(*producer)),
+        }
+    }
+}
+
 /// Which broker links are cut.
 #[derive(Debug, Clone, Default)]
 pub struct Network {
     cut: BTreeSet<(u32, u32)>,
     pub sides: Option<(Vec<u32>, Vec<u32>)>,
+    /// The latest delivery time scheduled on each connection (keeps connections FIFO under jitter).
+    last_delivery: std::collections::BTreeMap<(Node, Node), crate::time::Micros>,
 }
 
 impl Network {
@@ -73,6 +103,15 @@ impl Network {
     pub fn heal(&mut self) {
         self.cut.clear();
         self.sides = None;
+    }
+
+    /// When a message sent now on `link` arrives: latency plus jitter, never before an earlier
+    /// message on the same connection.
+    pub fn arrival(&mut self, link: (Node, Node), earliest: crate::time::Micros) -> crate::time::Micros {
+        let last = self.last_delivery.entry(link).or_insert(0);
+        let at = earliest.max(*last);
+        *last = at;
+        at
     }
 
     /// Whether two brokers can talk. Clients and the controller reach every broker.

@@ -60,11 +60,18 @@ impl Cluster {
             return Err(ErrorCode::InvalidRecord);
         }
         let first = *batch.records.first().expect("batches are never empty");
-        // Idempotent producer: a retried batch already in the log is answered, not appended again.
-        if let Some(pe) = r.producers.get(&producer) {
-            if first <= pe.last_id {
-                let base = (pe.first_id == first).then_some(pe.base_offset);
-                return Ok((base, pe.last_offset, false));
+        // The idempotent producer (acks=all; Kafka turns idempotence off for acks=0/1): a retried
+        // batch already in the log is answered, not appended again, and a batch after a gap is
+        // refused so that records stay in order.
+        if acks == Acks::All {
+            if let Some(pe) = r.producers.get(&producer) {
+                if batch.seq <= pe.last_seq {
+                    let base = (pe.last_seq == batch.seq).then_some(pe.base_offset);
+                    return Ok((base, pe.last_offset, false));
+                }
+                if !batch.reset && batch.seq != pe.last_seq + 1 {
+                    return Err(ErrorCode::OutOfOrderSequenceNumber);
+                }
             }
         }
         if acks == Acks::All && (r.isr.len() as u32) < topic.min_insync {
@@ -81,10 +88,6 @@ impl Cluster {
             crate::replication::note_producer(r, store, &crate::log::Entry { offset, id, epoch });
         }
         let last = r.log.log_end_offset() - 1;
-        if let Some(pe) = r.producers.get_mut(&producer) {
-            pe.first_id = first;
-            pe.base_offset = base;
-        }
         let tp = self.tp(slot).clone();
         let first_key = self.store.key_text(first).map(str::to_owned);
         let name = self.producers[producer as usize].display_name.clone();

@@ -25,6 +25,10 @@ pub struct Batch {
     pub bytes: u32,
     pub created_us: Micros,
     pub retry_at_us: Micros,
+    /// The idempotent producer's sequence number for this partition.
+    pub seq: u32,
+    /// Sent with a bumped producer epoch: the broker accepts the gap before it (KIP-360).
+    pub reset: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -32,6 +36,9 @@ pub struct InFlight {
     pub broker: u32,
     pub batches: Vec<Batch>,
 }
+
+/// `max.in.flight.requests.per.connection` = 5.
+pub const MAX_IN_FLIGHT_PER_BROKER: usize = 5;
 
 /// Most records a producer may hold unsent (Kafka's buffer.memory, 32 MiB, counted in records).
 pub const MAX_BUFFERED_RECORDS: usize = 1_000_000;
@@ -58,7 +65,8 @@ pub struct Producer {
     sticky_bytes: u32,
     round_robin: u32,
     pub queues: Vec<VecDeque<Batch>>,
-    pub muted: Vec<bool>,
+    /// The next batch sequence number, per partition.
+    next_batch_seq: Vec<u32>,
     pub in_flight: BTreeMap<u64, InFlight>,
     /// Cached leaders, refreshed by metadata requests.
     pub leaders: Vec<Option<u32>>,
@@ -66,7 +74,12 @@ pub struct Producer {
     metadata_stale: bool,
     tick_at: Option<Micros>,
     pub buffered: usize,
+    /// Interned keys of a `keys=A..B` range, by position (filled as they are first used).
+    key_cache: Vec<Option<crate::record::Sym>>,
 }
+
+/// Largest key range whose interned keys a producer caches.
+const MAX_CACHED_KEYS: u64 = 100_000;
 
 impl Cluster {
     fn new_producer(&mut self, name: String, display_name: String, spec: &ProducerSpec) -> Result<u32, CommandError> {
@@ -103,13 +116,14 @@ impl Cluster {
             sticky_bytes: 0,
             round_robin: 0,
             queues: vec![VecDeque::new(); n],
-            muted: vec![false; n],
+            next_batch_seq: vec![0; n],
             in_flight: BTreeMap::new(),
             leaders,
             metadata_in_flight: false,
             metadata_stale: false,
             tick_at: None,
             buffered: 0,
+            key_cache: Vec::new(),
         });
         Ok(id)
     }
@@ -206,8 +220,17 @@ impl Cluster {
             }
             KeySpec::Range { prefix, first, last } => {
                 let n = last - first + 1;
-                let k = format!("{prefix}{}", first + p.generated % n);
-                Some(self.store.intern(&k))
+                let i = p.generated % n;
+                if let Some(Some(sym)) = p.key_cache.get(i as usize) {
+                    return Some(*sym);
+                }
+                let sym = self.store.intern(&format!("{prefix}{}", first + i));
+                let p = &mut self.producers[id as usize];
+                if n <= MAX_CACHED_KEYS {
+                    p.key_cache.resize(n as usize, None);
+                    p.key_cache[i as usize] = Some(sym);
+                }
+                Some(sym)
             }
         }
     }
@@ -227,21 +250,24 @@ impl Cluster {
             Some(k) => crate::murmur2::partition_for_key(self.store.text(k).as_bytes(), n),
             None => self.partition_unkeyed(id, size),
         };
-        let seq = self.producers[id as usize].seq;
-        let slot = self.producers[id as usize].slots[partition as usize];
-        let rid = self.store.push(RecordData { timestamp_us: at, key, value, producer: id, producer_seq: seq, size_bytes: size, partition_slot: slot });
         let batch_size = self.producers[id as usize].config.batch_size_bytes;
         let p = &mut self.producers[id as usize];
+        let slot = p.slots[partition as usize];
+        let producer_seq = p.seq;
         p.seq = p.seq.wrapping_add(1);
         p.buffered += 1;
         let q = &mut p.queues[partition as usize];
-        match q.back_mut() {
-            Some(b) if b.bytes + size <= batch_size && b.retry_at_us == 0 => {
-                b.records.push(rid);
-                b.bytes += size;
-            }
-            _ => q.push_back(Batch { partition, records: vec![rid], bytes: size, created_us: at, retry_at_us: 0 }),
+        let open = q.back().is_some_and(|b| b.bytes + size <= batch_size && b.retry_at_us == 0);
+        if !open {
+            let seq = p.next_batch_seq[partition as usize];
+            p.next_batch_seq[partition as usize] += 1;
+            q.push_back(Batch { partition, records: Vec::new(), bytes: 0, created_us: at, retry_at_us: 0, seq, reset: false });
         }
+        let b = q.back_mut().expect("an open batch");
+        let batch_seq = b.seq;
+        let rid = self.store.push(RecordData { timestamp_us: at, key, value, producer: id, producer_seq, batch_seq, size_bytes: size, partition_slot: slot });
+        b.records.push(rid);
+        b.bytes += size;
     }
 
     /// Records without a key: Kafka's built-in sticky partitioner (KIP-480/KIP-794) keeps one
@@ -250,10 +276,11 @@ impl Cluster {
     /// available partition).
     fn partition_unkeyed(&mut self, id: u32, size: u32) -> u32 {
         let p = &self.producers[id as usize];
-        let available: Vec<u32> = (0..p.slots.len() as u32).filter(|&i| p.leaders[i as usize].is_some()).collect();
+        let available = || -> Vec<u32> { (0..p.slots.len() as u32).filter(|&i| p.leaders[i as usize].is_some()).collect() };
         let n = p.slots.len() as u32;
         match p.partitioner {
             PartitionerKind::RoundRobin => {
+                let available = available();
                 let p = &mut self.producers[id as usize];
                 let c = p.round_robin;
                 p.round_robin = p.round_robin.wrapping_add(1);
@@ -266,6 +293,7 @@ impl Cluster {
                 let partition = match current {
                     Some(s) => s,
                     None => {
+                        let available = available();
                         let r: u32 = self.rng.random::<u32>() & 0x7fff_ffff;
                         let pick = if available.is_empty() { r % n } else { available[(r as usize) % available.len()] };
                         let p = &mut self.producers[id as usize];
@@ -345,10 +373,11 @@ impl Cluster {
         let now = self.now;
         let p = &mut self.producers[id as usize];
         let mut by_broker: BTreeMap<u32, Vec<Batch>> = BTreeMap::new();
+        let mut in_flight: BTreeMap<u32, usize> = BTreeMap::new();
+        for f in p.in_flight.values() {
+            *in_flight.entry(f.broker).or_default() += 1;
+        }
         for part in 0..p.queues.len() {
-            if p.muted[part] {
-                continue;
-            }
             let Some(leader) = p.leaders[part] else {
                 p.metadata_stale = true;
                 continue;
@@ -360,20 +389,21 @@ impl Cluster {
             if b.retry_at_us > now || !(full || lingered || b.retry_at_us > 0) {
                 continue;
             }
+            if in_flight.get(&leader).copied().unwrap_or(0) >= MAX_IN_FLIGHT_PER_BROKER {
+                continue;
+            }
             let b = p.queues[part].pop_front().expect("front");
-            p.muted[part] = true;
             by_broker.entry(leader).or_default().push(b);
         }
         let acks = p.acks;
         for (broker, batches) in by_broker {
             let request = self.request_id();
-            let wire: Vec<ProduceBatch> = batches.iter().map(|b| ProduceBatch { slot: self.producers[id as usize].slots[b.partition as usize], records: b.records.clone() }).collect();
+            let wire: Vec<ProduceBatch> = batches.iter().map(|b| ProduceBatch { slot: self.producers[id as usize].slots[b.partition as usize], records: b.records.clone(), seq: b.seq, reset: b.reset }).collect();
             self.send(Message::Produce { producer: id, broker, request, acks, batches: wire });
             if acks == Acks::Zero {
                 // acks=0: the client counts the records as sent the moment they leave.
                 for b in &batches {
                     self.acknowledge(id, b, None);
-                    self.producers[id as usize].muted[b.partition as usize] = false;
                 }
             } else {
                 self.producers[id as usize].in_flight.insert(request, InFlight { broker, batches });
@@ -394,15 +424,15 @@ impl Cluster {
                 consider(due.max(now + ms(1).min(due.saturating_sub(now).max(1))));
             }
         }
-        for (part, q) in p.queues.iter().enumerate() {
+        for q in &p.queues {
             if let Some(b) = q.front() {
                 consider(b.created_us + p.config.delivery_timeout_us);
-                if !p.muted[part] {
-                    if b.retry_at_us > now {
-                        consider(b.retry_at_us);
-                    } else if b.retry_at_us == 0 && q.len() == 1 && b.bytes < p.config.batch_size_bytes {
-                        consider(b.created_us + p.config.linger_us);
-                    }
+                if b.retry_at_us > now {
+                    consider(b.retry_at_us);
+                } else if b.retry_at_us == 0 && q.len() == 1 && b.created_us + p.config.linger_us > now {
+                    // Lingering. A batch that is ready but waits for an in-flight slot needs no
+                    // timer: the next response drains it.
+                    consider(b.created_us + p.config.linger_us);
                 }
             }
         }
@@ -427,8 +457,21 @@ impl Cluster {
         let acks = p.acks;
         let view = self.partitions[slot as usize].view_broker;
         let mut lost = 0i64;
+        // A batch is appended contiguously: if its first and last records are where the leader's log
+        // says, all of them are.
+        let intact = match (base, view) {
+            (Some(base), Some(v)) => {
+                let log = &self.broker(v).replicas[&slot].log;
+                let n = batch.records.len() as u64;
+                log.entry_at(base).is_some_and(|e| e.id == batch.records[0]) && log.entry_at(base + n - 1).is_some_and(|e| Some(&e.id) == batch.records.last())
+            }
+            _ => true,
+        };
         for (i, &rid) in batch.records.iter().enumerate() {
             self.store.set_acked(rid);
+            if intact {
+                continue;
+            }
             // Acknowledged by a leader that has since been replaced, and not in the new leader's
             // log: lost the moment it is acknowledged.
             if let (Some(base), Some(v), false) = (base, view, acks == Acks::Zero) {
@@ -452,7 +495,6 @@ impl Cluster {
         let Some(flight) = self.producers[id as usize].in_flight.remove(&request) else { return };
         let now = self.now;
         for (batch, result) in flight.batches.into_iter().zip(results) {
-            self.producers[id as usize].muted[batch.partition as usize] = false;
             match result {
                 Ok(base) => self.acknowledge(id, &batch, base),
                 Err(e) if e.retriable() && now < batch.created_us + self.producers[id as usize].config.delivery_timeout_us => {
@@ -463,7 +505,17 @@ impl Cluster {
                     let (name, topic, part, n) = (p.display_name.clone(), p.topic.clone(), batch.partition, batch.records.len() as u32);
                     let mut b = batch;
                     b.retry_at_us = now + p.config.retry_backoff_us;
-                    p.queues[part as usize].push_front(b);
+                    // The broker lacks the batch before this one, and it is not ours to resend: it
+                    // was acknowledged, then lost. Bump the epoch and carry on (KIP-360).
+                    let lowest_in_flight = p.in_flight.values().flat_map(|f| &f.batches).filter(|x| x.partition == part).map(|x| x.seq).min();
+                    let lowest_queued = p.queues[part as usize].front().map(|x| x.seq);
+                    if e == ErrorCode::OutOfOrderSequenceNumber && lowest_in_flight.is_none_or(|s| b.seq < s) && lowest_queued.is_none_or(|s| b.seq < s) {
+                        b.reset = true;
+                    }
+                    // Back into the queue in sequence order, so that records stay in order.
+                    let q = &mut p.queues[part as usize];
+                    let at = q.iter().position(|x| x.seq > b.seq).unwrap_or(q.len());
+                    q.insert(at, b);
                     self.emit(Event::ProduceRetried { producer: name, topic, partition: part, count: n, error: e });
                 }
                 Err(e) => {

@@ -40,6 +40,9 @@ pub struct RecordData {
     pub producer: u32,
     /// The producer's running count of records, used for generated values.
     pub producer_seq: u32,
+    /// The idempotent producer's sequence number of the batch this record travels in (per
+    /// producer and partition; Kafka numbers records, batches are enough here).
+    pub batch_seq: u32,
     /// Approximate size in a v2 record batch: a fixed overhead plus key and value bytes.
     pub size_bytes: u32,
     /// The topic-partition index into `Cluster` partition table, for `lost` accounting.

@@ -366,12 +366,15 @@ impl Cluster {
 
 /// Remembers the producer's latest batch in this log (followers keep producer state too).
 pub(crate) fn note_producer(r: &mut crate::broker::Replica, store: &crate::record::RecordStore, e: &crate::log::Entry) {
-    let p = store.get(e.id).producer;
+    let d = store.get(e.id);
     r.producers
-        .entry(p)
+        .entry(d.producer)
         .and_modify(|pe| {
-            pe.last_id = e.id;
+            if pe.last_seq != d.batch_seq {
+                pe.base_offset = e.offset;
+            }
+            pe.last_seq = d.batch_seq;
             pe.last_offset = e.offset;
         })
-        .or_insert(crate::broker::ProducerEntry { first_id: e.id, last_id: e.id, base_offset: e.offset, last_offset: e.offset });
+        .or_insert(crate::broker::ProducerEntry { last_seq: d.batch_seq, base_offset: e.offset, last_offset: e.offset });
 }

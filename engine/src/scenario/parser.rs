@@ -16,7 +16,7 @@
 //! producers) and how far `wait` and `at` have moved simulated time, never the cluster's state.
 //!
 //! Each command has one function below with its wire form in its doc comment. Consumer groups are
-//! not supported yet: every group command and metric ends in [`groups_not_supported`].
+//! not supported yet: every group command and metric ends in `groups_not_supported`.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -260,10 +260,12 @@ impl Context {
 
     /// A comma-separated list of distinct broker ids, none of them in `other`.
     fn broker_list(&self, v: Val, other: &[u32]) -> Result<Vec<u32>> {
+        let other: BTreeSet<u32> = other.iter().copied().collect();
+        let mut seen = BTreeSet::new();
         let mut ids = Vec::new();
         for item in v.items() {
             let id = self.broker_id(item)?;
-            if ids.contains(&id) {
+            if !seen.insert(id) {
                 return Err(item.err(format!("broker {id} is listed twice")));
             }
             if other.contains(&id) {
@@ -307,13 +309,11 @@ impl Context {
         }
         let info = self.topic(topic_val)?;
         let partition = u32_of(index_val, "a partition number")?;
-        if let Some(info) = info {
-            if partition >= info.partitions {
-                let last = info.partitions.saturating_sub(1);
-                return Err(index_val
-                    .err(format!("topic '{topic}' has no partition {partition}"))
-                    .hint(format!("its partitions are {topic}/0 … {topic}/{last}")));
-            }
+        if let Some(info) = info.filter(|i| partition >= i.partitions) {
+            let last = info.partitions.saturating_sub(1);
+            return Err(index_val
+                .err(format!("topic '{topic}' has no partition {partition}"))
+                .hint(format!("its partitions are {topic}/0 … {topic}/{last}")));
         }
         Ok(TopicPartition {
             topic: topic.to_string(),
@@ -372,6 +372,22 @@ impl<'a> Val<'a> {
         }
     }
 
+    /// A token as free text: a quoted string's content, otherwise the token as written.
+    fn text_of(token: &'a Token) -> Self {
+        match &token.kind {
+            TokenKind::Quoted(text) => Val {
+                text,
+                col: token.col,
+                quoted: true,
+            },
+            _ => Val {
+                text: &token.raw,
+                col: token.col,
+                quoted: false,
+            },
+        }
+    }
+
     fn err(&self, message: impl Into<String>) -> LineError {
         LineError::new(self.col, message)
     }
@@ -392,11 +408,15 @@ impl<'a> Val<'a> {
 
     /// The comma-separated items of a list (`1,2,3`), each with its column.
     fn items(self) -> impl Iterator<Item = Val<'a>> {
-        let mut offset = 0;
-        self.text.split(',').map(move |item| {
-            let v = self.slice(offset, item);
-            offset += item.len() + 1;
-            v
+        let mut col = self.col.saturating_add(u32::from(self.quoted));
+        self.text.split(',').map(move |text| {
+            let item = Val {
+                text,
+                col,
+                quoted: false,
+            };
+            col = col.saturating_add(col_len(text)).saturating_add(1);
+            item
         })
     }
 }
@@ -459,18 +479,7 @@ impl<'a> Cursor<'a> {
                 .missing(what)
                 .hint(format!("e.g. {command} \"Leader election\"")));
         };
-        let v = match &token.kind {
-            TokenKind::Quoted(text) => Val {
-                text,
-                col: token.col,
-                quoted: true,
-            },
-            _ => Val {
-                text: &token.raw,
-                col: token.col,
-                quoted: false,
-            },
-        };
+        let v = Val::text_of(token);
         if let Some(extra) = self.peek() {
             return Err(
                 LineError::new(extra.col, format!("unexpected '{}'", extra.raw))
@@ -711,10 +720,9 @@ fn subcommand(cur: &mut Cursor, head: Val, subs: &[&'static str]) -> Result<&'st
             .missing(&format!("what to do after '{}'", head.text))
             .hint(expected));
     };
-    if let Some(&sub) = subs.iter().find(|s| **s == token.raw) {
-        if token.kind == TokenKind::Word {
-            return Ok(sub);
-        }
+    let bare = token.kind == TokenKind::Word;
+    if let Some(&sub) = subs.iter().find(|s| bare && **s == token.raw) {
+        return Ok(sub);
     }
     let err = LineError::new(
         token.col,
@@ -1217,18 +1225,7 @@ fn value(cur: &mut Cursor, kind: Kind, metric: &str) -> Result<Value> {
     let Some(token) = cur.bump() else {
         return Err(cur.missing(&format!("the value: {}", kind.describe())));
     };
-    let v = match &token.kind {
-        TokenKind::Quoted(text) => Val {
-            text,
-            col: token.col,
-            quoted: true,
-        },
-        _ => Val {
-            text: &token.raw,
-            col: token.col,
-            quoted: false,
-        },
-    };
+    let v = Val::text_of(token);
     let wrong = || {
         v.err(format!(
             "expected {} for '{metric}', found '{}'",
@@ -1366,7 +1363,8 @@ fn duration(v: Val) -> Result<Micros> {
     };
     let denominator = 10u128.pow(u32::try_from(frac.len()).map_err(|_| bad())?);
     let frac_micros = frac_value * scale;
-    if frac_micros % denominator != 0 {
+    let sub_micro = frac_micros % denominator;
+    if sub_micro != 0 {
         return Err(v.err(format!("the duration {text} is finer than a microsecond")));
     }
     let total = whole
