@@ -104,7 +104,12 @@ impl Replica {
     /// Rebuilds producer state after the log was truncated, from the records that remain.
     pub fn rebuild_producers(&mut self, store: &crate::record::RecordStore) {
         let end = self.log.log_end_offset();
-        let stale: Vec<u32> = self.producers.iter().filter(|(_, e)| e.last_offset >= end).map(|(p, _)| *p).collect();
+        let stale: Vec<u32> = self
+            .producers
+            .iter()
+            .filter(|(_, e)| e.last_offset >= end)
+            .map(|(p, _)| *p)
+            .collect();
         for p in stale {
             self.producers.remove(&p);
             let mut found: Option<ProducerEntry> = None;
@@ -114,7 +119,13 @@ impl Replica {
                     continue;
                 }
                 match &mut found {
-                    None => found = Some(ProducerEntry { last_seq: d.batch_seq, base_offset: e.offset, last_offset: e.offset }),
+                    None => {
+                        found = Some(ProducerEntry {
+                            last_seq: d.batch_seq,
+                            base_offset: e.offset,
+                            last_offset: e.offset,
+                        })
+                    }
                     Some(f) if f.last_seq == d.batch_seq => f.base_offset = e.offset,
                     Some(_) => break,
                 }

@@ -40,7 +40,9 @@ pub enum CommandError {
     UnknownTopic(String),
     #[error("unknown partition {0}")]
     UnknownPartition(TopicPartition),
-    #[error("replication {replication} needs at least {replication} brokers, the cluster has {brokers}")]
+    #[error(
+        "replication {replication} needs at least {replication} brokers, the cluster has {brokers}"
+    )]
     ReplicationTooHigh { replication: u32, brokers: u32 },
     #[error("{0}")]
     Invalid(String),
@@ -77,14 +79,39 @@ pub struct Topic {
 #[derive(Debug, Clone)]
 pub(crate) enum Timer {
     Deliver(Box<Message>),
-    ProducerTick { producer: u32 },
-    FetchTimeout { follower: u32, leader: u32, request: u64 },
-    FetchBackoffOver { follower: u32, leader: u32 },
-    ParkedFetchExpired { leader: u32, request: u64 },
-    DelayedProduceExpired { broker: u32, request: u64, incarnation: u32 },
-    IsrExpiration { broker: u32, incarnation: u32 },
-    SessionExpiry { broker: u32, incarnation: u32 },
-    Unfence { broker: u32, incarnation: u32 },
+    ProducerTick {
+        producer: u32,
+    },
+    FetchTimeout {
+        follower: u32,
+        leader: u32,
+        request: u64,
+    },
+    FetchBackoffOver {
+        follower: u32,
+        leader: u32,
+    },
+    ParkedFetchExpired {
+        leader: u32,
+        request: u64,
+    },
+    DelayedProduceExpired {
+        broker: u32,
+        request: u64,
+        incarnation: u32,
+    },
+    IsrExpiration {
+        broker: u32,
+        incarnation: u32,
+    },
+    SessionExpiry {
+        broker: u32,
+        incarnation: u32,
+    },
+    Unfence {
+        broker: u32,
+        incarnation: u32,
+    },
     LeaderImbalanceCheck,
     RetentionCheck,
     CleanerCheck,
@@ -175,7 +202,10 @@ impl Cluster {
     pub fn drain_events(&mut self) -> Vec<TimedEvent> {
         if self.events_dropped > 0 {
             let count = std::mem::take(&mut self.events_dropped);
-            self.events.push(TimedEvent { at_us: self.now, event: Event::EventsDropped { count } });
+            self.events.push(TimedEvent {
+                at_us: self.now,
+                event: Event::EventsDropped { count },
+            });
         }
         std::mem::take(&mut self.events)
     }
@@ -188,21 +218,37 @@ impl Cluster {
             self.events_dropped += 1;
             return;
         }
-        self.events.push(TimedEvent { at_us: self.now, event });
+        self.events.push(TimedEvent {
+            at_us: self.now,
+            event,
+        });
     }
 
     pub(crate) fn schedule(&mut self, at: Micros, timer: Timer) {
         debug_assert!(at >= self.now, "timers are never in the past");
-        assert!(self.timers.len() < MAX_TIMERS, "timer queue overflow: a simulation bug");
+        assert!(
+            self.timers.len() < MAX_TIMERS,
+            "timer queue overflow: a simulation bug"
+        );
         self.seq += 1;
-        self.timers.push(Reverse(Scheduled { at: at.max(self.now), seq: self.seq, timer }));
+        self.timers.push(Reverse(Scheduled {
+            at: at.max(self.now),
+            seq: self.seq,
+            timer,
+        }));
     }
 
     /// Puts a message on the wire. It arrives after the link latency plus a seeded random jitter
     /// (up to `jitter_us`), in order with the other messages of its connection.
     pub(crate) fn send(&mut self, message: Message) {
-        let jitter = if self.config.jitter_us > 0 { self.rng.random_range(0..=self.config.jitter_us) } else { 0 };
-        let at = self.network.arrival(message.link(), self.now + self.config.latency_us + jitter);
+        let jitter = if self.config.jitter_us > 0 {
+            self.rng.random_range(0..=self.config.jitter_us)
+        } else {
+            0
+        };
+        let at = self
+            .network
+            .arrival(message.link(), self.now + self.config.latency_us + jitter);
         self.schedule(at, Timer::Deliver(Box::new(message)));
     }
 
@@ -233,7 +279,11 @@ impl Cluster {
     }
 
     pub(crate) fn slot_of(&self, tp: &TopicPartition) -> Option<u32> {
-        self.topics.get(&tp.topic)?.slots.get(tp.partition as usize).copied()
+        self.topics
+            .get(&tp.topic)?
+            .slots
+            .get(tp.partition as usize)
+            .copied()
     }
 
     /// Runs every timer due at or before `until`, then sets the clock to `until`.
@@ -258,13 +308,34 @@ impl Cluster {
         match timer {
             Timer::Deliver(message) => self.deliver(*message),
             Timer::ProducerTick { producer } => self.producer_tick(producer),
-            Timer::FetchTimeout { follower, leader, request } => self.fetch_timeout(follower, leader, request),
-            Timer::FetchBackoffOver { follower, leader } => self.fetch_backoff_over(follower, leader),
-            Timer::ParkedFetchExpired { leader, request } => self.parked_fetch_expired(leader, request),
-            Timer::DelayedProduceExpired { broker, request, incarnation } => self.delayed_produce_expired(broker, request, incarnation),
-            Timer::IsrExpiration { broker, incarnation } => self.isr_expiration(broker, incarnation),
-            Timer::SessionExpiry { broker, incarnation } => self.session_expiry(broker, incarnation),
-            Timer::Unfence { broker, incarnation } => self.unfence(broker, incarnation),
+            Timer::FetchTimeout {
+                follower,
+                leader,
+                request,
+            } => self.fetch_timeout(follower, leader, request),
+            Timer::FetchBackoffOver { follower, leader } => {
+                self.fetch_backoff_over(follower, leader)
+            }
+            Timer::ParkedFetchExpired { leader, request } => {
+                self.parked_fetch_expired(leader, request)
+            }
+            Timer::DelayedProduceExpired {
+                broker,
+                request,
+                incarnation,
+            } => self.delayed_produce_expired(broker, request, incarnation),
+            Timer::IsrExpiration {
+                broker,
+                incarnation,
+            } => self.isr_expiration(broker, incarnation),
+            Timer::SessionExpiry {
+                broker,
+                incarnation,
+            } => self.session_expiry(broker, incarnation),
+            Timer::Unfence {
+                broker,
+                incarnation,
+            } => self.unfence(broker, incarnation),
             Timer::LeaderImbalanceCheck => self.leader_imbalance_check(),
             Timer::RetentionCheck => self.retention_check(),
             Timer::CleanerCheck => self.cleaner_check(),
@@ -274,7 +345,13 @@ impl Cluster {
     /// Hands a message to its destination, or handles its loss.
     fn deliver(&mut self, message: Message) {
         match message {
-            Message::Produce { producer, broker, request, acks, batches } => {
+            Message::Produce {
+                producer,
+                broker,
+                request,
+                acks,
+                batches,
+            } => {
                 if self.broker(broker).alive {
                     self.handle_produce(producer, broker, request, acks, batches);
                 } else if acks == crate::command::Acks::Zero {
@@ -284,36 +361,67 @@ impl Cluster {
                     }
                 } else {
                     // The connection is refused: every batch fails with a network error.
-                    let results = vec![Err(crate::event::ErrorCode::NetworkException); batches.len()];
-                    self.send(Message::ProduceResponse { producer, broker, request, results });
+                    let results =
+                        vec![Err(crate::event::ErrorCode::NetworkException); batches.len()];
+                    self.send(Message::ProduceResponse {
+                        producer,
+                        broker,
+                        request,
+                        results,
+                    });
                 }
             }
-            Message::ProduceResponse { producer, broker, request, results } => {
-                self.handle_produce_response(producer, broker, request, results)
-            }
-            Message::Fetch { follower, leader, request, parts } => {
+            Message::ProduceResponse {
+                producer,
+                broker,
+                request,
+                results,
+            } => self.handle_produce_response(producer, broker, request, results),
+            Message::Fetch {
+                follower,
+                leader,
+                request,
+                parts,
+            } => {
                 if !self.network.connected(follower, leader) {
                     return; // dropped: the follower's request times out
                 }
                 if self.broker(leader).alive {
                     self.handle_fetch(follower, leader, request, parts, true);
                 } else if self.broker(follower).alive {
-                    self.send(Message::FetchFailed { follower, leader, request });
+                    self.send(Message::FetchFailed {
+                        follower,
+                        leader,
+                        request,
+                    });
                 }
             }
-            Message::FetchResponse { follower, leader, request, parts } => {
+            Message::FetchResponse {
+                follower,
+                leader,
+                request,
+                parts,
+            } => {
                 if self.network.connected(follower, leader) && self.broker(follower).alive {
                     self.handle_fetch_response(follower, leader, request, parts);
                 }
             }
-            Message::FetchFailed { follower, leader, request } => {
+            Message::FetchFailed {
+                follower,
+                leader,
+                request,
+            } => {
                 if self.broker(follower).alive {
                     self.fetch_failed(follower, leader, request);
                 }
             }
-            Message::AlterPartition { leader, slot, leader_epoch, partition_epoch, isr } => {
-                self.handle_alter_partition(leader, slot, leader_epoch, partition_epoch, isr)
-            }
+            Message::AlterPartition {
+                leader,
+                slot,
+                leader_epoch,
+                partition_epoch,
+                isr,
+            } => self.handle_alter_partition(leader, slot, leader_epoch, partition_epoch, isr),
             Message::Metadata { broker, slot } => {
                 if self.broker(broker).alive {
                     self.apply_metadata(broker, slot);
@@ -331,11 +439,18 @@ impl Cluster {
             Command::ProducerAdd(spec) => self.cmd_producer_add(spec),
             Command::ProducerStop { name } => self.cmd_producer_stop(&name),
             Command::ProducerRate { name, rate } => self.cmd_producer_rate(&name, rate),
-            Command::Produce { topic, key, value, acks } => self.cmd_produce(&topic, key, value, acks),
+            Command::Produce {
+                topic,
+                key,
+                value,
+                acks,
+            } => self.cmd_produce(&topic, key, value, acks),
             Command::BrokerKill { broker } => self.cmd_broker_down(broker, false),
             Command::BrokerStop { broker } => self.cmd_broker_down(broker, true),
             Command::BrokerRestart { broker } => self.cmd_broker_restart(broker),
-            Command::NetworkPartition { side_a, side_b } => self.cmd_network_partition(side_a, side_b),
+            Command::NetworkPartition { side_a, side_b } => {
+                self.cmd_network_partition(side_a, side_b)
+            }
             Command::NetworkHeal => {
                 self.network.heal();
                 self.emit(Event::NetworkHealed);
@@ -371,11 +486,23 @@ impl Cluster {
         for id in 1..=spec.brokers {
             self.brokers.push(Broker::new(id, self.now));
             self.emit(Event::BrokerUp { broker: id });
-            self.schedule(self.now + self.config.replica_lag_time_max_us / 2, Timer::IsrExpiration { broker: id, incarnation: 0 });
+            self.schedule(
+                self.now + self.config.replica_lag_time_max_us / 2,
+                Timer::IsrExpiration {
+                    broker: id,
+                    incarnation: 0,
+                },
+            );
         }
         let now = self.now;
-        self.schedule(now + self.config.leader_imbalance_check_interval_us, Timer::LeaderImbalanceCheck);
-        self.schedule(now + self.config.retention_check_interval_us, Timer::RetentionCheck);
+        self.schedule(
+            now + self.config.leader_imbalance_check_interval_us,
+            Timer::LeaderImbalanceCheck,
+        );
+        self.schedule(
+            now + self.config.retention_check_interval_us,
+            Timer::RetentionCheck,
+        );
         self.schedule(now + self.config.cleaner_backoff_us, Timer::CleanerCheck);
         Ok(())
     }
@@ -389,21 +516,33 @@ impl Cluster {
             return Err(CommandError::TopicExists(spec.name));
         }
         if spec.name.is_empty() || spec.name.len() > 249 {
-            return Err(CommandError::Invalid("a topic name has 1 to 249 characters".into()));
+            return Err(CommandError::Invalid(
+                "a topic name has 1 to 249 characters".into(),
+            ));
         }
         if spec.partitions == 0 || spec.replication == 0 {
-            return Err(CommandError::Invalid("partitions and replication must be at least 1".into()));
+            return Err(CommandError::Invalid(
+                "partitions and replication must be at least 1".into(),
+            ));
         }
         if spec.replication > brokers {
-            return Err(CommandError::ReplicationTooHigh { replication: spec.replication, brokers });
+            return Err(CommandError::ReplicationTooHigh {
+                replication: spec.replication,
+                brokers,
+            });
         }
         if self.partitions.len() as u32 + spec.partitions > MAX_PARTITIONS {
-            return Err(CommandError::Invalid(format!("at most {MAX_PARTITIONS} partitions in a cluster")));
+            return Err(CommandError::Invalid(format!(
+                "at most {MAX_PARTITIONS} partitions in a cluster"
+            )));
         }
         let mut config = TopicConfig::new(spec.partitions, spec.replication);
         if let Some(m) = spec.min_insync {
             if m == 0 || m > spec.replication {
-                return Err(CommandError::Invalid(format!("min-insync must be between 1 and the replication ({})", spec.replication)));
+                return Err(CommandError::Invalid(format!(
+                    "min-insync must be between 1 and the replication ({})",
+                    spec.replication
+                )));
             }
             config.min_insync = m;
         }
@@ -424,12 +563,16 @@ impl Cluster {
             config.retention_us = None;
         }
         let ids: Vec<u32> = (1..=brokers).collect();
-        let assignments = crate::placement::assign_replicas(&ids, spec.partitions, spec.replication);
+        let assignments =
+            crate::placement::assign_replicas(&ids, spec.partitions, spec.replication);
         let mut slots = Vec::new();
         for (p, replicas) in assignments.iter().enumerate() {
             let slot = self.partitions.len() as u32;
             slots.push(slot);
-            let tp = TopicPartition { topic: spec.name.clone(), partition: p as u32 };
+            let tp = TopicPartition {
+                topic: spec.name.clone(),
+                partition: p as u32,
+            };
             self.partitions.push(PartitionMeta {
                 tp,
                 replicas: replicas.clone(),
@@ -440,28 +583,53 @@ impl Cluster {
                 view_broker: None,
             });
             for &b in replicas {
-                self.broker_mut(b).replicas.insert(slot, crate::broker::Replica::default());
+                self.broker_mut(b)
+                    .replicas
+                    .insert(slot, crate::broker::Replica::default());
             }
         }
-        self.topics.insert(spec.name.clone(), Topic { name: spec.name.clone(), config, slots: slots.clone(), acked: 0, rejected: 0, lost: 0 });
-        self.emit(Event::TopicCreated { topic: spec.name, partitions: spec.partitions, replication: spec.replication, assignments });
+        self.topics.insert(
+            spec.name.clone(),
+            Topic {
+                name: spec.name.clone(),
+                config,
+                slots: slots.clone(),
+                acked: 0,
+                rejected: 0,
+                lost: 0,
+            },
+        );
+        self.emit(Event::TopicCreated {
+            topic: spec.name,
+            partitions: spec.partitions,
+            replication: spec.replication,
+            assignments,
+        });
         for slot in slots {
             self.initial_election(slot);
         }
         Ok(())
     }
 
-    fn cmd_network_partition(&mut self, side_a: Vec<u32>, side_b: Vec<u32>) -> Result<(), CommandError> {
+    fn cmd_network_partition(
+        &mut self,
+        side_a: Vec<u32>,
+        side_b: Vec<u32>,
+    ) -> Result<(), CommandError> {
         for &b in side_a.iter().chain(&side_b) {
             if b == 0 || b as usize > self.brokers.len() {
                 return Err(CommandError::UnknownBroker(b));
             }
         }
         if side_a.iter().any(|b| side_b.contains(b)) {
-            return Err(CommandError::Invalid("a broker cannot be on both sides of a partition".into()));
+            return Err(CommandError::Invalid(
+                "a broker cannot be on both sides of a partition".into(),
+            ));
         }
         if side_a.is_empty() || side_b.is_empty() {
-            return Err(CommandError::Invalid("both sides of a network partition need a broker".into()));
+            return Err(CommandError::Invalid(
+                "both sides of a network partition need a broker".into(),
+            ));
         }
         self.network.partition(&side_a, &side_b);
         self.emit(Event::NetworkPartitioned { side_a, side_b });
@@ -479,16 +647,32 @@ impl Cluster {
     /// Checks every invariant DESIGN.md names; panics on a broken one (a simulation bug).
     pub fn check_invariants(&self) {
         for (slot, meta) in self.partitions.iter().enumerate() {
-            assert!(meta.isr.iter().all(|b| meta.replicas.contains(b)), "ISR ⊆ replicas for {}", meta.tp);
-            assert!(!meta.isr.is_empty(), "the controller never empties an ISR ({})", meta.tp);
+            assert!(
+                meta.isr.iter().all(|b| meta.replicas.contains(b)),
+                "ISR ⊆ replicas for {}",
+                meta.tp
+            );
+            assert!(
+                !meta.isr.is_empty(),
+                "the controller never empties an ISR ({})",
+                meta.tp
+            );
             if let Some(l) = meta.leader {
-                assert!(meta.isr.contains(&l), "the leader is in the ISR for {}", meta.tp);
+                assert!(
+                    meta.isr.contains(&l),
+                    "the leader is in the ISR for {}",
+                    meta.tp
+                );
             }
             let compacted = self.topics[&meta.tp.topic].config.compact;
             for &b in &meta.replicas {
                 let r = &self.broker(b).replicas[&(slot as u32)];
                 r.log.check_invariants(compacted);
-                assert!(r.high_watermark <= r.log.log_end_offset(), "hw <= leo on broker {b} for {}", meta.tp);
+                assert!(
+                    r.high_watermark <= r.log.log_end_offset(),
+                    "hw <= leo on broker {b} for {}",
+                    meta.tp
+                );
             }
         }
     }

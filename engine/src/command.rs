@@ -65,7 +65,11 @@ pub enum KeySpec {
     /// `key=K`: every record has this key.
     Fixed(String),
     /// `keys=user-1..user-50`: `prefix` followed by `first..=last`, used in turn.
-    Range { prefix: String, first: u64, last: u64 },
+    Range {
+        prefix: String,
+        first: u64,
+        last: u64,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -128,17 +132,38 @@ pub enum Command {
     Brokers(ClusterSpec),
     TopicCreate(TopicSpec),
     ProducerAdd(ProducerSpec),
-    ProducerStop { name: String },
-    ProducerRate { name: String, rate: Rate },
+    ProducerStop {
+        name: String,
+    },
+    ProducerRate {
+        name: String,
+        rate: Rate,
+    },
     /// `produce T [key=K] [value=V]`: one record, sent now by the built-in console producer.
-    Produce { topic: String, key: Option<String>, value: Option<String>, acks: Option<Acks> },
+    Produce {
+        topic: String,
+        key: Option<String>,
+        value: Option<String>,
+        acks: Option<Acks>,
+    },
     /// A crash: the process dies; the controller notices after `broker.session.timeout.ms`.
-    BrokerKill { broker: u32 },
+    BrokerKill {
+        broker: u32,
+    },
     /// A controlled shutdown: leadership moves away first, then the broker stops.
-    BrokerStop { broker: u32 },
-    BrokerRestart { broker: u32 },
-    NetworkPartition { side_a: Vec<u32>, side_b: Vec<u32> },
+    BrokerStop {
+        broker: u32,
+    },
+    BrokerRestart {
+        broker: u32,
+    },
+    NetworkPartition {
+        side_a: Vec<u32>,
+        side_b: Vec<u32>,
+    },
     NetworkHeal,
     /// `elect-leaders [T/P]`: preferred leader election now, for one partition or all.
-    ElectPreferred { partition: Option<TopicPartition> },
+    ElectPreferred {
+        partition: Option<TopicPartition>,
+    },
 }

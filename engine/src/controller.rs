@@ -51,7 +51,14 @@ impl Cluster {
         if leader.is_some() {
             meta.view_broker = leader;
         }
-        self.emit(Event::LeaderElected { topic: tp.topic.clone(), partition: tp.partition, previous, leader, leader_epoch: epoch, reason });
+        self.emit(Event::LeaderElected {
+            topic: tp.topic.clone(),
+            partition: tp.partition,
+            previous,
+            leader,
+            leader_epoch: epoch,
+            reason,
+        });
         if let (Some(old), Some(new)) = (old_view, leader) {
             if old != new {
                 self.account_lost(slot, old, new);
@@ -68,7 +75,13 @@ impl Cluster {
         let before = std::mem::replace(&mut meta.isr, isr.clone());
         meta.partition_epoch += 1;
         let tp = meta.tp.clone();
-        self.emit(Event::IsrChanged { topic: tp.topic, partition: tp.partition, before, after: isr, reason });
+        self.emit(Event::IsrChanged {
+            topic: tp.topic,
+            partition: tp.partition,
+            before,
+            after: isr,
+            reason,
+        });
     }
 
     /// Compares the old leader's log with the new leader's from where they diverge.
@@ -84,8 +97,18 @@ impl Cluster {
                 _ => o -= 1,
             }
         }
-        let gone: Vec<_> = old_log.range(o, u64::MAX).iter().map(|e| e.id).filter(|id| self.store.is_acked(*id) && !self.store.is_lost(*id)).collect();
-        let back: Vec<_> = new_log.range(o, u64::MAX).iter().map(|e| e.id).filter(|id| self.store.is_lost(*id)).collect();
+        let gone: Vec<_> = old_log
+            .range(o, u64::MAX)
+            .iter()
+            .map(|e| e.id)
+            .filter(|id| self.store.is_acked(*id) && !self.store.is_lost(*id))
+            .collect();
+        let back: Vec<_> = new_log
+            .range(o, u64::MAX)
+            .iter()
+            .map(|e| e.id)
+            .filter(|id| self.store.is_lost(*id))
+            .collect();
         let delta = gone.len() as i64 - back.len() as i64;
         for id in gone {
             self.store.set_lost(id, true);
@@ -96,21 +119,33 @@ impl Cluster {
         if delta != 0 {
             let tp = self.tp(slot).clone();
             self.topic_of_mut(slot).lost += delta;
-            self.emit(Event::RecordsLost { topic: tp.topic, partition: tp.partition, count: delta });
+            self.emit(Event::RecordsLost {
+                topic: tp.topic,
+                partition: tp.partition,
+                count: delta,
+            });
         }
     }
 
     /// Elects a leader among the ISR (clean) or, if allowed and needed, any live replica (unclean).
     fn elect(&mut self, slot: u32, reason: ElectionReason, exclude: Option<u32>) {
         let meta = &self.partitions[slot as usize];
-        let clean = meta.replicas.iter().copied().find(|&b| Some(b) != exclude && meta.isr.contains(&b) && self.eligible(b));
+        let clean = meta
+            .replicas
+            .iter()
+            .copied()
+            .find(|&b| Some(b) != exclude && meta.isr.contains(&b) && self.eligible(b));
         if let Some(b) = clean {
             self.set_leader(slot, Some(b), reason);
             return;
         }
         let unclean_ok = self.topic_of(slot).config.unclean_election;
         let meta = &self.partitions[slot as usize];
-        let unclean = meta.replicas.iter().copied().find(|&b| Some(b) != exclude && self.eligible(b));
+        let unclean = meta
+            .replicas
+            .iter()
+            .copied()
+            .find(|&b| Some(b) != exclude && self.eligible(b));
         match unclean {
             Some(b) if unclean_ok => {
                 // KRaft (3.9+): the new leader's ISR is just itself.
@@ -127,7 +162,12 @@ impl Cluster {
 
     /// Removes `broker` from every ISR (keeping a last member, as KRaft does) and re-elects where it
     /// led.
-    fn move_away_from(&mut self, broker: u32, isr_reason: IsrChangeReason, election: ElectionReason) {
+    fn move_away_from(
+        &mut self,
+        broker: u32,
+        isr_reason: IsrChangeReason,
+        election: ElectionReason,
+    ) {
         for slot in 0..self.partitions.len() as u32 {
             let meta = &self.partitions[slot as usize];
             if !meta.replicas.contains(&broker) {
@@ -179,17 +219,39 @@ impl Cluster {
     }
 
     /// KRaft AlterPartition: accepted if the sender still leads in the same epochs.
-    pub(crate) fn handle_alter_partition(&mut self, leader: u32, slot: u32, leader_epoch: u32, partition_epoch: u32, isr: Vec<u32>) {
+    pub(crate) fn handle_alter_partition(
+        &mut self,
+        leader: u32,
+        slot: u32,
+        leader_epoch: u32,
+        partition_epoch: u32,
+        isr: Vec<u32>,
+    ) {
         let meta = &self.partitions[slot as usize];
-        if meta.leader != Some(leader) || meta.leader_epoch != leader_epoch || meta.partition_epoch != partition_epoch {
+        if meta.leader != Some(leader)
+            || meta.leader_epoch != leader_epoch
+            || meta.partition_epoch != partition_epoch
+        {
             // Rejected (FENCED_LEADER_EPOCH / INVALID_UPDATE_VERSION): the leader learns the truth
             // from the metadata it is sent.
-            self.send(Message::Metadata { broker: leader, slot });
+            self.send(Message::Metadata {
+                broker: leader,
+                slot,
+            });
             return;
         }
         // A fenced broker cannot join the ISR (KIP-841).
-        let isr: Vec<u32> = isr.into_iter().filter(|&b| b == leader || !meta.isr.contains(&b) && self.eligible(b) || meta.isr.contains(&b)).collect();
-        let reason = if isr.len() > meta.isr.len() { IsrChangeReason::CaughtUp } else { IsrChangeReason::Lagging };
+        let isr: Vec<u32> = isr
+            .into_iter()
+            .filter(|&b| {
+                b == leader || !meta.isr.contains(&b) && self.eligible(b) || meta.isr.contains(&b)
+            })
+            .collect();
+        let reason = if isr.len() > meta.isr.len() {
+            IsrChangeReason::CaughtUp
+        } else {
+            IsrChangeReason::Lagging
+        };
         if isr != meta.isr {
             self.set_isr(slot, isr, reason);
         }
@@ -207,7 +269,10 @@ impl Cluster {
     fn elect_preferred(&mut self, slot: u32) {
         let meta = &self.partitions[slot as usize];
         let preferred = meta.replicas[0];
-        if meta.leader != Some(preferred) && meta.isr.contains(&preferred) && self.eligible(preferred) {
+        if meta.leader != Some(preferred)
+            && meta.isr.contains(&preferred)
+            && self.eligible(preferred)
+        {
             self.set_leader(slot, Some(preferred), ElectionReason::Preferred);
         }
     }
@@ -218,11 +283,16 @@ impl Cluster {
         }
     }
 
-    pub(crate) fn cmd_elect_preferred(&mut self, partition: Option<TopicPartition>) -> Result<(), CommandError> {
+    pub(crate) fn cmd_elect_preferred(
+        &mut self,
+        partition: Option<TopicPartition>,
+    ) -> Result<(), CommandError> {
         match partition {
             None => self.elect_preferred_all(),
             Some(tp) => {
-                let slot = self.slot_of(&tp).ok_or(CommandError::UnknownPartition(tp))?;
+                let slot = self
+                    .slot_of(&tp)
+                    .ok_or(CommandError::UnknownPartition(tp))?;
                 self.elect_preferred(slot);
             }
         }
@@ -230,7 +300,11 @@ impl Cluster {
     }
 
     /// `broker kill N` (a crash) or `broker stop N` (a controlled shutdown).
-    pub(crate) fn cmd_broker_down(&mut self, broker: u32, controlled: bool) -> Result<(), CommandError> {
+    pub(crate) fn cmd_broker_down(
+        &mut self,
+        broker: u32,
+        controlled: bool,
+    ) -> Result<(), CommandError> {
         self.check_broker(broker)?;
         if !self.broker(broker).alive {
             return Err(CommandError::BrokerAlreadyDown(broker));
@@ -238,7 +312,11 @@ impl Cluster {
         if controlled {
             // Controlled shutdown: the controller moves leadership and ISR membership away first.
             self.broker_mut(broker).fenced = true;
-            self.move_away_from(broker, IsrChangeReason::Shutdown, ElectionReason::ControlledShutdown);
+            self.move_away_from(
+                broker,
+                IsrChangeReason::Shutdown,
+                ElectionReason::ControlledShutdown,
+            );
         }
         let now = self.now;
         let b = self.broker_mut(broker);
@@ -255,7 +333,13 @@ impl Cluster {
             let last_heartbeat = registered + (now - registered) / hb * hb;
             let at = (last_heartbeat + self.config.broker_session_timeout_us).max(now);
             let incarnation = self.broker(broker).incarnation;
-            self.schedule(at, Timer::SessionExpiry { broker, incarnation });
+            self.schedule(
+                at,
+                Timer::SessionExpiry {
+                    broker,
+                    incarnation,
+                },
+            );
         }
         Ok(())
     }
@@ -283,10 +367,27 @@ impl Cluster {
         }
         let incarnation = b.incarnation;
         self.emit(Event::BrokerUp { broker });
-        let at = now + 2 * self.config.latency_us + self.config.broker_heartbeat_interval_us.min(crate::time::ms(500));
-        self.schedule(at, Timer::Unfence { broker, incarnation });
+        let at = now
+            + 2 * self.config.latency_us
+            + self
+                .config
+                .broker_heartbeat_interval_us
+                .min(crate::time::ms(500));
+        self.schedule(
+            at,
+            Timer::Unfence {
+                broker,
+                incarnation,
+            },
+        );
         let next = now + self.config.replica_lag_time_max_us / 2;
-        self.schedule(next, Timer::IsrExpiration { broker, incarnation });
+        self.schedule(
+            next,
+            Timer::IsrExpiration {
+                broker,
+                incarnation,
+            },
+        );
         Ok(())
     }
 }

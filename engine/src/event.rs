@@ -76,32 +76,134 @@ pub struct TimedEvent {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "type", rename_all = "kebab-case")]
 pub enum Event {
-    BrokerDown { broker: u32, controlled: bool },
-    BrokerUp { broker: u32 },
-    BrokerFenced { broker: u32 },
-    BrokerUnfenced { broker: u32 },
-    TopicCreated { topic: String, partitions: u32, replication: u32, assignments: Vec<Vec<u32>> },
-    ProducerAdded { producer: String, topic: String },
-    ProducerStopped { producer: String },
-    ProducerRateChanged { producer: String, per_hour: u64 },
+    BrokerDown {
+        broker: u32,
+        controlled: bool,
+    },
+    BrokerUp {
+        broker: u32,
+    },
+    BrokerFenced {
+        broker: u32,
+    },
+    BrokerUnfenced {
+        broker: u32,
+    },
+    TopicCreated {
+        topic: String,
+        partitions: u32,
+        replication: u32,
+        assignments: Vec<Vec<u32>>,
+    },
+    ProducerAdded {
+        producer: String,
+        topic: String,
+    },
+    ProducerStopped {
+        producer: String,
+    },
+    ProducerRateChanged {
+        producer: String,
+        per_hour: u64,
+    },
     /// A leader appended a batch from a producer.
-    RecordsAppended { topic: String, partition: u32, broker: u32, base_offset: u64, count: u32, leader_epoch: u32, producer: String, first_key: Option<String> },
+    RecordsAppended {
+        topic: String,
+        partition: u32,
+        broker: u32,
+        base_offset: u64,
+        count: u32,
+        leader_epoch: u32,
+        producer: String,
+        first_key: Option<String>,
+    },
     /// A follower appended records fetched from its leader.
-    ReplicaFetched { topic: String, partition: u32, follower: u32, leader: u32, base_offset: u64, count: u32, log_end_offset: u64 },
-    HighWatermark { topic: String, partition: u32, broker: u32, high_watermark: u64 },
-    IsrChanged { topic: String, partition: u32, before: Vec<u32>, after: Vec<u32>, reason: IsrChangeReason },
-    LeaderElected { topic: String, partition: u32, previous: Option<u32>, leader: Option<u32>, leader_epoch: u32, reason: ElectionReason },
+    ReplicaFetched {
+        topic: String,
+        partition: u32,
+        follower: u32,
+        leader: u32,
+        base_offset: u64,
+        count: u32,
+        log_end_offset: u64,
+    },
+    HighWatermark {
+        topic: String,
+        partition: u32,
+        broker: u32,
+        high_watermark: u64,
+    },
+    IsrChanged {
+        topic: String,
+        partition: u32,
+        before: Vec<u32>,
+        after: Vec<u32>,
+        reason: IsrChangeReason,
+    },
+    LeaderElected {
+        topic: String,
+        partition: u32,
+        previous: Option<u32>,
+        leader: Option<u32>,
+        leader_epoch: u32,
+        reason: ElectionReason,
+    },
     /// A replica cut the end of its log to match its leader (or its leader-epoch history).
-    Truncated { topic: String, partition: u32, broker: u32, from_offset: u64, to_offset: u64 },
-    ProduceAcked { producer: String, topic: String, partition: u32, base_offset: Option<u64>, count: u32, acks: Acks },
-    ProduceRetried { producer: String, topic: String, partition: u32, count: u32, error: ErrorCode },
-    ProduceRejected { producer: String, topic: String, partition: u32, count: u32, error: ErrorCode },
+    Truncated {
+        topic: String,
+        partition: u32,
+        broker: u32,
+        from_offset: u64,
+        to_offset: u64,
+    },
+    ProduceAcked {
+        producer: String,
+        topic: String,
+        partition: u32,
+        base_offset: Option<u64>,
+        count: u32,
+        acks: Acks,
+    },
+    ProduceRetried {
+        producer: String,
+        topic: String,
+        partition: u32,
+        count: u32,
+        error: ErrorCode,
+    },
+    ProduceRejected {
+        producer: String,
+        topic: String,
+        partition: u32,
+        count: u32,
+        error: ErrorCode,
+    },
     /// Acknowledged records that the leader's log no longer holds (negative when they came back).
-    RecordsLost { topic: String, partition: u32, count: i64 },
-    SegmentDeleted { topic: String, partition: u32, broker: u32, base_offset: u64, log_start_offset: u64 },
-    LogCompacted { topic: String, partition: u32, broker: u32, removed: u32 },
-    NetworkPartitioned { side_a: Vec<u32>, side_b: Vec<u32> },
+    RecordsLost {
+        topic: String,
+        partition: u32,
+        count: i64,
+    },
+    SegmentDeleted {
+        topic: String,
+        partition: u32,
+        broker: u32,
+        base_offset: u64,
+        log_start_offset: u64,
+    },
+    LogCompacted {
+        topic: String,
+        partition: u32,
+        broker: u32,
+        removed: u32,
+    },
+    NetworkPartitioned {
+        side_a: Vec<u32>,
+        side_b: Vec<u32>,
+    },
     NetworkHealed,
     /// Events were dropped because the driver did not drain them (see `max_pending_events`).
-    EventsDropped { count: u64 },
+    EventsDropped {
+        count: u64,
+    },
 }

@@ -53,7 +53,12 @@ impl Default for PartitionLog {
     fn default() -> Self {
         PartitionLog {
             entries: Vec::new(),
-            segments: vec![Segment { base_offset: 0, bytes: 0, max_timestamp_us: 0, first_timestamp_us: None }],
+            segments: vec![Segment {
+                base_offset: 0,
+                bytes: 0,
+                max_timestamp_us: 0,
+                first_timestamp_us: None,
+            }],
             log_start_offset: 0,
             log_end_offset: 0,
             epochs: Vec::new(),
@@ -123,7 +128,14 @@ impl PartitionLog {
 
     /// Appends one record at the log end offset. Leaders pass their current epoch; followers pass the
     /// epoch stored with the record on the leader.
-    pub fn append(&mut self, id: RecordId, epoch: u32, store: &RecordStore, now: Micros, roll: RollPolicy) -> u64 {
+    pub fn append(
+        &mut self,
+        id: RecordId,
+        epoch: u32,
+        store: &RecordStore,
+        now: Micros,
+        roll: RollPolicy,
+    ) -> u64 {
         let offset = self.log_end_offset;
         self.append_at(offset, id, epoch, store, now, roll);
         offset
@@ -131,15 +143,30 @@ impl PartitionLog {
 
     /// Appends a record copied from the leader at its offset (which may skip offsets the leader
     /// compacted away).
-    pub fn append_at(&mut self, offset: u64, id: RecordId, epoch: u32, store: &RecordStore, now: Micros, roll: RollPolicy) {
-        assert!(offset >= self.log_end_offset, "offsets must increase: {offset} < {}", self.log_end_offset);
+    pub fn append_at(
+        &mut self,
+        offset: u64,
+        id: RecordId,
+        epoch: u32,
+        store: &RecordStore,
+        now: Micros,
+        roll: RollPolicy,
+    ) {
+        assert!(
+            offset >= self.log_end_offset,
+            "offsets must increase: {offset} < {}",
+            self.log_end_offset
+        );
         if self.epochs.last().is_none_or(|(e, _)| *e < epoch) {
             self.epochs.push((epoch, offset));
         }
         let data = store.get(id);
         let _ = now;
         self.maybe_roll(offset, data.size_bytes as u64, data.timestamp_us, roll);
-        let seg = self.segments.last_mut().expect("a log always has an active segment");
+        let seg = self
+            .segments
+            .last_mut()
+            .expect("a log always has an active segment");
         seg.bytes += data.size_bytes as u64;
         seg.max_timestamp_us = seg.max_timestamp_us.max(data.timestamp_us);
         seg.first_timestamp_us.get_or_insert(data.timestamp_us);
@@ -152,9 +179,16 @@ impl PartitionLog {
     fn maybe_roll(&mut self, offset: u64, incoming: u64, timestamp_us: Micros, roll: RollPolicy) {
         let active = self.segments.last().expect("active segment");
         let too_big = active.bytes > 0 && active.bytes + incoming > roll.segment_bytes;
-        let too_old = active.first_timestamp_us.is_some_and(|t| timestamp_us.saturating_sub(t) > roll.segment_ms);
+        let too_old = active
+            .first_timestamp_us
+            .is_some_and(|t| timestamp_us.saturating_sub(t) > roll.segment_ms);
         if too_big || too_old {
-            self.segments.push(Segment { base_offset: offset, bytes: 0, max_timestamp_us: 0, first_timestamp_us: None });
+            self.segments.push(Segment {
+                base_offset: offset,
+                bytes: 0,
+                max_timestamp_us: 0,
+                first_timestamp_us: None,
+            });
         }
     }
 
@@ -167,7 +201,10 @@ impl PartitionLog {
             return None;
         }
         let (found, _) = self.epochs[i - 1];
-        let end = self.epochs.get(i).map_or(self.log_end_offset, |(_, start)| *start);
+        let end = self
+            .epochs
+            .get(i)
+            .map_or(self.log_end_offset, |(_, start)| *start);
         Some((found, end))
     }
 
@@ -183,7 +220,12 @@ impl PartitionLog {
         self.epochs.retain(|(_, start)| *start < offset);
         self.cleaner_checkpoint = self.cleaner_checkpoint.min(offset);
         self.tombstone_horizons.retain(|(o, _)| *o < offset);
-        while self.segments.len() > 1 && self.segments.last().is_some_and(|s| s.base_offset >= offset) {
+        while self.segments.len() > 1
+            && self
+                .segments
+                .last()
+                .is_some_and(|s| s.base_offset >= offset)
+        {
             self.segments.pop();
         }
         self.resize_segments(store);
@@ -192,7 +234,11 @@ impl PartitionLog {
     /// Throws the whole log away and restarts it at `offset` (a follower whose fetch offset fell
     /// below the leader's log start offset).
     pub fn reset_to(&mut self, offset: u64) {
-        *self = PartitionLog { log_start_offset: offset, log_end_offset: offset, ..Default::default() };
+        *self = PartitionLog {
+            log_start_offset: offset,
+            log_end_offset: offset,
+            ..Default::default()
+        };
         self.segments[0].base_offset = offset;
         self.cleaner_checkpoint = offset;
     }
@@ -203,7 +249,10 @@ impl PartitionLog {
         let mut idx = 0;
         let n = self.segments.len();
         for s in 0..n {
-            let end = self.segments.get(s + 1).map_or(u64::MAX, |next| next.base_offset);
+            let end = self
+                .segments
+                .get(s + 1)
+                .map_or(u64::MAX, |next| next.base_offset);
             let (mut bytes, mut max_ts, mut first) = (0, 0, None);
             while idx < self.entries.len() && self.entries[idx].offset < end {
                 let d = store.get(self.entries[idx].id);
@@ -223,16 +272,36 @@ impl PartitionLog {
     /// `UnifiedLog.deleteOldSegments`: by time (the segment's largest timestamp older than
     /// retention.ms), by size (while the log minus the oldest segment still exceeds retention.bytes),
     /// and anything wholly below the high watermark only. Returns the deleted segments' base offsets.
-    pub fn apply_retention(&mut self, now: Micros, retention_us: Option<Micros>, retention_bytes: Option<u64>, high_watermark: u64, store: &RecordStore, roll: RollPolicy) -> Vec<u64> {
+    pub fn apply_retention(
+        &mut self,
+        now: Micros,
+        retention_us: Option<Micros>,
+        retention_bytes: Option<u64>,
+        high_watermark: u64,
+        store: &RecordStore,
+        roll: RollPolicy,
+    ) -> Vec<u64> {
         let _ = (store, roll);
         let mut deleted = Vec::new();
         let mut size = self.size_bytes();
         // Kafka may delete the active segment too when it is wholly expired and fully replicated:
         // it rolls a new empty one first (UnifiedLog.deleteSegments).
         let active = *self.segments.last().expect("active segment");
-        let active_expired = active.bytes > 0 && retention_us.is_some_and(|r| now.saturating_sub(active.max_timestamp_us) > r);
-        if active_expired && high_watermark == self.log_end_offset && self.segments.iter().all(|s| s.bytes == 0 || retention_us.is_some_and(|r| now.saturating_sub(s.max_timestamp_us) > r)) {
-            self.segments.push(Segment { base_offset: self.log_end_offset, bytes: 0, max_timestamp_us: 0, first_timestamp_us: None });
+        let active_expired = active.bytes > 0
+            && retention_us.is_some_and(|r| now.saturating_sub(active.max_timestamp_us) > r);
+        if active_expired
+            && high_watermark == self.log_end_offset
+            && self.segments.iter().all(|s| {
+                s.bytes == 0
+                    || retention_us.is_some_and(|r| now.saturating_sub(s.max_timestamp_us) > r)
+            })
+        {
+            self.segments.push(Segment {
+                base_offset: self.log_end_offset,
+                bytes: 0,
+                max_timestamp_us: 0,
+                first_timestamp_us: None,
+            });
         }
         while self.segments.len() > 1 {
             let seg = self.segments[0];
@@ -241,7 +310,8 @@ impl PartitionLog {
             if next_base > high_watermark {
                 break;
             }
-            let expired = retention_us.is_some_and(|r| seg.bytes > 0 && now.saturating_sub(seg.max_timestamp_us) > r);
+            let expired = retention_us
+                .is_some_and(|r| seg.bytes > 0 && now.saturating_sub(seg.max_timestamp_us) > r);
             let oversize = retention_bytes.is_some_and(|r| size.saturating_sub(seg.bytes) >= r);
             if !(expired || oversize) {
                 break;
@@ -283,20 +353,35 @@ impl PartitionLog {
     /// later one once `delete.retention.ms` has passed since it was first cleaned (KIP-534's
     /// delete horizon). Runs only when the dirty ratio reaches `min.cleanable.dirty.ratio`.
     /// Returns how many records were removed.
-    pub fn compact(&mut self, store: &RecordStore, now: Micros, high_watermark: u64, delete_retention_us: Micros, min_dirty_ratio: f64) -> usize {
+    pub fn compact(
+        &mut self,
+        store: &RecordStore,
+        now: Micros,
+        high_watermark: u64,
+        delete_retention_us: Micros,
+        min_dirty_ratio: f64,
+    ) -> usize {
         let active_base = self.segments.last().expect("active segment").base_offset;
         let first_uncleanable = active_base.min(high_watermark);
         if first_uncleanable <= self.log_start_offset {
             return 0;
         }
         let cleanable = self.range(self.log_start_offset, first_uncleanable);
-        let total: u64 = cleanable.iter().map(|e| store.get(e.id).size_bytes as u64).sum();
-        let dirty: u64 = cleanable.iter().filter(|e| e.offset >= self.cleaner_checkpoint).map(|e| store.get(e.id).size_bytes as u64).sum();
+        let total: u64 = cleanable
+            .iter()
+            .map(|e| store.get(e.id).size_bytes as u64)
+            .sum();
+        let dirty: u64 = cleanable
+            .iter()
+            .filter(|e| e.offset >= self.cleaner_checkpoint)
+            .map(|e| store.get(e.id).size_bytes as u64)
+            .sum();
         if total == 0 || (dirty as f64) / (total as f64) < min_dirty_ratio {
             return 0;
         }
         // The offset map: each key's latest offset in the cleanable range.
-        let mut latest: std::collections::BTreeMap<crate::record::Sym, u64> = std::collections::BTreeMap::new();
+        let mut latest: std::collections::BTreeMap<crate::record::Sym, u64> =
+            std::collections::BTreeMap::new();
         for e in cleanable {
             if let Some(k) = store.get(e.id).key {
                 latest.insert(k, e.offset);
@@ -348,7 +433,10 @@ impl PartitionLog {
             }
         }
         for w in self.epochs.windows(2) {
-            assert!(w[0].0 < w[1].0 && w[0].1 <= w[1].1, "epoch cache is monotonic");
+            assert!(
+                w[0].0 < w[1].0 && w[0].1 <= w[1].1,
+                "epoch cache is monotonic"
+            );
         }
     }
 }

@@ -15,19 +15,36 @@ impl Cluster {
             let slots: Vec<u32> = self.brokers[bi].replicas.keys().copied().collect();
             for slot in slots {
                 let topic = self.topic_of(slot).config.clone();
-                if topic.compact && topic.retention_us.is_none() && topic.retention_bytes.is_none() {
+                if topic.compact && topic.retention_us.is_none() && topic.retention_bytes.is_none()
+                {
                     continue;
                 }
                 let store = &self.store;
-                let roll = crate::log::RollPolicy { segment_ms: topic.segment_us, segment_bytes: topic.segment_bytes };
+                let roll = crate::log::RollPolicy {
+                    segment_ms: topic.segment_us,
+                    segment_bytes: topic.segment_bytes,
+                };
                 let r = self.brokers[bi].replicas.get_mut(&slot).expect("replica");
                 let hw = r.high_watermark;
-                let deleted = r.log.apply_retention(now, topic.retention_us, topic.retention_bytes, hw, store, roll);
+                let deleted = r.log.apply_retention(
+                    now,
+                    topic.retention_us,
+                    topic.retention_bytes,
+                    hw,
+                    store,
+                    roll,
+                );
                 r.high_watermark = r.high_watermark.max(r.log.log_start_offset());
                 let start = r.log.log_start_offset();
                 let tp = self.tp(slot).clone();
                 for base in deleted {
-                    self.emit(Event::SegmentDeleted { topic: tp.topic.clone(), partition: tp.partition, broker: bi as u32 + 1, base_offset: base, log_start_offset: start });
+                    self.emit(Event::SegmentDeleted {
+                        topic: tp.topic.clone(),
+                        partition: tp.partition,
+                        broker: bi as u32 + 1,
+                        base_offset: base,
+                        log_start_offset: start,
+                    });
                 }
             }
         }
@@ -51,10 +68,17 @@ impl Cluster {
                 let store = &self.store;
                 let r = self.brokers[bi].replicas.get_mut(&slot).expect("replica");
                 let hw = r.high_watermark;
-                let removed = r.log.compact(store, now, hw, topic.delete_retention_us, ratio);
+                let removed = r
+                    .log
+                    .compact(store, now, hw, topic.delete_retention_us, ratio);
                 if removed > 0 {
                     let tp = self.tp(slot).clone();
-                    self.emit(Event::LogCompacted { topic: tp.topic, partition: tp.partition, broker: bi as u32 + 1, removed: removed as u32 });
+                    self.emit(Event::LogCompacted {
+                        topic: tp.topic,
+                        partition: tp.partition,
+                        broker: bi as u32 + 1,
+                        removed: removed as u32,
+                    });
                 }
             }
         }

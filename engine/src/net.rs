@@ -32,25 +32,65 @@ pub struct FetchPart {
 #[derive(Debug, Clone)]
 pub enum FetchPartResult {
     /// Records from the fetch offset (possibly none), with the leader's high watermark and log start.
-    Records { entries: Vec<crate::log::Entry>, high_watermark: u64, log_start_offset: u64 },
+    Records {
+        entries: Vec<crate::log::Entry>,
+        high_watermark: u64,
+        log_start_offset: u64,
+    },
     /// The follower's log diverges: truncate to the end of `epoch` (KIP-320 divergingEpoch).
-    Diverging { epoch: u32, end_offset: u64 },
+    Diverging {
+        epoch: u32,
+        end_offset: u64,
+    },
     /// The fetch offset is below the leader's log start.
-    OffsetOutOfRange { log_start_offset: u64 },
+    OffsetOutOfRange {
+        log_start_offset: u64,
+    },
     NotLeader,
 }
 
 #[derive(Debug, Clone)]
 pub enum Message {
-    Produce { producer: u32, broker: u32, request: u64, acks: Acks, batches: Vec<ProduceBatch> },
+    Produce {
+        producer: u32,
+        broker: u32,
+        request: u64,
+        acks: Acks,
+        batches: Vec<ProduceBatch>,
+    },
     /// One result per batch, in request order: the base offset (unknown for a duplicate) or an error.
-    ProduceResponse { producer: u32, broker: u32, request: u64, results: Vec<Result<Option<u64>, ErrorCode>> },
-    Fetch { follower: u32, leader: u32, request: u64, parts: Vec<FetchPart> },
-    FetchResponse { follower: u32, leader: u32, request: u64, parts: Vec<(u32, FetchPartResult)> },
+    ProduceResponse {
+        producer: u32,
+        broker: u32,
+        request: u64,
+        results: Vec<Result<Option<u64>, ErrorCode>>,
+    },
+    Fetch {
+        follower: u32,
+        leader: u32,
+        request: u64,
+        parts: Vec<FetchPart>,
+    },
+    FetchResponse {
+        follower: u32,
+        leader: u32,
+        request: u64,
+        parts: Vec<(u32, FetchPartResult)>,
+    },
     /// A broker's connection to `to` broke: tells the sender its request failed.
-    FetchFailed { follower: u32, leader: u32, request: u64 },
+    FetchFailed {
+        follower: u32,
+        leader: u32,
+        request: u64,
+    },
     /// KRaft AlterPartition: a leader asks the controller to change the ISR.
-    AlterPartition { leader: u32, slot: u32, leader_epoch: u32, partition_epoch: u32, isr: Vec<u32> },
+    AlterPartition {
+        leader: u32,
+        slot: u32,
+        leader_epoch: u32,
+        partition_epoch: u32,
+        isr: Vec<u32>,
+    },
     /// The controller's metadata for one partition reaching a broker.
     Metadata { broker: u32, slot: u32 },
     /// A producer's metadata request completing.
@@ -70,10 +110,21 @@ impl Message {
     /// the order they were sent, as over TCP.
     pub fn link(&self) -> (Node, Node) {
         match self {
-            Message::Produce { producer, broker, .. } => (Node::Producer(*producer), Node::Broker(*broker)),
-            Message::ProduceResponse { producer, broker, .. } => (Node::Broker(*broker), Node::Producer(*producer)),
-            Message::Fetch { follower, leader, .. } => (Node::Broker(*follower), Node::Broker(*leader)),
-            Message::FetchResponse { follower, leader, .. } | Message::FetchFailed { follower, leader, .. } => (Node::Broker(*leader), Node::Broker(*follower)),
+            Message::Produce {
+                producer, broker, ..
+            } => (Node::Producer(*producer), Node::Broker(*broker)),
+            Message::ProduceResponse {
+                producer, broker, ..
+            } => (Node::Broker(*broker), Node::Producer(*producer)),
+            Message::Fetch {
+                follower, leader, ..
+            } => (Node::Broker(*follower), Node::Broker(*leader)),
+            Message::FetchResponse {
+                follower, leader, ..
+            }
+            | Message::FetchFailed {
+                follower, leader, ..
+            } => (Node::Broker(*leader), Node::Broker(*follower)),
             Message::AlterPartition { leader, .. } => (Node::Broker(*leader), Node::Controller),
             Message::Metadata { broker, .. } => (Node::Controller, Node::Broker(*broker)),
             Message::MetadataResponse { producer } => (Node::Controller, Node::Producer(*producer)),
@@ -107,7 +158,11 @@ impl Network {
 
     /// When a message sent now on `link` arrives: latency plus jitter, never before an earlier
     /// message on the same connection.
-    pub fn arrival(&mut self, link: (Node, Node), earliest: crate::time::Micros) -> crate::time::Micros {
+    pub fn arrival(
+        &mut self,
+        link: (Node, Node),
+        earliest: crate::time::Micros,
+    ) -> crate::time::Micros {
         let last = self.last_delivery.entry(link).or_insert(0);
         let at = earliest.max(*last);
         *last = at;

@@ -11,7 +11,14 @@ use crate::net::{Message, ProduceBatch};
 use crate::record::RecordId;
 
 impl Cluster {
-    pub(crate) fn handle_produce(&mut self, producer: u32, broker: u32, request: u64, acks: Acks, batches: Vec<ProduceBatch>) {
+    pub(crate) fn handle_produce(
+        &mut self,
+        producer: u32,
+        broker: u32,
+        request: u64,
+        acks: Acks,
+        batches: Vec<ProduceBatch>,
+    ) {
         let mut results = Vec::with_capacity(batches.len());
         let mut waiting = Vec::new();
         for (i, batch) in batches.iter().enumerate() {
@@ -39,24 +46,54 @@ impl Cluster {
             return; // no response
         }
         if waiting.is_empty() {
-            self.send(Message::ProduceResponse { producer, broker, request, results });
+            self.send(Message::ProduceResponse {
+                producer,
+                broker,
+                request,
+                results,
+            });
         } else {
             let timeout = self.now + self.producers[producer as usize].config.request_timeout_us;
             let incarnation = self.broker(broker).incarnation;
-            self.broker_mut(broker).purgatory.push(DelayedProduce { producer, request, results, waiting });
-            self.schedule(timeout, Timer::DelayedProduceExpired { broker, request, incarnation });
+            self.broker_mut(broker).purgatory.push(DelayedProduce {
+                producer,
+                request,
+                results,
+                waiting,
+            });
+            self.schedule(
+                timeout,
+                Timer::DelayedProduceExpired {
+                    broker,
+                    request,
+                    incarnation,
+                },
+            );
         }
     }
 
     /// Appends one batch. Returns (base offset if known, last offset, whether anything was appended).
-    fn append_batch(&mut self, producer: u32, broker: u32, acks: Acks, batch: &ProduceBatch) -> Result<(Option<u64>, u64, bool), ErrorCode> {
+    fn append_batch(
+        &mut self,
+        producer: u32,
+        broker: u32,
+        acks: Acks,
+        batch: &ProduceBatch,
+    ) -> Result<(Option<u64>, u64, bool), ErrorCode> {
         let slot = batch.slot;
         let topic = self.topic_of(slot).config.clone();
-        let Some(r) = self.broker(broker).replicas.get(&slot) else { return Err(ErrorCode::NotLeaderOrFollower) };
+        let Some(r) = self.broker(broker).replicas.get(&slot) else {
+            return Err(ErrorCode::NotLeaderOrFollower);
+        };
         if !r.is_leader(broker) {
             return Err(ErrorCode::NotLeaderOrFollower);
         }
-        if topic.compact && batch.records.iter().any(|id| self.store.get(*id).key.is_none()) {
+        if topic.compact
+            && batch
+                .records
+                .iter()
+                .any(|id| self.store.get(*id).key.is_none())
+        {
             return Err(ErrorCode::InvalidRecord);
         }
         let first = *batch.records.first().expect("batches are never empty");
@@ -77,10 +114,16 @@ impl Cluster {
         if acks == Acks::All && (r.isr.len() as u32) < topic.min_insync {
             return Err(ErrorCode::NotEnoughReplicas);
         }
-        let roll = crate::log::RollPolicy { segment_ms: topic.segment_us, segment_bytes: topic.segment_bytes };
+        let roll = crate::log::RollPolicy {
+            segment_ms: topic.segment_us,
+            segment_bytes: topic.segment_bytes,
+        };
         let now = self.now;
         let store = &self.store;
-        let r = self.brokers[(broker - 1) as usize].replicas.get_mut(&slot).expect("replica");
+        let r = self.brokers[(broker - 1) as usize]
+            .replicas
+            .get_mut(&slot)
+            .expect("replica");
         let epoch = r.leader_epoch;
         let base = r.log.log_end_offset();
         for &id in &batch.records {
@@ -91,7 +134,16 @@ impl Cluster {
         let tp = self.tp(slot).clone();
         let first_key = self.store.key_text(first).map(str::to_owned);
         let name = self.producers[producer as usize].display_name.clone();
-        self.emit(Event::RecordsAppended { topic: tp.topic, partition: tp.partition, broker, base_offset: base, count: batch.records.len() as u32, leader_epoch: epoch, producer: name, first_key });
+        self.emit(Event::RecordsAppended {
+            topic: tp.topic,
+            partition: tp.partition,
+            broker,
+            base_offset: base,
+            count: batch.records.len() as u32,
+            leader_epoch: epoch,
+            producer: name,
+            first_key,
+        });
         // Records appended by a leader the controller has already replaced are gone from the
         // leader's log the moment they land (a zombie leader): acks=0 counts them lost now.
         if acks == Acks::Zero && self.partitions[slot as usize].view_broker != Some(broker) {
@@ -112,7 +164,11 @@ impl Cluster {
         if n > 0 {
             let tp = self.tp(slot).clone();
             self.topic_of_mut(slot).lost += n;
-            self.emit(Event::RecordsLost { topic: tp.topic, partition: tp.partition, count: n });
+            self.emit(Event::RecordsLost {
+                topic: tp.topic,
+                partition: tp.partition,
+                count: n,
+            });
         }
     }
 
@@ -134,7 +190,12 @@ impl Cluster {
             }
         });
         for (producer, request, results) in done {
-            self.send(Message::ProduceResponse { producer, broker, request, results });
+            self.send(Message::ProduceResponse {
+                producer,
+                broker,
+                request,
+                results,
+            });
         }
     }
 
@@ -161,7 +222,12 @@ impl Cluster {
             }
         });
         for (producer, request, results) in done {
-            self.send(Message::ProduceResponse { producer, broker, request, results });
+            self.send(Message::ProduceResponse {
+                producer,
+                broker,
+                request,
+                results,
+            });
         }
     }
 
@@ -170,20 +236,37 @@ impl Cluster {
         if !b.alive || b.incarnation != incarnation {
             return;
         }
-        let Some(i) = b.purgatory.iter().position(|d| d.request == request) else { return };
+        let Some(i) = b.purgatory.iter().position(|d| d.request == request) else {
+            return;
+        };
         let mut d = b.purgatory.remove(i);
         for &(i, _, _) in &d.waiting {
             d.results[i] = Err(ErrorCode::RequestTimedOut);
         }
-        self.send(Message::ProduceResponse { producer: d.producer, broker, request, results: d.results });
+        self.send(Message::ProduceResponse {
+            producer: d.producer,
+            broker,
+            request,
+            results: d.results,
+        });
     }
 
     /// A broker died: its clients' connections break, failing every request in flight to it.
     pub(crate) fn fail_requests_to(&mut self, broker: u32) {
         for p in 0..self.producers.len() {
-            let reqs: Vec<(u64, usize)> = self.producers[p].in_flight.iter().filter(|(_, f)| f.broker == broker).map(|(r, f)| (*r, f.batches.len())).collect();
+            let reqs: Vec<(u64, usize)> = self.producers[p]
+                .in_flight
+                .iter()
+                .filter(|(_, f)| f.broker == broker)
+                .map(|(r, f)| (*r, f.batches.len()))
+                .collect();
             for (request, n) in reqs {
-                self.send(Message::ProduceResponse { producer: p as u32, broker, request, results: vec![Err(ErrorCode::NetworkException); n] });
+                self.send(Message::ProduceResponse {
+                    producer: p as u32,
+                    broker,
+                    request,
+                    results: vec![Err(ErrorCode::NetworkException); n],
+                });
             }
         }
     }

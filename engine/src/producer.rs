@@ -82,8 +82,16 @@ pub struct Producer {
 const MAX_CACHED_KEYS: u64 = 100_000;
 
 impl Cluster {
-    fn new_producer(&mut self, name: String, display_name: String, spec: &ProducerSpec) -> Result<u32, CommandError> {
-        let topic = self.topics.get(&spec.topic).ok_or_else(|| CommandError::UnknownTopic(spec.topic.clone()))?;
+    fn new_producer(
+        &mut self,
+        name: String,
+        display_name: String,
+        spec: &ProducerSpec,
+    ) -> Result<u32, CommandError> {
+        let topic = self
+            .topics
+            .get(&spec.topic)
+            .ok_or_else(|| CommandError::UnknownTopic(spec.topic.clone()))?;
         let slots = topic.slots.clone();
         let mut config = ProducerConfig::default();
         if let Some(l) = spec.linger {
@@ -95,7 +103,10 @@ impl Cluster {
             }
         }
         let n = slots.len();
-        let leaders = slots.iter().map(|&s| self.partitions[s as usize].leader).collect();
+        let leaders = slots
+            .iter()
+            .map(|&s| self.partitions[s as usize].leader)
+            .collect();
         let id = self.producers.len() as u32;
         self.producers.push(Producer {
             name,
@@ -129,7 +140,10 @@ impl Cluster {
     }
 
     fn producer_index(&self, name: &str) -> Option<u32> {
-        self.producers.iter().position(|p| p.name == name).map(|i| i as u32)
+        self.producers
+            .iter()
+            .position(|p| p.name == name)
+            .map(|i| i as u32)
     }
 
     pub(crate) fn cmd_producer_add(&mut self, spec: ProducerSpec) -> Result<(), CommandError> {
@@ -137,22 +151,31 @@ impl Cluster {
             return Err(CommandError::ProducerExists(spec.name));
         }
         let id = self.new_producer(spec.name.clone(), spec.name.clone(), &spec)?;
-        self.emit(Event::ProducerAdded { producer: spec.name, topic: spec.topic });
+        self.emit(Event::ProducerAdded {
+            producer: spec.name,
+            topic: spec.topic,
+        });
         self.producer_tick(id);
         Ok(())
     }
 
     pub(crate) fn cmd_producer_stop(&mut self, name: &str) -> Result<(), CommandError> {
-        let id = self.producer_index(name).ok_or_else(|| CommandError::UnknownProducer(name.into()))?;
+        let id = self
+            .producer_index(name)
+            .ok_or_else(|| CommandError::UnknownProducer(name.into()))?;
         self.catch_up_generation(id);
         let p = &mut self.producers[id as usize];
         p.running = false;
-        self.emit(Event::ProducerStopped { producer: name.into() });
+        self.emit(Event::ProducerStopped {
+            producer: name.into(),
+        });
         Ok(())
     }
 
     pub(crate) fn cmd_producer_rate(&mut self, name: &str, rate: Rate) -> Result<(), CommandError> {
-        let id = self.producer_index(name).ok_or_else(|| CommandError::UnknownProducer(name.into()))?;
+        let id = self
+            .producer_index(name)
+            .ok_or_else(|| CommandError::UnknownProducer(name.into()))?;
         self.catch_up_generation(id);
         let now = self.now;
         let p = &mut self.producers[id as usize];
@@ -160,13 +183,22 @@ impl Cluster {
         p.running = true;
         p.rate_base_us = now;
         p.rate_base_count = p.generated;
-        self.emit(Event::ProducerRateChanged { producer: name.into(), per_hour: rate.per_hour });
+        self.emit(Event::ProducerRateChanged {
+            producer: name.into(),
+            per_hour: rate.per_hour,
+        });
         self.producer_tick(id);
         Ok(())
     }
 
     /// `produce T key=K value=V`: one record from the console's producer for that topic.
-    pub(crate) fn cmd_produce(&mut self, topic: &str, key: Option<String>, value: Option<String>, acks: Option<Acks>) -> Result<(), CommandError> {
+    pub(crate) fn cmd_produce(
+        &mut self,
+        topic: &str,
+        key: Option<String>,
+        value: Option<String>,
+        acks: Option<Acks>,
+    ) -> Result<(), CommandError> {
         if !self.topics.contains_key(topic) {
             return Err(CommandError::UnknownTopic(topic.into()));
         }
@@ -175,7 +207,15 @@ impl Cluster {
         let id = match self.producer_index(&internal) {
             Some(id) => id,
             None => {
-                let spec = ProducerSpec { name: internal.clone(), topic: topic.into(), rate: None, keys: None, acks: Some(acks), partitioner: None, linger: None };
+                let spec = ProducerSpec {
+                    name: internal.clone(),
+                    topic: topic.into(),
+                    rate: None,
+                    keys: None,
+                    acks: Some(acks),
+                    partitioner: None,
+                    linger: None,
+                };
                 self.new_producer(internal, "console".into(), &spec)?
             }
         };
@@ -190,11 +230,14 @@ impl Cluster {
     fn catch_up_generation(&mut self, id: u32) {
         let now = self.now;
         let p = &self.producers[id as usize];
-        let (Some(rate), true) = (p.rate, p.running) else { return };
+        let (Some(rate), true) = (p.rate, p.running) else {
+            return;
+        };
         if rate.per_hour == 0 {
             return;
         }
-        let due = p.rate_base_count + ((now - p.rate_base_us) as u128 * rate.per_hour as u128 / 3_600_000_000u128) as u64;
+        let due = p.rate_base_count
+            + ((now - p.rate_base_us) as u128 * rate.per_hour as u128 / 3_600_000_000u128) as u64;
         while self.producers[id as usize].generated < due {
             if self.producers[id as usize].buffered >= MAX_BUFFERED_RECORDS {
                 // buffer.memory is full: Kafka blocks send() (max.block.ms); the app produces less.
@@ -203,7 +246,8 @@ impl Cluster {
             }
             let p = &self.producers[id as usize];
             let n = p.generated - p.rate_base_count + 1;
-            let at = p.rate_base_us + ((n as u128 * 3_600_000_000u128).div_ceil(rate.per_hour as u128)) as u64;
+            let at = p.rate_base_us
+                + ((n as u128 * 3_600_000_000u128).div_ceil(rate.per_hour as u128)) as u64;
             let key = self.next_key(id);
             self.create_record(id, at.min(now), key, ValueRef::Generated);
             self.producers[id as usize].generated += 1;
@@ -218,7 +262,11 @@ impl Cluster {
                 let k = k.clone();
                 Some(self.store.intern(&k))
             }
-            KeySpec::Range { prefix, first, last } => {
+            KeySpec::Range {
+                prefix,
+                first,
+                last,
+            } => {
                 let n = last - first + 1;
                 let i = p.generated % n;
                 if let Some(Some(sym)) = p.key_cache.get(i as usize) {
@@ -236,7 +284,13 @@ impl Cluster {
     }
 
     /// Partitions one record and puts it in the accumulator.
-    fn create_record(&mut self, id: u32, at: Micros, key: Option<crate::record::Sym>, value: ValueRef) {
+    fn create_record(
+        &mut self,
+        id: u32,
+        at: Micros,
+        key: Option<crate::record::Sym>,
+        value: ValueRef,
+    ) {
         let n = self.producers[id as usize].slots.len() as u32;
         let key_bytes = key.map_or(0, |k| self.store.text(k).len() as u32);
         let p = &self.producers[id as usize];
@@ -257,15 +311,34 @@ impl Cluster {
         p.seq = p.seq.wrapping_add(1);
         p.buffered += 1;
         let q = &mut p.queues[partition as usize];
-        let open = q.back().is_some_and(|b| b.bytes + size <= batch_size && b.retry_at_us == 0);
+        let open = q
+            .back()
+            .is_some_and(|b| b.bytes + size <= batch_size && b.retry_at_us == 0);
         if !open {
             let seq = p.next_batch_seq[partition as usize];
             p.next_batch_seq[partition as usize] += 1;
-            q.push_back(Batch { partition, records: Vec::new(), bytes: 0, created_us: at, retry_at_us: 0, seq, reset: false });
+            q.push_back(Batch {
+                partition,
+                records: Vec::new(),
+                bytes: 0,
+                created_us: at,
+                retry_at_us: 0,
+                seq,
+                reset: false,
+            });
         }
         let b = q.back_mut().expect("an open batch");
         let batch_seq = b.seq;
-        let rid = self.store.push(RecordData { timestamp_us: at, key, value, producer: id, producer_seq, batch_seq, size_bytes: size, partition_slot: slot });
+        let rid = self.store.push(RecordData {
+            timestamp_us: at,
+            key,
+            value,
+            producer: id,
+            producer_seq,
+            batch_seq,
+            size_bytes: size,
+            partition_slot: slot,
+        });
         b.records.push(rid);
         b.bytes += size;
     }
@@ -276,7 +349,11 @@ impl Cluster {
     /// available partition).
     fn partition_unkeyed(&mut self, id: u32, size: u32) -> u32 {
         let p = &self.producers[id as usize];
-        let available = || -> Vec<u32> { (0..p.slots.len() as u32).filter(|&i| p.leaders[i as usize].is_some()).collect() };
+        let available = || -> Vec<u32> {
+            (0..p.slots.len() as u32)
+                .filter(|&i| p.leaders[i as usize].is_some())
+                .collect()
+        };
         let n = p.slots.len() as u32;
         match p.partitioner {
             PartitionerKind::RoundRobin => {
@@ -285,7 +362,11 @@ impl Cluster {
                 let c = p.round_robin;
                 p.round_robin = p.round_robin.wrapping_add(1);
                 let c = c & 0x7fff_ffff;
-                if available.is_empty() { c % n } else { available[(c as usize) % available.len()] }
+                if available.is_empty() {
+                    c % n
+                } else {
+                    available[(c as usize) % available.len()]
+                }
             }
             PartitionerKind::Default => {
                 let batch_size = p.config.batch_size_bytes;
@@ -295,7 +376,11 @@ impl Cluster {
                     None => {
                         let available = available();
                         let r: u32 = self.rng.random::<u32>() & 0x7fff_ffff;
-                        let pick = if available.is_empty() { r % n } else { available[(r as usize) % available.len()] };
+                        let pick = if available.is_empty() {
+                            r % n
+                        } else {
+                            available[(r as usize) % available.len()]
+                        };
                         let p = &mut self.producers[id as usize];
                         p.sticky = Some(pick);
                         p.sticky_bytes = 0;
@@ -312,7 +397,10 @@ impl Cluster {
     /// and sleep until the next thing to do.
     pub(crate) fn producer_tick(&mut self, id: u32) {
         let now = self.now;
-        if self.producers[id as usize].tick_at.is_some_and(|t| t <= now) {
+        if self.producers[id as usize]
+            .tick_at
+            .is_some_and(|t| t <= now)
+        {
             self.producers[id as usize].tick_at = None;
         }
         self.catch_up_generation(id);
@@ -346,7 +434,13 @@ impl Cluster {
         let name = p.display_name.clone();
         let topic = p.topic.clone();
         self.topic_of_mut(slot).rejected += batch.records.len() as u64;
-        self.emit(Event::ProduceRejected { producer: name, topic, partition: batch.partition, count: batch.records.len() as u32, error });
+        self.emit(Event::ProduceRejected {
+            producer: name,
+            topic,
+            partition: batch.partition,
+            count: batch.records.len() as u32,
+            error,
+        });
     }
 
     fn maybe_refresh_metadata(&mut self, id: u32) {
@@ -356,12 +450,19 @@ impl Cluster {
             p.metadata_stale = false;
             // A MetadataRequest to any live broker: one round trip.
             let at = self.now + self.config.latency_us;
-            self.schedule(at, Timer::Deliver(Box::new(Message::MetadataResponse { producer: id })));
+            self.schedule(
+                at,
+                Timer::Deliver(Box::new(Message::MetadataResponse { producer: id })),
+            );
         }
     }
 
     pub(crate) fn handle_metadata_response(&mut self, id: u32) {
-        let leaders: Vec<Option<u32>> = self.producers[id as usize].slots.iter().map(|&s| self.partitions[s as usize].leader).collect();
+        let leaders: Vec<Option<u32>> = self.producers[id as usize]
+            .slots
+            .iter()
+            .map(|&s| self.partitions[s as usize].leader)
+            .collect();
         let p = &mut self.producers[id as usize];
         p.leaders = leaders;
         p.metadata_in_flight = false;
@@ -398,15 +499,31 @@ impl Cluster {
         let acks = p.acks;
         for (broker, batches) in by_broker {
             let request = self.request_id();
-            let wire: Vec<ProduceBatch> = batches.iter().map(|b| ProduceBatch { slot: self.producers[id as usize].slots[b.partition as usize], records: b.records.clone(), seq: b.seq, reset: b.reset }).collect();
-            self.send(Message::Produce { producer: id, broker, request, acks, batches: wire });
+            let wire: Vec<ProduceBatch> = batches
+                .iter()
+                .map(|b| ProduceBatch {
+                    slot: self.producers[id as usize].slots[b.partition as usize],
+                    records: b.records.clone(),
+                    seq: b.seq,
+                    reset: b.reset,
+                })
+                .collect();
+            self.send(Message::Produce {
+                producer: id,
+                broker,
+                request,
+                acks,
+                batches: wire,
+            });
             if acks == Acks::Zero {
                 // acks=0: the client counts the records as sent the moment they leave.
                 for b in &batches {
                     self.acknowledge(id, b, None);
                 }
             } else {
-                self.producers[id as usize].in_flight.insert(request, InFlight { broker, batches });
+                self.producers[id as usize]
+                    .in_flight
+                    .insert(request, InFlight { broker, batches });
             }
         }
     }
@@ -419,7 +536,8 @@ impl Cluster {
         if let (Some(rate), true) = (p.rate, p.running) {
             if rate.per_hour > 0 {
                 let n = p.generated - p.rate_base_count + 1;
-                let due = p.rate_base_us + ((n as u128 * 3_600_000_000u128).div_ceil(rate.per_hour as u128)) as u64;
+                let due = p.rate_base_us
+                    + ((n as u128 * 3_600_000_000u128).div_ceil(rate.per_hour as u128)) as u64;
                 // At high rates, create records a millisecond's worth at a time.
                 consider(due.max(now + ms(1).min(due.saturating_sub(now).max(1))));
             }
@@ -429,7 +547,10 @@ impl Cluster {
                 consider(b.created_us + p.config.delivery_timeout_us);
                 if b.retry_at_us > now {
                     consider(b.retry_at_us);
-                } else if b.retry_at_us == 0 && q.len() == 1 && b.created_us + p.config.linger_us > now {
+                } else if b.retry_at_us == 0
+                    && q.len() == 1
+                    && b.created_us + p.config.linger_us > now
+                {
                     // Lingering. A batch that is ready but waits for an in-flight slot needs no
                     // timer: the next response drains it.
                     consider(b.created_us + p.config.linger_us);
@@ -463,7 +584,10 @@ impl Cluster {
             (Some(base), Some(v)) => {
                 let log = &self.broker(v).replicas[&slot].log;
                 let n = batch.records.len() as u64;
-                log.entry_at(base).is_some_and(|e| e.id == batch.records[0]) && log.entry_at(base + n - 1).is_some_and(|e| Some(&e.id) == batch.records.last())
+                log.entry_at(base).is_some_and(|e| e.id == batch.records[0])
+                    && log
+                        .entry_at(base + n - 1)
+                        .is_some_and(|e| Some(&e.id) == batch.records.last())
             }
             _ => true,
         };
@@ -475,7 +599,10 @@ impl Cluster {
             // Acknowledged by a leader that has since been replaced, and not in the new leader's
             // log: lost the moment it is acknowledged.
             if let (Some(base), Some(v), false) = (base, view, acks == Acks::Zero) {
-                let present = self.broker(v).replicas[&slot].log.entry_at(base + i as u64).is_some_and(|e| e.id == rid);
+                let present = self.broker(v).replicas[&slot]
+                    .log
+                    .entry_at(base + i as u64)
+                    .is_some_and(|e| e.id == rid);
                 if !present {
                     self.store.set_lost(rid, true);
                     lost += 1;
@@ -485,41 +612,94 @@ impl Cluster {
         let t = self.topic_of_mut(slot);
         t.acked += batch.records.len() as u64;
         t.lost += lost;
-        self.emit(Event::ProduceAcked { producer: name.clone(), topic: topic.clone(), partition: batch.partition, base_offset: base, count: batch.records.len() as u32, acks });
+        self.emit(Event::ProduceAcked {
+            producer: name.clone(),
+            topic: topic.clone(),
+            partition: batch.partition,
+            base_offset: base,
+            count: batch.records.len() as u32,
+            acks,
+        });
         if lost > 0 {
-            self.emit(Event::RecordsLost { topic, partition: batch.partition, count: lost });
+            self.emit(Event::RecordsLost {
+                topic,
+                partition: batch.partition,
+                count: lost,
+            });
         }
     }
 
-    pub(crate) fn handle_produce_response(&mut self, id: u32, _broker: u32, request: u64, results: Vec<Result<Option<u64>, ErrorCode>>) {
-        let Some(flight) = self.producers[id as usize].in_flight.remove(&request) else { return };
+    pub(crate) fn handle_produce_response(
+        &mut self,
+        id: u32,
+        _broker: u32,
+        request: u64,
+        results: Vec<Result<Option<u64>, ErrorCode>>,
+    ) {
+        let Some(flight) = self.producers[id as usize].in_flight.remove(&request) else {
+            return;
+        };
         let now = self.now;
         for (batch, result) in flight.batches.into_iter().zip(results) {
             match result {
                 Ok(base) => self.acknowledge(id, &batch, base),
-                Err(e) if e.retriable() && now < batch.created_us + self.producers[id as usize].config.delivery_timeout_us => {
+                Err(e)
+                    if e.retriable()
+                        && now
+                            < batch.created_us
+                                + self.producers[id as usize].config.delivery_timeout_us =>
+                {
                     let p = &mut self.producers[id as usize];
-                    if matches!(e, ErrorCode::NotLeaderOrFollower | ErrorCode::NetworkException | ErrorCode::LeaderNotAvailable) {
+                    if matches!(
+                        e,
+                        ErrorCode::NotLeaderOrFollower
+                            | ErrorCode::NetworkException
+                            | ErrorCode::LeaderNotAvailable
+                    ) {
                         p.metadata_stale = true;
                     }
-                    let (name, topic, part, n) = (p.display_name.clone(), p.topic.clone(), batch.partition, batch.records.len() as u32);
+                    let (name, topic, part, n) = (
+                        p.display_name.clone(),
+                        p.topic.clone(),
+                        batch.partition,
+                        batch.records.len() as u32,
+                    );
                     let mut b = batch;
                     b.retry_at_us = now + p.config.retry_backoff_us;
                     // The broker lacks the batch before this one, and it is not ours to resend: it
                     // was acknowledged, then lost. Bump the epoch and carry on (KIP-360).
-                    let lowest_in_flight = p.in_flight.values().flat_map(|f| &f.batches).filter(|x| x.partition == part).map(|x| x.seq).min();
+                    let lowest_in_flight = p
+                        .in_flight
+                        .values()
+                        .flat_map(|f| &f.batches)
+                        .filter(|x| x.partition == part)
+                        .map(|x| x.seq)
+                        .min();
                     let lowest_queued = p.queues[part as usize].front().map(|x| x.seq);
-                    if e == ErrorCode::OutOfOrderSequenceNumber && lowest_in_flight.is_none_or(|s| b.seq < s) && lowest_queued.is_none_or(|s| b.seq < s) {
+                    if e == ErrorCode::OutOfOrderSequenceNumber
+                        && lowest_in_flight.is_none_or(|s| b.seq < s)
+                        && lowest_queued.is_none_or(|s| b.seq < s)
+                    {
                         b.reset = true;
                     }
                     // Back into the queue in sequence order, so that records stay in order.
                     let q = &mut p.queues[part as usize];
                     let at = q.iter().position(|x| x.seq > b.seq).unwrap_or(q.len());
                     q.insert(at, b);
-                    self.emit(Event::ProduceRetried { producer: name, topic, partition: part, count: n, error: e });
+                    self.emit(Event::ProduceRetried {
+                        producer: name,
+                        topic,
+                        partition: part,
+                        count: n,
+                        error: e,
+                    });
                 }
                 Err(e) => {
-                    let e = if e.retriable() { ErrorCode::DeliveryTimeout } else { e };
+                    let e = if e.retriable() {
+                        ErrorCode::DeliveryTimeout
+                    } else {
+                        e
+                    };
                     self.reject(id, &batch, e);
                 }
             }

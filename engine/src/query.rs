@@ -13,11 +13,15 @@ impl Cluster {
     }
 
     pub fn broker_up(&self, broker: u32) -> Option<bool> {
-        self.brokers.get((broker as usize).checked_sub(1)?).map(|b| b.alive)
+        self.brokers
+            .get((broker as usize).checked_sub(1)?)
+            .map(|b| b.alive)
     }
 
     pub fn broker_fenced(&self, broker: u32) -> Option<bool> {
-        self.brokers.get((broker as usize).checked_sub(1)?).map(|b| b.fenced)
+        self.brokers
+            .get((broker as usize).checked_sub(1)?)
+            .map(|b| b.fenced)
     }
 
     pub fn has_topic(&self, topic: &str) -> bool {
@@ -87,14 +91,22 @@ impl Cluster {
     /// One replica's (log end offset, high watermark) as that broker sees it.
     pub fn replica_offsets(&self, tp: &TopicPartition, broker: u32) -> Option<(u64, u64)> {
         let slot = self.slot_of(tp)?;
-        let r = self.brokers.get((broker as usize).checked_sub(1)?)?.replicas.get(&slot)?;
+        let r = self
+            .brokers
+            .get((broker as usize).checked_sub(1)?)?
+            .replicas
+            .get(&slot)?;
         Some((r.log.log_end_offset(), r.high_watermark))
     }
 
     /// The latest value for `key` in the leader's log: `Some(None)` for a tombstone or no record.
     pub fn latest_value(&self, tp: &TopicPartition, key: &str) -> Option<Option<String>> {
         let log = self.leader_log(tp)?;
-        let found = log.entries().iter().rev().find(|e| self.store.key_text(e.id) == Some(key));
+        let found = log
+            .entries()
+            .iter()
+            .rev()
+            .find(|e| self.store.key_text(e.id) == Some(key));
         Some(found.and_then(|e| self.value_text(e.id)))
     }
 
@@ -104,7 +116,10 @@ impl Cluster {
         match d.value {
             ValueRef::Null => None,
             ValueRef::Text(s) => Some(self.store.text(s).to_owned()),
-            ValueRef::Generated => Some(format!("{}-{}", self.producers[d.producer as usize].display_name, d.producer_seq)),
+            ValueRef::Generated => Some(format!(
+                "{}-{}",
+                self.producers[d.producer as usize].display_name, d.producer_seq
+            )),
         }
     }
 
@@ -138,6 +153,10 @@ impl Cluster {
     }
 
     pub fn producer_names(&self) -> Vec<String> {
-        self.producers.iter().filter(|p| p.display_name != "console").map(|p| p.name.clone()).collect()
+        self.producers
+            .iter()
+            .filter(|p| p.display_name != "console")
+            .map(|p| p.name.clone())
+            .collect()
     }
 }

@@ -26,17 +26,39 @@ impl Cluster {
             .replicas
             .iter()
             .filter(|(_, r)| r.leader == Some(leader))
-            .map(|(&slot, r)| FetchPart { slot, fetch_offset: r.log.log_end_offset(), last_fetched_epoch: r.log.latest_epoch() })
+            .map(|(&slot, r)| FetchPart {
+                slot,
+                fetch_offset: r.log.log_end_offset(),
+                last_fetched_epoch: r.log.latest_epoch(),
+            })
             .collect();
         if parts.is_empty() {
             self.broker_mut(follower).fetchers.remove(&leader);
             return;
         }
         let request = self.request_id();
-        self.broker_mut(follower).fetchers.insert(leader, crate::broker::Fetcher { in_flight: Some(request), backing_off: false });
+        self.broker_mut(follower).fetchers.insert(
+            leader,
+            crate::broker::Fetcher {
+                in_flight: Some(request),
+                backing_off: false,
+            },
+        );
         let timeout = self.now + self.config.replica_socket_timeout_us;
-        self.schedule(timeout, Timer::FetchTimeout { follower, leader, request });
-        self.send(Message::Fetch { follower, leader, request, parts });
+        self.schedule(
+            timeout,
+            Timer::FetchTimeout {
+                follower,
+                leader,
+                request,
+            },
+        );
+        self.send(Message::Fetch {
+            follower,
+            leader,
+            request,
+            parts,
+        });
     }
 
     pub(crate) fn fetch_timeout(&mut self, follower: u32, leader: u32, request: u64) {
@@ -47,7 +69,9 @@ impl Cluster {
     pub(crate) fn fetch_failed(&mut self, follower: u32, leader: u32, request: u64) {
         let backoff = self.now + self.config.replica_fetch_backoff_us;
         let b = self.broker_mut(follower);
-        let Some(f) = b.fetchers.get_mut(&leader) else { return };
+        let Some(f) = b.fetchers.get_mut(&leader) else {
+            return;
+        };
         if f.in_flight != Some(request) {
             return;
         }
@@ -65,7 +89,14 @@ impl Cluster {
 
     /// The leader's side of a follower fetch. With nothing to return, the fetch is parked for up to
     /// `replica.fetch.wait.max.ms`, as Kafka's fetch purgatory does.
-    pub(crate) fn handle_fetch(&mut self, follower: u32, leader: u32, request: u64, parts: Vec<FetchPart>, may_park: bool) {
+    pub(crate) fn handle_fetch(
+        &mut self,
+        follower: u32,
+        leader: u32,
+        request: u64,
+        parts: Vec<FetchPart>,
+        may_park: bool,
+    ) {
         let mut answers = Vec::with_capacity(parts.len());
         let mut anything = false;
         for part in &parts {
@@ -77,38 +108,70 @@ impl Cluster {
             answers.push((part.slot, answer));
         }
         if !anything && may_park {
-            self.broker_mut(leader).parked_fetches.push(ParkedFetch { follower, request, parts });
+            self.broker_mut(leader).parked_fetches.push(ParkedFetch {
+                follower,
+                request,
+                parts,
+            });
             let at = self.now + self.config.replica_fetch_wait_max_us;
             self.schedule(at, Timer::ParkedFetchExpired { leader, request });
             return;
         }
-        self.send(Message::FetchResponse { follower, leader, request, parts: answers });
+        self.send(Message::FetchResponse {
+            follower,
+            leader,
+            request,
+            parts: answers,
+        });
     }
 
     fn fetch_one(&mut self, follower: u32, leader: u32, part: FetchPart) -> FetchPartResult {
         let now = self.now;
         let max_bytes = self.config.replica_fetch_max_bytes;
         let slot = part.slot;
-        let Some(r) = self.broker(leader).replicas.get(&slot) else { return FetchPartResult::NotLeader };
+        let Some(r) = self.broker(leader).replicas.get(&slot) else {
+            return FetchPartResult::NotLeader;
+        };
         if !r.is_leader(leader) {
             return FetchPartResult::NotLeader;
         }
         if let Some(epoch) = part.last_fetched_epoch {
             match r.log.end_offset_for_epoch(epoch) {
                 Some((found, end)) if found == epoch && end >= part.fetch_offset => {}
-                Some((found, end)) => return FetchPartResult::Diverging { epoch: found, end_offset: end },
-                None => return FetchPartResult::Diverging { epoch: 0, end_offset: r.log.log_start_offset() },
+                Some((found, end)) => {
+                    return FetchPartResult::Diverging {
+                        epoch: found,
+                        end_offset: end,
+                    };
+                }
+                None => {
+                    return FetchPartResult::Diverging {
+                        epoch: 0,
+                        end_offset: r.log.log_start_offset(),
+                    };
+                }
             }
         }
-        if part.fetch_offset < r.log.log_start_offset() || part.fetch_offset > r.log.log_end_offset() {
-            return FetchPartResult::OffsetOutOfRange { log_start_offset: r.log.log_start_offset() };
+        if part.fetch_offset < r.log.log_start_offset()
+            || part.fetch_offset > r.log.log_end_offset()
+        {
+            return FetchPartResult::OffsetOutOfRange {
+                log_start_offset: r.log.log_start_offset(),
+            };
         }
         // Kafka's Replica.updateFetchStateOrThrow: the follower is caught up if it asked for the
         // leader's log end; or, failing that, it was caught up at its previous fetch if it now asks
         // for at least what the leader's log end was then.
         let leo = r.log.log_end_offset();
-        let r = self.broker_mut(leader).replicas.get_mut(&slot).expect("checked above");
-        let st = r.followers.entry(follower).or_insert(FollowerState { last_caught_up_us: now, ..Default::default() });
+        let r = self
+            .broker_mut(leader)
+            .replicas
+            .get_mut(&slot)
+            .expect("checked above");
+        let st = r.followers.entry(follower).or_insert(FollowerState {
+            last_caught_up_us: now,
+            ..Default::default()
+        });
         if part.fetch_offset >= leo {
             st.last_caught_up_us = st.last_caught_up_us.max(now);
         } else if part.fetch_offset >= st.last_fetch_leader_leo {
@@ -130,12 +193,18 @@ impl Cluster {
             bytes += size;
             entries.push(*e);
         }
-        FetchPartResult::Records { entries, high_watermark: r.high_watermark, log_start_offset: r.log.log_start_offset() }
+        FetchPartResult::Records {
+            entries,
+            high_watermark: r.high_watermark,
+            log_start_offset: r.log.log_start_offset(),
+        }
     }
 
     pub(crate) fn parked_fetch_expired(&mut self, leader: u32, request: u64) {
         let b = self.broker_mut(leader);
-        let Some(i) = b.parked_fetches.iter().position(|p| p.request == request) else { return };
+        let Some(i) = b.parked_fetches.iter().position(|p| p.request == request) else {
+            return;
+        };
         let parked = b.parked_fetches.remove(i);
         self.handle_fetch(parked.follower, leader, parked.request, parked.parts, false);
     }
@@ -146,47 +215,82 @@ impl Cluster {
         if b.parked_fetches.is_empty() {
             return;
         }
-        let (woken, kept): (Vec<_>, Vec<_>) = std::mem::take(&mut b.parked_fetches).into_iter().partition(|p| p.parts.iter().any(|x| x.slot == slot));
+        let (woken, kept): (Vec<_>, Vec<_>) = std::mem::take(&mut b.parked_fetches)
+            .into_iter()
+            .partition(|p| p.parts.iter().any(|x| x.slot == slot));
         b.parked_fetches = kept;
         for p in woken {
             self.handle_fetch(p.follower, leader, p.request, p.parts, false);
         }
     }
 
-    pub(crate) fn handle_fetch_response(&mut self, follower: u32, leader: u32, request: u64, parts: Vec<(u32, FetchPartResult)>) {
+    pub(crate) fn handle_fetch_response(
+        &mut self,
+        follower: u32,
+        leader: u32,
+        request: u64,
+        parts: Vec<(u32, FetchPartResult)>,
+    ) {
         match self.broker(follower).fetchers.get(&leader) {
             Some(f) if f.in_flight == Some(request) => {}
             _ => return, // a stale response (the fetcher was reset)
         }
         let now = self.now;
         for (slot, answer) in parts {
-            let Some(r) = self.broker(follower).replicas.get(&slot) else { continue };
+            let Some(r) = self.broker(follower).replicas.get(&slot) else {
+                continue;
+            };
             if r.leader != Some(leader) {
                 continue;
             }
             let tp = self.tp(slot).clone();
             let topic = self.topics[&tp.topic].config.clone();
-            let roll = crate::log::RollPolicy { segment_ms: topic.segment_us, segment_bytes: topic.segment_bytes };
+            let roll = crate::log::RollPolicy {
+                segment_ms: topic.segment_us,
+                segment_bytes: topic.segment_bytes,
+            };
             match answer {
                 FetchPartResult::NotLeader => {}
                 FetchPartResult::Diverging { epoch, end_offset } => {
-                    let r = self.brokers[(follower - 1) as usize].replicas.get_mut(&slot).expect("replica");
+                    let r = self.brokers[(follower - 1) as usize]
+                        .replicas
+                        .get_mut(&slot)
+                        .expect("replica");
                     // Truncate to the smaller of the leader's end offset for the epoch and our own.
-                    let own_end = r.log.end_offset_for_epoch(epoch).map_or(r.log.log_start_offset(), |(_, end)| end);
+                    let own_end = r
+                        .log
+                        .end_offset_for_epoch(epoch)
+                        .map_or(r.log.log_start_offset(), |(_, end)| end);
                     let target = end_offset.min(own_end).min(r.log.log_end_offset());
                     self.truncate_replica(follower, slot, target);
                 }
                 FetchPartResult::OffsetOutOfRange { log_start_offset } => {
-                    let r = self.brokers[(follower - 1) as usize].replicas.get_mut(&slot).expect("replica");
+                    let r = self.brokers[(follower - 1) as usize]
+                        .replicas
+                        .get_mut(&slot)
+                        .expect("replica");
                     let from = r.log.log_end_offset();
                     r.log.reset_to(log_start_offset);
                     r.high_watermark = log_start_offset;
                     r.producers.clear();
-                    self.emit(Event::Truncated { topic: tp.topic.clone(), partition: tp.partition, broker: follower, from_offset: from, to_offset: log_start_offset });
+                    self.emit(Event::Truncated {
+                        topic: tp.topic.clone(),
+                        partition: tp.partition,
+                        broker: follower,
+                        from_offset: from,
+                        to_offset: log_start_offset,
+                    });
                 }
-                FetchPartResult::Records { entries, high_watermark, log_start_offset } => {
+                FetchPartResult::Records {
+                    entries,
+                    high_watermark,
+                    log_start_offset,
+                } => {
                     let store = &self.store;
-                    let r = self.brokers[(follower - 1) as usize].replicas.get_mut(&slot).expect("replica");
+                    let r = self.brokers[(follower - 1) as usize]
+                        .replicas
+                        .get_mut(&slot)
+                        .expect("replica");
                     let base = entries.first().map(|e| e.offset);
                     let mut appended = 0u32;
                     for e in &entries {
@@ -197,15 +301,29 @@ impl Cluster {
                         note_producer(r, store, e);
                         appended += 1;
                     }
-                    if entries.last().is_some_and(|e| e.offset + 1 > r.log.log_end_offset()) {
+                    if entries
+                        .last()
+                        .is_some_and(|e| e.offset + 1 > r.log.log_end_offset())
+                    {
                         unreachable!("appended every fetched record");
                     }
                     r.log.advance_log_start(log_start_offset);
                     let old_hw = r.high_watermark;
-                    r.high_watermark = high_watermark.min(r.log.log_end_offset()).max(r.log.log_start_offset()).max(old_hw.min(r.log.log_end_offset()));
+                    r.high_watermark = high_watermark
+                        .min(r.log.log_end_offset())
+                        .max(r.log.log_start_offset())
+                        .max(old_hw.min(r.log.log_end_offset()));
                     let leo = r.log.log_end_offset();
                     if let (Some(base), true) = (base, appended > 0) {
-                        self.emit(Event::ReplicaFetched { topic: tp.topic.clone(), partition: tp.partition, follower, leader, base_offset: base, count: appended, log_end_offset: leo });
+                        self.emit(Event::ReplicaFetched {
+                            topic: tp.topic.clone(),
+                            partition: tp.partition,
+                            follower,
+                            leader,
+                            base_offset: base,
+                            count: appended,
+                            log_end_offset: leo,
+                        });
                     }
                 }
             }
@@ -220,7 +338,10 @@ impl Cluster {
     pub(crate) fn truncate_replica(&mut self, broker: u32, slot: u32, offset: u64) {
         let tp = self.tp(slot).clone();
         let store = &self.store;
-        let r = self.brokers[(broker - 1) as usize].replicas.get_mut(&slot).expect("replica");
+        let r = self.brokers[(broker - 1) as usize]
+            .replicas
+            .get_mut(&slot)
+            .expect("replica");
         let from = r.log.log_end_offset();
         if offset >= from {
             return;
@@ -229,7 +350,13 @@ impl Cluster {
         r.high_watermark = r.high_watermark.min(r.log.log_end_offset());
         r.rebuild_producers(store);
         let to = r.log.log_end_offset();
-        self.emit(Event::Truncated { topic: tp.topic, partition: tp.partition, broker, from_offset: from, to_offset: to });
+        self.emit(Event::Truncated {
+            topic: tp.topic,
+            partition: tp.partition,
+            broker,
+            from_offset: from,
+            to_offset: to,
+        });
     }
 
     /// Kafka's Partition.maybeExpandIsr: a follower past the high watermark and past the start of the
@@ -240,7 +367,9 @@ impl Cluster {
         if fenced || r.pending_isr.is_some() || r.isr.contains(&follower) {
             return;
         }
-        let Some(leo) = r.followers.get(&follower).and_then(|f| f.log_end_offset) else { return };
+        let Some(leo) = r.followers.get(&follower).and_then(|f| f.log_end_offset) else {
+            return;
+        };
         if leo >= r.high_watermark && leo >= r.epoch_start_offset {
             let mut isr = r.isr.clone();
             isr.push(follower);
@@ -250,10 +379,20 @@ impl Cluster {
 
     /// Sends an AlterPartition to the controller and remembers it as pending.
     pub(crate) fn propose_isr(&mut self, leader: u32, slot: u32, isr: Vec<u32>) {
-        let r = self.broker_mut(leader).replicas.get_mut(&slot).expect("replica");
+        let r = self
+            .broker_mut(leader)
+            .replicas
+            .get_mut(&slot)
+            .expect("replica");
         r.pending_isr = Some(isr.clone());
         let (leader_epoch, partition_epoch) = (r.leader_epoch, r.partition_epoch);
-        self.send(Message::AlterPartition { leader, slot, leader_epoch, partition_epoch, isr });
+        self.send(Message::AlterPartition {
+            leader,
+            slot,
+            leader_epoch,
+            partition_epoch,
+            isr,
+        });
         // A pending expansion already counts for the high watermark (maximal ISR).
         self.maybe_advance_high_watermark(leader, slot);
     }
@@ -272,15 +411,28 @@ impl Cluster {
             if b == leader {
                 continue;
             }
-            let leo = r.followers.get(&b).and_then(|f| f.log_end_offset).unwrap_or(0);
+            let leo = r
+                .followers
+                .get(&b)
+                .and_then(|f| f.log_end_offset)
+                .unwrap_or(0);
             hw = hw.min(leo);
         }
         if hw <= r.high_watermark {
             return;
         }
         let tp = self.tp(slot).clone();
-        self.broker_mut(leader).replicas.get_mut(&slot).expect("replica").high_watermark = hw;
-        self.emit(Event::HighWatermark { topic: tp.topic, partition: tp.partition, broker: leader, high_watermark: hw });
+        self.broker_mut(leader)
+            .replicas
+            .get_mut(&slot)
+            .expect("replica")
+            .high_watermark = hw;
+        self.emit(Event::HighWatermark {
+            topic: tp.topic,
+            partition: tp.partition,
+            broker: leader,
+            high_watermark: hw,
+        });
         self.complete_delayed_produces(leader, slot);
     }
 
@@ -310,14 +462,27 @@ impl Cluster {
                 })
                 .collect();
             if !out.is_empty() {
-                shrinks.push((slot, r.isr.iter().copied().filter(|b| !out.contains(b)).collect::<Vec<_>>()));
+                shrinks.push((
+                    slot,
+                    r.isr
+                        .iter()
+                        .copied()
+                        .filter(|b| !out.contains(b))
+                        .collect::<Vec<_>>(),
+                ));
             }
         }
         for (slot, isr) in shrinks {
             self.propose_isr(broker, slot, isr);
         }
         let next: Micros = now + lag / 2;
-        self.schedule(next, Timer::IsrExpiration { broker, incarnation });
+        self.schedule(
+            next,
+            Timer::IsrExpiration {
+                broker,
+                incarnation,
+            },
+        );
     }
 
     /// A broker learns the controller's latest state of one partition and becomes its leader or a
@@ -325,14 +490,24 @@ impl Cluster {
     pub(crate) fn apply_metadata(&mut self, broker: u32, slot: u32) {
         let meta = self.partitions[slot as usize].clone();
         let now = self.now;
-        let Some(r) = self.broker(broker).replicas.get(&slot) else { return };
+        let Some(r) = self.broker(broker).replicas.get(&slot) else {
+            return;
+        };
         let was_leader = r.is_leader(broker);
         let old_leader = r.leader;
-        let new_epoch = meta.leader_epoch != r.leader_epoch || old_leader.is_none() && meta.leader.is_some();
-        let r = self.broker_mut(broker).replicas.get_mut(&slot).expect("replica");
+        let new_epoch =
+            meta.leader_epoch != r.leader_epoch || old_leader.is_none() && meta.leader.is_some();
+        let r = self
+            .broker_mut(broker)
+            .replicas
+            .get_mut(&slot)
+            .expect("replica");
         r.isr = meta.isr.clone();
         r.partition_epoch = meta.partition_epoch;
-        if r.pending_isr.as_ref().is_some_and(|p| *p == meta.isr) || meta.leader != Some(broker) || new_epoch {
+        if r.pending_isr.as_ref().is_some_and(|p| *p == meta.isr)
+            || meta.leader != Some(broker)
+            || new_epoch
+        {
             r.pending_isr = None;
         }
         if !new_epoch && old_leader == meta.leader {
@@ -348,7 +523,22 @@ impl Cluster {
             // Become leader: followers' positions are unknown until they fetch; ISR members count as
             // caught up now (Kafka's Partition.makeLeader).
             r.epoch_start_offset = r.log.log_end_offset();
-            r.followers = meta.replicas.iter().filter(|&&b| b != broker).map(|&b| (b, FollowerState { log_end_offset: None, last_caught_up_us: now, last_fetch_leader_leo: 0, last_fetch_us: now })).collect();
+            r.followers = meta
+                .replicas
+                .iter()
+                .filter(|&&b| b != broker)
+                .map(|&b| {
+                    (
+                        b,
+                        FollowerState {
+                            log_end_offset: None,
+                            last_caught_up_us: now,
+                            last_fetch_leader_leo: 0,
+                            last_fetch_us: now,
+                        },
+                    )
+                })
+                .collect();
             r.pending_isr = None;
             self.broker_mut(broker).fetchers.retain(|_, _| true);
             self.maybe_advance_high_watermark(broker, slot);
@@ -365,7 +555,11 @@ impl Cluster {
 }
 
 /// Remembers the producer's latest batch in this log (followers keep producer state too).
-pub(crate) fn note_producer(r: &mut crate::broker::Replica, store: &crate::record::RecordStore, e: &crate::log::Entry) {
+pub(crate) fn note_producer(
+    r: &mut crate::broker::Replica,
+    store: &crate::record::RecordStore,
+    e: &crate::log::Entry,
+) {
     let d = store.get(e.id);
     r.producers
         .entry(d.producer)
@@ -376,5 +570,9 @@ pub(crate) fn note_producer(r: &mut crate::broker::Replica, store: &crate::recor
             pe.last_seq = d.batch_seq;
             pe.last_offset = e.offset;
         })
-        .or_insert(crate::broker::ProducerEntry { last_seq: d.batch_seq, base_offset: e.offset, last_offset: e.offset });
+        .or_insert(crate::broker::ProducerEntry {
+            last_seq: d.batch_seq,
+            base_offset: e.offset,
+            last_offset: e.offset,
+        });
 }

@@ -38,7 +38,9 @@ pub fn run(script: &Script, mut observe: impl FnMut(&[TimedEvent])) -> (RunRepor
             Action::Cluster(cmd) => {
                 if let Err(e) = cluster.apply(cmd.clone()) {
                     report.failures += 1;
-                    report.lines.push(format!("{file}:{line}: command failed: {e}"));
+                    report
+                        .lines
+                        .push(format!("{file}:{line}: command failed: {e}"));
                 }
                 observe(&cluster.drain_events());
             }
@@ -47,7 +49,9 @@ pub fn run(script: &Script, mut observe: impl FnMut(&[TimedEvent])) -> (RunRepor
                 advance(&mut cluster, t, &mut observe);
             }
             Action::Pause => {}
-            Action::Say(text) => report.lines.push(format!("[{}] {text}", crate::time::format_duration(t))),
+            Action::Say(text) => report
+                .lines
+                .push(format!("[{}] {text}", crate::time::format_duration(t))),
             Action::Expect(e) => {
                 report.expectations += 1;
                 if let Err(msg) = expect::check(&cluster, e) {

@@ -84,7 +84,15 @@ pub struct ProducerView {
 
 impl Cluster {
     pub fn snapshot(&self) -> Snapshot {
-        let brokers = self.brokers.iter().map(|b| BrokerView { id: b.id, alive: b.alive, fenced: b.fenced }).collect();
+        let brokers = self
+            .brokers
+            .iter()
+            .map(|b| BrokerView {
+                id: b.id,
+                alive: b.alive,
+                fenced: b.fenced,
+            })
+            .collect();
         let topics = self
             .topics
             .values()
@@ -98,7 +106,11 @@ impl Cluster {
                 acked: t.acked,
                 rejected: t.rejected,
                 lost: t.lost,
-                partitions: t.slots.iter().map(|&slot| self.partition_view(slot)).collect(),
+                partitions: t
+                    .slots
+                    .iter()
+                    .map(|&slot| self.partition_view(slot))
+                    .collect(),
             })
             .collect();
         let producers = self
@@ -115,7 +127,13 @@ impl Cluster {
                 in_flight: p.in_flight.len(),
             })
             .collect();
-        Snapshot { now_us: self.now, brokers, topics, producers, network_partition: self.network.sides.clone() }
+        Snapshot {
+            now_us: self.now,
+            brokers,
+            topics,
+            producers,
+            network_partition: self.network.sides.clone(),
+        }
     }
 
     fn partition_view(&self, slot: u32) -> PartitionView {
@@ -126,7 +144,12 @@ impl Cluster {
             .iter()
             .map(|&b| {
                 let r = &self.broker(b).replicas[&slot];
-                ReplicaView { broker: b, log_end_offset: r.log.log_end_offset(), high_watermark: r.high_watermark, log_start_offset: r.log.log_start_offset() }
+                ReplicaView {
+                    broker: b,
+                    log_end_offset: r.log.log_end_offset(),
+                    high_watermark: r.high_watermark,
+                    log_start_offset: r.log.log_start_offset(),
+                }
             })
             .collect();
         let tail = view
@@ -134,7 +157,13 @@ impl Cluster {
                 let e = r.log.entries();
                 e[e.len().saturating_sub(SNAPSHOT_TAIL_RECORDS)..]
                     .iter()
-                    .map(|e| RecordView { offset: e.offset, key: self.key_text(e.id).map(str::to_owned), value: self.value_text(e.id), timestamp_us: self.record_timestamp(e.id), leader_epoch: e.epoch })
+                    .map(|e| RecordView {
+                        offset: e.offset,
+                        key: self.key_text(e.id).map(str::to_owned),
+                        value: self.value_text(e.id),
+                        timestamp_us: self.record_timestamp(e.id),
+                        leader_epoch: e.epoch,
+                    })
                     .collect()
             })
             .unwrap_or_default();

@@ -268,13 +268,21 @@ fn javadoc_roundrobin_different_subscriptions_example() {
 fn javadoc_roundrobin_static_membership_example() {
     let c = cluster(&[("t0", 3), ("t1", 3)]);
     let both = ["t0", "t1"];
-    let subs = group(vec![("C0", sub(&both)), ("C1", sub(&both)), ("C2", sub(&both))]);
+    let subs = group(vec![
+        ("C0", sub(&both)),
+        ("C1", sub(&both)),
+        ("C2", sub(&both)),
+    ]);
     let a = run(AssignorKind::RoundRobin, &c, &subs);
     assert_eq!(a["C0"], tps(&[("t0", 0), ("t1", 0)]));
     assert_eq!(a["C1"], tps(&[("t0", 1), ("t1", 1)]));
     assert_eq!(a["C2"], tps(&[("t0", 2), ("t1", 2)]));
 
-    let bounced = group(vec![("C5", sub(&both)), ("C3", sub(&both)), ("C4", sub(&both))]);
+    let bounced = group(vec![
+        ("C5", sub(&both)),
+        ("C3", sub(&both)),
+        ("C4", sub(&both)),
+    ]);
     let a = run(AssignorKind::RoundRobin, &c, &bounced);
     assert_eq!(a["C3"], tps(&[("t0", 0), ("t1", 0)])); // was C1: [t0p1, t1p1]
     assert_eq!(a["C4"], tps(&[("t0", 1), ("t1", 1)])); // was C2: [t0p2, t1p2]
@@ -307,9 +315,17 @@ fn javadoc_roundrobin_static_membership_example() {
 fn javadoc_sticky_example_1() {
     let c = cluster(&[("t0", 2), ("t1", 2), ("t2", 2), ("t3", 2)]);
     let all = ["t0", "t1", "t2", "t3"];
-    let subs = group(vec![("C0", sub(&all)), ("C1", sub(&all)), ("C2", sub(&all))]);
+    let subs = group(vec![
+        ("C0", sub(&all)),
+        ("C1", sub(&all)),
+        ("C2", sub(&all)),
+    ]);
 
-    for kind in [AssignorKind::RoundRobin, AssignorKind::Sticky, AssignorKind::CooperativeSticky] {
+    for kind in [
+        AssignorKind::RoundRobin,
+        AssignorKind::Sticky,
+        AssignorKind::CooperativeSticky,
+    ] {
         let a = run(kind, &c, &subs);
         assert_eq!(a["C0"], tps(&[("t0", 0), ("t1", 1), ("t3", 0)]), "{kind}");
         assert_eq!(a["C1"], tps(&[("t0", 1), ("t2", 0), ("t3", 1)]), "{kind}");
@@ -327,11 +343,20 @@ fn javadoc_sticky_example_1() {
 
     let sticky = run(AssignorKind::Sticky, &c, &after);
     for m in ["C0", "C2"] {
-        assert!(as_set(&sticky[m]).is_superset(&as_set(&first[m])), "{m} kept all");
+        assert!(
+            as_set(&sticky[m]).is_superset(&as_set(&first[m])),
+            "{m} kept all"
+        );
         assert_eq!(sticky[m].len(), 4);
     }
-    assert_eq!(sticky["C0"], tps(&[("t0", 0), ("t3", 0), ("t1", 1), ("t0", 1)]));
-    assert_eq!(sticky["C2"], tps(&[("t1", 0), ("t2", 1), ("t2", 0), ("t3", 1)]));
+    assert_eq!(
+        sticky["C0"],
+        tps(&[("t0", 0), ("t3", 0), ("t1", 1), ("t0", 1)])
+    );
+    assert_eq!(
+        sticky["C2"],
+        tps(&[("t1", 0), ("t2", 1), ("t2", 0), ("t3", 1)])
+    );
 
     // The cooperative assignor gives the same: C1 is gone, so nothing is being revoked.
     let cooperative = run(AssignorKind::CooperativeSticky, &c, &after);
@@ -366,7 +391,10 @@ fn javadoc_sticky_example_2() {
     rr_after.remove("C0");
     let rr2 = run(AssignorKind::RoundRobin, &c, &rr_after);
     assert_eq!(rr2["C1"], tps(&[("t0", 0), ("t1", 1)]));
-    assert_eq!(rr2["C2"], tps(&[("t1", 0), ("t2", 0), ("t2", 1), ("t2", 2)]));
+    assert_eq!(
+        rr2["C2"],
+        tps(&[("t1", 0), ("t2", 0), ("t2", 1), ("t2", 2)])
+    );
 
     // Sticky (preserves 5 partition assignments):
     let first = run(AssignorKind::Sticky, &c, &subs);
@@ -386,7 +414,11 @@ fn javadoc_sticky_example_2() {
 fn cooperative_sticky_withholds_transferring_partitions() {
     let c = cluster(&[("t0", 2), ("t1", 2), ("t2", 2), ("t3", 2)]);
     let all = ["t0", "t1", "t2", "t3"];
-    let subs = group(vec![("C0", sub(&all)), ("C1", sub(&all)), ("C2", sub(&all))]);
+    let subs = group(vec![
+        ("C0", sub(&all)),
+        ("C1", sub(&all)),
+        ("C2", sub(&all)),
+    ]);
     let first = run(AssignorKind::CooperativeSticky, &c, &subs);
     let mut joined = resubscribe(&subs, &first, 1);
     joined.insert("C3".to_string(), sub(&all));
@@ -430,7 +462,10 @@ fn range_one_consumer_one_topic_and_only_subscribed_topics() {
         &cluster(&[("topic1", 3), ("other", 3)]),
         &group(vec![("consumer1", sub(&["topic1"]))]),
     );
-    assert_eq!(a["consumer1"], tps(&[("topic1", 0), ("topic1", 1), ("topic1", 2)]));
+    assert_eq!(
+        a["consumer1"],
+        tps(&[("topic1", 0), ("topic1", 1), ("topic1", 2)])
+    );
 }
 
 #[test]
@@ -440,12 +475,18 @@ fn range_one_consumer_multiple_topics() {
         &cluster(&[("topic1", 1), ("topic2", 2)]),
         &group(vec![("consumer1", sub(&["topic1", "topic2"]))]),
     );
-    assert_eq!(a["consumer1"], tps(&[("topic1", 0), ("topic2", 0), ("topic2", 1)]));
+    assert_eq!(
+        a["consumer1"],
+        tps(&[("topic1", 0), ("topic2", 0), ("topic2", 1)])
+    );
 }
 
 #[test]
 fn range_two_consumers_one_topic() {
-    let two = group(vec![("consumer1", sub(&["topic1"])), ("consumer2", sub(&["topic1"]))]);
+    let two = group(vec![
+        ("consumer1", sub(&["topic1"])),
+        ("consumer2", sub(&["topic1"])),
+    ]);
     let a = run(AssignorKind::Range, &cluster(&[("topic1", 1)]), &two);
     assert_eq!(a["consumer1"], tps(&[("topic1", 0)]));
     assert!(a["consumer2"].is_empty());
@@ -466,7 +507,10 @@ fn range_multiple_consumers_mixed_topics() {
         ]),
     );
     assert_eq!(a["consumer1"], tps(&[("topic1", 0)]));
-    assert_eq!(a["consumer2"], tps(&[("topic1", 1), ("topic2", 0), ("topic2", 1)]));
+    assert_eq!(
+        a["consumer2"],
+        tps(&[("topic1", 1), ("topic2", 0), ("topic2", 1)])
+    );
     assert_eq!(a["consumer3"], tps(&[("topic1", 2)]));
 }
 
@@ -511,7 +555,10 @@ fn range_static_member_assignment_persistent() {
         ("consumer4", sub(&both)),
     ]);
     let mut expected: Assignment = [
-        ("consumer1", tps(&[("topic1", 0), ("topic1", 1), ("topic2", 0)])),
+        (
+            "consumer1",
+            tps(&[("topic1", 0), ("topic1", 1), ("topic2", 0)]),
+        ),
         ("consumer2", tps(&[("topic1", 2), ("topic2", 1)])),
         ("consumer3", tps(&[("topic1", 3), ("topic2", 2)])),
         ("consumer4", tps(&[("topic1", 4), ("topic2", 3)])),
@@ -545,8 +592,14 @@ fn range_static_member_assignment_persistent_after_member_id_changes() {
     ]);
     let first = by_instance(&subs, &run(AssignorKind::Range, &c, &subs));
     let expected: BTreeMap<String, Vec<TopicPartition>> = [
-        ("instance1", tps(&[("topic1", 0), ("topic1", 1), ("topic2", 0), ("topic2", 1)])),
-        ("instance2", tps(&[("topic1", 2), ("topic1", 3), ("topic2", 2), ("topic2", 3)])),
+        (
+            "instance1",
+            tps(&[("topic1", 0), ("topic1", 1), ("topic2", 0), ("topic2", 1)]),
+        ),
+        (
+            "instance2",
+            tps(&[("topic1", 2), ("topic1", 3), ("topic2", 2), ("topic2", 3)]),
+        ),
         ("instance3", tps(&[("topic1", 4), ("topic2", 4)])),
     ]
     .into_iter()
@@ -559,7 +612,10 @@ fn range_static_member_assignment_persistent_after_member_id_changes() {
         ("consumer5", sub(&both).with_group_instance_id("instance2")),
         ("consumer4", sub(&both).with_group_instance_id("instance3")),
     ]);
-    assert_eq!(by_instance(&renamed, &run(AssignorKind::Range, &c, &renamed)), expected);
+    assert_eq!(
+        by_instance(&renamed, &run(AssignorKind::Range, &c, &renamed)),
+        expected
+    );
 }
 
 /// The non-rack-aware expectations of `testRackAwareAssignmentWith{Uniform,NonEqual}Subscription`,
@@ -589,26 +645,49 @@ fn range_non_rack_aware_expectations_of_rack_tests() {
     check(
         &[("t1", 6), ("t2", 7), ("t3", 2)],
         &[all3, all3, all3],
-        &["t1-0, t1-1, t2-0, t2-1, t2-2, t3-0", "t1-2, t1-3, t2-3, t2-4, t3-1", "t1-4, t1-5, t2-5, t2-6"],
+        &[
+            "t1-0, t1-1, t2-0, t2-1, t2-2, t3-0",
+            "t1-2, t1-3, t2-3, t2-4, t3-1",
+            "t1-4, t1-5, t2-5, t2-6",
+        ],
     );
     check(
         &[("t1", 6), ("t2", 7), ("t3", 2)],
         &[all3, all3, t13],
-        &["t1-0, t1-1, t2-0, t2-1, t2-2, t2-3, t3-0", "t1-2, t1-3, t2-4, t2-5, t2-6, t3-1", "t1-4, t1-5"],
+        &[
+            "t1-0, t1-1, t2-0, t2-1, t2-2, t2-3, t3-0",
+            "t1-2, t1-3, t2-4, t2-5, t2-6, t3-1",
+            "t1-4, t1-5",
+        ],
     );
     check(
         &[("t1", 5), ("t2", 5), ("t3", 5)],
         &[all3, all3, all3],
-        &["t1-0, t1-1, t2-0, t2-1, t3-0, t3-1", "t1-2, t1-3, t2-2, t2-3, t3-2, t3-3", "t1-4, t2-4, t3-4"],
+        &[
+            "t1-0, t1-1, t2-0, t2-1, t3-0, t3-1",
+            "t1-2, t1-3, t2-2, t2-3, t3-2, t3-3",
+            "t1-4, t2-4, t3-4",
+        ],
     );
     check(
         &[("t1", 5), ("t2", 5), ("t3", 5)],
         &[all3, all3, t13],
-        &["t1-0, t1-1, t2-0, t2-1, t2-2, t3-0, t3-1", "t1-2, t1-3, t2-3, t2-4, t3-2, t3-3", "t1-4, t3-4"],
+        &[
+            "t1-0, t1-1, t2-0, t2-1, t2-2, t3-0, t3-1",
+            "t1-2, t1-3, t2-3, t2-4, t3-2, t3-3",
+            "t1-4, t3-4",
+        ],
     );
     let nine: &[&str] = &["t1", "t2", "t3", "t4", "t5", "t6", "t7", "t8", "t9"];
     check(
-        &[("t1", 6), ("t2", 6), ("t3", 2), ("t4", 2), ("t5", 4), ("t6", 4)],
+        &[
+            ("t1", 6),
+            ("t2", 6),
+            ("t3", 2),
+            ("t4", 2),
+            ("t5", 4),
+            ("t6", 4),
+        ],
         &[nine, nine, nine],
         &[
             "t1-0, t1-1, t2-0, t2-1, t3-0, t4-0, t5-0, t5-1, t6-0, t6-1",
@@ -622,7 +701,11 @@ fn range_non_rack_aware_expectations_of_rack_tests() {
 #[test]
 fn range_orders_member_ids_as_strings() {
     let c = cluster(&[("t", 3)]);
-    let subs = group(vec![("g-1", sub(&["t"])), ("g-2", sub(&["t"])), ("g-10", sub(&["t"]))]);
+    let subs = group(vec![
+        ("g-1", sub(&["t"])),
+        ("g-2", sub(&["t"])),
+        ("g-10", sub(&["t"])),
+    ]);
     let a = run(AssignorKind::Range, &c, &subs);
     assert_eq!(a["g-1"], tps(&[("t", 0)]));
     assert_eq!(a["g-10"], tps(&[("t", 1)]));
@@ -647,9 +730,17 @@ fn range_lists_topics_in_java_hash_map_order() {
     assert_eq!(a["m"], tps(&[("b", 0), ("c", 0), ("zz", 0)]));
     // "a1" = 3056 shares bucket 0 with "zz": the order the topics were first met decides.
     let c = cluster(&[("a1", 1), ("zz", 1)]);
-    let a = run(AssignorKind::Range, &c, &group(vec![("m", sub(&["zz", "a1"]))]));
+    let a = run(
+        AssignorKind::Range,
+        &c,
+        &group(vec![("m", sub(&["zz", "a1"]))]),
+    );
     assert_eq!(a["m"], tps(&[("zz", 0), ("a1", 0)]));
-    let a = run(AssignorKind::Range, &c, &group(vec![("m", sub(&["a1", "zz"]))]));
+    let a = run(
+        AssignorKind::Range,
+        &c,
+        &group(vec![("m", sub(&["a1", "zz"]))]),
+    );
     assert_eq!(a["m"], tps(&[("a1", 0), ("zz", 0)]));
 }
 
@@ -670,15 +761,24 @@ fn roundrobin_basic_cases() {
         &cluster(&[("topic", 3), ("other", 3)]),
         &group(vec![("consumer", sub(&["topic"]))]),
     );
-    assert_eq!(a["consumer"], tps(&[("topic", 0), ("topic", 1), ("topic", 2)]));
+    assert_eq!(
+        a["consumer"],
+        tps(&[("topic", 0), ("topic", 1), ("topic", 2)])
+    );
     let a = run(
         rr,
         &cluster(&[("topic1", 1), ("topic2", 2)]),
         &group(vec![("consumer", sub(&["topic1", "topic2"]))]),
     );
-    assert_eq!(a["consumer"], tps(&[("topic1", 0), ("topic2", 0), ("topic2", 1)]));
+    assert_eq!(
+        a["consumer"],
+        tps(&[("topic1", 0), ("topic2", 0), ("topic2", 1)])
+    );
 
-    let two = group(vec![("consumer1", sub(&["topic"])), ("consumer2", sub(&["topic"]))]);
+    let two = group(vec![
+        ("consumer1", sub(&["topic"])),
+        ("consumer2", sub(&["topic"])),
+    ]);
     let a = run(rr, &cluster(&[("topic", 1)]), &two);
     assert_eq!(a["consumer1"], tps(&[("topic", 0)]));
     assert!(a["consumer2"].is_empty());
@@ -696,7 +796,10 @@ fn roundrobin_basic_cases() {
         ]),
     );
     assert_eq!(a["consumer1"], tps(&[("topic1", 0)]));
-    assert_eq!(a["consumer2"], tps(&[("topic1", 1), ("topic2", 0), ("topic2", 1)]));
+    assert_eq!(
+        a["consumer2"],
+        tps(&[("topic1", 1), ("topic2", 0), ("topic2", 1)])
+    );
     assert_eq!(a["consumer3"], tps(&[("topic1", 2)]));
 }
 
@@ -715,7 +818,11 @@ fn roundrobin_static_consumers() {
                 ("consumer-b", sub(&both).with_group_instance_id("instance1")),
                 (
                     "consumer-a",
-                    if dynamic_second { b } else { b.with_group_instance_id("instance2") },
+                    if dynamic_second {
+                        b
+                    } else {
+                        b.with_group_instance_id("instance2")
+                    },
                 ),
             ]),
         );
@@ -756,14 +863,26 @@ fn roundrobin_static_member_assignment_persistent_after_member_id_changes() {
     let c = cluster(&[("topic1", 5), ("topic2", 5)]);
     let both = ["topic1", "topic2"];
     let expected: BTreeMap<String, Vec<TopicPartition>> = [
-        ("instance1", tps(&[("topic1", 0), ("topic1", 3), ("topic2", 1), ("topic2", 4)])),
-        ("instance2", tps(&[("topic1", 1), ("topic1", 4), ("topic2", 2)])),
-        ("instance3", tps(&[("topic1", 2), ("topic2", 0), ("topic2", 3)])),
+        (
+            "instance1",
+            tps(&[("topic1", 0), ("topic1", 3), ("topic2", 1), ("topic2", 4)]),
+        ),
+        (
+            "instance2",
+            tps(&[("topic1", 1), ("topic1", 4), ("topic2", 2)]),
+        ),
+        (
+            "instance3",
+            tps(&[("topic1", 2), ("topic2", 0), ("topic2", 3)]),
+        ),
     ]
     .into_iter()
     .map(|(m, p)| (m.to_string(), p))
     .collect();
-    for ids in [["consumer1", "consumer2", "consumer3"], ["consumer1", "consumer5", "consumer4"]] {
+    for ids in [
+        ["consumer1", "consumer2", "consumer3"],
+        ["consumer1", "consumer5", "consumer4"],
+    ] {
         let subs = group(vec![
             (ids[0], sub(&both).with_group_instance_id("instance1")),
             (ids[1], sub(&both).with_group_instance_id("instance2")),
@@ -794,12 +913,24 @@ fn sticky_one_consumer_edge_cases() {
             assert!(a["consumer"].is_empty(), "{kind}");
         }
         // testOneConsumerOneTopic
-        let a = run(kind, &cluster(&[("topic", 3)]), &group(vec![("consumer", sub(&["topic"]))]));
-        assert_eq!(a["consumer"], tps(&[("topic", 0), ("topic", 1), ("topic", 2)]), "{kind}");
+        let a = run(
+            kind,
+            &cluster(&[("topic", 3)]),
+            &group(vec![("consumer", sub(&["topic"]))]),
+        );
+        assert_eq!(
+            a["consumer"],
+            tps(&[("topic", 0), ("topic", 1), ("topic", 2)]),
+            "{kind}"
+        );
         // testOnlyAssignsPartitionsFromSubscribedTopics
         let subs = group(vec![(
             "consumer",
-            owning(&["topic"], &[("topic", 0), ("topic", 1), ("other", 0), ("other", 1)], 1),
+            owning(
+                &["topic"],
+                &[("topic", 0), ("topic", 1), ("other", 0), ("other", 1)],
+                1,
+            ),
         )]);
         let a = run(kind, &cluster(&[("topic", 2)]), &subs);
         assert_eq!(a["consumer"], tps(&[("topic", 0), ("topic", 1)]), "{kind}");
@@ -809,14 +940,21 @@ fn sticky_one_consumer_edge_cases() {
             &cluster(&[("topic1", 1), ("topic2", 2)]),
             &group(vec![("consumer", sub(&["topic1", "topic2"]))]),
         );
-        assert_eq!(a["consumer"], tps(&[("topic1", 0), ("topic2", 0), ("topic2", 1)]), "{kind}");
+        assert_eq!(
+            a["consumer"],
+            tps(&[("topic1", 0), ("topic2", 0), ("topic2", 1)]),
+            "{kind}"
+        );
     }
 }
 
 #[test]
 fn sticky_two_consumers() {
     for kind in STICKIES {
-        let two = group(vec![("consumer1", sub(&["topic"])), ("consumer2", sub(&["topic"]))]);
+        let two = group(vec![
+            ("consumer1", sub(&["topic"])),
+            ("consumer2", sub(&["topic"])),
+        ]);
         // testTwoConsumersOneTopicOnePartition
         let a = run(kind, &cluster(&[("topic", 1)]), &two);
         verify_validity_and_balance(&two, &a);
@@ -829,8 +967,14 @@ fn sticky_two_consumers() {
         let both = ["topic1", "topic2"];
         let subs = group(vec![("consumer1", sub(&both)), ("consumer2", sub(&both))]);
         let a = run(kind, &cluster(&[("topic1", 3), ("topic2", 3)]), &subs);
-        assert_eq!(a["consumer1"], tps(&[("topic1", 0), ("topic1", 2), ("topic2", 1)]));
-        assert_eq!(a["consumer2"], tps(&[("topic1", 1), ("topic2", 0), ("topic2", 2)]));
+        assert_eq!(
+            a["consumer1"],
+            tps(&[("topic1", 0), ("topic1", 2), ("topic2", 1)])
+        );
+        assert_eq!(
+            a["consumer2"],
+            tps(&[("topic1", 1), ("topic2", 0), ("topic2", 2)])
+        );
     }
 }
 
@@ -859,14 +1003,23 @@ fn sticky_consumer_owning_min_quota_expected_max_quota() {
     let c = cluster(&[("topic1", 2), ("topic2", 3)]);
     let both = ["topic1", "topic2"];
     let subs = group(vec![
-        ("consumer1", owning(&both, &[("topic1", 0), ("topic2", 1)], 1)),
-        ("consumer2", owning(&both, &[("topic1", 1), ("topic2", 2)], 1)),
+        (
+            "consumer1",
+            owning(&both, &[("topic1", 0), ("topic2", 1)], 1),
+        ),
+        (
+            "consumer2",
+            owning(&both, &[("topic1", 1), ("topic2", 2)], 1),
+        ),
     ]);
     let d = sticky::assign_with_details(&c, &subs).unwrap();
     assert_eq!(d.partitions_transferring_ownership, transferring(&[]));
     for kind in STICKIES {
         let a = run(kind, &c, &subs);
-        assert_eq!(a["consumer1"], tps(&[("topic1", 0), ("topic2", 1), ("topic2", 0)]));
+        assert_eq!(
+            a["consumer1"],
+            tps(&[("topic1", 0), ("topic2", 1), ("topic2", 0)])
+        );
         assert_eq!(a["consumer2"], tps(&[("topic1", 1), ("topic2", 2)]));
     }
 }
@@ -878,8 +1031,14 @@ fn sticky_max_quota_consumer_more_than_num_expected_max_capacity_members() {
     let c = cluster(&[("topic1", 2), ("topic2", 2)]);
     let both = ["topic1", "topic2"];
     let subs = group(vec![
-        ("consumer1", owning(&both, &[("topic1", 0), ("topic2", 0)], 1)),
-        ("consumer2", owning(&both, &[("topic1", 1), ("topic2", 1)], 1)),
+        (
+            "consumer1",
+            owning(&both, &[("topic1", 0), ("topic2", 0)], 1),
+        ),
+        (
+            "consumer2",
+            owning(&both, &[("topic1", 1), ("topic2", 1)], 1),
+        ),
         ("consumer3", owning(&both, &[], 1)),
     ]);
     let d = sticky::assign_with_details(&c, &subs).unwrap();
@@ -888,7 +1047,10 @@ fn sticky_max_quota_consumer_more_than_num_expected_max_capacity_members() {
         transferring(&[(("topic2", 0), "consumer3")])
     );
     assert_eq!(d.assignment["consumer1"], tps(&[("topic1", 0)]));
-    assert_eq!(d.assignment["consumer2"], tps(&[("topic1", 1), ("topic2", 1)]));
+    assert_eq!(
+        d.assignment["consumer2"],
+        tps(&[("topic1", 1), ("topic2", 1)])
+    );
     assert_eq!(d.assignment["consumer3"], tps(&[("topic2", 0)]));
     verify_validity_and_balance(&subs, &d.assignment);
 
@@ -924,10 +1086,16 @@ fn sticky_add_remove_consumer_one_topic() {
     let c = cluster(&[("topic", 3)]);
     let subs = group(vec![("consumer1", sub(&["topic"]))]);
     let a = run(AssignorKind::Sticky, &c, &subs);
-    assert_eq!(a["consumer1"], tps(&[("topic", 0), ("topic", 1), ("topic", 2)]));
+    assert_eq!(
+        a["consumer1"],
+        tps(&[("topic", 0), ("topic", 1), ("topic", 2)])
+    );
 
     let subs = group(vec![
-        ("consumer1", owning(&["topic"], &[("topic", 0), ("topic", 1), ("topic", 2)], 1)),
+        (
+            "consumer1",
+            owning(&["topic"], &[("topic", 0), ("topic", 1), ("topic", 2)], 1),
+        ),
         ("consumer2", owning(&["topic"], &[], 1)),
     ]);
     let d = sticky::assign_with_details(&c, &subs).unwrap();
@@ -935,7 +1103,10 @@ fn sticky_add_remove_consumer_one_topic() {
         d.partitions_transferring_ownership,
         transferring(&[(("topic", 2), "consumer2")])
     );
-    assert_eq!(d.assignment["consumer1"], tps(&[("topic", 0), ("topic", 1)]));
+    assert_eq!(
+        d.assignment["consumer1"],
+        tps(&[("topic", 0), ("topic", 1)])
+    );
     assert_eq!(d.assignment["consumer2"], tps(&[("topic", 2)]));
 
     let coop = run(AssignorKind::CooperativeSticky, &c, &subs);
@@ -949,7 +1120,10 @@ fn sticky_add_remove_consumer_one_topic() {
         let d = sticky::assign_with_details(&c, &subs).unwrap();
         assert_eq!(d.partitions_transferring_ownership, transferring(&[]));
         let a = run(kind, &c, &subs);
-        assert_eq!(as_set(&a["consumer2"]), as_set(&tps(&[("topic", 0), ("topic", 1), ("topic", 2)])));
+        assert_eq!(
+            as_set(&a["consumer2"]),
+            as_set(&tps(&[("topic", 0), ("topic", 1), ("topic", 2)]))
+        );
     }
 }
 
@@ -960,13 +1134,29 @@ fn sticky_add_remove_two_consumers_two_topics() {
     let all = ["topic1", "topic2"];
     let subs = group(vec![("consumer1", sub(&all)), ("consumer2", sub(&all))]);
     let a = run(AssignorKind::Sticky, &c, &subs);
-    assert_eq!(a["consumer1"], tps(&[("topic1", 0), ("topic1", 2), ("topic2", 1), ("topic2", 3)]));
-    assert_eq!(a["consumer2"], tps(&[("topic1", 1), ("topic2", 0), ("topic2", 2)]));
+    assert_eq!(
+        a["consumer1"],
+        tps(&[("topic1", 0), ("topic1", 2), ("topic2", 1), ("topic2", 3)])
+    );
+    assert_eq!(
+        a["consumer2"],
+        tps(&[("topic1", 1), ("topic2", 0), ("topic2", 2)])
+    );
 
     // add 2 consumers
     let subs = group(vec![
-        ("consumer1", owning(&all, &[("topic1", 0), ("topic1", 2), ("topic2", 1), ("topic2", 3)], 1)),
-        ("consumer2", owning(&all, &[("topic1", 1), ("topic2", 0), ("topic2", 2)], 1)),
+        (
+            "consumer1",
+            owning(
+                &all,
+                &[("topic1", 0), ("topic1", 2), ("topic2", 1), ("topic2", 3)],
+                1,
+            ),
+        ),
+        (
+            "consumer2",
+            owning(&all, &[("topic1", 1), ("topic2", 0), ("topic2", 2)], 1),
+        ),
         ("consumer3", owning(&all, &[], 1)),
         ("consumer4", owning(&all, &[], 1)),
     ]);
@@ -993,7 +1183,10 @@ fn sticky_add_remove_two_consumers_two_topics() {
 
     // remove 2 consumers
     let subs = group(vec![
-        ("consumer3", owning(&all, &[("topic1", 2), ("topic2", 3)], 1)),
+        (
+            "consumer3",
+            owning(&all, &[("topic1", 2), ("topic2", 3)], 1),
+        ),
         ("consumer4", owning(&all, &[("topic2", 2)], 1)),
     ]);
     for kind in STICKIES {
@@ -1005,7 +1198,11 @@ fn sticky_add_remove_two_consumers_two_topics() {
             tps(&[("topic1", 2), ("topic2", 3), ("topic1", 0), ("topic2", 1)]),
             "{kind}"
         );
-        assert_eq!(a["consumer4"], tps(&[("topic2", 2), ("topic1", 1), ("topic2", 0)]), "{kind}");
+        assert_eq!(
+            a["consumer4"],
+            tps(&[("topic2", 2), ("topic1", 1), ("topic2", 0)]),
+            "{kind}"
+        );
     }
 }
 
@@ -1018,7 +1215,11 @@ fn sticky_topic_balance_after_reassignment() {
     let per_topic = |a: &Assignment, n: usize| {
         for (m, partitions) in a {
             for t in all {
-                assert_eq!(partitions.iter().filter(|p| p.topic == t).count(), n, "{m} {t}: {a:?}");
+                assert_eq!(
+                    partitions.iter().filter(|p| p.topic == t).count(),
+                    n,
+                    "{m} {t}: {a:?}"
+                );
             }
         }
     };
@@ -1115,7 +1316,13 @@ fn sticky_multiple_consumers_leaving_and_random_subscription() {
 /// testPoorRoundRobinAssignmentScenario
 #[test]
 fn sticky_poor_round_robin_assignment_scenario() {
-    let c = cluster(&[("topic1", 2), ("topic2", 1), ("topic3", 2), ("topic4", 1), ("topic5", 2)]);
+    let c = cluster(&[
+        ("topic1", 2),
+        ("topic2", 1),
+        ("topic3", 2),
+        ("topic4", 1),
+        ("topic5", 2),
+    ]);
     let five = ["topic1", "topic2", "topic3", "topic4", "topic5"];
     let odd = ["topic1", "topic3", "topic5"];
     let subs = group(vec![
@@ -1131,8 +1338,14 @@ fn sticky_poor_round_robin_assignment_scenario() {
     }
     // The round robin assignor leaves consumer3 empty, as the Kafka test's comment shows.
     let rr = run(AssignorKind::RoundRobin, &c, &subs);
-    assert_eq!(rr["consumer1"], tps(&[("topic1", 0), ("topic3", 0), ("topic5", 0)]));
-    assert_eq!(rr["consumer2"], tps(&[("topic1", 1), ("topic3", 1), ("topic5", 1)]));
+    assert_eq!(
+        rr["consumer1"],
+        tps(&[("topic1", 0), ("topic3", 0), ("topic5", 0)])
+    );
+    assert_eq!(
+        rr["consumer2"],
+        tps(&[("topic1", 1), ("topic3", 1), ("topic5", 1)])
+    );
     assert!(rr["consumer3"].is_empty());
     assert_eq!(rr["consumer4"], tps(&[("topic2", 0), ("topic4", 0)]));
 }
@@ -1142,15 +1355,24 @@ fn sticky_poor_round_robin_assignment_scenario() {
 fn sticky_add_remove_topic_two_consumers() {
     for kind in STICKIES {
         let mut c = cluster(&[("topic", 3)]);
-        let subs = group(vec![("consumer1", sub(&["topic"])), ("consumer2", sub(&["topic"]))]);
+        let subs = group(vec![
+            ("consumer1", sub(&["topic"])),
+            ("consumer2", sub(&["topic"])),
+        ]);
         let a1 = run(kind, &c, &subs);
         assert!(is_fully_balanced(&a1));
         verify_validity_and_balance(&subs, &a1);
 
         c.insert("topic2".to_string(), 3);
         let subs = group(vec![
-            ("consumer1", sub(&["topic", "topic2"]).owning(a1["consumer1"].clone(), 1)),
-            ("consumer2", sub(&["topic", "topic2"]).owning(a1["consumer2"].clone(), 1)),
+            (
+                "consumer1",
+                sub(&["topic", "topic2"]).owning(a1["consumer1"].clone(), 1),
+            ),
+            (
+                "consumer2",
+                sub(&["topic", "topic2"]).owning(a1["consumer2"].clone(), 1),
+            ),
         ]);
         let a2 = run(kind, &c, &subs);
         verify_validity_and_balance(&subs, &a2);
@@ -1161,8 +1383,14 @@ fn sticky_add_remove_topic_two_consumers() {
 
         c.remove("topic");
         let subs = group(vec![
-            ("consumer1", sub(&["topic2"]).owning(a2["consumer1"].clone(), 1)),
-            ("consumer2", sub(&["topic2"]).owning(a2["consumer2"].clone(), 1)),
+            (
+                "consumer1",
+                sub(&["topic2"]).owning(a2["consumer1"].clone(), 1),
+            ),
+            (
+                "consumer2",
+                sub(&["topic2"]).owning(a2["consumer2"].clone(), 1),
+            ),
         ]);
         let a3 = run(kind, &c, &subs);
         verify_validity_and_balance(&subs, &a3);
@@ -1205,8 +1433,9 @@ fn sticky_reassignment_after_one_consumer_leaves() {
 #[test]
 fn sticky_reassignment_after_one_consumer_added() {
     let c = cluster(&[("topic", 20)]);
-    let mut subs: BTreeMap<String, Subscription> =
-        (1..10).map(|i| (padded("c", i, 10), sub(&["topic"]))).collect();
+    let mut subs: BTreeMap<String, Subscription> = (1..10)
+        .map(|i| (padded("c", i, 10), sub(&["topic"])))
+        .collect();
     for kind in STICKIES {
         let a = run(kind, &c, &subs);
         verify_validity_and_balance(&subs, &a);
@@ -1242,11 +1471,35 @@ fn sticky_same_subscriptions() {
 #[test]
 fn sticky_subscription_not_equal_and_assign_same_partition_with_3_generations() {
     let c = cluster(&[("topic", 6), ("topic1", 1)]);
-    for g in [[1, 2, 3], [1, 3, 2], [2, 1, 3], [2, 3, 1], [3, 1, 2], [3, 2, 1]] {
+    for g in [
+        [1, 2, 3],
+        [1, 3, 2],
+        [2, 1, 3],
+        [2, 3, 1],
+        [3, 1, 2],
+        [3, 2, 1],
+    ] {
         let subs = group(vec![
-            ("consumer1", owning(&["topic"], &[("topic", 0), ("topic", 2)], g[0])),
-            ("consumer2", owning(&["topic"], &[("topic", 1), ("topic", 2), ("topic", 3)], g[1])),
-            ("consumer3", owning(&["topic"], &[("topic", 2), ("topic", 4), ("topic", 5)], g[2])),
+            (
+                "consumer1",
+                owning(&["topic"], &[("topic", 0), ("topic", 2)], g[0]),
+            ),
+            (
+                "consumer2",
+                owning(
+                    &["topic"],
+                    &[("topic", 1), ("topic", 2), ("topic", 3)],
+                    g[1],
+                ),
+            ),
+            (
+                "consumer3",
+                owning(
+                    &["topic"],
+                    &[("topic", 2), ("topic", 4), ("topic", 5)],
+                    g[2],
+                ),
+            ),
             ("consumer4", owning(&["topic1"], &[("topic1", 0)], 2)),
         ]);
         for kind in STICKIES {
@@ -1255,7 +1508,10 @@ fn sticky_subscription_not_equal_and_assign_same_partition_with_3_generations() 
             let distinct: BTreeSet<&TopicPartition> = all.iter().copied().collect();
             assert_eq!(all.len(), distinct.len());
             if kind == AssignorKind::Sticky {
-                assert!(sizes(&a).iter().all(|&n| (1..=2).contains(&n)), "{g:?} {a:?}");
+                assert!(
+                    sizes(&a).iter().all(|&n| (1..=2).contains(&n)),
+                    "{g:?} {a:?}"
+                );
             }
         }
     }
@@ -1266,7 +1522,11 @@ fn sticky_subscription_not_equal_and_assign_same_partition_with_3_generations() 
 #[test]
 fn sticky_new_subscription() {
     let c: BTreeMap<String, u32> = (1..5).map(|i| (format!("t{i}"), 1)).collect();
-    let mut subs = group(vec![("c0", sub(&[])), ("c1", sub(&["t1"])), ("c2", sub(&["t2", "t3", "t4"]))]);
+    let mut subs = group(vec![
+        ("c0", sub(&[])),
+        ("c1", sub(&["t1"])),
+        ("c2", sub(&["t2", "t3", "t4"])),
+    ]);
     for kind in STICKIES {
         let a = run(kind, &c, &subs);
         verify_validity_and_balance(&subs, &a);
@@ -1283,8 +1543,18 @@ fn sticky_new_subscription() {
 fn sticky_move_existing_assignments() {
     let c: BTreeMap<String, u32> = (1..=6).map(|i| (format!("topic{i}"), 1)).collect();
     let subs = group(vec![
-        ("consumer1", owning(&["topic1", "topic2"], &[("topic1", 0)], 1)),
-        ("consumer2", owning(&["topic1", "topic2", "topic3", "topic4"], &[("topic2", 0), ("topic3", 0)], 1)),
+        (
+            "consumer1",
+            owning(&["topic1", "topic2"], &[("topic1", 0)], 1),
+        ),
+        (
+            "consumer2",
+            owning(
+                &["topic1", "topic2", "topic3", "topic4"],
+                &[("topic2", 0), ("topic3", 0)],
+                1,
+            ),
+        ),
         (
             "consumer3",
             owning(
@@ -1346,7 +1616,10 @@ fn sticky_deleted_topics() {
 fn sticky_all_consumers_reach_expected_quota_and_are_considered_filled() {
     let c = cluster(&[("topic", 4)]);
     let subs = group(vec![
-        ("consumer1", owning(&["topic"], &[("topic", 0), ("topic", 1)], 1)),
+        (
+            "consumer1",
+            owning(&["topic"], &[("topic", 0), ("topic", 1)], 1),
+        ),
         ("consumer2", owning(&["topic"], &[("topic", 2)], 1)),
         ("consumer3", owning(&["topic"], &[], 1)),
     ]);
@@ -1391,15 +1664,24 @@ fn sticky_owned_partitions_invalidated_for_stale_or_no_generation() {
 #[test]
 fn sticky_partition_claimed_by_multiple_consumers_in_same_generation() {
     let subs = group(vec![
-        ("consumer1", owning(&["topic"], &[("topic", 0), ("topic", 1)], 1)),
-        ("consumer2", owning(&["topic"], &[("topic", 0), ("topic", 2)], 1)),
+        (
+            "consumer1",
+            owning(&["topic"], &[("topic", 0), ("topic", 1)], 1),
+        ),
+        (
+            "consumer2",
+            owning(&["topic"], &[("topic", 0), ("topic", 2)], 1),
+        ),
         ("consumer3", owning(&["topic"], &[], 1)),
     ]);
 
     // ...WithEqualPartitionsPerConsumer
     let c = cluster(&[("topic", 3)]);
     let d = sticky::assign_with_details(&c, &subs).unwrap();
-    assert_eq!(d.partitions_transferring_ownership, transferring(&[(("topic", 0), "consumer3")]));
+    assert_eq!(
+        d.partitions_transferring_ownership,
+        transferring(&[(("topic", 0), "consumer3")])
+    );
     assert_eq!(d.assignment["consumer1"], tps(&[("topic", 1)]));
     assert_eq!(d.assignment["consumer2"], tps(&[("topic", 2)]));
     assert_eq!(d.assignment["consumer3"], tps(&[("topic", 0)]));
@@ -1429,17 +1711,35 @@ fn sticky_ensure_partitions_assigned_to_highest_generation() {
     let c = cluster(&[("topic", 3), ("topic2", 3), ("topic3", 3)]);
     let all = ["topic", "topic2", "topic3"];
     let subs = group(vec![
-        ("consumer1", owning(&all, &[("topic", 0), ("topic2", 0), ("topic3", 0)], 10)),
-        ("consumer2", owning(&all, &[("topic", 1), ("topic2", 1), ("topic3", 1)], 9)),
-        ("consumer3", owning(&all, &[("topic2", 1), ("topic3", 0), ("topic3", 2)], 8)),
+        (
+            "consumer1",
+            owning(&all, &[("topic", 0), ("topic2", 0), ("topic3", 0)], 10),
+        ),
+        (
+            "consumer2",
+            owning(&all, &[("topic", 1), ("topic2", 1), ("topic3", 1)], 9),
+        ),
+        (
+            "consumer3",
+            owning(&all, &[("topic2", 1), ("topic3", 0), ("topic3", 2)], 8),
+        ),
     ]);
     let d = sticky::assign_with_details(&c, &subs).unwrap();
     assert_eq!(d.partitions_transferring_ownership, transferring(&[]));
     for kind in STICKIES {
         let a = run(kind, &c, &subs);
-        assert_eq!(as_set(&a["consumer1"]), as_set(&tps(&[("topic", 0), ("topic2", 0), ("topic3", 0)])));
-        assert_eq!(as_set(&a["consumer2"]), as_set(&tps(&[("topic", 1), ("topic2", 1), ("topic3", 1)])));
-        assert_eq!(as_set(&a["consumer3"]), as_set(&tps(&[("topic", 2), ("topic2", 2), ("topic3", 2)])));
+        assert_eq!(
+            as_set(&a["consumer1"]),
+            as_set(&tps(&[("topic", 0), ("topic2", 0), ("topic3", 0)]))
+        );
+        assert_eq!(
+            as_set(&a["consumer2"]),
+            as_set(&tps(&[("topic", 1), ("topic2", 1), ("topic3", 1)]))
+        );
+        assert_eq!(
+            as_set(&a["consumer3"]),
+            as_set(&tps(&[("topic", 2), ("topic2", 2), ("topic3", 2)]))
+        );
     }
 }
 
@@ -1450,9 +1750,18 @@ fn sticky_no_reassignment_on_current_members() {
     let all = ["topic", "topic2", "topic3", "topic1"];
     let subs = group(vec![
         ("consumer1", owning(&all, &[], -1)),
-        ("consumer2", owning(&all, &[("topic", 0), ("topic2", 0), ("topic1", 0)], 9)),
-        ("consumer3", owning(&all, &[("topic3", 2), ("topic2", 2), ("topic1", 1)], 8)),
-        ("consumer4", owning(&all, &[("topic3", 1), ("topic", 1), ("topic", 2)], 7)),
+        (
+            "consumer2",
+            owning(&all, &[("topic", 0), ("topic2", 0), ("topic1", 0)], 9),
+        ),
+        (
+            "consumer3",
+            owning(&all, &[("topic3", 2), ("topic2", 2), ("topic1", 1)], 8),
+        ),
+        (
+            "consumer4",
+            owning(&all, &[("topic3", 1), ("topic", 1), ("topic", 2)], 7),
+        ),
     ]);
     let d = sticky::assign_with_details(&c, &subs).unwrap();
     assert_eq!(d.partitions_transferring_ownership, transferring(&[]));
@@ -1473,15 +1782,27 @@ fn sticky_owned_partitions_invalidated_for_consumer_with_multiple_generation() {
     let c = cluster(&[("topic", 3), ("topic2", 3)]);
     let both = ["topic", "topic2"];
     let subs = group(vec![
-        ("consumer1", owning(&both, &[("topic", 0), ("topic2", 1), ("topic", 1)], 10)),
-        ("consumer2", owning(&both, &[("topic", 0), ("topic2", 1), ("topic2", 2)], 8)),
+        (
+            "consumer1",
+            owning(&both, &[("topic", 0), ("topic2", 1), ("topic", 1)], 10),
+        ),
+        (
+            "consumer2",
+            owning(&both, &[("topic", 0), ("topic2", 1), ("topic2", 2)], 8),
+        ),
     ]);
     let d = sticky::assign_with_details(&c, &subs).unwrap();
     assert_eq!(d.partitions_transferring_ownership, transferring(&[]));
     for kind in STICKIES {
         let a = run(kind, &c, &subs);
-        assert_eq!(as_set(&a["consumer1"]), as_set(&tps(&[("topic", 0), ("topic2", 1), ("topic", 1)])));
-        assert_eq!(as_set(&a["consumer2"]), as_set(&tps(&[("topic", 2), ("topic2", 2), ("topic2", 0)])));
+        assert_eq!(
+            as_set(&a["consumer1"]),
+            as_set(&tps(&[("topic", 0), ("topic2", 1), ("topic", 1)]))
+        );
+        assert_eq!(
+            as_set(&a["consumer2"]),
+            as_set(&tps(&[("topic", 2), ("topic2", 2), ("topic2", 0)]))
+        );
     }
 }
 
@@ -1513,11 +1834,19 @@ fn sticky_non_rack_aware_expectations_of_rack_tests() {
     let all: &[&str] = &["t1", "t2", "t3"];
     check(
         [all, all, all],
-        ["t1-0, t1-3, t2-0, t2-3, t2-6", "t1-1, t1-4, t2-1, t2-4, t3-0", "t1-2, t1-5, t2-2, t2-5, t3-1"],
+        [
+            "t1-0, t1-3, t2-0, t2-3, t2-6",
+            "t1-1, t1-4, t2-1, t2-4, t3-0",
+            "t1-2, t1-5, t2-2, t2-5, t3-1",
+        ],
     );
     check(
         [all, all, &["t1", "t3"]],
-        ["t1-5, t2-0, t2-2, t2-4, t2-6", "t1-3, t2-1, t2-3, t2-5, t3-0", "t1-0, t1-1, t1-2, t1-4, t3-1"],
+        [
+            "t1-5, t2-0, t2-2, t2-4, t2-6",
+            "t1-3, t2-1, t2-3, t2-5, t3-0",
+            "t1-0, t1-1, t1-2, t1-4, t3-1",
+        ],
     );
 }
 
@@ -1543,7 +1872,10 @@ fn sticky_assignment_with_multiple_generations_1() {
 
         let subs2 = group(vec![
             ("consumer1", sub(&all).owning(r1["consumer1"].clone(), 1)),
-            ("consumer2", sub(c2_topics).owning(r1["consumer2"].clone(), 1)),
+            (
+                "consumer2",
+                sub(c2_topics).owning(r1["consumer2"].clone(), 1),
+            ),
         ]);
         let r2 = run(AssignorKind::Sticky, &c, &subs2);
         assert_eq!(sizes(&r2), vec![6, 6]);
@@ -1555,7 +1887,10 @@ fn sticky_assignment_with_multiple_generations_1() {
         assert!(!as_set(&r2["consumer2"]).is_disjoint(&as_set(&r1["consumer3"])));
 
         let subs3 = group(vec![
-            ("consumer2", sub(c2_topics).owning(r2["consumer2"].clone(), 2)),
+            (
+                "consumer2",
+                sub(c2_topics).owning(r2["consumer2"].clone(), 2),
+            ),
             ("consumer3", sub(&all).owning(r1["consumer3"].clone(), 1)),
         ]);
         let r3 = run(AssignorKind::Sticky, &c, &subs3);
@@ -1582,15 +1917,24 @@ fn sticky_assignment_with_multiple_generations_2() {
         assert_eq!(sizes(&r1), vec![4, 4, 4]);
         verify_validity_and_balance(&subs, &r1);
 
-        let subs2 = group(vec![("consumer2", sub(&all).owning(r1["consumer2"].clone(), 1))]);
+        let subs2 = group(vec![(
+            "consumer2",
+            sub(&all).owning(r1["consumer2"].clone(), 1),
+        )]);
         let r2 = run(AssignorKind::Sticky, &c, &subs2);
         assert_eq!(r2["consumer2"].len(), 12);
         assert!(as_set(&r2["consumer2"]).is_superset(&as_set(&r1["consumer2"])));
 
         let subs3 = group(vec![
-            ("consumer1", sub(c1_topics).owning(r1["consumer1"].clone(), 1)),
+            (
+                "consumer1",
+                sub(c1_topics).owning(r1["consumer1"].clone(), 1),
+            ),
             ("consumer2", sub(&all).owning(r2["consumer2"].clone(), 2)),
-            ("consumer3", sub(c3_topics).owning(r1["consumer3"].clone(), 1)),
+            (
+                "consumer3",
+                sub(c3_topics).owning(r1["consumer3"].clone(), 1),
+            ),
         ]);
         let r3 = run(AssignorKind::Sticky, &c, &subs3);
         assert_eq!(sizes(&r3), vec![4, 4, 4]);
@@ -1607,12 +1951,33 @@ fn sticky_assignment_with_conflicting_previous_generations() {
         let c2_topics: &[&str] = if equal { &all } else { &["topic", "topic2"] };
         let c = cluster(&[("topic", 4), ("topic2", 4), ("topic3", 4)]);
         let c1p0: &[(&str, u32)] = if equal {
-            &[("topic", 0), ("topic", 1), ("topic", 2), ("topic2", 2), ("topic2", 3), ("topic3", 0)]
+            &[
+                ("topic", 0),
+                ("topic", 1),
+                ("topic", 2),
+                ("topic2", 2),
+                ("topic2", 3),
+                ("topic3", 0),
+            ]
         } else {
             &[("topic", 0), ("topic", 1), ("topic", 2), ("topic", 3)]
         };
-        let c2p0 = [("topic", 0), ("topic", 1), ("topic2", 0), ("topic2", 1), ("topic2", 2), ("topic2", 3)];
-        let c3p0 = [("topic", 2), ("topic", 3), ("topic3", 0), ("topic3", 1), ("topic3", 2), ("topic3", 3)];
+        let c2p0 = [
+            ("topic", 0),
+            ("topic", 1),
+            ("topic2", 0),
+            ("topic2", 1),
+            ("topic2", 2),
+            ("topic2", 3),
+        ];
+        let c3p0 = [
+            ("topic", 2),
+            ("topic", 3),
+            ("topic3", 0),
+            ("topic3", 1),
+            ("topic3", 2),
+            ("topic3", 3),
+        ];
         let subs = group(vec![
             ("consumer1", owning(c1_topics, c1p0, 1)),
             ("consumer2", owning(c2_topics, &c2p0, 2)),
@@ -1634,7 +1999,10 @@ fn sticky_schema_backward_compatibility() {
     v0.owned_partitions = tps(&[("topic", 1)]);
     v0.generation = None;
     let subs = group(vec![
-        ("consumer1", owning(&["topic"], &[("topic", 0), ("topic", 2)], 1)),
+        (
+            "consumer1",
+            owning(&["topic"], &[("topic", 0), ("topic", 2)], 1),
+        ),
         ("consumer2", v0),
         ("consumer3", sub(&["topic"])),
     ]);
@@ -1674,7 +2042,13 @@ fn sticky_join_order_decides_between_colliding_member_ids() {
     let c = cluster(&[("t", 4)]);
     let two_each = |first: &str| -> Vec<(String, Subscription)> {
         let second = if first == "Aa" { "BB" } else { "Aa" };
-        let mine = |m: &str| if m == "Aa" { [("t", 0), ("t", 1)] } else { [("t", 2), ("t", 3)] };
+        let mine = |m: &str| {
+            if m == "Aa" {
+                [("t", 0), ("t", 1)]
+            } else {
+                [("t", 2), ("t", 3)]
+            }
+        };
         vec![
             (first.to_string(), owning(&["t"], &mine(first), 1)),
             (second.to_string(), owning(&["t"], &mine(second), 1)),
@@ -1701,14 +2075,28 @@ fn sticky_join_order_decides_between_colliding_member_ids() {
 fn sticky_empty_subscription_quirk() {
     let c = cluster(&[("t", 4)]);
     // Java HashMap order: "a" (97 -> bucket 1) before "b" (98 -> bucket 2) before "c".
-    let subs = group(vec![("a", sub(&[])), ("b", sub(&["t"])), ("c", sub(&["t"]))]);
+    let subs = group(vec![
+        ("a", sub(&[])),
+        ("b", sub(&["t"])),
+        ("c", sub(&["t"])),
+    ]);
     let d = sticky::assign_with_details(&c, &subs).unwrap();
-    assert!(d.partitions_transferring_ownership.is_some(), "constrained path");
+    assert!(
+        d.partitions_transferring_ownership.is_some(),
+        "constrained path"
+    );
     assert!(!d.assignment["a"].is_empty());
     // Met after a non-empty one, the empty subscription makes them unequal: general path.
-    let subs = group(vec![("x", sub(&[])), ("b", sub(&["t"])), ("c", sub(&["t"]))]);
+    let subs = group(vec![
+        ("x", sub(&[])),
+        ("b", sub(&["t"])),
+        ("c", sub(&["t"])),
+    ]);
     let d = sticky::assign_with_details(&c, &subs).unwrap();
-    assert!(d.partitions_transferring_ownership.is_none(), "general path");
+    assert!(
+        d.partitions_transferring_ownership.is_none(),
+        "general path"
+    );
     assert!(d.assignment["x"].is_empty());
 }
 
@@ -1718,7 +2106,14 @@ fn sticky_empty_subscription_quirk() {
 /// still reports t1-0, and gets it back.
 #[test]
 fn sticky_kafka_quirk_previous_owner_no_longer_subscribed() {
-    let c = cluster(&[("a", 1), ("orders", 3), ("t0", 2), ("t1", 6), ("t2", 6), ("topic-10", 5)]);
+    let c = cluster(&[
+        ("a", 1),
+        ("orders", 3),
+        ("t0", 2),
+        ("t1", 6),
+        ("t2", 6),
+        ("topic-10", 5),
+    ]);
     let subs = group(vec![
         ("BB", owning(&["t0"], &[], 2)),
         ("c", owning(&["t0", "t1", "t2"], &[("t0", 0)], 1)),
@@ -1772,7 +2167,18 @@ struct Scenario {
 }
 
 const TOPIC_POOL: [&str; 6] = ["t0", "t1", "t2", "orders", "a", "topic-10"];
-const MEMBER_POOL: [&str; 10] = ["g-1", "g-2", "g-10", "g-11", "g-3", "c", "Aa", "BB", "consumer-x", "m"];
+const MEMBER_POOL: [&str; 10] = [
+    "g-1",
+    "g-2",
+    "g-10",
+    "g-11",
+    "g-3",
+    "c",
+    "Aa",
+    "BB",
+    "consumer-x",
+    "m",
+];
 
 fn scenario(force_identical: bool, min_members: usize) -> impl Strategy<Value = Scenario> {
     (
@@ -1796,7 +2202,15 @@ fn scenario(force_identical: bool, min_members: usize) -> impl Strategy<Value = 
         1i32..5,
     )
         .prop_map(
-            move |(counts, members, identical, per_member, unique_owners, mixed_generations, common_generation)| {
+            move |(
+                counts,
+                members,
+                identical,
+                per_member,
+                unique_owners,
+                mixed_generations,
+                common_generation,
+            )| {
                 let identical = identical || force_identical;
                 let cluster: BTreeMap<String, u32> = TOPIC_POOL
                     .iter()
@@ -1828,7 +2242,9 @@ fn scenario(force_identical: bool, min_members: usize) -> impl Strategy<Value = 
                             continue;
                         }
                         let partition = tp(topic, p % count);
-                        if owned.contains(&partition) || (unique_owners && claimed.contains(&partition)) {
+                        if owned.contains(&partition)
+                            || (unique_owners && claimed.contains(&partition))
+                        {
                             continue;
                         }
                         claimed.insert(partition.clone());
@@ -1874,11 +2290,19 @@ fn check_valid(
     cluster: &BTreeMap<String, u32>,
     a: &Assignment,
 ) -> Result<BTreeSet<TopicPartition>, TestCaseError> {
-    prop_assert_eq!(subs.keys().collect::<Vec<_>>(), a.keys().collect::<Vec<_>>());
+    prop_assert_eq!(
+        subs.keys().collect::<Vec<_>>(),
+        a.keys().collect::<Vec<_>>()
+    );
     let mut seen = BTreeSet::new();
     for (m, partitions) in a {
         for p in partitions {
-            prop_assert!(subs[m].topics.contains(&p.topic), "{} got {} unsubscribed", m, p);
+            prop_assert!(
+                subs[m].topics.contains(&p.topic),
+                "{} got {} unsubscribed",
+                m,
+                p
+            );
             prop_assert!(p.partition < cluster.get(&p.topic).copied().unwrap_or(0));
             prop_assert!(seen.insert(p.clone()), "{} assigned twice", p);
         }

@@ -44,7 +44,9 @@ pub fn check(files: &[PathBuf]) -> ExitCode {
 }
 
 pub fn run(files: &[PathBuf], print_events: bool) -> ExitCode {
-    let Some(scripts) = load(files) else { return ExitCode::from(2) };
+    let Some(scripts) = load(files) else {
+        return ExitCode::from(2);
+    };
     let mut failed = 0;
     for script in &scripts {
         if let Some(t) = &script.title {
@@ -62,14 +64,23 @@ pub fn run(files: &[PathBuf], print_events: bool) -> ExitCode {
         for line in &report.lines {
             println!("{line}");
         }
-        println!("{}: {} expectations, {} failed", script.file, report.expectations, report.failures);
+        println!(
+            "{}: {} expectations, {} failed",
+            script.file, report.expectations, report.failures
+        );
         failed += report.failures;
     }
-    if failed == 0 { ExitCode::SUCCESS } else { ExitCode::from(1) }
+    if failed == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    }
 }
 
 pub fn serve(port: u16) -> ExitCode {
-    eprintln!("playground: the live UI arrives with the server issue; for now use `playground run FILE` (port {port} unused)");
+    eprintln!(
+        "playground: the live UI arrives with the server issue; for now use `playground run FILE` (port {port} unused)"
+    );
     ExitCode::from(2)
 }
 
@@ -98,9 +109,17 @@ pub fn bench(seconds: u64, rate: u64) -> ExitCode {
     let wall = started.elapsed().as_secs_f64();
     let acked = cluster.acked("bench").unwrap_or(0);
     let created = cluster.records_created();
-    println!("simulated {seconds} s: {created} records created, {acked} acknowledged (acks=all, 3 brokers, 12 partitions, rf 3)");
+    println!(
+        "simulated {seconds} s: {created} records created, {acked} acknowledged (acks=all, 3 brokers, 12 partitions, rf 3)"
+    );
     println!("wall time {wall:.3} s");
-    println!("simulated records per second (wall): {:.0}", acked as f64 / wall);
-    println!("simulated-to-real time ratio: {:.1}x", seconds as f64 / wall);
+    println!(
+        "simulated records per second (wall): {:.0}",
+        acked as f64 / wall
+    );
+    println!(
+        "simulated-to-real time ratio: {:.1}x",
+        seconds as f64 / wall
+    );
     ExitCode::SUCCESS
 }

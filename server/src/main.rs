@@ -8,7 +8,11 @@ use clap::{Parser, Subcommand};
 mod cli;
 
 #[derive(Parser)]
-#[command(name = "playground", version, about = "See Apache Kafka work: a faithful simulated cluster, animated")]
+#[command(
+    name = "playground",
+    version,
+    about = "See Apache Kafka work: a faithful simulated cluster, animated"
+)]
 struct Args {
     #[command(subcommand)]
     command: Option<Cmd>,

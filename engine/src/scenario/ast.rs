@@ -73,7 +73,10 @@ pub enum Metric {
     Leader(TopicPartition),
     Replicas(TopicPartition),
     Isr(TopicPartition),
-    Partition { topic: String, key: String },
+    Partition {
+        topic: String,
+        key: String,
+    },
     Hw(TopicPartition),
     Leo(TopicPartition),
     Broker(u32),
@@ -88,7 +91,10 @@ pub enum Metric {
     /// Extension: how many records the leader's log holds (differs from leo - log-start after compaction).
     Records(TopicPartition),
     /// Extension: the value of the latest record with this key in the leader's log (`none` if absent or a tombstone).
-    Value { tp: TopicPartition, key: String },
+    Value {
+        tp: TopicPartition,
+        key: String,
+    },
 }
 
 /// The right-hand side of an `expect` line, already checked against the metric's type.

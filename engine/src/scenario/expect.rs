@@ -47,10 +47,31 @@ pub fn measure(cluster: &Cluster, metric: &Metric) -> Result<Actual, String> {
     let unknown_tp = |tp: &crate::command::TopicPartition| format!("unknown partition {tp}");
     let opt = |v: Option<u64>| v.map_or(Actual::None, |n| Actual::Int(n as i64));
     Ok(match metric {
-        Metric::Leader(tp) => cluster.leader(tp).ok_or_else(|| unknown_tp(tp))?.map_or(Actual::None, |b| Actual::Int(b as i64)),
-        Metric::Replicas(tp) => Actual::List(cluster.replicas(tp).ok_or_else(|| unknown_tp(tp))?.into_iter().map(i64::from).collect()),
-        Metric::Isr(tp) => Actual::Set(cluster.isr(tp).ok_or_else(|| unknown_tp(tp))?.into_iter().map(i64::from).collect()),
-        Metric::Partition { topic, key } => Actual::Int(cluster.partition_for_key(topic, key).ok_or_else(|| format!("unknown topic '{topic}'"))? as i64),
+        Metric::Leader(tp) => cluster
+            .leader(tp)
+            .ok_or_else(|| unknown_tp(tp))?
+            .map_or(Actual::None, |b| Actual::Int(b as i64)),
+        Metric::Replicas(tp) => Actual::List(
+            cluster
+                .replicas(tp)
+                .ok_or_else(|| unknown_tp(tp))?
+                .into_iter()
+                .map(i64::from)
+                .collect(),
+        ),
+        Metric::Isr(tp) => Actual::Set(
+            cluster
+                .isr(tp)
+                .ok_or_else(|| unknown_tp(tp))?
+                .into_iter()
+                .map(i64::from)
+                .collect(),
+        ),
+        Metric::Partition { topic, key } => Actual::Int(
+            cluster
+                .partition_for_key(topic, key)
+                .ok_or_else(|| format!("unknown topic '{topic}'"))? as i64,
+        ),
         Metric::Hw(tp) => {
             cluster.leader(tp).ok_or_else(|| unknown_tp(tp))?;
             opt(cluster.high_watermark(tp))
@@ -67,16 +88,33 @@ pub fn measure(cluster: &Cluster, metric: &Metric) -> Result<Actual, String> {
             cluster.leader(tp).ok_or_else(|| unknown_tp(tp))?;
             opt(cluster.record_count(tp))
         }
-        Metric::LeaderEpoch(tp) => Actual::Int(cluster.leader_epoch(tp).ok_or_else(|| unknown_tp(tp))? as i64),
+        Metric::LeaderEpoch(tp) => {
+            Actual::Int(cluster.leader_epoch(tp).ok_or_else(|| unknown_tp(tp))? as i64)
+        }
         Metric::Broker(b) => match cluster.broker_up(*b) {
             Some(true) => Actual::Word("up".into()),
             Some(false) => Actual::Word("down".into()),
             None => return Err(format!("unknown broker {b}")),
         },
-        Metric::Acked(t) => Actual::Int(cluster.acked(t).ok_or_else(|| format!("unknown topic '{t}'"))? as i64),
-        Metric::Rejected(t) => Actual::Int(cluster.rejected(t).ok_or_else(|| format!("unknown topic '{t}'"))? as i64),
-        Metric::Lost(t) => Actual::Int(cluster.lost(t.as_deref()).ok_or_else(|| format!("unknown topic '{}'", t.as_deref().unwrap_or("")))?),
-        Metric::Value { tp, key } => match cluster.latest_value(tp, key).ok_or_else(|| unknown_tp(tp))? {
+        Metric::Acked(t) => Actual::Int(
+            cluster
+                .acked(t)
+                .ok_or_else(|| format!("unknown topic '{t}'"))? as i64,
+        ),
+        Metric::Rejected(t) => Actual::Int(
+            cluster
+                .rejected(t)
+                .ok_or_else(|| format!("unknown topic '{t}'"))? as i64,
+        ),
+        Metric::Lost(t) => Actual::Int(
+            cluster
+                .lost(t.as_deref())
+                .ok_or_else(|| format!("unknown topic '{}'", t.as_deref().unwrap_or("")))?,
+        ),
+        Metric::Value { tp, key } => match cluster
+            .latest_value(tp, key)
+            .ok_or_else(|| unknown_tp(tp))?
+        {
             Some(v) => Actual::Word(v),
             None => Actual::None,
         },
@@ -120,7 +158,18 @@ pub fn check(cluster: &Cluster, e: &Expectation) -> Result<(), String> {
         },
         (a, b, Op::Eq) => a == b,
         (a, b, Op::Ne) => a != b,
-        (_, _, op) => return Err(format!("expected {}: cannot compare {actual} with {} using {}", e.text, expected, op.as_str())),
+        (_, _, op) => {
+            return Err(format!(
+                "expected {}: cannot compare {actual} with {} using {}",
+                e.text,
+                expected,
+                op.as_str()
+            ));
+        }
     };
-    if ok { Ok(()) } else { Err(format!("expected {}, got {actual}", e.text)) }
+    if ok {
+        Ok(())
+    } else {
+        Err(format!("expected {}, got {actual}", e.text))
+    }
 }

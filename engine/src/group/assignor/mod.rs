@@ -230,7 +230,10 @@ pub(crate) struct GroupInput<'a> {
 }
 
 impl<'a> GroupInput<'a> {
-    pub(crate) fn new(cluster: &BTreeMap<String, u32>, members: &[(&'a str, &'a Subscription)]) -> Self {
+    pub(crate) fn new(
+        cluster: &BTreeMap<String, u32>,
+        members: &[(&'a str, &'a Subscription)],
+    ) -> Self {
         // Map<String, Subscription> subscriptions = new HashMap<>(); put(memberId, subscription)
         let mut subscription_map: JavaHashMap<String, &'a Subscription> = JavaHashMap::new();
         let mut ids: BTreeMap<String, &'a str> = BTreeMap::new();

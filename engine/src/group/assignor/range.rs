@@ -101,8 +101,9 @@ impl TopicAssignmentState {
         *n += partitions.len();
         if *n > self.num_partitions_per_consumer {
             // Java decrements an int; it is only ever compared with `> 0`.
-            self.remaining_consumers_with_extra_partition =
-                self.remaining_consumers_with_extra_partition.saturating_sub(1);
+            self.remaining_consumers_with_extra_partition = self
+                .remaining_consumers_with_extra_partition
+                .saturating_sub(1);
         }
         self.unassigned.retain(|p| !partitions.contains(p));
     }

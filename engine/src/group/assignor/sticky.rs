@@ -35,8 +35,7 @@
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 use super::java::{
-    JavaHashMap, JavaString, java_str_cmp, tp_cmp_partition_then_topic,
-    tp_cmp_topic_then_partition,
+    JavaHashMap, JavaString, java_str_cmp, tp_cmp_partition_then_topic, tp_cmp_topic_then_partition,
 };
 use super::{AssignError, Assignment, GroupInput, Subscription, remove_first, tp};
 use crate::command::TopicPartition;
@@ -88,7 +87,8 @@ pub(crate) fn run(input: &GroupInput<'_>) -> Result<StickyDetails, AssignError> 
     let mut owned = OwnedPartitions::default();
     let equal = all_subscriptions_equal(input, &mut owned);
     if equal {
-        let (assignment, transferring) = ConstrainedAssignmentBuilder::new(input, &owned).build()?;
+        let (assignment, transferring) =
+            ConstrainedAssignmentBuilder::new(input, &owned).build()?;
         Ok(StickyDetails {
             assignment,
             partitions_transferring_ownership: Some(transferring),
@@ -151,7 +151,8 @@ fn all_subscriptions_equal(input: &GroupInput<'_>, out: &mut OwnedPartitions) ->
         let member_generation = generation.unwrap_or(DEFAULT_GENERATION);
         out.max_generation = out.max_generation.max(member_generation);
 
-        out.consumer_to_owned.insert(consumer.to_string(), Vec::new());
+        out.consumer_to_owned
+            .insert(consumer.to_string(), Vec::new());
 
         for tp in partitions {
             if !input.partition_counts.contains_key(&tp.topic) {
@@ -388,7 +389,9 @@ impl<'i, 'a> ConstrainedAssignmentBuilder<'i, 'a> {
                 consumer = self.unfilled_members_with_under_min_quota_partitions[cursor].clone();
                 last_returned = Some(cursor);
                 cursor += 1;
-            } else if self.unfilled_members_with_under_min_quota_partitions.is_empty()
+            } else if self
+                .unfilled_members_with_under_min_quota_partitions
+                .is_empty()
                 && self
                     .unfilled_members_with_exactly_min_quota_partitions
                     .is_empty()
@@ -396,7 +399,10 @@ impl<'i, 'a> ConstrainedAssignmentBuilder<'i, 'a> {
                 return Err(AssignError::IllegalState(
                     "No more unfilled consumers to be assigned.".to_string(),
                 ));
-            } else if self.unfilled_members_with_under_min_quota_partitions.is_empty() {
+            } else if self
+                .unfilled_members_with_under_min_quota_partitions
+                .is_empty()
+            {
                 consumer = self
                     .unfilled_members_with_exactly_min_quota_partitions
                     .pop_front()
@@ -414,7 +420,8 @@ impl<'i, 'a> ConstrainedAssignmentBuilder<'i, 'a> {
                 // unfilledConsumerIter.remove()
                 match last_returned.take() {
                     Some(i) => {
-                        self.unfilled_members_with_under_min_quota_partitions.remove(i);
+                        self.unfilled_members_with_under_min_quota_partitions
+                            .remove(i);
                         cursor = i;
                     }
                     None => {
@@ -554,7 +561,8 @@ impl<'i, 'a> GeneralAssignmentBuilder<'i, 'a> {
                 .cmp(&topic2_all_potential_consumers[*b].len())
                 .then_with(|| java_str_cmp(a, b))
         });
-        let sorted_all_partitions = all_topic_partitions(sorted_all_topics, &input.partition_counts);
+        let sorted_all_partitions =
+            all_topic_partitions(sorted_all_topics, &input.partition_counts);
 
         GeneralAssignmentBuilder {
             input,
@@ -746,9 +754,9 @@ impl<'i, 'a> GeneralAssignmentBuilder<'i, 'a> {
                 for i in 0..partition_count {
                     let topic_partition = tp(topic, i);
                     if !consumer_partitions.contains(&topic_partition) {
-                        let other_consumer = all_partitions.get(&topic_partition).ok_or_else(|| {
-                            npe(&format!("allPartitions.get({topic_partition})"))
-                        })?;
+                        let other_consumer = all_partitions
+                            .get(&topic_partition)
+                            .ok_or_else(|| npe(&format!("allPartitions.get({topic_partition})")))?;
                         let other_count = self.assignment_size(other_consumer)?;
                         if consumer_partition_count + 1 < other_count {
                             return Ok(false);
@@ -838,11 +846,18 @@ impl<'i, 'a> GeneralAssignmentBuilder<'i, 'a> {
 
         // narrow down the reassignment scope to only those consumers subject to reassignment
         let mut fixed_assignments: Vec<(String, Vec<TopicPartition>)> = Vec::new();
-        let consumers: Vec<String> = self.consumer2_all_potential_topics.keys().cloned().collect();
+        let consumers: Vec<String> = self
+            .consumer2_all_potential_topics
+            .keys()
+            .cloned()
+            .collect();
         for consumer in consumers {
             if !self.can_consumer_participate_in_reassignment(&consumer) {
                 self.remove_sorted(&consumer);
-                let partitions = self.current_assignment.remove(&consumer).unwrap_or_default();
+                let partitions = self
+                    .current_assignment
+                    .remove(&consumer)
+                    .unwrap_or_default();
                 fixed_assignments.push((consumer, partitions));
             }
         }
@@ -900,8 +915,7 @@ impl<'i, 'a> GeneralAssignmentBuilder<'i, 'a> {
                     .ok_or_else(|| npe(&format!("currentPartitionConsumer.get({partition})")))?;
 
                 if let Some(prev) = prev_assignment.get(partition) {
-                    if self.assignment_size(&consumer)?
-                        > self.assignment_size(&prev.consumer)? + 1
+                    if self.assignment_size(&consumer)? > self.assignment_size(&prev.consumer)? + 1
                     {
                         self.reassign_partition_to(partition, &prev.consumer)?;
                         reassignment_performed = true;
@@ -953,9 +967,11 @@ impl<'i, 'a> GeneralAssignmentBuilder<'i, 'a> {
             .cloned()
             .ok_or_else(|| npe(&format!("currentPartitionConsumer.get({partition})")))?;
         // find the correct partition movement considering the stickiness requirement
-        let partition_to_be_moved =
-            self.partition_movements
-                .the_actual_partition_to_be_moved(partition, &consumer, new_consumer);
+        let partition_to_be_moved = self.partition_movements.the_actual_partition_to_be_moved(
+            partition,
+            &consumer,
+            new_consumer,
+        );
         self.process_partition_movement(&partition_to_be_moved, new_consumer)
     }
 
@@ -973,7 +989,9 @@ impl<'i, 'a> GeneralAssignmentBuilder<'i, 'a> {
         if !self.current_assignment.contains_key(&old_consumer)
             || !self.current_assignment.contains_key(new_consumer)
         {
-            return Err(npe("processPartitionMovement: currentAssignment.get(consumer)"));
+            return Err(npe(
+                "processPartitionMovement: currentAssignment.get(consumer)",
+            ));
         }
 
         self.remove_sorted(&old_consumer);
@@ -1047,7 +1065,8 @@ type ConsumerPair = (String, String);
 /// so that a later movement can undo an earlier one instead of creating a cycle.
 #[derive(Default)]
 struct PartitionMovements {
-    partition_movements_by_topic: BTreeMap<String, BTreeMap<ConsumerPair, JavaHashMap<TopicPartition, ()>>>,
+    partition_movements_by_topic:
+        BTreeMap<String, BTreeMap<ConsumerPair, JavaHashMap<TopicPartition, ()>>>,
     partition_movements: BTreeMap<TopicPartition, ConsumerPair>,
 }
 
@@ -1082,7 +1101,12 @@ impl PartitionMovements {
             .insert(partition.clone(), ());
     }
 
-    fn move_partition(&mut self, partition: &TopicPartition, old_consumer: &str, new_consumer: &str) {
+    fn move_partition(
+        &mut self,
+        partition: &TopicPartition,
+        old_consumer: &str,
+        new_consumer: &str,
+    ) {
         if self.partition_movements.contains_key(partition) {
             // this partition has previously moved
             let existing_pair = self.remove_movement_record_of_partition(partition);
@@ -1120,7 +1144,10 @@ impl PartitionMovements {
             None => old_consumer,
         };
         let reverse_pair = (new_consumer.to_string(), old_consumer.to_string());
-        match for_topic.get(&reverse_pair).and_then(JavaHashMap::first_java_order) {
+        match for_topic
+            .get(&reverse_pair)
+            .and_then(JavaHashMap::first_java_order)
+        {
             Some(p) => p.clone(),
             None => partition.clone(),
         }
