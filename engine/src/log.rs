@@ -440,3 +440,131 @@ impl PartitionLog {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::record::{RecordData, ValueRef};
+
+    const ROLL: RollPolicy = RollPolicy {
+        segment_ms: 10_000_000,
+        segment_bytes: 1 << 30,
+    };
+
+    fn record(
+        store: &mut RecordStore,
+        key: Option<&str>,
+        value: Option<&str>,
+        ts: Micros,
+    ) -> RecordId {
+        let key = key.map(|k| store.intern(k));
+        let value = value.map_or(ValueRef::Null, |v| ValueRef::Text(store.intern(v)));
+        store.push(RecordData {
+            timestamp_us: ts,
+            key,
+            value,
+            producer: 0,
+            producer_seq: 0,
+            batch_seq: 0,
+            size_bytes: 20,
+            partition_slot: 0,
+        })
+    }
+
+    fn log_with(store: &mut RecordStore, epochs: &[(u32, usize)], ts_step: Micros) -> PartitionLog {
+        let mut log = PartitionLog::default();
+        let mut ts = 0;
+        for &(epoch, n) in epochs {
+            for _ in 0..n {
+                let id = record(store, Some("k"), Some("v"), ts);
+                log.append(id, epoch, store, ts, ROLL);
+                ts += ts_step;
+            }
+        }
+        log
+    }
+
+    #[test]
+    fn epoch_end_offsets_follow_kafkas_leader_epoch_cache() {
+        let mut store = RecordStore::default();
+        let log = log_with(&mut store, &[(1, 5), (3, 4)], 1);
+        assert_eq!(log.end_offset_for_epoch(1), Some((1, 5)));
+        // Epoch 2 was never written here: the largest epoch <= 2 is 1, which ends at 5.
+        assert_eq!(log.end_offset_for_epoch(2), Some((1, 5)));
+        assert_eq!(log.end_offset_for_epoch(3), Some((3, 9)));
+        assert_eq!(log.end_offset_for_epoch(0), None);
+        log.check_invariants(false);
+    }
+
+    #[test]
+    fn truncation_forgets_later_epochs_and_keeps_offsets_contiguous() {
+        let mut store = RecordStore::default();
+        let mut log = log_with(&mut store, &[(1, 5), (2, 5)], 1);
+        log.truncate_to(4, &store);
+        assert_eq!(log.log_end_offset(), 4);
+        assert_eq!(log.latest_epoch(), Some(1));
+        let id = record(&mut store, None, Some("x"), 100);
+        assert_eq!(log.append(id, 3, &store, 100, ROLL), 4);
+        log.check_invariants(false);
+    }
+
+    #[test]
+    fn time_retention_deletes_whole_expired_segments_below_the_high_watermark() {
+        let mut store = RecordStore::default();
+        // 30 records, one per second, segments roll every 10 s.
+        let log0 = log_with(&mut store, &[(1, 30)], 1_000_000);
+        let mut log = log0.clone();
+        assert!(log.segments().len() >= 3);
+        // At 35 s with retention 15 s, the segments whose newest record is older than 20 s go.
+        let deleted = log.apply_retention(35_000_000, Some(15_000_000), None, 30, &store, ROLL);
+        assert!(!deleted.is_empty());
+        assert!(log.log_start_offset() > 0);
+        assert_eq!(log.log_start_offset(), log.segments()[0].base_offset);
+        assert_eq!(log.log_end_offset(), 30);
+        // Nothing at or above the high watermark is deleted.
+        let mut capped = log0.clone();
+        capped.apply_retention(35_000_000, Some(15_000_000), None, 0, &store, ROLL);
+        assert_eq!(capped.log_start_offset(), 0);
+        log.check_invariants(false);
+    }
+
+    #[test]
+    fn compaction_keeps_the_latest_value_per_key_and_offsets() {
+        let mut store = RecordStore::default();
+        let mut log = PartitionLog::default();
+        let roll = RollPolicy {
+            segment_ms: 1_000_000,
+            segment_bytes: 1 << 30,
+        };
+        let writes = [
+            ("rick", Some("silver")),
+            ("allison", Some("bronze")),
+            ("rick", Some("platinum")),
+            ("hugh", Some("gold")),
+            ("hugh", None),
+        ];
+        for (i, (k, v)) in writes.iter().enumerate() {
+            let ts = i as Micros * 2_000_000;
+            let id = record(&mut store, Some(k), *v, ts);
+            log.append(id, 1, &store, ts, roll);
+        }
+        // One more record rolls the active segment past everything above.
+        let id = record(&mut store, Some("zed"), Some("z"), 20_000_000);
+        log.append(id, 1, &store, 20_000_000, roll);
+        let removed = log.compact(&store, 20_000_000, 6, 1_000_000, 0.5);
+        assert_eq!(removed, 2, "rick's silver and hugh's gold are superseded");
+        let offsets: Vec<u64> = log.entries().iter().map(|e| e.offset).collect();
+        assert_eq!(offsets, vec![1, 2, 4, 5]);
+        assert_eq!(log.log_end_offset(), 6);
+        // The tombstone survives the first cleaning and goes once delete.retention.ms has passed.
+        let id = record(&mut store, Some("zed"), Some("z2"), 30_000_000);
+        log.append(id, 1, &store, 30_000_000, roll);
+        log.compact(&store, 30_000_000, 7, 1_000_000, 0.0);
+        assert!(
+            log.entries()
+                .iter()
+                .all(|e| store.key_text(e.id) != Some("hugh"))
+        );
+        log.check_invariants(true);
+    }
+}
