@@ -59,10 +59,10 @@ impl Cluster {
             leader_epoch: epoch,
             reason,
         });
-        if let (Some(old), Some(new)) = (old_view, leader) {
-            if old != new {
-                self.account_lost(slot, old, new);
-            }
+        if let (Some(old), Some(new)) = (old_view, leader)
+            && old != new
+        {
+            self.account_lost(slot, old, new);
         }
         self.publish(slot);
     }

@@ -351,7 +351,7 @@ impl PartitionLog {
     /// start up to the active segment and the high watermark), keep only the latest record of each
     /// key; offsets never change. A tombstone (null value) survives one cleaning and is removed by a
     /// later one once `delete.retention.ms` has passed since it was first cleaned (KIP-534's
-    /// delete horizon). Runs only when the dirty ratio reaches `min.cleanable.dirty.ratio`.
+    /// delete horizon). Runs only when the dirty ratio exceeds `min.cleanable.dirty.ratio`.
     /// Returns how many records were removed.
     pub fn compact(
         &mut self,
@@ -362,7 +362,16 @@ impl PartitionLog {
         min_dirty_ratio: f64,
     ) -> usize {
         let active_base = self.segments.last().expect("active segment").base_offset;
-        let first_uncleanable = active_base.min(high_watermark);
+        // Kafka cleans whole segments only: the first uncleanable offset (the active segment's base,
+        // or the high watermark if lower) is rounded down to the base of the segment holding it
+        // (LogCleanerManager.cleanableOffsets + calculateCleanableBytes).
+        let limit = active_base.min(high_watermark);
+        let first_uncleanable = self
+            .segments
+            .iter()
+            .rev()
+            .find(|s| s.base_offset <= limit)
+            .map_or(limit, |s| s.base_offset);
         if first_uncleanable <= self.log_start_offset {
             return 0;
         }
@@ -376,7 +385,9 @@ impl PartitionLog {
             .filter(|e| e.offset >= self.cleaner_checkpoint)
             .map(|e| store.get(e.id).size_bytes as u64)
             .sum();
-        if total == 0 || (dirty as f64) / (total as f64) < min_dirty_ratio {
+        // Kafka cleans a log only when its dirty ratio is strictly above min.cleanable.dirty.ratio
+        // (`cleanableRatio > minCleanableRatio` in LogCleanerManager.grabFilthiestCompactedLog).
+        if total == 0 || (dirty as f64) / (total as f64) <= min_dirty_ratio {
             return 0;
         }
         // The offset map: each key's latest offset in the cleanable range.
@@ -565,6 +576,61 @@ mod tests {
                 .iter()
                 .all(|e| store.key_text(e.id) != Some("hugh"))
         );
+        log.check_invariants(true);
+    }
+
+    #[test]
+    fn compaction_waits_for_a_dirty_ratio_strictly_above_the_minimum() {
+        let mut store = RecordStore::default();
+        let mut log = PartitionLog::default();
+        let roll = RollPolicy {
+            segment_ms: 1_000_000,
+            segment_bytes: 1 << 30,
+        };
+        // Every record 2 s apart: each one rolls a segment of its own (20 bytes each).
+        let put = |log: &mut PartitionLog, store: &mut RecordStore, k: &str, ts: Micros| {
+            let id = record(store, Some(k), Some("v"), ts);
+            log.append(id, 1, store, ts, roll);
+        };
+        put(&mut log, &mut store, "k1", 0);
+        put(&mut log, &mut store, "k1", 2_000_000);
+        put(&mut log, &mut store, "k2", 4_000_000);
+        assert_eq!(log.compact(&store, 4_000_000, 3, 1_000_000, 0.5), 1);
+        // Clean: offset 1 (20 bytes). Dirty and cleanable: offset 2 (20 bytes). Ratio 0.5 exactly.
+        put(&mut log, &mut store, "k1", 6_000_000);
+        assert_eq!(log.compact(&store, 6_000_000, 4, 1_000_000, 0.5), 0);
+        // Offsets 2 and 3 dirty (40 of 60 bytes): now it cleans; offset 3 supersedes offset 1.
+        put(&mut log, &mut store, "k3", 8_000_000);
+        assert_eq!(log.compact(&store, 8_000_000, 5, 1_000_000, 0.5), 1);
+        let offsets: Vec<u64> = log.entries().iter().map(|e| e.offset).collect();
+        assert_eq!(offsets, vec![2, 3, 4]);
+        log.check_invariants(true);
+    }
+
+    #[test]
+    fn compaction_stops_at_the_segment_holding_the_high_watermark() {
+        let mut store = RecordStore::default();
+        let mut log = PartitionLog::default();
+        let roll = RollPolicy {
+            segment_ms: 1_000_000,
+            segment_bytes: 1 << 30,
+        };
+        // Segments: [0, 1] [2, 3] [4], all key k1 but the last.
+        for (k, ts) in [
+            ("k1", 0),
+            ("k1", 500_000),
+            ("k1", 2_000_000),
+            ("k1", 2_500_000),
+            ("k2", 4_000_000),
+        ] {
+            let id = record(&mut store, Some(k), Some("v"), ts);
+            log.append(id, 1, &store, ts, roll);
+        }
+        assert_eq!(log.segments().len(), 3);
+        // The high watermark (3) is inside segment [2, 3]: only segment [0, 1] is cleanable.
+        assert_eq!(log.compact(&store, 5_000_000, 3, 1_000_000, 0.5), 1);
+        let offsets: Vec<u64> = log.entries().iter().map(|e| e.offset).collect();
+        assert_eq!(offsets, vec![1, 2, 3, 4]);
         log.check_invariants(true);
     }
 }

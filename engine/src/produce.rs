@@ -101,14 +101,21 @@ impl Cluster {
         // batch already in the log is answered, not appended again, and a batch after a gap is
         // refused so that records stay in order.
         if acks == Acks::All {
-            if let Some(pe) = r.producers.get(&producer) {
-                if batch.seq <= pe.last_seq {
+            match r.producers.get(&producer) {
+                // Sequences in this log are contiguous from the producer's first batch, so a lower
+                // one was appended already.
+                Some(pe) if batch.seq <= pe.last_seq => {
                     let base = (pe.last_seq == batch.seq).then_some(pe.base_offset);
                     return Ok((base, pe.last_offset, false));
                 }
-                if !batch.reset && batch.seq != pe.last_seq + 1 {
+                Some(pe) if !batch.reset && batch.seq != pe.last_seq + 1 => {
                     return Err(ErrorCode::OutOfOrderSequenceNumber);
                 }
+                // A producer this log has not seen must start at sequence 0 (or a new epoch).
+                None if !batch.reset && batch.seq != 0 => {
+                    return Err(ErrorCode::OutOfOrderSequenceNumber);
+                }
+                _ => {}
             }
         }
         if acks == Acks::All && (r.isr.len() as u32) < topic.min_insync {

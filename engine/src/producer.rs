@@ -97,10 +97,10 @@ impl Cluster {
         if let Some(l) = spec.linger {
             config.linger_us = l;
         }
-        if let Some(KeySpec::Range { first, last, .. }) = &spec.keys {
-            if first > last {
-                return Err(CommandError::Invalid("a key range must go upwards".into()));
-            }
+        if let Some(KeySpec::Range { first, last, .. }) = &spec.keys
+            && first > last
+        {
+            return Err(CommandError::Invalid("a key range must go upwards".into()));
         }
         let n = slots.len();
         let leaders = slots
@@ -369,8 +369,18 @@ impl Cluster {
                 }
             }
             PartitionerKind::Default => {
+                // KAFKA-14156 (3.3.2+): switch once batch.size bytes went to the sticky partition and
+                // its last batch is full (or it has none), and unconditionally at twice that.
                 let batch_size = p.config.batch_size_bytes;
-                let current = p.sticky.filter(|_| p.sticky_bytes < batch_size);
+                let last_full = |s: u32| {
+                    p.queues[s as usize]
+                        .back()
+                        .is_none_or(|b| b.bytes + size > batch_size)
+                };
+                let current = p.sticky.filter(|&s| {
+                    p.sticky_bytes < batch_size
+                        || (p.sticky_bytes < 2 * batch_size && !last_full(s))
+                });
                 let partition = match current {
                     Some(s) => s,
                     None => {
@@ -533,14 +543,14 @@ impl Cluster {
         let p = &self.producers[id as usize];
         let mut next: Option<Micros> = None;
         let mut consider = |t: Micros| next = Some(next.map_or(t, |n: Micros| n.min(t)));
-        if let (Some(rate), true) = (p.rate, p.running) {
-            if rate.per_hour > 0 {
-                let n = p.generated - p.rate_base_count + 1;
-                let due = p.rate_base_us
-                    + ((n as u128 * 3_600_000_000u128).div_ceil(rate.per_hour as u128)) as u64;
-                // At high rates, create records a millisecond's worth at a time.
-                consider(due.max(now + ms(1).min(due.saturating_sub(now).max(1))));
-            }
+        if let (Some(rate), true) = (p.rate, p.running)
+            && rate.per_hour > 0
+        {
+            let n = p.generated - p.rate_base_count + 1;
+            let due = p.rate_base_us
+                + ((n as u128 * 3_600_000_000u128).div_ceil(rate.per_hour as u128)) as u64;
+            // At high rates, create records a millisecond's worth at a time.
+            consider(due.max(now + ms(1).min(due.saturating_sub(now).max(1))));
         }
         for q in &p.queues {
             if let Some(b) = q.front() {

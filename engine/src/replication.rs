@@ -504,12 +504,10 @@ impl Cluster {
             .expect("replica");
         r.isr = meta.isr.clone();
         r.partition_epoch = meta.partition_epoch;
-        if r.pending_isr.as_ref().is_some_and(|p| *p == meta.isr)
-            || meta.leader != Some(broker)
-            || new_epoch
-        {
-            r.pending_isr = None;
-        }
+        // Whatever the controller decided answers any AlterPartition in flight (Kafka clears the
+        // pending ISR state on the response, accepted or not); a still-needed change is proposed
+        // again by the next fetch or ISR check.
+        r.pending_isr = None;
         if !new_epoch && old_leader == meta.leader {
             // Only the ISR changed.
             if meta.leader == Some(broker) {

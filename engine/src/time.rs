@@ -17,14 +17,14 @@ pub const fn secs(n: u64) -> Micros {
 
 /// Formats a duration the way the scenario language writes it (`250ms`, `2s`, `1.5s`, `3m`).
 pub fn format_duration(us: Micros) -> String {
-    if us % MICROS_PER_SEC == 0 {
+    if us.is_multiple_of(MICROS_PER_SEC) {
         let s = us / MICROS_PER_SEC;
-        if s >= 60 && s % 60 == 0 {
+        if s >= 60 && s.is_multiple_of(60) {
             format!("{}m", s / 60)
         } else {
             format!("{s}s")
         }
-    } else if us % MICROS_PER_MS == 0 {
+    } else if us.is_multiple_of(MICROS_PER_MS) {
         format!("{}ms", us / MICROS_PER_MS)
     } else {
         format!("{}us", us)

@@ -2156,6 +2156,7 @@ fn sticky_kafka_quirk_null_pointer_for_fixed_previous_owner() {
 // ------------------------------------------------------------------------------------------------
 
 #[derive(Debug, Clone)]
+#[allow(dead_code)] // `mixed_generations` is shown in the failing case printout only
 struct Scenario {
     cluster: BTreeMap<String, u32>,
     subs: BTreeMap<String, Subscription>,

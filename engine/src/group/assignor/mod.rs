@@ -257,10 +257,10 @@ impl<'a> GroupInput<'a> {
         // partitionsPerTopic.put(topic, partitions) for topics with non-empty metadata
         let mut per_topic: JavaHashMap<String, u32> = JavaHashMap::new();
         for topic in all_subscribed.keys_java_order() {
-            if let Some(&count) = cluster.get(topic) {
-                if count > 0 {
-                    per_topic.insert(topic.clone(), count);
-                }
+            if let Some(&count) = cluster.get(topic)
+                && count > 0
+            {
+                per_topic.insert(topic.clone(), count);
             }
         }
         let partitions_per_topic: Vec<(String, u32)> = per_topic

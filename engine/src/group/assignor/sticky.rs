@@ -914,14 +914,13 @@ impl<'i, 'a> GeneralAssignmentBuilder<'i, 'a> {
                     .cloned()
                     .ok_or_else(|| npe(&format!("currentPartitionConsumer.get({partition})")))?;
 
-                if let Some(prev) = prev_assignment.get(partition) {
-                    if self.assignment_size(&consumer)? > self.assignment_size(&prev.consumer)? + 1
-                    {
-                        self.reassign_partition_to(partition, &prev.consumer)?;
-                        reassignment_performed = true;
-                        modified = true;
-                        continue;
-                    }
+                if let Some(prev) = prev_assignment.get(partition)
+                    && self.assignment_size(&consumer)? > self.assignment_size(&prev.consumer)? + 1
+                {
+                    self.reassign_partition_to(partition, &prev.consumer)?;
+                    reassignment_performed = true;
+                    modified = true;
+                    continue;
                 }
 
                 // check if a better-suited consumer exists for the partition; if so, reassign it

@@ -1,0 +1,95 @@
+//! Every bundled scenario file (`tests/scenarios/*.scenario`) parses and runs headless with all of
+//! its `expect` lines holding. New files are picked up automatically.
+
+use std::path::{Path, PathBuf};
+
+/// The bundled scenario files, sorted by name.
+fn scenario_files() -> Vec<PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("cannot read {}: {e}", dir.display()))
+        .map(|entry| entry.expect("directory entry").path())
+        .filter(|p| p.extension().is_some_and(|e| e == "scenario"))
+        .collect();
+    files.sort();
+    files
+}
+
+/// Parses and runs one file; `Err` holds the lines that explain why it failed.
+fn run_file(path: &Path) -> Result<String, Vec<String>> {
+    let name = format!(
+        "tests/scenarios/{}",
+        path.file_name().expect("file name").to_string_lossy()
+    );
+    let src =
+        std::fs::read_to_string(path).map_err(|e| vec![format!("{name}: cannot read: {e}")])?;
+    let script = engine::scenario::parse(&name, &src)
+        .map_err(|diags| diags.iter().map(ToString::to_string).collect::<Vec<_>>())?;
+    let (report, cluster) = engine::runner::run(&script, |_| {});
+    cluster.check_invariants();
+    let summary = format!(
+        "{name}: {} expectations, {} failed, {} simulated",
+        report.expectations,
+        report.failures,
+        engine::time::format_duration(report.end_us)
+    );
+    if report.passed() {
+        Ok(summary)
+    } else {
+        let mut lines = report.lines;
+        lines.push(summary);
+        Err(lines)
+    }
+}
+
+#[test]
+fn every_bundled_scenario_passes() {
+    let files = scenario_files();
+    assert!(
+        files.len() >= 10,
+        "expected at least 10 bundled scenarios, found {}",
+        files.len()
+    );
+    let mut failures = Vec::new();
+    for path in &files {
+        match run_file(path) {
+            Ok(summary) => println!("ok   {summary}"),
+            Err(lines) => {
+                println!("FAIL {}", path.display());
+                for line in &lines {
+                    println!("     {line}");
+                }
+                failures.push((path.display().to_string(), lines));
+            }
+        }
+    }
+    if !failures.is_empty() {
+        let mut msg = format!(
+            "{} of {} scenario files failed:\n",
+            failures.len(),
+            files.len()
+        );
+        for (file, lines) in &failures {
+            msg.push_str(&format!("{file}\n"));
+            for line in lines {
+                msg.push_str(&format!("    {line}\n"));
+            }
+        }
+        panic!("{msg}");
+    }
+}
+
+#[test]
+fn every_bundled_scenario_has_expectations() {
+    for path in scenario_files() {
+        let src = std::fs::read_to_string(&path).expect("readable");
+        let script = engine::scenario::parse(&path.display().to_string(), &src)
+            .unwrap_or_else(|d| panic!("{}: {:?}", path.display(), d));
+        let expects = script
+            .steps
+            .iter()
+            .filter(|s| matches!(s.action, engine::scenario::Action::Expect(_)))
+            .count();
+        assert!(expects > 0, "{} has no expect lines", path.display());
+    }
+}
