@@ -306,11 +306,13 @@ fn javadoc_roundrobin_static_membership_example() {
 ///
 /// The Javadoc's initial assignment is reproduced exactly, as is the round robin result after the
 /// removal. For the sticky result after the removal the Javadoc gives
-/// `C0 [t0p0, t1p1, t3p0, t2p0]`, `C2 [t1p0, t2p1, t0p1, t3p1]`, the output of the sticky algorithm
-/// of Kafka 0.11-2.3 (whose example this is). Since Kafka 2.4 equal subscriptions go through the
-/// constrained algorithm, which keeps the same promise ("preserving all the previous
-/// assignments", balanced) but deals C1's orphans round-robin in partition order: C0 gets t0p1,
-/// C2 gets t2p0 and t3p1. We check the promise and the exact current result.
+/// `C0 [t0p0, t1p1, t3p0, t2p0]`, `C2 [t1p0, t2p1, t0p1, t3p1]`: the output of the original
+/// (KIP-54) sticky algorithm the example was written for. Current Kafka sends identical
+/// subscriptions through the constrained algorithm (`ConstrainedAssignmentBuilder`), which keeps
+/// the Javadoc's promise (all previous assignments preserved, balanced) but deals C1's orphans
+/// round-robin in topic/partition order to the sorted unfilled members: C0 gets t0p1, C2 gets t2p0
+/// and t3p1. We check the promise and the exact current result (which the Java code produces
+/// too).
 #[test]
 fn javadoc_sticky_example_1() {
     let c = cluster(&[("t0", 2), ("t1", 2), ("t2", 2), ("t3", 2)]);
@@ -714,6 +716,13 @@ fn range_orders_member_ids_as_strings() {
     assert_eq!(a["g-1"], tps(&[("t", 0), ("t", 3)]));
     assert_eq!(a["g-10"], tps(&[("t", 1)]));
     assert_eq!(a["g-2"], tps(&[("t", 2)]));
+    // The sticky assignors deal to the unfilled members sorted the same way.
+    for kind in STICKIES {
+        let a = run(kind, &cluster(&[("t", 4)]), &subs);
+        assert_eq!(a["g-1"], tps(&[("t", 0), ("t", 3)]), "{kind}");
+        assert_eq!(a["g-10"], tps(&[("t", 1)]), "{kind}");
+        assert_eq!(a["g-2"], tps(&[("t", 2)]), "{kind}");
+    }
 }
 
 /// The order of a member's range partitions follows the Java HashMap order of the topics, not

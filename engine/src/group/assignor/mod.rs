@@ -227,6 +227,8 @@ pub(crate) struct GroupInput<'a> {
     pub(crate) partitions_per_topic: Vec<(String, u32)>,
     /// The same, for lookups.
     pub(crate) partition_counts: BTreeMap<String, u32>,
+    /// `subscriptions.get(memberId)`.
+    by_member: BTreeMap<&'a str, &'a Subscription>,
 }
 
 impl<'a> GroupInput<'a> {
@@ -269,18 +271,17 @@ impl<'a> GroupInput<'a> {
             .map(|(t, n)| (t.clone(), *n))
             .collect();
         let partition_counts = partitions_per_topic.iter().cloned().collect();
+        let by_member = members.iter().copied().collect();
         GroupInput {
             members,
             partitions_per_topic,
             partition_counts,
+            by_member,
         }
     }
 
     pub(crate) fn subscription(&self, member: &str) -> Option<&'a Subscription> {
-        self.members
-            .iter()
-            .find(|(id, _)| *id == member)
-            .map(|(_, s)| *s)
+        self.by_member.get(member).copied()
     }
 }
 
