@@ -422,6 +422,15 @@ impl Cluster {
                 partition_epoch,
                 isr,
             } => self.handle_alter_partition(leader, slot, leader_epoch, partition_epoch, isr),
+            Message::AlterPartitionResponse {
+                leader,
+                slot,
+                proposed,
+            } => {
+                if self.broker(leader).alive {
+                    self.handle_alter_partition_response(leader, slot, proposed);
+                }
+            }
             Message::Metadata { broker, slot } => {
                 if self.broker(broker).alive {
                     self.apply_metadata(broker, slot);

@@ -233,13 +233,19 @@ impl Cluster {
             || meta.partition_epoch != partition_epoch
         {
             // Rejected (FENCED_LEADER_EPOCH / INVALID_UPDATE_VERSION): the leader learns the truth
-            // from the metadata it is sent.
+            // from the metadata it is sent, then the answer clears its pending proposal.
             self.send(Message::Metadata {
                 broker: leader,
                 slot,
             });
+            self.send(Message::AlterPartitionResponse {
+                leader,
+                slot,
+                proposed: isr,
+            });
             return;
         }
+        let proposed = isr.clone();
         // A fenced broker cannot join the ISR (KIP-841).
         let isr: Vec<u32> = isr
             .into_iter()
@@ -256,6 +262,11 @@ impl Cluster {
             self.set_isr(slot, isr, reason);
         }
         self.publish(slot);
+        self.send(Message::AlterPartitionResponse {
+            leader,
+            slot,
+            proposed,
+        });
     }
 
     /// KRaft's periodic preferred leader election (auto.leader.rebalance.enable): any partition led by

@@ -91,6 +91,12 @@ pub enum Message {
         partition_epoch: u32,
         isr: Vec<u32>,
     },
+    /// The controller's answer to one AlterPartition (accepted or not), naming the ISR proposed.
+    AlterPartitionResponse {
+        leader: u32,
+        slot: u32,
+        proposed: Vec<u32>,
+    },
     /// The controller's metadata for one partition reaching a broker.
     Metadata { broker: u32, slot: u32 },
     /// A producer's metadata request completing.
@@ -127,6 +133,9 @@ impl Message {
             } => (Node::Broker(*leader), Node::Broker(*follower)),
             Message::AlterPartition { leader, .. } => (Node::Broker(*leader), Node::Controller),
             Message::Metadata { broker, .. } => (Node::Controller, Node::Broker(*broker)),
+            Message::AlterPartitionResponse { leader, .. } => {
+                (Node::Controller, Node::Broker(*leader))
+            }
             Message::MetadataResponse { producer } => (Node::Controller, Node::Producer(*producer)),
         }
     }

@@ -485,6 +485,23 @@ impl Cluster {
         );
     }
 
+    /// The controller answered an AlterPartition: if it is the proposal still pending, the leader
+    /// may propose again (the metadata sent before this answer already carries the outcome).
+    pub(crate) fn handle_alter_partition_response(
+        &mut self,
+        leader: u32,
+        slot: u32,
+        proposed: Vec<u32>,
+    ) {
+        let Some(r) = self.broker_mut(leader).replicas.get_mut(&slot) else {
+            return;
+        };
+        if r.pending_isr.as_ref() == Some(&proposed) {
+            r.pending_isr = None;
+            self.maybe_advance_high_watermark(leader, slot);
+        }
+    }
+
     /// A broker learns the controller's latest state of one partition and becomes its leader or a
     /// follower, as Kafka's ReplicaManager.applyDelta does.
     pub(crate) fn apply_metadata(&mut self, broker: u32, slot: u32) {
@@ -503,11 +520,13 @@ impl Cluster {
             .get_mut(&slot)
             .expect("replica");
         r.isr = meta.isr.clone();
+        // A newer partition epoch replaces any pending ISR change (Kafka's updateAssignmentAndIsr);
+        // otherwise the pending change waits for the controller's answer to that very proposal,
+        // so that the high watermark keeps waiting for a follower whose addition is in flight.
+        if meta.partition_epoch != r.partition_epoch {
+            r.pending_isr = None;
+        }
         r.partition_epoch = meta.partition_epoch;
-        // Whatever the controller decided answers any AlterPartition in flight (Kafka clears the
-        // pending ISR state on the response, accepted or not); a still-needed change is proposed
-        // again by the next fetch or ISR check.
-        r.pending_isr = None;
         if !new_epoch && old_leader == meta.leader {
             // Only the ISR changed.
             if meta.leader == Some(broker) {

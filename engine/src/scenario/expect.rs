@@ -137,7 +137,12 @@ fn expected_as(actual: &Actual, value: &Value) -> Actual {
 
 /// Checks an expectation. `Err` carries the message after `FILE:LINE: `.
 pub fn check(cluster: &Cluster, e: &Expectation) -> Result<(), String> {
-    let actual = measure(cluster, &e.metric).map_err(|m| format!("expected {}: {m}", e.text))?;
+    // `expected leader t/0 == 2, got 1`, not `expected expect leader …`.
+    let text = e
+        .text
+        .strip_prefix("expect")
+        .map_or(e.text.as_str(), str::trim_start);
+    let actual = measure(cluster, &e.metric).map_err(|m| format!("expected {text}: {m}"))?;
     let expected = expected_as(&actual, &e.value);
     let ok = match (&actual, &expected, e.op) {
         (Actual::Set(a), Actual::Set(b), Op::Eq | Op::Ne) => {
@@ -161,7 +166,7 @@ pub fn check(cluster: &Cluster, e: &Expectation) -> Result<(), String> {
         (_, _, op) => {
             return Err(format!(
                 "expected {}: cannot compare {actual} with {} using {}",
-                e.text,
+                text,
                 expected,
                 op.as_str()
             ));
@@ -170,6 +175,6 @@ pub fn check(cluster: &Cluster, e: &Expectation) -> Result<(), String> {
     if ok {
         Ok(())
     } else {
-        Err(format!("expected {}, got {actual}", e.text))
+        Err(format!("expected {text}, got {actual}"))
     }
 }
