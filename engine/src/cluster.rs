@@ -312,7 +312,7 @@ impl Cluster {
                 follower,
                 leader,
                 request,
-            } => self.fetch_timeout(follower, leader, request),
+            } => self.fetch_failed(follower, leader, request),
             Timer::FetchBackoffOver { follower, leader } => {
                 self.fetch_backoff_over(follower, leader)
             }

@@ -61,8 +61,8 @@ impl Default for ClusterConfig {
     }
 }
 
-/// Topic-level settings with their Kafka defaults.
-#[derive(Debug, Clone)]
+/// Topic-level settings with their Kafka defaults (plain data: copied, never shared).
+#[derive(Debug, Clone, Copy)]
 pub struct TopicConfig {
     pub partitions: u32,
     pub replication: u32,

@@ -133,11 +133,10 @@ impl PartitionLog {
         id: RecordId,
         epoch: u32,
         store: &RecordStore,
-        now: Micros,
         roll: RollPolicy,
     ) -> u64 {
         let offset = self.log_end_offset;
-        self.append_at(offset, id, epoch, store, now, roll);
+        self.append_at(offset, id, epoch, store, roll);
         offset
     }
 
@@ -149,7 +148,6 @@ impl PartitionLog {
         id: RecordId,
         epoch: u32,
         store: &RecordStore,
-        now: Micros,
         roll: RollPolicy,
     ) {
         assert!(
@@ -161,7 +159,6 @@ impl PartitionLog {
             self.epochs.push((epoch, offset));
         }
         let data = store.get(id);
-        let _ = now;
         self.maybe_roll(offset, data.size_bytes as u64, data.timestamp_us, roll);
         let seg = self
             .segments
@@ -278,10 +275,7 @@ impl PartitionLog {
         retention_us: Option<Micros>,
         retention_bytes: Option<u64>,
         high_watermark: u64,
-        store: &RecordStore,
-        roll: RollPolicy,
     ) -> Vec<u64> {
-        let _ = (store, roll);
         let mut deleted = Vec::new();
         let mut size = self.size_bytes();
         // Kafka may delete the active segment too when it is wholly expired and fully replicated:
@@ -478,7 +472,6 @@ mod tests {
             producer_seq: 0,
             batch_seq: 0,
             size_bytes: 20,
-            partition_slot: 0,
         })
     }
 
@@ -488,7 +481,7 @@ mod tests {
         for &(epoch, n) in epochs {
             for _ in 0..n {
                 let id = record(store, Some("k"), Some("v"), ts);
-                log.append(id, epoch, store, ts, ROLL);
+                log.append(id, epoch, store, ROLL);
                 ts += ts_step;
             }
         }
@@ -515,7 +508,7 @@ mod tests {
         assert_eq!(log.log_end_offset(), 4);
         assert_eq!(log.latest_epoch(), Some(1));
         let id = record(&mut store, None, Some("x"), 100);
-        assert_eq!(log.append(id, 3, &store, 100, ROLL), 4);
+        assert_eq!(log.append(id, 3, &store, ROLL), 4);
         log.check_invariants(false);
     }
 
@@ -527,14 +520,14 @@ mod tests {
         let mut log = log0.clone();
         assert!(log.segments().len() >= 3);
         // At 35 s with retention 15 s, the segments whose newest record is older than 20 s go.
-        let deleted = log.apply_retention(35_000_000, Some(15_000_000), None, 30, &store, ROLL);
+        let deleted = log.apply_retention(35_000_000, Some(15_000_000), None, 30);
         assert!(!deleted.is_empty());
         assert!(log.log_start_offset() > 0);
         assert_eq!(log.log_start_offset(), log.segments()[0].base_offset);
         assert_eq!(log.log_end_offset(), 30);
         // Nothing at or above the high watermark is deleted.
         let mut capped = log0.clone();
-        capped.apply_retention(35_000_000, Some(15_000_000), None, 0, &store, ROLL);
+        capped.apply_retention(35_000_000, Some(15_000_000), None, 0);
         assert_eq!(capped.log_start_offset(), 0);
         log.check_invariants(false);
     }
@@ -557,11 +550,11 @@ mod tests {
         for (i, (k, v)) in writes.iter().enumerate() {
             let ts = i as Micros * 2_000_000;
             let id = record(&mut store, Some(k), *v, ts);
-            log.append(id, 1, &store, ts, roll);
+            log.append(id, 1, &store, roll);
         }
         // One more record rolls the active segment past everything above.
         let id = record(&mut store, Some("zed"), Some("z"), 20_000_000);
-        log.append(id, 1, &store, 20_000_000, roll);
+        log.append(id, 1, &store, roll);
         let removed = log.compact(&store, 20_000_000, 6, 1_000_000, 0.5);
         assert_eq!(removed, 2, "rick's silver and hugh's gold are superseded");
         let offsets: Vec<u64> = log.entries().iter().map(|e| e.offset).collect();
@@ -569,7 +562,7 @@ mod tests {
         assert_eq!(log.log_end_offset(), 6);
         // The tombstone survives the first cleaning and goes once delete.retention.ms has passed.
         let id = record(&mut store, Some("zed"), Some("z2"), 30_000_000);
-        log.append(id, 1, &store, 30_000_000, roll);
+        log.append(id, 1, &store, roll);
         log.compact(&store, 30_000_000, 7, 1_000_000, 0.0);
         assert!(
             log.entries()
@@ -590,7 +583,7 @@ mod tests {
         // Every record 2 s apart: each one rolls a segment of its own (20 bytes each).
         let put = |log: &mut PartitionLog, store: &mut RecordStore, k: &str, ts: Micros| {
             let id = record(store, Some(k), Some("v"), ts);
-            log.append(id, 1, store, ts, roll);
+            log.append(id, 1, store, roll);
         };
         put(&mut log, &mut store, "k1", 0);
         put(&mut log, &mut store, "k1", 2_000_000);
@@ -624,7 +617,7 @@ mod tests {
             ("k2", 4_000_000),
         ] {
             let id = record(&mut store, Some(k), Some("v"), ts);
-            log.append(id, 1, &store, ts, roll);
+            log.append(id, 1, &store, roll);
         }
         assert_eq!(log.segments().len(), 3);
         // The high watermark (3) is inside segment [2, 3]: only segment [0, 1] is cleanable.

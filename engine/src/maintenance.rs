@@ -14,26 +14,16 @@ impl Cluster {
             }
             let slots: Vec<u32> = self.brokers[bi].replicas.keys().copied().collect();
             for slot in slots {
-                let topic = self.topic_of(slot).config.clone();
+                let topic = self.topic_of(slot).config;
                 if topic.compact && topic.retention_us.is_none() && topic.retention_bytes.is_none()
                 {
                     continue;
                 }
-                let store = &self.store;
-                let roll = crate::log::RollPolicy {
-                    segment_ms: topic.segment_us,
-                    segment_bytes: topic.segment_bytes,
-                };
                 let r = self.brokers[bi].replicas.get_mut(&slot).expect("replica");
                 let hw = r.high_watermark;
-                let deleted = r.log.apply_retention(
-                    now,
-                    topic.retention_us,
-                    topic.retention_bytes,
-                    hw,
-                    store,
-                    roll,
-                );
+                let deleted =
+                    r.log
+                        .apply_retention(now, topic.retention_us, topic.retention_bytes, hw);
                 r.high_watermark = r.high_watermark.max(r.log.log_start_offset());
                 let start = r.log.log_start_offset();
                 let tp = self.tp(slot).clone();
@@ -61,7 +51,7 @@ impl Cluster {
             }
             let slots: Vec<u32> = self.brokers[bi].replicas.keys().copied().collect();
             for slot in slots {
-                let topic = self.topic_of(slot).config.clone();
+                let topic = self.topic_of(slot).config;
                 if !topic.compact {
                     continue;
                 }

@@ -81,7 +81,7 @@ impl Cluster {
         batch: &ProduceBatch,
     ) -> Result<(Option<u64>, u64, bool), ErrorCode> {
         let slot = batch.slot;
-        let topic = self.topic_of(slot).config.clone();
+        let topic = self.topic_of(slot).config;
         let Some(r) = self.broker(broker).replicas.get(&slot) else {
             return Err(ErrorCode::NotLeaderOrFollower);
         };
@@ -125,7 +125,6 @@ impl Cluster {
             segment_ms: topic.segment_us,
             segment_bytes: topic.segment_bytes,
         };
-        let now = self.now;
         let store = &self.store;
         let r = self.brokers[(broker - 1) as usize]
             .replicas
@@ -134,7 +133,7 @@ impl Cluster {
         let epoch = r.leader_epoch;
         let base = r.log.log_end_offset();
         for &id in &batch.records {
-            let offset = r.log.append(id, epoch, store, now, roll);
+            let offset = r.log.append(id, epoch, store, roll);
             crate::replication::note_producer(r, store, &crate::log::Entry { offset, id, epoch });
         }
         let last = r.log.log_end_offset() - 1;

@@ -306,7 +306,6 @@ impl Cluster {
         };
         let batch_size = self.producers[id as usize].config.batch_size_bytes;
         let p = &mut self.producers[id as usize];
-        let slot = p.slots[partition as usize];
         let producer_seq = p.seq;
         p.seq = p.seq.wrapping_add(1);
         p.buffered += 1;
@@ -337,7 +336,6 @@ impl Cluster {
             producer_seq,
             batch_seq,
             size_bytes: size,
-            partition_slot: slot,
         });
         b.records.push(rid);
         b.bytes += size;

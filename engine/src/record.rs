@@ -45,8 +45,6 @@ pub struct RecordData {
     pub batch_seq: u32,
     /// Approximate size in a v2 record batch: a fixed overhead plus key and value bytes.
     pub size_bytes: u32,
-    /// The topic-partition index into `Cluster` partition table, for `lost` accounting.
-    pub partition_slot: u32,
 }
 
 /// Per-record size overhead in Kafka's v2 record format (attributes, varint lengths, deltas).

@@ -61,11 +61,8 @@ impl Cluster {
         });
     }
 
-    pub(crate) fn fetch_timeout(&mut self, follower: u32, leader: u32, request: u64) {
-        self.fetch_failed(follower, leader, request);
-    }
-
-    /// The fetch failed (connection refused or timed out): back off `replica.fetch.backoff.ms`.
+    /// The fetch failed (connection refused, or `replica.socket.timeout.ms` passed): back off
+    /// `replica.fetch.backoff.ms`.
     pub(crate) fn fetch_failed(&mut self, follower: u32, leader: u32, request: u64) {
         let backoff = self.now + self.config.replica_fetch_backoff_us;
         let b = self.broker_mut(follower);
@@ -235,7 +232,6 @@ impl Cluster {
             Some(f) if f.in_flight == Some(request) => {}
             _ => return, // a stale response (the fetcher was reset)
         }
-        let now = self.now;
         for (slot, answer) in parts {
             let Some(r) = self.broker(follower).replicas.get(&slot) else {
                 continue;
@@ -244,7 +240,7 @@ impl Cluster {
                 continue;
             }
             let tp = self.tp(slot).clone();
-            let topic = self.topics[&tp.topic].config.clone();
+            let topic = self.topics[&tp.topic].config;
             let roll = crate::log::RollPolicy {
                 segment_ms: topic.segment_us,
                 segment_bytes: topic.segment_bytes,
@@ -297,16 +293,16 @@ impl Cluster {
                         if e.offset < r.log.log_end_offset() {
                             continue;
                         }
-                        r.log.append_at(e.offset, e.id, e.epoch, store, now, roll);
+                        r.log.append_at(e.offset, e.id, e.epoch, store, roll);
                         note_producer(r, store, e);
                         appended += 1;
                     }
-                    if entries
-                        .last()
-                        .is_some_and(|e| e.offset + 1 > r.log.log_end_offset())
-                    {
-                        unreachable!("appended every fetched record");
-                    }
+                    debug_assert!(
+                        entries
+                            .last()
+                            .is_none_or(|e| e.offset < r.log.log_end_offset()),
+                        "appended every fetched record"
+                    );
                     r.log.advance_log_start(log_start_offset);
                     let old_hw = r.high_watermark;
                     r.high_watermark = high_watermark
@@ -557,7 +553,6 @@ impl Cluster {
                 })
                 .collect();
             r.pending_isr = None;
-            self.broker_mut(broker).fetchers.retain(|_, _| true);
             self.maybe_advance_high_watermark(broker, slot);
         } else {
             r.followers.clear();

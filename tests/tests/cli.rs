@@ -255,15 +255,10 @@ fn misspelled_option_points_at_its_column() {
 }
 
 fn bundled_scenarios() -> Vec<String> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
-    let mut files: Vec<String> = std::fs::read_dir(&dir)
-        .expect("tests/scenarios")
-        .map(|e| e.expect("entry").path())
-        .filter(|p| p.extension().is_some_and(|e| e == "scenario"))
+    playground_tests::scenario_files()
+        .iter()
         .map(|p| p.display().to_string())
-        .collect();
-    files.sort();
-    files
+        .collect()
 }
 
 #[test]

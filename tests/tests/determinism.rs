@@ -2,20 +2,11 @@
 //! JSON of every event and of the final snapshot must hash the same. A different seed must change
 //! the run of a scenario with producers.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
+
+use playground_tests::scenario_files;
 
 use sha2::{Digest, Sha256};
-
-fn scenario_files() -> Vec<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .unwrap_or_else(|e| panic!("cannot read {}: {e}", dir.display()))
-        .map(|entry| entry.expect("directory entry").path())
-        .filter(|p| p.extension().is_some_and(|e| e == "scenario"))
-        .collect();
-    files.sort();
-    files
-}
 
 /// The hashes of one run: of every event in order, and of the final snapshot.
 #[derive(Debug, Clone, PartialEq, Eq)]

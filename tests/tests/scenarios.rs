@@ -1,19 +1,9 @@
 //! Every bundled scenario file (`tests/scenarios/*.scenario`) parses and runs headless with all of
 //! its `expect` lines holding. New files are picked up automatically.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-/// The bundled scenario files, sorted by name.
-fn scenario_files() -> Vec<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .unwrap_or_else(|e| panic!("cannot read {}: {e}", dir.display()))
-        .map(|entry| entry.expect("directory entry").path())
-        .filter(|p| p.extension().is_some_and(|e| e == "scenario"))
-        .collect();
-    files.sort();
-    files
-}
+use playground_tests::scenario_files;
 
 /// Parses and runs one file; `Err` holds the lines that explain why it failed.
 fn run_file(path: &Path) -> Result<String, Vec<String>> {
