@@ -26,6 +26,8 @@ pub struct Broker {
     pub parked_fetches: Vec<ParkedFetch>,
     /// acks=all produce requests waiting for the high watermark.
     pub purgatory: Vec<DelayedProduce>,
+    /// Consumer fetches waiting for the high watermark to move (fetch.max.wait.ms).
+    pub consumer_fetches: Vec<crate::group::fetch::ParkedConsumerFetch>,
 }
 
 impl Broker {
@@ -40,6 +42,7 @@ impl Broker {
             fetchers: BTreeMap::new(),
             parked_fetches: Vec::new(),
             purgatory: Vec::new(),
+            consumer_fetches: Vec::new(),
         }
     }
 }

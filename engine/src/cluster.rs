@@ -115,6 +115,23 @@ pub(crate) enum Timer {
     LeaderImbalanceCheck,
     RetentionCheck,
     CleanerCheck,
+    ConsumerTick {
+        consumer: u32,
+    },
+    ConsumerFetchExpired {
+        broker: u32,
+        request: u64,
+    },
+    /// The end of a group's initial rebalance delay, or its rebalance timeout.
+    GroupJoinDeadline {
+        group: u32,
+        token: u64,
+    },
+    /// A member's session-expiry check.
+    MemberExpiry {
+        group: u32,
+        nonce: u64,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -161,6 +178,8 @@ pub struct Cluster {
     pub(crate) partitions: Vec<PartitionMeta>,
     pub(crate) store: RecordStore,
     pub(crate) producers: Vec<Producer>,
+    pub(crate) groups: Vec<crate::group::Group>,
+    pub(crate) consumers: Vec<crate::group::Consumer>,
     pub(crate) network: Network,
     pub(crate) next_request: u64,
     events: Vec<TimedEvent>,
@@ -182,6 +201,8 @@ impl Cluster {
             partitions: Vec::new(),
             store: RecordStore::default(),
             producers: Vec::new(),
+            groups: Vec::new(),
+            consumers: Vec::new(),
             network: Network::default(),
             next_request: 0,
             events: Vec::new(),
@@ -339,6 +360,12 @@ impl Cluster {
             Timer::LeaderImbalanceCheck => self.leader_imbalance_check(),
             Timer::RetentionCheck => self.retention_check(),
             Timer::CleanerCheck => self.cleaner_check(),
+            Timer::ConsumerTick { consumer } => self.consumer_tick(consumer),
+            Timer::ConsumerFetchExpired { broker, request } => {
+                self.consumer_fetch_expired(broker, request)
+            }
+            Timer::GroupJoinDeadline { group, token } => self.group_join_deadline(group, token),
+            Timer::MemberExpiry { group, nonce } => self.member_expiry(group, nonce),
         }
     }
 
@@ -437,6 +464,66 @@ impl Cluster {
                 }
             }
             Message::MetadataResponse { producer } => self.handle_metadata_response(producer),
+            Message::GroupRequest {
+                consumer,
+                broker,
+                request,
+                group,
+                body,
+            } => {
+                if self.broker(broker).alive {
+                    self.handle_group_request(consumer, broker, request, group, body);
+                } else if !self.consumer_gone(consumer) {
+                    // Connection refused.
+                    let body = body.failed(crate::group::coordinator::GroupError::NetworkException);
+                    self.send(Message::GroupResponse {
+                        consumer,
+                        broker,
+                        request,
+                        body,
+                    });
+                }
+            }
+            Message::GroupResponse {
+                consumer,
+                request,
+                body,
+                ..
+            } => {
+                if !self.consumer_gone(consumer) {
+                    self.handle_group_response(consumer, request, body);
+                }
+            }
+            Message::ConsumerFetch {
+                consumer,
+                broker,
+                request,
+                parts,
+            } => {
+                if self.broker(broker).alive {
+                    self.handle_consumer_fetch(consumer, broker, request, parts, true);
+                } else if !self.consumer_gone(consumer) {
+                    self.send(Message::ConsumerFetchResponse {
+                        consumer,
+                        broker,
+                        request,
+                        parts: None,
+                    });
+                }
+            }
+            Message::ConsumerFetchResponse {
+                consumer,
+                broker,
+                request,
+                parts,
+            } => {
+                if !self.consumer_gone(consumer) {
+                    self.handle_consumer_fetch_response(consumer, broker, request, parts);
+                }
+            }
+            Message::ConsumerMetadataResponse { consumer } => {
+                self.handle_consumer_metadata_response(consumer)
+            }
         }
     }
 
@@ -466,6 +553,13 @@ impl Cluster {
                 Ok(())
             }
             Command::ElectPreferred { partition } => self.cmd_elect_preferred(partition),
+            Command::GroupAdd(spec) => self.cmd_group_add(spec),
+            Command::ConsumerAdd(spec) => self.cmd_consumer_add(spec),
+            Command::ConsumerStop { name } => self.cmd_consumer_stop(&name),
+            Command::ConsumerCrash { name } => self.cmd_consumer_crash(&name),
+            Command::ConsumerStall { name } => self.cmd_consumer_stall(&name, true),
+            Command::ConsumerResume { name } => self.cmd_consumer_stall(&name, false),
+            Command::ConsumerRate { name, rate } => self.cmd_consumer_rate(&name, rate),
         }
     }
 
@@ -684,5 +778,6 @@ impl Cluster {
                 );
             }
         }
+        self.check_group_invariants();
     }
 }

@@ -7,7 +7,7 @@
 use crate::time::Micros;
 
 /// A partition named as `TOPIC/N`.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
 pub struct TopicPartition {
     pub topic: String,
     pub partition: u32,
@@ -125,6 +125,50 @@ pub struct ClusterSpec {
     pub retention_check: Option<Micros>,
 }
 
+/// `auto.offset.reset`: where a group starts reading a partition it has no committed offset for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OffsetReset {
+    /// The log start offset: everything still in the log.
+    Earliest,
+    /// The high watermark: only records written from now on (Kafka's default).
+    Latest,
+}
+
+/// `group add`: a consumer group and its first consumers. `None` means the client default.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GroupSpec {
+    pub name: String,
+    pub topics: Vec<String>,
+    /// How many consumers to start, named `NAME-1` … `NAME-N` (default 1).
+    pub consumers: Option<u32>,
+    /// `partition.assignment.strategy` (default `range`, hence the eager protocol).
+    pub assignor: Option<crate::group::assignor::AssignorKind>,
+    /// `auto.offset.reset` (default `latest`).
+    pub offset_reset: Option<OffsetReset>,
+    /// `session.timeout.ms` (default 45 s).
+    pub session_timeout: Option<Micros>,
+    /// `heartbeat.interval.ms` (default 3 s).
+    pub heartbeat_interval: Option<Micros>,
+    /// `max.poll.interval.ms` (default 5 min).
+    pub max_poll_interval: Option<Micros>,
+    /// `auto.commit.interval.ms` (default 5 s).
+    pub auto_commit_interval: Option<Micros>,
+    /// How fast each consumer's application processes records (default: as fast as they come).
+    pub rate: Option<Rate>,
+}
+
+/// `consumer add`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConsumerSpec {
+    pub name: String,
+    pub group: String,
+    /// The subscription; `None` means the group's topics.
+    pub topics: Option<Vec<String>>,
+    /// Processing rate; `None` means the group's.
+    pub rate: Option<Rate>,
+}
+
 /// Everything that can change the cluster.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Command {
@@ -165,5 +209,29 @@ pub enum Command {
     /// `elect-leaders [T/P]`: preferred leader election now, for one partition or all.
     ElectPreferred {
         partition: Option<TopicPartition>,
+    },
+    GroupAdd(GroupSpec),
+    ConsumerAdd(ConsumerSpec),
+    /// `consumer stop NAME`: `close()`: commit, revoke, LeaveGroup.
+    ConsumerStop {
+        name: String,
+    },
+    /// `consumer crash NAME`: the process vanishes; the coordinator notices after the session timeout.
+    ConsumerCrash {
+        name: String,
+    },
+    /// `consumer stall NAME`: the application hangs inside its poll loop; the heartbeat thread
+    /// keeps the session alive until `max.poll.interval.ms` runs out and it leaves the group.
+    ConsumerStall {
+        name: String,
+    },
+    /// `consumer resume NAME`: a stalled application polls again (and rejoins if it had left).
+    ConsumerResume {
+        name: String,
+    },
+    /// `consumer rate NAME R`: how fast the application processes records from now on.
+    ConsumerRate {
+        name: String,
+        rate: Rate,
     },
 }

@@ -34,6 +34,9 @@ pub struct ClusterConfig {
     pub cleaner_backoff_us: Micros,
     /// `log.cleaner.min.cleanable.ratio` = 0.5.
     pub min_cleanable_dirty_ratio: f64,
+    /// `group.initial.rebalance.delay.ms` = 3000: an empty group waits this long for more members
+    /// before its first rebalance completes.
+    pub group_initial_rebalance_delay_us: Micros,
     /// Limit on undrained events before the oldest are dropped (a driver that never drains must
     /// not grow memory without bound).
     pub max_pending_events: usize,
@@ -56,6 +59,7 @@ impl Default for ClusterConfig {
             retention_check_interval_us: secs(300),
             cleaner_backoff_us: secs(15),
             min_cleanable_dirty_ratio: 0.5,
+            group_initial_rebalance_delay_us: secs(3),
             max_pending_events: 1_000_000,
         }
     }
@@ -125,6 +129,42 @@ impl Default for ProducerConfig {
             batch_size_bytes: 16_384,
             delivery_timeout_us: secs(120),
             request_timeout_us: secs(30),
+            retry_backoff_us: ms(100),
+        }
+    }
+}
+
+/// Consumer client settings (Kafka 3.x/4.x `ConsumerConfig` defaults).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ConsumerConfig {
+    /// `session.timeout.ms` = 45000 (since 3.0, KIP-735).
+    pub session_timeout_us: Micros,
+    /// `heartbeat.interval.ms` = 3000.
+    pub heartbeat_interval_us: Micros,
+    /// `max.poll.interval.ms` = 300000; also the rebalance timeout the consumer sends in JoinGroup.
+    pub max_poll_interval_us: Micros,
+    /// `auto.commit.interval.ms` = 5000 (`enable.auto.commit=true`).
+    pub auto_commit_interval_us: Micros,
+    /// `max.poll.records` = 500.
+    pub max_poll_records: u32,
+    /// `fetch.max.wait.ms` = 500: how long a leader holds a fetch with nothing to return.
+    pub fetch_max_wait_us: Micros,
+    /// `max.partition.fetch.bytes` = 1 MiB.
+    pub max_partition_fetch_bytes: u64,
+    /// `retry.backoff.ms` = 100.
+    pub retry_backoff_us: Micros,
+}
+
+impl Default for ConsumerConfig {
+    fn default() -> Self {
+        ConsumerConfig {
+            session_timeout_us: secs(45),
+            heartbeat_interval_us: secs(3),
+            max_poll_interval_us: secs(300),
+            auto_commit_interval_us: secs(5),
+            max_poll_records: 500,
+            fetch_max_wait_us: ms(500),
+            max_partition_fetch_bytes: 1 << 20,
             retry_backoff_us: ms(100),
         }
     }

@@ -198,6 +198,7 @@ impl Cluster {
         self.broker_mut(broker).fenced = true;
         self.emit(Event::BrokerFenced { broker });
         self.move_away_from(broker, IsrChangeReason::Fenced, ElectionReason::Clean);
+        self.refresh_coordinators(false);
     }
 
     /// A restarted broker caught up with the metadata log and heartbeats: it is unfenced, learns
@@ -216,6 +217,7 @@ impl Cluster {
             }
             self.send(Message::Metadata { broker, slot });
         }
+        self.refresh_coordinators(false);
     }
 
     /// KRaft AlterPartition: accepted if the sender still leads in the same epochs.
@@ -292,6 +294,8 @@ impl Cluster {
         for slot in 0..self.partitions.len() as u32 {
             self.elect_preferred(slot);
         }
+        // The internal __consumer_offsets partitions too: coordinators move back.
+        self.refresh_coordinators(true);
     }
 
     pub(crate) fn cmd_elect_preferred(
@@ -328,6 +332,7 @@ impl Cluster {
                 IsrChangeReason::Shutdown,
                 ElectionReason::ControlledShutdown,
             );
+            self.refresh_coordinators(false);
         }
         let now = self.now;
         let b = self.broker_mut(broker);
@@ -335,9 +340,11 @@ impl Cluster {
         b.fetchers.clear();
         b.parked_fetches.clear();
         b.purgatory.clear();
+        b.consumer_fetches.clear();
         let registered = b.registered_at_us;
         self.emit(Event::BrokerDown { broker, controlled });
         self.fail_requests_to(broker);
+        self.fail_consumer_requests_to(broker);
         if !controlled {
             // The controller notices only when the session times out after the last heartbeat.
             let hb = self.config.broker_heartbeat_interval_us;

@@ -202,6 +202,112 @@ pub enum Event {
         side_b: Vec<u32>,
     },
     NetworkHealed,
+    GroupCreated {
+        group: String,
+        topics: Vec<String>,
+        assignor: String,
+        coordinator: Option<u32>,
+    },
+    /// The group coordinator changed state (Empty, PreparingRebalance, …), and why.
+    GroupStateChanged {
+        group: String,
+        state: crate::group::GroupState,
+        generation: i32,
+        reason: String,
+    },
+    /// The coordinator added a member (its first JoinGroup).
+    MemberJoined {
+        group: String,
+        member: String,
+    },
+    /// The coordinator removed a member: it left, its session expired, or it did not rejoin.
+    MemberRemoved {
+        group: String,
+        member: String,
+        reason: String,
+    },
+    /// The leader's assignment for a generation, as the coordinator stored it.
+    GroupAssignment {
+        group: String,
+        generation: i32,
+        assignment: Vec<(String, Vec<crate::command::TopicPartition>)>,
+    },
+    /// The group's coordinator moved to another broker (its offsets partition changed leader)
+    /// and loaded the group's last stable state.
+    CoordinatorMoved {
+        group: String,
+        from: Option<u32>,
+        to: Option<u32>,
+        state: crate::group::GroupState,
+        generation: i32,
+    },
+    /// Offsets committed: (topic, partition, next offset to read).
+    OffsetsCommitted {
+        group: String,
+        member: String,
+        offsets: Vec<(String, u32, u64)>,
+    },
+    ConsumerStarted {
+        consumer: String,
+        group: String,
+    },
+    ConsumerStopped {
+        consumer: String,
+        group: String,
+        crashed: bool,
+    },
+    ConsumerStalled {
+        consumer: String,
+        group: String,
+        stalled: bool,
+    },
+    /// The application did not poll for `max.poll.interval.ms`: the consumer left the group.
+    PollTimeout {
+        consumer: String,
+        group: String,
+    },
+    /// The consumer sends JoinGroup (after revoking what its protocol requires).
+    ConsumerJoining {
+        consumer: String,
+        group: String,
+    },
+    PartitionsRevoked {
+        consumer: String,
+        group: String,
+        partitions: Vec<crate::command::TopicPartition>,
+        reason: String,
+    },
+    /// SyncGroup gave the consumer its partitions for a generation (`added` are new to it).
+    PartitionsAssigned {
+        consumer: String,
+        group: String,
+        generation: i32,
+        assigned: Vec<crate::command::TopicPartition>,
+        added: Vec<crate::command::TopicPartition>,
+    },
+    /// The application processed `count` records of one partition from `from_offset` on.
+    RecordsConsumed {
+        consumer: String,
+        group: String,
+        topic: String,
+        partition: u32,
+        from_offset: u64,
+        count: u32,
+    },
+    /// The position was out of range; the consumer starts again per `auto.offset.reset`.
+    OffsetReset {
+        consumer: String,
+        group: String,
+        topic: String,
+        partition: u32,
+        reset: crate::command::OffsetReset,
+    },
+    /// The leader's assignor refused the subscriptions (Kafka would throw).
+    AssignorFailed {
+        consumer: String,
+        group: String,
+        error: String,
+    },
     /// Events were dropped because the driver did not drain them (see `max_pending_events`).
     EventsDropped {
         count: u64,

@@ -101,6 +101,36 @@ pub enum Message {
     Metadata { broker: u32, slot: u32 },
     /// A producer's metadata request completing.
     MetadataResponse { producer: u32 },
+    /// A consumer's request to a broker about its group (FindCoordinator, JoinGroup, …).
+    GroupRequest {
+        consumer: u32,
+        broker: u32,
+        request: u64,
+        group: u32,
+        body: crate::group::coordinator::GroupRequest,
+    },
+    GroupResponse {
+        consumer: u32,
+        broker: u32,
+        request: u64,
+        body: crate::group::coordinator::GroupResponse,
+    },
+    /// A consumer's Fetch to a partition leader.
+    ConsumerFetch {
+        consumer: u32,
+        broker: u32,
+        request: u64,
+        parts: Vec<crate::group::fetch::ConsumerFetchPart>,
+    },
+    /// `None` parts: the connection broke before an answer came.
+    ConsumerFetchResponse {
+        consumer: u32,
+        broker: u32,
+        request: u64,
+        parts: Option<Vec<(u32, crate::group::fetch::ConsumerFetchResult)>>,
+    },
+    /// A consumer's metadata request completing.
+    ConsumerMetadataResponse { consumer: u32 },
 }
 
 /// A node on the simulated network.
@@ -108,6 +138,7 @@ pub enum Message {
 pub enum Node {
     Broker(u32),
     Producer(u32),
+    Consumer(u32),
     Controller,
 }
 
@@ -137,6 +168,21 @@ impl Message {
                 (Node::Controller, Node::Broker(*leader))
             }
             Message::MetadataResponse { producer } => (Node::Controller, Node::Producer(*producer)),
+            Message::GroupRequest {
+                consumer, broker, ..
+            }
+            | Message::ConsumerFetch {
+                consumer, broker, ..
+            } => (Node::Consumer(*consumer), Node::Broker(*broker)),
+            Message::GroupResponse {
+                consumer, broker, ..
+            }
+            | Message::ConsumerFetchResponse {
+                consumer, broker, ..
+            } => (Node::Broker(*broker), Node::Consumer(*consumer)),
+            Message::ConsumerMetadataResponse { consumer } => {
+                (Node::Controller, Node::Consumer(*consumer))
+            }
         }
     }
 }

@@ -15,7 +15,63 @@ pub struct Snapshot {
     pub brokers: Vec<BrokerView>,
     pub topics: Vec<TopicView>,
     pub producers: Vec<ProducerView>,
+    pub groups: Vec<GroupView>,
+    pub consumers: Vec<ConsumerView>,
     pub network_partition: Option<(Vec<u32>, Vec<u32>)>,
+}
+
+/// A consumer group as its coordinator describes it (`kafka-consumer-groups --describe`).
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct GroupView {
+    pub name: String,
+    pub topics: Vec<String>,
+    pub assignor: String,
+    /// `eager` or `cooperative`.
+    pub protocol: String,
+    pub coordinator: Option<u32>,
+    pub state: crate::group::GroupState,
+    pub generation: i32,
+    pub leader: Option<String>,
+    pub members: Vec<MemberView>,
+    pub offsets: Vec<GroupOffsetView>,
+    pub lag: u64,
+    pub consumed: u64,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct MemberView {
+    pub member: String,
+    /// The partitions of the member's assignment in the current generation.
+    pub assignment: Vec<crate::command::TopicPartition>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct GroupOffsetView {
+    pub topic: String,
+    pub partition: u32,
+    pub committed: u64,
+    pub lag: u64,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct ConsumerView {
+    pub name: String,
+    pub group: String,
+    pub state: crate::group::consumer::ClientState,
+    pub phase: crate::group::consumer::JoinPhase,
+    pub stalled: bool,
+    pub generation: i32,
+    pub per_hour: Option<u64>,
+    /// What the consumer holds now, with its position (next offset to process).
+    pub owned: Vec<OwnedView>,
+    pub consumed: u64,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct OwnedView {
+    pub topic: String,
+    pub partition: u32,
+    pub position: Option<u64>,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -127,11 +183,78 @@ impl Cluster {
                 in_flight: p.in_flight.len(),
             })
             .collect();
+        let groups = self
+            .groups
+            .iter()
+            .map(|g| {
+                let offsets: Vec<GroupOffsetView> = g
+                    .committed
+                    .iter()
+                    .map(|(tp, &c)| GroupOffsetView {
+                        topic: tp.topic.clone(),
+                        partition: tp.partition,
+                        committed: c,
+                        lag: self.high_watermark(tp).map_or(0, |hw| hw.saturating_sub(c)),
+                    })
+                    .collect();
+                GroupView {
+                    name: g.name.clone(),
+                    topics: g.topics.clone(),
+                    assignor: g.assignor.name().to_string(),
+                    protocol: if g.assignor.supports_cooperative() {
+                        "cooperative"
+                    } else {
+                        "eager"
+                    }
+                    .to_string(),
+                    coordinator: g.coordinator,
+                    state: g.state,
+                    generation: g.generation,
+                    leader: g.leader.clone(),
+                    members: g
+                        .members
+                        .values()
+                        .map(|m| MemberView {
+                            member: m.id.clone(),
+                            assignment: m.assignment.clone(),
+                        })
+                        .collect(),
+                    lag: offsets.iter().map(|o| o.lag).sum(),
+                    offsets,
+                    consumed: g.consumed.values().sum(),
+                }
+            })
+            .collect();
+        let consumers = self
+            .consumers
+            .iter()
+            .map(|c| ConsumerView {
+                name: c.name.clone(),
+                group: self.groups[c.group as usize].name.clone(),
+                state: c.state,
+                phase: c.phase,
+                stalled: c.stalled,
+                generation: c.generation,
+                per_hour: c.rate.map(|r| r.per_hour),
+                owned: c
+                    .owned
+                    .iter()
+                    .map(|(tp, p)| OwnedView {
+                        topic: tp.topic.clone(),
+                        partition: tp.partition,
+                        position: p.position,
+                    })
+                    .collect(),
+                consumed: c.consumed,
+            })
+            .collect();
         Snapshot {
             now_us: self.now,
             brokers,
             topics,
             producers,
+            groups,
+            consumers,
             network_partition: self.network.sides.clone(),
         }
     }

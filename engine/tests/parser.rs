@@ -877,35 +877,33 @@ fn control_characters_are_refused() {
 }
 
 #[test]
-fn consumer_groups_are_refused_clearly() {
-    for (body, col) in [
-        ("group add g topics=orders consumers=2 assignor=range", 1),
-        (
-            "group add g topics=orders,payments offset-reset=earliest",
-            1,
-        ),
-        ("consumer add c1 group=g topics=orders", 1),
-        ("consumer stop g-1", 1),
-        ("consumer crash g-1", 1),
-        ("at 3s consumer crash g-1", 7),
-        ("expect members g == g-1,g-2", 8),
-        ("expect state g == Stable", 8),
-        ("expect generation g == 1", 8),
-        ("expect assigned g g-1 == orders/0", 8),
-        ("expect assigned-count g g-1 == 2", 8),
-        ("expect owner g orders/0 == g-1", 8),
-        ("expect committed g orders/0 == 5", 8),
-        ("expect lag g == 0", 8),
-        ("expect lag g orders/0 == 0", 8),
-    ] {
-        let e = error(body);
-        assert!(
-            e.starts_with(&format!(
-                "t.scenario:3:{col}: consumer groups are not supported yet"
-            )),
-            "{body}: {e}"
-        );
-    }
+fn consumer_group_forms_of_the_contract() {
+    let script = ok("topic create payments partitions=2 replication=2\n\
+         group add g topics=orders consumers=2 assignor=range\n\
+         group add h topics=orders,payments offset-reset=earliest\n\
+         consumer add c1 group=g topics=orders\n\
+         consumer stop g-1\n\
+         consumer crash g-2\n\
+         at 3s consumer crash c1\n\
+         expect members g == g-1,g-2\n\
+         expect state g == Stable\n\
+         expect generation g == 1\n\
+         expect assigned g g-1 == orders/0\n\
+         expect assigned-count g g-1 == 2\n\
+         expect owner g orders/0 == g-1\n\
+         expect committed g orders/0 == 5\n\
+         expect lag g == 0\n\
+         expect lag g orders/0 == 0");
+    assert_eq!(script.steps.len(), 18);
+    assert_eq!(
+        script.steps[8].action,
+        Action::Cluster(Command::ConsumerCrash { name: "c1".into() })
+    );
+    assert_eq!(script.steps[8].at, Some(3_000_000));
+    assert_eq!(
+        error("group add g topics=orders\nexpect lag gg == 0"),
+        "t.scenario:4:12: unknown group 'gg' (did you mean 'g'?)"
+    );
 }
 
 #[test]

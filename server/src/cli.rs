@@ -85,12 +85,18 @@ pub fn serve(port: u16) -> ExitCode {
 }
 
 /// The engine benchmark: 3 brokers, one topic of 12 partitions with replication 3, acks=all, producers
-/// at `rate` records per simulated second, for `seconds` simulated seconds.
-pub fn bench(seconds: u64, rate: u64) -> ExitCode {
-    let src = format!(
+/// at `rate` records per simulated second, and a group of `consumers` consumers reading everything,
+/// for `seconds` simulated seconds.
+pub fn bench(seconds: u64, rate: u64, consumers: u32) -> ExitCode {
+    let mut src = format!(
         "brokers 3\ntopic create bench partitions=12 replication=3 min-insync=2\nproducer add p1 topic=bench rate={r}/s keys=k-1..k-1000 acks=all\nproducer add p2 topic=bench rate={r}/s keys=none acks=all\n",
         r = rate / 2
     );
+    if consumers > 0 {
+        src.push_str(&format!(
+            "group add readers topics=bench consumers={consumers} offset-reset=earliest\n"
+        ));
+    }
     let script = scenario::parse("bench", &src).expect("the benchmark scenario parses");
     let mut cluster = engine::Cluster::new(1);
     cluster.record_events = false;
@@ -112,6 +118,13 @@ pub fn bench(seconds: u64, rate: u64) -> ExitCode {
     println!(
         "simulated {seconds} s: {created} records created, {acked} acknowledged (acks=all, 3 brokers, 12 partitions, rf 3)"
     );
+    if consumers > 0 {
+        let consumed = cluster.group_consumed("readers", None).unwrap_or(0);
+        let lag = cluster.group_lag("readers").unwrap_or(0);
+        println!(
+            "group 'readers' ({consumers} consumers, range assignor): {consumed} records consumed, lag {lag} at the end"
+        );
+    }
     println!("wall time {wall:.3} s");
     println!(
         "simulated records per second (wall): {:.0}",

@@ -47,6 +47,9 @@ enum Cmd {
         /// Records per simulated second across the producers.
         #[arg(long, default_value_t = 100_000)]
         rate: u64,
+        /// Consumers in a group reading the topic from the start (0: none).
+        #[arg(long, default_value_t = 4)]
+        consumers: u32,
     },
 }
 
@@ -56,6 +59,10 @@ fn main() -> ExitCode {
         Cmd::Serve { port } => cli::serve(port),
         Cmd::Run { files, events } => cli::run(&files, events),
         Cmd::Check { files } => cli::check(&files),
-        Cmd::Bench { seconds, rate } => cli::bench(seconds, rate),
+        Cmd::Bench {
+            seconds,
+            rate,
+            consumers,
+        } => cli::bench(seconds, rate, consumers),
     }
 }

@@ -95,6 +95,45 @@ pub enum Metric {
         tp: TopicPartition,
         key: String,
     },
+    /// `members G`: the member ids the coordinator lists.
+    Members(String),
+    /// `state G`: `Empty`, `PreparingRebalance`, `CompletingRebalance`, `Stable` or `Dead`.
+    State(String),
+    /// `generation G`
+    Generation(String),
+    /// `assigned G M`: the partitions M holds.
+    Assigned {
+        group: String,
+        member: String,
+    },
+    /// `assigned-count G M`
+    AssignedCount {
+        group: String,
+        member: String,
+    },
+    /// `owner G T/P`: the member that holds T/P, or `none`.
+    Owner {
+        group: String,
+        tp: TopicPartition,
+    },
+    /// `committed G T/P`
+    Committed {
+        group: String,
+        tp: TopicPartition,
+    },
+    /// `lag G` / `lag G T/P`
+    Lag {
+        group: String,
+        tp: Option<TopicPartition>,
+    },
+    /// Extension: `consumed G` / `consumed G T/P`: records the group's applications processed
+    /// (a record processed twice counts twice).
+    Consumed {
+        group: String,
+        tp: Option<TopicPartition>,
+    },
+    /// Extension: `coordinator G`: the broker hosting the group's coordinator, or `none`.
+    Coordinator(String),
 }
 
 /// The right-hand side of an `expect` line, already checked against the metric's type.
@@ -107,6 +146,10 @@ pub enum Value {
     Ints(Vec<i64>),
     /// A word such as `up`, `down` or a record value.
     Word(String),
+    /// A list of names (`members`): compared as a set.
+    Names(Vec<String>),
+    /// A list of partitions (`assigned`): compared as a set.
+    Partitions(Vec<TopicPartition>),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -6,6 +6,7 @@ use std::fmt;
 
 use super::ast::{Expectation, Metric, Op, Value};
 use crate::cluster::Cluster;
+use crate::command::TopicPartition;
 
 /// What a metric measured.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -17,6 +18,29 @@ pub enum Actual {
     /// Compared in order.
     List(Vec<i64>),
     Word(String),
+    /// Member names, compared as a set.
+    Names(Vec<String>),
+    /// Partitions, compared as a set.
+    Partitions(Vec<TopicPartition>),
+}
+
+/// `a,b,c` (sorted), or `none` for an empty set.
+fn set_text<T: Ord + ToString>(items: &[T]) -> String {
+    if items.is_empty() {
+        return "none".to_string();
+    }
+    let mut sorted: Vec<&T> = items.iter().collect();
+    sorted.sort_unstable();
+    let texts: Vec<String> = sorted.iter().map(|t| t.to_string()).collect();
+    texts.join(",")
+}
+
+/// Sorted and without duplicates, to compare as sets.
+fn as_set<T: Ord + Clone>(items: &[T]) -> Vec<T> {
+    let mut v = items.to_vec();
+    v.sort_unstable();
+    v.dedup();
+    v
 }
 
 impl fmt::Display for Actual {
@@ -38,14 +62,25 @@ impl fmt::Display for Actual {
             }
             Actual::List(v) => list(f, v),
             Actual::Word(w) => write!(f, "{w}"),
+            Actual::Names(v) => write!(f, "{}", set_text(v)),
+            Actual::Partitions(v) => write!(f, "{}", set_text(v)),
         }
     }
 }
 
 /// Measures a metric. `Err` when the metric names something that does not exist.
 pub fn measure(cluster: &Cluster, metric: &Metric) -> Result<Actual, String> {
-    let unknown_tp = |tp: &crate::command::TopicPartition| format!("unknown partition {tp}");
+    let unknown_tp = |tp: &TopicPartition| format!("unknown partition {tp}");
     let opt = |v: Option<u64>| v.map_or(Actual::None, |n| Actual::Int(n as i64));
+    let unknown_group = |g: &str| format!("unknown group '{g}'");
+    // Checks that a group and a partition exist before asking about both.
+    let group_and_tp = |g: &str, tp: Option<&TopicPartition>| -> Result<(), String> {
+        cluster.group_state(g).ok_or_else(|| unknown_group(g))?;
+        if let Some(tp) = tp {
+            cluster.leader(tp).ok_or_else(|| unknown_tp(tp))?;
+        }
+        Ok(())
+    };
     Ok(match metric {
         Metric::Leader(tp) => cluster
             .leader(tp)
@@ -118,6 +153,67 @@ pub fn measure(cluster: &Cluster, metric: &Metric) -> Result<Actual, String> {
             Some(v) => Actual::Word(v),
             None => Actual::None,
         },
+        Metric::Members(g) => {
+            Actual::Names(cluster.group_members(g).ok_or_else(|| unknown_group(g))?)
+        }
+        Metric::State(g) => Actual::Word(
+            cluster
+                .group_state(g)
+                .ok_or_else(|| unknown_group(g))?
+                .name()
+                .to_string(),
+        ),
+        Metric::Generation(g) => Actual::Int(i64::from(
+            cluster
+                .group_generation(g)
+                .ok_or_else(|| unknown_group(g))?,
+        )),
+        Metric::Assigned { group, member } => Actual::Partitions(
+            cluster
+                .group_assigned(group, member)
+                .ok_or_else(|| unknown_group(group))?,
+        ),
+        Metric::AssignedCount { group, member } => Actual::Int(
+            cluster
+                .group_assigned(group, member)
+                .ok_or_else(|| unknown_group(group))?
+                .len() as i64,
+        ),
+        Metric::Owner { group, tp } => {
+            group_and_tp(group, Some(tp))?;
+            cluster
+                .group_owner(group, tp)
+                .flatten()
+                .map_or(Actual::None, Actual::Word)
+        }
+        Metric::Committed { group, tp } => {
+            group_and_tp(group, Some(tp))?;
+            opt(cluster.group_committed(group, tp).flatten())
+        }
+        Metric::Lag { group, tp: None } => Actual::Int(
+            cluster
+                .group_lag(group)
+                .ok_or_else(|| unknown_group(group))? as i64,
+        ),
+        Metric::Lag {
+            group,
+            tp: Some(tp),
+        } => {
+            group_and_tp(group, Some(tp))?;
+            opt(cluster.group_partition_lag(group, tp).flatten())
+        }
+        Metric::Consumed { group, tp } => {
+            group_and_tp(group, tp.as_ref())?;
+            Actual::Int(
+                cluster
+                    .group_consumed(group, tp.as_ref())
+                    .ok_or_else(|| unknown_group(group))? as i64,
+            )
+        }
+        Metric::Coordinator(g) => cluster
+            .group_coordinator(g)
+            .ok_or_else(|| unknown_group(g))?
+            .map_or(Actual::None, |b| Actual::Int(i64::from(b))),
     })
 }
 
@@ -125,6 +221,8 @@ fn expected_as(actual: &Actual, value: &Value) -> Actual {
     match (actual, value) {
         (Actual::Set(_), Value::None) => Actual::Set(vec![]),
         (Actual::List(_), Value::None) => Actual::List(vec![]),
+        (Actual::Names(_), Value::None) => Actual::Names(vec![]),
+        (Actual::Partitions(_), Value::None) => Actual::Partitions(vec![]),
         (_, Value::None) => Actual::None,
         (Actual::Set(_), Value::Int(n)) => Actual::Set(vec![*n]),
         (Actual::Set(_), Value::Ints(v)) => Actual::Set(v.clone()),
@@ -132,6 +230,8 @@ fn expected_as(actual: &Actual, value: &Value) -> Actual {
         (_, Value::Ints(v)) => Actual::List(v.clone()),
         (_, Value::Int(n)) => Actual::Int(*n),
         (_, Value::Word(w)) => Actual::Word(w.clone()),
+        (_, Value::Names(v)) => Actual::Names(v.clone()),
+        (_, Value::Partitions(v)) => Actual::Partitions(v.clone()),
     }
 }
 
@@ -152,6 +252,12 @@ pub fn check(cluster: &Cluster, e: &Expectation) -> Result<(), String> {
             b.sort_unstable();
             b.dedup();
             (a == b) == (e.op == Op::Eq)
+        }
+        (Actual::Names(a), Actual::Names(b), Op::Eq | Op::Ne) => {
+            (as_set(a) == as_set(b)) == (e.op == Op::Eq)
+        }
+        (Actual::Partitions(a), Actual::Partitions(b), Op::Eq | Op::Ne) => {
+            (as_set(a) == as_set(b)) == (e.op == Op::Eq)
         }
         (Actual::Int(a), Actual::Int(b), op) => match op {
             Op::Eq => a == b,
@@ -176,5 +282,39 @@ pub fn check(cluster: &Cluster, e: &Expectation) -> Result<(), String> {
         Ok(())
     } else {
         Err(format!("expected {text}, got {actual}"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tp(topic: &str, partition: u32) -> TopicPartition {
+        TopicPartition {
+            topic: topic.into(),
+            partition,
+        }
+    }
+
+    #[test]
+    fn sets_print_sorted_and_none_when_empty() {
+        let names = Actual::Names(vec!["g-2".into(), "g-1".into()]);
+        assert_eq!(names.to_string(), "g-1,g-2");
+        assert_eq!(Actual::Names(vec![]).to_string(), "none");
+        let parts = Actual::Partitions(vec![tp("orders", 1), tp("a", 0), tp("orders", 0)]);
+        assert_eq!(parts.to_string(), "a/0,orders/0,orders/1");
+        assert_eq!(Actual::Partitions(vec![]).to_string(), "none");
+    }
+
+    #[test]
+    fn none_is_the_empty_set() {
+        let names = Actual::Names(vec!["g-1".into()]);
+        assert_eq!(expected_as(&names, &Value::None), Actual::Names(vec![]));
+        let parts = Actual::Partitions(vec![]);
+        assert_eq!(
+            expected_as(&parts, &Value::Partitions(vec![tp("t", 0)])),
+            Actual::Partitions(vec![tp("t", 0)])
+        );
+        assert_eq!(as_set(&["b", "a", "b"]), ["a", "b"]);
     }
 }

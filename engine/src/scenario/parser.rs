@@ -8,15 +8,17 @@
 //! brokers 3
 //! topic create orders partitions=3 replication=2
 //! producer add p1 topic=orders rate=5/s keys=user-1..user-50
+//! group add billing topics=orders consumers=2 assignor=cooperative-sticky
 //! at 5s broker kill 1
 //! expect leader orders/0 != 1
+//! expect members billing == billing-1,billing-2
 //! ```
 //!
 //! Validation is static: it knows what earlier lines declared (brokers, topics and their shape,
-//! producers) and how far `wait` and `at` have moved simulated time, never the cluster's state.
+//! producers, consumer groups and their consumers) and how far `wait` and `at` have moved
+//! simulated time, never the cluster's state.
 //!
-//! Each command has one function below with its wire form in its doc comment. Consumer groups are
-//! not supported yet: every group command and metric ends in `groups_not_supported`.
+//! Each command has one function below with its wire form in its doc comment.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -24,9 +26,12 @@ use super::ast::{Action, Expectation, Metric, Op, Pos, Script, Step, Value};
 use super::diagnostic::{Diagnostic, LineError, did_you_mean};
 use super::lexer::{Token, TokenKind, col_len, tokenize};
 use crate::command::{
-    Acks, CleanupPolicy, ClusterSpec, Command, KeySpec, PartitionerKind, ProducerSpec, Rate,
-    TopicPartition, TopicSpec,
+    Acks, CleanupPolicy, ClusterSpec, Command, ConsumerSpec, GroupSpec, KeySpec, OffsetReset,
+    PartitionerKind, ProducerSpec, Rate, TopicPartition, TopicSpec,
 };
+use crate::config::ConsumerConfig;
+use crate::group::assignor::AssignorKind;
+use crate::group::consumer::MAX_CONSUMERS;
 use crate::time::{Micros, format_duration};
 
 type Result<T, E = LineError> = std::result::Result<T, E>;
@@ -139,6 +144,11 @@ pub struct Context {
     pub topics: BTreeMap<String, TopicInfo>,
     /// Producers added so far (stopped ones included: a name is never reused).
     pub producers: BTreeMap<String, ProducerInfo>,
+    /// Consumer groups added so far.
+    pub groups: BTreeMap<String, GroupInfo>,
+    /// Consumers started so far, by `group add` or `consumer add` (stopped and crashed ones
+    /// included: a name is never reused).
+    pub consumers: BTreeMap<String, ConsumerInfo>,
     /// Simulated time reached statically: only `wait` and `at` move it; setup takes no time.
     pub time: Micros,
     /// Names declared by lines that failed to parse (files only), to avoid cascading errors.
@@ -159,12 +169,44 @@ pub struct ProducerInfo {
     pub stopped: bool,
 }
 
+/// A consumer group added by `group add`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GroupInfo {
+    /// The group's subscription (what `consumer add` subscribes to by default).
+    pub topics: Vec<String>,
+}
+
+/// A consumer started by `group add` (`G-1` … `G-N`) or `consumer add`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConsumerInfo {
+    pub group: String,
+    /// Stopped or crashed: it takes no more commands.
+    pub stopped: bool,
+    /// Stalled by `consumer stall` and not resumed since.
+    pub stalled: bool,
+}
+
+impl ConsumerInfo {
+    fn new(group: &str) -> Self {
+        ConsumerInfo {
+            group: group.to_string(),
+            stopped: false,
+            stalled: false,
+        }
+    }
+}
+
 /// Declarations of lines with errors: known to exist, shape unknown; checks against them pass.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 struct Recovered {
     brokers: bool,
     topics: BTreeSet<String>,
     producers: BTreeSet<String>,
+    groups: BTreeSet<String>,
+    consumers: BTreeSet<String>,
+    /// Groups of failed `group add` lines whose number of consumers is unknown: every `G-N`
+    /// counts as one of their consumers.
+    numbered: BTreeSet<String>,
 }
 
 impl Context {
@@ -181,7 +223,8 @@ impl Context {
         }
     }
 
-    /// Records what a cluster command declares (brokers, a topic, a producer, a stop).
+    /// Records what a cluster command declares (brokers, a topic, a producer, a group, a
+    /// consumer, a stop, a stall).
     pub fn apply_command(&mut self, command: &Command) {
         match command {
             Command::Brokers(spec) => self.brokers = Some(spec.brokers),
@@ -202,6 +245,31 @@ impl Context {
             Command::ProducerStop { name } => {
                 if let Some(p) = self.producers.get_mut(name) {
                     p.stopped = true;
+                }
+            }
+            Command::GroupAdd(spec) => {
+                let info = GroupInfo {
+                    topics: spec.topics.clone(),
+                };
+                self.groups.insert(spec.name.clone(), info);
+                for i in 1..=spec.consumers.unwrap_or(1) {
+                    self.consumers
+                        .insert(format!("{}-{i}", spec.name), ConsumerInfo::new(&spec.name));
+                }
+            }
+            Command::ConsumerAdd(spec) => {
+                self.consumers
+                    .insert(spec.name.clone(), ConsumerInfo::new(&spec.group));
+            }
+            Command::ConsumerStop { name } | Command::ConsumerCrash { name } => {
+                if let Some(c) = self.consumers.get_mut(name) {
+                    c.stopped = true;
+                }
+            }
+            Command::ConsumerStall { name } | Command::ConsumerResume { name } => {
+                let stall = matches!(command, Command::ConsumerStall { .. });
+                if let Some(c) = self.consumers.get_mut(name) {
+                    c.stalled = stall;
                 }
             }
             _ => {}
@@ -226,6 +294,26 @@ impl Context {
             }
             ["producer", "add", name, ..] if !self.producers.contains_key(*name) => {
                 self.recovered.producers.insert(name.to_string());
+            }
+            ["group", "add", name, options @ ..] if !self.groups.contains_key(*name) => {
+                self.recovered.groups.insert(name.to_string());
+                let count = match options.iter().find_map(|o| o.strip_prefix("consumers=")) {
+                    None => Some(1),
+                    Some(n) => n.parse::<usize>().ok().filter(|n| *n <= MAX_CONSUMERS),
+                };
+                match count {
+                    Some(n) => {
+                        let names = (1..=n).map(|i| format!("{name}-{i}"));
+                        let new = names.filter(|c| !self.consumers.contains_key(c));
+                        self.recovered.consumers.extend(new.collect::<Vec<_>>());
+                    }
+                    None => {
+                        self.recovered.numbered.insert(name.to_string());
+                    }
+                }
+            }
+            ["consumer", "add", name, ..] if !self.consumers.contains_key(*name) => {
+                self.recovered.consumers.insert(name.to_string());
             }
             _ => {}
         }
@@ -340,6 +428,124 @@ impl Context {
             }
         }
     }
+
+    /// A comma-separated list of distinct topics (`topics=orders,payments`).
+    fn topic_list(&self, v: Val) -> Result<Vec<String>> {
+        let mut topics: Vec<String> = Vec::new();
+        for item in v.items() {
+            if item.text.is_empty() {
+                return Err(item
+                    .err("missing topic in the list")
+                    .hint("lists are comma-separated, without spaces: topics=orders,payments"));
+            }
+            self.topic(item)?;
+            if topics.iter().any(|t| t == item.text) {
+                return Err(item.err(format!("topic '{}' is listed twice", item.text)));
+            }
+            topics.push(item.text.to_string());
+        }
+        Ok(topics)
+    }
+
+    /// A group named in a command or metric. `None` when its `group add` line failed.
+    fn group(&self, v: Val) -> Result<Option<&GroupInfo>> {
+        if let Some(info) = self.groups.get(v.text) {
+            return Ok(Some(info));
+        }
+        if self.recovered.groups.contains(v.text) {
+            return Ok(None);
+        }
+        let err = v.err(format!("unknown group '{}'", v.text));
+        let names = self.groups.keys().map(String::as_str);
+        Err(match did_you_mean(v.text, names) {
+            Some(hint) => err.hint(hint),
+            None if self.groups.is_empty() => err.hint("add it first with 'group add G topics=T'"),
+            None => err,
+        })
+    }
+
+    /// Whether a consumer of this name was started, or meant to be by a line that failed.
+    fn consumer_exists(&self, name: &str) -> bool {
+        self.consumers.contains_key(name) || self.recovered_consumer(name)
+    }
+
+    /// A consumer declared by a line that failed (its state is unknown).
+    fn recovered_consumer(&self, name: &str) -> bool {
+        if self.recovered.consumers.contains(name) {
+            return true;
+        }
+        name.rsplit_once('-').is_some_and(|(group, n)| {
+            self.recovered.numbered.contains(group)
+                && !n.is_empty()
+                && n.bytes().all(|b| b.is_ascii_digit())
+        })
+    }
+
+    /// A consumer named in `consumer stop|crash|stall|resume|rate`: started and neither stopped
+    /// nor crashed. `None` when its declaration failed.
+    fn running_consumer(&self, v: Val) -> Result<Option<&ConsumerInfo>> {
+        match self.consumers.get(v.text) {
+            Some(c) if c.stopped => Err(v
+                .err(format!(
+                    "consumer '{}' has already stopped or crashed",
+                    v.text
+                ))
+                .hint("consumer names are never reused: add a new one with 'consumer add'")),
+            Some(c) => Ok(Some(c)),
+            None if self.recovered_consumer(v.text) => Ok(None),
+            None => {
+                let err = v.err(format!("unknown consumer '{}'", v.text));
+                let names = self.consumers.keys().chain(&self.recovered.consumers);
+                Err(match did_you_mean(v.text, names.map(String::as_str)) {
+                    Some(hint) => err.hint(hint),
+                    None if self.consumers.is_empty() && self.recovered.consumers.is_empty() => err.hint(
+                        "start one first with 'group add G topics=T' or 'consumer add NAME group=G'",
+                    ),
+                    None => err,
+                })
+            }
+        }
+    }
+
+    /// A member named in an `expect` line: a consumer of `group` (stopped ones included).
+    fn member(&self, group: &str, v: Val) -> Result<()> {
+        if !self.groups.contains_key(group) {
+            return Ok(()); // its `group add` line failed: its members are unknown
+        }
+        let err = match self.consumers.get(v.text) {
+            Some(c) if c.group == group => return Ok(()),
+            Some(c) => v.err(format!(
+                "consumer '{}' belongs to group '{}', not '{group}'",
+                v.text, c.group
+            )),
+            None if self.recovered_consumer(v.text) => return Ok(()),
+            None => v.err(format!("unknown consumer '{}' in group '{group}'", v.text)),
+        };
+        let members: Vec<&str> = self
+            .consumers
+            .iter()
+            .filter(|(_, c)| c.group == group)
+            .map(|(name, _)| name.as_str())
+            .collect();
+        Err(match did_you_mean(v.text, members.iter().copied()) {
+            Some(hint) => err.hint(hint),
+            None if members.is_empty() => err.hint(format!("group '{group}' has no consumers")),
+            None => err.hint(format!(
+                "the consumers of '{group}' are {}",
+                short_list(&members)
+            )),
+        })
+    }
+}
+
+/// `a, b, c`, or the first few names and `…`.
+fn short_list(names: &[&str]) -> String {
+    const SHOWN: usize = 5;
+    let mut text = names[..names.len().min(SHOWN)].join(", ");
+    if names.len() > SHOWN {
+        text.push_str(", …");
+    }
+    text
 }
 
 fn broker_range(n: u32) -> String {
@@ -696,6 +902,8 @@ fn action(cur: &mut Cursor, ctx: &Context, head: Val, now: Micros) -> Result<Act
         "topic" => topic(cur, ctx, head).map(cluster),
         "producer" => producer(cur, ctx, head).map(cluster),
         "produce" => produce(cur, ctx).map(cluster),
+        "group" => group(cur, ctx, head).map(cluster),
+        "consumer" => consumer(cur, ctx, head).map(cluster),
         "broker" => broker(cur, ctx, head).map(cluster),
         "network" => network(cur, ctx, head).map(cluster),
         "elect-leaders" => elect_leaders(cur, ctx).map(cluster),
@@ -705,7 +913,6 @@ fn action(cur: &mut Cursor, ctx: &Context, head: Val, now: Micros) -> Result<Act
             cur.text("the text to say", "say")?.text.to_string(),
         )),
         "expect" => expect(cur, ctx, head).map(Action::Expect),
-        word if GROUP_COMMANDS.contains(&word) => Err(groups_not_supported(head)),
         word => Err(head
             .err(format!("unknown command '{word}'"))
             .maybe_hint(did_you_mean(word, COMMANDS.iter().copied()))),
@@ -963,6 +1170,243 @@ fn produce(cur: &mut Cursor, ctx: &Context) -> Result<Command> {
     })
 }
 
+const GROUP_OPTIONS: &[&str] = &[
+    "topics",
+    "consumers",
+    "assignor",
+    "offset-reset",
+    "session-timeout",
+    "heartbeat",
+    "max-poll-interval",
+    "auto-commit",
+    "rate",
+];
+
+const GROUP_EXAMPLE: &str = "group add g topics=orders consumers=2";
+
+/// The broker's `group.min.session.timeout.ms` (6 s): a JoinGroup with a shorter session timeout
+/// is refused with INVALID_SESSION_TIMEOUT.
+const MIN_SESSION_TIMEOUT: Micros = 6_000_000;
+
+/// The broker's `group.max.session.timeout.ms` (30 min).
+const MAX_SESSION_TIMEOUT: Micros = 1_800_000_000;
+
+/// `group add G topics=T1[,T2] [consumers=N] [assignor=range|roundrobin|sticky|cooperative-sticky]
+/// [offset-reset=earliest|latest] [session-timeout=DURATION] [heartbeat=DURATION]
+/// [max-poll-interval=DURATION] [auto-commit=DURATION] [rate=R]`
+///
+/// Its consumers are named `G-1` … `G-N` (`consumers=0`: none yet; default 1); `rate` is how fast
+/// each consumer's application processes records.
+fn group(cur: &mut Cursor, ctx: &Context, head: Val) -> Result<Command> {
+    subcommand(cur, head, &["add"])?;
+    let name = cur.word("the group's name")?;
+    check_name(name, "group")?;
+    if ctx.groups.contains_key(name.text) || ctx.recovered.groups.contains(name.text) {
+        return Err(name.err(format!("group '{}' already exists", name.text)));
+    }
+    let opts = cur.options(GROUP_OPTIONS)?;
+    let topics = ctx.topic_list(opts.required("topics", cur, GROUP_EXAMPLE)?)?;
+    let consumers_val = opts.get("consumers");
+    let consumers = consumers_val
+        .map(|v| u32_of(v, "a number of consumers"))
+        .transpose()?;
+    let count = consumers.unwrap_or(1);
+    check_consumer_room(ctx, consumers_val.unwrap_or(name), count)?;
+    if let Some(taken) = (1..=count)
+        .map(|i| format!("{}-{i}", name.text))
+        .find(|c| ctx.consumer_exists(c))
+    {
+        return Err(name
+            .err(format!("consumer '{taken}' already exists"))
+            .hint(format!(
+                "the consumers of group '{}' are named {}-1, {}-2, …; choose another group name",
+                name.text, name.text, name.text
+            )));
+    }
+    let assignor = opts.map("assignor", assignor)?;
+    let offset_reset = opts.map("offset-reset", |v| {
+        choice(
+            v,
+            &[
+                ("earliest", OffsetReset::Earliest),
+                ("latest", OffsetReset::Latest),
+            ],
+        )
+    })?;
+    let session_timeout = opts.map("session-timeout", session_timeout)?;
+    let heartbeat_interval = opts.map("heartbeat", |v| positive(v, "heartbeat"))?;
+    if let (Some(heartbeat), Some(v)) = (heartbeat_interval, opts.get("heartbeat")) {
+        let (session, default) = match session_timeout {
+            Some(s) => (s, ""),
+            None => (ConsumerConfig::default().session_timeout_us, "default "),
+        };
+        if heartbeat >= session {
+            return Err(v
+                .err(format!(
+                    "the heartbeat interval {} is not shorter than the {default}session timeout {}",
+                    format_duration(heartbeat),
+                    format_duration(session)
+                ))
+                .hint("Kafka requires heartbeat.interval.ms lower than session.timeout.ms, typically a third of it"));
+        }
+    }
+    Ok(Command::GroupAdd(GroupSpec {
+        name: name.text.to_string(),
+        topics,
+        consumers,
+        assignor,
+        offset_reset,
+        session_timeout,
+        heartbeat_interval,
+        max_poll_interval: opts.map("max-poll-interval", |v| positive(v, "max-poll-interval"))?,
+        auto_commit_interval: opts.map("auto-commit", |v| positive(v, "auto-commit"))?,
+        rate: opts.map("rate", processing_rate)?,
+    }))
+}
+
+const CONSUMER_OPTIONS: &[&str] = &["group", "topics", "rate"];
+
+/// `consumer add NAME group=G [topics=T1,T2] [rate=R]` / `consumer stop NAME` (LeaveGroup) /
+/// `consumer crash NAME` / `consumer stall NAME` / `consumer resume NAME` / `consumer rate NAME R`
+fn consumer(cur: &mut Cursor, ctx: &Context, head: Val) -> Result<Command> {
+    let sub = subcommand(
+        cur,
+        head,
+        &["add", "stop", "crash", "stall", "resume", "rate"],
+    )?;
+    if sub == "add" {
+        return consumer_add(cur, ctx);
+    }
+    let name_val = cur.word("the consumer's name")?;
+    let info = ctx.running_consumer(name_val)?;
+    let name = name_val.text.to_string();
+    match (sub, info) {
+        ("stall", Some(c)) if c.stalled => {
+            return Err(name_val
+                .err(format!("consumer '{name}' is already stalled"))
+                .hint(format!("resume it with 'consumer resume {name}'")));
+        }
+        ("resume", Some(c)) if !c.stalled => {
+            return Err(name_val
+                .err(format!("consumer '{name}' is not stalled"))
+                .hint(format!("stall it first with 'consumer stall {name}'")));
+        }
+        _ => {}
+    }
+    let command = match sub {
+        "stop" => Command::ConsumerStop { name },
+        "crash" => Command::ConsumerCrash { name },
+        "stall" => Command::ConsumerStall { name },
+        "resume" => Command::ConsumerResume { name },
+        _ => Command::ConsumerRate {
+            name,
+            rate: processing_rate(cur.word("a rate, e.g. 5/s")?)?,
+        },
+    };
+    cur.finish()?;
+    Ok(command)
+}
+
+fn consumer_add(cur: &mut Cursor, ctx: &Context) -> Result<Command> {
+    let name = cur.word("the consumer's name")?;
+    check_name(name, "consumer")?;
+    if name.text == "none" {
+        return Err(name
+            .err("'none' cannot name a consumer")
+            .hint("in expect lines, none means no member"));
+    }
+    if ctx.consumer_exists(name.text) {
+        return Err(name
+            .err(format!("consumer '{}' already exists", name.text))
+            .hint("consumer names are never reused, even after stop or crash"));
+    }
+    let opts = cur.options(CONSUMER_OPTIONS)?;
+    let group = opts.required("group", cur, "consumer add c1 group=g")?;
+    ctx.group(group)?;
+    check_consumer_room(ctx, name, 1)?;
+    Ok(Command::ConsumerAdd(ConsumerSpec {
+        name: name.text.to_string(),
+        group: group.text.to_string(),
+        topics: opts.map("topics", |v| ctx.topic_list(v))?,
+        rate: opts.map("rate", processing_rate)?,
+    }))
+}
+
+/// Group and consumer names are member ids in comma-separated lists: no `,` in them.
+fn check_name(v: Val, what: &str) -> Result<()> {
+    match v.text.find(',') {
+        Some(i) => Err(v
+            .slice(i, ",")
+            .err(format!("',' is not allowed in a {what} name"))
+            .hint("lists of members are comma-separated")),
+        None => Ok(()),
+    }
+}
+
+/// The cluster runs at most `MAX_CONSUMERS` consumers, stopped ones included.
+fn check_consumer_room(ctx: &Context, v: Val, more: u32) -> Result<()> {
+    let have = ctx.consumers.len() + ctx.recovered.consumers.len();
+    if have.saturating_add(more as usize) > MAX_CONSUMERS {
+        return Err(v
+            .err(format!("at most {MAX_CONSUMERS} consumers in a cluster"))
+            .hint(format!(
+                "{have} already started, stopped and crashed ones included"
+            )));
+    }
+    Ok(())
+}
+
+/// `assignor=range|roundrobin|sticky|cooperative-sticky` (Kafka's class names are accepted too).
+fn assignor(v: Val) -> Result<AssignorKind> {
+    v.text.parse::<AssignorKind>().map_err(|_| {
+        let names = AssignorKind::ALL.map(|a| a.name());
+        let fallback = format!("expected one of: {}", names.join(", "));
+        v.err(format!("unknown assignor '{}'", v.text))
+            .hint(did_you_mean(v.text, names).unwrap_or(fallback))
+    })
+}
+
+/// A duration longer than zero, for option `option`.
+fn positive(v: Val, option: &str) -> Result<Micros> {
+    let d = duration(v)?;
+    if d == 0 {
+        return Err(v.err(format!("{option} must be longer than 0")));
+    }
+    Ok(d)
+}
+
+/// `session-timeout=DURATION`, within the broker's bounds.
+fn session_timeout(v: Val) -> Result<Micros> {
+    let d = duration(v)?;
+    let bounds = format!(
+        "the broker accepts {} to {}: group.min.session.timeout.ms to group.max.session.timeout.ms",
+        format_duration(MIN_SESSION_TIMEOUT),
+        format_duration(MAX_SESSION_TIMEOUT)
+    );
+    if d < MIN_SESSION_TIMEOUT {
+        return Err(v
+            .err(format!("the session timeout {} is too short", v.text))
+            .hint(bounds));
+    }
+    if d > MAX_SESSION_TIMEOUT {
+        return Err(v
+            .err(format!("the session timeout {} is too long", v.text))
+            .hint(bounds));
+    }
+    Ok(d)
+}
+
+/// How fast an application processes records: a rate above zero.
+fn processing_rate(v: Val) -> Result<Rate> {
+    let r = rate(v)?;
+    if r.per_hour == 0 {
+        return Err(v
+            .err("a processing rate must be above zero")
+            .hint("to stop processing, use 'consumer stall NAME'"));
+    }
+    Ok(r)
+}
+
 /// `broker kill N` / `broker stop N` (controlled shutdown) / `broker restart N`
 fn broker(cur: &mut Cursor, ctx: &Context, head: Val) -> Result<Command> {
     let sub = subcommand(cur, head, &["kill", "stop", "restart"])?;
@@ -1042,6 +1486,14 @@ enum Kind {
     UpDown,
     /// A record value or `none` (`value`).
     Text,
+    /// A set of member names or `none` (`members`).
+    Names,
+    /// A set of partitions or `none` (`assigned`).
+    Partitions,
+    /// A member name or `none` (`owner`).
+    Member,
+    /// A group state (`state`).
+    GroupState,
 }
 
 impl Kind {
@@ -1053,14 +1505,37 @@ impl Kind {
             Kind::CountOrNone => "a number or none",
             Kind::UpDown => "up or down",
             Kind::Text => "a value or none",
+            Kind::Names => "a list of member names (e.g. g-1,g-2) or none",
+            Kind::Partitions => "a list of partitions (e.g. orders/0,orders/1) or none",
+            Kind::Member => "a member name or none",
+            Kind::GroupState => {
+                "a group state (Empty, PreparingRebalance, CompletingRebalance, Stable or Dead)"
+            }
         }
     }
 
-    /// Words have no order: only `==` and `!=` apply.
+    /// Words and sets of names have no order: only `==` and `!=` apply.
     fn words_only(self) -> bool {
-        matches!(self, Kind::UpDown | Kind::Text)
+        matches!(
+            self,
+            Kind::UpDown
+                | Kind::Text
+                | Kind::Names
+                | Kind::Partitions
+                | Kind::Member
+                | Kind::GroupState
+        )
     }
 }
+
+/// The states of a consumer group, as Kafka names them (`ClassicGroupState`).
+const GROUP_STATES: &[&str] = &[
+    "Empty",
+    "PreparingRebalance",
+    "CompletingRebalance",
+    "Stable",
+    "Dead",
+];
 
 const METRICS: &[&str] = &[
     "leader",
@@ -1085,6 +1560,8 @@ const METRICS: &[&str] = &[
     "owner",
     "committed",
     "lag",
+    "consumed",
+    "coordinator",
 ];
 
 const OPS: &[(&str, Op)] = &[
@@ -1108,7 +1585,7 @@ fn expect(cur: &mut Cursor, ctx: &Context, head: Val) -> Result<Expectation> {
         );
         return Err(err);
     }
-    let value = value(cur, kind, name.text)?;
+    let value = value(cur, ctx, kind, &metric, name.text)?;
     cur.finish()?;
     Ok(Expectation {
         metric,
@@ -1118,13 +1595,31 @@ fn expect(cur: &mut Cursor, ctx: &Context, head: Val) -> Result<Expectation> {
     })
 }
 
-/// `leader T/P`, `replicas T/P`, `partition T key=K`, `broker N`, `lost [T]`, …
+/// `leader T/P`, `replicas T/P`, `partition T key=K`, `broker N`, `lost [T]`, `members G`,
+/// `assigned G M`, `owner G T/P`, `lag G [T/P]`, …
 fn metric(cur: &mut Cursor, ctx: &Context, name: Val) -> Result<(Metric, Kind)> {
     let partition = |cur: &mut Cursor| ctx.partition(cur.word("a partition TOPIC/N")?);
     let topic = |cur: &mut Cursor| -> Result<String> {
         let t = cur.word("a topic")?;
         ctx.topic(t)?;
         Ok(t.text.to_string())
+    };
+    let group = |cur: &mut Cursor| -> Result<String> {
+        let g = cur.word("a group")?;
+        ctx.group(g)?;
+        Ok(g.text.to_string())
+    };
+    let member = |cur: &mut Cursor, group: &str| -> Result<String> {
+        let m = cur.word("a member of the group")?;
+        ctx.member(group, m)?;
+        Ok(m.text.to_string())
+    };
+    // `lag G` / `lag G T/P`: a partition unless the comparison comes next.
+    let maybe_partition = |cur: &mut Cursor| -> Result<Option<TopicPartition>> {
+        match cur.peek() {
+            Some(t) if !is_op(&t.raw) => Ok(Some(partition(cur)?)),
+            _ => Ok(None),
+        }
     };
     Ok(match name.text {
         "leader" => (Metric::Leader(partition(cur)?), Kind::Broker),
@@ -1172,7 +1667,44 @@ fn metric(cur: &mut Cursor, ctx: &Context, name: Val) -> Result<(Metric, Kind)> 
                 Kind::Count,
             )
         }
-        word if GROUP_METRICS.contains(&word) => return Err(groups_not_supported(name)),
+        "members" => (Metric::Members(group(cur)?), Kind::Names),
+        "state" => (Metric::State(group(cur)?), Kind::GroupState),
+        "generation" => (Metric::Generation(group(cur)?), Kind::Count),
+        "assigned" | "assigned-count" => {
+            let group = group(cur)?;
+            let member = member(cur, &group)?;
+            if name.text == "assigned" {
+                (Metric::Assigned { group, member }, Kind::Partitions)
+            } else {
+                (Metric::AssignedCount { group, member }, Kind::Count)
+            }
+        }
+        "owner" => {
+            let group = group(cur)?;
+            let tp = partition(cur)?;
+            (Metric::Owner { group, tp }, Kind::Member)
+        }
+        "committed" => {
+            let group = group(cur)?;
+            let tp = partition(cur)?;
+            (Metric::Committed { group, tp }, Kind::CountOrNone)
+        }
+        "lag" => {
+            let group = group(cur)?;
+            let tp = maybe_partition(cur)?;
+            let kind = if tp.is_some() {
+                Kind::CountOrNone
+            } else {
+                Kind::Count
+            };
+            (Metric::Lag { group, tp }, kind)
+        }
+        "consumed" => {
+            let group = group(cur)?;
+            let tp = maybe_partition(cur)?;
+            (Metric::Consumed { group, tp }, Kind::Count)
+        }
+        "coordinator" => (Metric::Coordinator(group(cur)?), Kind::Broker),
         word => {
             return Err(name
                 .err(format!("unknown metric '{word}'"))
@@ -1220,15 +1752,39 @@ fn op(cur: &mut Cursor) -> Result<(Op, u32)> {
     })
 }
 
-/// The value after the comparison, checked against the metric's kind.
-fn value(cur: &mut Cursor, kind: Kind, metric: &str) -> Result<Value> {
+/// The group a metric is about, if any.
+fn group_of(metric: &Metric) -> Option<&str> {
+    match metric {
+        Metric::Members(g) | Metric::State(g) | Metric::Generation(g) | Metric::Coordinator(g) => {
+            Some(g)
+        }
+        Metric::Assigned { group, .. }
+        | Metric::AssignedCount { group, .. }
+        | Metric::Owner { group, .. }
+        | Metric::Committed { group, .. }
+        | Metric::Lag { group, .. }
+        | Metric::Consumed { group, .. } => Some(group),
+        _ => None,
+    }
+}
+
+/// The value after the comparison, checked against the metric's kind (partitions must exist,
+/// members must be consumers of the metric's group).
+fn value(
+    cur: &mut Cursor,
+    ctx: &Context,
+    kind: Kind,
+    metric: &Metric,
+    name: &str,
+) -> Result<Value> {
+    let group = group_of(metric).unwrap_or_default();
     let Some(token) = cur.bump() else {
         return Err(cur.missing(&format!("the value: {}", kind.describe())));
     };
     let v = Val::text_of(token);
     let wrong = || {
         v.err(format!(
-            "expected {} for '{metric}', found '{}'",
+            "expected {} for '{name}', found '{}'",
             kind.describe(),
             v.text
         ))
@@ -1246,34 +1802,44 @@ fn value(cur: &mut Cursor, kind: Kind, metric: &str) -> Result<Value> {
         Kind::UpDown => return Err(wrong()),
         Kind::Text if none => Value::None,
         Kind::Text => Value::Word(v.text.to_string()),
+        Kind::Names | Kind::Partitions | Kind::Member if none => Value::None,
+        Kind::Names => {
+            let mut names: Vec<String> = Vec::new();
+            for item in v.items() {
+                if item.text.is_empty() {
+                    return Err(wrong());
+                }
+                ctx.member(group, item)?;
+                if names.iter().any(|n| n == item.text) {
+                    return Err(item.err(format!("'{}' is listed twice", item.text)));
+                }
+                names.push(item.text.to_string());
+            }
+            Value::Names(names)
+        }
+        Kind::Partitions => {
+            let mut partitions: Vec<TopicPartition> = Vec::new();
+            for item in v.items() {
+                let tp = ctx.partition(item)?;
+                if partitions.contains(&tp) {
+                    return Err(item.err(format!("'{tp}' is listed twice")));
+                }
+                partitions.push(tp);
+            }
+            Value::Partitions(partitions)
+        }
+        Kind::Member => {
+            ctx.member(group, v)?;
+            Value::Word(v.text.to_string())
+        }
+        Kind::GroupState if GROUP_STATES.contains(&v.text) => Value::Word(v.text.to_string()),
+        Kind::GroupState => {
+            let fallback = format!("the states are {}", GROUP_STATES.join(", "));
+            return Err(v
+                .err(format!("unknown group state '{}'", v.text))
+                .hint(did_you_mean(v.text, GROUP_STATES.iter().copied()).unwrap_or(fallback)));
+        }
     })
-}
-
-// ---------------------------------------------------------------------------------------------
-// Consumer groups: not supported yet. The one place to replace when they are: `group add`,
-// `consumer add|stop|crash` and the group metrics of `expect` all end here.
-// ---------------------------------------------------------------------------------------------
-
-const GROUP_COMMANDS: &[&str] = &["group", "consumer"];
-
-const GROUP_METRICS: &[&str] = &[
-    "members",
-    "state",
-    "generation",
-    "assigned",
-    "assigned-count",
-    "owner",
-    "committed",
-    "lag",
-];
-
-/// The error for every consumer-group command and metric, at the word that names it.
-fn groups_not_supported(word: Val) -> LineError {
-    word.err("consumer groups are not supported yet")
-        .hint(format!(
-            "'{}' will work once consumer groups are implemented",
-            word.text
-        ))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1552,5 +2118,574 @@ mod tests {
         ] {
             assert!(range(bad).is_err(), "{bad}");
         }
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // Consumer groups
+    // -----------------------------------------------------------------------------------------
+
+    const GROUP_SETUP: &str = "brokers 3\ntopic create orders partitions=3 replication=2\ntopic create payments partitions=2 replication=1\n";
+
+    /// The steps of `GROUP_SETUP` + `body`, after the setup's two topics.
+    fn group_steps(body: &str) -> Vec<Action> {
+        match parse("g.scenario", &format!("{GROUP_SETUP}{body}")) {
+            Ok(script) => script.steps.into_iter().skip(3).map(|s| s.action).collect(),
+            Err(e) => panic!("{body:?}: {e:?}"),
+        }
+    }
+
+    /// The action of the last line of `body`.
+    fn last(body: &str) -> Action {
+        group_steps(body).pop().unwrap_or(Action::Pause)
+    }
+
+    /// The errors of `GROUP_SETUP` + `body` (the body starts on line 4).
+    fn group_errors(body: &str) -> Vec<String> {
+        match parse("g.scenario", &format!("{GROUP_SETUP}{body}")) {
+            Ok(_) => panic!("{body:?} parsed but should not"),
+            Err(e) => e.iter().map(ToString::to_string).collect(),
+        }
+    }
+
+    fn group_error(body: &str) -> String {
+        let mut all = group_errors(body);
+        assert_eq!(all.len(), 1, "{all:?}");
+        all.remove(0)
+    }
+
+    fn tp(topic: &str, partition: u32) -> TopicPartition {
+        TopicPartition {
+            topic: topic.into(),
+            partition,
+        }
+    }
+
+    fn spec(name: &str, topics: &[&str]) -> GroupSpec {
+        GroupSpec {
+            name: name.into(),
+            topics: topics.iter().map(|t| t.to_string()).collect(),
+            consumers: None,
+            assignor: None,
+            offset_reset: None,
+            session_timeout: None,
+            heartbeat_interval: None,
+            max_poll_interval: None,
+            auto_commit_interval: None,
+            rate: None,
+        }
+    }
+
+    #[test]
+    fn group_add_forms() {
+        assert_eq!(
+            last("group add g topics=orders"),
+            Action::Cluster(Command::GroupAdd(spec("g", &["orders"])))
+        );
+        assert_eq!(
+            last(
+                "group add g topics=orders,payments consumers=3 assignor=cooperative-sticky \
+                 offset-reset=earliest session-timeout=10s heartbeat=1s max-poll-interval=1m \
+                 auto-commit=500ms rate=5/s"
+            ),
+            Action::Cluster(Command::GroupAdd(GroupSpec {
+                consumers: Some(3),
+                assignor: Some(AssignorKind::CooperativeSticky),
+                offset_reset: Some(OffsetReset::Earliest),
+                session_timeout: Some(10_000_000),
+                heartbeat_interval: Some(1_000_000),
+                max_poll_interval: Some(60_000_000),
+                auto_commit_interval: Some(500_000),
+                rate: Some(Rate::per_second(5)),
+                ..spec("g", &["orders", "payments"])
+            }))
+        );
+        for (word, kind) in [
+            ("range", AssignorKind::Range),
+            ("roundrobin", AssignorKind::RoundRobin),
+            ("sticky", AssignorKind::Sticky),
+        ] {
+            let Action::Cluster(Command::GroupAdd(g)) =
+                last(&format!("group add g topics=orders assignor={word}"))
+            else {
+                panic!("{word}");
+            };
+            assert_eq!(g.assignor, Some(kind));
+        }
+        let Action::Cluster(Command::GroupAdd(g)) =
+            last("group add g topics=orders consumers=0 offset-reset=latest")
+        else {
+            panic!("consumers=0");
+        };
+        assert_eq!(
+            (g.consumers, g.offset_reset),
+            (Some(0), Some(OffsetReset::Latest))
+        );
+    }
+
+    #[test]
+    fn consumer_commands() {
+        let steps = group_steps(
+            "group add g topics=orders consumers=2\n\
+             consumer add c1 group=g\n\
+             consumer add c2 group=g topics=orders,payments rate=300/m\n\
+             consumer stall g-1\n\
+             consumer resume g-1\n\
+             consumer rate g-2 10/s\n\
+             consumer stop c1\n\
+             at 5s consumer crash g-2",
+        );
+        let name = |n: &str| n.to_string();
+        assert_eq!(
+            steps[1..],
+            [
+                Action::Cluster(Command::ConsumerAdd(ConsumerSpec {
+                    name: name("c1"),
+                    group: name("g"),
+                    topics: None,
+                    rate: None,
+                })),
+                Action::Cluster(Command::ConsumerAdd(ConsumerSpec {
+                    name: name("c2"),
+                    group: name("g"),
+                    topics: Some(vec![name("orders"), name("payments")]),
+                    rate: Some(Rate::per_minute(300)),
+                })),
+                Action::Cluster(Command::ConsumerStall { name: name("g-1") }),
+                Action::Cluster(Command::ConsumerResume { name: name("g-1") }),
+                Action::Cluster(Command::ConsumerRate {
+                    name: name("g-2"),
+                    rate: Rate::per_second(10),
+                }),
+                Action::Cluster(Command::ConsumerStop { name: name("c1") }),
+                Action::Cluster(Command::ConsumerCrash { name: name("g-2") }),
+            ]
+        );
+    }
+
+    #[test]
+    fn group_metrics() {
+        let setup = "group add g topics=orders,payments consumers=2\n";
+        let expect = |line: &str| match last(&format!("{setup}expect {line}")) {
+            Action::Expect(e) => (e.metric, e.op, e.value),
+            other => panic!("{line}: {other:?}"),
+        };
+        let g = || "g".to_string();
+        let names = |v: &[&str]| Value::Names(v.iter().map(|n| n.to_string()).collect());
+        let cases = [
+            (
+                "members g == g-2,g-1",
+                (Metric::Members(g()), Op::Eq, names(&["g-2", "g-1"])),
+            ),
+            (
+                "members g == none",
+                (Metric::Members(g()), Op::Eq, Value::None),
+            ),
+            (
+                "state g != PreparingRebalance",
+                (
+                    Metric::State(g()),
+                    Op::Ne,
+                    Value::Word("PreparingRebalance".into()),
+                ),
+            ),
+            (
+                "generation g >= 2",
+                (Metric::Generation(g()), Op::Ge, Value::Int(2)),
+            ),
+            (
+                "assigned g g-1 == orders/0,payments/1",
+                (
+                    Metric::Assigned {
+                        group: g(),
+                        member: "g-1".into(),
+                    },
+                    Op::Eq,
+                    Value::Partitions(vec![tp("orders", 0), tp("payments", 1)]),
+                ),
+            ),
+            (
+                "assigned g g-2 == none",
+                (
+                    Metric::Assigned {
+                        group: g(),
+                        member: "g-2".into(),
+                    },
+                    Op::Eq,
+                    Value::None,
+                ),
+            ),
+            (
+                "assigned-count g g-2 < 3",
+                (
+                    Metric::AssignedCount {
+                        group: g(),
+                        member: "g-2".into(),
+                    },
+                    Op::Lt,
+                    Value::Int(3),
+                ),
+            ),
+            (
+                "owner g orders/2 == g-1",
+                (
+                    Metric::Owner {
+                        group: g(),
+                        tp: tp("orders", 2),
+                    },
+                    Op::Eq,
+                    Value::Word("g-1".into()),
+                ),
+            ),
+            (
+                "owner g orders/2 == none",
+                (
+                    Metric::Owner {
+                        group: g(),
+                        tp: tp("orders", 2),
+                    },
+                    Op::Eq,
+                    Value::None,
+                ),
+            ),
+            (
+                "committed g orders/1 == none",
+                (
+                    Metric::Committed {
+                        group: g(),
+                        tp: tp("orders", 1),
+                    },
+                    Op::Eq,
+                    Value::None,
+                ),
+            ),
+            (
+                "committed g orders/1 > 5",
+                (
+                    Metric::Committed {
+                        group: g(),
+                        tp: tp("orders", 1),
+                    },
+                    Op::Gt,
+                    Value::Int(5),
+                ),
+            ),
+            (
+                "lag g == 0",
+                (
+                    Metric::Lag {
+                        group: g(),
+                        tp: None,
+                    },
+                    Op::Eq,
+                    Value::Int(0),
+                ),
+            ),
+            (
+                "lag g payments/0 <= none",
+                (
+                    Metric::Lag {
+                        group: g(),
+                        tp: Some(tp("payments", 0)),
+                    },
+                    Op::Le,
+                    Value::None,
+                ),
+            ),
+            (
+                "consumed g > 10",
+                (
+                    Metric::Consumed {
+                        group: g(),
+                        tp: None,
+                    },
+                    Op::Gt,
+                    Value::Int(10),
+                ),
+            ),
+            (
+                "consumed g orders/0 == 4",
+                (
+                    Metric::Consumed {
+                        group: g(),
+                        tp: Some(tp("orders", 0)),
+                    },
+                    Op::Eq,
+                    Value::Int(4),
+                ),
+            ),
+            (
+                "coordinator g == 2",
+                (Metric::Coordinator(g()), Op::Eq, Value::Int(2)),
+            ),
+            (
+                "coordinator g == none",
+                (Metric::Coordinator(g()), Op::Eq, Value::None),
+            ),
+        ];
+        for (line, want) in cases {
+            assert_eq!(expect(line), want, "{line}");
+        }
+    }
+
+    #[test]
+    fn group_errors_point_at_the_word_with_a_hint() {
+        let g = "group add billing topics=orders consumers=2\n";
+        let cases: &[(&str, &str)] = &[
+            (
+                "group add g topics=ordrs",
+                "g.scenario:4:20: unknown topic 'ordrs' (did you mean 'orders'?)",
+            ),
+            (
+                "group add g consumers=2",
+                "g.scenario:4:25: missing option topics= (e.g. group add g topics=orders consumers=2)",
+            ),
+            (
+                "group add g topics=orders assignor=roundrobbin",
+                "g.scenario:4:36: unknown assignor 'roundrobbin' (did you mean 'roundrobin'?)",
+            ),
+            (
+                "group add g topics=orders offset-reset=earliset",
+                "g.scenario:4:40: unexpected value 'earliset' (did you mean 'earliest'?)",
+            ),
+            (
+                "group add g topics=orders heartbeat=10s session-timeout=10s",
+                "g.scenario:4:37: the heartbeat interval 10s is not shorter than the session timeout 10s (Kafka requires heartbeat.interval.ms lower than session.timeout.ms, typically a third of it)",
+            ),
+            (
+                "group add g topics=orders heartbeat=1m",
+                "g.scenario:4:37: the heartbeat interval 1m is not shorter than the default session timeout 45s (Kafka requires heartbeat.interval.ms lower than session.timeout.ms, typically a third of it)",
+            ),
+            (
+                "group add g topics=orders session-timeout=5s",
+                "g.scenario:4:43: the session timeout 5s is too short (the broker accepts 6s to 30m: group.min.session.timeout.ms to group.max.session.timeout.ms)",
+            ),
+            (
+                "group add g topics=orders session-timeout=31m",
+                "g.scenario:4:43: the session timeout 31m is too long (the broker accepts 6s to 30m: group.min.session.timeout.ms to group.max.session.timeout.ms)",
+            ),
+            (
+                "group add g topics=orders auto-commit=0s",
+                "g.scenario:4:39: auto-commit must be longer than 0",
+            ),
+            (
+                "group add g topics=orders rate=0/s",
+                "g.scenario:4:32: a processing rate must be above zero (to stop processing, use 'consumer stall NAME')",
+            ),
+            (
+                "group add g topics=orders,orders",
+                "g.scenario:4:27: topic 'orders' is listed twice",
+            ),
+            (
+                "group add g topics=orders consumers=257",
+                "g.scenario:4:37: at most 256 consumers in a cluster (0 already started, stopped and crashed ones included)",
+            ),
+            (
+                "consumer add c1 group=bilings",
+                "g.scenario:5:23: unknown group 'bilings' (did you mean 'billing'?)",
+            ),
+            (
+                "consumer add billing-1 group=billing",
+                "g.scenario:5:14: consumer 'billing-1' already exists (consumer names are never reused, even after stop or crash)",
+            ),
+            (
+                "consumer add a,b group=billing",
+                "g.scenario:5:15: ',' is not allowed in a consumer name (lists of members are comma-separated)",
+            ),
+            (
+                "consumer add c1",
+                "g.scenario:5:17: missing option group= (e.g. consumer add c1 group=g)",
+            ),
+            (
+                "consumer add billing-3 group=billing\ngroup add billing topics=orders",
+                "g.scenario:6:11: group 'billing' already exists",
+            ),
+            (
+                "consumer add x-2 group=billing\ngroup add x topics=orders consumers=3",
+                "g.scenario:6:11: consumer 'x-2' already exists (the consumers of group 'x' are named x-1, x-2, …; choose another group name)",
+            ),
+            (
+                "consumer stop billing-9",
+                "g.scenario:5:15: unknown consumer 'billing-9' (did you mean 'billing-1'?)",
+            ),
+            (
+                "consumer crash billing-1\nconsumer stop billing-1",
+                "g.scenario:6:15: consumer 'billing-1' has already stopped or crashed (consumer names are never reused: add a new one with 'consumer add')",
+            ),
+            (
+                "consumer stall billing-1\nconsumer stall billing-1",
+                "g.scenario:6:16: consumer 'billing-1' is already stalled (resume it with 'consumer resume billing-1')",
+            ),
+            (
+                "consumer resume billing-1",
+                "g.scenario:5:17: consumer 'billing-1' is not stalled (stall it first with 'consumer stall billing-1')",
+            ),
+            (
+                "consumer rate billing-1 0/s",
+                "g.scenario:5:25: a processing rate must be above zero (to stop processing, use 'consumer stall NAME')",
+            ),
+            (
+                "consumer join billing-1",
+                "g.scenario:5:10: unknown command 'consumer join' ('consumer' is followed by add, stop, crash, stall, resume, rate)",
+            ),
+            (
+                "expect members biling == none",
+                "g.scenario:5:16: unknown group 'biling' (did you mean 'billing'?)",
+            ),
+            (
+                "expect state billing == stable",
+                "g.scenario:5:25: unknown group state 'stable' (did you mean 'Stable'?)",
+            ),
+            (
+                "expect state billing == Running",
+                "g.scenario:5:25: unknown group state 'Running' (the states are Empty, PreparingRebalance, CompletingRebalance, Stable, Dead)",
+            ),
+            (
+                "expect state billing < Stable",
+                "g.scenario:5:22: 'state' can only be compared with == or !=",
+            ),
+            (
+                "expect assigned billing billing-3 == none",
+                "g.scenario:5:25: unknown consumer 'billing-3' in group 'billing' (did you mean 'billing-1'?)",
+            ),
+            (
+                "expect assigned-count billing c9 == 0",
+                "g.scenario:5:31: unknown consumer 'c9' in group 'billing' (the consumers of 'billing' are billing-1, billing-2)",
+            ),
+            (
+                "expect assigned billing billing-1 == orders/3",
+                "g.scenario:5:45: topic 'orders' has no partition 3 (its partitions are orders/0 … orders/2)",
+            ),
+            (
+                "expect members billing == billing-1,bling-2",
+                "g.scenario:5:37: unknown consumer 'bling-2' in group 'billing' (did you mean 'billing-2'?)",
+            ),
+            (
+                "expect owner billing orders/0 == c1",
+                "g.scenario:5:34: unknown consumer 'c1' in group 'billing' (the consumers of 'billing' are billing-1, billing-2)",
+            ),
+            (
+                "expect lag billing orders == 0",
+                "g.scenario:5:20: expected a partition TOPIC/N, found 'orders' (e.g. orders/0)",
+            ),
+            (
+                "expect committed billing orders/0 == x",
+                "g.scenario:5:38: expected a number or none for 'committed', found 'x'",
+            ),
+            (
+                "expect membrs billing == none",
+                "g.scenario:5:8: unknown metric 'membrs' (did you mean 'members'?)",
+            ),
+        ];
+        for (body, want) in cases {
+            let body = if body.starts_with("group add") {
+                body.to_string()
+            } else {
+                format!("{g}{body}")
+            };
+            assert_eq!(group_error(&body), *want, "{body}");
+        }
+        assert_eq!(
+            group_error("expect members g == none"),
+            "g.scenario:4:16: unknown group 'g' (add it first with 'group add G topics=T')"
+        );
+        assert_eq!(
+            group_error("consumer stop c1"),
+            "g.scenario:4:15: unknown consumer 'c1' (start one first with 'group add G topics=T' or 'consumer add NAME group=G')"
+        );
+        assert_eq!(
+            group_error("group add g topics=orders consumers=0\nexpect assigned g g-1 == none"),
+            "g.scenario:5:19: unknown consumer 'g-1' in group 'g' (group 'g' has no consumers)"
+        );
+        assert_eq!(
+            group_error(
+                "group add g topics=orders\ngroup add h topics=orders\nexpect owner g orders/0 == h-1"
+            ),
+            "g.scenario:6:28: consumer 'h-1' belongs to group 'h', not 'g' (did you mean 'g-1'?)"
+        );
+    }
+
+    #[test]
+    fn failed_group_lines_do_not_cascade() {
+        let errors = group_errors(
+            "group add g topics=orders consumers=2 assignor=rnge\n\
+             consumer stop g-2\n\
+             expect members g == g-1,g-2\n\
+             expect assigned g g-1 == orders/0\n\
+             consumer add c1 group=g rate=fast\n\
+             consumer stall c1\n\
+             group add h topics=orders consumers=many\n\
+             consumer crash h-7\n\
+             consumer stop g-3",
+        );
+        assert_eq!(
+            errors,
+            [
+                "g.scenario:4:48: unknown assignor 'rnge' (did you mean 'range'?)",
+                "g.scenario:8:30: expected a rate such as 5/s or 300/m, found 'fast'",
+                "g.scenario:10:37: expected a number of consumers, found 'many'",
+                "g.scenario:12:15: unknown consumer 'g-3' (did you mean 'g-1'?)",
+            ]
+        );
+    }
+
+    #[test]
+    fn console_group_lines_update_the_context() {
+        let mut ctx = Context::default();
+        for line in [
+            "brokers 3",
+            "topic create orders partitions=3 replication=2",
+        ] {
+            assert!(parse_line(line, &mut ctx).is_ok(), "{line}");
+        }
+        let before = ctx.clone();
+        let err = parse_line("group add g topics=orders assignor=stiky", &mut ctx)
+            .err()
+            .map(|e| e.to_string());
+        assert_eq!(
+            err.as_deref(),
+            Some("console:1:36: unknown assignor 'stiky' (did you mean 'sticky'?)")
+        );
+        assert_eq!(ctx, before, "a failed line leaves the context untouched");
+
+        assert!(parse_line("group add g topics=orders consumers=2", &mut ctx).is_ok());
+        assert_eq!(
+            ctx.groups.get("g"),
+            Some(&GroupInfo {
+                topics: vec!["orders".into()]
+            })
+        );
+        assert_eq!(
+            ctx.consumers.keys().collect::<Vec<_>>(),
+            ["g-1", "g-2"],
+            "consumers are named G-1 … G-N"
+        );
+        let err = parse_line("consumer add g-1 group=g", &mut ctx)
+            .err()
+            .map(|e| e.to_string());
+        assert_eq!(
+            err.as_deref(),
+            Some(
+                "console:1:14: consumer 'g-1' already exists (consumer names are never reused, even after stop or crash)"
+            )
+        );
+        assert!(parse_line("consumer add c1 group=g", &mut ctx).is_ok());
+        assert!(parse_line("consumer stall c1", &mut ctx).is_ok());
+        assert!(ctx.consumers["c1"].stalled);
+        assert!(parse_line("consumer resume c1", &mut ctx).is_ok());
+        assert!(!ctx.consumers["c1"].stalled);
+        assert!(parse_line("consumer crash g-1", &mut ctx).is_ok());
+        assert_eq!(
+            ctx.consumers.get("g-1"),
+            Some(&ConsumerInfo {
+                group: "g".into(),
+                stopped: true,
+                stalled: false
+            })
+        );
+        assert!(parse_line("consumer stop g-1", &mut ctx).is_err());
+        assert!(parse_line("consumer add g-1 group=g", &mut ctx).is_err());
+        // A stopped member can still be named in expectations.
+        assert!(parse_line("expect assigned g g-1 == none", &mut ctx).is_ok());
+        assert!(parse_line("expect members g == g-2,c1", &mut ctx).is_ok());
     }
 }

@@ -1,0 +1,113 @@
+//! `group add`: creating a consumer group and starting its first consumers.
+
+use crate::cluster::{Cluster, CommandError};
+use crate::command::{GroupSpec, OffsetReset};
+use crate::config::ConsumerConfig;
+use crate::event::Event;
+use crate::group::assignor::AssignorKind;
+use crate::group::coordinator::Group;
+use crate::group::offsets_topic;
+use crate::time::{Micros, secs};
+
+/// `group.min.session.timeout.ms` = 6000.
+pub const GROUP_MIN_SESSION_TIMEOUT_US: Micros = secs(6);
+/// `group.max.session.timeout.ms` = 1800000.
+pub const GROUP_MAX_SESSION_TIMEOUT_US: Micros = secs(1800);
+/// Most consumers one `group add` starts.
+pub const MAX_CONSUMERS_PER_ADD: u32 = 64;
+
+impl Cluster {
+    pub(crate) fn cmd_group_add(&mut self, spec: GroupSpec) -> Result<(), CommandError> {
+        if self.brokers.is_empty() {
+            return Err(CommandError::NoBrokers);
+        }
+        if spec.name.is_empty() {
+            return Err(CommandError::Invalid("a group needs a name".into()));
+        }
+        if self.group_index(&spec.name).is_some() {
+            return Err(CommandError::Invalid(format!(
+                "group '{}' already exists",
+                spec.name
+            )));
+        }
+        if spec.topics.is_empty() {
+            return Err(CommandError::Invalid(
+                "a group subscribes to at least one topic".into(),
+            ));
+        }
+        for t in &spec.topics {
+            if !self.topics.contains_key(t) {
+                return Err(CommandError::UnknownTopic(t.clone()));
+            }
+        }
+        let mut client = ConsumerConfig::default();
+        if let Some(v) = spec.session_timeout {
+            client.session_timeout_us = v;
+        }
+        if let Some(v) = spec.heartbeat_interval {
+            client.heartbeat_interval_us = v;
+        }
+        if let Some(v) = spec.max_poll_interval {
+            client.max_poll_interval_us = v.max(1);
+        }
+        if let Some(v) = spec.auto_commit_interval {
+            client.auto_commit_interval_us = v.max(1);
+        }
+        if !(GROUP_MIN_SESSION_TIMEOUT_US..=GROUP_MAX_SESSION_TIMEOUT_US)
+            .contains(&client.session_timeout_us)
+        {
+            // The coordinator answers INVALID_SESSION_TIMEOUT outside the broker's bounds.
+            return Err(CommandError::Invalid(
+                "the session timeout must be between 6s and 30m (group.min/max.session.timeout.ms)"
+                    .into(),
+            ));
+        }
+        if client.heartbeat_interval_us == 0
+            || client.heartbeat_interval_us >= client.session_timeout_us
+        {
+            return Err(CommandError::Invalid(
+                "heartbeat.interval.ms must be lower than session.timeout.ms".into(),
+            ));
+        }
+        let count = spec.consumers.unwrap_or(1);
+        if count > MAX_CONSUMERS_PER_ADD {
+            return Err(CommandError::Invalid(format!(
+                "at most {MAX_CONSUMERS_PER_ADD} consumers per group add"
+            )));
+        }
+        let names: Vec<String> = (1..=count).map(|i| format!("{}-{i}", spec.name)).collect();
+        if let Some(n) = names.iter().find(|n| self.consumer_index(n).is_some()) {
+            return Err(CommandError::Invalid(format!(
+                "consumer '{n}' already exists"
+            )));
+        }
+        if self.consumers.len() + names.len() > crate::group::consumer::MAX_CONSUMERS {
+            return Err(CommandError::Invalid("too many consumers".into()));
+        }
+        let replicas = offsets_topic::replicas_for(&spec.name, self.brokers.len() as u32);
+        let assignor = spec.assignor.unwrap_or(AssignorKind::Range);
+        let group = Group::new(
+            spec.name.clone(),
+            spec.topics.clone(),
+            assignor,
+            spec.offset_reset.unwrap_or(OffsetReset::Latest),
+            client,
+            spec.rate.filter(|r| r.per_hour > 0),
+            replicas,
+        );
+        self.groups.push(group);
+        let g = (self.groups.len() - 1) as u32;
+        // The offsets partition's leader: the first live, unfenced replica.
+        self.refresh_coordinators(false);
+        self.emit(Event::GroupCreated {
+            group: spec.name.clone(),
+            topics: spec.topics.clone(),
+            assignor: assignor.name().to_string(),
+            coordinator: self.groups[g as usize].coordinator,
+        });
+        for name in names {
+            self.start_consumer(name, g, spec.topics.clone(), None)?;
+        }
+        Ok(())
+    }
+}

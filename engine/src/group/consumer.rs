@@ -1,0 +1,1282 @@
+//! Consumer clients, as Kafka's classic `KafkaConsumer` behaves with its defaults.
+//!
+//! Two threads of the Java client are modelled:
+//! - **the application's poll loop**: `poll()` hands out up to `max.poll.records` fetched
+//!   records, which the application processes (instantly, or at its processing `rate`) before it
+//!   polls again. Rejoining a group, auto-commit and `max.poll.interval.ms` all happen at poll
+//!   time, so a slow application delays them, as in Kafka.
+//! - **the heartbeat thread**: a Heartbeat every `heartbeat.interval.ms` once the member has
+//!   joined; it learns of a rebalance from REBALANCE_IN_PROGRESS, and leaves the group when the
+//!   application has not polled for `max.poll.interval.ms`.
+//!
+//! Rebalancing follows `ConsumerCoordinator`: before JoinGroup (`onJoinPrepare`) the consumer
+//! commits its positions; under the **eager** protocol it then revokes every partition, under the
+//! **cooperative** one (KIP-429) it keeps them. After SyncGroup (`onJoinComplete`) a cooperative
+//! member revokes only what it lost and, if it lost anything, rejoins at once so the partitions can
+//! be handed to their new owner in a second rebalance.
+
+use std::collections::{BTreeMap, VecDeque};
+
+use crate::cluster::{Cluster, CommandError, Timer};
+use crate::command::{ConsumerSpec, OffsetReset, Rate, TopicPartition};
+use crate::config::ConsumerConfig;
+use crate::event::Event;
+use crate::group::assignor::{self, AssignorKind, Subscription};
+use crate::group::coordinator::{GroupError, GroupRequest, GroupResponse, JoinResponse};
+use crate::group::fetch::{ConsumerFetchPart, ConsumerFetchResult, FetchPosition};
+use crate::net::Message;
+use crate::record::RecordId;
+use crate::time::Micros;
+
+/// Most consumers a cluster may have (the UI draws each one).
+pub const MAX_CONSUMERS: usize = 256;
+
+/// Most `poll()` calls an idle application makes in one simulation step.
+const MAX_POLLS_PER_TURN: usize = 64;
+
+/// The client process.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ClientState {
+    Running,
+    /// `close()` in progress: committing before LeaveGroup.
+    Closing,
+    Stopped,
+    Crashed,
+}
+
+/// Where the member is in the group protocol (`MemberState` plus the join sub-steps).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum JoinPhase {
+    /// Needs to (re)join at its next poll.
+    Unjoined,
+    /// `onJoinPrepare`: waiting for the commit of its positions before JoinGroup.
+    Committing,
+    /// JoinGroup sent.
+    Joining,
+    /// SyncGroup sent.
+    Syncing,
+    Stable,
+}
+
+/// A partition the consumer owns.
+#[derive(Debug, Clone)]
+pub struct OwnedPartition {
+    pub slot: u32,
+    /// Next offset to fetch; `None` until the committed offset (or a reset) is known.
+    pub fetch_position: Option<FetchPosition>,
+    /// Whether the committed offset has been asked for already.
+    offset_requested: bool,
+    /// Next offset to hand to the application: what a commit sends. `None` until known.
+    pub position: Option<u64>,
+    /// Fetched records not yet returned by `poll()` (bounded by one fetch response).
+    pub buffer: VecDeque<(u64, RecordId)>,
+}
+
+/// What an outstanding group request is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Pending {
+    FindCoordinator,
+    Join,
+    Sync,
+    Heartbeat,
+    /// An OffsetCommit: from auto-commit, before a join, or before closing.
+    Commit(CommitReason),
+    OffsetFetch,
+    Leave,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum CommitReason {
+    Auto,
+    JoinPrepare,
+    Close,
+}
+
+#[derive(Debug, Clone)]
+pub struct Consumer {
+    pub name: String,
+    pub group: u32,
+    pub topics: Vec<String>,
+    pub config: ConsumerConfig,
+    pub rate: Option<Rate>,
+    pub state: ClientState,
+    /// The application hangs inside its poll loop (`consumer stall`).
+    pub stalled: bool,
+    pub coordinator: Option<u32>,
+    pub phase: JoinPhase,
+    /// The heartbeat thread learned of a rebalance; rejoin at the next poll.
+    rejoin_needed: bool,
+    /// The generation of the owned partitions (-1: none).
+    pub generation: i32,
+    /// The generation a JoinGroup answer gave, until SyncGroup completes.
+    joining_generation: i32,
+    /// The last assignment received (the eager `sticky` assignor sends it as user data).
+    last_assignment: Vec<TopicPartition>,
+    pub owned: BTreeMap<TopicPartition, OwnedPartition>,
+    requests: BTreeMap<u64, (u32, Pending)>,
+    /// One fetch in flight per broker (Kafka's `nodesWithPendingFetchRequests`).
+    fetches: BTreeMap<u32, u64>,
+    retry_coordinator_at: Micros,
+    last_heartbeat_sent_us: Micros,
+    last_heartbeat_ok_us: Micros,
+    next_auto_commit_us: Micros,
+    /// Records returned by the last `poll()` and not processed yet.
+    /// (slot, offset, record).
+    in_process: VecDeque<(u32, u64, RecordId)>,
+    process_started_us: Micros,
+    processed_in_batch: u64,
+    last_poll_us: Micros,
+    /// Rotates the partition `poll()` starts from, for fairness.
+    poll_cursor: usize,
+    leaders: BTreeMap<u32, Option<u32>>,
+    metadata_stale: bool,
+    metadata_in_flight: bool,
+    tick_at: Option<Micros>,
+    /// Records this consumer's application processed.
+    pub consumed: u64,
+}
+
+impl Consumer {
+    fn in_flight(&self, kind: Pending) -> bool {
+        self.requests.values().any(|(_, k)| *k == kind)
+    }
+
+    fn commit_in_flight(&self) -> bool {
+        self.requests
+            .values()
+            .any(|(_, k)| matches!(k, Pending::Commit(_)))
+    }
+
+    fn is_member(&self) -> bool {
+        matches!(self.phase, JoinPhase::Syncing | JoinPhase::Stable)
+    }
+
+    /// The positions `commitSync`/auto-commit would send (`allConsumed`).
+    fn positions(&self) -> Vec<(TopicPartition, u64)> {
+        self.owned
+            .iter()
+            .filter_map(|(tp, p)| p.position.map(|o| (tp.clone(), o)))
+            .collect()
+    }
+
+    /// Whether the application is waiting inside `poll()` (nothing left to process).
+    fn at_poll(&self) -> bool {
+        self.in_process.is_empty() && !self.stalled && self.state == ClientState::Running
+    }
+}
+
+impl Cluster {
+    pub(crate) fn consumer_index(&self, name: &str) -> Option<u32> {
+        self.consumers
+            .iter()
+            .position(|c| c.name == name)
+            .map(|i| i as u32)
+    }
+
+    /// Starts a consumer in group `g` (it finds the coordinator and joins at its first poll).
+    pub(crate) fn start_consumer(
+        &mut self,
+        name: String,
+        g: u32,
+        topics: Vec<String>,
+        rate: Option<Rate>,
+    ) -> Result<u32, CommandError> {
+        if self.consumer_index(&name).is_some() {
+            return Err(CommandError::Invalid(format!(
+                "consumer '{name}' already exists (member ids are never reused)"
+            )));
+        }
+        if self.consumers.len() >= MAX_CONSUMERS {
+            return Err(CommandError::Invalid(format!(
+                "at most {MAX_CONSUMERS} consumers in a cluster"
+            )));
+        }
+        for t in &topics {
+            if !self.topics.contains_key(t) {
+                return Err(CommandError::UnknownTopic(t.clone()));
+            }
+        }
+        let now = self.now;
+        let group = &self.groups[g as usize];
+        let id = self.consumers.len() as u32;
+        self.consumers.push(Consumer {
+            name: name.clone(),
+            group: g,
+            topics,
+            config: group.client,
+            rate: rate.or(group.rate),
+            state: ClientState::Running,
+            stalled: false,
+            coordinator: None,
+            phase: JoinPhase::Unjoined,
+            rejoin_needed: false,
+            generation: -1,
+            joining_generation: -1,
+            last_assignment: Vec::new(),
+            owned: BTreeMap::new(),
+            requests: BTreeMap::new(),
+            fetches: BTreeMap::new(),
+            retry_coordinator_at: now,
+            last_heartbeat_sent_us: now,
+            last_heartbeat_ok_us: now,
+            next_auto_commit_us: now + group.client.auto_commit_interval_us,
+            in_process: VecDeque::new(),
+            process_started_us: now,
+            processed_in_batch: 0,
+            last_poll_us: now,
+            poll_cursor: 0,
+            leaders: BTreeMap::new(),
+            metadata_stale: true,
+            metadata_in_flight: false,
+            tick_at: None,
+            consumed: 0,
+        });
+        let group = self.groups[g as usize].name.clone();
+        self.emit(Event::ConsumerStarted {
+            consumer: name,
+            group,
+        });
+        self.consumer_poll(id);
+        Ok(id)
+    }
+
+    pub(crate) fn cmd_consumer_add(&mut self, spec: ConsumerSpec) -> Result<(), CommandError> {
+        let g = self
+            .group_index(&spec.group)
+            .ok_or_else(|| CommandError::Invalid(format!("unknown group '{}'", spec.group)))?;
+        let topics = spec
+            .topics
+            .unwrap_or_else(|| self.groups[g as usize].topics.clone());
+        if topics.is_empty() {
+            return Err(CommandError::Invalid(
+                "a consumer subscribes to at least one topic".into(),
+            ));
+        }
+        self.start_consumer(spec.name, g, topics, spec.rate)
+            .map(|_| ())
+    }
+
+    fn running_consumer(&self, name: &str) -> Result<u32, CommandError> {
+        let id = self
+            .consumer_index(name)
+            .ok_or_else(|| CommandError::Invalid(format!("unknown consumer '{name}'")))?;
+        match self.consumers[id as usize].state {
+            ClientState::Running => Ok(id),
+            ClientState::Closing | ClientState::Stopped => Err(CommandError::Invalid(format!(
+                "consumer '{name}' is already stopped"
+            ))),
+            ClientState::Crashed => Err(CommandError::Invalid(format!(
+                "consumer '{name}' has crashed"
+            ))),
+        }
+    }
+
+    /// `consumer stop`: `KafkaConsumer.close()`: commit the positions, revoke, LeaveGroup.
+    pub(crate) fn cmd_consumer_stop(&mut self, name: &str) -> Result<(), CommandError> {
+        let id = self.running_consumer(name)?;
+        let c = &mut self.consumers[id as usize];
+        c.state = ClientState::Closing;
+        c.stalled = false;
+        // The application finished its current records and left its loop.
+        c.in_process.clear();
+        let commit = c.generation >= 0
+            && c.coordinator.is_some()
+            && !c.positions().is_empty()
+            && c.is_member();
+        if commit {
+            self.send_commit(id, CommitReason::Close);
+        } else {
+            self.finish_close(id);
+        }
+        Ok(())
+    }
+
+    fn finish_close(&mut self, id: u32) {
+        let c = &self.consumers[id as usize];
+        if c.state != ClientState::Closing {
+            return;
+        }
+        let revoked: Vec<TopicPartition> = c.owned.keys().cloned().collect();
+        self.revoke(id, revoked, "closing");
+        let c = &self.consumers[id as usize];
+        if c.generation >= 0 || c.phase != JoinPhase::Unjoined {
+            let member = c.name.clone();
+            self.send_group_request(id, Pending::Leave, GroupRequest::LeaveGroup { member });
+        }
+        let c = &mut self.consumers[id as usize];
+        c.state = ClientState::Stopped;
+        c.phase = JoinPhase::Unjoined;
+        c.generation = -1;
+        c.requests.retain(|_, (_, k)| *k == Pending::Leave);
+        c.fetches.clear();
+        let (consumer, group) = (c.name.clone(), self.groups[c.group as usize].name.clone());
+        self.emit(Event::ConsumerStopped {
+            consumer,
+            group,
+            crashed: false,
+        });
+    }
+
+    /// `consumer crash`: the process is gone; nothing more is sent and answers are dropped.
+    pub(crate) fn cmd_consumer_crash(&mut self, name: &str) -> Result<(), CommandError> {
+        let id = self.running_consumer(name)?;
+        let c = &mut self.consumers[id as usize];
+        c.state = ClientState::Crashed;
+        c.requests.clear();
+        c.fetches.clear();
+        c.in_process.clear();
+        let (consumer, group) = (c.name.clone(), self.groups[c.group as usize].name.clone());
+        self.emit(Event::ConsumerStopped {
+            consumer,
+            group,
+            crashed: true,
+        });
+        Ok(())
+    }
+
+    pub(crate) fn cmd_consumer_stall(
+        &mut self,
+        name: &str,
+        stall: bool,
+    ) -> Result<(), CommandError> {
+        let id = self.running_consumer(name)?;
+        let now = self.now;
+        let c = &mut self.consumers[id as usize];
+        if c.stalled == stall {
+            return Err(CommandError::Invalid(format!(
+                "consumer '{name}' is already {}",
+                if stall { "stalled" } else { "polling" }
+            )));
+        }
+        c.stalled = stall;
+        if !stall {
+            c.last_poll_us = now;
+            c.process_started_us = now;
+            c.processed_in_batch = 0;
+        }
+        let (consumer, group) = (c.name.clone(), self.groups[c.group as usize].name.clone());
+        self.emit(Event::ConsumerStalled {
+            consumer,
+            group,
+            stalled: stall,
+        });
+        self.consumer_poll(id);
+        Ok(())
+    }
+
+    pub(crate) fn cmd_consumer_rate(&mut self, name: &str, rate: Rate) -> Result<(), CommandError> {
+        let id = self.running_consumer(name)?;
+        let now = self.now;
+        let c = &mut self.consumers[id as usize];
+        c.rate = (rate.per_hour > 0).then_some(rate);
+        c.process_started_us = now;
+        c.processed_in_batch = 0;
+        self.consumer_poll(id);
+        Ok(())
+    }
+
+    fn send_group_request(&mut self, id: u32, kind: Pending, body: GroupRequest) {
+        let c = &self.consumers[id as usize];
+        let broker = match kind {
+            // FindCoordinator goes to any live broker (the "least loaded node").
+            Pending::FindCoordinator => match self.brokers.iter().find(|b| b.alive).map(|b| b.id) {
+                Some(b) => b,
+                None => return,
+            },
+            _ => match c.coordinator {
+                Some(b) => b,
+                None => return,
+            },
+        };
+        let group = c.group;
+        let request = self.request_id();
+        self.consumers[id as usize]
+            .requests
+            .insert(request, (broker, kind));
+        self.send(Message::GroupRequest {
+            consumer: id,
+            broker,
+            request,
+            group,
+            body,
+        });
+    }
+
+    fn send_commit(&mut self, id: u32, reason: CommitReason) {
+        let c = &self.consumers[id as usize];
+        let body = GroupRequest::OffsetCommit {
+            member: c.name.clone(),
+            generation: c.generation,
+            offsets: c.positions(),
+        };
+        self.send_group_request(id, Pending::Commit(reason), body);
+    }
+
+    /// Partitions leave the consumer: buffered and in-process records of them are dropped.
+    fn revoke(&mut self, id: u32, partitions: Vec<TopicPartition>, reason: &str) {
+        if partitions.is_empty() {
+            return;
+        }
+        let c = &mut self.consumers[id as usize];
+        for tp in &partitions {
+            c.owned.remove(tp);
+        }
+        let partitions_meta = &self.partitions;
+        c.in_process
+            .retain(|(slot, ..)| !partitions.contains(&partitions_meta[*slot as usize].tp));
+        let (consumer, group) = (c.name.clone(), self.groups[c.group as usize].name.clone());
+        self.emit(Event::PartitionsRevoked {
+            consumer,
+            group,
+            partitions,
+            reason: reason.to_string(),
+        });
+    }
+
+    /// `resetGenerationOnResponseError`: the member was removed; its partitions are lost (not
+    /// committed) and it joins again as a new member.
+    fn lose_membership(&mut self, id: u32, why: &str) {
+        let c = &mut self.consumers[id as usize];
+        c.generation = -1;
+        c.phase = JoinPhase::Unjoined;
+        let lost: Vec<TopicPartition> = c.owned.keys().cloned().collect();
+        self.revoke(id, lost, why);
+    }
+
+    fn coordinator_unknown(&mut self, id: u32) {
+        let now = self.now;
+        let c = &mut self.consumers[id as usize];
+        if c.coordinator.take().is_some() {
+            c.retry_coordinator_at = now + c.config.retry_backoff_us;
+        }
+        // Requests to the old coordinator will not be answered usefully.
+        c.requests
+            .retain(|_, (_, k)| matches!(k, Pending::FindCoordinator | Pending::Leave));
+        if matches!(
+            c.phase,
+            JoinPhase::Joining | JoinPhase::Syncing | JoinPhase::Committing
+        ) {
+            c.phase = JoinPhase::Unjoined;
+        }
+        for p in c.owned.values_mut() {
+            if p.fetch_position.is_none() {
+                p.offset_requested = false;
+            }
+        }
+        if c.state == ClientState::Closing {
+            // close() gives up on the commit and leaves without it.
+            self.finish_close(id);
+        }
+    }
+
+    /// One turn of the client: the heartbeat thread's duties, then the application's poll loop.
+    pub(crate) fn consumer_poll(&mut self, id: u32) {
+        if self.consumers[id as usize].state != ClientState::Running {
+            return;
+        }
+        self.heartbeat_thread(id);
+        if self.consumers[id as usize].state != ClientState::Running {
+            return;
+        }
+        self.ensure_coordinator(id);
+        self.process_records(id);
+        // The application loops on poll() while it has nothing to process (bounded per turn;
+        // a tick continues the loop).
+        for _ in 0..MAX_POLLS_PER_TURN {
+            if !self.consumers[id as usize].at_poll() {
+                break;
+            }
+            self.poll_once(id);
+            self.process_records(id);
+            let c = &self.consumers[id as usize];
+            if !c.in_process.is_empty() || c.owned.values().all(|p| p.buffer.is_empty()) {
+                break;
+            }
+        }
+        self.fetch_positions(id);
+        self.send_fetches(id);
+        self.maybe_refresh_consumer_metadata(id);
+        self.schedule_consumer_tick(id);
+    }
+
+    fn ensure_coordinator(&mut self, id: u32) {
+        let now = self.now;
+        let c = &self.consumers[id as usize];
+        if c.coordinator.is_none()
+            && !c.in_flight(Pending::FindCoordinator)
+            && now >= c.retry_coordinator_at
+        {
+            let c = &mut self.consumers[id as usize];
+            c.retry_coordinator_at = now + c.config.retry_backoff_us;
+            self.send_group_request(id, Pending::FindCoordinator, GroupRequest::FindCoordinator);
+        }
+    }
+
+    /// The heartbeat thread: heartbeats, the client-side session check, and the poll timeout.
+    fn heartbeat_thread(&mut self, id: u32) {
+        let now = self.now;
+        let c = &mut self.consumers[id as usize];
+        if c.at_poll() {
+            // An idle application is blocked inside poll(): that counts as polling.
+            c.last_poll_us = now;
+        }
+        let c = &self.consumers[id as usize];
+        if !c.is_member() || c.coordinator.is_none() {
+            return;
+        }
+        if now.saturating_sub(c.last_poll_us) > c.config.max_poll_interval_us {
+            // "consumer poll timeout has expired": leave so the others can take over.
+            let member = c.name.clone();
+            self.send_group_request(id, Pending::Leave, GroupRequest::LeaveGroup { member });
+            let c = &self.consumers[id as usize];
+            let (consumer, group) = (c.name.clone(), self.groups[c.group as usize].name.clone());
+            self.emit(Event::PollTimeout { consumer, group });
+            self.lose_membership(id, "poll timeout");
+            return;
+        }
+        if now.saturating_sub(c.last_heartbeat_ok_us) > c.config.session_timeout_us {
+            // No answer for a whole session: the coordinator is presumed dead.
+            return self.coordinator_unknown(id);
+        }
+        if now >= c.last_heartbeat_sent_us + c.config.heartbeat_interval_us
+            && !c.in_flight(Pending::Heartbeat)
+        {
+            let body = GroupRequest::Heartbeat {
+                member: c.name.clone(),
+                generation: if c.phase == JoinPhase::Syncing {
+                    c.joining_generation
+                } else {
+                    c.generation
+                },
+            };
+            self.consumers[id as usize].last_heartbeat_sent_us = now;
+            self.send_group_request(id, Pending::Heartbeat, body);
+        }
+    }
+
+    /// One `poll()`: auto-commit if due, (re)join if needed, then hand out fetched records.
+    fn poll_once(&mut self, id: u32) {
+        let now = self.now;
+        let c = &mut self.consumers[id as usize];
+        c.last_poll_us = now;
+        if c.coordinator.is_some()
+            && c.phase == JoinPhase::Stable
+            && now >= c.next_auto_commit_us
+            && !c.commit_in_flight()
+        {
+            c.next_auto_commit_us = now + c.config.auto_commit_interval_us;
+            if !c.positions().is_empty() {
+                self.send_commit(id, CommitReason::Auto);
+            }
+        }
+        let c = &self.consumers[id as usize];
+        let join_due =
+            c.phase == JoinPhase::Unjoined || (c.phase == JoinPhase::Stable && c.rejoin_needed);
+        if join_due && c.coordinator.is_some() && !c.commit_in_flight() {
+            self.join_prepare(id);
+        }
+        self.take_records(id);
+    }
+
+    /// `onJoinPrepare`: commit first (auto-commit on), then revoke (all of them if eager).
+    fn join_prepare(&mut self, id: u32) {
+        let c = &self.consumers[id as usize];
+        if c.generation >= 0 && !c.positions().is_empty() && c.phase == JoinPhase::Stable {
+            self.consumers[id as usize].phase = JoinPhase::Committing;
+            self.send_commit(id, CommitReason::JoinPrepare);
+            return;
+        }
+        self.send_join(id);
+    }
+
+    fn send_join(&mut self, id: u32) {
+        let c = &self.consumers[id as usize];
+        let assignor = self.groups[c.group as usize].assignor;
+        let revoked: Vec<TopicPartition> = if assignor.supports_cooperative() {
+            // Cooperative: only partitions of topics no longer subscribed.
+            c.owned
+                .keys()
+                .filter(|tp| !c.topics.contains(&tp.topic))
+                .cloned()
+                .collect()
+        } else {
+            c.owned.keys().cloned().collect()
+        };
+        let reason = if assignor.supports_cooperative() {
+            "unsubscribed"
+        } else {
+            "eager rebalance: revoke everything before joining"
+        };
+        self.revoke(id, revoked, reason);
+        let c = &mut self.consumers[id as usize];
+        c.phase = JoinPhase::Joining;
+        c.rejoin_needed = false;
+        let owned: Vec<TopicPartition> = match assignor {
+            AssignorKind::CooperativeSticky => c.owned.keys().cloned().collect(),
+            // The eager sticky assignor carries its last assignment in its user data.
+            AssignorKind::Sticky => c.last_assignment.clone(),
+            AssignorKind::Range | AssignorKind::RoundRobin => Vec::new(),
+        };
+        let subscription = Subscription::new(c.topics.clone()).owning(owned, c.generation);
+        let body = GroupRequest::JoinGroup {
+            member: c.name.clone(),
+            subscription,
+            session_timeout_us: c.config.session_timeout_us,
+            rebalance_timeout_us: c.config.max_poll_interval_us,
+        };
+        let (consumer, group) = (c.name.clone(), self.groups[c.group as usize].name.clone());
+        self.emit(Event::ConsumerJoining { consumer, group });
+        self.send_group_request(id, Pending::Join, body);
+    }
+
+    /// Moves up to `max.poll.records` buffered records to the application.
+    fn take_records(&mut self, id: u32) {
+        let now = self.now;
+        let c = &mut self.consumers[id as usize];
+        let max = c.config.max_poll_records as usize;
+        let n = c.owned.len();
+        if n == 0 {
+            return;
+        }
+        let keys: Vec<TopicPartition> = c.owned.keys().cloned().collect();
+        let start = c.poll_cursor % n;
+        for i in 0..n {
+            if c.in_process.len() >= max {
+                break;
+            }
+            let tp = &keys[(start + i) % n];
+            let p = c.owned.get_mut(tp).expect("owned");
+            let slot = p.slot;
+            while c.in_process.len() < max {
+                let Some((offset, rid)) = p.buffer.pop_front() else {
+                    break;
+                };
+                c.in_process.push_back((slot, offset, rid));
+            }
+        }
+        c.poll_cursor = c.poll_cursor.wrapping_add(1);
+        if !c.in_process.is_empty() {
+            c.process_started_us = now;
+            c.processed_in_batch = 0;
+        }
+    }
+
+    /// The application works through the records of its last poll, at its rate.
+    fn process_records(&mut self, id: u32) {
+        let now = self.now;
+        let c = &self.consumers[id as usize];
+        if c.in_process.is_empty() || c.stalled || c.state != ClientState::Running {
+            return;
+        }
+        let due = match c.rate {
+            None => c.in_process.len() as u64,
+            Some(rate) => {
+                let elapsed = u128::from(now.saturating_sub(c.process_started_us));
+                let total = (elapsed * u128::from(rate.per_hour) / 3_600_000_000) as u64;
+                total.saturating_sub(c.processed_in_batch)
+            }
+        };
+        if due == 0 {
+            return;
+        }
+        let g = c.group;
+        let c = &mut self.consumers[id as usize];
+        let group = &mut self.groups[g as usize];
+        // Runs of consecutive records of one partition: (slot, first offset, count).
+        let mut runs: Vec<(u32, u64, u32)> = Vec::new();
+        for _ in 0..due {
+            let Some((slot, offset, rid)) = c.in_process.pop_front() else {
+                break;
+            };
+            c.processed_in_batch += 1;
+            c.consumed += 1;
+            group.note_consumed(rid);
+            match runs.last_mut() {
+                Some((s, _, n)) if *s == slot => *n += 1,
+                _ => runs.push((slot, offset, 1)),
+            }
+            let tp = &self.partitions[slot as usize].tp;
+            if let Some(p) = c.owned.get_mut(tp) {
+                p.position = Some(offset + 1);
+            }
+        }
+        let consumer = c.name.clone();
+        let group_name = group.name.clone();
+        for (slot, from_offset, count) in runs {
+            let tp = self.partitions[slot as usize].tp.clone();
+            *self.groups[g as usize]
+                .consumed
+                .entry(tp.clone())
+                .or_default() += u64::from(count);
+            self.emit(Event::RecordsConsumed {
+                consumer: consumer.clone(),
+                group: group_name.clone(),
+                topic: tp.topic,
+                partition: tp.partition,
+                from_offset,
+                count,
+            });
+        }
+    }
+
+    /// OffsetFetch for partitions whose starting offset is unknown.
+    fn fetch_positions(&mut self, id: u32) {
+        let c = &self.consumers[id as usize];
+        if c.phase != JoinPhase::Stable
+            || c.coordinator.is_none()
+            || c.in_flight(Pending::OffsetFetch)
+        {
+            return;
+        }
+        let partitions: Vec<TopicPartition> = c
+            .owned
+            .iter()
+            .filter(|(_, p)| p.fetch_position.is_none() && !p.offset_requested)
+            .map(|(tp, _)| tp.clone())
+            .collect();
+        if partitions.is_empty() {
+            return;
+        }
+        let c = &mut self.consumers[id as usize];
+        for tp in &partitions {
+            c.owned.get_mut(tp).expect("owned").offset_requested = true;
+        }
+        self.send_group_request(
+            id,
+            Pending::OffsetFetch,
+            GroupRequest::OffsetFetch { partitions },
+        );
+    }
+
+    /// One Fetch per leader broker, for owned partitions with a position and an empty buffer.
+    fn send_fetches(&mut self, id: u32) {
+        let c = &mut self.consumers[id as usize];
+        let mut by_broker: BTreeMap<u32, Vec<ConsumerFetchPart>> = BTreeMap::new();
+        for p in c.owned.values() {
+            let Some(position) = p.fetch_position else {
+                continue;
+            };
+            if !p.buffer.is_empty() {
+                continue;
+            }
+            match c.leaders.get(&p.slot).copied().flatten() {
+                Some(leader) if !c.fetches.contains_key(&leader) => {
+                    by_broker
+                        .entry(leader)
+                        .or_default()
+                        .push(ConsumerFetchPart {
+                            slot: p.slot,
+                            position,
+                        });
+                }
+                Some(_) => {}
+                None => c.metadata_stale = true,
+            }
+        }
+        for (broker, parts) in by_broker {
+            let request = self.request_id();
+            self.consumers[id as usize].fetches.insert(broker, request);
+            self.send(Message::ConsumerFetch {
+                consumer: id,
+                broker,
+                request,
+                parts,
+            });
+        }
+    }
+
+    fn maybe_refresh_consumer_metadata(&mut self, id: u32) {
+        let c = &mut self.consumers[id as usize];
+        if c.metadata_stale && !c.metadata_in_flight {
+            c.metadata_in_flight = true;
+            c.metadata_stale = false;
+            // A round trip; a refresh after an error first waits retry.backoff.ms.
+            let backoff = if c.leaders.is_empty() {
+                0
+            } else {
+                c.config.retry_backoff_us
+            };
+            let at = self.now + 2 * self.config.latency_us.max(1) + backoff;
+            self.schedule(
+                at,
+                Timer::Deliver(Box::new(Message::ConsumerMetadataResponse { consumer: id })),
+            );
+        }
+    }
+
+    pub(crate) fn handle_consumer_metadata_response(&mut self, id: u32) {
+        let c = &self.consumers[id as usize];
+        let mut leaders = BTreeMap::new();
+        for t in &c.topics {
+            if let Some(topic) = self.topics.get(t) {
+                for &slot in &topic.slots {
+                    leaders.insert(slot, self.partitions[slot as usize].leader);
+                }
+            }
+        }
+        let c = &mut self.consumers[id as usize];
+        c.leaders = leaders;
+        c.metadata_in_flight = false;
+        self.consumer_poll(id);
+    }
+
+    fn schedule_consumer_tick(&mut self, id: u32) {
+        let now = self.now;
+        let c = &self.consumers[id as usize];
+        if c.state != ClientState::Running {
+            return;
+        }
+        let mut next: Option<Micros> = None;
+        let mut consider = |t: Micros| next = Some(next.map_or(t, |n: Micros| n.min(t)));
+        if c.is_member() && c.coordinator.is_some() {
+            consider(c.last_heartbeat_sent_us + c.config.heartbeat_interval_us);
+            consider(c.last_poll_us + c.config.max_poll_interval_us + 1);
+            consider(c.last_heartbeat_ok_us + c.config.session_timeout_us + 1);
+        }
+        if c.coordinator.is_none() && !c.in_flight(Pending::FindCoordinator) {
+            consider(c.retry_coordinator_at);
+        }
+        if c.at_poll() && c.owned.values().any(|p| !p.buffer.is_empty()) {
+            consider(now + 1);
+        }
+        if c.at_poll() && c.phase == JoinPhase::Stable {
+            consider(c.next_auto_commit_us);
+        }
+        if !c.in_process.is_empty()
+            && !c.stalled
+            && let Some(rate) = c.rate
+        {
+            // When the next record is done.
+            let n = u128::from(c.processed_in_batch + 1);
+            let at = c.process_started_us
+                + (n * 3_600_000_000).div_ceil(u128::from(rate.per_hour)) as u64;
+            consider(at);
+        }
+        if let Some(at) = next {
+            let at = at.max(now + 1);
+            if c.tick_at.is_none_or(|t| at < t || t <= now) {
+                self.consumers[id as usize].tick_at = Some(at);
+                self.schedule(at, Timer::ConsumerTick { consumer: id });
+            }
+        }
+    }
+
+    pub(crate) fn consumer_tick(&mut self, id: u32) {
+        let c = &mut self.consumers[id as usize];
+        if c.tick_at == Some(self.now) {
+            c.tick_at = None;
+        }
+        self.consumer_poll(id);
+    }
+
+    /// A group answer reaching the consumer.
+    pub(crate) fn handle_group_response(&mut self, id: u32, request: u64, body: GroupResponse) {
+        let c = &mut self.consumers[id as usize];
+        let Some((_broker, kind)) = c.requests.remove(&request) else {
+            return; // an answer to a request we gave up on
+        };
+        if matches!(c.state, ClientState::Stopped | ClientState::Crashed) {
+            return;
+        }
+        match body {
+            GroupResponse::FindCoordinator(found) => {
+                let now = self.now;
+                let c = &mut self.consumers[id as usize];
+                match found {
+                    Some(b) => {
+                        c.coordinator = Some(b);
+                        c.last_heartbeat_ok_us = now;
+                    }
+                    None => c.retry_coordinator_at = now + c.config.retry_backoff_us,
+                }
+            }
+            GroupResponse::JoinGroup(result) => self.on_join_response(id, result),
+            GroupResponse::SyncGroup(result) => self.on_sync_response(id, result),
+            GroupResponse::Heartbeat(result) => {
+                let now = self.now;
+                match result {
+                    Ok(()) => self.consumers[id as usize].last_heartbeat_ok_us = now,
+                    Err(GroupError::RebalanceInProgress) => {
+                        let c = &mut self.consumers[id as usize];
+                        c.last_heartbeat_ok_us = now;
+                        if c.phase == JoinPhase::Stable {
+                            c.rejoin_needed = true;
+                        }
+                    }
+                    Err(e) if e.coordinator_lost() => self.coordinator_unknown(id),
+                    Err(_) => {
+                        if self.consumers[id as usize].phase == JoinPhase::Stable {
+                            self.lose_membership(id, "removed from the group");
+                        }
+                    }
+                }
+            }
+            GroupResponse::LeaveGroup(_) => {}
+            GroupResponse::OffsetCommit(result) => {
+                if let Err(e) = result {
+                    if e.coordinator_lost() {
+                        self.coordinator_unknown(id);
+                    } else if matches!(
+                        e,
+                        GroupError::UnknownMemberId | GroupError::IllegalGeneration
+                    ) && self.consumers[id as usize].phase == JoinPhase::Stable
+                    {
+                        self.lose_membership(id, "removed from the group");
+                    }
+                }
+                match kind {
+                    Pending::Commit(CommitReason::Close) => self.finish_close(id),
+                    Pending::Commit(CommitReason::JoinPrepare) => {
+                        let c = &self.consumers[id as usize];
+                        if c.phase == JoinPhase::Committing && c.coordinator.is_some() {
+                            self.send_join(id);
+                        } else if c.phase == JoinPhase::Committing {
+                            self.consumers[id as usize].phase = JoinPhase::Unjoined;
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            GroupResponse::OffsetFetch(result) => self.on_offset_fetch(id, result),
+        }
+        self.consumer_poll(id);
+    }
+
+    fn on_join_response(&mut self, id: u32, result: Result<JoinResponse, GroupError>) {
+        let join = match result {
+            Ok(join) => join,
+            Err(e) => {
+                if e.coordinator_lost() {
+                    self.coordinator_unknown(id);
+                } else if matches!(
+                    e,
+                    GroupError::UnknownMemberId | GroupError::IllegalGeneration
+                ) {
+                    self.lose_membership(id, "removed from the group");
+                }
+                self.consumers[id as usize].phase = JoinPhase::Unjoined;
+                return;
+            }
+        };
+        let now = self.now;
+        let c = &mut self.consumers[id as usize];
+        c.joining_generation = join.generation;
+        c.phase = JoinPhase::Syncing;
+        c.last_heartbeat_sent_us = now;
+        c.last_heartbeat_ok_us = now;
+        let member = c.name.clone();
+        let assignments = (join.leader == member).then(|| self.lead_assignment(id, &join));
+        let body = GroupRequest::SyncGroup {
+            member,
+            generation: join.generation,
+            assignments,
+        };
+        self.send_group_request(id, Pending::Sync, body);
+    }
+
+    /// The leader runs the assignor (`onLeaderElected` → `performAssignment`).
+    fn lead_assignment(&mut self, id: u32, join: &JoinResponse) -> assignor::Assignment {
+        let subscriptions: BTreeMap<String, Subscription> = join.members.iter().cloned().collect();
+        let mut partitions: BTreeMap<String, u32> = BTreeMap::new();
+        for s in subscriptions.values() {
+            for t in &s.topics {
+                if let Some(topic) = self.topics.get(t) {
+                    partitions.insert(t.clone(), topic.config.partitions);
+                }
+            }
+        }
+        match assignor::assign(join.protocol, &partitions, &subscriptions) {
+            Ok(a) => a,
+            Err(e) => {
+                let c = &self.consumers[id as usize];
+                let (consumer, group) =
+                    (c.name.clone(), self.groups[c.group as usize].name.clone());
+                self.emit(Event::AssignorFailed {
+                    consumer,
+                    group,
+                    error: e.to_string(),
+                });
+                subscriptions
+                    .keys()
+                    .map(|m| (m.clone(), Vec::new()))
+                    .collect()
+            }
+        }
+    }
+
+    fn on_sync_response(&mut self, id: u32, result: Result<Vec<TopicPartition>, GroupError>) {
+        let assignment = match result {
+            Ok(a) => a,
+            Err(e) => {
+                if e.coordinator_lost() {
+                    self.coordinator_unknown(id);
+                } else if matches!(
+                    e,
+                    GroupError::UnknownMemberId | GroupError::IllegalGeneration
+                ) {
+                    self.lose_membership(id, "removed from the group");
+                }
+                self.consumers[id as usize].phase = JoinPhase::Unjoined;
+                return;
+            }
+        };
+        let now = self.now;
+        let c = &mut self.consumers[id as usize];
+        if c.phase != JoinPhase::Syncing {
+            return;
+        }
+        c.generation = c.joining_generation;
+        c.phase = JoinPhase::Stable;
+        c.last_assignment = assignment.clone();
+        // onJoinComplete resets the auto-commit timer.
+        c.next_auto_commit_us = now + c.config.auto_commit_interval_us;
+        let revoked: Vec<TopicPartition> = c
+            .owned
+            .keys()
+            .filter(|tp| !assignment.contains(tp))
+            .cloned()
+            .collect();
+        let mut added = Vec::new();
+        for tp in &assignment {
+            if c.owned.contains_key(tp) {
+                continue;
+            }
+            let Some(slot) = self
+                .topics
+                .get(&tp.topic)
+                .and_then(|t| t.slots.get(tp.partition as usize))
+                .copied()
+            else {
+                continue;
+            };
+            added.push(tp.clone());
+            c.owned.insert(
+                tp.clone(),
+                OwnedPartition {
+                    slot,
+                    fetch_position: None,
+                    offset_requested: false,
+                    position: None,
+                    buffer: VecDeque::new(),
+                },
+            );
+        }
+        let generation = c.generation;
+        let (consumer, group) = (c.name.clone(), self.groups[c.group as usize].name.clone());
+        let cooperative_revocation = !revoked.is_empty();
+        self.revoke(
+            id,
+            revoked,
+            "cooperative rebalance: handed over to another member",
+        );
+        if cooperative_revocation {
+            // Revoked something: rejoin so the partitions can be given to their new owner.
+            self.consumers[id as usize].rejoin_needed = true;
+        }
+        self.assert_single_owner(id);
+        self.emit(Event::PartitionsAssigned {
+            consumer,
+            group,
+            generation,
+            assigned: assignment,
+            added,
+        });
+    }
+
+    fn on_offset_fetch(
+        &mut self,
+        id: u32,
+        result: Result<Vec<(TopicPartition, Option<u64>)>, GroupError>,
+    ) {
+        let c = &mut self.consumers[id as usize];
+        let offsets = match result {
+            Ok(o) => o,
+            Err(e) => {
+                for p in c.owned.values_mut() {
+                    if p.fetch_position.is_none() {
+                        p.offset_requested = false;
+                    }
+                }
+                if e.coordinator_lost() {
+                    self.coordinator_unknown(id);
+                }
+                return;
+            }
+        };
+        let reset = self.groups[c.group as usize].offset_reset;
+        for (tp, committed) in offsets {
+            let Some(p) = c.owned.get_mut(&tp) else {
+                continue;
+            };
+            if p.fetch_position.is_some() {
+                continue;
+            }
+            match committed {
+                Some(o) => {
+                    p.fetch_position = Some(FetchPosition::Offset(o));
+                    p.position = Some(o);
+                }
+                None => p.fetch_position = Some(reset_position(reset)),
+            }
+        }
+    }
+
+    pub(crate) fn handle_consumer_fetch_response(
+        &mut self,
+        id: u32,
+        broker: u32,
+        request: u64,
+        parts: Option<Vec<(u32, ConsumerFetchResult)>>,
+    ) {
+        let c = &mut self.consumers[id as usize];
+        if c.fetches.get(&broker) != Some(&request) {
+            return;
+        }
+        c.fetches.remove(&broker);
+        if c.state != ClientState::Running {
+            return;
+        }
+        let Some(parts) = parts else {
+            // Disconnected: find the new leaders.
+            c.metadata_stale = true;
+            return self.consumer_poll(id);
+        };
+        let g = c.group;
+        let reset = self.groups[g as usize].offset_reset;
+        let mut resets = Vec::new();
+        let c = &mut self.consumers[id as usize];
+        for (slot, result) in parts {
+            let tp = self.partitions[slot as usize].tp.clone();
+            let Some(p) = c.owned.get_mut(&tp) else {
+                continue; // revoked meanwhile
+            };
+            match result {
+                ConsumerFetchResult::Records {
+                    fetch_offset,
+                    records,
+                    ..
+                } => {
+                    let expected = match p.fetch_position {
+                        Some(FetchPosition::Offset(o)) => o == fetch_offset,
+                        Some(_) => true,
+                        None => false,
+                    };
+                    if !expected {
+                        continue;
+                    }
+                    if p.position.is_none()
+                        || !matches!(p.fetch_position, Some(FetchPosition::Offset(_)))
+                    {
+                        // A reset resolved by the leader: this is where the group starts.
+                        p.position = Some(fetch_offset);
+                    }
+                    let next = records.last().map_or(fetch_offset, |(o, _)| o + 1);
+                    p.fetch_position = Some(FetchPosition::Offset(next));
+                    p.buffer.extend(records);
+                }
+                ConsumerFetchResult::NotLeader => c.metadata_stale = true,
+                ConsumerFetchResult::OffsetOutOfRange => {
+                    p.fetch_position = Some(reset_position(reset));
+                    p.position = None;
+                    resets.push(tp);
+                }
+            }
+        }
+        let consumer = c.name.clone();
+        let group = self.groups[g as usize].name.clone();
+        for tp in resets {
+            self.emit(Event::OffsetReset {
+                consumer: consumer.clone(),
+                group: group.clone(),
+                topic: tp.topic,
+                partition: tp.partition,
+                reset,
+            });
+        }
+        self.consumer_poll(id);
+    }
+
+    /// A broker died: its open connections break, and every consumer waiting on it hears so.
+    pub(crate) fn fail_consumer_requests_to(&mut self, broker: u32) {
+        for id in 0..self.consumers.len() as u32 {
+            let c = &self.consumers[id as usize];
+            if c.state == ClientState::Crashed {
+                continue;
+            }
+            let failed: Vec<u64> = c
+                .requests
+                .iter()
+                .filter(|(_, (b, _))| *b == broker)
+                .map(|(r, _)| *r)
+                .collect();
+            let fetch = c.fetches.get(&broker).copied();
+            for request in failed {
+                let kind = self.consumers[id as usize].requests[&request].1;
+                let body = failed_response(kind);
+                self.send(Message::GroupResponse {
+                    consumer: id,
+                    broker,
+                    request,
+                    body,
+                });
+            }
+            if let Some(request) = fetch {
+                self.send(Message::ConsumerFetchResponse {
+                    consumer: id,
+                    broker,
+                    request,
+                    parts: None,
+                });
+            }
+        }
+    }
+
+    /// The protocol's promise, checked the moment a member takes its partitions: no other member
+    /// of the group holds one of them in the same generation.
+    fn assert_single_owner(&self, id: u32) {
+        let me = &self.consumers[id as usize];
+        for other in &self.consumers {
+            if other.name == me.name || other.group != me.group || other.generation != me.generation
+            {
+                continue;
+            }
+            if let Some(tp) = me.owned.keys().find(|tp| other.owned.contains_key(*tp)) {
+                panic!(
+                    "{tp} owned by both {} and {} in generation {}",
+                    me.name, other.name, me.generation
+                );
+            }
+        }
+    }
+
+    /// Whether a consumer has stopped or crashed (its answers are dropped).
+    pub(crate) fn consumer_gone(&self, id: u32) -> bool {
+        matches!(
+            self.consumers[id as usize].state,
+            ClientState::Stopped | ClientState::Crashed
+        )
+    }
+}
+
+fn reset_position(reset: OffsetReset) -> FetchPosition {
+    match reset {
+        OffsetReset::Earliest => FetchPosition::Earliest,
+        OffsetReset::Latest => FetchPosition::Latest,
+    }
+}
+
+/// The answer a broken connection gives to a request of this kind.
+fn failed_response(kind: Pending) -> GroupResponse {
+    let e = GroupError::NetworkException;
+    match kind {
+        Pending::FindCoordinator => GroupResponse::FindCoordinator(None),
+        Pending::Join => GroupResponse::JoinGroup(Err(e)),
+        Pending::Sync => GroupResponse::SyncGroup(Err(e)),
+        Pending::Heartbeat => GroupResponse::Heartbeat(Err(e)),
+        Pending::Commit(_) => GroupResponse::OffsetCommit(Err(e)),
+        Pending::OffsetFetch => GroupResponse::OffsetFetch(Err(e)),
+        Pending::Leave => GroupResponse::LeaveGroup(Err(e)),
+    }
+}

@@ -1,0 +1,149 @@
+//! Read-only questions about consumer groups, as `expect` lines and the UI ask them.
+//!
+//! Ownership (`assigned`, `owner`) is what the members hold right now, as their clients see it:
+//! during an eager rebalance nobody holds anything; during a cooperative one members keep what
+//! they keep. A crashed consumer still holds its partitions until the coordinator removes it
+//! (after the session timeout), because nobody else may take them before.
+
+use crate::cluster::Cluster;
+use crate::command::TopicPartition;
+use crate::group::consumer::ClientState;
+use crate::group::coordinator::GroupState;
+
+impl Cluster {
+    pub fn group_names(&self) -> Vec<String> {
+        self.groups.iter().map(|g| g.name.clone()).collect()
+    }
+
+    pub fn has_group(&self, group: &str) -> bool {
+        self.group_index(group).is_some()
+    }
+
+    fn group(&self, group: &str) -> Option<&crate::group::Group> {
+        self.group_index(group).map(|g| &self.groups[g as usize])
+    }
+
+    /// The member ids the coordinator lists, in id order.
+    pub fn group_members(&self, group: &str) -> Option<Vec<String>> {
+        self.group(group)
+            .map(|g| g.members.keys().cloned().collect())
+    }
+
+    pub fn group_state(&self, group: &str) -> Option<GroupState> {
+        self.group(group).map(|g| g.state)
+    }
+
+    pub fn group_generation(&self, group: &str) -> Option<i32> {
+        self.group(group).map(|g| g.generation)
+    }
+
+    /// The broker coordinating the group (`None` inside: no coordinator available).
+    pub fn group_coordinator(&self, group: &str) -> Option<Option<u32>> {
+        self.group(group).map(|g| g.coordinator)
+    }
+
+    /// The partitions member `member` of `group` holds now (empty if it holds none or is unknown).
+    pub fn group_assigned(&self, group: &str, member: &str) -> Option<Vec<TopicPartition>> {
+        let gi = self.group_index(group)?;
+        let g = &self.groups[gi as usize];
+        let Some(c) = self
+            .consumers
+            .iter()
+            .find(|c| c.group == gi && c.name == member)
+        else {
+            return Some(Vec::new());
+        };
+        let holds = match c.state {
+            ClientState::Running | ClientState::Closing => true,
+            ClientState::Crashed => g.members.contains_key(member),
+            ClientState::Stopped => false,
+        };
+        Some(if holds {
+            c.owned.keys().cloned().collect()
+        } else {
+            Vec::new()
+        })
+    }
+
+    /// The member that holds `tp` in `group`, if any.
+    pub fn group_owner(&self, group: &str, tp: &TopicPartition) -> Option<Option<String>> {
+        let gi = self.group_index(group)?;
+        let owner = self
+            .consumers
+            .iter()
+            .filter(|c| c.group == gi && c.owned.contains_key(tp))
+            .find(|c| {
+                self.group_assigned(group, &c.name)
+                    .is_some_and(|a| a.contains(tp))
+            })
+            .map(|c| c.name.clone());
+        Some(owner)
+    }
+
+    /// The group's committed offset for `tp` (the next offset it will read).
+    pub fn group_committed(&self, group: &str, tp: &TopicPartition) -> Option<Option<u64>> {
+        self.group(group).map(|g| g.committed.get(tp).copied())
+    }
+
+    /// Lag of one partition: high watermark minus committed offset; `None` inside when the group
+    /// has committed nothing for it (Kafka's tools show "-").
+    pub fn group_partition_lag(&self, group: &str, tp: &TopicPartition) -> Option<Option<u64>> {
+        let g = self.group(group)?;
+        Some(
+            g.committed
+                .get(tp)
+                .zip(self.high_watermark(tp))
+                .map(|(c, hw)| hw.saturating_sub(*c)),
+        )
+    }
+
+    /// Lag of the whole group: the sum over every partition it has a committed offset for.
+    pub fn group_lag(&self, group: &str) -> Option<u64> {
+        let g = self.group(group)?;
+        Some(
+            g.committed
+                .iter()
+                .filter_map(|(tp, c)| self.high_watermark(tp).map(|hw| hw.saturating_sub(*c)))
+                .sum(),
+        )
+    }
+
+    /// Records the group's applications processed, for one partition or all (duplicates count).
+    pub fn group_consumed(&self, group: &str, tp: Option<&TopicPartition>) -> Option<u64> {
+        let g = self.group(group)?;
+        Some(match tp {
+            Some(tp) => g.consumed.get(tp).copied().unwrap_or(0),
+            None => g.consumed.values().sum(),
+        })
+    }
+
+    /// Acknowledged records of the group's topics, still in their leader's log, that no member of
+    /// the group has processed (the "nothing acknowledged was missed" check of the tests).
+    pub fn group_unconsumed_acked(&self, group: &str) -> Option<u64> {
+        let g = self.group(group)?;
+        let mut missing = 0;
+        for t in &g.topics {
+            let Some(topic) = self.topics.get(t) else {
+                continue;
+            };
+            for &slot in &topic.slots {
+                let Some(b) = self.partitions[slot as usize].view_broker else {
+                    continue;
+                };
+                let r = &self.broker(b).replicas[&slot];
+                missing += r
+                    .log
+                    .entries()
+                    .iter()
+                    .filter(|e| self.store.is_acked(e.id) && !g.has_consumed(e.id))
+                    .count() as u64;
+            }
+        }
+        Some(missing)
+    }
+
+    /// Every consumer's name (stopped and crashed ones included).
+    pub fn consumer_names(&self) -> Vec<String> {
+        self.consumers.iter().map(|c| c.name.clone()).collect()
+    }
+}
