@@ -554,6 +554,7 @@ impl Cluster {
             }
             Command::ElectPreferred { partition } => self.cmd_elect_preferred(partition),
             Command::GroupAdd(spec) => self.cmd_group_add(spec),
+            Command::GroupDelete { name } => self.cmd_group_delete(&name),
             Command::ConsumerAdd(spec) => self.cmd_consumer_add(spec),
             Command::ConsumerStop { name } => self.cmd_consumer_stop(&name),
             Command::ConsumerCrash { name } => self.cmd_consumer_crash(&name),

@@ -211,6 +211,10 @@ pub enum Command {
         partition: Option<TopicPartition>,
     },
     GroupAdd(GroupSpec),
+    /// `group delete G`: DeleteGroups; only an Empty group (it becomes Dead, its offsets go).
+    GroupDelete {
+        name: String,
+    },
     ConsumerAdd(ConsumerSpec),
     /// `consumer stop NAME`: `close()`: commit, revoke, LeaveGroup.
     ConsumerStop {

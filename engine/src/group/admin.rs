@@ -5,7 +5,7 @@ use crate::command::{GroupSpec, OffsetReset};
 use crate::config::ConsumerConfig;
 use crate::event::Event;
 use crate::group::assignor::AssignorKind;
-use crate::group::coordinator::Group;
+use crate::group::coordinator::{Group, GroupState};
 use crate::group::offsets_topic;
 use crate::time::{Micros, secs};
 
@@ -108,6 +108,23 @@ impl Cluster {
         for name in names {
             self.start_consumer(name, g, spec.topics.clone(), None)?;
         }
+        Ok(())
+    }
+
+    /// `group delete G` (Kafka's DeleteGroups): refused with GROUP_NOT_EMPTY unless the group is
+    /// Empty; the group becomes Dead and its committed offsets are deleted. A consumer that joins
+    /// later starts a new group of the same name, from generation 0.
+    pub(crate) fn cmd_group_delete(&mut self, name: &str) -> Result<(), CommandError> {
+        let g = self
+            .group_index(name)
+            .ok_or_else(|| CommandError::Invalid(format!("unknown group '{name}'")))?;
+        let state = self.groups[g as usize].state;
+        if state != GroupState::Empty {
+            return Err(CommandError::Invalid(format!(
+                "group '{name}' is {state}, not Empty: only an empty group can be deleted (GROUP_NOT_EMPTY)"
+            )));
+        }
+        self.delete_group(g);
         Ok(())
     }
 }

@@ -416,11 +416,11 @@ impl Cluster {
         rebalance_timeout_us: Micros,
     ) {
         let now = self.now;
-        let group = &mut self.groups[g as usize];
-        if group.state == GroupState::Dead {
-            let body = GroupResponse::JoinGroup(Err(GroupError::CoordinatorNotAvailable));
-            return self.reply(g, consumer, request, body);
+        if self.groups[g as usize].state == GroupState::Dead {
+            // A deleted group is gone from the coordinator's cache: this join starts a new one.
+            self.set_group_state(g, GroupState::Empty, "a member joins a deleted group");
         }
+        let group = &mut self.groups[g as usize];
         match group.members.get_mut(&member) {
             None => {
                 // A new member: add it and rebalance (addMemberAndRebalance).
@@ -880,6 +880,18 @@ impl Cluster {
         );
     }
 
+    /// DeleteGroups on an Empty group: Dead, offsets and metadata gone (tombstones in
+    /// `__consumer_offsets`).
+    pub(crate) fn delete_group(&mut self, g: u32) {
+        let group = &mut self.groups[g as usize];
+        debug_assert_eq!(group.state, GroupState::Empty);
+        group.committed.clear();
+        group.generation = 0;
+        group.persisted = Persisted::default();
+        group.join_token += 1;
+        self.set_group_state(g, GroupState::Dead, "deleted");
+    }
+
     /// Writes the group's metadata to "its `__consumer_offsets` partition" (the last stable or
     /// empty generation), for a coordinator that takes over later.
     fn persist_group(&mut self, g: u32) {
@@ -976,7 +988,9 @@ impl Cluster {
             group.join_order.push(m.id.clone());
             group.members.insert(m.id.clone(), m);
         }
-        let state = if group.members.is_empty() {
+        let state = if group.state == GroupState::Dead {
+            GroupState::Dead
+        } else if group.members.is_empty() {
             GroupState::Empty
         } else {
             GroupState::Stable

@@ -1198,7 +1198,9 @@ const MAX_SESSION_TIMEOUT: Micros = 1_800_000_000;
 /// Its consumers are named `G-1` … `G-N` (`consumers=0`: none yet; default 1); `rate` is how fast
 /// each consumer's application processes records.
 fn group(cur: &mut Cursor, ctx: &Context, head: Val) -> Result<Command> {
-    subcommand(cur, head, &["add"])?;
+    if subcommand(cur, head, &["add", "delete"])? == "delete" {
+        return group_delete(cur, ctx);
+    }
     let name = cur.word("the group's name")?;
     check_name(name, "group")?;
     if ctx.groups.contains_key(name.text) || ctx.recovered.groups.contains(name.text) {
@@ -1267,6 +1269,17 @@ fn group(cur: &mut Cursor, ctx: &Context, head: Val) -> Result<Command> {
 const CONSUMER_OPTIONS: &[&str] = &["group", "topics", "rate"];
 
 /// `consumer add NAME group=G [topics=T1,T2] [rate=R]` / `consumer stop NAME` (LeaveGroup) /
+/// `group delete G`: Kafka's DeleteGroups. Only an Empty group can be deleted (GROUP_NOT_EMPTY
+/// otherwise, checked when it runs); it becomes Dead and its committed offsets are gone.
+fn group_delete(cur: &mut Cursor, ctx: &Context) -> Result<Command> {
+    let name = cur.word("the group's name")?;
+    ctx.group(name)?;
+    cur.finish()?;
+    Ok(Command::GroupDelete {
+        name: name.text.to_string(),
+    })
+}
+
 /// `consumer crash NAME` / `consumer stall NAME` / `consumer resume NAME` / `consumer rate NAME R`
 fn consumer(cur: &mut Cursor, ctx: &Context, head: Val) -> Result<Command> {
     let sub = subcommand(
@@ -2220,6 +2233,17 @@ mod tests {
             (g.consumers, g.offset_reset),
             (Some(0), Some(OffsetReset::Latest))
         );
+    }
+
+    #[test]
+    fn group_delete() {
+        let steps = group_steps("group add g topics=orders\ngroup delete g");
+        assert_eq!(
+            steps[1],
+            Action::Cluster(Command::GroupDelete { name: "g".into() })
+        );
+        let e = group_error("group add g topics=orders\ngroup delete h");
+        assert!(e.contains("unknown group 'h'"), "{e}");
     }
 
     #[test]
