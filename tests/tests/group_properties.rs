@@ -29,7 +29,8 @@ use proptest::test_runner::{Config, TestCaseError, TestError, TestRunner};
 
 const FAULT_WINDOW_MS: u64 = 60_000;
 /// Long enough for a crashed member's session (45 s) to expire, the rebalances that follow
-/// (two rounds under the cooperative protocol), and an auto-commit (5 s) after them.
+/// (two rounds under the cooperative protocol), a resumed member's rejoin, the backlog at the
+/// slowest processing rate, and an auto-commit (5 s) after them.
 const SETTLE: Micros = secs(120);
 const SLICE: Micros = secs(1);
 
@@ -41,6 +42,9 @@ enum Fault {
     Leave(u32),
     /// `consumer crash` of the `n % running`-th running consumer.
     Crash(u32),
+    /// `consumer stall` of the `n % running`-th running consumer (it leaves the group when its
+    /// `max.poll.interval.ms` of 20 s runs out; the recovery resumes it).
+    Stall(u32),
     /// `broker kill` of broker `1 + n % brokers`; when `coordinator` is set, of the group's
     /// coordinator instead.
     Kill { n: u32, coordinator: bool },
@@ -57,6 +61,8 @@ struct Case {
     assignor: AssignorKind,
     rate_per_s: u64,
     keyed: bool,
+    /// Each consumer application's processing rate (records/s); `None`: as fast as they come.
+    processing_per_s: Option<u64>,
     faults: Vec<(u64, Fault)>,
 }
 
@@ -65,6 +71,7 @@ fn fault() -> impl Strategy<Value = Fault> {
         3 => Just(Fault::Join),
         2 => any::<u32>().prop_map(Fault::Leave),
         2 => any::<u32>().prop_map(Fault::Crash),
+        1 => any::<u32>().prop_map(Fault::Stall),
         2 => (any::<u32>(), any::<bool>()).prop_map(|(n, coordinator)| Fault::Kill { n, coordinator }),
         2 => any::<u32>().prop_map(Fault::Restart),
     ]
@@ -79,10 +86,21 @@ fn case() -> impl Strategy<Value = Case> {
         prop::sample::select(AssignorKind::ALL.to_vec()),
         5u64..=40,
         any::<bool>(),
+        prop_oneof![Just(None), (100u64..=400).prop_map(Some)],
         prop::collection::vec((0..FAULT_WINDOW_MS, fault()), 0..=8),
     )
         .prop_map(
-            |(seed, brokers, partitions, consumers, assignor, rate_per_s, keyed, mut faults)| {
+            |(
+                seed,
+                brokers,
+                partitions,
+                consumers,
+                assignor,
+                rate_per_s,
+                keyed,
+                processing_per_s,
+                mut faults,
+            )| {
                 faults.sort_by_key(|(at, _)| *at);
                 Case {
                     seed,
@@ -92,6 +110,7 @@ fn case() -> impl Strategy<Value = Case> {
                     assignor,
                     rate_per_s,
                     keyed,
+                    processing_per_s,
                     faults,
                 }
             },
@@ -110,7 +129,9 @@ struct Driver<'a> {
     cluster: Cluster,
     script: &'a mut Vec<String>,
     brokers: u32,
+    /// (name, running); stalled ones are in `stalled` too.
     consumers: Vec<(String, bool)>,
+    stalled: Vec<String>,
     added: u32,
 }
 
@@ -159,6 +180,24 @@ impl Driver<'_> {
         )
     }
 
+    /// Stalls a running, polling consumer; skipped when there is none.
+    fn stall_consumer(&mut self, n: u32) -> Result<(), TestCaseError> {
+        let polling: Vec<String> = self
+            .running()
+            .into_iter()
+            .filter(|c| !self.stalled.contains(c))
+            .collect();
+        if polling.is_empty() {
+            return Ok(());
+        }
+        let name = polling[n as usize % polling.len()].clone();
+        self.stalled.push(name.clone());
+        self.apply(
+            Command::ConsumerStall { name: name.clone() },
+            format!("consumer stall {name}"),
+        )
+    }
+
     /// Stops or crashes a running consumer; skipped (not an error) when none runs.
     fn end_consumer(&mut self, n: u32, crash: bool) -> Result<(), TestCaseError> {
         let running = self.running();
@@ -169,6 +208,7 @@ impl Driver<'_> {
         if let Some(c) = self.consumers.iter_mut().find(|(x, _)| *x == name) {
             c.1 = false;
         }
+        self.stalled.retain(|x| *x != name);
         let (command, verb) = if crash {
             (Command::ConsumerCrash { name: name.clone() }, "crash")
         } else {
@@ -185,6 +225,7 @@ impl Driver<'_> {
             Fault::Join => self.add_consumer(),
             Fault::Leave(n) => self.end_consumer(*n, false),
             Fault::Crash(n) => self.end_consumer(*n, true),
+            Fault::Stall(n) => self.stall_consumer(*n),
             Fault::Kill { n, coordinator } => {
                 let target = if *coordinator {
                     self.cluster.group_coordinator("g").flatten()
@@ -213,7 +254,11 @@ impl Driver<'_> {
     }
 }
 
-fn run_case(case: &Case, script: &mut Vec<String>, stats: &Stats) -> Result<(), TestCaseError> {
+fn run_case(
+    case: &Case,
+    script: &mut Vec<String>,
+    stats: &Stats,
+) -> Result<Cluster, TestCaseError> {
     let keys = if case.keyed { "k-1..k-100" } else { "none" };
     script.extend([
         format!("seed {}", case.seed),
@@ -223,8 +268,12 @@ fn run_case(case: &Case, script: &mut Vec<String>, stats: &Stats) -> Result<(), 
             case.partitions
         ),
         format!(
-            "group add g topics=t consumers={} assignor={} offset-reset=earliest",
-            case.consumers, case.assignor
+            "group add g topics=t consumers={} assignor={} offset-reset=earliest max-poll-interval=20s{}",
+            case.consumers,
+            case.assignor,
+            case.processing_per_s
+                .map(|r| format!(" rate={r}/s"))
+                .unwrap_or_default()
         ),
         format!(
             "producer add p topic=t rate={}/s keys={keys} acks=all",
@@ -257,9 +306,9 @@ fn run_case(case: &Case, script: &mut Vec<String>, stats: &Stats) -> Result<(), 
             offset_reset: Some(OffsetReset::Earliest),
             session_timeout: None,
             heartbeat_interval: None,
-            max_poll_interval: None,
+            max_poll_interval: Some(secs(20)),
             auto_commit_interval: None,
-            rate: None,
+            rate: case.processing_per_s.map(Rate::per_second),
         }),
         Command::ProducerAdd(ProducerSpec {
             name: "p".into(),
@@ -292,6 +341,7 @@ fn run_case(case: &Case, script: &mut Vec<String>, stats: &Stats) -> Result<(), 
         script,
         brokers: case.brokers,
         consumers,
+        stalled: Vec::new(),
         added: 0,
     };
     for (at_ms, fault) in &case.faults {
@@ -314,6 +364,12 @@ fn run_case(case: &Case, script: &mut Vec<String>, stats: &Stats) -> Result<(), 
         Command::ProducerStop { name: "p".into() },
         "producer stop p".into(),
     )?;
+    for name in std::mem::take(&mut d.stalled) {
+        d.apply(
+            Command::ConsumerResume { name: name.clone() },
+            format!("consumer resume {name}"),
+        )?;
+    }
     if d.running().is_empty() {
         d.add_consumer()?;
     }
@@ -361,14 +417,14 @@ fn run_case(case: &Case, script: &mut Vec<String>, stats: &Stats) -> Result<(), 
     stats
         .consumed
         .fetch_add(c.group_consumed("g", None).unwrap_or(0) as usize, Relaxed);
-    Ok(())
+    Ok(d.cluster)
 }
 
 fn property(case: &Case, stats: &Stats) -> Result<(), TestCaseError> {
     let mut script = Vec::new();
     let result = catch_unwind(AssertUnwindSafe(|| run_case(case, &mut script, stats)));
     let failure = match result {
-        Ok(Ok(())) => return Ok(()),
+        Ok(Ok(_)) => return Ok(()),
         Ok(Err(e)) => e.to_string(),
         Err(panic) => {
             let msg = panic
@@ -416,5 +472,31 @@ fn groups_settle_with_no_lag_and_nothing_missed() {
             panic!("failed (minimal case below)\n{reason}\nminimal case: {case:#?}")
         }
         Err(TestError::Abort(reason)) => panic!("aborted: {reason}"),
+    }
+}
+
+/// The scenario a failure prints replays the same run: parsed and run by the headless runner, it
+/// ends in the same state as the driver's.
+#[test]
+fn group_failure_scenarios_replay_the_same_run() {
+    let mut runner = TestRunner::new(Config {
+        cases: 8,
+        failure_persistence: None,
+        ..Config::default()
+    });
+    let result = runner.run(&case(), |case| {
+        let stats = Stats::default();
+        let mut script = Vec::new();
+        let cluster = run_case(&case, &mut script, &stats)?;
+        let text = script.join("\n");
+        let parsed = engine::scenario::parse("replay.scenario", &text)
+            .map_err(|d| TestCaseError::fail(format!("{d:?}\n{text}")))?;
+        let (report, replayed) = engine::runner::run(&parsed, |_| {});
+        prop_assert!(report.passed(), "{:?}\n{}", report.lines, text);
+        prop_assert_eq!(replayed.snapshot(), cluster.snapshot(), "{}", text);
+        Ok(())
+    });
+    if let Err(e) = result {
+        panic!("{e}");
     }
 }
