@@ -184,6 +184,8 @@ pub struct Cluster {
     pub(crate) next_request: u64,
     events: Vec<TimedEvent>,
     events_dropped: u64,
+    /// Timers fired so far: a cost measure (a busy loop in a client shows up here first).
+    timers_fired: u64,
     /// Whether to record events at all (benchmarks may turn them off).
     pub record_events: bool,
 }
@@ -207,6 +209,7 @@ impl Cluster {
             next_request: 0,
             events: Vec::new(),
             events_dropped: 0,
+            timers_fired: 0,
             record_events: true,
         }
     }
@@ -315,9 +318,15 @@ impl Cluster {
             }
             let Reverse(Scheduled { at, timer, .. }) = self.timers.pop().expect("peeked");
             self.now = at;
+            self.timers_fired += 1;
             self.fire(timer);
         }
         self.now = self.now.max(until);
+    }
+
+    /// How many timers have fired since the start (messages delivered included).
+    pub fn timers_fired(&self) -> u64 {
+        self.timers_fired
     }
 
     /// The instant of the next pending timer, if any (lets a driver skip idle time).

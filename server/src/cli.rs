@@ -43,31 +43,40 @@ pub fn check(files: &[PathBuf]) -> ExitCode {
     }
 }
 
+/// Prints one line of `run` output. When the reader has gone (`playground run … | head`), stop
+/// quietly with the status a SIGPIPE would give, instead of panicking.
+fn out(line: std::fmt::Arguments) {
+    use std::io::Write;
+    if writeln!(std::io::stdout().lock(), "{line}").is_err() {
+        std::process::exit(141);
+    }
+}
+
 pub fn run(files: &[PathBuf], print_events: bool) -> ExitCode {
     let Some(scripts) = load(files) else {
         return ExitCode::from(2);
     };
     let mut failed = 0;
     for script in &scripts {
-        if let Some(t) = &script.title {
-            println!("== {} ({})", t, script.file);
-        } else {
-            println!("== {}", script.file);
+        match &script.title {
+            Some(t) => out(format_args!("== {} ({})", t, script.file)),
+            None => out(format_args!("== {}", script.file)),
         }
         let (report, _) = engine::runner::run(script, |events| {
             if print_events {
                 for e in events {
-                    println!("{}", serde_json::to_string(e).expect("events serialize"));
+                    let json = serde_json::to_string(e).expect("events serialize");
+                    out(format_args!("{json}"));
                 }
             }
         });
         for line in &report.lines {
-            println!("{line}");
+            out(format_args!("{line}"));
         }
-        println!(
+        out(format_args!(
             "{}: {} expectations, {} failed",
             script.file, report.expectations, report.failures
-        );
+        ));
         failed += report.failures;
     }
     if failed == 0 {

@@ -279,7 +279,9 @@ impl Cluster {
         let c = &mut self.consumers[id as usize];
         c.state = ClientState::Closing;
         c.stalled = false;
-        // The application finished its current records and left its loop.
+        // The application leaves its loop: records it was handed but has not processed are not
+        // committed (positions only move when a record is processed), so the next owner reads
+        // them again.
         c.in_process.clear();
         let commit = c.generation >= 0
             && c.coordinator.is_some()
@@ -451,7 +453,14 @@ impl Cluster {
         if c.coordinator.take().is_some() {
             c.retry_coordinator_at = now + c.config.retry_backoff_us;
         }
-        // Requests to the old coordinator will not be answered usefully.
+        // Requests to the old coordinator will not be answered usefully. An auto-commit among
+        // them failed retriably: retry it after retry.backoff.ms.
+        if c.requests
+            .values()
+            .any(|(_, k)| *k == Pending::Commit(CommitReason::Auto))
+        {
+            c.next_auto_commit_us = c.next_auto_commit_us.min(now + c.config.retry_backoff_us);
+        }
         c.requests
             .retain(|_, (_, k)| matches!(k, Pending::FindCoordinator | Pending::Leave));
         if matches!(
@@ -503,6 +512,13 @@ impl Cluster {
 
     fn ensure_coordinator(&mut self, id: u32) {
         let now = self.now;
+        if let Some(b) = self.consumers[id as usize].coordinator
+            && !self.broker(b).alive
+        {
+            // The connection to the coordinator is down (NetworkClient marks the node
+            // unavailable): look it up again rather than wait for the next heartbeat to fail.
+            self.coordinator_unknown(id);
+        }
         let c = &self.consumers[id as usize];
         if c.coordinator.is_none()
             && !c.in_flight(Pending::FindCoordinator)
@@ -841,7 +857,8 @@ impl Cluster {
         if c.at_poll() && c.owned.values().any(|p| !p.buffer.is_empty()) {
             consider(now + 1);
         }
-        if c.at_poll() && c.phase == JoinPhase::Stable {
+        if c.at_poll() && c.phase == JoinPhase::Stable && c.coordinator.is_some() {
+            // (Without a coordinator the commit waits; the lookup's own timer wakes us.)
             consider(c.next_auto_commit_us);
         }
         if !c.in_process.is_empty()
@@ -916,6 +933,14 @@ impl Cluster {
             GroupResponse::LeaveGroup(_) => {}
             GroupResponse::OffsetCommit(result) => {
                 if let Err(e) = result {
+                    if kind == Pending::Commit(CommitReason::Auto) && e.coordinator_lost() {
+                        // doAutoCommitOffsetsAsync: a retriable failure retries after
+                        // retry.backoff.ms, not a whole auto.commit.interval.ms later.
+                        let now = self.now;
+                        let c = &mut self.consumers[id as usize];
+                        c.next_auto_commit_us =
+                            c.next_auto_commit_us.min(now + c.config.retry_backoff_us);
+                    }
                     if e.coordinator_lost() {
                         self.coordinator_unknown(id);
                     } else if matches!(
