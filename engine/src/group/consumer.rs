@@ -313,7 +313,7 @@ impl Cluster {
         c.generation = -1;
         c.requests.retain(|_, (_, k)| *k == Pending::Leave);
         c.fetches.clear();
-        let (consumer, group) = (c.name.clone(), self.groups[c.group as usize].name.clone());
+        let (consumer, group) = self.client_names(id);
         self.emit(Event::ConsumerStopped {
             consumer,
             group,
@@ -329,7 +329,7 @@ impl Cluster {
         c.requests.clear();
         c.fetches.clear();
         c.in_process.clear();
-        let (consumer, group) = (c.name.clone(), self.groups[c.group as usize].name.clone());
+        let (consumer, group) = self.client_names(id);
         self.emit(Event::ConsumerStopped {
             consumer,
             group,
@@ -358,7 +358,7 @@ impl Cluster {
             c.process_started_us = now;
             c.processed_in_batch = 0;
         }
-        let (consumer, group) = (c.name.clone(), self.groups[c.group as usize].name.clone());
+        let (consumer, group) = self.client_names(id);
         self.emit(Event::ConsumerStalled {
             consumer,
             group,
@@ -428,7 +428,7 @@ impl Cluster {
         let partitions_meta = &self.partitions;
         c.in_process
             .retain(|(slot, ..)| !partitions.contains(&partitions_meta[*slot as usize].tp));
-        let (consumer, group) = (c.name.clone(), self.groups[c.group as usize].name.clone());
+        let (consumer, group) = self.client_names(id);
         self.emit(Event::PartitionsRevoked {
             consumer,
             group,
@@ -445,6 +445,25 @@ impl Cluster {
         c.phase = JoinPhase::Unjoined;
         let lost: Vec<TopicPartition> = c.owned.keys().cloned().collect();
         self.revoke(id, lost, why);
+    }
+
+    /// A group request failed: look the coordinator up again if it is gone; if it no longer
+    /// knows this member or its generation, the membership (and every partition) is lost.
+    fn on_group_error(&mut self, id: u32, e: GroupError) {
+        if e.coordinator_lost() {
+            self.coordinator_unknown(id);
+        } else if matches!(
+            e,
+            GroupError::UnknownMemberId | GroupError::IllegalGeneration
+        ) {
+            self.lose_membership(id, "removed from the group");
+        }
+    }
+
+    /// The consumer's and its group's names, as events carry them.
+    fn client_names(&self, id: u32) -> (String, String) {
+        let c = &self.consumers[id as usize];
+        (c.name.clone(), self.groups[c.group as usize].name.clone())
     }
 
     fn coordinator_unknown(&mut self, id: u32) {
@@ -546,8 +565,7 @@ impl Cluster {
             // "consumer poll timeout has expired": leave so the others can take over.
             let member = c.name.clone();
             self.send_group_request(id, Pending::Leave, GroupRequest::LeaveGroup { member });
-            let c = &self.consumers[id as usize];
-            let (consumer, group) = (c.name.clone(), self.groups[c.group as usize].name.clone());
+            let (consumer, group) = self.client_names(id);
             self.emit(Event::PollTimeout { consumer, group });
             self.lose_membership(id, "poll timeout");
             return;
@@ -642,7 +660,7 @@ impl Cluster {
             session_timeout_us: c.config.session_timeout_us,
             rebalance_timeout_us: c.config.max_poll_interval_us,
         };
-        let (consumer, group) = (c.name.clone(), self.groups[c.group as usize].name.clone());
+        let (consumer, group) = self.client_names(id);
         self.emit(Event::ConsumerJoining { consumer, group });
         self.send_group_request(id, Pending::Join, body);
     }
@@ -922,12 +940,14 @@ impl Cluster {
                             c.rejoin_needed = true;
                         }
                     }
-                    Err(e) if e.coordinator_lost() => self.coordinator_unknown(id),
-                    Err(_) => {
-                        if self.consumers[id as usize].phase == JoinPhase::Stable {
-                            self.lose_membership(id, "removed from the group");
-                        }
+                    // A late answer from before a rejoin says nothing about the new membership.
+                    Err(e)
+                        if e.coordinator_lost()
+                            || self.consumers[id as usize].phase == JoinPhase::Stable =>
+                    {
+                        self.on_group_error(id, e)
                     }
+                    Err(_) => {}
                 }
             }
             GroupResponse::LeaveGroup(_) => {}
@@ -941,14 +961,10 @@ impl Cluster {
                         c.next_auto_commit_us =
                             c.next_auto_commit_us.min(now + c.config.retry_backoff_us);
                     }
-                    if e.coordinator_lost() {
-                        self.coordinator_unknown(id);
-                    } else if matches!(
-                        e,
-                        GroupError::UnknownMemberId | GroupError::IllegalGeneration
-                    ) && self.consumers[id as usize].phase == JoinPhase::Stable
+                    if e.coordinator_lost()
+                        || self.consumers[id as usize].phase == JoinPhase::Stable
                     {
-                        self.lose_membership(id, "removed from the group");
+                        self.on_group_error(id, e);
                     }
                 }
                 match kind {
@@ -973,14 +989,7 @@ impl Cluster {
         let join = match result {
             Ok(join) => join,
             Err(e) => {
-                if e.coordinator_lost() {
-                    self.coordinator_unknown(id);
-                } else if matches!(
-                    e,
-                    GroupError::UnknownMemberId | GroupError::IllegalGeneration
-                ) {
-                    self.lose_membership(id, "removed from the group");
-                }
+                self.on_group_error(id, e);
                 self.consumers[id as usize].phase = JoinPhase::Unjoined;
                 return;
             }
@@ -1015,9 +1024,7 @@ impl Cluster {
         match assignor::assign(join.protocol, &partitions, &subscriptions) {
             Ok(a) => a,
             Err(e) => {
-                let c = &self.consumers[id as usize];
-                let (consumer, group) =
-                    (c.name.clone(), self.groups[c.group as usize].name.clone());
+                let (consumer, group) = self.client_names(id);
                 self.emit(Event::AssignorFailed {
                     consumer,
                     group,
@@ -1035,14 +1042,7 @@ impl Cluster {
         let assignment = match result {
             Ok(a) => a,
             Err(e) => {
-                if e.coordinator_lost() {
-                    self.coordinator_unknown(id);
-                } else if matches!(
-                    e,
-                    GroupError::UnknownMemberId | GroupError::IllegalGeneration
-                ) {
-                    self.lose_membership(id, "removed from the group");
-                }
+                self.on_group_error(id, e);
                 self.consumers[id as usize].phase = JoinPhase::Unjoined;
                 return;
             }
@@ -1089,7 +1089,7 @@ impl Cluster {
             );
         }
         let generation = c.generation;
-        let (consumer, group) = (c.name.clone(), self.groups[c.group as usize].name.clone());
+        let (consumer, group) = self.client_names(id);
         let cooperative_revocation = !revoked.is_empty();
         self.revoke(
             id,

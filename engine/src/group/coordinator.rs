@@ -273,6 +273,21 @@ impl Group {
             .is_some_and(|w| w & (1 << (id.0 % 64)) != 0)
     }
 
+    /// The checks at the head of SyncGroup, Heartbeat and OffsetCommit: the coordinator must know
+    /// the member (UNKNOWN_MEMBER_ID; an Empty or Dead group knows none) and the request's
+    /// generation must be the group's (ILLEGAL_GENERATION).
+    fn check_member(&self, member: &str, generation: i32) -> Result<(), GroupError> {
+        if matches!(self.state, GroupState::Empty | GroupState::Dead)
+            || !self.members.contains_key(member)
+        {
+            Err(GroupError::UnknownMemberId)
+        } else if generation != self.generation {
+            Err(GroupError::IllegalGeneration)
+        } else {
+            Ok(())
+        }
+    }
+
     fn all_members_joined(&self) -> bool {
         self.members.values().all(|m| m.awaiting_join.is_some())
     }
@@ -689,16 +704,12 @@ impl Cluster {
     ) {
         let now = self.now;
         let group = &mut self.groups[g as usize];
-        let error = match group.members.get(member) {
-            None => Some(GroupError::UnknownMemberId),
-            Some(_) if generation != group.generation => Some(GroupError::IllegalGeneration),
-            Some(_) if group.state == GroupState::PreparingRebalance => {
+        let error = match group.check_member(member, generation) {
+            Err(e) => Some(e),
+            Ok(()) if group.state == GroupState::PreparingRebalance => {
                 Some(GroupError::RebalanceInProgress)
             }
-            Some(_) if matches!(group.state, GroupState::Empty | GroupState::Dead) => {
-                Some(GroupError::UnknownMemberId)
-            }
-            Some(_) => None,
+            Ok(()) => None,
         };
         if let Some(e) = error {
             return self.reply(g, consumer, request, GroupResponse::SyncGroup(Err(e)));
@@ -768,22 +779,17 @@ impl Cluster {
     fn heartbeat(&mut self, g: u32, member: &str, generation: i32) -> Result<(), GroupError> {
         let now = self.now;
         let group = &mut self.groups[g as usize];
-        let state = group.state;
-        let current = group.generation;
-        let Some(m) = group.members.get_mut(member) else {
-            return Err(GroupError::UnknownMemberId);
-        };
-        match state {
-            GroupState::Empty | GroupState::Dead => Err(GroupError::UnknownMemberId),
-            _ if generation != current => Err(GroupError::IllegalGeneration),
-            GroupState::PreparingRebalance => {
-                m.last_heartbeat_us = now;
-                Err(GroupError::RebalanceInProgress)
-            }
-            GroupState::CompletingRebalance | GroupState::Stable => {
-                m.last_heartbeat_us = now;
-                Ok(())
-            }
+        group.check_member(member, generation)?;
+        let rebalancing = group.state == GroupState::PreparingRebalance;
+        group
+            .members
+            .get_mut(member)
+            .expect("checked")
+            .last_heartbeat_us = now;
+        if rebalancing {
+            Err(GroupError::RebalanceInProgress)
+        } else {
+            Ok(())
         }
     }
 
@@ -798,18 +804,15 @@ impl Cluster {
     ) -> Result<(), GroupError> {
         let now = self.now;
         let group = &mut self.groups[g as usize];
-        let state = group.state;
-        let current = group.generation;
-        let Some(m) = group.members.get_mut(member) else {
-            return Err(GroupError::UnknownMemberId);
-        };
-        match state {
-            GroupState::Empty | GroupState::Dead => return Err(GroupError::UnknownMemberId),
-            _ if generation != current => return Err(GroupError::IllegalGeneration),
-            GroupState::CompletingRebalance => return Err(GroupError::RebalanceInProgress),
-            GroupState::Stable | GroupState::PreparingRebalance => {}
+        group.check_member(member, generation)?;
+        if group.state == GroupState::CompletingRebalance {
+            return Err(GroupError::RebalanceInProgress);
         }
-        m.last_heartbeat_us = now;
+        group
+            .members
+            .get_mut(member)
+            .expect("checked")
+            .last_heartbeat_us = now;
         for (tp, offset) in &offsets {
             group.committed.insert(tp.clone(), *offset);
         }
