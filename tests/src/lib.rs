@@ -1,6 +1,12 @@
 //! Helpers shared by the end-to-end tests in `tests/tests/`.
 
+use std::any::Any;
+use std::fmt::Debug;
 use std::path::{Path, PathBuf};
+
+use engine::Cluster;
+use proptest::test_runner::{Config, TestCaseError, TestError};
+use proptest::{prop_assert, prop_assert_eq};
 
 /// The bundled scenario files (`tests/scenarios/*.scenario`), sorted by name.
 pub fn scenario_files() -> Vec<PathBuf> {
@@ -12,4 +18,70 @@ pub fn scenario_files() -> Vec<PathBuf> {
         .collect();
     files.sort();
     files
+}
+
+/// The property tests' configuration: `PROPTEST_CASES` cases (default 1000), no persisted
+/// failures, two minutes to shrink. `Config::default()` also reads the other `PROPTEST_*`
+/// variables (such as `PROPTEST_RNG_SEED`).
+pub fn proptest_config() -> Config {
+    let cases = std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1000);
+    Config {
+        cases,
+        failure_persistence: None,
+        max_shrink_time: 120_000,
+        ..Config::default()
+    }
+}
+
+/// Runs one property case, turning a failure or a panic in the engine into a test failure that
+/// carries the seed and the run so far as a scenario file (`script`, filled in by `run`).
+pub fn catch_failure<T>(
+    seed: u64,
+    run: impl FnOnce(&mut Vec<String>) -> Result<T, TestCaseError>,
+) -> Result<T, TestCaseError> {
+    let mut script = Vec::new();
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run(&mut script)));
+    let failure = match result {
+        Ok(Ok(value)) => return Ok(value),
+        Ok(Err(e)) => e.to_string(),
+        Err(panic) => format!("the engine panicked: {}", panic_message(panic.as_ref())),
+    };
+    Err(TestCaseError::fail(format!(
+        "{failure}\nseed {seed}\nthe run up to the failure, as a scenario file:\n{}\n",
+        script.join("\n")
+    )))
+}
+
+fn panic_message(panic: &(dyn Any + Send)) -> String {
+    panic
+        .downcast_ref::<String>()
+        .cloned()
+        .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
+        .unwrap_or_else(|| "a panic".into())
+}
+
+/// Panics with the minimal failing case when a property failed.
+pub fn assert_property<C: Debug>(name: &str, result: Result<(), TestError<C>>) {
+    match result {
+        Ok(()) => {}
+        Err(TestError::Fail(reason, case)) => {
+            panic!("{name} failed (minimal case below)\n{reason}\nminimal case: {case:#?}")
+        }
+        Err(TestError::Abort(reason)) => panic!("{name} aborted: {reason}"),
+    }
+}
+
+/// The scenario file a driver wrote (`script`) replays its run: parsed and run by the headless
+/// runner, every expectation holds and the cluster ends in the driver's state.
+pub fn check_replay(script: &[String], cluster: &Cluster) -> Result<(), TestCaseError> {
+    let text = script.join("\n");
+    let parsed = engine::scenario::parse("replay.scenario", &text)
+        .map_err(|d| TestCaseError::fail(format!("{d:?}\n{text}")))?;
+    let (report, replayed) = engine::runner::run(&parsed, |_| {});
+    prop_assert!(report.passed(), "{:?}\n{}", report.lines, text);
+    prop_assert_eq!(replayed.snapshot(), cluster.snapshot(), "{}", text);
+    Ok(())
 }

@@ -12,7 +12,6 @@
 //! `PROPTEST_CASES` sets the number of cases (default 1000). A failure prints the seed and the run
 //! as a scenario file that `playground run` replays.
 
-use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 use std::time::Instant;
 
@@ -24,8 +23,9 @@ use engine::command::{
 use engine::group::GroupState;
 use engine::group::assignor::AssignorKind;
 use engine::time::{Micros, format_duration, ms, secs};
+use playground_tests::{assert_property, catch_failure, check_replay, proptest_config};
 use proptest::prelude::*;
-use proptest::test_runner::{Config, TestCaseError, TestError, TestRunner};
+use proptest::test_runner::{Config, TestCaseError, TestRunner};
 
 const FAULT_WINDOW_MS: u64 = 60_000;
 /// Long enough for a crashed member's session (45 s) to expire, the rebalances that follow
@@ -431,42 +431,14 @@ fn run_case(
 }
 
 fn property(case: &Case, stats: &Stats) -> Result<(), TestCaseError> {
-    let mut script = Vec::new();
-    let result = catch_unwind(AssertUnwindSafe(|| run_case(case, &mut script, stats)));
-    let failure = match result {
-        Ok(Ok(_)) => return Ok(()),
-        Ok(Err(e)) => e.to_string(),
-        Err(panic) => {
-            let msg = panic
-                .downcast_ref::<String>()
-                .cloned()
-                .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
-                .unwrap_or_else(|| "a panic".into());
-            format!("the engine panicked: {msg}")
-        }
-    };
-    Err(TestCaseError::fail(format!(
-        "{failure}\nseed {}\nthe run as a scenario file:\n{}\n",
-        case.seed,
-        script.join("\n")
-    )))
+    catch_failure(case.seed, |script| run_case(case, script, stats)).map(drop)
 }
 
 #[test]
 fn groups_settle_with_no_lag_and_nothing_missed() {
-    let cases = std::env::var("PROPTEST_CASES")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(1000);
-    let config = Config {
-        cases,
-        failure_persistence: None,
-        max_shrink_time: 120_000,
-        ..Config::default()
-    };
     let stats = Stats::default();
     let started = Instant::now();
-    let mut runner = TestRunner::new(config);
+    let mut runner = TestRunner::new(proptest_config());
     let result = runner.run(&case(), |case| property(&case, &stats));
     println!(
         "groups_settle_with_no_lag_and_nothing_missed: {} cases passed in {:.1} s; {} faults; {} generations; {} records consumed",
@@ -476,13 +448,7 @@ fn groups_settle_with_no_lag_and_nothing_missed() {
         stats.generations.load(Relaxed),
         stats.consumed.load(Relaxed),
     );
-    match result {
-        Ok(()) => {}
-        Err(TestError::Fail(reason, case)) => {
-            panic!("failed (minimal case below)\n{reason}\nminimal case: {case:#?}")
-        }
-        Err(TestError::Abort(reason)) => panic!("aborted: {reason}"),
-    }
+    assert_property("groups_settle_with_no_lag_and_nothing_missed", result);
 }
 
 /// The scenario a failure prints replays the same run: parsed and run by the headless runner, it
@@ -491,20 +457,13 @@ fn groups_settle_with_no_lag_and_nothing_missed() {
 fn group_failure_scenarios_replay_the_same_run() {
     let mut runner = TestRunner::new(Config {
         cases: 8,
-        failure_persistence: None,
-        ..Config::default()
+        ..proptest_config()
     });
     let result = runner.run(&case(), |case| {
         let stats = Stats::default();
         let mut script = Vec::new();
         let cluster = run_case(&case, &mut script, &stats)?;
-        let text = script.join("\n");
-        let parsed = engine::scenario::parse("replay.scenario", &text)
-            .map_err(|d| TestCaseError::fail(format!("{d:?}\n{text}")))?;
-        let (report, replayed) = engine::runner::run(&parsed, |_| {});
-        prop_assert!(report.passed(), "{:?}\n{}", report.lines, text);
-        prop_assert_eq!(replayed.snapshot(), cluster.snapshot(), "{}", text);
-        Ok(())
+        check_replay(&script, &cluster)
     });
     if let Err(e) = result {
         panic!("{e}");

@@ -13,7 +13,6 @@
 //! fixes the generator. A failure prints the minimal failing `Case` and the same run as a
 //! scenario file that `playground run` replays exactly.
 
-use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::atomic::{AtomicI64, AtomicUsize, Ordering::Relaxed};
 use std::time::Instant;
 
@@ -22,8 +21,9 @@ use engine::command::{
 };
 use engine::time::{Micros, format_duration, ms, secs};
 use engine::{Cluster, CommandError, Snapshot};
+use playground_tests::{assert_property, catch_failure, check_replay, proptest_config};
 use proptest::prelude::*;
-use proptest::test_runner::{Config, TestCaseError, TestError, TestRunner};
+use proptest::test_runner::{Config, TestCaseError, TestRunner};
 
 /// Faults happen within the first `FAULT_WINDOW_MS` of simulated time.
 const FAULT_WINDOW_MS: u64 = 60_000;
@@ -473,48 +473,13 @@ fn run_case(
 
 /// One case of a property: a failure (or a panic in the engine) carries the run as a scenario.
 fn property(case: &Case, mode: Mode, stats: &Stats) -> Result<(), TestCaseError> {
-    let mut script = Vec::new();
-    let result = catch_unwind(AssertUnwindSafe(|| {
-        run_case(case, mode, &mut script, stats)
-    }));
-    let failure = match result {
-        Ok(Ok(_)) => return Ok(()),
-        Ok(Err(e)) => e.to_string(),
-        Err(panic) => {
-            let msg = panic
-                .downcast_ref::<String>()
-                .cloned()
-                .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
-                .unwrap_or_else(|| "a panic".into());
-            format!("the engine panicked: {msg}")
-        }
-    };
-    Err(TestCaseError::fail(format!(
-        "{failure}\nseed {}\nthe run up to the failure, as a scenario file:\n{}\n",
-        case.seed,
-        script.join("\n")
-    )))
-}
-
-fn config() -> Config {
-    // `Config::default()` reads the PROPTEST_* variables; keep 1000 cases unless one is set.
-    let cases = std::env::var("PROPTEST_CASES")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(1000);
-    Config {
-        cases,
-        failure_persistence: None,
-        max_shrink_time: 120_000,
-        ..Config::default()
-    }
+    catch_failure(case.seed, |script| run_case(case, mode, script, stats)).map(drop)
 }
 
 fn check_property(name: &str, mode: Mode) {
     let stats = Stats::default();
-    let config = config();
     let started = Instant::now();
-    let mut runner = TestRunner::new(config.clone());
+    let mut runner = TestRunner::new(proptest_config());
     let result = runner.run(&case(), |case| property(&case, mode, &stats));
     println!(
         "{name}: {} cases passed in {:.1} s; faults applied {}, refused {}; acked {}; cases with loss {}, most lost {}",
@@ -526,13 +491,7 @@ fn check_property(name: &str, mode: Mode) {
         stats.cases_with_loss.load(Relaxed),
         stats.max_lost.load(Relaxed),
     );
-    match result {
-        Ok(()) => {}
-        Err(TestError::Fail(reason, case)) => {
-            panic!("{name} failed (minimal case below)\n{reason}\nminimal case: {case:#?}")
-        }
-        Err(TestError::Abort(reason)) => panic!("{name} aborted: {reason}"),
-    }
+    assert_property(name, result);
 }
 
 /// acks=all, replication 3, min.insync.replicas=2, unclean election off: no acknowledged record is
@@ -555,21 +514,14 @@ fn unclean_election_keeps_invariants() {
 fn failure_scenarios_replay_the_same_run() {
     let mut runner = TestRunner::new(Config {
         cases: 8,
-        failure_persistence: None,
-        ..config()
+        ..proptest_config()
     });
     let result = runner.run(&(case(), any::<bool>()), |(case, lossless)| {
         let mode = if lossless { LOSSLESS } else { UNCLEAN };
         let stats = Stats::default();
         let mut script = Vec::new();
         let cluster = run_case(&case, mode, &mut script, &stats)?;
-        let text = script.join("\n");
-        let parsed = engine::scenario::parse("replay.scenario", &text)
-            .map_err(|d| TestCaseError::fail(format!("{d:?}\n{text}")))?;
-        let (report, replayed) = engine::runner::run(&parsed, |_| {});
-        prop_assert!(report.passed(), "{:?}\n{}", report.lines, text);
-        prop_assert_eq!(replayed.snapshot(), cluster.snapshot(), "{}", text);
-        Ok(())
+        check_replay(&script, &cluster)
     });
     if let Err(e) = result {
         panic!("{e}");
