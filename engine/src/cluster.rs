@@ -544,6 +544,7 @@ impl Cluster {
             Command::ProducerAdd(spec) => self.cmd_producer_add(spec),
             Command::ProducerStop { name } => self.cmd_producer_stop(&name),
             Command::ProducerRate { name, rate } => self.cmd_producer_rate(&name, rate),
+            Command::ProducerPause { name, paused } => self.cmd_producer_pause(&name, paused),
             Command::Produce {
                 topic,
                 key,

@@ -183,6 +183,12 @@ pub enum Command {
         name: String,
         rate: Rate,
     },
+    /// Extension: `producer pause NAME` / `producer resume NAME`: the application stops sending
+    /// for a while (records already buffered still go out), then sends at its rate again.
+    ProducerPause {
+        name: String,
+        paused: bool,
+    },
     /// `produce T [key=K] [value=V]`: one record, sent now by the built-in console producer.
     Produce {
         topic: String,

@@ -102,6 +102,10 @@ pub enum Event {
     ProducerStopped {
         producer: String,
     },
+    ProducerPaused {
+        producer: String,
+        paused: bool,
+    },
     ProducerRateChanged {
         producer: String,
         per_hour: u64,

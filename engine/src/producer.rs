@@ -55,6 +55,8 @@ pub struct Producer {
     pub keys: KeySpec,
     pub config: ProducerConfig,
     pub running: bool,
+    /// `producer pause`: not sending until `producer resume` (`running` is false meanwhile).
+    pub paused: bool,
     pub rate: Option<Rate>,
     rate_base_us: Micros,
     rate_base_count: u64,
@@ -118,6 +120,7 @@ impl Cluster {
             keys: spec.keys.clone().unwrap_or(KeySpec::None),
             config,
             running: true,
+            paused: false,
             rate: spec.rate,
             rate_base_us: self.now,
             rate_base_count: 0,
@@ -166,9 +169,47 @@ impl Cluster {
         self.catch_up_generation(id);
         let p = &mut self.producers[id as usize];
         p.running = false;
+        p.paused = false;
         self.emit(Event::ProducerStopped {
             producer: name.into(),
         });
+        Ok(())
+    }
+
+    /// `producer pause|resume NAME`: pausing stops the application's sends (what is buffered
+    /// still drains); resuming restarts the steady rate from now, without a burst of the
+    /// records it would have sent meanwhile.
+    pub(crate) fn cmd_producer_pause(
+        &mut self,
+        name: &str,
+        paused: bool,
+    ) -> Result<(), CommandError> {
+        let id = self
+            .producer_index(name)
+            .ok_or_else(|| CommandError::UnknownProducer(name.into()))?;
+        let p = &self.producers[id as usize];
+        if paused && !p.running {
+            return Err(CommandError::Invalid(format!(
+                "producer '{name}' is not sending (already paused or stopped)"
+            )));
+        }
+        if !paused && !p.paused {
+            return Err(CommandError::Invalid(format!(
+                "producer '{name}' is not paused"
+            )));
+        }
+        self.catch_up_generation(id);
+        let now = self.now;
+        let p = &mut self.producers[id as usize];
+        p.running = !paused;
+        p.paused = paused;
+        p.rate_base_us = now;
+        p.rate_base_count = p.generated;
+        self.emit(Event::ProducerPaused {
+            producer: name.into(),
+            paused,
+        });
+        self.producer_tick(id);
         Ok(())
     }
 

@@ -259,6 +259,32 @@ impl Cluster {
         }
     }
 
+    /// One partition as a snapshot shows it (with its tail of records), for a details panel.
+    pub fn partition_snapshot(&self, tp: &crate::command::TopicPartition) -> Option<PartitionView> {
+        self.slot_of(tp).map(|slot| self.partition_view(slot))
+    }
+
+    /// The record at `offset` in the partition's leader log (the last leader's when there is
+    /// none), if that log still holds it.
+    pub fn record_at(
+        &self,
+        tp: &crate::command::TopicPartition,
+        offset: u64,
+    ) -> Option<RecordView> {
+        let slot = self.slot_of(tp)?;
+        let broker = self.partitions[slot as usize].view_broker?;
+        let entries = self.broker(broker).replicas[&slot].log.entries();
+        let i = entries.binary_search_by_key(&offset, |e| e.offset).ok()?;
+        let e = &entries[i];
+        Some(RecordView {
+            offset: e.offset,
+            key: self.key_text(e.id).map(str::to_owned),
+            value: self.value_text(e.id),
+            timestamp_us: self.record_timestamp(e.id),
+            leader_epoch: e.epoch,
+        })
+    }
+
     fn partition_view(&self, slot: u32) -> PartitionView {
         let meta = &self.partitions[slot as usize];
         let view = meta.view_broker.map(|b| &self.broker(b).replicas[&slot]);

@@ -30,3 +30,15 @@ pub fn format_duration(us: Micros) -> String {
         format!("{}us", us)
     }
 }
+
+/// Formats a rate the way the scenario language writes it (`5/s`, `300/m`, or `90/h` when
+/// neither is whole).
+pub fn format_rate(per_hour: u64) -> String {
+    if per_hour.is_multiple_of(3600) {
+        format!("{}/s", per_hour / 3600)
+    } else if per_hour.is_multiple_of(60) {
+        format!("{}/m", per_hour / 60)
+    } else {
+        format!("{per_hour}/h")
+    }
+}

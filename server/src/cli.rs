@@ -1,6 +1,6 @@
 //! The headless commands: `run`, `check` and `bench`.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
 
@@ -86,11 +86,33 @@ pub fn run(files: &[PathBuf], print_events: bool) -> ExitCode {
     }
 }
 
-pub fn serve(port: u16) -> ExitCode {
-    eprintln!(
-        "playground: the live UI arrives with the server issue; for now use `playground run FILE` (port {port} unused)"
-    );
-    ExitCode::from(2)
+/// `playground serve`: the live playground until Ctrl-C. A bad `--scenario` file exits 2 with
+/// its errors, before anything listens.
+pub fn serve(port: u16, share: bool, scenario: Option<&Path>) -> ExitCode {
+    let script = match playground::serve::load_scenario(scenario) {
+        Ok(script) => script,
+        Err(errors) => {
+            eprintln!("{errors}");
+            return ExitCode::from(2);
+        }
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("playground: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(playground::serve::serve(port, share, script)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("playground: cannot serve on port {port}: {e}");
+            ExitCode::FAILURE
+        }
+    }
 }
 
 /// The engine benchmark: 3 brokers, one topic of 12 partitions with replication 3, acks=all, producers

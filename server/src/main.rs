@@ -22,9 +22,15 @@ struct Args {
 enum Cmd {
     /// Serve the playground UI (the default).
     Serve {
-        /// Port on 127.0.0.1.
-        #[arg(long, default_value_t = 7878)]
+        /// Port to listen on (0: any free port).
+        #[arg(long, default_value_t = playground::serve::DEFAULT_PORT)]
         port: u16,
+        /// Start the default room from this scenario file instead of the bundled demo.
+        #[arg(long, value_name = "FILE")]
+        scenario: Option<PathBuf>,
+        /// Listen on every network interface so a classroom can connect (default: this machine only).
+        #[arg(long)]
+        share: bool,
     },
     /// Run scenario files headless; exit 1 if an expectation fails, 2 on a parse error.
     Run {
@@ -55,8 +61,26 @@ enum Cmd {
 
 fn main() -> ExitCode {
     let args = Args::parse();
-    match args.command.unwrap_or(Cmd::Serve { port: 7878 }) {
-        Cmd::Serve { port } => cli::serve(port),
+    let serve_default = Cmd::Serve {
+        port: playground::serve::DEFAULT_PORT,
+        scenario: None,
+        share: false,
+    };
+    match args.command.unwrap_or(serve_default) {
+        Cmd::Serve {
+            port,
+            scenario,
+            share,
+        } => {
+            tracing_subscriber::fmt()
+                .with_env_filter(
+                    tracing_subscriber::EnvFilter::try_from_default_env()
+                        .unwrap_or_else(|_| "warn".into()),
+                )
+                .with_writer(std::io::stderr)
+                .init();
+            cli::serve(port, share, scenario.as_deref())
+        }
         Cmd::Run { files, events } => cli::run(&files, events),
         Cmd::Check { files } => cli::check(&files),
         Cmd::Bench {

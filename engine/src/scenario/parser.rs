@@ -1100,9 +1100,19 @@ const PRODUCER_OPTIONS: &[&str] = &[
 
 /// `producer add NAME topic=T [rate=R] [keys=A..B|keys=none|key=K] [acks=0|1|all]
 /// [partitioner=default|round-robin] [linger=DURATION]` / `producer stop NAME` / `producer rate NAME R`
+/// / `producer pause NAME` / `producer resume NAME` (extension)
 fn producer(cur: &mut Cursor, ctx: &Context, head: Val) -> Result<Command> {
-    match subcommand(cur, head, &["add", "stop", "rate"])? {
+    match subcommand(cur, head, &["add", "stop", "rate", "pause", "resume"])? {
         "add" => producer_add(cur, ctx),
+        sub @ ("pause" | "resume") => {
+            let name = cur.word("the producer's name")?;
+            ctx.running_producer(name)?;
+            cur.finish()?;
+            Ok(Command::ProducerPause {
+                name: name.text.to_string(),
+                paused: sub == "pause",
+            })
+        }
         "stop" => {
             let name = cur.word("the producer's name")?;
             ctx.running_producer(name)?;

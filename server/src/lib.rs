@@ -1,0 +1,16 @@
+//! The Kafka Playground server: rooms that each own a simulated cluster, a WebSocket hub that
+//! streams them to browsers, and the page. See ARCHITECTURE.md for the map.
+
+pub mod app;
+pub mod assets;
+pub mod frame;
+pub mod narrate;
+pub mod room;
+pub mod rooms;
+pub mod serve;
+pub mod state;
+pub mod wire;
+pub mod ws;
+
+pub use app::app;
+pub use rooms::Rooms;

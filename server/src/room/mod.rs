@@ -1,0 +1,513 @@
+//! A room: one task owns one simulated cluster, its clock and its scenario player.
+//!
+//! Viewers never touch the cluster. They send [`Request`]s on a bounded channel and receive
+//! frames on a `broadcast` channel of pre-serialised bytes, so a hundred viewers cost one
+//! serialisation per frame. A viewer that falls behind the broadcast asks for a snapshot; it
+//! never slows the room or the other viewers.
+
+mod clock;
+mod player;
+
+use std::collections::VecDeque;
+use std::time::Duration;
+
+use bytes::Bytes;
+use engine::Cluster;
+use engine::command::TopicPartition;
+use engine::scenario::{Action, Script, Step, expect, parser};
+use engine::time::Micros;
+use tokio::sync::{broadcast, mpsc, oneshot};
+
+pub use clock::{Clock, MAX_SPEED, MIN_SPEED, STEP_US};
+use player::Player;
+
+use crate::frame::FrameBuilder;
+use crate::state;
+use crate::wire::{self, ClientBody, LogEntry, Reply, WireError};
+
+/// Wall time between two frames while playing.
+pub const FRAME_INTERVAL: Duration = Duration::from_millis(100);
+/// Requests waiting for the room; beyond this a viewer is told the room is busy.
+pub const REQUEST_QUEUE: usize = 256;
+/// Frames kept for slow viewers; one that falls further behind gets a snapshot instead.
+pub const FRAME_BACKLOG: usize = 64;
+/// Log lines a new viewer receives with its snapshot.
+pub const SNAPSHOT_LOG: usize = 100;
+/// Log lines the room remembers.
+const ROOM_LOG: usize = 400;
+/// Console lines and clicks remembered, with their simulated time, for exporting a session.
+pub const MAX_JOURNAL: usize = 10_000;
+
+/// One serialised message on the broadcast channel.
+#[derive(Debug, Clone)]
+pub struct Frame {
+    pub seq: u64,
+    pub bytes: Bytes,
+}
+
+/// What a viewer asks of the room.
+#[derive(Debug)]
+pub enum Request {
+    /// A client message; the serialised reply goes back on `reply`.
+    Client {
+        id: Option<u64>,
+        body: ClientBody,
+        reply: oneshot::Sender<Bytes>,
+    },
+    /// The whole state now, as a `snapshot` message.
+    Snapshot { reply: oneshot::Sender<Frame> },
+}
+
+/// The room is not taking requests (its queue is full or it stopped).
+#[derive(Debug, thiserror::Error)]
+#[error("the room is busy, try again")]
+pub struct RoomBusy;
+
+/// How viewers reach a room. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct RoomHandle {
+    pub name: String,
+    requests: mpsc::Sender<Request>,
+    frames: broadcast::Sender<Frame>,
+}
+
+impl RoomHandle {
+    /// Starts a room playing `script` (its steps run in simulated time as the clock plays).
+    pub fn spawn(name: &str, script: Script) -> RoomHandle {
+        let (requests, inbox) = mpsc::channel(REQUEST_QUEUE);
+        let (frames, _) = broadcast::channel(FRAME_BACKLOG);
+        let room = Room::new(name, script, frames.clone());
+        tokio::spawn(room.run(inbox));
+        RoomHandle {
+            name: name.to_string(),
+            requests,
+            frames,
+        }
+    }
+
+    pub fn subscribe(&self) -> broadcast::Receiver<Frame> {
+        self.frames.subscribe()
+    }
+
+    pub async fn snapshot(&self) -> Result<Frame, RoomBusy> {
+        let (reply, answer) = oneshot::channel();
+        self.requests
+            .try_send(Request::Snapshot { reply })
+            .map_err(|_| RoomBusy)?;
+        answer.await.map_err(|_| RoomBusy)
+    }
+
+    pub async fn request(&self, id: Option<u64>, body: ClientBody) -> Result<Bytes, RoomBusy> {
+        let (reply, answer) = oneshot::channel();
+        self.requests
+            .try_send(Request::Client { id, body, reply })
+            .map_err(|_| RoomBusy)?;
+        answer.await.map_err(|_| RoomBusy)
+    }
+}
+
+/// A console line or click that changed the room, at the simulated time it took effect.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JournalEntry {
+    pub at_us: Micros,
+    pub line: String,
+}
+
+struct Room {
+    name: String,
+    title: Option<String>,
+    cluster: Cluster,
+    /// What the steps run so far declared: console lines are checked against it.
+    ctx: parser::Context,
+    clock: Clock,
+    player: Player,
+    frame: FrameBuilder,
+    /// The state the last frame (or snapshot) showed; frames carry the difference.
+    shown: wire::State,
+    shown_clock: (Micros, bool, u64),
+    seq: u64,
+    caption: Option<String>,
+    caption_changed: bool,
+    log: VecDeque<LogEntry>,
+    journal: Vec<JournalEntry>,
+    snapshot_cache: Option<Frame>,
+    frames: broadcast::Sender<Frame>,
+}
+
+impl Room {
+    fn new(name: &str, script: Script, frames: broadcast::Sender<Frame>) -> Room {
+        let cluster = Cluster::new(script.seed.unwrap_or(0));
+        let shown = state::from_snapshot(&cluster.snapshot());
+        let mut player = Player::default();
+        player.load(script.steps);
+        let mut room = Room {
+            name: name.to_string(),
+            title: script.title,
+            cluster,
+            ctx: parser::Context::default(),
+            clock: Clock::default(),
+            player,
+            frame: FrameBuilder::default(),
+            shown,
+            shown_clock: (0, true, 0),
+            seq: 0,
+            caption: None,
+            caption_changed: false,
+            log: VecDeque::new(),
+            journal: Vec::new(),
+            snapshot_cache: None,
+            frames,
+        };
+        // The setup at time 0 (brokers, topics, …) is there before anyone looks.
+        room.advance_to(0);
+        room.flush();
+        room
+    }
+
+    async fn run(mut self, mut inbox: mpsc::Receiver<Request>) {
+        let mut ticks = tokio::time::interval(FRAME_INTERVAL);
+        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut last = tokio::time::Instant::now();
+        loop {
+            tokio::select! {
+                _ = ticks.tick() => {
+                    let now = tokio::time::Instant::now();
+                    let elapsed = self.clock.elapsed(now - last);
+                    last = now;
+                    if elapsed > 0 {
+                        self.advance_to(self.cluster.now() + elapsed);
+                    }
+                    self.flush();
+                }
+                request = inbox.recv() => {
+                    let Some(request) = request else { break };
+                    self.handle(request);
+                    self.flush();
+                }
+            }
+        }
+        tracing::info!(room = %self.name, "room stopped");
+    }
+
+    fn handle(&mut self, request: Request) {
+        match request {
+            Request::Snapshot { reply } => {
+                let _ = reply.send(self.snapshot());
+            }
+            Request::Client { id, body, reply } => {
+                let answer = match self.client(body) {
+                    Ok(Answer::Output(output)) => Reply::ok(id, output),
+                    Ok(Answer::Inspect(inspect)) => Reply {
+                        inspect: Some(inspect),
+                        ..Reply::ok(id, None)
+                    },
+                    Err(error) => Reply::error(id, error),
+                };
+                let bytes = serde_json::to_vec(&answer).expect("replies serialise");
+                let _ = reply.send(Bytes::from(bytes));
+            }
+        }
+    }
+
+    fn client(&mut self, body: ClientBody) -> Result<Answer, WireError> {
+        match body {
+            ClientBody::Command { line } => self.console(&line).map(Answer::Output),
+            ClientBody::Play => {
+                self.clock.playing = true;
+                Ok(Answer::Output(None))
+            }
+            ClientBody::Pause => {
+                self.clock.playing = false;
+                Ok(Answer::Output(None))
+            }
+            ClientBody::Step => {
+                self.clock.playing = false;
+                self.advance_to(self.cluster.now() + STEP_US);
+                Ok(Answer::Output(None))
+            }
+            ClientBody::Speed { speed } => {
+                self.clock.set_speed(speed).map_err(WireError::plain)?;
+                Ok(Answer::Output(None))
+            }
+            ClientBody::Inspect { topic, partition } => {
+                self.inspect(TopicPartition { topic, partition })
+            }
+            // Answered by the viewer with a snapshot; nothing to do here.
+            ClientBody::Snapshot => Ok(Answer::Output(None)),
+        }
+    }
+
+    /// A console line (typed, or built by a click). Checked completely before anything
+    /// changes: a bad line leaves the room exactly as it was.
+    fn console(&mut self, line: &str) -> Result<Option<String>, WireError> {
+        let mut ctx = self.ctx.clone();
+        ctx.time = self.cluster.now();
+        let step = match parser::parse_line(line, &mut ctx) {
+            Ok(None) => return Ok(None),
+            Ok(Some(step)) => step,
+            Err(d) => {
+                return Err(WireError {
+                    message: d.message,
+                    line: Some(d.pos.line),
+                    col: Some(d.pos.col),
+                    hint: d.hint,
+                });
+            }
+        };
+        if let Some(at) = step.at.filter(|&at| at > self.cluster.now()) {
+            self.player.schedule(at, step).map_err(WireError::plain)?;
+            self.ctx = ctx;
+            self.remember(line);
+            return Ok(Some(format!(
+                "scheduled at {}",
+                engine::time::format_duration(at)
+            )));
+        }
+        let output = match &step.action {
+            Action::Wait(d) => {
+                // In a live room `wait` plays the clock for that long, then pauses.
+                let until = self.cluster.now().saturating_add(*d);
+                let pause = Step {
+                    action: Action::Pause,
+                    at: Some(until),
+                    ..step.clone()
+                };
+                self.player
+                    .schedule(until, pause)
+                    .map_err(WireError::plain)?;
+                self.clock.playing = true;
+                Some(format!("playing for {}", engine::time::format_duration(*d)))
+            }
+            _ => self.run_step(&step).map_err(WireError::plain)?,
+        };
+        self.ctx.clone_from(&ctx);
+        self.remember(line);
+        if !matches!(step.action, Action::Expect(_)) {
+            self.note("info", "console", format!("› {}", line.trim()));
+        }
+        Ok(output)
+    }
+
+    fn remember(&mut self, line: &str) {
+        if self.journal.len() < MAX_JOURNAL {
+            self.journal.push(JournalEntry {
+                at_us: self.cluster.now(),
+                line: line.trim().to_string(),
+            });
+        }
+    }
+
+    /// Runs one step now. `Err` means the cluster refused the command and nothing changed.
+    fn run_step(&mut self, step: &Step) -> Result<Option<String>, String> {
+        match &step.action {
+            Action::Cluster(command) => {
+                self.cluster
+                    .apply(command.clone())
+                    .map_err(|e| e.to_string())?;
+                self.ctx.apply(step);
+                self.drain();
+                Ok(None)
+            }
+            Action::Wait(_) => Ok(None),
+            Action::Pause => {
+                self.clock.playing = false;
+                Ok(Some("paused".to_string()))
+            }
+            Action::Say(text) => {
+                self.caption = Some(text.clone());
+                self.caption_changed = true;
+                self.note("info", "narration", text.clone());
+                Ok(None)
+            }
+            Action::Expect(e) => {
+                let (level, text) = match expect::check(&self.cluster, e) {
+                    Ok(()) => {
+                        let actual = expect::measure(&self.cluster, &e.metric)
+                            .map(|a| format!(" (it is {a})"))
+                            .unwrap_or_default();
+                        ("info", format!("✓ {}{actual}", e.text))
+                    }
+                    Err(msg) => ("alert", format!("✗ {msg}")),
+                };
+                self.note(level, "console", text.clone());
+                Ok(Some(text))
+            }
+        }
+    }
+
+    fn note(&mut self, level: &'static str, subject: &'static str, text: String) {
+        self.frame.note(LogEntry {
+            at_us: self.cluster.now(),
+            level,
+            subject,
+            text,
+        });
+    }
+
+    /// Moves simulated time to `until`, running the player's steps at their instants.
+    fn advance_to(&mut self, until: Micros) {
+        loop {
+            while let Some(step) = self.player.pop_due(self.cluster.now()) {
+                if let Err(e) = self.run_step(&step) {
+                    let line = step.pos.line;
+                    self.note("alert", "console", format!("line {line} failed: {e}"));
+                }
+                if matches!(step.action, Action::Pause) {
+                    return;
+                }
+            }
+            match self.player.next_due() {
+                Some(due) if due <= until => {
+                    self.cluster.advance_to(due);
+                    self.drain();
+                }
+                _ => {
+                    self.cluster.advance_to(until);
+                    self.drain();
+                    if self.player.next_due().is_none_or(|due| due > until) {
+                        return;
+                    }
+                }
+            }
+        }
+    }
+
+    fn drain(&mut self) {
+        for event in self.cluster.drain_events() {
+            self.frame.push(&event);
+        }
+    }
+
+    fn clock_dto(&self) -> wire::Clock {
+        wire::Clock {
+            now_us: self.cluster.now(),
+            playing: self.clock.playing,
+            speed: self.clock.speed,
+        }
+    }
+
+    /// Sends what changed since the last frame, if anything did.
+    fn flush(&mut self) {
+        let now = state::from_snapshot(&self.cluster.snapshot());
+        let changes = state::changes(&self.shown, &now);
+        let clock = (
+            self.cluster.now(),
+            self.clock.playing,
+            self.clock.speed.to_bits(),
+        );
+        let quiet = changes.is_empty()
+            && self.frame.is_empty()
+            && clock == self.shown_clock
+            && !self.caption_changed
+            && now.network == self.shown.network;
+        if quiet {
+            return;
+        }
+        let (appended, flights, log) = self.frame.finish(&self.cluster);
+        self.seq += 1;
+        let message = wire::FrameMessage {
+            v: wire::VERSION,
+            kind: "frame",
+            seq: self.seq,
+            clock: self.clock_dto(),
+            caption: if self.caption_changed {
+                Some(self.caption.as_deref().unwrap_or(""))
+            } else {
+                None
+            },
+            state: changes,
+            appended,
+            flights,
+            log,
+        };
+        let bytes = Bytes::from(serde_json::to_vec(&message).expect("frames serialise"));
+        for entry in message.log {
+            if self.log.len() == ROOM_LOG {
+                self.log.pop_front();
+            }
+            self.log.push_back(entry);
+        }
+        self.shown = now;
+        self.shown_clock = clock;
+        self.caption_changed = false;
+        self.snapshot_cache = None;
+        // No receivers is fine: nobody is watching yet.
+        let _ = self.frames.send(Frame {
+            seq: self.seq,
+            bytes,
+        });
+    }
+
+    /// The whole state as of the last frame, serialised once however many viewers ask.
+    fn snapshot(&mut self) -> Frame {
+        if let Some(frame) = &self.snapshot_cache {
+            return frame.clone();
+        }
+        let message = wire::SnapshotMessage {
+            v: wire::VERSION,
+            kind: "snapshot",
+            seq: self.seq,
+            room: &self.name,
+            title: self.title.as_deref(),
+            clock: wire::Clock {
+                now_us: self.shown_clock.0,
+                playing: self.clock.playing,
+                speed: self.clock.speed,
+            },
+            caption: self.caption.as_deref(),
+            state: &self.shown,
+            log: self
+                .log
+                .iter()
+                .skip(self.log.len().saturating_sub(SNAPSHOT_LOG))
+                .collect(),
+        };
+        let frame = Frame {
+            seq: self.seq,
+            bytes: Bytes::from(serde_json::to_vec(&message).expect("snapshots serialise")),
+        };
+        self.snapshot_cache = Some(frame.clone());
+        frame
+    }
+
+    fn inspect(&self, tp: TopicPartition) -> Result<Answer, WireError> {
+        let Some(p) = self.cluster.partition_snapshot(&tp) else {
+            return Err(WireError::plain(format!("unknown partition {tp}")));
+        };
+        Ok(Answer::Inspect(wire::Inspect {
+            topic: tp.topic,
+            partition: tp.partition,
+            leader: p.leader,
+            high_watermark: p.high_watermark,
+            log_end_offset: p.log_end_offset,
+            log_start_offset: p.log_start_offset,
+            replicas: p
+                .replica_states
+                .iter()
+                .map(|r| wire::ReplicaOffsets {
+                    broker: r.broker,
+                    in_isr: p.isr.contains(&r.broker),
+                    log_end_offset: r.log_end_offset,
+                    high_watermark: r.high_watermark,
+                    log_start_offset: r.log_start_offset,
+                })
+                .collect(),
+            records: p
+                .tail
+                .into_iter()
+                .map(|r| wire::Record {
+                    offset: r.offset,
+                    key: r.key,
+                    value: r.value,
+                    timestamp_ms: r.timestamp_us / 1000,
+                    leader_epoch: r.leader_epoch,
+                })
+                .collect(),
+        }))
+    }
+}
+
+enum Answer {
+    Output(Option<String>),
+    Inspect(wire::Inspect),
+}

@@ -1,0 +1,436 @@
+//! The WebSocket protocol, version 1: every message between the browser and a room, in one place.
+//!
+//! Engine types are not the wire format: these DTOs are built from the engine's snapshot and events
+//! at the edge, so the engine can change without breaking the page.
+//!
+//! # Transport
+//! `GET /ws/{room}` upgrades to a WebSocket (`/ws/demo` is the default room). Every message is one
+//! JSON text frame with `"v": 1` and a `"type"`. Client messages larger than
+//! [`MAX_CLIENT_MESSAGE_BYTES`] get an error reply and are not applied.
+//!
+//! # Client → server
+//! ```json
+//! {"v":1,"id":7,"type":"command","line":"broker kill 1"}   // any scenario line (console or click)
+//! {"v":1,"id":8,"type":"play"}
+//! {"v":1,"id":9,"type":"pause"}
+//! {"v":1,"id":10,"type":"step"}                            // advance STEP_US of simulated time, paused
+//! {"v":1,"id":11,"type":"speed","speed":2.0}               // 0.1 ..= 20
+//! {"v":1,"id":12,"type":"inspect","topic":"orders","partition":0}
+//! {"v":1,"id":13,"type":"snapshot"}                        // ask for a fresh snapshot
+//! ```
+//! `id` is optional and echoed in the reply. A `command` line is parsed by the engine's scenario
+//! parser (SCENARIOS.md): a click in the page sends the same text a teacher would type
+//! (`broker kill 1`, `consumer crash billing-1`, `produce orders key="k" value="v"`).
+//!
+//! # Server → client
+//! - `snapshot`: the whole state. Sent on connect, on request, and to a viewer that fell behind.
+//!   `{"v":1,"type":"snapshot","seq":41,"room":"demo","title":"…","clock":{…},"caption":"…"|null,
+//!     "state":{…State…},"log":[…LogEntry…]}`
+//! - `frame`: what changed since the frame `seq - 1` (about ten a second while playing).
+//!   `{"v":1,"type":"frame","seq":42,"clock":{…},"caption":"…"|null (only when it changed),
+//!     "state":{…State, only the entities that changed…},"appended":{"orders/0":3},
+//!     "flights":[…Flight…],"log":[…LogEntry…]}`
+//!   Entities are keyed (brokers by `id`, topics by `name`, partitions by `topic`+`partition`,
+//!   producers, groups and consumers by `name`) and never disappear; merge them into the model.
+//!   A viewer whose `seq` jumps asks for a `snapshot`.
+//! - `reply`: the answer to a client message with the same `id`.
+//!   `{"v":1,"type":"reply","id":7,"ok":true,"output":"…"|null,"inspect":{…}|null}`
+//!   `{"v":1,"type":"reply","id":7,"ok":false,"error":{"message":"…","line":1,"col":8,"hint":"…"|null}}`
+//!
+//! Frames stay bounded at any rate: `appended` counts records per partition, `flights` is a sample
+//! of at most [`MAX_FLIGHTS`] (at most [`MAX_PRODUCE_FLIGHTS`] individual records), and `log` at most
+//! [`MAX_LOG_PER_FRAME`] entries (then one "… and N more" entry).
+
+use serde::{Deserialize, Serialize};
+
+/// The protocol version every message carries.
+pub const VERSION: u32 = 1;
+/// Client messages above this many bytes are refused with an error reply.
+pub const MAX_CLIENT_MESSAGE_BYTES: usize = 8 * 1024;
+/// At most this many flights per frame.
+pub const MAX_FLIGHTS: usize = 48;
+/// At most this many individual produced records per frame (the rest are only counted).
+pub const MAX_PRODUCE_FLIGHTS: usize = 12;
+/// At most this many log entries per frame.
+pub const MAX_LOG_PER_FRAME: usize = 24;
+/// Keys and values in frames are cut to this many characters (`inspect` sends them whole).
+pub const MAX_TEXT_CHARS: usize = 64;
+/// How many recent (offset, key) pairs a partition carries, for colouring the log's cells.
+pub const RECENT_KEYS: usize = 16;
+
+// ---------------------------------------------------------------------------------------------
+// Client → server
+// ---------------------------------------------------------------------------------------------
+
+/// A message from a viewer.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ClientMessage {
+    pub v: u32,
+    pub id: Option<u64>,
+    pub body: ClientBody,
+}
+
+impl ClientMessage {
+    /// Parses one message. On error, the message's `id` (when it could be read) comes back
+    /// with the explanation, so the reply still reaches the right request.
+    pub fn parse(raw: &str) -> Result<ClientMessage, (Option<u64>, String)> {
+        let mut value: serde_json::Value =
+            serde_json::from_str(raw).map_err(|e| (None, format!("malformed message: {e}")))?;
+        let object = value.as_object_mut().ok_or((
+            None,
+            "malformed message: expected a JSON object".to_string(),
+        ))?;
+        let id = match object.remove("id") {
+            None | Some(serde_json::Value::Null) => None,
+            Some(id) => Some(
+                id.as_u64()
+                    .ok_or((None, "'id' must be a non-negative integer".to_string()))?,
+            ),
+        };
+        let v = object
+            .remove("v")
+            .and_then(|v| v.as_u64())
+            .ok_or((id, "missing protocol version: add \"v\":1".to_string()))?;
+        if v != u64::from(VERSION) {
+            return Err((
+                id,
+                format!("protocol version {v} is not supported (this server speaks {VERSION})"),
+            ));
+        }
+        let body =
+            serde_json::from_value(value).map_err(|e| (id, format!("malformed message: {e}")))?;
+        Ok(ClientMessage {
+            v: VERSION,
+            id,
+            body,
+        })
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(tag = "type", rename_all = "kebab-case", deny_unknown_fields)]
+pub enum ClientBody {
+    /// A scenario line, typed in the console or built by a click.
+    Command {
+        line: String,
+    },
+    Play,
+    Pause,
+    Step,
+    Speed {
+        speed: f64,
+    },
+    /// A partition's records and each replica's offsets, for the details panel.
+    Inspect {
+        topic: String,
+        partition: u32,
+    },
+    Snapshot,
+}
+
+// ---------------------------------------------------------------------------------------------
+// Server → client
+// ---------------------------------------------------------------------------------------------
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Clock {
+    /// Simulated time since the room started.
+    pub now_us: u64,
+    pub playing: bool,
+    /// Simulated seconds per real second.
+    pub speed: f64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SnapshotMessage<'a> {
+    pub v: u32,
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    /// The last frame this snapshot includes.
+    pub seq: u64,
+    pub room: &'a str,
+    pub title: Option<&'a str>,
+    pub clock: Clock,
+    pub caption: Option<&'a str>,
+    pub state: &'a State,
+    pub log: Vec<&'a LogEntry>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct FrameMessage<'a> {
+    pub v: u32,
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    pub seq: u64,
+    pub clock: Clock,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub caption: Option<&'a str>,
+    pub state: State,
+    /// Records appended per partition (`"orders/0"`) during this frame, all of them counted.
+    pub appended: std::collections::BTreeMap<String, u64>,
+    pub flights: Vec<Flight>,
+    pub log: Vec<LogEntry>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Reply {
+    pub v: u32,
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    pub id: Option<u64>,
+    pub ok: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub output: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<WireError>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub inspect: Option<Inspect>,
+}
+
+impl Reply {
+    pub fn ok(id: Option<u64>, output: Option<String>) -> Self {
+        Reply {
+            v: VERSION,
+            kind: "reply",
+            id,
+            ok: true,
+            output,
+            error: None,
+            inspect: None,
+        }
+    }
+
+    pub fn error(id: Option<u64>, error: WireError) -> Self {
+        Reply {
+            v: VERSION,
+            kind: "reply",
+            id,
+            ok: false,
+            output: None,
+            error: Some(error),
+            inspect: None,
+        }
+    }
+}
+
+/// Why a client message was refused. `line`/`col` point into a console line (1-based).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct WireError {
+    pub message: String,
+    pub line: Option<u32>,
+    pub col: Option<u32>,
+    pub hint: Option<String>,
+}
+
+impl WireError {
+    pub fn plain(message: impl Into<String>) -> Self {
+        WireError {
+            message: message.into(),
+            line: None,
+            col: None,
+            hint: None,
+        }
+    }
+}
+
+/// The observable cluster. In a snapshot every entity is present; in a frame only those that
+/// changed since the previous frame.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct State {
+    pub brokers: Vec<Broker>,
+    pub topics: Vec<Topic>,
+    pub partitions: Vec<Partition>,
+    pub producers: Vec<Producer>,
+    pub groups: Vec<Group>,
+    pub consumers: Vec<Consumer>,
+    /// `network partition A / B` in force: the two sides. Always present in frames too.
+    pub network: Option<(Vec<u32>, Vec<u32>)>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Broker {
+    pub id: u32,
+    /// The process runs.
+    pub alive: bool,
+    /// The controller fenced it (no heartbeat within the broker session timeout).
+    pub fenced: bool,
+    /// It coordinates these groups.
+    pub coordinator_of: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Topic {
+    pub name: String,
+    pub partitions: u32,
+    pub replication: u32,
+    pub min_insync: u32,
+    pub unclean_election: bool,
+    pub compact: bool,
+    pub retention_ms: Option<u64>,
+    pub acked: u64,
+    pub rejected: u64,
+    pub lost: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Partition {
+    pub topic: String,
+    pub partition: u32,
+    /// Assignment order; the first is the preferred leader.
+    pub replicas: Vec<u32>,
+    pub isr: Vec<u32>,
+    pub leader: Option<u32>,
+    pub leader_epoch: u32,
+    /// Of the leader (of the last leader when there is none).
+    pub high_watermark: u64,
+    pub log_end_offset: u64,
+    pub log_start_offset: u64,
+    /// Each replica's log end offset, in `replicas` order.
+    pub replica_leo: Vec<u64>,
+    /// The leader's latest records as `[offset, key]` (key cut to MAX_TEXT_CHARS), oldest first.
+    pub recent: Vec<(u64, Option<String>)>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Producer {
+    pub name: String,
+    pub topic: String,
+    /// `"0"`, `"1"` or `"all"`.
+    pub acks: String,
+    /// Sending (not stopped or paused).
+    pub running: bool,
+    /// Records per simulated second, if it sends at a steady rate.
+    pub rate_per_s: Option<f64>,
+    pub buffered: usize,
+    pub in_flight: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Group {
+    pub name: String,
+    pub topics: Vec<String>,
+    pub assignor: String,
+    /// `"eager"` or `"cooperative"`.
+    pub protocol: String,
+    pub coordinator: Option<u32>,
+    /// `Empty`, `PreparingRebalance`, `CompletingRebalance`, `Stable`, `Dead`.
+    pub state: String,
+    pub generation: i32,
+    pub leader: Option<String>,
+    pub members: Vec<Member>,
+    pub offsets: Vec<GroupOffset>,
+    pub lag: u64,
+    pub consumed: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Member {
+    pub member: String,
+    /// `"orders/0"`, … in the current generation's assignment.
+    pub assignment: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct GroupOffset {
+    pub topic: String,
+    pub partition: u32,
+    pub committed: u64,
+    pub lag: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Consumer {
+    pub name: String,
+    pub group: String,
+    /// `running`, `closing`, `stopped`, `crashed`.
+    pub state: String,
+    /// `unjoined`, `committing`, `joining`, `syncing`, `stable`.
+    pub phase: String,
+    pub stalled: bool,
+    pub generation: i32,
+    pub rate_per_s: Option<f64>,
+    /// What it holds now: `"orders/0"` → next offset to process (null until known).
+    pub owned: Vec<(String, Option<u64>)>,
+    pub consumed: u64,
+}
+
+/// Something to animate during this frame.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum Flight {
+    /// A producer's batch reached the leader (`key`/`value` are its first record's).
+    Produce {
+        at_us: u64,
+        producer: String,
+        topic: String,
+        partition: u32,
+        broker: u32,
+        offset: u64,
+        count: u32,
+        key: Option<String>,
+        value: Option<String>,
+    },
+    /// A follower fetched `count` records from its leader (summed over the frame).
+    Replicate {
+        at_us: u64,
+        topic: String,
+        partition: u32,
+        from: u32,
+        to: u32,
+        count: u64,
+    },
+    /// A consumer's application processed `count` records (summed over the frame).
+    Consume {
+        at_us: u64,
+        consumer: String,
+        group: String,
+        topic: String,
+        partition: u32,
+        from_offset: u64,
+        count: u64,
+    },
+}
+
+/// One line of the event log, in plain words.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LogEntry {
+    pub at_us: u64,
+    /// `info`, `warn` (a rebalance, an ISR shrink, a retry) or `alert` (a death, a loss, a refusal).
+    pub level: &'static str,
+    /// What the entry is about, for styling and filtering: `broker`, `partition`, `producer`,
+    /// `group`, `consumer`, `topic`, `network`, `narration`, `console`.
+    pub subject: &'static str,
+    pub text: String,
+}
+
+/// The answer to `inspect`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Inspect {
+    pub topic: String,
+    pub partition: u32,
+    pub leader: Option<u32>,
+    pub high_watermark: u64,
+    pub log_end_offset: u64,
+    pub log_start_offset: u64,
+    pub replicas: Vec<ReplicaOffsets>,
+    /// The leader's latest records (at most `INSPECT_RECORDS`), oldest first.
+    pub records: Vec<Record>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ReplicaOffsets {
+    pub broker: u32,
+    pub in_isr: bool,
+    pub log_end_offset: u64,
+    pub high_watermark: u64,
+    pub log_start_offset: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Record {
+    pub offset: u64,
+    pub key: Option<String>,
+    pub value: Option<String>,
+    pub timestamp_ms: u64,
+    pub leader_epoch: u32,
+}

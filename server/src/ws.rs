@@ -1,0 +1,131 @@
+//! One viewer's WebSocket: a snapshot on connect, then the room's frames; client messages go to
+//! the room and their replies come back on the same socket.
+//!
+//! A viewer that falls behind the broadcast (a slow network, a tab in the background) gets a
+//! fresh snapshot and continues from there; the room never waits for it.
+
+use axum::extract::ws::{Message, Utf8Bytes, WebSocket};
+use bytes::Bytes;
+use futures_util::{SinkExt, StreamExt};
+use tokio::sync::broadcast::error::RecvError;
+
+use crate::room::{Frame, RoomHandle};
+use crate::wire::{self, ClientMessage, Reply, WireError};
+
+/// WebSocket messages above this size close the connection (tungstenite's own limit); below it
+/// and above [`wire::MAX_CLIENT_MESSAGE_BYTES`] they get an error reply.
+pub const MAX_WS_MESSAGE_BYTES: usize = 256 * 1024;
+
+fn text(bytes: Bytes) -> Message {
+    // Every message is serde_json output: valid UTF-8.
+    Message::Text(Utf8Bytes::try_from(bytes).expect("JSON is UTF-8"))
+}
+
+fn error_reply(id: Option<u64>, message: impl Into<String>) -> Message {
+    let reply = Reply::error(id, WireError::plain(message));
+    text(Bytes::from(
+        serde_json::to_vec(&reply).expect("replies serialise"),
+    ))
+}
+
+/// Checks a client message: size, JSON, version.
+fn parse(raw: &str) -> Result<ClientMessage, (Option<u64>, String)> {
+    if raw.len() > wire::MAX_CLIENT_MESSAGE_BYTES {
+        return Err((
+            None,
+            format!(
+                "message too large: {} bytes (the limit is {})",
+                raw.len(),
+                wire::MAX_CLIENT_MESSAGE_BYTES
+            ),
+        ));
+    }
+    let message = ClientMessage::parse(raw)?;
+    Ok(message)
+}
+
+pub async fn serve_viewer(socket: WebSocket, room: RoomHandle) {
+    let (mut sink, mut stream) = socket.split();
+    // Subscribe before asking for the snapshot, so no frame falls between the two.
+    let mut frames = room.subscribe();
+    let Ok(snapshot) = room.snapshot().await else {
+        return;
+    };
+    let mut shown = snapshot.seq;
+    if sink.send(text(snapshot.bytes)).await.is_err() {
+        return;
+    }
+    loop {
+        tokio::select! {
+            frame = frames.recv() => {
+                let frame: Frame = match frame {
+                    Ok(frame) if frame.seq <= shown => continue, // already in the snapshot
+                    Ok(frame) => frame,
+                    // Fell behind: start again from a snapshot.
+                    Err(RecvError::Lagged(_)) => match room.snapshot().await {
+                        Ok(snapshot) => snapshot,
+                        Err(_) => return,
+                    },
+                    Err(RecvError::Closed) => return,
+                };
+                shown = frame.seq;
+                if sink.send(text(frame.bytes)).await.is_err() {
+                    return;
+                }
+            }
+            message = stream.next() => {
+                let reply = match message {
+                    Some(Ok(Message::Text(raw))) => match parse(raw.as_str()) {
+                        Err((id, e)) => error_reply(id, e),
+                        Ok(ClientMessage { id, body: wire::ClientBody::Snapshot, .. }) => {
+                            match room.snapshot().await {
+                                Ok(snapshot) => {
+                                    shown = snapshot.seq;
+                                    if sink.send(text(snapshot.bytes)).await.is_err() {
+                                        return;
+                                    }
+                                    text(Bytes::from(
+                                        serde_json::to_vec(&Reply::ok(id, None)).expect("replies serialise"),
+                                    ))
+                                }
+                                Err(busy) => error_reply(id, busy.to_string()),
+                            }
+                        }
+                        Ok(ClientMessage { id, body, .. }) => match room.request(id, body).await {
+                            Ok(bytes) => text(bytes),
+                            Err(busy) => error_reply(id, busy.to_string()),
+                        },
+                    },
+                    Some(Ok(Message::Binary(_))) => {
+                        error_reply(None, "binary messages are not part of the protocol: send JSON text")
+                    }
+                    Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
+                    Some(Ok(Message::Close(_)) | Err(_)) | None => return,
+                };
+                if sink.send(reply).await.is_err() {
+                    return;
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bad_messages_are_explained() {
+        assert!(parse("{").unwrap_err().1.starts_with("malformed message"));
+        assert!(parse(r#"{"v":1,"type":"fly"}"#).is_err());
+        let (id, e) = parse(r#"{"v":2,"id":4,"type":"play"}"#).unwrap_err();
+        assert_eq!(id, Some(4));
+        assert!(e.contains("version 2"));
+        let big = format!(
+            r#"{{"v":1,"type":"command","line":"{}"}}"#,
+            "x".repeat(9000)
+        );
+        assert!(parse(&big).unwrap_err().1.starts_with("message too large"));
+        assert!(parse(r#"{"v":1,"id":1,"type":"command","line":"broker kill 1"}"#).is_ok());
+    }
+}
