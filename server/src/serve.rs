@@ -50,6 +50,11 @@ pub async fn serve(port: u16, share: bool, script: Script) -> std::io::Result<()
     if share {
         println!("Sharing on every network interface, port {}", bound.port());
     }
+    serve_on(listener, rooms).await
+}
+
+/// Serves `rooms` on an already bound listener until Ctrl-C (tests bind port 0 themselves).
+pub async fn serve_on(listener: tokio::net::TcpListener, rooms: Rooms) -> std::io::Result<()> {
     axum::serve(listener, crate::app(rooms))
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;

@@ -7,7 +7,7 @@
 use axum::extract::ws::{Message, Utf8Bytes, WebSocket};
 use bytes::Bytes;
 use futures_util::{SinkExt, StreamExt};
-use tokio::sync::broadcast::error::RecvError;
+use tokio::sync::broadcast::{self, error::RecvError};
 
 use crate::room::{Frame, RoomHandle};
 use crate::wire::{self, ClientMessage, Reply, WireError};
@@ -44,6 +44,24 @@ fn parse(raw: &str) -> Result<ClientMessage, (Option<u64>, String)> {
     Ok(message)
 }
 
+/// The next message for a viewer that has seen everything up to frame `shown`: the next frame,
+/// or a fresh snapshot when it fell more than the broadcast's backlog behind. `None` when the
+/// room is gone.
+pub async fn next_frame(
+    frames: &mut broadcast::Receiver<Frame>,
+    room: &RoomHandle,
+    shown: u64,
+) -> Option<Frame> {
+    loop {
+        match frames.recv().await {
+            Ok(frame) if frame.seq <= shown => continue, // already in the snapshot
+            Ok(frame) => return Some(frame),
+            Err(RecvError::Lagged(_)) => return room.snapshot().await.ok(),
+            Err(RecvError::Closed) => return None,
+        }
+    }
+}
+
 pub async fn serve_viewer(socket: WebSocket, room: RoomHandle) {
     let (mut sink, mut stream) = socket.split();
     // Subscribe before asking for the snapshot, so no frame falls between the two.
@@ -57,17 +75,8 @@ pub async fn serve_viewer(socket: WebSocket, room: RoomHandle) {
     }
     loop {
         tokio::select! {
-            frame = frames.recv() => {
-                let frame: Frame = match frame {
-                    Ok(frame) if frame.seq <= shown => continue, // already in the snapshot
-                    Ok(frame) => frame,
-                    // Fell behind: start again from a snapshot.
-                    Err(RecvError::Lagged(_)) => match room.snapshot().await {
-                        Ok(snapshot) => snapshot,
-                        Err(_) => return,
-                    },
-                    Err(RecvError::Closed) => return,
-                };
+            frame = next_frame(&mut frames, &room, shown) => {
+                let Some(frame) = frame else { return };
                 shown = frame.seq;
                 if sink.send(text(frame.bytes)).await.is_err() {
                     return;
@@ -113,6 +122,29 @@ pub async fn serve_viewer(socket: WebSocket, room: RoomHandle) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A viewer that stops reading for longer than the backlog gets a snapshot, never a frame
+    /// that assumes one it missed. (Tokio's paused clock makes 10 s pass at once.)
+    #[tokio::test(start_paused = true)]
+    async fn a_viewer_that_fell_behind_gets_a_snapshot() {
+        let script = crate::serve::load_scenario(None).unwrap();
+        let room = RoomHandle::spawn("t", script);
+        let mut frames = room.subscribe();
+        let first = next_frame(&mut frames, &room, 0).await.unwrap();
+        assert!(first.bytes.starts_with(br#"{"v":1,"type":"frame""#));
+        tokio::time::sleep(crate::room::FRAME_INTERVAL * (crate::room::FRAME_BACKLOG as u32 + 20))
+            .await;
+        let next = next_frame(&mut frames, &room, first.seq).await.unwrap();
+        assert!(
+            next.bytes.starts_with(br#"{"v":1,"type":"snapshot""#),
+            "{}",
+            String::from_utf8_lossy(&next.bytes[..60])
+        );
+        assert!(next.seq > first.seq + crate::room::FRAME_BACKLOG as u64);
+        // And after it, frames continue in sequence.
+        let after = next_frame(&mut frames, &room, next.seq).await.unwrap();
+        assert_eq!(after.seq, next.seq + 1);
+    }
 
     #[test]
     fn bad_messages_are_explained() {

@@ -1,0 +1,343 @@
+//! The WebSocket protocol against a real server on port 0, with tokio-tungstenite as the client:
+//! what a browser relies on (a snapshot on connect, commands that change the next frames, bad
+//! messages refused without touching the room, slow viewers that cannot slow the others).
+
+use std::time::{Duration, Instant};
+
+use futures_util::{SinkExt, StreamExt};
+use serde_json::{Value, json};
+use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+
+type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
+
+/// A server on a free port playing the bundled demo; returns its address.
+async fn start_server() -> std::net::SocketAddr {
+    let script = playground::serve::load_scenario(None).expect("the demo parses");
+    let rooms = playground::Rooms::new(script);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum_serve(listener, rooms).await });
+    addr
+}
+
+async fn axum_serve(listener: tokio::net::TcpListener, rooms: playground::Rooms) {
+    playground::serve::serve_on(listener, rooms).await.unwrap();
+}
+
+async fn connect(addr: std::net::SocketAddr, room: &str) -> Socket {
+    let (socket, _) = tokio_tungstenite::connect_async(format!("ws://{addr}/ws/{room}"))
+        .await
+        .expect("connect");
+    socket
+}
+
+thread_local! {
+    /// Every log line the test's sockets received, in order (frames skipped by `request` too).
+    static LOG: std::cell::RefCell<Vec<String>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+fn log_lines() -> Vec<String> {
+    LOG.with(|l| l.borrow().clone())
+}
+
+/// The next JSON text message (skipping nothing), within 5 s.
+async fn next(socket: &mut Socket) -> Value {
+    let m = next_message(socket).await;
+    if let Some(entries) = m["log"].as_array() {
+        LOG.with(|l| {
+            l.borrow_mut().extend(
+                entries
+                    .iter()
+                    .map(|e| e["text"].as_str().unwrap_or("").to_string()),
+            )
+        });
+    }
+    m
+}
+
+async fn next_message(socket: &mut Socket) -> Value {
+    loop {
+        let message = tokio::time::timeout(Duration::from_secs(5), socket.next())
+            .await
+            .expect("a message within 5 s")
+            .expect("open")
+            .expect("no error");
+        if let Message::Text(text) = message {
+            return serde_json::from_str(text.as_str()).expect("JSON");
+        }
+    }
+}
+
+/// Sends a message and returns its reply, skipping frames that arrive meanwhile.
+async fn request(socket: &mut Socket, message: Value) -> Value {
+    let id = message["id"].clone();
+    socket
+        .send(Message::text(message.to_string()))
+        .await
+        .unwrap();
+    loop {
+        let m = next(socket).await;
+        if m["type"] == "reply" && m["id"] == id {
+            return m;
+        }
+    }
+}
+
+/// Asks for a snapshot and returns it (after its reply, so no reply is left unread).
+async fn snapshot(socket: &mut Socket, id: u64) -> Value {
+    socket
+        .send(Message::text(
+            json!({"v": 1, "id": id, "type": "snapshot"}).to_string(),
+        ))
+        .await
+        .unwrap();
+    let mut snapshot = None;
+    loop {
+        let m = next(socket).await;
+        if m["type"] == "snapshot" {
+            snapshot = Some(m);
+        } else if m["type"] == "reply" && m["id"] == id {
+            return snapshot.expect("the snapshot comes before its reply");
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_viewer_gets_a_snapshot_of_the_demo_on_connect() {
+    let addr = start_server().await;
+    let mut socket = connect(addr, "demo").await;
+    let first = next(&mut socket).await;
+    assert_eq!(first["v"], 1);
+    assert_eq!(first["type"], "snapshot");
+    assert_eq!(first["room"], "demo");
+    let state = &first["state"];
+    assert_eq!(state["brokers"].as_array().unwrap().len(), 3);
+    assert_eq!(state["partitions"].as_array().unwrap().len(), 3);
+    for p in state["partitions"].as_array().unwrap() {
+        assert_eq!(p["replicas"].as_array().unwrap().len(), 3, "{p}");
+        assert_eq!(p["isr"].as_array().unwrap().len(), 3, "{p}");
+    }
+    assert_eq!(state["producers"][0]["name"], "checkout");
+    assert_eq!(state["groups"][0]["name"], "billing");
+    let consumers: Vec<&str> = state["consumers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(consumers, ["billing-1", "billing-2"]);
+    // Then frames follow, numbered from the snapshot on.
+    let frame = next(&mut socket).await;
+    assert_eq!(frame["type"], "frame");
+    assert_eq!(frame["seq"], first["seq"].as_u64().unwrap() + 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn killing_a_broker_moves_its_leaders_in_the_next_frames() {
+    let addr = start_server().await;
+    let mut socket = connect(addr, "demo").await;
+    let first = next(&mut socket).await;
+    let led_by_1: Vec<u64> = first["state"]["partitions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p["leader"] == 1)
+        .map(|p| p["partition"].as_u64().unwrap())
+        .collect();
+    assert!(!led_by_1.is_empty(), "broker 1 leads something in the demo");
+
+    let reply = request(
+        &mut socket,
+        json!({"v": 1, "id": 1, "type": "command", "line": "broker kill 1"}),
+    )
+    .await;
+    assert_eq!(reply["ok"], true, "{reply}");
+    let reply = request(
+        &mut socket,
+        json!({"v": 1, "id": 2, "type": "speed", "speed": 20}),
+    )
+    .await;
+    assert_eq!(reply["ok"], true, "{reply}");
+
+    // Follow the frames: broker 1 goes down, then (after the 9 s broker session timeout, half a
+    // second of wall time at 20×) every partition it led gets another leader.
+    let mut broker_down = false;
+    let mut leaders = std::collections::BTreeMap::new();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while Instant::now() < deadline {
+        let m = next(&mut socket).await;
+        if m["type"] != "frame" {
+            continue;
+        }
+        for b in m["state"]["brokers"].as_array().unwrap() {
+            if b["id"] == 1 && b["alive"] == false {
+                broker_down = true;
+            }
+        }
+        for p in m["state"]["partitions"].as_array().unwrap() {
+            leaders.insert(p["partition"].as_u64().unwrap(), p["leader"].clone());
+        }
+        let moved = led_by_1
+            .iter()
+            .all(|p| leaders.get(p).is_some_and(|l| l != 1 && !l.is_null()));
+        if broker_down && moved {
+            break;
+        }
+    }
+    assert!(broker_down, "a frame showed broker 1 down");
+    for p in &led_by_1 {
+        let leader = &leaders[p];
+        assert!(leader == 2 || leader == 3, "orders/{p} leader is {leader}");
+    }
+    // The log says it in words, election and ISR change on one line.
+    let log = log_lines();
+    assert!(
+        log.iter().any(|l| l.starts_with("broker 1 died")),
+        "{log:#?}"
+    );
+    assert!(
+        log.iter().any(|l| l.starts_with("broker 1 fenced")
+            && l.contains("leader 1 → ")
+            && l.contains("ISR {")),
+        "{log:#?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_messages_get_an_error_reply_and_change_nothing() {
+    let addr = start_server().await;
+    let mut socket = connect(addr, "demo").await;
+    next(&mut socket).await;
+    let reply = request(&mut socket, json!({"v": 1, "id": 1, "type": "pause"})).await;
+    assert_eq!(reply["ok"], true);
+    let before = snapshot(&mut socket, 2).await;
+
+    let oversized = json!({"v": 1, "id": 3, "type": "command", "line": format!("produce orders value={}", "x".repeat(10_000))});
+    let cases: Vec<(String, &str)> = vec![
+        ("{\"v\":1,\"type\":".to_string(), "malformed message"),
+        ("[1,2,3]".to_string(), "malformed message"),
+        (json!({"v": 1, "type": "fly"}).to_string(), "malformed message"),
+        (json!({"v": 9, "id": 4, "type": "play"}).to_string(), "protocol version 9"),
+        (json!({"type": "play"}).to_string(), "missing protocol version"),
+        (oversized.to_string(), "message too large"),
+        (json!({"v": 1, "id": 5, "type": "speed", "speed": 50}).to_string(), "speed must be between"),
+        (json!({"v": 1, "id": 6, "type": "command", "line": "broker kil 1"}).to_string(), "unknown command"),
+        (json!({"v": 1, "id": 7, "type": "command", "line": "broker kill 9"}).to_string(), "9"),
+        (json!({"v": 1, "id": 8, "type": "command", "line": "topic create orders partitions=2 replication=1"}).to_string(), "already exists"),
+        (json!({"v": 1, "id": 9, "type": "command", "line": "produce orders key=\"unterminated"}).to_string(), "unterminated"),
+        (json!({"v": 1, "id": 10, "type": "inspect", "topic": "nope", "partition": 0}).to_string(), "unknown partition"),
+    ];
+    for (raw, expected) in &cases {
+        socket.send(Message::text(raw.clone())).await.unwrap();
+        let reply = loop {
+            let m = next(&mut socket).await;
+            if m["type"] == "reply" {
+                break m;
+            }
+        };
+        assert_eq!(reply["ok"], false, "{raw} → {reply}");
+        let message = reply["error"]["message"].as_str().unwrap();
+        assert!(message.contains(expected), "{raw} → {message}");
+    }
+    // A console mistake points at its column, with a hint.
+    let reply = request(
+        &mut socket,
+        json!({"v": 1, "id": 11, "type": "command", "line": "broker kil 1"}),
+    )
+    .await;
+    assert_eq!(reply["error"]["col"], 8);
+    assert_eq!(reply["error"]["hint"], "did you mean 'kill'?");
+    // Binary frames are not the protocol either.
+    socket.send(Message::binary(vec![1, 2, 3])).await.unwrap();
+    let reply = loop {
+        let m = next(&mut socket).await;
+        if m["type"] == "reply" {
+            break m;
+        }
+    };
+    assert_eq!(reply["ok"], false);
+
+    let after = snapshot(&mut socket, 12).await;
+    assert_eq!(before["state"], after["state"], "the room is unchanged");
+    assert_eq!(before["clock"], after["clock"]);
+    assert_eq!(before["log"], after["log"]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_viewer_that_never_reads_does_not_slow_the_others() {
+    let addr = start_server().await;
+    // Busy frames: a fast producer at 20× speed.
+    let mut driver = connect(addr, "demo").await;
+    next(&mut driver).await;
+    for (id, line) in [(1, "producer rate checkout 2000/s")] {
+        let reply = request(
+            &mut driver,
+            json!({"v": 1, "id": id, "type": "command", "line": line}),
+        )
+        .await;
+        assert_eq!(reply["ok"], true, "{reply}");
+    }
+    let reply = request(
+        &mut driver,
+        json!({"v": 1, "id": 2, "type": "speed", "speed": 20}),
+    )
+    .await;
+    assert_eq!(reply["ok"], true);
+
+    // Five viewers connect with a tiny receive buffer and never read again.
+    let mut stalled = Vec::new();
+    for _ in 0..5 {
+        let tcp = tokio::net::TcpSocket::new_v4().unwrap();
+        tcp.set_recv_buffer_size(4096).unwrap();
+        let stream = tcp.connect(addr).await.unwrap();
+        let (socket, _) = tokio_tungstenite::client_async(
+            format!("ws://{addr}/ws/demo"),
+            MaybeTlsStream::Plain(stream),
+        )
+        .await
+        .unwrap();
+        stalled.push(socket);
+    }
+
+    // Meanwhile a healthy viewer counts its frames and the longest gap between two.
+    let mut healthy = connect(addr, "demo").await;
+    next(&mut healthy).await;
+    let window = Duration::from_secs(8);
+    let start = Instant::now();
+    let mut frames = 0u32;
+    let mut bytes = 0usize;
+    let mut last = Instant::now();
+    let mut longest_gap = Duration::ZERO;
+    let mut last_seq = None;
+    let mut gaps_in_seq = 0;
+    while start.elapsed() < window {
+        let Ok(Some(Ok(Message::Text(text)))) =
+            tokio::time::timeout(Duration::from_secs(2), healthy.next()).await
+        else {
+            panic!("the healthy viewer waited 2 s for a frame");
+        };
+        let m: Value = serde_json::from_str(text.as_str()).unwrap();
+        if m["type"] == "frame" {
+            frames += 1;
+            bytes += text.len();
+            longest_gap = longest_gap.max(last.elapsed());
+            last = Instant::now();
+            let seq = m["seq"].as_u64().unwrap();
+            if last_seq.is_some_and(|s: u64| seq != s + 1) {
+                gaps_in_seq += 1;
+            }
+            last_seq = Some(seq);
+        }
+    }
+    let per_second = f64::from(frames) / window.as_secs_f64();
+    println!(
+        "healthy viewer beside 5 stalled ones: {frames} frames in {window:?} ({per_second:.1}/s, {:.1} KB/s), longest gap {longest_gap:?}, {gaps_in_seq} seq gaps",
+        bytes as f64 / 1024.0 / window.as_secs_f64()
+    );
+    // The room sends ten frames a second; a stalled viewer must not cost the healthy one any.
+    assert!(per_second >= 7.0, "{per_second:.1} frames/s");
+    assert!(longest_gap < Duration::from_millis(800), "{longest_gap:?}");
+    assert_eq!(gaps_in_seq, 0, "the healthy viewer never fell behind");
+}
