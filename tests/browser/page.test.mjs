@@ -1,0 +1,114 @@
+// The real page in headless Chromium against the real binary: it loads cleanly, draws the demo
+// cluster, a click kills a broker and the leader marks move, and user text stays text.
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startServer, launch, open, consoleLine, partitionsLedBy } from './harness.mjs';
+
+let server;
+let browser;
+
+before(async () => {
+  server = await startServer();
+  browser = await launch();
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.stop();
+});
+
+test('the page loads without console errors and draws 3 brokers and the partitions', async () => {
+  const { page, problems } = await open(browser, server.url);
+  await page.waitForSelector('[data-broker="3"]');
+  assert.equal(await page.locator('[data-broker]').count() >= 3, true);
+  for (const b of [1, 2, 3]) assert.equal(await page.locator(`[data-broker="${b}"]`).count() >= 1, true);
+  for (const p of ['orders/0', 'orders/1', 'orders/2']) {
+    await page.waitForSelector(`[data-partition="${p}"]`);
+  }
+  // Every partition has exactly one leader mark in the physical view.
+  for (const p of ['orders/0', 'orders/1', 'orders/2']) {
+    assert.equal(await page.locator(`[data-broker] .replica.leader[data-partition="${p}"]`).count(), 1, p);
+  }
+  await page.waitForTimeout(1500);
+  assert.deepEqual(problems.errors, []);
+  await page.close();
+});
+
+test('clicking broker 1 and choosing Kill moves the leader marks of its partitions', async () => {
+  const { page, problems } = await open(browser, server.url);
+  await page.waitForSelector('[data-broker="1"] .replica.leader');
+  const led = await partitionsLedBy(page, 1);
+  assert.ok(led.length > 0, 'broker 1 leads a partition of the demo');
+
+  await page.locator('[data-broker="1"]').first().click();
+  await page.locator('[data-action="kill"]').first().click();
+  // Speed up with the keyboard (+ several times) so the 9 s broker session timeout passes quickly.
+  await page.locator('body').click({ position: { x: 2, y: 2 } });
+  for (let i = 0; i < 6; i++) await page.keyboard.press('+');
+
+  const start = await page.evaluate(() => window.playground.model.clock.now_us);
+  await page.waitForFunction((parts) => parts.every((p) => {
+    const mark = document.querySelector(`[data-broker] .replica.leader[data-partition="${p}"]`);
+    const broker = mark?.closest('[data-broker]')?.dataset.broker;
+    return broker === '2' || broker === '3';
+  }), led, { timeout: 20000 });
+  const end = await page.evaluate(() => window.playground.model.clock.now_us);
+  const simulated = (end - start) / 1e6;
+  // The controller fences a silent broker after broker.session.timeout.ms = 9 s.
+  assert.ok(simulated < 15, `leaders moved after ${simulated} simulated seconds`);
+  assert.equal(await page.locator('[data-broker="1"]').first().evaluate((e) => e.className).then((c) => /down|dead/.test(c)), true);
+  assert.deepEqual(await partitionsLedBy(page, 1), []);
+  assert.deepEqual(problems.errors, []);
+  await page.close();
+});
+
+test('a record whose key and value are HTML appears as text and runs nothing', async () => {
+  const { page, problems } = await open(browser, server.url);
+  await page.waitForSelector('[data-broker="1"]');
+  const evil = '<img src=x onerror=alert(1)>';
+  await consoleLine(page, `produce orders key="${evil}" value="${evil}"`);
+  // Which partition it went to, asked the way a teacher would.
+  let partition;
+  for (const p of [0, 1, 2]) {
+    await page.waitForTimeout(200);
+    const found = await page.evaluate(([p, evil]) => {
+      const keys = window.playground.model.keys.get(`orders/${p}`);
+      return keys ? [...keys.values()].includes(evil) : false;
+    }, [p, evil]);
+    if (found) { partition = p; break; }
+  }
+  if (partition === undefined) {
+    await page.waitForFunction((evil) => [...window.playground.model.keys.values()].some((m) => [...m.values()].includes(evil)), evil, { timeout: 10000 });
+    partition = await page.evaluate((evil) => {
+      for (const [id, m] of window.playground.model.keys) if ([...m.values()].includes(evil)) return Number(id.split('/')[1]);
+    }, evil);
+  }
+  // Open the partition's details: its records table shows the key and value as literal text.
+  await page.locator(`[data-partition="orders/${partition}"]`).first().click();
+  await page.waitForFunction((evil) => document.querySelector('#details')?.textContent.includes(evil), evil, { timeout: 10000 });
+  const cells = await page.locator('#details').getByText(evil, { exact: true }).count();
+  assert.ok(cells >= 2, `key and value shown as text (${cells} cells)`);
+  await page.waitForTimeout(1000);
+  // No element was made from the text, no script ran.
+  assert.equal(await page.locator('img[src="x"]').count(), 0);
+  assert.deepEqual(problems.dialogs, []);
+  assert.deepEqual(problems.errors.filter((e) => !e.includes('Content Security Policy')), []);
+  await page.close();
+});
+
+test('a bad console line shows its error inline and changes nothing', async () => {
+  const { page, problems } = await open(browser, server.url);
+  await page.waitForSelector('[data-broker="1"]');
+  await consoleLine(page, 'broker kil 2');
+  await page.waitForFunction(() => /unknown command/.test(document.body.textContent), null, { timeout: 5000 });
+  const text = await page.evaluate(() => document.body.textContent);
+  assert.match(text, /did you mean 'kill'\?/);
+  assert.equal(await page.evaluate(() => window.playground.model.brokers.get(2).alive), true);
+  // History: ArrowUp brings the line back for fixing.
+  await page.locator('#console-input').fill('');
+  await page.locator('#console-input').press('ArrowUp');
+  assert.equal(await page.locator('#console-input').inputValue(), 'broker kil 2');
+  assert.deepEqual(problems.errors, []);
+  await page.close();
+});
