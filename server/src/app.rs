@@ -91,3 +91,72 @@ async fn websocket(
         Err(e) => (StatusCode::BAD_REQUEST, e.to_string()).into_response(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::body::Body;
+    use axum::http::Request;
+    use http_body_util::BodyExt;
+    use tower::ServiceExt;
+
+    async fn get(app: Router, uri: &str) -> (StatusCode, axum::http::HeaderMap, String) {
+        let response = app
+            .oneshot(Request::get(uri).body(Body::empty()).unwrap())
+            .await
+            .unwrap();
+        let status = response.status();
+        let headers = response.headers().clone();
+        let body = response.into_body().collect().await.unwrap().to_bytes();
+        (status, headers, String::from_utf8_lossy(&body).into_owned())
+    }
+
+    fn rooms() -> Rooms {
+        Rooms::new(crate::serve::load_scenario(None).unwrap())
+    }
+
+    #[tokio::test]
+    async fn the_page_names_its_room_and_loads_its_modules() {
+        let app = app(rooms());
+        let (status, headers, body) = get(app.clone(), "/").await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(
+            headers[header::CONTENT_SECURITY_POLICY]
+                .to_str()
+                .unwrap()
+                .contains("script-src 'self'")
+        );
+        assert!(body.contains(r#"data-room="demo""#), "{body}");
+        assert!(body.contains("/static/js/main.js"));
+        let (status, _, body) = get(app.clone(), "/r/class-2").await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(body.contains(r#"data-room="class-2""#));
+        let (status, headers, _) = get(app.clone(), "/static/js/main.js").await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(headers[header::CONTENT_TYPE], "text/javascript");
+        let (status, _, body) = get(app.clone(), "/static/scenarios/demo.scenario").await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(body.contains("brokers 3"));
+        assert_eq!(get(app.clone(), "/healthz").await.2, "ok");
+    }
+
+    #[tokio::test]
+    async fn bad_paths_and_room_names_are_refused() {
+        let app = app(rooms());
+        assert_eq!(
+            get(app.clone(), "/static/nope.js").await.0,
+            StatusCode::NOT_FOUND
+        );
+        assert_eq!(
+            get(app.clone(), "/static/../Cargo.toml").await.0,
+            StatusCode::NOT_FOUND
+        );
+        let (status, _, body) = get(app.clone(), "/r/%3Cscript%3E").await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert!(!body.contains("<script>"));
+        assert_eq!(
+            get(app.clone(), &format!("/r/{}", "a".repeat(40))).await.0,
+            StatusCode::BAD_REQUEST
+        );
+    }
+}
