@@ -341,3 +341,103 @@ async fn a_viewer_that_never_reads_does_not_slow_the_others() {
     assert!(longest_gap < Duration::from_millis(800), "{longest_gap:?}");
     assert_eq!(gaps_in_seq, 0, "the healthy viewer never fell behind");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_console_takes_every_scenario_form() {
+    let addr = start_server().await;
+    let mut socket = connect(addr, "console").await;
+    next(&mut socket).await;
+    let mut id = 0;
+    let mut line = async |socket: &mut Socket, text: &str| {
+        id += 1;
+        request(
+            socket,
+            json!({"v": 1, "id": id, "type": "command", "line": text}),
+        )
+        .await
+    };
+    assert_eq!(
+        line(&mut socket, "").await["ok"],
+        true,
+        "a blank line is fine"
+    );
+    assert_eq!(line(&mut socket, "# a comment").await["ok"], true);
+    for setup in [
+        "topic create payments partitions=2 replication=2 min-insync=1",
+        "producer add pay topic=payments rate=5/s keys=card-1..card-4 acks=1",
+        "group add audit topics=payments consumers=1 offset-reset=earliest",
+        "consumer add audit-extra group=audit",
+        "produce payments key=card-1 value=\"10 €\"",
+        "say \"payments are flowing\"",
+    ] {
+        let reply = line(&mut socket, setup).await;
+        assert_eq!(reply["ok"], true, "{setup}: {reply}");
+    }
+    // `title` and `seed` belong to files.
+    let reply = line(&mut socket, "seed 4").await;
+    assert_eq!(reply["ok"], false);
+
+    // `expect` answers with a check mark or a cross, and changes nothing.
+    let reply = line(&mut socket, "expect partition payments key=card-1 == 1").await;
+    let output = reply["output"].as_str().unwrap_or_default().to_string();
+    let reply2 = line(&mut socket, "expect broker 1 == down").await;
+    let output2 = reply2["output"].as_str().unwrap().to_string();
+    assert!(
+        output.starts_with('✓') || output.starts_with('✗'),
+        "{output}"
+    );
+    assert!(
+        output2.starts_with("✗ expected broker 1 == down, got up"),
+        "{output2}"
+    );
+
+    // `wait` plays the clock for that long, then pauses.
+    line(&mut socket, "pause").await;
+    let before = snapshot(&mut socket, 900).await["clock"]["now_us"]
+        .as_u64()
+        .unwrap();
+    let reply = line(&mut socket, "wait 2s").await;
+    assert_eq!(reply["output"], "playing for 2s");
+    let paused_at = loop {
+        let m = next(&mut socket).await;
+        if m["type"] == "frame" && m["clock"]["playing"] == false {
+            break m["clock"]["now_us"].as_u64().unwrap();
+        }
+    };
+    assert_eq!(paused_at, before + 2_000_000, "paused exactly 2 s later");
+
+    // `at` schedules a line at an instant of the room's clock; a past instant is refused.
+    let reply = line(&mut socket, "at 1s broker kill 2").await;
+    assert_eq!(reply["ok"], false, "{reply}");
+    let at = paused_at / 1_000_000 + 1;
+    let reply = line(&mut socket, &format!("at {at}s broker kill 2")).await;
+    assert_eq!(reply["ok"], true, "{reply}");
+    assert_eq!(reply["output"], format!("scheduled at {at}s"));
+    line(&mut socket, "wait 2s").await;
+    let down_at = loop {
+        let m = next(&mut socket).await;
+        if m["type"] != "frame" {
+            continue;
+        }
+        if m["state"]["brokers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|b| b["id"] == 2 && b["alive"] == false)
+        {
+            break m["clock"]["now_us"].as_u64().unwrap();
+        }
+    };
+    assert!(down_at >= at * 1_000_000, "{down_at}");
+    // The log tells what was typed and what it did.
+    let log = log_lines();
+    assert!(log.iter().any(|l| l == "payments are flowing"), "{log:#?}");
+    assert!(
+        log.iter().any(|l| l.starts_with("› topic create payments")),
+        "{log:#?}"
+    );
+    assert!(
+        log.iter().any(|l| l.starts_with("broker 2 died")),
+        "{log:#?}"
+    );
+}
