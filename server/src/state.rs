@@ -172,45 +172,138 @@ fn consumer(c: &ConsumerView) -> wire::Consumer {
     }
 }
 
-/// The entities of `now` that differ from `before` (new ones included). Entities are never
-/// removed by the engine, so lists only grow and keep their order.
-pub fn changes(before: &State, now: &State) -> State {
-    fn changed<T: PartialEq + Clone, K: PartialEq>(
+/// What a frame says about the state: for every entity that changed since `before`, its key
+/// fields plus only the fields that differ (a new entity comes whole). Lists without changes
+/// are left out; `network` is always there. The browser merges each patch into its entity.
+///
+/// A partition's `recent` list is itself a delta: only the records newer than the ones the
+/// previous frame showed, so a busy partition costs a few keys per frame, not sixteen.
+pub fn patch(before: &State, now: &State) -> serde_json::Map<String, serde_json::Value> {
+    use serde_json::{Map, Value};
+
+    fn entities<T: serde::Serialize + PartialEq>(
         before: &[T],
         now: &[T],
-        key: impl Fn(&T) -> K,
-    ) -> Vec<T> {
-        now.iter()
-            .enumerate()
-            .filter(|(i, item)| match before.get(*i) {
-                Some(old) if key(old) == key(item) => old != *item,
-                _ => !before.iter().any(|old| old == *item),
-            })
-            .map(|(_, item)| item.clone())
-            .collect()
+        keys: &[&str],
+        same: impl Fn(&T, &T) -> bool,
+        refine: impl Fn(&T, &T, &mut Map<String, Value>),
+    ) -> Vec<Value> {
+        let mut out = Vec::new();
+        for (i, item) in now.iter().enumerate() {
+            let old = match before.get(i) {
+                Some(old) if same(old, item) => Some(old),
+                _ => before.iter().find(|old| same(old, item)),
+            };
+            let Some(old) = old else {
+                out.push(serde_json::to_value(item).expect("DTOs serialise"));
+                continue;
+            };
+            if old == item {
+                continue;
+            }
+            let (Value::Object(old_fields), Value::Object(new_fields)) = (
+                serde_json::to_value(old).expect("DTOs serialise"),
+                serde_json::to_value(item).expect("DTOs serialise"),
+            ) else {
+                unreachable!("entities are structs");
+            };
+            let mut fields = Map::new();
+            for (name, value) in new_fields {
+                if keys.contains(&name.as_str()) || old_fields.get(&name) != Some(&value) {
+                    fields.insert(name, value);
+                }
+            }
+            refine(old, item, &mut fields);
+            out.push(Value::Object(fields));
+        }
+        out
     }
-    State {
-        brokers: changed(&before.brokers, &now.brokers, |b| b.id),
-        topics: changed(&before.topics, &now.topics, |t| t.name.clone()),
-        partitions: changed(&before.partitions, &now.partitions, |p| {
-            (p.topic.clone(), p.partition)
-        }),
-        producers: changed(&before.producers, &now.producers, |p| p.name.clone()),
-        groups: changed(&before.groups, &now.groups, |g| g.name.clone()),
-        consumers: changed(&before.consumers, &now.consumers, |c| c.name.clone()),
-        network: now.network.clone(),
-    }
-}
 
-impl State {
-    pub fn is_empty(&self) -> bool {
-        self.brokers.is_empty()
-            && self.topics.is_empty()
-            && self.partitions.is_empty()
-            && self.producers.is_empty()
-            && self.groups.is_empty()
-            && self.consumers.is_empty()
-    }
+    fn nothing<T>(_: &T, _: &T, _: &mut Map<String, Value>) {}
+    let mut state = Map::new();
+    let mut put = |name: &str, list: Vec<Value>| {
+        if !list.is_empty() {
+            state.insert(name.to_string(), Value::Array(list));
+        }
+    };
+    put(
+        "brokers",
+        entities(
+            &before.brokers,
+            &now.brokers,
+            &["id"],
+            |a, b| a.id == b.id,
+            nothing,
+        ),
+    );
+    put(
+        "topics",
+        entities(
+            &before.topics,
+            &now.topics,
+            &["name"],
+            |a, b| a.name == b.name,
+            nothing,
+        ),
+    );
+    put(
+        "partitions",
+        entities(
+            &before.partitions,
+            &now.partitions,
+            &["topic", "partition"],
+            |a, b| a.topic == b.topic && a.partition == b.partition,
+            |old, new, fields| {
+                if fields.contains_key("recent") {
+                    let shown = old.recent.last().map(|(offset, _)| *offset);
+                    let fresh: Vec<_> = new
+                        .recent
+                        .iter()
+                        .filter(|(offset, _)| shown.is_none_or(|s| *offset > s))
+                        .collect();
+                    fields.insert(
+                        "recent".to_string(),
+                        serde_json::to_value(fresh).expect("DTOs serialise"),
+                    );
+                }
+            },
+        ),
+    );
+    put(
+        "producers",
+        entities(
+            &before.producers,
+            &now.producers,
+            &["name"],
+            |a, b| a.name == b.name,
+            nothing,
+        ),
+    );
+    put(
+        "groups",
+        entities(
+            &before.groups,
+            &now.groups,
+            &["name"],
+            |a, b| a.name == b.name,
+            nothing,
+        ),
+    );
+    put(
+        "consumers",
+        entities(
+            &before.consumers,
+            &now.consumers,
+            &["name"],
+            |a, b| a.name == b.name,
+            nothing,
+        ),
+    );
+    state.insert(
+        "network".to_string(),
+        serde_json::to_value(&now.network).expect("DTOs serialise"),
+    );
+    state
 }
 
 #[cfg(test)]
@@ -224,23 +317,53 @@ mod tests {
     }
 
     #[test]
-    fn changes_keep_only_what_differs() {
+    fn a_patch_carries_keys_and_changed_fields_only() {
         let mut cluster = engine::Cluster::new(1);
-        cluster
-            .apply(engine::Command::Brokers(engine::command::ClusterSpec {
-                brokers: 3,
-                ..Default::default()
-            }))
-            .unwrap();
+        let setup = engine::scenario::parser::parse(
+            "t",
+            "brokers 3\ntopic create t partitions=2 replication=3\nproducer add p topic=t rate=10/s key=k\n",
+        )
+        .unwrap();
+        for step in &setup.steps {
+            if let engine::scenario::Action::Cluster(c) = &step.action {
+                cluster.apply(c.clone()).unwrap();
+            }
+        }
+        cluster.advance_to(1_000_000);
         let before = from_snapshot(&cluster.snapshot());
-        assert!(changes(&before, &before).is_empty());
+        assert_eq!(
+            patch(&before, &before).len(),
+            1,
+            "only network: nothing changed"
+        );
         cluster
             .apply(engine::Command::BrokerKill { broker: 2 })
             .unwrap();
+        cluster.advance_to(1_500_000);
         let now = from_snapshot(&cluster.snapshot());
-        let diff = changes(&before, &now);
-        assert_eq!(diff.brokers.len(), 1);
-        assert_eq!(diff.brokers[0].id, 2);
-        assert!(!diff.brokers[0].alive);
+        let diff = patch(&before, &now);
+        let brokers = diff["brokers"].as_array().unwrap();
+        assert_eq!(brokers.len(), 1);
+        assert_eq!(brokers[0], serde_json::json!({"id": 2, "alive": false}));
+        // The keyed producer writes one partition: only it changed, and its patch names it.
+        let partitions = diff["partitions"].as_array().unwrap();
+        assert_eq!(partitions.len(), 1, "{partitions:?}");
+        let p = partitions[0].as_object().unwrap();
+        assert!(p.contains_key("topic") && p.contains_key("partition"));
+        assert!(p.contains_key("log_end_offset"));
+        assert!(
+            !p.contains_key("replicas"),
+            "unchanged fields stay out: {p:?}"
+        );
+        // `recent` carries only the records after those shown before.
+        let shown = before
+            .partitions
+            .iter()
+            .find(|q| q.partition == p["partition"])
+            .unwrap();
+        let last = shown.recent.last().unwrap().0;
+        for entry in p["recent"].as_array().unwrap() {
+            assert!(entry[0].as_u64().unwrap() > last);
+        }
     }
 }

@@ -28,11 +28,13 @@
 //!     "state":{…State…},"log":[…LogEntry…]}`
 //! - `frame`: what changed since the frame `seq - 1` (about ten a second while playing).
 //!   `{"v":1,"type":"frame","seq":42,"clock":{…},"caption":"…"|null (only when it changed),
-//!     "state":{…State, only the entities that changed…},"appended":{"orders/0":3},
-//!     "flights":[…Flight…],"log":[…LogEntry…]}`
-//!   Entities are keyed (brokers by `id`, topics by `name`, partitions by `topic`+`partition`,
-//!   producers, groups and consumers by `name`) and never disappear; merge them into the model.
-//!   A viewer whose `seq` jumps asks for a `snapshot`.
+//!     "state":{…patches…},"appended":{"orders/0":3},"flights":[…Flight…],"log":[…LogEntry…]}`
+//!   `state` holds, for each entity that changed, its key fields (brokers: `id`; topics: `name`;
+//!   partitions: `topic`+`partition`; producers, groups, consumers: `name`) plus only the fields
+//!   that changed; a new entity comes whole. Lists without changes are absent; `network` is
+//!   always present. Merge each patch into its entity (`Object.assign`). A partition's `recent`
+//!   in a frame lists only records newer than those already shown: add them to what you have.
+//!   Entities never disappear. A viewer whose `seq` jumps asks for a `snapshot`.
 //! - `reply`: the answer to a client message with the same `id`.
 //!   `{"v":1,"type":"reply","id":7,"ok":true,"output":"…"|null,"inspect":{…}|null}`
 //!   `{"v":1,"type":"reply","id":7,"ok":false,"error":{"message":"…","line":1,"col":8,"hint":"…"|null}}`
@@ -165,7 +167,8 @@ pub struct FrameMessage<'a> {
     pub clock: Clock,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub caption: Option<&'a str>,
-    pub state: State,
+    /// Patches: see [`crate::state::patch`].
+    pub state: serde_json::Map<String, serde_json::Value>,
     /// Records appended per partition (`"orders/0"`) during this frame, all of them counted.
     pub appended: std::collections::BTreeMap<String, u64>,
     pub flights: Vec<Flight>,

@@ -2,6 +2,7 @@
 //! what a browser relies on (a snapshot on connect, commands that change the next frames, bad
 //! messages refused without touching the room, slow viewers that cannot slow the others).
 
+use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use futures_util::{SinkExt, StreamExt};
@@ -42,9 +43,56 @@ fn log_lines() -> Vec<String> {
     LOG.with(|l| l.borrow().clone())
 }
 
+/// What the received snapshots and frames say, merged as the browser merges them.
+#[derive(Default)]
+struct Model {
+    alive: BTreeMap<u64, bool>,
+    leaders: BTreeMap<(String, u64), Value>,
+}
+
+thread_local! {
+    static MODEL: std::cell::RefCell<Model> = std::cell::RefCell::default();
+}
+
+fn merge(m: &Value) {
+    MODEL.with(|model| {
+        let model = &mut *model.borrow_mut();
+        let (brokers, leaders) = (&mut model.alive, &mut model.leaders);
+        for b in list(&m["state"], "brokers") {
+            if let Some(alive) = b["alive"].as_bool() {
+                brokers.insert(b["id"].as_u64().unwrap(), alive);
+            }
+        }
+        for p in list(&m["state"], "partitions") {
+            if let Some(leader) = p.get("leader") {
+                let key = (
+                    p["topic"].as_str().unwrap().to_string(),
+                    p["partition"].as_u64().unwrap(),
+                );
+                leaders.insert(key, leader.clone());
+            }
+        }
+    });
+}
+
+fn broker_alive(id: u64) -> Option<bool> {
+    MODEL.with(|m| m.borrow().alive.get(&id).copied())
+}
+
+fn leader_of(topic: &str, partition: u64) -> Value {
+    MODEL.with(|m| {
+        m.borrow()
+            .leaders
+            .get(&(topic.to_string(), partition))
+            .cloned()
+            .unwrap_or(Value::Null)
+    })
+}
+
 /// The next JSON text message (skipping nothing), within 5 s.
 async fn next(socket: &mut Socket) -> Value {
     let m = next_message(socket).await;
+    merge(&m);
     if let Some(entries) = m["log"].as_array() {
         LOG.with(|l| {
             l.borrow_mut().extend(
@@ -68,6 +116,11 @@ async fn next_message(socket: &mut Socket) -> Value {
             return serde_json::from_str(text.as_str()).expect("JSON");
         }
     }
+}
+
+/// A list of a frame's state: absent when nothing in it changed.
+fn list<'a>(state: &'a Value, name: &str) -> &'a [Value] {
+    state[name].as_array().map_or(&[], Vec::as_slice)
 }
 
 /// Sends a message and returns its reply, skipping frames that arrive meanwhile.
@@ -163,32 +216,20 @@ async fn killing_a_broker_moves_its_leaders_in_the_next_frames() {
 
     // Follow the frames: broker 1 goes down, then (after the 9 s broker session timeout, half a
     // second of wall time at 20×) every partition it led gets another leader.
-    let mut broker_down = false;
-    let mut leaders = std::collections::BTreeMap::new();
     let deadline = Instant::now() + Duration::from_secs(10);
-    while Instant::now() < deadline {
-        let m = next(&mut socket).await;
-        if m["type"] != "frame" {
-            continue;
-        }
-        for b in m["state"]["brokers"].as_array().unwrap() {
-            if b["id"] == 1 && b["alive"] == false {
-                broker_down = true;
-            }
-        }
-        for p in m["state"]["partitions"].as_array().unwrap() {
-            leaders.insert(p["partition"].as_u64().unwrap(), p["leader"].clone());
-        }
-        let moved = led_by_1
-            .iter()
-            .all(|p| leaders.get(p).is_some_and(|l| l != 1 && !l.is_null()));
-        if broker_down && moved {
-            break;
-        }
+    let moved = || {
+        led_by_1.iter().all(|p| {
+            let l = leader_of("orders", *p);
+            l != 1 && !l.is_null()
+        })
+    };
+    while Instant::now() < deadline && !(broker_alive(1) == Some(false) && moved()) {
+        next(&mut socket).await;
     }
+    let broker_down = broker_alive(1) == Some(false);
     assert!(broker_down, "a frame showed broker 1 down");
     for p in &led_by_1 {
-        let leader = &leaders[p];
+        let leader = &leader_of("orders", *p);
         assert!(leader == 2 || leader == 3, "orders/{p} leader is {leader}");
     }
     // The log says it in words, election and ISR change on one line.
@@ -419,9 +460,7 @@ async fn the_console_takes_every_scenario_form() {
         if m["type"] != "frame" {
             continue;
         }
-        if m["state"]["brokers"]
-            .as_array()
-            .unwrap()
+        if list(&m["state"], "brokers")
             .iter()
             .any(|b| b["id"] == 2 && b["alive"] == false)
         {

@@ -389,13 +389,14 @@ impl Room {
     /// Sends what changed since the last frame, if anything did.
     fn flush(&mut self) {
         let now = state::from_snapshot(&self.cluster.snapshot());
-        let changes = state::changes(&self.shown, &now);
+        let changes = state::patch(&self.shown, &now);
         let clock = (
             self.cluster.now(),
             self.clock.playing,
             self.clock.speed.to_bits(),
         );
-        let quiet = changes.is_empty()
+        // Only `network` in the patch: no entity changed.
+        let quiet = changes.len() == 1
             && self.frame.is_empty()
             && clock == self.shown_clock
             && !self.caption_changed

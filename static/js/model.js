@@ -1,0 +1,262 @@
+// The client's model of one room: a snapshot replaces it, a frame merges into it. Entities are keyed
+// as on the wire (brokers by id, topics by name, partitions by "topic/partition", producers, groups
+// and consumers by name) and never disappear. Views read from here; they never keep their own copy
+// of cluster state.
+//
+// After each applied message the model dispatches one 'change' event whose detail says what changed
+// (see `emptyChange`), so the renderer can coalesce several messages into one animation frame.
+
+/** Event log entries kept in memory (and drawn). */
+export const LOG_LIMIT = 300;
+/** A partition's `recent` keeps this many (offset, key) pairs, as the server sends (wire.rs RECENT_KEYS). */
+const RECENT_KEYS = 16;
+/** Offsets remembered per partition for colouring log cells by key. */
+const KEYS_PER_PARTITION = 64;
+
+export function partitionId(topic, partition) {
+  return `${topic}/${partition}`;
+}
+
+/** A change description with nothing changed. */
+export function emptyChange() {
+  return {
+    snapshot: false,
+    brokers: false,
+    topics: false,
+    /** @type {Set<string>} partition ids that changed */
+    partitions: new Set(),
+    producers: false,
+    groups: false,
+    consumers: false,
+    network: false,
+    clock: false,
+    caption: false,
+    log: false,
+    /** Flights of this frame, with the frame's clock (for staggering them in time). */
+    flights: [],
+  };
+}
+
+/** Merge change `b` into `a` (both from `emptyChange`). */
+export function mergeChange(a, b) {
+  for (const k of Object.keys(a)) {
+    if (k === 'partitions') for (const p of b.partitions) a.partitions.add(p);
+    else if (k === 'flights') { for (const f of b.flights) a.flights.push(f); }
+    else a[k] = a[k] || b[k];
+  }
+  return a;
+}
+
+export class Model extends EventTarget {
+  constructor(room) {
+    super();
+    this.room = room;
+    this.reset();
+  }
+
+  reset() {
+    this.title = null;
+    this.clock = { now_us: 0, playing: false, speed: 1 };
+    this.caption = null;
+    /** @type {Map<number, object>} */ this.brokers = new Map();
+    /** @type {Map<string, object>} */ this.topics = new Map();
+    /** @type {Map<string, object>} keyed "topic/partition" */ this.partitions = new Map();
+    /** @type {Map<string, object>} */ this.producers = new Map();
+    /** @type {Map<string, object>} */ this.groups = new Map();
+    /** @type {Map<string, object>} */ this.consumers = new Map();
+    /** consumer name → colour index, in order of first appearance */
+    this.consumerIndex = new Map();
+    /** [sideA, sideB] broker ids, or null */
+    this.network = null;
+    /** @type {{serial:number, at_us:number, level:string, subject:string, text:string}[]} */
+    this.log = [];
+    /** Serial number of the last log entry ever added (views append what is newer). */
+    this.logSerial = 0;
+    /** partition id → Map(offset → key|null): what we know of each offset's key. */
+    this.keys = new Map();
+    /** partition id → records appended in the last frame */
+    this.appended = new Map();
+    /** partition id → smoothed records per simulated second */
+    this.rates = new Map();
+    this.snapshots = 0;
+  }
+
+  /** Replace everything with a snapshot message. */
+  applySnapshot(msg) {
+    const keep = this.consumerIndex;
+    const snapshots = this.snapshots;
+    this.reset();
+    // Keep colours across reconnects: a consumer that existed keeps its index.
+    this.consumerIndex = keep;
+    this.snapshots = snapshots + 1;
+    this.title = msg.title ?? null;
+    this.clock = msg.clock;
+    this.caption = msg.caption ?? null;
+    const change = emptyChange();
+    change.snapshot = true;
+    this.mergeState(msg.state, change);
+    this.network = msg.state.network ?? null;
+    this.appendLog(msg.log || []);
+    Object.assign(change, { brokers: true, topics: true, producers: true, groups: true, consumers: true, network: true, clock: true, caption: true, log: true });
+    for (const id of this.partitions.keys()) change.partitions.add(id);
+    this.emit(change);
+  }
+
+  /** Merge a frame message. */
+  applyFrame(msg) {
+    const change = emptyChange();
+    const prevNow = this.clock.now_us;
+    const c = msg.clock;
+    if (c.now_us !== this.clock.now_us || c.playing !== this.clock.playing || c.speed !== this.clock.speed) change.clock = true;
+    this.clock = c;
+    if (msg.caption !== undefined && msg.caption !== this.caption) {
+      this.caption = msg.caption;
+      change.caption = true;
+    }
+    this.mergeState(msg.state, change);
+    const net = msg.state.network ?? null;
+    if (JSON.stringify(net) !== JSON.stringify(this.network)) {
+      this.network = net;
+      change.network = true;
+    }
+    // Throughput per partition, smoothed over about a second of simulated time.
+    const dtS = (c.now_us - prevNow) / 1e6;
+    this.appended = new Map(Object.entries(msg.appended || {}));
+    if (dtS > 0) {
+      for (const id of this.partitions.keys()) {
+        const n = this.appended.get(id) || 0;
+        const prev = this.rates.get(id) || 0;
+        const a = Math.min(1, dtS);
+        const next = prev * (1 - a) + (n / dtS) * a;
+        if (Math.abs(next - prev) > 1e-3) { this.rates.set(id, next < 0.01 ? 0 : next); change.partitions.add(id); }
+      }
+    }
+    for (const f of msg.flights || []) {
+      if (f.kind === 'produce') this.rememberKey(partitionId(f.topic, f.partition), f.offset, f.key ?? null);
+      change.flights.push(f);
+    }
+    if (msg.log && msg.log.length) {
+      this.appendLog(msg.log);
+      change.log = true;
+    }
+    change.frameStartUs = prevNow;
+    change.frameEndUs = c.now_us;
+    this.emit(change);
+  }
+
+  /**
+   * Merge a state into the model. In a snapshot every entity comes whole; in a frame each entity
+   * is a patch: its key fields plus the fields that changed (a new entity comes whole). Patches
+   * are merged into the entity we have (`Object.assign`), so whole entities work the same way.
+   */
+  mergeState(state, change) {
+    for (const b of state.brokers || []) { merge(this.brokers, b.id, b); change.brokers = true; }
+    for (const t of state.topics || []) { merge(this.topics, t.name, t); change.topics = true; }
+    for (const p of state.partitions || []) {
+      const id = partitionId(p.topic, p.partition);
+      const cur = this.partitions.get(id);
+      if (p.recent) {
+        for (const [offset, key] of p.recent) this.rememberKey(id, offset, key);
+        // In a frame `recent` lists only records newer than those already sent: append them
+        // (dropping any we had at the same offsets, e.g. after a truncation) and keep the last 16.
+        if (cur && cur.recent && !change.snapshot) {
+          const first = p.recent.length ? p.recent[0][0] : Infinity;
+          p.recent = cur.recent.filter(([o]) => o < first).concat(p.recent).slice(-RECENT_KEYS);
+        }
+      }
+      p.id = id;
+      merge(this.partitions, id, p);
+      change.partitions.add(id);
+    }
+    for (const p of state.producers || []) { merge(this.producers, p.name, p); change.producers = true; }
+    for (const g of state.groups || []) { merge(this.groups, g.name, g); change.groups = true; }
+    for (const c of state.consumers || []) {
+      merge(this.consumers, c.name, c);
+      if (!this.consumerIndex.has(c.name)) this.consumerIndex.set(c.name, this.consumerIndex.size);
+      change.consumers = true;
+    }
+  }
+
+  rememberKey(id, offset, key) {
+    let m = this.keys.get(id);
+    if (!m) { m = new Map(); this.keys.set(id, m); }
+    m.set(offset, key);
+    if (m.size > KEYS_PER_PARTITION * 2) {
+      // Forget the oldest offsets (Map keeps insertion order, which is nearly offset order).
+      const sorted = [...m.keys()].sort((a, b) => a - b);
+      for (const o of sorted.slice(0, sorted.length - KEYS_PER_PARTITION)) m.delete(o);
+    }
+  }
+
+  /** The key at `offset` of a partition: `{known: bool, key: string|null}`. */
+  keyAt(id, offset) {
+    const m = this.keys.get(id);
+    if (m && m.has(offset)) return { known: true, key: m.get(offset) };
+    return { known: false, key: null };
+  }
+
+  appendLog(entries) {
+    for (const e of entries) {
+      this.log.push({ serial: ++this.logSerial, at_us: e.at_us, level: e.level, subject: e.subject, text: e.text });
+    }
+    if (this.log.length > LOG_LIMIT) this.log.splice(0, this.log.length - LOG_LIMIT);
+  }
+
+  emit(change) {
+    this.dispatchEvent(new CustomEvent('change', { detail: change }));
+  }
+
+  // ---- derived views of the state, shared by the views ----------------------------------------
+
+  /** Brokers in id order. */
+  brokerList() {
+    return [...this.brokers.values()].sort((a, b) => a.id - b.id);
+  }
+
+  /** Partitions of a topic in partition order. */
+  partitionsOf(topic) {
+    const t = this.topics.get(topic);
+    const out = [];
+    if (t) for (let i = 0; i < t.partitions; i++) { const p = this.partitions.get(partitionId(topic, i)); if (p) out.push(p); }
+    return out;
+  }
+
+  /** Consumers of a group in the room's order. */
+  consumersOf(group) {
+    return [...this.consumers.values()].filter((c) => c.group === group);
+  }
+
+  /** The consumer (name) that currently holds a partition in a group, from the consumers' own view. */
+  ownerOf(group, id) {
+    for (const c of this.consumers.values()) {
+      if (c.group === group && c.owned.some(([p]) => p === id)) return c.name;
+    }
+    return null;
+  }
+
+  /** Which side of a network partition a broker is on: 'A', 'B' or null. */
+  sideOf(brokerId) {
+    if (!this.network) return null;
+    if (this.network[0].includes(brokerId)) return 'A';
+    if (this.network[1].includes(brokerId)) return 'B';
+    return null;
+  }
+
+  /**
+   * Is this broker cut off? The smaller side of a network partition is the isolated one (on a tie,
+   * side A — the side a click "isolate broker N" puts N on).
+   */
+  isIsolated(brokerId) {
+    if (!this.network) return false;
+    const [a, b] = this.network;
+    const small = a.length <= b.length ? a : b;
+    return small.includes(brokerId);
+  }
+}
+
+/** Merge a whole entity or a patch into the entity stored under `key`. */
+function merge(map, key, patch) {
+  const cur = map.get(key);
+  if (cur) Object.assign(cur, patch);
+  else map.set(key, patch);
+}

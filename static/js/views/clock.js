@@ -1,0 +1,48 @@
+// The clock bar: simulated time, play/pause state, speed, the scenario title and the connection.
+
+import { setText, setAttr, setClass, formatTime } from '../text.js';
+
+export class ClockView {
+  constructor(model, connection) {
+    this.model = model;
+    this.connection = connection;
+    this.clock = document.getElementById('clock');
+    this.play = document.getElementById('play');
+    this.speed = document.getElementById('speed');
+    this.title = document.getElementById('scenario-title');
+    this.status = document.getElementById('conn-status');
+  }
+
+  render(change) {
+    const m = this.model;
+    if (change.clock || change.snapshot) {
+      setText(this.clock, `t = ${formatTime(m.clock.now_us)}`);
+      setText(this.play, m.clock.playing ? 'Pause' : 'Play');
+      setAttr(this.play, 'aria-pressed', m.clock.playing ? 'true' : 'false');
+      setClass(this.play, 'playing', m.clock.playing);
+      setText(this.speed, `${formatSpeed(m.clock.speed)}×`);
+      setClass(document.body, 'paused', !m.clock.playing);
+    }
+    if (change.snapshot) {
+      setText(this.title, m.title || '');
+      if (m.title) document.title = `${m.title} · Kafka Playground`;
+    }
+  }
+
+  /** Connection status, outside the frame cycle. */
+  showStatus(status) {
+    if (status === 'open') this.wasOpen = true;
+    const text = {
+      connecting: this.wasOpen ? 'reconnecting…' : 'connecting…',
+      open: 'live',
+      closed: 'offline — reconnecting',
+    }[status] || status;
+    setText(this.status, text);
+    this.status.dataset.status = status;
+  }
+}
+
+export function formatSpeed(s) {
+  if (s >= 1) return Number(s.toFixed(1)).toString();
+  return Number(s.toFixed(2)).toString();
+}

@@ -1,0 +1,65 @@
+// The event log (newest at the bottom, like a terminal) and the caption line (the latest narration).
+// Entries are appended incrementally: each model entry has a serial number and the view remembers the
+// last one it drew. It keeps following the bottom unless the reader scrolled up.
+
+import { el, setText, setClass, formatStamp } from '../text.js';
+import { LOG_LIMIT } from '../model.js';
+
+export class EventLogView {
+  constructor(list, model) {
+    this.list = list;
+    this.model = model;
+    this.lastSerial = 0;
+    this.follow = true;
+  }
+
+  /** Is the reader at the bottom? Read before any view writes, so it costs no layout. */
+  measure(change) {
+    if (!(change.snapshot || change.log)) return;
+    const list = this.list;
+    this.follow = list.scrollTop + list.clientHeight >= list.scrollHeight - 24;
+  }
+
+  render(change) {
+    if (!(change.snapshot || change.log)) return;
+    const m = this.model;
+    const list = this.list;
+    if (change.snapshot) { list.replaceChildren(); this.lastSerial = 0; }
+    const fresh = m.log.filter((e) => e.serial > this.lastSerial);
+    if (!fresh.length) return;
+    const frag = document.createDocumentFragment();
+    for (const e of fresh) {
+      frag.append(el('li', { class: `log-entry level-${safeToken(e.level)} subject-${safeToken(e.subject)}`, dataset: { level: e.level, subject: e.subject } },
+        el('span', { class: 'log-time', text: formatStamp(e.at_us) }),
+        el('span', { class: 'log-subject', text: e.subject }),
+        el('span', { class: 'log-text', text: e.text })));
+    }
+    this.lastSerial = fresh[fresh.length - 1].serial;
+    list.append(frag);
+    while (list.childElementCount > LOG_LIMIT) list.firstElementChild.remove();
+    // Scroll at the start of the next frame, when the layout is clean again.
+    if (this.follow || change.snapshot) requestAnimationFrame(() => { list.scrollTop = list.scrollHeight; });
+  }
+}
+
+export class CaptionView {
+  constructor(node, model) {
+    this.node = node;
+    this.model = model;
+  }
+
+  render(change) {
+    if (!(change.snapshot || change.caption)) return;
+    const caption = this.model.caption;
+    setText(this.node, caption || '');
+    setClass(this.node, 'empty', !caption);
+    if (caption && !change.snapshot && this.node.animate && !matchMedia('(prefers-reduced-motion: reduce)').matches) {
+      this.node.animate([{ opacity: 0.2, transform: 'translateY(6px)' }, { opacity: 1, transform: 'none' }], { duration: 400, easing: 'ease-out' });
+    }
+  }
+}
+
+/** Level and subject names become class names; keep them to safe characters. */
+function safeToken(s) {
+  return String(s).replace(/[^a-z0-9-]/gi, '');
+}

@@ -1,0 +1,128 @@
+// Consumer groups: one card per group (state, generation, protocol, assignor, coordinator, lag) with
+// its consumers, each in its own colour, listing the partitions it holds now (`owned`, so a
+// rebalance's revocations are visible as they happen). A crashed consumer is drawn in the alert
+// colour and, until its session times out, still marked as a member.
+
+import { el, setHidden, setText, setClass, setAttr, setStyle, formatCount } from '../text.js';
+import { consumerColor } from '../colors.js';
+
+const REBALANCING = new Set(['PreparingRebalance', 'CompletingRebalance']);
+
+export class GroupsView {
+  constructor(root, model) {
+    this.root = root;
+    this.model = model;
+    /** group name → card parts */
+    this.cards = new Map();
+    this.empty = el('p', { class: 'empty-note', text: 'No consumer groups. Add one with +.' });
+    this.root.append(this.empty);
+  }
+
+  render(change) {
+    if (!(change.snapshot || change.groups || change.consumers)) return;
+    const m = this.model;
+    setHidden(this.empty, m.groups.size > 0);
+    for (const g of m.groups.values()) {
+      let c = this.cards.get(g.name);
+      if (!c) { c = this.makeCard(g.name); this.cards.set(g.name, c); this.root.append(c.card); }
+      this.updateCard(g, c);
+    }
+  }
+
+  makeCard(name) {
+    const state = el('span', { class: 'status-pill group-state' });
+    const generation = el('b');
+    const protocol = el('span');
+    const assignor = el('span');
+    const coordinator = el('span');
+    const lag = el('b');
+    const topics = el('span', { class: 'group-topics' });
+    const members = el('div', { class: 'members' });
+    const card = el('div', { class: 'group card', dataset: { group: name, click: 'group' }, attrs: { tabindex: '0', role: 'button' } },
+      el('div', { class: 'card-head' }, el('span', { class: 'entity-name', text: name, title: name }), state),
+      el('div', { class: 'group-meta' },
+        el('span', {}, 'gen ', generation), ' · ', protocol, ' · ', assignor),
+      el('div', { class: 'group-meta' }, topics, ' · ', coordinator, ' · ', el('span', { class: 'group-lag' }, 'lag ', lag)),
+      members);
+    return { card, state, generation, protocol, assignor, coordinator, lag, topics, members, rows: new Map() };
+  }
+
+  updateCard(g, c) {
+    const m = this.model;
+    setText(c.state, g.state);
+    const rebalancing = REBALANCING.has(g.state);
+    setClass(c.card, 'rebalancing', rebalancing);
+    setClass(c.card, 'dead', g.state === 'Dead');
+    setClass(c.card, 'empty-group', g.state === 'Empty');
+    setText(c.generation, g.generation);
+    setText(c.protocol, g.protocol);
+    setText(c.assignor, g.assignor);
+    setText(c.topics, g.topics.join(', '));
+    setText(c.coordinator, g.coordinator === null || g.coordinator === undefined ? 'no coordinator' : `coordinator: broker ${g.coordinator}`);
+    setText(c.lag, formatCount(g.lag));
+    setAttr(c.card, 'aria-label', `Group ${g.name}, ${g.state}`);
+
+    const members = new Map(g.members.map((mm) => [mm.member, mm]));
+    const consumers = m.consumersOf(g.name);
+    for (const con of consumers) {
+      let row = c.rows.get(con.name);
+      if (!row) { row = this.makeMember(con.name); c.rows.set(con.name, row); c.members.append(row.row); }
+      this.updateMember(g, con, members.get(con.name), row);
+    }
+  }
+
+  makeMember(name) {
+    const swatch = el('span', { class: 'swatch', attrs: { 'aria-hidden': 'true' } });
+    const state = el('span', { class: 'member-state' });
+    const role = el('span', { class: 'member-role' });
+    const owned = el('div', { class: 'owned' });
+    const note = el('div', { class: 'member-note' });
+    const row = el('div', { class: 'member', dataset: { consumer: name, click: 'consumer' }, attrs: { tabindex: '0', role: 'button' } },
+      el('div', { class: 'member-head' }, swatch, el('span', { class: 'entity-name', text: name, title: name }), role, state),
+      owned, note);
+    return { row, swatch, state, role, owned, note, ownedKey: null };
+  }
+
+  updateMember(g, con, member, r) {
+    const m = this.model;
+    setStyle(r.row, '--mc', consumerColor(m.consumerIndex.get(con.name)));
+    const isMember = Boolean(member);
+    let state = con.state;
+    if (con.state === 'running' && con.stalled) state = 'stalled';
+    if (con.state === 'running' && con.phase !== 'stable') state = `${con.phase}`;
+    setText(r.state, state);
+    for (const s of ['crashed', 'stopped', 'closing']) setClass(r.row, s, con.state === s);
+    setClass(r.row, 'stalled', con.stalled);
+    setClass(r.row, 'not-member', !isMember);
+    setText(r.role, g.leader === con.name ? 'group leader' : '');
+    let note = '';
+    if (con.state === 'crashed') note = isMember ? 'crashed — still a member until its session times out' : 'crashed — removed from the group';
+    else if (con.state === 'stopped') note = 'stopped — left the group';
+    else if (con.stalled) note = 'stalled — not polling';
+    else if (!isMember && con.state === 'running') note = 'not a member yet';
+    setText(r.note, note);
+    setAttr(r.row, 'aria-label', `Consumer ${con.name}, ${state}`);
+
+    // Owned partitions as chips with the position (next offset to process).
+    const key = con.owned.map(([p, pos]) => `${p}@${pos}`).join(' ');
+    if (r.ownedKey !== key) {
+      const structure = con.owned.map(([p]) => p).join(' ');
+      if (r.ownedStructure !== structure) {
+        r.ownedStructure = structure;
+        r.chips = new Map();
+        r.owned.replaceChildren(...con.owned.map(([p]) => {
+          const pos = el('span', { class: 'owned-pos' });
+          const chip = el('span', { class: 'owned-chip', dataset: { owned: p } }, el('span', { text: p }), pos);
+          r.chips.set(p, pos);
+          return chip;
+        }));
+        if (!con.owned.length) r.owned.append(el('span', { class: 'owned-none', text: 'owns no partition' }));
+      }
+      // Positions only while they fit: a member holding many partitions lists just their names
+      // (the details panel has the positions).
+      const showPos = con.owned.length <= 3;
+      for (const [p, pos] of con.owned) setText(r.chips.get(p), !showPos || pos === null || pos === undefined ? '' : ` @${formatCount(pos)}`);
+      r.ownedKey = key;
+    }
+  }
+}

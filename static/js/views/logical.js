@@ -1,0 +1,280 @@
+// Logical view: each topic with its partitions, each partition a log of offset cells (the last
+// CELLS offsets), coloured by record key. Markers: log start, high watermark (HW: what consumers may
+// read; cells past it are hatched, not yet replicated to the whole ISR), log end offset (LEO), and
+// each group's committed offset with its lag, in the colour of the consumer that owns the partition.
+
+import { el, setHidden, setText, setClass, setAttr, setStyle, formatCount, formatRate, formatSet } from '../text.js';
+import { keyIndex, consumerColor } from '../colors.js';
+import { partitionId } from '../model.js';
+
+/** Offsets drawn per partition (the wire's `recent` carries 16 keys). */
+export const CELLS = 16;
+/** Slide the log when a frame appends at most this many records to a partition. */
+const SLIDE_MAX = 3;
+
+export class LogicalView {
+  constructor(root, model, { reducedMotion }) {
+    this.root = root;
+    this.model = model;
+    this.reducedMotion = reducedMotion;
+    /** topic name → {section, meta, acked, rejected, lost, rows} */
+    this.topics = new Map();
+    /** partition id → row parts */
+    this.rows = new Map();
+    this.empty = el('p', { class: 'empty-note', text: 'No topics yet. Create one with + or type: topic create orders partitions=3 replication=3' });
+    this.root.append(this.empty);
+    // Rows scrolled out of the list are not updated (a big cluster has dozens); they are brought
+    // up to date when they scroll into view.
+    /** partition ids whose rows are (nearly) on screen */
+    this.visible = new Set();
+    /** partition ids that changed while off screen */
+    this.stale = new Set();
+    this.observer = new IntersectionObserver((entries) => {
+      for (const e of entries) {
+        const id = e.target.dataset.partition;
+        if (e.isIntersecting) {
+          this.visible.add(id);
+          if (this.stale.delete(id)) this.updateRow(id);
+        } else this.visible.delete(id);
+      }
+    }, { root: this.root, rootMargin: '120px 0px' });
+  }
+
+  /** Is a partition's row on screen (for flights and lines)? */
+  isVisible(id) {
+    return this.visible.has(id);
+  }
+
+  render(change) {
+    const m = this.model;
+    if (change.snapshot || change.topics) this.syncTopics();
+    const groupsChanged = change.snapshot || change.groups || change.consumers;
+    const ids = groupsChanged ? m.partitions.keys() : change.partitions;
+    for (const id of ids) {
+      // A new row is drawn once before the observer has seen it.
+      const r = this.rows.get(id);
+      if (r && r.lastLeo !== null && !this.visible.has(id)) this.stale.add(id);
+      else this.updateRow(id);
+    }
+  }
+
+  syncTopics() {
+    const m = this.model;
+    setHidden(this.empty, m.topics.size > 0);
+    const names = [...m.topics.keys()].sort();
+    const order = names.join('\u0000');
+    for (const name of names) {
+      const t = m.topics.get(name);
+      let parts = this.topics.get(name);
+      if (!parts) {
+        parts = this.makeTopic(name);
+        this.topics.set(name, parts);
+      }
+      // Keep sections in name order; moving a section restyles it, so only when the set changed.
+      if (this.order !== order) this.root.append(parts.section);
+      const flags = [`${t.partitions} partitions`, `RF ${t.replication}`, `min.insync ${t.min_insync}`];
+      if (t.unclean_election) flags.push('unclean election');
+      if (t.compact) flags.push('compacted');
+      if (t.retention_ms !== null && t.retention_ms !== undefined) flags.push(`retention ${formatRetention(t.retention_ms)}`);
+      setText(parts.meta, flags.join(' · '));
+      setText(parts.acked, formatCount(t.acked));
+      setText(parts.rejected, formatCount(t.rejected));
+      setText(parts.lost, formatCount(t.lost));
+      setClass(parts.rejectedBox, 'bad', t.rejected > 0);
+      setClass(parts.lostBox, 'bad', t.lost > 0);
+      for (let i = 0; i < t.partitions; i++) {
+        const id = partitionId(name, i);
+        if (this.rows.has(id)) continue;
+        const row = this.makeRow(id);
+        this.rows.set(id, row);
+        parts.rows.append(row.row);
+        this.observer.observe(row.row);
+      }
+    }
+    this.order = order;
+  }
+
+  makeTopic(name) {
+    const meta = el('span', { class: 'topic-meta' });
+    const acked = el('b');
+    const rejected = el('b');
+    const lost = el('b');
+    const rejectedBox = el('span', { class: 'stat', title: 'Writes refused (e.g. NOT_ENOUGH_REPLICAS)' }, 'rejected ', rejected);
+    const lostBox = el('span', { class: 'stat lost', title: 'Acknowledged records no longer in the log' }, 'lost ', lost);
+    const rows = el('div', { class: 'partition-rows' });
+    const section = el('section', { class: 'topic', dataset: { topic: name } },
+      el('div', { class: 'topic-head' },
+        el('span', { class: 'topic-name', text: name }), meta,
+        el('span', { class: 'topic-stats' }, el('span', { class: 'stat', title: 'Records acknowledged to producers' }, 'acked ', acked), rejectedBox, lostBox)),
+      rows);
+    return { section, meta, acked, rejected, lost, rejectedBox, lostBox, rows };
+  }
+
+  makeRow(id) {
+    const name = el('span', { class: 'partition-name', text: id });
+    const leader = el('span', { class: 'partition-leader' });
+    const isr = el('span', { class: 'partition-isr' });
+    const rate = el('span', { class: 'partition-rate' });
+    const cells = [];
+    const cellBox = el('div', { class: 'cells' });
+    for (let i = 0; i < CELLS; i++) {
+      const label = el('span', { class: 'cell-offset' });
+      const cell = el('span', { class: 'cell empty' }, label);
+      cells.push({ cell, label });
+      cellBox.append(cell);
+    }
+    const hw = el('div', { class: 'marker hw-marker', title: 'High watermark: consumers read up to here' }, el('span', { class: 'marker-label', text: 'HW' }));
+    const start = el('div', { class: 'marker start-marker', title: 'Log start offset' }, el('span', { class: 'marker-label' }));
+    const more = el('span', { class: 'older', title: 'Older records not drawn' }, '…');
+    const commits = el('div', { class: 'commits' });
+    const log = el('div', { class: 'log' }, el('div', { class: 'cells-clip' }, cellBox), more, start, hw);
+    const leo = el('span', { class: 'leo-label', title: 'Log end offset: the next offset to be written' });
+    const row = el('div', {
+      on: { mouseover: (e) => this.cellTitle(id, e.target) },
+      class: 'partition',
+      dataset: { partition: id, click: 'partition' },
+      attrs: { tabindex: '0', role: 'button', 'aria-label': `Partition ${id}` },
+    },
+      el('div', { class: 'partition-label' }, el('div', { class: 'partition-title' }, name, rate), leader, isr),
+      el('div', { class: 'partition-track' }, log, commits),
+      leo);
+    return { row, leader, isr, rate, cells, cellBox, hw, start, more, commits, leo, commitMarks: new Map(), lastLeo: null };
+  }
+
+  updateRow(id) {
+    const m = this.model;
+    const p = m.partitions.get(id);
+    const r = this.rows.get(id);
+    if (!p || !r) return;
+
+    // Leader and ISR as text too, with the leader mark.
+    if (p.leader === null || p.leader === undefined) {
+      setText(r.leader, 'no leader');
+      setClass(r.leader, 'none', true);
+    } else {
+      setText(r.leader, `★ leader ${p.leader}`);
+      setClass(r.leader, 'none', false);
+    }
+    setText(r.isr, `ISR ${formatSet(p.isr)}`);
+    const t = m.topics.get(p.topic);
+    setClass(r.isr, 'under-min', t && p.isr.length < t.min_insync);
+    setClass(r.row, 'offline', p.leader === null || p.leader === undefined);
+    const rate = m.rates.get(id) || 0;
+    setText(r.rate, rate >= 0.05 ? formatRate(rate) : '');
+
+    // The window of offsets drawn: the last CELLS before the LEO, never before the log start.
+    const leo = p.log_end_offset;
+    const start = Math.max(p.log_start_offset, leo - CELLS);
+    // Offset numbers in the cells: only while they are readable (short, and not changing every
+    // frame). At high rates the cells just show key colours and the HW/LEO labels carry the numbers.
+    const perFrame = (m.rates.get(id) || 0) * (m.clock.speed || 1) / 10;
+    const showOffsets = leo < 10000 && perFrame <= 4;
+    // One className write per changed cell (colour, hatching and emptiness are all classes):
+    // at 2,000 records/s every cell of every partition changes every frame.
+    for (let i = 0; i < CELLS; i++) {
+      const { cell, label } = r.cells[i];
+      const offset = start + i;
+      let cls;
+      let text = '';
+      if (offset >= leo) cls = 'cell empty';
+      else {
+        const { known, key } = m.keyAt(id, offset);
+        const idx = known ? keyIndex(key) : null;
+        cls = !known ? 'cell unknown-key' : idx === null ? 'cell null-key' : `cell k-${idx}`;
+        if (offset >= p.high_watermark) cls += ' uncommitted';
+        if (showOffsets) text = String(offset);
+      }
+      if (cell._cls !== cls) { cell._cls = cls; cell.className = cls; }
+      setText(label, text);
+    }
+    r.windowStart = start;
+
+    // Appending: slide the log left by the number of new cells, so records visibly enter on the
+    // right. Only at classroom rates: a log that gains many records every frame just updates, a
+    // constantly sliding conveyor would be noise.
+    if (r.lastLeo !== null && leo > r.lastLeo && !this.reducedMotion()) {
+      const added = leo - r.lastLeo;
+      const full = leo >= CELLS;
+      if (full && added <= SLIDE_MAX) {
+        if (r.slide) r.slide.finish();
+        r.slide = r.cellBox.animate([{ transform: `translateX(${(added / CELLS) * 100}%)` }, { transform: 'translateX(0)' }],
+          { duration: 320, easing: 'cubic-bezier(.2,.7,.3,1)' });
+        r.slide.onfinish = () => { r.slide = null; };
+      } else if (!full) {
+        for (let o = r.lastLeo; o < leo; o++) {
+          const c = r.cells[o - start];
+          if (c) c.cell.animate([{ transform: 'scale(0.2)', opacity: 0 }, { transform: 'none', opacity: 1 }], { duration: 300, easing: 'ease-out' });
+        }
+      }
+    }
+    r.lastLeo = leo;
+
+    setClass(r.more, 'visible', start > p.log_start_offset);
+    // Markers sit on cell boundaries: boundary i is before cell i. CELLS is the right end.
+    const at = (offset) => `${(Math.max(0, Math.min(CELLS, offset - start)) / CELLS) * 100}%`;
+    setStyle(r.hw, 'left', at(p.high_watermark));
+    setAttr(r.hw, 'title', `High watermark ${p.high_watermark}: consumers read offsets below it`);
+    setText(r.hw.firstChild, `HW ${formatCount(p.high_watermark)}`);
+    setClass(r.hw, 'at-end', p.high_watermark >= leo);
+    const startVisible = p.log_start_offset === start;
+    setClass(r.start, 'visible', startVisible && p.log_start_offset > 0);
+    setStyle(r.start, 'left', '0%');
+    setText(r.start.firstChild, `start ${formatCount(p.log_start_offset)}`);
+    setText(r.leo, `LEO ${formatCount(leo)}`);
+
+    this.updateCommits(p, r, start, at);
+  }
+
+  /** A cell's tooltip (offset and key), made when the pointer is on it rather than every frame. */
+  cellTitle(id, target) {
+    const cell = target instanceof Element ? target.closest('.cell') : null;
+    const r = this.rows.get(id);
+    if (!cell || !r) return;
+    const i = r.cells.findIndex((c) => c.cell === cell);
+    const p = this.model.partitions.get(id);
+    const offset = r.windowStart + i;
+    if (!p || i < 0 || offset >= p.log_end_offset) { cell.removeAttribute('title'); return; }
+    const { known, key } = this.model.keyAt(id, offset);
+    cell.title = `offset ${offset} · key ${known ? (key === null ? '(none)' : key) : 'unknown'}${offset >= p.high_watermark ? ' · above the high watermark' : ''}`;
+  }
+
+  /** One marker per group reading this topic, at its committed offset. */
+  updateCommits(p, r, start, at) {
+    const m = this.model;
+    const seen = new Set();
+    for (const g of m.groups.values()) {
+      if (!g.topics.includes(p.topic)) continue;
+      const off = g.offsets.find((o) => o.topic === p.topic && o.partition === p.partition);
+      if (!off) continue;
+      seen.add(g.name);
+      let mark = r.commitMarks.get(g.name);
+      if (!mark) {
+        const label = el('span', { class: 'commit-label' });
+        const node = el('div', { class: 'commit-marker', dataset: { commitGroup: g.name } }, el('span', { class: 'commit-tick' }), label);
+        r.commits.append(node);
+        mark = { node, label };
+        r.commitMarks.set(g.name, mark);
+      }
+      const owner = m.ownerOf(g.name, p.id);
+      const color = owner ? consumerColor(m.consumerIndex.get(owner)) : 'var(--muted)';
+      setStyle(mark.node, '--mc', color);
+      setStyle(mark.node, '--x', at(off.committed));
+      const before = off.committed < start;
+      setClass(mark.node, 'before-window', before);
+      setClass(mark.node, 'flip', off.committed - start > CELLS * 0.6);
+      setText(mark.label, `${before ? '◀ ' : ''}${g.name} @${formatCount(off.committed)} · lag ${formatCount(off.lag)}`);
+      setAttr(mark.node, 'title', `${g.name} committed offset ${off.committed}${owner ? ` (owned by ${owner})` : ''}, lag ${off.lag}`);
+    }
+    for (const [name, mark] of r.commitMarks) {
+      if (!seen.has(name)) { mark.node.remove(); r.commitMarks.delete(name); }
+    }
+    setClass(r.row, 'has-commits', r.commitMarks.size > 0);
+  }
+}
+
+function formatRetention(ms) {
+  if (ms % 3600000 === 0) return `${ms / 3600000} h`;
+  if (ms % 60000 === 0) return `${ms / 60000} min`;
+  if (ms % 1000 === 0) return `${ms / 1000} s`;
+  return `${ms} ms`;
+}

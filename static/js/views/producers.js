@@ -1,0 +1,55 @@
+// Producers: one card per producer with its topic, acks, rate, running/paused and its
+// accumulator (buffered) and in-flight request counts.
+
+import { el, setHidden, setText, setClass, setAttr, formatRate, formatCount } from '../text.js';
+
+export class ProducersView {
+  constructor(root, model) {
+    this.root = root;
+    this.model = model;
+    /** name → card parts */
+    this.cards = new Map();
+    this.empty = el('p', { class: 'empty-note', text: 'No producers. Add one with +.' });
+    this.root.append(this.empty);
+  }
+
+  render(change) {
+    if (!(change.snapshot || change.producers)) return;
+    const m = this.model;
+    setHidden(this.empty, m.producers.size > 0);
+    for (const p of m.producers.values()) {
+      let c = this.cards.get(p.name);
+      if (!c) { c = this.makeCard(p.name); this.cards.set(p.name, c); this.root.append(c.card); }
+      setText(c.topic, p.topic);
+      setText(c.acks, `acks=${p.acks}`);
+      setText(c.rate, p.rate_per_s !== null && p.rate_per_s !== undefined ? formatRate(p.rate_per_s) : 'manual');
+      const state = p.running ? 'running' : 'paused';
+      setText(c.state, state);
+      setClass(c.card, 'paused', !p.running);
+      setText(c.buffered, formatCount(p.buffered));
+      setText(c.inFlight, formatCount(p.in_flight));
+      setAttr(c.card, 'aria-label', `Producer ${p.name}, ${state}`);
+    }
+  }
+
+  makeCard(name) {
+    const topic = el('b');
+    const acks = el('span', { class: 'tag' });
+    const rate = el('span', { class: 'tag rate' });
+    const state = el('span', { class: 'status-pill' });
+    const buffered = el('b');
+    const inFlight = el('b');
+    const card = el('div', {
+      class: 'producer card',
+      dataset: { producer: name, click: 'producer' },
+      attrs: { tabindex: '0', role: 'button' },
+    },
+      el('div', { class: 'card-head' }, el('span', { class: 'entity-name', text: name, title: name }), state),
+      el('div', { class: 'producer-topic' }, '→ ', topic),
+      el('div', { class: 'tags' }, acks, rate),
+      el('div', { class: 'counts' },
+        el('span', { title: 'Records waiting in the accumulator' }, 'buffered ', buffered),
+        el('span', { title: 'Produce requests sent, not yet answered' }, 'in flight ', inFlight)));
+    return { card, topic, acks, rate, state, buffered, inFlight };
+  }
+}
