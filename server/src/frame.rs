@@ -16,9 +16,9 @@ use crate::state::clip;
 use crate::wire::{self, Flight, LogEntry};
 
 /// At most this many aggregated replication flights per frame.
-const MAX_REPLICATE_FLIGHTS: usize = 24;
+const MAX_REPLICATE_FLIGHTS: usize = 12;
 /// At most this many aggregated consumption flights per frame.
-const MAX_CONSUME_FLIGHTS: usize = 12;
+const MAX_CONSUME_FLIGHTS: usize = 8;
 
 /// A produced batch kept by the sample.
 struct Sampled {
@@ -178,6 +178,12 @@ impl FrameBuilder {
         cluster: &Cluster,
     ) -> (BTreeMap<String, u64>, Vec<Flight>, Vec<LogEntry>) {
         let this = std::mem::take(self);
+        // The sampling continues its random sequence from frame to frame.
+        self.rng = this.rng;
+        let (replicate_start, consume_start) = (
+            self.random_below(this.replicated.len().max(1) as u64) as usize,
+            self.random_below(this.consumed.len().max(1) as u64) as usize,
+        );
         let mut sampled = this.produced;
         sampled.sort_by_key(|s| s.at_us);
         let mut flights: Vec<Flight> = sampled
@@ -204,27 +210,31 @@ impl FrameBuilder {
                 }
             })
             .collect();
-        flights.extend(this.replicated.into_iter().take(MAX_REPLICATE_FLIGHTS).map(
-            |((topic, partition, from, to), (at_us, count))| Flight::Replicate {
-                at_us,
-                topic,
-                partition,
-                from,
-                to,
-                count,
-            },
-        ));
-        flights.extend(this.consumed.into_iter().take(MAX_CONSUME_FLIGHTS).map(
-            |((consumer, topic, partition), c)| Flight::Consume {
-                at_us: c.at_us,
-                consumer,
-                group: c.group,
-                topic,
-                partition,
-                from_offset: c.from_offset,
-                count: c.count,
-            },
-        ));
+        flights.extend(
+            rotated(this.replicated, replicate_start, MAX_REPLICATE_FLIGHTS).map(
+                |((topic, partition, from, to), (at_us, count))| Flight::Replicate {
+                    at_us,
+                    topic,
+                    partition,
+                    from,
+                    to,
+                    count,
+                },
+            ),
+        );
+        flights.extend(
+            rotated(this.consumed, consume_start, MAX_CONSUME_FLIGHTS).map(
+                |((consumer, topic, partition), c)| Flight::Consume {
+                    at_us: c.at_us,
+                    consumer,
+                    group: c.group,
+                    topic,
+                    partition,
+                    from_offset: c.from_offset,
+                    count: c.count,
+                },
+            ),
+        );
         flights.truncate(wire::MAX_FLIGHTS);
 
         let mut log = this.narrator.finish();
@@ -241,4 +251,17 @@ impl FrameBuilder {
         }
         (this.appended, flights, log)
     }
+}
+
+/// At most `max` entries of `map`, starting at a rotating `start`, so that when there are more
+/// streams than the cap every partition gets its turn over successive frames.
+fn rotated<K, V>(map: BTreeMap<K, V>, start: usize, max: usize) -> impl Iterator<Item = (K, V)> {
+    let mut entries: Vec<(K, V)> = map.into_iter().collect();
+    let start = if entries.len() > max {
+        start % entries.len()
+    } else {
+        0
+    };
+    entries.rotate_left(start);
+    entries.into_iter().take(max)
 }

@@ -261,6 +261,7 @@ pub fn patch(before: &State, now: &State) -> serde_json::Map<String, serde_json:
                         .iter()
                         .filter(|(offset, _)| shown.is_none_or(|s| *offset > s))
                         .collect();
+                    let fresh = &fresh[fresh.len().saturating_sub(wire::RECENT_KEYS_PER_FRAME)..];
                     fields.insert(
                         "recent".to_string(),
                         serde_json::to_value(fresh).expect("DTOs serialise"),

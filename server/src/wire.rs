@@ -26,7 +26,8 @@
 //! - `snapshot`: the whole state. Sent on connect, on request, and to a viewer that fell behind.
 //!   `{"v":1,"type":"snapshot","seq":41,"room":"demo","title":"…","clock":{…},"caption":"…"|null,
 //!     "state":{…State…},"log":[…LogEntry…]}`
-//! - `frame`: what changed since the frame `seq - 1` (about ten a second while playing).
+//! - `frame`: what changed since the frame `seq - 1`: ten a second while playing, fewer when a big
+//!   cluster would exceed [`BYTES_PER_SECOND_BUDGET`] (then each frame covers more time).
 //!   `{"v":1,"type":"frame","seq":42,"clock":{…},"caption":"…"|null (only when it changed),
 //!     "state":{…patches…},"appended":{"orders/0":3},"flights":[…Flight…],"log":[…LogEntry…]}`
 //!   `state` holds, for each entity that changed, its key fields (brokers: `id`; topics: `name`;
@@ -50,15 +51,22 @@ pub const VERSION: u32 = 1;
 /// Client messages above this many bytes are refused with an error reply.
 pub const MAX_CLIENT_MESSAGE_BYTES: usize = 8 * 1024;
 /// At most this many flights per frame.
-pub const MAX_FLIGHTS: usize = 48;
+pub const MAX_FLIGHTS: usize = 30;
 /// At most this many individual produced records per frame (the rest are only counted).
-pub const MAX_PRODUCE_FLIGHTS: usize = 12;
+pub const MAX_PRODUCE_FLIGHTS: usize = 10;
 /// At most this many log entries per frame.
 pub const MAX_LOG_PER_FRAME: usize = 24;
 /// Keys and values in frames are cut to this many characters (`inspect` sends them whole).
 pub const MAX_TEXT_CHARS: usize = 64;
-/// How many recent (offset, key) pairs a partition carries, for colouring the log's cells.
+/// How many recent (offset, key) pairs a partition carries in a snapshot, for colouring the
+/// log's cells.
 pub const RECENT_KEYS: usize = 16;
+/// How many new (offset, key) pairs a partition's patch carries at most (the newest).
+pub const RECENT_KEYS_PER_FRAME: usize = 4;
+/// A viewer's bandwidth budget: after a frame of N bytes the next waits at least N / budget
+/// (and at least the frame interval), so a big cluster animates in bigger steps instead of
+/// flooding a classroom's Wi-Fi.
+pub const BYTES_PER_SECOND_BUDGET: usize = 56 * 1024;
 
 // ---------------------------------------------------------------------------------------------
 // Client → server

@@ -53,16 +53,18 @@ fn start_server(scenario: &str) -> (Child, u16) {
 async fn watch(port: u16, n: usize, window: Duration) -> (u64, u64) {
     let mut tasks = Vec::new();
     for _ in 0..n {
-        let (socket, _) = tokio_tungstenite::connect_async(format!("ws://127.0.0.1:{port}/ws/demo"))
-            .await
-            .expect("connect");
+        let (socket, _) =
+            tokio_tungstenite::connect_async(format!("ws://127.0.0.1:{port}/ws/demo"))
+                .await
+                .expect("connect");
         tasks.push(tokio::spawn(async move {
             let (_, mut stream) = socket.split();
             let (mut bytes, mut messages) = (0u64, 0u64);
             let deadline = tokio::time::Instant::now() + window;
             // The connect snapshot is not part of the steady rate.
             let _ = stream.next().await;
-            while let Ok(Some(Ok(message))) = tokio::time::timeout_at(deadline, stream.next()).await {
+            while let Ok(Some(Ok(message))) = tokio::time::timeout_at(deadline, stream.next()).await
+            {
                 if let Message::Text(text) = message {
                     bytes += text.len() as u64;
                     messages += 1;
@@ -88,13 +90,25 @@ async fn main() {
         .unwrap_or(10);
     let window = Duration::from_secs(seconds);
 
+    // The bigger cluster first: one viewer only.
+    let (mut big, big_port) = start_server("tests/bench/frames.scenario");
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    let (bytes, messages) = watch(big_port, 1, window).await;
+    println!(
+        "one viewer, 6 brokers / 24 partitions at 2,000 records/s: {:.1} KB/s ({:.0} bytes per frame)",
+        bytes as f64 / window.as_secs_f64() / 1024.0,
+        bytes as f64 / messages.max(1) as f64
+    );
+    big.kill().ok();
+    big.wait().ok();
+
     let (mut server, port) = start_server("tests/bench/viewers.scenario");
     // Let the group form and the producer reach its rate.
     tokio::time::sleep(Duration::from_secs(5)).await;
     let (bytes, messages) = watch(port, 1, window).await;
     let per_second = bytes as f64 / window.as_secs_f64();
     println!(
-        "one viewer at 2,000 records/s: {:.1} KB/s ({messages} frames, {:.0} bytes per frame; target ≤ 64 KB/s)",
+        "one viewer, the demo cluster (3 brokers, 3 partitions) at 2,000 records/s: {:.1} KB/s ({messages} frames, {:.0} bytes per frame; target ≤ 64 KB/s)",
         per_second / 1024.0,
         bytes as f64 / messages.max(1) as f64
     );
