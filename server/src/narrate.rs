@@ -279,6 +279,9 @@ impl Narrator {
                 format!("producer {producer}: {count} {records} {verb} ({error})"),
             );
         }
+        // The summed produce errors go where their first occurrence was (a stable sort keeps
+        // everything else in the order it happened).
+        self.entries.sort_by_key(|e| e.at_us);
         self.entries
     }
 }

@@ -286,13 +286,10 @@ impl Room {
                 self.clock.playing = true;
                 Some(format!("playing for {}", engine::time::format_duration(*d)))
             }
-            _ => self.run_step(&step).map_err(WireError::plain)?,
+            _ => self.run_step(&step, Some(line)).map_err(WireError::plain)?,
         };
         self.ctx.clone_from(&ctx);
         self.remember(line);
-        if !matches!(step.action, Action::Expect(_)) {
-            self.note("info", "console", format!("› {}", line.trim()));
-        }
         Ok(output)
     }
 
@@ -306,18 +303,26 @@ impl Room {
     }
 
     /// Runs one step now. `Err` means the cluster refused the command and nothing changed.
-    fn run_step(&mut self, step: &Step) -> Result<Option<String>, String> {
+    /// A `typed` line (console or click) is logged before what it causes.
+    fn run_step(&mut self, step: &Step, typed: Option<&str>) -> Result<Option<String>, String> {
+        let echo = |room: &mut Room| {
+            if let Some(line) = typed {
+                room.note("info", "console", format!("› {}", line.trim()));
+            }
+        };
         match &step.action {
             Action::Cluster(command) => {
                 self.cluster
                     .apply(command.clone())
                     .map_err(|e| e.to_string())?;
+                echo(self);
                 self.ctx.apply(step);
                 self.drain();
                 Ok(None)
             }
             Action::Wait(_) => Ok(None),
             Action::Pause => {
+                echo(self);
                 self.clock.playing = false;
                 Ok(Some("paused".to_string()))
             }
@@ -356,7 +361,7 @@ impl Room {
     fn advance_to(&mut self, until: Micros) {
         loop {
             while let Some(step) = self.player.pop_due(self.cluster.now()) {
-                if let Err(e) = self.run_step(&step) {
+                if let Err(e) = self.run_step(&step, None) {
                     let line = step.pos.line;
                     self.note("alert", "console", format!("line {line} failed: {e}"));
                 }
