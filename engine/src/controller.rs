@@ -38,13 +38,16 @@ impl Cluster {
         br.alive && !br.fenced
     }
 
-    /// Changes the leader, bumps the leader epoch, counts lost records, publishes.
+    /// Changes the leader, bumps the leader epoch, counts lost records, publishes. A new
+    /// partition's first leader has epoch 0, as in KRaft's `PartitionRegistration`.
     fn set_leader(&mut self, slot: u32, leader: Option<u32>, reason: ElectionReason) {
         let meta = &mut self.partitions[slot as usize];
         let previous = meta.leader;
         meta.leader = leader;
-        meta.leader_epoch += 1;
-        meta.partition_epoch += 1;
+        if reason != ElectionReason::Initial {
+            meta.leader_epoch += 1;
+            meta.partition_epoch += 1;
+        }
         let epoch = meta.leader_epoch;
         let tp = meta.tp.clone();
         let old_view = meta.view_broker;
