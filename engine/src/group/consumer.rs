@@ -611,7 +611,12 @@ impl Cluster {
         if join_due && c.coordinator.is_some() && !c.commit_in_flight() {
             self.join_prepare(id);
         }
-        self.take_records(id);
+        // `onJoinPrepare` commits synchronously inside poll(): while that commit is in flight
+        // the application is blocked in poll() and gets no records (Kafka's
+        // ConsumerCoordinator.onJoinPrepare → maybeAutoCommitOffsetsSync, then the revocation).
+        if self.consumers[id as usize].phase != JoinPhase::Committing {
+            self.take_records(id);
+        }
     }
 
     /// `onJoinPrepare`: commit first (auto-commit on), then revoke (all of them if eager).
