@@ -56,7 +56,12 @@ pub async fn next_frame(
         match frames.recv().await {
             Ok(frame) if frame.seq <= shown => continue, // already in the snapshot
             Ok(frame) => return Some(frame),
-            Err(RecvError::Lagged(_)) => return room.snapshot().await.ok(),
+            Err(RecvError::Lagged(_)) => {
+                // Skip the stale backlog altogether: listen from now on, then take a snapshot
+                // (frames it already contains are skipped by their seq).
+                *frames = frames.resubscribe();
+                return room.snapshot().await.ok();
+            }
             Err(RecvError::Closed) => return None,
         }
     }
@@ -143,6 +148,7 @@ mod tests {
         assert!(next.seq > first.seq + crate::room::FRAME_BACKLOG as u64);
         // And after it, frames continue in sequence.
         let after = next_frame(&mut frames, &room, next.seq).await.unwrap();
+        assert!(after.bytes.starts_with(br#"{"v":1,"type":"frame""#));
         assert_eq!(after.seq, next.seq + 1);
     }
 
