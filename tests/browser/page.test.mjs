@@ -7,6 +7,7 @@ import { startServer, launch, open, consoleLine, partitionsLedBy } from './harne
 
 let server;
 let browser;
+// Each test opens its own room (`/r/NAME`), so one test's broker kill is not the next one's cluster.
 
 before(async () => {
   server = await startServer();
@@ -19,7 +20,7 @@ after(async () => {
 });
 
 test('the page loads without console errors and draws 3 brokers and the partitions', async () => {
-  const { page, problems } = await open(browser, server.url);
+  const { page, problems } = await open(browser, `${server.url}r/loads`);
   await page.waitForSelector('[data-broker="3"]');
   assert.equal(await page.locator('[data-broker]').count() >= 3, true);
   for (const b of [1, 2, 3]) assert.equal(await page.locator(`[data-broker="${b}"]`).count() >= 1, true);
@@ -36,7 +37,7 @@ test('the page loads without console errors and draws 3 brokers and the partitio
 });
 
 test('clicking broker 1 and choosing Kill moves the leader marks of its partitions', async () => {
-  const { page, problems } = await open(browser, server.url);
+  const { page, problems } = await open(browser, `${server.url}r/kill`);
   await page.waitForSelector('[data-broker="1"] .replica.leader');
   const led = await partitionsLedBy(page, 1);
   assert.ok(led.length > 0, 'broker 1 leads a partition of the demo');
@@ -64,7 +65,7 @@ test('clicking broker 1 and choosing Kill moves the leader marks of its partitio
 });
 
 test('a record whose key and value are HTML appears as text and runs nothing', async () => {
-  const { page, problems } = await open(browser, server.url);
+  const { page, problems } = await open(browser, `${server.url}r/xss`);
   await page.waitForSelector('[data-broker="1"]');
   const evil = '<img src=x onerror=alert(1)>';
   await consoleLine(page, `produce orders key="${evil}" value="${evil}"`);
@@ -98,7 +99,7 @@ test('a record whose key and value are HTML appears as text and runs nothing', a
 });
 
 test('a bad console line shows its error inline and changes nothing', async () => {
-  const { page, problems } = await open(browser, server.url);
+  const { page, problems } = await open(browser, `${server.url}r/console`);
   await page.waitForSelector('[data-broker="1"]');
   await consoleLine(page, 'broker kil 2');
   await page.waitForFunction(() => /unknown command/.test(document.body.textContent), null, { timeout: 5000 });
@@ -109,6 +110,59 @@ test('a bad console line shows its error inline and changes nothing', async () =
   await page.locator('#console-input').fill('');
   await page.locator('#console-input').press('ArrowUp');
   assert.equal(await page.locator('#console-input').inputValue(), 'broker kil 2');
+  assert.deepEqual(problems.errors, []);
+  await page.close();
+});
+
+test('menus and forms drive producers, consumers and topics', async () => {
+  const { page, problems } = await open(browser, `${server.url}r/menus`);
+  await page.waitForSelector('[data-producer="checkout"]');
+  const model = (expr) => page.evaluate(expr);
+
+  // Pause the producer from its menu, then resume it.
+  await page.locator('[data-producer="checkout"]').first().click();
+  await page.locator('#menu [data-action="pause"]').click();
+  await page.waitForFunction(() => window.playground.model.producers.get('checkout').running === false);
+  await page.locator('[data-producer="checkout"]').first().click();
+  await page.locator('#menu [data-action="resume"]').click();
+  await page.waitForFunction(() => window.playground.model.producers.get('checkout').running === true);
+
+  // Crash a consumer: it stays a member of its group until its session times out.
+  await page.waitForSelector('[data-consumer="billing-2"]');
+  await page.locator('[data-consumer="billing-2"]').first().click();
+  await page.locator('#menu [data-action="crash"]').click();
+  await page.waitForFunction(() => window.playground.model.consumers.get('billing-2').state === 'crashed');
+  assert.ok(await model(() => window.playground.model.groups.get('billing').members.some((m) => m.member === 'billing-2')));
+
+  // Create a topic with the form: it appears with its partitions.
+  await page.locator('[data-add="topic"]').first().click();
+  await page.locator('#form-panel input[name="name"]').fill('payments');
+  await page.locator('#form-panel input[name="partitions"]').fill('2');
+  await page.locator('#form-panel button[type="submit"]').click();
+  await page.waitForSelector('[data-partition="payments/1"]');
+  assert.equal(await model(() => window.playground.model.topics.get('payments').partitions), 2);
+  assert.deepEqual(problems.errors, []);
+  await page.close();
+});
+
+test('the keyboard plays, pauses, steps and changes speed', async () => {
+  const { page, problems } = await open(browser, `${server.url}r/keys`);
+  await page.waitForSelector('[data-broker="1"]');
+  await page.locator('body').click({ position: { x: 2, y: 2 } });
+  await page.keyboard.press(' ');
+  await page.waitForFunction(() => window.playground.model.clock.playing === false);
+  const before = await page.evaluate(() => window.playground.model.clock.now_us);
+  await page.keyboard.press('ArrowRight');
+  await page.waitForFunction((t) => window.playground.model.clock.now_us === t + 100000, before);
+  await page.keyboard.press('+');
+  await page.waitForFunction(() => window.playground.model.clock.speed > 1);
+  // Each press steps from the speed the page shows: wait for the room's answer in between.
+  await page.keyboard.press('-');
+  await page.waitForFunction(() => window.playground.model.clock.speed === 1);
+  await page.keyboard.press('-');
+  await page.waitForFunction(() => window.playground.model.clock.speed < 1);
+  await page.keyboard.press(' ');
+  await page.waitForFunction(() => window.playground.model.clock.playing === true);
   assert.deepEqual(problems.errors, []);
   await page.close();
 });
