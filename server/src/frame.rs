@@ -7,7 +7,6 @@
 
 use std::collections::BTreeMap;
 
-use engine::Cluster;
 use engine::command::TopicPartition;
 use engine::event::{Event, TimedEvent};
 
@@ -16,9 +15,9 @@ use crate::state::clip;
 use crate::wire::{self, Flight, LogEntry};
 
 /// At most this many aggregated replication flights per frame.
-const MAX_REPLICATE_FLIGHTS: usize = 12;
+const MAX_REPLICATE_FLIGHTS: usize = 10;
 /// At most this many aggregated consumption flights per frame.
-const MAX_CONSUME_FLIGHTS: usize = 8;
+const MAX_CONSUME_FLIGHTS: usize = 6;
 
 /// A produced batch kept by the sample.
 struct Sampled {
@@ -171,12 +170,8 @@ impl FrameBuilder {
         }
     }
 
-    /// The frame's counts, flights (with the sampled records' keys and values looked up in the
-    /// leader's log) and log lines; the builder starts over.
-    pub fn finish(
-        &mut self,
-        cluster: &Cluster,
-    ) -> (BTreeMap<String, u64>, Vec<Flight>, Vec<LogEntry>) {
+    /// The frame's counts, flights and log lines; the builder starts over.
+    pub fn finish(&mut self) -> (BTreeMap<String, u64>, Vec<Flight>, Vec<LogEntry>) {
         let this = std::mem::take(self);
         // The sampling continues its random sequence from frame to frame.
         self.rng = this.rng;
@@ -189,14 +184,7 @@ impl FrameBuilder {
         let mut flights: Vec<Flight> = sampled
             .into_iter()
             .map(|s| {
-                let record = cluster.record_at(&s.tp, s.offset);
-                let key = record
-                    .as_ref()
-                    .map_or(s.first_key, |r| r.key.clone())
-                    .map(|k| clip(&k, wire::MAX_TEXT_CHARS));
-                let value = record
-                    .and_then(|r| r.value)
-                    .map(|v| clip(&v, wire::MAX_TEXT_CHARS));
+                let key = s.first_key.map(|k| clip(&k, wire::MAX_TEXT_CHARS));
                 Flight::Produce {
                     at_us: s.at_us,
                     producer: s.producer,
@@ -206,7 +194,6 @@ impl FrameBuilder {
                     offset: s.offset,
                     count: s.count,
                     key,
-                    value,
                 }
             })
             .collect();

@@ -172,6 +172,44 @@ fn consumer(c: &ConsumerView) -> wire::Consumer {
     }
 }
 
+/// How many partitions' offsets changed between `shown` and `now`.
+pub fn busy_partitions(shown: &State, now: &State) -> usize {
+    now.partitions
+        .iter()
+        .zip(&shown.partitions)
+        .filter(|(a, b)| {
+            a.log_end_offset != b.log_end_offset || a.high_watermark != b.high_watermark
+        })
+        .count()
+}
+
+/// How many frames a deferred partition's offsets wait at most: with 3, each partition's offsets
+/// go out in one frame of three.
+pub const DEFER_ROUNDS: u64 = 3;
+
+/// Keeps, in `now`, the previous state of the partitions not in this round (`round` =
+/// index mod [`DEFER_ROUNDS`]) whose only change is their offsets, so they go out in a later frame.
+pub fn defer_offsets(shown: &State, now: &mut State, round: u64) {
+    for (i, p) in now.partitions.iter_mut().enumerate() {
+        if i as u64 % DEFER_ROUNDS == round % DEFER_ROUNDS {
+            continue;
+        }
+        let Some(old) = shown.partitions.get(i) else {
+            continue;
+        };
+        let same_structure = old.topic == p.topic
+            && old.partition == p.partition
+            && old.leader == p.leader
+            && old.leader_epoch == p.leader_epoch
+            && old.isr == p.isr
+            && old.replicas == p.replicas
+            && old.log_start_offset == p.log_start_offset;
+        if same_structure {
+            p.clone_from(old);
+        }
+    }
+}
+
 /// What a frame says about the state: for every entity that changed since `before`, its key
 /// fields plus only the fields that differ (a new entity comes whole). Lists without changes
 /// are left out; `network` is always there. The browser merges each patch into its entity.
@@ -366,5 +404,37 @@ mod tests {
         for entry in p["recent"].as_array().unwrap() {
             assert!(entry[0].as_u64().unwrap() > last);
         }
+    }
+
+    #[test]
+    fn deferred_partitions_keep_their_old_offsets_but_never_an_old_leader() {
+        let part = |partition: u32, leo: u64, leader: u32| wire::Partition {
+            topic: "t".into(),
+            partition,
+            replicas: vec![1, 2, 3],
+            isr: vec![1, 2, 3],
+            leader: Some(leader),
+            leader_epoch: 0,
+            high_watermark: leo,
+            log_end_offset: leo,
+            log_start_offset: 0,
+            replica_leo: vec![leo; 3],
+            recent: vec![],
+        };
+        let shown = State {
+            partitions: vec![part(0, 10, 1), part(1, 10, 2), part(2, 10, 3)],
+            ..State::default()
+        };
+        let mut now = State {
+            partitions: vec![part(0, 20, 1), part(1, 20, 2), part(2, 20, 1)],
+            ..State::default()
+        };
+        assert_eq!(busy_partitions(&shown, &now), 3);
+        defer_offsets(&shown, &mut now, 0);
+        // Round 0 sends partition 0; partition 1 waits; partition 2 changed leader: sent now.
+        assert_eq!(now.partitions[0].log_end_offset, 20);
+        assert_eq!(now.partitions[1].log_end_offset, 10);
+        assert_eq!(now.partitions[2].log_end_offset, 20);
+        assert_eq!(now.partitions[2].leader, Some(1));
     }
 }

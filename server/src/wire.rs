@@ -26,8 +26,10 @@
 //! - `snapshot`: the whole state. Sent on connect, on request, and to a viewer that fell behind.
 //!   `{"v":1,"type":"snapshot","seq":41,"room":"demo","title":"…","clock":{…},"caption":"…"|null,
 //!     "state":{…State…},"log":[…LogEntry…]}`
-//! - `frame`: what changed since the frame `seq - 1`: ten a second while playing, fewer when a big
-//!   cluster would exceed [`BYTES_PER_SECOND_BUDGET`] (then each frame covers more time).
+//! - `frame`: what changed since the frame `seq - 1`, ten a second while playing. When more than
+//!   [`BUSY_PARTITIONS`] partitions changed offsets, those whose only news is their offsets take
+//!   turns (each is updated one frame in three), so a viewer of a big, busy cluster stays under
+//!   64 KB/s.
 //!   `{"v":1,"type":"frame","seq":42,"clock":{…},"caption":"…"|null (only when it changed),
 //!     "state":{…patches…},"appended":{"orders/0":3},"flights":[…Flight…],"log":[…LogEntry…]}`
 //!   `state` holds, for each entity that changed, its key fields (brokers: `id`; topics: `name`;
@@ -51,9 +53,9 @@ pub const VERSION: u32 = 1;
 /// Client messages above this many bytes are refused with an error reply.
 pub const MAX_CLIENT_MESSAGE_BYTES: usize = 8 * 1024;
 /// At most this many flights per frame.
-pub const MAX_FLIGHTS: usize = 30;
+pub const MAX_FLIGHTS: usize = 24;
 /// At most this many individual produced records per frame (the rest are only counted).
-pub const MAX_PRODUCE_FLIGHTS: usize = 10;
+pub const MAX_PRODUCE_FLIGHTS: usize = 8;
 /// At most this many log entries per frame.
 pub const MAX_LOG_PER_FRAME: usize = 24;
 /// Keys and values in frames are cut to this many characters (`inspect` sends them whole).
@@ -63,10 +65,8 @@ pub const MAX_TEXT_CHARS: usize = 64;
 pub const RECENT_KEYS: usize = 16;
 /// How many new (offset, key) pairs a partition's patch carries at most (the newest).
 pub const RECENT_KEYS_PER_FRAME: usize = 4;
-/// A viewer's bandwidth budget: after a frame of N bytes the next waits at least N / budget
-/// (and at least the frame interval), so a big cluster animates in bigger steps instead of
-/// flooding a classroom's Wi-Fi.
-pub const BYTES_PER_SECOND_BUDGET: usize = 56 * 1024;
+/// Above this many partitions with new offsets in one frame, offset-only updates take turns.
+pub const BUSY_PARTITIONS: usize = 8;
 
 // ---------------------------------------------------------------------------------------------
 // Client → server
@@ -369,7 +369,8 @@ pub struct Consumer {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "kind", rename_all = "kebab-case")]
 pub enum Flight {
-    /// A producer's batch reached the leader (`key`/`value` are its first record's).
+    /// A producer's batch reached the leader (`key` is its first record's; values are in
+    /// `inspect`).
     Produce {
         at_us: u64,
         producer: String,
@@ -379,7 +380,6 @@ pub enum Flight {
         offset: u64,
         count: u32,
         key: Option<String>,
-        value: Option<String>,
     },
     /// A follower fetched `count` records from its leader (summed over the frame).
     Replicate {

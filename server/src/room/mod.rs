@@ -168,28 +168,20 @@ impl Room {
         let mut ticks = tokio::time::interval(FRAME_INTERVAL);
         ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let mut last = tokio::time::Instant::now();
-        let mut next_frame = last;
         loop {
             tokio::select! {
-                tick = ticks.tick() => {
+                _ = ticks.tick() => {
                     let now = tokio::time::Instant::now();
                     let elapsed = self.clock.elapsed(now - last);
                     last = now;
                     if elapsed > 0 {
                         self.advance_to(self.cluster.now() + elapsed);
                     }
-                    // Spacing counts from the tick's scheduled instant, so a frame that
-                    // fits the budget never waits for an extra tick.
-                    if tick >= next_frame
-                        && let Some(bytes) = self.flush()
-                    {
-                        next_frame = tick + frame_spacing(bytes);
-                    }
+                    self.flush();
                 }
                 request = inbox.recv() => {
                     let Some(request) = request else { break };
                     self.handle(request);
-                    // An answer to a click shows at once, whatever the budget.
                     self.flush();
                 }
             }
@@ -399,9 +391,15 @@ impl Room {
         }
     }
 
-    /// Sends what changed since the last frame, if anything did; returns the frame's size.
-    fn flush(&mut self) -> Option<usize> {
-        let now = state::from_snapshot(&self.cluster.snapshot());
+    /// Sends what changed since the last frame, if anything did.
+    fn flush(&mut self) {
+        let mut now = state::from_snapshot(&self.cluster.snapshot());
+        if state::busy_partitions(&self.shown, &now) > wire::BUSY_PARTITIONS {
+            // A big cluster at a high rate: partitions whose only news is their offsets take
+            // turns (one frame in DEFER_ROUNDS each), cutting what offsets cost. Leaders,
+            // ISRs and log starts always go out at once.
+            state::defer_offsets(&self.shown, &mut now, self.seq);
+        }
         let changes = state::patch(&self.shown, &now);
         let clock = (
             self.cluster.now(),
@@ -415,9 +413,9 @@ impl Room {
             && !self.caption_changed
             && now.network == self.shown.network;
         if quiet {
-            return None;
+            return;
         }
-        let (appended, flights, log) = self.frame.finish(&self.cluster);
+        let (appended, flights, log) = self.frame.finish();
         self.seq += 1;
         let message = wire::FrameMessage {
             v: wire::VERSION,
@@ -445,13 +443,11 @@ impl Room {
         self.shown_clock = clock;
         self.caption_changed = false;
         self.snapshot_cache = None;
-        let size = bytes.len();
         // No receivers is fine: nobody is watching yet.
         let _ = self.frames.send(Frame {
             seq: self.seq,
             bytes,
         });
-        Some(size)
     }
 
     /// The whole state as of the last frame, serialised once however many viewers ask.
@@ -521,13 +517,6 @@ impl Room {
                 .collect(),
         }))
     }
-}
-
-/// How long to wait after a frame of `bytes` before the next, to stay within the viewer budget.
-fn frame_spacing(bytes: usize) -> Duration {
-    FRAME_INTERVAL.max(Duration::from_secs_f64(
-        bytes as f64 / wire::BYTES_PER_SECOND_BUDGET as f64,
-    ))
 }
 
 enum Answer {
