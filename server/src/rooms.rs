@@ -4,9 +4,7 @@
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
-use engine::scenario::Script;
-
-use crate::room::RoomHandle;
+use crate::room::{RoomHandle, Scenario};
 
 /// The room `/` shows.
 pub const DEFAULT_ROOM: &str = "demo";
@@ -26,15 +24,15 @@ pub enum RoomError {
 pub struct Rooms {
     inner: Arc<Mutex<BTreeMap<String, RoomHandle>>>,
     /// What a new room plays.
-    script: Arc<Script>,
+    scenario: Arc<Scenario>,
 }
 
 impl Rooms {
     /// Starts the default room playing `script`. Needs a Tokio runtime.
-    pub fn new(script: Script) -> Rooms {
+    pub fn new(scenario: Scenario) -> Rooms {
         let rooms = Rooms {
             inner: Arc::default(),
-            script: Arc::new(script),
+            scenario: Arc::new(scenario),
         };
         rooms
             .get(DEFAULT_ROOM)
@@ -43,7 +41,7 @@ impl Rooms {
     }
 
     pub fn title(&self) -> Option<&str> {
-        self.script.title.as_deref()
+        self.scenario.script.title.as_deref()
     }
 
     pub fn valid_name(name: &str) -> bool {
@@ -63,7 +61,7 @@ impl Rooms {
         if rooms.len() >= MAX_ROOMS {
             return Err(RoomError::Full);
         }
-        let room = RoomHandle::spawn(name, (*self.script).clone());
+        let room = RoomHandle::spawn(name, (*self.scenario).clone());
         rooms.insert(name.to_string(), room.clone());
         Ok(room)
     }

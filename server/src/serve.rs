@@ -2,7 +2,7 @@
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 
-use engine::scenario::{Script, parser};
+use crate::room::Scenario;
 
 use crate::assets;
 use crate::rooms::Rooms;
@@ -11,7 +11,7 @@ use crate::rooms::Rooms;
 pub const DEFAULT_PORT: u16 = 7878;
 
 /// The default room's scenario: the bundled demo, or a file given with `--scenario`.
-pub fn load_scenario(file: Option<&std::path::Path>) -> Result<Script, String> {
+pub fn load_scenario(file: Option<&std::path::Path>) -> Result<Scenario, String> {
     let (name, text) = match file {
         Some(path) => (
             path.display().to_string(),
@@ -22,7 +22,7 @@ pub fn load_scenario(file: Option<&std::path::Path>) -> Result<Script, String> {
             assets::text(assets::DEMO_SCENARIO).ok_or("the demo scenario is not bundled")?,
         ),
     };
-    parser::parse(&name, &text).map_err(|errors| {
+    Scenario::parse(&name, &text).map_err(|errors| {
         errors
             .iter()
             .map(ToString::to_string)
@@ -33,7 +33,7 @@ pub fn load_scenario(file: Option<&std::path::Path>) -> Result<Script, String> {
 
 /// Serves on `port` (0: any free port) until Ctrl-C. `share` listens on every interface, so a
 /// classroom can connect; by default only this machine can.
-pub async fn serve(port: u16, share: bool, script: Script) -> std::io::Result<()> {
+pub async fn serve(port: u16, share: bool, script: Scenario) -> std::io::Result<()> {
     let ip = if share {
         IpAddr::V4(Ipv4Addr::UNSPECIFIED)
     } else {

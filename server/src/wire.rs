@@ -17,6 +17,14 @@
 //! {"v":1,"id":11,"type":"speed","speed":2.0}               // 0.1 ..= 20
 //! {"v":1,"id":12,"type":"inspect","topic":"orders","partition":0}
 //! {"v":1,"id":13,"type":"snapshot"}                        // ask for a fresh snapshot
+//! {"v":1,"id":14,"type":"lessons"}                         // reply.lessons: the bundled lessons
+//! {"v":1,"id":15,"type":"load","lesson":"05-rebalancing"}  // restart the room from a lesson…
+//! {"v":1,"id":16,"type":"load","name":"my.scenario","source":"brokers 3\n…"} // …or from a text
+//! {"v":1,"id":17,"type":"check","name":"my.scenario","source":"…"} // reply.diagnostics; runs nothing
+//! {"v":1,"id":18,"type":"next"}                            // presenter: go on past a `pause`
+//! {"v":1,"id":19,"type":"restart"}                         // the current scenario from the start
+//! {"v":1,"id":20,"type":"seek","to_us":12000000}           // time travel (paused afterwards)
+//! {"v":1,"id":21,"type":"export"}                          // reply.output: this session as a file
 //! ```
 //! `id` is optional and echoed in the reply. A `command` line is parsed by the engine's scenario
 //! parser (SCENARIOS.md): a click in the page sends the same text a teacher would type
@@ -38,6 +46,10 @@
 //!   always present. Merge each patch into its entity (`Object.assign`). A partition's `recent`
 //!   in a frame lists only records newer than those already shown: add them to what you have.
 //!   Entities never disappear. A viewer whose `seq` jumps asks for a `snapshot`.
+//!   Snapshots and frames also carry `"timeline":{"horizon_us":…}` (how far this timeline has been
+//!   played: `seek` goes anywhere in 0..=horizon) and `"lesson":{…Lesson…}|null`.
+//!   A `load`, `restart` or `seek` broadcasts a new `snapshot` to every viewer (state may go
+//!   backwards, which patches cannot say).
 //! - `reply`: the answer to a client message with the same `id`.
 //!   `{"v":1,"type":"reply","id":7,"ok":true,"output":"…"|null,"inspect":{…}|null}`
 //!   `{"v":1,"type":"reply","id":7,"ok":false,"error":{"message":"…","line":1,"col":8,"hint":"…"|null}}`
@@ -50,8 +62,11 @@ use serde::{Deserialize, Serialize};
 
 /// The protocol version every message carries.
 pub const VERSION: u32 = 1;
-/// Client messages above this many bytes are refused with an error reply.
-pub const MAX_CLIENT_MESSAGE_BYTES: usize = 8 * 1024;
+/// Client messages above this many bytes are refused with an error reply (`load` and `check`
+/// carry whole scenario files).
+pub const MAX_CLIENT_MESSAGE_BYTES: usize = 128 * 1024;
+/// A `command` line above this many bytes is refused.
+pub const MAX_COMMAND_BYTES: usize = 8 * 1024;
 /// At most this many flights per frame.
 pub const MAX_FLIGHTS: usize = 24;
 /// At most this many individual produced records per frame (the rest are only counted).
@@ -136,6 +151,27 @@ pub enum ClientBody {
         partition: u32,
     },
     Snapshot,
+    Lessons,
+    /// Restart the room from a bundled lesson or from a scenario text.
+    Load {
+        #[serde(default)]
+        lesson: Option<String>,
+        #[serde(default)]
+        name: Option<String>,
+        #[serde(default)]
+        source: Option<String>,
+    },
+    Check {
+        #[serde(default)]
+        name: Option<String>,
+        source: String,
+    },
+    Next,
+    Restart,
+    Seek {
+        to_us: u64,
+    },
+    Export,
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -164,6 +200,48 @@ pub struct SnapshotMessage<'a> {
     pub caption: Option<&'a str>,
     pub state: &'a State,
     pub log: Vec<&'a LogEntry>,
+    pub timeline: Timeline,
+    pub lesson: Option<&'a Lesson>,
+}
+
+/// The room's history: `seek` reaches any instant in `0..=horizon_us`.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Timeline {
+    pub horizon_us: u64,
+}
+
+/// The scenario a room plays, for the presenter's progress display.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Lesson {
+    /// The bundled lesson's id (`05-rebalancing`), or the file name of a loaded text.
+    pub id: String,
+    pub title: Option<String>,
+    /// `pause` lines in the file, and how many the room has gone past.
+    pub pauses_total: usize,
+    pub pauses_done: usize,
+    /// Stopped at a `pause`: Next goes on.
+    pub at_pause: bool,
+    /// Every step of the file has run.
+    pub finished: bool,
+}
+
+/// One bundled lesson, for the picker.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LessonInfo {
+    pub id: String,
+    pub title: Option<String>,
+    pub pauses: usize,
+    /// The file's text, for the editor.
+    pub source: String,
+}
+
+/// A problem in a scenario text (`check` or `load`), at its 1-based line and column.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Diagnostic {
+    pub line: u32,
+    pub col: u32,
+    pub message: String,
+    pub hint: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -181,6 +259,8 @@ pub struct FrameMessage<'a> {
     pub appended: std::collections::BTreeMap<String, u64>,
     pub flights: Vec<Flight>,
     pub log: Vec<LogEntry>,
+    pub timeline: Timeline,
+    pub lesson: Option<&'a Lesson>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -196,6 +276,11 @@ pub struct Reply {
     pub error: Option<WireError>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub inspect: Option<Inspect>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lessons: Option<Vec<LessonInfo>>,
+    /// For `check` and a refused `load`: every problem (empty when the text is fine).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub diagnostics: Option<Vec<Diagnostic>>,
 }
 
 impl Reply {
@@ -208,6 +293,8 @@ impl Reply {
             output,
             error: None,
             inspect: None,
+            lessons: None,
+            diagnostics: None,
         }
     }
 
@@ -220,6 +307,8 @@ impl Reply {
             output: None,
             error: Some(error),
             inspect: None,
+            lessons: None,
+            diagnostics: None,
         }
     }
 }
@@ -231,6 +320,9 @@ pub struct WireError {
     pub line: Option<u32>,
     pub col: Option<u32>,
     pub hint: Option<String>,
+    /// A refused `load`: every problem of the text (sent as the reply's `diagnostics`).
+    #[serde(skip)]
+    pub diagnostics: Option<Vec<Diagnostic>>,
 }
 
 impl WireError {
@@ -240,7 +332,13 @@ impl WireError {
             line: None,
             col: None,
             hint: None,
+            diagnostics: None,
         }
+    }
+
+    pub fn with_diagnostics(mut self, found: Vec<Diagnostic>) -> Self {
+        self.diagnostics = Some(found);
+        self
     }
 }
 

@@ -161,7 +161,7 @@ mod tests {
         assert!(e.contains("version 2"));
         let big = format!(
             r#"{{"v":1,"type":"command","line":"{}"}}"#,
-            "x".repeat(9000)
+            "x".repeat(200_000)
         );
         assert!(parse(&big).unwrap_err().1.starts_with("message too large"));
         assert!(parse(r#"{"v":1,"id":1,"type":"command","line":"broker kill 1"}"#).is_ok());

@@ -255,6 +255,7 @@ async fn bad_messages_get_an_error_reply_and_change_nothing() {
     assert_eq!(reply["ok"], true);
     let before = snapshot(&mut socket, 2).await;
 
+    let huge = json!({"v": 1, "id": 30, "type": "check", "source": "#".repeat(200_000)});
     let oversized = json!({"v": 1, "id": 3, "type": "command", "line": format!("produce orders value={}", "x".repeat(10_000))});
     let cases: Vec<(String, &str)> = vec![
         ("{\"v\":1,\"type\":".to_string(), "malformed message"),
@@ -262,7 +263,8 @@ async fn bad_messages_get_an_error_reply_and_change_nothing() {
         (json!({"v": 1, "type": "fly"}).to_string(), "malformed message"),
         (json!({"v": 9, "id": 4, "type": "play"}).to_string(), "protocol version 9"),
         (json!({"type": "play"}).to_string(), "missing protocol version"),
-        (oversized.to_string(), "message too large"),
+        (oversized.to_string(), "the line is too long"),
+        (huge.to_string(), "message too large"),
         (json!({"v": 1, "id": 5, "type": "speed", "speed": 50}).to_string(), "speed must be between"),
         (json!({"v": 1, "id": 6, "type": "command", "line": "broker kil 1"}).to_string(), "unknown command"),
         (json!({"v": 1, "id": 7, "type": "command", "line": "broker kill 9"}).to_string(), "9"),
@@ -495,4 +497,233 @@ async fn the_console_takes_every_scenario_form() {
         log.iter().any(|l| l.starts_with("broker 2 died")),
         "{log:#?}"
     );
+}
+
+/// Plays until the room's clock passes `t_us` (at 20×), returns the first frame beyond it.
+async fn play_until(socket: &mut Socket, t_us: u64) {
+    loop {
+        let m = next(socket).await;
+        if m["clock"]["now_us"].as_u64().is_some_and(|now| now >= t_us) {
+            return;
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lessons_load_pause_and_go_on_with_next() {
+    let addr = start_server().await;
+    let mut socket = connect(addr, "lesson").await;
+    next(&mut socket).await;
+    let reply = request(&mut socket, json!({"v": 1, "id": 1, "type": "lessons"})).await;
+    let lessons = reply["lessons"].as_array().unwrap();
+    assert!(lessons.len() >= 10, "{} lessons", lessons.len());
+    assert!(
+        lessons
+            .iter()
+            .all(|l| l["title"].is_string() && l["pauses"].as_u64().unwrap() > 0)
+    );
+    let id = lessons[3]["id"].as_str().unwrap().to_string();
+
+    let reply = request(
+        &mut socket,
+        json!({"v": 1, "id": 2, "type": "load", "lesson": id}),
+    )
+    .await;
+    assert_eq!(reply["ok"], true, "{reply}");
+    request(
+        &mut socket,
+        json!({"v": 1, "id": 3, "type": "speed", "speed": 20}),
+    )
+    .await;
+    // Play until the first pause stops the clock.
+    let stopped = loop {
+        let m = next(&mut socket).await;
+        if m["lesson"]["at_pause"] == true {
+            break m;
+        }
+    };
+    assert_eq!(stopped["lesson"]["id"], id);
+    assert_eq!(stopped["lesson"]["pauses_done"], 1);
+    assert_eq!(stopped["clock"]["playing"], false);
+    let reply = request(&mut socket, json!({"v": 1, "id": 4, "type": "next"})).await;
+    assert_eq!(reply["ok"], true);
+    let second = loop {
+        let m = next(&mut socket).await;
+        if m["lesson"]["at_pause"] == true {
+            break m;
+        }
+    };
+    assert_eq!(second["lesson"]["pauses_done"], 2);
+    assert!(second["clock"]["now_us"].as_u64() > stopped["clock"]["now_us"].as_u64());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rewinding_shows_the_past_and_acting_forks_the_future() {
+    let addr = start_server().await;
+    let mut socket = connect(addr, "travel").await;
+    next(&mut socket).await;
+    request(
+        &mut socket,
+        json!({"v": 1, "id": 1, "type": "speed", "speed": 20}),
+    )
+    .await;
+    play_until(&mut socket, 12_000_000).await;
+    let reply = request(
+        &mut socket,
+        json!({"v": 1, "id": 2, "type": "command", "line": "broker kill 1"}),
+    )
+    .await;
+    assert_eq!(reply["ok"], true);
+    play_until(&mut socket, 30_000_000).await;
+    request(&mut socket, json!({"v": 1, "id": 3, "type": "pause"})).await;
+    let late = snapshot(&mut socket, 4).await;
+    let horizon = late["timeline"]["horizon_us"].as_u64().unwrap();
+    assert!(horizon >= 30_000_000);
+    let broker1 = |s: &Value| s["state"]["brokers"][0]["alive"].as_bool().unwrap();
+    assert!(!broker1(&late));
+
+    // Back to 8 s: broker 1 is alive again, the clock is paused there.
+    let reply = request(
+        &mut socket,
+        json!({"v": 1, "id": 5, "type": "seek", "to_us": 8_000_000}),
+    )
+    .await;
+    assert_eq!(reply["ok"], true, "{reply}");
+    let early = snapshot(&mut socket, 6).await;
+    assert_eq!(early["clock"]["now_us"], 8_000_000);
+    assert!(broker1(&early));
+    assert_eq!(early["timeline"]["horizon_us"], horizon);
+
+    // Forward again to the horizon: the journal replays the kill, the state is what it was.
+    request(
+        &mut socket,
+        json!({"v": 1, "id": 7, "type": "seek", "to_us": horizon}),
+    )
+    .await;
+    let again = snapshot(&mut socket, 8).await;
+    assert_eq!(
+        again["state"], late["state"],
+        "replay reaches the same state"
+    );
+
+    // Rewind, then act: the old future is gone (the horizon is now), a new one starts.
+    request(
+        &mut socket,
+        json!({"v": 1, "id": 9, "type": "seek", "to_us": 8_000_000}),
+    )
+    .await;
+    let reply = request(
+        &mut socket,
+        json!({"v": 1, "id": 10, "type": "command", "line": "broker kill 2"}),
+    )
+    .await;
+    assert_eq!(reply["ok"], true);
+    let forked = snapshot(&mut socket, 11).await;
+    assert_eq!(forked["timeline"]["horizon_us"], 8_000_000);
+    assert!(broker1(&forked));
+    assert_eq!(forked["state"]["brokers"][1]["alive"], false);
+    let reply = request(
+        &mut socket,
+        json!({"v": 1, "id": 12, "type": "seek", "to_us": horizon}),
+    )
+    .await;
+    assert_eq!(reply["ok"], false, "the old future is gone: {reply}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_exported_session_replays_headless_to_the_same_state() {
+    let addr = start_server().await;
+    let mut socket = connect(addr, "export").await;
+    next(&mut socket).await;
+    request(
+        &mut socket,
+        json!({"v": 1, "id": 1, "type": "speed", "speed": 20}),
+    )
+    .await;
+    let mut id = 10;
+    for (t, line) in [
+        (
+            4_000_000,
+            "produce orders key=\"é <b>\" value=\"a \\\"quoted\\\" value\"",
+        ),
+        (7_000_000, "consumer crash billing-1"),
+        (9_000_000, "broker kill 2"),
+        (11_000_000, "at 20s broker restart 2"),
+        (13_000_000, "producer rate checkout 10/s"),
+        (
+            16_000_000,
+            "group add audit topics=orders consumers=2 assignor=cooperative-sticky offset-reset=earliest",
+        ),
+    ] {
+        play_until(&mut socket, t).await;
+        id += 1;
+        let reply = request(
+            &mut socket,
+            json!({"v": 1, "id": id, "type": "command", "line": line}),
+        )
+        .await;
+        assert_eq!(reply["ok"], true, "{line}: {reply}");
+    }
+    play_until(&mut socket, 30_000_000).await;
+    request(&mut socket, json!({"v": 1, "id": 2, "type": "pause"})).await;
+    let live = snapshot(&mut socket, 3).await;
+    let reply = request(&mut socket, json!({"v": 1, "id": 4, "type": "export"})).await;
+    let text = reply["output"].as_str().unwrap().to_string();
+    println!("{text}");
+
+    let script =
+        engine::scenario::parser::parse("session.scenario", &text).expect("the export parses");
+    let (report, cluster) = engine::runner::run(&script, |_| {});
+    assert!(report.passed(), "{:?}", report.lines);
+    let headless =
+        serde_json::to_value(playground::state::from_snapshot(&cluster.snapshot())).unwrap();
+    assert_eq!(report.end_us, live["clock"]["now_us"].as_u64().unwrap());
+    assert_eq!(
+        headless, live["state"],
+        "the export replays to the same state"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_editor_checks_and_a_bad_file_runs_nothing() {
+    let addr = start_server().await;
+    let mut socket = connect(addr, "editor").await;
+    next(&mut socket).await;
+    request(&mut socket, json!({"v": 1, "id": 1, "type": "pause"})).await;
+    let before = snapshot(&mut socket, 2).await;
+    let source = "title \"mine\"\nbrokers 3\ntopic create t partitions=3 replicaton=3\nproducer add p topic=nope\n";
+    let reply = request(
+        &mut socket,
+        json!({"v": 1, "id": 3, "type": "check", "name": "mine.scenario", "source": source}),
+    )
+    .await;
+    assert_eq!(reply["ok"], true);
+    let found = reply["diagnostics"].as_array().unwrap();
+    assert_eq!(found.len(), 2, "{found:?}");
+    assert_eq!(found[0]["line"], 3);
+    assert_eq!(found[0]["col"], 29);
+    assert_eq!(found[0]["hint"], "did you mean 'replication'?");
+    assert_eq!(found[1]["line"], 4);
+    // Run refuses it with the same diagnostics, and nothing changes.
+    let reply = request(
+        &mut socket,
+        json!({"v": 1, "id": 4, "type": "load", "name": "mine.scenario", "source": source}),
+    )
+    .await;
+    assert_eq!(reply["ok"], false);
+    assert_eq!(reply["diagnostics"].as_array().unwrap().len(), 2);
+    let after = snapshot(&mut socket, 5).await;
+    assert_eq!(before["state"], after["state"]);
+    assert_eq!(before["clock"], after["clock"]);
+    // A good text runs.
+    let good = "title \"mine\"\nbrokers 2\ntopic create t partitions=2 replication=2\n";
+    let reply = request(
+        &mut socket,
+        json!({"v": 1, "id": 6, "type": "load", "name": "mine.scenario", "source": good}),
+    )
+    .await;
+    assert_eq!(reply["ok"], true, "{reply}");
+    let loaded = snapshot(&mut socket, 7).await;
+    assert_eq!(loaded["state"]["brokers"].as_array().unwrap().len(), 2);
+    assert_eq!(loaded["lesson"]["id"], "mine.scenario");
 }

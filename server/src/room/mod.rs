@@ -6,6 +6,8 @@
 //! never slows the room or the other viewers.
 
 mod clock;
+mod history;
+pub mod lessons;
 mod player;
 
 use std::collections::VecDeque;
@@ -19,7 +21,8 @@ use engine::time::Micros;
 use tokio::sync::{broadcast, mpsc, oneshot};
 
 pub use clock::{Clock, MAX_SPEED, MIN_SPEED, STEP_US};
-use player::Player;
+use history::{Checkpoint, History};
+use player::{Due, Player};
 
 use crate::frame::FrameBuilder;
 use crate::state;
@@ -35,8 +38,6 @@ pub const FRAME_BACKLOG: usize = 64;
 pub const SNAPSHOT_LOG: usize = 100;
 /// Log lines the room remembers.
 const ROOM_LOG: usize = 400;
-/// Console lines and clicks remembered, with their simulated time, for exporting a session.
-pub const MAX_JOURNAL: usize = 10_000;
 
 /// One serialised message on the broadcast channel.
 #[derive(Debug, Clone)]
@@ -72,11 +73,11 @@ pub struct RoomHandle {
 }
 
 impl RoomHandle {
-    /// Starts a room playing `script` (its steps run in simulated time as the clock plays).
-    pub fn spawn(name: &str, script: Script) -> RoomHandle {
+    /// Starts a room playing `scenario` (its steps run in simulated time as the clock plays).
+    pub fn spawn(name: &str, scenario: Scenario) -> RoomHandle {
         let (requests, inbox) = mpsc::channel(REQUEST_QUEUE);
         let (frames, _) = broadcast::channel(FRAME_BACKLOG);
-        let room = Room::new(name, script, frames.clone());
+        let room = Room::new(name, scenario, frames.clone());
         tokio::spawn(room.run(inbox));
         RoomHandle {
             name: name.to_string(),
@@ -106,16 +107,45 @@ impl RoomHandle {
     }
 }
 
-/// A console line or click that changed the room, at the simulated time it took effect.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct JournalEntry {
-    pub at_us: Micros,
-    pub line: String,
+/// A scenario a room plays: a bundled lesson, the demo, or a text from the editor.
+#[derive(Debug, Clone)]
+pub struct Scenario {
+    /// The lesson id or the file name.
+    pub id: String,
+    pub source: String,
+    pub script: Script,
+}
+
+impl Scenario {
+    /// Parses a scenario text; errors are every problem, in line order.
+    pub fn parse(id: &str, source: &str) -> Result<Scenario, Vec<engine::scenario::Diagnostic>> {
+        Ok(Scenario {
+            id: id.to_string(),
+            source: source.to_string(),
+            script: parser::parse(id, source)?,
+        })
+    }
+}
+
+fn diagnostics(errors: Vec<engine::scenario::Diagnostic>) -> Vec<wire::Diagnostic> {
+    errors
+        .into_iter()
+        .map(|d| wire::Diagnostic {
+            line: d.pos.line,
+            col: d.pos.col,
+            message: d.message,
+            hint: d.hint,
+        })
+        .collect()
 }
 
 struct Room {
     name: String,
-    title: Option<String>,
+    scenario: Scenario,
+    /// Presenter progress through the scenario's `pause` lines.
+    pauses_total: usize,
+    pauses_done: usize,
+    at_pause: bool,
     cluster: Cluster,
     /// What the steps run so far declared: console lines are checked against it.
     ctx: parser::Context,
@@ -129,24 +159,28 @@ struct Room {
     caption: Option<String>,
     caption_changed: bool,
     log: VecDeque<LogEntry>,
-    journal: Vec<JournalEntry>,
+    history: History,
+    /// Replaying the journal after a rewind: lines run again without being journaled again.
+    replaying: bool,
+    lesson: wire::Lesson,
     snapshot_cache: Option<Frame>,
     frames: broadcast::Sender<Frame>,
 }
 
 impl Room {
-    fn new(name: &str, script: Script, frames: broadcast::Sender<Frame>) -> Room {
-        let cluster = Cluster::new(script.seed.unwrap_or(0));
+    fn new(name: &str, scenario: Scenario, frames: broadcast::Sender<Frame>) -> Room {
+        let cluster = Cluster::new(0);
         let shown = state::from_snapshot(&cluster.snapshot());
-        let mut player = Player::default();
-        player.load(script.steps);
         let mut room = Room {
             name: name.to_string(),
-            title: script.title,
+            pauses_total: 0,
+            pauses_done: 0,
+            at_pause: false,
+            scenario: scenario.clone(),
             cluster,
             ctx: parser::Context::default(),
             clock: Clock::default(),
-            player,
+            player: Player::default(),
             frame: FrameBuilder::default(),
             shown,
             shown_clock: (0, true, 0),
@@ -154,14 +188,98 @@ impl Room {
             caption: None,
             caption_changed: false,
             log: VecDeque::new(),
-            journal: Vec::new(),
+            history: History::default(),
+            replaying: false,
+            lesson: wire::Lesson {
+                id: String::new(),
+                title: None,
+                pauses_total: 0,
+                pauses_done: 0,
+                at_pause: false,
+                finished: false,
+            },
             snapshot_cache: None,
             frames,
         };
-        // The setup at time 0 (brokers, topics, …) is there before anyone looks.
-        room.advance_to(0);
-        room.flush();
+        room.load(scenario);
         room
+    }
+
+    /// Starts over with `scenario`: a fresh cluster, its setup run at time 0, every viewer sent
+    /// a snapshot.
+    fn load(&mut self, scenario: Scenario) {
+        self.cluster = Cluster::new(scenario.script.seed.unwrap_or(0));
+        self.ctx = parser::Context::default();
+        self.player = Player::default();
+        self.player.load(scenario.script.steps.clone());
+        self.pauses_total = lessons::pauses(&scenario.script.steps);
+        self.pauses_done = 0;
+        self.at_pause = false;
+        self.caption = None;
+        self.caption_changed = true;
+        self.log.clear();
+        self.frame = FrameBuilder::default();
+        self.history = History::default();
+        self.clock.playing = true;
+        self.scenario = scenario;
+        // The setup at time 0 (brokers, topics, …) is there before anyone looks.
+        self.advance_to(0);
+        self.broadcast_snapshot();
+    }
+
+    fn checkpoint(&self) -> Checkpoint {
+        Checkpoint {
+            at_us: self.cluster.now(),
+            cluster: self.cluster.clone(),
+            player: self.player.clone(),
+            ctx: self.ctx.clone(),
+            caption: self.caption.clone(),
+            pauses_done: self.pauses_done,
+            at_pause: self.at_pause,
+            journal_len: self.history.journal.len(),
+        }
+    }
+
+    /// Time travel: back (or forward, up to the horizon) to `t`, paused there. The last
+    /// checkpoint before `t` is restored and the journal's lines after it are typed again at
+    /// their instants, so the state at `t` is exactly what it was (determinism).
+    fn seek(&mut self, t: Micros) -> Result<(), WireError> {
+        let horizon = self.history.horizon_us.max(self.cluster.now());
+        if t > horizon {
+            return Err(WireError::plain(format!(
+                "cannot seek to {}: this timeline has only reached {}",
+                engine::time::format_duration(t),
+                engine::time::format_duration(horizon)
+            )));
+        }
+        self.history.horizon_us = horizon;
+        let Some(c) = self.history.checkpoint_before(t).cloned() else {
+            return Err(WireError::plain("no checkpoint to rewind to"));
+        };
+        self.cluster = c.cluster;
+        self.player = c.player;
+        self.player.drop_replays();
+        for e in &self.history.journal[c.journal_len..] {
+            self.player.replay(e.at_us, e.line.clone());
+        }
+        self.ctx = c.ctx;
+        self.caption = c.caption;
+        self.caption_changed = true;
+        self.pauses_done = c.pauses_done;
+        self.at_pause = c.at_pause;
+        self.clock.playing = false;
+        self.frame = FrameBuilder::default();
+        self.log.clear();
+        self.advance_to(t);
+        // What the replay narrated is the past now: start the log afresh.
+        self.frame = FrameBuilder::default();
+        self.note(
+            "info",
+            "console",
+            format!("rewound to {}", engine::time::format_duration(t)),
+        );
+        self.broadcast_snapshot();
+        Ok(())
     }
 
     async fn run(mut self, mut inbox: mpsc::Receiver<Request>) {
@@ -201,7 +319,19 @@ impl Room {
                         inspect: Some(inspect),
                         ..Reply::ok(id, None)
                     },
-                    Err(error) => Reply::error(id, error),
+                    Ok(Answer::Lessons(lessons)) => Reply {
+                        lessons: Some(lessons),
+                        ..Reply::ok(id, None)
+                    },
+                    Ok(Answer::Diagnostics(found)) => Reply {
+                        diagnostics: Some(found),
+                        ..Reply::ok(id, None)
+                    },
+
+                    Err(mut error) => Reply {
+                        diagnostics: error.diagnostics.take(),
+                        ..Reply::error(id, error)
+                    },
                 };
                 let bytes = serde_json::to_vec(&answer).expect("replies serialise");
                 let _ = reply.send(Bytes::from(bytes));
@@ -234,12 +364,95 @@ impl Room {
             }
             // Answered by the viewer with a snapshot; nothing to do here.
             ClientBody::Snapshot => Ok(Answer::Output(None)),
+            ClientBody::Lessons => Ok(Answer::Lessons(lessons::all())),
+            ClientBody::Check { name, source } => {
+                let name = name.unwrap_or_else(|| "scenario".to_string());
+                let found = match parser::parse(&name, &source) {
+                    Ok(_) => Vec::new(),
+                    Err(errors) => diagnostics(errors),
+                };
+                Ok(Answer::Diagnostics(found))
+            }
+            ClientBody::Load {
+                lesson,
+                name,
+                source,
+            } => {
+                let (id, source) = match (lesson, source) {
+                    (Some(id), None) => {
+                        let source = lessons::source(&id).ok_or_else(|| {
+                            WireError::plain(format!("there is no bundled lesson '{id}'"))
+                        })?;
+                        (id, source)
+                    }
+                    (None, Some(source)) => {
+                        (name.unwrap_or_else(|| "scenario".to_string()), source)
+                    }
+                    _ => {
+                        return Err(WireError::plain(
+                            "load needs either \"lesson\" or \"source\"",
+                        ));
+                    }
+                };
+                match Scenario::parse(&id, &source) {
+                    Ok(scenario) => {
+                        self.load(scenario);
+                        Ok(Answer::Output(None))
+                    }
+                    Err(errors) => {
+                        let found = diagnostics(errors);
+                        Err(WireError::plain(format!(
+                            "{} has {} error(s); nothing was run",
+                            id,
+                            found.len()
+                        ))
+                        .with_diagnostics(found))
+                    }
+                }
+            }
+            ClientBody::Next => {
+                self.at_pause = false;
+                self.clock.playing = true;
+                Ok(Answer::Output(None))
+            }
+            ClientBody::Restart => {
+                self.load(self.scenario.clone());
+                Ok(Answer::Output(None))
+            }
+            ClientBody::Seek { to_us } => {
+                self.seek(to_us)?;
+                Ok(Answer::Output(None))
+            }
+            ClientBody::Export => {
+                let now = self.cluster.now();
+                let journal: Vec<_> = self
+                    .history
+                    .journal
+                    .iter()
+                    .filter(|e| e.at_us <= now)
+                    .cloned()
+                    .collect();
+                Ok(Answer::Output(Some(history::export(
+                    &self.scenario.script,
+                    &self.scenario.source,
+                    self.player.script_done(),
+                    &journal,
+                    now,
+                ))))
+            }
         }
     }
 
     /// A console line (typed, or built by a click). Checked completely before anything
     /// changes: a bad line leaves the room exactly as it was.
     fn console(&mut self, line: &str) -> Result<Option<String>, WireError> {
+        if line.len() > wire::MAX_COMMAND_BYTES {
+            return Err(WireError::plain(format!(
+                "the line is too long: {} bytes (the limit is {})",
+                line.len(),
+                wire::MAX_COMMAND_BYTES
+            )));
+        }
         let mut ctx = self.ctx.clone();
         ctx.time = self.cluster.now();
         let step = match parser::parse_line(line, &mut ctx) {
@@ -251,9 +464,18 @@ impl Room {
                     line: Some(d.pos.line),
                     col: Some(d.pos.col),
                     hint: d.hint,
+                    diagnostics: None,
                 });
             }
         };
+        // Lines that change what happens are journaled (for rewinding and export); acting after
+        // a rewind forks the future.
+        let changes =
+            step.at.is_some() || matches!(step.action, Action::Cluster(_) | Action::Say(_));
+        if changes && !self.replaying && self.history.rewound(self.cluster.now()) {
+            self.history.fork(self.cluster.now());
+            self.player.drop_replays();
+        }
         if let Some(at) = step.at.filter(|&at| at > self.cluster.now()) {
             self.player.schedule(at, step).map_err(WireError::plain)?;
             self.ctx = ctx;
@@ -281,16 +503,15 @@ impl Room {
             _ => self.run_step(&step, Some(line)).map_err(WireError::plain)?,
         };
         self.ctx.clone_from(&ctx);
-        self.remember(line);
+        if changes {
+            self.remember(line);
+        }
         Ok(output)
     }
 
     fn remember(&mut self, line: &str) {
-        if self.journal.len() < MAX_JOURNAL {
-            self.journal.push(JournalEntry {
-                at_us: self.cluster.now(),
-                line: line.trim().to_string(),
-            });
+        if !self.replaying {
+            self.history.remember(self.cluster.now(), line);
         }
     }
 
@@ -349,15 +570,46 @@ impl Room {
         });
     }
 
-    /// Moves simulated time to `until`, running the player's steps at their instants.
+    /// Moves simulated time to `until`, running the player's steps at their instants. Stops
+    /// early at a `pause`.
     fn advance_to(&mut self, until: Micros) {
         loop {
-            while let Some(step) = self.player.pop_due(self.cluster.now()) {
-                if let Err(e) = self.run_step(&step, None) {
-                    let line = step.pos.line;
-                    self.note("alert", "console", format!("line {line} failed: {e}"));
-                }
-                if matches!(step.action, Action::Pause) {
+            while let Some(due) = self.player.pop_due(self.cluster.now()) {
+                let pause = match due {
+                    Due::Script(step) => {
+                        let pause = matches!(step.action, Action::Pause);
+                        if pause {
+                            self.pauses_done += 1;
+                            self.at_pause = true;
+                        }
+                        if let Err(e) = self.run_step(&step, None) {
+                            let line = step.pos.line;
+                            self.note("alert", "console", format!("line {line} failed: {e}"));
+                        }
+                        pause
+                    }
+                    Due::Scheduled(step) => {
+                        if let Err(e) = self.run_step(&step, None) {
+                            self.note("alert", "console", format!("a scheduled line failed: {e}"));
+                        }
+                        matches!(step.action, Action::Pause)
+                    }
+                    Due::Replay(line) => {
+                        self.replaying = true;
+                        let result = self.console(&line);
+                        self.replaying = false;
+                        if let Err(e) = result {
+                            self.note(
+                                "alert",
+                                "console",
+                                format!("replaying '{line}' failed: {}", e.message),
+                            );
+                        }
+                        false
+                    }
+                };
+                if pause {
+                    self.after_advance();
                     return;
                 }
             }
@@ -370,11 +622,22 @@ impl Room {
                     self.cluster.advance_to(until);
                     self.drain();
                     if self.player.next_due().is_none_or(|due| due > until) {
+                        self.after_advance();
                         return;
                     }
                 }
             }
         }
+    }
+
+    /// Checkpoints and the horizon after time moved.
+    fn after_advance(&mut self) {
+        let now = self.cluster.now();
+        if self.history.checkpoint_due(now) && now >= self.history.horizon_us {
+            let checkpoint = self.checkpoint();
+            self.history.record(checkpoint);
+        }
+        self.history.horizon_us = self.history.horizon_us.max(now);
     }
 
     fn drain(&mut self) {
@@ -389,6 +652,41 @@ impl Room {
             playing: self.clock.playing,
             speed: self.clock.speed,
         }
+    }
+
+    fn lesson_dto(&self) -> wire::Lesson {
+        wire::Lesson {
+            id: self.scenario.id.clone(),
+            title: self.scenario.script.title.clone(),
+            pauses_total: self.pauses_total,
+            pauses_done: self.pauses_done,
+            at_pause: self.at_pause && !self.clock.playing,
+            finished: self.player.script_finished(),
+        }
+    }
+
+    fn timeline(&self) -> wire::Timeline {
+        wire::Timeline {
+            horizon_us: self.history.horizon_us.max(self.cluster.now()),
+        }
+    }
+
+    /// Sends a fresh snapshot to every viewer (after a load or a rewind: patches cannot say
+    /// that things went backwards).
+    fn broadcast_snapshot(&mut self) {
+        self.shown = state::from_snapshot(&self.cluster.snapshot());
+        self.shown_clock = (
+            self.cluster.now(),
+            self.clock.playing,
+            self.clock.speed.to_bits(),
+        );
+        let (_, _, log) = self.frame.finish();
+        self.log.extend(log);
+        self.caption_changed = false;
+        self.seq += 1;
+        self.snapshot_cache = None;
+        let frame = self.snapshot();
+        let _ = self.frames.send(frame);
     }
 
     /// Sends what changed since the last frame, if anything did.
@@ -407,7 +705,9 @@ impl Room {
             self.clock.speed.to_bits(),
         );
         // Only `network` in the patch: no entity changed.
+        let lesson = self.lesson_dto();
         let quiet = changes.len() == 1
+            && lesson == self.lesson
             && self.frame.is_empty()
             && clock == self.shown_clock
             && !self.caption_changed
@@ -431,6 +731,8 @@ impl Room {
             appended,
             flights,
             log,
+            timeline: self.timeline(),
+            lesson: Some(&lesson),
         };
         let bytes = Bytes::from(serde_json::to_vec(&message).expect("frames serialise"));
         for entry in message.log {
@@ -440,6 +742,7 @@ impl Room {
             self.log.push_back(entry);
         }
         self.shown = now;
+        self.lesson = lesson;
         self.shown_clock = clock;
         self.caption_changed = false;
         self.snapshot_cache = None;
@@ -460,7 +763,7 @@ impl Room {
             kind: "snapshot",
             seq: self.seq,
             room: &self.name,
-            title: self.title.as_deref(),
+            title: self.scenario.script.title.as_deref(),
             clock: wire::Clock {
                 now_us: self.shown_clock.0,
                 playing: self.clock.playing,
@@ -473,6 +776,8 @@ impl Room {
                 .iter()
                 .skip(self.log.len().saturating_sub(SNAPSHOT_LOG))
                 .collect(),
+            timeline: self.timeline(),
+            lesson: Some(&self.lesson),
         };
         let frame = Frame {
             seq: self.seq,
@@ -522,4 +827,6 @@ impl Room {
 enum Answer {
     Output(Option<String>),
     Inspect(wire::Inspect),
+    Lessons(Vec<wire::LessonInfo>),
+    Diagnostics(Vec<wire::Diagnostic>),
 }

@@ -12,19 +12,39 @@ use engine::time::Micros;
 /// A limit on scheduled console lines, so a loop of `at` lines cannot grow the room's memory.
 pub const MAX_SCHEDULED: usize = 1024;
 
-#[derive(Debug, Default)]
+/// What comes due.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Due {
+    /// A step of the scenario file.
+    Script(Step),
+    /// A console line given with `at`, now due.
+    Scheduled(Step),
+    /// A console line of the journal, typed at this instant before a rewind: it runs again.
+    Replay(String),
+}
+
+/// On a tie: the script first, then `at` lines, then replayed console lines, which is the order
+/// they had live (script steps and `at` lines run while the clock advances; a typed line
+/// arrives between two advances).
+const RANK_SCHEDULED: u8 = 0;
+const RANK_REPLAY: u8 = 1;
+
+#[derive(Debug, Clone, Default)]
 pub struct Player {
     /// A scenario file's remaining steps, in order.
     script: VecDeque<Step>,
+    /// How many steps the file had.
+    script_len: usize,
     /// The script's own time: where its `wait`s have brought it.
     script_time: Micros,
-    /// Console lines with `at`, by (instant, arrival).
-    scheduled: BTreeMap<(Micros, u64), Step>,
+    /// Console lines with `at` and replayed lines, by (instant, rank, arrival).
+    scheduled: BTreeMap<(Micros, u8, u64), Due>,
     arrivals: u64,
 }
 
 impl Player {
     pub fn load(&mut self, steps: Vec<Step>) {
+        self.script_len = steps.len();
         self.script = steps.into();
         self.script_time = 0;
     }
@@ -36,8 +56,32 @@ impl Player {
             ));
         }
         self.arrivals += 1;
-        self.scheduled.insert((at, self.arrivals), step);
+        self.scheduled
+            .insert((at, RANK_SCHEDULED, self.arrivals), Due::Scheduled(step));
         Ok(())
+    }
+
+    /// A journal line to type again at `at` (after a rewind). Not limited: the journal is.
+    pub fn replay(&mut self, at: Micros, line: String) {
+        self.arrivals += 1;
+        self.scheduled
+            .insert((at, RANK_REPLAY, self.arrivals), Due::Replay(line));
+    }
+
+    /// Forgets the replayed future (someone acted after a rewind: the future forks).
+    pub fn drop_replays(&mut self) {
+        self.scheduled
+            .retain(|_, due| !matches!(due, Due::Replay(_)));
+    }
+
+    /// How many steps of the file have run (its `wait`s included).
+    pub fn script_done(&self) -> usize {
+        self.script_len - self.script.len()
+    }
+
+    /// Every step of the file has run.
+    pub fn script_finished(&self) -> bool {
+        self.script.is_empty()
     }
 
     fn script_due(&self) -> Option<Micros> {
@@ -50,7 +94,7 @@ impl Player {
 
     /// When the next step is due, if any.
     pub fn next_due(&self) -> Option<Micros> {
-        let scheduled = self.scheduled.keys().next().map(|(at, _)| *at);
+        let scheduled = self.scheduled.keys().next().map(|(at, _, _)| *at);
         match (self.script_due(), scheduled) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
@@ -59,7 +103,7 @@ impl Player {
 
     /// The next step due at or before `now` (script first on a tie). A `wait` is consumed here:
     /// it only moves the script's time.
-    pub fn pop_due(&mut self, now: Micros) -> Option<Step> {
+    pub fn pop_due(&mut self, now: Micros) -> Option<Due> {
         loop {
             let script = self.script_due().filter(|&t| t <= now);
             let scheduled = self
@@ -67,16 +111,16 @@ impl Player {
                 .keys()
                 .next()
                 .copied()
-                .filter(|(t, _)| *t <= now);
+                .filter(|(t, _, _)| *t <= now);
             match (script, scheduled) {
-                (Some(s), other) if other.is_none_or(|(t, _)| s <= t) => {
+                (Some(s), other) if other.is_none_or(|(t, _, _)| s <= t) => {
                     let step = self.script.pop_front().expect("due step");
                     self.script_time = s;
                     if let Action::Wait(d) = step.action {
                         self.script_time = self.script_time.saturating_add(d);
                         continue;
                     }
-                    return Some(step);
+                    return Some(Due::Script(step));
                 }
                 (_, Some(key)) => return self.scheduled.remove(&key),
                 (None, None) => return None,
@@ -100,14 +144,26 @@ mod tests {
         .unwrap();
         let mut p = Player::default();
         p.load(script.steps);
-        assert!(p.pop_due(0).is_some()); // brokers 3
+        let line = |due: Option<Due>| match due {
+            Some(Due::Script(step)) => step.pos.line,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(line(p.pop_due(0)), 1); // brokers 3
         assert_eq!(p.pop_due(0), None); // the wait
         assert_eq!(p.next_due(), Some(2_000_000));
-        assert_eq!(p.pop_due(2_000_000).unwrap().pos.line, 3);
+        assert_eq!(line(p.pop_due(2_000_000)), 3);
         assert_eq!(p.next_due(), Some(5_000_000));
         assert_eq!(p.pop_due(4_999_999), None);
-        assert_eq!(p.pop_due(5_000_000).unwrap().pos.line, 4);
-        assert_eq!(p.pop_due(5_000_000).unwrap().pos.line, 5);
+        // A replayed console line at the same instant comes after the script's step.
+        p.replay(5_000_000, "broker kill 2".into());
+        assert_eq!(line(p.pop_due(5_000_000)), 4);
+        assert_eq!(line(p.pop_due(5_000_000)), 5);
+        assert_eq!(
+            p.pop_due(5_000_000),
+            Some(Due::Replay("broker kill 2".into()))
+        );
         assert_eq!(p.next_due(), None);
+        assert_eq!(p.script_done(), 5);
+        assert!(p.script_finished());
     }
 }

@@ -1,0 +1,232 @@
+//! Time travel and export, both from determinism: the room keeps checkpoints (the cluster is
+//! `Clone`) every few simulated seconds and a journal of the console lines typed, with the
+//! instant each took effect. Rewinding restores the last checkpoint before the target and plays
+//! the journal again up to it; acting after a rewind drops the journal's future (a fork).
+//! Exporting writes the scenario file plus the journal as one file that replays the session.
+
+use engine::Cluster;
+use engine::scenario::{Action, Script, parser};
+use engine::time::Micros;
+
+use super::player::Player;
+
+/// A checkpoint every this much simulated time.
+pub const CHECKPOINT_US: Micros = 5_000_000;
+/// Checkpoints kept; beyond this every other one is dropped (rewinding far back replays more).
+pub const MAX_CHECKPOINTS: usize = 120;
+/// Console lines remembered, for rewinding and exporting a session.
+pub const MAX_JOURNAL: usize = 10_000;
+
+/// Everything that a rewind must put back as it was.
+#[derive(Clone)]
+pub struct Checkpoint {
+    pub at_us: Micros,
+    pub cluster: Cluster,
+    pub player: Player,
+    pub ctx: parser::Context,
+    pub caption: Option<String>,
+    pub pauses_done: usize,
+    pub at_pause: bool,
+    /// Journal lines already in this state; later ones are replayed after a restore.
+    pub journal_len: usize,
+}
+
+/// A console line or click that changed the room, at the simulated instant it was typed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JournalEntry {
+    pub at_us: Micros,
+    pub line: String,
+}
+
+#[derive(Default)]
+pub struct History {
+    pub checkpoints: Vec<Checkpoint>,
+    pub journal: Vec<JournalEntry>,
+    /// How far this timeline has been played.
+    pub horizon_us: Micros,
+}
+
+impl History {
+    pub fn record(&mut self, checkpoint: Checkpoint) {
+        self.checkpoints.push(checkpoint);
+        if self.checkpoints.len() > MAX_CHECKPOINTS {
+            // Keep the first (time 0) and every other one after it.
+            let mut i = 0;
+            self.checkpoints.retain(|_| {
+                i += 1;
+                i == 1 || i % 2 == 0
+            });
+        }
+    }
+
+    /// Whether a checkpoint is due at `now`.
+    pub fn checkpoint_due(&self, now: Micros) -> bool {
+        self.checkpoints
+            .last()
+            .is_none_or(|c| now >= c.at_us + CHECKPOINT_US)
+    }
+
+    /// The last checkpoint at or before `t`.
+    pub fn checkpoint_before(&self, t: Micros) -> Option<&Checkpoint> {
+        self.checkpoints.iter().rev().find(|c| c.at_us <= t)
+    }
+
+    /// Someone acted at `now` after a rewind: the old future is gone.
+    pub fn fork(&mut self, now: Micros) {
+        self.journal.retain(|e| e.at_us <= now);
+        self.checkpoints.retain(|c| c.at_us <= now);
+        self.horizon_us = now;
+    }
+
+    pub fn remember(&mut self, at_us: Micros, line: &str) {
+        if self.journal.len() < MAX_JOURNAL {
+            self.journal.push(JournalEntry {
+                at_us,
+                line: line.trim().to_string(),
+            });
+        }
+    }
+
+    pub fn rewound(&self, now: Micros) -> bool {
+        now < self.horizon_us
+    }
+}
+
+/// `12.5s`, `3s`, `0.000250s`: an exact instant in the scenario language.
+fn instant(us: Micros) -> String {
+    let (s, frac) = (us / 1_000_000, us % 1_000_000);
+    if frac == 0 {
+        format!("{s}s")
+    } else {
+        let digits = format!("{frac:06}");
+        format!("{s}.{}s", digits.trim_end_matches('0'))
+    }
+}
+
+/// The session as one scenario file: the steps of the room's file that have run, and every line
+/// typed, each at the instant it took effect (`at T …`), then a `wait` up to `now`. Playing it
+/// headless reaches the room's state at `now` (tested).
+pub fn export(
+    script: &Script,
+    source: &str,
+    steps_done: usize,
+    journal: &[JournalEntry],
+    now: Micros,
+) -> String {
+    let lines: Vec<&str> = source.lines().collect();
+    // (instant, order, line): the file's steps at their static instants (pauses take no
+    // simulated time, so they are the instants they ran at), then typed lines.
+    let mut timed: Vec<(Micros, usize, String)> = Vec::new();
+    let mut t: Micros = 0;
+    for (order, step) in script.steps.iter().take(steps_done).enumerate() {
+        if let Some(at) = step.at {
+            t = t.max(at);
+        }
+        match &step.action {
+            Action::Wait(d) => t = t.saturating_add(*d),
+            Action::Expect(_) => {}
+            _ => {
+                let text = lines
+                    .get(step.pos.line as usize - 1)
+                    .map_or("", |l| l.trim());
+                // The command itself, without a leading `at TIME` (it gets its own below).
+                let text = strip_at(text);
+                timed.push((t, order, text.to_string()));
+            }
+        }
+    }
+    let offset = timed.len();
+    for (i, e) in journal.iter().enumerate() {
+        let first = e.line.split_whitespace().next().unwrap_or("");
+        if matches!(first, "wait" | "pause" | "expect" | "") || first.starts_with('#') {
+            continue;
+        }
+        // `at T cmd` typed at some instant runs at T.
+        let (at, text) = match parse_at(&e.line) {
+            Some((at, rest)) => (at, rest.to_string()),
+            None => (e.at_us, e.line.clone()),
+        };
+        timed.push((at, offset + i, text));
+    }
+    timed.sort_by_key(|(at, order, _)| (*at, *order));
+
+    let mut out = String::new();
+    let title = script.title.as_deref().unwrap_or(&script.file);
+    out.push_str(&format!(
+        "title \"{} (session)\"\n",
+        title.replace('\\', "\\\\").replace('"', "\\\"")
+    ));
+    out.push_str(&format!("seed {}\n", script.seed.unwrap_or(0)));
+    out.push_str(&format!(
+        "# Exported at {}: `playground run` this file to replay the session exactly.\n",
+        instant(now)
+    ));
+    let mut last = 0;
+    for (at, _, text) in timed {
+        if at == 0 {
+            out.push_str(&format!("{text}\n"));
+        } else {
+            out.push_str(&format!("at {} {text}\n", instant(at)));
+        }
+        last = at;
+    }
+    if now > last {
+        out.push_str(&format!("wait {}\n", instant(now - last)));
+    }
+    out
+}
+
+fn strip_at(text: &str) -> &str {
+    parse_at(text).map_or(text, |(_, rest)| rest)
+}
+
+/// `at TIME REST` → (TIME, REST), checked by the engine's parser.
+fn parse_at(line: &str) -> Option<(Micros, &str)> {
+    let rest = line.trim().strip_prefix("at ")?.trim_start();
+    let (time, command) = rest.split_once(' ')?;
+    let mut ctx = parser::Context::default();
+    // Reuse the parser's duration rules: `at TIME say "x"` is always a valid line.
+    let probe = format!("at {time} say \"\"");
+    let step = parser::parse_line(&probe, &mut ctx).ok()??;
+    Some((step.at?, command.trim_start()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn instants_are_exact() {
+        assert_eq!(instant(0), "0s");
+        assert_eq!(instant(12_000_000), "12s");
+        assert_eq!(instant(12_345_678), "12.345678s");
+        assert_eq!(instant(250_000), "0.25s");
+    }
+
+    #[test]
+    fn an_export_interleaves_the_file_and_the_typed_lines_by_instant() {
+        let source = "title \"t\"\nseed 4\nbrokers 3\ntopic create o partitions=1 replication=3\nwait 5s\nsay \"five\"\nexpect broker 1 == up\nat 20s broker kill 2\n";
+        let script = parser::parse("f", source).unwrap();
+        let journal = vec![
+            JournalEntry {
+                at_us: 2_500_000,
+                line: "broker kill 1".into(),
+            },
+            JournalEntry {
+                at_us: 3_000_000,
+                line: "at 8s broker restart 1".into(),
+            },
+            JournalEntry {
+                at_us: 4_000_000,
+                line: "wait 2s".into(),
+            },
+        ];
+        // The file ran up to its `say` (steps: brokers, topic, wait, say, expect).
+        let text = export(&script, source, 5, &journal, 9_000_000);
+        assert_eq!(
+            text,
+            "title \"t (session)\"\nseed 4\n# Exported at 9s: `playground run` this file to replay the session exactly.\nbrokers 3\ntopic create o partitions=1 replication=3\nat 2.5s broker kill 1\nat 5s say \"five\"\nat 8s broker restart 1\nwait 1s\n"
+        );
+        assert!(parser::parse("export", &text).is_ok());
+    }
+}
