@@ -52,7 +52,7 @@ fn out(line: std::fmt::Arguments) {
     }
 }
 
-pub fn run(files: &[PathBuf], print_events: bool) -> ExitCode {
+pub fn run(files: &[PathBuf], print_events: bool, print_state: bool) -> ExitCode {
     let Some(scripts) = load(files) else {
         return ExitCode::from(2);
     };
@@ -62,7 +62,7 @@ pub fn run(files: &[PathBuf], print_events: bool) -> ExitCode {
             Some(t) => out(format_args!("== {} ({})", t, script.file)),
             None => out(format_args!("== {}", script.file)),
         }
-        let (report, _) = engine::runner::run(script, |events| {
+        let (report, cluster) = engine::runner::run(script, |events| {
             if print_events {
                 for e in events {
                     let json = serde_json::to_string(e).expect("events serialize");
@@ -77,6 +77,11 @@ pub fn run(files: &[PathBuf], print_events: bool) -> ExitCode {
             "{}: {} expectations, {} failed",
             script.file, report.expectations, report.failures
         ));
+        if print_state {
+            let state = playground::state::from_snapshot(&cluster.snapshot());
+            let json = serde_json::to_string(&state).expect("state serializes");
+            out(format_args!("{json}"));
+        }
         failed += report.failures;
     }
     if failed == 0 {

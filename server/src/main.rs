@@ -39,6 +39,10 @@ enum Cmd {
         /// Print every engine event as a JSON line.
         #[arg(long)]
         events: bool,
+        /// At the end of each file, print the cluster's state as one JSON line (the WebSocket
+        /// protocol's `state`), e.g. to compare an exported session with the live room.
+        #[arg(long)]
+        state: bool,
     },
     /// Parse and validate scenario files without running them; exit 2 on an error.
     Check {
@@ -81,7 +85,11 @@ fn main() -> ExitCode {
                 .init();
             cli::serve(port, share, scenario.as_deref())
         }
-        Cmd::Run { files, events } => cli::run(&files, events),
+        Cmd::Run {
+            files,
+            events,
+            state,
+        } => cli::run(&files, events, state),
         Cmd::Check { files } => cli::check(&files),
         Cmd::Bench {
             seconds,

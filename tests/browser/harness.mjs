@@ -11,9 +11,11 @@ import { chromium } from 'playwright-core';
 const here = path.dirname(fileURLToPath(import.meta.url));
 export const root = path.resolve(here, '..', '..');
 
+/** The binary under test. */
+export const binary = process.env.PLAYGROUND_BIN || path.join(root, 'target', 'release', 'playground');
+
 /** Starts `playground serve --port 0 [--scenario FILE]`; resolves to { url, stop }. */
 export async function startServer(scenario) {
-  const binary = process.env.PLAYGROUND_BIN || path.join(root, 'target', 'release', 'playground');
   const args = ['serve', '--port', '0'];
   if (scenario) args.push('--scenario', path.resolve(root, scenario));
   const child = spawn(binary, args, { stdio: ['ignore', 'pipe', 'inherit'] });
