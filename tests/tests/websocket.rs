@@ -727,3 +727,60 @@ async fn the_editor_checks_and_a_bad_file_runs_nothing() {
     assert_eq!(loaded["state"]["brokers"].as_array().unwrap().len(), 2);
     assert_eq!(loaded["lesson"]["id"], "mine.scenario");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_line_typed_at_a_pause_keeps_its_place_in_export_and_rewind() {
+    let addr = start_server().await;
+    let mut socket = connect(addr, "pause-order").await;
+    next(&mut socket).await;
+    request(
+        &mut socket,
+        json!({"v": 1, "id": 1, "type": "load", "lesson": "05-rebalancing"}),
+    )
+    .await;
+    request(
+        &mut socket,
+        json!({"v": 1, "id": 2, "type": "speed", "speed": 20}),
+    )
+    .await;
+    loop {
+        let m = next(&mut socket).await;
+        if m["lesson"]["at_pause"] == true {
+            break;
+        }
+    }
+    // Typed at the pause: before the steps that follow the pause at the same instant.
+    let reply = request(
+        &mut socket,
+        json!({"v": 1, "id": 3, "type": "command", "line": "consumer crash eager-1"}),
+    )
+    .await;
+    assert_eq!(reply["ok"], true, "{reply}");
+    request(&mut socket, json!({"v": 1, "id": 4, "type": "next"})).await;
+    play_until(&mut socket, 24_000_000).await;
+    request(&mut socket, json!({"v": 1, "id": 5, "type": "pause"})).await;
+    let live = snapshot(&mut socket, 6).await;
+
+    let reply = request(&mut socket, json!({"v": 1, "id": 7, "type": "export"})).await;
+    let text = reply["output"].as_str().unwrap();
+    let script = engine::scenario::parser::parse("session.scenario", text).expect("parses");
+    let (_, cluster) = engine::runner::run(&script, |_| {});
+    let headless =
+        serde_json::to_value(playground::state::from_snapshot(&cluster.snapshot())).unwrap();
+    assert_eq!(headless, live["state"], "export:\n{text}");
+
+    // Rewind to the start and forward again: the same state.
+    let now = live["clock"]["now_us"].as_u64().unwrap();
+    request(
+        &mut socket,
+        json!({"v": 1, "id": 8, "type": "seek", "to_us": 0}),
+    )
+    .await;
+    request(
+        &mut socket,
+        json!({"v": 1, "id": 9, "type": "seek", "to_us": now}),
+    )
+    .await;
+    let again = snapshot(&mut socket, 10).await;
+    assert_eq!(again["state"], live["state"]);
+}

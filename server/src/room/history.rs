@@ -36,6 +36,8 @@ pub struct Checkpoint {
 pub struct JournalEntry {
     pub at_us: Micros,
     pub line: String,
+    /// How many steps of the scenario file had run when it was typed (its place among them).
+    pub script_done: usize,
 }
 
 #[derive(Default)]
@@ -78,11 +80,12 @@ impl History {
         self.horizon_us = now;
     }
 
-    pub fn remember(&mut self, at_us: Micros, line: &str) {
+    pub fn remember(&mut self, at_us: Micros, line: &str, script_done: usize) {
         if self.journal.len() < MAX_JOURNAL {
             self.journal.push(JournalEntry {
                 at_us,
                 line: line.trim().to_string(),
+                script_done,
             });
         }
     }
@@ -114,9 +117,10 @@ pub fn export(
     now: Micros,
 ) -> String {
     let lines: Vec<&str> = source.lines().collect();
-    // (instant, order, line): the file's steps at their static instants (pauses take no
-    // simulated time, so they are the instants they ran at), then typed lines.
-    let mut timed: Vec<(Micros, usize, String)> = Vec::new();
+    // (instant, place, kind, order, line): the file's steps at their static instants (pauses
+    // take no simulated time, so they are the instants they ran at) and in file order; a typed
+    // line goes at its instant, after the steps that had run when it was typed.
+    let mut timed: Vec<(Micros, usize, u8, usize, String)> = Vec::new();
     let mut t: Micros = 0;
     for (order, step) in script.steps.iter().take(steps_done).enumerate() {
         if let Some(at) = step.at {
@@ -131,7 +135,7 @@ pub fn export(
                     .map_or("", |l| l.trim());
                 // The command itself, without a leading `at TIME` (it gets its own below).
                 let text = strip_at(text);
-                timed.push((t, order, text.to_string()));
+                timed.push((t, order + 1, 1, order, text.to_string()));
             }
         }
     }
@@ -142,13 +146,14 @@ pub fn export(
             continue;
         }
         // `at T cmd` typed at some instant runs at T.
-        let (at, text) = match parse_at(&e.line) {
-            Some((at, rest)) => (at, rest.to_string()),
-            None => (e.at_us, e.line.clone()),
+        // `at T cmd` runs at T, after the file's steps due then (as the room's player does).
+        let (at, place, text) = match parse_at(&e.line) {
+            Some((at, rest)) => (at, usize::MAX, rest.to_string()),
+            None => (e.at_us, e.script_done, e.line.clone()),
         };
-        timed.push((at, offset + i, text));
+        timed.push((at, place, 0, offset + i, text));
     }
-    timed.sort_by_key(|(at, order, _)| (*at, *order));
+    timed.sort_by_key(|(at, place, kind, order, _)| (*at, *place, *kind, *order));
 
     let mut out = String::new();
     let title = script.title.as_deref().unwrap_or(&script.file);
@@ -162,7 +167,7 @@ pub fn export(
         instant(now)
     ));
     let mut last = 0;
-    for (at, _, text) in timed {
+    for (at, _, _, _, text) in timed {
         if at == 0 {
             out.push_str(&format!("{text}\n"));
         } else {
@@ -207,25 +212,23 @@ mod tests {
     fn an_export_interleaves_the_file_and_the_typed_lines_by_instant() {
         let source = "title \"t\"\nseed 4\nbrokers 3\ntopic create o partitions=1 replication=3\nwait 5s\nsay \"five\"\nexpect broker 1 == up\nat 20s broker kill 2\n";
         let script = parser::parse("f", source).unwrap();
+        let entry = |at_us, line: &str, script_done| JournalEntry {
+            at_us,
+            line: line.into(),
+            script_done,
+        };
         let journal = vec![
-            JournalEntry {
-                at_us: 2_500_000,
-                line: "broker kill 1".into(),
-            },
-            JournalEntry {
-                at_us: 3_000_000,
-                line: "at 8s broker restart 1".into(),
-            },
-            JournalEntry {
-                at_us: 4_000_000,
-                line: "wait 2s".into(),
-            },
+            entry(2_500_000, "broker kill 1", 2),
+            entry(3_000_000, "at 8s broker restart 1", 2),
+            entry(4_000_000, "wait 2s", 2),
+            // Typed at 5 s before the `say` due at 5 s ran (3 steps done: brokers, topic, wait).
+            entry(5_000_000, "broker kill 3", 3),
         ];
         // The file ran up to its `say` (steps: brokers, topic, wait, say, expect).
         let text = export(&script, source, 5, &journal, 9_000_000);
         assert_eq!(
             text,
-            "title \"t (session)\"\nseed 4\n# Exported at 9s: `playground run` this file to replay the session exactly.\nbrokers 3\ntopic create o partitions=1 replication=3\nat 2.5s broker kill 1\nat 5s say \"five\"\nat 8s broker restart 1\nwait 1s\n"
+            "title \"t (session)\"\nseed 4\n# Exported at 9s: `playground run` this file to replay the session exactly.\nbrokers 3\ntopic create o partitions=1 replication=3\nat 2.5s broker kill 1\nat 5s broker kill 3\nat 5s say \"five\"\nat 8s broker restart 1\nwait 1s\n"
         );
         assert!(parser::parse("export", &text).is_ok());
     }

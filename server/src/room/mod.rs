@@ -260,7 +260,7 @@ impl Room {
         self.player = c.player;
         self.player.drop_replays();
         for e in &self.history.journal[c.journal_len..] {
-            self.player.replay(e.at_us, e.line.clone());
+            self.player.replay(e.at_us, e.line.clone(), e.script_done);
         }
         self.ctx = c.ctx;
         self.caption = c.caption;
@@ -511,7 +511,8 @@ impl Room {
 
     fn remember(&mut self, line: &str) {
         if !self.replaying {
-            self.history.remember(self.cluster.now(), line);
+            self.history
+                .remember(self.cluster.now(), line, self.player.script_done());
         }
     }
 
@@ -594,7 +595,7 @@ impl Room {
                         }
                         matches!(step.action, Action::Pause)
                     }
-                    Due::Replay(line) => {
+                    Due::Replay { line, .. } => {
                         self.replaying = true;
                         let result = self.console(&line);
                         self.replaying = false;

@@ -20,7 +20,10 @@ pub enum Due {
     /// A console line given with `at`, now due.
     Scheduled(Step),
     /// A console line of the journal, typed at this instant before a rewind: it runs again.
-    Replay(String),
+    /// `script_done` is how many steps of the file had run when it was typed, so that it runs
+    /// again between the same two steps (a line typed at a `pause` comes before the steps that
+    /// follow the pause at the same instant).
+    Replay { line: String, script_done: usize },
 }
 
 /// On a tie: the script first, then `at` lines, then replayed console lines, which is the order
@@ -62,16 +65,18 @@ impl Player {
     }
 
     /// A journal line to type again at `at` (after a rewind). Not limited: the journal is.
-    pub fn replay(&mut self, at: Micros, line: String) {
+    pub fn replay(&mut self, at: Micros, line: String, script_done: usize) {
         self.arrivals += 1;
-        self.scheduled
-            .insert((at, RANK_REPLAY, self.arrivals), Due::Replay(line));
+        self.scheduled.insert(
+            (at, RANK_REPLAY, self.arrivals),
+            Due::Replay { line, script_done },
+        );
     }
 
     /// Forgets the replayed future (someone acted after a rewind: the future forks).
     pub fn drop_replays(&mut self) {
         self.scheduled
-            .retain(|_, due| !matches!(due, Due::Replay(_)));
+            .retain(|_, due| !matches!(due, Due::Replay { .. }));
     }
 
     /// How many steps of the file have run (its `wait`s included).
@@ -112,7 +117,16 @@ impl Player {
                 .next()
                 .copied()
                 .filter(|(t, _, _)| *t <= now);
+            // A replayed line goes before a script step due at the same instant if it was typed
+            // before that step ran.
+            let replay_first = |key: &(Micros, u8, u64)| match self.scheduled.get(key) {
+                Some(Due::Replay { script_done, .. }) => *script_done <= self.script_done(),
+                _ => false,
+            };
             match (script, scheduled) {
+                (Some(s), Some(key)) if key.0 < s || (key.0 == s && replay_first(&key)) => {
+                    return self.scheduled.remove(&key);
+                }
                 (Some(s), other) if other.is_none_or(|(t, _, _)| s <= t) => {
                     let step = self.script.pop_front().expect("due step");
                     self.script_time = s;
@@ -154,14 +168,18 @@ mod tests {
         assert_eq!(line(p.pop_due(2_000_000)), 3);
         assert_eq!(p.next_due(), Some(5_000_000));
         assert_eq!(p.pop_due(4_999_999), None);
-        // A replayed console line at the same instant comes after the script's step.
-        p.replay(5_000_000, "broker kill 2".into());
+        // A line typed after step 4 ran (4 steps done, the wait included) replays between
+        // steps 4 and 5, which are due at the same instant.
+        p.replay(5_000_000, "broker kill 2".into(), 4);
         assert_eq!(line(p.pop_due(5_000_000)), 4);
-        assert_eq!(line(p.pop_due(5_000_000)), 5);
         assert_eq!(
             p.pop_due(5_000_000),
-            Some(Due::Replay("broker kill 2".into()))
+            Some(Due::Replay {
+                line: "broker kill 2".into(),
+                script_done: 4
+            })
         );
+        assert_eq!(line(p.pop_due(5_000_000)), 5);
         assert_eq!(p.next_due(), None);
         assert_eq!(p.script_done(), 5);
         assert!(p.script_finished());
