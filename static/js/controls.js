@@ -1,15 +1,18 @@
 // Transport controls and keyboard shortcuts: space play/pause, → step, + (or =) faster, − slower.
-// Shortcuts never fire while the user types in a field.
+// Shortcuts never fire while the user types in a field, nor inside a panel marked
+// `data-no-shortcuts` (the scenario editor). Presenter mode may claim keys first (`keyHook`).
 
 /** The speeds the − / + buttons step through (the server accepts 0.1 ..= 20). */
 export const SPEEDS = [0.1, 0.25, 0.5, 1, 2, 5, 10, 20];
 
 export class Controls {
-  constructor(model, connection, { onError, onEscape }) {
+  /** keyHook(e) → true when it handled the key (presenter mode: PageDown, → at a pause). */
+  constructor(model, connection, { onError, onEscape, keyHook }) {
     this.model = model;
     this.connection = connection;
     this.onError = onError;
     this.onEscape = onEscape;
+    this.keyHook = keyHook;
     document.getElementById('play').addEventListener('click', () => this.togglePlay());
     document.getElementById('step').addEventListener('click', () => this.step());
     document.getElementById('speed-up').addEventListener('click', () => this.faster());
@@ -45,7 +48,10 @@ export class Controls {
 
   onKey(e) {
     if (e.key === 'Escape') { this.onEscape(); return; }
-    if (e.ctrlKey || e.metaKey || e.altKey || isTyping(e.target)) return;
+    if (e.ctrlKey || e.metaKey || e.altKey) return;
+    if (e.target instanceof Element && e.target.closest('[data-no-shortcuts]')) return;
+    if (this.keyHook && this.keyHook(e)) return;
+    if (isTyping(e.target)) return;
     switch (e.key) {
       case ' ':
         // A focused button would also "click" on space: let buttons keep that meaning.
@@ -75,6 +81,16 @@ export class Controls {
     }
   }
 }
+
+/**
+ * Do keys edit text here (a text field, a textarea, a select, an editable element)? Unlike
+ * `isTyping`, a range or a checkbox is not text entry: page-wide keys like PageDown still apply.
+ */
+export function isTextEntry(target) {
+  if (!isTyping(target)) return false;
+  return !(target instanceof HTMLInputElement && NOT_TEXT.has(target.type));
+}
+const NOT_TEXT = new Set(['range', 'checkbox', 'radio', 'button', 'submit', 'reset', 'color', 'file']);
 
 /** Is the user typing somewhere (an input, a textarea, a select, an editable element)? */
 export function isTyping(target) {

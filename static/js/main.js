@@ -12,9 +12,14 @@ import { FlightsView } from './views/flights.js';
 import { EventLogView, CaptionView } from './views/eventlog.js';
 import { ClockView } from './views/clock.js';
 import { DetailsView } from './views/details.js';
+import { PresenterView } from './views/presenter.js';
+import { TimelineView } from './views/timeline.js';
 import { Controls } from './controls.js';
 import { Console } from './console.js';
 import { Actions } from './actions.js';
+import { Presenter } from './presenter.js';
+import { LessonCatalog, LessonPicker } from './lessons.js';
+import { Editor } from './editor.js';
 import { initTheme } from './theme.js';
 import { el } from './text.js';
 
@@ -30,12 +35,16 @@ const reducedMotion = () => motionQuery.matches;
 
 const stage = document.getElementById('stage');
 const clockView = new ClockView(model, connection);
+// toast() is hoisted; presenter and timeline report refusals with it.
+const presenter = new Presenter(model, connection, { onError: toast, onChange: () => redraw({ lesson: true }) });
 const details = new DetailsView(model, connection);
 const assignments = new AssignmentsView(document.getElementById('assignments'), stage, model);
 const logical = new LogicalView(document.getElementById('logical'), model, { reducedMotion });
 // Views render in this order (after every view has measured, see render()).
 const views = [
   clockView,
+  new TimelineView(model, connection, { onError: toast }),
+  new PresenterView(model, presenter),
   new CaptionView(document.getElementById('caption'), model),
   new ProducersView(document.getElementById('producers'), model),
   logical,
@@ -102,13 +111,20 @@ function trimMeasures() {
   for (const m of keep) performance.measure('render', { start: m.startTime, duration: m.duration });
 }
 
+/** Render on the next animation frame with these change flags, without a message from the room. */
+function redraw(flags = {}) {
+  const change = Object.assign(emptyChange(), flags);
+  if (pending) mergeChange(pending, change);
+  else {
+    pending = change;
+    requestAnimationFrame(render);
+  }
+}
+
 /** Something moved without a frame (resize, scroll): redraw the assignment lines. */
 function relayout() {
   assignments.invalidate();
-  if (!pending) {
-    pending = emptyChange();
-    requestAnimationFrame(render);
-  }
+  redraw();
 }
 // Anything that changes size can move the ends of assignment lines: the stage, the columns, and
 // the rows and member cards the lines attach to (observed as they appear).
@@ -139,9 +155,20 @@ toastNode.addEventListener('click', () => { toastNode.hidden = true; });
 // ---- wiring -----------------------------------------------------------------------------------
 
 const actions = new Actions(model, connection, details, { toast });
+const catalog = new LessonCatalog(connection);
+// One panel at a time: opening the lessons or the editor closes the others.
+const lessons = new LessonPicker(model, connection, catalog, {
+  onPicked: () => presenter.lessonPicked(),
+  onOpen: () => { actions.closePopups(); editor.close(); },
+});
+const editor = new Editor(model, connection, catalog, {
+  onOpen: () => { actions.closePopups(); lessons.close(); },
+});
 new Controls(model, connection, {
   onError: toast,
-  onEscape: () => { if (!actions.closePopups()) details.close(); },
+  // The topmost thing open closes first.
+  onEscape: () => { if (!lessons.close() && !editor.close() && !actions.closePopups()) details.close(); },
+  keyHook: (e) => presenter.handleKey(e),
 });
 new Console(connection);
 initTheme();
@@ -152,4 +179,4 @@ connection.addEventListener('status', (e) => clockView.showStatus(e.detail));
 connection.connect();
 
 // For tests and for curious people with a console open.
-window.playground = { model, connection, details, actions, renders: () => renders, viewTimes };
+window.playground = { model, connection, details, actions, presenter, lessons, editor, renders: () => renders, viewTimes };

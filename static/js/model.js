@@ -32,6 +32,10 @@ export function emptyChange() {
     clock: false,
     caption: false,
     log: false,
+    /** `timeline.horizon_us` changed. */
+    timeline: false,
+    /** The lesson (progress, at a pause, finished) changed. */
+    lesson: false,
     /** Flights of this frame, with the frame's clock (for staggering them in time). */
     flights: [],
   };
@@ -58,6 +62,10 @@ export class Model extends EventTarget {
     this.title = null;
     this.clock = { now_us: 0, playing: false, speed: 1 };
     this.caption = null;
+    /** How far this room's timeline has been played: `seek` reaches 0..=horizon_us. */
+    this.timeline = { horizon_us: 0 };
+    /** @type {{id:string, title:string|null, pauses_total:number, pauses_done:number, at_pause:boolean, finished:boolean}|null} */
+    this.lesson = null;
     /** @type {Map<number, object>} */ this.brokers = new Map();
     /** @type {Map<string, object>} */ this.topics = new Map();
     /** @type {Map<string, object>} keyed "topic/partition" */ this.partitions = new Map();
@@ -81,23 +89,35 @@ export class Model extends EventTarget {
     this.snapshots = 0;
   }
 
-  /** Replace everything with a snapshot message. */
+  /**
+   * Replace everything with a snapshot message. A snapshot comes on connect, after a gap, and after
+   * a `load`, `restart` or `seek` — so the state may go backwards or be another scenario entirely:
+   * nothing of the old state (keys, log, rates) survives except consumer colours, see below.
+   */
   applySnapshot(msg) {
-    const keep = this.consumerIndex;
+    const before = this.consumerIndex;
     const snapshots = this.snapshots;
     this.reset();
-    // Keep colours across reconnects: a consumer that existed keeps its index.
-    this.consumerIndex = keep;
     this.snapshots = snapshots + 1;
     this.title = msg.title ?? null;
     this.clock = msg.clock;
     this.caption = msg.caption ?? null;
+    this.timeline = msg.timeline ?? { horizon_us: msg.clock.now_us };
+    this.lesson = msg.lesson ?? null;
     const change = emptyChange();
     change.snapshot = true;
     this.mergeState(msg.state, change);
+    // Colours: a consumer present before and now keeps its colour (reconnect, seek), in the old
+    // order; consumers gone (another scenario loaded, a seek to before they joined) free theirs,
+    // so a new scenario starts again from the first colour.
+    const present = [...before.keys()].filter((name) => this.consumers.has(name));
+    this.consumerIndex = new Map(present.map((name, i) => [name, i]));
+    for (const name of this.consumers.keys()) {
+      if (!this.consumerIndex.has(name)) this.consumerIndex.set(name, this.consumerIndex.size);
+    }
     this.network = msg.state.network ?? null;
     this.appendLog(msg.log || []);
-    Object.assign(change, { brokers: true, topics: true, producers: true, groups: true, consumers: true, network: true, clock: true, caption: true, log: true });
+    Object.assign(change, { brokers: true, topics: true, producers: true, groups: true, consumers: true, network: true, clock: true, caption: true, log: true, timeline: true, lesson: true });
     for (const id of this.partitions.keys()) change.partitions.add(id);
     this.emit(change);
   }
@@ -112,6 +132,16 @@ export class Model extends EventTarget {
     if (msg.caption !== undefined && msg.caption !== this.caption) {
       this.caption = msg.caption;
       change.caption = true;
+    }
+    // A frame always carries both (an older server sends neither: the horizon then follows the clock).
+    const horizon = msg.timeline ? msg.timeline.horizon_us : Math.max(this.timeline.horizon_us, c.now_us);
+    if (horizon !== this.timeline.horizon_us) {
+      this.timeline = { horizon_us: horizon };
+      change.timeline = true;
+    }
+    if (msg.lesson !== undefined && !sameLesson(msg.lesson, this.lesson)) {
+      this.lesson = msg.lesson;
+      change.lesson = true;
     }
     this.mergeState(msg.state, change);
     const net = msg.state.network ?? null;
@@ -252,6 +282,13 @@ export class Model extends EventTarget {
     const small = a.length <= b.length ? a : b;
     return small.includes(brokerId);
   }
+}
+
+/** Two wire lessons (or nulls) with the same fields. */
+function sameLesson(a, b) {
+  if (a === null || b === null) return a === b;
+  return a.id === b.id && a.title === b.title && a.pauses_total === b.pauses_total
+    && a.pauses_done === b.pauses_done && a.at_pause === b.at_pause && a.finished === b.finished;
 }
 
 /** Merge a whole entity or a patch into the entity stored under `key`. */

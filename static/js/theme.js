@@ -1,13 +1,13 @@
-// Theme toggle (dark / light, remembered) and presenter mode (larger type, remembered). Without a
-// remembered choice the page follows the OS (`prefers-color-scheme`); see also theme-init.js.
+// Theme toggle (dark / light, remembered). Without a remembered choice the page follows the OS
+// (`prefers-color-scheme`); see also theme-init.js. Presenter mode lives in presenter.js.
+
+import { store } from './storage.js';
 
 const THEME_KEY = 'playground.theme';
-const PRESENTER_KEY = 'playground.presenter';
 
 export function initTheme() {
   const root = document.documentElement;
   const button = document.getElementById('theme-toggle');
-  const presenter = document.getElementById('presenter-toggle');
   const dark = matchMedia('(prefers-color-scheme: dark)');
   const current = () => root.dataset.theme || (dark.matches ? 'dark' : 'light');
   const label = () => {
@@ -23,18 +23,4 @@ export function initTheme() {
   });
   dark.addEventListener('change', label);
   label();
-
-  const sync = () => presenter.setAttribute('aria-pressed', root.dataset.presenter === '1' ? 'true' : 'false');
-  presenter.addEventListener('click', () => {
-    if (root.dataset.presenter === '1') delete root.dataset.presenter; else root.dataset.presenter = '1';
-    store(PRESENTER_KEY, root.dataset.presenter === '1' ? '1' : '0');
-    sync();
-    // Type size changed: everything moved.
-    dispatchEvent(new Event('resize'));
-  });
-  sync();
-}
-
-function store(key, value) {
-  try { localStorage.setItem(key, value); } catch (e) { /* private mode */ }
 }

@@ -784,3 +784,55 @@ async fn a_line_typed_at_a_pause_keeps_its_place_in_export_and_rewind() {
     let again = snapshot(&mut socket, 10).await;
     assert_eq!(again["state"], live["state"]);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn seeking_past_a_pause_lands_where_asked_and_a_load_names_its_lesson_at_once() {
+    let addr = start_server().await;
+    let mut socket = connect(addr, "seek-pause").await;
+    next(&mut socket).await;
+    let reply = request(
+        &mut socket,
+        json!({"v": 1, "id": 1, "type": "load", "lesson": "02-topics-partitions-offsets"}),
+    )
+    .await;
+    assert_eq!(reply["ok"], true);
+    // The snapshot that follows a load already names the new lesson.
+    let loaded = snapshot(&mut socket, 2).await;
+    assert_eq!(loaded["lesson"]["id"], "02-topics-partitions-offsets");
+    request(
+        &mut socket,
+        json!({"v": 1, "id": 3, "type": "speed", "speed": 20}),
+    )
+    .await;
+    // Past the first pause (8 s) and the second one.
+    loop {
+        let m = next(&mut socket).await;
+        if m["lesson"]["pauses_done"] == 2 && m["lesson"]["at_pause"] == true {
+            break;
+        }
+        if m["lesson"]["at_pause"] == true {
+            request(&mut socket, json!({"v": 1, "id": 4, "type": "next"})).await;
+        }
+    }
+    let reply = request(
+        &mut socket,
+        json!({"v": 1, "id": 5, "type": "seek", "to_us": 8_367_209}),
+    )
+    .await;
+    assert_eq!(reply["ok"], true);
+    let there = snapshot(&mut socket, 6).await;
+    assert_eq!(
+        there["clock"]["now_us"], 8_367_209,
+        "not stopped at the pause on the way"
+    );
+    assert_eq!(there["lesson"]["pauses_done"], 1);
+    assert_eq!(there["lesson"]["at_pause"], false);
+    // Seeking exactly to a pause's instant stops there, at the pause.
+    request(
+        &mut socket,
+        json!({"v": 1, "id": 7, "type": "seek", "to_us": 8_000_000}),
+    )
+    .await;
+    let at = snapshot(&mut socket, 8).await;
+    assert_eq!(at["lesson"]["at_pause"], true);
+}

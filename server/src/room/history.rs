@@ -96,7 +96,7 @@ impl History {
 }
 
 /// `12.5s`, `3s`, `0.000250s`: an exact instant in the scenario language.
-fn instant(us: Micros) -> String {
+pub fn instant(us: Micros) -> String {
     let (s, frac) = (us / 1_000_000, us % 1_000_000);
     if frac == 0 {
         format!("{s}s")

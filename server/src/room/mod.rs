@@ -270,13 +270,18 @@ impl Room {
         self.clock.playing = false;
         self.frame = FrameBuilder::default();
         self.log.clear();
+        // A `pause` on the way stops `advance_to`; going past it to `t` means it was passed.
         self.advance_to(t);
+        while self.cluster.now() < t {
+            self.at_pause = false;
+            self.advance_to(t);
+        }
         // What the replay narrated is the past now: start the log afresh.
         self.frame = FrameBuilder::default();
         self.note(
             "info",
             "console",
-            format!("rewound to {}", engine::time::format_duration(t)),
+            format!("rewound to {}", history::instant(t)),
         );
         self.broadcast_snapshot();
         Ok(())
@@ -676,6 +681,7 @@ impl Room {
     /// that things went backwards).
     fn broadcast_snapshot(&mut self) {
         self.shown = state::from_snapshot(&self.cluster.snapshot());
+        self.lesson = self.lesson_dto();
         self.shown_clock = (
             self.cluster.now(),
             self.clock.playing,

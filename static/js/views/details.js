@@ -56,6 +56,8 @@ export class DetailsView {
   }
 
   render(change) {
+    // A snapshot may be another scenario or an earlier time: what the drawer shows may be gone.
+    if (this.isOpen && change.snapshot && !this.exists()) { this.close(); return; }
     if (!this.isOpen || this.kind === 'partition') return;
     const relevant = change.snapshot || (this.kind === 'broker' && (change.brokers || change.partitions.size || change.network))
       || (this.kind === 'producer' && change.producers)
@@ -68,6 +70,19 @@ export class DetailsView {
       return;
     }
     this.draw();
+  }
+
+  /** Does the entity the drawer shows exist in the model? */
+  exists() {
+    const m = this.model;
+    switch (this.kind) {
+      case 'partition': return m.partitions.has(this.key);
+      case 'broker': return m.brokers.has(Number(this.key));
+      case 'producer': return m.producers.has(this.key);
+      case 'consumer': return m.consumers.has(this.key);
+      case 'group': return m.groups.has(this.key);
+      default: return false;
+    }
   }
 
   draw() {

@@ -22,6 +22,15 @@ export class GroupsView {
     if (!(change.snapshot || change.groups || change.consumers)) return;
     const m = this.model;
     setHidden(this.empty, m.groups.size > 0);
+    // Only a snapshot can drop groups and consumers (another scenario loaded, or a rewind).
+    if (change.snapshot) {
+      for (const [name, c] of this.cards) if (!m.groups.has(name)) { c.card.remove(); this.cards.delete(name); }
+      for (const c of this.cards.values()) {
+        for (const [name, row] of c.rows) {
+          if (m.consumers.get(name)?.group !== c.card.dataset.group) { row.row.remove(); c.rows.delete(name); }
+        }
+      }
+    }
     for (const g of m.groups.values()) {
       let c = this.cards.get(g.name);
       if (!c) { c = this.makeCard(g.name); this.cards.set(g.name, c); this.root.append(c.card); }

@@ -47,6 +47,7 @@ export class LogicalView {
 
   render(change) {
     const m = this.model;
+    if (change.snapshot) this.prune();
     if (change.snapshot || change.topics) this.syncTopics();
     const groupsChanged = change.snapshot || change.groups || change.consumers;
     const ids = groupsChanged ? m.partitions.keys() : change.partitions;
@@ -56,6 +57,27 @@ export class LogicalView {
       if (r && r.lastLeo !== null && !this.visible.has(id)) this.stale.add(id);
       else this.updateRow(id);
     }
+  }
+
+  /**
+   * After a snapshot: drop topics and partitions that no longer exist (another scenario loaded, a
+   * rewind to before they were created), and forget each row's last LEO so a log that jumped
+   * (backwards after a rewind) is redrawn without the append animation.
+   */
+  prune() {
+    const m = this.model;
+    for (const [name, parts] of this.topics) {
+      if (!m.topics.has(name)) { parts.section.remove(); this.topics.delete(name); }
+    }
+    for (const [id, r] of this.rows) {
+      if (m.partitions.has(id) && this.topics.has(id.slice(0, id.lastIndexOf('/')))) { r.lastLeo = null; continue; }
+      this.observer.unobserve(r.row);
+      r.row.remove();
+      this.rows.delete(id);
+      this.visible.delete(id);
+      this.stale.delete(id);
+    }
+    this.order = null;
   }
 
   syncTopics() {

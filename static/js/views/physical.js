@@ -24,6 +24,10 @@ export class PhysicalView {
     const m = this.model;
     if (!(change.snapshot || change.brokers || change.network || change.topics || change.partitions.size)) return;
     const brokers = m.brokerList();
+    // Only a snapshot can drop brokers (another scenario loaded).
+    if (change.snapshot) {
+      for (const [id, c] of this.cards) if (!m.brokers.has(id)) { c.card.remove(); this.cards.delete(id); }
+    }
     for (const b of brokers) if (!this.cards.has(b.id)) this.cards.set(b.id, this.makeCard(b.id));
     // The set of partitions (and so the chips each card holds) changes only when topics do.
     const layoutKey = [...m.partitions.values()].map((p) => `${p.id}:${p.replicas.join(',')}`).join(' ');

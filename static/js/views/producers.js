@@ -17,6 +17,10 @@ export class ProducersView {
     if (!(change.snapshot || change.producers)) return;
     const m = this.model;
     setHidden(this.empty, m.producers.size > 0);
+    // Only a snapshot can drop producers (another scenario loaded, or a rewind).
+    if (change.snapshot) {
+      for (const [name, c] of this.cards) if (!m.producers.has(name)) { c.card.remove(); this.cards.delete(name); }
+    }
     for (const p of m.producers.values()) {
       let c = this.cards.get(p.name);
       if (!c) { c = this.makeCard(p.name); this.cards.set(p.name, c); this.root.append(c.card); }

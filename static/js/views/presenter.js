@@ -1,0 +1,55 @@
+// The presenter panel (#presenter, shown in presenter mode): the narration in large type, the
+// lesson's title and progress through its pauses, and Next (prominent while the lesson waits at a
+// pause) and Restart. What the buttons do is presenter.js.
+
+import { setText, setClass, setAttr, setStyle } from '../text.js';
+
+export class PresenterView {
+  constructor(model, presenter) {
+    this.model = model;
+    this.presenter = presenter;
+    this.panel = document.getElementById('presenter');
+    this.narration = document.getElementById('narration');
+    this.title = document.getElementById('lesson-title');
+    this.state = document.getElementById('lesson-state');
+    this.progress = document.getElementById('lesson-progress');
+    this.bar = document.getElementById('lesson-bar');
+    this.fill = document.getElementById('lesson-bar-fill');
+    this.next = document.getElementById('next');
+  }
+
+  render(change) {
+    const m = this.model;
+    if (change.snapshot || change.caption) {
+      setText(this.narration, m.caption || '');
+      setClass(this.narration, 'empty', !m.caption);
+      if (m.caption && !change.snapshot && this.narration.animate && !matchMedia('(prefers-reduced-motion: reduce)').matches) {
+        this.narration.animate([{ opacity: 0.25 }, { opacity: 1 }], { duration: 350, easing: 'ease-out' });
+      }
+    }
+    if (!(change.snapshot || change.lesson || change.clock)) return;
+    const lesson = m.lesson;
+    // A scenario without pauses (the demo) has no progress worth showing.
+    setClass(this.panel, 'no-lesson', !lesson || lesson.pauses_total === 0);
+    setText(this.title, (lesson && lesson.title) || m.title || (lesson && lesson.id) || '');
+    const canNext = this.presenter.canNext();
+    if (this.next.disabled === canNext) this.next.disabled = !canNext;
+    setClass(this.panel, 'at-pause', canNext);
+    if (!lesson) return;
+    // `pauses_done` counts the pauses reached, the one the room waits at included.
+    const total = lesson.pauses_total;
+    const done = Math.min(lesson.pauses_done, total);
+    setClass(this.panel, 'finished', lesson.finished);
+    let state;
+    if (lesson.finished) state = 'Finished';
+    else if (lesson.at_pause) state = `Pause ${done} of ${total}`;
+    else state = m.clock.playing ? 'Playing' : 'Paused';
+    setText(this.state, state);
+    setText(this.progress, `${done} / ${total}`);
+    // The bar counts pauses reached; a finished lesson is full.
+    const pct = lesson.finished ? 100 : total > 0 ? Math.round((done / total) * 100) : 0;
+    setStyle(this.fill, 'width', `${pct}%`);
+    setAttr(this.bar, 'aria-valuenow', pct);
+    setAttr(this.bar, 'aria-valuetext', lesson.finished ? 'finished' : `${done} of ${total} pauses done`);
+  }
+}
