@@ -42,9 +42,14 @@ test('a lesson stops at its pauses; rewinding shows the earlier state; acting fo
   assert.match(await page.locator('#lesson-progress').textContent(), /1/);
   assert.ok((await page.locator('#narration').textContent()).length > 10);
 
-  // Next, to the second pause: records were produced meanwhile.
+  // Next, past the first pause to the second: records were produced meanwhile.
   await page.locator('#next').click();
   await page.waitForFunction(() => window.playground.model.lesson?.at_pause && window.playground.model.lesson.pauses_done === 2, null, { timeout: 20000 });
+  // And past the second pause too.
+  await page.waitForSelector('#next:not([disabled])');
+  await page.locator('#next').click();
+  await page.waitForFunction(() => !window.playground.model.lesson.at_pause && window.playground.model.clock.playing);
+  await page.waitForFunction(() => window.playground.model.lesson.pauses_done === 3, null, { timeout: 20000 });
   const t2 = await now(page);
   const acked2 = await acked(page);
   assert.ok(t2 > t1 && acked2 > acked1, `t ${t1}→${t2}, acked ${acked1}→${acked2}`);
