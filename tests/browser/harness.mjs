@@ -6,6 +6,7 @@ import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
+import { before, after } from 'node:test';
 import { chromium } from 'playwright-core';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -64,4 +65,22 @@ export async function consoleLine(page, line) {
 export async function partitionsLedBy(page, id) {
   return page.$$eval(`[data-broker="${id}"] .replica.leader[data-partition]`,
     (els) => els.map((e) => e.dataset.partition).sort());
+}
+
+/**
+ * One server and one browser for a test file, started before its tests and stopped after.
+ * `openRoom(name)` opens the page of room `/r/NAME`: each test uses its own room, so one test's
+ * broker kill is not the next one's cluster.
+ */
+export function useServerAndBrowser() {
+  const env = {};
+  before(async () => {
+    env.server = await startServer();
+    env.browser = await launch();
+  });
+  after(async () => {
+    await env.browser?.close();
+    await env.server?.stop();
+  });
+  return { openRoom: (name) => open(env.browser, `${env.server.url}r/${name}`) };
 }

@@ -1,25 +1,14 @@
 // Lessons, the presenter, time travel and the editor in the real page.
 
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { startServer, launch, open, consoleLine, binary } from './harness.mjs';
+import { useServerAndBrowser, consoleLine, binary } from './harness.mjs';
 
-let server;
-let browser;
-
-before(async () => {
-  server = await startServer();
-  browser = await launch();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-});
+const { openRoom } = useServerAndBrowser();
 
 const LESSON = '02-topics-partitions-offsets';
 const model = (page, fn, arg) => page.evaluate(fn, arg);
@@ -27,7 +16,7 @@ const acked = (page) => model(page, () => window.playground.model.topics.get('or
 const now = (page) => model(page, () => window.playground.model.clock.now_us);
 
 test('a lesson stops at its pauses; rewinding shows the earlier state; acting forks the future', async () => {
-  const { page, problems } = await open(browser, `${server.url}r/travel`);
+  const { page, problems } = await openRoom('travel');
   await page.waitForSelector('[data-broker="1"]');
   await page.locator('#lessons-button').click();
   await page.locator(`#lessons-panel [data-lesson="${LESSON}"]`).click();
@@ -74,7 +63,7 @@ test('a lesson stops at its pauses; rewinding shows the earlier state; acting fo
 });
 
 test('the editor shows a bad line\'s error at its line and nothing runs', async () => {
-  const { page, problems } = await open(browser, `${server.url}r/editor`);
+  const { page, problems } = await openRoom('editor');
   await page.waitForSelector('[data-broker="1"]');
   await page.keyboard.press(' '); // pause, so "nothing changed" is exact
   await page.waitForFunction(() => window.playground.model.clock.playing === false);
@@ -97,7 +86,7 @@ test('the editor shows a bad line\'s error at its line and nothing runs', async 
 });
 
 test('a session driven by clicks and the console exports to a file that replays headless to the same state', async () => {
-  const { page, problems } = await open(browser, `${server.url}r/roundtrip`);
+  const { page, problems } = await openRoom('roundtrip');
   await page.waitForSelector('[data-broker="2"]');
   await model(page, () => window.playground.connection.send({ type: 'speed', speed: 5 }));
   const until = (t) => page.waitForFunction((t) => window.playground.model.clock.now_us >= t, t, { timeout: 20000 });

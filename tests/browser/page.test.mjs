@@ -1,26 +1,14 @@
 // The real page in headless Chromium against the real binary: it loads cleanly, draws the demo
 // cluster, a click kills a broker and the leader marks move, and user text stays text.
 
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, launch, open, consoleLine, partitionsLedBy } from './harness.mjs';
+import { useServerAndBrowser, consoleLine, partitionsLedBy } from './harness.mjs';
 
-let server;
-let browser;
-// Each test opens its own room (`/r/NAME`), so one test's broker kill is not the next one's cluster.
-
-before(async () => {
-  server = await startServer();
-  browser = await launch();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-});
+const { openRoom } = useServerAndBrowser();
 
 test('the page loads without console errors and draws 3 brokers and the partitions', async () => {
-  const { page, problems } = await open(browser, `${server.url}r/loads`);
+  const { page, problems } = await openRoom('loads');
   await page.waitForSelector('[data-broker="3"]');
   assert.equal(await page.locator('[data-broker]').count() >= 3, true);
   for (const b of [1, 2, 3]) assert.equal(await page.locator(`[data-broker="${b}"]`).count() >= 1, true);
@@ -37,7 +25,7 @@ test('the page loads without console errors and draws 3 brokers and the partitio
 });
 
 test('clicking broker 1 and choosing Kill moves the leader marks of its partitions', async () => {
-  const { page, problems } = await open(browser, `${server.url}r/kill`);
+  const { page, problems } = await openRoom('kill');
   await page.waitForSelector('[data-broker="1"] .replica.leader');
   const led = await partitionsLedBy(page, 1);
   assert.ok(led.length > 0, 'broker 1 leads a partition of the demo');
@@ -65,7 +53,7 @@ test('clicking broker 1 and choosing Kill moves the leader marks of its partitio
 });
 
 test('a record whose key and value are HTML appears as text and runs nothing', async () => {
-  const { page, problems } = await open(browser, `${server.url}r/xss`);
+  const { page, problems } = await openRoom('xss');
   await page.waitForSelector('[data-broker="1"]');
   const evil = '<img src=x onerror=alert(1)>';
   await consoleLine(page, `produce orders key="${evil}" value="${evil}"`);
@@ -99,7 +87,7 @@ test('a record whose key and value are HTML appears as text and runs nothing', a
 });
 
 test('a bad console line shows its error inline and changes nothing', async () => {
-  const { page, problems } = await open(browser, `${server.url}r/console`);
+  const { page, problems } = await openRoom('console');
   await page.waitForSelector('[data-broker="1"]');
   await consoleLine(page, 'broker kil 2');
   await page.waitForFunction(() => /unknown command/.test(document.body.textContent), null, { timeout: 5000 });
@@ -115,7 +103,7 @@ test('a bad console line shows its error inline and changes nothing', async () =
 });
 
 test('menus and forms drive producers, consumers and topics', async () => {
-  const { page, problems } = await open(browser, `${server.url}r/menus`);
+  const { page, problems } = await openRoom('menus');
   await page.waitForSelector('[data-producer="checkout"]');
   const model = (expr) => page.evaluate(expr);
 
@@ -146,7 +134,7 @@ test('menus and forms drive producers, consumers and topics', async () => {
 });
 
 test('the keyboard plays, pauses, steps and changes speed', async () => {
-  const { page, problems } = await open(browser, `${server.url}r/keys`);
+  const { page, problems } = await openRoom('keys');
   await page.waitForSelector('[data-broker="1"]');
   await page.locator('body').click({ position: { x: 2, y: 2 } });
   await page.keyboard.press(' ');
