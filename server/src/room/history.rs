@@ -14,6 +14,10 @@ use super::player::Player;
 pub const CHECKPOINT_US: Micros = 5_000_000;
 /// Checkpoints kept; beyond this every other one is dropped (rewinding far back replays more).
 pub const MAX_CHECKPOINTS: usize = 120;
+/// Log entries held by all checkpoints together (each is a whole copy of the cluster): beyond
+/// this, every other checkpoint is dropped, so a busy room's history stays within a few hundred
+/// MB (a rewind then replays more).
+pub const MAX_CHECKPOINT_RECORDS: u64 = 4_000_000;
 /// Console lines remembered, for rewinding and exporting a session.
 pub const MAX_JOURNAL: usize = 10_000;
 
@@ -29,6 +33,8 @@ pub struct Checkpoint {
     pub at_pause: bool,
     /// Journal lines already in this state; later ones are replayed after a restore.
     pub journal_len: usize,
+    /// How many log entries the copy holds (every replica's log), for the memory bound.
+    pub records: u64,
 }
 
 /// A console line or click that changed the room, at the simulated instant it was typed.
@@ -51,7 +57,10 @@ pub struct History {
 impl History {
     pub fn record(&mut self, checkpoint: Checkpoint) {
         self.checkpoints.push(checkpoint);
-        if self.checkpoints.len() > MAX_CHECKPOINTS {
+        while self.checkpoints.len() > 2
+            && (self.checkpoints.len() > MAX_CHECKPOINTS
+                || self.checkpoints.iter().map(|c| c.records).sum::<u64>() > MAX_CHECKPOINT_RECORDS)
+        {
             // Keep the first (time 0) and every other one after it.
             let mut i = 0;
             self.checkpoints.retain(|_| {

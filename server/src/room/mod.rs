@@ -237,6 +237,14 @@ impl Room {
             pauses_done: self.pauses_done,
             at_pause: self.at_pause,
             journal_len: self.history.journal.len(),
+            records: self
+                .shown
+                .partitions
+                .iter()
+                .map(|p| {
+                    p.log_end_offset.saturating_sub(p.log_start_offset) * p.replicas.len() as u64
+                })
+                .sum(),
         }
     }
 
