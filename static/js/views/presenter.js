@@ -42,7 +42,7 @@ export class PresenterView {
     setClass(this.panel, 'finished', lesson.finished);
     let state;
     if (lesson.finished) state = 'Finished';
-    else if (lesson.at_pause) state = `Pause ${done} of ${total}`;
+    else if (lesson.at_pause) state = 'Waiting for Next';
     else state = m.clock.playing ? 'Playing' : 'Paused';
     setText(this.state, state);
     setText(this.progress, `${done} / ${total}`);
