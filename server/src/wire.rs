@@ -211,7 +211,7 @@ pub struct Timeline {
 }
 
 /// The scenario a room plays, for the presenter's progress display.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Lesson {
     /// The bundled lesson's id (`05-rebalancing`), or the file name of a loaded text.
     pub id: String,
@@ -296,6 +296,11 @@ impl Reply {
             lessons: None,
             diagnostics: None,
         }
+    }
+
+    /// The reply as one WebSocket text message.
+    pub fn to_bytes(&self) -> bytes::Bytes {
+        bytes::Bytes::from(serde_json::to_vec(self).expect("replies serialise"))
     }
 
     pub fn error(id: Option<u64>, error: WireError) -> Self {

@@ -22,10 +22,7 @@ fn text(bytes: Bytes) -> Message {
 }
 
 fn error_reply(id: Option<u64>, message: impl Into<String>) -> Message {
-    let reply = Reply::error(id, WireError::plain(message));
-    text(Bytes::from(
-        serde_json::to_vec(&reply).expect("replies serialise"),
-    ))
+    text(Reply::error(id, WireError::plain(message)).to_bytes())
 }
 
 /// Checks a client message: size, JSON, version.
@@ -40,8 +37,7 @@ fn parse(raw: &str) -> Result<ClientMessage, (Option<u64>, String)> {
             ),
         ));
     }
-    let message = ClientMessage::parse(raw)?;
-    Ok(message)
+    ClientMessage::parse(raw)
 }
 
 /// The next message for a viewer that has seen everything up to frame `shown`: the next frame,
@@ -98,9 +94,7 @@ pub async fn serve_viewer(socket: WebSocket, room: RoomHandle) {
                                     if sink.send(text(snapshot.bytes)).await.is_err() {
                                         return;
                                     }
-                                    text(Bytes::from(
-                                        serde_json::to_vec(&Reply::ok(id, None)).expect("replies serialise"),
-                                    ))
+                                    text(Reply::ok(id, None).to_bytes())
                                 }
                                 Err(busy) => error_reply(id, busy.to_string()),
                             }

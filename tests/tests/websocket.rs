@@ -27,6 +27,15 @@ async fn axum_serve(listener: tokio::net::TcpListener, rooms: playground::Rooms)
     playground::serve::serve_on(listener, rooms).await.unwrap();
 }
 
+/// A fresh server and a viewer of `room` that has read its connect snapshot.
+async fn viewer_of(room: &str) -> Socket {
+    let addr = start_server().await;
+    let mut socket = connect(addr, room).await;
+    let first = next(&mut socket).await;
+    assert_eq!(first["type"], "snapshot");
+    socket
+}
+
 async fn connect(addr: std::net::SocketAddr, room: &str) -> Socket {
     let (socket, _) = tokio_tungstenite::connect_async(format!("ws://{addr}/ws/{room}"))
         .await
@@ -248,9 +257,7 @@ async fn killing_a_broker_moves_its_leaders_in_the_next_frames() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_messages_get_an_error_reply_and_change_nothing() {
-    let addr = start_server().await;
-    let mut socket = connect(addr, "demo").await;
-    next(&mut socket).await;
+    let mut socket = viewer_of("demo").await;
     let reply = request(&mut socket, json!({"v": 1, "id": 1, "type": "pause"})).await;
     assert_eq!(reply["ok"], true);
     let before = snapshot(&mut socket, 2).await;
@@ -403,9 +410,7 @@ async fn a_viewer_that_never_reads_does_not_slow_the_others() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_console_takes_every_scenario_form() {
-    let addr = start_server().await;
-    let mut socket = connect(addr, "console").await;
-    next(&mut socket).await;
+    let mut socket = viewer_of("console").await;
     let mut id = 0;
     let mut line = async |socket: &mut Socket, text: &str| {
         id += 1;
@@ -511,9 +516,7 @@ async fn play_until(socket: &mut Socket, t_us: u64) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn lessons_load_pause_and_go_on_with_next() {
-    let addr = start_server().await;
-    let mut socket = connect(addr, "lesson").await;
-    next(&mut socket).await;
+    let mut socket = viewer_of("lesson").await;
     let reply = request(&mut socket, json!({"v": 1, "id": 1, "type": "lessons"})).await;
     let lessons = reply["lessons"].as_array().unwrap();
     assert!(lessons.len() >= 10, "{} lessons", lessons.len());
@@ -559,9 +562,7 @@ async fn lessons_load_pause_and_go_on_with_next() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rewinding_shows_the_past_and_acting_forks_the_future() {
-    let addr = start_server().await;
-    let mut socket = connect(addr, "travel").await;
-    next(&mut socket).await;
+    let mut socket = viewer_of("travel").await;
     request(
         &mut socket,
         json!({"v": 1, "id": 1, "type": "speed", "speed": 20}),
@@ -632,9 +633,7 @@ async fn rewinding_shows_the_past_and_acting_forks_the_future() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_exported_session_replays_headless_to_the_same_state() {
-    let addr = start_server().await;
-    let mut socket = connect(addr, "export").await;
-    next(&mut socket).await;
+    let mut socket = viewer_of("export").await;
     request(
         &mut socket,
         json!({"v": 1, "id": 1, "type": "speed", "speed": 20}),
@@ -686,9 +685,7 @@ async fn an_exported_session_replays_headless_to_the_same_state() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_editor_checks_and_a_bad_file_runs_nothing() {
-    let addr = start_server().await;
-    let mut socket = connect(addr, "editor").await;
-    next(&mut socket).await;
+    let mut socket = viewer_of("editor").await;
     request(&mut socket, json!({"v": 1, "id": 1, "type": "pause"})).await;
     let before = snapshot(&mut socket, 2).await;
     let source = "title \"mine\"\nbrokers 3\ntopic create t partitions=3 replicaton=3\nproducer add p topic=nope\n";
@@ -730,9 +727,7 @@ async fn the_editor_checks_and_a_bad_file_runs_nothing() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_line_typed_at_a_pause_keeps_its_place_in_export_and_rewind() {
-    let addr = start_server().await;
-    let mut socket = connect(addr, "pause-order").await;
-    next(&mut socket).await;
+    let mut socket = viewer_of("pause-order").await;
     request(
         &mut socket,
         json!({"v": 1, "id": 1, "type": "load", "lesson": "05-rebalancing"}),
@@ -787,9 +782,7 @@ async fn a_line_typed_at_a_pause_keeps_its_place_in_export_and_rewind() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn seeking_past_a_pause_lands_where_asked_and_a_load_names_its_lesson_at_once() {
-    let addr = start_server().await;
-    let mut socket = connect(addr, "seek-pause").await;
-    next(&mut socket).await;
+    let mut socket = viewer_of("seek-pause").await;
     let reply = request(
         &mut socket,
         json!({"v": 1, "id": 1, "type": "load", "lesson": "02-topics-partitions-offsets"}),

@@ -169,20 +169,19 @@ struct Room {
 
 impl Room {
     fn new(name: &str, scenario: Scenario, frames: broadcast::Sender<Frame>) -> Room {
-        let cluster = Cluster::new(0);
-        let shown = state::from_snapshot(&cluster.snapshot());
+        // Placeholders until `load` below sets them all and broadcasts the first snapshot.
         let mut room = Room {
             name: name.to_string(),
             pauses_total: 0,
             pauses_done: 0,
             at_pause: false,
             scenario: scenario.clone(),
-            cluster,
+            cluster: Cluster::new(0),
             ctx: parser::Context::default(),
             clock: Clock::default(),
             player: Player::default(),
             frame: FrameBuilder::default(),
-            shown,
+            shown: wire::State::default(),
             shown_clock: (0, true, 0),
             seq: 0,
             caption: None,
@@ -190,14 +189,7 @@ impl Room {
             log: VecDeque::new(),
             history: History::default(),
             replaying: false,
-            lesson: wire::Lesson {
-                id: String::new(),
-                title: None,
-                pauses_total: 0,
-                pauses_done: 0,
-                at_pause: false,
-                finished: false,
-            },
+            lesson: wire::Lesson::default(),
             snapshot_cache: None,
             frames,
         };
@@ -276,7 +268,6 @@ impl Room {
         self.pauses_done = c.pauses_done;
         self.at_pause = c.at_pause;
         self.clock.playing = false;
-        self.frame = FrameBuilder::default();
         self.log.clear();
         // A `pause` on the way stops `advance_to`; going past it to `t` means it was passed.
         self.advance_to(t);
@@ -346,8 +337,7 @@ impl Room {
                         ..Reply::error(id, error)
                     },
                 };
-                let bytes = serde_json::to_vec(&answer).expect("replies serialise");
-                let _ = reply.send(Bytes::from(bytes));
+                let _ = reply.send(answer.to_bytes());
             }
         }
     }
@@ -437,19 +427,15 @@ impl Room {
                 Ok(Answer::Output(None))
             }
             ClientBody::Export => {
+                // The journal is in time order; after a rewind its future is left out.
                 let now = self.cluster.now();
-                let journal: Vec<_> = self
-                    .history
-                    .journal
-                    .iter()
-                    .filter(|e| e.at_us <= now)
-                    .cloned()
-                    .collect();
+                let journal = &self.history.journal;
+                let played = journal.partition_point(|e| e.at_us <= now);
                 Ok(Answer::Output(Some(history::export(
                     &self.scenario.script,
                     &self.scenario.source,
                     self.player.script_done(),
-                    &journal,
+                    &journal[..played],
                     now,
                 ))))
             }
@@ -685,18 +671,30 @@ impl Room {
         }
     }
 
+    /// What the clock shows, to tell whether a frame must say it.
+    fn clock_key(&self) -> (Micros, bool, u64) {
+        (
+            self.cluster.now(),
+            self.clock.playing,
+            self.clock.speed.to_bits(),
+        )
+    }
+
+    /// Adds a frame's lines to the room's log, keeping its last [`ROOM_LOG`].
+    fn keep_in_log(&mut self, entries: impl IntoIterator<Item = LogEntry>) {
+        self.log.extend(entries);
+        let excess = self.log.len().saturating_sub(ROOM_LOG);
+        self.log.drain(..excess);
+    }
+
     /// Sends a fresh snapshot to every viewer (after a load or a rewind: patches cannot say
     /// that things went backwards).
     fn broadcast_snapshot(&mut self) {
         self.shown = state::from_snapshot(&self.cluster.snapshot());
         self.lesson = self.lesson_dto();
-        self.shown_clock = (
-            self.cluster.now(),
-            self.clock.playing,
-            self.clock.speed.to_bits(),
-        );
+        self.shown_clock = self.clock_key();
         let (_, _, log) = self.frame.finish();
-        self.log.extend(log);
+        self.keep_in_log(log);
         self.caption_changed = false;
         self.seq += 1;
         self.snapshot_cache = None;
@@ -714,11 +712,7 @@ impl Room {
             state::defer_offsets(&self.shown, &mut now, self.seq);
         }
         let changes = state::patch(&self.shown, &now);
-        let clock = (
-            self.cluster.now(),
-            self.clock.playing,
-            self.clock.speed.to_bits(),
-        );
+        let clock = self.clock_key();
         // Only `network` in the patch: no entity changed.
         let lesson = self.lesson_dto();
         let quiet = changes.len() == 1
@@ -750,12 +744,7 @@ impl Room {
             lesson: Some(&lesson),
         };
         let bytes = Bytes::from(serde_json::to_vec(&message).expect("frames serialise"));
-        for entry in message.log {
-            if self.log.len() == ROOM_LOG {
-                self.log.pop_front();
-            }
-            self.log.push_back(entry);
-        }
+        self.keep_in_log(message.log);
         self.shown = now;
         self.lesson = lesson;
         self.shown_clock = clock;
@@ -844,4 +833,33 @@ enum Answer {
     Inspect(wire::Inspect),
     Lessons(Vec<wire::LessonInfo>),
     Diagnostics(Vec<wire::Diagnostic>),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_room_log_keeps_its_bound_on_every_path() {
+        let (frames, _) = broadcast::channel(FRAME_BACKLOG);
+        let mut room = Room::new("t", crate::serve::load_scenario(None).unwrap(), frames);
+        let line = |i: u64| LogEntry {
+            at_us: i,
+            level: "info",
+            subject: "console",
+            text: format!("line {i}"),
+        };
+        room.keep_in_log((0..ROOM_LOG as u64 + 50).map(line));
+        assert_eq!(room.log.len(), ROOM_LOG);
+        assert_eq!(
+            room.log.back().unwrap().text,
+            format!("line {}", ROOM_LOG + 49)
+        );
+        // A snapshot broadcast (load, restart, seek) goes through the same bound.
+        for i in 0..ROOM_LOG as u64 {
+            room.note("info", "console", format!("note {i}"));
+        }
+        room.broadcast_snapshot();
+        assert_eq!(room.log.len(), ROOM_LOG);
+    }
 }
