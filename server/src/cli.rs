@@ -93,7 +93,7 @@ pub fn run(files: &[PathBuf], print_events: bool, print_state: bool) -> ExitCode
 
 /// `playground serve`: the live playground until Ctrl-C. A bad `--scenario` file exits 2 with
 /// its errors, before anything listens.
-pub fn serve(port: u16, share: bool, scenario: Option<&Path>) -> ExitCode {
+pub fn serve(options: playground::serve::ServeOptions, scenario: Option<&Path>) -> ExitCode {
     let script = match playground::serve::load_scenario(scenario) {
         Ok(script) => script,
         Err(errors) => {
@@ -111,7 +111,8 @@ pub fn serve(port: u16, share: bool, scenario: Option<&Path>) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(playground::serve::serve(port, share, script)) {
+    let port = options.port;
+    match runtime.block_on(playground::serve::serve(options, script)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("playground: cannot serve on port {port}: {e}");

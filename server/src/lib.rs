@@ -1,12 +1,14 @@
 //! The Kafka Playground server: rooms that each own a simulated cluster, a WebSocket hub that
 //! streams them to browsers, and the page. See ARCHITECTURE.md for the map.
 
+pub mod access;
 pub mod app;
 pub mod assets;
 pub mod frame;
 pub mod narrate;
 pub mod room;
 pub mod rooms;
+pub mod saved;
 pub mod serve;
 pub mod state;
 pub mod wire;

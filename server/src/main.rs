@@ -28,9 +28,21 @@ enum Cmd {
         /// Start the default room from this scenario file instead of the bundled demo.
         #[arg(long, value_name = "FILE")]
         scenario: Option<PathBuf>,
-        /// Listen on every network interface so a classroom can connect (default: this machine only).
+        /// Listen on every network interface so a classroom can connect (default: this machine
+        /// only). Prints the students' URL and a presenter URL with a secret: only the presenter
+        /// changes the presenter's rooms; students follow and may fork sandboxes.
         #[arg(long)]
         share: bool,
+        /// Where rooms are saved, to come back after a restart (default:
+        /// $XDG_DATA_HOME/kafka-playground or ~/.local/share/kafka-playground).
+        #[arg(long, value_name = "DIR", conflicts_with = "no_save")]
+        data_dir: Option<PathBuf>,
+        /// Save nothing: every start is fresh.
+        #[arg(long)]
+        no_save: bool,
+        /// WebSocket connections one network address may hold at once.
+        #[arg(long, default_value_t = playground::access::DEFAULT_CONNECTIONS_PER_ADDRESS)]
+        max_connections_per_address: usize,
     },
     /// Run scenario files headless; exit 1 if an expectation fails, 2 on a parse error.
     Run {
@@ -69,12 +81,18 @@ fn main() -> ExitCode {
         port: playground::serve::DEFAULT_PORT,
         scenario: None,
         share: false,
+        data_dir: None,
+        no_save: false,
+        max_connections_per_address: playground::access::DEFAULT_CONNECTIONS_PER_ADDRESS,
     };
     match args.command.unwrap_or(serve_default) {
         Cmd::Serve {
             port,
             scenario,
             share,
+            data_dir,
+            no_save,
+            max_connections_per_address,
         } => {
             tracing_subscriber::fmt()
                 .with_env_filter(
@@ -83,7 +101,18 @@ fn main() -> ExitCode {
                 )
                 .with_writer(std::io::stderr)
                 .init();
-            cli::serve(port, share, scenario.as_deref())
+            let options = playground::serve::ServeOptions {
+                port,
+                share,
+                data_dir: if no_save {
+                    None
+                } else {
+                    Some(data_dir.unwrap_or_else(playground::saved::DataDir::default_path))
+                },
+                fresh_default: scenario.is_some(),
+                connections_per_address: max_connections_per_address,
+            };
+            cli::serve(options, scenario.as_deref())
         }
         Cmd::Run {
             files,

@@ -25,15 +25,22 @@
 //! {"v":1,"id":19,"type":"restart"}                         // the current scenario from the start
 //! {"v":1,"id":20,"type":"seek","to_us":12000000}           // time travel (paused afterwards)
 //! {"v":1,"id":21,"type":"export"}                          // reply.output: this session as a file
+//! {"v":1,"id":22,"type":"fork"}                            // reply.output: a new sandbox room's name
 //! ```
+//! With `--share`, a connection is the presenter only when its URL carries the presenter's
+//! token (`/ws/demo?token=…`); other viewers of the presenter's room may only look (`snapshot`,
+//! `inspect`, `lessons`, `check`, `export`) and `fork`. Everything else gets an error reply.
 //! `id` is optional and echoed in the reply. A `command` line is parsed by the engine's scenario
 //! parser (SCENARIOS.md): a click in the page sends the same text a teacher would type
 //! (`broker kill 1`, `consumer crash billing-1`, `produce orders key="k" value="v"`).
 //!
 //! # Server → client
+//! - `hello`: first, to this connection only: `{"v":1,"type":"hello","room":"demo",
+//!   "role":"presenter"|"viewer","control":true,"shared":false}`.
 //! - `snapshot`: the whole state. Sent on connect, on request, and to a viewer that fell behind.
 //!   `{"v":1,"type":"snapshot","seq":41,"room":"demo","title":"…","clock":{…},"caption":"…"|null,
-//!     "state":{…State…},"log":[…LogEntry…]}`
+//!     "state":{…State…},"log":[…LogEntry…],"audience":{"viewers":12,"sandboxes":3},
+//!     "owner":"presenter"|"open","forked_from":"demo"|null}`
 //! - `frame`: what changed since the frame `seq - 1`, ten a second while playing. When more than
 //!   [`BUSY_PARTITIONS`] partitions changed offsets, those whose only news is their offsets take
 //!   turns (each is updated one frame in three), so a viewer of a big, busy cluster stays under
@@ -46,6 +53,7 @@
 //!   always present. Merge each patch into its entity (`Object.assign`). A partition's `recent`
 //!   in a frame lists only records newer than those already shown: add them to what you have.
 //!   Entities never disappear. A viewer whose `seq` jumps asks for a `snapshot`.
+//!   A frame carries `audience` only when it changed.
 //!   Snapshots and frames also carry `"timeline":{"horizon_us":…}` (how far this timeline has been
 //!   played: `seek` goes anywhere in 0..=horizon) and `"lesson":{…Lesson…}|null`.
 //!   A `load`, `restart` or `seek` broadcasts a new `snapshot` to every viewer (state may go
@@ -172,6 +180,9 @@ pub enum ClientBody {
         to_us: u64,
     },
     Export,
+    /// A sandbox of one's own, starting exactly where this room is now. `reply.output` is the
+    /// new room's name (open `/r/NAME`).
+    Fork,
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -202,6 +213,33 @@ pub struct SnapshotMessage<'a> {
     pub log: Vec<&'a LogEntry>,
     pub timeline: Timeline,
     pub lesson: Option<&'a Lesson>,
+    pub audience: Audience,
+    /// `presenter`: only the presenter changes this room; `open`: a sandbox anyone in it plays with.
+    pub owner: crate::access::Owner,
+    /// A sandbox's parent room, to go back to following it.
+    pub forked_from: Option<&'a str>,
+}
+
+/// Who is watching: viewers of this room and sandboxes forked on this server.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Audience {
+    pub viewers: usize,
+    pub sandboxes: usize,
+}
+
+/// Sent to one viewer on connect, before the snapshot: what this connection may do.
+#[derive(Debug, Clone, Serialize)]
+pub struct Hello<'a> {
+    pub v: u32,
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    pub room: &'a str,
+    /// `presenter` or `viewer`.
+    pub role: crate::access::Role,
+    /// Whether this connection may change the room (clock, console, lessons, time travel).
+    pub control: bool,
+    /// The server is shared with a classroom (`--share`): viewers follow the presenter.
+    pub shared: bool,
 }
 
 /// The room's history: `seek` reaches any instant in `0..=horizon_us`.
@@ -261,6 +299,9 @@ pub struct FrameMessage<'a> {
     pub log: Vec<LogEntry>,
     pub timeline: Timeline,
     pub lesson: Option<&'a Lesson>,
+    /// Present when it changed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub audience: Option<Audience>,
 }
 
 #[derive(Debug, Clone, Serialize)]

@@ -9,11 +9,14 @@ use bytes::Bytes;
 use futures_util::{SinkExt, StreamExt};
 use tokio::sync::broadcast::{self, error::RecvError};
 
+use crate::access::Role;
 use crate::room::{Frame, RoomHandle};
+use crate::rooms::Rooms;
 use crate::wire::{self, ClientMessage, Reply, WireError};
 
-/// WebSocket messages above this size close the connection (tungstenite's own limit); below it
-/// and above [`wire::MAX_CLIENT_MESSAGE_BYTES`] they get an error reply.
+/// WebSocket frames and messages above this size close the connection (tungstenite checks a
+/// frame's length in its header, before reading it); below it and above
+/// [`wire::MAX_CLIENT_MESSAGE_BYTES`] they get an error reply.
 pub const MAX_WS_MESSAGE_BYTES: usize = 256 * 1024;
 
 fn text(bytes: Bytes) -> Message {
@@ -63,8 +66,32 @@ pub async fn next_frame(
     }
 }
 
-pub async fn serve_viewer(socket: WebSocket, room: RoomHandle) {
+/// A sandbox for this viewer, forked from `room` as it is now; the reply names it.
+async fn fork(room: &RoomHandle, rooms: &Rooms, id: Option<u64>) -> Message {
+    let seed = match room.fork().await {
+        Ok(seed) => seed,
+        Err(busy) => return error_reply(id, busy.to_string()),
+    };
+    match rooms.fork(seed) {
+        Ok(sandbox) => text(Reply::ok(id, Some(sandbox.name)).to_bytes()),
+        Err(e) => error_reply(id, format!("no sandbox: {e}")),
+    }
+}
+
+pub async fn serve_viewer(socket: WebSocket, room: RoomHandle, role: Role, rooms: Rooms) {
     let (mut sink, mut stream) = socket.split();
+    let hello = wire::Hello {
+        v: wire::VERSION,
+        kind: "hello",
+        room: &room.name,
+        role,
+        control: room.owner.allows(role),
+        shared: rooms.access().is_shared(),
+    };
+    let hello = Bytes::from(serde_json::to_vec(&hello).expect("hello serialises"));
+    if sink.send(text(hello)).await.is_err() {
+        return;
+    }
     // Subscribe before asking for the snapshot, so no frame falls between the two.
     let mut frames = room.subscribe();
     let Ok(snapshot) = room.snapshot().await else {
@@ -99,7 +126,10 @@ pub async fn serve_viewer(socket: WebSocket, room: RoomHandle) {
                                 Err(busy) => error_reply(id, busy.to_string()),
                             }
                         }
-                        Ok(ClientMessage { id, body, .. }) => match room.request(id, body).await {
+                        Ok(ClientMessage { id, body: wire::ClientBody::Fork, .. }) => {
+                            fork(&room, &rooms, id).await
+                        }
+                        Ok(ClientMessage { id, body, .. }) => match room.request(id, body, role).await {
                             Ok(bytes) => text(bytes),
                             Err(busy) => error_reply(id, busy.to_string()),
                         },

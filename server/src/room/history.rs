@@ -46,7 +46,7 @@ pub struct JournalEntry {
     pub script_done: usize,
 }
 
-#[derive(Default)]
+#[derive(Clone, Default)]
 pub struct History {
     pub checkpoints: Vec<Checkpoint>,
     pub journal: Vec<JournalEntry>,

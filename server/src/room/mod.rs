@@ -8,6 +8,7 @@
 mod clock;
 mod history;
 pub mod lessons;
+mod lifecycle;
 mod player;
 
 use std::collections::VecDeque;
@@ -22,8 +23,10 @@ use tokio::sync::{broadcast, mpsc, oneshot};
 
 pub use clock::{Clock, MAX_SPEED, MIN_SPEED, STEP_US};
 use history::{Checkpoint, History};
+pub use lifecycle::{Idle, RoomEnv, Seed, Start};
 use player::{Due, Player};
 
+use crate::access::{Owner, Role};
 use crate::frame::FrameBuilder;
 use crate::state;
 use crate::wire::{self, ClientBody, LogEntry, Reply, WireError};
@@ -49,14 +52,17 @@ pub struct Frame {
 /// What a viewer asks of the room.
 #[derive(Debug)]
 pub enum Request {
-    /// A client message; the serialised reply goes back on `reply`.
+    /// A client message from a viewer in `role`; the serialised reply goes back on `reply`.
     Client {
         id: Option<u64>,
         body: ClientBody,
+        role: Role,
         reply: oneshot::Sender<Bytes>,
     },
     /// The whole state now, as a `snapshot` message.
     Snapshot { reply: oneshot::Sender<Frame> },
+    /// Everything a sandbox needs to start exactly where this room is now.
+    Fork { reply: oneshot::Sender<Box<Seed>> },
 }
 
 /// The room is not taking requests (its queue is full or it stopped).
@@ -68,22 +74,56 @@ pub struct RoomBusy;
 #[derive(Debug, Clone)]
 pub struct RoomHandle {
     pub name: String,
+    pub owner: Owner,
+    /// A sandbox's parent room.
+    pub forked_from: Option<String>,
+    /// Unique among every room this process started.
+    pub serial: u64,
     requests: mpsc::Sender<Request>,
     frames: broadcast::Sender<Frame>,
 }
 
 impl RoomHandle {
-    /// Starts a room playing `scenario` (its steps run in simulated time as the clock plays).
+    /// Starts a room playing `scenario` (its steps run in simulated time as the clock plays),
+    /// on its own: nothing saved, never dropped.
     pub fn spawn(name: &str, scenario: Scenario) -> RoomHandle {
+        Self::start(
+            name,
+            Owner::Presenter,
+            Start::Scenario(scenario),
+            RoomEnv::default(),
+        )
+    }
+
+    /// Starts a room from a scenario, a saved room or a fork's seed.
+    pub fn start(name: &str, owner: Owner, start: Start, env: RoomEnv) -> RoomHandle {
         let (requests, inbox) = mpsc::channel(REQUEST_QUEUE);
         let (frames, _) = broadcast::channel(FRAME_BACKLOG);
-        let room = Room::new(name, scenario, frames.clone());
-        tokio::spawn(room.run(inbox));
-        RoomHandle {
+        let forked_from = start.forked_from();
+        let room = Room::from_start(name, owner, start, env, frames.clone());
+        let handle = RoomHandle {
             name: name.to_string(),
+            owner,
+            forked_from,
+            serial: room.serial,
             requests,
             frames,
-        }
+        };
+        tokio::spawn(room.run(inbox));
+        handle
+    }
+
+    /// Viewers subscribed to this room's frames now.
+    pub fn viewers(&self) -> usize {
+        self.frames.receiver_count()
+    }
+
+    pub async fn fork(&self) -> Result<Box<Seed>, RoomBusy> {
+        let (reply, answer) = oneshot::channel();
+        self.requests
+            .try_send(Request::Fork { reply })
+            .map_err(|_| RoomBusy)?;
+        answer.await.map_err(|_| RoomBusy)
     }
 
     pub fn subscribe(&self) -> broadcast::Receiver<Frame> {
@@ -98,10 +138,20 @@ impl RoomHandle {
         answer.await.map_err(|_| RoomBusy)
     }
 
-    pub async fn request(&self, id: Option<u64>, body: ClientBody) -> Result<Bytes, RoomBusy> {
+    pub async fn request(
+        &self,
+        id: Option<u64>,
+        body: ClientBody,
+        role: Role,
+    ) -> Result<Bytes, RoomBusy> {
         let (reply, answer) = oneshot::channel();
         self.requests
-            .try_send(Request::Client { id, body, reply })
+            .try_send(Request::Client {
+                id,
+                body,
+                role,
+                reply,
+            })
             .map_err(|_| RoomBusy)?;
         answer.await.map_err(|_| RoomBusy)
     }
@@ -165,12 +215,34 @@ struct Room {
     lesson: wire::Lesson,
     snapshot_cache: Option<Frame>,
     frames: broadcast::Sender<Frame>,
+    /// Whose requests may change this room.
+    owner: Owner,
+    forked_from: Option<String>,
+    env: RoomEnv,
+    /// Something worth saving changed since the room was last saved.
+    dirty: bool,
+    /// The simulated instant of the last save.
+    saved_now: Micros,
+    /// The audience the last frame showed.
+    shown_audience: wire::Audience,
+    serial: u64,
 }
 
 impl Room {
+    #[cfg(test)]
     fn new(name: &str, scenario: Scenario, frames: broadcast::Sender<Frame>) -> Room {
-        // Placeholders until `load` below sets them all and broadcasts the first snapshot.
-        let mut room = Room {
+        Room::from_start(
+            name,
+            Owner::Presenter,
+            Start::Scenario(scenario),
+            RoomEnv::default(),
+            frames,
+        )
+    }
+
+    /// A room with every field at a placeholder; [`Room::from_start`] fills it.
+    fn blank(name: &str, scenario: Scenario, frames: broadcast::Sender<Frame>) -> Room {
+        Room {
             name: name.to_string(),
             pauses_total: 0,
             pauses_done: 0,
@@ -192,9 +264,14 @@ impl Room {
             lesson: wire::Lesson::default(),
             snapshot_cache: None,
             frames,
-        };
-        room.load(scenario);
-        room
+            owner: Owner::Presenter,
+            forked_from: None,
+            env: RoomEnv::default(),
+            dirty: false,
+            saved_now: 0,
+            shown_audience: wire::Audience::default(),
+            serial: 0,
+        }
     }
 
     /// Starts over with `scenario`: a fresh cluster, its setup run at time 0, every viewer sent
@@ -214,6 +291,7 @@ impl Room {
         self.history = History::default();
         self.clock.playing = true;
         self.scenario = scenario;
+        self.dirty = true;
         // The setup at time 0 (brokers, topics, …) is there before anyone looks.
         self.advance_to(0);
         self.broadcast_snapshot();
@@ -240,10 +318,37 @@ impl Room {
         }
     }
 
+    /// The room as it was at checkpoint `c`, paused, with no replayed lines pending.
+    fn restore_checkpoint(&mut self, c: Checkpoint) {
+        self.cluster = c.cluster;
+        self.player = c.player;
+        self.player.drop_replays();
+        self.ctx = c.ctx;
+        self.caption = c.caption;
+        self.caption_changed = true;
+        self.pauses_done = c.pauses_done;
+        self.at_pause = c.at_pause;
+        self.clock.playing = false;
+        self.log.clear();
+    }
+
     /// Time travel: back (or forward, up to the horizon) to `t`, paused there. The last
     /// checkpoint before `t` is restored and the journal's lines after it are typed again at
     /// their instants, so the state at `t` is exactly what it was (determinism).
     fn seek(&mut self, t: Micros) -> Result<(), WireError> {
+        self.travel(t)?;
+        self.note(
+            "info",
+            "console",
+            format!("rewound to {}", history::instant(t)),
+        );
+        self.broadcast_snapshot();
+        Ok(())
+    }
+
+    /// Puts the room at instant `t` of its timeline (restoring a checkpoint, replaying the
+    /// journal), paused there. Nothing is broadcast.
+    fn travel(&mut self, t: Micros) -> Result<(), WireError> {
         let horizon = self.history.horizon_us.max(self.cluster.now());
         if t > horizon {
             return Err(WireError::plain(format!(
@@ -256,19 +361,11 @@ impl Room {
         let Some(c) = self.history.checkpoint_before(t).cloned() else {
             return Err(WireError::plain("no checkpoint to rewind to"));
         };
-        self.cluster = c.cluster;
-        self.player = c.player;
-        self.player.drop_replays();
-        for e in &self.history.journal[c.journal_len..] {
+        let journal_len = c.journal_len;
+        self.restore_checkpoint(c);
+        for e in &self.history.journal[journal_len..] {
             self.player.replay(e.at_us, e.line.clone(), e.script_done);
         }
-        self.ctx = c.ctx;
-        self.caption = c.caption;
-        self.caption_changed = true;
-        self.pauses_done = c.pauses_done;
-        self.at_pause = c.at_pause;
-        self.clock.playing = false;
-        self.log.clear();
         // A `pause` on the way stops `advance_to`; going past it to `t` means it was passed.
         self.advance_to(t);
         while self.cluster.now() < t {
@@ -277,12 +374,7 @@ impl Room {
         }
         // What the replay narrated is the past now: start the log afresh.
         self.frame = FrameBuilder::default();
-        self.note(
-            "info",
-            "console",
-            format!("rewound to {}", history::instant(t)),
-        );
-        self.broadcast_snapshot();
+        self.dirty = true;
         Ok(())
     }
 
@@ -290,24 +382,50 @@ impl Room {
         let mut ticks = tokio::time::interval(FRAME_INTERVAL);
         ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let mut last = tokio::time::Instant::now();
+        let mut last_save = last;
+        let mut idle_since: Option<tokio::time::Instant> = None;
         loop {
             tokio::select! {
                 _ = ticks.tick() => {
                     let now = tokio::time::Instant::now();
-                    let elapsed = self.clock.elapsed(now - last);
+                    let wall = now - last;
                     last = now;
-                    if elapsed > 0 {
-                        self.advance_to(self.cluster.now() + elapsed);
+                    self.guarded(|room| {
+                        let elapsed = room.clock.elapsed(wall);
+                        if elapsed > 0 {
+                            room.advance_to(room.cluster.now() + elapsed);
+                        }
+                        room.flush();
+                    });
+                    // Nobody watching: pause, and later leave memory (saved, to come back).
+                    if self.frames.receiver_count() == 0 {
+                        let since = *idle_since.get_or_insert(now);
+                        if self.idle(now - since) {
+                            break;
+                        }
+                    } else {
+                        idle_since = None;
                     }
-                    self.flush();
+                    if now - last_save >= lifecycle::SAVE_INTERVAL {
+                        last_save = now;
+                        if self.saved_now != self.cluster.now() {
+                            self.dirty = true;
+                        }
+                    }
                 }
                 request = inbox.recv() => {
                     let Some(request) = request else { break };
-                    self.handle(request);
-                    self.flush();
+                    self.guarded(|room| {
+                        room.handle(request);
+                        room.flush();
+                    });
                 }
             }
+            if self.dirty {
+                self.save(false);
+            }
         }
+        self.retire();
         tracing::info!(room = %self.name, "room stopped");
     }
 
@@ -316,8 +434,16 @@ impl Room {
             Request::Snapshot { reply } => {
                 let _ = reply.send(self.snapshot());
             }
-            Request::Client { id, body, reply } => {
-                let answer = match self.client(body) {
+            Request::Fork { reply } => {
+                let _ = reply.send(Box::new(self.seed()));
+            }
+            Request::Client {
+                id,
+                body,
+                role,
+                reply,
+            } => {
+                let answer = match self.authorize(&body, role).and_then(|()| self.client(body)) {
                     Ok(Answer::Output(output)) => Reply::ok(id, output),
                     Ok(Answer::Inspect(inspect)) => Reply {
                         inspect: Some(inspect),
@@ -339,6 +465,28 @@ impl Room {
                 };
                 let _ = reply.send(answer.to_bytes());
             }
+        }
+    }
+
+    /// Viewers follow the presenter's room: they may look (snapshot, inspect, lessons, check,
+    /// export) but not change it; a sandbox of their own is one `fork` away.
+    fn authorize(&self, body: &ClientBody, role: Role) -> Result<(), WireError> {
+        let looks = matches!(
+            body,
+            ClientBody::Snapshot
+                | ClientBody::Inspect { .. }
+                | ClientBody::Lessons
+                | ClientBody::Check { .. }
+                | ClientBody::Export
+                | ClientBody::Fork
+        );
+        if looks || self.owner.allows(role) {
+            Ok(())
+        } else {
+            Err(WireError::plain(
+                "you are following the presenter's room, which only the presenter can change: \
+                 press Fork to get a sandbox of your own",
+            ))
         }
     }
 
@@ -365,8 +513,8 @@ impl Room {
             ClientBody::Inspect { topic, partition } => {
                 self.inspect(TopicPartition { topic, partition })
             }
-            // Answered by the viewer with a snapshot; nothing to do here.
-            ClientBody::Snapshot => Ok(Answer::Output(None)),
+            // Answered by the viewer's connection (a snapshot; a new sandbox); nothing to do here.
+            ClientBody::Snapshot | ClientBody::Fork => Ok(Answer::Output(None)),
             ClientBody::Lessons => Ok(Answer::Lessons(lessons::all())),
             ClientBody::Check { name, source } => {
                 let name = name.unwrap_or_else(|| "scenario".to_string());
@@ -510,6 +658,7 @@ impl Room {
 
     fn remember(&mut self, line: &str) {
         if !self.replaying {
+            self.dirty = true;
             self.history
                 .remember(self.cluster.now(), line, self.player.script_done());
         }
@@ -715,7 +864,9 @@ impl Room {
         let clock = self.clock_key();
         // Only `network` in the patch: no entity changed.
         let lesson = self.lesson_dto();
+        let audience = self.audience();
         let quiet = changes.len() == 1
+            && audience == self.shown_audience
             && lesson == self.lesson
             && self.frame.is_empty()
             && clock == self.shown_clock
@@ -742,8 +893,10 @@ impl Room {
             log,
             timeline: self.timeline(),
             lesson: Some(&lesson),
+            audience: (audience != self.shown_audience).then_some(audience),
         };
         let bytes = Bytes::from(serde_json::to_vec(&message).expect("frames serialise"));
+        self.shown_audience = audience;
         self.keep_in_log(message.log);
         self.shown = now;
         self.lesson = lesson;
@@ -782,6 +935,9 @@ impl Room {
                 .collect(),
             timeline: self.timeline(),
             lesson: Some(&self.lesson),
+            audience: self.shown_audience,
+            owner: self.owner,
+            forked_from: self.forked_from.as_deref(),
         };
         let frame = Frame {
             seq: self.seq,
