@@ -299,3 +299,54 @@ impl Rooms {
             .map_err(|e| format!("saved room '{name}': {e}"))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn snapshot_field(frame: &crate::room::Frame, pointer: &str) -> serde_json::Value {
+        let v: serde_json::Value = serde_json::from_slice(&frame.bytes).unwrap();
+        v.pointer(pointer).cloned().unwrap_or_default()
+    }
+
+    /// A room nobody watches pauses, then leaves memory saved as dormant; opening it brings it
+    /// back where it was. (Tokio's paused clock lets minutes pass at once.)
+    #[tokio::test(start_paused = true)]
+    async fn idle_rooms_pause_then_leave_memory_and_come_back() {
+        let dir = std::env::temp_dir().join(format!("rooms-idle-{}", std::process::id()));
+        let data = DataDir::open(&dir).unwrap();
+        let (rooms, problems) = Rooms::with(
+            crate::serve::load_scenario(None).unwrap(),
+            RoomsOptions {
+                data: Some(data.clone()),
+                idle: Idle {
+                    pause_after: Some(Duration::from_secs(2)),
+                    drop_after: Some(Duration::from_secs(6)),
+                },
+                ..Default::default()
+            },
+        );
+        assert!(problems.is_empty());
+        let x = rooms.create("x").unwrap();
+        assert!(matches!(rooms.create("x"), Err(RoomError::Exists(_))));
+        tokio::time::sleep(Duration::from_secs(4)).await;
+        let paused = x.snapshot().await.unwrap();
+        assert_eq!(snapshot_field(&paused, "/clock/playing"), false);
+        let now = snapshot_field(&paused, "/clock/now_us");
+        assert!(now.as_u64().unwrap() >= 1_900_000, "{now}");
+        tokio::time::sleep(Duration::from_secs(4)).await;
+        assert_eq!(rooms.len(), 0, "both idle rooms left memory");
+        assert!(data.load("x").unwrap().dormant);
+        // Coming back: the same instant, the same state.
+        let back = rooms.get("x").unwrap();
+        assert_ne!(back.serial, x.serial);
+        let snapshot = back.snapshot().await.unwrap();
+        assert_eq!(snapshot_field(&snapshot, "/clock/now_us"), now);
+        assert_eq!(
+            snapshot_field(&snapshot, "/state/brokers"),
+            snapshot_field(&paused, "/state/brokers")
+        );
+        assert!(matches!(rooms.get("nope"), Err(RoomError::Missing(_))));
+        let _ = std::fs::remove_dir_all(dir);
+    }
+}

@@ -15,8 +15,16 @@ type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
 
 /// A server on a free port playing the bundled demo; returns its address.
 async fn start_server() -> std::net::SocketAddr {
+    start_server_with(&[]).await
+}
+
+/// A server on a free port with the rooms `extra` created besides `demo`.
+async fn start_server_with(extra: &[&str]) -> std::net::SocketAddr {
     let script = playground::serve::load_scenario(None).expect("the demo parses");
     let rooms = playground::Rooms::new(script);
+    for name in extra {
+        rooms.create(name).expect("a fresh room");
+    }
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move { axum_serve(listener, rooms).await });
@@ -29,17 +37,21 @@ async fn axum_serve(listener: tokio::net::TcpListener, rooms: playground::Rooms)
 
 /// A fresh server and a viewer of `room` that has read its connect snapshot.
 async fn viewer_of(room: &str) -> Socket {
-    let addr = start_server().await;
+    let addr = start_server_with(&[room].into_iter().filter(|r| *r != "demo").collect::<Vec<_>>()).await;
     let mut socket = connect(addr, room).await;
     let first = next(&mut socket).await;
     assert_eq!(first["type"], "snapshot");
     socket
 }
 
+/// A viewer of `room` that has read its `hello` (the snapshot comes next).
 async fn connect(addr: std::net::SocketAddr, room: &str) -> Socket {
-    let (socket, _) = tokio_tungstenite::connect_async(format!("ws://{addr}/ws/{room}"))
+    let (mut socket, _) = tokio_tungstenite::connect_async(format!("ws://{addr}/ws/{room}"))
         .await
         .expect("connect");
+    let hello = next(&mut socket).await;
+    assert_eq!(hello["type"], "hello", "{hello}");
+    assert_eq!(hello["room"], room);
     socket
 }
 

@@ -1018,4 +1018,57 @@ mod tests {
         room.broadcast_snapshot();
         assert_eq!(room.log.len(), ROOM_LOG);
     }
+
+    /// A bug that panics inside the room (here: on purpose) does not kill it: the room goes back
+    /// to its last checkpoint, paused, says so, and takes commands again.
+    #[test]
+    fn a_panic_restores_the_last_checkpoint_and_the_room_stays_usable() {
+        let (frames, mut viewer) = broadcast::channel(FRAME_BACKLOG);
+        let mut room = Room::new("t", crate::serve::load_scenario(None).unwrap(), frames);
+        for second in 1..=12 {
+            room.advance_to(second * 1_000_000);
+        }
+        let checkpoint_at = room.history.checkpoints.last().unwrap().at_us;
+        assert_eq!(checkpoint_at, 10_000_000);
+        room.console("broker kill 1").unwrap();
+        room.guarded(|_| panic!("a bug"));
+        assert_eq!(room.cluster.now(), checkpoint_at);
+        assert!(!room.clock.playing);
+        assert_eq!(
+            expect::measure(&room.cluster, &probe(&room.ctx, "expect broker 1 == up"))
+                .unwrap()
+                .to_string(),
+            "up"
+        );
+        // The typed line after the checkpoint is no longer in effect, nor in the journal.
+        assert!(room.history.journal.is_empty());
+        let said: Vec<String> = room.log.iter().map(|e| e.text.clone()).collect();
+        assert!(
+            said.iter().any(|t| t.contains("internal error") && t.contains("a bug")),
+            "{said:?}"
+        );
+        // Viewers got a snapshot of the restored room.
+        let mut last = None;
+        while let Ok(frame) = viewer.try_recv() {
+            last = Some(frame);
+        }
+        assert!(last.unwrap().bytes.starts_with(br#"{"v":1,"type":"snapshot""#));
+        // And the room works.
+        room.console("broker kill 2").unwrap();
+        room.advance_to(checkpoint_at + 1_000_000);
+        assert_eq!(
+            expect::measure(&room.cluster, &probe(&room.ctx, "expect broker 2 == up"))
+                .unwrap()
+                .to_string(),
+            "down"
+        );
+    }
+
+    fn probe(ctx: &parser::Context, line: &str) -> engine::scenario::ast::Metric {
+        let mut ctx = ctx.clone();
+        match parser::parse_line(line, &mut ctx).unwrap().unwrap().action {
+            Action::Expect(e) => e.metric,
+            other => panic!("not an expectation: {other:?}"),
+        }
+    }
 }
