@@ -12,26 +12,55 @@ import { chromium } from 'playwright-core';
 const here = path.dirname(fileURLToPath(import.meta.url));
 export const root = path.resolve(here, '..', '..');
 
-/** The binary under test. */
+/** The binary under test: $PLAYGROUND_BIN, or the workspace's release build. */
 export const binary = process.env.PLAYGROUND_BIN || path.join(root, 'target', 'release', 'playground');
 
-/** Starts `playground serve --port 0 [--scenario FILE]`; resolves to { url, stop }. */
-export async function startServer(scenario) {
-  const args = ['serve', '--port', '0'];
+/**
+ * Starts `playground serve --port 0 --no-save [--scenario FILE] [--share]` (`--no-save`: a test
+ * never writes rooms into the home directory); resolves to { url, stop } and, with `share`,
+ * { token, classUrl } read from the lines it prints.
+ */
+export async function startServer(scenario, { share = false } = {}) {
+  const args = ['serve', '--port', '0', '--no-save'];
   if (scenario) args.push('--scenario', path.resolve(root, scenario));
+  if (share) args.push('--share');
   const child = spawn(binary, args, { stdio: ['ignore', 'pipe', 'inherit'] });
   const lines = createInterface({ input: child.stdout });
-  const [line] = await Promise.race([
-    once(lines, 'line'),
+  const printed = [];
+  const wanted = share ? 3 : 1;
+  await Promise.race([
+    new Promise((resolve) => {
+      lines.on('line', (line) => { printed.push(line); if (printed.length === wanted) resolve(); });
+    }),
     once(child, 'exit').then(([code]) => { throw new Error(`playground exited with ${code}`); }),
   ]);
   // "Kafka Playground: http://127.0.0.1:PORT/ (Ctrl-C to stop)"
-  const url = line.match(/http:\/\/\S+\//)?.[0];
-  if (!url) throw new Error(`no URL in ${JSON.stringify(line)}`);
-  return {
+  const url = printed[0].match(/http:\/\/\S+\//)?.[0];
+  if (!url) throw new Error(`no URL in ${JSON.stringify(printed[0])}`);
+  const server = {
     url,
     stop: async () => { child.kill('SIGINT'); await once(child, 'exit'); },
   };
+  if (share) {
+    // "Students open:  http://LAN:PORT/" and "Presenter (keep this link private): http://LAN:PORT/?token=T"
+    server.classUrl = printed.find((l) => l.startsWith('Students open'))?.match(/http:\/\/\S+/)?.[0];
+    server.token = printed.map((l) => l.match(/[?&]token=([0-9a-zA-Z]+)/)?.[1]).find(Boolean);
+    if (!server.token || !server.classUrl) throw new Error(`no presenter token in ${JSON.stringify(printed)}`);
+  }
+  return server;
+}
+
+/**
+ * Creates room `name` (opening a page never creates one), as the presenter when `token` is given.
+ * A room that already exists is fine.
+ */
+export async function createRoom(url, name, token) {
+  const form = new URLSearchParams({ name });
+  if (token) form.set('token', token);
+  const res = await fetch(`${url}api/rooms`, { method: 'POST', body: form, redirect: 'manual' });
+  if (res.status !== 303 && res.status !== 409) {
+    throw new Error(`creating room ${name}: ${res.status} ${await res.text()}`);
+  }
 }
 
 /** Headless Chromium (Debian's, or $CHROMIUM). */
@@ -69,18 +98,24 @@ export async function partitionsLedBy(page, id) {
 
 /**
  * One server and one browser for a test file, started before its tests and stopped after.
- * `openRoom(name)` opens the page of room `/r/NAME`: each test uses its own room, so one test's
- * broker kill is not the next one's cluster.
+ * `openRoom(name)` creates room NAME and opens its page `/r/NAME`: each test uses its own room, so
+ * one test's broker kill is not the next one's cluster. `env` holds the server and the browser.
  */
-export function useServerAndBrowser() {
+export function useServerAndBrowser(options = {}) {
   const env = {};
   before(async () => {
-    env.server = await startServer();
+    env.server = await startServer(options.scenario, options);
     env.browser = await launch();
   });
   after(async () => {
     await env.browser?.close();
     await env.server?.stop();
   });
-  return { openRoom: (name) => open(env.browser, `${env.server.url}r/${name}`) };
+  return {
+    env,
+    openRoom: async (name) => {
+      await createRoom(env.server.url, name, env.server.token);
+      return open(env.browser, `${env.server.url}r/${name}`);
+    },
+  };
 }

@@ -110,7 +110,11 @@ test('a session driven by clicks and the console exports to a file that replays 
   // The room's state, raw, from a second socket of the page.
   const live = await page.evaluate(() => new Promise((resolve) => {
     const ws = new WebSocket(`ws://${location.host}/ws/roundtrip`);
-    ws.onmessage = (m) => { resolve(JSON.parse(m.data)); ws.close(); };
+    // The first message is the connection's `hello`; the snapshot follows.
+    ws.onmessage = (m) => {
+      const msg = JSON.parse(m.data);
+      if (msg.type === 'snapshot') { resolve(msg); ws.close(); }
+    };
   }));
   // Export from the editor.
   await page.locator('#editor-button').click();

@@ -5,64 +5,10 @@
 //! available here: the first test to need it runs `cargo build -p playground` (a no-op when it is
 //! up to date) in the profile this test was built with, then runs `target/<profile>/playground`.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
-use std::sync::OnceLock;
 
-/// The freshly built `playground` binary next to this test's `deps/` directory.
-fn playground() -> &'static Path {
-    static BIN: OnceLock<PathBuf> = OnceLock::new();
-    BIN.get_or_init(|| {
-        let exe = std::env::current_exe().expect("the test binary's path");
-        // target/<profile>/deps/cli-HASH -> target/<profile>/
-        let profile_dir = exe
-            .parent()
-            .and_then(Path::parent)
-            .expect("tests run from target/<profile>/deps/")
-            .to_path_buf();
-        let release = profile_dir.file_name().is_some_and(|n| n == "release");
-        let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-        let mut build = Command::new(cargo);
-        build.args(["build", "--quiet", "-p", "playground"]);
-        if release {
-            build.arg("--release");
-        }
-        let workspace = Path::new(env!("CARGO_MANIFEST_DIR"))
-            .parent()
-            .expect("workspace root");
-        let status = build.current_dir(workspace).status().expect("cargo runs");
-        assert!(status.success(), "cargo build -p playground failed");
-        let bin = profile_dir.join(format!("playground{}", std::env::consts::EXE_SUFFIX));
-        assert!(bin.is_file(), "{} missing after cargo build", bin.display());
-        bin
-    })
-}
-
-/// A scratch directory unique to one test, removed when dropped.
-struct Scratch(PathBuf);
-
-impl Scratch {
-    fn new(test: &str) -> Self {
-        let dir =
-            std::env::temp_dir().join(format!("playground-cli-{}-{test}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).expect("temp dir");
-        Scratch(dir)
-    }
-}
-
-impl std::ops::Deref for Scratch {
-    type Target = Path;
-    fn deref(&self) -> &Path {
-        &self.0
-    }
-}
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
+use playground_tests::{Scratch, playground};
 
 /// Runs the binary in `dir` with `args`.
 fn run_in(dir: &Path, args: &[&str]) -> Output {

@@ -495,10 +495,13 @@ impl Room {
             ClientBody::Command { line } => self.console(&line).map(Answer::Output),
             ClientBody::Play => {
                 self.clock.playing = true;
+                self.dirty = true;
                 Ok(Answer::Output(None))
             }
             ClientBody::Pause => {
+                // Saved at once: a server stopped now comes back at exactly this instant.
                 self.clock.playing = false;
+                self.dirty = true;
                 Ok(Answer::Output(None))
             }
             ClientBody::Step => {
@@ -508,6 +511,7 @@ impl Room {
             }
             ClientBody::Speed { speed } => {
                 self.clock.set_speed(speed).map_err(WireError::plain)?;
+                self.dirty = true;
                 Ok(Answer::Output(None))
             }
             ClientBody::Inspect { topic, partition } => {
