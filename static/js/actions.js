@@ -5,6 +5,10 @@
 
 import { el } from './text.js';
 import { lines } from './lines.js';
+import { FOLLOWING_REASON, followingNote } from './classroom.js';
+
+/** Menu items that only look (everything else changes the room). */
+const LOOKING = new Set(['details']);
 
 export class Actions {
   constructor(model, connection, details, { toast }) {
@@ -37,8 +41,8 @@ export class Actions {
     if (!(t instanceof Element) || !t.isConnected) return;
     if (this.menu.contains(t) || this.panel.contains(t)) return;
     const add = t.closest('[data-add]');
-    if (add) { this.openAddForm(add.dataset.add, add); return; }
-    if (t.closest('#add-button')) { this.addMenu(t.closest('#add-button')); return; }
+    if (add) { if (this.model.control) this.openAddForm(add.dataset.add, add); return; }
+    if (t.closest('#add-button')) { if (this.model.control) this.addMenu(t.closest('#add-button')); return; }
     const target = t.closest('[data-click]');
     this.closePopups();
     if (target) this.activate(target, e);
@@ -126,14 +130,21 @@ export class Actions {
     const menu = this.menu;
     menu.replaceChildren(el('div', { class: 'menu-title', text: title }));
     menu.dataset.for = JSON.stringify(target);
+    // Following the presenter: the actions are shown (they teach what could be done) but off.
+    const locked = !this.model.control;
     for (const [action, label, fn] of items) {
-      const item = el('button', { type: 'button', class: `menu-item action-${action}`, dataset: { action }, attrs: { role: 'menuitem' }, text: label });
-      item.addEventListener('click', (e) => { e.stopPropagation(); this.closeMenu(); fn(); });
+      const off = locked && !LOOKING.has(action);
+      const item = el('button', {
+        type: 'button', class: `menu-item action-${action}`, dataset: { action },
+        attrs: { role: 'menuitem', disabled: off, title: off ? FOLLOWING_REASON : null, 'aria-disabled': off ? 'true' : null }, text: label,
+      });
+      item.addEventListener('click', (e) => { e.stopPropagation(); if (off) return; this.closeMenu(); fn(); });
       menu.append(item);
     }
+    if (locked && items.some(([action]) => !LOOKING.has(action))) menu.append(followingNote());
     menu.hidden = false;
     place(menu, point);
-    menu.querySelector('.menu-item')?.focus({ preventScroll: true });
+    menu.querySelector('.menu-item:not(:disabled)')?.focus({ preventScroll: true });
   }
 
   closeMenu() {
@@ -143,6 +154,7 @@ export class Actions {
 
   /** Send a scenario line; show the server's refusal as a toast. */
   async run(line) {
+    if (!this.model.control) return null;
     try {
       const reply = await this.connection.send({ type: 'command', line });
       if (!reply.ok) this.toast(`${line}: ${errorText(reply.error)}`);
@@ -242,6 +254,7 @@ export class Actions {
    * options, min, max, step}], build(values) → line}.
    */
   openForm(spec, point) {
+    if (!this.model.control) return;
     this.closePopups();
     const form = el('form', { class: 'mini-form', dataset: { form: spec.form }, attrs: { novalidate: true } });
     form.append(el('div', { class: 'form-title', text: spec.title }));

@@ -3,6 +3,7 @@
 //
 // Events dispatched:
 //   'status'   detail: 'connecting' | 'open' | 'closed'
+//   'hello'    detail: the hello message, first on every (re)connection: what this connection may do
 //   'snapshot' detail: the snapshot message (replace the model)
 //   'frame'    detail: a frame message, in order, never after a gap (merge into the model)
 
@@ -117,6 +118,9 @@ export class Connection extends EventTarget {
       return;
     }
     switch (msg.type) {
+      case 'hello':
+        this.dispatchEvent(new CustomEvent('hello', { detail: msg }));
+        break;
       case 'snapshot':
         this.lastSeq = msg.seq;
         this.resyncing = false;
@@ -148,8 +152,35 @@ export class Connection extends EventTarget {
   }
 }
 
-/** The room's WebSocket URL, from the page's own address. */
-export function roomUrl(room) {
+/** The room's WebSocket URL, from the page's own address (with the presenter's token, if any). */
+export function roomUrl(room, token = null) {
   const scheme = location.protocol === 'https:' ? 'wss:' : 'ws:';
-  return `${scheme}//${location.host}/ws/${encodeURIComponent(room)}`;
+  const query = token ? `?token=${encodeURIComponent(token)}` : '';
+  return `${scheme}//${location.host}/ws/${encodeURIComponent(room)}${query}`;
+}
+
+/** Where the presenter's token is kept for this tab, whichever room it opens. */
+export const TOKEN_KEY = 'playground.token';
+
+/**
+ * The presenter's token. A `?token=` in the page's address is taken once, kept in this tab's
+ * sessionStorage (so forks, other rooms and reloads keep it) and removed from the address bar at
+ * once, so a projected address bar never shows it. An empty `?token=` forgets it.
+ */
+export function takeToken() {
+  const url = new URL(location.href);
+  const given = url.searchParams.get('token');
+  if (given !== null) {
+    try {
+      if (given) sessionStorage.setItem(TOKEN_KEY, given); else sessionStorage.removeItem(TOKEN_KEY);
+    } catch (e) { /* storage disabled: the token lives as long as this page */ }
+    url.searchParams.delete('token');
+    history.replaceState(history.state, '', `${url.pathname}${url.search}${url.hash}`);
+  }
+  return storedToken() || given || null;
+}
+
+/** The token kept for this tab, or null. */
+export function storedToken() {
+  try { return sessionStorage.getItem(TOKEN_KEY); } catch (e) { return null; }
 }

@@ -7,8 +7,10 @@ const HISTORY_KEY = 'playground.history';
 const HISTORY_LIMIT = 100;
 
 export class Console {
-  constructor(connection) {
+  constructor(connection, model) {
     this.connection = connection;
+    /** The input is disabled while following; this guards a submit that slips through. */
+    this.model = model;
     this.form = document.getElementById('console');
     this.input = document.getElementById('console-input');
     this.feedback = document.getElementById('console-feedback');
@@ -23,7 +25,7 @@ export class Console {
 
   async submit() {
     const line = this.input.value;
-    if (!line.trim()) return;
+    if (!line.trim() || (this.model && !this.model.control)) return;
     this.remember(line);
     this.input.value = '';
     this.clearFeedback();

@@ -1,18 +1,22 @@
 // Transport controls and keyboard shortcuts: space play/pause, → step, + (or =) faster, − slower.
 // Shortcuts never fire while the user types in a field, nor inside a panel marked
 // `data-no-shortcuts` (the scenario editor). Presenter mode may claim keys first (`keyHook`).
+// While following the presenter (`model.control` false) the keys that would change the room send
+// nothing (the server would refuse them): they only point at the Fork button (`onLocked`).
 
 /** The speeds the − / + buttons step through (the server accepts 0.1 ..= 20). */
 export const SPEEDS = [0.1, 0.25, 0.5, 1, 2, 5, 10, 20];
 
 export class Controls {
-  /** keyHook(e) → true when it handled the key (presenter mode: PageDown, → at a pause). */
-  constructor(model, connection, { onError, onEscape, keyHook }) {
+  /** keyHook(e) → true when it handled the key (presenter mode: PageDown, → at a pause).
+      onLocked(): a key or button that would change the room, while following. */
+  constructor(model, connection, { onError, onEscape, keyHook, onLocked = () => {} }) {
     this.model = model;
     this.connection = connection;
     this.onError = onError;
     this.onEscape = onEscape;
     this.keyHook = keyHook;
+    this.onLocked = onLocked;
     document.getElementById('play').addEventListener('click', () => this.togglePlay());
     document.getElementById('step').addEventListener('click', () => this.step());
     document.getElementById('speed-up').addEventListener('click', () => this.faster());
@@ -41,6 +45,7 @@ export class Controls {
   }
 
   request(body) {
+    if (!this.model.control) { this.onLocked(); return; }
     this.connection.send(body).then((reply) => {
       if (!reply.ok) this.onError(reply.error ? reply.error.message : 'refused');
     }, (err) => this.onError(err.message));

@@ -127,6 +127,7 @@ export class Editor {
   }
 
   async run() {
+    if (!this.model.control) return;
     await this.submit('run', { type: 'load', name: this.fileName(), source: this.code.value });
   }
 

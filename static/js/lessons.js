@@ -58,6 +58,7 @@ export class LessonPicker {
   }
 
   async open({ focus = true } = {}) {
+    if (!this.model.control) return;
     this.onOpen();
     this.panel.hidden = false;
     this.button.setAttribute('aria-expanded', 'true');
@@ -113,10 +114,12 @@ export class LessonPicker {
   }
 
   async load(id, item) {
+    if (!this.model.control) return;
     await this.send({ type: 'load', lesson: id }, item);
   }
 
   async loadDemo() {
+    if (!this.model.control) return;
     let source;
     try {
       const res = await fetch(DEMO_URL);

@@ -1,7 +1,7 @@
 // Wiring only: connect to the room, feed the model, and render every view once per animation frame
 // (several WebSocket messages between two frames are coalesced into one render).
 
-import { Connection, roomUrl } from './connection.js';
+import { Connection, roomUrl, takeToken } from './connection.js';
 import { Model, emptyChange, mergeChange } from './model.js';
 import { PhysicalView } from './views/physical.js';
 import { LogicalView } from './views/logical.js';
@@ -20,6 +20,7 @@ import { Actions } from './actions.js';
 import { Presenter } from './presenter.js';
 import { LessonCatalog, LessonPicker } from './lessons.js';
 import { Editor } from './editor.js';
+import { Classroom } from './classroom.js';
 import { initTheme } from './theme.js';
 import { el } from './text.js';
 
@@ -27,8 +28,13 @@ import { el } from './text.js';
 const MEASURES_KEPT = 2000;
 
 const room = document.body.dataset.room || 'demo';
-const model = new Model(room);
-const connection = new Connection(roomUrl(room));
+// The presenter's token leaves the address bar before anything else happens (it is kept for this
+// tab in sessionStorage). Until the server's `hello`, a shared page without a token is guessed to
+// be following, so a student never sees live controls flash.
+const token = takeToken();
+const shared = Boolean(document.body.dataset.classUrl);
+const model = new Model(room, { role: null, control: !shared || Boolean(token), shared });
+const connection = new Connection(roomUrl(room, token));
 
 const motionQuery = matchMedia('(prefers-reduced-motion: reduce)');
 const reducedMotion = () => motionQuery.matches;
@@ -38,11 +44,13 @@ const clockView = new ClockView(model, connection);
 // toast() is hoisted; presenter and timeline report refusals with it.
 const presenter = new Presenter(model, connection, { onError: toast, onChange: () => redraw({ lesson: true }) });
 const details = new DetailsView(model, connection);
+const classroom = new Classroom(model, connection, { toast: (text) => toast(text) });
 const assignments = new AssignmentsView(document.getElementById('assignments'), stage, model);
 const logical = new LogicalView(document.getElementById('logical'), model, { reducedMotion });
 // Views render in this order (after every view has measured, see render()).
 const views = [
   clockView,
+  classroom,
   new TimelineView(model, connection, { onError: toast }),
   new PresenterView(model, presenter),
   new CaptionView(document.getElementById('caption'), model),
@@ -167,16 +175,18 @@ const editor = new Editor(model, connection, catalog, {
 new Controls(model, connection, {
   onError: toast,
   // The topmost thing open closes first.
-  onEscape: () => { if (!lessons.close() && !editor.close() && !actions.closePopups()) details.close(); },
+  onEscape: () => { if (!classroom.close() && !lessons.close() && !editor.close() && !actions.closePopups()) details.close(); },
   keyHook: (e) => presenter.handleKey(e),
+  onLocked: () => classroom.nudge(),
 });
-new Console(connection);
+new Console(connection, model);
 initTheme();
 
+connection.addEventListener('hello', (e) => model.applyHello(e.detail));
 connection.addEventListener('snapshot', (e) => model.applySnapshot(e.detail));
 connection.addEventListener('frame', (e) => model.applyFrame(e.detail));
 connection.addEventListener('status', (e) => clockView.showStatus(e.detail));
 connection.connect();
 
 // For tests and for curious people with a console open.
-window.playground = { model, connection, details, actions, presenter, lessons, editor, renders: () => renders, viewTimes };
+window.playground = { model, connection, details, actions, presenter, lessons, editor, classroom, renders: () => renders, viewTimes };

@@ -36,6 +36,10 @@ export function emptyChange() {
     timeline: false,
     /** The lesson (progress, at a pause, finished) changed. */
     lesson: false,
+    /** What this connection may do changed (a `hello`: role, control, shared). */
+    access: false,
+    /** The audience (viewers of this room, sandboxes on the server) changed. */
+    audience: false,
     /** Flights of this frame, with the frame's clock (for staggering them in time). */
     flights: [],
   };
@@ -52,10 +56,32 @@ export function mergeChange(a, b) {
 }
 
 export class Model extends EventTarget {
-  constructor(room) {
+  /**
+   * @param {{role: string|null, control: boolean, shared: boolean}} access what this page may do
+   *   until the server's `hello` says (a guess from the page: shared, and whether it has a token)
+   */
+  constructor(room, access = { role: null, control: true, shared: false }) {
     super();
     this.room = room;
+    /** From the connection's `hello`; survives snapshots (it belongs to the connection). */
+    this.access = { ...access };
+    /** A `hello` has arrived on this page (the access is the server's word, not a guess). */
+    this.greeted = false;
     this.reset();
+  }
+
+  /** May this page change the room (clock, console, menus' actions, lessons, time travel)? */
+  get control() {
+    return this.access.control;
+  }
+
+  /** The connection's `hello`: what it may do. Emits a change with `access`. */
+  applyHello(msg) {
+    this.access = { role: msg.role ?? null, control: msg.control !== false, shared: Boolean(msg.shared) };
+    this.greeted = true;
+    const change = emptyChange();
+    change.access = true;
+    this.emit(change);
   }
 
   reset() {
@@ -87,6 +113,12 @@ export class Model extends EventTarget {
     /** partition id → smoothed records per simulated second */
     this.rates = new Map();
     this.snapshots = 0;
+    /** `presenter`: only the presenter changes this room; `open`: a sandbox anyone in it changes. */
+    this.owner = 'presenter';
+    /** A sandbox's parent room, or null. */
+    this.forkedFrom = null;
+    /** @type {{viewers:number, sandboxes:number}|null} */
+    this.audience = null;
   }
 
   /**
@@ -104,6 +136,9 @@ export class Model extends EventTarget {
     this.caption = msg.caption ?? null;
     this.timeline = msg.timeline ?? { horizon_us: msg.clock.now_us };
     this.lesson = msg.lesson ?? null;
+    this.owner = msg.owner ?? 'presenter';
+    this.forkedFrom = msg.forked_from ?? null;
+    this.audience = msg.audience ?? null;
     const change = emptyChange();
     change.snapshot = true;
     this.mergeState(msg.state, change);
@@ -117,7 +152,7 @@ export class Model extends EventTarget {
     }
     this.network = msg.state.network ?? null;
     this.appendLog(msg.log || []);
-    Object.assign(change, { brokers: true, topics: true, producers: true, groups: true, consumers: true, network: true, clock: true, caption: true, log: true, timeline: true, lesson: true });
+    Object.assign(change, { brokers: true, topics: true, producers: true, groups: true, consumers: true, network: true, clock: true, caption: true, log: true, timeline: true, lesson: true, audience: true });
     for (const id of this.partitions.keys()) change.partitions.add(id);
     this.emit(change);
   }
@@ -142,6 +177,10 @@ export class Model extends EventTarget {
     if (msg.lesson !== undefined && !sameLesson(msg.lesson, this.lesson)) {
       this.lesson = msg.lesson;
       change.lesson = true;
+    }
+    if (msg.audience && !sameAudience(msg.audience, this.audience)) {
+      this.audience = msg.audience;
+      change.audience = true;
     }
     this.mergeState(msg.state, change);
     const net = msg.state.network ?? null;
@@ -289,6 +328,10 @@ function sameLesson(a, b) {
   if (a === null || b === null) return a === b;
   return a.id === b.id && a.title === b.title && a.pauses_total === b.pauses_total
     && a.pauses_done === b.pauses_done && a.at_pause === b.at_pause && a.finished === b.finished;
+}
+
+function sameAudience(a, b) {
+  return Boolean(a && b) && a.viewers === b.viewers && a.sandboxes === b.sandboxes;
 }
 
 /** Merge a whole entity or a patch into the entity stored under `key`. */

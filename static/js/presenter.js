@@ -63,7 +63,7 @@ export class Presenter {
   /** Can Next go on now? */
   canNext() {
     const lesson = this.model.lesson;
-    return Boolean(lesson && lesson.at_pause && lesson !== this.sentAt);
+    return Boolean(this.model.control && lesson && lesson.at_pause && lesson !== this.sentAt);
   }
 
   next() {
@@ -82,6 +82,7 @@ export class Presenter {
   }
 
   restart() {
+    if (!this.model.control) return;
     this.connection.send({ type: 'restart' }).then((reply) => {
       if (!reply.ok) this.onError(`Restart: ${reply.error ? reply.error.message : 'refused'}`);
     }, (err) => this.onError(`Restart: ${err.message}`));

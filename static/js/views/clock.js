@@ -38,6 +38,7 @@ export class ClockView {
       closed: 'offline — reconnecting',
     }[status] || status;
     setText(this.status, text);
+    setAttr(this.status, 'title', `connection: ${text}`);
     this.status.dataset.status = status;
   }
 }

@@ -27,7 +27,7 @@ export class PresenterView {
         this.narration.animate([{ opacity: 0.25 }, { opacity: 1 }], { duration: 350, easing: 'ease-out' });
       }
     }
-    if (!(change.snapshot || change.lesson || change.clock)) return;
+    if (!(change.snapshot || change.lesson || change.clock || change.access)) return;
     const lesson = m.lesson;
     // A scenario without pauses (the demo) has no progress worth showing.
     setClass(this.panel, 'no-lesson', !lesson || lesson.pauses_total === 0);

@@ -4,6 +4,9 @@
 // recorded future: Play replays it, any command forks it — the hint says so.
 
 import { setText, setAttr, setHidden, setStyle, setClass, formatTime } from '../text.js';
+import { FOLLOWING_REASON } from '../classroom.js';
+
+const FREE_TITLE = 'Drag to travel in time; release to go there (paused)';
 
 export class TimelineView {
   constructor(model, connection, { onError }) {
@@ -48,6 +51,7 @@ export class TimelineView {
   }
 
   async seek() {
+    if (!this.model.control) { this.release(); return; }
     const to = this.valueUs();
     this.seeking = true;
     try {
@@ -73,7 +77,7 @@ export class TimelineView {
   }
 
   render(change) {
-    if (!(change.snapshot || change.clock || change.timeline)) return;
+    if (!(change.snapshot || change.clock || change.timeline || change.access)) return;
     const horizon = this.model.timeline.horizon_us;
     const now = Math.min(this.model.clock.now_us, horizon);
     const input = this.input;
@@ -85,8 +89,10 @@ export class TimelineView {
     if (this.dragging) return;
     setText(this.end, formatTime(horizon));
     setAttr(input, 'max', horizon);
-    const disabled = horizon <= 0;
+    // Following the presenter: the thumb shows where the room is, but only the presenter travels.
+    const disabled = horizon <= 0 || !this.model.control;
     if (input.disabled !== disabled) input.disabled = disabled;
+    setAttr(input, 'title', this.model.control ? FREE_TITLE : FOLLOWING_REASON);
     // Played (0 … now) and recorded future (now … horizon) are drawn by the track's gradient.
     setStyle(input, '--now', `${horizon > 0 ? (now / horizon) * 100 : 100}%`);
     setAttr(input, 'aria-valuetext', `${formatTime(now)} of ${formatTime(horizon)}`);
