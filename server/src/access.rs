@@ -94,7 +94,9 @@ impl Access {
     pub fn role(&self, token: Option<&str>) -> Role {
         match (&self.token, token) {
             (None, _) => Role::Presenter,
-            (Some(secret), Some(given)) if bool::from(secret.as_bytes().ct_eq(given.as_bytes())) => {
+            (Some(secret), Some(given))
+                if bool::from(secret.as_bytes().ct_eq(given.as_bytes())) =>
+            {
                 Role::Presenter
             }
             _ => Role::Viewer,

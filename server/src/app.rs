@@ -150,7 +150,11 @@ async fn create_room(
     axum::Form(form): axum::Form<CreateRoom>,
 ) -> Response {
     if !same_origin(&headers) {
-        return (StatusCode::FORBIDDEN, "requests from another site are refused").into_response();
+        return (
+            StatusCode::FORBIDDEN,
+            "requests from another site are refused",
+        )
+            .into_response();
     }
     let token = form.token.as_deref().filter(|t| !t.is_empty());
     if state.rooms.access().role(token) != Role::Presenter {

@@ -282,15 +282,12 @@ impl Rooms {
 
     /// Starts a saved room again. An error says why it was skipped.
     fn revive(&self, saved: SavedRoom) -> Result<RoomHandle, String> {
-        let scenario = Scenario::parse(&saved.scenario_id, &saved.scenario_source)
-            .map_err(|errors| {
+        let scenario =
+            Scenario::parse(&saved.scenario_id, &saved.scenario_source).map_err(|errors| {
                 format!(
                     "saved room '{}': its scenario no longer parses ({})",
                     saved.name,
-                    errors
-                        .first()
-                        .map(ToString::to_string)
-                        .unwrap_or_default()
+                    errors.first().map(ToString::to_string).unwrap_or_default()
                 )
             })?;
         let name = saved.name.clone();

@@ -147,8 +147,7 @@ fn read(path: &Path) -> Result<SavedRoom, String> {
         ));
     }
     let stem = path.file_stem().map(|s| s.to_string_lossy().into_owned());
-    if stem.as_deref() != Some(room.name.as_str()) || !crate::rooms::Rooms::valid_name(&room.name)
-    {
+    if stem.as_deref() != Some(room.name.as_str()) || !crate::rooms::Rooms::valid_name(&room.name) {
         return Err(format!(
             "{shown}: the room inside is called '{}'",
             room.name

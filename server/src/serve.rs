@@ -125,7 +125,12 @@ pub async fn serve_on_with(
     listener: tokio::net::TcpListener,
     state: AppState,
 ) -> std::io::Result<()> {
+    use axum::serve::ListenerExt;
     let app = crate::app::app_with(state).into_make_service_with_connect_info::<SocketAddr>();
+    // Frames and replies are small messages: send each at once, not after the peer's delayed ACK.
+    let listener = listener.tap_io(|tcp| {
+        let _ = tcp.set_nodelay(true);
+    });
     axum::serve(listener, app)
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;

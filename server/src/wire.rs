@@ -39,7 +39,7 @@
 //!   "role":"presenter"|"viewer","control":true,"shared":false}`.
 //! - `snapshot`: the whole state. Sent on connect, on request, and to a viewer that fell behind.
 //!   `{"v":1,"type":"snapshot","seq":41,"room":"demo","title":"…","clock":{…},"caption":"…"|null,
-//!     "state":{…State…},"log":[…LogEntry…],"audience":{"viewers":12,"sandboxes":3},
+//!     "state":{…State…},"log":[…LogEntry…],"audience":{"viewers":13,"following":12,"sandboxes":3},
 //!     "owner":"presenter"|"open","forked_from":"demo"|null}`
 //! - `frame`: what changed since the frame `seq - 1`, ten a second while playing. When more than
 //!   [`BUSY_PARTITIONS`] partitions changed offsets, those whose only news is their offsets take
@@ -223,7 +223,10 @@ pub struct SnapshotMessage<'a> {
 /// Who is watching: viewers of this room and sandboxes forked on this server.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct Audience {
+    /// Every connection watching this room (the presenter's own included).
     pub viewers: usize,
+    /// Connections that follow without control (students, with `--share`).
+    pub following: usize,
     pub sandboxes: usize,
 }
 

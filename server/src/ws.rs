@@ -66,6 +66,23 @@ pub async fn next_frame(
     }
 }
 
+/// Counts a viewer without control among the room's followers while it is connected.
+struct Following(std::sync::Arc<std::sync::atomic::AtomicUsize>);
+
+impl Following {
+    fn new(room: &RoomHandle) -> Following {
+        room.followers
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        Following(room.followers.clone())
+    }
+}
+
+impl Drop for Following {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
 /// A sandbox for this viewer, forked from `room` as it is now; the reply names it.
 async fn fork(room: &RoomHandle, rooms: &Rooms, id: Option<u64>) -> Message {
     let seed = match room.fork().await {
@@ -88,6 +105,7 @@ pub async fn serve_viewer(socket: WebSocket, room: RoomHandle, role: Role, rooms
         control: room.owner.allows(role),
         shared: rooms.access().is_shared(),
     };
+    let _following = (!hello.control).then(|| Following::new(&room));
     let hello = Bytes::from(serde_json::to_vec(&hello).expect("hello serialises"));
     if sink.send(text(hello)).await.is_err() {
         return;

@@ -88,8 +88,8 @@ export class Classroom {
   showAudience() {
     const a = this.model.audience;
     if (!a) { setText(this.audience, ''); return; }
-    // The presenter's own page is one of the room's viewers.
-    const following = Math.max(0, a.viewers - 1);
+    // Connections without control: the students following (the presenter's tabs are not counted).
+    const following = a.following ?? Math.max(0, a.viewers - 1);
     const sandboxes = a.sandboxes === 1 ? '1 sandbox' : `${a.sandboxes} sandboxes`;
     setText(this.audience, `${following} following · ${sandboxes}`);
     setClass(this.audience, 'empty', following === 0 && a.sandboxes === 0);

@@ -117,7 +117,7 @@ export class Model extends EventTarget {
     this.owner = 'presenter';
     /** A sandbox's parent room, or null. */
     this.forkedFrom = null;
-    /** @type {{viewers:number, sandboxes:number}|null} */
+    /** @type {{viewers:number, following:number, sandboxes:number}|null} */
     this.audience = null;
   }
 
@@ -331,7 +331,7 @@ function sameLesson(a, b) {
 }
 
 function sameAudience(a, b) {
-  return Boolean(a && b) && a.viewers === b.viewers && a.sandboxes === b.sandboxes;
+  return Boolean(a && b) && a.viewers === b.viewers && a.following === b.following && a.sandboxes === b.sandboxes;
 }
 
 /** Merge a whole entity or a patch into the entity stored under `key`. */

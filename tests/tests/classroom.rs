@@ -72,7 +72,9 @@ async fn request(socket: &mut Socket, message: Value) -> Value {
 /// The room's state as a fresh snapshot shows it.
 async fn state(socket: &mut Socket) -> (Value, Value) {
     socket
-        .send(Message::text(json!({"v": 1, "type": "snapshot"}).to_string()))
+        .send(Message::text(
+            json!({"v": 1, "type": "snapshot"}).to_string(),
+        ))
         .await
         .unwrap();
     loop {
@@ -95,7 +97,9 @@ async fn greet(socket: &mut Socket) -> (Value, Value) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn only_the_pages_own_origin_gets_a_socket() {
     let (addr, _) = classroom(32).await;
-    let mut foreign = format!("ws://{addr}/ws/demo").into_client_request().unwrap();
+    let mut foreign = format!("ws://{addr}/ws/demo")
+        .into_client_request()
+        .unwrap();
     foreign
         .headers_mut()
         .insert("Origin", "http://evil.example".parse().unwrap());
@@ -103,7 +107,9 @@ async fn only_the_pages_own_origin_gets_a_socket() {
         Err(tungstenite::Error::Http(response)) => assert_eq!(response.status(), 403),
         other => panic!("a foreign origin got {other:?}"),
     }
-    let mut own = format!("ws://{addr}/ws/demo").into_client_request().unwrap();
+    let mut own = format!("ws://{addr}/ws/demo")
+        .into_client_request()
+        .unwrap();
     own.headers_mut()
         .insert("Origin", format!("http://{addr}").parse().unwrap());
     let (mut socket, _) = tokio_tungstenite::connect_async(own).await.unwrap();
@@ -203,7 +209,9 @@ async fn viewers_follow_read_only_and_fork_an_exact_sandbox() {
     // The presenter sees the audience.
     assert_eq!(rooms.sandboxes(), 1);
     presenter
-        .send(Message::text(json!({"v": 1, "type": "snapshot"}).to_string()))
+        .send(Message::text(
+            json!({"v": 1, "type": "snapshot"}).to_string(),
+        ))
         .await
         .unwrap();
     let snapshot = loop {
@@ -212,7 +220,11 @@ async fn viewers_follow_read_only_and_fork_an_exact_sandbox() {
             break m;
         }
     };
-    assert_eq!(snapshot["audience"]["sandboxes"], 1, "{}", snapshot["audience"]);
+    assert_eq!(
+        snapshot["audience"]["sandboxes"], 1,
+        "{}",
+        snapshot["audience"]
+    );
     assert!(snapshot["audience"]["viewers"].as_u64().unwrap() >= 2);
 }
 

@@ -8,7 +8,7 @@
 use std::path::Path;
 use std::process::{Command, Output};
 
-use playground_tests::{Scratch, playground};
+use playground_tests::{Rng, Scratch, playground};
 
 /// Runs the binary in `dir` with `args`.
 fn run_in(dir: &Path, args: &[&str]) -> Output {
@@ -256,21 +256,6 @@ fn missing_file_exits_2() {
     let out = run_in(&dir, &["run", "nope.scenario"]);
     assert_exit(&out, 2, "missing file");
     assert!(text(&out.stderr).contains("nope.scenario"));
-}
-
-/// A small deterministic generator (xorshift64*), so that failures reproduce.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
 }
 
 /// Inputs that must be refused with exit 2 (never a panic).

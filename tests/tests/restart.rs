@@ -117,7 +117,9 @@ async fn send(socket: &mut Socket, id: u64, message: Value) {
 /// The room's (state, clock) in a fresh snapshot.
 async fn snapshot(socket: &mut Socket) -> (Value, Value) {
     socket
-        .send(Message::text(json!({"v": 1, "type": "snapshot"}).to_string()))
+        .send(Message::text(
+            json!({"v": 1, "type": "snapshot"}).to_string(),
+        ))
         .await
         .unwrap();
     loop {
@@ -179,7 +181,11 @@ async fn a_room_survives_sigkill() {
 async fn a_corrupt_saved_room_is_reported_and_skipped() {
     let data = Scratch::new("corrupt");
     std::fs::create_dir_all(data.join("rooms")).unwrap();
-    std::fs::write(data.join("rooms/broken.json"), b"{\"format\": 1, \"name\": ").unwrap();
+    std::fs::write(
+        data.join("rooms/broken.json"),
+        b"{\"format\": 1, \"name\": ",
+    )
+    .unwrap();
     std::fs::write(data.join("rooms/demo.json"), b"\xff\xfe not json").unwrap();
     let mut server = Server::start(&data);
     // The server works: the demo room is there, fresh.

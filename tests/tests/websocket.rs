@@ -37,7 +37,13 @@ async fn axum_serve(listener: tokio::net::TcpListener, rooms: playground::Rooms)
 
 /// A fresh server and a viewer of `room` that has read its connect snapshot.
 async fn viewer_of(room: &str) -> Socket {
-    let addr = start_server_with(&[room].into_iter().filter(|r| *r != "demo").collect::<Vec<_>>()).await;
+    let addr = start_server_with(
+        &[room]
+            .into_iter()
+            .filter(|r| *r != "demo")
+            .collect::<Vec<_>>(),
+    )
+    .await;
     let mut socket = connect(addr, room).await;
     let first = next(&mut socket).await;
     assert_eq!(first["type"], "snapshot");

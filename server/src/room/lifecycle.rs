@@ -283,6 +283,7 @@ impl Room {
     pub(super) fn audience(&self) -> wire::Audience {
         wire::Audience {
             viewers: self.frames.receiver_count(),
+            following: self.followers.load(Ordering::Relaxed),
             sandboxes: self.env.sandboxes.load(Ordering::Relaxed),
         }
     }

@@ -12,6 +12,8 @@ mod lifecycle;
 mod player;
 
 use std::collections::VecDeque;
+use std::sync::Arc;
+use std::sync::atomic::AtomicUsize;
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -79,6 +81,8 @@ pub struct RoomHandle {
     pub forked_from: Option<String>,
     /// Unique among every room this process started.
     pub serial: u64,
+    /// Viewers connected without control (following the presenter).
+    pub followers: Arc<AtomicUsize>,
     requests: mpsc::Sender<Request>,
     frames: broadcast::Sender<Frame>,
 }
@@ -106,6 +110,7 @@ impl RoomHandle {
             owner,
             forked_from,
             serial: room.serial,
+            followers: room.followers.clone(),
             requests,
             frames,
         };
@@ -226,6 +231,7 @@ struct Room {
     /// The audience the last frame showed.
     shown_audience: wire::Audience,
     serial: u64,
+    followers: Arc<AtomicUsize>,
 }
 
 impl Room {
@@ -271,6 +277,7 @@ impl Room {
             saved_now: 0,
             shown_audience: wire::Audience::default(),
             serial: 0,
+            followers: Arc::default(),
         }
     }
 
@@ -1048,7 +1055,8 @@ mod tests {
         assert!(room.history.journal.is_empty());
         let said: Vec<String> = room.log.iter().map(|e| e.text.clone()).collect();
         assert!(
-            said.iter().any(|t| t.contains("internal error") && t.contains("a bug")),
+            said.iter()
+                .any(|t| t.contains("internal error") && t.contains("a bug")),
             "{said:?}"
         );
         // Viewers got a snapshot of the restored room.
@@ -1056,7 +1064,11 @@ mod tests {
         while let Ok(frame) = viewer.try_recv() {
             last = Some(frame);
         }
-        assert!(last.unwrap().bytes.starts_with(br#"{"v":1,"type":"snapshot""#));
+        assert!(
+            last.unwrap()
+                .bytes
+                .starts_with(br#"{"v":1,"type":"snapshot""#)
+        );
         // And the room works.
         room.console("broker kill 2").unwrap();
         room.advance_to(checkpoint_at + 1_000_000);
