@@ -173,3 +173,24 @@ pub fn bench(seconds: u64, rate: u64, consumers: u32) -> ExitCode {
     );
     ExitCode::SUCCESS
 }
+
+/// `playground bench --soak demo|big`: see [`playground::soak`].
+pub fn soak(which: &str, minutes: u64) -> ExitCode {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("playground: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(playground::soak::soak(which, minutes)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("playground: {e}");
+            ExitCode::from(2)
+        }
+    }
+}

@@ -10,6 +10,7 @@ pub mod room;
 pub mod rooms;
 pub mod saved;
 pub mod serve;
+pub mod soak;
 pub mod state;
 pub mod wire;
 pub mod ws;

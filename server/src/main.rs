@@ -72,6 +72,14 @@ enum Cmd {
         /// Consumers in a group reading the topic from the start (0: none).
         #[arg(long, default_value_t = 4)]
         consumers: u32,
+        /// Instead: a live room left running (`demo`: the demo plus 1,000 records/s at 20×;
+        /// `big`: 6 brokers, 24 partitions rf 3 at 2,000 records/s at 20×), printing RSS and the
+        /// achieved speed every 30 s.
+        #[arg(long, value_name = "demo|big")]
+        soak: Option<String>,
+        /// How long the soak runs, in wall minutes.
+        #[arg(long, default_value_t = 10)]
+        minutes: u64,
     },
 }
 
@@ -121,9 +129,15 @@ fn main() -> ExitCode {
         } => cli::run(&files, events, state),
         Cmd::Check { files } => cli::check(&files),
         Cmd::Bench {
+            soak: Some(which),
+            minutes,
+            ..
+        } => cli::soak(&which, minutes),
+        Cmd::Bench {
             seconds,
             rate,
             consumers,
+            ..
         } => cli::bench(seconds, rate, consumers),
     }
 }

@@ -30,7 +30,15 @@ fn start_server(scenario: &str) -> (Child, u16) {
         "build it first: cargo build --release -p playground"
     );
     let mut child = Command::new(binary)
-        .args(["serve", "--port", "0", "--scenario"])
+        .args([
+            "serve",
+            "--port",
+            "0",
+            "--no-save",
+            "--max-connections-per-address",
+            "400",
+            "--scenario",
+        ])
         .arg(root.join(scenario))
         .stdout(Stdio::piped())
         .spawn()
