@@ -120,7 +120,7 @@ impl Rooms {
                 }
                 if room.name == DEFAULT_ROOM
                     && options.fresh_default
-                    && room.scenario_source != rooms.inner.scenario.source
+                    && *room.scenario_source != *rooms.inner.scenario.source
                 {
                     continue;
                 }
@@ -269,7 +269,7 @@ impl Rooms {
             .as_ref()
             .filter(|d| d.exists(name))
             .and_then(|d| d.load(name).ok())
-            .filter(|room| !fresh || room.scenario_source == self.inner.scenario.source);
+            .filter(|room| !fresh || *room.scenario_source == *self.inner.scenario.source);
         if let Some(room) = saved
             && let Ok(handle) = self.revive(room)
         {

@@ -15,7 +15,7 @@ use crate::access::Owner;
 /// The file format's version; a newer file is skipped with a message.
 pub const FORMAT: u32 = 1;
 /// A saved room file larger than this is not read (the journal is bounded far below it).
-pub const MAX_FILE_BYTES: u64 = 16 * 1024 * 1024;
+pub const MAX_FILE_BYTES: u64 = 64 * 1024 * 1024;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SavedRoom {

@@ -218,7 +218,7 @@ impl Room {
             owner: self.owner,
             forked_from: self.forked_from.clone(),
             scenario_id: self.scenario.id.clone(),
-            scenario_source: self.scenario.source.clone(),
+            scenario_source: self.scenario.source.to_string(),
             journal: self
                 .history
                 .journal

@@ -167,8 +167,9 @@ impl RoomHandle {
 pub struct Scenario {
     /// The lesson id or the file name.
     pub id: String,
-    pub source: String,
-    pub script: Script,
+    /// Shared, like the parsed script: rooms, checkpoints and forks never copy a file.
+    pub source: Arc<str>,
+    pub script: Arc<Script>,
 }
 
 impl Scenario {
@@ -176,8 +177,8 @@ impl Scenario {
     pub fn parse(id: &str, source: &str) -> Result<Scenario, Vec<engine::scenario::Diagnostic>> {
         Ok(Scenario {
             id: id.to_string(),
-            source: source.to_string(),
-            script: parser::parse(id, source)?,
+            source: Arc::from(source),
+            script: Arc::new(parser::parse(id, source)?),
         })
     }
 }
@@ -287,7 +288,7 @@ impl Room {
         self.cluster = Cluster::new(scenario.script.seed.unwrap_or(0));
         self.ctx = parser::Context::default();
         self.player = Player::default();
-        self.player.load(scenario.script.steps.clone());
+        self.player.load(scenario.script.clone());
         self.pauses_total = lessons::pauses(&scenario.script.steps);
         self.pauses_done = 0;
         self.at_pause = false;

@@ -4,9 +4,10 @@
 //! It keeps the headless runner's timing exactly (`at T` waits until T; `wait D` moves the
 //! script's own time by D), so a file played in a room does what `playground run` checks.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::BTreeMap;
+use std::sync::Arc;
 
-use engine::scenario::{Action, Step};
+use engine::scenario::{Action, Script, Step};
 use engine::time::Micros;
 
 /// A limit on scheduled console lines, so a loop of `at` lines cannot grow the room's memory.
@@ -34,10 +35,11 @@ const RANK_REPLAY: u8 = 1;
 
 #[derive(Debug, Clone, Default)]
 pub struct Player {
-    /// A scenario file's remaining steps, in order.
-    script: VecDeque<Step>,
-    /// How many steps the file had.
-    script_len: usize,
+    /// A scenario file's steps, shared by every checkpoint's copy of the player (a million-line
+    /// file is not copied every 5 simulated seconds).
+    script: Option<Arc<Script>>,
+    /// How many of them have run.
+    script_next: usize,
     /// The script's own time: where its `wait`s have brought it.
     script_time: Micros,
     /// Console lines with `at` and replayed lines, by (instant, rank, arrival).
@@ -46,9 +48,9 @@ pub struct Player {
 }
 
 impl Player {
-    pub fn load(&mut self, steps: Vec<Step>) {
-        self.script_len = steps.len();
-        self.script = steps.into();
+    pub fn load(&mut self, script: Arc<Script>) {
+        self.script = Some(script);
+        self.script_next = 0;
         self.script_time = 0;
     }
 
@@ -79,18 +81,22 @@ impl Player {
             .retain(|_, due| !matches!(due, Due::Replay { .. }));
     }
 
+    fn steps(&self) -> &[Step] {
+        self.script.as_ref().map_or(&[], |s| &s.steps)
+    }
+
     /// How many steps of the file have run (its `wait`s included).
     pub fn script_done(&self) -> usize {
-        self.script_len - self.script.len()
+        self.script_next
     }
 
     /// Every step of the file has run.
     pub fn script_finished(&self) -> bool {
-        self.script.is_empty()
+        self.script_next >= self.steps().len()
     }
 
     fn script_due(&self) -> Option<Micros> {
-        let step = self.script.front()?;
+        let step = self.steps().get(self.script_next)?;
         Some(
             step.at
                 .map_or(self.script_time, |at| self.script_time.max(at)),
@@ -128,7 +134,8 @@ impl Player {
                     return self.scheduled.remove(&key);
                 }
                 (Some(s), other) if other.is_none_or(|(t, _, _)| s <= t) => {
-                    let step = self.script.pop_front().expect("due step");
+                    let step = self.steps()[self.script_next].clone();
+                    self.script_next += 1;
                     self.script_time = s;
                     if let Action::Wait(d) = step.action {
                         self.script_time = self.script_time.saturating_add(d);
@@ -157,7 +164,7 @@ mod tests {
         )
         .unwrap();
         let mut p = Player::default();
-        p.load(script.steps);
+        p.load(Arc::new(script));
         let line = |due: Option<Due>| match due {
             Some(Due::Script(step)) => step.pos.line,
             other => panic!("{other:?}"),
