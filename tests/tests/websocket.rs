@@ -847,3 +847,58 @@ async fn seeking_past_a_pause_lands_where_asked_and_a_load_names_its_lesson_at_o
     let at = snapshot(&mut socket, 8).await;
     assert_eq!(at["lesson"]["at_pause"], true);
 }
+
+/// Frames a viewer receives in `window`.
+async fn frames_in(socket: &mut Socket, window: Duration) -> u32 {
+    let deadline = Instant::now() + window;
+    let mut frames = 0;
+    while Instant::now() < deadline {
+        if next_message(socket).await["type"] == "frame" {
+            frames += 1;
+        }
+    }
+    frames
+}
+
+/// Regression: a producer of a billion records a second froze a room (2 frames in 50 s, 10 GB),
+/// and a key range of 2^64 keys passed the parser, then panicked the producer. Both are refused
+/// at the console with a clear message, and the room goes on at its frame rate.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_flood_and_an_impossible_key_range_are_refused_and_the_room_goes_on() {
+    let mut socket = viewer_of("flood").await;
+    let before = frames_in(&mut socket, Duration::from_secs(2)).await;
+    for (id, line, says) in [
+        (
+            1,
+            "producer add flood topic=orders rate=1000000000/s",
+            "limit",
+        ),
+        (2, "producer rate checkout 1000000000/s", "limit"),
+        (
+            3,
+            "producer add p topic=orders rate=1/s keys=k-0..k-18446744073709551615",
+            "key",
+        ),
+    ] {
+        let reply = request(
+            &mut socket,
+            json!({"v": 1, "id": id, "type": "command", "line": line}),
+        )
+        .await;
+        assert_eq!(reply["ok"], false, "{line} was accepted");
+        let message = reply["error"]["message"].as_str().unwrap();
+        assert!(message.contains(says), "{line}: {message}");
+    }
+    let after = frames_in(&mut socket, Duration::from_secs(2)).await;
+    assert!(
+        after * 10 >= before * 8,
+        "frames per 2 s fell from {before} to {after}"
+    );
+    // Nothing was added.
+    let reply = request(
+        &mut socket,
+        json!({"v": 1, "id": 9, "type": "command", "line": "expect acked orders >= 0"}),
+    )
+    .await;
+    assert_eq!(reply["ok"], true);
+}
