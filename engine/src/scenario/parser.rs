@@ -31,7 +31,7 @@ use crate::command::{
 };
 use crate::config::ConsumerConfig;
 use crate::group::assignor::AssignorKind;
-use crate::group::consumer::MAX_CONSUMERS;
+use crate::limits::MAX_CONSUMERS;
 use crate::time::{Micros, format_duration};
 
 type Result<T, E = LineError> = std::result::Result<T, E>;
