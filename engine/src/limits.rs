@@ -14,10 +14,10 @@
 //!
 //! The headless runner checks the time limits of `wait` and `at` again when it plays a step.
 //!
-//! Numbers were measured with `playground bench` on a 2-core machine shared with other builds:
-//! 10,000 records/s into 12 partitions at replication 3, with a group of 4 consumers reading
-//! everything, simulates 60 s in about 3.5 s of wall time (17x real time; about twice that on an
-//! idle machine) and holds about 100 bytes per record in memory.
+//! Numbers were measured with `playground bench` and `playground run` on a 2-core machine shared
+//! with other builds: 10,000 records/s into 12 partitions at replication 3, with a group of 4
+//! consumers reading everything, simulates 60 s in 1.5 to 3.5 s of wall time (17x to 39x real
+//! time, depending on the load) and holds about 100 bytes per record in memory.
 
 use crate::command::Rate;
 use crate::time::{MICROS_PER_SEC, Micros, format_duration, ms, secs};
@@ -95,15 +95,15 @@ pub const MAX_STEP: Micros = 24 * HOUR;
 
 /// Most simulated work one step may ask for (see [`Load`]): the headless runner plays a step as
 /// fast as it can, and a room's console `wait` should mean the same as in a file. Two million
-/// units take about 12 s of wall time at the benchmark's pace (two million records, or twelve
-/// brokers replicating 144 partition replicas for four hours); the records also hold about
-/// 200 MB.
+/// units took 5 to 7 s of wall time: two million records at 10,000/s with 4 consumers (and
+/// 230 MB), twelve brokers replicating 144 partition replicas for four hours, or 1,408 follower
+/// replicas and 256 consumers for twenty minutes.
 pub const MAX_WORK_PER_STEP: u64 = 2_000_000;
 
 /// What makes a step of simulated time cost wall time, measured with `playground run` (about
-/// 6 µs each): every record a steady producer creates (produced, replicated, consumed); every
+/// 3 µs each): every record a steady producer creates (produced, replicated, consumed); every
 /// second of every follower replica, which fetches from its leader at least twice a second even
-/// when idle; every second of every running consumer (heartbeats, fetches; about a seventh of a
+/// when idle; every second of every running consumer (heartbeats, fetches; about a fifth of a
 /// unit, counted as one to keep the rule simple).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Load {
