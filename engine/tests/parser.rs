@@ -1390,6 +1390,10 @@ fn settings_are_limited() {
     ok(
         "group add g topics=orders heartbeat=100ms auto-commit=100ms max-poll-interval=100ms rate=10000/s",
     );
+    assert_eq!(
+        error("producer add console topic=orders"),
+        "t.scenario:3:14: producer 'console' already exists ('console' is the producer of one-off 'produce' lines; choose another name)"
+    );
     let long = "x".repeat(250);
     assert!(error(&format!("producer add {long} topic=orders")).contains("at most 249 characters"));
     assert!(error(&format!("group add {long} topics=orders")).contains("at most 249 characters"));

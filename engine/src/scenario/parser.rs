@@ -1198,6 +1198,12 @@ fn producer_add(cur: &mut Cursor, ctx: &Context) -> Result<Command> {
     if ctx.producers.contains_key(name.text) || ctx.recovered.producers.contains(name.text) {
         return Err(name.err(format!("producer '{}' already exists", name.text)));
     }
+    if name.text == "console" {
+        // The engine refuses it too: events name the one-off `produce` lines' producer so.
+        return Err(name
+            .err("producer 'console' already exists")
+            .hint("'console' is the producer of one-off 'produce' lines; choose another name"));
+    }
     limit(name, limits::check_name("producer", name.text))?;
     let opts = cur.options(PRODUCER_OPTIONS)?;
     let topic = opts.required("topic", cur, "producer add p1 topic=orders rate=5/s")?;
