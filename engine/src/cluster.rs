@@ -14,6 +14,7 @@ use crate::broker::Broker;
 use crate::command::{Command, TopicPartition};
 use crate::config::{ClusterConfig, TopicConfig};
 use crate::event::{Event, TimedEvent};
+use crate::limits::{self, MAX_BROKERS};
 use crate::net::{Message, Network};
 use crate::producer::Producer;
 use crate::record::RecordStore;
@@ -50,6 +51,16 @@ pub enum CommandError {
     ProducerExists(String),
     #[error("unknown producer '{0}'")]
     UnknownProducer(String),
+    /// Over one of the room's limits (`crate::limits`); the message names the limit.
+    #[error("{0}")]
+    Limit(String),
+}
+
+impl CommandError {
+    /// A limit check's result as a command error.
+    pub(crate) fn limit(check: Result<(), String>) -> Result<(), CommandError> {
+        check.map_err(CommandError::Limit)
+    }
 }
 
 /// A partition as the controller (the KRaft quorum) records it.
@@ -158,10 +169,6 @@ impl Ord for Scheduled {
     }
 }
 
-/// Most brokers a cluster may have (the UI draws each one).
-pub const MAX_BROKERS: u32 = 12;
-/// Most partitions over all topics.
-pub const MAX_PARTITIONS: u32 = 1024;
 /// Most pending timers: a bound that a correct simulation never reaches.
 pub const MAX_TIMERS: usize = 10_000_000;
 
@@ -578,24 +585,35 @@ impl Cluster {
         if !self.brokers.is_empty() || !self.topics.is_empty() {
             return Err(CommandError::BrokersAlreadySet);
         }
-        if spec.brokers == 0 || spec.brokers > MAX_BROKERS {
+        if spec.brokers == 0 {
             return Err(CommandError::BrokerCount { max: MAX_BROKERS });
         }
+        // Everything is checked before anything changes.
+        CommandError::limit(limits::check_brokers(spec.brokers))?;
         if let Some(l) = spec.latency {
-            if l > crate::time::secs(10) {
-                return Err(CommandError::Invalid("latency must be at most 10s".into()));
+            CommandError::limit(limits::check_latency(l))?;
+        }
+        for (option, value) in [
+            ("replica-lag", spec.replica_lag),
+            ("session-timeout", spec.broker_session_timeout),
+            ("retention-check", spec.retention_check),
+        ] {
+            if let Some(v) = value {
+                CommandError::limit(limits::check_interval(option, v))?;
             }
+        }
+        if let Some(l) = spec.latency {
             self.config.latency_us = l;
             self.config.jitter_us = l / 2;
         }
         if let Some(v) = spec.replica_lag {
-            self.config.replica_lag_time_max_us = v.max(1);
+            self.config.replica_lag_time_max_us = v;
         }
         if let Some(v) = spec.broker_session_timeout {
-            self.config.broker_session_timeout_us = v.max(1);
+            self.config.broker_session_timeout_us = v;
         }
         if let Some(v) = spec.retention_check {
-            self.config.retention_check_interval_us = v.max(1);
+            self.config.retention_check_interval_us = v;
         }
         for id in 1..=spec.brokers {
             self.brokers.push(Broker::new(id, self.now));
@@ -629,10 +647,11 @@ impl Cluster {
         if self.topics.contains_key(&spec.name) {
             return Err(CommandError::TopicExists(spec.name));
         }
-        if spec.name.is_empty() || spec.name.len() > 249 {
-            return Err(CommandError::Invalid(
-                "a topic name has 1 to 249 characters".into(),
-            ));
+        if spec.name.is_empty() || spec.name.chars().count() > limits::MAX_NAME_CHARS {
+            return Err(CommandError::Invalid(format!(
+                "a topic name has 1 to {} characters",
+                limits::MAX_NAME_CHARS
+            )));
         }
         if spec.partitions == 0 || spec.replication == 0 {
             return Err(CommandError::Invalid(
@@ -645,10 +664,17 @@ impl Cluster {
                 brokers,
             });
         }
-        if self.partitions.len() as u32 + spec.partitions > MAX_PARTITIONS {
-            return Err(CommandError::Invalid(format!(
-                "at most {MAX_PARTITIONS} partitions in a cluster"
-            )));
+        let replicas: usize = self.partitions.iter().map(|p| p.replicas.len()).sum();
+        CommandError::limit(limits::check_topic_size(
+            self.partitions.len() as u64,
+            replicas as u64,
+            spec.partitions,
+            spec.replication,
+        ))?;
+        for (option, value) in [("retention", spec.retention), ("segment", spec.segment)] {
+            if let Some(v) = value {
+                CommandError::limit(limits::check_setting(option, v))?;
+            }
         }
         let mut config = TopicConfig::new(spec.partitions, spec.replication);
         if let Some(m) = spec.min_insync {

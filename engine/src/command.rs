@@ -27,11 +27,26 @@ pub struct Rate {
 }
 
 impl Rate {
+    /// `n/s`. Saturates at `u64::MAX` records per hour instead of wrapping: a saturated rate is
+    /// far above every limit (`crate::limits`), so it is refused, never mistaken for a slow one.
     pub fn per_second(n: u64) -> Self {
-        Rate { per_hour: n * 3600 }
+        Rate {
+            per_hour: n.saturating_mul(3600),
+        }
     }
+    /// `n/m`, saturating like [`Rate::per_second`].
     pub fn per_minute(n: u64) -> Self {
-        Rate { per_hour: n * 60 }
+        Rate {
+            per_hour: n.saturating_mul(60),
+        }
+    }
+    /// `n/s`, or `None` when it does not fit in records per hour.
+    pub fn checked_per_second(n: u64) -> Option<Self> {
+        n.checked_mul(3600).map(|per_hour| Rate { per_hour })
+    }
+    /// `n/m`, or `None` when it does not fit in records per hour.
+    pub fn checked_per_minute(n: u64) -> Option<Self> {
+        n.checked_mul(60).map(|per_hour| Rate { per_hour })
     }
 }
 

@@ -11,6 +11,7 @@ pub mod config;
 mod controller;
 pub mod event;
 pub mod group;
+pub mod limits;
 pub mod log;
 mod maintenance;
 pub mod murmur2;

@@ -13,6 +13,7 @@ use crate::cluster::{Cluster, CommandError, Timer};
 use crate::command::{Acks, KeySpec, PartitionerKind, ProducerSpec, Rate};
 use crate::config::ProducerConfig;
 use crate::event::{ErrorCode, Event};
+use crate::limits;
 use crate::net::{Message, ProduceBatch};
 use crate::record::{RECORD_OVERHEAD_BYTES, RecordData, RecordId, ValueRef};
 use crate::time::{Micros, ms};
@@ -80,9 +81,6 @@ pub struct Producer {
     key_cache: Vec<Option<crate::record::Sym>>,
 }
 
-/// Largest key range whose interned keys a producer caches.
-const MAX_CACHED_KEYS: u64 = 100_000;
-
 impl Cluster {
     fn new_producer(
         &mut self,
@@ -97,12 +95,30 @@ impl Cluster {
         let slots = topic.slots.clone();
         let mut config = ProducerConfig::default();
         if let Some(l) = spec.linger {
+            CommandError::limit(limits::check_setting("linger", l))?;
             config.linger_us = l;
         }
-        if let Some(KeySpec::Range { first, last, .. }) = &spec.keys
-            && first > last
-        {
-            return Err(CommandError::Invalid("a key range must go upwards".into()));
+        match &spec.keys {
+            Some(KeySpec::Range {
+                prefix,
+                first,
+                last,
+            }) => {
+                if first > last {
+                    return Err(CommandError::Invalid("a key range must go upwards".into()));
+                }
+                limits::key_range_len(*first, *last).map_err(CommandError::Limit)?;
+                CommandError::limit(limits::check_record_bytes(prefix.len() + 20, 0))?;
+            }
+            Some(KeySpec::Fixed(key)) => {
+                CommandError::limit(limits::check_record_bytes(key.len(), 0))?;
+            }
+            Some(KeySpec::None) | None => {}
+        }
+        if let Some(rate) = spec.rate {
+            CommandError::limit(limits::check_producer_rate(rate))?;
+            let total = self.producer_rate_total() + u128::from(rate.per_hour);
+            CommandError::limit(limits::check_total_producer_rate(total))?;
         }
         let n = slots.len();
         let leaders = slots
@@ -149,10 +165,23 @@ impl Cluster {
             .map(|i| i as u32)
     }
 
+    /// The sum of the steady producers' rates, in records per hour: producers that are sending
+    /// or paused (they resume at their rate). Stopped producers and the console's one-off
+    /// producers count for nothing.
+    pub fn producer_rate_total(&self) -> u128 {
+        self.producers
+            .iter()
+            .filter(|p| p.running || p.paused)
+            .filter_map(|p| p.rate)
+            .map(|r| u128::from(r.per_hour))
+            .sum()
+    }
+
     pub(crate) fn cmd_producer_add(&mut self, spec: ProducerSpec) -> Result<(), CommandError> {
         if self.producer_index(&spec.name).is_some() || spec.name == "console" {
             return Err(CommandError::ProducerExists(spec.name));
         }
+        CommandError::limit(limits::check_name("producer", &spec.name))?;
         let id = self.new_producer(spec.name.clone(), spec.name.clone(), &spec)?;
         self.emit(Event::ProducerAdded {
             producer: spec.name,
@@ -217,6 +246,15 @@ impl Cluster {
         let id = self
             .producer_index(name)
             .ok_or_else(|| CommandError::UnknownProducer(name.into()))?;
+        CommandError::limit(limits::check_producer_rate(rate))?;
+        // The new rate replaces this producer's (a stopped producer starts again).
+        let p = &self.producers[id as usize];
+        let current = match (p.rate, p.running || p.paused) {
+            (Some(r), true) => u128::from(r.per_hour),
+            _ => 0,
+        };
+        let total = self.producer_rate_total() - current + u128::from(rate.per_hour);
+        CommandError::limit(limits::check_total_producer_rate(total))?;
         self.catch_up_generation(id);
         let now = self.now;
         let p = &mut self.producers[id as usize];
@@ -243,6 +281,10 @@ impl Cluster {
         if !self.topics.contains_key(topic) {
             return Err(CommandError::UnknownTopic(topic.into()));
         }
+        CommandError::limit(limits::check_record_bytes(
+            key.as_ref().map_or(0, String::len),
+            value.as_ref().map_or(0, String::len),
+        ))?;
         let acks = acks.unwrap_or(Acks::All);
         let internal = format!("console\u{0}{topic}\u{0}{acks:?}");
         let id = match self.producer_index(&internal) {
@@ -308,14 +350,16 @@ impl Cluster {
                 first,
                 last,
             } => {
-                let n = last - first + 1;
+                // Checked when the producer was added; a range that slipped through (it would
+                // have 2^64 keys and `last - first + 1` would wrap to 0) uses its first key only.
+                let n = limits::key_range_len(*first, *last).unwrap_or(1);
                 let i = p.generated % n;
                 if let Some(Some(sym)) = p.key_cache.get(i as usize) {
                     return Some(*sym);
                 }
                 let sym = self.store.intern(&format!("{prefix}{}", first + i));
                 let p = &mut self.producers[id as usize];
-                if n <= MAX_CACHED_KEYS {
+                if n <= limits::MAX_KEY_RANGE {
                     p.key_cache.resize(n as usize, None);
                     p.key_cache[i as usize] = Some(sym);
                 }

@@ -24,6 +24,22 @@ impl Cluster {
             .map(|b| b.fenced)
     }
 
+    /// What the cluster costs per simulated second, for the limit on one step of time
+    /// (`crate::limits::Load`).
+    pub fn load(&self) -> crate::limits::Load {
+        crate::limits::Load {
+            producer_rate_per_hour: self.producer_rate_total(),
+            follower_replicas: self
+                .partitions
+                .iter()
+                .map(|p| p.replicas.len().saturating_sub(1) as u64)
+                .sum(),
+            consumers: (0..self.consumers.len() as u32)
+                .filter(|&c| !self.consumer_gone(c))
+                .count() as u64,
+        }
+    }
+
     pub fn has_topic(&self, topic: &str) -> bool {
         self.topics.contains_key(topic)
     }

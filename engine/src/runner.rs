@@ -3,6 +3,7 @@
 
 use crate::cluster::Cluster;
 use crate::event::TimedEvent;
+use crate::limits;
 use crate::scenario::{Action, Script, expect};
 use crate::time::Micros;
 
@@ -29,11 +30,17 @@ pub fn run(script: &Script, mut observe: impl FnMut(&[TimedEvent])) -> (RunRepor
     let mut t: Micros = 0;
     let file = &script.file;
     for step in &script.steps {
+        let line = step.pos.line;
         if let Some(at) = step.at {
+            if at > t
+                && let Err(e) = check_step(&cluster, &limits::at_step(at, t), at - t)
+            {
+                stop(&mut report, format!("{file}:{line}: {e}"), t);
+                return (report, cluster);
+            }
             t = t.max(at);
             advance(&mut cluster, t, &mut observe);
         }
-        let line = step.pos.line;
         match &step.action {
             Action::Cluster(cmd) => {
                 if let Err(e) = cluster.apply(cmd.clone()) {
@@ -45,7 +52,11 @@ pub fn run(script: &Script, mut observe: impl FnMut(&[TimedEvent])) -> (RunRepor
                 observe(&cluster.drain_events());
             }
             Action::Wait(d) => {
-                t += d;
+                if let Err(e) = check_step(&cluster, &limits::wait_step(*d), *d) {
+                    stop(&mut report, format!("{file}:{line}: {e}"), t);
+                    return (report, cluster);
+                }
+                t = t.saturating_add(*d);
                 advance(&mut cluster, t, &mut observe);
             }
             Action::Pause => {}
@@ -63,6 +74,23 @@ pub fn run(script: &Script, mut observe: impl FnMut(&[TimedEvent])) -> (RunRepor
     }
     report.end_us = t;
     (report, cluster)
+}
+
+/// The parser refuses a step over the limits on simulated time (`crate::limits`); a script
+/// built some other way is checked here, against the producers actually running.
+fn check_step(cluster: &Cluster, what: &str, d: Micros) -> Result<(), String> {
+    limits::check_step(what, d, &cluster.load())
+}
+
+/// Ends a run early on a step the runner will not play: the rest of the script would run at the
+/// wrong time.
+fn stop(report: &mut RunReport, message: String, t: Micros) {
+    report.failures += 1;
+    report.lines.push(message);
+    report
+        .lines
+        .push("the run stopped here: the steps after it were not played".into());
+    report.end_us = t;
 }
 
 /// Advances in slices so that events are drained while memory stays bounded.

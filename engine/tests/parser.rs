@@ -1177,3 +1177,226 @@ proptest! {
         }
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Limits: what a line may ask of a room (engine/src/limits.rs), refused at the word
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn a_flood_of_records_is_refused() {
+    assert_eq!(
+        error("producer add flood topic=orders rate=1000000000/s"),
+        "t.scenario:3:38: the rate 1,000,000,000/s is above the room's limit of 5,000 records/s for one producer"
+    );
+    assert_eq!(
+        error("producer add p topic=orders rate=5/s\nproducer rate p 1000000000/s"),
+        "t.scenario:4:17: the rate 1,000,000,000/s is above the room's limit of 5,000 records/s for one producer"
+    );
+    // Per minute and per hour too: 300,060/m is 5,001/s.
+    assert!(
+        error("producer add p topic=orders rate=300060/m").contains("limit of 5,000 records/s")
+    );
+    assert!(error("producer add p topic=orders rate=18000001/h").contains("limit of 5,000"));
+    // At the limit is fine.
+    assert!(matches!(
+        cluster("producer add p topic=orders rate=5000/s"),
+        Command::ProducerAdd(ProducerSpec { rate: Some(r), .. }) if r == Rate::per_second(5000)
+    ));
+}
+
+#[test]
+fn the_sum_of_producer_rates_is_limited() {
+    let two = "producer add a topic=orders rate=5000/s\nproducer add b topic=orders rate=5000/s\n";
+    assert_eq!(
+        error(&format!("{two}producer add c topic=orders rate=2000/s")),
+        "t.scenario:5:34: the sum of producer rates would be 12,000/s, above the limit of 10,000/s (the other producers send 10,000/s together; stop or slow one first)"
+    );
+    assert_eq!(
+        error(&format!(
+            "{two}producer add c topic=orders\nproducer rate c 1/s"
+        )),
+        "t.scenario:6:17: the sum of producer rates would be 10,001/s, above the limit of 10,000/s (the other producers send 10,000/s together; stop or slow one first)"
+    );
+    // A producer's new rate replaces its old one; a stopped producer's rate is free again; a
+    // paused one keeps its share (it resumes at its rate).
+    ok(&format!(
+        "{two}producer rate a 4000/s\nproducer rate a 5000/s"
+    ));
+    ok(&format!(
+        "{two}producer stop a\nproducer add c topic=orders rate=5000/s"
+    ));
+    assert!(
+        !errors(&format!(
+            "{two}producer pause a\nproducer add c topic=orders rate=1/s"
+        ))
+        .is_empty()
+    );
+}
+
+#[test]
+fn the_console_refuses_a_flood_at_the_word() {
+    let mut ctx = Context::default();
+    for line in [
+        "brokers 3",
+        "topic create orders partitions=3 replication=3",
+        "producer add p topic=orders rate=5/s",
+    ] {
+        assert!(parse_line(line, &mut ctx).is_ok(), "{line}");
+    }
+    let before = ctx.clone();
+    let err = parse_line("producer rate p 1000000000/s", &mut ctx).map_err(|e| e.to_string());
+    assert_eq!(
+        err,
+        Err("console:1:17: the rate 1,000,000,000/s is above the room's limit of 5,000 records/s for one producer".into())
+    );
+    let err = parse_line(
+        "producer add flood topic=orders rate=1000000000/s",
+        &mut ctx,
+    )
+    .map_err(|e| e.to_string());
+    assert_eq!(
+        err,
+        Err("console:1:38: the rate 1,000,000,000/s is above the room's limit of 5,000 records/s for one producer".into())
+    );
+    assert_eq!(ctx, before, "refused lines leave the context untouched");
+    assert!(parse_line("producer rate p 5000/s", &mut ctx).is_ok());
+    assert_eq!(ctx.producers["p"].rate, Some(Rate::per_second(5000)));
+}
+
+#[test]
+fn a_key_range_too_long_to_count_is_refused() {
+    // `last - first + 1` wraps to 0 for this range: the producer divided by it.
+    assert_eq!(
+        error("producer add p topic=orders rate=1/s keys=k-0..k-18446744073709551615"),
+        "t.scenario:3:43: the key range has 18,446,744,073,709,551,616 keys, above the limit of 100,000 (e.g. keys=k-1..k-100000)"
+    );
+    assert!(error("producer add p topic=orders keys=k-0..k-100000").contains("100,001 keys"));
+    assert!(matches!(
+        cluster("producer add p topic=orders keys=k-1..k-100000"),
+        Command::ProducerAdd(ProducerSpec {
+            keys: Some(KeySpec::Range {
+                first: 1,
+                last: 100_000,
+                ..
+            }),
+            ..
+        })
+    ));
+    assert!(matches!(
+        cluster("producer add p topic=orders keys=k-18446744073709551615..k-18446744073709551615"),
+        Command::ProducerAdd(ProducerSpec {
+            keys: Some(KeySpec::Range { .. }),
+            ..
+        })
+    ));
+}
+
+#[test]
+fn cluster_size_is_limited() {
+    let file = |src: &str| parse("f", src).err().map(|e| e[0].to_string());
+    assert_eq!(
+        file("brokers 13"),
+        Some("f:1:9: 13 brokers is above the room's limit of 12 brokers".into())
+    );
+    assert_eq!(file("brokers 12"), None);
+    // The 70-byte scenario that settled near 1 GB per room.
+    assert_eq!(
+        file("brokers 12\ntopic create t partitions=1024 replication=12"),
+        Some("f:2:27: the cluster would have 12,288 partition replicas (partitions × replication over all topics), above the limit of 1,536 (the cluster has 0 partitions and 0 partition replicas so far)".into())
+    );
+    assert_eq!(
+        file("brokers 3\ntopic create t partitions=1000 replication=1\ntopic create u partitions=25 replication=1"),
+        Some("f:3:27: the cluster would have 1,025 partitions, above the limit of 1,024 (the cluster has 1000 partitions and 1000 partition replicas so far)".into())
+    );
+    assert_eq!(
+        file("brokers 3\ntopic create t partitions=4294967295 replication=3"),
+        Some("f:2:27: the cluster would have 4,294,967,295 partitions, above the limit of 1,024 (the cluster has 0 partitions and 0 partition replicas so far)".into())
+    );
+    assert_eq!(
+        file(
+            "brokers 6\ntopic create t partitions=24 replication=3\ntopic create u partitions=128 replication=6\ntopic create v partitions=4 replication=3"
+        ),
+        None
+    );
+    assert!(
+        error("group add g topics=orders consumers=65")
+            .contains("65 consumers is above the limit of 64 for one group add")
+    );
+}
+
+#[test]
+fn time_limits_and_the_budget_of_one_step() {
+    ok("wait 24h");
+    assert_eq!(
+        error("wait 25h"),
+        "t.scenario:3:6: wait 25h is above the limit of 24h of simulated time in one step (split it into steps of at most 24h here)"
+    );
+    assert!(error("wait 99999999999h").contains("too long"));
+    ok("at 24h broker kill 1");
+    assert_eq!(
+        error("wait 1h\nat 26h broker kill 1"),
+        "t.scenario:4:4: the jump to 26h (25h from 1h) is above the limit of 24h of simulated time in one step (split it into steps of at most 24h here)"
+    );
+    // 5,000 records/s and 3 follower replicas: 5,003 units of work per second, 2,000,000 in one
+    // step at most.
+    let p = "producer add p topic=orders rate=5000/s\n";
+    ok(&format!("{p}wait 399s\nwait 399s"));
+    assert_eq!(
+        error(&format!("{p}wait 400s")),
+        "t.scenario:4:6: wait 400s is too much simulated work for one step: about 2,001,200 units (2,000,000 records at the producers' 5,000/s, 3 follower replicas), above the limit of 2,000,000 (split it into steps of at most 399s here)"
+    );
+    assert!(
+        error(&format!("{p}at 401s expect lost == 0")).starts_with(
+            "t.scenario:4:4: the jump to 401s (401s from 0s) is too much simulated work"
+        )
+    );
+    // Replication and consumers cost work even when no record flows: twelve brokers replicating
+    // 128 partitions at replication 12 (1,408 followers) may not wait an hour in one step.
+    assert_eq!(
+        parse("f", "brokers 12\ntopic create t partitions=128 replication=12\nwait 1h")
+            .err()
+            .map(|e| e[0].to_string()),
+        Some("f:3:6: wait 1h is too much simulated work for one step: about 5,068,800 units (1,408 follower replicas), above the limit of 2,000,000 (split it into steps of at most 1420s here)".into())
+    );
+    // A stopped producer creates nothing.
+    ok(&format!("{p}producer stop p\nwait 24h"));
+}
+
+#[test]
+fn settings_are_limited() {
+    let file = |src: &str| parse("f", src).err().map(|e| e[0].to_string());
+    assert_eq!(
+        file("brokers 3 replica-lag=1us"),
+        Some("f:1:23: replica-lag 1us is below the limit of 100ms".into())
+    );
+    assert_eq!(
+        file("brokers 3 retention-check=99999h"),
+        Some("f:1:27: retention-check 99999h is above the limit of 8760h (a year)".into())
+    );
+    assert!(file("brokers 3 latency=11s").is_some());
+    for body in [
+        "topic create t partitions=1 replication=1 retention=9000h",
+        "topic create t partitions=1 replication=1 segment=9000h",
+        "producer add p topic=orders linger=9000h",
+        "group add g topics=orders heartbeat=1ms",
+        "group add g topics=orders auto-commit=99ms",
+        "group add g topics=orders max-poll-interval=1us",
+        "group add g topics=orders rate=10001/s",
+        "group add g topics=orders\nconsumer rate g-1 1000000000/s",
+        "group add g topics=orders\nconsumer add c group=g rate=18446744073709551615/m",
+    ] {
+        assert!(!errors(body).is_empty(), "{body}");
+    }
+    ok(
+        "group add g topics=orders heartbeat=100ms auto-commit=100ms max-poll-interval=100ms rate=10000/s",
+    );
+    assert_eq!(
+        error("producer add console topic=orders"),
+        "t.scenario:3:14: producer 'console' already exists ('console' is the producer of one-off 'produce' lines; choose another name)"
+    );
+    let long = "x".repeat(250);
+    assert!(error(&format!("producer add {long} topic=orders")).contains("at most 249 characters"));
+    assert!(error(&format!("group add {long} topics=orders")).contains("at most 249 characters"));
+    let big = "v".repeat((1 << 20) + 1);
+    assert!(error(&format!("produce orders value={big}")).contains("above the limit of 1,048,576"));
+}

@@ -134,7 +134,16 @@ pub fn bench(seconds: u64, rate: u64, consumers: u32) -> ExitCode {
             "group add readers topics=bench consumers={consumers} offset-reset=earliest\n"
         ));
     }
-    let script = scenario::parse("bench", &src).expect("the benchmark scenario parses");
+    // The benchmark is held to the room's limits (engine/src/limits.rs) like any scenario.
+    let script = match scenario::parse("bench", &src) {
+        Ok(script) => script,
+        Err(errors) => {
+            for d in errors {
+                eprintln!("{d}");
+            }
+            return ExitCode::from(2);
+        }
+    };
     let mut cluster = engine::Cluster::new(1);
     cluster.record_events = false;
     for step in &script.steps {
@@ -143,7 +152,7 @@ pub fn bench(seconds: u64, rate: u64, consumers: u32) -> ExitCode {
         }
     }
     let started = Instant::now();
-    let end = engine::time::secs(seconds);
+    let end = seconds.saturating_mul(engine::time::MICROS_PER_SEC);
     let mut t = 0;
     while t < end {
         t = (t + engine::time::secs(1)).min(end);

@@ -66,8 +66,9 @@ enum Cmd {
         /// Simulated seconds to run.
         #[arg(long, default_value_t = 60)]
         seconds: u64,
-        /// Records per simulated second across the producers.
-        #[arg(long, default_value_t = 100_000)]
+        /// Records per simulated second across the two producers (at most the room's limit,
+        /// `engine::limits::MAX_TOTAL_PRODUCER_RATE_PER_S`).
+        #[arg(long, default_value_t = engine::limits::MAX_TOTAL_PRODUCER_RATE_PER_S)]
         rate: u64,
         /// Consumers in a group reading the topic from the start (0: none).
         #[arg(long, default_value_t = 4)]

@@ -26,10 +26,15 @@ pub fn scenario_files() -> Vec<PathBuf> {
 /// failures, two minutes to shrink. `Config::default()` also reads the other `PROPTEST_*`
 /// variables (such as `PROPTEST_RNG_SEED`).
 pub fn proptest_config() -> Config {
+    proptest_config_with_cases(1000)
+}
+
+/// [`proptest_config`] for a property whose cases are cheap enough to run `default` of them.
+pub fn proptest_config_with_cases(default: u32) -> Config {
     let cases = std::env::var("PROPTEST_CASES")
         .ok()
         .and_then(|v| v.parse().ok())
-        .unwrap_or(1000);
+        .unwrap_or(default);
     Config {
         cases,
         failure_persistence: None,

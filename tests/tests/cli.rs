@@ -200,6 +200,79 @@ fn misspelled_option_points_at_its_column() {
     assert!(stderr.contains("col.scenario:2:29: "), "{stderr}");
 }
 
+#[test]
+fn lines_over_the_room_limits_exit_2_naming_the_limit() {
+    // Each of these once passed `check`, then panicked (exit 101), froze or ate gigabytes.
+    let dir = Scratch::new("limits");
+    let cases = [
+        (
+            "key-range",
+            "producer add p topic=t rate=1/s keys=k-0..k-18446744073709551615\n",
+            3,
+            38,
+            "the key range has 18,446,744,073,709,551,616 keys, above the limit of 100,000",
+        ),
+        (
+            "flood",
+            "producer add flood topic=t rate=1000000000/s\n",
+            3,
+            33,
+            "the rate 1,000,000,000/s is above the room's limit of 5,000 records/s",
+        ),
+        (
+            "flood-rate",
+            "producer add p topic=t rate=5/s\nproducer rate p 1000000000/s\n",
+            4,
+            17,
+            "the rate 1,000,000,000/s is above the room's limit of 5,000 records/s",
+        ),
+        (
+            "total-rate",
+            "producer add a topic=t rate=5000/s\nproducer add b topic=t rate=5000/s\nproducer add c topic=t rate=2000/s\n",
+            5,
+            29,
+            "the sum of producer rates would be 12,000/s, above the limit of 10,000/s",
+        ),
+        (
+            "long-wait",
+            "producer add p topic=t rate=5000/s\nwait 1h\n",
+            4,
+            6,
+            "wait 1h is too much simulated work for one step",
+        ),
+    ];
+    for (name, body, line, col, message) in cases {
+        let file = format!("{name}.scenario");
+        std::fs::write(dir.join(&file), format!("{SETUP}{body}")).unwrap();
+        for sub in ["check", "run"] {
+            let out = run_in(&dir, &[sub, &file]);
+            assert_exit(&out, 2, &format!("{sub} {file}"));
+            let stderr = text(&out.stderr);
+            let want = format!("{file}:{line}:{col}: {message}");
+            assert!(
+                stderr.lines().any(|l| l.starts_with(&want)),
+                "{sub} {file}: no `{want}` in:\n{stderr}"
+            );
+            assert!(text(&out.stdout).is_empty(), "{sub} {file} ran something");
+        }
+    }
+    // The 70-byte scenario that settled near 1 GB per room.
+    std::fs::write(
+        dir.join("wide.scenario"),
+        "brokers 12\ntopic create t partitions=1024 replication=12\n",
+    )
+    .unwrap();
+    let out = run_in(&dir, &["check", "wide.scenario"]);
+    assert_exit(&out, 2, "check wide.scenario");
+    assert!(
+        text(&out.stderr).contains(
+            "wide.scenario:2:27: the cluster would have 12,288 partition replicas (partitions × replication over all topics), above the limit of 1,536"
+        ),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
 fn bundled_scenarios() -> Vec<String> {
     playground_tests::scenario_files()
         .iter()
@@ -297,6 +370,11 @@ fn garbage_inputs() -> Vec<(String, Vec<u8>)> {
         ("partition-self", b"brokers 3\nnetwork partition 1 / 1\n"),
         ("at-in-the-past", b"brokers 3\nwait 5s\nat 1s broker kill 1\n"),
         ("unknown-broker", b"brokers 3\nbroker kill 4\n"),
+        ("huge-key-range", b"brokers 3\ntopic create t partitions=1 replication=3\nproducer add p topic=t rate=1/s keys=k-0..k-18446744073709551615\n"),
+        ("flood", b"brokers 3\ntopic create t partitions=1 replication=3\nproducer add p topic=t\nproducer rate p 4294967295/s\n"),
+        ("spinning-timer", b"brokers 3 replica-lag=1us\n"),
+        ("too-many-replicas", b"brokers 12\ntopic create t partitions=1024 replication=12\n"),
+        ("long-wait", b"brokers 3\nwait 99999h\n"),
     ];
     for (name, bytes) in fixed {
         inputs.push((name.to_string(), bytes.to_vec()));

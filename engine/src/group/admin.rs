@@ -7,14 +7,13 @@ use crate::event::Event;
 use crate::group::assignor::AssignorKind;
 use crate::group::coordinator::{Group, GroupState};
 use crate::group::offsets_topic;
+use crate::limits;
 use crate::time::{Micros, secs};
 
 /// `group.min.session.timeout.ms` = 6000.
 pub const GROUP_MIN_SESSION_TIMEOUT_US: Micros = secs(6);
 /// `group.max.session.timeout.ms` = 1800000.
 pub const GROUP_MAX_SESSION_TIMEOUT_US: Micros = secs(1800);
-/// Most consumers one `group add` starts.
-pub const MAX_CONSUMERS_PER_ADD: u32 = 64;
 
 impl Cluster {
     pub(crate) fn cmd_group_add(&mut self, spec: GroupSpec) -> Result<(), CommandError> {
@@ -24,6 +23,7 @@ impl Cluster {
         if spec.name.is_empty() {
             return Err(CommandError::Invalid("a group needs a name".into()));
         }
+        CommandError::limit(limits::check_name("group", &spec.name))?;
         if self.group_index(&spec.name).is_some() {
             return Err(CommandError::Invalid(format!(
                 "group '{}' already exists",
@@ -40,6 +40,18 @@ impl Cluster {
                 return Err(CommandError::UnknownTopic(t.clone()));
             }
         }
+        for (option, value) in [
+            ("heartbeat", spec.heartbeat_interval),
+            ("max-poll-interval", spec.max_poll_interval),
+            ("auto-commit", spec.auto_commit_interval),
+        ] {
+            if let Some(v) = value {
+                CommandError::limit(limits::check_interval(option, v))?;
+            }
+        }
+        if let Some(rate) = spec.rate {
+            CommandError::limit(limits::check_consumer_rate(rate))?;
+        }
         let mut client = ConsumerConfig::default();
         if let Some(v) = spec.session_timeout {
             client.session_timeout_us = v;
@@ -48,10 +60,10 @@ impl Cluster {
             client.heartbeat_interval_us = v;
         }
         if let Some(v) = spec.max_poll_interval {
-            client.max_poll_interval_us = v.max(1);
+            client.max_poll_interval_us = v;
         }
         if let Some(v) = spec.auto_commit_interval {
-            client.auto_commit_interval_us = v.max(1);
+            client.auto_commit_interval_us = v;
         }
         if !(GROUP_MIN_SESSION_TIMEOUT_US..=GROUP_MAX_SESSION_TIMEOUT_US)
             .contains(&client.session_timeout_us)
@@ -70,20 +82,14 @@ impl Cluster {
             ));
         }
         let count = spec.consumers.unwrap_or(1);
-        if count > MAX_CONSUMERS_PER_ADD {
-            return Err(CommandError::Invalid(format!(
-                "at most {MAX_CONSUMERS_PER_ADD} consumers per group add"
-            )));
-        }
+        CommandError::limit(limits::check_consumers_per_add(count))?;
         let names: Vec<String> = (1..=count).map(|i| format!("{}-{i}", spec.name)).collect();
         if let Some(n) = names.iter().find(|n| self.consumer_index(n).is_some()) {
             return Err(CommandError::Invalid(format!(
                 "consumer '{n}' already exists"
             )));
         }
-        if self.consumers.len() + names.len() > crate::group::consumer::MAX_CONSUMERS {
-            return Err(CommandError::Invalid("too many consumers".into()));
-        }
+        CommandError::limit(limits::check_consumers(self.consumers.len(), names.len()))?;
         let replicas = offsets_topic::replicas_for(&spec.name, self.brokers.len() as u32);
         let assignor = spec.assignor.unwrap_or(AssignorKind::Range);
         let group = Group::new(

@@ -24,12 +24,10 @@ use crate::event::Event;
 use crate::group::assignor::{self, AssignorKind, Subscription};
 use crate::group::coordinator::{GroupError, GroupRequest, GroupResponse, JoinResponse};
 use crate::group::fetch::{ConsumerFetchPart, ConsumerFetchResult, FetchPosition};
+use crate::limits;
 use crate::net::Message;
 use crate::record::RecordId;
 use crate::time::Micros;
-
-/// Most consumers a cluster may have (the UI draws each one).
-pub const MAX_CONSUMERS: usize = 256;
 
 /// Most `poll()` calls an idle application makes in one simulation step.
 const MAX_POLLS_PER_TURN: usize = 64;
@@ -188,11 +186,7 @@ impl Cluster {
                 "consumer '{name}' already exists (member ids are never reused)"
             )));
         }
-        if self.consumers.len() >= MAX_CONSUMERS {
-            return Err(CommandError::Invalid(format!(
-                "at most {MAX_CONSUMERS} consumers in a cluster"
-            )));
-        }
+        CommandError::limit(limits::check_consumers(self.consumers.len(), 1))?;
         for t in &topics {
             if !self.topics.contains_key(t) {
                 return Err(CommandError::UnknownTopic(t.clone()));
@@ -253,6 +247,10 @@ impl Cluster {
             return Err(CommandError::Invalid(
                 "a consumer subscribes to at least one topic".into(),
             ));
+        }
+        CommandError::limit(limits::check_name("consumer", &spec.name))?;
+        if let Some(rate) = spec.rate {
+            CommandError::limit(limits::check_consumer_rate(rate))?;
         }
         self.start_consumer(spec.name, g, topics, spec.rate)
             .map(|_| ())
@@ -370,6 +368,7 @@ impl Cluster {
 
     pub(crate) fn cmd_consumer_rate(&mut self, name: &str, rate: Rate) -> Result<(), CommandError> {
         let id = self.running_consumer(name)?;
+        CommandError::limit(limits::check_consumer_rate(rate))?;
         let now = self.now;
         let c = &mut self.consumers[id as usize];
         c.rate = (rate.per_hour > 0).then_some(rate);

@@ -15,8 +15,9 @@
 //! ```
 //!
 //! Validation is static: it knows what earlier lines declared (brokers, topics and their shape,
-//! producers, consumer groups and their consumers) and how far `wait` and `at` have moved
-//! simulated time, never the cluster's state.
+//! producers and their rates, consumer groups and their consumers) and how far `wait` and `at`
+//! have moved simulated time, never the cluster's state. It enforces the room's limits
+//! (`crate::limits`) with the same messages as `Cluster::apply`, pointing at the word.
 //!
 //! Each command has one function below with its wire form in its doc comment.
 
@@ -31,16 +32,13 @@ use crate::command::{
 };
 use crate::config::ConsumerConfig;
 use crate::group::assignor::AssignorKind;
-use crate::group::consumer::MAX_CONSUMERS;
+use crate::limits::{self, MAX_CONSUMERS, MAX_NAME_CHARS};
 use crate::time::{Micros, format_duration};
 
 type Result<T, E = LineError> = std::result::Result<T, E>;
 
 /// The file name used in diagnostics of [`parse_line`].
 pub const CONSOLE: &str = "console";
-
-/// Kafka's limit on the length of a topic name.
-const MAX_TOPIC_NAME_LEN: usize = 249;
 
 // ---------------------------------------------------------------------------------------------
 // Entry points
@@ -167,6 +165,9 @@ pub struct TopicInfo {
 pub struct ProducerInfo {
     pub topic: String,
     pub stopped: bool,
+    /// Its steady rate (`rate=`, then `producer rate`), `None` without one: the sum over the
+    /// producers not stopped is held to [`limits::MAX_TOTAL_PRODUCER_RATE_PER_S`].
+    pub rate: Option<Rate>,
 }
 
 /// A consumer group added by `group add`.
@@ -239,12 +240,18 @@ impl Context {
                 let info = ProducerInfo {
                     topic: spec.topic.clone(),
                     stopped: false,
+                    rate: spec.rate,
                 };
                 self.producers.insert(spec.name.clone(), info);
             }
             Command::ProducerStop { name } => {
                 if let Some(p) = self.producers.get_mut(name) {
                     p.stopped = true;
+                }
+            }
+            Command::ProducerRate { name, rate } => {
+                if let Some(p) = self.producers.get_mut(name) {
+                    p.rate = Some(*rate);
                 }
             }
             Command::GroupAdd(spec) => {
@@ -317,6 +324,42 @@ impl Context {
             }
             _ => {}
         }
+    }
+
+    /// The sum of the steady rates of the producers not stopped (paused ones included: they
+    /// resume at their rate), in records per hour, leaving out `except`. Producers of failed
+    /// lines count for nothing.
+    fn producer_rate_total(&self, except: Option<&str>) -> u128 {
+        self.producers
+            .iter()
+            .filter(|(name, p)| !p.stopped && except != Some(name.as_str()))
+            .filter_map(|(_, p)| p.rate)
+            .map(|r| u128::from(r.per_hour))
+            .sum()
+    }
+
+    /// What the cluster declared so far costs per simulated second (see [`limits::Load`]).
+    fn load(&self) -> limits::Load {
+        limits::Load {
+            producer_rate_per_hour: self.producer_rate_total(None),
+            follower_replicas: self.topics.values().fold(0, |n, t| {
+                n.saturating_add(
+                    u64::from(t.partitions) * u64::from(t.replication.saturating_sub(1)),
+                )
+            }),
+            consumers: self.consumers.values().filter(|c| !c.stopped).count() as u64,
+        }
+    }
+
+    /// The partitions and partition replicas of the topics created so far.
+    fn topic_totals(&self) -> (u64, u64) {
+        self.topics.values().fold((0, 0), |(p, r), t| {
+            let partitions = u64::from(t.partitions);
+            (
+                p.saturating_add(partitions),
+                r.saturating_add(partitions * u64::from(t.replication)),
+            )
+        })
     }
 
     /// The number of brokers, `None` when their declaration failed; an error if never declared.
@@ -882,6 +925,12 @@ fn at(cur: &mut Cursor, ctx: &Context, head: Val) -> Result<Parsed> {
                 format_duration(ctx.time)
             )));
     }
+    check_step(
+        ctx,
+        time_val,
+        time - ctx.time,
+        &limits::at_step(time, ctx.time),
+    )?;
     let command = cur.word("a command after the time")?;
     if matches!(command.text, "at" | "title" | "seed") {
         return Err(command.err(format!("'{}' cannot be scheduled with 'at'", command.text)));
@@ -907,7 +956,7 @@ fn action(cur: &mut Cursor, ctx: &Context, head: Val, now: Micros) -> Result<Act
         "broker" => broker(cur, ctx, head).map(cluster),
         "network" => network(cur, ctx, head).map(cluster),
         "elect-leaders" => elect_leaders(cur, ctx).map(cluster),
-        "wait" => wait(cur, now),
+        "wait" => wait(cur, ctx, now),
         "pause" => cur.finish().map(|()| Action::Pause),
         "say" => Ok(Action::Say(
             cur.text("the text to say", "say")?.text.to_string(),
@@ -964,13 +1013,17 @@ fn brokers(cur: &mut Cursor, ctx: &Context, head: Val) -> Result<Command> {
     if brokers == 0 {
         return Err(count_val.err("a cluster needs at least one broker"));
     }
+    limit(count_val, limits::check_brokers(brokers))?;
     let opts = cur.options(BROKERS_OPTIONS)?;
     Ok(Command::Brokers(ClusterSpec {
         brokers,
-        latency: opts.map("latency", duration)?,
-        replica_lag: opts.map("replica-lag", duration)?,
-        broker_session_timeout: opts.map("session-timeout", duration)?,
-        retention_check: opts.map("retention-check", duration)?,
+        latency: opts.map("latency", |v| {
+            let d = duration(v)?;
+            limit(v, limits::check_latency(d)).map(|()| d)
+        })?,
+        replica_lag: opts.map("replica-lag", |v| interval(v, "replica-lag"))?,
+        broker_session_timeout: opts.map("session-timeout", |v| interval(v, "session-timeout"))?,
+        retention_check: opts.map("retention-check", |v| interval(v, "retention-check"))?,
     }))
 }
 
@@ -1008,6 +1061,12 @@ fn topic(cur: &mut Cursor, ctx: &Context, head: Val) -> Result<Command> {
     let replication = u32_of(replication_val, "a replication factor")?;
     check_replication(replication, replication_val, brokers)?;
     let min_insync = opts.map("min-insync", |v| min_insync(v, replication))?;
+    let (have, have_replicas) = ctx.topic_totals();
+    limits::check_topic_size(have, have_replicas, partitions, replication).map_err(|message| {
+        partitions_val.err(message).hint(format!(
+            "the cluster has {have} partitions and {have_replicas} partition replicas so far"
+        ))
+    })?;
     Ok(Command::TopicCreate(TopicSpec {
         name: name.text.to_string(),
         partitions,
@@ -1016,9 +1075,9 @@ fn topic(cur: &mut Cursor, ctx: &Context, head: Val) -> Result<Command> {
         unclean_election: opts.map("unclean-election", |v| {
             choice(v, &[("true", true), ("false", false)])
         })?,
-        retention: opts.map("retention", duration)?,
+        retention: opts.map("retention", |v| setting(v, "retention"))?,
         retention_bytes: opts.map("retention-bytes", |v| uint(v, "a number of bytes"))?,
-        segment: opts.map("segment", duration)?,
+        segment: opts.map("segment", |v| setting(v, "segment"))?,
         segment_bytes: opts.map("segment-bytes", |v| uint(v, "a number of bytes"))?,
         cleanup: opts.map("cleanup", |v| {
             choice(
@@ -1047,9 +1106,9 @@ fn check_topic_name(v: Val) -> Result<()> {
     if v.text == "." || v.text == ".." {
         return Err(v.err(format!("'{}' is not a valid topic name", v.text)));
     }
-    if v.text.len() > MAX_TOPIC_NAME_LEN {
+    if v.text.len() > MAX_NAME_CHARS {
         return Err(v.err(format!(
-            "a topic name has at most {MAX_TOPIC_NAME_LEN} characters"
+            "a topic name has at most {MAX_NAME_CHARS} characters"
         )));
     }
     Ok(())
@@ -1124,7 +1183,7 @@ fn producer(cur: &mut Cursor, ctx: &Context, head: Val) -> Result<Command> {
         _ => {
             let name = cur.word("the producer's name")?;
             ctx.running_producer(name)?;
-            let rate = rate(cur.word("a rate, e.g. 5/s")?)?;
+            let rate = producer_rate(ctx, cur.word("a rate, e.g. 5/s")?, Some(name.text))?;
             cur.finish()?;
             Ok(Command::ProducerRate {
                 name: name.text.to_string(),
@@ -1139,19 +1198,29 @@ fn producer_add(cur: &mut Cursor, ctx: &Context) -> Result<Command> {
     if ctx.producers.contains_key(name.text) || ctx.recovered.producers.contains(name.text) {
         return Err(name.err(format!("producer '{}' already exists", name.text)));
     }
+    if name.text == "console" {
+        // The engine refuses it too: events name the one-off `produce` lines' producer so.
+        return Err(name
+            .err("producer 'console' already exists")
+            .hint("'console' is the producer of one-off 'produce' lines; choose another name"));
+    }
+    limit(name, limits::check_name("producer", name.text))?;
     let opts = cur.options(PRODUCER_OPTIONS)?;
     let topic = opts.required("topic", cur, "producer add p1 topic=orders rate=5/s")?;
     ctx.topic(topic)?;
     let keys = match (opts.get("keys"), opts.get("key")) {
         (Some(_), Some(key)) => return Err(key.err("give either keys= or key=, not both")),
         (Some(keys), None) => Some(key_spec(keys)?),
-        (None, Some(key)) => Some(KeySpec::Fixed(key.text.to_string())),
+        (None, Some(key)) => {
+            limit(key, limits::check_record_bytes(key.text.len(), 0))?;
+            Some(KeySpec::Fixed(key.text.to_string()))
+        }
         (None, None) => None,
     };
     Ok(Command::ProducerAdd(ProducerSpec {
         name: name.text.to_string(),
         topic: topic.text.to_string(),
-        rate: opts.map("rate", rate)?,
+        rate: opts.map("rate", |v| producer_rate(ctx, v, None))?,
         keys,
         acks: opts.map("acks", acks)?,
         partitioner: opts.map("partitioner", |v| {
@@ -1163,7 +1232,7 @@ fn producer_add(cur: &mut Cursor, ctx: &Context) -> Result<Command> {
                 ],
             )
         })?,
-        linger: opts.map("linger", duration)?,
+        linger: opts.map("linger", |v| setting(v, "linger"))?,
     }))
 }
 
@@ -1172,6 +1241,10 @@ fn produce(cur: &mut Cursor, ctx: &Context) -> Result<Command> {
     let topic = cur.word("a topic")?;
     ctx.topic(topic)?;
     let opts = cur.options(&["key", "value", "acks"])?;
+    let bytes = |name| opts.get(name).map_or(0, |v| v.text.len());
+    if let Some(v) = opts.get("value").or(opts.get("key")) {
+        limit(v, limits::check_record_bytes(bytes("key"), bytes("value")))?;
+    }
     Ok(Command::Produce {
         topic: topic.text.to_string(),
         key: opts.text("key"),
@@ -1224,6 +1297,9 @@ fn group(cur: &mut Cursor, ctx: &Context, head: Val) -> Result<Command> {
         .transpose()?;
     let count = consumers.unwrap_or(1);
     check_consumer_room(ctx, consumers_val.unwrap_or(name), count)?;
+    if let Some(v) = consumers_val {
+        limit(v, limits::check_consumers_per_add(count))?;
+    }
     if let Some(taken) = (1..=count)
         .map(|i| format!("{}-{i}", name.text))
         .find(|c| ctx.consumer_exists(c))
@@ -1247,6 +1323,8 @@ fn group(cur: &mut Cursor, ctx: &Context, head: Val) -> Result<Command> {
     })?;
     let session_timeout = opts.map("session-timeout", session_timeout)?;
     let heartbeat_interval = opts.map("heartbeat", |v| positive(v, "heartbeat"))?;
+    let max_poll_interval = opts.map("max-poll-interval", |v| positive(v, "max-poll-interval"))?;
+    let auto_commit_interval = opts.map("auto-commit", |v| positive(v, "auto-commit"))?;
     if let (Some(heartbeat), Some(v)) = (heartbeat_interval, opts.get("heartbeat")) {
         let (session, default) = match session_timeout {
             Some(s) => (s, ""),
@@ -1270,8 +1348,8 @@ fn group(cur: &mut Cursor, ctx: &Context, head: Val) -> Result<Command> {
         offset_reset,
         session_timeout,
         heartbeat_interval,
-        max_poll_interval: opts.map("max-poll-interval", |v| positive(v, "max-poll-interval"))?,
-        auto_commit_interval: opts.map("auto-commit", |v| positive(v, "auto-commit"))?,
+        max_poll_interval,
+        auto_commit_interval,
         rate: opts.map("rate", processing_rate)?,
     }))
 }
@@ -1355,14 +1433,15 @@ fn consumer_add(cur: &mut Cursor, ctx: &Context) -> Result<Command> {
     }))
 }
 
-/// Group and consumer names are member ids in comma-separated lists: no `,` in them.
+/// Group and consumer names are member ids in comma-separated lists: no `,` in them; and like
+/// every name, at most [`MAX_NAME_CHARS`] characters.
 fn check_name(v: Val, what: &str) -> Result<()> {
     match v.text.find(',') {
         Some(i) => Err(v
             .slice(i, ",")
             .err(format!("',' is not allowed in a {what} name"))
             .hint("lists of members are comma-separated")),
-        None => Ok(()),
+        None => limit(v, limits::check_name(what, v.text)),
     }
 }
 
@@ -1389,13 +1468,45 @@ fn assignor(v: Val) -> Result<AssignorKind> {
     })
 }
 
-/// A duration longer than zero, for option `option`.
+/// A duration longer than zero for option `option`, an interval within the room's limits.
 fn positive(v: Val, option: &str) -> Result<Micros> {
     let d = duration(v)?;
     if d == 0 {
         return Err(v.err(format!("{option} must be longer than 0")));
     }
-    Ok(d)
+    limit(v, limits::check_interval(option, d)).map(|()| d)
+}
+
+/// A setting that re-arms a timer every interval (`replica-lag`, `retention-check`, …).
+fn interval(v: Val, option: &str) -> Result<Micros> {
+    let d = duration(v)?;
+    limit(v, limits::check_interval(option, d)).map(|()| d)
+}
+
+/// Any other duration setting (`retention`, `segment`, `linger`): at most a year.
+fn setting(v: Val, option: &str) -> Result<Micros> {
+    let d = duration(v)?;
+    limit(v, limits::check_setting(option, d)).map(|()| d)
+}
+
+/// A limit check's message as an error at `v`.
+fn limit(v: Val, check: std::result::Result<(), String>) -> Result<()> {
+    check.map_err(|message| v.err(message))
+}
+
+/// A producer's rate (`rate=` of `producer add`, or `producer rate NAME R` for `name`), within
+/// the limit for one producer and, with the other producers', within the cluster's.
+fn producer_rate(ctx: &Context, v: Val, name: Option<&str>) -> Result<Rate> {
+    let r = rate(v)?;
+    limit(v, limits::check_producer_rate(r))?;
+    let total = ctx.producer_rate_total(name) + u128::from(r.per_hour);
+    limits::check_total_producer_rate(total).map_err(|message| {
+        v.err(message).hint(format!(
+            "the other producers send {} together; stop or slow one first",
+            limits::rate_text(ctx.producer_rate_total(name))
+        ))
+    })?;
+    Ok(r)
 }
 
 /// `session-timeout=DURATION`, within the broker's bounds.
@@ -1427,6 +1538,7 @@ fn processing_rate(v: Val) -> Result<Rate> {
             .err("a processing rate must be above zero")
             .hint("to stop processing, use 'consumer stall NAME'"));
     }
+    limit(v, limits::check_consumer_rate(r))?;
     Ok(r)
 }
 
@@ -1480,14 +1592,27 @@ fn elect_leaders(cur: &mut Cursor, ctx: &Context) -> Result<Command> {
 }
 
 /// `wait DURATION`
-fn wait(cur: &mut Cursor, now: Micros) -> Result<Action> {
+fn wait(cur: &mut Cursor, ctx: &Context, now: Micros) -> Result<Action> {
     let v = cur.word("a duration, e.g. 2s")?;
     let d = duration(v)?;
     if now.checked_add(d).is_none() {
         return Err(v.err("this wait goes past the end of simulated time"));
     }
+    check_step(ctx, v, d, &limits::wait_step(d))?;
     cur.finish()?;
     Ok(Action::Wait(d))
+}
+
+/// One step of simulated time (a `wait`, or the jump of an `at`), within the room's limits on
+/// its length and on the work it asks for (records, replication, consumers: `limits::Load`).
+fn check_step(ctx: &Context, v: Val, d: Micros, what: &str) -> Result<()> {
+    let load = ctx.load();
+    limits::check_step(what, d, &load).map_err(|message| {
+        v.err(message).hint(format!(
+            "split it into steps of at most {} here",
+            limits::duration_text(load.longest_step())
+        ))
+    })
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1975,14 +2100,8 @@ fn rate(v: Val) -> Result<Rate> {
     let n = uint(v.slice(0, count), "a number of records")?;
     let too_fast = || v.err(format!("the rate {} is too large", v.text));
     match unit {
-        "s" => n
-            .checked_mul(3600)
-            .map(|_| Rate::per_second(n))
-            .ok_or_else(too_fast),
-        "m" => n
-            .checked_mul(60)
-            .map(|_| Rate::per_minute(n))
-            .ok_or_else(too_fast),
+        "s" => Rate::checked_per_second(n).ok_or_else(too_fast),
+        "m" => Rate::checked_per_minute(n).ok_or_else(too_fast),
         "h" => Ok(Rate { per_hour: n }),
         _ => Err(v
             .slice(count.len() + 1, unit)
@@ -2017,6 +2136,13 @@ fn key_spec(v: Val) -> Result<KeySpec> {
             .err(format!("the key range {} is empty", v.text))
             .hint("write the smaller end first"));
     }
+    limits::key_range_len(first_n, last_n).map_err(|message| {
+        v.err(message).hint(format!(
+            "e.g. keys={prefix}1..{prefix}{}",
+            limits::MAX_KEY_RANGE
+        ))
+    })?;
+    limit(v, limits::check_record_bytes(prefix.len() + 20, 0))?;
     Ok(KeySpec::Range {
         prefix: prefix.to_string(),
         first: first_n,
