@@ -1,4 +1,4 @@
-//! The scenario parser against SCENARIOS.md (contract v1): every form parses as written, errors
+//! The scenario parser against the language reference, docs/scenario-language.md (contract v1): every form parses as written, errors
 //! point at the right `LINE:COL` with a useful hint, and no input makes it panic.
 
 use engine::command::{

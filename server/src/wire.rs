@@ -31,7 +31,7 @@
 //! token (`/ws/demo?token=…`); other viewers of the presenter's room may only look (`snapshot`,
 //! `inspect`, `lessons`, `check`, `export`) and `fork`. Everything else gets an error reply.
 //! `id` is optional and echoed in the reply. A `command` line is parsed by the engine's scenario
-//! parser (SCENARIOS.md): a click in the page sends the same text a teacher would type
+//! parser (docs/scenario-language.md): a click in the page sends the same text a teacher would type
 //! (`broker kill 1`, `consumer crash billing-1`, `produce orders key="k" value="v"`).
 //!
 //! # Server → client

@@ -1,4 +1,4 @@
-// Building scenario lines (SCENARIOS.md) from clicks and forms. A click sends exactly the text a
+// Building scenario lines (docs/scenario-language.md) from clicks and forms. A click sends exactly the text a
 // teacher would type, so the console, the scenario files and the page share one language.
 
 const BARE = /^[A-Za-z0-9._\/-]+$/;
