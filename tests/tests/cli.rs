@@ -338,7 +338,7 @@ fn garbage_inputs() -> Vec<(String, Vec<u8>)> {
     // Random bytes: almost surely invalid UTF-8.
     for i in 0..4 {
         let len = 1 + rng.below(4096);
-        let bytes: Vec<u8> = (0..len).map(|_| rng.next() as u8).collect();
+        let bytes: Vec<u8> = (0..len).map(|_| rng.next_u64() as u8).collect();
         inputs.push((format!("random-bytes-{i}"), bytes));
     }
     // Random valid UTF-8 that is not a command: control characters, NULs, symbols, emoji.

@@ -214,7 +214,7 @@ fn number(rng: &mut Rng) -> Value {
         4 => json!(-1e308),
         5 => json!(0.5),
         6 => json!("12"),
-        _ => json!(rng.next() % 100_000_000),
+        _ => json!(rng.next_u64() % 100_000_000),
     }
 }
 
