@@ -165,7 +165,8 @@ pub const MAX_PARTITIONS: u32 = 1024;
 /// Most pending timers: a bound that a correct simulation never reaches.
 pub const MAX_TIMERS: usize = 10_000_000;
 
-/// The whole simulated cluster. `Clone` is cheap enough to checkpoint for time travel.
+/// The whole simulated cluster. `Clone` is a time-travel checkpoint: it shares every sealed chunk
+/// of records and log entries with the original (`shared.rs`), so it costs what changed recently.
 #[derive(Debug, Clone)]
 pub struct Cluster {
     pub(crate) now: Micros,
@@ -188,6 +189,10 @@ pub struct Cluster {
     timers_fired: u64,
     /// Whether to record events at all (benchmarks may turn them off).
     pub record_events: bool,
+    /// Something removed entries from a log: sweep the record store before the next timer.
+    pub(crate) reclaim_requested: bool,
+    /// Sweep the record store anyway once this many records exist (see `reclaim.rs`).
+    pub(crate) next_reclaim_at: u64,
 }
 
 impl Cluster {
@@ -211,6 +216,8 @@ impl Cluster {
             events_dropped: 0,
             timers_fired: 0,
             record_events: true,
+            reclaim_requested: false,
+            next_reclaim_at: u64::from(crate::reclaim::RECLAIM_EVERY_RECORDS),
         }
     }
 
@@ -220,6 +227,11 @@ impl Cluster {
 
     pub fn config(&self) -> &ClusterConfig {
         &self.config
+    }
+
+    /// Events waiting for `drain_events`.
+    pub(crate) fn pending_events(&self) -> usize {
+        self.events.capacity()
     }
 
     /// Takes the events that happened since the last call.
@@ -320,6 +332,8 @@ impl Cluster {
             self.now = at;
             self.timers_fired += 1;
             self.fire(timer);
+            // Between timers nothing but the cluster's state holds a record id: a safe moment.
+            self.maybe_reclaim();
         }
         self.now = self.now.max(until);
     }
@@ -327,6 +341,23 @@ impl Cluster {
     /// How many timers have fired since the start (messages delivered included).
     pub fn timers_fired(&self) -> u64 {
         self.timers_fired
+    }
+
+    /// The messages on the network (scheduled deliveries), in no particular order.
+    pub(crate) fn messages_in_flight(&self) -> impl Iterator<Item = &Message> {
+        self.timers.iter().filter_map(|Reverse(s)| match &s.timer {
+            Timer::Deliver(m) => Some(&**m),
+            _ => None,
+        })
+    }
+
+    /// Every pending timer's size on the heap (the memory measure).
+    pub(crate) fn timer_bytes(&self) -> usize {
+        self.timers.capacity() * size_of::<Reverse<Scheduled>>()
+            + self
+                .messages_in_flight()
+                .map(|m| size_of::<Message>() + m.payload_bytes())
+                .sum::<usize>()
     }
 
     /// The instant of the next pending timer, if any (lets a driver skip idle time).

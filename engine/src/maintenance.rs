@@ -26,6 +26,9 @@ impl Cluster {
                         .apply_retention(now, topic.retention_us, topic.retention_bytes, hw);
                 r.high_watermark = r.high_watermark.max(r.log.log_start_offset());
                 let start = r.log.log_start_offset();
+                if !deleted.is_empty() {
+                    self.request_reclaim();
+                }
                 let tp = self.tp(slot).clone();
                 for base in deleted {
                     self.emit(Event::SegmentDeleted {
@@ -62,6 +65,7 @@ impl Cluster {
                     .log
                     .compact(store, now, hw, topic.delete_retention_us, ratio);
                 if removed > 0 {
+                    self.request_reclaim();
                     let tp = self.tp(slot).clone();
                     self.emit(Event::LogCompacted {
                         topic: tp.topic,
