@@ -243,10 +243,7 @@ impl Cluster {
             }
             let tp = self.tp(slot).clone();
             let topic = self.topics[&tp.topic].config;
-            let roll = crate::log::RollPolicy {
-                segment_ms: topic.segment_us,
-                segment_bytes: topic.segment_bytes,
-            };
+            let roll = self.roll_policy(&topic);
             match answer {
                 FetchPartResult::NotLeader => {}
                 FetchPartResult::Diverging { epoch, end_offset } => {
