@@ -116,7 +116,7 @@ impl Replica {
         for p in stale {
             self.producers.remove(&p);
             let mut found: Option<ProducerEntry> = None;
-            for e in self.log.entries().iter().rev().take(100_000) {
+            for e in self.log.entries().rev().take(100_000) {
                 let d = store.get(e.id);
                 if d.producer != p {
                     continue;

@@ -171,8 +171,12 @@ impl Ord for Scheduled {
 
 /// Most pending timers: a bound that a correct simulation never reaches.
 pub const MAX_TIMERS: usize = 10_000_000;
+/// Stale timers are purged once the queue holds this many (or twice as many as after the last
+/// purge): see `Cluster::purge_stale_timers`.
+const PURGE_TIMERS_AT: usize = 1024;
 
-/// The whole simulated cluster. `Clone` is cheap enough to checkpoint for time travel.
+/// The whole simulated cluster. `Clone` is a time-travel checkpoint: it shares every sealed chunk
+/// of records and log entries with the original (`shared.rs`), so it costs what changed recently.
 #[derive(Debug, Clone)]
 pub struct Cluster {
     pub(crate) now: Micros,
@@ -195,6 +199,12 @@ pub struct Cluster {
     timers_fired: u64,
     /// Whether to record events at all (benchmarks may turn them off).
     pub record_events: bool,
+    /// Something removed entries from a log: sweep the record store before the next timer.
+    pub(crate) reclaim_requested: bool,
+    /// Sweep the record store anyway once this many records exist (see `reclaim.rs`).
+    pub(crate) next_reclaim_at: u64,
+    /// Purge stale timers once the queue is this long.
+    purge_timers_at: usize,
 }
 
 impl Cluster {
@@ -218,6 +228,9 @@ impl Cluster {
             events_dropped: 0,
             timers_fired: 0,
             record_events: true,
+            reclaim_requested: false,
+            next_reclaim_at: u64::from(crate::reclaim::RECLAIM_EVERY_RECORDS),
+            purge_timers_at: PURGE_TIMERS_AT,
         }
     }
 
@@ -227,6 +240,11 @@ impl Cluster {
 
     pub fn config(&self) -> &ClusterConfig {
         &self.config
+    }
+
+    /// Events waiting for `drain_events`.
+    pub(crate) fn pending_events(&self) -> usize {
+        self.events.capacity()
     }
 
     /// Takes the events that happened since the last call.
@@ -327,6 +345,11 @@ impl Cluster {
             self.now = at;
             self.timers_fired += 1;
             self.fire(timer);
+            // Between timers nothing but the cluster's state holds a record id: a safe moment.
+            self.maybe_reclaim();
+            if self.timers.len() >= self.purge_timers_at {
+                self.purge_stale_timers();
+            }
         }
         self.now = self.now.max(until);
     }
@@ -334,6 +357,66 @@ impl Cluster {
     /// How many timers have fired since the start (messages delivered included).
     pub fn timers_fired(&self) -> u64 {
         self.timers_fired
+    }
+
+    /// Drops the timers that can only fire as no-ops: a follower's fetch timeout for a request that
+    /// was answered, an acks=all produce's expiry after it completed. Each fetch and each acks=all
+    /// request leaves one behind for `replica.socket.timeout.ms` / `request.timeout.ms` (30 s), so
+    /// a busy cluster would carry tens of thousands of them, and every checkpoint would copy them.
+    /// Staleness is permanent (request ids are never reused, incarnations only grow) and the
+    /// remaining timers keep their (instant, sequence) order, so nothing observable changes.
+    fn purge_stale_timers(&mut self) {
+        let mut timers = std::mem::take(&mut self.timers);
+        timers.retain(|Reverse(s)| !self.is_stale(&s.timer));
+        let live = timers.len();
+        if timers.capacity() > 4 * live.max(PURGE_TIMERS_AT) {
+            timers.shrink_to(2 * live.max(PURGE_TIMERS_AT));
+        }
+        self.timers = timers;
+        self.purge_timers_at = (2 * live).max(PURGE_TIMERS_AT);
+    }
+
+    /// Whether a timer's handler would do nothing whenever it fires (see `purge_stale_timers`);
+    /// these are exactly the early returns of `fetch_failed` and `delayed_produce_expired`.
+    fn is_stale(&self, timer: &Timer) -> bool {
+        match timer {
+            Timer::FetchTimeout {
+                follower,
+                leader,
+                request,
+            } => {
+                let f = self.broker(*follower).fetchers.get(leader);
+                f.map(|f| f.in_flight) != Some(Some(*request))
+            }
+            Timer::DelayedProduceExpired {
+                broker,
+                request,
+                incarnation,
+            } => {
+                let b = self.broker(*broker);
+                !(b.alive
+                    && b.incarnation == *incarnation
+                    && b.purgatory.iter().any(|d| d.request == *request))
+            }
+            _ => false,
+        }
+    }
+
+    /// The messages on the network (scheduled deliveries), in no particular order.
+    pub(crate) fn messages_in_flight(&self) -> impl Iterator<Item = &Message> {
+        self.timers.iter().filter_map(|Reverse(s)| match &s.timer {
+            Timer::Deliver(m) => Some(&**m),
+            _ => None,
+        })
+    }
+
+    /// Every pending timer's size on the heap (the memory measure).
+    pub(crate) fn timer_bytes(&self) -> usize {
+        self.timers.capacity() * size_of::<Reverse<Scheduled>>()
+            + self
+                .messages_in_flight()
+                .map(|m| size_of::<Message>() + m.payload_bytes())
+                .sum::<usize>()
     }
 
     /// The instant of the next pending timer, if any (lets a driver skip idle time).

@@ -40,6 +40,11 @@ pub struct ClusterConfig {
     /// Limit on undrained events before the oldest are dropped (a driver that never drains must
     /// not grow memory without bound).
     pub max_pending_events: usize,
+    /// The room's storage ceiling per replica, in bytes: **a playground setting, not a Kafka
+    /// config** (`Cluster::set_storage_limit`). When set, the retention task also deletes each
+    /// replica's oldest segments as `retention.bytes` of this size would, and active segments roll
+    /// at `min(segment.bytes, limit / 8)`. `None` (the default): no ceiling.
+    pub storage_limit_bytes: Option<u64>,
 }
 
 impl Default for ClusterConfig {
@@ -61,6 +66,7 @@ impl Default for ClusterConfig {
             min_cleanable_dirty_ratio: 0.5,
             group_initial_rebalance_delay_us: secs(3),
             max_pending_events: 1_000_000,
+            storage_limit_bytes: None,
         }
     }
 }

@@ -102,13 +102,11 @@ impl Cluster {
         }
         let gone: Vec<_> = old_log
             .range(o, u64::MAX)
-            .iter()
             .map(|e| e.id)
             .filter(|id| self.store.is_acked(*id) && !self.store.is_lost(*id))
             .collect();
         let back: Vec<_> = new_log
             .range(o, u64::MAX)
-            .iter()
             .map(|e| e.id)
             .filter(|id| self.store.is_lost(*id))
             .collect();

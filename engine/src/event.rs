@@ -65,6 +65,17 @@ pub enum IsrChangeReason {
     UncleanElection,
 }
 
+/// Why the retention task deleted a segment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum SegmentDeletionReason {
+    /// The topic's `retention.ms` or `retention.bytes` (Kafka's `UnifiedLog.deleteOldSegments`).
+    Retention,
+    /// The room's storage limit per replica (a playground setting, not a Kafka config), applied
+    /// exactly as `retention.bytes` of that size would be.
+    StorageLimit { bytes_per_replica: u64 },
+}
+
 /// One thing that happened, at a simulated instant.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct TimedEvent {
@@ -194,6 +205,7 @@ pub enum Event {
         broker: u32,
         base_offset: u64,
         log_start_offset: u64,
+        reason: SegmentDeletionReason,
     },
     LogCompacted {
         topic: String,

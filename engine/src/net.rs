@@ -143,6 +143,81 @@ pub enum Node {
 }
 
 impl Message {
+    /// Every record id the message carries (a message in flight keeps its records alive).
+    pub fn for_each_record(&self, f: &mut impl FnMut(RecordId)) {
+        match self {
+            Message::Produce { batches, .. } => {
+                for b in batches {
+                    b.records.iter().for_each(|&id| f(id));
+                }
+            }
+            Message::FetchResponse { parts, .. } => {
+                for (_, part) in parts {
+                    if let FetchPartResult::Records { entries, .. } = part {
+                        entries.iter().for_each(|e| f(e.id));
+                    }
+                }
+            }
+            Message::ConsumerFetchResponse { parts, .. } => {
+                for (_, part) in parts.iter().flatten() {
+                    if let crate::group::fetch::ConsumerFetchResult::Records { records, .. } = part
+                    {
+                        records.iter().for_each(|&(_, id)| f(id));
+                    }
+                }
+            }
+            // Listed one by one so that a new message carrying records is not forgotten here.
+            Message::ProduceResponse { .. }
+            | Message::Fetch { .. }
+            | Message::FetchFailed { .. }
+            | Message::AlterPartition { .. }
+            | Message::AlterPartitionResponse { .. }
+            | Message::Metadata { .. }
+            | Message::MetadataResponse { .. }
+            | Message::GroupRequest { .. }
+            | Message::GroupResponse { .. }
+            | Message::ConsumerFetch { .. }
+            | Message::ConsumerMetadataResponse { .. } => {}
+        }
+    }
+
+    /// Heap bytes the message owns beyond its own size (record lists), for the memory measure.
+    pub fn payload_bytes(&self) -> usize {
+        match self {
+            Message::Produce { batches, .. } => batches
+                .iter()
+                .map(|b| size_of::<ProduceBatch>() + b.records.capacity() * size_of::<RecordId>())
+                .sum(),
+            Message::FetchResponse { parts, .. } => parts
+                .iter()
+                .map(|(_, p)| {
+                    size_of::<(u32, FetchPartResult)>()
+                        + match p {
+                            FetchPartResult::Records { entries, .. } => {
+                                entries.capacity() * size_of::<crate::log::Entry>()
+                            }
+                            _ => 0,
+                        }
+                })
+                .sum(),
+            Message::ConsumerFetchResponse {
+                parts: Some(parts), ..
+            } => parts
+                .iter()
+                .map(|(_, p)| {
+                    size_of::<(u32, crate::group::fetch::ConsumerFetchResult)>()
+                        + match p {
+                            crate::group::fetch::ConsumerFetchResult::Records {
+                                records, ..
+                            } => records.capacity() * size_of::<(u64, RecordId)>(),
+                            _ => 0,
+                        }
+                })
+                .sum(),
+            _ => 0,
+        }
+    }
+
     /// The connection a message travels on (sender, receiver). Messages on one connection arrive in
     /// the order they were sent, as over TCP.
     pub fn link(&self) -> (Node, Node) {

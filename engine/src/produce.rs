@@ -121,10 +121,7 @@ impl Cluster {
         if acks == Acks::All && (r.isr.len() as u32) < topic.min_insync {
             return Err(ErrorCode::NotEnoughReplicas);
         }
-        let roll = crate::log::RollPolicy {
-            segment_ms: topic.segment_us,
-            segment_bytes: topic.segment_bytes,
-        };
+        let roll = self.roll_policy(&topic);
         let store = &self.store;
         let r = self.brokers[(broker - 1) as usize]
             .replicas

@@ -120,7 +120,6 @@ impl Cluster {
         let log = self.leader_log(tp)?;
         let found = log
             .entries()
-            .iter()
             .rev()
             .find(|e| self.store.key_text(e.id) == Some(key));
         Some(found.and_then(|e| self.value_text(e.id)))
@@ -166,6 +165,11 @@ impl Cluster {
     /// Records created by producers so far.
     pub fn records_created(&self) -> usize {
         self.store.len()
+    }
+
+    /// Records freed so far because no log, message or client buffer referred to them any more.
+    pub fn records_freed(&self) -> u64 {
+        self.store.freed_records()
     }
 
     pub fn producer_names(&self) -> Vec<String> {

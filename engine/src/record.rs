@@ -5,10 +5,18 @@
 //! the same record share one payload, which keeps a 6-million-record benchmark in memory. Because a
 //! record's id travels with it through replication, "is this acknowledged record still in the
 //! leader's log?" is an exact question, which is how `lost` is counted.
+//!
+//! Ids are allocated in increasing order into chunks of `RECORDS_PER_CHUNK`: full chunks are sealed
+//! behind `Arc`s that time-travel clones share, and a sealed chunk that nothing refers to any more
+//! is freed as a whole (`reclaim.rs`). Counts over records (`acked`, `lost` per topic) are counters
+//! kept as things happen, never scans of the bits, so they stay exact after records are freed.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use crate::shared::{
+    WORDS_BYTES, WORDS_PER_CHUNK, Words, chunk_bytes, chunk_id, get_bit, set_bit, set_word_bit,
+};
 use crate::time::Micros;
 
 /// A record's identity across all replicas (not its offset: offsets are per log and can be reused
@@ -50,83 +58,351 @@ pub struct RecordData {
 /// Per-record size overhead in Kafka's v2 record format (attributes, varint lengths, deltas).
 pub const RECORD_OVERHEAD_BYTES: u32 = 10;
 
+/// Records per chunk of the store: the unit that clones share and that is freed as a whole.
+/// Small enough that the copy a checkpoint makes of the open chunk is cheap (40 KB), large enough
+/// that the chunk table stays short.
+pub const RECORDS_PER_CHUNK: u32 = 1024;
+
+impl RecordId {
+    /// The chunk of the store that holds this record.
+    #[inline]
+    pub fn chunk(self) -> u32 {
+        self.0 / RECORDS_PER_CHUNK
+    }
+}
+
+/// A sealed chunk: `RECORDS_PER_CHUNK` consecutive records with their bits, shared with clones.
+/// Its records never change again; its bits (a late acknowledgement, a loss) are separate `Arc`s
+/// so that setting one copies 128 bytes, not the records.
+#[derive(Debug, Clone)]
+struct StoreChunk {
+    records: Arc<Vec<RecordData>>,
+    /// One bit per record: acknowledged to its producer.
+    acked: Arc<Words>,
+    /// One bit per record: acknowledged, then gone from the leader's log (rare: absent until set).
+    lost: Option<Arc<Words>>,
+}
+
+/// The chunk new records go into: this store's own (a clone copies it, at most 40 KB), so that
+/// creating and acknowledging records touches no shared counter.
+#[derive(Debug, Clone)]
+struct OpenChunk {
+    records: Vec<RecordData>,
+    acked: Words,
+    lost: Words,
+}
+
+impl Default for OpenChunk {
+    fn default() -> Self {
+        OpenChunk {
+            records: Vec::new(),
+            acked: [0; WORDS_PER_CHUNK],
+            lost: [0; WORDS_PER_CHUNK],
+        }
+    }
+}
+
+/// Interned strings, shared by clones until a new string arrives (keys are few and repeat).
+#[derive(Debug, Clone, Default)]
+struct Interner {
+    strings: Vec<Arc<str>>,
+    index: BTreeMap<Arc<str>, Sym>,
+    /// Bytes of text held, for the memory measure.
+    text_bytes: usize,
+}
+
+/// Every record's payload and bits, in chunks of `RECORDS_PER_CHUNK` ids. A sealed chunk that no
+/// replica log, message or client buffer refers to any more is freed as a whole (`reclaim.rs`);
+/// reading a freed record is a simulation bug and panics.
 #[derive(Debug, Clone, Default)]
 pub struct RecordStore {
-    records: Vec<RecordData>,
-    /// One bit per record: acknowledged to its producer.
-    acked: Vec<u64>,
-    /// One bit per record: acknowledged, then gone from the leader's log.
-    lost: Vec<u64>,
-    strings: Vec<Arc<str>>,
-    interned: BTreeMap<Arc<str>, Sym>,
-}
-
-fn get_bit(bits: &[u64], i: usize) -> bool {
-    bits.get(i / 64).is_some_and(|w| w & (1 << (i % 64)) != 0)
-}
-
-fn set_bit(bits: &mut Vec<u64>, i: usize, on: bool) {
-    if bits.len() <= i / 64 {
-        bits.resize(i / 64 + 1, 0);
-    }
-    if on {
-        bits[i / 64] |= 1 << (i % 64);
-    } else {
-        bits[i / 64] &= !(1 << (i % 64));
-    }
+    /// Records ever created: the next id.
+    len: u32,
+    /// The chunk index of `sealed[0]`; every chunk below it was freed. `first + sealed.len()` is
+    /// the open chunk's index.
+    first: u32,
+    /// `None`: a freed chunk (kept only while a chunk below it is still alive).
+    sealed: Vec<Option<StoreChunk>>,
+    open: OpenChunk,
+    /// The id of the open chunk's first record.
+    open_base: u32,
+    strings: Arc<Interner>,
+    /// Records freed so far.
+    freed: u64,
 }
 
 impl RecordStore {
     pub fn intern(&mut self, s: &str) -> Sym {
-        if let Some(sym) = self.interned.get(s) {
+        if let Some(sym) = self.strings.index.get(s) {
             return *sym;
         }
-        let sym = Sym(u32::try_from(self.strings.len()).expect("fewer than 2^32 strings"));
+        let strings = Arc::make_mut(&mut self.strings);
+        let sym = Sym(u32::try_from(strings.strings.len()).expect("fewer than 2^32 strings"));
         let arc: Arc<str> = Arc::from(s);
-        self.strings.push(arc.clone());
-        self.interned.insert(arc, sym);
+        strings.strings.push(arc.clone());
+        strings.index.insert(arc, sym);
+        strings.text_bytes += s.len();
         sym
     }
 
     pub fn text(&self, sym: Sym) -> &str {
-        &self.strings[sym.0 as usize]
+        &self.strings.strings[sym.0 as usize]
     }
 
+    /// The index of the chunk new ids go into: never freed, even when nothing refers to it yet.
+    pub(crate) fn open_chunk(&self) -> u32 {
+        self.open_base / RECORDS_PER_CHUNK
+    }
+
+    #[inline]
     pub fn push(&mut self, data: RecordData) -> RecordId {
-        let id = RecordId(u32::try_from(self.records.len()).expect("fewer than 2^32 records"));
-        self.records.push(data);
+        let id = RecordId(self.len);
+        self.len = self.len.checked_add(1).expect("fewer than 2^32 records");
+        if id.0 - self.open_base == RECORDS_PER_CHUNK {
+            self.seal();
+        }
+        let records = &mut self.open.records;
+        if records.len() == records.capacity() {
+            // A fresh or cloned open chunk: grow it to a whole chunk once, not by doubling.
+            records.reserve_exact(RECORDS_PER_CHUNK as usize - records.len());
+        }
+        records.push(data);
         id
     }
 
-    pub fn get(&self, id: RecordId) -> &RecordData {
-        &self.records[id.0 as usize]
+    #[cold]
+    fn seal(&mut self) {
+        let open = std::mem::take(&mut self.open);
+        assert_eq!(
+            open.records.len(),
+            RECORDS_PER_CHUNK as usize,
+            "only a full chunk is sealed"
+        );
+        let lost = open
+            .lost
+            .iter()
+            .any(|&w| w != 0)
+            .then(|| Arc::new(open.lost));
+        self.sealed.push(Some(StoreChunk {
+            records: Arc::new(open.records),
+            acked: Arc::new(open.acked),
+            lost,
+        }));
+        self.open_base += RECORDS_PER_CHUNK;
     }
 
+    /// The record's index in the open chunk, if it is there.
+    #[inline]
+    fn in_open(&self, id: RecordId) -> Option<usize> {
+        id.0.checked_sub(self.open_base).map(|i| i as usize)
+    }
+
+    /// The sealed chunk holding a record; panics if it was freed.
+    #[inline]
+    fn sealed(&self, id: RecordId) -> &StoreChunk {
+        // Below `first` wraps around to an index past the end.
+        let k = id.chunk().wrapping_sub(self.first) as usize;
+        match self.sealed.get(k) {
+            Some(Some(c)) => c,
+            _ => Self::freed(id),
+        }
+    }
+
+    fn sealed_mut(&mut self, id: RecordId) -> &mut StoreChunk {
+        let k = id.chunk().wrapping_sub(self.first) as usize;
+        match self.sealed.get_mut(k) {
+            Some(Some(c)) => c,
+            _ => Self::freed(id),
+        }
+    }
+
+    #[cold]
+    fn freed(id: RecordId) -> ! {
+        panic!(
+            "record {} was freed: something kept its id without being counted as holding it \
+             (see reclaim.rs)",
+            id.0
+        )
+    }
+
+    #[inline]
+    pub fn get(&self, id: RecordId) -> &RecordData {
+        match self.in_open(id) {
+            // Indexing panics for an id never created.
+            Some(i) => &self.open.records[i],
+            None => &self.sealed(id).records[(id.0 % RECORDS_PER_CHUNK) as usize],
+        }
+    }
+
+    /// Records created so far (freed ones included): ids are `0..len()`.
     pub fn len(&self) -> usize {
-        self.records.len()
+        self.len as usize
     }
 
     pub fn is_empty(&self) -> bool {
-        self.records.is_empty()
+        self.len == 0
+    }
+
+    /// Records freed so far because nothing referred to them any more.
+    pub fn freed_records(&self) -> u64 {
+        self.freed
     }
 
     pub fn key_text(&self, id: RecordId) -> Option<&str> {
         self.get(id).key.map(|k| self.text(k))
     }
 
+    /// Asserts that `id` names a record created so far.
+    fn check_created(&self, id: RecordId) {
+        assert!(id.0 < self.len, "record {} was never created", id.0);
+    }
+
     pub fn is_acked(&self, id: RecordId) -> bool {
-        get_bit(&self.acked, id.0 as usize)
+        self.check_created(id);
+        match self.in_open(id) {
+            Some(_) => get_bit(&self.open.acked, id),
+            None => get_bit(&self.sealed(id).acked, id),
+        }
     }
 
     pub fn set_acked(&mut self, id: RecordId) {
-        set_bit(&mut self.acked, id.0 as usize, true);
+        self.check_created(id);
+        match self.in_open(id) {
+            Some(_) => set_word_bit(&mut self.open.acked, id, true),
+            None => set_bit(&mut self.sealed_mut(id).acked, id, true),
+        }
     }
 
     pub fn is_lost(&self, id: RecordId) -> bool {
-        get_bit(&self.lost, id.0 as usize)
+        self.check_created(id);
+        match self.in_open(id) {
+            Some(_) => get_bit(&self.open.lost, id),
+            None => self
+                .sealed(id)
+                .lost
+                .as_ref()
+                .is_some_and(|w| get_bit(w, id)),
+        }
     }
 
     pub fn set_lost(&mut self, id: RecordId, lost: bool) {
-        set_bit(&mut self.lost, id.0 as usize, lost);
+        self.check_created(id);
+        if self.in_open(id).is_some() {
+            return set_word_bit(&mut self.open.lost, id, lost);
+        }
+        match (&mut self.sealed_mut(id).lost, lost) {
+            (None, false) => {}
+            (bits, _) => set_bit(
+                bits.get_or_insert_with(|| Arc::new([0; WORDS_PER_CHUNK])),
+                id,
+                lost,
+            ),
+        }
+    }
+
+    /// The sealed chunks still held, in order.
+    pub(crate) fn live_chunks(&self) -> impl Iterator<Item = u32> + '_ {
+        (self.first..)
+            .zip(&self.sealed)
+            .filter(|(_, c)| c.is_some())
+            .map(|(k, _)| k)
+    }
+
+    /// Drops a sealed chunk that nothing refers to (a clone that shares it keeps its copy).
+    pub(crate) fn free_chunk(&mut self, chunk: u32) {
+        assert!(
+            chunk < self.open_chunk(),
+            "the open chunk {chunk} is never freed"
+        );
+        let slot = &mut self.sealed[(chunk - self.first) as usize];
+        let records = slot.take().expect("a chunk is freed once").records;
+        self.freed += records.len() as u64;
+        let gone = self.sealed.iter().take_while(|c| c.is_none()).count();
+        if gone > 0 {
+            self.sealed.drain(..gone);
+            self.first += gone as u32;
+        }
+    }
+
+    /// Every shared chunk's identity and heap bytes: records, bits and the interned strings.
+    pub(crate) fn for_each_chunk(&self, f: &mut dyn FnMut(usize, usize)) {
+        for c in self.sealed.iter().flatten() {
+            f(chunk_id(&c.records), chunk_bytes(&c.records));
+            f(chunk_id(&c.acked), WORDS_BYTES);
+            if let Some(lost) = &c.lost {
+                f(chunk_id(lost), WORDS_BYTES);
+            }
+        }
+        let s = &self.strings;
+        // Each string: its text and Arc counters, a pointer in the list and a B-tree entry.
+        let per_string = 2 * size_of::<usize>() + size_of::<Arc<str>>() * 2 + size_of::<Sym>();
+        f(
+            chunk_id(s),
+            s.text_bytes + s.strings.len() * per_string + size_of::<Interner>(),
+        );
+    }
+
+    /// Bytes this store holds alone: the chunk table and the open chunk.
+    pub(crate) fn unshared_bytes(&self) -> usize {
+        self.sealed.capacity() * size_of::<Option<StoreChunk>>()
+            + self.open.records.capacity() * size_of::<RecordData>()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn data(ts: Micros) -> RecordData {
+        RecordData {
+            timestamp_us: ts,
+            key: None,
+            value: ValueRef::Generated,
+            producer: 0,
+            producer_seq: 0,
+            batch_seq: 0,
+            size_bytes: 20,
+        }
+    }
+
+    #[test]
+    fn a_clone_shares_full_chunks_and_copies_the_open_one_on_write() {
+        let mut store = RecordStore::default();
+        for i in 0..RECORDS_PER_CHUNK + 10 {
+            store.push(data(i as Micros));
+        }
+        let checkpoint = store.clone();
+        let id = store.push(data(7));
+        store.set_acked(RecordId(3));
+        assert_eq!(store.get(id).timestamp_us, 7);
+        assert!(store.is_acked(RecordId(3)) && !checkpoint.is_acked(RecordId(3)));
+        assert_eq!(checkpoint.len(), RECORDS_PER_CHUNK as usize + 10);
+        let chunks = |s: &RecordStore| {
+            let mut v = Vec::new();
+            s.for_each_chunk(&mut |id, _| v.push(id));
+            v
+        };
+        let (a, b) = (chunks(&store), chunks(&checkpoint));
+        assert_eq!(a[0], b[0], "the sealed chunk's records are shared");
+        assert_ne!(a[1], b[1], "its acked bits were copied on write");
+        assert_eq!(a[2], b[2], "the interned strings are shared");
+    }
+
+    #[test]
+    #[should_panic(expected = "record 5 was freed")]
+    fn reading_a_freed_record_is_a_bug() {
+        let mut store = RecordStore::default();
+        for i in 0..RECORDS_PER_CHUNK + 1 {
+            store.push(data(i as Micros));
+        }
+        store.free_chunk(0);
+        assert_eq!(store.freed_records(), RECORDS_PER_CHUNK as u64);
+        assert_eq!(store.live_chunks().count(), 0);
+        assert_eq!(store.open_chunk(), 1);
+        assert_eq!(
+            store.get(RecordId(RECORDS_PER_CHUNK)).timestamp_us,
+            RECORDS_PER_CHUNK as u64
+        );
+        store.get(RecordId(5));
     }
 }

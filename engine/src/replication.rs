@@ -182,13 +182,15 @@ impl Cluster {
         let r = &self.broker(leader).replicas[&slot];
         let mut bytes = 0u64;
         let mut entries = Vec::new();
-        for e in r.log.read(part.fetch_offset, usize::MAX) {
-            let size = self.store.get(e.id).size_bytes as u64;
-            if !entries.is_empty() && bytes + size > max_bytes {
-                break;
+        'fill: for chunk in r.log.range_slices(part.fetch_offset, u64::MAX) {
+            for e in chunk {
+                let size = self.store.get(e.id).size_bytes as u64;
+                if !entries.is_empty() && bytes + size > max_bytes {
+                    break 'fill;
+                }
+                bytes += size;
+                entries.push(*e);
             }
-            bytes += size;
-            entries.push(*e);
         }
         FetchPartResult::Records {
             entries,
@@ -241,10 +243,7 @@ impl Cluster {
             }
             let tp = self.tp(slot).clone();
             let topic = self.topics[&tp.topic].config;
-            let roll = crate::log::RollPolicy {
-                segment_ms: topic.segment_us,
-                segment_bytes: topic.segment_bytes,
-            };
+            let roll = self.roll_policy(&topic);
             match answer {
                 FetchPartResult::NotLeader => {}
                 FetchPartResult::Diverging { epoch, end_offset } => {
@@ -269,6 +268,7 @@ impl Cluster {
                     r.log.reset_to(log_start_offset);
                     r.high_watermark = log_start_offset;
                     r.producers.clear();
+                    self.request_reclaim();
                     self.emit(Event::Truncated {
                         topic: tp.topic.clone(),
                         partition: tp.partition,
@@ -303,13 +303,19 @@ impl Cluster {
                             .is_none_or(|e| e.offset < r.log.log_end_offset()),
                         "appended every fetched record"
                     );
+                    let old_start = r.log.log_start_offset();
                     r.log.advance_log_start(log_start_offset);
+                    let moved = r.log.log_start_offset() > old_start;
                     let old_hw = r.high_watermark;
                     r.high_watermark = high_watermark
                         .min(r.log.log_end_offset())
                         .max(r.log.log_start_offset())
                         .max(old_hw.min(r.log.log_end_offset()));
                     let leo = r.log.log_end_offset();
+                    if moved {
+                        // The follower dropped what the leader's retention deleted.
+                        self.request_reclaim();
+                    }
                     if let (Some(base), true) = (base, appended > 0) {
                         self.emit(Event::ReplicaFetched {
                             topic: tp.topic.clone(),
@@ -346,6 +352,7 @@ impl Cluster {
         r.high_watermark = r.high_watermark.min(r.log.log_end_offset());
         r.rebuild_producers(store);
         let to = r.log.log_end_offset();
+        self.request_reclaim();
         self.emit(Event::Truncated {
             topic: tp.topic,
             partition: tp.partition,

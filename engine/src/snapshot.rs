@@ -273,9 +273,7 @@ impl Cluster {
     ) -> Option<RecordView> {
         let slot = self.slot_of(tp)?;
         let broker = self.partitions[slot as usize].view_broker?;
-        let entries = self.broker(broker).replicas[&slot].log.entries();
-        let i = entries.binary_search_by_key(&offset, |e| e.offset).ok()?;
-        let e = &entries[i];
+        let e = self.broker(broker).replicas[&slot].log.entry_at(offset)?;
         Some(RecordView {
             offset: e.offset,
             key: self.key_text(e.id).map(str::to_owned),
@@ -303,9 +301,9 @@ impl Cluster {
             .collect();
         let tail = view
             .map(|r| {
-                let e = r.log.entries();
-                e[e.len().saturating_sub(SNAPSHOT_TAIL_RECORDS)..]
-                    .iter()
+                let mut tail: Vec<_> = r.log.entries().rev().take(SNAPSHOT_TAIL_RECORDS).collect();
+                tail.reverse();
+                tail.into_iter()
                     .map(|e| RecordView {
                         offset: e.offset,
                         key: self.key_text(e.id).map(str::to_owned),

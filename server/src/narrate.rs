@@ -7,7 +7,9 @@
 
 use std::collections::BTreeMap;
 
-use engine::event::{ElectionReason, ErrorCode, Event, IsrChangeReason, TimedEvent};
+use engine::event::{
+    ElectionReason, ErrorCode, Event, IsrChangeReason, SegmentDeletionReason, TimedEvent,
+};
 use engine::group::GroupState;
 
 use crate::wire::LogEntry;
@@ -375,12 +377,28 @@ fn describe(event: &Event) -> Option<(&'static str, &'static str, String)> {
             partition,
             broker,
             log_start_offset,
+            reason: SegmentDeletionReason::Retention,
             ..
         } => (
             info,
             "partition",
             format!(
                 "retention: broker {broker} deleted the oldest segment of {topic}/{partition}; log start offset → {log_start_offset}"
+            ),
+        ),
+        SegmentDeleted {
+            topic,
+            partition,
+            broker,
+            log_start_offset,
+            reason: SegmentDeletionReason::StorageLimit { bytes_per_replica },
+            ..
+        } => (
+            info,
+            "partition",
+            format!(
+                "{topic}/{partition}: the room's memory limit keeps {:.1} MB per replica; broker {broker} deleted the oldest segment as retention.bytes would; log start offset → {log_start_offset}",
+                *bytes_per_replica as f64 / 1e6
             ),
         ),
         LogCompacted {

@@ -159,6 +159,36 @@ impl Consumer {
             .collect()
     }
 
+    /// Every record id the consumer holds: fetched and not yet polled, or polled and not yet
+    /// processed (these keep their records alive, see `reclaim.rs`). A crashed or stopped
+    /// consumer never polls again: what is left in its buffers is dead and holds nothing.
+    pub(crate) fn for_each_held_record(&self, f: &mut impl FnMut(RecordId)) {
+        if matches!(self.state, ClientState::Stopped | ClientState::Crashed) {
+            return;
+        }
+        for p in self.owned.values() {
+            p.buffer.iter().for_each(|&(_, id)| f(id));
+        }
+        self.in_process.iter().for_each(|&(_, _, id)| f(id));
+    }
+
+    /// An estimate of the heap bytes the consumer holds (its buffers dominate).
+    pub(crate) fn heap_bytes(&self) -> usize {
+        let buffers: usize = self
+            .owned
+            .values()
+            .map(|p| {
+                size_of::<OwnedPartition>()
+                    + 64
+                    + p.buffer.capacity() * size_of::<(u64, RecordId)>()
+            })
+            .sum();
+        size_of::<Consumer>()
+            + buffers
+            + self.in_process.capacity() * size_of::<(u32, u64, RecordId)>()
+            + self.requests.len() * 48
+    }
+
     /// Whether the application is waiting inside `poll()` (nothing left to process).
     fn at_poll(&self) -> bool {
         self.in_process.is_empty() && !self.stalled && self.state == ClientState::Running

@@ -218,8 +218,9 @@ pub struct Group {
     join_token: u64,
     /// Records the group's applications processed (duplicates included), per partition.
     pub consumed: BTreeMap<TopicPartition, u64>,
-    /// One bit per record id: processed by some member of this group.
-    consumed_bits: Vec<u64>,
+    /// One bit per record id: processed by some member of this group (in chunks that clones
+    /// share, freed with the records).
+    consumed_bits: crate::shared::ChunkedBits,
 }
 
 impl Group {
@@ -253,24 +254,38 @@ impl Group {
             new_member_added: false,
             join_token: 0,
             consumed: BTreeMap::new(),
-            consumed_bits: Vec::new(),
+            consumed_bits: crate::shared::ChunkedBits::default(),
         }
     }
 
     /// Marks a record as processed by some member (the per-partition counts are kept by the caller).
     pub(crate) fn note_consumed(&mut self, id: crate::record::RecordId) {
-        let (word, bit) = (id.0 as usize / 64, id.0 % 64);
-        if self.consumed_bits.len() <= word {
-            self.consumed_bits.resize(word + 1, 0);
-        }
-        self.consumed_bits[word] |= 1 << bit;
+        self.consumed_bits.set(id, true);
     }
 
     /// Whether some member of the group processed this record.
     pub fn has_consumed(&self, id: crate::record::RecordId) -> bool {
-        self.consumed_bits
-            .get(id.0 as usize / 64)
-            .is_some_and(|w| w & (1 << (id.0 % 64)) != 0)
+        self.consumed_bits.get(id)
+    }
+
+    /// The store freed a chunk of records: nobody asks about them any more.
+    pub(crate) fn forget_records(&mut self, chunk: u32) {
+        self.consumed_bits.free(chunk);
+    }
+
+    /// The consumed bits' chunks (shared with clones), for the memory measure.
+    pub(crate) fn for_each_chunk(&self, f: &mut dyn FnMut(usize, usize)) {
+        self.consumed_bits.for_each_chunk(f);
+    }
+
+    /// An estimate of the heap bytes the group holds outside shared chunks.
+    pub(crate) fn unshared_bytes(&self) -> usize {
+        let per_tp = size_of::<TopicPartition>() + size_of::<u64>() + 32;
+        let per_member = size_of::<Member>() + 64;
+        size_of::<Group>()
+            + (self.committed.len() + self.consumed.len()) * per_tp
+            + (self.members.len() + self.persisted.members.len()) * per_member
+            + self.consumed_bits.table_bytes()
     }
 
     /// The checks at the head of SyncGroup, Heartbeat and OffsetCommit: the coordinator must know

@@ -125,14 +125,16 @@ impl Cluster {
         }
         let mut records = Vec::new();
         let mut bytes = 0u64;
-        for e in r.log.range(offset, hw) {
-            let size = u64::from(self.store.get(e.id).size_bytes);
-            // At least one record, like Kafka's "the first batch is returned even if too big".
-            if !records.is_empty() && bytes + size > max_bytes {
-                break;
+        'fill: for chunk in r.log.range_slices(offset, hw) {
+            for e in chunk {
+                let size = u64::from(self.store.get(e.id).size_bytes);
+                // At least one record, like Kafka's "the first batch is returned even if too big".
+                if !records.is_empty() && bytes + size > max_bytes {
+                    break 'fill;
+                }
+                bytes += size;
+                records.push((e.offset, e.id));
             }
-            bytes += size;
-            records.push((e.offset, e.id));
         }
         ConsumerFetchResult::Records {
             fetch_offset: offset,

@@ -134,7 +134,6 @@ impl Cluster {
                 missing += r
                     .log
                     .entries()
-                    .iter()
                     .filter(|e| self.store.is_acked(e.id) && !g.has_consumed(e.id))
                     .count() as u64;
             }

@@ -3,8 +3,16 @@
 //! what changes what a viewer can see.
 //!
 //! Invariants (asserted): offsets strictly increase; without compaction they are contiguous from
-//! `log_start_offset` to `log_end_offset`; the epoch cache's start offsets increase with the epoch.
+//! `log_start_offset` to `log_end_offset`; the epoch cache's start offsets increase with the epoch;
+//! the log's count of entries per record-store chunk matches its entries.
+//!
+//! The entries live in shared chunks (`entries.rs`), so a clone of a log costs its last chunk.
 
+mod entries;
+
+pub use entries::{ENTRIES_PER_CHUNK, Entries};
+
+use crate::reclaim::ChunkRefs;
 use crate::record::{RecordId, RecordStore};
 use crate::time::Micros;
 
@@ -37,7 +45,9 @@ pub struct RollPolicy {
 
 #[derive(Debug, Clone)]
 pub struct PartitionLog {
-    entries: Vec<Entry>,
+    entries: Entries,
+    /// How many of the entries point into each chunk of the record store (what keeps it alive).
+    refs: ChunkRefs,
     segments: Vec<Segment>,
     log_start_offset: u64,
     log_end_offset: u64,
@@ -52,7 +62,8 @@ pub struct PartitionLog {
 impl Default for PartitionLog {
     fn default() -> Self {
         PartitionLog {
-            entries: Vec::new(),
+            entries: Entries::default(),
+            refs: ChunkRefs::default(),
             segments: vec![Segment {
                 base_offset: 0,
                 bytes: 0,
@@ -85,8 +96,9 @@ impl PartitionLog {
         self.entries.is_empty()
     }
 
-    pub fn entries(&self) -> &[Entry] {
-        &self.entries
+    /// Every entry, in offset order.
+    pub fn entries(&self) -> impl DoubleEndedIterator<Item = &Entry> + Clone + '_ {
+        self.entries.iter()
     }
 
     pub fn segments(&self) -> &[Segment] {
@@ -102,28 +114,45 @@ impl PartitionLog {
         self.epochs.last().map(|(e, _)| *e)
     }
 
-    /// Index of the first entry with offset >= `offset`.
-    fn index_of(&self, offset: u64) -> usize {
-        self.entries.partition_point(|e| e.offset < offset)
-    }
-
     pub fn entry_at(&self, offset: u64) -> Option<&Entry> {
-        let i = self.index_of(offset);
-        self.entries.get(i).filter(|e| e.offset == offset)
+        self.entries.get(offset)
     }
 
     /// Entries from `offset` (inclusive), at most `max` of them.
-    pub fn read(&self, offset: u64, max: usize) -> &[Entry] {
-        let i = self.index_of(offset);
-        let end = i.saturating_add(max).min(self.entries.len());
-        &self.entries[i..end]
+    pub fn read(&self, offset: u64, max: usize) -> impl Iterator<Item = &Entry> + Clone + '_ {
+        self.entries.range(offset, u64::MAX).take(max)
+    }
+
+    /// Entries in `[from, to)`, one slice per chunk (for the hot loops of fetches).
+    pub fn range_slices(&self, from: u64, to: u64) -> impl Iterator<Item = &[Entry]> + '_ {
+        self.entries.range_slices(from, to)
     }
 
     /// Entries in `[from, to)`.
-    pub fn range(&self, from: u64, to: u64) -> &[Entry] {
-        let i = self.index_of(from);
-        let j = self.index_of(to);
-        &self.entries[i..j.max(i)]
+    pub fn range(
+        &self,
+        from: u64,
+        to: u64,
+    ) -> impl DoubleEndedIterator<Item = &Entry> + Clone + '_ {
+        self.entries.range(from, to)
+    }
+
+    /// Every chunk of entries (shared with clones), for the memory measure.
+    pub(crate) fn for_each_chunk(&self, f: &mut dyn FnMut(usize, usize)) {
+        self.entries.for_each_chunk(f);
+    }
+
+    /// Heap bytes of the log's own bookkeeping beyond its segments' list and shared chunks.
+    pub(crate) fn bookkeeping_bytes(&self) -> usize {
+        self.entries.unshared_bytes()
+            + self.refs.heap_bytes()
+            + self.epochs.capacity() * size_of::<(u32, u64)>()
+            + self.tombstone_horizons.capacity() * size_of::<(u64, Micros)>()
+    }
+
+    /// The record-store chunks this log's entries point into (each once, in order).
+    pub(crate) fn store_chunks(&self) -> impl Iterator<Item = u32> + '_ {
+        self.refs.chunks()
     }
 
     /// Appends one record at the log end offset. Leaders pass their current epoch; followers pass the
@@ -168,6 +197,7 @@ impl PartitionLog {
         seg.max_timestamp_us = seg.max_timestamp_us.max(data.timestamp_us);
         seg.first_timestamp_us.get_or_insert(data.timestamp_us);
         self.entries.push(Entry { offset, id, epoch });
+        self.refs.add(id);
         self.log_end_offset = offset + 1;
     }
 
@@ -211,8 +241,8 @@ impl PartitionLog {
             return;
         }
         let offset = offset.max(self.log_start_offset);
-        let i = self.index_of(offset);
-        self.entries.truncate(i);
+        let refs = &mut self.refs;
+        self.entries.truncate_from(offset, |e| refs.remove(e.id));
         self.log_end_offset = offset;
         self.epochs.retain(|(_, start)| *start < offset);
         self.cleaner_checkpoint = self.cleaner_checkpoint.min(offset);
@@ -243,7 +273,7 @@ impl PartitionLog {
     /// Sizes and timestamps of segments need the record store; callers that changed the log through
     /// truncation or compaction call this to keep retention exact.
     pub fn resize_segments(&mut self, store: &RecordStore) {
-        let mut idx = 0;
+        let mut entries = self.entries.iter().peekable();
         let n = self.segments.len();
         for s in 0..n {
             let end = self
@@ -251,12 +281,11 @@ impl PartitionLog {
                 .get(s + 1)
                 .map_or(u64::MAX, |next| next.base_offset);
             let (mut bytes, mut max_ts, mut first) = (0, 0, None);
-            while idx < self.entries.len() && self.entries[idx].offset < end {
-                let d = store.get(self.entries[idx].id);
+            while let Some(e) = entries.next_if(|e| e.offset < end) {
+                let d = store.get(e.id);
                 bytes += d.size_bytes as u64;
                 max_ts = max_ts.max(d.timestamp_us);
                 first.get_or_insert(d.timestamp_us);
-                idx += 1;
             }
             let seg = &mut self.segments[s];
             seg.bytes = bytes;
@@ -312,8 +341,8 @@ impl PartitionLog {
             }
             size -= seg.bytes;
             self.segments.remove(0);
-            let i = self.index_of(next_base);
-            self.entries.drain(..i);
+            let refs = &mut self.refs;
+            self.entries.remove_below(next_base, |e| refs.remove(e.id));
             self.log_start_offset = next_base;
             self.cleaner_checkpoint = self.cleaner_checkpoint.max(next_base);
             self.tombstone_horizons.retain(|(o, _)| *o >= next_base);
@@ -332,8 +361,8 @@ impl PartitionLog {
             return;
         }
         let offset = offset.min(self.log_end_offset);
-        let i = self.index_of(offset);
-        self.entries.drain(..i);
+        let refs = &mut self.refs;
+        self.entries.remove_below(offset, |e| refs.remove(e.id));
         self.log_start_offset = offset;
         while self.segments.len() > 1 && self.segments[1].base_offset <= offset {
             self.segments.remove(0);
@@ -371,11 +400,11 @@ impl PartitionLog {
         }
         let cleanable = self.range(self.log_start_offset, first_uncleanable);
         let total: u64 = cleanable
-            .iter()
+            .clone()
             .map(|e| store.get(e.id).size_bytes as u64)
             .sum();
         let dirty: u64 = cleanable
-            .iter()
+            .clone()
             .filter(|e| e.offset >= self.cleaner_checkpoint)
             .map(|e| store.get(e.id).size_bytes as u64)
             .sum();
@@ -394,10 +423,8 @@ impl PartitionLog {
         }
         let before = self.entries.len();
         let mut horizons = std::mem::take(&mut self.tombstone_horizons);
-        self.entries.retain(|e| {
-            if e.offset >= first_uncleanable {
-                return true;
-            }
+        let refs = &mut self.refs;
+        let keep = |e: &Entry| {
             let d = store.get(e.id);
             let Some(k) = d.key else { return false };
             if latest.get(&k) != Some(&e.offset) {
@@ -411,8 +438,10 @@ impl PartitionLog {
                 }
             }
             true
-        });
-        horizons.retain(|(o, _)| self.entries.binary_search_by_key(o, |e| e.offset).is_ok());
+        };
+        self.entries
+            .retain_below(first_uncleanable, keep, |e| refs.remove(e.id));
+        horizons.retain(|(o, _)| self.entries.get(*o).is_some());
         self.tombstone_horizons = horizons;
         self.cleaner_checkpoint = first_uncleanable;
         self.resize_segments(store);
@@ -422,12 +451,21 @@ impl PartitionLog {
     /// Checks the invariants; called from tests and debug assertions.
     pub fn check_invariants(&self, compacted: bool) {
         assert!(self.log_start_offset <= self.log_end_offset);
-        for w in self.entries.windows(2) {
-            assert!(w[0].offset < w[1].offset, "offsets increase");
+        for (a, b) in self.entries.iter().zip(self.entries.iter().skip(1)) {
+            assert!(a.offset < b.offset, "offsets increase");
             if !compacted {
-                assert_eq!(w[0].offset + 1, w[1].offset, "offsets are contiguous");
+                assert_eq!(a.offset + 1, b.offset, "offsets are contiguous");
             }
         }
+        self.entries.check_invariants();
+        let mut counted = ChunkRefs::default();
+        for e in self.entries.iter() {
+            counted.add(e.id);
+        }
+        assert_eq!(
+            counted, self.refs,
+            "the store-chunk counts match the entries"
+        );
         if let Some(last) = self.entries.last() {
             assert!(last.offset < self.log_end_offset);
         }
@@ -557,18 +595,14 @@ mod tests {
         log.append(id, 1, &store, roll);
         let removed = log.compact(&store, 20_000_000, 6, 1_000_000, 0.5);
         assert_eq!(removed, 2, "rick's silver and hugh's gold are superseded");
-        let offsets: Vec<u64> = log.entries().iter().map(|e| e.offset).collect();
+        let offsets: Vec<u64> = log.entries().map(|e| e.offset).collect();
         assert_eq!(offsets, vec![1, 2, 4, 5]);
         assert_eq!(log.log_end_offset(), 6);
         // The tombstone survives the first cleaning and goes once delete.retention.ms has passed.
         let id = record(&mut store, Some("zed"), Some("z2"), 30_000_000);
         log.append(id, 1, &store, roll);
         log.compact(&store, 30_000_000, 7, 1_000_000, 0.0);
-        assert!(
-            log.entries()
-                .iter()
-                .all(|e| store.key_text(e.id) != Some("hugh"))
-        );
+        assert!(log.entries().all(|e| store.key_text(e.id) != Some("hugh")));
         log.check_invariants(true);
     }
 
@@ -595,7 +629,7 @@ mod tests {
         // Offsets 2 and 3 dirty (40 of 60 bytes): now it cleans; offset 3 supersedes offset 1.
         put(&mut log, &mut store, "k3", 8_000_000);
         assert_eq!(log.compact(&store, 8_000_000, 5, 1_000_000, 0.5), 1);
-        let offsets: Vec<u64> = log.entries().iter().map(|e| e.offset).collect();
+        let offsets: Vec<u64> = log.entries().map(|e| e.offset).collect();
         assert_eq!(offsets, vec![2, 3, 4]);
         log.check_invariants(true);
     }
@@ -622,7 +656,7 @@ mod tests {
         assert_eq!(log.segments().len(), 3);
         // The high watermark (3) is inside segment [2, 3]: only segment [0, 1] is cleanable.
         assert_eq!(log.compact(&store, 5_000_000, 3, 1_000_000, 0.5), 1);
-        let offsets: Vec<u64> = log.entries().iter().map(|e| e.offset).collect();
+        let offsets: Vec<u64> = log.entries().map(|e| e.offset).collect();
         assert_eq!(offsets, vec![1, 2, 3, 4]);
         log.check_invariants(true);
     }
