@@ -867,7 +867,7 @@ impl Cluster {
         }
     }
 
-    /// Checks every invariant DESIGN.md names; panics on a broken one (a simulation bug).
+    /// Checks every invariant ARCHITECTURE.md names; panics on a broken one (a simulation bug).
     pub fn check_invariants(&self) {
         for (slot, meta) in self.partitions.iter().enumerate() {
             assert!(

@@ -6,7 +6,7 @@
 //! `fixedStartIndex = 0` and `startPartitionId = -1`, i.e. `startIndex = 0`,
 //! `nextReplicaShift = 0`, `currentPartitionId = 0`. Kafka picks `startIndex` and the initial
 //! shift at random when `fixedStartIndex < 0`; the playground fixes both at 0 so placement is
-//! predictable, as `SCENARIOS.md` states.
+//! predictable, as docs/scenario-language.md states.
 //!
 //! For each partition `p` (brokers `b[0..n]` in id order):
 //! - `nextReplicaShift += 1` when `p > 0 && p % n == 0`;

@@ -1033,7 +1033,7 @@ impl Cluster {
 }
 
 impl Cluster {
-    /// The group invariants DESIGN.md names: a stable group's assignment gives each partition to
+    /// The group invariants ARCHITECTURE.md names: a stable group's assignment gives each partition to
     /// at most one member, and no two consumers of a group hold one partition in one generation.
     pub(crate) fn check_group_invariants(&self) {
         for (gi, group) in self.groups.iter().enumerate() {

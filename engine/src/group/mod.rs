@@ -11,7 +11,7 @@
 //!   partition).
 //! - [`assignor`]: the four assignors, ported from the Java client.
 //!
-//! Wire form of the commands (SCENARIOS.md plus extensions):
+//! Wire form of the commands (docs/scenario-language.md):
 //! ```text
 //! group add G topics=T1[,T2] [consumers=N] [assignor=range|roundrobin|sticky|cooperative-sticky]
 //!           [offset-reset=earliest|latest] [session-timeout=D] [heartbeat=D] [rate=R] …

@@ -1,4 +1,4 @@
-//! The parsed form of a scenario file (see SCENARIOS.md, contract v1). Every step keeps the
+//! The parsed form of a scenario file (see docs/scenario-language.md, contract v1). Every step keeps the
 //! position of its first character so that runtime failures can name `FILE:LINE`.
 
 use crate::command::{Command, TopicPartition};

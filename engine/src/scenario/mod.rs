@@ -1,4 +1,4 @@
-//! The scenario language (SCENARIOS.md, contract v1): one parser shared by scenario files, the
+//! The scenario language (docs/scenario-language.md, contract v1): one parser shared by scenario files, the
 //! browser console and the headless runner.
 
 pub mod ast;

@@ -1,4 +1,4 @@
-//! The parser of the scenario language (SCENARIOS.md, contract v1).
+//! The parser of the scenario language (docs/scenario-language.md, contract v1).
 //!
 //! [`parse`] checks a whole file and reports every error, in line order; [`parse_line`] parses one
 //! console line against a [`Context`] that the console keeps between lines. Both share one

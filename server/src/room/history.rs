@@ -14,10 +14,6 @@ use super::player::Player;
 pub const CHECKPOINT_US: Micros = 5_000_000;
 /// Checkpoints kept; beyond this every other one is dropped (rewinding far back replays more).
 pub const MAX_CHECKPOINTS: usize = 120;
-/// Log entries held by all checkpoints together (each is a whole copy of the cluster): beyond
-/// this, every other checkpoint is dropped, so a busy room's history stays within a few hundred
-/// MB (a rewind then replays more).
-pub const MAX_CHECKPOINT_RECORDS: u64 = 4_000_000;
 /// Console lines remembered, for rewinding and exporting a session.
 pub const MAX_JOURNAL: usize = 10_000;
 
@@ -33,8 +29,6 @@ pub struct Checkpoint {
     pub at_pause: bool,
     /// Journal lines already in this state; later ones are replayed after a restore.
     pub journal_len: usize,
-    /// How many log entries the copy holds (every replica's log), for the memory bound.
-    pub records: u64,
 }
 
 /// A console line or click that changed the room, at the simulated instant it was typed.
@@ -55,12 +49,20 @@ pub struct History {
 }
 
 impl History {
-    pub fn record(&mut self, checkpoint: Checkpoint) {
+    /// Keeps `checkpoint`. While there are too many, or the room (`live` and every checkpoint,
+    /// shared chunks counted once) holds more than `budget` bytes, every other checkpoint is
+    /// dropped: history thins out with age, and a rewind far back replays more. Returns whether
+    /// it had to thin for memory.
+    pub fn record(&mut self, checkpoint: Checkpoint, live: &Cluster, budget: usize) -> bool {
         self.checkpoints.push(checkpoint);
-        while self.checkpoints.len() > 2
-            && (self.checkpoints.len() > MAX_CHECKPOINTS
-                || self.checkpoints.iter().map(|c| c.records).sum::<u64>() > MAX_CHECKPOINT_RECORDS)
-        {
+        let mut thinned = false;
+        loop {
+            let count = self.checkpoints.len() > MAX_CHECKPOINTS;
+            let memory = !count && self.memory(live) > budget;
+            if self.checkpoints.len() <= 2 || !(count || memory) {
+                return thinned;
+            }
+            thinned |= memory;
             // Keep the first (time 0) and every other one after it.
             let mut i = 0;
             self.checkpoints.retain(|_| {
@@ -68,6 +70,13 @@ impl History {
                 i == 1 || i % 2 == 0
             });
         }
+    }
+
+    /// The bytes the room holds: the live cluster and every checkpoint, each shared chunk once.
+    pub fn memory(&self, live: &Cluster) -> usize {
+        engine::memory::total_memory(
+            std::iter::once(live).chain(self.checkpoints.iter().map(|c| &c.cluster)),
+        )
     }
 
     /// Whether a checkpoint is due at `now`.

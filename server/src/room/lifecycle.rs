@@ -20,6 +20,13 @@ use crate::frame::FrameBuilder;
 use crate::saved::{DataDir, FORMAT, SavedLine, SavedRoom};
 use crate::wire::{self, LogEntry};
 
+/// What one room may hold in memory: its cluster and its rewind points together. Half goes to
+/// the live cluster (see [`Room::limit_storage`]), the rest to history, which thins out to fit.
+pub const ROOM_MEMORY_BUDGET: usize = 256 << 20;
+/// Memory per byte of a record's size in the log, roughly: the shared record (about 40 bytes
+/// with its bits) and one 16-byte entry per replica, against Kafka's ~37-byte estimate.
+const MEMORY_PER_LOG_BYTE: u64 = 3;
+
 /// While the simulated clock moves, a room is saved at most this often (a typed line is saved
 /// at once).
 pub const SAVE_INTERVAL: Duration = Duration::from_secs(5);
@@ -277,6 +284,26 @@ impl Room {
         }
         if let Some(retire) = &self.env.retire {
             retire(&self.name, self.serial);
+        }
+    }
+
+    /// Caps what each replica keeps so the live cluster fits half the room's budget: a
+    /// playground limit applied by the retention task as `retention.bytes` of that size would
+    /// be (whole oldest segments deleted, narrated as the room's limit). Lessons never reach it;
+    /// a producer at thousands of records per second for hours does.
+    pub(super) fn limit_storage(&mut self) {
+        let partitions: u64 = self
+            .cluster
+            .topic_names()
+            .iter()
+            .filter_map(|t| self.cluster.topic_partitions(t))
+            .map(u64::from)
+            .sum();
+        let limit = (partitions > 0).then(|| {
+            (ROOM_MEMORY_BUDGET as u64 / 2) / (partitions * MEMORY_PER_LOG_BYTE)
+        });
+        if self.cluster.storage_limit() != limit {
+            self.cluster.set_storage_limit(limit);
         }
     }
 

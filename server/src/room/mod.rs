@@ -233,6 +233,8 @@ struct Room {
     shown_audience: wire::Audience,
     serial: u64,
     followers: Arc<AtomicUsize>,
+    /// The room has said once that it thinned its history for memory.
+    history_thinned: bool,
 }
 
 impl Room {
@@ -279,6 +281,7 @@ impl Room {
             shown_audience: wire::Audience::default(),
             serial: 0,
             followers: Arc::default(),
+            history_thinned: false,
         }
     }
 
@@ -297,6 +300,7 @@ impl Room {
         self.log.clear();
         self.frame = FrameBuilder::default();
         self.history = History::default();
+        self.history_thinned = false;
         self.clock.playing = true;
         self.scenario = scenario;
         self.dirty = true;
@@ -315,14 +319,6 @@ impl Room {
             pauses_done: self.pauses_done,
             at_pause: self.at_pause,
             journal_len: self.history.journal.len(),
-            records: self
-                .shown
-                .partitions
-                .iter()
-                .map(|p| {
-                    p.log_end_offset.saturating_sub(p.log_start_offset) * p.replicas.len() as u64
-                })
-                .sum(),
         }
     }
 
@@ -689,6 +685,7 @@ impl Room {
                 self.cluster
                     .apply(command.clone())
                     .map_err(|e| e.to_string())?;
+                self.limit_storage();
                 echo(self);
                 self.ctx.apply(step);
                 self.drain();
@@ -796,7 +793,21 @@ impl Room {
         let now = self.cluster.now();
         if self.history.checkpoint_due(now) && now >= self.history.horizon_us {
             let checkpoint = self.checkpoint();
-            self.history.record(checkpoint);
+            if self
+                .history
+                .record(checkpoint, &self.cluster, lifecycle::ROOM_MEMORY_BUDGET)
+                && !self.history_thinned
+            {
+                self.history_thinned = true;
+                self.note(
+                    "info",
+                    "console",
+                    format!(
+                        "this room keeps its memory under {} MB: older rewind points were thinned out (rewinding far back replays more)",
+                        lifecycle::ROOM_MEMORY_BUDGET >> 20
+                    ),
+                );
+            }
         }
         self.history.horizon_us = self.history.horizon_us.max(now);
     }
