@@ -299,9 +299,8 @@ impl Room {
             .filter_map(|t| self.cluster.topic_partitions(t))
             .map(u64::from)
             .sum();
-        let limit = (partitions > 0).then(|| {
-            (ROOM_MEMORY_BUDGET as u64 / 2) / (partitions * MEMORY_PER_LOG_BYTE)
-        });
+        let limit = (partitions > 0)
+            .then(|| (ROOM_MEMORY_BUDGET as u64 / 2) / (partitions * MEMORY_PER_LOG_BYTE));
         if self.cluster.storage_limit() != limit {
             self.cluster.set_storage_limit(limit);
         }
