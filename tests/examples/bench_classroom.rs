@@ -11,12 +11,10 @@ use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use futures_util::{SinkExt, StreamExt};
+use futures_util::StreamExt;
+use playground_tests::ws::{self, Socket};
 use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::Message;
-
-type Socket =
-    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
 const VIEWERS: usize = 200;
 const SANDBOXES: usize = 30;
@@ -87,47 +85,14 @@ async fn connect(port: u16, path: &str) -> Socket {
     socket
 }
 
-async fn next(socket: &mut Socket) -> Value {
-    loop {
-        let m = tokio::time::timeout(Duration::from_secs(30), socket.next())
-            .await
-            .expect("a message within 30 s")
-            .unwrap()
-            .unwrap();
-        if let Message::Text(text) = m {
-            return serde_json::from_str(&text).unwrap();
-        }
-    }
+async fn request(socket: &mut Socket, message: Value, id: u64) -> Value {
+    ws::request(socket, message, id).await
 }
 
-async fn request(socket: &mut Socket, mut message: Value, id: u64) -> Value {
-    message["v"] = json!(1);
-    message["id"] = json!(id);
-    socket
-        .send(Message::text(message.to_string()))
-        .await
-        .unwrap();
-    loop {
-        let m = next(socket).await;
-        if m["type"] == "reply" && m["id"] == id {
-            return m;
-        }
-    }
-}
-
+/// The room's state and instant.
 async fn state(socket: &mut Socket) -> Value {
-    socket
-        .send(Message::text(
-            json!({"v": 1, "type": "snapshot"}).to_string(),
-        ))
-        .await
-        .unwrap();
-    loop {
-        let m = next(socket).await;
-        if m["type"] == "snapshot" {
-            return json!([m["state"], m["clock"]["now_us"]]);
-        }
-    }
+    let m = ws::snapshot(socket).await;
+    json!([m["state"], m["clock"]["now_us"]])
 }
 
 /// A viewer that reads everything until `deadline`; returns the bytes it received.

@@ -1,5 +1,7 @@
 //! Helpers shared by the end-to-end tests in `tests/tests/`.
 
+pub mod ws;
+
 use std::any::Any;
 use std::fmt::Debug;
 use std::path::{Path, PathBuf};

@@ -5,17 +5,14 @@
 
 use std::time::Duration;
 
-use futures_util::{SinkExt, StreamExt};
 use playground::access::Access;
 use playground::rooms::{Rooms, RoomsOptions};
+use playground_tests::ws::{self, Socket, next};
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-use tokio_tungstenite::tungstenite::{self, Message};
-use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
-
-type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
 
 const TOKEN: &str = "0123456789abcdef0123456789abcdef";
 
@@ -41,48 +38,16 @@ async fn open(addr: std::net::SocketAddr, path: &str) -> Result<Socket, tungsten
     Ok(socket)
 }
 
-async fn next(socket: &mut Socket) -> Value {
-    loop {
-        let message = tokio::time::timeout(Duration::from_secs(5), socket.next())
-            .await
-            .expect("a message within 5 s")
-            .expect("the socket is open")
-            .expect("a message");
-        if let Message::Text(text) = message {
-            return serde_json::from_str(&text).unwrap();
-        }
-    }
-}
-
 /// Sends a request and returns its reply (frames in between are skipped).
 async fn request(socket: &mut Socket, message: Value) -> Value {
-    let id = message["id"].clone();
-    socket
-        .send(Message::text(message.to_string()))
-        .await
-        .unwrap();
-    loop {
-        let m = next(socket).await;
-        if m["type"] == "reply" && m["id"] == id {
-            return m;
-        }
-    }
+    let id = message["id"].as_u64().expect("an id");
+    ws::request(socket, message, id).await
 }
 
-/// The room's state as a fresh snapshot shows it.
+/// The room's state and instant, as a fresh snapshot shows them.
 async fn state(socket: &mut Socket) -> (Value, Value) {
-    socket
-        .send(Message::text(
-            json!({"v": 1, "type": "snapshot"}).to_string(),
-        ))
-        .await
-        .unwrap();
-    loop {
-        let m = next(socket).await;
-        if m["type"] == "snapshot" {
-            return (m["state"].clone(), m["clock"]["now_us"].clone());
-        }
-    }
+    let m = ws::snapshot(socket).await;
+    (m["state"].clone(), m["clock"]["now_us"].clone())
 }
 
 /// Reads the `hello` and the snapshot that follow a connect.
@@ -208,18 +173,7 @@ async fn viewers_follow_read_only_and_fork_an_exact_sandbox() {
 
     // The presenter sees the audience.
     assert_eq!(rooms.sandboxes(), 1);
-    presenter
-        .send(Message::text(
-            json!({"v": 1, "type": "snapshot"}).to_string(),
-        ))
-        .await
-        .unwrap();
-    let snapshot = loop {
-        let m = next(&mut presenter).await;
-        if m["type"] == "snapshot" {
-            break m;
-        }
-    };
+    let snapshot = ws::snapshot(&mut presenter).await;
     assert_eq!(
         snapshot["audience"]["sandboxes"], 1,
         "{}",

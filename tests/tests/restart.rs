@@ -7,13 +7,9 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use futures_util::{SinkExt, StreamExt};
+use playground_tests::ws::{self, Socket};
 use playground_tests::{Scratch, playground};
 use serde_json::{Value, json};
-use tokio_tungstenite::tungstenite::Message;
-
-type Socket =
-    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
 /// `playground serve --port 0 --data-dir DIR`, with the port read from its first line.
 struct Server {
@@ -84,50 +80,15 @@ async fn connect(port: u16) -> Socket {
     socket
 }
 
-async fn next(socket: &mut Socket) -> Value {
-    loop {
-        let m = tokio::time::timeout(Duration::from_secs(10), socket.next())
-            .await
-            .expect("a message within 10 s")
-            .unwrap()
-            .unwrap();
-        if let Message::Text(text) = m {
-            return serde_json::from_str(&text).unwrap();
-        }
-    }
-}
-
 async fn send(socket: &mut Socket, id: u64, message: Value) {
-    let mut message = message;
-    message["v"] = json!(1);
-    message["id"] = json!(id);
-    socket
-        .send(Message::text(message.to_string()))
-        .await
-        .unwrap();
-    loop {
-        let m = next(socket).await;
-        if m["type"] == "reply" && m["id"] == id {
-            assert_eq!(m["ok"], true, "{message}: {m}");
-            return;
-        }
-    }
+    let reply = ws::request(socket, message.clone(), id).await;
+    assert_eq!(reply["ok"], true, "{message}: {reply}");
 }
 
 /// The room's (state, clock) in a fresh snapshot.
 async fn snapshot(socket: &mut Socket) -> (Value, Value) {
-    socket
-        .send(Message::text(
-            json!({"v": 1, "type": "snapshot"}).to_string(),
-        ))
-        .await
-        .unwrap();
-    loop {
-        let m = next(socket).await;
-        if m["type"] == "snapshot" {
-            return (m["state"].clone(), m["clock"].clone());
-        }
-    }
+    let m = ws::snapshot(socket).await;
+    (m["state"].clone(), m["clock"].clone())
 }
 
 /// Acts in the demo room, pauses it, stops the server with `signal`, starts it again: the room
