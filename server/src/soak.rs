@@ -82,7 +82,7 @@ pub async fn soak(which: &str, minutes: u64) -> Result<(), String> {
     });
 
     println!(
-        "soak '{which}' at {speed}× for {minutes} min: wall s, RSS MB, simulated s, achieved speed over the last 30 s"
+        "soak '{which}' at {speed}× for {minutes} min: wall s, RSS MB, simulated s, achieved speed over the last 30 s, the room's own estimate (live cluster / with rewind points, points kept)"
     );
     let started = Instant::now();
     let end = started + Duration::from_secs(minutes * 60);
@@ -94,12 +94,15 @@ pub async fn soak(which: &str, minutes: u64) -> Result<(), String> {
         let (wall, sim) = (Instant::now(), now_us(&room).await);
         let achieved = (sim - last_sim) as f64 / 1e6 / (wall - last_wall).as_secs_f64();
         let mb = rss_bytes() as f64 / 1e6;
+        let (live, room_bytes, points) = room.memory().await.unwrap_or_default();
         println!(
-            "{:>6.0} s  {:>7.1} MB  {:>9.0} s  {:>5.1}×",
+            "{:>6.0} s  {:>7.1} MB  {:>9.0} s  {:>5.1}×  {:>6.1} / {:>6.1} MB, {points} points",
             (wall - started).as_secs_f64(),
             mb,
             sim as f64 / 1e6,
-            achieved
+            achieved,
+            live as f64 / 1e6,
+            room_bytes as f64 / 1e6
         );
         speeds.push(achieved);
         rss.push(mb);

@@ -23,9 +23,11 @@ use crate::wire::{self, LogEntry};
 /// What one room may hold in memory: its cluster and its rewind points together. Half goes to
 /// the live cluster (see [`Room::limit_storage`]), the rest to history, which thins out to fit.
 pub const ROOM_MEMORY_BUDGET: usize = 256 << 20;
-/// Memory per byte of a record's size in the log, roughly: the shared record (about 40 bytes
-/// with its bits) and one 16-byte entry per replica, against Kafka's ~37-byte estimate.
-const MEMORY_PER_LOG_BYTE: u64 = 3;
+/// Memory per byte of a record's size in one replica's log, measured with the soak benchmark
+/// (`playground bench --soak`): about 4.6 with the shared record, one entry per replica and the
+/// clients' buffers, plus what is appended between two retention checks (every 5 simulated
+/// minutes) before the limit is applied again.
+const MEMORY_PER_LOG_BYTE: u64 = 8;
 
 /// While the simulated clock moves, a room is saved at most this often (a typed line is saved
 /// at once).

@@ -65,6 +65,11 @@ pub enum Request {
     Snapshot { reply: oneshot::Sender<Frame> },
     /// Everything a sandbox needs to start exactly where this room is now.
     Fork { reply: oneshot::Sender<Box<Seed>> },
+    /// What the room holds: (bytes of the live cluster, bytes with every rewind point, rewind
+    /// points), shared chunks counted once.
+    Memory {
+        reply: oneshot::Sender<(usize, usize, usize)>,
+    },
 }
 
 /// The room is not taking requests (its queue is full or it stopped).
@@ -121,6 +126,16 @@ impl RoomHandle {
     /// Viewers subscribed to this room's frames now.
     pub fn viewers(&self) -> usize {
         self.frames.receiver_count()
+    }
+
+    /// (live cluster bytes, room bytes with its rewind points, rewind points): the engine's
+    /// estimate, shared chunks counted once.
+    pub async fn memory(&self) -> Result<(usize, usize, usize), RoomBusy> {
+        let (reply, answer) = oneshot::channel();
+        self.requests
+            .try_send(Request::Memory { reply })
+            .map_err(|_| RoomBusy)?;
+        answer.await.map_err(|_| RoomBusy)
     }
 
     pub async fn fork(&self) -> Result<Box<Seed>, RoomBusy> {
@@ -440,6 +455,13 @@ impl Room {
             }
             Request::Fork { reply } => {
                 let _ = reply.send(Box::new(self.seed()));
+            }
+            Request::Memory { reply } => {
+                let _ = reply.send((
+                    self.cluster.memory(),
+                    self.history.memory(&self.cluster),
+                    self.history.checkpoints.len(),
+                ));
             }
             Request::Client {
                 id,
