@@ -101,15 +101,8 @@ pub fn serve(options: playground::serve::ServeOptions, scenario: Option<&Path>) 
             return ExitCode::from(2);
         }
     };
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(runtime) => runtime,
-        Err(e) => {
-            eprintln!("playground: cannot start the async runtime: {e}");
-            return ExitCode::FAILURE;
-        }
+    let Some(runtime) = runtime() else {
+        return ExitCode::FAILURE;
     };
     let port = options.port;
     match runtime.block_on(playground::serve::serve(options, script)) {
@@ -185,15 +178,8 @@ pub fn bench(seconds: u64, rate: u64, consumers: u32) -> ExitCode {
 
 /// `playground bench --soak demo|big`: see [`playground::soak`].
 pub fn soak(which: &str, minutes: u64) -> ExitCode {
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(runtime) => runtime,
-        Err(e) => {
-            eprintln!("playground: cannot start the async runtime: {e}");
-            return ExitCode::FAILURE;
-        }
+    let Some(runtime) = runtime() else {
+        return ExitCode::FAILURE;
     };
     match runtime.block_on(playground::soak::soak(which, minutes)) {
         Ok(()) => ExitCode::SUCCESS,
@@ -202,4 +188,13 @@ pub fn soak(which: &str, minutes: u64) -> ExitCode {
             ExitCode::from(2)
         }
     }
+}
+
+/// The async runtime for `serve` and the soak; `None` (said on stderr) if it cannot start.
+fn runtime() -> Option<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| eprintln!("playground: cannot start the async runtime: {e}"))
+        .ok()
 }
