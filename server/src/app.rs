@@ -270,15 +270,20 @@ mod tests {
     use http_body_util::BodyExt;
     use tower::ServiceExt;
 
+    /// A response's status, headers and body as text.
+    async fn read(response: Response) -> (StatusCode, axum::http::HeaderMap, String) {
+        let status = response.status();
+        let headers = response.headers().clone();
+        let body = response.into_body().collect().await.unwrap().to_bytes();
+        (status, headers, String::from_utf8_lossy(&body).into_owned())
+    }
+
     async fn get(app: Router, uri: &str) -> (StatusCode, axum::http::HeaderMap, String) {
         let response = app
             .oneshot(Request::get(uri).body(Body::empty()).unwrap())
             .await
             .unwrap();
-        let status = response.status();
-        let headers = response.headers().clone();
-        let body = response.into_body().collect().await.unwrap().to_bytes();
-        (status, headers, String::from_utf8_lossy(&body).into_owned())
+        read(response).await
     }
 
     async fn post(
@@ -297,10 +302,7 @@ mod tests {
             .oneshot(request.body(Body::from(form.to_string())).unwrap())
             .await
             .unwrap();
-        let status = response.status();
-        let headers = response.headers().clone();
-        let body = response.into_body().collect().await.unwrap().to_bytes();
-        (status, headers, String::from_utf8_lossy(&body).into_owned())
+        read(response).await
     }
 
     #[tokio::test]

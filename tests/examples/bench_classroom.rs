@@ -12,21 +12,13 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use futures_util::StreamExt;
+use playground_tests::cpu_seconds;
 use playground_tests::ws::{self, Socket};
 use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::Message;
 
 const VIEWERS: usize = 200;
 const SANDBOXES: usize = 30;
-
-fn cpu_seconds(pid: u32) -> f64 {
-    // /proc/PID/stat fields 14 and 15: utime and stime in clock ticks (100 per second on Linux).
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).expect("/proc/PID/stat");
-    let after = &stat[stat.rfind(')').expect("comm") + 2..];
-    let fields: Vec<&str> = after.split_whitespace().collect();
-    let ticks: u64 = fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap();
-    ticks as f64 / 100.0
-}
 
 fn rss_mb(pid: u32) -> f64 {
     let statm = std::fs::read_to_string(format!("/proc/{pid}/statm")).unwrap_or_default();

@@ -11,16 +11,8 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use futures_util::StreamExt;
+use playground_tests::cpu_seconds;
 use tokio_tungstenite::tungstenite::Message;
-
-fn cpu_seconds(pid: u32) -> f64 {
-    // /proc/PID/stat fields 14 and 15: utime and stime in clock ticks (100 per second on Linux).
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).expect("/proc/PID/stat");
-    let after = &stat[stat.rfind(')').expect("comm") + 2..];
-    let fields: Vec<&str> = after.split_whitespace().collect();
-    let ticks: u64 = fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap();
-    ticks as f64 / 100.0
-}
 
 fn start_server(scenario: &str) -> (Child, u16) {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");

@@ -164,3 +164,14 @@ impl Rng {
         (self.next_u64() % n as u64) as usize
     }
 }
+
+/// CPU seconds (user + system) process `pid` has used, from `/proc/PID/stat` (Linux), for the
+/// benchmarks that measure the server from outside.
+pub fn cpu_seconds(pid: u32) -> f64 {
+    // /proc/PID/stat fields 14 and 15: utime and stime in clock ticks (100 per second on Linux).
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).expect("/proc/PID/stat");
+    let after = &stat[stat.rfind(')').expect("comm") + 2..];
+    let fields: Vec<&str> = after.split_whitespace().collect();
+    let ticks: u64 = fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap();
+    ticks as f64 / 100.0
+}
