@@ -658,6 +658,7 @@ impl Cluster {
             Command::ConsumerAdd(spec) => self.cmd_consumer_add(spec),
             Command::ConsumerStop { name } => self.cmd_consumer_stop(&name),
             Command::ConsumerCrash { name } => self.cmd_consumer_crash(&name),
+            Command::ConsumerRestart { name } => self.cmd_consumer_restart(&name),
             Command::ConsumerStall { name } => self.cmd_consumer_stall(&name, true),
             Command::ConsumerResume { name } => self.cmd_consumer_stall(&name, false),
             Command::ConsumerRate { name, rate } => self.cmd_consumer_rate(&name, rate),

@@ -245,6 +245,11 @@ pub enum Command {
     ConsumerCrash {
         name: String,
     },
+    /// `consumer restart NAME`: a crashed or stopped consumer's application starts again, as a
+    /// new process with a new member id.
+    ConsumerRestart {
+        name: String,
+    },
     /// `consumer stall NAME`: the application hangs inside its poll loop; the heartbeat thread
     /// keeps the session alive until `max.poll.interval.ms` runs out and it leaves the group.
     ConsumerStall {

@@ -44,6 +44,14 @@ pub const MAX_IN_FLIGHT_PER_BROKER: usize = 5;
 /// Most records a producer may hold unsent (Kafka's buffer.memory, 32 MiB, counted in records).
 pub const MAX_BUFFERED_RECORDS: usize = 1_000_000;
 
+/// A producer's outcomes so far (see [`Producer::counts`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct ProducerCounts {
+    pub acked: u64,
+    pub failed: u64,
+    pub retried: u64,
+}
+
 #[derive(Debug, Clone)]
 pub struct Producer {
     pub name: String,
@@ -77,6 +85,11 @@ pub struct Producer {
     metadata_stale: bool,
     tick_at: Option<Micros>,
     pub buffered: usize,
+    /// What the application's callbacks saw, as Kafka's producer metrics count them:
+    /// records acknowledged (`record-send-total` counts sends; the playground counts the
+    /// acknowledgements a teacher asks about), failed (`record-error-total`: delivery timeout or a
+    /// refusal that is not retried) and sent again (`record-retry-total`).
+    pub counts: ProducerCounts,
     /// Interned keys of a `keys=A..B` range, by position (filled as they are first used).
     key_cache: Vec<Option<crate::record::Sym>>,
 }
@@ -141,6 +154,7 @@ impl Cluster {
             rate_base_us: self.now,
             rate_base_count: 0,
             generated: 0,
+            counts: ProducerCounts::default(),
             seq: 0,
             sticky: None,
             sticky_bytes: 0,
@@ -524,6 +538,7 @@ impl Cluster {
         let p = &mut self.producers[id as usize];
         p.buffered -= batch.records.len();
         let slot = p.slots[batch.partition as usize];
+        p.counts.failed += batch.records.len() as u64;
         let name = p.display_name.clone();
         let topic = p.topic.clone();
         self.topic_of_mut(slot).rejected += batch.records.len() as u64;
@@ -665,6 +680,7 @@ impl Cluster {
     fn acknowledge(&mut self, id: u32, batch: &Batch, base: Option<u64>) {
         let p = &mut self.producers[id as usize];
         p.buffered -= batch.records.len();
+        p.counts.acked += batch.records.len() as u64;
         let slot = p.slots[batch.partition as usize];
         let name = p.display_name.clone();
         let topic = p.topic.clone();
@@ -757,6 +773,7 @@ impl Cluster {
                         batch.partition,
                         batch.records.len() as u32,
                     );
+                    p.counts.retried += u64::from(n);
                     let mut b = batch;
                     b.retry_at_us = now + p.config.retry_backoff_us;
                     // The broker lacks the batch before this one, and it is not ours to resend: it

@@ -36,6 +36,8 @@ pub struct GroupView {
     pub offsets: Vec<GroupOffsetView>,
     pub lag: u64,
     pub consumed: u64,
+    /// Records some member processed again (see `Group::duplicates`).
+    pub duplicates: u64,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -56,6 +58,8 @@ pub struct GroupOffsetView {
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct ConsumerView {
     pub name: String,
+    /// The member id the coordinator knows this process by (`NAME~N` once restarted).
+    pub member_id: String,
     pub group: String,
     pub state: crate::group::consumer::ClientState,
     pub phase: crate::group::consumer::JoinPhase,
@@ -136,6 +140,8 @@ pub struct ProducerView {
     pub per_hour: Option<u64>,
     pub buffered: usize,
     pub in_flight: usize,
+    /// Records acknowledged, failed and retried so far.
+    pub counts: crate::producer::ProducerCounts,
 }
 
 impl Cluster {
@@ -181,6 +187,7 @@ impl Cluster {
                 per_hour: p.rate.map(|r| r.per_hour),
                 buffered: p.buffered,
                 in_flight: p.in_flight.len(),
+                counts: p.counts,
             })
             .collect();
         let groups = self
@@ -222,6 +229,7 @@ impl Cluster {
                     lag: offsets.iter().map(|o| o.lag).sum(),
                     offsets,
                     consumed: g.consumed.values().sum(),
+                    duplicates: g.duplicates,
                 }
             })
             .collect();
@@ -230,15 +238,19 @@ impl Cluster {
             .iter()
             .map(|c| ConsumerView {
                 name: c.name.clone(),
+                member_id: c.member_id.clone(),
                 group: self.groups[c.group as usize].name.clone(),
                 state: c.state,
                 phase: c.phase,
                 stalled: c.stalled,
                 generation: c.generation,
                 per_hour: c.rate.map(|r| r.per_hour),
+                // A crashed consumer the group has removed holds nothing, even though its dead
+                // process still lists its partitions: never two owners on screen.
                 owned: c
                     .owned
                     .iter()
+                    .filter(|_| self.still_holds(c))
                     .map(|(tp, p)| OwnedView {
                         topic: tp.topic.clone(),
                         partition: tp.partition,

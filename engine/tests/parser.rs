@@ -907,6 +907,25 @@ fn consumer_group_forms_of_the_contract() {
 }
 
 #[test]
+fn consumer_restart_needs_a_crashed_or_stopped_consumer() {
+    let script = ok("group add g topics=orders consumers=2\n\
+         consumer crash g-1\n\
+         consumer restart g-1\n\
+         expect members g == g-1,g-1~2,g-2\n\
+         expect duplicates g == 0");
+    assert_eq!(
+        script.steps[4].action,
+        Action::Cluster(Command::ConsumerRestart { name: "g-1".into() })
+    );
+    assert_eq!(
+        error("group add g topics=orders consumers=2\nconsumer restart g-2"),
+        "t.scenario:4:18: consumer 'g-2' is running (only a crashed or stopped consumer can be restarted: 'consumer crash g-2' first)"
+    );
+    // Restarted, it runs again: it can crash again.
+    ok("group add g topics=orders\nconsumer stop g-1\nconsumer restart g-1\nconsumer crash g-1");
+}
+
+#[test]
 fn ordering_rules() {
     let e = parse("f", "topic create t partitions=1 replication=1")
         .err()

@@ -104,6 +104,9 @@ fn producer(p: &ProducerView) -> wire::Producer {
         rate_per_s: per_second(p.per_hour),
         buffered: p.buffered,
         in_flight: p.in_flight,
+        acked: p.counts.acked,
+        failed: p.counts.failed,
+        retried: p.counts.retried,
     }
 }
 
@@ -137,6 +140,7 @@ fn group(g: &GroupView) -> wire::Group {
             .collect(),
         lag: g.lag,
         consumed: g.consumed,
+        duplicates: g.duplicates,
     }
 }
 
@@ -144,6 +148,7 @@ fn consumer(c: &ConsumerView) -> wire::Consumer {
     use engine::group::consumer::{ClientState, JoinPhase};
     wire::Consumer {
         name: c.name.clone(),
+        member_id: c.member_id.clone(),
         group: c.group.clone(),
         state: match c.state {
             ClientState::Running => "running",

@@ -461,6 +461,12 @@ pub struct Producer {
     pub rate_per_s: Option<f64>,
     pub buffered: usize,
     pub in_flight: usize,
+    /// Records acknowledged to the application (with `acks=0`: sent).
+    pub acked: u64,
+    /// Records that failed to the application (delivery timeout, or an error not retried).
+    pub failed: u64,
+    /// Records sent again after a retriable error (idempotence keeps them written once).
+    pub retried: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -479,6 +485,9 @@ pub struct Group {
     pub offsets: Vec<GroupOffset>,
     pub lag: u64,
     pub consumed: u64,
+    /// Records some member processed a second time (after a rebalance or a crash the new
+    /// owner starts from the last committed offset).
+    pub duplicates: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -499,6 +508,9 @@ pub struct GroupOffset {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Consumer {
     pub name: String,
+    /// The member id it joins with: its name, or `NAME~N` after `consumer restart` (a new
+    /// process is a new member; group `members` and `leader` use member ids).
+    pub member_id: String,
     pub group: String,
     /// `running`, `closing`, `stopped`, `crashed`.
     pub state: String,

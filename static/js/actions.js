@@ -90,6 +90,9 @@ export class Actions {
       items.push(['crash', 'Crash', () => this.run(lines.consumer('crash', name))]);
       if (c.stalled) items.push(['resume', 'Resume', () => this.run(lines.consumer('resume', name))]);
       else items.push(['stall', 'Stall (stop polling)', () => this.run(lines.consumer('stall', name))]);
+    } else if (c.state === 'crashed' || c.state === 'stopped') {
+      // A new process of the same name: it joins the group as a new member.
+      items.push(['restart', 'Start again', () => this.run(lines.consumer('restart', name))]);
     }
     items.push(['details', 'Details', () => this.details.open('consumer', name)]);
     this.openMenu(`Consumer ${name}`, items, point, { consumer: name });

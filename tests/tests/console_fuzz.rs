@@ -372,7 +372,7 @@ fn structured(form: u8, choices: &[u64]) -> String {
             b.maybe("rate", rate);
         }
         15 => {
-            let sub = b.pick(&["stop", "crash", "stall", "resume"]);
+            let sub = b.pick(&["stop", "crash", "stall", "resume", "restart"]);
             b.word("consumer");
             b.word(sub);
             let n = b.pick(CONSUMERS);

@@ -53,6 +53,9 @@ enum Fault {
     Kill { n: u32, coordinator: bool },
     /// `broker restart` of the `n % down`-th down broker.
     Restart(u32),
+    /// `consumer restart` of the `n % ended`-th stopped or crashed consumer (a new member id
+    /// joins while a crashed predecessor may still be listed).
+    Revive(u32),
 }
 
 #[derive(Debug, Clone)]
@@ -77,6 +80,7 @@ fn fault() -> impl Strategy<Value = Fault> {
         1 => any::<u32>().prop_map(Fault::Stall),
         2 => (any::<u32>(), any::<bool>()).prop_map(|(n, coordinator)| Fault::Kill { n, coordinator }),
         2 => any::<u32>().prop_map(Fault::Restart),
+        1 => any::<u32>().prop_map(Fault::Revive),
     ]
 }
 
@@ -201,6 +205,27 @@ impl Driver<'_> {
         )
     }
 
+    /// Starts a stopped or crashed consumer again; skipped when none has ended.
+    fn revive_consumer(&mut self, n: u32) -> Result<(), TestCaseError> {
+        let ended: Vec<String> = self
+            .consumers
+            .iter()
+            .filter(|(_, up)| !*up)
+            .map(|(n, _)| n.clone())
+            .collect();
+        if ended.is_empty() {
+            return Ok(());
+        }
+        let name = ended[n as usize % ended.len()].clone();
+        if let Some(c) = self.consumers.iter_mut().find(|(x, _)| *x == name) {
+            c.1 = true;
+        }
+        self.apply(
+            Command::ConsumerRestart { name: name.clone() },
+            format!("consumer restart {name}"),
+        )
+    }
+
     /// Stops or crashes a running consumer; skipped (not an error) when none runs.
     fn end_consumer(&mut self, n: u32, crash: bool) -> Result<(), TestCaseError> {
         let running = self.running();
@@ -253,6 +278,7 @@ impl Driver<'_> {
                 )
             }
             Fault::Restart(_) => Ok(()),
+            Fault::Revive(n) => self.revive_consumer(*n),
         }
     }
 }
@@ -387,7 +413,11 @@ fn run_case(
     ]);
     prop_assert_eq!(c.group_state("g"), Some(GroupState::Stable), "settled");
     let mut members = c.group_members("g").expect("group");
-    let mut running = d.running();
+    let mut running: Vec<String> = d
+        .running()
+        .iter()
+        .map(|n| c.consumer_member_id(n).expect("consumer").to_string())
+        .collect();
     members.sort();
     running.sort();
     prop_assert_eq!(members, running, "members after settling");

@@ -144,6 +144,7 @@ const TEMPLATES: &[&str] = &[
     "consumer add T group=T topics=T rate=R",
     "consumer stop T",
     "consumer crash T",
+    "consumer restart T",
     "consumer stall T",
     "consumer resume T",
     "consumer rate T R",

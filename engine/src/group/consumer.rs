@@ -95,6 +95,12 @@ enum CommitReason {
 #[derive(Debug, Clone)]
 pub struct Consumer {
     pub name: String,
+    /// The member id the coordinator knows this process by. The first process of a name uses
+    /// the name itself; a process started again (`consumer restart`) is a new member, as in
+    /// Kafka where a restarted client gets a fresh member id: `NAME~2`, `NAME~3`, …
+    pub member_id: String,
+    /// Which process of this name this is (1 for the first).
+    pub incarnation: u32,
     pub group: u32,
     pub topics: Vec<String>,
     pub config: ConsumerConfig,
@@ -222,11 +228,35 @@ impl Cluster {
                 return Err(CommandError::UnknownTopic(t.clone()));
             }
         }
+        let id = self.consumers.len() as u32;
+        let process = self.new_process(name.clone(), name.clone(), 1, g, topics, rate);
+        self.consumers.push(process);
+        let group = self.groups[g as usize].name.clone();
+        self.emit(Event::ConsumerStarted {
+            consumer: name,
+            group,
+        });
+        self.consumer_poll(id);
+        Ok(id)
+    }
+
+    /// A consumer process that has not polled yet: no coordinator, no partitions, nothing
+    /// buffered. `rate: None` takes the group's processing rate.
+    fn new_process(
+        &self,
+        name: String,
+        member_id: String,
+        incarnation: u32,
+        g: u32,
+        topics: Vec<String>,
+        rate: Option<Rate>,
+    ) -> Consumer {
         let now = self.now;
         let group = &self.groups[g as usize];
-        let id = self.consumers.len() as u32;
-        self.consumers.push(Consumer {
-            name: name.clone(),
+        Consumer {
+            member_id,
+            incarnation,
+            name,
             group: g,
             topics,
             config: group.client,
@@ -256,14 +286,36 @@ impl Cluster {
             metadata_in_flight: false,
             tick_at: None,
             consumed: 0,
-        });
+        }
+    }
+
+    /// `consumer restart`: a crashed or stopped consumer's application is started again. It is
+    /// a new process: a new member id (Kafka gives a restarted client without
+    /// `group.instance.id` a fresh one), nothing buffered, positions from the group's committed
+    /// offsets. While the coordinator still lists the old, crashed member, the group's rebalance
+    /// waits for it until its session times out (or the rebalance timeout passes), as in Kafka.
+    pub(crate) fn cmd_consumer_restart(&mut self, name: &str) -> Result<(), CommandError> {
+        let id = self
+            .consumer_index(name)
+            .ok_or_else(|| CommandError::Invalid(format!("unknown consumer '{name}'")))?;
+        let old = &self.consumers[id as usize];
+        if !matches!(old.state, ClientState::Crashed | ClientState::Stopped) {
+            return Err(CommandError::Invalid(format!(
+                "consumer '{name}' is running (only a crashed or stopped consumer can be restarted)"
+            )));
+        }
+        let incarnation = old.incarnation.saturating_add(1);
+        let (g, topics, rate) = (old.group, old.topics.clone(), old.rate);
+        let member_id = format!("{name}~{incarnation}");
+        let process = self.new_process(name.to_string(), member_id, incarnation, g, topics, rate);
+        self.consumers[id as usize] = process;
         let group = self.groups[g as usize].name.clone();
         self.emit(Event::ConsumerStarted {
-            consumer: name,
+            consumer: name.to_string(),
             group,
         });
         self.consumer_poll(id);
-        Ok(id)
+        Ok(())
     }
 
     pub(crate) fn cmd_consumer_add(&mut self, spec: ConsumerSpec) -> Result<(), CommandError> {
@@ -332,7 +384,7 @@ impl Cluster {
         self.revoke(id, revoked, "closing");
         let c = &self.consumers[id as usize];
         if c.generation >= 0 || c.phase != JoinPhase::Unjoined {
-            let member = c.name.clone();
+            let member = c.member_id.clone();
             self.send_group_request(id, Pending::Leave, GroupRequest::LeaveGroup { member });
         }
         let c = &mut self.consumers[id as usize];
@@ -438,7 +490,7 @@ impl Cluster {
     fn send_commit(&mut self, id: u32, reason: CommitReason) {
         let c = &self.consumers[id as usize];
         let body = GroupRequest::OffsetCommit {
-            member: c.name.clone(),
+            member: c.member_id.clone(),
             generation: c.generation,
             offsets: c.positions(),
         };
@@ -592,7 +644,7 @@ impl Cluster {
         }
         if now.saturating_sub(c.last_poll_us) > c.config.max_poll_interval_us {
             // "consumer poll timeout has expired": leave so the others can take over.
-            let member = c.name.clone();
+            let member = c.member_id.clone();
             self.send_group_request(id, Pending::Leave, GroupRequest::LeaveGroup { member });
             let (consumer, group) = self.client_names(id);
             self.emit(Event::PollTimeout { consumer, group });
@@ -607,7 +659,7 @@ impl Cluster {
             && !c.in_flight(Pending::Heartbeat)
         {
             let body = GroupRequest::Heartbeat {
-                member: c.name.clone(),
+                member: c.member_id.clone(),
                 generation: if c.phase == JoinPhase::Syncing {
                     c.joining_generation
                 } else {
@@ -689,7 +741,7 @@ impl Cluster {
         };
         let subscription = Subscription::new(c.topics.clone()).owning(owned, c.generation);
         let body = GroupRequest::JoinGroup {
-            member: c.name.clone(),
+            member: c.member_id.clone(),
             subscription,
             session_timeout_us: c.config.session_timeout_us,
             rebalance_timeout_us: c.config.max_poll_interval_us,
@@ -1034,7 +1086,7 @@ impl Cluster {
         c.phase = JoinPhase::Syncing;
         c.last_heartbeat_sent_us = now;
         c.last_heartbeat_ok_us = now;
-        let member = c.name.clone();
+        let member = c.member_id.clone();
         let assignments = (join.leader == member).then(|| self.lead_assignment(id, &join));
         let body = GroupRequest::SyncGroup {
             member,

@@ -218,6 +218,10 @@ pub struct Group {
     join_token: u64,
     /// Records the group's applications processed (duplicates included), per partition.
     pub consumed: BTreeMap<TopicPartition, u64>,
+    /// Records processed a second time (or more) by some member of this group: what
+    /// at-least-once delivery costs after a rebalance or a crash, when the new owner starts
+    /// from the last committed offset and the old owner had processed past it.
+    pub duplicates: u64,
     /// One bit per record id: processed by some member of this group (in chunks that clones
     /// share, freed with the records).
     consumed_bits: crate::shared::ChunkedBits,
@@ -254,13 +258,19 @@ impl Group {
             new_member_added: false,
             join_token: 0,
             consumed: BTreeMap::new(),
+            duplicates: 0,
             consumed_bits: crate::shared::ChunkedBits::default(),
         }
     }
 
-    /// Marks a record as processed by some member (the per-partition counts are kept by the caller).
+    /// Marks a record as processed by some member (the per-partition counts are kept by the
+    /// caller) and counts it as a duplicate when some member had processed it already.
     pub(crate) fn note_consumed(&mut self, id: crate::record::RecordId) {
-        self.consumed_bits.set(id, true);
+        if self.consumed_bits.get(id) {
+            self.duplicates += 1;
+        } else {
+            self.consumed_bits.set(id, true);
+        }
     }
 
     /// Whether some member of the group processed this record.

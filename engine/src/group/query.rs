@@ -45,7 +45,6 @@ impl Cluster {
     /// The partitions member `member` of `group` holds now (empty if it holds none or is unknown).
     pub fn group_assigned(&self, group: &str, member: &str) -> Option<Vec<TopicPartition>> {
         let gi = self.group_index(group)?;
-        let g = &self.groups[gi as usize];
         let Some(c) = self
             .consumers
             .iter()
@@ -53,16 +52,24 @@ impl Cluster {
         else {
             return Some(Vec::new());
         };
-        let holds = match c.state {
-            ClientState::Running | ClientState::Closing => true,
-            ClientState::Crashed => g.members.contains_key(member),
-            ClientState::Stopped => false,
-        };
-        Some(if holds {
+        Some(if self.still_holds(c) {
             c.owned.keys().cloned().collect()
         } else {
             Vec::new()
         })
+    }
+
+    /// Whether a consumer's partitions are still its own: a running (or closing) client holds
+    /// what it owns; a crashed one only until the coordinator removes it from the group (its
+    /// session timed out, or a rebalance went on without it); a stopped one nothing.
+    pub(crate) fn still_holds(&self, c: &crate::group::consumer::Consumer) -> bool {
+        match c.state {
+            ClientState::Running | ClientState::Closing => true,
+            ClientState::Crashed => self.groups[c.group as usize]
+                .members
+                .contains_key(&c.member_id),
+            ClientState::Stopped => false,
+        }
     }
 
     /// The member that holds `tp` in `group`, if any.
@@ -115,6 +122,19 @@ impl Cluster {
             Some(tp) => g.consumed.get(tp).copied().unwrap_or(0),
             None => g.consumed.values().sum(),
         })
+    }
+
+    /// The member id consumer `name` joins with: its name, or `NAME~N` once restarted.
+    pub fn consumer_member_id(&self, name: &str) -> Option<&str> {
+        self.consumers
+            .iter()
+            .find(|c| c.name == name)
+            .map(|c| c.member_id.as_str())
+    }
+
+    /// Records some member of the group processed again (at-least-once's duplicates).
+    pub fn group_duplicates(&self, group: &str) -> Option<u64> {
+        self.group(group).map(|g| g.duplicates)
     }
 
     /// Acknowledged records of the group's topics, still in their leader's log, that no member of

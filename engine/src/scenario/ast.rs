@@ -132,6 +132,9 @@ pub enum Metric {
         group: String,
         tp: Option<TopicPartition>,
     },
+    /// Extension: `duplicates G`: records some member of the group processed again (after a
+    /// rebalance or a crash, from the last committed offset): the cost of at-least-once.
+    Duplicates(String),
     /// Extension: `coordinator G`: the broker hosting the group's coordinator, or `none`.
     Coordinator(String),
 }

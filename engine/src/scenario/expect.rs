@@ -210,6 +210,11 @@ pub fn measure(cluster: &Cluster, metric: &Metric) -> Result<Actual, String> {
                     .ok_or_else(|| unknown_group(group))? as i64,
             )
         }
+        Metric::Duplicates(g) => Actual::Int(
+            cluster
+                .group_duplicates(g)
+                .ok_or_else(|| unknown_group(g))? as i64,
+        ),
         Metric::Coordinator(g) => cluster
             .group_coordinator(g)
             .ok_or_else(|| unknown_group(g))?

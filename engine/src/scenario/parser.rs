@@ -273,6 +273,12 @@ impl Context {
                     c.stopped = true;
                 }
             }
+            Command::ConsumerRestart { name } => {
+                if let Some(c) = self.consumers.get_mut(name) {
+                    c.stopped = false;
+                    c.stalled = false;
+                }
+            }
             Command::ConsumerStall { name } | Command::ConsumerResume { name } => {
                 let stall = matches!(command, Command::ConsumerStall { .. });
                 if let Some(c) = self.consumers.get_mut(name) {
@@ -550,12 +556,36 @@ impl Context {
         }
     }
 
+    /// The consumer of a `consumer restart` line: it must have crashed or stopped.
+    fn stopped_consumer(&self, v: Val) -> Result<()> {
+        match self.consumers.get(v.text) {
+            Some(c) if c.stopped => Ok(()),
+            Some(_) => Err(v
+                .err(format!("consumer '{}' is running", v.text))
+                .hint(format!(
+                    "only a crashed or stopped consumer can be restarted: 'consumer crash {}' first",
+                    v.text
+                ))),
+            None if self.recovered_consumer(v.text) => Ok(()),
+            None => self.running_consumer(v).map(|_| ()),
+        }
+    }
+
     /// A member named in an `expect` line: a consumer of `group` (stopped ones included).
     fn member(&self, group: &str, v: Val) -> Result<()> {
         if !self.groups.contains_key(group) {
             return Ok(()); // its `group add` line failed: its members are unknown
         }
-        let err = match self.consumers.get(v.text) {
+        // A restarted consumer's member id is `NAME~N` (see `consumer restart`).
+        let name = match v.text.rsplit_once('~') {
+            Some((base, n))
+                if n.parse::<u32>().is_ok_and(|n| n >= 2) && self.consumers.contains_key(base) =>
+            {
+                base
+            }
+            _ => v.text,
+        };
+        let err = match self.consumers.get(name) {
             Some(c) if c.group == group => return Ok(()),
             Some(c) => v.err(format!(
                 "consumer '{}' belongs to group '{}', not '{group}'",
@@ -1369,14 +1399,23 @@ fn group_delete(cur: &mut Cursor, ctx: &Context) -> Result<Command> {
 }
 
 /// `consumer crash NAME` / `consumer stall NAME` / `consumer resume NAME` / `consumer rate NAME R`
+/// / `consumer restart NAME`
 fn consumer(cur: &mut Cursor, ctx: &Context, head: Val) -> Result<Command> {
     let sub = subcommand(
         cur,
         head,
-        &["add", "stop", "crash", "stall", "resume", "rate"],
+        &["add", "stop", "crash", "stall", "resume", "rate", "restart"],
     )?;
     if sub == "add" {
         return consumer_add(cur, ctx);
+    }
+    if sub == "restart" {
+        let name = cur.word("the consumer's name")?;
+        ctx.stopped_consumer(name)?;
+        cur.finish()?;
+        return Ok(Command::ConsumerRestart {
+            name: name.text.to_string(),
+        });
     }
     let name_val = cur.word("the consumer's name")?;
     let info = ctx.running_consumer(name_val)?;
@@ -1709,6 +1748,7 @@ const METRICS: &[&str] = &[
     "committed",
     "lag",
     "consumed",
+    "duplicates",
     "coordinator",
 ];
 
@@ -1852,6 +1892,7 @@ fn metric(cur: &mut Cursor, ctx: &Context, name: Val) -> Result<(Metric, Kind)> 
             let tp = maybe_partition(cur)?;
             (Metric::Consumed { group, tp }, Kind::Count)
         }
+        "duplicates" => (Metric::Duplicates(group(cur)?), Kind::Count),
         "coordinator" => (Metric::Coordinator(group(cur)?), Kind::Broker),
         word => {
             return Err(name
@@ -1903,9 +1944,11 @@ fn op(cur: &mut Cursor) -> Result<(Op, u32)> {
 /// The group a metric is about, if any.
 fn group_of(metric: &Metric) -> Option<&str> {
     match metric {
-        Metric::Members(g) | Metric::State(g) | Metric::Generation(g) | Metric::Coordinator(g) => {
-            Some(g)
-        }
+        Metric::Members(g)
+        | Metric::State(g)
+        | Metric::Generation(g)
+        | Metric::Coordinator(g)
+        | Metric::Duplicates(g) => Some(g),
         Metric::Assigned { group, .. }
         | Metric::AssignedCount { group, .. }
         | Metric::Owner { group, .. }
@@ -2563,6 +2606,10 @@ mod tests {
                 ),
             ),
             (
+                "duplicates g == 0",
+                (Metric::Duplicates(g()), Op::Eq, Value::Int(0)),
+            ),
+            (
                 "consumed g orders/0 == 4",
                 (
                     Metric::Consumed {
@@ -2685,7 +2732,7 @@ mod tests {
             ),
             (
                 "consumer join billing-1",
-                "g.scenario:5:10: unknown command 'consumer join' ('consumer' is followed by add, stop, crash, stall, resume, rate)",
+                "g.scenario:5:10: unknown command 'consumer join' ('consumer' is followed by add, stop, crash, stall, resume, rate, restart)",
             ),
             (
                 "expect members biling == none",

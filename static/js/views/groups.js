@@ -45,6 +45,8 @@ export class GroupsView {
     const assignor = el('span');
     const coordinator = el('span');
     const lag = el('b');
+    const processed = el('b');
+    const twice = el('b');
     const topics = el('span', { class: 'group-topics' });
     const members = el('div', { class: 'members' });
     const card = el('div', { class: 'group card', dataset: { group: name, click: 'group' }, attrs: { tabindex: '0', role: 'button' } },
@@ -52,8 +54,12 @@ export class GroupsView {
       el('div', { class: 'group-meta' },
         el('span', {}, 'gen ', generation), ' · ', protocol, ' · ', assignor),
       el('div', { class: 'group-meta' }, topics, ' · ', coordinator, ' · ', el('span', { class: 'group-lag' }, 'lag ', lag)),
+      el('div', { class: 'group-meta group-processed' },
+        el('span', { title: 'Records the group\'s applications processed (a record processed twice counts twice)' }, 'processed ', processed),
+        ' · ',
+        el('span', { title: 'Records processed a second time: after a rebalance or a crash, the new owner starts from the last committed offset' }, 'twice ', twice)),
       members);
-    return { card, state, generation, protocol, assignor, coordinator, lag, topics, members, rows: new Map() };
+    return { card, state, generation, protocol, assignor, coordinator, lag, processed, twice, topics, members, rows: new Map() };
   }
 
   updateCard(g, c) {
@@ -69,6 +75,9 @@ export class GroupsView {
     setText(c.topics, g.topics.join(', '));
     setText(c.coordinator, g.coordinator === null || g.coordinator === undefined ? 'no coordinator' : `coordinator: broker ${g.coordinator}`);
     setText(c.lag, formatCount(g.lag));
+    setText(c.processed, formatCount(g.consumed));
+    setText(c.twice, formatCount(g.duplicates ?? 0));
+    setClass(c.twice, 'alert-text', (g.duplicates ?? 0) > 0);
     setAttr(c.card, 'aria-label', `Group ${g.name}, ${g.state}`);
 
     const members = new Map(g.members.map((mm) => [mm.member, mm]));
@@ -76,7 +85,8 @@ export class GroupsView {
     for (const con of consumers) {
       let row = c.rows.get(con.name);
       if (!row) { row = this.makeMember(con.name); c.rows.set(con.name, row); c.members.append(row.row); }
-      this.updateMember(g, con, members.get(con.name), row);
+      // Members are keyed by member id: a restarted consumer is a new member (`NAME~2`).
+      this.updateMember(g, con, members.get(con.member_id ?? con.name), row);
     }
   }
 
@@ -103,7 +113,7 @@ export class GroupsView {
     for (const s of ['crashed', 'stopped', 'closing']) setClass(r.row, s, con.state === s);
     setClass(r.row, 'stalled', con.stalled);
     setClass(r.row, 'not-member', !isMember);
-    setText(r.role, g.leader === con.name ? 'group leader' : '');
+    setText(r.role, g.leader === (con.member_id ?? con.name) ? 'group leader' : '');
     let note = '';
     if (con.state === 'crashed') note = isMember ? 'crashed — still a member until its session times out' : 'crashed — removed from the group';
     else if (con.state === 'stopped') note = 'stopped — left the group';

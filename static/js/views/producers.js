@@ -1,5 +1,6 @@
-// Producers: one card per producer with its topic, acks, rate, running/paused and its
-// accumulator (buffered) and in-flight request counts.
+// Producers: one card per producer with its topic, acks, rate, running/paused, its
+// accumulator (buffered) and in-flight request counts, and what its callbacks saw: records
+// acknowledged, failed and retried.
 
 import { el, setHidden, setText, setClass, setAttr, formatRate, formatCount } from '../text.js';
 
@@ -32,6 +33,10 @@ export class ProducersView {
       setClass(c.card, 'paused', !p.running);
       setText(c.buffered, formatCount(p.buffered));
       setText(c.inFlight, formatCount(p.in_flight));
+      setText(c.acked, formatCount(p.acked ?? 0));
+      setText(c.failed, formatCount(p.failed ?? 0));
+      setText(c.retried, formatCount(p.retried ?? 0));
+      setClass(c.failed, 'alert-text', (p.failed ?? 0) > 0);
       setAttr(c.card, 'aria-label', `Producer ${p.name}, ${state}`);
     }
   }
@@ -43,6 +48,9 @@ export class ProducersView {
     const state = el('span', { class: 'status-pill' });
     const buffered = el('b');
     const inFlight = el('b');
+    const acked = el('b');
+    const failed = el('b');
+    const retried = el('b');
     const card = el('div', {
       class: 'producer card',
       dataset: { producer: name, click: 'producer' },
@@ -53,7 +61,11 @@ export class ProducersView {
       el('div', { class: 'tags' }, acks, rate),
       el('div', { class: 'counts' },
         el('span', { title: 'Records waiting in the accumulator' }, 'buffered ', buffered),
-        el('span', { title: 'Produce requests sent, not yet answered' }, 'in flight ', inFlight)));
-    return { card, topic, acks, rate, state, buffered, inFlight };
+        el('span', { title: 'Produce requests sent, not yet answered' }, 'in flight ', inFlight)),
+      el('div', { class: 'counts' },
+        el('span', { title: 'Records acknowledged to the application (acks=0: sent)' }, 'acked ', acked),
+        el('span', { title: 'Records that failed to the application (delivery timeout, or an error that is not retried)' }, 'failed ', failed),
+        el('span', { title: 'Records sent again after a retriable error (idempotence writes them once)' }, 'retried ', retried)));
+    return { card, topic, acks, rate, state, buffered, inFlight, acked, failed, retried };
   }
 }
