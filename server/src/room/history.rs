@@ -12,7 +12,7 @@ use super::player::Player;
 
 /// A checkpoint every this much simulated time.
 pub const CHECKPOINT_US: Micros = 5_000_000;
-/// Checkpoints kept; beyond this every other one is dropped (rewinding far back replays more).
+/// Checkpoints kept; beyond this the least missed is dropped (rewinding far back replays more).
 pub const MAX_CHECKPOINTS: usize = 120;
 /// Console lines remembered, for rewinding and exporting a session.
 pub const MAX_JOURNAL: usize = 10_000;
@@ -50,9 +50,11 @@ pub struct History {
 
 impl History {
     /// Keeps `checkpoint`. While there are too many, or the room (`live` and every checkpoint,
-    /// shared chunks counted once) holds more than `budget` bytes, every other checkpoint is
-    /// dropped: history thins out with age, and a rewind far back replays more. Returns whether
-    /// it had to thin for memory.
+    /// shared chunks counted once) holds more than `budget` bytes, one checkpoint at a time is
+    /// dropped: the one whose loss widens the gap around it least relative to its age, so
+    /// history thins out with age (recent seconds stay dense, the distant past sparse) and the
+    /// room's memory stays just under its budget instead of halving and refilling. The first
+    /// (time 0) and the newest are always kept. Returns whether it had to thin for memory.
     pub fn record(&mut self, checkpoint: Checkpoint, live: &Cluster, budget: usize) -> bool {
         self.checkpoints.push(checkpoint);
         let mut thinned = false;
@@ -63,13 +65,23 @@ impl History {
                 return thinned;
             }
             thinned |= memory;
-            // Keep the first (time 0) and every other one after it.
-            let mut i = 0;
-            self.checkpoints.retain(|_| {
-                i += 1;
-                i == 1 || i % 2 == 0
-            });
+            let drop = self.least_missed();
+            self.checkpoints.remove(drop);
         }
+    }
+
+    /// The checkpoint (never the first or the last) whose removal costs least: the gap it
+    /// leaves, divided by its age (a rewind far back may replay more than a recent one).
+    fn least_missed(&self) -> usize {
+        let now = self.checkpoints.last().map_or(0, |c| c.at_us);
+        (1..self.checkpoints.len() - 1)
+            .min_by_key(|&i| {
+                let gap = self.checkpoints[i + 1].at_us - self.checkpoints[i - 1].at_us;
+                let age = now - self.checkpoints[i].at_us;
+                // gap / age, compared exactly: gap_i * age_j < gap_j * age_i (ties: the older).
+                (u128::from(gap) << 64) / u128::from(age.max(1))
+            })
+            .expect("at least three checkpoints")
     }
 
     /// The bytes the room holds: the live cluster and every checkpoint, each shared chunk once.
