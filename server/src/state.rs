@@ -480,21 +480,16 @@ mod tests {
             "brokers 3\ntopic create vip partitions=1 replication=3 cleanup=compact segment=10s\n\
              produce vip key=Allison value=Bronze\nproduce vip key=Rick value=Silver\n\
              produce vip key=Rick value=Platinum\nproduce vip key=Hugh value=Gold\n\
-             produce vip key=Hugh\n",
+             produce vip key=Hugh\nat 12s produce vip key=Zoe value=Bronze\n",
         )
         .unwrap();
         for step in &setup.steps {
+            if let Some(at) = step.at {
+                cluster.advance_to(at);
+            }
             if let engine::scenario::Action::Cluster(c) = &step.action {
                 cluster.apply(c.clone()).unwrap();
             }
-        }
-        cluster.advance_to(12_000_000);
-        let zoe = engine::scenario::parser::parse("t", "produce vip key=Zoe value=Bronze\n")
-            .unwrap()
-            .steps
-            .remove(0);
-        if let engine::scenario::Action::Cluster(c) = zoe.action {
-            cluster.apply(c).unwrap();
         }
         cluster.advance_to(40_000_000);
         let tp = engine::command::TopicPartition {

@@ -44,6 +44,12 @@ export class ReplicasView {
     this.ghosts = [];
     this.busy = false;
     this.closed = false;
+    this.dirty = true;
+    this.onChange = (e) => {
+      const c = e.detail;
+      if (c.snapshot || c.brokers || (c.partitions && c.partitions.has(this.id))) this.dirty = true;
+    };
+    model.addEventListener('change', this.onChange);
     this.poll();
     this.timer = setInterval(() => this.poll(), POLL_MS);
   }
@@ -51,11 +57,16 @@ export class ReplicasView {
   close() {
     this.closed = true;
     clearInterval(this.timer);
+    this.model.removeEventListener('change', this.onChange);
     this.root.remove();
   }
 
   async poll() {
     if (this.busy || this.closed) return;
+    // Ask again only when a frame said this partition or a broker changed (or a snapshot came),
+    // so an open view costs nothing while the room is paused or the partition is quiet.
+    if (!this.dirty) return;
+    this.dirty = false;
     this.busy = true;
     let reply;
     try {
@@ -67,6 +78,7 @@ export class ReplicasView {
     }
     if (this.closed) return;
     if (!reply.ok || !reply.replicas) {
+      this.dirty = true;
       setText(this.caption, reply.error ? reply.error.message : 'no replicas');
       return;
     }
