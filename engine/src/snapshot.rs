@@ -112,6 +112,46 @@ pub struct PartitionView {
     pub replica_states: Vec<ReplicaView>,
     /// The leader's latest records.
     pub tail: Vec<RecordView>,
+    /// Base offsets of the leader's segments that start within its last
+    /// [`SNAPSHOT_TAIL_RECORDS`] offsets (older bases are not drawn), oldest first.
+    pub segment_bases: Vec<u64>,
+}
+
+/// One replica's log within a window of offsets, as the replicas view draws it.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct ReplicaLogView {
+    pub broker: u32,
+    /// The broker's process runs (a dead broker keeps its log on disk).
+    pub alive: bool,
+    pub in_isr: bool,
+    pub log_start_offset: u64,
+    pub log_end_offset: u64,
+    pub high_watermark: u64,
+    /// The offsets this replica holds in the window, as runs `(first, end, epoch)`: offsets
+    /// `first..end` are all present and were written in leader epoch `epoch`. Offsets between runs
+    /// are absent (compacted away, or beyond this replica's log end).
+    pub runs: Vec<(u64, u64, u32)>,
+    /// Offsets in the window whose record has a null value (a tombstone).
+    pub tombstones: Vec<u64>,
+    /// Offsets in the window whose record the partition's leader does not hold at that offset in
+    /// the same leader epoch (a divergent tail, which this replica truncates when it next
+    /// fetches), each with whether it was acknowledged to its producer (then it is lost when
+    /// truncated).
+    pub divergent: Vec<(u64, bool)>,
+    /// Base offsets of this replica's segments within the window.
+    pub segment_bases: Vec<u64>,
+}
+
+/// Every replica's log of a partition in one window of offsets, leader first.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct ReplicaLogsView {
+    /// The window is `window_start..window_end`: it ends at the largest log end offset of the
+    /// replicas, so a divergent tail longer than the leader's log is in it too.
+    pub window_start: u64,
+    pub window_end: u64,
+    pub leader: Option<u32>,
+    pub leader_epoch: u32,
+    pub replicas: Vec<ReplicaLogView>,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -337,6 +377,93 @@ impl Cluster {
             log_start_offset: view.map_or(0, |r| r.log.log_start_offset()),
             replica_states,
             tail,
+            segment_bases: view
+                .map(|r| {
+                    let leo = r.log.log_end_offset();
+                    let from = leo.saturating_sub(SNAPSHOT_TAIL_RECORDS as u64);
+                    r.log
+                        .segments()
+                        .iter()
+                        .map(|s| s.base_offset)
+                        .filter(|&b| b >= from)
+                        .collect()
+                })
+                .unwrap_or_default(),
         }
+    }
+
+    /// Every replica's log of a partition in the last `width` offsets (ending at the largest log
+    /// end offset of its replicas), leader first, then in assignment order. `None` for an unknown
+    /// partition.
+    pub fn replica_logs(
+        &self,
+        tp: &crate::command::TopicPartition,
+        width: u64,
+    ) -> Option<ReplicaLogsView> {
+        let slot = self.slot_of(tp)?;
+        let meta = &self.partitions[slot as usize];
+        let log_of = |b: u32| &self.broker(b).replicas[&slot];
+        let window_end = meta
+            .replicas
+            .iter()
+            .map(|&b| log_of(b).log.log_end_offset())
+            .max()
+            .unwrap_or(0);
+        let window_start = window_end.saturating_sub(width);
+        // The reference log: the leader's, or the last leader's while there is none.
+        let reference = meta.view_broker.map(|b| &log_of(b).log);
+        let mut order: Vec<u32> = meta.leader.into_iter().collect();
+        order.extend(meta.replicas.iter().filter(|&&b| Some(b) != meta.leader));
+        let replicas = order
+            .into_iter()
+            .map(|b| {
+                let r = log_of(b);
+                let mut runs: Vec<(u64, u64, u32)> = Vec::new();
+                let mut tombstones = Vec::new();
+                let mut divergent = Vec::new();
+                for e in r.log.range(window_start, window_end) {
+                    match runs.last_mut() {
+                        Some(run) if run.1 == e.offset && run.2 == e.epoch => run.1 += 1,
+                        _ => runs.push((e.offset, e.offset + 1, e.epoch)),
+                    }
+                    if self.store.get(e.id).value == crate::record::ValueRef::Null {
+                        tombstones.push(e.offset);
+                    }
+                    // Kafka truncates by leader epoch (KIP-101/279): a record the leader holds
+                    // at this offset in another epoch goes too, even the same record retried.
+                    let same = reference
+                        .and_then(|l| l.entry_at(e.offset))
+                        .is_some_and(|le| le.id == e.id && le.epoch == e.epoch);
+                    if !same {
+                        divergent.push((e.offset, self.store.is_acked(e.id)));
+                    }
+                }
+                ReplicaLogView {
+                    broker: b,
+                    alive: self.broker(b).alive,
+                    in_isr: meta.isr.contains(&b),
+                    log_start_offset: r.log.log_start_offset(),
+                    log_end_offset: r.log.log_end_offset(),
+                    high_watermark: r.high_watermark,
+                    runs,
+                    tombstones,
+                    divergent,
+                    segment_bases: r
+                        .log
+                        .segments()
+                        .iter()
+                        .map(|s| s.base_offset)
+                        .filter(|&o| o >= window_start && o < window_end.max(window_start + 1))
+                        .collect(),
+                }
+            })
+            .collect();
+        Some(ReplicaLogsView {
+            window_start,
+            window_end,
+            leader: meta.leader,
+            leader_epoch: meta.leader_epoch,
+            replicas,
+        })
     }
 }

@@ -69,6 +69,26 @@ pub fn from_snapshot(s: &Snapshot) -> State {
 
 fn partition(topic: &str, p: &PartitionView) -> wire::Partition {
     let recent = &p.tail[p.tail.len().saturating_sub(wire::RECENT_KEYS)..];
+    // The log window (wire.rs, "Log shapes"): 16 offsets hold at most 16 records, all in the tail.
+    let window = p
+        .log_start_offset
+        .max(p.log_end_offset.saturating_sub(wire::LOG_WINDOW))..p.log_end_offset;
+    let in_window: Vec<_> = p
+        .tail
+        .iter()
+        .filter(|r| window.contains(&r.offset))
+        .collect();
+    let mut present = in_window.iter().map(|r| r.offset).peekable();
+    let gaps = window
+        .clone()
+        .filter(|&o| {
+            let here = present.peek() == Some(&o);
+            if here {
+                present.next();
+            }
+            !here
+        })
+        .collect();
     wire::Partition {
         topic: topic.to_string(),
         partition: p.partition,
@@ -87,7 +107,51 @@ fn partition(topic: &str, p: &PartitionView) -> wire::Partition {
                 (r.offset, key)
             })
             .collect(),
+        gaps,
+        tombstones: in_window
+            .iter()
+            .filter(|r| r.value.is_none())
+            .map(|r| r.offset)
+            .collect(),
+        segments: p
+            .segment_bases
+            .iter()
+            .copied()
+            .filter(|b| window.contains(b))
+            .collect(),
     }
+}
+
+/// Every replica's log of a partition, for the replicas view (`None`: unknown partition).
+pub fn replica_logs(
+    cluster: &engine::Cluster,
+    tp: &engine::command::TopicPartition,
+) -> Option<wire::ReplicaLogs> {
+    let v = cluster.replica_logs(tp, wire::REPLICA_WINDOW)?;
+    Some(wire::ReplicaLogs {
+        topic: tp.topic.clone(),
+        partition: tp.partition,
+        leader: v.leader,
+        leader_epoch: v.leader_epoch,
+        window_start: v.window_start,
+        window_end: v.window_end,
+        replicas: v
+            .replicas
+            .into_iter()
+            .map(|r| wire::ReplicaLog {
+                broker: r.broker,
+                alive: r.alive,
+                in_isr: r.in_isr,
+                log_start_offset: r.log_start_offset,
+                log_end_offset: r.log_end_offset,
+                high_watermark: r.high_watermark,
+                runs: r.runs,
+                tombstones: r.tombstones,
+                divergent: r.divergent,
+                segments: r.segment_bases,
+            })
+            .collect(),
+    })
 }
 
 fn producer(p: &ProducerView) -> wire::Producer {
@@ -411,6 +475,59 @@ mod tests {
         }
     }
 
+    /// Lesson 9's table: after the cleaner ran, the wire's gaps are exactly the offsets the
+    /// leader's log lost, and the tombstone is marked.
+    #[test]
+    fn a_compacted_log_goes_out_with_its_gaps_and_tombstones() {
+        let mut cluster = engine::Cluster::new(9);
+        let setup = engine::scenario::parser::parse(
+            "t",
+            "brokers 3\ntopic create vip partitions=1 replication=3 cleanup=compact segment=10s\n\
+             produce vip key=Allison value=Bronze\nproduce vip key=Rick value=Silver\n\
+             produce vip key=Rick value=Platinum\nproduce vip key=Hugh value=Gold\n\
+             produce vip key=Hugh\nat 12s produce vip key=Zoe value=Bronze\n",
+        )
+        .unwrap();
+        for step in &setup.steps {
+            if let Some(at) = step.at {
+                cluster.advance_to(at);
+            }
+            if let engine::scenario::Action::Cluster(c) = &step.action {
+                cluster.apply(c.clone()).unwrap();
+            }
+        }
+        cluster.advance_to(40_000_000);
+        let tp = engine::command::TopicPartition {
+            topic: "vip".into(),
+            partition: 0,
+        };
+        let view = cluster.partition_snapshot(&tp).unwrap();
+        let held: Vec<u64> = view.tail.iter().map(|r| r.offset).collect();
+        assert!(
+            held.len() < view.log_end_offset as usize,
+            "the cleaner ran: {held:?}"
+        );
+        let wire = from_snapshot(&cluster.snapshot()).partitions.remove(0);
+        let missing: Vec<u64> = (view.log_start_offset..view.log_end_offset)
+            .filter(|o| !held.contains(o))
+            .collect();
+        assert_eq!(wire.gaps, missing);
+        let nulls: Vec<u64> = view
+            .tail
+            .iter()
+            .filter(|r| r.value.is_none())
+            .map(|r| r.offset)
+            .collect();
+        assert_eq!(wire.tombstones, nulls);
+        assert!(!nulls.is_empty());
+        // Every replica is in sync: nothing diverges from the leader.
+        let logs = replica_logs(&cluster, &tp).unwrap();
+        assert_eq!(logs.replicas.len(), 3);
+        assert!(logs.replicas.iter().all(|r| r.divergent.is_empty()));
+        let present: u64 = logs.replicas[0].runs.iter().map(|(a, b, _)| b - a).sum();
+        assert_eq!(present, held.len() as u64);
+    }
+
     #[test]
     fn deferred_partitions_keep_their_old_offsets_but_never_an_old_leader() {
         let part = |partition: u32, leo: u64, leader: u32| wire::Partition {
@@ -425,6 +542,9 @@ mod tests {
             log_start_offset: 0,
             replica_leo: vec![leo; 3],
             recent: vec![],
+            gaps: vec![],
+            tombstones: vec![],
+            segments: vec![],
         };
         let shown = State {
             partitions: vec![part(0, 10, 1), part(1, 10, 2), part(2, 10, 3)],

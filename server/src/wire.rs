@@ -26,10 +26,11 @@
 //! {"v":1,"id":20,"type":"seek","to_us":12000000}           // time travel (paused afterwards)
 //! {"v":1,"id":21,"type":"export"}                          // reply.output: this session as a file
 //! {"v":1,"id":22,"type":"fork"}                            // reply.output: a new sandbox room's name
+//! {"v":1,"id":23,"type":"replicas","topic":"orders","partition":0} // reply.replicas: every replica's log
 //! ```
 //! With `--share`, a connection is the presenter only when its URL carries the presenter's
 //! token (`/ws/demo?token=…`); other viewers of the presenter's room may only look (`snapshot`,
-//! `inspect`, `lessons`, `check`, `export`) and `fork`. Everything else gets an error reply.
+//! `inspect`, `replicas`, `lessons`, `check`, `export`) and `fork`. Everything else gets an error reply.
 //! `id` is optional and echoed in the reply. A `command` line is parsed by the engine's scenario
 //! parser (docs/scenario-language.md): a click in the page sends the same text a teacher would type
 //! (`broker kill 1`, `consumer crash billing-1`, `produce orders key="k" value="v"`).
@@ -62,6 +63,25 @@
 //!   `{"v":1,"type":"reply","id":7,"ok":true,"output":"…"|null,"inspect":{…}|null}`
 //!   `{"v":1,"type":"reply","id":7,"ok":false,"error":{"message":"…","line":1,"col":8,"hint":"…"|null}}`
 //!
+//! # Log shapes
+//! A partition's log is drawn as it is, in the window of its last [`LOG_WINDOW`] offsets
+//! (`max(log_start_offset, log_end_offset - LOG_WINDOW) .. log_end_offset`, the same window
+//! `recent` covers, since a window of 16 offsets holds at most 16 records): `gaps` lists the
+//! offsets in the window that the leader's log no longer holds (the log cleaner removed them;
+//! Kafka never reuses offsets), `tombstones` those whose record has a null value, and
+//! `segments` the base offsets of the leader's segments that start in the window.
+//! `log_start_offset` is always there, wherever the window is. The three lists are empty for a
+//! plain busy log, so they cost nothing in frames; they change only when compaction, a tombstone
+//! or a segment roll is in the window.
+//!
+//! Each replica's own log is too much to send to every viewer ten times a second (6 brokers ×
+//! 24 partitions). A viewer that opens a partition's replicas view asks for it with `replicas`
+//! (at most a few times a second, only while the view is open); the reply's `replicas` is
+//! [`ReplicaLogs`]: every replica's runs of offsets with their leader epoch, tombstones,
+//! segment bases, divergent records (not on the leader, truncated at its next fetch; `acked`
+//! ones are lost then), log start and end offsets, high watermark and ISR membership, in the
+//! last [`REPLICA_WINDOW`] offsets before the largest log end offset. About 1 KB per reply.
+//!
 //! Frames stay bounded at any rate: `appended` counts records per partition, `flights` is a sample
 //! of at most [`MAX_FLIGHTS`] (at most [`MAX_PRODUCE_FLIGHTS`] individual records), and `log` at most
 //! [`MAX_LOG_PER_FRAME`] entries (then one "… and N more" entry).
@@ -88,6 +108,10 @@ pub const MAX_TEXT_CHARS: usize = 64;
 pub const RECENT_KEYS: usize = 16;
 /// How many new (offset, key) pairs a partition's patch carries at most (the newest).
 pub const RECENT_KEYS_PER_FRAME: usize = 4;
+/// A partition's log window: the last this many offsets (see "Log shapes" above).
+pub const LOG_WINDOW: u64 = 16;
+/// The replicas view's window: the last this many offsets before the largest log end offset.
+pub const REPLICA_WINDOW: u64 = 32;
 /// Above this many partitions with new offsets in one frame, offset-only updates take turns.
 pub const BUSY_PARTITIONS: usize = 8;
 
@@ -155,6 +179,11 @@ pub enum ClientBody {
     },
     /// A partition's records and each replica's offsets, for the details panel.
     Inspect {
+        topic: String,
+        partition: u32,
+    },
+    /// Every replica's log of a partition in a window, for the replicas view.
+    Replicas {
         topic: String,
         partition: u32,
     },
@@ -321,6 +350,8 @@ pub struct Reply {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub inspect: Option<Inspect>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    pub replicas: Option<ReplicaLogs>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub lessons: Option<Vec<LessonInfo>>,
     /// For `check` and a refused `load`: every problem (empty when the text is fine).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -337,6 +368,7 @@ impl Reply {
             output,
             error: None,
             inspect: None,
+            replicas: None,
             lessons: None,
             diagnostics: None,
         }
@@ -356,6 +388,7 @@ impl Reply {
             output: None,
             error: Some(error),
             inspect: None,
+            replicas: None,
             lessons: None,
             diagnostics: None,
         }
@@ -447,6 +480,12 @@ pub struct Partition {
     pub replica_leo: Vec<u64>,
     /// The leader's latest records as `[offset, key]` (key cut to MAX_TEXT_CHARS), oldest first.
     pub recent: Vec<(u64, Option<String>)>,
+    /// Offsets in the log window that the leader's log does not hold (compacted away).
+    pub gaps: Vec<u64>,
+    /// Offsets in the log window whose record is a tombstone (null value).
+    pub tombstones: Vec<u64>,
+    /// Base offsets of the leader's segments that start in the log window.
+    pub segments: Vec<u64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -603,4 +642,33 @@ pub struct Record {
     pub value: Option<String>,
     pub timestamp_ms: u64,
     pub leader_epoch: u32,
+}
+
+/// The answer to `replicas`: every replica's log of one partition, leader first.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ReplicaLogs {
+    pub topic: String,
+    pub partition: u32,
+    pub leader: Option<u32>,
+    pub leader_epoch: u32,
+    /// The window drawn: `window_start..window_end`, ending at the largest log end offset.
+    pub window_start: u64,
+    pub window_end: u64,
+    pub replicas: Vec<ReplicaLog>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ReplicaLog {
+    pub broker: u32,
+    pub alive: bool,
+    pub in_isr: bool,
+    pub log_start_offset: u64,
+    pub log_end_offset: u64,
+    pub high_watermark: u64,
+    /// `[first, end, epoch]`: offsets `first..end` are present, written in leader epoch `epoch`.
+    pub runs: Vec<(u64, u64, u32)>,
+    pub tombstones: Vec<u64>,
+    /// `[offset, acked]`: records the leader does not hold at that offset.
+    pub divergent: Vec<(u64, bool)>,
+    pub segments: Vec<u64>,
 }

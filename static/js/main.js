@@ -46,7 +46,7 @@ const presenter = new Presenter(model, connection, { onError: toast, onChange: (
 const details = new DetailsView(model, connection);
 const classroom = new Classroom(model, connection, { toast: (text) => toast(text) });
 const assignments = new AssignmentsView(document.getElementById('assignments'), stage, model);
-const logical = new LogicalView(document.getElementById('logical'), model, { reducedMotion });
+const logical = new LogicalView(document.getElementById('logical'), model, { reducedMotion, connection });
 // Views render in this order (after every view has measured, see render()).
 const views = [
   clockView,

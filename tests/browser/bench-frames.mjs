@@ -4,7 +4,8 @@
 // - render time: the page's own work per frame (its `render` measures on the performance timeline),
 // and the number of long animation frames (> 50 ms) Chromium reported.
 //
-// node tests/browser/bench-frames.mjs [SECONDS] [WIDTHxHEIGHT]
+// node tests/browser/bench-frames.mjs [SECONDS] [WIDTHxHEIGHT] [replicas]
+// (`replicas`: with orders/0's replicas view open, which asks the room for its logs while open)
 
 import { startServer, launch, open } from './harness.mjs';
 
@@ -22,6 +23,7 @@ const browser = await launch();
 try {
   const { page, problems } = await open(browser, server.url, { width, height });
   await page.waitForSelector('[data-broker="6"]');
+  if (process.argv[4] === 'replicas') await page.locator('[data-entity="partition:orders/0"] .replicas-toggle').click();
   await page.waitForTimeout(4000); // the group forms, the producer reaches its rate
   const result = await page.evaluate(async (ms) => {
     performance.clearMeasures();

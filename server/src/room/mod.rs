@@ -475,6 +475,10 @@ impl Room {
                         inspect: Some(inspect),
                         ..Reply::ok(id, None)
                     },
+                    Ok(Answer::Replicas(replicas)) => Reply {
+                        replicas: Some(replicas),
+                        ..Reply::ok(id, None)
+                    },
                     Ok(Answer::Lessons(lessons)) => Reply {
                         lessons: Some(lessons),
                         ..Reply::ok(id, None)
@@ -494,13 +498,14 @@ impl Room {
         }
     }
 
-    /// Viewers follow the presenter's room: they may look (snapshot, inspect, lessons, check,
+    /// Viewers follow the presenter's room: they may look (snapshot, inspect, replicas, lessons, check,
     /// export) but not change it; a sandbox of their own is one `fork` away.
     fn authorize(&self, body: &ClientBody, role: Role) -> Result<(), WireError> {
         let looks = matches!(
             body,
             ClientBody::Snapshot
                 | ClientBody::Inspect { .. }
+                | ClientBody::Replicas { .. }
                 | ClientBody::Lessons
                 | ClientBody::Check { .. }
                 | ClientBody::Export
@@ -542,6 +547,12 @@ impl Room {
             }
             ClientBody::Inspect { topic, partition } => {
                 self.inspect(TopicPartition { topic, partition })
+            }
+            ClientBody::Replicas { topic, partition } => {
+                let tp = TopicPartition { topic, partition };
+                crate::state::replica_logs(&self.cluster, &tp)
+                    .map(Answer::Replicas)
+                    .ok_or_else(|| WireError::plain(format!("unknown partition {tp}")))
             }
             // Answered by the viewer's connection (a snapshot; a new sandbox); nothing to do here.
             ClientBody::Snapshot | ClientBody::Fork => Ok(Answer::Output(None)),
@@ -1032,6 +1043,7 @@ impl Room {
 enum Answer {
     Output(Option<String>),
     Inspect(wire::Inspect),
+    Replicas(wire::ReplicaLogs),
     Lessons(Vec<wire::LessonInfo>),
     Diagnostics(Vec<wire::Diagnostic>),
 }

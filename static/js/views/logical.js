@@ -1,21 +1,28 @@
 // Logical view: each topic with its partitions, each partition a log of offset cells (the last
-// CELLS offsets), coloured by record key. Markers: log start, high watermark (HW: what consumers may
-// read; cells past it are hatched, not yet replicated to the whole ISR), log end offset (LEO), and
-// each group's committed offset with its lag, in the colour of the consumer that owns the partition.
+// CELLS offsets), coloured by record key. The log is drawn as the leader holds it (wire.rs, "Log
+// shapes"): offsets the log cleaner removed stay as empty gaps (Kafka never reuses an offset),
+// tombstones (null values) are struck through, segment boundaries are bars, and the log start offset
+// is always shown at the left edge ("start 51 …" when the window is elsewhere), so deleted segments
+// visibly vanish. Markers: high watermark (HW: what consumers may read; cells past it are hatched, not
+// yet replicated to the whole ISR), log end offset (LEO), and each group's committed offset with its
+// lag, in the colour of the consumer that owns the partition. A row's "replicas" button opens the
+// replicas view (every replica's log stacked, leader on top) under it.
 
 import { el, setHidden, setText, setClass, setAttr, setStyle, formatCount, formatRate, formatSet } from '../text.js';
-import { keyIndex, consumerColor } from '../colors.js';
+import { keyClasses, consumerColor } from '../colors.js';
+import { ReplicasView } from './replicas.js';
 import { partitionId } from '../model.js';
 
-/** Offsets drawn per partition (the wire's `recent` carries 16 keys). */
+/** Offsets drawn per partition: the wire's log window (wire.rs LOG_WINDOW, `recent` carries 16 keys). */
 export const CELLS = 16;
 /** Slide the log when a frame appends at most this many records to a partition. */
 const SLIDE_MAX = 3;
 
 export class LogicalView {
-  constructor(root, model, { reducedMotion }) {
+  constructor(root, model, { reducedMotion, connection }) {
     this.root = root;
     this.model = model;
+    this.connection = connection;
     this.reducedMotion = reducedMotion;
     /** topic name → {section, meta, acked, rejected, lost, rows} */
     this.topics = new Map();
@@ -72,7 +79,8 @@ export class LogicalView {
     for (const [id, r] of this.rows) {
       if (m.partitions.has(id) && this.topics.has(id.slice(0, id.lastIndexOf('/')))) { r.lastLeo = null; continue; }
       this.observer.unobserve(r.row);
-      r.row.remove();
+      if (r.replicas) r.replicas.close();
+      r.box.remove();
       this.rows.delete(id);
       this.visible.delete(id);
       this.stale.delete(id);
@@ -109,7 +117,7 @@ export class LogicalView {
         if (this.rows.has(id)) continue;
         const row = this.makeRow(id);
         this.rows.set(id, row);
-        parts.rows.append(row.row);
+        parts.rows.append(row.box);
         this.observer.observe(row.row);
       }
     }
@@ -146,21 +154,31 @@ export class LogicalView {
       cellBox.append(cell);
     }
     const hw = el('div', { class: 'marker hw-marker', title: 'High watermark: consumers read up to here' }, el('span', { class: 'marker-label', text: 'HW' }));
-    const start = el('div', { class: 'marker start-marker', title: 'Log start offset' }, el('span', { class: 'marker-label' }));
-    const more = el('span', { class: 'older', title: 'Older records not drawn' }, '…');
+    // The log start offset, always: at the left edge of the cells, with an elision mark when
+    // the window shows later offsets.
+    const logStartValue = el('span', { class: 'log-start-value' });
+    const logStart = el('span', { class: 'log-start' }, el('span', { class: 'log-start-caption', text: 'start' }), logStartValue);
     const commits = el('div', { class: 'commits' });
-    const log = el('div', { class: 'log' }, el('div', { class: 'cells-clip' }, cellBox), more, start, hw);
+    const log = el('div', { class: 'log' }, logStart, el('div', { class: 'cells-clip' }, cellBox), hw);
     const leo = el('span', { class: 'leo-label', title: 'Log end offset: the next offset to be written' });
+    const replicasButton = el('button', {
+      type: 'button', class: 'btn btn-mini replicas-toggle',
+      title: 'Show every replica\'s log, leader on top',
+      attrs: { 'aria-expanded': 'false' },
+      on: { click: (e) => { e.stopPropagation(); this.toggleReplicas(id); }, keydown: (e) => e.stopPropagation() },
+    }, 'replicas');
     const row = el('div', {
       on: { mouseover: (e) => this.cellTitle(id, e.target) },
       class: 'partition',
-      dataset: { partition: id, click: 'partition' },
+      dataset: { partition: id, click: 'partition', entity: `partition:${id}` },
       attrs: { tabindex: '0', role: 'button', 'aria-label': `Partition ${id}` },
     },
-      el('div', { class: 'partition-label' }, el('div', { class: 'partition-title' }, name, rate), leader, isr),
+      el('div', { class: 'partition-label' }, el('div', { class: 'partition-title' }, name, rate), leader, el('div', { class: 'partition-isr-line' }, isr, replicasButton)),
       el('div', { class: 'partition-track' }, log, commits),
       leo);
-    return { row, leader, isr, rate, cells, cellBox, hw, start, more, commits, leo, commitMarks: new Map(), lastLeo: null };
+    const replicaBox = el('div', { class: 'replicas-box', hidden: '' });
+    const box = el('div', { class: 'partition-box' }, row, replicaBox);
+    return { box, row, leader, isr, rate, cells, cellBox, hw, logStart, logStartValue, commits, leo, replicasButton, replicaBox, replicas: null, commitMarks: new Map(), lastLeo: null };
   }
 
   updateRow(id) {
@@ -192,21 +210,32 @@ export class LogicalView {
     const perFrame = (m.rates.get(id) || 0) * (m.clock.speed || 1) / 10;
     const showOffsets = leo < 10000 && perFrame <= 4;
     // One className write per changed cell (colour, hatching and emptiness are all classes):
-    // at 2,000 records/s every cell of every partition changes every frame.
+    // at 2,000 records/s every cell of every partition changes every frame. The lists are short
+    // (usually empty): offsets the cleaner removed, tombstones, segment bases in the window.
+    const gaps = p.gaps || [];
+    const tombstones = p.tombstones || [];
+    const segments = p.segments || [];
     for (let i = 0; i < CELLS; i++) {
       const { cell, label } = r.cells[i];
       const offset = start + i;
       let cls;
       let text = '';
+      let entity = null;
       if (offset >= leo) cls = 'cell empty';
-      else {
+      else if (gaps.includes(offset)) {
+        cls = 'cell gap';
+        if (showOffsets) text = String(offset);
+      } else {
         const { known, key } = m.keyAt(id, offset);
-        const idx = known ? keyIndex(key) : null;
-        cls = !known ? 'cell unknown-key' : idx === null ? 'cell null-key' : `cell k-${idx}`;
+        cls = `cell ${keyClasses(key, known)}`;
+        if (tombstones.includes(offset)) cls += ' tombstone';
         if (offset >= p.high_watermark) cls += ' uncommitted';
         if (showOffsets) text = String(offset);
+        entity = `record:${id}@${offset}`;
       }
+      if (segments.includes(offset) && offset < leo) cls += ' segment-start';
       if (cell._cls !== cls) { cell._cls = cls; cell.className = cls; }
+      setAttr(cell, 'data-entity', entity);
       setText(label, text);
     }
     r.windowStart = start;
@@ -231,17 +260,20 @@ export class LogicalView {
     }
     r.lastLeo = leo;
 
-    setClass(r.more, 'visible', start > p.log_start_offset);
     // Markers sit on cell boundaries: boundary i is before cell i. CELLS is the right end.
     const at = (offset) => `${(Math.max(0, Math.min(CELLS, offset - start)) / CELLS) * 100}%`;
     setStyle(r.hw, 'left', at(p.high_watermark));
     setAttr(r.hw, 'title', `High watermark ${p.high_watermark}: consumers read offsets below it`);
     setText(r.hw.firstChild, `HW ${formatCount(p.high_watermark)}`);
-    setClass(r.hw, 'at-end', p.high_watermark >= leo);
-    const startVisible = p.log_start_offset === start;
-    setClass(r.start, 'visible', startVisible && p.log_start_offset > 0);
-    setStyle(r.start, 'left', '0%');
-    setText(r.start.firstChild, `start ${formatCount(p.log_start_offset)}`);
+    // The HW label stays inside the log at either end, so it never covers the log start.
+    setClass(r.hw, 'at-end', p.high_watermark >= leo && leo - start > 2);
+    setClass(r.hw, 'at-start', p.high_watermark - start <= 2 && !(p.high_watermark >= leo && leo - start > 2));
+    const elided = start > p.log_start_offset;
+    setText(r.logStartValue, `${formatCount(p.log_start_offset)}${elided ? ' …' : ''}`);
+    setClass(r.logStart, 'elided', elided);
+    setAttr(r.logStart, 'title', elided
+      ? `Log start offset ${p.log_start_offset}: offsets ${p.log_start_offset} to ${start - 1} are in the log but not drawn; offsets below ${p.log_start_offset} were deleted`
+      : `Log start offset ${p.log_start_offset}: the first offset the log holds${p.log_start_offset > 0 ? `; offsets below it were deleted` : ''}`);
     setText(r.leo, `LEO ${formatCount(leo)}`);
 
     this.updateCommits(p, r, start, at);
@@ -256,8 +288,38 @@ export class LogicalView {
     const p = this.model.partitions.get(id);
     const offset = r.windowStart + i;
     if (!p || i < 0 || offset >= p.log_end_offset) { cell.removeAttribute('title'); return; }
+    if ((p.gaps || []).includes(offset)) { cell.title = `offset ${offset}: removed by the log cleaner (a later record has the same key)`; return; }
     const { known, key } = this.model.keyAt(id, offset);
-    cell.title = `offset ${offset} · key ${known ? (key === null ? '(none)' : key) : 'unknown'}${offset >= p.high_watermark ? ' · above the high watermark' : ''}`;
+    const keyText = known ? (key === null ? 'no key' : `key ${key}`) : 'key not sampled (too many records this frame)';
+    const tomb = (p.tombstones || []).includes(offset) ? ' · tombstone: null value (deletes the key)' : '';
+    const tail = `${tomb}${offset >= p.high_watermark ? ' · above the high watermark' : ''}`;
+    cell.title = `offset ${offset} · ${keyText}${tail}`;
+    // Frames carry keys only; the record itself (key and value, whole) comes from `inspect`,
+    // asked once per hover (the title is text: user input never becomes markup).
+    if (cell._asked === offset || !this.connection) return;
+    cell._asked = offset;
+    const [topic, partition] = [p.topic, p.partition];
+    this.connection.send({ type: 'inspect', topic, partition }).then((reply) => {
+      const rec = reply.ok && reply.inspect ? reply.inspect.records.find((x) => x.offset === offset) : null;
+      if (!rec || r.windowStart + i !== offset) return;
+      const value = rec.value === null ? 'null (tombstone)' : rec.value;
+      cell.title = `offset ${offset} · key ${rec.key === null ? '(none)' : rec.key} · value ${value} · leader epoch ${rec.leader_epoch}${tail}`;
+    }, () => {}).finally(() => { cell._asked = null; });
+  }
+
+  /** Opens or closes the replicas view under a partition's row. */
+  toggleReplicas(id) {
+    const r = this.rows.get(id);
+    if (!r) return;
+    if (r.replicas) {
+      r.replicas.close();
+      r.replicas = null;
+    } else {
+      const [topic, partition] = [id.slice(0, id.lastIndexOf('/')), Number(id.slice(id.lastIndexOf('/') + 1))];
+      r.replicas = new ReplicasView(r.replicaBox, { model: this.model, connection: this.connection, topic, partition, reducedMotion: this.reducedMotion });
+    }
+    setHidden(r.replicaBox, !r.replicas);
+    setAttr(r.replicasButton, 'aria-expanded', r.replicas ? 'true' : 'false');
   }
 
   /** One marker per group reading this topic, at its committed offset. */

@@ -1,0 +1,171 @@
+// Logs drawn as they are, checked in the real page against the engine's own numbers (asked with
+// `expect` lines and `inspect` over the page's WebSocket, never hard-coded): compaction leaves gaps
+// at the removed offsets, retention moves the first cell to the log start offset, and a restarted
+// replica's cells shrink (truncation) then grow (catching up) in the replicas view.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { useServerAndBrowser } from './harness.mjs';
+
+const { openRoom } = useServerAndBrowser();
+
+/** Sends one protocol message through the page's own connection; resolves to the reply. */
+export function send(page, body) {
+  return page.evaluate((b) => window.playground.connection.send(b), body);
+}
+
+/** The engine's value of an `expect` metric (`records vip/0`), read from the line's "(it is N)". */
+export async function measure(page, metric) {
+  const reply = await send(page, { type: 'command', line: `expect ${metric} >= 0` });
+  assert.ok(reply.ok, JSON.stringify(reply));
+  const found = /\(it is (\d+)\)/.exec(reply.output || '');
+  assert.ok(found, `no value in ${JSON.stringify(reply.output)}`);
+  return Number(found[1]);
+}
+
+/** Restarts the room from a scenario text and waits for the page to draw partition `id`. */
+export async function load(page, name, source, id) {
+  const reply = await send(page, { type: 'load', name, source });
+  assert.ok(reply.ok, JSON.stringify(reply));
+  await page.waitForSelector(`[data-entity="partition:${id}"]`);
+}
+
+/** Offsets of the `record:` cells drawn for partition `id` in the logical view, in order. */
+function drawnOffsets(page, id) {
+  return page.$$eval(`[data-entity="partition:${id}"] [data-entity^="record:${id}@"]`,
+    (cells) => cells.map((c) => Number(c.dataset.entity.split('@')[1])));
+}
+
+async function until(what, check, timeoutMs = 30000) {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value) return value;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 150));
+  }
+}
+
+// Lesson 9's table: five VIP statuses, a tombstone for Hugh, then Zoe more than segment.ms later
+// closes the segment; the cleaner (every 15 s) keeps the latest record per key.
+const COMPACTION = `seed 9
+brokers 3
+topic create vip partitions=1 replication=3 cleanup=compact segment=10s
+produce vip key=Allison value=Bronze
+produce vip key=Rick value=Silver
+produce vip key=Rick value=Platinum
+produce vip key=Allison value=Silver
+produce vip key=Hugh value=Gold
+produce vip key=Hugh
+at 12s produce vip key=Zoe value=Bronze
+`;
+
+test('after compaction a fully visible log draws exactly the records the engine holds, with gaps at the removed offsets', async () => {
+  const { page, problems } = await openRoom('compaction');
+  await page.waitForSelector('[data-broker="1"]');
+  await load(page, 'compaction.scenario', COMPACTION, 'vip/0');
+  await send(page, { type: 'speed', speed: 20 });
+  await send(page, { type: 'play' });
+  const leo = await until('the cleaner to remove records', async () => {
+    const [records, end] = [await measure(page, 'records vip/0'), await measure(page, 'leo vip/0')];
+    return end === 7 && records < end ? end : null;
+  });
+  await send(page, { type: 'pause' });
+  const records = await measure(page, 'records vip/0');
+  const start = await measure(page, 'log-start vip/0');
+  assert.ok(leo - start <= 16, 'the whole log fits the window');
+  // The engine's offsets, from its own `inspect` answer.
+  const inspect = (await send(page, { type: 'inspect', topic: 'vip', partition: 0 })).inspect;
+  const held = inspect.records.map((r) => r.offset);
+  assert.equal(held.length, records);
+  await until('the page to draw the compacted log', async () => (await drawnOffsets(page, 'vip/0')).length === records);
+  assert.deepEqual(await drawnOffsets(page, 'vip/0'), held);
+  // Every removed offset is a gap in its place; the tombstone is marked as one.
+  const gaps = await page.$$eval('[data-entity="partition:vip/0"] .cell.gap', (cells) => cells.map((c) => Number(c.textContent)));
+  const removed = [];
+  for (let o = start; o < leo; o++) if (!held.includes(o)) removed.push(o);
+  assert.ok(removed.length > 0);
+  assert.deepEqual(gaps, removed);
+  const tombstones = inspect.records.filter((r) => r.value === null).map((r) => `record:vip/0@${r.offset}`);
+  const drawnTombstones = await page.$$eval('[data-entity="partition:vip/0"] .cell.tombstone', (cells) => cells.map((c) => c.dataset.entity));
+  assert.deepEqual(drawnTombstones, tombstones);
+  assert.deepEqual(problems.errors, []);
+  await page.close();
+});
+
+// 1 record/s, a segment every 4 s, retention 8 s checked every second: segments are deleted while
+// the log stays shorter than the 16-offset window, so its first cell must be the log start offset.
+const RETENTION = `seed 3
+brokers 3 retention-check=1s
+topic create logs partitions=1 replication=3 retention=8s segment=4s
+producer add app topic=logs rate=1/s keys=none
+`;
+
+test('after retention deletes a segment the first cell is the log start offset', async () => {
+  const { page, problems } = await openRoom('retention');
+  await page.waitForSelector('[data-broker="1"]');
+  await load(page, 'retention.scenario', RETENTION, 'logs/0');
+  await send(page, { type: 'speed', speed: 10 });
+  await send(page, { type: 'play' });
+  await until('retention to delete a segment', async () => (await measure(page, 'log-start logs/0')) > 0);
+  await send(page, { type: 'pause' });
+  const start = await measure(page, 'log-start logs/0');
+  const leo = await measure(page, 'leo logs/0');
+  assert.ok(leo - start <= 16, `the log (${start}..${leo}) fits the window`);
+  await until('the page to catch up', async () => (await page.evaluate(() => window.playground.model.partitions.get('logs/0').log_start_offset)) === start);
+  const offsets = await until('cells', async () => { const o = await drawnOffsets(page, 'logs/0'); return o.length === leo - start ? o : null; });
+  assert.equal(offsets[0], start);
+  const label = await page.locator('[data-entity="partition:logs/0"] .log-start-value').textContent();
+  assert.match(label, new RegExp(`^${start}\\b`));
+  assert.deepEqual(problems.errors, []);
+  await page.close();
+});
+
+// acks=1 and 200 ms between brokers: the leader holds records its followers have not fetched yet
+// when it dies. It restarts with them, truncates them (they are not in the new leader's log), then
+// fetches the new leader's records.
+const TRUNCATION = `seed 5
+brokers 3 latency=200ms
+topic create orders partitions=1 replication=3
+producer add shop topic=orders rate=20/s keys=user-1..user-50 acks=1
+`;
+
+test('a restarted replica\'s cells shrink then grow in the replicas view', async () => {
+  const { page, problems } = await openRoom('truncation');
+  await page.waitForSelector('[data-broker="1"]');
+  await load(page, 'truncation.scenario', TRUNCATION, 'orders/0');
+  await send(page, { type: 'play' });
+  await page.waitForTimeout(3000);
+  const leader = await page.evaluate(() => window.playground.model.partitions.get('orders/0').leader);
+  await page.locator('[data-entity="partition:orders/0"] .replicas-toggle').click();
+  const row = page.locator(`[data-entity="replica:orders/0@${leader}"]`);
+  await row.waitFor();
+  const cells = () => row.locator('.rcell.present').count();
+  // The leader dies with records its followers never fetched; the producer stops writing.
+  assert.ok((await send(page, { type: 'command', line: `broker kill ${leader}` })).ok);
+  assert.ok((await send(page, { type: 'command', line: 'producer pause shop' })).ok);
+  await send(page, { type: 'speed', speed: 5 });
+  await until('a new leader', async () => {
+    const p = await page.evaluate(() => window.playground.model.partitions.get('orders/0'));
+    return p.leader !== null && p.leader !== leader;
+  });
+  await page.waitForTimeout(1500);
+  await send(page, { type: 'pause' });
+  // The dead broker's divergent tail is in the window, marked as not in the leader's log.
+  const divergent = await row.locator('.rcell.divergent').count();
+  assert.ok(divergent > 0, 'the old leader holds records the new leader does not');
+  const before = await cells();
+  await send(page, { type: 'speed', speed: 0.5 });
+  assert.ok((await send(page, { type: 'command', line: `broker restart ${leader}` })).ok);
+  await send(page, { type: 'play' });
+  const shrunk = await until('the restarted replica to truncate', async () => { const n = await cells(); return n < before ? n : null; });
+  assert.equal(await row.locator('.rcell.divergent').count(), 0, 'the divergent records are gone');
+  assert.ok((await send(page, { type: 'command', line: 'producer resume shop' })).ok);
+  const grown = await until('the restarted replica to catch up', async () => { const n = await cells(); return n > shrunk ? n : null; });
+  assert.ok(grown > shrunk);
+  // It ends as the engine says: caught up to the leader's log end offset once writes stop.
+  assert.ok((await send(page, { type: 'command', line: 'producer pause shop' })).ok);
+  await until('the replica\'s LEO to match the engine', async () => (await row.locator('.replica-leo').textContent()) === `LEO ${await measure(page, 'leo orders/0')}`);
+  assert.deepEqual(problems.errors, []);
+  await page.close();
+});
