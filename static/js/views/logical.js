@@ -4,8 +4,8 @@
 // tombstones (null values) are struck through, segment boundaries are bars, and the log start offset
 // is always shown at the left edge ("start 51 …" when the window is elsewhere), so deleted segments
 // visibly vanish. Markers: high watermark (HW: what consumers may read; cells past it are hatched, not
-// yet replicated to the whole ISR), log end offset (LEO), and each group's committed offset with its
-// lag, in the colour of the consumer that owns the partition. A row's "replicas" button opens the
+// yet replicated to the whole ISR), log end offset (LEO), and per group its committed offset with
+// its lag (filled) and the owning member's position (outlined), in that member's colour. A row's "replicas" button opens the
 // replicas view (every replica's log stacked, leader on top) under it.
 
 import { el, setHidden, setText, setClass, setAttr, setStyle, formatCount, formatRate, formatSet } from '../text.js';
@@ -322,37 +322,60 @@ export class LogicalView {
     setAttr(r.replicasButton, 'aria-expanded', r.replicas ? 'true' : 'false');
   }
 
-  /** One marker per group reading this topic, at its committed offset. */
+  /**
+   * Per group reading this topic, two markers: its committed offset (what the group has stored
+   * in `__consumer_offsets`: where a new owner would start) with its lag, and, when a member
+   * holds the partition, that member's position (the next record its application will
+   * process). During a rebalance the committed offset freezes while positions differ by
+   * protocol: an eager group's members give up their partitions (no position), a cooperative
+   * group's members keep reading the partitions they keep.
+   */
   updateCommits(p, r, start, at) {
     const m = this.model;
     const seen = new Set();
     for (const g of m.groups.values()) {
       if (!g.topics.includes(p.topic)) continue;
       const off = g.offsets.find((o) => o.topic === p.topic && o.partition === p.partition);
-      if (!off) continue;
+      const owner = m.ownerOf(g.name, p.id);
+      const position = owner ? m.consumers.get(owner)?.owned.find(([id]) => id === p.id)?.[1] : null;
+      if (!off && (position === null || position === undefined)) continue;
       seen.add(g.name);
       let mark = r.commitMarks.get(g.name);
       if (!mark) {
         const label = el('span', { class: 'commit-label' });
         const node = el('div', { class: 'commit-marker', dataset: { commitGroup: g.name } }, el('span', { class: 'commit-tick' }), label);
-        r.commits.append(node);
-        mark = { node, label };
+        const posLabel = el('span', { class: 'commit-label position-label' });
+        const posNode = el('div', { class: 'commit-marker position-marker', dataset: { positionGroup: g.name } }, el('span', { class: 'commit-tick' }), posLabel);
+        r.commits.append(node, posNode);
+        mark = { node, label, posNode, posLabel };
         r.commitMarks.set(g.name, mark);
       }
-      const owner = m.ownerOf(g.name, p.id);
       const color = owner ? consumerColor(m.consumerIndex.get(owner)) : 'var(--muted)';
-      setStyle(mark.node, '--mc', color);
-      setStyle(mark.node, '--x', at(off.committed));
-      const before = off.committed < start;
-      setClass(mark.node, 'before-window', before);
-      setClass(mark.node, 'flip', off.committed - start > CELLS * 0.6);
-      setText(mark.label, `${before ? '◀ ' : ''}${g.name} @${formatCount(off.committed)} · lag ${formatCount(off.lag)}`);
-      setAttr(mark.node, 'title', `${g.name} committed offset ${off.committed}${owner ? ` (owned by ${owner})` : ''}, lag ${off.lag}`);
+      this.placeMarker(mark.node, mark.label, off ? off.committed : null, start, at, color,
+        off ? `${g.name} committed @${formatCount(off.committed)} · lag ${formatCount(off.lag)}` : '',
+        off ? `${g.name}'s committed offset ${off.committed} (where a new owner starts)${owner ? `, owned by ${owner}` : ''}, lag ${off.lag}` : '');
+      const hasPos = position !== null && position !== undefined;
+      this.placeMarker(mark.posNode, mark.posLabel, hasPos ? position : null, start, at, color,
+        hasPos ? `${owner} position @${formatCount(position)}` : '',
+        hasPos ? `${owner}'s position: the next offset its application processes (${position})` : '');
     }
     for (const [name, mark] of r.commitMarks) {
-      if (!seen.has(name)) { mark.node.remove(); r.commitMarks.delete(name); }
+      if (!seen.has(name)) { mark.node.remove(); mark.posNode.remove(); r.commitMarks.delete(name); }
     }
     setClass(r.row, 'has-commits', r.commitMarks.size > 0);
+  }
+
+  /** One offset marker under the cells (hidden when `offset` is null). */
+  placeMarker(node, label, offset, start, at, color, text, title) {
+    setHidden(node, offset === null);
+    if (offset === null) return;
+    setStyle(node, '--mc', color);
+    setStyle(node, '--x', at(offset));
+    const before = offset < start;
+    setClass(node, 'before-window', before);
+    setClass(node, 'flip', offset - start > CELLS * 0.6);
+    setText(label, `${before ? '◀ ' : ''}${text}`);
+    setAttr(node, 'title', title);
   }
 }
 
