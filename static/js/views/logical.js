@@ -6,6 +6,7 @@
 import { el, setHidden, setText, setClass, setAttr, setStyle, formatCount, formatRate, formatSet } from '../text.js';
 import { keyIndex, consumerColor } from '../colors.js';
 import { partitionId } from '../model.js';
+import { entity } from '../entities.js';
 
 /** Offsets drawn per partition (the wire's `recent` carries 16 keys). */
 export const CELLS = 16;
@@ -22,6 +23,8 @@ export class LogicalView {
     /** partition id → row parts */
     this.rows = new Map();
     this.empty = el('p', { class: 'empty-note', text: 'No topics yet. Create one with + or type: topic create orders partitions=3 replication=3' });
+    /** The partitions shown (the zoom's open ones), or null for all. */
+    this.filter = null;
     this.root.append(this.empty);
     // Rows scrolled out of the list are not updated (a big cluster has dozens); they are brought
     // up to date when they scroll into view.
@@ -38,6 +41,18 @@ export class LogicalView {
         } else this.visible.delete(id);
       }
     }, { root: this.root, rootMargin: '120px 0px' });
+  }
+
+  /**
+   * Show only these partitions' rows (the zoom's open partitions), or every row (null). Hidden
+   * rows leave the observer's view, so they cost nothing until shown again.
+   */
+  showOnly(ids) {
+    for (const [id, r] of this.rows) setHidden(r.row, ids !== null && !ids.has(id));
+    for (const [name, t] of this.topics) {
+      setHidden(t.section, ids !== null && ![...ids].some((id) => id.slice(0, id.lastIndexOf('/')) === name));
+    }
+    this.filter = ids;
   }
 
   /** Is a partition's row on screen (for flights and lines)? */
@@ -114,6 +129,8 @@ export class LogicalView {
       }
     }
     this.order = order;
+    // New topics and rows stay hidden while only some partitions are open.
+    if (this.filter) this.showOnly(this.filter);
   }
 
   makeTopic(name) {
@@ -124,7 +141,7 @@ export class LogicalView {
     const rejectedBox = el('span', { class: 'stat', title: 'Writes refused (e.g. NOT_ENOUGH_REPLICAS)' }, 'rejected ', rejected);
     const lostBox = el('span', { class: 'stat lost', title: 'Acknowledged records no longer in the log' }, 'lost ', lost);
     const rows = el('div', { class: 'partition-rows' });
-    const section = el('section', { class: 'topic', dataset: { topic: name } },
+    const section = el('section', { class: 'topic', dataset: { topic: name, entity: entity.topic(name) } },
       el('div', { class: 'topic-head' },
         el('span', { class: 'topic-name', text: name }), meta,
         el('span', { class: 'topic-stats' }, el('span', { class: 'stat', title: 'Records acknowledged to producers' }, 'acked ', acked), rejectedBox, lostBox)),

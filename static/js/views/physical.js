@@ -2,8 +2,11 @@
 // Encodings (the same in every view): the leader replica wears the leader mark (★ badge, thick
 // outline, class `leader`); an in-sync replica is solid, an out-of-sync one dashed; a dead broker is
 // greyed with the word "down". A network partition is drawn as a cut between the two sides.
+// Cards stay in broker id order whatever happens (a cut, a death): a class follows "broker 2" by
+// where it is. In the overview (zoom.js) the chips are hidden and a card sums up its replicas.
 
-import { el, setText, setClass, setAttr, setStyle } from '../text.js';
+import { el, setText, setClass, setAttr } from '../text.js';
+import { entity } from '../entities.js';
 
 /** Above this many replicas on one broker, chips drop the topic name (see rebuildChips). */
 const DENSE_AFTER = 6;
@@ -37,6 +40,7 @@ export class PhysicalView {
     }
     for (const b of brokers) this.updateCard(b);
     this.updatePartitions(change);
+    this.updateSummaries();
     this.updateNetwork(brokers);
   }
 
@@ -45,13 +49,16 @@ export class PhysicalView {
     const status = el('span', { class: 'status-pill' });
     const tags = el('div', { class: 'coord-tags' });
     const replicas = el('div', { class: 'replicas' });
+    const summary = el('div', { class: 'broker-summary' });
     const card = el('div', {
       class: 'broker card',
-      dataset: { broker: String(id), click: 'broker' },
+      dataset: { broker: String(id), click: 'broker', entity: entity.broker(id) },
       attrs: { tabindex: '0', role: 'button', 'aria-label': `Broker ${id}` },
-    }, el('div', { class: 'broker-head' }, name, status), tags, replicas);
+    }, el('div', { class: 'broker-head' }, name, status), tags, summary, replicas);
+    // Id order, fixed: flex `order` leaves odd numbers for the cut between two sides.
+    card.style.order = String(id * 2);
     this.root.append(card);
-    return { card, status, tags, replicas, chips: new Map() };
+    return { card, status, tags, summary, replicas, chips: new Map() };
   }
 
   rebuildChips() {
@@ -71,7 +78,7 @@ export class PhysicalView {
         }
         const mark = el('span', { class: 'leader-mark', attrs: { 'aria-hidden': 'true' }, text: '★' });
         const lag = el('span', { class: 'replica-lag' });
-        const chip = el('span', { class: 'replica', dataset: { partition: p.id } }, mark,
+        const chip = el('span', { class: 'replica', dataset: { partition: p.id, entity: entity.replica(p.id, b) } }, mark,
           el('span', { class: 'replica-name' }, el('span', { class: 'replica-topic', text: `${p.topic}/` }), String(p.partition)), lag);
         c.replicas.append(chip);
         c.chips.set(p.id, { chip, lag });
@@ -130,20 +137,30 @@ export class PhysicalView {
     }
   }
 
+  /** The overview's line per broker: how many replicas it holds and how many it leads. */
+  updateSummaries() {
+    const m = this.model;
+    for (const [id, c] of this.cards) {
+      let leads = 0;
+      for (const pid of c.chips.keys()) if (m.partitions.get(pid)?.leader === id) leads++;
+      setText(c.summary, `★ ${leads} of ${c.chips.size}`);
+      setAttr(c.summary, 'title', `Holds ${c.chips.size} replica${c.chips.size === 1 ? '' : 's'} and leads ${leads} of them`);
+    }
+  }
+
   updateNetwork(brokers) {
     const m = this.model;
-    if (!m.network) {
-      this.cut.hidden = true;
-      for (const c of this.cards.values()) setStyle(c.card, 'order', null);
-      return;
+    // Cards never move. The cut is drawn between the two sides when they are contiguous in id
+    // order (brokers 1 | 2 3); otherwise the cards' "isolated" state tells who is cut off.
+    const ids = brokers.map((b) => b.id);
+    let boundary = -1;
+    if (m.network) {
+      const sides = ids.map((id) => m.sideOf(id));
+      const changes = sides.filter((s, i) => i > 0 && s !== sides[i - 1]).length;
+      if (changes === 1 && !sides.includes(null)) boundary = sides.findIndex((s, i) => i > 0 && s !== sides[i - 1]) - 1;
     }
-    // Side A first, then the cut, then side B, then anyone in neither.
-    for (const b of brokers) {
-      const side = m.sideOf(b.id);
-      setStyle(this.cards.get(b.id).card, 'order', side === 'A' ? '0' : side === 'B' ? '2' : '3');
-    }
-    this.cut.style.order = '1';
-    this.cut.hidden = false;
+    this.cut.hidden = boundary < 0;
+    if (boundary >= 0) this.cut.style.order = String(ids[boundary] * 2 + 1);
   }
 }
 

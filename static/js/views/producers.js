@@ -2,6 +2,7 @@
 // accumulator (buffered) and in-flight request counts.
 
 import { el, setHidden, setText, setClass, setAttr, formatRate, formatCount } from '../text.js';
+import { entity } from '../entities.js';
 
 export class ProducersView {
   constructor(root, model) {
@@ -45,7 +46,7 @@ export class ProducersView {
     const inFlight = el('b');
     const card = el('div', {
       class: 'producer card',
-      dataset: { producer: name, click: 'producer' },
+      dataset: { producer: name, click: 'producer', entity: entity.producer(name) },
       attrs: { tabindex: '0', role: 'button' },
     },
       el('div', { class: 'card-head' }, el('span', { class: 'entity-name', text: name, title: name }), state),
