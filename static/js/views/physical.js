@@ -45,7 +45,7 @@ export class PhysicalView {
   }
 
   makeCard(id) {
-    const name = el('span', { class: 'broker-name' }, 'Broker ', el('b', { text: id }));
+    const name = el('span', { class: 'broker-name' }, el('span', { class: 'broker-word', text: 'Broker ' }), el('b', { text: id }));
     const status = el('span', { class: 'status-pill' });
     const tags = el('div', { class: 'coord-tags' });
     const replicas = el('div', { class: 'replicas' });
@@ -97,6 +97,7 @@ export class PhysicalView {
     else if (b.fenced) status = 'fenced';
     if (b.alive && isolated) status = b.fenced ? 'isolated · fenced' : 'isolated';
     setText(c.status, status);
+    setAttr(c.status, 'title', status);
     setClass(c.card, 'down', !b.alive);
     setClass(c.card, 'fenced', b.alive && b.fenced);
     setClass(c.card, 'isolated', isolated);
