@@ -68,9 +68,12 @@ test('6 brokers × 24 partitions: the overview shows every partition inside 1280
     assert.ok(x >= 0 && y >= 0 && x + w <= 1280 && y + h <= 720, `${id} at ${[x, y, w, h]} lies inside 1280×720`);
   }
 
-  // A broker dies and a caption appears: no tile and no broker card moves.
+  // A broker dies, a network cut splits the others, a caption appears: no tile and no broker card
+  // moves (the cut sides 1,4 / 3,5,6 are not contiguous in id order, which used to reorder cards).
   const cards = await boxes(page, '[data-entity^="broker:"]');
   await consoleLine(page, 'broker kill 2');
+  await consoleLine(page, 'network partition 1,4 / 3,5,6');
+  await page.waitForSelector('[data-entity="broker:1"].isolated, [data-entity="broker:3"].isolated');
   await consoleLine(page, 'say "Broker 2 is gone: its partitions are under-replicated until it comes back, and this caption is long enough to take two lines at 1280 pixels."');
   // The engine's word: broker 2's partitions leave their ISR (replica.lag.time.max.ms after the kill).
   await page.evaluate(() => window.playground.connection.send({ type: 'speed', speed: 10 }));

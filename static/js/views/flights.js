@@ -126,9 +126,9 @@ export class FlightsView {
     const dot = this.pool.pop();
     if (!dot) { this.busy.delete(path); return; }
     dot.className = `flight flight-${kind}`;
-    // Batches show as bigger dots (a batch of 16 records is about 1.6 times as wide as one record).
+    // Batches show as bigger dots (a batch of 16 records or more is 1.3 times as wide as one record).
     // Size is a scale of the fixed DOT_PX box, so a launch never changes layout.
-    const k = Math.min(1.6, 1 + 0.15 * Math.log2(count));
+    const k = Math.min(1.3, 1 + 0.075 * Math.log2(count));
     dot.style.setProperty('--fc', color);
     this.active++;
     this.launched++;

@@ -17,9 +17,6 @@ export class PhysicalView {
     this.model = model;
     /** broker id → {card, status, tags, replicas, chips: Map(partition id → chip parts)} */
     this.cards = new Map();
-    /** The "network cut" divider, shown between the two sides of a network partition. */
-    this.cut = el('div', { class: 'net-cut', hidden: '' }, el('span', { class: 'net-cut-label', text: 'network cut' }));
-    this.root.append(this.cut);
     this.layoutKey = '';
   }
 
@@ -55,8 +52,8 @@ export class PhysicalView {
       dataset: { broker: String(id), click: 'broker', entity: entity.broker(id) },
       attrs: { tabindex: '0', role: 'button', 'aria-label': `Broker ${id}` },
     }, el('div', { class: 'broker-head' }, name, status), tags, summary, replicas);
-    // Id order, fixed: flex `order` leaves odd numbers for the cut between two sides.
-    card.style.order = String(id * 2);
+    // Id order, fixed, whatever order cards were made in.
+    card.style.order = String(id);
     this.root.append(card);
     return { card, status, tags, summary, replicas, chips: new Map() };
   }
@@ -151,8 +148,9 @@ export class PhysicalView {
 
   updateNetwork(brokers) {
     const m = this.model;
-    // Cards never move. The cut is drawn between the two sides when they are contiguous in id
-    // order (brokers 1 | 2 3); otherwise the cards' "isolated" state tells who is cut off.
+    // Cards never move. The cut is drawn in the gap between the two sides when they are
+    // contiguous in id order (brokers 1 | 2 3), on the card before it (`cut-after`, app.css),
+    // taking no room; otherwise the cards' "isolated" state tells who is cut off.
     const ids = brokers.map((b) => b.id);
     let boundary = -1;
     if (m.network) {
@@ -160,8 +158,7 @@ export class PhysicalView {
       const changes = sides.filter((s, i) => i > 0 && s !== sides[i - 1]).length;
       if (changes === 1 && !sides.includes(null)) boundary = sides.findIndex((s, i) => i > 0 && s !== sides[i - 1]) - 1;
     }
-    this.cut.hidden = boundary < 0;
-    if (boundary >= 0) this.cut.style.order = String(ids[boundary] * 2 + 1);
+    ids.forEach((id, i) => setClass(this.cards.get(id).card, 'cut-after', i === boundary));
   }
 }
 
