@@ -6,7 +6,8 @@
 //   record:T/P@O      the leader's cell for offset O      producer:NAME   a producer card
 //   group:G           a group card                        consumer:NAME   a consumer (member) card
 //   owned:T/P         inside a consumer: a partition it holds now
-// This module is imported by the page and, as plain text over HTTP, by the browser tests.
+// The page's views use it, and so can tests and tools in the page:
+// `const { select } = await import('/static/js/entities.js')`.
 
 export const entity = {
   broker: (id) => `broker:${id}`,

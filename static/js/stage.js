@@ -28,27 +28,23 @@ export class Stage {
 
   /**
    * Mount a view (an object with `render(change)` and optionally `measure(change)`) under a name
-   * for the timings. Views render in mount order; `before` puts it ahead of a mounted view.
+   * for the timings. Views render in mount order.
    */
-  mount(name, view, { before } = {}) {
-    const entry = { name, view };
-    const i = before ? this.mounted.findIndex((m) => m.view === before) : -1;
-    if (i >= 0) this.mounted.splice(i, 0, entry);
-    else this.mounted.push(entry);
+  mount(name, view) {
+    this.mounted.push({ name, view });
     return view;
   }
 
   /**
    * A new panel in a slot (`producers`, `cluster`, `groups`): a section with a column title and a
-   * body for a view's root. Returns {section, body}. `order` places it among the slot's panels.
+   * body (`id`) for a view's root. Returns {section, heading, body}; CSS places it in its column.
    */
-  addPanel(slot, { id, title, subtitle, className = '', order }) {
+  addPanel(slot, { id, title, subtitle, className = '' }) {
     const host = this.root.querySelector(`[data-slot="${slot}"]`);
     if (!host) throw new Error(`no stage slot ${slot}`);
     const heading = el('h2', { class: 'column-title' }, title, subtitle ? el('span', { class: 'subtitle', text: subtitle }) : null);
     const body = el('div', { id, class: id });
     const section = el('div', { class: `view panel ${className}`.trim(), dataset: { panel: id } }, heading, body);
-    if (order !== undefined) section.style.order = String(order);
     host.append(section);
     return { section, heading, body };
   }

@@ -125,6 +125,10 @@ test('every drawn entity carries data-entity, and the values are the engine\'s e
     consumer: ids(state.consumers.map((c) => c.name)),
     owned: ids(state.consumers.flatMap((c) => c.owned.map(([p]) => p))),
   };
+  // Every kind the page names (entities.js), except the log cells (`record:`, drawn by the logs
+  // view and tested with it), is checked here.
+  const kinds = await page.evaluate(async () => (await import('/static/js/entities.js')).ENTITY_KINDS);
+  assert.deepEqual(kinds.filter((k) => k !== 'record').sort(), Object.keys(expected).sort());
   for (const [kind, want] of Object.entries(expected)) {
     assert.ok(want.size > 0, `the demo has a ${kind}`);
     assert.deepEqual([...(drawn[kind] || [])].sort(), [...want].sort(), kind);
