@@ -34,6 +34,8 @@ export class Zoom {
     /** Partitions open in the detail; empty means all of them. */
     this.opened = new Set();
     this.shownKey = null;
+    /** The partitions of the last snapshot: a different set is a different cluster. */
+    this.shape = null;
     this.buttons = {
       overview: document.getElementById('zoom-overview'),
       detail: document.getElementById('zoom-detail'),
@@ -55,7 +57,13 @@ export class Zoom {
 
   render(change) {
     if (!(change.snapshot || change.topics)) return;
-    // Partitions that are gone (another scenario, a rewind) are no longer open.
+    if (change.snapshot) {
+      // Another cluster (a lesson loaded, a rewind to before its topics): the default again.
+      const shape = [...this.model.partitions.keys()].join(' ');
+      if (shape !== this.shape) { this.chosen = null; this.opened.clear(); }
+      this.shape = shape;
+    }
+    // Partitions that are gone are no longer open.
     for (const id of this.opened) if (!this.model.partitions.has(id)) this.opened.delete(id);
     this.apply();
   }
