@@ -153,7 +153,7 @@ export class LogicalView {
     const name = el('span', { class: 'partition-name', text: id });
     const leader = el('span', { class: 'partition-leader' });
     const isr = el('span', { class: 'partition-isr' });
-    const rate = el('span', { class: 'partition-rate' });
+    const rate = el('span', { class: 'partition-rate', title: 'Records appended in the last simulated second' });
     const cells = [];
     const cellBox = el('div', { class: 'cells' });
     for (let i = 0; i < CELLS; i++) {
