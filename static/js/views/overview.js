@@ -54,7 +54,8 @@ export class OverviewView {
     this.root.append(this.empty);
     this.root.addEventListener('click', (e) => this.activate(e));
     this.root.addEventListener('keydown', (e) => {
-      if (e.key === 'Enter' || e.key === ' ') { e.preventDefault(); this.activate(e); }
+      // Enter only: space is play/pause everywhere on the page (controls.js).
+      if (e.key === 'Enter') { e.preventDefault(); this.activate(e); }
     });
   }
 
@@ -64,7 +65,6 @@ export class OverviewView {
   }
 
   render(change) {
-    const m = this.model;
     if (change.snapshot) this.prune();
     if (change.snapshot || change.topics) this.syncTopics();
     // Hidden (detail level): only remember that the tiles are behind.
