@@ -84,18 +84,29 @@ export class Actions {
   consumerMenu(name, point) {
     const c = this.model.consumers.get(name);
     if (!c) return;
-    const items = [];
-    if (c.state === 'running') {
-      items.push(['stop', 'Stop (leave cleanly)', () => this.run(lines.consumer('stop', name))]);
-      items.push(['crash', 'Crash', () => this.run(lines.consumer('crash', name))]);
-      if (c.stalled) items.push(['resume', 'Resume', () => this.run(lines.consumer('resume', name))]);
-      else items.push(['stall', 'Stall (stop polling)', () => this.run(lines.consumer('stall', name))]);
-    } else if (c.state === 'crashed' || c.state === 'stopped') {
-      // A new process of the same name: it joins the group as a new member.
-      items.push(['restart', 'Start again', () => this.run(lines.consumer('restart', name))]);
-    }
-    items.push(['details', 'Details', () => this.details.open('consumer', name)]);
+    const items = [...this.consumerActions(c), ['details', 'Details', () => this.details.open('consumer', name)]];
     this.openMenu(`Consumer ${name}`, items, point, { consumer: name });
+  }
+
+  /** What a consumer in its current state can be told to do (the menu adds Details). */
+  consumerActions(c) {
+    const name = c.name;
+    const run = (verb) => () => this.run(lines.consumer(verb, name));
+    switch (c.state) {
+      case 'running':
+        return [
+          ['stop', 'Stop (leave cleanly)', run('stop')],
+          ['crash', 'Crash', run('crash')],
+          c.stalled ? ['resume', 'Resume', run('resume')] : ['stall', 'Stall (stop polling)', run('stall')],
+        ];
+      // A new process of the same name: it joins the group as a new member (`consumer restart`).
+      case 'crashed':
+      case 'stopped':
+        return [['restart', 'Start again', run('restart')]];
+      // A `closing` consumer is still committing and leaving: nothing to do until it stops.
+      default:
+        return [];
+    }
   }
 
   producerMenu(name, point) {

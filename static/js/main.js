@@ -2,9 +2,12 @@
 // (several WebSocket messages between two frames are coalesced into one render).
 
 import { Connection, roomUrl, takeToken } from './connection.js';
-import { Model, emptyChange, mergeChange } from './model.js';
+import { Model } from './model.js';
+import { Stage } from './stage.js';
 import { PhysicalView } from './views/physical.js';
 import { LogicalView } from './views/logical.js';
+import { OverviewView } from './views/overview.js';
+import { Zoom } from './views/zoom.js';
 import { ProducersView } from './views/producers.js';
 import { GroupsView } from './views/groups.js';
 import { AssignmentsView } from './views/assignments.js';
@@ -24,9 +27,6 @@ import { Classroom } from './classroom.js';
 import { initTheme } from './theme.js';
 import { el } from './text.js';
 
-/** How many `render` measures the performance timeline keeps (the benchmark reads them). */
-const MEASURES_KEPT = 2000;
-
 const room = document.body.dataset.room || 'demo';
 // The presenter's token leaves the address bar before anything else happens (it is kept for this
 // tab in sessionStorage). Until the server's `hello`, a shared page without a token is guessed to
@@ -39,97 +39,51 @@ const connection = new Connection(roomUrl(room, token));
 const motionQuery = matchMedia('(prefers-reduced-motion: reduce)');
 const reducedMotion = () => motionQuery.matches;
 
-const stage = document.getElementById('stage');
+const stageNode = document.getElementById('stage');
+const stage = new Stage(stageNode, model);
+const redraw = (flags) => stage.redraw(flags);
 const clockView = new ClockView(model, connection);
 // toast() is hoisted; presenter and timeline report refusals with it.
 const presenter = new Presenter(model, connection, { onError: toast, onChange: () => redraw({ lesson: true }) });
 const details = new DetailsView(model, connection);
 const classroom = new Classroom(model, connection, { toast: (text) => toast(text) });
-const assignments = new AssignmentsView(document.getElementById('assignments'), stage, model);
+const assignments = new AssignmentsView(document.getElementById('assignments'), stageNode, model);
 const logical = new LogicalView(document.getElementById('logical'), model, { reducedMotion, connection });
-// Views render in this order (after every view has measured, see render()).
-const views = [
-  clockView,
-  classroom,
-  new TimelineView(model, connection, { onError: toast }),
-  new PresenterView(model, presenter),
-  new CaptionView(document.getElementById('caption'), model),
-  new ProducersView(document.getElementById('producers'), model),
-  logical,
-  new PhysicalView(document.getElementById('physical'), model),
-  new GroupsView(document.getElementById('groups'), model),
-  new EventLogView(document.getElementById('event-log'), model),
-  details,
-  assignments,
-  new FlightsView(document.getElementById('flights'), model, { reducedMotion, rowVisible: (id) => logical.isVisible(id) }),
-];
-
-// ---- render scheduling ------------------------------------------------------------------------
-
-let pending = null;
-let renders = 0;
-/** Time spent per view (ms total, max, count): `playground.viewTimes` in the console. */
-const viewTimes = {};
-
-model.addEventListener('change', (e) => {
-  if (pending) mergeChange(pending, e.detail);
-  else {
-    pending = e.detail;
-    requestAnimationFrame(render);
-  }
+// The zoom decides which panels show (before they render); the overview is a panel of its own.
+const zoom = new Zoom(stageNode, model, logical, { onChange: () => relayout() });
+const overviewPanel = stage.addPanel('cluster', {
+  id: 'overview', title: 'Partitions', subtitle: 'every partition at once: click one to open its log', className: 'overview-view',
 });
+overviewPanel.heading.append(healthLegend());
+const overview = new OverviewView(overviewPanel.body, model, zoom);
 
-function render() {
-  const change = pending;
-  pending = null;
-  if (!change) return;
-  performance.mark('render-start');
-  // Two phases: every view reads the layout first (still clean from the last frame, so no forced
-  // layout), then every view writes. Positions read here are at most one frame old.
-  for (const v of views) if (v.measure) timed(v, 'measure', change);
-  for (const v of views) timed(v, 'render', change);
-  performance.measure('render', 'render-start');
-  performance.clearMarks('render-start');
-  if (++renders % 500 === 0) trimMeasures();
+// Views render in this order (after every view has measured, see stage.js).
+stage.mount('zoom', zoom);
+stage.mount('clock', clockView);
+stage.mount('classroom', classroom);
+stage.mount('timeline', new TimelineView(model, connection, { onError: toast }));
+stage.mount('presenter', new PresenterView(model, presenter));
+stage.mount('caption', new CaptionView(document.getElementById('caption'), model));
+stage.mount('producers', new ProducersView(document.getElementById('producers'), model));
+stage.mount('logical', logical);
+stage.mount('overview', overview);
+stage.mount('physical', new PhysicalView(document.getElementById('physical'), model));
+stage.mount('groups', new GroupsView(document.getElementById('groups'), model));
+stage.mount('eventlog', new EventLogView(document.getElementById('event-log'), model));
+stage.mount('details', details);
+stage.mount('assignments', assignments);
+stage.mount('flights', new FlightsView(document.getElementById('flights'), model, {
+  reducedMotion, zoom, rowVisible: (id) => logical.isVisible(id),
+}));
+
+/** The overview's key to ISR health: glyph and word, never colour alone. */
+function healthLegend() {
+  const item = (cls, glyph, text) => el('span', { class: `legend-item health-${cls}` }, el('b', { text: glyph }), text);
+  return el('span', { class: 'legend', attrs: { 'aria-label': 'ISR health' } },
+    item('ok', '✓', 'in sync'), item('urp', '▲', 'under-replicated'), item('min', '✖', 'under min ISR'), item('offline', '⊘', 'offline'));
 }
 
-function timed(view, phase, change) {
-  const t0 = performance.now();
-  try {
-    view[phase](change);
-  } catch (err) {
-    // One broken view must not freeze the others.
-    console.error(`playground: ${phase} failed in`, view.constructor.name, err);
-    return;
-  }
-  const name = `${view.constructor.name}.${phase}`;
-  const stat = viewTimes[name] || (viewTimes[name] = { ms: 0, max: 0, n: 0 });
-  const dt = performance.now() - t0;
-  stat.ms += dt;
-  stat.n++;
-  if (dt > stat.max) stat.max = dt;
-}
-
-/** Keep the last MEASURES_KEPT `render` measures on the timeline (re-recording them after a clear). */
-function trimMeasures() {
-  const all = performance.getEntriesByName('render', 'measure');
-  if (all.length <= MEASURES_KEPT) return;
-  const keep = all.slice(-MEASURES_KEPT);
-  performance.clearMeasures('render');
-  for (const m of keep) performance.measure('render', { start: m.startTime, duration: m.duration });
-}
-
-/** Render on the next animation frame with these change flags, without a message from the room. */
-function redraw(flags = {}) {
-  const change = Object.assign(emptyChange(), flags);
-  if (pending) mergeChange(pending, change);
-  else {
-    pending = change;
-    requestAnimationFrame(render);
-  }
-}
-
-/** Something moved without a frame (resize, scroll): redraw the assignment lines. */
+/** Something moved without a frame (resize, scroll, zoom): redraw the assignment lines. */
 function relayout() {
   assignments.invalidate();
   redraw();
@@ -137,14 +91,14 @@ function relayout() {
 // Anything that changes size can move the ends of assignment lines: the stage, the columns, and
 // the rows and member cards the lines attach to (observed as they appear).
 const resizes = new ResizeObserver(relayout);
-resizes.observe(stage);
+resizes.observe(stageNode);
 for (const id of ['producers', 'physical', 'logical', 'groups']) resizes.observe(document.getElementById(id));
 new MutationObserver((records) => {
   for (const r of records) for (const n of r.addedNodes) {
     if (n instanceof Element && n.matches('.partition, .member, .group, .topic')) resizes.observe(n);
   }
-}).observe(stage, { childList: true, subtree: true });
-stage.addEventListener('scroll', relayout, { capture: true, passive: true });
+}).observe(stageNode, { childList: true, subtree: true });
+stageNode.addEventListener('scroll', relayout, { capture: true, passive: true });
 addEventListener('resize', relayout);
 
 // ---- feedback ---------------------------------------------------------------------------------
@@ -189,4 +143,4 @@ connection.addEventListener('status', (e) => clockView.showStatus(e.detail));
 connection.connect();
 
 // For tests and for curious people with a console open.
-window.playground = { model, connection, details, actions, presenter, lessons, editor, classroom, renders: () => renders, viewTimes };
+window.playground = { model, connection, details, actions, presenter, lessons, editor, classroom, zoom, stage, renders: () => stage.renders, viewTimes: stage.viewTimes };

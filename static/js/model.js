@@ -10,6 +10,8 @@
 export const LOG_LIMIT = 300;
 /** A partition's `recent` keeps this many (offset, key) pairs, as the server sends (wire.rs RECENT_KEYS). */
 const RECENT_KEYS = 16;
+/** Partition rates count the records appended in this much simulated time. */
+const RATE_WINDOW_US = 1_000_000;
 /** Offsets remembered per partition for colouring log cells by key. */
 const KEYS_PER_PARTITION = 64;
 
@@ -110,8 +112,10 @@ export class Model extends EventTarget {
     this.keys = new Map();
     /** partition id → records appended in the last frame */
     this.appended = new Map();
-    /** partition id → smoothed records per simulated second */
+    /** partition id → records appended per simulated second over the last RATE_WINDOW_US */
     this.rates = new Map();
+    /** The frames of the last RATE_WINDOW_US: {startUs, endUs, appended}. */
+    this.recentFrames = [];
     this.snapshots = 0;
     /** `presenter`: only the presenter changes this room; `open`: a sandbox anyone in it changes. */
     this.owner = 'presenter';
@@ -188,17 +192,13 @@ export class Model extends EventTarget {
       this.network = net;
       change.network = true;
     }
-    // Throughput per partition, smoothed over about a second of simulated time.
-    const dtS = (c.now_us - prevNow) / 1e6;
+    // Throughput per partition: the records the engine appended during the last simulated
+    // second (every record is counted in `appended`, whatever the flights sample shows). A
+    // partition nobody writes to any more reads 0 one simulated second later.
     this.appended = new Map(Object.entries(msg.appended || {}));
-    if (dtS > 0) {
-      for (const id of this.partitions.keys()) {
-        const n = this.appended.get(id) || 0;
-        const prev = this.rates.get(id) || 0;
-        const a = Math.min(1, dtS);
-        const next = prev * (1 - a) + (n / dtS) * a;
-        if (Math.abs(next - prev) > 1e-3) { this.rates.set(id, next < 0.01 ? 0 : next); change.partitions.add(id); }
-      }
+    if (c.now_us > prevNow || this.appended.size) {
+      this.recentFrames.push({ startUs: prevNow, endUs: c.now_us, appended: this.appended });
+      this.updateRates(change);
     }
     for (const f of msg.flights || []) {
       if (f.kind === 'produce') this.rememberKey(partitionId(f.topic, f.partition), f.offset, f.key ?? null);
@@ -243,6 +243,24 @@ export class Model extends EventTarget {
       merge(this.consumers, c.name, c);
       if (!this.consumerIndex.has(c.name)) this.consumerIndex.set(c.name, this.consumerIndex.size);
       change.consumers = true;
+    }
+  }
+
+  /**
+   * Rates from the frames that ended within the last RATE_WINDOW_US of simulated time (at least
+   * the last frame, which may span more at high speed): the records they counted over the time
+   * they span (less than the window just after a snapshot, when earlier frames are unknown).
+   */
+  updateRates(change) {
+    const now = this.clock.now_us;
+    const frames = this.recentFrames;
+    while (frames.length > 1 && frames[0].endUs <= now - RATE_WINDOW_US) frames.shift();
+    const spanS = (now - frames[0].startUs) / 1e6;
+    const totals = new Map();
+    for (const f of frames) for (const [id, n] of f.appended) totals.set(id, (totals.get(id) || 0) + n);
+    for (const id of this.partitions.keys()) {
+      const rate = spanS > 0 ? (totals.get(id) || 0) / spanS : 0;
+      if (rate !== (this.rates.get(id) || 0)) { this.rates.set(id, rate); change.partitions.add(id); }
     }
   }
 

@@ -61,6 +61,8 @@ export class AssignmentsView {
         if (!row) continue;
         // End at the row's right edge (past the LEO label), level with the log's cells.
         const rr = row.getBoundingClientRect();
+        // A hidden row (the overview, or a partition not open in the detail) gets no line.
+        if (!rr.width) continue;
         const lr = row.querySelector('.log').getBoundingClientRect();
         const list = row.closest('.logical').getBoundingClientRect();
         // Rows scrolled out of their list get no line.

@@ -11,6 +11,8 @@ export class EventLogView {
     this.model = model;
     this.lastSerial = 0;
     this.follow = true;
+    // The log's box shrinks when a caption appears (app.css): keep the newest line in sight.
+    new ResizeObserver(() => { if (this.follow) list.scrollTop = list.scrollHeight; }).observe(list);
   }
 
   /** Is the reader at the bottom? Read before any view writes, so it costs no layout. */

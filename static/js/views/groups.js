@@ -5,6 +5,7 @@
 
 import { el, setHidden, setText, setClass, setAttr, setStyle, formatCount } from '../text.js';
 import { consumerColor } from '../colors.js';
+import { entity } from '../entities.js';
 
 const REBALANCING = new Set(['PreparingRebalance', 'CompletingRebalance']);
 
@@ -49,7 +50,7 @@ export class GroupsView {
     const twice = el('b');
     const topics = el('span', { class: 'group-topics' });
     const members = el('div', { class: 'members' });
-    const card = el('div', { class: 'group card', dataset: { group: name, click: 'group' }, attrs: { tabindex: '0', role: 'button' } },
+    const card = el('div', { class: 'group card', dataset: { group: name, click: 'group', entity: entity.group(name) }, attrs: { tabindex: '0', role: 'button' } },
       el('div', { class: 'card-head' }, el('span', { class: 'entity-name', text: name, title: name }), state),
       el('div', { class: 'group-meta' },
         el('span', {}, 'gen ', generation), ' · ', protocol, ' · ', assignor),
@@ -96,7 +97,7 @@ export class GroupsView {
     const role = el('span', { class: 'member-role' });
     const owned = el('div', { class: 'owned' });
     const note = el('div', { class: 'member-note' });
-    const row = el('div', { class: 'member', dataset: { consumer: name, click: 'consumer' }, attrs: { tabindex: '0', role: 'button' } },
+    const row = el('div', { class: 'member', dataset: { consumer: name, click: 'consumer', entity: entity.consumer(name) }, attrs: { tabindex: '0', role: 'button' } },
       el('div', { class: 'member-head' }, swatch, el('span', { class: 'entity-name', text: name, title: name }), role, state),
       owned, note);
     return { row, swatch, state, role, owned, note, ownedKey: null };
@@ -131,7 +132,7 @@ export class GroupsView {
         r.chips = new Map();
         r.owned.replaceChildren(...con.owned.map(([p]) => {
           const pos = el('span', { class: 'owned-pos' });
-          const chip = el('span', { class: 'owned-chip', dataset: { owned: p } }, el('span', { text: p }), pos);
+          const chip = el('span', { class: 'owned-chip', dataset: { owned: p, entity: entity.owned(p) } }, el('span', { text: p }), pos);
           r.chips.set(p, pos);
           return chip;
         }));

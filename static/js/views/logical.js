@@ -12,6 +12,7 @@ import { el, setHidden, setText, setClass, setAttr, setStyle, formatCount, forma
 import { keyClasses, consumerColor } from '../colors.js';
 import { ReplicasView } from './replicas.js';
 import { partitionId } from '../model.js';
+import { entity } from '../entities.js';
 
 /** Offsets drawn per partition: the wire's log window (wire.rs LOG_WINDOW, `recent` carries 16 keys). */
 export const CELLS = 16;
@@ -29,6 +30,8 @@ export class LogicalView {
     /** partition id → row parts */
     this.rows = new Map();
     this.empty = el('p', { class: 'empty-note', text: 'No topics yet. Create one with + or type: topic create orders partitions=3 replication=3' });
+    /** The partitions shown (the zoom's open ones), or null for all. */
+    this.filter = null;
     this.root.append(this.empty);
     // Rows scrolled out of the list are not updated (a big cluster has dozens); they are brought
     // up to date when they scroll into view.
@@ -45,6 +48,18 @@ export class LogicalView {
         } else this.visible.delete(id);
       }
     }, { root: this.root, rootMargin: '120px 0px' });
+  }
+
+  /**
+   * Show only these partitions' rows (the zoom's open partitions), or every row (null). Hidden
+   * rows leave the observer's view, so they cost nothing until shown again.
+   */
+  showOnly(ids) {
+    for (const [id, r] of this.rows) setHidden(r.row, ids !== null && !ids.has(id));
+    for (const [name, t] of this.topics) {
+      setHidden(t.section, ids !== null && ![...ids].some((id) => id.slice(0, id.lastIndexOf('/')) === name));
+    }
+    this.filter = ids;
   }
 
   /** Is a partition's row on screen (for flights and lines)? */
@@ -122,6 +137,8 @@ export class LogicalView {
       }
     }
     this.order = order;
+    // New topics and rows stay hidden while only some partitions are open.
+    if (this.filter) this.showOnly(this.filter);
   }
 
   makeTopic(name) {
@@ -132,7 +149,7 @@ export class LogicalView {
     const rejectedBox = el('span', { class: 'stat', title: 'Writes refused (e.g. NOT_ENOUGH_REPLICAS)' }, 'rejected ', rejected);
     const lostBox = el('span', { class: 'stat lost', title: 'Acknowledged records no longer in the log' }, 'lost ', lost);
     const rows = el('div', { class: 'partition-rows' });
-    const section = el('section', { class: 'topic', dataset: { topic: name } },
+    const section = el('section', { class: 'topic', dataset: { topic: name, entity: entity.topic(name) } },
       el('div', { class: 'topic-head' },
         el('span', { class: 'topic-name', text: name }), meta,
         el('span', { class: 'topic-stats' }, el('span', { class: 'stat', title: 'Records acknowledged to producers' }, 'acked ', acked), rejectedBox, lostBox)),
@@ -144,7 +161,7 @@ export class LogicalView {
     const name = el('span', { class: 'partition-name', text: id });
     const leader = el('span', { class: 'partition-leader' });
     const isr = el('span', { class: 'partition-isr' });
-    const rate = el('span', { class: 'partition-rate' });
+    const rate = el('span', { class: 'partition-rate', title: 'Records appended in the last simulated second' });
     const cells = [];
     const cellBox = el('div', { class: 'cells' });
     for (let i = 0; i < CELLS; i++) {

@@ -2,8 +2,11 @@
 // Encodings (the same in every view): the leader replica wears the leader mark (★ badge, thick
 // outline, class `leader`); an in-sync replica is solid, an out-of-sync one dashed; a dead broker is
 // greyed with the word "down". A network partition is drawn as a cut between the two sides.
+// Cards stay in broker id order whatever happens (a cut, a death): a class follows "broker 2" by
+// where it is. In the overview (zoom.js) the chips are hidden and a card sums up its replicas.
 
-import { el, setText, setClass, setAttr, setStyle } from '../text.js';
+import { el, setText, setClass, setAttr } from '../text.js';
+import { entity } from '../entities.js';
 
 /** Above this many replicas on one broker, chips drop the topic name (see rebuildChips). */
 const DENSE_AFTER = 6;
@@ -14,9 +17,6 @@ export class PhysicalView {
     this.model = model;
     /** broker id → {card, status, tags, replicas, chips: Map(partition id → chip parts)} */
     this.cards = new Map();
-    /** The "network cut" divider, shown between the two sides of a network partition. */
-    this.cut = el('div', { class: 'net-cut', hidden: '' }, el('span', { class: 'net-cut-label', text: 'network cut' }));
-    this.root.append(this.cut);
     this.layoutKey = '';
   }
 
@@ -37,21 +37,25 @@ export class PhysicalView {
     }
     for (const b of brokers) this.updateCard(b);
     this.updatePartitions(change);
+    this.updateSummaries();
     this.updateNetwork(brokers);
   }
 
   makeCard(id) {
-    const name = el('span', { class: 'broker-name' }, 'Broker ', el('b', { text: id }));
+    const name = el('span', { class: 'broker-name' }, el('span', { class: 'broker-word', text: 'Broker ' }), el('b', { text: id }));
     const status = el('span', { class: 'status-pill' });
     const tags = el('div', { class: 'coord-tags' });
     const replicas = el('div', { class: 'replicas' });
+    const summary = el('div', { class: 'broker-summary' });
     const card = el('div', {
       class: 'broker card',
-      dataset: { broker: String(id), click: 'broker' },
+      dataset: { broker: String(id), click: 'broker', entity: entity.broker(id) },
       attrs: { tabindex: '0', role: 'button', 'aria-label': `Broker ${id}` },
-    }, el('div', { class: 'broker-head' }, name, status), tags, replicas);
+    }, el('div', { class: 'broker-head' }, name, status), tags, summary, replicas);
+    // Id order, fixed, whatever order cards were made in.
+    card.style.order = String(id);
     this.root.append(card);
-    return { card, status, tags, replicas, chips: new Map() };
+    return { card, status, tags, summary, replicas, chips: new Map() };
   }
 
   rebuildChips() {
@@ -71,7 +75,7 @@ export class PhysicalView {
         }
         const mark = el('span', { class: 'leader-mark', attrs: { 'aria-hidden': 'true' }, text: '★' });
         const lag = el('span', { class: 'replica-lag' });
-        const chip = el('span', { class: 'replica', dataset: { partition: p.id } }, mark,
+        const chip = el('span', { class: 'replica', dataset: { partition: p.id, entity: entity.replica(p.id, b) } }, mark,
           el('span', { class: 'replica-name' }, el('span', { class: 'replica-topic', text: `${p.topic}/` }), String(p.partition)), lag);
         c.replicas.append(chip);
         c.chips.set(p.id, { chip, lag });
@@ -90,6 +94,7 @@ export class PhysicalView {
     else if (b.fenced) status = 'fenced';
     if (b.alive && isolated) status = b.fenced ? 'isolated · fenced' : 'isolated';
     setText(c.status, status);
+    setAttr(c.status, 'title', status);
     setClass(c.card, 'down', !b.alive);
     setClass(c.card, 'fenced', b.alive && b.fenced);
     setClass(c.card, 'isolated', isolated);
@@ -130,20 +135,30 @@ export class PhysicalView {
     }
   }
 
+  /** The overview's line per broker: how many replicas it holds and how many it leads. */
+  updateSummaries() {
+    const m = this.model;
+    for (const [id, c] of this.cards) {
+      let leads = 0;
+      for (const pid of c.chips.keys()) if (m.partitions.get(pid)?.leader === id) leads++;
+      setText(c.summary, `★ ${leads} of ${c.chips.size}`);
+      setAttr(c.summary, 'title', `Holds ${c.chips.size} replica${c.chips.size === 1 ? '' : 's'} and leads ${leads} of them`);
+    }
+  }
+
   updateNetwork(brokers) {
     const m = this.model;
-    if (!m.network) {
-      this.cut.hidden = true;
-      for (const c of this.cards.values()) setStyle(c.card, 'order', null);
-      return;
+    // Cards never move. The cut is drawn in the gap between the two sides when they are
+    // contiguous in id order (brokers 1 | 2 3), on the card before it (`cut-after`, app.css),
+    // taking no room; otherwise the cards' "isolated" state tells who is cut off.
+    const ids = brokers.map((b) => b.id);
+    let boundary = -1;
+    if (m.network) {
+      const sides = ids.map((id) => m.sideOf(id));
+      const changes = sides.filter((s, i) => i > 0 && s !== sides[i - 1]).length;
+      if (changes === 1 && !sides.includes(null)) boundary = sides.findIndex((s, i) => i > 0 && s !== sides[i - 1]) - 1;
     }
-    // Side A first, then the cut, then side B, then anyone in neither.
-    for (const b of brokers) {
-      const side = m.sideOf(b.id);
-      setStyle(this.cards.get(b.id).card, 'order', side === 'A' ? '0' : side === 'B' ? '2' : '3');
-    }
-    this.cut.style.order = '1';
-    this.cut.hidden = false;
+    ids.forEach((id, i) => setClass(this.cards.get(id).card, 'cut-after', i === boundary));
   }
 }
 

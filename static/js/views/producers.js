@@ -3,6 +3,7 @@
 // acknowledged, failed and retried.
 
 import { el, setHidden, setText, setClass, setAttr, formatRate, formatCount } from '../text.js';
+import { entity } from '../entities.js';
 
 export class ProducersView {
   constructor(root, model) {
@@ -53,7 +54,7 @@ export class ProducersView {
     const retried = el('b');
     const card = el('div', {
       class: 'producer card',
-      dataset: { producer: name, click: 'producer' },
+      dataset: { producer: name, click: 'producer', entity: entity.producer(name) },
       attrs: { tabindex: '0', role: 'button' },
     },
       el('div', { class: 'card-head' }, el('span', { class: 'entity-name', text: name, title: name }), state),

@@ -1,0 +1,41 @@
+// Test hooks: every drawn entity carries `data-entity="KIND:ID"`, the same in every view, so tests
+// and tools find "partition orders/3" whatever draws it (a log row in the detail, a tile in the
+// overview). The names follow the engine's own keys:
+//   broker:N          a broker card                       partition:T/P   a partition (row, tile)
+//   topic:T           a topic's section                   replica:T/P@N   T/P's replica on broker N
+//   record:T/P@O      the leader's cell for offset O      producer:NAME   a producer card
+//   group:G           a group card                        consumer:NAME   a consumer (member) card
+//   owned:T/P         inside a consumer: a partition it holds now
+// The page's views use it, and so can tests and tools in the page:
+// `const { select } = await import('/static/js/entities.js')`.
+
+export const entity = {
+  broker: (id) => `broker:${id}`,
+  topic: (name) => `topic:${name}`,
+  partition: (id) => `partition:${id}`,
+  replica: (id, broker) => `replica:${id}@${broker}`,
+  record: (id, offset) => `record:${id}@${offset}`,
+  producer: (name) => `producer:${name}`,
+  group: (name) => `group:${name}`,
+  consumer: (name) => `consumer:${name}`,
+  owned: (id) => `owned:${id}`,
+};
+
+/** Every kind, in the order above. */
+export const ENTITY_KINDS = ['broker', 'topic', 'partition', 'replica', 'record', 'producer', 'group', 'consumer', 'owned'];
+
+/** A CSS selector for one entity: `select('partition', 'orders/0')`. */
+export function select(kind, ...id) {
+  return `[data-entity="${CSS.escape(entity[kind](...id))}"]`;
+}
+
+/** A CSS selector for every entity of a kind: `selectKind('partition')`. */
+export function selectKind(kind) {
+  return `[data-entity^="${kind}:"]`;
+}
+
+/** `"replica:orders/0@2"` → `{kind: 'replica', id: 'orders/0@2'}`. */
+export function parseEntity(value) {
+  const i = value.indexOf(':');
+  return { kind: value.slice(0, i), id: value.slice(i + 1) };
+}
