@@ -5,6 +5,7 @@
 // and the number of long animation frames (> 50 ms) Chromium reported.
 //
 // node tests/browser/bench-frames.mjs [SECONDS] [WIDTHxHEIGHT]
+// With BENCH_METRICS=1 the metrics panel is open while measuring (its charts redraw every second).
 
 import { startServer, launch, open } from './harness.mjs';
 
@@ -23,6 +24,7 @@ try {
   const { page, problems } = await open(browser, server.url, { width, height });
   await page.waitForSelector('[data-broker="6"]');
   await page.waitForTimeout(4000); // the group forms, the producer reaches its rate
+  if (process.env.BENCH_METRICS) await page.locator('#metrics-button').click();
   const result = await page.evaluate(async (ms) => {
     performance.clearMeasures();
     const long = [];
