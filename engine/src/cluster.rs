@@ -205,6 +205,8 @@ pub struct Cluster {
     pub(crate) next_reclaim_at: u64,
     /// Purge stale timers once the queue is this long.
     purge_timers_at: usize,
+    /// Kafka's metrics, sampled every simulated second (`metrics.rs`).
+    pub(crate) metrics: crate::metrics::Metrics,
 }
 
 impl Cluster {
@@ -231,6 +233,7 @@ impl Cluster {
             reclaim_requested: false,
             next_reclaim_at: u64::from(crate::reclaim::RECLAIM_EVERY_RECORDS),
             purge_timers_at: PURGE_TIMERS_AT,
+            metrics: crate::metrics::Metrics::default(),
         }
     }
 
@@ -260,6 +263,18 @@ impl Cluster {
     }
 
     pub(crate) fn emit(&mut self, event: Event) {
+        // Metrics count every event, even when a benchmark records none.
+        let isr_leader = match &event {
+            Event::IsrChanged {
+                topic, partition, ..
+            } => self
+                .topics
+                .get(topic)
+                .and_then(|t| t.slots.get(*partition as usize))
+                .and_then(|&slot| self.partitions[slot as usize].leader),
+            _ => None,
+        };
+        self.metrics.count_event(self.now, &event, isr_leader);
         if !self.record_events {
             return;
         }
@@ -341,6 +356,8 @@ impl Cluster {
             if next.at > until {
                 break;
             }
+            // The metrics of every whole second before this timer see the state as it was then.
+            self.sample_metrics(next.at, false);
             let Reverse(Scheduled { at, timer, .. }) = self.timers.pop().expect("peeked");
             self.now = at;
             self.timers_fired += 1;
@@ -352,6 +369,7 @@ impl Cluster {
             }
         }
         self.now = self.now.max(until);
+        self.sample_metrics(until, true);
     }
 
     /// How many timers have fired since the start (messages delivered included).

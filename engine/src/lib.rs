@@ -15,6 +15,7 @@ pub mod limits;
 pub mod log;
 mod maintenance;
 pub mod memory;
+pub mod metrics;
 pub mod murmur2;
 pub mod net;
 pub mod placement;

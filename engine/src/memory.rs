@@ -32,6 +32,7 @@ impl Cluster {
         for g in &self.groups {
             g.for_each_chunk(&mut f);
         }
+        self.metrics.for_each_sample(&mut f);
     }
 
     /// An estimate of the bytes this cluster holds outside shared chunks (no clone shares them).

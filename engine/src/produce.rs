@@ -35,6 +35,8 @@ impl Cluster {
                     results.push(Ok(base));
                 }
                 Err(e) => {
+                    let topic = &self.partitions[batch.slot as usize].tp.topic;
+                    self.metrics.count_failed_append(broker, topic, e);
                     if acks == Acks::Zero {
                         self.lose_unsent(&batch.records, batch.slot);
                     }
@@ -137,6 +139,13 @@ impl Cluster {
         let tp = self.tp(slot).clone();
         let first_key = self.store.key_text(first).map(str::to_owned);
         let name = self.producers[producer as usize].display_name.clone();
+        let bytes: u64 = batch
+            .records
+            .iter()
+            .map(|&id| u64::from(self.store.get(id).size_bytes))
+            .sum();
+        let count = batch.records.len() as u64;
+        self.metrics.count_append(broker, &tp.topic, count, bytes);
         self.emit(Event::RecordsAppended {
             topic: tp.topic,
             partition: tp.partition,

@@ -36,6 +36,8 @@ pub struct Batch {
 pub struct InFlight {
     pub broker: u32,
     pub batches: Vec<Batch>,
+    /// When the request left (for `request-latency-avg`).
+    pub sent_us: Micros,
 }
 
 /// `max.in.flight.requests.per.connection` = 5.
@@ -623,15 +625,23 @@ impl Cluster {
                 acks,
                 batches: wire,
             });
+            let records = batches.iter().map(|b| b.records.len() as u64).sum();
+            let name = &self.producers[id as usize].display_name;
+            self.metrics.count_send(name, records);
             if acks == Acks::Zero {
                 // acks=0: the client counts the records as sent the moment they leave.
                 for b in &batches {
                     self.acknowledge(id, b, None);
                 }
             } else {
-                self.producers[id as usize]
-                    .in_flight
-                    .insert(request, InFlight { broker, batches });
+                self.producers[id as usize].in_flight.insert(
+                    request,
+                    InFlight {
+                        broker,
+                        batches,
+                        sent_us: now,
+                    },
+                );
             }
         }
     }
@@ -749,6 +759,14 @@ impl Cluster {
             return;
         };
         let now = self.now;
+        // A broken connection is no response: Kafka's Sender records no latency for it.
+        if results
+            .iter()
+            .any(|r| *r != Err(ErrorCode::NetworkException))
+        {
+            let name = &self.producers[id as usize].display_name;
+            self.metrics.count_response(name, now - flight.sent_us);
+        }
         for (batch, result) in flight.batches.into_iter().zip(results) {
             match result {
                 Ok(base) => self.acknowledge(id, &batch, base),

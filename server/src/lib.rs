@@ -5,6 +5,7 @@ pub mod access;
 pub mod app;
 pub mod assets;
 pub mod frame;
+pub mod metrics;
 pub mod narrate;
 pub mod room;
 pub mod rooms;

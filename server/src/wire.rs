@@ -62,6 +62,19 @@
 //! - `reply`: the answer to a client message with the same `id`.
 //!   `{"v":1,"type":"reply","id":7,"ok":true,"output":"…"|null,"inspect":{…}|null}`
 //!   `{"v":1,"type":"reply","id":7,"ok":false,"error":{"message":"…","line":1,"col":8,"hint":"…"|null}}`
+//! - `metrics`: Kafka's metrics of the room (docs/scenario-language.md, "Kafka's metrics"), one
+//!   sample per simulated second. A snapshot carries the last two minutes (at most
+//!   `engine::metrics::HISTORY_SECONDS` samples, so charts are rebuilt after a `seek`); a frame
+//!   carries only the samples taken since the previous frame, and is without `metrics` when
+//!   there is none. `null` before the first second.
+//!   `"metrics":{"series":[[at_us,MessagesInPerSec,records-consumed-rate,records-lag-max|null],…],
+//!     "latest":{"UnderReplicatedPartitions":6,"UnderReplicatedPartitions broker=2":3,
+//!     "record-send-rate producer=shop":100,…}}`
+//!   `series` is oldest first, all cluster-wide (the charts); `latest` holds the newest sample's
+//!   values keyed as an `expect metric` line names them (cluster, `broker=`, `producer=`,
+//!   `consumer=`, `group=`; per-topic values only through `expect`), averages rounded to 0.01 ms.
+//!   A metric without a value (a second without responses, a consumer without positions) is
+//!   absent. About 1 KB a second for a 6-broker cluster with a few clients.
 //!
 //! # Log shapes
 //! A partition's log is drawn as it is, in the window of its last [`LOG_WINDOW`] offsets
@@ -247,6 +260,18 @@ pub struct SnapshotMessage<'a> {
     pub owner: crate::access::Owner,
     /// A sandbox's parent room, to go back to following it.
     pub forked_from: Option<&'a str>,
+    /// Kafka's metrics, the last two minutes (see the module doc).
+    pub metrics: Option<Metrics>,
+}
+
+/// A chart point: `[at_us, MessagesInPerSec, records-consumed-rate, records-lag-max|null]`.
+pub type MetricsPoint = (u64, f64, f64, Option<f64>);
+
+/// Kafka's metrics: chart points and the newest values (see the module doc).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Metrics {
+    pub series: Vec<MetricsPoint>,
+    pub latest: std::collections::BTreeMap<String, f64>,
 }
 
 /// Who is watching: viewers of this room and sandboxes forked on this server.
@@ -334,6 +359,9 @@ pub struct FrameMessage<'a> {
     /// Present when it changed.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub audience: Option<Audience>,
+    /// The metrics samples taken since the last frame, when there are any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub metrics: Option<Metrics>,
 }
 
 #[derive(Debug, Clone, Serialize)]

@@ -17,6 +17,7 @@ import { ClockView } from './views/clock.js';
 import { DetailsView } from './views/details.js';
 import { PresenterView } from './views/presenter.js';
 import { TimelineView } from './views/timeline.js';
+import { MetricsPanel } from './views/metrics.js';
 import { Controls } from './controls.js';
 import { Console } from './console.js';
 import { Actions } from './actions.js';
@@ -49,6 +50,8 @@ const details = new DetailsView(model, connection);
 const classroom = new Classroom(model, connection, { toast: (text) => toast(text) });
 const assignments = new AssignmentsView(document.getElementById('assignments'), stageNode, model);
 const logical = new LogicalView(document.getElementById('logical'), model, { reducedMotion, connection });
+// Opening the metrics panel closes the other panels (the functions are hoisted or bound below).
+const metrics = new MetricsPanel(model, { onOpen: () => closeOthers(), redraw: (flags) => redraw(flags) });
 // The zoom decides which panels show (before they render); the overview is a panel of its own.
 const zoom = new Zoom(stageNode, model, logical, { onChange: () => relayout() });
 const overviewPanel = stage.addPanel('cluster', {
@@ -71,6 +74,7 @@ stage.mount('physical', new PhysicalView(document.getElementById('physical'), mo
 stage.mount('groups', new GroupsView(document.getElementById('groups'), model));
 stage.mount('eventlog', new EventLogView(document.getElementById('event-log'), model));
 stage.mount('details', details);
+stage.mount('metrics', metrics);
 stage.mount('assignments', assignments);
 stage.mount('flights', new FlightsView(document.getElementById('flights'), model, {
   reducedMotion, zoom, rowVisible: (id) => logical.isVisible(id),
@@ -121,15 +125,16 @@ const catalog = new LessonCatalog(connection);
 // One panel at a time: opening the lessons or the editor closes the others.
 const lessons = new LessonPicker(model, connection, catalog, {
   onPicked: () => presenter.lessonPicked(),
-  onOpen: () => { actions.closePopups(); editor.close(); },
+  onOpen: () => { actions.closePopups(); editor.close(); metrics.close(); },
 });
 const editor = new Editor(model, connection, catalog, {
-  onOpen: () => { actions.closePopups(); lessons.close(); },
+  onOpen: () => { actions.closePopups(); lessons.close(); metrics.close(); },
 });
+function closeOthers() { actions.closePopups(); lessons.close(); editor.close(); details.close(); }
 new Controls(model, connection, {
   onError: toast,
   // The topmost thing open closes first.
-  onEscape: () => { if (!classroom.close() && !lessons.close() && !editor.close() && !actions.closePopups()) details.close(); },
+  onEscape: () => { if (!classroom.close() && !lessons.close() && !editor.close() && !metrics.close() && !actions.closePopups()) details.close(); },
   keyHook: (e) => presenter.handleKey(e),
   onLocked: () => classroom.nudge(),
 });
@@ -143,4 +148,4 @@ connection.addEventListener('status', (e) => clockView.showStatus(e.detail));
 connection.connect();
 
 // For tests and for curious people with a console open.
-window.playground = { model, connection, details, actions, presenter, lessons, editor, classroom, zoom, stage, renders: () => stage.renders, viewTimes: stage.viewTimes };
+window.playground = { model, connection, details, actions, presenter, lessons, editor, classroom, metrics, zoom, stage, renders: () => stage.renders, viewTimes: stage.viewTimes };

@@ -15,6 +15,9 @@ const RATE_WINDOW_US = 1_000_000;
 /** Offsets remembered per partition for colouring log cells by key. */
 const KEYS_PER_PARTITION = 64;
 
+/** Metrics samples kept for the charts: the engine's `HISTORY_SECONDS`. */
+export const METRICS_HISTORY = 120;
+
 export function partitionId(topic, partition) {
   return `${topic}/${partition}`;
 }
@@ -44,6 +47,10 @@ export function emptyChange() {
     audience: false,
     /** Flights of this frame, with the frame's clock (for staggering them in time). */
     flights: [],
+    /** New metrics samples (Kafka's metrics, one per simulated second). */
+    metrics: false,
+    /** A panel was opened: it draws itself whole. */
+    opened: false,
   };
 }
 
@@ -112,6 +119,12 @@ export class Model extends EventTarget {
     this.keys = new Map();
     /** partition id → records appended in the last frame */
     this.appended = new Map();
+    /**
+     * Kafka's metrics (wire.rs, `metrics`): `series` holds chart points
+     * [at_us, MessagesInPerSec, records-consumed-rate, records-lag-max|null], oldest first, at most
+     * METRICS_HISTORY; `latest` the newest sample's values keyed like `expect metric` lines.
+     */
+    this.metrics = { series: [], latest: {} };
     /** partition id → records appended per simulated second over the last RATE_WINDOW_US */
     this.rates = new Map();
     /** The frames of the last RATE_WINDOW_US: {startUs, endUs, appended}. */
@@ -155,6 +168,8 @@ export class Model extends EventTarget {
       if (!this.consumerIndex.has(name)) this.consumerIndex.set(name, this.consumerIndex.size);
     }
     this.network = msg.state.network ?? null;
+    this.metrics = { series: (msg.metrics?.series || []).slice(-METRICS_HISTORY), latest: msg.metrics?.latest || {} };
+    change.metrics = true;
     this.appendLog(msg.log || []);
     Object.assign(change, { brokers: true, topics: true, producers: true, groups: true, consumers: true, network: true, clock: true, caption: true, log: true, timeline: true, lesson: true, audience: true });
     for (const id of this.partitions.keys()) change.partitions.add(id);
@@ -207,6 +222,11 @@ export class Model extends EventTarget {
     if (msg.log && msg.log.length) {
       this.appendLog(msg.log);
       change.log = true;
+    }
+    if (msg.metrics) {
+      const series = this.metrics.series.concat(msg.metrics.series);
+      this.metrics = { series: series.slice(-METRICS_HISTORY), latest: msg.metrics.latest };
+      change.metrics = true;
     }
     change.frameStartUs = prevNow;
     change.frameEndUs = c.now_us;

@@ -6,6 +6,7 @@
 //
 // node tests/browser/bench-frames.mjs [SECONDS] [WIDTHxHEIGHT] [replicas]
 // (`replicas`: with orders/0's replicas view open, which asks the room for its logs while open)
+// With BENCH_METRICS=1 the metrics panel is open while measuring (its charts redraw every second).
 
 import { startServer, launch, open } from './harness.mjs';
 
@@ -25,6 +26,7 @@ try {
   await page.waitForSelector('[data-broker="6"]');
   if (process.argv[4] === 'replicas') await page.locator('[data-entity="partition:orders/0"] .replicas-toggle').click();
   await page.waitForTimeout(4000); // the group forms, the producer reaches its rate
+  if (process.env.BENCH_METRICS) await page.locator('#metrics-button').click();
   const result = await page.evaluate(async (ms) => {
     performance.clearMeasures();
     const long = [];

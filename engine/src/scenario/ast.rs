@@ -137,6 +137,12 @@ pub enum Metric {
     Duplicates(String),
     /// Extension: `coordinator G`: the broker hosting the group's coordinator, or `none`.
     Coordinator(String),
+    /// Extension: `metric NAME [TAG=VALUE]`: one of Kafka's metrics in the newest per-second
+    /// sample (`crate::metrics`), e.g. `metric UnderReplicatedPartitions broker=2`.
+    Kafka {
+        name: crate::metrics::Name,
+        scope: crate::metrics::Scope,
+    },
 }
 
 /// The right-hand side of an `expect` line, already checked against the metric's type.

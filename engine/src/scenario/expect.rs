@@ -219,7 +219,63 @@ pub fn measure(cluster: &Cluster, metric: &Metric) -> Result<Actual, String> {
             .group_coordinator(g)
             .ok_or_else(|| unknown_group(g))?
             .map_or(Actual::None, |b| Actual::Int(i64::from(b))),
+        Metric::Kafka { name, scope } => match kafka_metric(cluster, *name, scope)? {
+            None => Actual::None,
+            Some(v) if v.fract() == 0.0 => Actual::Int(v as i64),
+            // A rate or an average that is not whole: shown, compared as a number by `check`.
+            Some(v) => Actual::Word(format!("{v:.3}")),
+        },
     })
+}
+
+/// A Kafka metric in the newest per-second sample; `None` inside when it has no value in that
+/// scope (a stopped client, a second without responses).
+fn kafka_metric(
+    cluster: &Cluster,
+    name: crate::metrics::Name,
+    scope: &crate::metrics::Scope,
+) -> Result<Option<f64>, String> {
+    let sample = cluster.metrics().latest().ok_or_else(|| {
+        "no metrics yet: the first sample is taken at 1s of simulated time".to_string()
+    })?;
+    Ok(sample.get(name, scope))
+}
+
+/// `expect metric …`: Kafka's metrics are real numbers (rates, averages in ms), compared as such
+/// with the whole number on the right; `none` when the metric has no value.
+fn check_kafka(cluster: &Cluster, e: &Expectation, text: &str) -> Result<(), String> {
+    let Metric::Kafka { name, scope } = &e.metric else {
+        unreachable!("only called for `metric`")
+    };
+    let actual =
+        kafka_metric(cluster, *name, scope).map_err(|m| format!("expected {text}: {m}"))?;
+    let ok = match (actual, &e.value) {
+        (Some(a), Value::Int(b)) => {
+            let b = *b as f64;
+            match e.op {
+                Op::Eq => a == b,
+                Op::Ne => a != b,
+                Op::Lt => a < b,
+                Op::Le => a <= b,
+                Op::Gt => a > b,
+                Op::Ge => a >= b,
+            }
+        }
+        // `none` only equals `none`; no ordering involves it.
+        (a, Value::None | Value::Int(_)) => match e.op {
+            Op::Eq => a.is_none() && e.value == Value::None,
+            Op::Ne => a.is_none() != (e.value == Value::None),
+            _ => false,
+        },
+        // The parser gives a metric only a number or `none`.
+        (_, _) => false,
+    };
+    if ok {
+        Ok(())
+    } else {
+        let got = measure(cluster, &e.metric).map_err(|m| format!("expected {text}: {m}"))?;
+        Err(format!("expected {text}, got {got}"))
+    }
 }
 
 fn expected_as(actual: &Actual, value: &Value) -> Actual {
@@ -247,6 +303,9 @@ pub fn check(cluster: &Cluster, e: &Expectation) -> Result<(), String> {
         .text
         .strip_prefix("expect")
         .map_or(e.text.as_str(), str::trim_start);
+    if matches!(e.metric, Metric::Kafka { .. }) {
+        return check_kafka(cluster, e, text);
+    }
     let actual = measure(cluster, &e.metric).map_err(|m| format!("expected {text}: {m}"))?;
     let expected = expected_as(&actual, &e.value);
     let ok = match (&actual, &expected, e.op) {

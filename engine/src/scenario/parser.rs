@@ -1750,6 +1750,7 @@ const METRICS: &[&str] = &[
     "consumed",
     "duplicates",
     "coordinator",
+    "metric",
 ];
 
 const OPS: &[(&str, Op)] = &[
@@ -1894,12 +1895,113 @@ fn metric(cur: &mut Cursor, ctx: &Context, name: Val) -> Result<(Metric, Kind)> 
         }
         "duplicates" => (Metric::Duplicates(group(cur)?), Kind::Count),
         "coordinator" => (Metric::Coordinator(group(cur)?), Kind::Broker),
+        "metric" => (kafka_metric(cur, ctx)?, Kind::CountOrNone),
         word => {
             return Err(name
                 .err(format!("unknown metric '{word}'"))
                 .maybe_hint(did_you_mean(word, METRICS.iter().copied())));
         }
     })
+}
+
+/// `metric NAME [TAG=VALUE]`: one of Kafka's metrics (`crate::metrics::DEFINITIONS`), for the
+/// whole cluster or the one broker, topic, producer, consumer or group its tag names.
+fn kafka_metric(cur: &mut Cursor, ctx: &Context) -> Result<Metric> {
+    use crate::metrics::{DEFINITIONS, Name, Scope, ScopeKind};
+    let v = cur.word("a Kafka metric name, e.g. UnderReplicatedPartitions")?;
+    let Some(name) = Name::from_text(v.text) else {
+        let texts = DEFINITIONS.iter().map(|d| d.text);
+        let fallback = "see the table of metrics in docs/scenario-language.md".to_string();
+        return Err(v
+            .err(format!("unknown Kafka metric '{}'", v.text))
+            .hint(did_you_mean(v.text, texts).unwrap_or(fallback)));
+    };
+    let def = name.definition();
+    let allowed: Vec<String> = def
+        .scopes
+        .iter()
+        .map(|k| match k {
+            ScopeKind::Cluster => "no tag (the whole cluster)".to_string(),
+            k => format!("{}=…", k.tag()),
+        })
+        .collect();
+    let tag = match cur.peek() {
+        Some(Token {
+            kind:
+                TokenKind::Opt {
+                    name: tag,
+                    value,
+                    value_col,
+                    ..
+                },
+            col,
+            ..
+        }) => Some((tag.as_str(), value.as_str(), *col, *value_col)),
+        _ => None,
+    };
+    let Some((tag, value, col, value_col)) = tag else {
+        if def.scopes[0] != ScopeKind::Cluster {
+            let first = def.scopes[0].tag();
+            return Err(LineError::new(
+                cur.end_col(),
+                format!("'{}' is a per-{first} metric: add {first}=NAME", def.text),
+            ));
+        }
+        return Ok(Metric::Kafka {
+            name,
+            scope: Scope::Cluster,
+        });
+    };
+    cur.bump();
+    let kind = ScopeKind::from_tag(tag).filter(|k| def.scopes.contains(k));
+    let Some(kind) = kind else {
+        return Err(
+            LineError::new(col, format!("'{}' has no scope '{tag}='", def.text))
+                .hint(format!("its scopes: {}", allowed.join(", "))),
+        );
+    };
+    let arg = Val {
+        text: value,
+        col: value_col,
+        quoted: false,
+    };
+    let known = |names: &mut dyn Iterator<Item = &String>, what: &str| -> Result<()> {
+        let names: Vec<&str> = names.map(String::as_str).collect();
+        if names.contains(&value) {
+            return Ok(());
+        }
+        let err = arg.err(format!("unknown {what} '{value}'"));
+        Err(err.maybe_hint(did_you_mean(value, names.iter().copied())))
+    };
+    let scope = match kind {
+        ScopeKind::Cluster => Scope::Cluster,
+        ScopeKind::Broker => Scope::Broker(ctx.broker_id(arg)?),
+        ScopeKind::Topic => {
+            ctx.topic(arg)?;
+            Scope::Topic(value.to_string())
+        }
+        ScopeKind::Producer => {
+            // One-off `produce` lines send as the client `console`.
+            let console = "console".to_string();
+            let mut names = ctx
+                .producers
+                .keys()
+                .chain(&ctx.recovered.producers)
+                .chain(std::iter::once(&console));
+            known(&mut names, "producer")?;
+            Scope::Producer(value.to_string())
+        }
+        ScopeKind::Consumer => {
+            let mut names = ctx.consumers.keys().chain(&ctx.recovered.consumers);
+            known(&mut names, "consumer")?;
+            Scope::Consumer(value.to_string())
+        }
+        ScopeKind::Group => {
+            ctx.group(arg)?;
+            Scope::Group(value.to_string())
+        }
+    };
+    Ok(Metric::Kafka { name, scope })
 }
 
 /// `key=K` as an argument of a metric.
@@ -2894,5 +2996,68 @@ mod tests {
         // A stopped member can still be named in expectations.
         assert!(parse_line("expect assigned g g-1 == none", &mut ctx).is_ok());
         assert!(parse_line("expect members g == g-2,c1", &mut ctx).is_ok());
+    }
+    #[test]
+    fn kafka_metrics_with_their_tags() {
+        use crate::metrics::{Name, Scope};
+        let g = "group add billing topics=orders consumers=2\nproducer add shop topic=orders\n";
+        let metric = |line: &str| match last(&format!("{g}{line}")) {
+            Action::Expect(e) => (e.metric, e.op, e.value),
+            other => panic!("{line}: {other:?}"),
+        };
+        let kafka = |name, scope| Metric::Kafka { name, scope };
+        assert_eq!(
+            metric("expect metric UnderReplicatedPartitions == 2"),
+            (
+                kafka(Name::UnderReplicatedPartitions, Scope::Cluster),
+                Op::Eq,
+                Value::Int(2)
+            )
+        );
+        assert_eq!(
+            metric("expect metric UnderReplicatedPartitions broker=2 <= 1").0,
+            kafka(Name::UnderReplicatedPartitions, Scope::Broker(2))
+        );
+        assert_eq!(
+            metric("expect metric record-send-rate producer=shop >= 90").0,
+            kafka(Name::RecordSendRate, Scope::Producer("shop".into()))
+        );
+        assert_eq!(
+            metric("expect metric records-lag-max group=billing == none"),
+            (
+                kafka(Name::RecordsLagMax, Scope::Group("billing".into())),
+                Op::Eq,
+                Value::None
+            )
+        );
+        assert_eq!(
+            metric("expect metric MessagesInPerSec topic=orders > 0").0,
+            kafka(Name::MessagesInPerSec, Scope::Topic("orders".into()))
+        );
+        let cases: &[(&str, &str)] = &[
+            (
+                "expect metric UnderReplicatedPartition == 0",
+                "g.scenario:6:15: unknown Kafka metric 'UnderReplicatedPartition' (did you mean 'UnderReplicatedPartitions'?)",
+            ),
+            (
+                "expect metric OfflinePartitionsCount broker=1 == 0",
+                "g.scenario:6:38: 'OfflinePartitionsCount' has no scope 'broker=' (its scopes: no tag (the whole cluster))",
+            ),
+            (
+                "expect metric UnderReplicatedPartitions broker=4 == 0",
+                "g.scenario:6:48: there is no broker 4 (the cluster has brokers 1..3)",
+            ),
+            (
+                "expect metric record-send-rate producer=shp == 0",
+                "g.scenario:6:41: unknown producer 'shp' (did you mean 'shop'?)",
+            ),
+            (
+                "expect metric rebalance-total == 1",
+                "g.scenario:6:36: 'rebalance-total' is a per-consumer metric: add consumer=NAME",
+            ),
+        ];
+        for (line, want) in cases {
+            assert_eq!(group_error(&format!("{g}{line}")), *want, "{line}");
+        }
     }
 }

@@ -226,6 +226,8 @@ struct Room {
     /// The state the last frame (or snapshot) showed; frames carry the difference.
     shown: wire::State,
     shown_clock: (Micros, bool, u64),
+    /// The newest metrics sample the last frame (or snapshot) carried (0: none).
+    shown_metrics_us: Micros,
     seq: u64,
     caption: Option<String>,
     caption_changed: bool,
@@ -279,6 +281,7 @@ impl Room {
             frame: FrameBuilder::default(),
             shown: wire::State::default(),
             shown_clock: (0, true, 0),
+            shown_metrics_us: 0,
             seq: 0,
             caption: None,
             caption_changed: false,
@@ -898,6 +901,7 @@ impl Room {
         self.shown = state::from_snapshot(&self.cluster.snapshot());
         self.lesson = self.lesson_dto();
         self.shown_clock = self.clock_key();
+        self.shown_metrics_us = self.latest_metrics_us();
         let (_, _, log) = self.frame.finish();
         self.keep_in_log(log);
         self.caption_changed = false;
@@ -905,6 +909,11 @@ impl Room {
         self.snapshot_cache = None;
         let frame = self.snapshot();
         let _ = self.frames.send(frame);
+    }
+
+    /// The instant of the newest metrics sample (0 before the first).
+    fn latest_metrics_us(&self) -> Micros {
+        self.cluster.metrics().latest().map_or(0, |s| s.at_us)
     }
 
     /// Sends what changed since the last frame, if anything did.
@@ -921,7 +930,9 @@ impl Room {
         // Only `network` in the patch: no entity changed.
         let lesson = self.lesson_dto();
         let audience = self.audience();
+        let latest_metrics = self.latest_metrics_us();
         let quiet = changes.len() == 1
+            && latest_metrics == self.shown_metrics_us
             && audience == self.shown_audience
             && lesson == self.lesson
             && self.frame.is_empty()
@@ -950,6 +961,11 @@ impl Room {
             timeline: self.timeline(),
             lesson: Some(&lesson),
             audience: (audience != self.shown_audience).then_some(audience),
+            metrics: crate::metrics::since(
+                self.cluster.metrics(),
+                self.shown_metrics_us,
+                latest_metrics,
+            ),
         };
         let bytes = Bytes::from(serde_json::to_vec(&message).expect("frames serialise"));
         self.shown_audience = audience;
@@ -957,6 +973,7 @@ impl Room {
         self.shown = now;
         self.lesson = lesson;
         self.shown_clock = clock;
+        self.shown_metrics_us = latest_metrics;
         self.caption_changed = false;
         self.snapshot_cache = None;
         // No receivers is fine: nobody is watching yet.
@@ -994,6 +1011,7 @@ impl Room {
             audience: self.shown_audience,
             owner: self.owner,
             forked_from: self.forked_from.as_deref(),
+            metrics: crate::metrics::since(self.cluster.metrics(), 0, self.shown_metrics_us),
         };
         let frame = Frame {
             seq: self.seq,
