@@ -138,7 +138,9 @@ test('a restarted replica\'s cells shrink then grow in the replicas view', async
   await page.waitForTimeout(3000);
   const leader = await page.evaluate(() => window.playground.model.partitions.get('orders/0').leader);
   await page.locator('[data-entity="partition:orders/0"] .replicas-toggle').click();
-  const row = page.locator(`[data-entity="replica:orders/0@${leader}"]`);
+  // The same replica is also a chip on its broker's card (data-entity is the same in every view):
+  // this test reads the replicas view's row.
+  const row = page.locator(`.replica-row[data-entity="replica:orders/0@${leader}"]`);
   await row.waitFor();
   const cells = () => row.locator('.rcell.present').count();
   // The leader dies with records its followers never fetched; the producer stops writing.
