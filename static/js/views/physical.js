@@ -1,9 +1,14 @@
 // Physical view: one card per broker, listing the replicas it holds as chips `orders/0`.
 // Encodings (the same in every view): the leader replica wears the leader mark (★ badge, thick
 // outline, class `leader`); an in-sync replica is solid, an out-of-sync one dashed; a dead broker is
-// greyed with the word "down". A network partition is drawn as a cut between the two sides.
+// greyed with the word "down". Network cuts are drawn as what is cut: a dashed red line with ✂
+// between two cards for each broker link that carries nothing (`data-cut="1-2"`), an "isolated"
+// card for a broker no one reaches (with when the controller fences it), a "zombie" mark on
+// the chips a broker still believes it leads, and the senders waiting on requests lost in a cut.
+// Cards never move when a cut happens (stable positions).
 
-import { el, setText, setClass, setAttr, setStyle } from '../text.js';
+import { el, svgEl, setText, setClass, setAttr, setHidden } from '../text.js';
+import { describeWait, seconds } from './network.js';
 
 /** Above this many replicas on one broker, chips drop the topic name (see rebuildChips). */
 const DENSE_AFTER = 6;
@@ -14,15 +19,20 @@ export class PhysicalView {
     this.model = model;
     /** broker id → {card, status, tags, replicas, chips: Map(partition id → chip parts)} */
     this.cards = new Map();
-    /** The "network cut" divider, shown between the two sides of a network partition. */
-    this.cut = el('div', { class: 'net-cut', hidden: '' }, el('span', { class: 'net-cut-label', text: 'network cut' }));
-    this.root.append(this.cut);
+    /** The cut links, drawn over the cards (pointer-events: none). */
+    this.links = svgEl('svg', { class: 'net-links', attrs: { 'aria-hidden': 'true' } });
+    this.root.append(this.links);
+    this.linksKey = '';
     this.layoutKey = '';
+    // Cards change size with the viewport: redraw the links where they are.
+    if (typeof ResizeObserver !== 'undefined') new ResizeObserver(() => this.drawLinks(true)).observe(this.root);
   }
 
   render(change) {
     const m = this.model;
-    if (!(change.snapshot || change.brokers || change.network || change.topics || change.partitions.size)) return;
+    const timers = this.model.cuts.isolated.length > 0 || this.model.cuts.waits.length > 0;
+    if (!(change.snapshot || change.brokers || change.network || change.topics || change.partitions.size
+      || (change.clock && timers))) return;
     const brokers = m.brokerList();
     // Only a snapshot can drop brokers (another scenario loaded).
     if (change.snapshot) {
@@ -37,21 +47,23 @@ export class PhysicalView {
     }
     for (const b of brokers) this.updateCard(b);
     this.updatePartitions(change);
-    this.updateNetwork(brokers);
+    this.updateNetwork();
   }
 
   makeCard(id) {
     const name = el('span', { class: 'broker-name' }, 'Broker ', el('b', { text: id }));
     const status = el('span', { class: 'status-pill' });
     const tags = el('div', { class: 'coord-tags' });
+    const net = el('div', { class: 'net-note', hidden: '' });
     const replicas = el('div', { class: 'replicas' });
     const card = el('div', {
       class: 'broker card',
       dataset: { broker: String(id), click: 'broker' },
       attrs: { tabindex: '0', role: 'button', 'aria-label': `Broker ${id}` },
-    }, el('div', { class: 'broker-head' }, name, status), tags, replicas);
-    this.root.append(card);
-    return { card, status, tags, replicas, chips: new Map() };
+    }, el('div', { class: 'broker-head' }, name, status), tags, net, replicas);
+    // Cards keep their id order: the links and waits come after them.
+    this.root.insertBefore(card, this.links);
+    return { card, status, tags, net, replicas, chips: new Map() };
   }
 
   rebuildChips() {
@@ -120,30 +132,85 @@ export class PhysicalView {
         setClass(parts.chip, 'in-sync', inIsr);
         setClass(parts.chip, 'out-of-sync', !inIsr);
         setClass(parts.chip, 'offline', !alive);
+        const zombie = (p.zombie_leaders || []).includes(b);
+        setClass(parts.chip, 'zombie', zombie);
         // How far a follower is behind the leader's log end, e.g. "−3".
         const leo = p.replica_leo ? p.replica_leo[i] : null;
         const behind = leo !== null && leo !== undefined && !leader ? p.log_end_offset - leo : 0;
         setText(parts.lag, behind > 0 ? `−${behind}` : '');
         const role = leader ? 'leader' : 'follower';
-        setAttr(parts.chip, 'title', `${id} on broker ${b}: ${role}, ${inIsr ? 'in sync (ISR)' : 'out of sync'}${leo !== null && leo !== undefined ? `, LEO ${leo}` : ''}`);
+        const stale = zombie ? (leader ? ' — the controller cannot hear it: stale (zombie) leadership until it is fenced'
+          : ' — still believes it leads (zombie): the controller elected another leader it has not heard of') : '';
+        setAttr(parts.chip, 'title', `${id} on broker ${b}: ${role}, ${inIsr ? 'in sync (ISR)' : 'out of sync'}${leo !== null && leo !== undefined ? `, LEO ${leo}` : ''}${stale}`);
       });
     }
   }
 
-  updateNetwork(brokers) {
+  /** Each card's network note, the clients' waits, and the cut links. */
+  updateNetwork() {
     const m = this.model;
-    if (!m.network) {
-      this.cut.hidden = true;
-      for (const c of this.cards.values()) setStyle(c.card, 'order', null);
-      return;
+    const now = m.clock.now_us;
+    for (const [id, c] of this.cards) {
+      const lines = [];
+      const iso = m.cuts.isolated.find((i) => i.broker === id);
+      const b = m.brokers.get(id);
+      if (iso && b && b.alive) {
+        lines.push(iso.fenced_at_ms !== null && iso.fenced_at_ms !== undefined
+          ? `the controller hears nothing: fences it in ${seconds(iso.fenced_at_ms * 1000 - now)}`
+          : 'fenced by the controller; it still believes its old metadata');
+      }
+      // Its own lost requests, then the clients' lost requests to it.
+      for (const w of m.cuts.waits) if (w.sender_broker === id) lines.push(describeWait(w, now, { own: true }));
+      for (const w of m.cuts.waits) {
+        if (w.broker === id && (w.sender_broker === null || w.sender_broker === undefined)) lines.push(describeWait(w, now));
+      }
+      const key = lines.join('\n');
+      if (c.netKey !== key) {
+        c.netKey = key;
+        c.net.replaceChildren(...lines.map((t) => el('div', { text: t })));
+      }
+      setHidden(c.net, lines.length === 0);
     }
-    // Side A first, then the cut, then side B, then anyone in neither.
-    for (const b of brokers) {
-      const side = m.sideOf(b.id);
-      setStyle(this.cards.get(b.id).card, 'order', side === 'A' ? '0' : side === 'B' ? '2' : '3');
-    }
-    this.cut.style.order = '1';
-    this.cut.hidden = false;
+    this.drawLinks(false);
+  }
+
+  /**
+   * One dashed arc per cut link, from the top of one card to the top of the other through the
+   * band kept free above the cards (wider spans arc higher, so 1–3 passes over 1–2), with ✂ at
+   * its top.
+   */
+  drawLinks(force) {
+    const links = this.model.cuts.links;
+    const key = links.map(([a, b]) => `${a}-${b}`).join(' ');
+    // Cards grow and shrink with their contents: while links are drawn, redraw them each time.
+    if (!force && key === this.linksKey && links.length === 0) return;
+    this.linksKey = key;
+    const box = this.root.getBoundingClientRect();
+    this.links.setAttribute('width', String(this.root.scrollWidth));
+    this.links.setAttribute('height', String(this.root.scrollHeight));
+    const shapes = [];
+    links.forEach(([a, b], i) => {
+      const ca = this.cards.get(a);
+      const cb = this.cards.get(b);
+      if (!ca || !cb) return;
+      const ra = ca.card.getBoundingClientRect();
+      const rb = cb.card.getBoundingClientRect();
+      const dx = this.root.scrollLeft - box.left;
+      const dy = this.root.scrollTop - box.top;
+      const x1 = ra.left + ra.width / 2 + dx;
+      const x2 = rb.left + rb.width / 2 + dx;
+      const y1 = ra.top + dy + 1;
+      const y2 = rb.top + dy + 1;
+      // How many cards the link spans (1 for neighbours) sets how high it arcs.
+      const span = Math.max(1, Math.round(Math.abs(x2 - x1) / Math.max(40, ra.width)));
+      const peak = Math.max(2, Math.min(y1, y2) - 5 - 5 * Math.min(span, 3));
+      const mid = (x1 + x2) / 2;
+      shapes.push(svgEl('g', { class: 'cut-link', dataset: { cut: `${a}-${b}` } },
+        svgEl('title', { text: `brokers ${a} and ${b} cannot reach each other` }),
+        svgEl('path', { attrs: { d: `M ${x1} ${y1} C ${x1} ${peak} ${x2} ${peak} ${x2} ${y2}` } }),
+        svgEl('text', { attrs: { x: mid + 6 * (i % 3), y: peak + 5 + 3 * (i % 2), 'text-anchor': 'middle' }, text: '✂' })));
+    });
+    this.links.replaceChildren(...shapes);
   }
 }
 
