@@ -13,6 +13,23 @@ export function seconds(us) {
   return `${Math.max(0, Math.ceil(us / 1e6))} s`;
 }
 
+/** "fetch from broker 1 lost · times out in 17 s": a wait on the sender's own card. */
+export function shortWait(w, nowUs) {
+  const [verb] = WHAT[w.what] || ['request to'];
+  return `${verb} broker ${w.broker} lost · ${timeLeft(w, nowUs)}`;
+}
+
+/** "consumer billing-1 (30 s)": a client waiting on this broker, for the broker's card. */
+export function waiter(w, nowUs) {
+  const [, kind] = WHAT[w.what] || ['', ''];
+  return `${kind} ${w.sender} (${seconds(w.until_ms * 1000 - nowUs)})`;
+}
+
+function timeLeft(w, nowUs) {
+  const left = w.until_ms * 1000 - nowUs;
+  return left > 0 ? `times out in ${seconds(left)}` : 'times out now';
+}
+
 /**
  * "broker 2's fetch from broker 1 times out in 17 s" (or, on the sender's own card with `own`,
  * "its fetch from broker 1 …"). `now_us`: the room's simulated clock.
@@ -20,7 +37,5 @@ export function seconds(us) {
 export function describeWait(w, nowUs, { own = false } = {}) {
   const [verb, kind] = WHAT[w.what] || ['request to', ''];
   const who = own ? 'its' : `${kind === 'broker' || !kind ? w.sender : `${kind} ${w.sender}`}'s`;
-  const left = w.until_ms * 1000 - nowUs;
-  const when = left > 0 ? `times out in ${seconds(left)}` : 'times out now';
-  return `${who} ${verb} broker ${w.broker} was lost in the cut · ${when}`;
+  return `${who} ${verb} broker ${w.broker} was lost in the cut · ${timeLeft(w, nowUs)}`;
 }

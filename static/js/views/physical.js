@@ -8,7 +8,7 @@
 // Cards never move when a cut happens (stable positions).
 
 import { el, svgEl, setText, setClass, setAttr, setHidden } from '../text.js';
-import { describeWait, seconds } from './network.js';
+import { describeWait, shortWait, waiter, seconds } from './network.js';
 
 /** Above this many replicas on one broker, chips drop the topic name (see rebuildChips). */
 const DENSE_AFTER = 6;
@@ -60,7 +60,7 @@ export class PhysicalView {
       class: 'broker card',
       dataset: { broker: String(id), click: 'broker' },
       attrs: { tabindex: '0', role: 'button', 'aria-label': `Broker ${id}` },
-    }, el('div', { class: 'broker-head' }, name, status), tags, net, replicas);
+    }, el('div', { class: 'broker-head' }, name, status), tags, replicas, net);
     // Cards keep their id order: the links and waits come after them.
     this.root.insertBefore(card, this.links);
     return { card, status, tags, net, replicas, chips: new Map() };
@@ -159,15 +159,17 @@ export class PhysicalView {
           ? `the controller hears nothing: fences it in ${seconds(iso.fenced_at_ms * 1000 - now)}`
           : 'fenced by the controller; it still believes its old metadata');
       }
-      // Its own lost requests, then the clients' lost requests to it.
-      for (const w of m.cuts.waits) if (w.sender_broker === id) lines.push(describeWait(w, now, { own: true }));
-      for (const w of m.cuts.waits) {
-        if (w.broker === id && (w.sender_broker === null || w.sender_broker === undefined)) lines.push(describeWait(w, now));
-      }
+      // Its own lost requests, then the clients whose requests to it were lost (the full
+      // sentences in the tooltip).
+      const own = m.cuts.waits.filter((w) => w.sender_broker === id);
+      const clients = m.cuts.waits.filter((w) => w.broker === id && (w.sender_broker === null || w.sender_broker === undefined));
+      for (const w of own) lines.push(shortWait(w, now));
+      if (clients.length) lines.push(`clients waiting on lost requests: ${clients.map((w) => waiter(w, now)).join(', ')}`);
       const key = lines.join('\n');
       if (c.netKey !== key) {
         c.netKey = key;
         c.net.replaceChildren(...lines.map((t) => el('div', { text: t })));
+        setAttr(c.net, 'title', [...own, ...clients].map((w) => describeWait(w, now)).join('\n'));
       }
       setHidden(c.net, lines.length === 0);
     }
