@@ -35,6 +35,8 @@ pub enum CommandError {
     BrokerAlreadyDown(u32),
     #[error("broker {0} is already up")]
     BrokerAlreadyUp(u32),
+    #[error("broker {0} is already isolated (network heal reconnects it)")]
+    BrokerAlreadyIsolated(u32),
     #[error("topic '{0}' already exists")]
     TopicExists(String),
     #[error("unknown topic '{0}'")]

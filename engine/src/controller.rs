@@ -227,9 +227,7 @@ impl Cluster {
     pub(crate) fn cmd_network_isolate(&mut self, broker: u32) -> Result<(), CommandError> {
         self.check_broker(broker)?;
         if self.network.is_isolated(broker) {
-            return Err(CommandError::Invalid(format!(
-                "broker {broker} is already isolated (network heal reconnects it)"
-            )));
+            return Err(CommandError::BrokerAlreadyIsolated(broker));
         }
         let now = self.now;
         self.network.isolate(broker, now);
