@@ -164,7 +164,13 @@ export class PhysicalView {
       const own = m.cuts.waits.filter((w) => w.sender_broker === id);
       const clients = m.cuts.waits.filter((w) => w.broker === id && (w.sender_broker === null || w.sender_broker === undefined));
       for (const w of own) lines.push(shortWait(w, now));
-      if (clients.length) lines.push(`clients waiting on lost requests: ${clients.map((w) => waiter(w, now)).join(', ')}`);
+      if (clients.length) {
+        // A producer has up to 5 requests in flight: "producer checkout ×5 (18 s)".
+        const counts = new Map();
+        for (const w of clients) { const t = waiter(w, now); counts.set(t, (counts.get(t) || 0) + 1); }
+        const named = [...counts].map(([t, n]) => (n > 1 ? t.replace(' (', ` ×${n} (`) : t));
+        lines.push(`clients waiting on lost requests: ${named.join(', ')}`);
+      }
       const key = lines.join('\n');
       if (c.netKey !== key) {
         c.netKey = key;
