@@ -144,6 +144,8 @@ impl Replica {
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Fetcher {
     pub in_flight: Option<u64>,
+    /// When the fetch in flight times out (`replica.socket.timeout.ms` after it was sent).
+    pub timeout_at_us: Micros,
     pub backing_off: bool,
 }
 

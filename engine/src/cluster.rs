@@ -35,6 +35,8 @@ pub enum CommandError {
     BrokerAlreadyDown(u32),
     #[error("broker {0} is already up")]
     BrokerAlreadyUp(u32),
+    #[error("broker {0} is already isolated (network heal reconnects it)")]
+    BrokerAlreadyIsolated(u32),
     #[error("topic '{0}' already exists")]
     TopicExists(String),
     #[error("unknown topic '{0}'")]
@@ -89,7 +91,15 @@ pub struct Topic {
 
 #[derive(Debug, Clone)]
 pub(crate) enum Timer {
-    Deliver(Box<Message>),
+    /// A message arriving; `sent_us`: when it left (a lost request's timeout runs from there).
+    Deliver {
+        message: Box<Message>,
+        sent_us: Micros,
+    },
+    /// A client's request lost in a cut: its `request.timeout.ms` passed (`lost.rs`).
+    LostRequestTimeout {
+        request: u64,
+    },
     ProducerTick {
         producer: u32,
     },
@@ -192,6 +202,8 @@ pub struct Cluster {
     pub(crate) groups: Vec<crate::group::Group>,
     pub(crate) consumers: Vec<crate::group::Consumer>,
     pub(crate) network: Network,
+    /// Requests a cut swallowed whose senders wait for their timeout (`lost.rs`), by request id.
+    pub(crate) lost_requests: BTreeMap<u64, crate::lost::LostRequest>,
     pub(crate) next_request: u64,
     events: Vec<TimedEvent>,
     events_dropped: u64,
@@ -225,6 +237,7 @@ impl Cluster {
             groups: Vec::new(),
             consumers: Vec::new(),
             network: Network::default(),
+            lost_requests: BTreeMap::new(),
             next_request: 0,
             events: Vec::new(),
             events_dropped: 0,
@@ -313,7 +326,14 @@ impl Cluster {
         let at = self
             .network
             .arrival(message.link(), self.now + self.config.latency_us + jitter);
-        self.schedule(at, Timer::Deliver(Box::new(message)));
+        let sent_us = self.now;
+        self.schedule(
+            at,
+            Timer::Deliver {
+                message: Box::new(message),
+                sent_us,
+            },
+        );
     }
 
     pub(crate) fn request_id(&mut self) -> u64 {
@@ -384,6 +404,11 @@ impl Cluster {
     /// Staleness is permanent (request ids are never reused, incarnations only grow) and the
     /// remaining timers keep their (instant, sequence) order, so nothing observable changes.
     fn purge_stale_timers(&mut self) {
+        // A lost request whose sender moved on (died, was answered otherwise) is waited on by
+        // no one; its timer, if any, then fires as a no-op.
+        let mut lost = std::mem::take(&mut self.lost_requests);
+        lost.retain(|r, l| self.still_waiting(*r, l));
+        self.lost_requests = lost;
         let mut timers = std::mem::take(&mut self.timers);
         timers.retain(|Reverse(s)| !self.is_stale(&s.timer));
         let live = timers.len();
@@ -423,7 +448,7 @@ impl Cluster {
     /// The messages on the network (scheduled deliveries), in no particular order.
     pub(crate) fn messages_in_flight(&self) -> impl Iterator<Item = &Message> {
         self.timers.iter().filter_map(|Reverse(s)| match &s.timer {
-            Timer::Deliver(m) => Some(&**m),
+            Timer::Deliver { message, .. } => Some(&**message),
             _ => None,
         })
     }
@@ -444,13 +469,14 @@ impl Cluster {
 
     fn fire(&mut self, timer: Timer) {
         match timer {
-            Timer::Deliver(message) => self.deliver(*message),
+            Timer::Deliver { message, sent_us } => self.deliver(*message, sent_us),
+            Timer::LostRequestTimeout { request } => self.lost_request_timeout(request),
             Timer::ProducerTick { producer } => self.producer_tick(producer),
             Timer::FetchTimeout {
                 follower,
                 leader,
                 request,
-            } => self.fetch_failed(follower, leader, request),
+            } => self.replica_fetch_timed_out(follower, leader, request),
             Timer::FetchBackoffOver { follower, leader } => {
                 self.fetch_backoff_over(follower, leader)
             }
@@ -487,7 +513,10 @@ impl Cluster {
     }
 
     /// Hands a message to its destination, or handles its loss.
-    fn deliver(&mut self, message: Message) {
+    fn deliver(&mut self, message: Message, sent_us: Micros) {
+        if !self.network.reaches(message.link()) {
+            return self.lose(message, sent_us);
+        }
         match message {
             Message::Produce {
                 producer,
@@ -527,9 +556,6 @@ impl Cluster {
                 request,
                 parts,
             } => {
-                if !self.network.connected(follower, leader) {
-                    return; // dropped: the follower's request times out
-                }
                 if self.broker(leader).alive {
                     self.handle_fetch(follower, leader, request, parts, true);
                 } else if self.broker(follower).alive {
@@ -546,7 +572,7 @@ impl Cluster {
                 request,
                 parts,
             } => {
-                if self.network.connected(follower, leader) && self.broker(follower).alive {
+                if self.broker(follower).alive {
                     self.handle_fetch_response(follower, leader, request, parts);
                 }
             }
@@ -665,9 +691,14 @@ impl Cluster {
             Command::NetworkPartition { side_a, side_b } => {
                 self.cmd_network_partition(side_a, side_b)
             }
+            Command::NetworkIsolate { broker } => self.cmd_network_isolate(broker),
             Command::NetworkHeal => {
+                let isolated: Vec<u32> = self.network.isolated().map(|(b, _)| b).collect();
                 self.network.heal();
                 self.emit(Event::NetworkHealed);
+                for broker in isolated {
+                    self.reconnect(broker);
+                }
                 Ok(())
             }
             Command::ElectPreferred { partition } => self.cmd_elect_preferred(partition),

@@ -226,6 +226,10 @@ pub enum Command {
         side_a: Vec<u32>,
         side_b: Vec<u32>,
     },
+    /// `network isolate N`: cut broker N off from every other node, controller and clients too.
+    NetworkIsolate {
+        broker: u32,
+    },
     NetworkHeal,
     /// `elect-leaders [T/P]`: preferred leader election now, for one partition or all.
     ElectPreferred {

@@ -159,6 +159,8 @@ pub struct ConsumerConfig {
     pub max_partition_fetch_bytes: u64,
     /// `retry.backoff.ms` = 100.
     pub retry_backoff_us: Micros,
+    /// `request.timeout.ms` = 30000: how long the consumer waits for an answer that never comes.
+    pub request_timeout_us: Micros,
 }
 
 impl Default for ConsumerConfig {
@@ -172,6 +174,7 @@ impl Default for ConsumerConfig {
             fetch_max_wait_us: ms(500),
             max_partition_fetch_bytes: 1 << 20,
             retry_backoff_us: ms(100),
+            request_timeout_us: secs(30),
         }
     }
 }

@@ -4,8 +4,13 @@
 //! leaders ask for (AlterPartition), moves leadership back to preferred replicas, and pushes every
 //! change to the brokers over the network.
 //!
-//! The controller quorum itself is modelled as always available and reachable by every broker:
-//! network partitions in the playground split brokers from each other, not from the controller.
+//! The controller quorum itself is modelled as always available. `network partition` splits
+//! brokers from each other, not from the controller; `network isolate N` cuts broker N off from
+//! the controller too: its heartbeats stop arriving, so the controller fences it once
+//! `broker.session.timeout.ms` has passed since the last one (Kafka's `BrokerHeartbeatManager`),
+//! and elects new leaders where it led. The broker itself is not told: Kafka's
+//! `BrokerLifecycleManager` only retries its heartbeats, so until it reconnects it goes on
+//! believing its old metadata, a zombie leader (see `Cluster::zombie_leaders`).
 //!
 //! It is also where `lost` is counted: when leadership moves, the acknowledged records in the old
 //! leader's log that the new leader's log does not hold are lost (and records that come back, after
@@ -189,10 +194,131 @@ impl Cluster {
 
     pub(crate) fn session_expiry(&mut self, broker: u32, incarnation: u32) {
         let b = self.broker(broker);
-        if b.alive || b.incarnation != incarnation || b.fenced {
+        if b.incarnation != incarnation || b.fenced {
             return;
         }
+        if b.alive {
+            // A live broker's session expires only if it is isolated and its last heartbeat
+            // before the cut is a whole session timeout old (a heal and a new isolation since
+            // this timer was set start a new count).
+            match self.network.isolated_since(broker) {
+                Some(since) if self.now >= self.session_deadline(broker, since) => {}
+                _ => return,
+            }
+        }
         self.fence(broker);
+    }
+
+    /// When the controller's session for `broker` expires if its heartbeats stop at `silent_from`:
+    /// `broker.session.timeout.ms` after the last heartbeat sent before then (heartbeats go out
+    /// every `broker.heartbeat.interval.ms` from registration).
+    pub(crate) fn session_deadline(
+        &self,
+        broker: u32,
+        silent_from: crate::time::Micros,
+    ) -> crate::time::Micros {
+        let registered = self.broker(broker).registered_at_us;
+        let hb = self.config.broker_heartbeat_interval_us;
+        let last_heartbeat = registered + silent_from.saturating_sub(registered) / hb * hb;
+        last_heartbeat + self.config.broker_session_timeout_us
+    }
+
+    /// `network isolate N`: from now on no message reaches broker N or leaves it.
+    pub(crate) fn cmd_network_isolate(&mut self, broker: u32) -> Result<(), CommandError> {
+        self.check_broker(broker)?;
+        if self.network.is_isolated(broker) {
+            return Err(CommandError::BrokerAlreadyIsolated(broker));
+        }
+        let now = self.now;
+        self.network.isolate(broker, now);
+        self.emit(Event::BrokerIsolated { broker });
+        let b = self.broker(broker);
+        if b.alive && !b.fenced {
+            let at = self.session_deadline(broker, now).max(now);
+            let incarnation = b.incarnation;
+            self.schedule(
+                at,
+                Timer::SessionExpiry {
+                    broker,
+                    incarnation,
+                },
+            );
+        }
+        Ok(())
+    }
+
+    /// A healed broker reaches the controller again. It catches up with the metadata log (every
+    /// partition it hosts, so a zombie leader learns the new leader epoch, becomes a follower and
+    /// truncates what the new leader does not have: KIP-320), resends the AlterPartition requests
+    /// it kept retrying, and, if it was fenced meanwhile, is unfenced at its next heartbeat, as
+    /// after a restart.
+    pub(crate) fn reconnect(&mut self, broker: u32) {
+        if !self.broker(broker).alive {
+            return;
+        }
+        let pending: Vec<(u32, Vec<u32>, u32, u32)> = self
+            .broker(broker)
+            .replicas
+            .iter()
+            .filter_map(|(&slot, r)| {
+                let isr = r.pending_isr.clone()?;
+                Some((slot, isr, r.leader_epoch, r.partition_epoch))
+            })
+            .collect();
+        let slots: Vec<u32> = self.broker(broker).replicas.keys().copied().collect();
+        for slot in slots {
+            self.send(Message::Metadata { broker, slot });
+        }
+        for (slot, isr, leader_epoch, partition_epoch) in pending {
+            self.send(Message::AlterPartition {
+                leader: broker,
+                slot,
+                leader_epoch,
+                partition_epoch,
+                isr,
+            });
+        }
+        if self.broker(broker).fenced {
+            let incarnation = self.broker(broker).incarnation;
+            let at = self.now + self.unfence_delay();
+            self.schedule(
+                at,
+                Timer::Unfence {
+                    broker,
+                    incarnation,
+                },
+            );
+        }
+    }
+
+    /// From a broker's (re)connection to its unfencing: a round trip to catch up with the
+    /// metadata, then the next heartbeat (at most 500 ms away, as the initial ones are).
+    fn unfence_delay(&self) -> crate::time::Micros {
+        2 * self.config.latency_us
+            + self
+                .config
+                .broker_heartbeat_interval_us
+                .min(crate::time::ms(500))
+    }
+
+    /// The brokers that believe they lead `slot` while the controller disagrees or cannot hear
+    /// them: isolated (stale leadership until the controller fences them) or behind the
+    /// controller's leader epoch (a newer leader was elected and they have not heard yet).
+    pub fn zombie_leaders(&self, slot: u32) -> Vec<u32> {
+        let meta = &self.partitions[slot as usize];
+        meta.replicas
+            .iter()
+            .copied()
+            .filter(|&b| {
+                let br = self.broker(b);
+                let r = &br.replicas[&slot];
+                br.alive
+                    && r.is_leader(b)
+                    && (self.network.is_isolated(b)
+                        || meta.leader != Some(b)
+                        || r.leader_epoch < meta.leader_epoch)
+            })
+            .collect()
     }
 
     fn fence(&mut self, broker: u32) {
@@ -206,7 +332,8 @@ impl Cluster {
     /// every partition it hosts, and leads where no one else can.
     pub(crate) fn unfence(&mut self, broker: u32, incarnation: u32) {
         let b = self.broker(broker);
-        if !b.alive || b.incarnation != incarnation {
+        // An isolated broker's heartbeats do not arrive: it stays fenced until it reconnects.
+        if !b.alive || b.incarnation != incarnation || self.network.is_isolated(broker) {
             return;
         }
         self.broker_mut(broker).fenced = false;
@@ -386,12 +513,7 @@ impl Cluster {
         }
         let incarnation = b.incarnation;
         self.emit(Event::BrokerUp { broker });
-        let at = now
-            + 2 * self.config.latency_us
-            + self
-                .config
-                .broker_heartbeat_interval_us
-                .min(crate::time::ms(500));
+        let at = now + self.unfence_delay();
         self.schedule(
             at,
             Timer::Unfence {

@@ -218,6 +218,17 @@ pub enum Event {
         side_b: Vec<u32>,
     },
     NetworkHealed,
+    /// `network isolate N`: nobody reaches the broker (controller, clients, other brokers).
+    BrokerIsolated {
+        broker: u32,
+    },
+    /// A sender gave up on a request that a network cut swallowed (its timeout passed).
+    RequestTimedOut {
+        /// `broker 2`, or the client's name.
+        sender: String,
+        broker: u32,
+        what: crate::lost::Waiting,
+    },
     GroupCreated {
         group: String,
         topics: Vec<String>,

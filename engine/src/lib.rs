@@ -13,6 +13,7 @@ pub mod event;
 pub mod group;
 pub mod limits;
 pub mod log;
+pub mod lost;
 mod maintenance;
 pub mod memory;
 pub mod metrics;

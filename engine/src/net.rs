@@ -1,8 +1,9 @@
 //! The simulated network: messages between brokers, clients and the controller, each delivered
 //! after the link latency, unless the destination is down (the sender sees a broken connection) or
-//! the link is cut by a network partition (the message vanishes and the sender times out).
+//! the link is cut by a network partition or an isolation (the message vanishes and the sender
+//! waits for its request timeout: see `lost.rs`).
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use crate::command::Acks;
 use crate::event::ErrorCode;
@@ -262,13 +263,16 @@ impl Message {
     }
 }
 
-/// Which broker links are cut.
+/// What is cut: broker↔broker links (`network partition A / B`) and isolated brokers (`network
+/// isolate N`: cut from every other node, the KRaft controller and the clients included).
 #[derive(Debug, Clone, Default)]
 pub struct Network {
     cut: BTreeSet<(u32, u32)>,
     pub sides: Option<(Vec<u32>, Vec<u32>)>,
+    /// Isolated brokers, with the instant each was cut off.
+    isolated: BTreeMap<u32, crate::time::Micros>,
     /// The latest delivery time scheduled on each connection (keeps connections FIFO under jitter).
-    last_delivery: std::collections::BTreeMap<(Node, Node), crate::time::Micros>,
+    last_delivery: BTreeMap<(Node, Node), crate::time::Micros>,
 }
 
 impl Network {
@@ -281,9 +285,16 @@ impl Network {
         self.sides = Some((a.to_vec(), b.to_vec()));
     }
 
+    /// Cuts `broker` off from everyone from `now` on (a second isolate of the same broker keeps the
+    /// first instant: its heartbeats stopped reaching the controller then).
+    pub fn isolate(&mut self, broker: u32, now: crate::time::Micros) {
+        self.isolated.entry(broker).or_insert(now);
+    }
+
     pub fn heal(&mut self) {
         self.cut.clear();
         self.sides = None;
+        self.isolated.clear();
     }
 
     /// When a message sent now on `link` arrives: latency plus jitter, never before an earlier
@@ -299,8 +310,47 @@ impl Network {
         at
     }
 
-    /// Whether two brokers can talk. Clients and the controller reach every broker.
+    /// Whether two brokers can talk: neither is isolated and their link is not cut.
     pub fn connected(&self, a: u32, b: u32) -> bool {
-        !self.cut.contains(&(a.min(b), a.max(b)))
+        !self.cut.contains(&(a.min(b), a.max(b))) && !self.is_isolated(a) && !self.is_isolated(b)
+    }
+
+    /// Whether a message can travel between two nodes. `network partition` cuts only broker links:
+    /// clients and the controller still reach every broker. An isolated broker reaches no one.
+    pub fn reaches(&self, (from, to): (Node, Node)) -> bool {
+        match (from, to) {
+            (Node::Broker(a), Node::Broker(b)) => self.connected(a, b),
+            (Node::Broker(b), _) | (_, Node::Broker(b)) => !self.is_isolated(b),
+            _ => true,
+        }
+    }
+
+    pub fn is_isolated(&self, broker: u32) -> bool {
+        self.isolated.contains_key(&broker)
+    }
+
+    /// Since when `broker` has been isolated, if it is.
+    pub fn isolated_since(&self, broker: u32) -> Option<crate::time::Micros> {
+        self.isolated.get(&broker).copied()
+    }
+
+    /// The isolated brokers, in id order.
+    pub fn isolated(&self) -> impl Iterator<Item = (u32, crate::time::Micros)> + '_ {
+        self.isolated.iter().map(|(&b, &t)| (b, t))
+    }
+
+    /// Every broker↔broker link that cannot carry a message among brokers `1..=brokers`, as
+    /// (lower id, higher id) pairs in order: the partition's cut links and every link of an
+    /// isolated broker.
+    pub fn cut_links(&self, brokers: u32) -> Vec<(u32, u32)> {
+        let mut links = Vec::new();
+        for a in 1..=brokers {
+            for b in a + 1..=brokers {
+                if !self.connected(a, b) {
+                    links.push((a, b));
+                }
+            }
+        }
+        links
     }
 }

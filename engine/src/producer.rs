@@ -35,9 +35,10 @@ pub struct Batch {
 #[derive(Debug, Clone)]
 pub struct InFlight {
     pub broker: u32,
-    pub batches: Vec<Batch>,
-    /// When the request left (for `request-latency-avg`).
+    /// When the request left: its `request.timeout.ms` runs from here, and `request-latency-avg`
+    /// measures from here.
     pub sent_us: Micros,
+    pub batches: Vec<Batch>,
 }
 
 /// `max.in.flight.requests.per.connection` = 5.
@@ -562,7 +563,10 @@ impl Cluster {
             let at = self.now + self.config.latency_us;
             self.schedule(
                 at,
-                Timer::Deliver(Box::new(Message::MetadataResponse { producer: id })),
+                Timer::Deliver {
+                    message: Box::new(Message::MetadataResponse { producer: id }),
+                    sent_us: self.now,
+                },
             );
         }
     }
@@ -746,6 +750,27 @@ impl Cluster {
                 count: lost,
             });
         }
+    }
+
+    /// A Produce request lost in a cut timed out (`lost.rs`): every batch fails with `error`,
+    /// and the disconnect asks for fresh metadata (Kafka's NetworkClient on a timeout disconnect
+    /// calls `metadataUpdater.handleServerDisconnect`).
+    pub(crate) fn produce_timed_out(
+        &mut self,
+        id: u32,
+        broker: u32,
+        request: u64,
+        error: ErrorCode,
+    ) {
+        let Some(n) = self.producers[id as usize]
+            .in_flight
+            .get(&request)
+            .map(|f| f.batches.len())
+        else {
+            return;
+        };
+        self.producers[id as usize].metadata_stale = true;
+        self.handle_produce_response(id, broker, request, vec![Err(error); n]);
     }
 
     pub(crate) fn handle_produce_response(

@@ -18,6 +18,11 @@ impl Cluster {
             .map(|b| b.alive)
     }
 
+    /// `Cluster::zombie_leaders` of a partition by name.
+    pub fn zombie_leaders_of(&self, tp: &TopicPartition) -> Option<Vec<u32>> {
+        self.slot_of(tp).map(|slot| self.zombie_leaders(slot))
+    }
+
     pub fn broker_fenced(&self, broker: u32) -> Option<bool> {
         self.brokers
             .get((broker as usize).checked_sub(1)?)

@@ -37,14 +37,15 @@ impl Cluster {
             return;
         }
         let request = self.request_id();
+        let timeout = self.now + self.config.replica_socket_timeout_us;
         self.broker_mut(follower).fetchers.insert(
             leader,
             crate::broker::Fetcher {
                 in_flight: Some(request),
+                timeout_at_us: timeout,
                 backing_off: false,
             },
         );
-        let timeout = self.now + self.config.replica_socket_timeout_us;
         self.schedule(
             timeout,
             Timer::FetchTimeout {

@@ -18,6 +18,41 @@ pub struct Snapshot {
     pub groups: Vec<GroupView>,
     pub consumers: Vec<ConsumerView>,
     pub network_partition: Option<(Vec<u32>, Vec<u32>)>,
+    /// What the network cannot carry now, and who waits because of it.
+    pub network: NetworkView,
+}
+
+/// The cuts in force: `network partition` and `network isolate`.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct NetworkView {
+    /// Broker↔broker links that carry nothing, as (lower id, higher id), in order.
+    pub cut_links: Vec<(u32, u32)>,
+    /// Brokers cut off from everyone, the controller and the clients included.
+    pub isolated: Vec<IsolatedView>,
+    /// Senders waiting for the timeout of a request a cut swallowed (`lost.rs`), by request id.
+    pub waits: Vec<WaitView>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct IsolatedView {
+    pub broker: u32,
+    pub since_us: Micros,
+    /// When the controller's session for it expires and it is fenced; `None` once fenced (or
+    /// when it is down).
+    pub session_expires_us: Option<Micros>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct WaitView {
+    /// `broker 2`, or the client's name.
+    pub sender: String,
+    /// The sender, when it is a broker (a follower fetching).
+    pub sender_broker: Option<u32>,
+    pub what: crate::lost::Waiting,
+    /// The broker the lost request went to.
+    pub broker: u32,
+    /// When the sender's timeout ends the wait.
+    pub until_us: Micros,
 }
 
 /// A consumer group as its coordinator describes it (`kafka-consumer-groups --describe`).
@@ -115,6 +150,9 @@ pub struct PartitionView {
     /// Base offsets of the leader's segments that start within its last
     /// [`SNAPSHOT_TAIL_RECORDS`] offsets (older bases are not drawn), oldest first.
     pub segment_bases: Vec<u64>,
+    /// Brokers that still believe they lead while the controller cannot hear them or has
+    /// elected another leader (`Cluster::zombie_leaders`).
+    pub zombie_leaders: Vec<u32>,
 }
 
 /// One replica's log within a window of offsets, as the replicas view draws it.
@@ -308,6 +346,41 @@ impl Cluster {
             groups,
             consumers,
             network_partition: self.network.sides.clone(),
+            network: self.network_view(),
+        }
+    }
+
+    fn network_view(&self) -> NetworkView {
+        let isolated = self
+            .network
+            .isolated()
+            .map(|(broker, since_us)| {
+                let b = self.broker(broker);
+                IsolatedView {
+                    broker,
+                    since_us,
+                    session_expires_us: (b.alive && !b.fenced)
+                        .then(|| self.session_deadline(broker, since_us)),
+                }
+            })
+            .collect();
+        let waits = self
+            .lost_request_waits()
+            .map(|l| WaitView {
+                sender: self.node_name(l.sender),
+                sender_broker: match l.sender {
+                    crate::net::Node::Broker(b) => Some(b),
+                    _ => None,
+                },
+                what: l.what,
+                broker: l.broker,
+                until_us: l.until,
+            })
+            .collect();
+        NetworkView {
+            cut_links: self.network.cut_links(self.brokers.len() as u32),
+            isolated,
+            waits,
         }
     }
 
@@ -389,6 +462,7 @@ impl Cluster {
                         .collect()
                 })
                 .unwrap_or_default(),
+            zombie_leaders: self.zombie_leaders(slot),
         }
     }
 

@@ -368,6 +368,33 @@ fn network_commands() {
 }
 
 #[test]
+fn network_isolate() {
+    assert_eq!(
+        cluster("network isolate 2"),
+        Command::NetworkIsolate { broker: 2 }
+    );
+    let cases: &[(&str, &str)] = &[
+        (
+            "network isolate 4",
+            "t.scenario:3:17: there is no broker 4 (the cluster has brokers 1..3)",
+        ),
+        ("network isolate", "t.scenario:3:17: missing a broker id"),
+        ("network isolate 1 2", "t.scenario:3:19: unexpected '2'"),
+        (
+            "network isolate x",
+            "t.scenario:3:17: expected a broker id, found 'x'",
+        ),
+        (
+            "network isolat 1",
+            "t.scenario:3:9: unknown command 'network isolat' (did you mean 'isolate'?)",
+        ),
+    ];
+    for (body, expected) in cases {
+        assert_eq!(&error(body), expected, "{body}");
+    }
+}
+
+#[test]
 fn elect_leaders() {
     assert_eq!(
         cluster("elect-leaders"),

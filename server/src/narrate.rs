@@ -422,7 +422,35 @@ fn describe(event: &Event) -> Option<(&'static str, &'static str, String)> {
                 set(side_b)
             ),
         ),
-        NetworkHealed => (info, "network", "network healed".to_string()),
+        NetworkHealed => (
+            info,
+            "network",
+            "network healed: every link carries messages again (requests lost in the cut still wait for their timeout)".to_string(),
+        ),
+        BrokerIsolated { broker } => (
+            alert,
+            "network",
+            format!(
+                "broker {broker} isolated: no broker, client or controller reaches it; the controller fences it if no heartbeat arrives within the session timeout, and until then it still believes it leads"
+            ),
+        ),
+        RequestTimedOut {
+            sender,
+            broker,
+            what,
+        } => (
+            warn,
+            "network",
+            format!(
+                "{sender}'s {} broker {broker} timed out: it was lost in the cut, the connection is dropped and the request retried",
+                match what {
+                    engine::lost::Waiting::ReplicaFetch => "fetch from",
+                    engine::lost::Waiting::Produce => "produce request to",
+                    engine::lost::Waiting::ConsumerFetch => "fetch from",
+                    engine::lost::Waiting::GroupRequest => "group request to",
+                }
+            ),
+        ),
         GroupCreated {
             group,
             topics,

@@ -64,6 +64,36 @@ pub fn from_snapshot(s: &Snapshot) -> State {
         groups: s.groups.iter().map(group).collect(),
         consumers: s.consumers.iter().map(consumer).collect(),
         network: s.network_partition.clone(),
+        cuts: cuts(&s.network),
+    }
+}
+
+fn cuts(n: &engine::snapshot::NetworkView) -> wire::Cuts {
+    wire::Cuts {
+        links: n.cut_links.clone(),
+        isolated: n
+            .isolated
+            .iter()
+            .map(|i| wire::Isolated {
+                broker: i.broker,
+                since_ms: i.since_us / 1000,
+                fenced_at_ms: i.session_expires_us.map(|us| us / 1000),
+            })
+            .collect(),
+        waits: n
+            .waits
+            .iter()
+            .map(|w| wire::Wait {
+                sender: clip(&w.sender, wire::MAX_TEXT_CHARS),
+                sender_broker: w.sender_broker,
+                what: serde_json::to_value(w.what)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_owned))
+                    .unwrap_or_default(),
+                broker: w.broker,
+                until_ms: w.until_us / 1000,
+            })
+            .collect(),
     }
 }
 
@@ -119,6 +149,7 @@ fn partition(topic: &str, p: &PartitionView) -> wire::Partition {
             .copied()
             .filter(|b| window.contains(b))
             .collect(),
+        zombie_leaders: p.zombie_leaders.clone(),
     }
 }
 
@@ -411,6 +442,10 @@ pub fn patch(before: &State, now: &State) -> serde_json::Map<String, serde_json:
         "network".to_string(),
         serde_json::to_value(&now.network).expect("DTOs serialise"),
     );
+    state.insert(
+        "cuts".to_string(),
+        serde_json::to_value(&now.cuts).expect("DTOs serialise"),
+    );
     state
 }
 
@@ -441,8 +476,8 @@ mod tests {
         let before = from_snapshot(&cluster.snapshot());
         assert_eq!(
             patch(&before, &before).len(),
-            1,
-            "only network: nothing changed"
+            2,
+            "only network and cuts: nothing changed"
         );
         cluster
             .apply(engine::Command::BrokerKill { broker: 2 })
@@ -545,6 +580,7 @@ mod tests {
             gaps: vec![],
             tombstones: vec![],
             segments: vec![],
+            zombie_leaders: vec![],
         };
         let shown = State {
             partitions: vec![part(0, 10, 1), part(1, 10, 2), part(2, 10, 3)],

@@ -50,7 +50,8 @@
 //!     "state":{…patches…},"appended":{"orders/0":3},"flights":[…Flight…],"log":[…LogEntry…]}`
 //!   `state` holds, for each entity that changed, its key fields (brokers: `id`; topics: `name`;
 //!   partitions: `topic`+`partition`; producers, groups, consumers: `name`) plus only the fields
-//!   that changed; a new entity comes whole. Lists without changes are absent; `network` is
+//!   that changed; a new entity comes whole. Lists without changes are absent; `network` and
+//!   `cuts` (the links cut, isolated brokers, senders waiting on lost requests: see [`Cuts`]) are
 //!   always present. Merge each patch into its entity (`Object.assign`). A partition's `recent`
 //!   in a frame lists only records newer than those already shown: add them to what you have.
 //!   Entities never disappear. A viewer whose `seq` jumps asks for a `snapshot`.
@@ -464,6 +465,49 @@ pub struct State {
     pub consumers: Vec<Consumer>,
     /// `network partition A / B` in force: the two sides. Always present in frames too.
     pub network: Option<(Vec<u32>, Vec<u32>)>,
+    /// What the network cannot carry now and who waits because of it. Always present in frames.
+    pub cuts: Cuts,
+}
+
+/// The cuts in force. `network partition A / B` cuts the broker links between the sides only
+/// (clients and the controller still reach every broker); `network isolate N` cuts every link
+/// of broker N, to the controller and the clients too.
+/// `{"links":[[1,2],[1,3]],"isolated":[{"broker":1,"since_ms":12000,"fenced_at_ms":20000}],
+///   "waits":[{"sender":"broker 2","sender_broker":2,"what":"replica-fetch","broker":1,
+///   "until_ms":41500}]}`
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Cuts {
+    /// Broker↔broker links that carry nothing, `[lower id, higher id]`, in order.
+    pub links: Vec<(u32, u32)>,
+    /// Brokers that no one reaches.
+    pub isolated: Vec<Isolated>,
+    /// Senders waiting for the timeout of a request (or answer) a cut swallowed. A heal does not
+    /// end these: the sender finds out only when its timeout passes.
+    pub waits: Vec<Wait>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Isolated {
+    pub broker: u32,
+    /// Simulated ms when it was cut off.
+    pub since_ms: u64,
+    /// Simulated ms when the controller fences it (its session expires); `null` once fenced.
+    pub fenced_at_ms: Option<u64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Wait {
+    /// `"broker 2"`, or the producer's or consumer's name.
+    pub sender: String,
+    /// The sender when it is a broker (a follower's fetch).
+    pub sender_broker: Option<u32>,
+    /// `"replica-fetch"`, `"produce"`, `"consumer-fetch"` or `"group-request"`.
+    pub what: String,
+    /// The broker the lost request went to.
+    pub broker: u32,
+    /// Simulated ms when the sender's timeout (`replica.socket.timeout.ms`,
+    /// `request.timeout.ms`) ends the wait.
+    pub until_ms: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -514,6 +558,9 @@ pub struct Partition {
     pub tombstones: Vec<u64>,
     /// Base offsets of the leader's segments that start in the log window.
     pub segments: Vec<u64>,
+    /// Brokers that still believe they lead it while the controller cannot hear them (isolated,
+    /// not yet fenced) or has elected another leader they have not heard of: zombie leaders.
+    pub zombie_leaders: Vec<u32>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]

@@ -75,8 +75,11 @@ export class Actions {
     } else {
       items.push(['restart', 'Restart', () => this.run(lines.brokerRestart(id))]);
     }
-    if (others.length && !m.network) items.push(['isolate', 'Isolate from the others', () => this.run(lines.isolate(id, others))]);
-    if (m.network) items.push(['heal', 'Heal network', () => this.run(lines.heal())]);
+    if (!m.isIsolated(id)) {
+      items.push(['isolate', 'Isolate (no broker, client or controller reaches it)', () => this.run(lines.isolate(id))]);
+      if (others.length && !m.network) items.push(['partition', 'Cut from the other brokers only', () => this.run(lines.partitionOff(id, others))]);
+    }
+    if (m.anyCut()) items.push(['heal', 'Heal network', () => this.run(lines.heal())]);
     items.push(['details', 'Details', () => this.details.open('broker', id)]);
     this.openMenu(`Broker ${id}`, items, point, { broker: String(id) });
   }

@@ -27,8 +27,10 @@ export const lines = {
   brokerKill: (id) => line('broker', 'kill', id),
   brokerStop: (id) => line('broker', 'stop', id),
   brokerRestart: (id) => line('broker', 'restart', id),
-  /** Cut broker `id` off from `others` (ids, comma-separated, no spaces). */
-  isolate: (id, others) => line('network', 'partition', String(id), '/', others.join(',')),
+  /** Cut broker `id` off from everyone: the other brokers, the controller and the clients. */
+  isolate: (id) => line('network', 'isolate', String(id)),
+  /** Cut only the links between broker `id` and `others` (ids, comma-separated, no spaces). */
+  partitionOff: (id, others) => line('network', 'partition', String(id), '/', others.join(',')),
   heal: () => 'network heal',
   consumer: (verb, name) => line('consumer', verb, quote(name)),
   producer: (verb, name) => line('producer', verb, quote(name)),

@@ -111,6 +111,8 @@ export class Model extends EventTarget {
     this.consumerIndex = new Map();
     /** [sideA, sideB] broker ids, or null */
     this.network = null;
+    /** What the network cannot carry (wire `Cuts`): cut broker links, isolated brokers, waits. */
+    this.cuts = NO_CUTS;
     /** @type {{serial:number, at_us:number, level:string, subject:string, text:string}[]} */
     this.log = [];
     /** Serial number of the last log entry ever added (views append what is newer). */
@@ -170,6 +172,7 @@ export class Model extends EventTarget {
     this.network = msg.state.network ?? null;
     this.metrics = { series: (msg.metrics?.series || []).slice(-METRICS_HISTORY), latest: msg.metrics?.latest || {} };
     change.metrics = true;
+    this.cuts = msg.state.cuts ?? NO_CUTS;
     this.appendLog(msg.log || []);
     Object.assign(change, { brokers: true, topics: true, producers: true, groups: true, consumers: true, network: true, clock: true, caption: true, log: true, timeline: true, lesson: true, audience: true });
     for (const id of this.partitions.keys()) change.partitions.add(id);
@@ -205,6 +208,11 @@ export class Model extends EventTarget {
     const net = msg.state.network ?? null;
     if (JSON.stringify(net) !== JSON.stringify(this.network)) {
       this.network = net;
+      change.network = true;
+    }
+    const cuts = msg.state.cuts ?? NO_CUTS;
+    if (JSON.stringify(cuts) !== JSON.stringify(this.cuts)) {
+      this.cuts = cuts;
       change.network = true;
     }
     // Throughput per partition: the records the engine appended during the last simulated
@@ -349,17 +357,24 @@ export class Model extends EventTarget {
     return null;
   }
 
-  /**
-   * Is this broker cut off? The smaller side of a network partition is the isolated one (on a tie,
-   * side A — the side a click "isolate broker N" puts N on).
-   */
+  /** Is this broker isolated (`network isolate N`: no broker, client or controller reaches it)? */
   isIsolated(brokerId) {
-    if (!this.network) return false;
-    const [a, b] = this.network;
-    const small = a.length <= b.length ? a : b;
-    return small.includes(brokerId);
+    return this.cuts.isolated.some((i) => i.broker === brokerId);
+  }
+
+  /** The brokers this one cannot talk to (its cut links), in id order. */
+  cutPeers(brokerId) {
+    return this.cuts.links.filter(([a, b]) => a === brokerId || b === brokerId)
+      .map(([a, b]) => (a === brokerId ? b : a));
+  }
+
+  /** Is anything cut (a partition or an isolation)? */
+  anyCut() {
+    return this.cuts.links.length > 0 || this.cuts.isolated.length > 0 || Boolean(this.network);
   }
 }
+
+const NO_CUTS = Object.freeze({ links: [], isolated: [], waits: [] });
 
 /** Two wire lessons (or nulls) with the same fields. */
 function sameLesson(a, b) {

@@ -1,7 +1,7 @@
 //! Property tests: random fault schedules against the cluster's invariants.
 //!
 //! * `acks=all` with `min.insync.replicas=2`, replication 3 and no unclean election never loses an
-//!   acknowledged record, whatever brokers crash, stop, restart or get partitioned.
+//!   acknowledged record, whatever brokers crash, stop, restart, get partitioned or isolated.
 //! * With `unclean.leader.election.enable=true` and `acks=1` records may be lost, but the
 //!   invariants hold and the count of lost records never goes negative.
 //!
@@ -54,6 +54,8 @@ enum Fault {
         mask: u32,
         drop: u32,
     },
+    /// `network isolate N`: cut from the controller and the clients too.
+    Isolate(u32),
     Heal,
 }
 
@@ -82,6 +84,7 @@ fn fault() -> impl Strategy<Value = Fault> {
         2 => any::<u32>().prop_map(Fault::Stop),
         3 => any::<u32>().prop_map(Fault::Restart),
         2 => (any::<u32>(), any::<u32>()).prop_map(|(mask, drop)| Fault::Partition { mask, drop }),
+        1 => any::<u32>().prop_map(Fault::Isolate),
         1 => Just(Fault::Heal),
     ]
 }
@@ -167,6 +170,7 @@ fn resolve(cluster: &Cluster, brokers: u32, fault: &Fault) -> Command {
                 side_b: side(b),
             }
         }
+        Fault::Isolate(n) => Command::NetworkIsolate { broker: pick(*n) },
         Fault::Heal => Command::NetworkHeal,
     }
 }
@@ -181,6 +185,7 @@ fn line(command: &Command) -> String {
         Command::NetworkPartition { side_a, side_b } => {
             format!("network partition {} / {}", list(side_a), list(side_b))
         }
+        Command::NetworkIsolate { broker } => format!("network isolate {broker}"),
         Command::NetworkHeal => "network heal".into(),
         Command::ProducerStop { name } => format!("producer stop {name}"),
         other => format!("# {other:?}"),
@@ -381,6 +386,7 @@ fn check_refusal_reason(
             );
             CommandError::BrokerAlreadyUp(*broker)
         }
+        Command::NetworkIsolate { broker } => CommandError::BrokerAlreadyIsolated(*broker),
         other => return Err(TestCaseError::fail(format!("{other:?} refused: {error}"))),
     };
     prop_assert_eq!(error, &expected);

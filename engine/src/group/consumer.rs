@@ -464,7 +464,13 @@ impl Cluster {
         let c = &self.consumers[id as usize];
         let broker = match kind {
             // FindCoordinator goes to any live broker (the "least loaded node").
-            Pending::FindCoordinator => match self.brokers.iter().find(|b| b.alive).map(|b| b.id) {
+            // A fenced broker is not in the metadata clients get (KIP-631), so not asked.
+            Pending::FindCoordinator => match self
+                .brokers
+                .iter()
+                .find(|b| b.alive && !b.fenced)
+                .map(|b| b.id)
+            {
                 Some(b) => b,
                 None => return,
             },
@@ -921,7 +927,10 @@ impl Cluster {
             let at = self.now + 2 * self.config.latency_us.max(1) + backoff;
             self.schedule(
                 at,
-                Timer::Deliver(Box::new(Message::ConsumerMetadataResponse { consumer: id })),
+                Timer::Deliver {
+                    message: Box::new(Message::ConsumerMetadataResponse { consumer: id }),
+                    sent_us: self.now,
+                },
             );
         }
     }
@@ -951,7 +960,11 @@ impl Cluster {
         let mut next: Option<Micros> = None;
         let mut consider = |t: Micros| next = Some(next.map_or(t, |n: Micros| n.min(t)));
         if c.is_member() && c.coordinator.is_some() {
-            consider(c.last_heartbeat_sent_us + c.config.heartbeat_interval_us);
+            // A heartbeat still in flight (lost in a network cut) is waited for: its answer or
+            // its request timeout wakes the consumer, not the next heartbeat's due time.
+            if !c.in_flight(Pending::Heartbeat) {
+                consider(c.last_heartbeat_sent_us + c.config.heartbeat_interval_us);
+            }
             consider(c.last_poll_us + c.config.max_poll_interval_us + 1);
             consider(c.last_heartbeat_ok_us + c.config.session_timeout_us + 1);
         }
@@ -961,7 +974,11 @@ impl Cluster {
         if c.at_poll() && c.owned.values().any(|p| !p.buffer.is_empty()) {
             consider(now + 1);
         }
-        if c.at_poll() && c.phase == JoinPhase::Stable && c.coordinator.is_some() {
+        if c.at_poll()
+            && c.phase == JoinPhase::Stable
+            && c.coordinator.is_some()
+            && !c.commit_in_flight()
+        {
             // (Without a coordinator the commit waits; the lookup's own timer wakes us.)
             consider(c.next_auto_commit_us);
         }
@@ -1360,6 +1377,34 @@ impl Cluster {
                 );
             }
         }
+    }
+
+    /// How long the consumer waits for this group request, if it still waits for it:
+    /// `request.timeout.ms`, or for a JoinGroup the rebalance timeout plus 5 s (Kafka's
+    /// `AbstractCoordinator.JOIN_GROUP_TIMEOUT_LAPSE`), whichever is longer.
+    pub(crate) fn group_request_timeout(&self, id: u32, request: u64) -> Option<Micros> {
+        let c = &self.consumers[id as usize];
+        let (_, kind) = c.requests.get(&request)?;
+        Some(match kind {
+            Pending::Join => c
+                .config
+                .request_timeout_us
+                .max(c.config.max_poll_interval_us + crate::time::secs(5)),
+            _ => c.config.request_timeout_us,
+        })
+    }
+
+    /// A group request lost in a cut timed out (`lost.rs`): it fails as a broken connection does.
+    pub(crate) fn group_request_timed_out(&mut self, id: u32, request: u64) {
+        let Some(&(_, kind)) = self.consumers[id as usize].requests.get(&request) else {
+            return;
+        };
+        self.handle_group_response(id, request, failed_response(kind));
+    }
+
+    /// The consumer's fetch in flight to `broker`, if any.
+    pub(crate) fn consumer_fetch_in_flight(&self, id: u32, broker: u32) -> Option<u64> {
+        self.consumers[id as usize].fetches.get(&broker).copied()
     }
 
     /// Whether a consumer has stopped or crashed (its answers are dropped).

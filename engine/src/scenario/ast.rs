@@ -80,6 +80,12 @@ pub enum Metric {
     Hw(TopicPartition),
     Leo(TopicPartition),
     Broker(u32),
+    /// Extension: `fenced N`, `yes` while the controller fences broker N (its session expired,
+    /// or it is shutting down or restarting), else `no`.
+    Fenced(u32),
+    /// Extension: `zombie-leaders T/P`, the brokers that still believe they lead the partition
+    /// while the controller cannot hear them or has elected another leader.
+    ZombieLeaders(TopicPartition),
     Acked(String),
     /// Extension: records that failed to the application (delivery timeout or fatal error).
     Rejected(String),

@@ -131,6 +131,19 @@ pub fn measure(cluster: &Cluster, metric: &Metric) -> Result<Actual, String> {
             Some(false) => Actual::Word("down".into()),
             None => return Err(format!("unknown broker {b}")),
         },
+        Metric::Fenced(b) => match cluster.broker_fenced(*b) {
+            Some(true) => Actual::Word("yes".into()),
+            Some(false) => Actual::Word("no".into()),
+            None => return Err(format!("unknown broker {b}")),
+        },
+        Metric::ZombieLeaders(tp) => Actual::Set(
+            cluster
+                .zombie_leaders_of(tp)
+                .ok_or_else(|| unknown_tp(tp))?
+                .into_iter()
+                .map(i64::from)
+                .collect(),
+        ),
         Metric::Acked(t) => Actual::Int(
             cluster
                 .acked(t)

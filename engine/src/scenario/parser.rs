@@ -1593,11 +1593,20 @@ fn broker(cur: &mut Cursor, ctx: &Context, head: Val) -> Result<Command> {
     })
 }
 
-/// `network partition A,B / C,D` (the `/` is a word of its own) / `network heal`
+/// `network partition A,B / C,D` (the `/` is a word of its own) / `network isolate N` /
+/// `network heal`
 fn network(cur: &mut Cursor, ctx: &Context, head: Val) -> Result<Command> {
-    if subcommand(cur, head, &["partition", "heal"])? == "heal" {
-        cur.finish()?;
-        return Ok(Command::NetworkHeal);
+    match subcommand(cur, head, &["partition", "isolate", "heal"])? {
+        "heal" => {
+            cur.finish()?;
+            return Ok(Command::NetworkHeal);
+        }
+        "isolate" => {
+            let broker = ctx.broker_id(cur.word("a broker id")?)?;
+            cur.finish()?;
+            return Ok(Command::NetworkIsolate { broker });
+        }
+        _ => {}
     }
     let spaced = "put spaces around '/', e.g. network partition 1,2 / 3";
     let a = cur.word("the brokers of one side, e.g. 1,2")?;
@@ -1671,6 +1680,8 @@ enum Kind {
     CountOrNone,
     /// `up` or `down` (`broker`).
     UpDown,
+    /// `yes` or `no` (`fenced`).
+    YesNo,
     /// A record value or `none` (`value`).
     Text,
     /// A set of member names or `none` (`members`).
@@ -1691,6 +1702,7 @@ impl Kind {
             Kind::Count => "a number",
             Kind::CountOrNone => "a number or none",
             Kind::UpDown => "up or down",
+            Kind::YesNo => "yes or no",
             Kind::Text => "a value or none",
             Kind::Names => "a list of member names (e.g. g-1,g-2) or none",
             Kind::Partitions => "a list of partitions (e.g. orders/0,orders/1) or none",
@@ -1706,6 +1718,7 @@ impl Kind {
         matches!(
             self,
             Kind::UpDown
+                | Kind::YesNo
                 | Kind::Text
                 | Kind::Names
                 | Kind::Partitions
@@ -1732,6 +1745,8 @@ const METRICS: &[&str] = &[
     "hw",
     "leo",
     "broker",
+    "fenced",
+    "zombie-leaders",
     "acked",
     "rejected",
     "lost",
@@ -1843,6 +1858,11 @@ fn metric(cur: &mut Cursor, ctx: &Context, name: Val) -> Result<(Metric, Kind)> 
             Metric::Broker(ctx.broker_id(cur.word("a broker id")?)?),
             Kind::UpDown,
         ),
+        "fenced" => (
+            Metric::Fenced(ctx.broker_id(cur.word("a broker id")?)?),
+            Kind::YesNo,
+        ),
+        "zombie-leaders" => (Metric::ZombieLeaders(partition(cur)?), Kind::Brokers),
         "acked" => (Metric::Acked(topic(cur)?), Kind::Count),
         "rejected" => (Metric::Rejected(topic(cur)?), Kind::Count),
         "lost" => {
@@ -2093,6 +2113,8 @@ fn value(
         }
         Kind::UpDown if matches!(v.text, "up" | "down") => Value::Word(v.text.to_string()),
         Kind::UpDown => return Err(wrong()),
+        Kind::YesNo if matches!(v.text, "yes" | "no") => Value::Word(v.text.to_string()),
+        Kind::YesNo => return Err(wrong()),
         Kind::Text if none => Value::None,
         Kind::Text => Value::Word(v.text.to_string()),
         Kind::Names | Kind::Partitions | Kind::Member if none => Value::None,

@@ -168,7 +168,8 @@ export class DetailsView {
     const status = !b.alive ? 'down' : b.fenced ? 'fenced' : 'up';
     const out = [facts([
       ['status', status],
-      ['network', m.network ? (m.isIsolated(b.id) ? 'isolated (cut off by a network partition)' : `side ${m.sideOf(b.id) ?? '—'} of a network partition`) : 'connected'],
+      ['network', m.isIsolated(b.id) ? 'isolated: no broker, client or controller reaches it'
+        : m.cutPeers(b.id).length ? `cannot reach broker${m.cutPeers(b.id).length > 1 ? 's' : ''} ${m.cutPeers(b.id).join(', ')}` : 'connected'],
       ['coordinator of', b.coordinator_of.length ? b.coordinator_of.join(', ') : '—'],
     ])];
     const rows = [];
