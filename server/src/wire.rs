@@ -109,10 +109,12 @@ pub const VERSION: u32 = 1;
 pub const MAX_CLIENT_MESSAGE_BYTES: usize = 128 * 1024;
 /// A `command` line above this many bytes is refused.
 pub const MAX_COMMAND_BYTES: usize = 8 * 1024;
-/// At most this many flights per frame.
-pub const MAX_FLIGHTS: usize = 24;
+/// At most this many flights per frame. The page launches at most two new dots a frame (a class
+/// follows few, slow dots: static/js/views/flights.js), so a dozen candidates, taking turns
+/// across frames, are plenty; more only cost bandwidth (they were a third of a 6×24 viewer's).
+pub const MAX_FLIGHTS: usize = 12;
 /// At most this many individual produced records per frame (the rest are only counted).
-pub const MAX_PRODUCE_FLIGHTS: usize = 8;
+pub const MAX_PRODUCE_FLIGHTS: usize = 4;
 /// At most this many log entries per frame.
 pub const MAX_LOG_PER_FRAME: usize = 24;
 /// Keys and values in frames are cut to this many characters (`inspect` sends them whole).
