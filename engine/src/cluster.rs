@@ -750,7 +750,10 @@ impl Cluster {
         }
         for id in 1..=spec.brokers {
             self.brokers.push(Broker::new(id, self.now));
-            self.emit(Event::BrokerUp { broker: id });
+            self.emit(Event::BrokerUp {
+                broker: id,
+                restarted: false,
+            });
             self.schedule(
                 self.now + self.config.replica_lag_time_max_us / 2,
                 Timer::IsrExpiration {

@@ -512,7 +512,10 @@ impl Cluster {
             r.followers.clear();
         }
         let incarnation = b.incarnation;
-        self.emit(Event::BrokerUp { broker });
+        self.emit(Event::BrokerUp {
+            broker,
+            restarted: true,
+        });
         let at = now + self.unfence_delay();
         self.schedule(
             at,

@@ -93,6 +93,8 @@ pub enum Event {
     },
     BrokerUp {
         broker: u32,
+        /// False when the cluster is created (`brokers N`), true when a broker comes back.
+        restarted: bool,
     },
     BrokerFenced {
         broker: u32,

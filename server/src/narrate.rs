@@ -295,10 +295,21 @@ fn describe(event: &Event) -> Option<(&'static str, &'static str, String)> {
     let warn = "warn";
     let alert = "alert";
     Some(match event {
-        BrokerUp { broker } => (
+        BrokerUp {
+            broker,
+            restarted: true,
+        } => (
             info,
             "broker",
             format!("broker {broker} restarted with the log it had on disk"),
+        ),
+        BrokerUp {
+            broker,
+            restarted: false,
+        } => (
+            info,
+            "broker",
+            format!("broker {broker} started"),
         ),
         BrokerUnfenced { broker } => (
             info,
