@@ -15,9 +15,9 @@ use crate::state::clip;
 use crate::wire::{self, Flight, LogEntry};
 
 /// At most this many aggregated replication flights per frame.
-const MAX_REPLICATE_FLIGHTS: usize = 4;
+const MAX_REPLICATE_FLIGHTS: usize = 3;
 /// At most this many aggregated consumption flights per frame.
-const MAX_CONSUME_FLIGHTS: usize = 4;
+const MAX_CONSUME_FLIGHTS: usize = 2;
 
 /// A produced batch kept by the sample.
 struct Sampled {

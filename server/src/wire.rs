@@ -57,7 +57,8 @@
 //!   Entities never disappear. A viewer whose `seq` jumps asks for a `snapshot`.
 //!   A frame carries `audience` only when it changed.
 //!   Snapshots and frames also carry `"timeline":{"horizon_us":…}` (how far this timeline has been
-//!   played: `seek` goes anywhere in 0..=horizon) and `"lesson":{…Lesson…}|null`.
+//!   played: `seek` goes anywhere in 0..=horizon) and `"lesson":{…Lesson…}|null` (a snapshot
+//!   always; a frame only when it changed).
 //!   A `load`, `restart` or `seek` broadcasts a new `snapshot` to every viewer (state may go
 //!   backwards, which patches cannot say).
 //! - `reply`: the answer to a client message with the same `id`.
@@ -110,11 +111,11 @@ pub const MAX_CLIENT_MESSAGE_BYTES: usize = 128 * 1024;
 /// A `command` line above this many bytes is refused.
 pub const MAX_COMMAND_BYTES: usize = 8 * 1024;
 /// At most this many flights per frame. The page launches at most two new dots a frame (a class
-/// follows few, slow dots: static/js/views/flights.js), so a dozen candidates, taking turns
-/// across frames, are plenty; more only cost bandwidth (they were a third of a 6×24 viewer's).
-pub const MAX_FLIGHTS: usize = 12;
+/// follows few, slow dots: static/js/views/flights.js), so eight candidates, taking turns across
+/// frames, are plenty; more only cost bandwidth (24 were a third of a 6×24 viewer's).
+pub const MAX_FLIGHTS: usize = 8;
 /// At most this many individual produced records per frame (the rest are only counted).
-pub const MAX_PRODUCE_FLIGHTS: usize = 4;
+pub const MAX_PRODUCE_FLIGHTS: usize = 3;
 /// At most this many log entries per frame.
 pub const MAX_LOG_PER_FRAME: usize = 24;
 /// Keys and values in frames are cut to this many characters (`inspect` sends them whole).
@@ -358,6 +359,8 @@ pub struct FrameMessage<'a> {
     pub flights: Vec<Flight>,
     pub log: Vec<LogEntry>,
     pub timeline: Timeline,
+    /// Present when it changed (a pause reached, a step run): absent means as before.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub lesson: Option<&'a Lesson>,
     /// Present when it changed.
     #[serde(skip_serializing_if = "Option::is_none")]

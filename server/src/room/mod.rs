@@ -959,7 +959,7 @@ impl Room {
             flights,
             log,
             timeline: self.timeline(),
-            lesson: Some(&lesson),
+            lesson: (lesson != self.lesson).then_some(&lesson),
             audience: (audience != self.shown_audience).then_some(audience),
             metrics: crate::metrics::since(
                 self.cluster.metrics(),
