@@ -469,15 +469,12 @@ impl Cluster {
         b.parked_fetches.clear();
         b.purgatory.clear();
         b.consumer_fetches.clear();
-        let registered = b.registered_at_us;
         self.emit(Event::BrokerDown { broker, controlled });
         self.fail_requests_to(broker);
         self.fail_consumer_requests_to(broker);
         if !controlled {
             // The controller notices only when the session times out after the last heartbeat.
-            let hb = self.config.broker_heartbeat_interval_us;
-            let last_heartbeat = registered + (now - registered) / hb * hb;
-            let at = (last_heartbeat + self.config.broker_session_timeout_us).max(now);
+            let at = self.session_deadline(broker, now).max(now);
             let incarnation = self.broker(broker).incarnation;
             self.schedule(
                 at,

@@ -6,30 +6,12 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { useServerAndBrowser } from './harness.mjs';
+import { useServerAndBrowser, send, holds, until } from './harness.mjs';
 
 const { openRoom } = useServerAndBrowser();
 
-function send(page, body) {
-  return page.evaluate((b) => window.playground.connection.send(b), body);
-}
 
-/** Whether the room says an `expect` line holds now. */
-async function holds(page, expectation) {
-  const reply = await send(page, { type: 'command', line: `expect ${expectation}` });
-  assert.ok(reply.ok, JSON.stringify(reply));
-  return reply.output.startsWith('✓');
-}
 
-async function until(what, check, timeoutMs = 30000) {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value) return value;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 150));
-  }
-}
 
 /** The `owned:` chips drawn inside consumer `name`'s row. */
 function chips(page, name) {

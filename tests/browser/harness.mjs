@@ -90,6 +90,29 @@ export async function consoleLine(page, line) {
   await input.press('Enter');
 }
 
+/** Sends a client message over the page's own WebSocket; resolves to the room's reply. */
+export function send(page, body) {
+  return page.evaluate((b) => window.playground.connection.send(b), body);
+}
+
+/** Asks the room an `expect` line over the page's WebSocket: true when it holds. */
+export async function holds(page, expectation) {
+  const reply = await send(page, { type: 'command', line: `expect ${expectation}` });
+  if (!reply.ok) throw new Error(`expect ${expectation}: ${JSON.stringify(reply.error)}`);
+  return reply.output.startsWith('✓');
+}
+
+/** Polls `check` until it returns something truthy (returned), or fails after `timeoutMs`. */
+export async function until(what, check, timeoutMs = 30000) {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value) return value;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 150));
+  }
+}
+
 /** The partitions (`orders/0`, …) whose leader mark sits in broker `id`'s card. */
 export async function partitionsLedBy(page, id) {
   return page.$$eval(`[data-broker="${id}"] .replica.leader[data-partition]`,

@@ -5,14 +5,10 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { useServerAndBrowser } from './harness.mjs';
+import { useServerAndBrowser, send, until } from './harness.mjs';
 
 const { openRoom } = useServerAndBrowser();
 
-/** Sends one protocol message through the page's own connection; resolves to the reply. */
-export function send(page, body) {
-  return page.evaluate((b) => window.playground.connection.send(b), body);
-}
 
 /** The engine's value of an `expect` metric (`records vip/0`), read from the line's "(it is N)". */
 export async function measure(page, metric) {
@@ -36,15 +32,6 @@ function drawnOffsets(page, id) {
     (cells) => cells.map((c) => Number(c.dataset.entity.split('@')[1])));
 }
 
-async function until(what, check, timeoutMs = 30000) {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value) return value;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 150));
-  }
-}
 
 // Lesson 9's table: five VIP statuses, a tombstone for Hugh, then Zoe more than segment.ms later
 // closes the segment; the cleaner (every 15 s) keeps the latest record per key.

@@ -4,14 +4,10 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { useServerAndBrowser } from './harness.mjs';
+import { useServerAndBrowser, send } from './harness.mjs';
 
 const { openRoom } = useServerAndBrowser();
 
-/** Sends a client message over the page's own WebSocket and returns the reply. */
-function send(page, message) {
-  return page.evaluate((m) => window.playground.connection.send(m), message);
-}
 
 /** Waits until the room's clock (as the page knows it) has reached `us`. */
 function clockAt(page, us) {

@@ -5,16 +5,10 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { useServerAndBrowser, consoleLine, partitionsLedBy } from './harness.mjs';
+import { useServerAndBrowser, consoleLine, partitionsLedBy, holds } from './harness.mjs';
 
 const { openRoom } = useServerAndBrowser();
 
-/** Asks the room an `expect` line over the page's WebSocket: true when it holds. */
-async function holds(page, line) {
-  const reply = await page.evaluate((l) => window.playground.connection.send({ type: 'command', line: l }), line);
-  assert.ok(reply.ok, `${line}: ${JSON.stringify(reply.error)}`);
-  return reply.output.startsWith('✓');
-}
 
 /** The cut links drawn (`data-cut="a-b"`), sorted. */
 function drawnCuts(page) {
@@ -47,7 +41,7 @@ test('isolating broker 1 from its menu gets it fenced and its leaders moved; the
   await page.locator('[data-broker="1"]').first().click();
   await page.locator('[data-action="isolate"]').first().click();
   await page.waitForFunction(() => window.playground.model.cuts.isolated.length === 1);
-  assert.equal(await holds(page, 'expect fenced 1 == no'), true, 'not fenced before the session timeout');
+  assert.equal(await holds(page, 'fenced 1 == no'), true, 'not fenced before the session timeout');
 
   // Every link of broker 1 is cut, as the engine says, and exactly those are drawn.
   const brokers = await page.evaluate(() => window.playground.model.brokerList().map((b) => b.id));
@@ -59,7 +53,7 @@ test('isolating broker 1 from its menu gets it fenced and its leaders moved; the
   // The isolated card says so; its leader chips are zombies (engine's zombie_leaders).
   assert.match(await page.locator('[data-broker="1"] .status-pill').first().textContent(), /isolated/);
   for (const p of led) {
-    assert.equal(await holds(page, `expect zombie-leaders ${p} == 1`), true, p);
+    assert.equal(await holds(page, `zombie-leaders ${p} == 1`), true, p);
     await page.waitForSelector(`[data-broker="1"] .replica.zombie[data-partition="${p}"]`);
   }
 
@@ -69,8 +63,8 @@ test('isolating broker 1 from its menu gets it fenced and its leaders moved; the
     const mark = document.querySelector(`[data-broker] .replica.leader[data-partition="${p}"]`);
     return mark && mark.closest('[data-broker]').dataset.broker !== '1';
   }), led, { timeout: 30000 });
-  assert.equal(await holds(page, 'expect fenced 1 == yes'), true);
-  for (const p of led) assert.equal(await holds(page, `expect leader ${p} != 1`), true, p);
+  assert.equal(await holds(page, 'fenced 1 == yes'), true);
+  for (const p of led) assert.equal(await holds(page, `leader ${p} != 1`), true, p);
   assert.deepEqual(await partitionsLedBy(page, 1), []);
   assert.match(await page.locator('[data-broker="1"] .status-pill').first().textContent(), /fenced/);
   // Followers' fetches to broker 1 were lost: the waits the engine reports are written out.
@@ -105,7 +99,7 @@ test('network partition 1 / 3 draws only the 1-3 link cut and isolates no one', 
   await speedUp(page);
   await page.waitForTimeout(2000);
   // The controller still hears every broker: nobody is fenced.
-  for (const b of [1, 2, 3]) assert.equal(await holds(page, `expect fenced ${b} == no`), true, `broker ${b}`);
+  for (const b of [1, 2, 3]) assert.equal(await holds(page, `fenced ${b} == no`), true, `broker ${b}`);
   assert.deepEqual(problems.errors, []);
   await page.close();
 });
