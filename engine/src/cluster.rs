@@ -392,6 +392,15 @@ impl Cluster {
         self.sample_metrics(until, true);
     }
 
+    /// The next instant at which something can change: the earliest pending timer or the next
+    /// per-second metrics sample, whichever comes first. `advance_to` it and check: that is how
+    /// `wait until` stops at the very instant its condition first holds.
+    pub fn next_instant(&self) -> Micros {
+        let sample = self.metrics_next_sample_us();
+        let timer = self.timers.peek().map_or(sample, |Reverse(s)| s.at);
+        timer.min(sample).max(self.now)
+    }
+
     /// How many timers have fired since the start (messages delivered included).
     pub fn timers_fired(&self) -> u64 {
         self.timers_fired

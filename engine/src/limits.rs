@@ -364,6 +364,11 @@ pub fn wait_step(d: Micros) -> String {
     format!("wait {}", duration_text(d))
 }
 
+/// How [`check_step`] names the timeout of a `wait until`: the most it may play.
+pub fn wait_until_step(timeout: Micros) -> String {
+    format!("the timeout of wait until ({})", duration_text(timeout))
+}
+
 /// How [`check_step`] names the jump of an `at T` from the time already reached.
 pub fn at_step(at: Micros, reached: Micros) -> String {
     format!(

@@ -540,6 +540,11 @@ impl Cluster {
         &self.metrics
     }
 
+    /// When the next per-second sample is taken.
+    pub(crate) fn metrics_next_sample_us(&self) -> Micros {
+        self.metrics.next_sample_us
+    }
+
     /// Takes the samples of every whole second before `before` (called before a timer at
     /// `before` runs) or up to and including it (`inclusive`, at the end of `advance_to`).
     pub(crate) fn sample_metrics(&mut self, before: Micros, inclusive: bool) {

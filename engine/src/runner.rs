@@ -4,7 +4,7 @@
 use crate::cluster::Cluster;
 use crate::event::TimedEvent;
 use crate::limits;
-use crate::scenario::{Action, Script, expect};
+use crate::scenario::{Action, Expectation, Script, expect};
 use crate::time::Micros;
 
 /// What a run printed and how it ended.
@@ -59,6 +59,29 @@ pub fn run(script: &Script, mut observe: impl FnMut(&[TimedEvent])) -> (RunRepor
                 t = t.saturating_add(*d);
                 advance(&mut cluster, t, &mut observe);
             }
+            Action::WaitUntil {
+                expectation,
+                timeout,
+            } => {
+                let what = limits::wait_until_step(*timeout);
+                if let Err(e) = check_step(&cluster, &what, *timeout) {
+                    stop(&mut report, format!("{file}:{line}: {e}"), t);
+                    return (report, cluster);
+                }
+                report.expectations += 1;
+                let deadline = t.saturating_add(*timeout);
+                if let Err(msg) = play_until(&mut cluster, expectation, deadline, &mut observe) {
+                    report.lines.push(format!("{file}:{line}: {msg}"));
+                    let waited = crate::time::format_duration(*timeout);
+                    stop(
+                        &mut report,
+                        format!("wait until gave up after {waited}"),
+                        cluster.now(),
+                    );
+                    return (report, cluster);
+                }
+                t = cluster.now();
+            }
             Action::Pause => {}
             Action::Say(text) => report
                 .lines
@@ -82,8 +105,8 @@ fn check_step(cluster: &Cluster, what: &str, d: Micros) -> Result<(), String> {
     limits::check_step(what, d, &cluster.load())
 }
 
-/// Ends a run early on a step the runner will not play: the rest of the script would run at the
-/// wrong time.
+/// Ends a run early on a step the runner will not play (the rest of the script would run at the
+/// wrong time), or after a `wait until` that timed out (the story it waited for did not happen).
 fn stop(report: &mut RunReport, message: String, t: Micros) {
     report.failures += 1;
     report.lines.push(message);
@@ -91,6 +114,27 @@ fn stop(report: &mut RunReport, message: String, t: Micros) {
         .lines
         .push("the run stopped here: the steps after it were not played".into());
     report.end_us = t;
+}
+
+/// `wait until`: plays `cluster` one instant at a time (every timer due at that instant, or a
+/// metrics sample) and checks `e` after each, so it stops at the very instant `e` first holds
+/// (at once if it already does). `Err` with the expectation's message if `deadline` comes first.
+/// The live room steps the same way (`server/src/room`), so both stop at the same instant.
+pub fn play_until(
+    cluster: &mut Cluster,
+    e: &Expectation,
+    deadline: Micros,
+    observe: &mut impl FnMut(&[TimedEvent]),
+) -> Result<(), String> {
+    loop {
+        match expect::check(cluster, e) {
+            Ok(()) => return Ok(()),
+            Err(message) if cluster.now() >= deadline => return Err(message),
+            Err(_) => {}
+        }
+        cluster.advance_to(cluster.next_instant().min(deadline));
+        observe(&cluster.drain_events());
+    }
 }
 
 /// Advances in slices so that events are drained while memory stays bounded.

@@ -614,6 +614,10 @@ impl Console<'_> {
                 let _ = expect::check(&self.cluster, e);
                 let _ = expect::measure(&self.cluster, &e.metric);
             }
+            Action::WaitUntil { expectation, .. } => {
+                // Measuring must not panic; the fuzzer plays time with `wait D` only.
+                let _ = expect::check(&self.cluster, expectation);
+            }
             Action::Wait(_) | Action::Pause | Action::Say(_) => {}
         }
         Ok(true)

@@ -30,6 +30,11 @@ pub struct Step {
     pub action: Action,
 }
 
+/// How long `wait until` plays before it gives up, unless it says `timeout=`: a minute covers
+/// every timeout the playground's defaults set in motion (a fenced broker after 9 s, a consumer's
+/// 45 s session) and still fails a lesson quickly when its condition never comes.
+pub const WAIT_UNTIL_TIMEOUT: Micros = crate::time::secs(60);
+
 #[derive(Debug, Clone, PartialEq)]
 pub enum Action {
     /// A change to the cluster.
@@ -42,6 +47,12 @@ pub enum Action {
     Say(String),
     /// `expect METRIC ARGS OP VALUE`
     Expect(Expectation),
+    /// `wait until METRIC ARGS OP VALUE [timeout=D]`: play until the expectation holds (then go
+    /// on at that very instant), or fail the run with its message once `timeout` has passed.
+    WaitUntil {
+        expectation: Expectation,
+        timeout: Micros,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

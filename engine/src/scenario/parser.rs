@@ -23,7 +23,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::ast::{Action, Expectation, Metric, Op, Pos, Script, Step, Value};
+use super::ast::{Action, Expectation, Metric, Op, Pos, Script, Step, Value, WAIT_UNTIL_TIMEOUT};
 use super::diagnostic::{Diagnostic, LineError, did_you_mean};
 use super::lexer::{Token, TokenKind, col_len, tokenize};
 use crate::command::{
@@ -220,7 +220,9 @@ impl Context {
         match &step.action {
             Action::Wait(d) => self.time = self.time.saturating_add(*d),
             Action::Cluster(command) => self.apply_command(command),
-            Action::Pause | Action::Say(_) | Action::Expect(_) => {}
+            // How long a `wait until` lasts is known only when it runs: static time stays where
+            // it was (a lower bound), so an `at` after it is never refused for being late.
+            Action::Pause | Action::Say(_) | Action::Expect(_) | Action::WaitUntil { .. } => {}
         }
     }
 
@@ -826,9 +828,13 @@ impl<'a> Cursor<'a> {
         Ok(options)
     }
 
-    /// The source text from column `col` to the end of the last token.
-    fn source_from(&self, col: u32) -> String {
-        let end = self.tokens.last().map_or(col, Token::end_col);
+    /// The source text from column `col` to the end of the last token read so far.
+    fn source_read(&self, col: u32) -> String {
+        let end = self
+            .next
+            .checked_sub(1)
+            .and_then(|i| self.tokens.get(i))
+            .map_or(col, Token::end_col);
         let skip = col.saturating_sub(1) as usize;
         let take = end.saturating_sub(col) as usize;
         self.line.chars().skip(skip).take(take).collect()
@@ -1639,9 +1645,12 @@ fn elect_leaders(cur: &mut Cursor, ctx: &Context) -> Result<Command> {
     Ok(Command::ElectPreferred { partition })
 }
 
-/// `wait DURATION`
+/// `wait DURATION` or `wait until EXPECTATION [timeout=D]`
 fn wait(cur: &mut Cursor, ctx: &Context, now: Micros) -> Result<Action> {
-    let v = cur.word("a duration, e.g. 2s")?;
+    let v = cur.word("a duration (e.g. 2s) or 'until'")?;
+    if v.text == "until" {
+        return wait_until(cur, ctx, now, v);
+    }
     let d = duration(v)?;
     if now.checked_add(d).is_none() {
         return Err(v.err("this wait goes past the end of simulated time"));
@@ -1649,6 +1658,40 @@ fn wait(cur: &mut Cursor, ctx: &Context, now: Micros) -> Result<Action> {
     check_step(ctx, v, d, &limits::wait_step(d))?;
     cur.finish()?;
     Ok(Action::Wait(d))
+}
+
+/// `wait until METRIC ARGS OP VALUE [timeout=D]`: any `expect` form without the word `expect`.
+/// Its timeout is one step of simulated time, held to the same limits as `wait D`.
+fn wait_until(cur: &mut Cursor, ctx: &Context, now: Micros, until: Val) -> Result<Action> {
+    if cur.peek().is_none() {
+        return Err(cur
+            .missing("what to wait for")
+            .hint("e.g. wait until isr orders/0 == 1,2,3"));
+    }
+    let start = cur.peek().map_or(until.col, |t| t.col);
+    let expectation = expectation(cur, ctx, start)?;
+    let options = cur.options(&["timeout"])?;
+    let (timeout, at) = match options.get("timeout") {
+        Some(v) => match duration(v)? {
+            0 => return Err(v.err("timeout must be longer than 0")),
+            d => (d, v),
+        },
+        None => (WAIT_UNTIL_TIMEOUT, until),
+    };
+    if now.checked_add(timeout).is_none() {
+        return Err(at.err("this wait goes past the end of simulated time"));
+    }
+    let load = ctx.load();
+    limits::check_step(&limits::wait_until_step(timeout), timeout, &load).map_err(|message| {
+        at.err(message).hint(format!(
+            "give it timeout={} or less here",
+            limits::duration_text(load.longest_step())
+        ))
+    })?;
+    Ok(Action::WaitUntil {
+        expectation,
+        timeout,
+    })
 }
 
 /// One step of simulated time (a `wait`, or the jump of an `at`), within the room's limits on
@@ -1779,6 +1822,13 @@ const OPS: &[(&str, Op)] = &[
 
 /// `expect METRIC ARGS OP VALUE`
 fn expect(cur: &mut Cursor, ctx: &Context, head: Val) -> Result<Expectation> {
+    let expectation = expectation(cur, ctx, head.col)?;
+    cur.finish()?;
+    Ok(expectation)
+}
+
+/// `METRIC ARGS OP VALUE`, after `expect` or `wait until`; its text starts at column `from`.
+fn expectation(cur: &mut Cursor, ctx: &Context, from: u32) -> Result<Expectation> {
     let name = cur.word("a metric")?;
     let (metric, kind) = metric(cur, ctx, name)?;
     let (op, op_col) = op(cur)?;
@@ -1790,12 +1840,11 @@ fn expect(cur: &mut Cursor, ctx: &Context, head: Val) -> Result<Expectation> {
         return Err(err);
     }
     let value = value(cur, ctx, kind, &metric, name.text)?;
-    cur.finish()?;
     Ok(Expectation {
         metric,
         op,
         value,
-        text: cur.source_from(head.col),
+        text: cur.source_read(from),
     })
 }
 

@@ -138,11 +138,13 @@ pub fn instant(us: Micros) -> String {
 
 /// The session as one scenario file: the steps of the room's file that have run, and every line
 /// typed, each at the instant it took effect (`at T …`), then a `wait` up to `now`. Playing it
-/// headless reaches the room's state at `now` (tested).
+/// headless reaches the room's state at `now` (tested). A `wait until` of the file is not
+/// written: the steps after it are, at the instant it held (`holds_ended`, by step index).
 pub fn export(
     script: &Script,
     source: &str,
     steps_done: usize,
+    holds_ended: &[(usize, Micros)],
     journal: &[JournalEntry],
     now: Micros,
 ) -> String {
@@ -158,6 +160,11 @@ pub fn export(
         }
         match &step.action {
             Action::Wait(d) => t = t.saturating_add(*d),
+            Action::WaitUntil { .. } => {
+                if let Some(&(_, ended)) = holds_ended.iter().find(|(i, _)| *i == order) {
+                    t = t.max(ended);
+                }
+            }
             Action::Expect(_) => {}
             _ => {
                 let text = lines
@@ -181,6 +188,11 @@ pub fn export(
             Some((at, rest)) => (at, usize::MAX, rest.to_string()),
             None => (e.at_us, e.script_done, e.line.clone()),
         };
+        // A console `wait` (`at T wait 2s`, `at T wait until …`) only plays the room's clock;
+        // in a file it would move the file's time.
+        if text.split_whitespace().next() == Some("wait") {
+            continue;
+        }
         timed.push((at, place, 0, offset + i, text));
     }
     timed.sort_by_key(|(at, place, kind, order, _)| (*at, *place, *kind, *order));
@@ -255,7 +267,7 @@ mod tests {
             entry(5_000_000, "broker kill 3", 3),
         ];
         // The file ran up to its `say` (steps: brokers, topic, wait, say, expect).
-        let text = export(&script, source, 5, &journal, 9_000_000);
+        let text = export(&script, source, 5, &[], &journal, 9_000_000);
         assert_eq!(
             text,
             "title \"t (session)\"\nseed 4\n# Exported at 9s: `playground run` this file to replay the session exactly.\nbrokers 3\ntopic create o partitions=1 replication=3\nat 2.5s broker kill 1\nat 5s broker kill 3\nat 5s say \"five\"\nat 8s broker restart 1\nwait 1s\n"

@@ -26,7 +26,7 @@ use tokio::sync::{broadcast, mpsc, oneshot};
 pub use clock::{Clock, MAX_SPEED, MIN_SPEED, STEP_US};
 use history::{Checkpoint, History};
 pub use lifecycle::{Idle, RoomEnv, Seed, Start};
-use player::{Due, Player};
+use player::{Due, Hold, Player};
 
 use crate::access::{Owner, Role};
 use crate::frame::FrameBuilder;
@@ -627,6 +627,7 @@ impl Room {
                     &self.scenario.script,
                     &self.scenario.source,
                     self.player.script_done(),
+                    self.player.holds_ended(),
                     &journal[..played],
                     now,
                 ))))
@@ -691,6 +692,18 @@ impl Room {
                 self.clock.playing = true;
                 Some(format!("playing for {}", engine::time::format_duration(*d)))
             }
+            // In a live room `wait until` plays the clock until the condition holds, then
+            // pauses; if it already holds, nothing moves.
+            Action::WaitUntil { expectation, .. } => {
+                if expect::check(&self.cluster, expectation).is_ok() {
+                    Some(format!("{} already holds", expectation.text))
+                } else {
+                    self.player
+                        .hold_console(Hold::new(&step, self.cluster.now()));
+                    self.clock.playing = true;
+                    Some(format!("playing until {}", expectation.text))
+                }
+            }
             _ => self.run_step(&step, Some(line)).map_err(WireError::plain)?,
         };
         self.ctx.clone_from(&ctx);
@@ -727,7 +740,9 @@ impl Room {
                 self.drain();
                 Ok(None)
             }
-            Action::Wait(_) => Ok(None),
+            // The player holds the file's next steps (`Player::pop_due`); the room checks the
+            // condition before anything else runs (`settle_holds`).
+            Action::Wait(_) | Action::WaitUntil { .. } => Ok(None),
             Action::Pause => {
                 echo(self);
                 self.clock.playing = false;
@@ -765,63 +780,132 @@ impl Room {
     }
 
     /// Moves simulated time to `until`, running the player's steps at their instants. Stops
-    /// early at a `pause`.
+    /// early at a `pause`, or when a `wait until` typed in the console holds or times out, or a
+    /// file's `wait until` times out. While a `wait until` is in progress the engine moves one
+    /// instant at a time (`Cluster::next_instant`), its condition checked after each, so it ends
+    /// at the instant it first holds, as in the headless runner.
     fn advance_to(&mut self, until: Micros) {
         loop {
-            while let Some(due) = self.player.pop_due(self.cluster.now()) {
-                let pause = match due {
-                    Due::Script(step) => {
-                        let pause = matches!(step.action, Action::Pause);
-                        if pause {
-                            self.pauses_done += 1;
-                            self.at_pause = true;
-                        }
-                        if let Err(e) = self.run_step(&step, None) {
-                            let line = step.pos.line;
-                            self.note("alert", "console", format!("line {line} failed: {e}"));
-                        }
-                        pause
-                    }
-                    Due::Scheduled(step) => {
-                        if let Err(e) = self.run_step(&step, None) {
-                            self.note("alert", "console", format!("a scheduled line failed: {e}"));
-                        }
-                        matches!(step.action, Action::Pause)
-                    }
-                    Due::Replay { line, .. } => {
-                        self.replaying = true;
-                        let result = self.console(&line);
-                        self.replaying = false;
-                        if let Err(e) = result {
-                            self.note(
-                                "alert",
-                                "console",
-                                format!("replaying '{line}' failed: {}", e.message),
-                            );
-                        }
-                        false
-                    }
-                };
-                if pause {
+            if self.settle_holds() {
+                self.after_advance();
+                return;
+            }
+            if let Some(due) = self.player.pop_due(self.cluster.now()) {
+                if self.run_due(due) {
                     self.after_advance();
                     return;
                 }
+                continue;
             }
-            match self.player.next_due() {
-                Some(due) if due <= until => {
-                    self.cluster.advance_to(due);
-                    self.drain();
+            if self.cluster.now() >= until {
+                self.after_advance();
+                return;
+            }
+            let mut next = self.player.next_due().map_or(until, |due| due.min(until));
+            if self.player.holding() {
+                next = next.min(self.cluster.next_instant());
+            }
+            self.cluster.advance_to(next);
+            self.drain();
+        }
+    }
+
+    /// Runs one due step; `true` if it paused the room.
+    fn run_due(&mut self, due: Due) -> bool {
+        match due {
+            Due::Script(step) => {
+                let pause = matches!(step.action, Action::Pause);
+                if pause {
+                    self.pauses_done += 1;
+                    self.at_pause = true;
                 }
-                _ => {
-                    self.cluster.advance_to(until);
-                    self.drain();
-                    if self.player.next_due().is_none_or(|due| due > until) {
-                        self.after_advance();
-                        return;
-                    }
+                if let Err(e) = self.run_step(&step, None) {
+                    let line = step.pos.line;
+                    self.note("alert", "console", format!("line {line} failed: {e}"));
                 }
+                pause
+            }
+            Due::Scheduled(step) => {
+                if matches!(step.action, Action::WaitUntil { .. }) {
+                    // `at T wait until …` typed in the console: from T, as if typed then.
+                    self.player
+                        .hold_console(Hold::new(&step, self.cluster.now()));
+                    return false;
+                }
+                if let Err(e) = self.run_step(&step, None) {
+                    self.note("alert", "console", format!("a scheduled line failed: {e}"));
+                }
+                matches!(step.action, Action::Pause)
+            }
+            Due::Replay { line, .. } => {
+                self.replaying = true;
+                let result = self.console(&line);
+                self.replaying = false;
+                if let Err(e) = result {
+                    self.note(
+                        "alert",
+                        "console",
+                        format!("replaying '{line}' failed: {}", e.message),
+                    );
+                }
+                false
             }
         }
+    }
+
+    /// Checks the `wait until`s in progress at this instant. The file's, once it holds, lets the
+    /// file go on from now; once it times out, the room does what `playground run` does: the
+    /// failure is logged with the line's FILE:LINE and the expectation's message, the rest of the
+    /// file is not played, and the clock pauses on the failure. The console's pauses the clock
+    /// when it holds or times out. `true` if the clock paused.
+    fn settle_holds(&mut self) -> bool {
+        let now = self.cluster.now();
+        let mut paused = false;
+        if let Some(hold) = self.player.script_hold() {
+            let file = self.scenario.script.file.clone();
+            let hold = hold.clone();
+            match expect::check(&self.cluster, &hold.expectation) {
+                Ok(()) => {
+                    self.player.release_script(now);
+                    self.note("info", "console", held(&hold, now));
+                }
+                Err(message) if now >= hold.deadline => {
+                    self.player.stop_script();
+                    let line = hold.step.pos.line;
+                    self.note("alert", "console", format!("✗ {file}:{line}: {message}"));
+                    self.note(
+                        "alert",
+                        "console",
+                        gave_up(
+                            &hold,
+                            "the scenario stopped here, its later lines are not played",
+                        ),
+                    );
+                    self.clock.playing = false;
+                    paused = true;
+                }
+                Err(_) => {}
+            }
+        }
+        if let Some(hold) = self.player.console_hold().cloned() {
+            match expect::check(&self.cluster, &hold.expectation) {
+                Ok(()) => {
+                    self.player.hold_console(None);
+                    self.note("info", "console", held(&hold, now));
+                    self.clock.playing = false;
+                    paused = true;
+                }
+                Err(message) if now >= hold.deadline => {
+                    self.player.hold_console(None);
+                    self.note("alert", "console", format!("✗ {message}"));
+                    self.note("alert", "console", gave_up(&hold, "the clock paused"));
+                    self.clock.playing = false;
+                    paused = true;
+                }
+                Err(_) => {}
+            }
+        }
+        paused
     }
 
     /// Checkpoints and the horizon after time moved.
@@ -1064,6 +1148,25 @@ enum Answer {
     Replicas(wire::ReplicaLogs),
     Lessons(Vec<wire::LessonInfo>),
     Diagnostics(Vec<wire::Diagnostic>),
+}
+
+/// `✓ wait until isr orders/0 == 2,3 (held at 21.000s, after 9.000s)`
+fn held(hold: &Hold, now: Micros) -> String {
+    let started = hold.deadline - hold.timeout;
+    format!(
+        "✓ wait until {} (held at {}, after {})",
+        hold.expectation.text,
+        engine::time::format_duration(now),
+        engine::time::format_duration(now - started)
+    )
+}
+
+/// What a timed-out `wait until` stopped: `consequence` says it.
+fn gave_up(hold: &Hold, consequence: &str) -> String {
+    format!(
+        "wait until gave up after {}: {consequence}",
+        engine::time::format_duration(hold.timeout)
+    )
 }
 
 #[cfg(test)]

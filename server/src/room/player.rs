@@ -2,12 +2,14 @@
 //! with `at`, each due at a simulated instant.
 //!
 //! It keeps the headless runner's timing exactly (`at T` waits until T; `wait D` moves the
-//! script's own time by D), so a file played in a room does what `playground run` checks.
+//! script's own time by D; `wait until` holds the script's next steps until its condition holds,
+//! and the script goes on from that instant), so a file played in a room does what
+//! `playground run` checks.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use engine::scenario::{Action, Script, Step};
+use engine::scenario::{Action, Expectation, Script, Step};
 use engine::time::Micros;
 
 /// A limit on scheduled console lines, so a loop of `at` lines cannot grow the room's memory.
@@ -33,6 +35,36 @@ pub enum Due {
 const RANK_SCHEDULED: u8 = 0;
 const RANK_REPLAY: u8 = 1;
 
+/// A `wait until` in progress: the room checks `expectation` after every step of the engine
+/// (`Room::settle_holds`) until it holds or `deadline` passes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Hold {
+    /// The `wait until` line (its position names it in a failure).
+    pub step: Step,
+    pub expectation: Expectation,
+    pub timeout: Micros,
+    pub deadline: Micros,
+}
+
+impl Hold {
+    /// A hold for a `wait until` step starting at `now`; `None` for any other step.
+    pub fn new(step: &Step, now: Micros) -> Option<Hold> {
+        let Action::WaitUntil {
+            expectation,
+            timeout,
+        } = &step.action
+        else {
+            return None;
+        };
+        Some(Hold {
+            step: step.clone(),
+            expectation: expectation.clone(),
+            timeout: *timeout,
+            deadline: now.saturating_add(*timeout),
+        })
+    }
+}
+
 #[derive(Debug, Clone, Default)]
 pub struct Player {
     /// A scenario file's steps, shared by every checkpoint's copy of the player (a million-line
@@ -45,6 +77,15 @@ pub struct Player {
     /// Console lines with `at` and replayed lines, by (instant, rank, arrival).
     scheduled: BTreeMap<(Micros, u8, u64), Due>,
     arrivals: u64,
+    /// The file's `wait until` in progress: its next steps are held until it holds.
+    script_hold: Option<Hold>,
+    /// A `wait until` typed in the console: the clock plays until it holds, then pauses.
+    console_hold: Option<Hold>,
+    /// A file's `wait until` timed out: as in the headless runner, its later steps never run.
+    script_stopped: bool,
+    /// (step index, instant) of every `wait until` of the file that held: where the steps after
+    /// it ran, for exporting the session.
+    holds_ended: Vec<(usize, Micros)>,
 }
 
 impl Player {
@@ -52,6 +93,48 @@ impl Player {
         self.script = Some(script);
         self.script_next = 0;
         self.script_time = 0;
+        self.script_hold = None;
+        self.script_stopped = false;
+        self.holds_ended.clear();
+    }
+
+    /// The file's `wait until` in progress, if any.
+    pub fn script_hold(&self) -> Option<&Hold> {
+        self.script_hold.as_ref()
+    }
+
+    /// The console's `wait until` in progress, if any.
+    pub fn console_hold(&self) -> Option<&Hold> {
+        self.console_hold.as_ref()
+    }
+
+    /// A `wait until` is in progress: the room must step the engine instant by instant.
+    pub fn holding(&self) -> bool {
+        self.script_hold.is_some() || self.console_hold.is_some()
+    }
+
+    /// The file's `wait until` held at `now`: its next steps go on from `now`.
+    pub fn release_script(&mut self, now: Micros) {
+        if self.script_hold.take().is_some() {
+            self.script_time = now;
+            self.holds_ended.push((self.script_next - 1, now));
+        }
+    }
+
+    /// The file's `wait until` timed out: the rest of the file is not played.
+    pub fn stop_script(&mut self) {
+        self.script_hold = None;
+        self.script_stopped = true;
+    }
+
+    /// Starts (or replaces) the console's `wait until`; `None` ends it.
+    pub fn hold_console(&mut self, hold: Option<Hold>) {
+        self.console_hold = hold;
+    }
+
+    /// Where each `wait until` of the file that held ended, by step index.
+    pub fn holds_ended(&self) -> &[(usize, Micros)] {
+        &self.holds_ended
     }
 
     pub fn schedule(&mut self, at: Micros, step: Step) -> Result<(), String> {
@@ -90,12 +173,15 @@ impl Player {
         self.script_next
     }
 
-    /// Every step of the file has run.
+    /// Every step of the file has run (or a `wait until` that timed out stopped it).
     pub fn script_finished(&self) -> bool {
-        self.script_next >= self.steps().len()
+        self.script_stopped || self.script_next >= self.steps().len()
     }
 
     fn script_due(&self) -> Option<Micros> {
+        if self.script_hold.is_some() || self.script_stopped {
+            return None;
+        }
         let step = self.steps().get(self.script_next)?;
         Some(
             step.at
@@ -103,17 +189,23 @@ impl Player {
         )
     }
 
-    /// When the next step is due, if any.
+    /// When the next step is due, or a `wait until` times out, if any.
     pub fn next_due(&self) -> Option<Micros> {
         let scheduled = self.scheduled.keys().next().map(|(at, _, _)| *at);
-        match (self.script_due(), scheduled) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        }
+        let deadlines = [&self.script_hold, &self.console_hold]
+            .into_iter()
+            .flatten()
+            .map(|h| h.deadline);
+        [self.script_due(), scheduled]
+            .into_iter()
+            .flatten()
+            .chain(deadlines)
+            .min()
     }
 
     /// The next step due at or before `now` (script first on a tie). A `wait` is consumed here:
-    /// it only moves the script's time.
+    /// it only moves the script's time. A `wait until` of the file is returned after it starts
+    /// holding the file's next steps: the room checks it before anything else runs.
     pub fn pop_due(&mut self, now: Micros) -> Option<Due> {
         loop {
             let script = self.script_due().filter(|&t| t <= now);
@@ -141,6 +233,7 @@ impl Player {
                         self.script_time = self.script_time.saturating_add(d);
                         continue;
                     }
+                    self.script_hold = Hold::new(&step, s);
                     return Some(Due::Script(step));
                 }
                 (_, Some(key)) => return self.scheduled.remove(&key),
