@@ -60,6 +60,7 @@ pub fn run(script: &Script, mut observe: impl FnMut(&[TimedEvent])) -> (RunRepor
                 advance(&mut cluster, t, &mut observe);
             }
             Action::Pause => {}
+            Action::Focus(_) => {}
             Action::Say(text) => report
                 .lines
                 .push(format!("[{}] {text}", crate::time::format_duration(t))),

@@ -614,7 +614,7 @@ impl Console<'_> {
                 let _ = expect::check(&self.cluster, e);
                 let _ = expect::measure(&self.cluster, &e.metric);
             }
-            Action::Wait(_) | Action::Pause | Action::Say(_) => {}
+            Action::Wait(_) | Action::Pause | Action::Say(_) | Action::Focus(_) => {}
         }
         Ok(true)
     }

@@ -35,6 +35,8 @@ use crate::group::assignor::AssignorKind;
 use crate::limits::{self, MAX_CONSUMERS, MAX_NAME_CHARS};
 use crate::time::{Micros, format_duration};
 
+mod focus;
+
 type Result<T, E = LineError> = std::result::Result<T, E>;
 
 /// The file name used in diagnostics of [`parse_line`].
@@ -220,7 +222,7 @@ impl Context {
         match &step.action {
             Action::Wait(d) => self.time = self.time.saturating_add(*d),
             Action::Cluster(command) => self.apply_command(command),
-            Action::Pause | Action::Say(_) | Action::Expect(_) => {}
+            Action::Pause | Action::Say(_) | Action::Focus(_) | Action::Expect(_) => {}
         }
     }
 
@@ -903,6 +905,7 @@ const COMMANDS: &[&str] = &[
     "at",
     "pause",
     "say",
+    "focus",
     "expect",
 ];
 
@@ -991,6 +994,7 @@ fn action(cur: &mut Cursor, ctx: &Context, head: Val, now: Micros) -> Result<Act
         "say" => Ok(Action::Say(
             cur.text("the text to say", "say")?.text.to_string(),
         )),
+        "focus" => focus::focus(cur, ctx),
         "expect" => expect(cur, ctx, head).map(Action::Expect),
         word => Err(head
             .err(format!("unknown command '{word}'"))
