@@ -66,6 +66,10 @@ pub const MAX_CONSUMERS_PER_ADD: u32 = 64;
 /// The bundled scenarios use at most 5,000.
 pub const MAX_KEY_RANGE: u64 = 100_000;
 
+/// Most targets in one `focus` line: a screen at 1280×720 shows only so many things legibly;
+/// a whole topic or group is one target.
+pub const MAX_FOCUS_TARGETS: usize = 16;
+
 /// Most characters in the name of a topic, producer, group or consumer: Kafka's limit on a
 /// topic name, applied to every name so that names stay printable on the page.
 pub const MAX_NAME_CHARS: usize = 249;

@@ -83,6 +83,7 @@ pub fn run(script: &Script, mut observe: impl FnMut(&[TimedEvent])) -> (RunRepor
                 t = cluster.now();
             }
             Action::Pause => {}
+            Action::Focus(_) => {}
             Action::Say(text) => report
                 .lines
                 .push(format!("[{}] {text}", crate::time::format_duration(t))),

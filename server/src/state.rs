@@ -272,6 +272,27 @@ fn consumer(c: &ConsumerView) -> wire::Consumer {
     }
 }
 
+/// A `focus` line's targets as the page names them: the `data-entity` names of
+/// static/js/entities.js (`broker:1`, `topic:orders`, `partition:orders/0`, `producer:shop`,
+/// `group:billing`, `consumer:billing-1`), plus `replicas:orders/0` (that partition's replicas
+/// view) and `metrics` (the metrics panel). Empty: the whole cluster.
+pub fn focus(targets: &[engine::scenario::FocusTarget]) -> Vec<String> {
+    use engine::scenario::FocusTarget as F;
+    targets
+        .iter()
+        .map(|t| match t {
+            F::Broker(id) => format!("broker:{id}"),
+            F::Topic(name) => format!("topic:{name}"),
+            F::Partition(tp) => format!("partition:{tp}"),
+            F::Replicas(tp) => format!("replicas:{tp}"),
+            F::Producer(name) => format!("producer:{name}"),
+            F::Group(name) => format!("group:{name}"),
+            F::Consumer(name) => format!("consumer:{name}"),
+            F::Metrics => "metrics".to_string(),
+        })
+        .collect()
+}
+
 /// How many partitions' offsets changed between `shown` and `now`.
 pub fn busy_partitions(shown: &State, now: &State) -> usize {
     now.partitions

@@ -40,14 +40,14 @@
 //!   "role":"presenter"|"viewer","control":true,"shared":false}`.
 //! - `snapshot`: the whole state. Sent on connect, on request, and to a viewer that fell behind.
 //!   `{"v":1,"type":"snapshot","seq":41,"room":"demo","title":"…","clock":{…},"caption":"…"|null,
-//!     "state":{…State…},"log":[…LogEntry…],"audience":{"viewers":13,"following":12,"sandboxes":3},
+//!     "focus":["partition:orders/0",…],"state":{…State…},"log":[…LogEntry…],"audience":{"viewers":13,"following":12,"sandboxes":3},
 //!     "owner":"presenter"|"open","forked_from":"demo"|null}`
 //! - `frame`: what changed since the frame `seq - 1`, ten a second while playing. When more than
 //!   [`BUSY_PARTITIONS`] partitions changed offsets, those whose only news is their offsets take
 //!   turns (each is updated one frame in three), so a viewer of a big, busy cluster stays under
 //!   64 KB/s.
 //!   `{"v":1,"type":"frame","seq":42,"clock":{…},"caption":"…"|null (only when it changed),
-//!     "state":{…patches…},"appended":{"orders/0":3},"flights":[…Flight…],"log":[…LogEntry…]}`
+//!     "focus":[…] (only when it changed),"state":{…patches…},"appended":{"orders/0":3},"flights":[…Flight…],"log":[…LogEntry…]}`
 //!   `state` holds, for each entity that changed, its key fields (brokers: `id`; topics: `name`;
 //!   partitions: `topic`+`partition`; producers, groups, consumers: `name`) plus only the fields
 //!   that changed; a new entity comes whole. Lists without changes are absent; `network` and
@@ -77,6 +77,17 @@
 //!   `consumer=`, `group=`; per-topic values only through `expect`), averages rounded to 0.01 ms.
 //!   A metric without a value (a second without responses, a consumer without positions) is
 //!   absent. About 1 KB a second for a 6-broker cluster with a few clients.
+//!
+//! # Focus
+//! A scenario's `focus` line (docs/scenario-language.md) says what the screen must show from
+//! then on. The room keeps it like the caption (checkpointed, so time travel brings back the
+//! focus of that instant) and sends it as `"focus":[…]`: in every snapshot, in a frame only
+//! when it changed. Each target is named as the page names drawn entities (the `data-entity`
+//! names of static/js/entities.js): `"broker:1"`, `"topic:orders"`, `"partition:orders/0"`,
+//! `"producer:shop"`, `"group:billing"`, `"consumer:billing-1"`, plus `"replicas:orders/0"`
+//! (that partition's replicas view) and `"metrics"` (the metrics panel). `[]` is `focus all`:
+//! the whole cluster. At most `engine::limits::MAX_FOCUS_TARGETS` targets.
+//! `{"v":1,"type":"frame",…,"focus":["partition:orders/0","group:billing"],…}`
 //!
 //! # Log shapes
 //! A partition's log is drawn as it is, in the window of its last [`LOG_WINDOW`] offsets
@@ -255,6 +266,8 @@ pub struct SnapshotMessage<'a> {
     pub title: Option<&'a str>,
     pub clock: Clock,
     pub caption: Option<&'a str>,
+    /// What the scenario's `focus` put on screen (see "Focus" in the module doc); `[]`: all.
+    pub focus: &'a [String],
     pub state: &'a State,
     pub log: Vec<&'a LogEntry>,
     pub timeline: Timeline,
@@ -352,6 +365,9 @@ pub struct FrameMessage<'a> {
     pub clock: Clock,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub caption: Option<&'a str>,
+    /// Present when it changed (see "Focus" in the module doc).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub focus: Option<&'a [String]>,
     /// Patches: see [`crate::state::patch`].
     pub state: serde_json::Map<String, serde_json::Value>,
     /// Records appended per partition (`"orders/0"`) during this frame, all of them counted.

@@ -618,7 +618,7 @@ impl Console<'_> {
                 // Measuring must not panic; the fuzzer plays time with `wait D` only.
                 let _ = expect::check(&self.cluster, expectation);
             }
-            Action::Wait(_) | Action::Pause | Action::Say(_) => {}
+            Action::Wait(_) | Action::Pause | Action::Say(_) | Action::Focus(_) => {}
         }
         Ok(true)
     }

@@ -45,6 +45,9 @@ pub enum Action {
     Pause,
     /// `say "TEXT"`
     Say(String),
+    /// `focus TARGET…`: what the screen must show from now on; `focus all` is the empty list
+    /// (the whole cluster). Nothing changes in the cluster: the headless runner ignores it.
+    Focus(Vec<FocusTarget>),
     /// `expect METRIC ARGS OP VALUE`
     Expect(Expectation),
     /// `wait until METRIC ARGS OP VALUE [timeout=D]`: play until the expectation holds (then go
@@ -53,6 +56,27 @@ pub enum Action {
         expectation: Expectation,
         timeout: Micros,
     },
+}
+
+/// One thing a `focus` line puts on screen.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FocusTarget {
+    /// `broker N`
+    Broker(u32),
+    /// `topic T` (or a bare `T`)
+    Topic(String),
+    /// `T/P`: the partition's log.
+    Partition(TopicPartition),
+    /// `replicas T/P`: the partition's replicas view (every replica's log, stacked).
+    Replicas(TopicPartition),
+    /// `producer P` (or a bare `P`)
+    Producer(String),
+    /// `group G` (or a bare `G`)
+    Group(String),
+    /// `consumer C` (or a bare `C`)
+    Consumer(String),
+    /// `metrics`: the metrics panel.
+    Metrics,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -35,6 +35,8 @@ use crate::group::assignor::AssignorKind;
 use crate::limits::{self, MAX_CONSUMERS, MAX_NAME_CHARS};
 use crate::time::{Micros, format_duration};
 
+mod focus;
+
 type Result<T, E = LineError> = std::result::Result<T, E>;
 
 /// The file name used in diagnostics of [`parse_line`].
@@ -222,7 +224,11 @@ impl Context {
             Action::Cluster(command) => self.apply_command(command),
             // How long a `wait until` lasts is known only when it runs: static time stays where
             // it was (a lower bound), so an `at` after it is never refused for being late.
-            Action::Pause | Action::Say(_) | Action::Expect(_) | Action::WaitUntil { .. } => {}
+            Action::Pause
+            | Action::Say(_)
+            | Action::Focus(_)
+            | Action::Expect(_)
+            | Action::WaitUntil { .. } => {}
         }
     }
 
@@ -909,6 +915,7 @@ const COMMANDS: &[&str] = &[
     "at",
     "pause",
     "say",
+    "focus",
     "expect",
 ];
 
@@ -997,6 +1004,7 @@ fn action(cur: &mut Cursor, ctx: &Context, head: Val, now: Micros) -> Result<Act
         "say" => Ok(Action::Say(
             cur.text("the text to say", "say")?.text.to_string(),
         )),
+        "focus" => focus::focus(cur, ctx),
         "expect" => expect(cur, ctx, head).map(Action::Expect),
         word => Err(head
             .err(format!("unknown command '{word}'"))

@@ -25,6 +25,8 @@ pub struct Checkpoint {
     pub player: Player,
     pub ctx: parser::Context,
     pub caption: Option<String>,
+    /// What `focus` put on screen (wire form, see `state::focus`).
+    pub focus: Vec<String>,
     pub pauses_done: usize,
     pub at_pause: bool,
     /// Journal lines already in this state; later ones are replayed after a restore.

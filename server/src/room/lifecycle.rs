@@ -101,6 +101,7 @@ pub struct Seed {
     clock: Clock,
     player: Player,
     caption: Option<String>,
+    focus: Vec<String>,
     log: VecDeque<LogEntry>,
     history: History,
     pauses: (usize, usize, bool),
@@ -188,6 +189,8 @@ impl Room {
         self.player = seed.player;
         self.caption = seed.caption;
         self.caption_changed = true;
+        self.focus = seed.focus;
+        self.focus_changed = true;
         self.log = seed.log;
         self.history = seed.history;
         (self.pauses_total, self.pauses_done, self.at_pause) = seed.pauses;
@@ -214,6 +217,7 @@ impl Room {
             clock: self.clock.clone(),
             player: self.player.clone(),
             caption: self.caption.clone(),
+            focus: self.focus.clone(),
             log: self.log.clone(),
             history: self.history.clone(),
             pauses: (self.pauses_total, self.pauses_done, self.at_pause),

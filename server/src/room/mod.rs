@@ -231,6 +231,9 @@ struct Room {
     seq: u64,
     caption: Option<String>,
     caption_changed: bool,
+    /// What the scenario's last `focus` line put on screen (wire form, empty: everything).
+    focus: Vec<String>,
+    focus_changed: bool,
     log: VecDeque<LogEntry>,
     history: History,
     /// Replaying the journal after a rewind: lines run again without being journaled again.
@@ -285,6 +288,8 @@ impl Room {
             seq: 0,
             caption: None,
             caption_changed: false,
+            focus: Vec::new(),
+            focus_changed: false,
             log: VecDeque::new(),
             history: History::default(),
             replaying: false,
@@ -315,6 +320,8 @@ impl Room {
         self.at_pause = false;
         self.caption = None;
         self.caption_changed = true;
+        self.focus.clear();
+        self.focus_changed = true;
         self.log.clear();
         self.frame = FrameBuilder::default();
         self.history = History::default();
@@ -334,6 +341,7 @@ impl Room {
             player: self.player.clone(),
             ctx: self.ctx.clone(),
             caption: self.caption.clone(),
+            focus: self.focus.clone(),
             pauses_done: self.pauses_done,
             at_pause: self.at_pause,
             journal_len: self.history.journal.len(),
@@ -348,6 +356,8 @@ impl Room {
         self.ctx = c.ctx;
         self.caption = c.caption;
         self.caption_changed = true;
+        self.focus = c.focus;
+        self.focus_changed = true;
         self.pauses_done = c.pauses_done;
         self.at_pause = c.at_pause;
         self.clock.playing = false;
@@ -662,8 +672,11 @@ impl Room {
         };
         // Lines that change what happens are journaled (for rewinding and export); acting after
         // a rewind forks the future.
-        let changes =
-            step.at.is_some() || matches!(step.action, Action::Cluster(_) | Action::Say(_));
+        let changes = step.at.is_some()
+            || matches!(
+                step.action,
+                Action::Cluster(_) | Action::Say(_) | Action::Focus(_)
+            );
         if changes && !self.replaying && self.history.rewound(self.cluster.now()) {
             self.history.fork(self.cluster.now());
             self.player.drop_replays();
@@ -752,6 +765,12 @@ impl Room {
                 self.caption = Some(text.clone());
                 self.caption_changed = true;
                 self.note("info", "narration", text.clone());
+                Ok(None)
+            }
+            Action::Focus(targets) => {
+                echo(self);
+                self.focus = state::focus(targets);
+                self.focus_changed = true;
                 Ok(None)
             }
             Action::Expect(e) => {
@@ -989,6 +1008,7 @@ impl Room {
         let (_, _, log) = self.frame.finish();
         self.keep_in_log(log);
         self.caption_changed = false;
+        self.focus_changed = false;
         self.seq += 1;
         self.snapshot_cache = None;
         let frame = self.snapshot();
@@ -1022,6 +1042,7 @@ impl Room {
             && self.frame.is_empty()
             && clock == self.shown_clock
             && !self.caption_changed
+            && !self.focus_changed
             && now.network == self.shown.network;
         if quiet {
             return;
@@ -1038,6 +1059,7 @@ impl Room {
             } else {
                 None
             },
+            focus: self.focus_changed.then_some(self.focus.as_slice()),
             state: changes,
             appended,
             flights,
@@ -1059,6 +1081,7 @@ impl Room {
         self.shown_clock = clock;
         self.shown_metrics_us = latest_metrics;
         self.caption_changed = false;
+        self.focus_changed = false;
         self.snapshot_cache = None;
         // No receivers is fine: nobody is watching yet.
         let _ = self.frames.send(Frame {
@@ -1084,6 +1107,7 @@ impl Room {
                 speed: self.clock.speed,
             },
             caption: self.caption.as_deref(),
+            focus: &self.focus,
             state: &self.shown,
             log: self
                 .log
@@ -1245,6 +1269,65 @@ mod tests {
                 .to_string(),
             "down"
         );
+    }
+
+    /// The JSON of every frame or snapshot the viewer has not read yet.
+    fn received(viewer: &mut broadcast::Receiver<Frame>) -> Vec<serde_json::Value> {
+        std::iter::from_fn(|| viewer.try_recv().ok())
+            .map(|f| serde_json::from_slice(&f.bytes).unwrap())
+            .collect()
+    }
+
+    /// `focus` is room state like the caption: in every snapshot, in a frame only when it
+    /// changed, brought back by time travel, and a typed `focus` line is journaled.
+    #[test]
+    fn focus_is_sent_when_it_changes_and_travels_in_time() {
+        let source = "brokers 3\ntopic create orders partitions=2 replication=3\n\
+            group add billing topics=orders\nfocus orders/0 billing\nwait 2s\n\
+            focus replicas orders/1 broker 2 metrics\nwait 10s\nfocus all\n";
+        let (frames, mut viewer) = broadcast::channel(FRAME_BACKLOG);
+        let mut room = Room::new("t", Scenario::parse("f", source).unwrap(), frames);
+        let snapshot = received(&mut viewer).pop().unwrap();
+        assert_eq!(
+            snapshot["focus"],
+            serde_json::json!(["partition:orders/0", "group:billing"])
+        );
+        room.advance_to(1_000_000);
+        room.flush();
+        let quiet = received(&mut viewer).pop().unwrap();
+        assert_eq!(quiet["type"], "frame");
+        assert!(quiet.get("focus").is_none(), "{quiet}");
+        room.advance_to(3_000_000);
+        room.flush();
+        let changed = received(&mut viewer).pop().unwrap();
+        assert_eq!(
+            changed["focus"],
+            serde_json::json!(["replicas:orders/1", "broker:2", "metrics"])
+        );
+        room.advance_to(13_000_000);
+        room.flush();
+        assert_eq!(room.focus, Vec::<String>::new());
+        // A typed line: journaled, and seen in the next frame.
+        room.console("focus consumer billing-1").unwrap();
+        assert_eq!(
+            room.history.journal.last().unwrap().line,
+            "focus consumer billing-1"
+        );
+        room.flush();
+        let typed = received(&mut viewer).pop().unwrap();
+        assert_eq!(typed["focus"], serde_json::json!(["consumer:billing-1"]));
+        // Back to 5 s: the focus of that instant, in the snapshot of the seek.
+        room.seek(5_000_000).unwrap();
+        let rewound = received(&mut viewer).pop().unwrap();
+        assert_eq!(rewound["type"], "snapshot");
+        assert_eq!(
+            rewound["focus"],
+            serde_json::json!(["replicas:orders/1", "broker:2", "metrics"])
+        );
+        // A bad target changes nothing.
+        let err = room.console("focus orders/7").unwrap_err();
+        assert_eq!((err.line, err.col), (Some(1), Some(14)));
+        assert_eq!(room.focus.len(), 3);
     }
 
     fn probe(ctx: &parser::Context, line: &str) -> engine::scenario::ast::Metric {
