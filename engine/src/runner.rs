@@ -15,11 +15,39 @@ pub struct RunReport {
     pub expectations: usize,
     pub failures: usize,
     pub end_us: Micros,
+    /// When the story moved on, in order: what a lesson's pacing is measured by.
+    pub beats: Vec<(Micros, Beat)>,
+}
+
+/// A moment the audience is given something: a new caption, a new focus, or a `pause` (the
+/// presenter's turn to talk).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Beat {
+    Say,
+    Focus,
+    Pause,
 }
 
 impl RunReport {
     pub fn passed(&self) -> bool {
         self.failures == 0
+    }
+
+    /// The longest stretch of simulated time (wall time at 1×) in which nothing new was said or
+    /// shown: between two beats, before the first or after the last. Time spent at a pause is the
+    /// presenter's and is not simulated, so a pause ends a stretch and starts the next.
+    /// Returns the stretch's length and where it ends.
+    pub fn longest_quiet(&self) -> (Micros, Micros) {
+        let mut longest = (0, 0);
+        let mut from = 0;
+        let ends = self.beats.iter().map(|&(t, _)| t).chain([self.end_us]);
+        for t in ends {
+            if t.saturating_sub(from) > longest.0 {
+                longest = (t - from, t);
+            }
+            from = t;
+        }
+        longest
     }
 }
 
@@ -82,11 +110,14 @@ pub fn run(script: &Script, mut observe: impl FnMut(&[TimedEvent])) -> (RunRepor
                 }
                 t = cluster.now();
             }
-            Action::Pause => {}
-            Action::Focus(_) => {}
-            Action::Say(text) => report
-                .lines
-                .push(format!("[{}] {text}", crate::time::format_duration(t))),
+            Action::Pause => report.beats.push((t, Beat::Pause)),
+            Action::Focus(_) => report.beats.push((t, Beat::Focus)),
+            Action::Say(text) => {
+                report.beats.push((t, Beat::Say));
+                report
+                    .lines
+                    .push(format!("[{}] {text}", crate::time::format_duration(t)));
+            }
             Action::Expect(e) => {
                 report.expectations += 1;
                 if let Err(msg) = expect::check(&cluster, e) {

@@ -14,8 +14,16 @@ use proptest::{prop_assert, prop_assert_eq};
 
 /// The bundled scenario files (`tests/scenarios/*.scenario`), sorted by name.
 pub fn scenario_files() -> Vec<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+    scenarios_in(&Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios"))
+}
+
+/// The bundled lessons (`static/lessons/*.scenario`), sorted by name.
+pub fn lesson_files() -> Vec<PathBuf> {
+    scenarios_in(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../static/lessons"))
+}
+
+fn scenarios_in(dir: &Path) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
         .unwrap_or_else(|e| panic!("cannot read {}: {e}", dir.display()))
         .map(|entry| entry.expect("directory entry").path())
         .filter(|p| p.extension().is_some_and(|e| e == "scenario"))
