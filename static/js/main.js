@@ -18,6 +18,7 @@ import { DetailsView } from './views/details.js';
 import { PresenterView } from './views/presenter.js';
 import { TimelineView } from './views/timeline.js';
 import { MetricsPanel } from './views/metrics.js';
+import { FocusView } from './views/focus.js';
 import { Controls } from './controls.js';
 import { Console } from './console.js';
 import { Actions } from './actions.js';
@@ -75,6 +76,8 @@ stage.mount('groups', new GroupsView(document.getElementById('groups'), model));
 stage.mount('eventlog', new EventLogView(document.getElementById('event-log'), model));
 stage.mount('details', details);
 stage.mount('metrics', metrics);
+// After the views that draw entities (it marks what they drew), before the lines that measure them.
+const focus = stage.mount('focus', new FocusView(stageNode, model, { zoom, logical, metrics }));
 stage.mount('assignments', assignments);
 stage.mount('flights', new FlightsView(document.getElementById('flights'), model, {
   reducedMotion, zoom, rowVisible: (id) => logical.isVisible(id),
@@ -148,4 +151,4 @@ connection.addEventListener('status', (e) => clockView.showStatus(e.detail));
 connection.connect();
 
 // For tests and for curious people with a console open.
-window.playground = { model, connection, details, actions, presenter, lessons, editor, classroom, metrics, zoom, stage, renders: () => stage.renders, viewTimes: stage.viewTimes };
+window.playground = { model, connection, details, actions, presenter, lessons, editor, classroom, metrics, zoom, focus, stage, renders: () => stage.renders, viewTimes: stage.viewTimes };

@@ -36,6 +36,8 @@ export function emptyChange() {
     network: false,
     clock: false,
     caption: false,
+    /** The scenario's `focus` changed (wire.rs, "Focus"). */
+    focus: false,
     log: false,
     /** `timeline.horizon_us` changed. */
     timeline: false,
@@ -97,6 +99,8 @@ export class Model extends EventTarget {
     this.title = null;
     this.clock = { now_us: 0, playing: false, speed: 1 };
     this.caption = null;
+    /** What the scenario's `focus` put on screen: `KIND:ID` names (wire.rs, "Focus"); [] for all. */
+    this.focus = [];
     /** How far this room's timeline has been played: `seek` reaches 0..=horizon_us. */
     this.timeline = { horizon_us: 0 };
     /** @type {{id:string, title:string|null, pauses_total:number, pauses_done:number, at_pause:boolean, finished:boolean}|null} */
@@ -153,6 +157,7 @@ export class Model extends EventTarget {
     this.title = msg.title ?? null;
     this.clock = msg.clock;
     this.caption = msg.caption ?? null;
+    this.focus = msg.focus ?? [];
     this.timeline = msg.timeline ?? { horizon_us: msg.clock.now_us };
     this.lesson = msg.lesson ?? null;
     this.owner = msg.owner ?? 'presenter';
@@ -174,7 +179,7 @@ export class Model extends EventTarget {
     change.metrics = true;
     this.cuts = msg.state.cuts ?? NO_CUTS;
     this.appendLog(msg.log || []);
-    Object.assign(change, { brokers: true, topics: true, producers: true, groups: true, consumers: true, network: true, clock: true, caption: true, log: true, timeline: true, lesson: true, audience: true });
+    Object.assign(change, { brokers: true, topics: true, producers: true, groups: true, consumers: true, network: true, clock: true, caption: true, focus: true, log: true, timeline: true, lesson: true, audience: true });
     for (const id of this.partitions.keys()) change.partitions.add(id);
     this.emit(change);
   }
@@ -189,6 +194,11 @@ export class Model extends EventTarget {
     if (msg.caption !== undefined && msg.caption !== this.caption) {
       this.caption = msg.caption;
       change.caption = true;
+    }
+    // A frame carries `focus` only when it changed.
+    if (msg.focus !== undefined && msg.focus.join('\n') !== this.focus.join('\n')) {
+      this.focus = msg.focus;
+      change.focus = true;
     }
     // A frame always carries both (an older server sends neither: the horizon then follows the clock).
     const horizon = msg.timeline ? msg.timeline.horizon_us : Math.max(this.timeline.horizon_us, c.now_us);

@@ -142,3 +142,55 @@ export function useServerAndBrowser(options = {}) {
     },
   };
 }
+
+/**
+ * What a scenario's `focus` put on screen, checked as a person at the back of the room would:
+ * the elements carrying `data-focus`, each drawn, lying inside the viewport and not cut off by a
+ * box that scrolls or clips it, and every text inside them (their own text nodes, visible ones)
+ * with a computed font size of at least `minFontPx` (pass 0 to skip that check, e.g. outside
+ * presenter mode). Resolves to {focused: ['partition:orders/0', …], problems: ['…', …]}: the
+ * caller asserts that `focused` is not empty and `problems` is. For a test that stops at every
+ * pause of a lesson.
+ */
+export async function focusOnScreen(page, { minFontPx = 16 } = {}) {
+  return page.evaluate((minPx) => {
+    const problems = [];
+    const focused = [];
+    const width = innerWidth;
+    const height = innerHeight;
+    const fmt = (r) => `[${Math.round(r.left)},${Math.round(r.top)} ${Math.round(r.width)}×${Math.round(r.height)}]`;
+    for (const e of document.querySelectorAll('[data-focus]')) {
+      const name = e.getAttribute('data-focus');
+      focused.push(name);
+      if (!e.checkVisibility({ opacityProperty: true, visibilityProperty: true })) {
+        problems.push(`${name} is not drawn`);
+        continue;
+      }
+      const r = e.getBoundingClientRect();
+      if (r.width <= 0 || r.height <= 0) problems.push(`${name} has no size`);
+      if (r.left < -0.5 || r.top < -0.5 || r.right > width + 0.5 || r.bottom > height + 0.5) {
+        problems.push(`${name} at ${fmt(r)} is not inside the ${width}×${height} viewport`);
+      }
+      // Boxes between it and the page that clip (scrolling columns, clipped panels).
+      for (let a = e.parentElement; a && a !== document.body; a = a.parentElement) {
+        const s = getComputedStyle(a);
+        if (s.overflowX === 'visible' && s.overflowY === 'visible') continue;
+        const c = a.getBoundingClientRect();
+        if (r.top < c.top - 0.5 || r.bottom > c.bottom + 0.5 || r.left < c.left - 0.5 || r.right > c.right + 0.5) {
+          problems.push(`${name} at ${fmt(r)} is cut off by ${a.tagName.toLowerCase()}${a.id ? `#${a.id}` : ''}.${[...a.classList].join('.')} at ${fmt(c)}`);
+          break;
+        }
+      }
+      if (!minPx) continue;
+      const small = new Set();
+      for (const t of [e, ...e.querySelectorAll('*')]) {
+        const text = [...t.childNodes].filter((n) => n.nodeType === Node.TEXT_NODE).map((n) => n.textContent).join('').trim();
+        if (!text || !t.checkVisibility()) continue;
+        const px = parseFloat(getComputedStyle(t).fontSize);
+        if (px < minPx - 0.01) small.add(`"${text.slice(0, 24)}" ${px.toFixed(1)}px`);
+      }
+      if (small.size) problems.push(`${name}: text under ${minPx}px: ${[...small].slice(0, 6).join(', ')}${small.size > 6 ? ` and ${small.size - 6} more` : ''}`);
+    }
+    return { focused, problems };
+  }, minFontPx);
+}

@@ -1,0 +1,225 @@
+// Focus: what the scenario's `focus` line says must be on screen (wire.rs, "Focus"). The targets
+// are `KIND:ID` names, the same as the `data-entity` names every view draws (entities.js), plus
+// `replicas:T/P` (a partition's replicas view) and `metrics` (the metrics panel).
+//
+// When a focus is set this view:
+// - opens what the targets live in: the detail of the focused partitions (and of every partition
+//   of a focused topic) when the overview shows or other partitions would crowd them, the
+//   replicas view of a `replicas` target, the metrics panel for `metrics`; what it opened it closes
+//   again when the focus moves on (what the user opened stays);
+// - marks the drawn elements with `data-focus="KIND:ID"` (and their entity ancestors with
+//   `data-focus-within`) on every render, since views create elements as entities appear;
+// - tells the stage what is focused (`data-focusing`, `data-focus-kinds`), so CSS (focus.css) dims
+//   the rest (dimmed, never hidden: a dimmed card still shows its true state) and, in presenter
+//   mode, enlarges the focused elements and folds the sections without a target so they fit;
+// - scrolls each focused element into view inside its own scrolling box (never the page).
+// `focus all` (an empty list) undoes all of it.
+
+import { select } from '../entities.js';
+import { partitionId } from '../model.js';
+
+/** Re-check that focused elements are in view for this long after a change (layout settles). */
+const SETTLE_MS = 2000;
+
+/** `"partition:orders/0"` → {kind: 'partition', id: 'orders/0'}; `"metrics"` → {kind: 'metrics', id: ''}. */
+export function parseTarget(name) {
+  const i = name.indexOf(':');
+  return i < 0 ? { kind: name, id: '' } : { kind: name.slice(0, i), id: name.slice(i + 1) };
+}
+
+export class FocusView {
+  /**
+   * @param {HTMLElement} stage the stage (gets `data-focusing` and `data-focus-kinds`)
+   * @param {{zoom: import('./zoom.js').Zoom, logical: import('./logical.js').LogicalView, metrics: import('./metrics.js').MetricsPanel}} parts
+   */
+  constructor(stage, model, { zoom, logical, metrics }) {
+    this.stage = stage;
+    this.model = model;
+    this.zoom = zoom;
+    this.logical = logical;
+    this.metrics = metrics;
+    /** The parsed targets of the focus in effect. */
+    this.targets = [];
+    /** Elements marked now. */
+    this.marked = new Set();
+    this.within = new Set();
+    /** The zoom as it was before the focus opened partitions ({chosen, opened}), or null. */
+    this.savedZoom = null;
+    /** Replicas views the focus opened (partition ids), and whether it opened the metrics panel. */
+    this.openedReplicas = new Set();
+    this.openedMetrics = false;
+    /** Until this time (performance.now()) focused elements are kept in view as layout settles. */
+    this.settleUntil = 0;
+    this.scrollQueued = false;
+    // The window or the type size changed (presenter mode dispatches `resize`): bring them back.
+    addEventListener('resize', () => this.keepInView());
+  }
+
+  render(change) {
+    if (change.snapshot || change.focus) this.retarget();
+    if (!this.targets.length) return;
+    // A snapshot can rebuild the zoom's view of the cluster: the focus opens its partitions again.
+    if (change.snapshot || change.topics) this.openPartitions();
+    this.mark();
+    if (performance.now() < this.settleUntil) this.queueScroll();
+  }
+
+  /** The focus changed: open what it needs, close what the previous one opened. */
+  retarget() {
+    this.targets = this.model.focus.map(parseTarget);
+    const kinds = new Set(this.targets.map((t) => t.kind));
+    if (this.targets.length) {
+      this.stage.dataset.focusing = '';
+      this.stage.dataset.focusKinds = [...kinds].sort().join(' ');
+    } else {
+      delete this.stage.dataset.focusing;
+      delete this.stage.dataset.focusKinds;
+    }
+    this.openPartitions();
+    this.openReplicas();
+    if (kinds.has('metrics') && this.metrics.panel.hidden) {
+      this.metrics.open();
+      this.openedMetrics = true;
+    } else if (!kinds.has('metrics') && this.openedMetrics) {
+      this.metrics.close();
+      this.openedMetrics = false;
+    }
+    this.mark();
+    this.keepInView();
+  }
+
+  /** The partitions the focus shows as logs: its partitions, replicas and topics' partitions. */
+  focusedPartitions() {
+    const ids = new Set();
+    for (const { kind, id } of this.targets) {
+      if (kind === 'partition' || kind === 'replicas') ids.add(id);
+      if (kind === 'topic') {
+        const t = this.model.topics.get(id);
+        for (let i = 0; t && i < t.partitions; i++) ids.add(partitionId(id, i));
+      }
+    }
+    return ids;
+  }
+
+  /**
+   * The detail of the focused partitions, the others folded away (the zoom says "showing …, all
+   * partitions" above them, so nothing is hidden silently). Without partitions in the focus the
+   * zoom goes back to what it was.
+   */
+  openPartitions() {
+    const ids = this.focusedPartitions();
+    const zoom = this.zoom;
+    if (ids.size) {
+      if (!this.savedZoom) this.savedZoom = { chosen: zoom.chosen, opened: new Set(zoom.opened) };
+      const same = zoom.mode === 'detail' && zoom.opened.size === ids.size && [...ids].every((id) => zoom.opened.has(id));
+      if (!same) zoom.showDetail(ids);
+    } else if (this.savedZoom) {
+      zoom.chosen = this.savedZoom.chosen;
+      zoom.opened = this.savedZoom.opened;
+      this.savedZoom = null;
+      zoom.apply();
+    }
+  }
+
+  /** Opens the replicas views the focus names, closes those it opened before and no longer names. */
+  openReplicas() {
+    const wanted = new Set(this.targets.filter((t) => t.kind === 'replicas').map((t) => t.id));
+    for (const id of this.openedReplicas) {
+      if (wanted.has(id)) continue;
+      if (this.logical.rows.get(id)?.replicas) this.logical.toggleReplicas(id);
+      this.openedReplicas.delete(id);
+    }
+    for (const id of wanted) {
+      const row = this.logical.rows.get(id);
+      if (row && !row.replicas) {
+        this.logical.toggleReplicas(id);
+        this.openedReplicas.add(id);
+      }
+    }
+  }
+
+  /** The elements drawn now for one target (only those rendered: a hidden tile is not on screen). */
+  elementsOf({ kind, id }) {
+    let found;
+    if (kind === 'metrics') found = [this.metrics.panel];
+    else if (kind === 'replicas') found = document.querySelectorAll(`.replicas-view[data-replicas-of="${CSS.escape(id)}"]`);
+    else if (['broker', 'topic', 'partition', 'producer', 'group', 'consumer'].includes(kind)) found = document.querySelectorAll(select(kind, id));
+    else found = [];
+    return [...found].filter((e) => e.checkVisibility());
+  }
+
+  /** Marks the focused elements and their entity ancestors; unmarks what is no longer focused. */
+  mark() {
+    const marked = new Map();
+    const within = new Set();
+    for (const t of this.targets) {
+      // A replicas view opens once its row exists (a snapshot may bring the row later).
+      if (t.kind === 'replicas' && !this.logical.rows.get(t.id)?.replicas) this.openReplicas();
+      for (const e of this.elementsOf(t)) {
+        marked.set(e, t.kind === 'metrics' ? 'metrics' : `${t.kind}:${t.id}`);
+        for (let a = e.parentElement?.closest('[data-entity], .topic, .partition-box'); a; a = a.parentElement?.closest('[data-entity], .topic, .partition-box')) within.add(a);
+      }
+    }
+    for (const e of this.marked) if (!marked.has(e)) e.removeAttribute('data-focus');
+    for (const [e, name] of marked) if (e.getAttribute('data-focus') !== name) e.setAttribute('data-focus', name);
+    for (const e of this.within) if (!within.has(e)) e.removeAttribute('data-focus-within');
+    for (const e of within) if (!e.hasAttribute('data-focus-within')) e.setAttribute('data-focus-within', '');
+    this.marked = new Set(marked.keys());
+    this.within = within;
+  }
+
+  /** Keep the focused elements in view for a while (the layout moves as panels open). */
+  keepInView() {
+    if (!this.targets.length) return;
+    this.settleUntil = performance.now() + SETTLE_MS;
+    this.queueScroll();
+  }
+
+  queueScroll() {
+    if (this.scrollQueued) return;
+    this.scrollQueued = true;
+    // After this frame's layout: the views have just written.
+    requestAnimationFrame(() => {
+      this.scrollQueued = false;
+      this.scroll();
+    });
+  }
+
+  /**
+   * Scrolls each scrolling box that holds focused elements so that they show: all of them when
+   * they fit, else the first from its top. Only the boxes are scrolled, never the page.
+   */
+  scroll() {
+    const boxes = new Map();
+    for (const e of this.marked) {
+      const box = scroller(e);
+      if (!box) continue;
+      if (!boxes.has(box)) boxes.set(box, []);
+      // A replicas view is shown with its partition's row above it when both fit.
+      const withRow = e.matches('.replicas-view') ? e.closest('.partition-box') : null;
+      const r = withRow && withRow.getBoundingClientRect().height <= box.clientHeight ? withRow : e;
+      boxes.get(box).push(r.getBoundingClientRect());
+    }
+    for (const [box, rects] of boxes) {
+      const view = box.getBoundingClientRect();
+      const top = Math.min(...rects.map((r) => r.top));
+      const bottom = Math.max(...rects.map((r) => r.bottom));
+      const first = rects.reduce((a, r) => (r.top < a.top ? r : a));
+      let delta = 0;
+      if (bottom - top <= box.clientHeight) {
+        if (top < view.top) delta = top - view.top;
+        else if (bottom > view.top + box.clientHeight) delta = bottom - (view.top + box.clientHeight);
+      } else delta = first.top - view.top;
+      if (Math.abs(delta) >= 1) box.scrollTop += delta;
+    }
+  }
+}
+
+/** The nearest ancestor that scrolls vertically (overflow auto or scroll, with more to show). */
+function scroller(e) {
+  for (let a = e.parentElement; a && a !== document.body; a = a.parentElement) {
+    const overflow = getComputedStyle(a).overflowY;
+    if ((overflow === 'auto' || overflow === 'scroll') && a.scrollHeight > a.clientHeight) return a;
+  }
+  return null;
+}
