@@ -103,6 +103,7 @@ pub struct Seed {
     caption: Option<String>,
     log: VecDeque<LogEntry>,
     history: History,
+    markers: super::Markers,
     pauses: (usize, usize, bool),
 }
 
@@ -190,6 +191,7 @@ impl Room {
         self.caption_changed = true;
         self.log = seed.log;
         self.history = seed.history;
+        self.markers = seed.markers;
         (self.pauses_total, self.pauses_done, self.at_pause) = seed.pauses;
         self.frame = FrameBuilder::default();
         self.note(
@@ -216,6 +218,7 @@ impl Room {
             caption: self.caption.clone(),
             log: self.log.clone(),
             history: self.history.clone(),
+            markers: self.markers.clone(),
             pauses: (self.pauses_total, self.pauses_done, self.at_pause),
         }
     }
@@ -338,6 +341,7 @@ impl Room {
                 self.restore_checkpoint(c);
                 // What was typed after the checkpoint is no longer in effect.
                 self.history.fork(at);
+                self.markers.fork(at);
             }))
             .ok()
             .map(|()| at)
