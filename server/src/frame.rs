@@ -10,6 +10,7 @@ use std::collections::BTreeMap;
 use engine::command::TopicPartition;
 use engine::event::{Event, TimedEvent};
 
+use crate::fold::Folder;
 use crate::narrate::Narrator;
 use crate::state::clip;
 use crate::wire::{self, Flight, LogEntry};
@@ -52,6 +53,8 @@ pub struct FrameBuilder {
     /// Deterministic xorshift state for the reservoir.
     rng: u64,
     events: u64,
+    /// Repeating lines fold across frames (the run goes on until a plain line).
+    folder: Folder,
 }
 
 impl Default for FrameBuilder {
@@ -65,6 +68,7 @@ impl Default for FrameBuilder {
             consumed: BTreeMap::new(),
             rng: 0x9E37_79B9_7F4A_7C15,
             events: 0,
+            folder: Folder::default(),
         }
     }
 }
@@ -172,9 +176,11 @@ impl FrameBuilder {
 
     /// The frame's counts, flights and log lines; the builder starts over.
     pub fn finish(&mut self) -> (BTreeMap<String, u64>, Vec<Flight>, Vec<LogEntry>) {
-        let this = std::mem::take(self);
-        // The sampling continues its random sequence from frame to frame.
+        let mut this = std::mem::take(self);
+        // The sampling continues its random sequence from frame to frame, and a run of
+        // repeating log lines goes on folding.
         self.rng = this.rng;
+        self.folder = std::mem::take(&mut this.folder);
         let (replicate_start, consume_start) = (
             self.random_below(this.replicated.len().max(1) as u64) as usize,
             self.random_below(this.consumed.len().max(1) as u64) as usize,
@@ -224,17 +230,18 @@ impl FrameBuilder {
         );
         flights.truncate(wire::MAX_FLIGHTS);
 
-        let mut log = this.narrator.finish();
+        // Repeats fold before the cap, so a flood of them costs one line each.
+        let mut log = self.folder.fold(this.narrator.finish());
         if log.len() > wire::MAX_LOG_PER_FRAME {
             let more = log.len() - (wire::MAX_LOG_PER_FRAME - 1);
             log.truncate(wire::MAX_LOG_PER_FRAME - 1);
             let at_us = log.last().map_or(0, |l| l.at_us);
-            log.push(LogEntry {
+            log.push(LogEntry::new(
                 at_us,
-                level: "info",
-                subject: "network",
-                text: format!("… and {more} more events"),
-            });
+                "info",
+                "network",
+                format!("… and {more} more events"),
+            ));
         }
         (this.appended, flights, log)
     }

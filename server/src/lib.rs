@@ -4,6 +4,7 @@
 pub mod access;
 pub mod app;
 pub mod assets;
+pub mod fold;
 pub mod frame;
 pub mod metrics;
 pub mod narrate;

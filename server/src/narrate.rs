@@ -12,7 +12,7 @@ use engine::event::{
 };
 use engine::group::GroupState;
 
-use crate::wire::LogEntry;
+use crate::wire::{Fold, LogEntry};
 
 /// How many partitions one folded line names before "and N more".
 const MAX_PARTITIONS_PER_LINE: usize = 4;
@@ -96,8 +96,9 @@ pub struct Narrator {
     pending: BTreeMap<String, PartitionChange>,
     pending_at: u64,
     head: Option<Head>,
-    /// Produce retries and failures, summed per (producer, error) over the frame.
-    produce_trouble: BTreeMap<(String, bool, String), u64>,
+    /// Produce retries and failures, summed per (producer, error) over the frame: (records,
+    /// events).
+    produce_trouble: BTreeMap<(String, bool, String), (u64, u32)>,
     trouble_at: u64,
 }
 
@@ -179,8 +180,11 @@ impl Narrator {
             } => self.trouble(at, producer, true, *error, *count),
             other => {
                 self.flush_partitions();
-                if let Some((level, subject, text)) = describe(other) {
-                    self.entry(at, level, subject, text);
+                if let Some(line) = describe(other) {
+                    match repeat_of(other) {
+                        Some(fold) => self.repeating(at, line, fold),
+                        None => self.entry(at, line.0, line.1, line.2),
+                    }
                 }
             }
         }
@@ -196,18 +200,32 @@ impl Narrator {
         if self.produce_trouble.is_empty() {
             self.trouble_at = at;
         }
-        *self
+        let sum = self
             .produce_trouble
             .entry((producer.to_string(), failed, error_name(error)))
-            .or_default() += u64::from(count);
+            .or_default();
+        sum.0 += u64::from(count);
+        sum.1 += 1;
     }
 
     fn entry(&mut self, at_us: u64, level: &'static str, subject: &'static str, text: String) {
+        self.entries
+            .push(LogEntry::new(at_us, level, subject, text));
+    }
+
+    /// A line that repeats by nature: repeats of `key` fold into one (crate::fold).
+    fn repeating(&mut self, at_us: u64, line: (&'static str, &'static str, String), fold: Repeat) {
+        let (level, subject, text) = line;
         self.entries.push(LogEntry {
-            at_us,
-            level,
-            subject,
-            text,
+            fold: Some(Fold {
+                key: fold.key,
+                count: fold.events,
+                last_us: at_us,
+                what: fold.what,
+                amount: fold.amount,
+                unit: "records",
+            }),
+            ..LogEntry::new(at_us, level, subject, text)
         });
     }
 
@@ -267,24 +285,77 @@ impl Narrator {
     pub fn finish(mut self) -> Vec<LogEntry> {
         self.flush_partitions();
         let at = self.trouble_at;
-        for ((producer, failed, error), count) in std::mem::take(&mut self.produce_trouble) {
+        for ((producer, failed, error), (count, events)) in
+            std::mem::take(&mut self.produce_trouble)
+        {
             let (level, verb) = if failed {
                 ("alert", "failed")
             } else {
                 ("warn", "retried")
             };
             let records = if count == 1 { "record" } else { "records" };
-            self.entry(
+            let what = if failed {
+                format!("producer {producer}: records failed ({error})")
+            } else {
+                format!("producer {producer}: retrying on {error}")
+            };
+            self.repeating(
                 at,
-                level,
-                "producer",
-                format!("producer {producer}: {count} {records} {verb} ({error})"),
+                (
+                    level,
+                    "producer",
+                    format!("producer {producer}: {count} {records} {verb} ({error})"),
+                ),
+                Repeat {
+                    key: format!("produce:{producer}:{verb}:{error}"),
+                    what,
+                    amount: count,
+                    events,
+                },
             );
         }
         // The summed produce errors go where their first occurrence was (a stable sort keeps
         // everything else in the order it happened).
         self.entries.sort_by_key(|e| e.at_us);
         self.entries
+    }
+}
+
+/// What a repeating line folds into: its key, its text without the count, the records summed,
+/// and how many events the line stands for.
+struct Repeat {
+    key: String,
+    what: String,
+    amount: u64,
+    events: u32,
+}
+
+/// Events that repeat by nature, and how their lines fold (crate::fold).
+fn repeat_of(event: &Event) -> Option<Repeat> {
+    match event {
+        // An acks=0 producer writing to a dead leader loses one record after another.
+        Event::RecordsLost {
+            topic,
+            partition,
+            count,
+        } if *count > 0 => Some(Repeat {
+            key: format!("lost:{topic}/{partition}"),
+            what: format!("{topic}/{partition}: acknowledged records LOST"),
+            amount: count.unsigned_abs(),
+            events: 1,
+        }),
+        // Every request through a cut times out, one after another, until the heal.
+        Event::RequestTimedOut {
+            sender,
+            broker,
+            what,
+        } => Some(Repeat {
+            key: format!("timeout:{sender}:{what:?}:{broker}"),
+            what: format!("{sender}'s requests to broker {broker} time out (lost in the cut)"),
+            amount: 0,
+            events: 1,
+        }),
+        _ => None,
     }
 }
 

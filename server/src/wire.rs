@@ -27,7 +27,15 @@
 //! {"v":1,"id":21,"type":"export"}                          // reply.output: this session as a file
 //! {"v":1,"id":22,"type":"fork"}                            // reply.output: a new sandbox room's name
 //! {"v":1,"id":23,"type":"replicas","topic":"orders","partition":0} // reply.replicas: every replica's log
+//! {"v":1,"id":24,"type":"previous"}                        // presenter: back to the previous pause
 //! ```
+//! `previous` is time travel to a pause: the room goes back to exactly the state it had when
+//! it reached that pause (caption, pauses done, cluster), paused there, and broadcasts a
+//! snapshot. Waiting at pause N (`lesson.at_pause`) it goes to pause N−1; anywhere after pause N
+//! (playing on, or at the end) to pause N. Before the second pause (or the first, when not at
+//! it) there is nothing to go back to: an error reply, nothing changes. The room remembers the
+//! instant each pause was reached on this timeline and plays from the checkpoint before it
+//! until that pause is the last step run, so it lands exactly there (determinism).
 //! With `--share`, a connection is the presenter only when its URL carries the presenter's
 //! token (`/ws/demo?token=…`); other viewers of the presenter's room may only look (`snapshot`,
 //! `inspect`, `replicas`, `lessons`, `check`, `export`) and `fork`. Everything else gets an error reply.
@@ -59,8 +67,22 @@
 //!   Snapshots and frames also carry `"timeline":{"horizon_us":…}` (how far this timeline has been
 //!   played: `seek` goes anywhere in 0..=horizon) and `"lesson":{…Lesson…}|null` (a snapshot
 //!   always; a frame only when it changed).
-//!   A `load`, `restart` or `seek` broadcasts a new `snapshot` to every viewer (state may go
-//!   backwards, which patches cannot say).
+//!   A `load`, `restart`, `seek` or `previous` broadcasts a new `snapshot` to every viewer
+//!   (state may go backwards, which patches cannot say).
+//!   Snapshots carry `"markers":[…Marker…]`, every timeline marker the room keeps (at most
+//!   [`MAX_MARKERS`], oldest dropped first); a frame carries `markers` only when some were added
+//!   or grew (each whole, to replace the one with the same `at_us` and `kind`). A marker is a
+//!   moment worth seeking to: `{"at_us":21000000,"kind":"election","title":"orders/0 leader
+//!   1 → 2"}`, kinds `broker-down`, `broker-up` (a restart), `election` (not the
+//!   initial ones), `isr`, `rebalance` (a group enters PreparingRebalance), `cut` (a network
+//!   partition or isolation) and `heal`. Events of one kind at one instant make one marker (its
+//!   `title` one line per event, at most 6, then "and N more"). Markers belong to the timeline,
+//!   like the journal: after a rewind, those between now and the horizon are the recorded future
+//!   (at now too, when events of that instant came after a pause there; playing replays the
+//!   same events, so they are not added twice); when acting after a rewind
+//!   forks the future, the horizon comes back to now and **every marker after the horizon is
+//!   gone** (the page drops them when a frame's horizon is below them, as the room does). A room
+//!   restored from disk knows the markers up to the instant it was restored at.
 //! - `reply`: the answer to a client message with the same `id`.
 //!   `{"v":1,"type":"reply","id":7,"ok":true,"output":"…"|null,"inspect":{…}|null}`
 //!   `{"v":1,"type":"reply","id":7,"ok":false,"error":{"message":"…","line":1,"col":8,"hint":"…"|null}}`
@@ -108,6 +130,20 @@
 //! ones are lost then), log start and end offsets, high watermark and ISR membership, in the
 //! last [`REPLICA_WINDOW`] offsets before the largest log end offset. About 1 KB per reply.
 //!
+//! # Folding repeats
+//! Lines that repeat by nature (a producer's retries or failures per error, acknowledged
+//! records lost on one partition, requests timing out on one link) carry
+//! `"fold":{"key":"…","count":N,"last_us":T}`. Consecutive repeats fold into one line: the
+//! lines after the last line without a `fold` (narration, a broker dying, an expectation) are a
+//! run, and a line whose `key` is already in the run replaces that line **in place** (same
+//! position, the first occurrence's `at_us`), with `count` events (retried batches, losses,
+//! timeouts) in all, the newest at `last_us`, and a text that says so ("producer bank: retrying
+//! on NOT_ENOUGH_REPLICAS ×23 over 45.0 s (312 records)"). A line without `fold` ends the run:
+//! the next repeat starts a new line. The room folds its own log so, and a page its own with the
+//! same rule (a line whose key is not in the run at the end of its log is appended), so a
+//! snapshot's lines are already folded and a frame's fold into what the page shows. An `expect` line's verdict carries `"kind":
+//! "expect-passed"` or `"expect-failed"` (presenter mode hides the passing ones).
+//!
 //! Frames stay bounded at any rate: `appended` counts records per partition, `flights` is a sample
 //! of at most [`MAX_FLIGHTS`] (at most [`MAX_PRODUCE_FLIGHTS`] individual records), and `log` at most
 //! [`MAX_LOG_PER_FRAME`] entries (then one "… and N more" entry).
@@ -129,6 +165,8 @@ pub const MAX_FLIGHTS: usize = 8;
 pub const MAX_PRODUCE_FLIGHTS: usize = 3;
 /// At most this many log entries per frame.
 pub const MAX_LOG_PER_FRAME: usize = 24;
+/// Timeline markers a room keeps (the oldest go first): a few per fault, so hours of chaos.
+pub const MAX_MARKERS: usize = 256;
 /// Keys and values in frames are cut to this many characters (`inspect` sends them whole).
 pub const MAX_TEXT_CHARS: usize = 64;
 /// How many recent (offset, key) pairs a partition carries in a snapshot, for colouring the
@@ -240,6 +278,8 @@ pub enum ClientBody {
     /// A sandbox of one's own, starting exactly where this room is now. `reply.output` is the
     /// new room's name (open `/r/NAME`).
     Fork,
+    /// Back to the previous pause (time travel; see the module doc).
+    Previous,
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -279,6 +319,18 @@ pub struct SnapshotMessage<'a> {
     pub forked_from: Option<&'a str>,
     /// Kafka's metrics, the last two minutes (see the module doc).
     pub metrics: Option<Metrics>,
+    /// Every timeline marker the room keeps, oldest first.
+    pub markers: Vec<Marker>,
+}
+
+/// A moment on the timeline worth seeking to (see the module doc).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Marker {
+    pub at_us: u64,
+    /// `broker-down`, `broker-up`, `election`, `isr`, `rebalance`, `cut`, `heal`.
+    pub kind: &'static str,
+    /// What happened, one line per event.
+    pub title: String,
 }
 
 /// A chart point: `[at_us, MessagesInPerSec, records-consumed-rate, records-lag-max|null]`.
@@ -343,6 +395,9 @@ pub struct LessonInfo {
     pub id: String,
     pub title: Option<String>,
     pub pauses: usize,
+    /// How long it plays: the simulated time of a headless run (at 1× that many seconds, plus
+    /// however long the teacher waits at its pauses). `null` when the file does not run.
+    pub duration_us: Option<u64>,
     /// The file's text, for the editor.
     pub source: String,
 }
@@ -384,6 +439,9 @@ pub struct FrameMessage<'a> {
     /// The metrics samples taken since the last frame, when there are any.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub metrics: Option<Metrics>,
+    /// Timeline markers added or grown since the last frame.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub markers: Vec<Marker>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -706,6 +764,46 @@ pub struct LogEntry {
     /// `group`, `consumer`, `topic`, `network`, `narration`, `console`.
     pub subject: &'static str,
     pub text: String,
+    /// `expect-passed` or `expect-failed` for an expectation's verdict; absent otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kind: Option<&'static str>,
+    /// A line that repeats by nature, folded with its repeats (see "Folding repeats").
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fold: Option<Fold>,
+}
+
+impl LogEntry {
+    /// A plain line: no kind, nothing to fold.
+    pub fn new(at_us: u64, level: &'static str, subject: &'static str, text: String) -> Self {
+        LogEntry {
+            at_us,
+            level,
+            subject,
+            text,
+            kind: None,
+            fold: None,
+        }
+    }
+}
+
+/// How a repeating line folds (see "Folding repeats" in the module doc).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Fold {
+    /// Lines with the same key are repeats of one another.
+    pub key: String,
+    /// Occurrences folded into this line.
+    pub count: u32,
+    /// The newest occurrence.
+    pub last_us: u64,
+    /// The text of the folded line, before its count ("producer bank: retrying on
+    /// NOT_ENOUGH_REPLICAS").
+    #[serde(skip)]
+    pub what: String,
+    /// A quantity summed over the repeats (records), named by `unit`; 0: none.
+    #[serde(skip)]
+    pub amount: u64,
+    #[serde(skip)]
+    pub unit: &'static str,
 }
 
 /// The answer to `inspect`.

@@ -1,6 +1,8 @@
 // The bundled lessons: the list from the server (`lessons`, asked once and shared with the editor)
 // and the picker panel under the "Lessons" button. Picking one sends `load` with its id; "Demo"
-// loads the demo scenario's text (it is not a lesson, so it goes by name and source).
+// loads the demo scenario's text (it is not a lesson, so it goes by name and source). Each lesson
+// says how long it plays: the server ran it headless once (`duration_us`: simulated time, so at 1×
+// its wall time, without the time spent waiting at its pauses).
 
 import { el } from './text.js';
 
@@ -13,7 +15,7 @@ export class LessonCatalog {
     this.promise = null;
   }
 
-  /** @returns {Promise<{id:string, title:string|null, pauses:number, source:string}[]>} */
+  /** @returns {Promise<{id:string, title:string|null, pauses:number, duration_us:number|null, source:string}[]>} */
   list() {
     if (!this.promise) {
       this.promise = this.connection.send({ type: 'lessons' }).then((reply) => {
@@ -24,6 +26,14 @@ export class LessonCatalog {
     }
     return this.promise;
   }
+}
+
+/** `54 s`, `3 min 20 s`: how long a lesson plays at 1× (whole seconds, rounded up). */
+export function playsFor(us) {
+  const s = Math.ceil(us / 1e6);
+  if (s < 60) return `${s} s`;
+  const m = Math.floor(s / 60);
+  return s % 60 ? `${m} min ${s % 60} s` : `${m} min`;
 }
 
 export class LessonPicker {
@@ -100,6 +110,7 @@ export class LessonPicker {
     const current = this.model.lesson ? this.model.lesson.id : null;
     this.list.replaceChildren(...lessons.map((l) => {
       const pauses = l.pauses === 1 ? '1 pause' : `${l.pauses} pauses`;
+      const plays = typeof l.duration_us === 'number' ? playsFor(l.duration_us) : null;
       const item = el('button', {
         type: 'button',
         class: 'lesson-item',
@@ -108,7 +119,10 @@ export class LessonPicker {
         attrs: { 'aria-current': l.id === current ? 'true' : null },
       },
       el('span', { class: 'lesson-item-title', text: l.title || l.id }),
-      el('span', { class: 'lesson-item-meta', text: pauses }));
+      el('span', { class: 'lesson-item-meta' },
+        el('span', { class: 'lesson-item-duration', text: plays, title: plays ? `plays ${plays} at 1×, plus the time spent at its pauses` : null }),
+        plays ? ' · ' : null,
+        pauses));
       return el('li', {}, item);
     }));
   }

@@ -15,6 +15,9 @@ const RATE_WINDOW_US = 1_000_000;
 /** Offsets remembered per partition for colouring log cells by key. */
 const KEYS_PER_PARTITION = 64;
 
+/** Timeline markers kept, as the room keeps them (wire.rs MAX_MARKERS). */
+export const MAX_MARKERS = 256;
+
 /** Metrics samples kept for the charts: the engine's `HISTORY_SECONDS`. */
 export const METRICS_HISTORY = 120;
 
@@ -43,6 +46,8 @@ export function emptyChange() {
     timeline: false,
     /** The lesson (progress, at a pause, finished) changed. */
     lesson: false,
+    /** Timeline markers were added, grew or went (a fork drops those after the horizon). */
+    markers: false,
     /** What this connection may do changed (a `hello`: role, control, shared). */
     access: false,
     /** The audience (viewers of this room, sandboxes on the server) changed. */
@@ -117,10 +122,19 @@ export class Model extends EventTarget {
     this.network = null;
     /** What the network cannot carry (wire `Cuts`): cut broker links, isolated brokers, waits. */
     this.cuts = NO_CUTS;
-    /** @type {{serial:number, at_us:number, level:string, subject:string, text:string}[]} */
+    /** @type {{serial:number, rev:number, at_us:number, level:string, subject:string, text:string, kind:string|null, fold:object|null}[]} */
     this.log = [];
     /** Serial number of the last log entry ever added (views append what is newer). */
     this.logSerial = 0;
+    /** Bumped whenever an entry is added or a folded one grows: an entry's `rev` is when it last
+        changed, so views redraw the entries newer than what they drew. */
+    this.logRev = 0;
+    /**
+     * Moments worth seeking to (wire.rs, markers): "AT:KIND" → {at_us, kind, title}. Markers
+     * after the horizon do not exist (a fork dropped them).
+     * @type {Map<string, {at_us:number, kind:string, title:string}>}
+     */
+    this.markers = new Map();
     /** partition id → Map(offset → key|null): what we know of each offset's key. */
     this.keys = new Map();
     /** partition id → records appended in the last frame */
@@ -179,6 +193,8 @@ export class Model extends EventTarget {
     change.metrics = true;
     this.cuts = msg.state.cuts ?? NO_CUTS;
     this.appendLog(msg.log || []);
+    this.mergeMarkers(msg.markers || []);
+    change.markers = true;
     Object.assign(change, { brokers: true, topics: true, producers: true, groups: true, consumers: true, network: true, clock: true, caption: true, focus: true, log: true, timeline: true, lesson: true, audience: true });
     for (const id of this.partitions.keys()) change.partitions.add(id);
     this.emit(change);
@@ -240,6 +256,9 @@ export class Model extends EventTarget {
     if (msg.log && msg.log.length) {
       this.appendLog(msg.log);
       change.log = true;
+    }
+    if ((msg.markers && msg.markers.length) || change.timeline) {
+      change.markers = this.mergeMarkers(msg.markers || []) || change.markers;
     }
     if (msg.metrics) {
       const series = this.metrics.series.concat(msg.metrics.series);
@@ -320,11 +339,51 @@ export class Model extends EventTarget {
     return { known: false, key: null };
   }
 
+  /**
+   * Adds log lines. A repeating line (`fold`, wire.rs "Folding repeats") whose key is in the run
+   * at the end of the log (the lines after the last one without `fold`) replaces that line in
+   * place (same serial, a new `rev`); otherwise it is added.
+   */
   appendLog(entries) {
     for (const e of entries) {
-      this.log.push({ serial: ++this.logSerial, at_us: e.at_us, level: e.level, subject: e.subject, text: e.text });
+      const fold = e.fold ?? null;
+      const entry = { rev: ++this.logRev, at_us: e.at_us, level: e.level, subject: e.subject, text: e.text, kind: e.kind ?? null, fold };
+      if (fold) {
+        const earlier = this.inRun(fold.key);
+        if (earlier) { Object.assign(earlier, entry); continue; }
+      }
+      entry.serial = ++this.logSerial;
+      this.log.push(entry);
     }
     if (this.log.length > LOG_LIMIT) this.log.splice(0, this.log.length - LOG_LIMIT);
+  }
+
+  /** The line with this fold key in the run of repeating lines at the end of the log, if any. */
+  inRun(key) {
+    for (let i = this.log.length - 1; i >= 0; i--) {
+      const l = this.log[i];
+      if (!l.fold) return null;
+      if (l.fold.key === key) return l;
+    }
+    return null;
+  }
+
+  /** Adds or replaces markers, drops those after the horizon; returns whether anything changed. */
+  mergeMarkers(markers) {
+    let changed = false;
+    for (const m of markers) {
+      this.markers.set(`${m.at_us}:${m.kind}`, { at_us: m.at_us, kind: m.kind, title: m.title });
+      changed = true;
+    }
+    const horizon = this.timeline.horizon_us;
+    for (const [key, m] of this.markers) {
+      if (m.at_us > horizon) { this.markers.delete(key); changed = true; }
+    }
+    if (this.markers.size > MAX_MARKERS) {
+      const oldest = [...this.markers.entries()].sort((a, b) => a[1].at_us - b[1].at_us).slice(0, this.markers.size - MAX_MARKERS);
+      for (const [key] of oldest) this.markers.delete(key);
+    }
+    return changed;
   }
 
   emit(change) {

@@ -1,7 +1,9 @@
 // Presenter mode: on/off (remembered across reloads), switched on by itself when a lesson is loaded,
-// and the presenter's controls: Next (go on past a `pause`), Restart, and the keys a presenter
-// remote sends (PageDown; → as well, but only while the lesson waits at a pause, so that → keeps
-// meaning "step" the rest of the time). The panel itself is drawn by views/presenter.js.
+// and the presenter's controls: Next (go on past a `pause`), Previous (back to the previous pause:
+// time travel, the room as it was when it reached it), Restart, and the keys a presenter remote
+// sends (PageDown / PageUp; → and ← as well, → only while the lesson waits at a pause, so that →
+// keeps meaning "step" the rest of the time). At the lesson's end (every step run) Next is off:
+// the lesson is over, Restart starts it again. The panel itself is drawn by views/presenter.js.
 
 import { store } from './storage.js';
 import { isTyping, isTextEntry } from './controls.js';
@@ -18,13 +20,15 @@ export class Presenter {
     this.root = document.documentElement;
     this.toggle = document.getElementById('presenter-toggle');
     this.nextButton = document.getElementById('next');
-    /** The lesson object `next` was sent at: Next stays off until the model's lesson changes, so a
-        double press (or a bouncing remote) cannot skip a pause. */
+    this.previousButton = document.getElementById('previous');
+    /** The lesson object `next` (or `previous`) was sent at: both stay off until the model's
+        lesson changes, so a double press (or a bouncing remote) cannot skip a pause. */
     this.sentAt = null;
     /** Lesson id last seen (undefined before the first snapshot). */
     this.lessonId = undefined;
     this.toggle.addEventListener('click', () => this.setOn(!this.on));
     this.nextButton.addEventListener('click', () => this.next());
+    this.previousButton.addEventListener('click', () => this.previous());
     document.getElementById('restart').addEventListener('click', () => this.restart());
     model.addEventListener('change', (e) => { if (e.detail.snapshot || e.detail.lesson) this.onLesson(); });
     this.sync();
@@ -60,25 +64,50 @@ export class Presenter {
     this.lessonId = id;
   }
 
+  /** Every step of the lesson ran: nothing comes next. */
+  isOver() {
+    const lesson = this.model.lesson;
+    return Boolean(lesson && lesson.pauses_total > 0 && lesson.finished);
+  }
+
   /** Can Next go on now? */
   canNext() {
     const lesson = this.model.lesson;
-    return Boolean(this.model.control && lesson && lesson.at_pause && lesson !== this.sentAt);
+    return Boolean(this.model.control && lesson && lesson.at_pause && !lesson.finished && lesson !== this.sentAt);
+  }
+
+  /**
+   * Is there a pause to go back to? Waiting at pause N, Previous goes to N−1; after it (playing
+   * on, or at the end) to N — the server's rule (wire.rs, `previous`).
+   */
+  canPrevious() {
+    const lesson = this.model.lesson;
+    if (!(this.model.control && lesson && lesson.pauses_total > 0 && lesson !== this.sentAt)) return false;
+    return lesson.pauses_done >= (lesson.at_pause ? 2 : 1);
   }
 
   next() {
     if (!this.canNext()) return;
-    this.sentAt = this.model.lesson;
-    this.onChange();
-    this.connection.send({ type: 'next' }).then((reply) => {
-      if (!reply.ok) this.refused(reply.error ? reply.error.message : 'refused');
-    }, (err) => this.refused(err.message));
+    this.go('next', 'Next');
   }
 
-  refused(message) {
+  previous() {
+    if (!this.canPrevious()) return;
+    this.go('previous', 'Previous');
+  }
+
+  go(type, name) {
+    this.sentAt = this.model.lesson;
+    this.onChange();
+    this.connection.send({ type }).then((reply) => {
+      if (!reply.ok) this.refused(name, reply.error ? reply.error.message : 'refused');
+    }, (err) => this.refused(name, err.message));
+  }
+
+  refused(name, message) {
     this.sentAt = null;
     this.onChange();
-    this.onError(`Next: ${message}`);
+    this.onError(`${name}: ${message}`);
   }
 
   restart() {
@@ -102,9 +131,15 @@ export class Presenter {
         this.next();
         return true;
       case 'PageUp':
-        // A remote's "back": there is nothing to go back to, but the page must not scroll.
+        // A remote's "back"; the page must not scroll even when there is nothing to go back to.
         if (isTextEntry(e.target)) return false;
         e.preventDefault();
+        this.previous();
+        return true;
+      case 'ArrowLeft':
+        if (isTyping(e.target) || !this.canPrevious()) return false;
+        e.preventDefault();
+        this.previous();
         return true;
       case 'ArrowRight':
         if (isTyping(e.target) || !this.canNext()) return false;

@@ -4,6 +4,8 @@
 //! the journal again up to it; acting after a rewind drops the journal's future (a fork).
 //! Exporting writes the scenario file plus the journal as one file that replays the session.
 
+use std::collections::BTreeMap;
+
 use engine::Cluster;
 use engine::scenario::{Action, Script, parser};
 use engine::time::Micros;
@@ -48,6 +50,9 @@ pub struct History {
     pub journal: Vec<JournalEntry>,
     /// How far this timeline has been played.
     pub horizon_us: Micros,
+    /// The instant this timeline reached each `pause` of the file (by its number, from 1), for
+    /// Previous. One entry per pause line, so bounded by the file.
+    pub pauses: BTreeMap<usize, Micros>,
 }
 
 impl History {
@@ -105,10 +110,21 @@ impl History {
         self.checkpoints.iter().rev().find(|c| c.at_us <= t)
     }
 
+    /// Where to start playing to reach a pause at `at` so that the pause runs on the way: the last
+    /// checkpoint before `at` (the first, at time 0, for a pause at 0).
+    pub fn checkpoint_for_pause(&self, at: Micros) -> Option<&Checkpoint> {
+        self.checkpoints
+            .iter()
+            .rev()
+            .find(|c| c.at_us < at)
+            .or(self.checkpoints.first())
+    }
+
     /// Someone acted at `now` after a rewind: the old future is gone.
     pub fn fork(&mut self, now: Micros) {
         self.journal.retain(|e| e.at_us <= now);
         self.checkpoints.retain(|c| c.at_us <= now);
+        self.pauses.retain(|_, at| *at <= now);
         self.horizon_us = now;
     }
 

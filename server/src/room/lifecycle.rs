@@ -104,6 +104,7 @@ pub struct Seed {
     focus: Vec<String>,
     log: VecDeque<LogEntry>,
     history: History,
+    markers: super::Markers,
     pauses: (usize, usize, bool),
 }
 
@@ -193,6 +194,7 @@ impl Room {
         self.focus_changed = true;
         self.log = seed.log;
         self.history = seed.history;
+        self.markers = seed.markers;
         (self.pauses_total, self.pauses_done, self.at_pause) = seed.pauses;
         self.frame = FrameBuilder::default();
         self.note(
@@ -220,6 +222,7 @@ impl Room {
             focus: self.focus.clone(),
             log: self.log.clone(),
             history: self.history.clone(),
+            markers: self.markers.clone(),
             pauses: (self.pauses_total, self.pauses_done, self.at_pause),
         }
     }
@@ -342,6 +345,7 @@ impl Room {
                 self.restore_checkpoint(c);
                 // What was typed after the checkpoint is no longer in effect.
                 self.history.fork(at);
+                self.markers.fork(at);
             }))
             .ok()
             .map(|()| at)

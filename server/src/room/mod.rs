@@ -9,6 +9,7 @@ mod clock;
 mod history;
 pub mod lessons;
 mod lifecycle;
+mod markers;
 mod player;
 
 use std::collections::VecDeque;
@@ -26,6 +27,7 @@ use tokio::sync::{broadcast, mpsc, oneshot};
 pub use clock::{Clock, MAX_SPEED, MIN_SPEED, STEP_US};
 use history::{Checkpoint, History};
 pub use lifecycle::{Idle, RoomEnv, Seed, Start};
+use markers::Markers;
 use player::{Due, Hold, Player};
 
 use crate::access::{Owner, Role};
@@ -255,6 +257,8 @@ struct Room {
     followers: Arc<AtomicUsize>,
     /// The room has said once that it thinned its history for memory.
     history_thinned: bool,
+    /// Moments of this timeline worth seeking to.
+    markers: Markers,
 }
 
 impl Room {
@@ -305,6 +309,7 @@ impl Room {
             serial: 0,
             followers: Arc::default(),
             history_thinned: false,
+            markers: Markers::default(),
         }
     }
 
@@ -325,6 +330,7 @@ impl Room {
         self.log.clear();
         self.frame = FrameBuilder::default();
         self.history = History::default();
+        self.markers = Markers::default();
         self.history_thinned = false;
         self.clock.playing = true;
         self.scenario = scenario;
@@ -407,6 +413,76 @@ impl Room {
         // What the replay narrated is the past now: start the log afresh.
         self.frame = FrameBuilder::default();
         self.dirty = true;
+        Ok(())
+    }
+
+    /// Previous: back to the pause before this one (waiting at pause N: N−1; after it: N),
+    /// exactly as the room was when it reached it, paused there.
+    fn previous(&mut self) -> Result<(), WireError> {
+        let at_pause = self.at_pause && !self.clock.playing;
+        let target = if at_pause {
+            self.pauses_done.saturating_sub(1)
+        } else {
+            self.pauses_done
+        };
+        if target == 0 {
+            return Err(WireError::plain(
+                "there is no earlier pause to go back to (Restart starts the lesson again)",
+            ));
+        }
+        let Some(&at) = self.history.pauses.get(&target) else {
+            return Err(WireError::plain(format!(
+                "pause {target} is not on this timeline"
+            )));
+        };
+        self.travel_to_pause(target, at)?;
+        self.note(
+            "info",
+            "console",
+            format!(
+                "back to pause {target} of {} at {}",
+                self.pauses_total,
+                history::instant(at)
+            ),
+        );
+        self.broadcast_snapshot();
+        Ok(())
+    }
+
+    /// Puts the room where it stood when it reached pause `k` at `at`: from the checkpoint
+    /// before `at`, the journal replayed, played until pause `k` is the last step run (pauses
+    /// passed on the way are gone on from, as `travel` does).
+    fn travel_to_pause(&mut self, k: usize, at: Micros) -> Result<(), WireError> {
+        let Some(c) = self.history.checkpoint_for_pause(at).cloned() else {
+            return Err(WireError::plain("no checkpoint to rewind to"));
+        };
+        self.history.horizon_us = self.history.horizon_us.max(self.cluster.now());
+        let journal_len = c.journal_len;
+        self.restore_checkpoint(c);
+        for e in &self.history.journal[journal_len..] {
+            self.player.replay(e.at_us, e.line.clone(), e.script_done);
+        }
+        self.frame = FrameBuilder::default();
+        self.dirty = true;
+        while !(self.at_pause && self.pauses_done == k) {
+            let (done, now) = (self.pauses_done, self.cluster.now());
+            if done >= k || now > at {
+                return Err(WireError::plain(format!(
+                    "pause {k} was not reached again at {}",
+                    history::instant(at)
+                )));
+            }
+            self.at_pause = false;
+            self.advance_to(at);
+            if self.pauses_done == done && self.cluster.now() >= at {
+                return Err(WireError::plain(format!(
+                    "pause {k} was not reached again at {}",
+                    history::instant(at)
+                )));
+            }
+        }
+        // What the replay narrated is the past now: start the log afresh.
+        self.frame = FrameBuilder::default();
         Ok(())
     }
 
@@ -538,6 +614,8 @@ impl Room {
         match body {
             ClientBody::Command { line } => self.console(&line).map(Answer::Output),
             ClientBody::Play => {
+                // Playing on from a pause goes past it, as Next does.
+                self.at_pause = false;
                 self.clock.playing = true;
                 self.dirty = true;
                 Ok(Answer::Output(None))
@@ -549,6 +627,7 @@ impl Room {
                 Ok(Answer::Output(None))
             }
             ClientBody::Step => {
+                self.at_pause = false;
                 self.clock.playing = false;
                 self.advance_to(self.cluster.now() + STEP_US);
                 Ok(Answer::Output(None))
@@ -628,6 +707,10 @@ impl Room {
                 self.seek(to_us)?;
                 Ok(Answer::Output(None))
             }
+            ClientBody::Previous => {
+                self.previous()?;
+                Ok(Answer::Output(None))
+            }
             ClientBody::Export => {
                 // The journal is in time order; after a rewind its future is left out.
                 let now = self.cluster.now();
@@ -679,6 +762,7 @@ impl Room {
             );
         if changes && !self.replaying && self.history.rewound(self.cluster.now()) {
             self.history.fork(self.cluster.now());
+            self.markers.fork(self.cluster.now());
             self.player.drop_replays();
         }
         if let Some(at) = step.at.filter(|&at| at > self.cluster.now()) {
@@ -783,19 +867,23 @@ impl Room {
                     }
                     Err(msg) => ("alert", format!("✗ {msg}")),
                 };
-                self.note(level, "console", text.clone());
+                let kind = if level == "alert" {
+                    "expect-failed"
+                } else {
+                    "expect-passed"
+                };
+                self.frame.note(LogEntry {
+                    kind: Some(kind),
+                    ..LogEntry::new(self.cluster.now(), level, "console", text.clone())
+                });
                 Ok(Some(text))
             }
         }
     }
 
     fn note(&mut self, level: &'static str, subject: &'static str, text: String) {
-        self.frame.note(LogEntry {
-            at_us: self.cluster.now(),
-            level,
-            subject,
-            text,
-        });
+        self.frame
+            .note(LogEntry::new(self.cluster.now(), level, subject, text));
     }
 
     /// Moves simulated time to `until`, running the player's steps at their instants. Stops
@@ -837,6 +925,10 @@ impl Room {
                 if pause {
                     self.pauses_done += 1;
                     self.at_pause = true;
+                    // Where Previous comes back to (the same instant on a replay).
+                    self.history
+                        .pauses
+                        .insert(self.pauses_done, self.cluster.now());
                 }
                 if let Err(e) = self.run_step(&step, None) {
                     let line = step.pos.line;
@@ -953,6 +1045,7 @@ impl Room {
 
     fn drain(&mut self) {
         for event in self.cluster.drain_events() {
+            self.markers.push(&event);
             self.frame.push(&event);
         }
     }
@@ -991,9 +1084,10 @@ impl Room {
         )
     }
 
-    /// Adds a frame's lines to the room's log, keeping its last [`ROOM_LOG`].
+    /// Adds a frame's lines to the room's log (repeats folded in place), keeping its last
+    /// [`ROOM_LOG`].
     fn keep_in_log(&mut self, entries: impl IntoIterator<Item = LogEntry>) {
-        self.log.extend(entries);
+        crate::fold::fold_into(&mut self.log, entries);
         let excess = self.log.len().saturating_sub(ROOM_LOG);
         self.log.drain(..excess);
     }
@@ -1007,6 +1101,8 @@ impl Room {
         self.shown_metrics_us = self.latest_metrics_us();
         let (_, _, log) = self.frame.finish();
         self.keep_in_log(log);
+        // The snapshot carries every marker.
+        self.markers.take_changed();
         self.caption_changed = false;
         self.focus_changed = false;
         self.seq += 1;
@@ -1035,7 +1131,9 @@ impl Room {
         let lesson = self.lesson_dto();
         let audience = self.audience();
         let latest_metrics = self.latest_metrics_us();
+        let markers = self.markers.take_changed();
         let quiet = changes.len() == 1
+            && markers.is_empty()
             && latest_metrics == self.shown_metrics_us
             && audience == self.shown_audience
             && lesson == self.lesson
@@ -1072,6 +1170,7 @@ impl Room {
                 self.shown_metrics_us,
                 latest_metrics,
             ),
+            markers,
         };
         let bytes = Bytes::from(serde_json::to_vec(&message).expect("frames serialise"));
         self.shown_audience = audience;
@@ -1120,6 +1219,7 @@ impl Room {
             owner: self.owner,
             forked_from: self.forked_from.as_deref(),
             metrics: crate::metrics::since(self.cluster.metrics(), 0, self.shown_metrics_us),
+            markers: self.markers.all(),
         };
         let frame = Frame {
             seq: self.seq,
@@ -1201,12 +1301,7 @@ mod tests {
     fn the_room_log_keeps_its_bound_on_every_path() {
         let (frames, _) = broadcast::channel(FRAME_BACKLOG);
         let mut room = Room::new("t", crate::serve::load_scenario(None).unwrap(), frames);
-        let line = |i: u64| LogEntry {
-            at_us: i,
-            level: "info",
-            subject: "console",
-            text: format!("line {i}"),
-        };
+        let line = |i: u64| LogEntry::new(i, "info", "console", format!("line {i}"));
         room.keep_in_log((0..ROOM_LOG as u64 + 50).map(line));
         assert_eq!(room.log.len(), ROOM_LOG);
         assert_eq!(

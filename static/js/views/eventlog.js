@@ -1,6 +1,9 @@
 // The event log (newest at the bottom, like a terminal) and the caption line (the latest narration).
 // Entries are appended incrementally: each model entry has a serial number and the view remembers the
 // last one it drew. It keeps following the bottom unless the reader scrolled up.
+// Repeats are folded by the server (wire.rs, "Folding repeats"): a folded line grows in place (its
+// `rev` changes), showing "×N over D s". An expectation's verdict carries `data-kind`
+// (`expect-passed`, `expect-failed`): presenter mode hides the passing ones (app.css), failures stay.
 
 import { el, setText, setClass, formatStamp } from '../text.js';
 import { LOG_LIMIT } from '../model.js';
@@ -10,6 +13,8 @@ export class EventLogView {
     this.list = list;
     this.model = model;
     this.lastSerial = 0;
+    /** The model's `logRev` when this view last drew: entries with a newer `rev` changed. */
+    this.lastRev = 0;
     this.follow = true;
     // The log's box shrinks when a caption appears (app.css): keep the newest line in sight.
     new ResizeObserver(() => { if (this.follow) list.scrollTop = list.scrollHeight; }).observe(list);
@@ -26,21 +31,35 @@ export class EventLogView {
     if (!(change.snapshot || change.log)) return;
     const m = this.model;
     const list = this.list;
-    if (change.snapshot) { list.replaceChildren(); this.lastSerial = 0; }
+    if (change.snapshot) { list.replaceChildren(); this.lastSerial = 0; this.lastRev = 0; }
+    // Folded lines that grew since the last render: redrawn where they are.
+    for (const e of m.log) {
+      if (e.rev > this.lastRev && e.serial <= this.lastSerial) {
+        const li = list.querySelector(`li[data-serial="${e.serial}"]`);
+        if (li) li.replaceWith(this.line(e));
+      }
+    }
+    this.lastRev = m.logRev;
     const fresh = m.log.filter((e) => e.serial > this.lastSerial);
     if (!fresh.length) return;
     const frag = document.createDocumentFragment();
-    for (const e of fresh) {
-      frag.append(el('li', { class: `log-entry level-${safeToken(e.level)} subject-${safeToken(e.subject)}`, dataset: { level: e.level, subject: e.subject } },
-        el('span', { class: 'log-time', text: formatStamp(e.at_us) }),
-        el('span', { class: 'log-subject', text: e.subject }),
-        el('span', { class: 'log-text', text: e.text })));
-    }
+    for (const e of fresh) frag.append(this.line(e));
     this.lastSerial = fresh[fresh.length - 1].serial;
     list.append(frag);
     while (list.childElementCount > LOG_LIMIT) list.firstElementChild.remove();
     // Scroll at the start of the next frame, when the layout is clean again.
     if (this.follow || change.snapshot) requestAnimationFrame(() => { list.scrollTop = list.scrollHeight; });
+  }
+
+  /** One entry's line (text only, never HTML). */
+  line(e) {
+    const dataset = { level: e.level, subject: e.subject, serial: String(e.serial) };
+    if (e.kind) dataset.kind = e.kind;
+    if (e.fold) { dataset.fold = e.fold.key; dataset.count = String(e.fold.count); }
+    return el('li', { class: `log-entry level-${safeToken(e.level)} subject-${safeToken(e.subject)}`, dataset },
+      el('span', { class: 'log-time', text: formatStamp(e.at_us) }),
+      el('span', { class: 'log-subject', text: e.subject }),
+      el('span', { class: 'log-text', text: e.text }));
   }
 }
 

@@ -1,6 +1,7 @@
 // The presenter panel (#presenter, shown in presenter mode): the narration in large type, the
 // lesson's title and progress through its pauses, and Next (prominent while the lesson waits at a
-// pause) and Restart. What the buttons do is presenter.js.
+// pause), Previous and Restart. At the end the lesson says it is over, Next is off and Restart
+// reads "Start again". What the buttons do is presenter.js.
 
 import { setText, setClass, setAttr, setStyle } from '../text.js';
 
@@ -16,6 +17,8 @@ export class PresenterView {
     this.bar = document.getElementById('lesson-bar');
     this.fill = document.getElementById('lesson-bar-fill');
     this.next = document.getElementById('next');
+    this.previous = document.getElementById('previous');
+    this.restart = document.getElementById('restart');
   }
 
   render(change) {
@@ -34,14 +37,19 @@ export class PresenterView {
     setText(this.title, (lesson && lesson.title) || m.title || (lesson && lesson.id) || '');
     const canNext = this.presenter.canNext();
     if (this.next.disabled === canNext) this.next.disabled = !canNext;
+    const canPrevious = this.presenter.canPrevious();
+    if (this.previous.disabled === canPrevious) this.previous.disabled = !canPrevious;
     setClass(this.panel, 'at-pause', canNext);
+    const over = this.presenter.isOver();
+    setClass(this.panel, 'over', over);
+    setText(this.restart, over ? '↺ Start again' : '↺ Restart');
     if (!lesson) return;
     // `pauses_done` counts the pauses reached, the one the room waits at included.
     const total = lesson.pauses_total;
     const done = Math.min(lesson.pauses_done, total);
     setClass(this.panel, 'finished', lesson.finished);
     let state;
-    if (lesson.finished) state = 'Finished';
+    if (lesson.finished) state = 'The lesson is over';
     else if (lesson.at_pause) state = 'Waiting for Next';
     else state = m.clock.playing ? 'Playing' : 'Paused';
     setText(this.state, state);

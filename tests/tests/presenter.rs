@@ -1,0 +1,381 @@
+//! The presenter's controls over the WebSocket, against a real server on port 0: Previous goes
+//! back to exactly the state a pause was reached in, timeline markers are the engine's moments
+//! and survive time travel as documented, lessons say how long they play, and repeated log
+//! lines fold into one that counts.
+
+use std::time::Duration;
+
+use futures_util::{SinkExt, StreamExt};
+use serde_json::{Value, json};
+use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+
+type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
+
+/// A server on a free port with a room `name`, and a viewer of it past its hello and snapshot.
+async fn viewer(name: &str) -> Socket {
+    let script = playground::serve::load_scenario(None).expect("the demo parses");
+    let rooms = playground::Rooms::new(script);
+    rooms.create(name).expect("a fresh room");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { playground::serve::serve_on(listener, rooms).await });
+    let (mut socket, _) = tokio_tungstenite::connect_async(format!("ws://{addr}/ws/{name}"))
+        .await
+        .expect("connect");
+    assert_eq!(next(&mut socket).await["type"], "hello");
+    assert_eq!(next(&mut socket).await["type"], "snapshot");
+    socket
+}
+
+/// The next JSON message, within 10 s.
+async fn next(socket: &mut Socket) -> Value {
+    loop {
+        let message = tokio::time::timeout(Duration::from_secs(10), socket.next())
+            .await
+            .expect("a message within 10 s")
+            .expect("open")
+            .expect("no error");
+        if let Message::Text(text) = message {
+            return serde_json::from_str(text.as_str()).expect("JSON");
+        }
+    }
+}
+
+/// Sends a message; returns its reply and every message that came before it.
+async fn request(socket: &mut Socket, id: u64, body: Value) -> (Value, Vec<Value>) {
+    let mut message = body;
+    message["v"] = json!(1);
+    message["id"] = json!(id);
+    socket
+        .send(Message::text(message.to_string()))
+        .await
+        .unwrap();
+    let mut before = Vec::new();
+    loop {
+        let m = next(socket).await;
+        if m["type"] == "reply" && m["id"] == id {
+            return (m, before);
+        }
+        before.push(m);
+    }
+}
+
+/// A fresh snapshot of the room (the one that comes before the request's reply).
+async fn snapshot(socket: &mut Socket, id: u64) -> Value {
+    let (_, before) = request(socket, id, json!({"type": "snapshot"})).await;
+    before
+        .into_iter()
+        .rfind(|m| m["type"] == "snapshot")
+        .expect("the snapshot comes before its reply")
+}
+
+/// Plays until the room waits at pause `n` (a frame says so), then returns a snapshot there.
+async fn at_pause(socket: &mut Socket, n: u64, id: u64) -> Value {
+    loop {
+        let m = next(socket).await;
+        let lesson = &m["lesson"];
+        if lesson["at_pause"] == true && lesson["pauses_done"] == n {
+            return snapshot(socket, id).await;
+        }
+    }
+}
+
+/// Loads a bundled lesson and plays it at 20×.
+async fn load_lesson(socket: &mut Socket, lesson: &str) {
+    let (reply, _) = request(socket, 1, json!({"type": "load", "lesson": lesson})).await;
+    assert_eq!(reply["ok"], true, "{reply}");
+    request(socket, 2, json!({"type": "speed", "speed": 20})).await;
+}
+
+/// What must be the same when the room is back where it was: everything but the log (a rewind
+/// starts the log afresh), the frame counter and the markers of the recorded future (from now
+/// on: a pause's instant may hold events that come after the pause).
+fn same_place(a: &Value, b: &Value) {
+    for field in ["state", "clock", "caption", "lesson", "metrics"] {
+        assert_eq!(a[field], b[field], "{field} differs");
+    }
+    let past = |m: &Value| -> Vec<Value> {
+        let now = m["clock"]["now_us"].as_u64().unwrap();
+        m["markers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|k| k["at_us"].as_u64().unwrap() < now)
+            .cloned()
+            .collect()
+    };
+    assert_eq!(
+        past(a),
+        past(b),
+        "markers differ at {} / {}",
+        a["clock"],
+        b["clock"]
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn next_next_previous_is_the_first_next_exactly() {
+    let mut socket = viewer("previous").await;
+    load_lesson(&mut socket, "07-leader-failover").await;
+    let first = at_pause(&mut socket, 1, 10).await;
+    // Nothing before the first pause: refused, nothing changes.
+    let (reply, _) = request(&mut socket, 11, json!({"type": "previous"})).await;
+    assert_eq!(reply["ok"], false, "{reply}");
+    same_place(&snapshot(&mut socket, 12).await, &first);
+
+    request(&mut socket, 13, json!({"type": "next"})).await;
+    let second = at_pause(&mut socket, 2, 14).await;
+    assert_eq!(second["clock"]["playing"], false);
+    request(&mut socket, 15, json!({"type": "next"})).await;
+    let third = at_pause(&mut socket, 3, 16).await;
+    assert!(third["clock"]["now_us"].as_u64() > second["clock"]["now_us"].as_u64());
+
+    let (reply, mut before) = request(&mut socket, 17, json!({"type": "previous"})).await;
+    assert_eq!(reply["ok"], true, "{reply}");
+    // Previous broadcasts a snapshot (the reply may overtake it).
+    while !before.iter().any(|m| m["type"] == "snapshot") {
+        before.push(next(&mut socket).await);
+    }
+    let back = snapshot(&mut socket, 18).await;
+    same_place(&back, &second);
+    assert_eq!(back["lesson"]["at_pause"], true);
+    assert_eq!(back["lesson"]["pauses_done"], 2);
+    // The horizon stays: pause 3 is the recorded future, Next replays it to the same place.
+    assert_eq!(back["timeline"], third["timeline"]);
+    request(&mut socket, 19, json!({"type": "next"})).await;
+    let again = at_pause(&mut socket, 3, 20).await;
+    same_place(&again, &third);
+
+    // Playing on past a pause, Previous comes back to that pause.
+    request(&mut socket, 21, json!({"type": "play"})).await;
+    loop {
+        let m = next(&mut socket).await;
+        if m["clock"]["now_us"].as_u64() > third["clock"]["now_us"].as_u64() {
+            break;
+        }
+    }
+    request(&mut socket, 22, json!({"type": "previous"})).await;
+    same_place(&snapshot(&mut socket, 23).await, &third);
+}
+
+/// The marker of `kind` in a message, if any.
+fn marker<'a>(m: &'a Value, kind: &str) -> Option<&'a Value> {
+    m["markers"]
+        .as_array()?
+        .iter()
+        .find(|marker| marker["kind"] == kind)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn markers_are_the_engines_moments_and_follow_time_travel() {
+    let mut socket = viewer("markers").await;
+    load_lesson(&mut socket, "07-leader-failover").await;
+    // Frames bring markers as they happen: the kill at 12 s comes before the first pause.
+    let mut seen = Vec::new();
+    loop {
+        let m = next(&mut socket).await;
+        seen.extend(m["markers"].as_array().cloned().unwrap_or_default());
+        if m["lesson"]["pauses_done"] == 2 && m["lesson"]["at_pause"] == true {
+            break;
+        }
+        if m["lesson"]["at_pause"] == true {
+            let (_, before) = request(&mut socket, 3, json!({"type": "next"})).await;
+            for b in before {
+                seen.extend(b["markers"].as_array().cloned().unwrap_or_default());
+            }
+        }
+    }
+    let at_two = snapshot(&mut socket, 4).await;
+    let all = at_two["markers"].as_array().unwrap();
+    for m in all {
+        assert!(seen.contains(m), "{m} came in a frame first");
+    }
+    let kill = marker(&at_two, "broker-down").expect("the kill is marked");
+    assert_eq!(kill["title"], "broker 1 killed");
+    let election = marker(&at_two, "election").expect("the fencing's election is marked");
+    assert_eq!(election["title"], "orders/0 leader 1 → 2");
+    let isr = marker(&at_two, "isr").expect("the ISR shrinks are marked");
+    assert_eq!(isr["at_us"], election["at_us"]);
+    assert_eq!(isr["title"].as_str().unwrap().lines().count(), 3);
+
+    // A click on the kill's marker seeks there: the clock is the marker's, broker 1 is down.
+    let kill_us = kill["at_us"].as_u64().unwrap();
+    let (reply, _) = request(&mut socket, 5, json!({"type": "seek", "to_us": kill_us})).await;
+    assert_eq!(reply["ok"], true, "{reply}");
+    let there = snapshot(&mut socket, 6).await;
+    assert_eq!(there["clock"]["now_us"], kill_us);
+    assert_eq!(there["state"]["brokers"][0]["alive"], false);
+    // The election after it is the recorded future: still marked, once.
+    assert_eq!(there["markers"], at_two["markers"]);
+    // Playing the recorded future again adds nothing.
+    let (_, _) = request(
+        &mut socket,
+        7,
+        json!({"type": "seek", "to_us": at_two["timeline"]["horizon_us"]}),
+    )
+    .await;
+    assert_eq!(snapshot(&mut socket, 8).await["markers"], at_two["markers"]);
+
+    // Back before the kill and acting forks the future: the markers after now are gone.
+    request(
+        &mut socket,
+        9,
+        json!({"type": "seek", "to_us": kill_us - 1_000_000}),
+    )
+    .await;
+    let (reply, _) = request(
+        &mut socket,
+        10,
+        json!({"type": "command", "line": "broker kill 3"}),
+    )
+    .await;
+    assert_eq!(reply["ok"], true, "{reply}");
+    let forked = snapshot(&mut socket, 11).await;
+    let horizon = forked["timeline"]["horizon_us"].as_u64().unwrap();
+    assert_eq!(horizon, kill_us - 1_000_000);
+    let markers = forked["markers"].as_array().unwrap();
+    assert!(
+        markers
+            .iter()
+            .all(|m| m["at_us"].as_u64().unwrap() <= horizon)
+    );
+    assert_eq!(
+        marker(&forked, "broker-down").unwrap()["title"],
+        "broker 3 killed"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_lesson_says_how_long_its_headless_run_plays() {
+    let mut socket = viewer("lessons").await;
+    let (reply, _) = request(&mut socket, 1, json!({"type": "lessons"})).await;
+    let lessons = reply["lessons"].as_array().unwrap();
+    assert!(lessons.len() >= 10);
+    for lesson in lessons {
+        let source = lesson["source"].as_str().unwrap();
+        let script = engine::scenario::parser::parse("lesson", source).unwrap();
+        let (report, _) = engine::runner::run(&script, |_| {});
+        assert_eq!(
+            lesson["duration_us"].as_u64(),
+            Some(report.end_us),
+            "{}",
+            lesson["id"]
+        );
+    }
+}
+
+/// The records a producer's retry lines count ("7 records retried (…)", or folded "… (25
+/// records)").
+fn records_in(text: &str) -> u64 {
+    let number = |s: &str| s.split_whitespace().next().and_then(|n| n.parse().ok());
+    if let Some((_, tail)) = text.rsplit_once(" (")
+        && tail.ends_with(" records)")
+        && text.contains(" ×")
+    {
+        return number(tail).unwrap();
+    }
+    let (_, tail) = text.split_once(": ").unwrap();
+    number(tail).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn retries_fold_into_one_line_that_counts_them_all() {
+    let mut socket = viewer("fold").await;
+    // The leader dies: until the controller fences it (broker.session.timeout.ms, 9 s) the
+    // producer's requests to it fail with NETWORK_EXCEPTION and are retried, again and again.
+    let source = "brokers 3\ntopic create pay partitions=1 replication=3\n\
+                  producer add bank topic=pay rate=20/s acks=all\nwait 2s\nsay \"it dies\"\n\
+                  broker kill 1\nwait 20s\nsay \"done\"\npause\n";
+    let (reply, _) = request(
+        &mut socket,
+        1,
+        json!({"type": "load", "name": "fold.scenario", "source": source}),
+    )
+    .await;
+    assert_eq!(reply["ok"], true, "{reply}");
+    request(&mut socket, 2, json!({"type": "speed", "speed": 20})).await;
+    // Every log line of every frame, as the page receives them.
+    let mut received: Vec<Value> = Vec::new();
+    loop {
+        let m = next(&mut socket).await;
+        received.extend(m["log"].as_array().cloned().unwrap_or_default());
+        if m["lesson"]["at_pause"] == true {
+            break;
+        }
+    }
+    let end = snapshot(&mut socket, 3).await;
+    let log = end["log"].as_array().unwrap();
+    let retry_lines: Vec<&Value> = log
+        .iter()
+        .filter(|l| {
+            l["fold"]["key"]
+                .as_str()
+                .is_some_and(|k| k.starts_with("produce:bank:retried"))
+        })
+        .collect();
+    assert!(!retry_lines.is_empty(), "{log:#?}");
+    // Between two plain lines, one line per kind of repeat.
+    let mut run: Vec<&str> = Vec::new();
+    for line in log {
+        match line["fold"]["key"].as_str() {
+            None => run.clear(),
+            Some(key) => {
+                assert!(!run.contains(&key), "{key} twice in one run: {log:#?}");
+                run.push(key);
+            }
+        }
+    }
+    let folded = retry_lines
+        .iter()
+        .find(|l| l["fold"]["count"].as_u64() > Some(1))
+        .expect("nine seconds of retries fold");
+    let text = folded["text"].as_str().unwrap();
+    assert!(
+        text.starts_with("producer bank: retrying on NETWORK_EXCEPTION ×"),
+        "{text}"
+    );
+    assert!(text.contains(" over "), "{text}");
+    // The folded lines count every record the producer retried (the engine's own counter).
+    let producer = &end["state"]["producers"][0];
+    let counted: u64 = retry_lines
+        .iter()
+        .map(|l| records_in(l["text"].as_str().unwrap()))
+        .sum();
+    assert_eq!(Some(counted), producer["retried"].as_u64());
+    // The page gets the same folded line in frames (a repeat names its count).
+    let last = received
+        .iter()
+        .rfind(|l| l["fold"]["key"] == folded["fold"]["key"])
+        .unwrap();
+    assert_eq!(last, *folded);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn expectations_say_whether_they_passed() {
+    let mut socket = viewer("expect").await;
+    let (ok, _) = request(
+        &mut socket,
+        1,
+        json!({"type": "command", "line": "expect broker 1 == up"}),
+    )
+    .await;
+    let (bad, before) = request(
+        &mut socket,
+        2,
+        json!({"type": "command", "line": "expect broker 1 == down"}),
+    )
+    .await;
+    assert!(ok["output"].as_str().unwrap().starts_with('✓'));
+    assert!(bad["output"].as_str().unwrap().starts_with('✗'));
+    let mut lines = before;
+    lines.push(snapshot(&mut socket, 3).await);
+    let kinds: Vec<&str> = lines
+        .iter()
+        .flat_map(|m| m["log"].as_array().into_iter().flatten())
+        .filter_map(|l| l["kind"].as_str())
+        .collect();
+    assert!(kinds.contains(&"expect-passed"), "{kinds:?}");
+    assert!(kinds.contains(&"expect-failed"), "{kinds:?}");
+}
