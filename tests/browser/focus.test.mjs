@@ -29,6 +29,12 @@ pause
 focus replicas orders/2
 say "Every replica of orders/2."
 pause
+focus payments
+say "A topic of two partitions, as logs."
+pause
+focus orders
+say "A topic of three partitions: in presenter mode, its tiles."
+pause
 focus metrics
 say "Kafka's metrics."
 pause
@@ -42,6 +48,8 @@ const PAUSES = [
   ['partition:orders/0', 'group:billing'],
   ['broker:1', 'broker:2', 'partition:orders/1'],
   ['replicas:orders/2'],
+  ['topic:payments'],
+  ['topic:orders'],
   ['metrics'],
   [],
 ];

@@ -20,6 +20,13 @@ import { partitionId } from '../model.js';
 
 /** Re-check that focused elements are in view for this long after a change (layout settles). */
 const SETTLE_MS = 2000;
+/**
+ * A focused topic is drawn as logs (one row per partition) when it has at most this many
+ * partitions, else as the overview's tiles: at 1280×720 about four rows fit under the brokers,
+ * two in presenter mode (its rows are drawn larger, under the narration panel).
+ */
+const TOPIC_ROWS = 4;
+const TOPIC_ROWS_PRESENTER = 2;
 
 /** `"partition:orders/0"` → {kind: 'partition', id: 'orders/0'}; `"metrics"` → {kind: 'metrics', id: ''}. */
 export function parseTarget(name) {
@@ -51,8 +58,13 @@ export class FocusView {
     /** Until this time (performance.now()) focused elements are kept in view as layout settles. */
     this.settleUntil = 0;
     this.scrollQueued = false;
-    // The window or the type size changed (presenter mode dispatches `resize`): bring them back.
-    addEventListener('resize', () => this.keepInView());
+    // The window or the type size changed (presenter mode dispatches `resize`): what fits may
+    // have changed too; bring them back.
+    addEventListener('resize', () => {
+      if (!this.targets.length) return;
+      this.openPartitions();
+      this.keepInView();
+    });
   }
 
   render(change) {
@@ -88,17 +100,26 @@ export class FocusView {
     this.keepInView();
   }
 
-  /** The partitions the focus shows as logs: its partitions, replicas and topics' partitions. */
+  /**
+   * The partitions the focus shows as logs: its partitions and replicas, and the partitions of
+   * its topics when they fit as rows. `overview`: only topics too big for rows are focused, and
+   * the overview shows them whole.
+   */
   focusedPartitions() {
     const ids = new Set();
+    const topics = [];
     for (const { kind, id } of this.targets) {
       if (kind === 'partition' || kind === 'replicas') ids.add(id);
-      if (kind === 'topic') {
-        const t = this.model.topics.get(id);
-        for (let i = 0; t && i < t.partitions; i++) ids.add(partitionId(id, i));
+      if (kind === 'topic') topics.push(id);
+    }
+    const rows = document.documentElement.dataset.presenter === '1' ? TOPIC_ROWS_PRESENTER : TOPIC_ROWS;
+    const topicPartitions = topics.reduce((n, name) => n + (this.model.topics.get(name)?.partitions || 0), 0);
+    if (topicPartitions + ids.size <= rows) {
+      for (const name of topics) {
+        for (let i = 0; i < (this.model.topics.get(name)?.partitions || 0); i++) ids.add(partitionId(name, i));
       }
     }
-    return ids;
+    return { ids, overview: !ids.size && topics.length > 0 };
   }
 
   /**
@@ -107,10 +128,14 @@ export class FocusView {
    * zoom goes back to what it was.
    */
   openPartitions() {
-    const ids = this.focusedPartitions();
+    const { ids, overview } = this.focusedPartitions();
     const zoom = this.zoom;
-    if (ids.size) {
+    if (ids.size || overview) {
       if (!this.savedZoom) this.savedZoom = { chosen: zoom.chosen, opened: new Set(zoom.opened) };
+      if (overview) {
+        if (!zoom.overview) zoom.showOverview();
+        return;
+      }
       const same = zoom.mode === 'detail' && zoom.opened.size === ids.size && [...ids].every((id) => zoom.opened.has(id));
       if (!same) zoom.showDetail(ids);
     } else if (this.savedZoom) {
