@@ -1,0 +1,62 @@
+// Every bundled lesson walked pause by pause at 1280×720 in presenter mode, as a class sees it: at
+// each pause something is in focus, every focused element lies inside the viewport and the text
+// that carries meaning in it is at least 16 px. With LESSON_SHOTS=DIR the walk also saves a
+// screenshot and the narration of every pause there (DIR/index.json), for reviewing the lessons.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { useServerAndBrowser, root, send, focusOnScreen } from './harness.mjs';
+
+const { openRoom } = useServerAndBrowser();
+const lessons = readdirSync(path.join(root, 'static', 'lessons'))
+  .filter((f) => f.endsWith('.scenario'))
+  .map((f) => f.replace(/\.scenario$/, ''))
+  .sort();
+const shots = process.env.LESSON_SHOTS;
+const index = [];
+
+for (const [n, id] of lessons.entries()) {
+  test(`lesson ${id}: every pause shows its focus, in view and legible`, async () => {
+    const { page, problems } = await openRoom(`walk-${n + 1}`);
+    await page.waitForSelector('[data-broker="1"]');
+    await page.locator('#lessons-button').click();
+    await page.locator(`#lessons-panel [data-lesson="${id}"]`).click();
+    await page.waitForFunction((id) => window.playground.model.lesson?.id === id, id);
+    await page.waitForFunction(() => document.documentElement.dataset.presenter === '1');
+    await send(page, { type: 'speed', speed: 20 });
+    // Every pause is checked (and, with LESSON_SHOTS, photographed) before the test fails.
+    const failures = [];
+    const total = await page.evaluate(() => window.playground.model.lesson.pauses_total);
+    assert.ok(total > 0, 'a lesson has pauses');
+    for (let k = 1; k <= total; k++) {
+      await page.waitForFunction((k) => {
+        const l = window.playground.model.lesson;
+        return l.at_pause && l.pauses_done === k;
+      }, k, { timeout: 60000 });
+      // Let the page draw the paused state and scroll its focus into view.
+      await page.waitForTimeout(700);
+      const where = `${id}, pause ${k}`;
+      const found = await focusOnScreen(page);
+      if (found.focused.length === 0) failures.push(`${where}: nothing carries data-focus`);
+      for (const p of found.problems) failures.push(`${where}: ${p}`);
+      if (shots) {
+        mkdirSync(shots, { recursive: true });
+        const file = `${id}-pause-${k}.png`;
+        await page.screenshot({ path: path.join(shots, file) });
+        const narration = await page.locator('#narration').textContent();
+        const clock = await page.evaluate(() => window.playground.model.clock.now_us);
+        index.push({ lesson: id, pause: k, at_us: clock, narration, focused: found.focused, file });
+        writeFileSync(path.join(shots, 'index.json'), JSON.stringify(index, null, 1));
+      }
+      if (k < total) await page.locator('#next').click();
+    }
+    // The last pause ends the lesson: Next is off and the page says so.
+    await page.waitForSelector('#presenter.over');
+    assert.ok(await page.locator('#next').isDisabled(), 'Next is off at the end');
+    assert.deepEqual(failures, []);
+    assert.deepEqual(problems.errors, []);
+    await page.close();
+  });
+}
