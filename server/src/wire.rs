@@ -385,7 +385,7 @@ pub struct Lesson {
     pub pauses_done: usize,
     /// Stopped at a `pause`: Next goes on.
     pub at_pause: bool,
-    /// Every step of the file has run.
+    /// Every step of the file has run, or a `wait until` that timed out stopped the file.
     pub finished: bool,
 }
 
