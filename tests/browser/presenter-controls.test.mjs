@@ -111,7 +111,14 @@ test('at the end Next is off, the lesson says it is over, and Start again starts
 
 test('timeline markers name the engine\'s moments, one button per moment; a click seeks there', async () => {
   const { page, problems } = await openRoom('markers');
-  await loadLesson(page, FAILOVER);
+  await page.waitForSelector('[data-broker="1"]');
+  // Broker 1 dies at 2 s (pause 1); the controller fences it at 11 s: orders/0 gets a new leader
+  // and every ISR shrinks at that instant; pause 2 at 14 s.
+  const source = 'brokers 3\ntopic create orders partitions=3 replication=3\n'
+    + 'producer add checkout topic=orders rate=6/s keys=item-1..item-6\n'
+    + 'wait 2s\nbroker kill 1\npause\nwait 12s\npause\n';
+  assert.equal((await send(page, { type: 'load', name: 'failover.scenario', source })).ok, true);
+  await send(page, { type: 'speed', speed: 20 });
   await atPause(page, 1);
   await page.locator('#next').click();
   await atPause(page, 2);

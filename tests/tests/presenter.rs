@@ -168,11 +168,24 @@ fn marker<'a>(m: &'a Value, kind: &str) -> Option<&'a Value> {
         .find(|marker| marker["kind"] == kind)
 }
 
+/// Broker 1 dies at 2 s (pause 1); the controller fences it at 11 s (broker.session.timeout.ms):
+/// orders/0 gets a new leader and every ISR shrinks at that instant; pause 2 at 14 s.
+const FAILOVER: &str = "brokers 3\ntopic create orders partitions=3 replication=3\n\
+    producer add checkout topic=orders rate=6/s keys=item-1..item-6\n\
+    group add shipping topics=orders consumers=2\nwait 2s\nbroker kill 1\npause\nwait 12s\npause\n";
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn markers_are_the_engines_moments_and_follow_time_travel() {
     let mut socket = viewer("markers").await;
-    load_lesson(&mut socket, "07-leader-failover").await;
-    // Frames bring markers as they happen: the kill at 12 s comes before the first pause.
+    let (reply, _) = request(
+        &mut socket,
+        1,
+        json!({"type": "load", "name": "failover.scenario", "source": FAILOVER}),
+    )
+    .await;
+    assert_eq!(reply["ok"], true, "{reply}");
+    request(&mut socket, 2, json!({"type": "speed", "speed": 20})).await;
+    // Frames bring markers as they happen: the kill comes before the first pause.
     let mut seen = Vec::new();
     loop {
         let m = next(&mut socket).await;
