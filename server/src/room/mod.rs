@@ -872,10 +872,7 @@ impl Room {
                 } else {
                     "expect-passed"
                 };
-                self.frame.note(LogEntry {
-                    kind: Some(kind),
-                    ..LogEntry::new(self.cluster.now(), level, "console", text.clone())
-                });
+                self.note_kind(level, kind, text.clone());
                 Ok(Some(text))
             }
         }
@@ -884,6 +881,15 @@ impl Room {
     fn note(&mut self, level: &'static str, subject: &'static str, text: String) {
         self.frame
             .note(LogEntry::new(self.cluster.now(), level, subject, text));
+    }
+
+    /// A console line that reports a check (`expect`, a `wait until` that held or gave up), with
+    /// its kind, so that presenter mode can hide the ones that passed.
+    fn note_kind(&mut self, level: &'static str, kind: &'static str, text: String) {
+        self.frame.note(LogEntry {
+            kind: Some(kind),
+            ..LogEntry::new(self.cluster.now(), level, "console", text)
+        });
     }
 
     /// Moves simulated time to `until`, running the player's steps at their instants. Stops
@@ -978,12 +984,16 @@ impl Room {
             match expect::check(&self.cluster, &hold.expectation) {
                 Ok(()) => {
                     self.player.release_script(now);
-                    self.note("info", "console", held(&hold, now));
+                    self.note_kind("info", "expect-passed", held(&hold, now));
                 }
                 Err(message) if now >= hold.deadline => {
                     self.player.stop_script();
                     let line = hold.step.pos.line;
-                    self.note("alert", "console", format!("✗ {file}:{line}: {message}"));
+                    self.note_kind(
+                        "alert",
+                        "expect-failed",
+                        format!("✗ {file}:{line}: {message}"),
+                    );
                     self.note(
                         "alert",
                         "console",
@@ -1002,7 +1012,7 @@ impl Room {
             match expect::check(&self.cluster, &hold.expectation) {
                 Ok(()) => {
                     self.player.hold_console(None);
-                    self.note("info", "console", held(&hold, now));
+                    self.note_kind("info", "expect-passed", held(&hold, now));
                     self.clock.playing = false;
                     paused = true;
                 }
