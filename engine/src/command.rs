@@ -114,7 +114,7 @@ pub struct TopicSpec {
 }
 
 /// `producer add`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ProducerSpec {
     pub name: String,
     pub topic: String,
@@ -124,6 +124,14 @@ pub struct ProducerSpec {
     pub partitioner: Option<PartitionerKind>,
     /// `linger.ms`
     pub linger: Option<Micros>,
+    /// `delivery.timeout.ms`, when set explicitly (see `config::producer_config`).
+    pub delivery_timeout: Option<Micros>,
+    /// `request.timeout.ms`
+    pub request_timeout: Option<Micros>,
+    /// `retries`
+    pub retries: Option<u32>,
+    /// `enable.idempotence`, when set explicitly.
+    pub enable_idempotence: Option<bool>,
 }
 
 /// Cluster-wide settings given on the `brokers` line (all optional extensions of contract v1).

@@ -126,6 +126,12 @@ pub struct ProducerConfig {
     pub request_timeout_us: Micros,
     /// `retry.backoff.ms` = 100.
     pub retry_backoff_us: Micros,
+    /// `retries` = 2147483647: how many times a batch that failed with a retriable error is
+    /// sent again (the delivery timeout usually ends it first).
+    pub retries: u32,
+    /// `enable.idempotence` as Kafka resolves it ([`producer_config`]): the leader drops a
+    /// retried batch it already has instead of appending it again.
+    pub idempotent: bool,
 }
 
 impl Default for ProducerConfig {
@@ -136,8 +142,79 @@ impl Default for ProducerConfig {
             delivery_timeout_us: secs(120),
             request_timeout_us: secs(30),
             retry_backoff_us: ms(100),
+            retries: i32::MAX as u32,
+            idempotent: true,
         }
     }
+}
+
+/// A combination of producer settings that Kafka refuses with a `ConfigException`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProducerConfigError {
+    /// `delivery.timeout.ms`, set explicitly, below `linger.ms + request.timeout.ms`
+    /// (`KafkaProducer.configureDeliveryTimeout`).
+    DeliveryTimeoutTooShort { floor_us: Micros },
+    /// `enable.idempotence=true` set explicitly with `acks` other than `all`.
+    IdempotenceNeedsAcksAll,
+    /// `enable.idempotence=true` set explicitly with `retries=0`.
+    IdempotenceNeedsRetries,
+}
+
+impl ProducerConfigError {
+    /// Kafka's own message for it.
+    pub fn kafka_message(self) -> &'static str {
+        match self {
+            ProducerConfigError::DeliveryTimeoutTooShort { .. } => {
+                "delivery.timeout.ms should be equal to or larger than linger.ms + request.timeout.ms"
+            }
+            ProducerConfigError::IdempotenceNeedsAcksAll => {
+                "Must set acks to all in order to use the idempotent producer. Otherwise we cannot guarantee idempotence."
+            }
+            ProducerConfigError::IdempotenceNeedsRetries => {
+                "Must set retries to non-zero when using the idempotent producer."
+            }
+        }
+    }
+}
+
+/// A producer's settings, checked and resolved as Kafka 3.x does when a `KafkaProducer` is
+/// created; `None` means not set explicitly, which matters:
+/// - `delivery.timeout.ms` must be at least `linger.ms + request.timeout.ms`. Set explicitly
+///   below that, Kafka throws; left at its default, Kafka raises it to that sum
+///   (`KafkaProducer.configureDeliveryTimeout`).
+/// - `enable.idempotence` defaults to true, and is then silently turned off when `acks` is not
+///   `all` or `retries` is 0; set explicitly to true, those are errors
+///   (`ProducerConfig.postProcessAndValidateIdempotenceConfigs`). Its third rule,
+///   `max.in.flight.requests.per.connection` <= 5, always holds here (the playground's is 5).
+pub fn producer_config(
+    acks_all: bool,
+    linger: Option<Micros>,
+    delivery_timeout: Option<Micros>,
+    request_timeout: Option<Micros>,
+    retries: Option<u32>,
+    enable_idempotence: Option<bool>,
+) -> Result<ProducerConfig, ProducerConfigError> {
+    let mut config = ProducerConfig::default();
+    config.linger_us = linger.unwrap_or(config.linger_us);
+    config.request_timeout_us = request_timeout.unwrap_or(config.request_timeout_us);
+    config.retries = retries.unwrap_or(config.retries);
+    let floor_us = config.linger_us.saturating_add(config.request_timeout_us);
+    config.delivery_timeout_us = match delivery_timeout {
+        Some(d) if d < floor_us => {
+            return Err(ProducerConfigError::DeliveryTimeoutTooShort { floor_us });
+        }
+        Some(d) => d,
+        None => config.delivery_timeout_us.max(floor_us),
+    };
+    config.idempotent = match enable_idempotence {
+        Some(true) if !acks_all => return Err(ProducerConfigError::IdempotenceNeedsAcksAll),
+        Some(true) if config.retries == 0 => {
+            return Err(ProducerConfigError::IdempotenceNeedsRetries);
+        }
+        Some(explicit) => explicit,
+        None => acks_all && config.retries > 0,
+    };
+    Ok(config)
 }
 
 /// Consumer client settings (Kafka 3.x/4.x `ConsumerConfig` defaults).
@@ -176,5 +253,54 @@ impl Default for ConsumerConfig {
             retry_backoff_us: ms(100),
             request_timeout_us: secs(30),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn producer_settings_resolve_as_kafka_3_does() {
+        let config = |acks_all, linger, delivery, request, retries, idem| {
+            producer_config(acks_all, linger, delivery, request, retries, idem)
+        };
+        let c = config(true, None, None, None, None, None).unwrap();
+        assert!(c.idempotent);
+        assert_eq!(c.delivery_timeout_us, secs(120));
+        // Idempotence, not set explicitly, gives way to acks=1 or retries=0.
+        assert!(
+            !config(false, None, None, None, None, None)
+                .unwrap()
+                .idempotent
+        );
+        assert!(
+            !config(true, None, None, None, Some(0), None)
+                .unwrap()
+                .idempotent
+        );
+        // Set explicitly, those are Kafka's ConfigExceptions.
+        assert_eq!(
+            config(false, None, None, None, None, Some(true)).unwrap_err(),
+            ProducerConfigError::IdempotenceNeedsAcksAll
+        );
+        assert_eq!(
+            config(true, None, None, None, Some(0), Some(true)).unwrap_err(),
+            ProducerConfigError::IdempotenceNeedsRetries
+        );
+        assert!(
+            !config(true, None, None, None, None, Some(false))
+                .unwrap()
+                .idempotent
+        );
+        // delivery.timeout.ms >= linger.ms + request.timeout.ms: an explicit value below is an
+        // error; the default is raised to the sum.
+        assert_eq!(
+            config(true, Some(secs(1)), Some(secs(30)), None, None, None).unwrap_err(),
+            ProducerConfigError::DeliveryTimeoutTooShort { floor_us: secs(31) }
+        );
+        let raised = config(true, Some(secs(1)), None, Some(secs(200)), None, None).unwrap();
+        assert_eq!(raised.delivery_timeout_us, secs(201));
+        assert_eq!(raised.request_timeout_us, secs(200));
     }
 }

@@ -1,6 +1,6 @@
 //! The leader's side of a Produce request (Kafka's ReplicaManager.appendRecords and the produce
 //! purgatory): check leadership and min.insync.replicas, drop duplicates of retried batches
-//! (idempotent producer), append with the current leader epoch, answer at once for acks=1, and hold
+//! (idempotent producer only), append with the current leader epoch, answer at once for acks=1, and hold
 //! acks=all until the high watermark passes the batch or `request.timeout.ms` expires.
 
 use crate::broker::DelayedProduce;
@@ -99,10 +99,13 @@ impl Cluster {
             return Err(ErrorCode::InvalidRecord);
         }
         let first = *batch.records.first().expect("batches are never empty");
-        // The idempotent producer (acks=all; Kafka turns idempotence off for acks=0/1): a retried
-        // batch already in the log is answered, not appended again, and a batch after a gap is
-        // refused so that records stay in order.
-        if acks == Acks::All {
+        // The idempotent producer (`config::producer_config`: on by default with acks=all, off
+        // for acks=0/1, retries=0 or enable-idempotence=false): a retried batch already in the
+        // log is answered, not appended again, and a batch after a gap is refused so that records
+        // stay in order. A producer without idempotence sends no producer id (Kafka's
+        // RecordBatch.NO_PRODUCER_ID), so the leader appends whatever arrives: a retry of a
+        // batch whose answer was lost is a duplicate.
+        if self.producers[producer as usize].config.idempotent {
             match r.producers.get(&producer) {
                 // Sequences in this log are contiguous from the producer's first batch, so a lower
                 // one was appended already.

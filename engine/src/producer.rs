@@ -2,8 +2,10 @@
 //! (murmur2 for keys; sticky batches or round-robin without), collected per partition into
 //! batches (`batch.size`, `linger.ms`), sent to each partition's leader, retried on retriable
 //! errors after `retry.backoff.ms` with a metadata refresh, and failed once `delivery.timeout.ms`
-//! has passed. Idempotence is on (the Kafka 3.0+ default), so a retried batch is never written
-//! twice; one batch per partition is in flight at a time, which keeps records in order.
+//! has passed or `retries` are used up. Idempotence is on (the Kafka 3.0+ default) with acks=all,
+//! so a retried batch is never written twice; with it off (`enable-idempotence=false`, acks 0 or
+//! 1, `retries=0`) a retried batch that had reached the log is appended again. One batch per
+//! partition is in flight at a time, which keeps records in order.
 
 use std::collections::{BTreeMap, VecDeque};
 
@@ -30,6 +32,9 @@ pub struct Batch {
     pub seq: u32,
     /// Sent with a bumped producer epoch: the broker accepts the gap before it (KIP-360).
     pub reset: bool,
+    /// Times it was sent again after a retriable error (Kafka's `ProducerBatch.attempts`, held
+    /// to `retries`).
+    pub attempts: u32,
 }
 
 #[derive(Debug, Clone)]
@@ -109,11 +114,25 @@ impl Cluster {
             .get(&spec.topic)
             .ok_or_else(|| CommandError::UnknownTopic(spec.topic.clone()))?;
         let slots = topic.slots.clone();
-        let mut config = ProducerConfig::default();
-        if let Some(l) = spec.linger {
-            CommandError::limit(limits::check_setting("linger", l))?;
-            config.linger_us = l;
+        for (option, d) in [
+            ("linger", spec.linger),
+            ("delivery-timeout", spec.delivery_timeout),
+            ("request-timeout", spec.request_timeout),
+        ] {
+            if let Some(d) = d {
+                CommandError::limit(limits::check_setting(option, d))?;
+            }
         }
+        let acks = spec.acks.unwrap_or(Acks::All);
+        let config = crate::config::producer_config(
+            acks == Acks::All,
+            spec.linger,
+            spec.delivery_timeout,
+            spec.request_timeout,
+            spec.retries,
+            spec.enable_idempotence,
+        )
+        .map_err(|e| CommandError::Invalid(e.kafka_message().to_string()))?;
         match &spec.keys {
             Some(KeySpec::Range {
                 prefix,
@@ -147,7 +166,7 @@ impl Cluster {
             display_name,
             topic: spec.topic.clone(),
             slots,
-            acks: spec.acks.unwrap_or(Acks::All),
+            acks,
             partitioner: spec.partitioner.unwrap_or(PartitionerKind::Default),
             keys: spec.keys.clone().unwrap_or(KeySpec::None),
             config,
@@ -313,8 +332,7 @@ impl Cluster {
                     rate: None,
                     keys: None,
                     acks: Some(acks),
-                    partitioner: None,
-                    linger: None,
+                    ..ProducerSpec::default()
                 };
                 self.new_producer(internal, "console".into(), &spec)?
             }
@@ -426,6 +444,7 @@ impl Cluster {
                 retry_at_us: 0,
                 seq,
                 reset: false,
+                attempts: 0,
             });
         }
         let b = q.back_mut().expect("an open batch");
@@ -793,14 +812,13 @@ impl Cluster {
             self.metrics.count_response(name, now - flight.sent_us);
         }
         for (batch, result) in flight.batches.into_iter().zip(results) {
+            let config = &self.producers[id as usize].config;
+            let in_time = now < batch.created_us + config.delivery_timeout_us;
+            // Kafka's Sender.canRetry: a retriable error, retries left, and time left.
+            let retries_left = batch.attempts < config.retries;
             match result {
                 Ok(base) => self.acknowledge(id, &batch, base),
-                Err(e)
-                    if e.retriable()
-                        && now
-                            < batch.created_us
-                                + self.producers[id as usize].config.delivery_timeout_us =>
-                {
+                Err(e) if e.retriable() && in_time && retries_left => {
                     let p = &mut self.producers[id as usize];
                     if matches!(
                         e,
@@ -818,6 +836,7 @@ impl Cluster {
                     );
                     p.counts.retried += u64::from(n);
                     let mut b = batch;
+                    b.attempts += 1;
                     b.retry_at_us = now + p.config.retry_backoff_us;
                     // The broker lacks the batch before this one, and it is not ours to resend: it
                     // was acknowledged, then lost. Bump the epoch and carry on (KIP-360).
@@ -848,7 +867,9 @@ impl Cluster {
                     });
                 }
                 Err(e) => {
-                    let e = if e.retriable() {
+                    // Out of time: the delivery timeout. Out of retries in time: the batch fails
+                    // to the application with the error itself, as Kafka's callback sees it.
+                    let e = if e.retriable() && !in_time {
                         ErrorCode::DeliveryTimeout
                     } else {
                         e

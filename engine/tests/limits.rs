@@ -35,6 +35,7 @@ fn producer(name: &str, rate: Option<Rate>, keys: Option<KeySpec>) -> Command {
         acks: None,
         partitioner: None,
         linger: None,
+        ..ProducerSpec::default()
     })
 }
 
@@ -308,6 +309,7 @@ fn settings_are_refused_outside_their_bounds() {
         acks: None,
         partitioner: None,
         linger: Some(u64::MAX),
+        ..ProducerSpec::default()
     };
     refused(&mut c, Command::ProducerAdd(linger.clone()), "linger");
     linger.name = "n".repeat(limits::MAX_NAME_CHARS + 1);

@@ -222,6 +222,7 @@ fn producer_add_forms() {
             acks: None,
             partitioner: None,
             linger: None,
+            ..ProducerSpec::default()
         })
     );
     assert_eq!(
@@ -240,6 +241,7 @@ fn producer_add_forms() {
             acks: Some(Acks::One),
             partitioner: Some(PartitionerKind::RoundRobin),
             linger: Some(5_000),
+            ..ProducerSpec::default()
         })
     );
     let keys = |line: &str| match cluster(line) {
@@ -1445,4 +1447,96 @@ fn settings_are_limited() {
     assert!(error(&format!("group add {long} topics=orders")).contains("at most 249 characters"));
     let big = "v".repeat((1 << 20) + 1);
     assert!(error(&format!("produce orders value={big}")).contains("above the limit of 1,048,576"));
+}
+
+#[test]
+fn producer_client_settings_and_kafkas_rules_for_them() {
+    assert_eq!(
+        cluster(
+            "producer add p topic=orders delivery-timeout=45s request-timeout=5s retries=3 enable-idempotence=false"
+        ),
+        Command::ProducerAdd(ProducerSpec {
+            name: "p".into(),
+            topic: "orders".into(),
+            delivery_timeout: Some(45_000_000),
+            request_timeout: Some(5_000_000),
+            retries: Some(3),
+            enable_idempotence: Some(false),
+            ..ProducerSpec::default()
+        })
+    );
+    // Kafka's ConfigExceptions, at the option that breaks the rule, with Kafka's words.
+    let e = error("producer add p topic=orders request-timeout=20s delivery-timeout=10s");
+    assert!(
+        e.starts_with(
+            "t.scenario:3:66: delivery-timeout must be at least linger + request-timeout (20s)"
+        ),
+        "{e}"
+    );
+    assert!(e.contains("write delivery-timeout=20s or more"), "{e}");
+    assert!(
+        e.contains(
+            "delivery.timeout.ms should be equal to or larger than linger.ms + request.timeout.ms"
+        ),
+        "{e}"
+    );
+    let e = error("producer add p topic=orders acks=1 enable-idempotence=true");
+    assert!(
+        e.starts_with("t.scenario:3:55: enable-idempotence=true needs acks=all"),
+        "{e}"
+    );
+    assert!(e.contains("Must set acks to all"), "{e}");
+    let e = error("producer add p topic=orders retries=0 enable-idempotence=true");
+    assert!(
+        e.starts_with("t.scenario:3:58: enable-idempotence=true needs retries above 0"),
+        "{e}"
+    );
+    // Not set explicitly, idempotence gives way silently (as Kafka 3.x does): no error.
+    cluster("producer add p topic=orders acks=1 retries=0 request-timeout=200s");
+    let e = error("producer add p topic=orders retries=2147483648");
+    assert!(
+        e.starts_with("t.scenario:3:37: retries 2147483648 is above"),
+        "{e}"
+    );
+    let e = error("producer add p topic=orders request-timeout=0s");
+    assert!(e.contains("request-timeout must be longer than 0"), "{e}");
+    let e = error("producer add p topic=orders enable-idempotence=yes");
+    assert!(e.contains("expected one of: true, false"), "{e}");
+}
+
+#[test]
+fn wait_until_takes_any_expectation_and_a_timeout() {
+    let body = "wait until isr orders/0 == 1,2 timeout=30s";
+    match action(body) {
+        Action::WaitUntil {
+            expectation,
+            timeout,
+        } => {
+            assert_eq!(expectation.text, "isr orders/0 == 1,2");
+            assert_eq!(expectation.metric, Metric::Isr(tp("orders", 0)));
+            assert_eq!(timeout, 30_000_000);
+        }
+        other => panic!("{other:?}"),
+    }
+    match action("wait until acked orders >= 100") {
+        Action::WaitUntil { timeout, .. } => {
+            assert_eq!(timeout, engine::scenario::WAIT_UNTIL_TIMEOUT)
+        }
+        other => panic!("{other:?}"),
+    }
+    let e = error("wait until");
+    assert!(
+        e.starts_with("t.scenario:3:12: missing what to wait for"),
+        "{e}"
+    );
+    let e = error("wait until isr orders/0 == 1,2 timeout=0s");
+    assert!(e.contains("timeout must be longer than 0"), "{e}");
+    let e = error("wait until isr orders/0 == 1,2 timout=5s");
+    assert!(e.contains("did you mean 'timeout'"), "{e}");
+    let e = error("wait until isr orders/9 == 1,2");
+    assert!(e.starts_with("t.scenario:3:23:"), "{e}");
+    let e = error("wait until isr orders/0 == 1,2 timeout=25h");
+    assert!(e.contains("the timeout of wait until (25h)"), "{e}");
+    // How long it lasts is known only when it runs: an `at` after it is never "in the past".
+    ok("wait until isr orders/0 == 1,2\nat 1s say \"x\"\n");
 }

@@ -892,6 +892,7 @@ fn command() -> impl Strategy<Value = engine::command::Command> {
                     PartitionerKind::Default
                 }),
                 linger,
+                ..ProducerSpec::default()
             })
         });
     let group = (

@@ -355,6 +355,7 @@ fn run_case(
             acks: None,
             partitioner: None,
             linger: None,
+            ..ProducerSpec::default()
         }),
     ];
     for command in setup {

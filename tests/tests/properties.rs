@@ -272,6 +272,7 @@ impl<'a> Driver<'a> {
                 acks: Some(mode.acks),
                 partitioner: None,
                 linger: None,
+                ..ProducerSpec::default()
             }));
         }
         let mut cluster = Cluster::new(case.seed);

@@ -30,7 +30,7 @@ use crate::command::{
     Acks, CleanupPolicy, ClusterSpec, Command, ConsumerSpec, GroupSpec, KeySpec, OffsetReset,
     PartitionerKind, ProducerSpec, Rate, TopicPartition, TopicSpec,
 };
-use crate::config::ConsumerConfig;
+use crate::config::{ConsumerConfig, ProducerConfigError};
 use crate::group::assignor::AssignorKind;
 use crate::limits::{self, MAX_CONSUMERS, MAX_NAME_CHARS};
 use crate::time::{Micros, format_duration};
@@ -1199,10 +1199,15 @@ const PRODUCER_OPTIONS: &[&str] = &[
     "acks",
     "partitioner",
     "linger",
+    "delivery-timeout",
+    "request-timeout",
+    "retries",
+    "enable-idempotence",
 ];
 
 /// `producer add NAME topic=T [rate=R] [keys=A..B|keys=none|key=K] [acks=0|1|all]
-/// [partitioner=default|round-robin] [linger=DURATION]` / `producer stop NAME` / `producer rate NAME R`
+/// [partitioner=default|round-robin] [linger=DURATION] [delivery-timeout=D] [request-timeout=D]
+/// [retries=N] [enable-idempotence=true|false]` / `producer stop NAME` / `producer rate NAME R`
 /// / `producer pause NAME` / `producer resume NAME` (extension)
 fn producer(cur: &mut Cursor, ctx: &Context, head: Val) -> Result<Command> {
     match subcommand(cur, head, &["add", "stop", "rate", "pause", "resume"])? {
@@ -1261,7 +1266,7 @@ fn producer_add(cur: &mut Cursor, ctx: &Context) -> Result<Command> {
         }
         (None, None) => None,
     };
-    Ok(Command::ProducerAdd(ProducerSpec {
+    let spec = ProducerSpec {
         name: name.text.to_string(),
         topic: topic.text.to_string(),
         rate: opts.map("rate", |v| producer_rate(ctx, v, None))?,
@@ -1277,7 +1282,84 @@ fn producer_add(cur: &mut Cursor, ctx: &Context) -> Result<Command> {
             )
         })?,
         linger: opts.map("linger", |v| setting(v, "linger"))?,
-    }))
+        delivery_timeout: opts.map("delivery-timeout", |v| {
+            positive_setting(v, "delivery-timeout")
+        })?,
+        request_timeout: opts.map("request-timeout", |v| {
+            positive_setting(v, "request-timeout")
+        })?,
+        retries: opts.map("retries", retries)?,
+        enable_idempotence: opts.map("enable-idempotence", |v| {
+            choice(v, &[("true", true), ("false", false)])
+        })?,
+    };
+    check_producer_config(&spec, &opts, cur)?;
+    Ok(Command::ProducerAdd(spec))
+}
+
+/// `retries=N`: Kafka's `retries` is an int, 0 to 2147483647.
+fn retries(v: Val) -> Result<u32> {
+    match uint(v, "a number of retries")? {
+        n if n <= i32::MAX as u64 => Ok(n as u32),
+        _ => Err(v
+            .err(format!(
+                "retries {} is above Kafka's maximum of 2147483647",
+                v.text
+            ))
+            .hint("leave retries out to retry until delivery-timeout")),
+    }
+}
+
+/// A producer timeout: longer than 0, at most a year.
+fn positive_setting(v: Val, option: &str) -> Result<Micros> {
+    match setting(v, option)? {
+        0 => Err(v.err(format!("{option} must be longer than 0"))),
+        d => Ok(d),
+    }
+}
+
+/// The settings Kafka refuses together (`config::producer_config`), reported at the option
+/// that breaks the rule, with Kafka's own words as the hint.
+fn check_producer_config(spec: &ProducerSpec, opts: &Options, cur: &Cursor) -> Result<()> {
+    let acks_all = spec.acks.is_none_or(|a| a == Acks::All);
+    let Err(e) = crate::config::producer_config(
+        acks_all,
+        spec.linger,
+        spec.delivery_timeout,
+        spec.request_timeout,
+        spec.retries,
+        spec.enable_idempotence,
+    ) else {
+        return Ok(());
+    };
+    // The option that breaks the rule is always written (the rules bind explicit settings).
+    let col = |name: &str| opts.get(name).map_or(cur.end_col(), |v| v.col);
+    let (err, fix) = match e {
+        ProducerConfigError::DeliveryTimeoutTooShort { floor_us } => {
+            let floor = format_duration(floor_us);
+            let err = LineError::new(
+                col("delivery-timeout"),
+                format!("delivery-timeout must be at least linger + request-timeout ({floor})"),
+            );
+            (err, format!("write delivery-timeout={floor} or more"))
+        }
+        ProducerConfigError::IdempotenceNeedsAcksAll => (
+            LineError::new(
+                col("enable-idempotence"),
+                "enable-idempotence=true needs acks=all",
+            ),
+            "write acks=all, or enable-idempotence=false".to_string(),
+        ),
+        ProducerConfigError::IdempotenceNeedsRetries => (
+            LineError::new(
+                col("enable-idempotence"),
+                "enable-idempotence=true needs retries above 0",
+            ),
+            "leave retries out, or write enable-idempotence=false".to_string(),
+        ),
+    };
+    let kafka = format!("{fix}; Kafka refuses it: \"{}\"", e.kafka_message());
+    Err(err.hint(kafka))
 }
 
 /// `produce T [key=K] [value=V] [acks=0|1|all]`
