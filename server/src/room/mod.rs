@@ -25,7 +25,7 @@ use tokio::sync::{broadcast, mpsc, oneshot};
 
 pub use clock::{Clock, MAX_SPEED, MIN_SPEED, STEP_US};
 use history::{Checkpoint, History};
-pub use lifecycle::{Idle, RoomEnv, Seed, Start};
+pub use lifecycle::{Idle, ROOM_MEMORY_BUDGET, RoomEnv, Seed, Start};
 use player::{Due, Player};
 
 use crate::access::{Owner, Role};
