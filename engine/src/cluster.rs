@@ -135,6 +135,7 @@ pub(crate) enum Timer {
     },
     LeaderImbalanceCheck,
     RetentionCheck,
+    StorageLimitCheck,
     CleanerCheck,
     ConsumerTick {
         consumer: u32,
@@ -215,6 +216,8 @@ pub struct Cluster {
     pub(crate) reclaim_requested: bool,
     /// Sweep the record store anyway once this many records exist (see `reclaim.rs`).
     pub(crate) next_reclaim_at: u64,
+    /// A `StorageLimitCheck` timer is queued (see `maintenance.rs`).
+    pub(crate) storage_check_pending: bool,
     /// Purge stale timers once the queue is this long.
     purge_timers_at: usize,
     /// Kafka's metrics, sampled every simulated second (`metrics.rs`).
@@ -245,6 +248,7 @@ impl Cluster {
             record_events: true,
             reclaim_requested: false,
             next_reclaim_at: u64::from(crate::reclaim::RECLAIM_EVERY_RECORDS),
+            storage_check_pending: false,
             purge_timers_at: PURGE_TIMERS_AT,
             metrics: crate::metrics::Metrics::default(),
         }
@@ -511,6 +515,7 @@ impl Cluster {
             } => self.unfence(broker, incarnation),
             Timer::LeaderImbalanceCheck => self.leader_imbalance_check(),
             Timer::RetentionCheck => self.retention_check(),
+            Timer::StorageLimitCheck => self.storage_limit_check(),
             Timer::CleanerCheck => self.cleaner_check(),
             Timer::ConsumerTick { consumer } => self.consumer_tick(consumer),
             Timer::ConsumerFetchExpired { broker, request } => {

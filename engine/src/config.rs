@@ -41,9 +41,9 @@ pub struct ClusterConfig {
     /// not grow memory without bound).
     pub max_pending_events: usize,
     /// The room's storage ceiling per replica, in bytes: **a playground setting, not a Kafka
-    /// config** (`Cluster::set_storage_limit`). When set, the retention task also deletes each
-    /// replica's oldest segments as `retention.bytes` of this size would, and active segments roll
-    /// at `min(segment.bytes, limit / 8)`. `None` (the default): no ceiling.
+    /// config** (`Cluster::set_storage_limit`). When set, every 10 simulated seconds each replica's
+    /// oldest segments are deleted as `retention.bytes` of this size would delete them, and active
+    /// segments roll at `min(segment.bytes, limit / 8)`. `None` (the default): no ceiling.
     pub storage_limit_bytes: Option<u64>,
 }
 

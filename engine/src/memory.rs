@@ -8,7 +8,7 @@
 //! own copy of. Figures are estimates of heap use (capacities times element sizes, a fixed cost
 //! for map nodes), close enough to budget by.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use crate::broker::{Broker, Replica};
 use crate::cluster::{Cluster, PartitionMeta, Topic};
@@ -76,6 +76,54 @@ pub fn total_memory<'a>(clusters: impl IntoIterator<Item = &'a Cluster>) -> usiz
         });
     }
     total
+}
+
+/// The bytes several clusters hold together, kept exact while clusters leave the set: each shared
+/// chunk is counted once with the number of clusters holding it, so removing a cluster frees its
+/// unshared bytes and the chunks only it held. A room measures itself once with this and then
+/// knows what each dropped checkpoint gives back, without measuring again.
+#[derive(Debug, Default)]
+pub struct Ledger {
+    /// Chunk identity → (bytes, how many clusters of the set hold it).
+    chunks: BTreeMap<usize, (usize, u32)>,
+    total: usize,
+}
+
+impl Ledger {
+    /// Counts `cluster` in (its unshared bytes, and each chunk not already counted).
+    pub fn add(&mut self, cluster: &Cluster) {
+        self.total += cluster.unshared_bytes();
+        cluster.for_each_shared_chunk(|id, bytes| {
+            let entry = self.chunks.entry(id).or_insert((bytes, 0));
+            if entry.1 == 0 {
+                self.total += bytes;
+            }
+            entry.1 += 1;
+        });
+    }
+
+    /// Counts `cluster` out (it was added before and has not changed since); returns the bytes
+    /// that leave with it.
+    pub fn remove(&mut self, cluster: &Cluster) -> usize {
+        let mut freed = cluster.unshared_bytes();
+        cluster.for_each_shared_chunk(|id, _| {
+            let Some(entry) = self.chunks.get_mut(&id) else {
+                return;
+            };
+            entry.1 -= 1;
+            if entry.1 == 0 {
+                freed += entry.0;
+                self.chunks.remove(&id);
+            }
+        });
+        self.total -= freed.min(self.total);
+        freed
+    }
+
+    /// The bytes the clusters counted in hold together.
+    pub fn total(&self) -> usize {
+        self.total
+    }
 }
 
 fn broker_bytes(b: &Broker) -> usize {

@@ -4,7 +4,7 @@
 use engine::Cluster;
 use engine::command::TopicPartition;
 use engine::event::{Event, SegmentDeletionReason};
-use engine::memory::total_memory;
+use engine::memory::{Ledger, total_memory};
 use engine::scenario::{self, Action};
 use engine::time::{Micros, secs};
 
@@ -108,6 +108,34 @@ fn a_clone_alone_counts_what_it_holds_and_shares_everything_sealed() {
         alone + clone.unshared_bytes(),
         "two identical clusters share every chunk"
     );
+}
+
+/// A ledger of a live cluster and its checkpoints says exactly what `total_memory` says, before
+/// and after checkpoints leave it, while retention and the reclaim sweep free records in between.
+#[test]
+fn a_ledger_counts_out_what_each_dropped_clone_alone_held() {
+    let mut live = cluster(DEMO, Some(400_000));
+    let mut checkpoints = Vec::new();
+    for t in (5..=120).step_by(5) {
+        run(&mut live, secs(t), |_| {});
+        checkpoints.push(live.clone());
+    }
+    let mut ledger = Ledger::default();
+    ledger.add(&live);
+    checkpoints.iter().for_each(|c| ledger.add(c));
+    assert_eq!(
+        ledger.total(),
+        total_memory(checkpoints.iter().chain([&live]))
+    );
+    // Drop the oldest, then one from the middle: each gives back what only it held.
+    for drop in [0, 10] {
+        let before = ledger.total();
+        let gone = checkpoints.remove(drop);
+        let freed = ledger.remove(&gone);
+        let after = total_memory(checkpoints.iter().chain([&live]));
+        assert_eq!(ledger.total(), after);
+        assert_eq!(before - freed, after);
+    }
 }
 
 /// Samples `memory()` every minute from `from` to `until` (right after a retention check: the

@@ -14,6 +14,56 @@ use crate::wire::ClientBody;
 
 /// One line every this often.
 const REPORT_EVERY: Duration = Duration::from_secs(30);
+/// The summary judges the curve from this wall time on: the first minutes fill the room up to
+/// its steady state (the live cluster to its storage limit, history to the budget).
+const SETTLED_AFTER_S: f64 = 180.0;
+
+/// One report.
+struct Sample {
+    /// Wall seconds since the start.
+    at: f64,
+    rss_mb: f64,
+    /// Simulated seconds per wall second over the last period.
+    speed: f64,
+    /// The room's own estimate of what it holds (live cluster and rewind points).
+    room_mb: f64,
+}
+
+/// `after 3 min (15 reports): RSS median … MB, min … max … (max/min 1.06, ±2.9%); speed median
+/// …× min …× of 20×; the room's estimate at most … MB of its … MB budget`, or `None` with too few
+/// reports after [`SETTLED_AFTER_S`].
+fn summary(samples: &[Sample], speed: f64) -> Option<String> {
+    let settled: Vec<&Sample> = samples.iter().filter(|s| s.at >= SETTLED_AFTER_S).collect();
+    if settled.len() < 2 {
+        return None;
+    }
+    let median = |mut v: Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        let n = v.len();
+        if n % 2 == 1 {
+            v[n / 2]
+        } else {
+            (v[n / 2 - 1] + v[n / 2]) / 2.0
+        }
+    };
+    let rss: Vec<f64> = settled.iter().map(|s| s.rss_mb).collect();
+    let (lo, hi) = rss
+        .iter()
+        .fold((f64::MAX, 0f64), |(lo, hi), &v| (lo.min(v), hi.max(v)));
+    let speeds: Vec<f64> = settled.iter().map(|s| s.speed).collect();
+    let slowest = speeds.iter().copied().fold(f64::MAX, f64::min);
+    let room_peak = samples.iter().map(|s| s.room_mb).fold(0f64, f64::max);
+    Some(format!(
+        "after {} min ({} reports): RSS median {:.1} MB, min {lo:.1} max {hi:.1} (max/min {:.3}, ±{:.1}%); speed median {:.2}× min {slowest:.2}× of {speed}×; the room's estimate at most {room_peak:.1} MB of its {:.1} MB budget",
+        SETTLED_AFTER_S / 60.0,
+        settled.len(),
+        median(rss),
+        hi / lo,
+        (hi - lo) / (hi + lo) * 100.0,
+        median(speeds),
+        crate::room::ROOM_MEMORY_BUDGET as f64 / 1e6
+    ))
+}
 
 fn big_scenario() -> &'static str {
     "title \"soak: 6 brokers, 24 partitions, rf 3\"\n\
@@ -87,41 +137,31 @@ pub async fn soak(which: &str, minutes: u64) -> Result<(), String> {
     let started = Instant::now();
     let end = started + Duration::from_secs(minutes * 60);
     let (mut last_wall, mut last_sim) = (started, now_us(&room).await);
-    let mut speeds = Vec::new();
-    let mut rss = Vec::new();
+    let mut samples = Vec::new();
     while Instant::now() < end {
         tokio::time::sleep(REPORT_EVERY.min(end - Instant::now())).await;
         let (wall, sim) = (Instant::now(), now_us(&room).await);
         let achieved = (sim - last_sim) as f64 / 1e6 / (wall - last_wall).as_secs_f64();
         let mb = rss_bytes() as f64 / 1e6;
         let (live, room_bytes, points) = room.memory().await.unwrap_or_default();
+        let at = (wall - started).as_secs_f64();
         println!(
-            "{:>6.0} s  {:>7.1} MB  {:>9.0} s  {:>5.1}×  {:>6.1} / {:>6.1} MB, {points} points",
-            (wall - started).as_secs_f64(),
-            mb,
+            "{at:>6.0} s  {mb:>7.1} MB  {:>9.0} s  {achieved:>5.1}×  {:>6.1} / {:>6.1} MB, {points} points",
             sim as f64 / 1e6,
-            achieved,
             live as f64 / 1e6,
             room_bytes as f64 / 1e6
         );
-        speeds.push(achieved);
-        rss.push(mb);
+        samples.push(Sample {
+            at,
+            rss_mb: mb,
+            speed: achieved,
+            room_mb: room_bytes as f64 / 1e6,
+        });
         (last_wall, last_sim) = (wall, sim);
     }
     viewer.abort();
-    if rss.len() >= 4 {
-        // After the first minutes: the curve from the third report on.
-        let settled = &rss[2..];
-        let (lo, hi) = settled
-            .iter()
-            .fold((f64::MAX, 0f64), |(lo, hi), &v| (lo.min(v), hi.max(v)));
-        let mut sorted = speeds.clone();
-        sorted.sort_by(f64::total_cmp);
-        println!(
-            "settled RSS {lo:.1}–{hi:.1} MB (spread {:.1}% of the low), median speed {:.2}× of {speed}×",
-            (hi - lo) / lo * 100.0,
-            sorted[sorted.len() / 2]
-        );
+    if let Some(line) = summary(&samples, speed) {
+        println!("{line}");
     }
     Ok(())
 }

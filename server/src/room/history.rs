@@ -7,6 +7,7 @@
 use std::collections::BTreeMap;
 
 use engine::Cluster;
+use engine::memory::Ledger;
 use engine::scenario::{Action, Script, parser};
 use engine::time::Micros;
 
@@ -16,6 +17,11 @@ use super::player::Player;
 pub const CHECKPOINT_US: Micros = 5_000_000;
 /// Checkpoints kept; beyond this the least missed is dropped (rewinding far back replays more).
 pub const MAX_CHECKPOINTS: usize = 120;
+/// At each checkpoint history leaves 1/16 of the room's budget free (16 MB of 256) for what the
+/// live cluster adds before the next one: 5 simulated seconds at the room's highest total producer
+/// rate (`engine::limits::MAX_TOTAL_PRODUCER_RATE_PER_S`, 10,000/s) is 50,000 records, about 12 MB
+/// with every record in 12 replicas' logs. So the room stays under its budget between checkpoints.
+pub const HEADROOM_PARTS: usize = 16;
 /// Console lines remembered, for rewinding and exporting a session.
 pub const MAX_JOURNAL: usize = 10_000;
 
@@ -56,25 +62,43 @@ pub struct History {
 }
 
 impl History {
-    /// Keeps `checkpoint`. While there are too many, or the room (`live` and every checkpoint,
-    /// shared chunks counted once) holds more than `budget` bytes, one checkpoint at a time is
-    /// dropped: the one whose loss widens the gap around it least relative to its age, so
-    /// history thins out with age (recent seconds stay dense, the distant past sparse) and the
-    /// room's memory stays just under its budget instead of halving and refilling. The first
-    /// (time 0) and the newest are always kept. Returns whether it had to thin for memory.
+    /// Keeps `checkpoint`, then thins: first to [`MAX_CHECKPOINTS`], dropping the one whose loss
+    /// widens the gap around it least relative to its age (recent seconds stay dense, the distant
+    /// past sparse); then, while the room (`live` and every checkpoint, shared chunks counted
+    /// once) holds more than `budget` less a headroom ([`HEADROOM_PARTS`]), the oldest after the
+    /// first.
+    ///
+    /// Why the oldest under memory pressure: a checkpoint costs little while the live cluster
+    /// still holds the same records (only its own copies: open chunks, timers, clients), and a
+    /// whole retention window of records once it is older than that. So nearly all of history's
+    /// bytes are the records that only the oldest checkpoints still hold, and dropping the oldest
+    /// gives back exactly the records between it and the next one: a small, steady step. Dropping
+    /// a middle one would give back almost nothing and make rewinds slower; dropping a distant one
+    /// kept for age gives back a whole era at once, and memory would fall and refill in a
+    /// sawtooth. The room thus remembers as far back as its budget holds, at a level total,
+    /// while a producer floods it; rewinding before the oldest checkpoint after the first replays
+    /// from the first. The first (time 0) and the newest are always kept. Returns whether it had
+    /// to thin for memory.
     pub fn record(&mut self, checkpoint: Checkpoint, live: &Cluster, budget: usize) -> bool {
         self.checkpoints.push(checkpoint);
-        let mut thinned = false;
-        loop {
-            let count = self.checkpoints.len() > MAX_CHECKPOINTS;
-            let memory = !count && self.memory(live) > budget;
-            if self.checkpoints.len() <= 2 || !(count || memory) {
-                return thinned;
-            }
-            thinned |= memory;
+        while self.checkpoints.len() > MAX_CHECKPOINTS.max(2) {
             let drop = self.least_missed();
             self.checkpoints.remove(drop);
         }
+        // Measured once; each drop then knows what it gives back.
+        let mut ledger = Ledger::default();
+        ledger.add(live);
+        for c in &self.checkpoints {
+            ledger.add(&c.cluster);
+        }
+        let target = budget - budget / HEADROOM_PARTS;
+        let mut thinned = false;
+        while ledger.total() > target && self.checkpoints.len() > 2 {
+            let oldest = self.checkpoints.remove(1);
+            ledger.remove(&oldest.cluster);
+            thinned = true;
+        }
+        thinned
     }
 
     /// The checkpoint (never the first or the last) whose removal costs least: the gap it
@@ -259,6 +283,70 @@ fn parse_at(line: &str) -> Option<(Micros, &str)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A producer floods a room whose budget is small: once history fills the budget, the room
+    /// holds a level total under it (the oldest checkpoints go a few records at a time, not an
+    /// era at once), keeps its first and newest checkpoints and stays dense near now.
+    #[test]
+    fn under_a_flood_history_holds_the_room_level_under_its_budget() {
+        let source = "brokers 3\n\
+                      topic create o partitions=3 replication=3 min-insync=2\n\
+                      producer add p topic=o rate=2000/s keys=k-1..k-100\n\
+                      group add g topics=o consumers=2\n";
+        let script = parser::parse("flood", source).unwrap();
+        let mut cluster = Cluster::new(1);
+        cluster.set_storage_limit(Some(200_000));
+        for step in &script.steps {
+            if let Action::Cluster(c) = &step.action {
+                cluster.apply(c.clone()).unwrap();
+            }
+        }
+        let budget = 24 << 20;
+        let target = budget - budget / HEADROOM_PARTS;
+        let mut history = History::default();
+        let (mut totals, mut thinned_at) = (Vec::new(), None);
+        for i in 0..=120u64 {
+            cluster.advance_to(i * CHECKPOINT_US);
+            cluster.drain_events();
+            let checkpoint = Checkpoint {
+                at_us: cluster.now(),
+                cluster: cluster.clone(),
+                player: Player::default(),
+                ctx: parser::Context::default(),
+                caption: None,
+                pauses_done: 0,
+                at_pause: false,
+                journal_len: 0,
+            };
+            if history.record(checkpoint, &cluster, budget) && thinned_at.is_none() {
+                thinned_at = Some(i);
+            }
+            let total = history.memory(&cluster);
+            assert!(total <= target, "{total} bytes over the target {target}");
+            totals.push(total);
+        }
+        let thinned_at = thinned_at.expect("the flood filled the budget") as usize;
+        assert!(thinned_at < 80, "thinning began at checkpoint {thinned_at}");
+        let settled = &totals[thinned_at + 5..];
+        let (lo, hi) = (
+            *settled.iter().min().unwrap(),
+            *settled.iter().max().unwrap(),
+        );
+        assert!(
+            hi as f64 / lo as f64 <= 1.10,
+            "after thinning began the room held {lo}..{hi} bytes"
+        );
+        let at: Vec<Micros> = history.checkpoints.iter().map(|c| c.at_us).collect();
+        assert_eq!(at[0], 0);
+        assert_eq!(*at.last().unwrap(), cluster.now());
+        // The last minute is kept at every checkpoint; what was dropped is the oldest.
+        let recent = at
+            .iter()
+            .filter(|&&t| t + 60_000_000 > cluster.now())
+            .count();
+        assert_eq!(recent, 12, "{at:?}");
+        assert!(at[1] > 0 && at.windows(2).all(|w| w[0] < w[1]));
+    }
 
     #[test]
     fn instants_are_exact() {

@@ -25,8 +25,8 @@ use crate::wire::{self, LogEntry};
 pub const ROOM_MEMORY_BUDGET: usize = 256 << 20;
 /// Memory per byte of a record's size in one replica's log, measured with the soak benchmark
 /// (`playground bench --soak`): about 4.6 with the shared record, one entry per replica and the
-/// clients' buffers, plus what is appended between two retention checks (every 5 simulated
-/// minutes) before the limit is applied again.
+/// clients' buffers, plus what is appended between two storage checks (every 10 simulated
+/// seconds: `STORAGE_LIMIT_CHECK_US` in the engine) and a segment (1/8 of the limit).
 const MEMORY_PER_LOG_BYTE: u64 = 8;
 
 /// While the simulated clock moves, a room is saved at most this often (a typed line is saved

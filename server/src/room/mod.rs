@@ -26,7 +26,7 @@ use tokio::sync::{broadcast, mpsc, oneshot};
 
 pub use clock::{Clock, MAX_SPEED, MIN_SPEED, STEP_US};
 use history::{Checkpoint, History};
-pub use lifecycle::{Idle, RoomEnv, Seed, Start};
+pub use lifecycle::{Idle, ROOM_MEMORY_BUDGET, RoomEnv, Seed, Start};
 use markers::Markers;
 use player::{Due, Hold, Player};
 
