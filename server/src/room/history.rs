@@ -314,6 +314,7 @@ mod tests {
                 player: Player::default(),
                 ctx: parser::Context::default(),
                 caption: None,
+                focus: Vec::new(),
                 pauses_done: 0,
                 at_pause: false,
                 journal_len: 0,
