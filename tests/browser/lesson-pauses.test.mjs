@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { useServerAndBrowser, root, send, focusOnScreen } from './harness.mjs';
+import { useServerAndBrowser, root, send, holds, focusOnScreen } from './harness.mjs';
 
 const { openRoom } = useServerAndBrowser();
 const lessons = readdirSync(path.join(root, 'static', 'lessons'))
@@ -40,6 +40,9 @@ for (const [n, id] of lessons.entries()) {
       const where = `${id}, pause ${k}`;
       const found = await focusOnScreen(page);
       if (found.focused.length === 0) failures.push(`${where}: nothing carries data-focus`);
+      // The live room checked the lesson's expect and wait-until lines too: none failed.
+      const failed = await page.evaluate(() => window.playground.model.log.filter((l) => l.kind === 'expect-failed').map((l) => l.text));
+      for (const f of failed) failures.push(`${where}: the room logged ${f}`);
       for (const p of found.problems) failures.push(`${where}: ${p}`);
       if (shots) {
         mkdirSync(shots, { recursive: true });
@@ -49,6 +52,11 @@ for (const [n, id] of lessons.entries()) {
         const clock = await page.evaluate(() => window.playground.model.clock.now_us);
         index.push({ lesson: id, pause: k, at_us: clock, narration, focused: found.focused, file });
         writeFileSync(path.join(shots, 'index.json'), JSON.stringify(index, null, 1));
+      }
+      if (id === '07-leader-failover' && k === 2) {
+        // The pause that says broker 1 is still in every ISR: the room agrees, live.
+        assert.match(await page.locator('#narration').textContent(), /still in every ISR/);
+        for (const p of [0, 1, 2]) assert.ok(await holds(page, `isr orders/${p} == 1,2,3`), `orders/${p}'s ISR is {1,2,3} at lesson 7's pause 2`);
       }
       if (k < total) await page.locator('#next').click();
     }
