@@ -27,6 +27,8 @@ const SETTLE_MS = 2000;
  */
 const TOPIC_ROWS = 4;
 const TOPIC_ROWS_PRESENTER = 2;
+/** A focused group of more consumers than this gets a card two columns wide (sizeGroups). */
+const WIDE_MEMBERS = 3;
 
 /** `"partition:orders/0"` → {kind: 'partition', id: 'orders/0'}; `"metrics"` → {kind: 'metrics', id: ''}. */
 export function parseTarget(name) {
@@ -72,6 +74,7 @@ export class FocusView {
     if (!this.targets.length) return;
     // A snapshot can rebuild the zoom's view of the cluster: the focus opens its partitions again.
     if (change.snapshot || change.topics) this.openPartitions();
+    if (change.snapshot || change.groups || change.consumers) this.sizeGroups();
     this.mark();
     if (performance.now() < this.settleUntil) this.queueScroll();
   }
@@ -87,6 +90,7 @@ export class FocusView {
       delete this.stage.dataset.focusing;
       delete this.stage.dataset.focusKinds;
     }
+    this.sizeGroups();
     this.openPartitions();
     this.openReplicas();
     if (kinds.has('metrics') && this.metrics.panel.hidden) {
@@ -144,6 +148,31 @@ export class FocusView {
       this.savedZoom = null;
       zoom.apply();
     }
+  }
+
+  /**
+   * How many group cards wide the focused groups are (presenter mode widens the groups column to
+   * that, focus.css): one per focused group (or group of a focused consumer), two for a group of
+   * more than WIDE_MEMBERS consumers, whose card (`data-focus-wide`) lays its members in two
+   * columns instead of growing past the screen's height.
+   */
+  sizeGroups() {
+    const groups = new Set();
+    for (const { kind, id } of this.targets) {
+      if (kind === 'group') groups.add(id);
+      if (kind === 'consumer') groups.add(this.model.consumers.get(id)?.group ?? id);
+    }
+    let units = 0;
+    const wide = new Set();
+    for (const name of groups) {
+      const big = this.model.consumersOf(name).length > WIDE_MEMBERS;
+      units += big ? 2 : 1;
+      if (big) for (const e of document.querySelectorAll(select('group', name))) wide.add(e);
+    }
+    for (const e of document.querySelectorAll('[data-focus-wide]')) if (!wide.has(e)) e.removeAttribute('data-focus-wide');
+    for (const e of wide) e.setAttribute('data-focus-wide', '');
+    if (units) this.stage.style.setProperty('--focus-groups', String(units));
+    else this.stage.style.removeProperty('--focus-groups');
   }
 
   /** Opens the replicas views the focus names, closes those it opened before and no longer names. */
