@@ -152,7 +152,7 @@ export class FocusView {
 
   /**
    * How many group cards wide the focused groups are (presenter mode widens the groups column to
-   * that, focus.css): one per focused group (or group of a focused consumer), two for a group of
+   * that, focus.css), and how many producers are focused: one per focused group (or group of a focused consumer), two for a group of
    * more than WIDE_MEMBERS consumers, whose card (`data-focus-wide`) lays its members in two
    * columns instead of growing past the screen's height.
    */
@@ -173,6 +173,10 @@ export class FocusView {
     for (const e of wide) e.setAttribute('data-focus-wide', '');
     if (units) this.stage.style.setProperty('--focus-groups', String(units));
     else this.stage.style.removeProperty('--focus-groups');
+    // Focused producers are laid side by side the same way.
+    const producers = this.targets.filter((t) => t.kind === 'producer').length;
+    if (producers) this.stage.style.setProperty('--focus-producers', String(producers));
+    else this.stage.style.removeProperty('--focus-producers');
   }
 
   /** Opens the replicas views the focus names, closes those it opened before and no longer names. */
