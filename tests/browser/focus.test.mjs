@@ -149,3 +149,64 @@ test('outside presenter mode, at 1280×720 and 1920×1080, focused elements are 
   }
   assert.deepEqual(problems.errors, []);
 });
+
+// Lessons focus several groups or several whole topics at once. In presenter mode the groups
+// column widens to lay the focused cards side by side (a group of many consumers two columns
+// wide), and the overview lays focused topics side by side; both must fit at 1280×720 and at
+// 1920×1080, with a focused partition next to the groups too.
+const CROWDED = `title "Crowded"
+seed 5
+brokers 3
+topic create clicks partitions=3 replication=3
+topic create clicks-rr partitions=3 replication=3
+topic create orders partitions=4 replication=3
+producer add web topic=clicks rate=20/s keys=user-1..user-50
+producer add web-rr topic=clicks-rr rate=20/s
+producer add shop topic=orders rate=20/s keys=user-1..user-50
+group add billing topics=orders consumers=4
+group add audit topics=orders consumers=2
+group add idle topics=clicks
+wait 5s
+`;
+
+test('presenter mode: two groups, a group of four, two whole topics focused at once all fit', async () => {
+  const { page, problems } = await openRoom('focus-crowded');
+  await page.waitForSelector('[data-entity="broker:1"]');
+  const reply = await send(page, { type: 'load', name: 'crowded.scenario', source: CROWDED });
+  assert.equal(reply.ok, true, JSON.stringify(reply.error));
+  await page.evaluate(() => window.playground.presenter.setOn(true));
+  await until('four billing members', () => page.evaluate(() => window.playground.model.consumersOf('billing').length === 4));
+  /** Tops of the focused elements named, rounded: equal tops are cards side by side. */
+  const tops = (names) => page.evaluate((names) => names.map((n) => Math.round(document.querySelector(`[data-focus="${n}"]`).getBoundingClientRect().top)), names);
+  for (const [width, height] of [[1280, 720], [1920, 1080]]) {
+    await page.setViewportSize({ width, height });
+    for (const [line, targets, sideBySide] of [
+      ['focus group billing group audit', ['group:billing', 'group:audit'], true],
+      ['focus group billing', ['group:billing'], false],
+      ['focus group billing group audit topic orders', ['group:billing', 'group:audit', 'topic:orders'], false],
+      ['focus topic clicks topic clicks-rr', ['topic:clicks', 'topic:clicks-rr'], true],
+      ['focus orders/1 group audit group billing', ['partition:orders/1', 'group:audit', 'group:billing'], false],
+    ]) {
+      const sent = await send(page, { type: 'command', line });
+      assert.equal(sent.ok, true, `${line}: ${JSON.stringify(sent.error)}`);
+      await until(line, () => page.evaluate((want) => {
+        const marked = [...new Set([...document.querySelectorAll('[data-focus]')].map((e) => e.dataset.focus))];
+        return marked.sort().join(' ') === [...want].sort().join(' ');
+      }, targets));
+      await page.waitForTimeout(600);
+      const seen = await focusOnScreen(page, { minFontPx: 16 });
+      assert.deepEqual(seen.problems, [], `${line} at ${width}×${height}`);
+      if (sideBySide) {
+        const [a, b] = await tops(targets);
+        assert.equal(a, b, `${line} at ${width}×${height}: side by side`);
+      }
+    }
+    // Every consumer of the group of four is drawn, with the partitions it owns as the engine says.
+    const drawn = await page.$$eval('[data-focus="group:billing"] .member', (rows) => rows.map((r) => r.dataset.consumer).sort());
+    const engine = await page.evaluate(() => window.playground.model.consumersOf('billing').map((c) => c.name).sort());
+    assert.deepEqual(drawn, engine);
+  }
+  await send(page, { type: 'command', line: 'focus all' });
+  await until('focus all', () => page.evaluate(() => !document.querySelector('[data-focus]')));
+  assert.deepEqual(problems.errors, []);
+});

@@ -9,7 +9,8 @@
 //   again when the focus moves on (what the user opened stays);
 // - marks the drawn elements with `data-focus="KIND:ID"` (and their entity ancestors with
 //   `data-focus-within`) on every render, since views create elements as entities appear;
-// - tells the stage what is focused (`data-focusing`, `data-focus-kinds`), so CSS (focus.css) dims
+// - tells the stage what is focused (`data-focusing`, `data-focus-kinds`, and how many group and
+//   producer cards must sit side by side: `--focus-groups`, `--focus-producers`), so CSS (focus.css) dims
 //   the rest (dimmed, never hidden: a dimmed card still shows its true state) and, in presenter
 //   mode, enlarges the focused elements and folds the sections without a target so they fit;
 // - scrolls each focused element into view inside its own scrolling box (never the page).
@@ -27,6 +28,8 @@ const SETTLE_MS = 2000;
  */
 const TOPIC_ROWS = 4;
 const TOPIC_ROWS_PRESENTER = 2;
+/** A focused group of more consumers than this gets a card two columns wide (sizeColumns). */
+const WIDE_MEMBERS = 3;
 
 /** `"partition:orders/0"` → {kind: 'partition', id: 'orders/0'}; `"metrics"` → {kind: 'metrics', id: ''}. */
 export function parseTarget(name) {
@@ -72,6 +75,7 @@ export class FocusView {
     if (!this.targets.length) return;
     // A snapshot can rebuild the zoom's view of the cluster: the focus opens its partitions again.
     if (change.snapshot || change.topics) this.openPartitions();
+    if (change.snapshot || change.groups || change.consumers) this.sizeColumns();
     this.mark();
     if (performance.now() < this.settleUntil) this.queueScroll();
   }
@@ -87,6 +91,7 @@ export class FocusView {
       delete this.stage.dataset.focusing;
       delete this.stage.dataset.focusKinds;
     }
+    this.sizeColumns();
     this.openPartitions();
     this.openReplicas();
     if (kinds.has('metrics') && this.metrics.panel.hidden) {
@@ -144,6 +149,36 @@ export class FocusView {
       this.savedZoom = null;
       zoom.apply();
     }
+  }
+
+  /**
+   * How wide the side columns must be for the focused cards side by side (presenter mode sizes
+   * them from these, focus.css): `--focus-groups` counts one per focused group (or group of a
+   * focused consumer) and two for a group of more than WIDE_MEMBERS consumers, whose card
+   * (`data-focus-wide`) lays its members in two columns instead of growing past the screen's
+   * height; `--focus-producers` counts the focused producers.
+   */
+  sizeColumns() {
+    const groups = new Set();
+    for (const { kind, id } of this.targets) {
+      if (kind === 'group') groups.add(id);
+      if (kind === 'consumer') groups.add(this.model.consumers.get(id)?.group ?? id);
+    }
+    let units = 0;
+    const wide = new Set();
+    for (const name of groups) {
+      const big = this.model.consumersOf(name).length > WIDE_MEMBERS;
+      units += big ? 2 : 1;
+      if (big) for (const e of document.querySelectorAll(select('group', name))) wide.add(e);
+    }
+    for (const e of document.querySelectorAll('[data-focus-wide]')) if (!wide.has(e)) e.removeAttribute('data-focus-wide');
+    for (const e of wide) e.setAttribute('data-focus-wide', '');
+    if (units) this.stage.style.setProperty('--focus-groups', String(units));
+    else this.stage.style.removeProperty('--focus-groups');
+    // Focused producers are laid side by side the same way.
+    const producers = this.targets.filter((t) => t.kind === 'producer').length;
+    if (producers) this.stage.style.setProperty('--focus-producers', String(producers));
+    else this.stage.style.removeProperty('--focus-producers');
   }
 
   /** Opens the replicas views the focus names, closes those it opened before and no longer names. */
