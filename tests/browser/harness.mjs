@@ -136,9 +136,9 @@ export function useServerAndBrowser(options = {}) {
   });
   return {
     env,
-    openRoom: async (name) => {
+    openRoom: async (name, viewport) => {
       await createRoom(env.server.url, name, env.server.token);
-      return open(env.browser, `${env.server.url}r/${name}`);
+      return open(env.browser, `${env.server.url}r/${name}`, viewport);
     },
   };
 }

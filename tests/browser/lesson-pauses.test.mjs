@@ -1,4 +1,4 @@
-// Every bundled lesson walked pause by pause at 1280×720 in presenter mode, as a class sees it: at
+// Every bundled lesson walked pause by pause at 1280×720 (or LESSON_VIEWPORT) in presenter mode, as a class sees it: at
 // each pause something is in focus, every focused element lies inside the viewport and the text
 // that carries meaning in it is at least 16 px. With LESSON_SHOTS=DIR the walk also saves a
 // screenshot and the narration of every pause there (DIR/index.json), for reviewing the lessons.
@@ -15,11 +15,13 @@ const lessons = readdirSync(path.join(root, 'static', 'lessons'))
   .map((f) => f.replace(/\.scenario$/, ''))
   .sort();
 const shots = process.env.LESSON_SHOTS;
+// LESSON_VIEWPORT=1920x1080 walks the lessons at another size (the checks are the same).
+const [width, height] = (process.env.LESSON_VIEWPORT || '1280x720').split('x').map(Number);
 const index = [];
 
 for (const [n, id] of lessons.entries()) {
   test(`lesson ${id}: every pause shows its focus, in view and legible`, async () => {
-    const { page, problems } = await openRoom(`walk-${n + 1}`);
+    const { page, problems } = await openRoom(`walk-${n + 1}`, { width, height });
     await page.waitForSelector('[data-broker="1"]');
     await page.locator('#lessons-button').click();
     await page.locator(`#lessons-panel [data-lesson="${id}"]`).click();
