@@ -99,6 +99,13 @@ impl Cluster {
             return Err(ErrorCode::InvalidRecord);
         }
         let first = *batch.records.first().expect("batches are never empty");
+        // Kafka's Partition.appendRecordsToLeader refuses an acks=all write to a partition whose ISR
+        // is below min.insync.replicas before the log looks at the batch's producer sequence
+        // (UnifiedLog.appendAsLeader -> analyzeAndValidateProducerState): the refusal gives the
+        // real reason, whatever the sequence.
+        if acks == Acks::All && (r.isr.len() as u32) < topic.min_insync {
+            return Err(ErrorCode::NotEnoughReplicas);
+        }
         // The idempotent producer (`config::producer_config`: on by default with acks=all, off
         // for acks=0/1, retries=0 or enable-idempotence=false): a retried batch already in the
         // log is answered, not appended again, and a batch after a gap is refused so that records
@@ -122,9 +129,6 @@ impl Cluster {
                 }
                 _ => {}
             }
-        }
-        if acks == Acks::All && (r.isr.len() as u32) < topic.min_insync {
-            return Err(ErrorCode::NotEnoughReplicas);
         }
         let roll = self.roll_policy(&topic);
         let store = &self.store;

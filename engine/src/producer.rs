@@ -86,6 +86,12 @@ pub struct Producer {
     pub queues: Vec<VecDeque<Batch>>,
     /// The next batch sequence number, per partition.
     next_batch_seq: Vec<u32>,
+    /// The highest sequence acknowledged, per partition (Kafka's `lastAckedSequence`).
+    last_acked_seq: Vec<Option<u32>>,
+    /// Per partition: a batch with a sequence failed to the application, so the leader may be
+    /// missing sequences before the next batch (Kafka's `partitionsWithUnresolvedSequences` and
+    /// `requestEpochBumpForPartition`; see [`Producer::resolve_sequence`]).
+    unresolved: Vec<bool>,
     pub in_flight: BTreeMap<u64, InFlight>,
     /// Cached leaders, refreshed by metadata requests.
     pub leaders: Vec<Option<u32>>,
@@ -100,6 +106,48 @@ pub struct Producer {
     pub counts: ProducerCounts,
     /// Interned keys of a `keys=A..B` range, by position (filled as they are first used).
     key_cache: Vec<Option<crate::record::Sym>>,
+}
+
+impl Producer {
+    /// Kafka's `TransactionManager.isNextSequence`: `seq` follows the last acknowledged one.
+    fn is_next_sequence(&self, part: usize, seq: u32) -> bool {
+        self.last_acked_seq[part].map_or(0, |l| l + 1) == seq
+    }
+
+    /// May the partition's front batch be sent now? Kafka's
+    /// `RecordAccumulator.shouldStopDrainBatchesForPartition`: a retried batch goes only when no
+    /// batch before it is in flight, and while a failed batch's sequence is unresolved nothing
+    /// goes until the batches before it in flight are answered (Kafka waits for all of the
+    /// partition's; a later one still in flight here comes back refused and goes again). Then
+    /// `TransactionManager.maybeResolveSequences`: if the front batch is the next sequence after
+    /// the last acknowledged one, nothing is missing; otherwise `requestEpochBumpForPartition` and
+    /// `bumpIdempotentEpochAndResetIdIfNeeded` start the partition afresh under a new epoch, which
+    /// the leader accepts after any gap (KIP-360): the batch carries `reset`. So the batches after
+    /// one that expired are refused for the real reason (NOT_ENOUGH_REPLICAS while the ISR is too
+    /// small) and appended once it is back, instead of OUT_OF_ORDER_SEQUENCE_NUMBER until they
+    /// expire too. (Kafka restarts the sequence at 0 in the new epoch; the playground's leader
+    /// keeps no epoch, so the numbers go on and `reset` stands for the new epoch.)
+    fn resolve_sequence(&mut self, part: usize) -> bool {
+        let Some(front) = self.queues[part].front() else {
+            return true;
+        };
+        let (seq, retried) = (front.seq, front.retry_at_us > 0);
+        let earlier_in_flight = self
+            .in_flight
+            .values()
+            .flat_map(|f| &f.batches)
+            .any(|x| x.partition == part as u32 && x.seq < seq);
+        if earlier_in_flight && (retried || self.unresolved[part]) {
+            return false;
+        }
+        if self.unresolved[part] {
+            self.unresolved[part] = false;
+            if !self.is_next_sequence(part, seq) {
+                self.queues[part].front_mut().expect("front").reset = true;
+            }
+        }
+        true
+    }
 }
 
 impl Cluster {
@@ -183,6 +231,8 @@ impl Cluster {
             round_robin: 0,
             queues: vec![VecDeque::new(); n],
             next_batch_seq: vec![0; n],
+            last_acked_seq: vec![None; n],
+            unresolved: vec![false; n],
             in_flight: BTreeMap::new(),
             leaders,
             metadata_in_flight: false,
@@ -561,6 +611,16 @@ impl Cluster {
         p.buffered -= batch.records.len();
         let slot = p.slots[batch.partition as usize];
         p.counts.failed += batch.records.len() as u64;
+        // Kafka's Sender.failBatch -> TransactionManager.handleFailedBatch (a fatal error, retries
+        // used up, OUT_OF_ORDER_SEQUENCE_NUMBER: requestEpochBumpForPartition) and, for a batch that
+        // expired in the accumulator after it was sent, Sender.sendProducerData ->
+        // markSequenceUnresolved: the partition's later batches must not wait on this sequence.
+        // Kafka numbers a batch when it is first sent (RecordAccumulator.drain), so a batch that
+        // expires unsent leaves no gap there; the playground numbers it when it is made, and the
+        // same resolution closes the gap it leaves.
+        if p.config.idempotent {
+            p.unresolved[batch.partition as usize] = true;
+        }
         let name = p.display_name.clone();
         let topic = p.topic.clone();
         self.topic_of_mut(slot).rejected += batch.records.len() as u64;
@@ -624,6 +684,9 @@ impl Cluster {
                 continue;
             }
             if in_flight.get(&leader).copied().unwrap_or(0) >= MAX_IN_FLIGHT_PER_BROKER {
+                continue;
+            }
+            if p.config.idempotent && !p.resolve_sequence(part) {
                 continue;
             }
             let b = p.queues[part].pop_front().expect("front");
@@ -714,6 +777,8 @@ impl Cluster {
         let p = &mut self.producers[id as usize];
         p.buffered -= batch.records.len();
         p.counts.acked += batch.records.len() as u64;
+        let last = &mut p.last_acked_seq[batch.partition as usize];
+        *last = Some(last.map_or(batch.seq, |l| l.max(batch.seq)));
         let slot = p.slots[batch.partition as usize];
         let name = p.display_name.clone();
         let topic = p.topic.clone();
@@ -838,19 +903,17 @@ impl Cluster {
                     let mut b = batch;
                     b.attempts += 1;
                     b.retry_at_us = now + p.config.retry_backoff_us;
-                    // The broker lacks the batch before this one, and it is not ours to resend: it
-                    // was acknowledged, then lost. Bump the epoch and carry on (KIP-360).
-                    let lowest_in_flight = p
-                        .in_flight
-                        .values()
-                        .flat_map(|f| &f.batches)
-                        .filter(|x| x.partition == part)
-                        .map(|x| x.seq)
-                        .min();
-                    let lowest_queued = p.queues[part as usize].front().map(|x| x.seq);
+                    // Kafka's TransactionManager.canRetry: the idempotent producer retries every
+                    // OUT_OF_ORDER_SEQUENCE_NUMBER. When the batch is the next after the last one
+                    // acknowledged (and no failed batch is being resolved), the leader really lacks
+                    // a sequence that is not ours to resend (acknowledged, then lost in an unclean
+                    // election): requestEpochBumpForPartition, the batch goes with a new epoch
+                    // (KIP-360). Otherwise it waits behind the batches before it.
+                    let unresolved = p.unresolved[part as usize];
                     if e == ErrorCode::OutOfOrderSequenceNumber
-                        && lowest_in_flight.is_none_or(|s| b.seq < s)
-                        && lowest_queued.is_none_or(|s| b.seq < s)
+                        && !b.reset
+                        && !unresolved
+                        && p.is_next_sequence(part as usize, b.seq)
                     {
                         b.reset = true;
                     }

@@ -3,6 +3,7 @@
 
 use std::path::Path;
 
+use engine::event::ErrorCode;
 use playground_tests::scenario_files;
 
 /// Parses and runs one file; `Err` holds the lines that explain why it failed.
@@ -82,4 +83,38 @@ fn every_bundled_scenario_has_expectations() {
             .count();
         assert!(expects > 0, "{} has no expect lines", path.display());
     }
+}
+
+/// Kafka's idempotent producer resolves the sequence of a batch that failed to the application
+/// (TransactionManager.maybeResolveSequences, requestEpochBumpForPartition) instead of sending the
+/// batches after it into an OUT_OF_ORDER_SEQUENCE_NUMBER gap: in this scenario every retry is for
+/// the real reason the leader refuses (the engine retried thousands of records on
+/// OUT_OF_ORDER_SEQUENCE_NUMBER before).
+#[test]
+fn idempotent_producer_after_expiry_never_retries_out_of_order() {
+    let path = "tests/scenarios/idempotent-producer-after-expiry.scenario";
+    let src = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("scenarios/idempotent-producer-after-expiry.scenario"),
+    )
+    .expect("readable");
+    let script = engine::scenario::parse(path, &src).expect("parses");
+    let (mut not_enough_replicas, mut out_of_order) = (0u64, 0u64);
+    let (report, _) = engine::runner::run(&script, |events| {
+        for e in events {
+            if let engine::event::Event::ProduceRetried { error, count, .. } = &e.event {
+                match error {
+                    ErrorCode::NotEnoughReplicas => not_enough_replicas += u64::from(*count),
+                    ErrorCode::OutOfOrderSequenceNumber => out_of_order += u64::from(*count),
+                    _ => {}
+                }
+            }
+        }
+    });
+    assert!(report.passed(), "{:?}", report.lines);
+    assert!(not_enough_replicas > 0, "no retry on NOT_ENOUGH_REPLICAS");
+    assert_eq!(
+        out_of_order, 0,
+        "records retried on OUT_OF_ORDER_SEQUENCE_NUMBER"
+    );
 }
