@@ -11,6 +11,23 @@ use tokio_tungstenite::tungstenite::Message;
 pub type Socket =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
+/// A server on a free port with a room `name` created besides the demo, and a viewer of that
+/// room that has read its `hello` and connect snapshot.
+pub async fn viewer_of_new_room(name: &str) -> Socket {
+    let script = playground::serve::load_scenario(None).expect("the demo parses");
+    let rooms = playground::Rooms::new(script);
+    rooms.create(name).expect("a fresh room");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { playground::serve::serve_on(listener, rooms).await.unwrap() });
+    let (mut socket, _) = tokio_tungstenite::connect_async(format!("ws://{addr}/ws/{name}"))
+        .await
+        .expect("connect");
+    assert_eq!(next(&mut socket).await["type"], "hello");
+    assert_eq!(next(&mut socket).await["type"], "snapshot");
+    socket
+}
+
 /// The next text message as JSON (pings and pongs skipped); panics after `wait` without one.
 pub async fn next_within(socket: &mut Socket, wait: Duration) -> Value {
     loop {

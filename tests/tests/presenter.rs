@@ -3,45 +3,10 @@
 //! and survive time travel as documented, lessons say how long they play, and repeated log
 //! lines fold into one that counts.
 
-use std::time::Duration;
-
-use futures_util::{SinkExt, StreamExt};
+use futures_util::SinkExt;
+use playground_tests::ws::{Socket, next, snapshot, viewer_of_new_room};
 use serde_json::{Value, json};
-use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
-
-type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
-
-/// A server on a free port with a room `name`, and a viewer of it past its hello and snapshot.
-async fn viewer(name: &str) -> Socket {
-    let script = playground::serve::load_scenario(None).expect("the demo parses");
-    let rooms = playground::Rooms::new(script);
-    rooms.create(name).expect("a fresh room");
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { playground::serve::serve_on(listener, rooms).await });
-    let (mut socket, _) = tokio_tungstenite::connect_async(format!("ws://{addr}/ws/{name}"))
-        .await
-        .expect("connect");
-    assert_eq!(next(&mut socket).await["type"], "hello");
-    assert_eq!(next(&mut socket).await["type"], "snapshot");
-    socket
-}
-
-/// The next JSON message, within 10 s.
-async fn next(socket: &mut Socket) -> Value {
-    loop {
-        let message = tokio::time::timeout(Duration::from_secs(10), socket.next())
-            .await
-            .expect("a message within 10 s")
-            .expect("open")
-            .expect("no error");
-        if let Message::Text(text) = message {
-            return serde_json::from_str(text.as_str()).expect("JSON");
-        }
-    }
-}
 
 /// Sends a message; returns its reply and every message that came before it.
 async fn request(socket: &mut Socket, id: u64, body: Value) -> (Value, Vec<Value>) {
@@ -62,22 +27,13 @@ async fn request(socket: &mut Socket, id: u64, body: Value) -> (Value, Vec<Value
     }
 }
 
-/// A fresh snapshot of the room (the one that comes before the request's reply).
-async fn snapshot(socket: &mut Socket, id: u64) -> Value {
-    let (_, before) = request(socket, id, json!({"type": "snapshot"})).await;
-    before
-        .into_iter()
-        .rfind(|m| m["type"] == "snapshot")
-        .expect("the snapshot comes before its reply")
-}
-
 /// Plays until the room waits at pause `n` (a frame says so), then returns a snapshot there.
-async fn at_pause(socket: &mut Socket, n: u64, id: u64) -> Value {
+async fn at_pause(socket: &mut Socket, n: u64) -> Value {
     loop {
         let m = next(socket).await;
         let lesson = &m["lesson"];
         if lesson["at_pause"] == true && lesson["pauses_done"] == n {
-            return snapshot(socket, id).await;
+            return snapshot(socket).await;
         }
     }
 }
@@ -117,19 +73,19 @@ fn same_place(a: &Value, b: &Value) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn next_next_previous_is_the_first_next_exactly() {
-    let mut socket = viewer("previous").await;
+    let mut socket = viewer_of_new_room("previous").await;
     load_lesson(&mut socket, "07-leader-failover").await;
-    let first = at_pause(&mut socket, 1, 10).await;
+    let first = at_pause(&mut socket, 1).await;
     // Nothing before the first pause: refused, nothing changes.
     let (reply, _) = request(&mut socket, 11, json!({"type": "previous"})).await;
     assert_eq!(reply["ok"], false, "{reply}");
-    same_place(&snapshot(&mut socket, 12).await, &first);
+    same_place(&snapshot(&mut socket).await, &first);
 
     request(&mut socket, 13, json!({"type": "next"})).await;
-    let second = at_pause(&mut socket, 2, 14).await;
+    let second = at_pause(&mut socket, 2).await;
     assert_eq!(second["clock"]["playing"], false);
     request(&mut socket, 15, json!({"type": "next"})).await;
-    let third = at_pause(&mut socket, 3, 16).await;
+    let third = at_pause(&mut socket, 3).await;
     assert!(third["clock"]["now_us"].as_u64() > second["clock"]["now_us"].as_u64());
 
     let (reply, mut before) = request(&mut socket, 17, json!({"type": "previous"})).await;
@@ -138,14 +94,14 @@ async fn next_next_previous_is_the_first_next_exactly() {
     while !before.iter().any(|m| m["type"] == "snapshot") {
         before.push(next(&mut socket).await);
     }
-    let back = snapshot(&mut socket, 18).await;
+    let back = snapshot(&mut socket).await;
     same_place(&back, &second);
     assert_eq!(back["lesson"]["at_pause"], true);
     assert_eq!(back["lesson"]["pauses_done"], 2);
     // The horizon stays: pause 3 is the recorded future, Next replays it to the same place.
     assert_eq!(back["timeline"], third["timeline"]);
     request(&mut socket, 19, json!({"type": "next"})).await;
-    let again = at_pause(&mut socket, 3, 20).await;
+    let again = at_pause(&mut socket, 3).await;
     same_place(&again, &third);
 
     // Playing on past a pause, Previous comes back to that pause.
@@ -157,7 +113,7 @@ async fn next_next_previous_is_the_first_next_exactly() {
         }
     }
     request(&mut socket, 22, json!({"type": "previous"})).await;
-    same_place(&snapshot(&mut socket, 23).await, &third);
+    same_place(&snapshot(&mut socket).await, &third);
 }
 
 /// The marker of `kind` in a message, if any.
@@ -176,7 +132,7 @@ const FAILOVER: &str = "brokers 3\ntopic create orders partitions=3 replication=
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn markers_are_the_engines_moments_and_follow_time_travel() {
-    let mut socket = viewer("markers").await;
+    let mut socket = viewer_of_new_room("markers").await;
     let (reply, _) = request(
         &mut socket,
         1,
@@ -200,7 +156,7 @@ async fn markers_are_the_engines_moments_and_follow_time_travel() {
             }
         }
     }
-    let at_two = snapshot(&mut socket, 4).await;
+    let at_two = snapshot(&mut socket).await;
     let all = at_two["markers"].as_array().unwrap();
     for m in all {
         assert!(seen.contains(m), "{m} came in a frame first");
@@ -217,7 +173,7 @@ async fn markers_are_the_engines_moments_and_follow_time_travel() {
     let kill_us = kill["at_us"].as_u64().unwrap();
     let (reply, _) = request(&mut socket, 5, json!({"type": "seek", "to_us": kill_us})).await;
     assert_eq!(reply["ok"], true, "{reply}");
-    let there = snapshot(&mut socket, 6).await;
+    let there = snapshot(&mut socket).await;
     assert_eq!(there["clock"]["now_us"], kill_us);
     assert_eq!(there["state"]["brokers"][0]["alive"], false);
     // The election after it is the recorded future: still marked, once.
@@ -229,7 +185,7 @@ async fn markers_are_the_engines_moments_and_follow_time_travel() {
         json!({"type": "seek", "to_us": at_two["timeline"]["horizon_us"]}),
     )
     .await;
-    assert_eq!(snapshot(&mut socket, 8).await["markers"], at_two["markers"]);
+    assert_eq!(snapshot(&mut socket).await["markers"], at_two["markers"]);
 
     // Back before the kill and acting forks the future: the markers after now are gone.
     request(
@@ -245,7 +201,7 @@ async fn markers_are_the_engines_moments_and_follow_time_travel() {
     )
     .await;
     assert_eq!(reply["ok"], true, "{reply}");
-    let forked = snapshot(&mut socket, 11).await;
+    let forked = snapshot(&mut socket).await;
     let horizon = forked["timeline"]["horizon_us"].as_u64().unwrap();
     assert_eq!(horizon, kill_us - 1_000_000);
     let markers = forked["markers"].as_array().unwrap();
@@ -262,7 +218,7 @@ async fn markers_are_the_engines_moments_and_follow_time_travel() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_lesson_says_how_long_its_headless_run_plays() {
-    let mut socket = viewer("lessons").await;
+    let mut socket = viewer_of_new_room("lessons").await;
     let (reply, _) = request(&mut socket, 1, json!({"type": "lessons"})).await;
     let lessons = reply["lessons"].as_array().unwrap();
     assert!(lessons.len() >= 10);
@@ -295,7 +251,7 @@ fn records_in(text: &str) -> u64 {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn retries_fold_into_one_line_that_counts_them_all() {
-    let mut socket = viewer("fold").await;
+    let mut socket = viewer_of_new_room("fold").await;
     // The leader dies: until the controller fences it (broker.session.timeout.ms, 9 s) the
     // producer's requests to it fail with NETWORK_EXCEPTION and are retried, again and again.
     let source = "brokers 3\ntopic create pay partitions=1 replication=3\n\
@@ -318,7 +274,7 @@ async fn retries_fold_into_one_line_that_counts_them_all() {
             break;
         }
     }
-    let end = snapshot(&mut socket, 3).await;
+    let end = snapshot(&mut socket).await;
     let log = end["log"].as_array().unwrap();
     let retry_lines: Vec<&Value> = log
         .iter()
@@ -367,7 +323,7 @@ async fn retries_fold_into_one_line_that_counts_them_all() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn expectations_say_whether_they_passed() {
-    let mut socket = viewer("expect").await;
+    let mut socket = viewer_of_new_room("expect").await;
     let (ok, _) = request(
         &mut socket,
         1,
@@ -383,7 +339,7 @@ async fn expectations_say_whether_they_passed() {
     assert!(ok["output"].as_str().unwrap().starts_with('✓'));
     assert!(bad["output"].as_str().unwrap().starts_with('✗'));
     let mut lines = before;
-    lines.push(snapshot(&mut socket, 3).await);
+    lines.push(snapshot(&mut socket).await);
     let kinds: Vec<&str> = lines
         .iter()
         .flat_map(|m| m["log"].as_array().into_iter().flatten())

@@ -8,7 +8,7 @@ use std::process::Command;
 use engine::event::{Event, TimedEvent};
 use engine::runner::{self, RunReport};
 use engine::time::format_duration;
-use playground_tests::ws::{Socket, next, request, snapshot};
+use playground_tests::ws::{Socket, next, request, snapshot, viewer_of_new_room};
 use playground_tests::{Scratch, playground};
 use serde_json::{Value, json};
 
@@ -127,22 +127,6 @@ fn a_timeout_fails_with_the_expectations_message_and_exit_1() {
 /// clock stops exactly, so a live room and a headless run can be compared.
 const GATED: &str = "title \"gated\"\nseed 5\nbrokers 3\ntopic create orders partitions=2 replication=3\nproducer add shop topic=orders rate=40/s\nwait 3s\nbroker kill 1\nwait until isr orders/0 == 2,3\nsay \"fenced\"\nbroker restart 1\nwait until isr orders/0 == 1,2,3\nwait 1.5s\npause\n";
 
-/// A fresh server with one room besides the demo, and a viewer of it past its snapshot.
-async fn room(name: &str) -> Socket {
-    let script = playground::serve::load_scenario(None).expect("the demo parses");
-    let rooms = playground::Rooms::new(script);
-    rooms.create(name).expect("a fresh room");
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { playground::serve::serve_on(listener, rooms).await.unwrap() });
-    let (mut socket, _) = tokio_tungstenite::connect_async(format!("ws://{addr}/ws/{name}"))
-        .await
-        .expect("connect");
-    assert_eq!(next(&mut socket).await["type"], "hello");
-    assert_eq!(next(&mut socket).await["type"], "snapshot");
-    socket
-}
-
 /// Reads messages until the room stops at a `pause`.
 async fn until_pause(socket: &mut Socket) {
     loop {
@@ -162,7 +146,7 @@ fn headless(src: &str) -> (Value, u64) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_room_waits_as_the_runner_does_across_a_seek_and_in_an_export() {
-    let mut socket = room("gated").await;
+    let mut socket = viewer_of_new_room("gated").await;
     let load = json!({"type": "load", "name": "gated.scenario", "source": GATED});
     assert_eq!(request(&mut socket, load, 1).await["ok"], true);
     request(&mut socket, json!({"type": "speed", "speed": 20}), 2).await;
@@ -197,7 +181,7 @@ async fn a_room_waits_as_the_runner_does_across_a_seek_and_in_an_export() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn typed_in_the_console_it_plays_until_it_holds_then_pauses() {
-    let mut socket = room("console-until").await;
+    let mut socket = viewer_of_new_room("console-until").await;
     let src = format!("{SETUP}wait 2s\n");
     let load = json!({"type": "load", "name": "c.scenario", "source": src});
     assert_eq!(request(&mut socket, load, 1).await["ok"], true);
