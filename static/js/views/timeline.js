@@ -76,20 +76,23 @@ export class TimelineView {
   /** A marker was clicked: go to its instant (paused there). */
   async seekTo(to) {
     if (!this.model.control || this.dragging) return;
-    this.seeking = true;
-    try {
-      const reply = await this.connection.send({ type: 'seek', to_us: to });
-      if (!reply.ok) this.onError(`Timeline: ${reply.error ? reply.error.message : 'refused'}`);
-    } catch (err) {
-      this.onError(`Timeline: ${err.message}`);
-    } finally {
-      this.seeking = false;
-    }
+    await this.sendSeek(to);
   }
 
   async seek() {
     if (!this.model.control) { this.release(); return; }
-    const to = this.valueUs();
+    try {
+      await this.sendSeek(this.valueUs());
+    } finally {
+      // After a drag with the mouse, give the keys back to the page (space, →, a remote's PageDown);
+      // from the keyboard, focus stays so the arrows keep moving the thumb.
+      if (this.byPointer) this.input.blur();
+      this.release();
+    }
+  }
+
+  /** Asks the room to go to `to`; a refusal is shown, never thrown. */
+  async sendSeek(to) {
     this.seeking = true;
     try {
       const reply = await this.connection.send({ type: 'seek', to_us: to });
@@ -98,10 +101,6 @@ export class TimelineView {
       this.onError(`Timeline: ${err.message}`);
     } finally {
       this.seeking = false;
-      // After a drag with the mouse, give the keys back to the page (space, →, a remote's PageDown);
-      // from the keyboard, focus stays so the arrows keep moving the thumb.
-      if (this.byPointer) this.input.blur();
-      this.release();
     }
   }
 
