@@ -30,6 +30,7 @@ pub mod runner;
 pub mod scenario;
 pub mod shared;
 pub mod snapshot;
+pub mod streams;
 pub mod time;
 
 pub use cluster::{Cluster, CommandError};

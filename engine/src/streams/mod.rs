@@ -1,0 +1,10 @@
+//! Kafka Streams inside the simulation: applications written in the scenario language, run by
+//! the engine's own consumer and producer clients, as Kafka Streams is a client library.
+//!
+//! - `value`: keys and values as an application sees them (text or JSON)
+//! - `expr`: the expression language of topologies and producer value templates
+//! - `dsl`: an application and its topology as the scenario declares it (the DSL calls)
+
+pub mod dsl;
+pub mod expr;
+pub mod value;
