@@ -4,7 +4,9 @@
 //! - `value`: keys and values as an application sees them (text or JSON)
 //! - `expr`: the expression language of topologies and producer value templates
 //! - `dsl`: an application and its topology as the scenario declares it (the DSL calls)
+//! - `assignor`: Kafka Streams' task assignment (`StreamsPartitionAssignor`, `HighAvailabilityTaskAssignor`)
 
+pub mod assignor;
 pub mod dsl;
 pub mod expr;
 pub mod value;
