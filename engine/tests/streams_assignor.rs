@@ -1276,3 +1276,43 @@ fn threads_balance_standbys_and_actives_together() {
         vec![t(0, 0)]
     );
 }
+
+/// Stateless tasks have no stickiness in Kafka's assignor: `assignStatelessActiveTasks` deals
+/// them by active load (ties by process id) and `assignTasksToThreads` ignores previous owners
+/// for them. Two instances that hold each other's "canonical" stateless task swap them, in two
+/// cooperative steps: first both are withheld (each partition is still owned by the other), then
+/// handed over.
+#[test]
+fn stateless_tasks_are_dealt_without_regard_to_previous_owners() {
+    let tasks = topology(&[("clicks", 2, None)]);
+    let subs = group(vec![
+        ("a-1", thread("a", &[], &[t(0, 1)], &tasks)),
+        ("b-1", thread("b", &[], &[t(0, 0)], &tasks)),
+    ]);
+    let configs = AssignmentConfigs::default();
+    let first = assign(&subs, &tasks, &configs, "a", 0);
+    assert_eq!(first.members["a-1"].pending_revocation, tasks_of(&[(0, 0)]));
+    assert_eq!(first.members["b-1"].pending_revocation, tasks_of(&[(0, 1)]));
+    for m in first.members.values() {
+        assert!(m.partitions.is_empty());
+        assert!(
+            m.info.standby_tasks.is_empty(),
+            "no stand-in standby for a stateless task"
+        );
+        assert_eq!(m.info.next_rebalance, NextRebalance::Immediately);
+    }
+    // Both revoked what they owned; the follow-up rebalance completes the swap.
+    let subs = group(vec![
+        ("a-1", thread("a", &[], &[], &tasks)),
+        ("b-1", thread("b", &[], &[], &tasks)),
+    ]);
+    let second = assign(&subs, &tasks, &configs, "a", 10);
+    assert_eq!(second.members["a-1"].partitions, vec![tp("clicks", 0)]);
+    assert_eq!(second.members["b-1"].partitions, vec![tp("clicks", 1)]);
+    assert!(
+        second
+            .members
+            .values()
+            .all(|m| m.info.next_rebalance == NextRebalance::None)
+    );
+}
