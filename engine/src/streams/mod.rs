@@ -4,7 +4,13 @@
 //! - `value`: keys and values as an application sees them (text or JSON)
 //! - `expr`: the expression language of topologies and producer value templates
 //! - `dsl`: an application and its topology as the scenario declares it (the DSL calls)
+//! - `topology`: the built processor topology (nodes, stores, internal topics, sub-topologies)
+//! - `builder`: DSL calls → topology, with Kafka's node names and internal topics
+//! - `describe`: `Topology.describe()`'s text
 
+pub mod builder;
+pub mod describe;
 pub mod dsl;
 pub mod expr;
+pub mod topology;
 pub mod value;
