@@ -7,10 +7,15 @@
 //! - `topology`: the built processor topology (nodes, stores, internal topics, sub-topologies)
 //! - `builder`: DSL calls → topology, with Kafka's node names and internal topics
 //! - `describe`: `Topology.describe()`'s text
+//! - `task`: one stream task running a sub-topology for one partition (pure)
+//! - `store`, `cache`: its key-value stores and the thread's record cache
 
 pub mod builder;
+pub mod cache;
 pub mod describe;
 pub mod dsl;
 pub mod expr;
+pub mod store;
+pub mod task;
 pub mod topology;
 pub mod value;
