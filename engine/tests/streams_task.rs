@@ -55,7 +55,7 @@ fn produced(effects: &[Effect], topic: &str) -> Vec<(Val, Val)> {
                 key,
                 value,
                 ..
-            } if t == topic => Some((key.clone(), value.clone())),
+            } if &**t == topic => Some((key.clone(), value.clone())),
             _ => None,
         })
         .collect()
@@ -98,8 +98,8 @@ fn record_cache_compacts_updates_until_the_commit() {
     let records = [("A", 1), ("D", 5), ("A", 20), ("A", 300)];
     let a = Val::text("A");
 
-    let mut without = StreamTask::new(topology.clone(), id).unwrap();
     let mut no_cache = ThreadCache::new(0);
+    let mut without = StreamTask::new(topology.clone(), id, &mut no_cache).unwrap();
     let mut out = Vec::new();
     for (i, (k, v)) in records.iter().enumerate() {
         without.process(
@@ -116,8 +116,8 @@ fn record_cache_compacts_updates_until_the_commit() {
     assert_eq!(for_a, [Val::Int(1), Val::Int(21), Val::Int(321)]);
     assert_eq!(changelog_writes(&out), 4);
 
-    let mut with = StreamTask::new(topology, id).unwrap();
     let mut cache = ThreadCache::new(10 * 1024 * 1024);
+    let mut with = StreamTask::new(topology, id, &mut cache).unwrap();
     let mut out = Vec::new();
     for (i, (k, v)) in records.iter().enumerate() {
         with.process(
@@ -153,9 +153,9 @@ fn a_small_cache_flushes_on_eviction() {
         subtopology: 0,
         partition: 0,
     };
-    let mut task = StreamTask::new(topology, id).unwrap();
     // Room for about two entries.
     let mut cache = ThreadCache::new(150);
+    let mut task = StreamTask::new(topology, id, &mut cache).unwrap();
     let mut out = Vec::new();
     for (i, k) in ["a", "b", "c", "d"].iter().enumerate() {
         task.process(
@@ -198,6 +198,7 @@ fn table_regrouping_subtracts_from_the_old_group() {
             subtopology: 0,
             partition: 0,
         },
+        &mut cache,
     )
     .unwrap();
     let mut downstream = StreamTask::new(
@@ -206,6 +207,7 @@ fn table_regrouping_subtracts_from_the_old_group() {
             subtopology: 1,
             partition: 0,
         },
+        &mut cache,
     )
     .unwrap();
     let mut out = Vec::new();
@@ -235,7 +237,7 @@ fn table_regrouping_subtracts_from_the_old_group() {
             timestamp,
             ..
         } = e
-            && topic == repartition
+            && &**topic == repartition
         {
             let rec = Input {
                 topic: repartition,
@@ -276,15 +278,16 @@ fn evaluation_errors_skip_and_count() {
             Operation::To("out".into()),
         ],
     )]);
+    let mut cache = ThreadCache::new(0);
     let mut task = StreamTask::new(
         topology,
         TaskId {
             subtopology: 0,
             partition: 0,
         },
+        &mut cache,
     )
     .unwrap();
-    let mut cache = ThreadCache::new(0);
     let mut out = Vec::new();
     task.process(
         &mut cache,
@@ -306,9 +309,9 @@ fn restored_store_continues_the_aggregate() {
         subtopology: 0,
         partition: 0,
     };
-    let mut task = StreamTask::new(topology, id).unwrap();
-    assert!(task.restore("sums", Val::text("A"), Val::Int(40), 0));
     let mut cache = ThreadCache::new(0);
+    let mut task = StreamTask::new(topology, id, &mut cache).unwrap();
+    assert!(task.restore("sums", Val::text("A"), Val::Int(40), 0));
     let mut out = Vec::new();
     task.process(
         &mut cache,

@@ -15,7 +15,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use super::cache::{DirtyEntry, ThreadCache};
+use super::cache::{CacheId, DirtyEntry, ThreadCache};
 use super::expr::{Env, EvalError, Expr};
 use super::store::KeyValueStore;
 use super::topology::{Aggregation, NodeId, NodeKind, Op, TaskId, Topology};
@@ -43,7 +43,7 @@ pub enum Effect {
     /// partition from the key, as `RecordCollector.send` does with the default partitioner.
     Produce {
         node: NodeId,
-        topic: String,
+        topic: Arc<str>,
         key: Val,
         value: Val,
         /// Set for a grouped table's repartition records (the old value travels with the new).
@@ -52,8 +52,8 @@ pub enum Effect {
     },
     /// A store write, logged to the store's changelog on the task's partition.
     Changelog {
-        store: String,
-        topic: String,
+        store: Arc<str>,
+        topic: Arc<str>,
         partition: u32,
         key: Val,
         value: Val,
@@ -87,9 +87,10 @@ struct Rec {
 }
 
 struct StoreState {
+    name: Arc<str>,
     kv: KeyValueStore,
-    changelog: Option<String>,
-    namespace: String,
+    changelog: Option<Arc<str>>,
+    cache: CacheId,
     /// The processor writing the store: a flushed entry is forwarded to its successors.
     owner: NodeId,
     send_old_values: bool,
@@ -117,7 +118,12 @@ pub struct StreamTask {
     topology: Arc<Topology>,
     /// Source node of each topic this task reads.
     sources: Vec<(String, NodeId)>,
-    stores: BTreeMap<String, StoreState>,
+    stores: Vec<StoreState>,
+    /// Index in `stores` by name, and of each node's store by node id.
+    store_index: BTreeMap<String, usize>,
+    node_store: Vec<Option<usize>>,
+    /// The topic of each sink node of this task, by node id.
+    sink_topics: Vec<Option<Arc<str>>>,
     /// Stream time: the largest timestamp processed.
     pub stream_time: Option<Micros>,
     /// Records read from the source topics.
@@ -128,22 +134,35 @@ pub struct StreamTask {
 }
 
 impl StreamTask {
-    /// The task `id` of `topology`; refuses sub-topologies with operations it cannot run.
-    pub fn new(topology: Arc<Topology>, id: TaskId) -> Result<StreamTask, TaskError> {
+    /// The task `id` of `topology`, its stores cached in its stream thread's `cache` (Kafka
+    /// gives a task its thread's cache when it is created); refuses sub-topologies with
+    /// operations it cannot run.
+    pub fn new(
+        topology: Arc<Topology>,
+        id: TaskId,
+        cache: &mut ThreadCache,
+    ) -> Result<StreamTask, TaskError> {
         let sub = topology
             .subtopologies
             .iter()
             .find(|s| s.id == id.subtopology)
             .ok_or_else(|| TaskError(format!("no sub-topology {}", id.subtopology)))?;
         let mut sources = Vec::new();
-        let mut stores = BTreeMap::new();
+        let mut stores = Vec::new();
+        let mut store_index = BTreeMap::new();
+        let mut node_store = vec![None; topology.nodes.len()];
+        let mut sink_topics = vec![None; topology.nodes.len()];
         for &n in &sub.nodes {
             let node = &topology.nodes[n];
             if let Op::Unsupported(what) = node.op {
                 return Err(TaskError(format!("{} ({what}) cannot run yet", node.name)));
             }
-            if let NodeKind::Source { topics } = &node.kind {
-                sources.extend(topics.iter().map(|t| (t.clone(), n)));
+            match &node.kind {
+                NodeKind::Source { topics } => {
+                    sources.extend(topics.iter().map(|t| (t.clone(), n)))
+                }
+                NodeKind::Sink { topic } => sink_topics[n] = Some(Arc::from(topic.as_str())),
+                NodeKind::Processor => {}
             }
             let send_old_values = match &node.op {
                 Op::TableSource {
@@ -169,16 +188,20 @@ impl StreamTask {
             };
             for s in &node.stores {
                 let spec = topology.store(s).expect("a node's store is declared");
-                stores.insert(
-                    s.clone(),
-                    StoreState {
-                        kv: KeyValueStore::default(),
-                        changelog: spec.changelog.clone(),
-                        namespace: ThreadCache::namespace(&id.to_string(), s),
-                        owner: n,
-                        send_old_values,
-                    },
-                );
+                if let Some(&i) = store_index.get(s) {
+                    node_store[n].get_or_insert(i);
+                    continue;
+                }
+                stores.push(StoreState {
+                    name: Arc::from(s.as_str()),
+                    kv: KeyValueStore::default(),
+                    changelog: spec.changelog.as_deref().map(Arc::from),
+                    cache: cache.named(&ThreadCache::namespace(&id.to_string(), s)),
+                    owner: n,
+                    send_old_values,
+                });
+                store_index.insert(s.clone(), stores.len() - 1);
+                node_store[n].get_or_insert(stores.len() - 1);
             }
         }
         Ok(StreamTask {
@@ -186,6 +209,9 @@ impl StreamTask {
             topology,
             sources,
             stores,
+            store_index,
+            node_store,
+            sink_topics,
             stream_time: None,
             processed: 0,
             dropped: 0,
@@ -200,7 +226,7 @@ impl StreamTask {
 
     /// A store's committed contents (what the changelog holds after a flush).
     pub fn store(&self, name: &str) -> Option<&KeyValueStore> {
-        self.stores.get(name).map(|s| &s.kv)
+        self.store_index.get(name).map(|&i| &self.stores[i].kv)
     }
 
     /// Processes one record from a source topic, appending what it caused to `out`.
@@ -232,17 +258,15 @@ impl StreamTask {
     /// stores and changelogs.
     pub fn commit(&mut self, cache: &mut ThreadCache, out: &mut Vec<Effect>) {
         let topology = Arc::clone(&self.topology);
-        let names: Vec<String> = self.stores.keys().cloned().collect();
         let ctx = Ctx {
             topic: "",
             partition: self.id.partition,
             offset: 0,
         };
-        for name in names {
-            let ns = self.stores[&name].namespace.clone();
+        for si in 0..self.stores.len() {
             let mut flushed = std::mem::take(&mut self.flushed);
-            cache.flush(&ns, &mut flushed);
-            self.apply_flushed(&topology, &name, &mut flushed, ctx, cache, out);
+            cache.flush(self.stores[si].cache, &mut flushed);
+            self.apply_flushed(&topology, si, &mut flushed, ctx, cache, out);
             self.flushed = flushed;
         }
     }
@@ -250,12 +274,21 @@ impl StreamTask {
     /// Restores one changelog record into a store (no cache, no changelog, no forwarding), as
     /// the restore consumer does; `Null` deletes.
     pub fn restore(&mut self, store: &str, key: Val, value: Val, timestamp: Micros) -> bool {
-        match self.stores.get_mut(store) {
-            Some(s) => {
-                s.kv.put(key, value, timestamp);
+        match self.store_index.get(store) {
+            Some(&i) => {
+                self.stores[i].kv.put(key, value, timestamp);
                 true
             }
             None => false,
+        }
+    }
+
+    /// Closes the task (`StreamTask.closeClean`): a last flush, then its named caches leave
+    /// the thread's cache.
+    pub fn close(mut self, cache: &mut ThreadCache, out: &mut Vec<Effect>) {
+        self.commit(cache, out);
+        for s in &self.stores {
+            cache.close(s.cache);
         }
     }
 
@@ -320,12 +353,12 @@ impl StreamTask {
         match &node.op {
             Op::Source | Op::PassThrough => self.forward(topology, n, rec, ctx, cache, out),
             Op::Sink => {
-                let NodeKind::Sink { topic } = &node.kind else {
+                let Some(topic) = &self.sink_topics[n] else {
                     return;
                 };
                 out.push(Effect::Produce {
                     node: n,
-                    topic: topic.clone(),
+                    topic: Arc::clone(topic),
                     key: rec.key,
                     value: rec.value,
                     old_value: rec.old,
@@ -420,7 +453,10 @@ impl StreamTask {
                     self.run(topology, *d, rec, ctx, cache, out);
                 }
             }
-            Op::StreamAggregate { store, agg } => {
+            Op::StreamAggregate { agg, .. } => {
+                let Some(store) = self.node_store[n] else {
+                    return;
+                };
                 // KStreamAggregate / KStreamReduce: null keys and values are skipped.
                 if rec.key.is_null() || rec.value.is_null() {
                     let reason = "null key or value: skipped by the aggregation".to_string();
@@ -479,17 +515,13 @@ impl StreamTask {
                 let ts = old_ts.map_or(rec.timestamp, |t| t.max(rec.timestamp));
                 self.put(topology, store, rec.key, new_agg, ts, ctx, cache, out);
             }
-            Op::TableSource {
-                store,
-                materialized,
-                ..
-            } => {
+            Op::TableSource { materialized, .. } => {
                 if rec.key.is_null() {
                     let reason = "null key: skipped by the table".to_string();
                     self.skip(n, ctx, reason, out);
                     return;
                 }
-                if *materialized {
+                if let (true, Some(store)) = (*materialized, self.node_store[n]) {
                     self.put(
                         topology,
                         store,
@@ -508,10 +540,10 @@ impl StreamTask {
                     self.forward(topology, n, r, ctx, cache, out);
                 }
             }
-            Op::GlobalTableSource { store } => {
+            Op::GlobalTableSource { .. } => {
                 // The global thread's update processor: straight into the store.
-                if let Some(s) = self.stores.get_mut(store) {
-                    s.kv.put(rec.key, rec.value, rec.timestamp);
+                if let Some(i) = self.node_store[n] {
+                    self.stores[i].kv.put(rec.key, rec.value, rec.timestamp);
                 }
             }
             Op::TableFilter {
@@ -639,8 +671,10 @@ impl StreamTask {
                     }
                 }
             }
-            Op::TableAggregate { store, agg } => {
-                self.table_aggregate(topology, n, store, agg, rec, ctx, cache, out)
+            Op::TableAggregate { agg, .. } => {
+                if let Some(store) = self.node_store[n] {
+                    self.table_aggregate(topology, n, store, agg, rec, ctx, cache, out)
+                }
             }
             Op::Unsupported(_) => {}
         }
@@ -652,7 +686,7 @@ impl StreamTask {
         &mut self,
         topology: &Topology,
         n: NodeId,
-        store: &str,
+        store: usize,
         agg: &Aggregation,
         rec: Rec,
         ctx: Ctx<'_>,
@@ -733,20 +767,20 @@ impl StreamTask {
     fn get(
         &mut self,
         topology: &Topology,
-        store: &str,
+        store: usize,
         key: &Val,
         ctx: Ctx<'_>,
         cache: &mut ThreadCache,
         out: &mut Vec<Effect>,
     ) -> Option<(Val, Micros)> {
-        let s = self.stores.get(store)?;
-        if let Some((v, t)) = cache.get(&s.namespace, key) {
+        let s = &self.stores[store];
+        if let Some((v, t)) = cache.get(s.cache, key) {
             return (!v.is_null()).then_some((v, t));
         }
         let (v, t) = s.kv.get(key)?.clone();
         let mut flushed = std::mem::take(&mut self.flushed);
         cache.put(
-            &s.namespace,
+            s.cache,
             key,
             v.clone(),
             t,
@@ -764,7 +798,7 @@ impl StreamTask {
     fn put(
         &mut self,
         topology: &Topology,
-        store: &str,
+        store: usize,
         key: Val,
         value: Val,
         timestamp: Micros,
@@ -772,12 +806,10 @@ impl StreamTask {
         cache: &mut ThreadCache,
         out: &mut Vec<Effect>,
     ) {
-        let Some(s) = self.stores.get(store) else {
-            return;
-        };
+        let s = &self.stores[store];
         let mut flushed = std::mem::take(&mut self.flushed);
         cache.put(
-            &s.namespace,
+            s.cache,
             &key,
             value,
             timestamp,
@@ -794,7 +826,7 @@ impl StreamTask {
     fn apply_flushed(
         &mut self,
         topology: &Topology,
-        store: &str,
+        store: usize,
         flushed: &mut Vec<DirtyEntry>,
         ctx: Ctx<'_>,
         cache: &mut ThreadCache,
@@ -805,9 +837,7 @@ impl StreamTask {
         }
         let entries: Vec<DirtyEntry> = std::mem::take(flushed);
         for e in entries {
-            let Some(s) = self.stores.get_mut(store) else {
-                return;
-            };
+            let s = &mut self.stores[store];
             let old = s.kv.get(&e.key).map(|(v, _)| v.clone());
             // Nothing in the store and a delete: nothing to write or forward.
             if e.value.is_null() && old.is_none() {
@@ -815,8 +845,8 @@ impl StreamTask {
             }
             if let Some(topic) = &s.changelog {
                 out.push(Effect::Changelog {
-                    store: store.to_string(),
-                    topic: topic.clone(),
+                    store: Arc::clone(&s.name),
+                    topic: Arc::clone(topic),
                     partition: self.id.partition,
                     key: e.key.clone(),
                     value: e.value.clone(),
