@@ -154,8 +154,11 @@ impl StreamTask {
         let mut sink_topics = vec![None; topology.nodes.len()];
         for &n in &sub.nodes {
             let node = &topology.nodes[n];
-            if let Op::Unsupported(what) = node.op {
-                return Err(TaskError(format!("{} ({what}) cannot run yet", node.name)));
+            if node.op.is_window_or_join() {
+                return Err(TaskError(format!(
+                    "{}: windows and joins do not run in this version's tasks yet",
+                    node.name
+                )));
             }
             match &node.kind {
                 NodeKind::Source { topics } => {
@@ -676,7 +679,14 @@ impl StreamTask {
                     self.table_aggregate(topology, n, store, agg, rec, ctx, cache, out)
                 }
             }
-            Op::Unsupported(_) => {}
+            // Refused by `new`.
+            Op::WindowedAggregate { .. }
+            | Op::Suppress { .. }
+            | Op::JoinWindow { .. }
+            | Op::StreamStreamJoin { .. }
+            | Op::StreamTableJoin { .. }
+            | Op::StreamGlobalTableJoin { .. }
+            | Op::TableTableJoin { .. } => {}
         }
     }
 
