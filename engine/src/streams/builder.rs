@@ -129,8 +129,9 @@ impl Builder {
             let full = self.decorate(&raw);
             let topic_kind = match kind {
                 StoreKind::KeyValue => InternalTopicKind::Changelog,
-                StoreKind::Windowed { retention } => InternalTopicKind::WindowedChangelog {
+                StoreKind::Windowed { retention, join } => InternalTopicKind::WindowedChangelog {
                     retention: retention + ADDITIONAL_CHANGELOG_RETENTION,
+                    compact: !join,
                 },
             };
             self.internal_topics.push(InternalTopic {
@@ -635,6 +636,7 @@ impl Builder {
                         },
                         StoreKind::Windowed {
                             retention: window_retention(window),
+                            join: false,
                         },
                         Kind::WindowedKTable,
                     ),
@@ -764,6 +766,7 @@ impl Builder {
         // JoinWindows: [t - before, t + after], retained size + grace.
         let join_store = StoreKind::Windowed {
             retention: 2 * window.difference + window.grace,
+            join: true,
         };
         let tw = self.processor(
             this_windowed,

@@ -218,9 +218,10 @@ pub enum InternalTopicKind {
     Repartition,
     /// `UnwindowedUnversionedChangelogTopicConfig`: `cleanup.policy=compact`.
     Changelog,
-    /// `WindowedChangelogTopicConfig`: `cleanup.policy=compact,delete`, `retention.ms` = store
-    /// retention + `windowstore.changelog.additional.retention.ms` (one day).
-    WindowedChangelog { retention: Micros },
+    /// `WindowedChangelogTopicConfig`: `cleanup.policy=compact,delete` (`delete` for a join
+    /// window store), `retention.ms` = store retention +
+    /// `windowstore.changelog.additional.retention.ms` (one day).
+    WindowedChangelog { retention: Micros, compact: bool },
 }
 
 #[derive(Debug, Clone, PartialEq)]
