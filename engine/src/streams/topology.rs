@@ -196,9 +196,11 @@ pub struct StoreSpec {
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum StoreKind {
     KeyValue,
-    /// A window or session store (windowed aggregations, join windows), kept `retention`.
+    /// A window or session store, kept `retention`; a join window store keeps duplicates
+    /// (`retainDuplicates`) and its changelog only deletes (`StreamJoinedStoreFactory`).
     Windowed {
         retention: Micros,
+        join: bool,
     },
 }
 
