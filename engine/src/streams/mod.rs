@@ -4,7 +4,12 @@
 //! - `value`: keys and values as an application sees them (text or JSON)
 //! - `expr`: the expression language of topologies and producer value templates
 //! - `dsl`: an application and its topology as the scenario declares it (the DSL calls)
+//! - `window`: windowed aggregations (tumbling, hopping, sliding, session), grace, retention and
+//!   `suppress(untilWindowCloses)`
+//! - `join`: stream–table, table–table and windowed stream–stream joins
 
 pub mod dsl;
 pub mod expr;
+pub mod join;
 pub mod value;
+pub mod window;
