@@ -304,6 +304,27 @@ fn a_join_window_includes_both_ends() {
 }
 
 #[test]
+fn an_asymmetric_window_swaps_its_bounds_for_the_right_side() {
+    // `JoinWindows.ofTimeDifferenceWithNoGrace(100).before(0)`: a right record joins left
+    // records in [right - after, right + before] (KStreamKStreamJoinRightSide swaps them).
+    let mut join = StreamStreamJoin::with_bounds(JoinKind::Inner, 0, 100, 0);
+    let k = v("k");
+    join.process(Side::Left, &k, &v("A"), 100, 0, plus);
+    assert!(
+        join.process(Side::Right, &k, &v("a"), 99, 0, plus)
+            .outputs
+            .is_empty()
+    );
+    let b = join.process(Side::Right, &k, &v("b"), 200, 0, plus);
+    assert_eq!(outputs(&b.outputs), vec![("k".into(), "A+b".into(), 200)]);
+    assert!(
+        join.process(Side::Right, &k, &v("c"), 201, 0, plus)
+            .outputs
+            .is_empty()
+    );
+}
+
+#[test]
 fn left_join_duplicates_are_emitted_as_in_kafkas_test() {
     // KStreamKStreamLeftJoinTest.testLeftJoinDuplicates: window 100 ms, grace 10 ms, and the
     // TopologyTestDriver's emit interval of 0.

@@ -189,6 +189,54 @@ fn null_keys_are_dropped_and_stream_time_is_the_processors_own() {
 }
 
 #[test]
+fn time_and_session_windows_aggregate_null_values() {
+    // KStreamWindowAggregate and KStreamSessionWindowAggregate only skip null keys (the
+    // javadoc's "records with null key or value are ignored" is not what the processors do,
+    // unlike the non-windowed KStreamAggregate and the sliding windows): `count` counts them.
+    let mut time = TimeWindowAggregator::new(TimeWindows::tumbling(10, 0), 10);
+    let out = time.process(&k("a"), &Val::Null, 1, &mut Count);
+    assert_eq!(
+        brief(&out.updates[0]),
+        ("a".into(), 0, 10, Some(1), Some(0))
+    );
+    let mut session = SessionWindowAggregator::new(SessionWindows::new(10, 0), 10);
+    let out = session.process(&k("a"), &Val::Null, 1, &mut Count);
+    assert_eq!(brief(&out.updates[0]), ("a".into(), 1, 1, Some(1), None));
+}
+
+/// A count that fails on the value "bad", as an expression error would.
+struct Picky;
+
+impl Aggregation for Picky {
+    type Error = String;
+    fn init(&mut self) -> Result<Val, String> {
+        Ok(Val::Int(0))
+    }
+    fn add(&mut self, _: &Val, value: &Val, agg: &Val) -> Result<Val, String> {
+        if *value == k("bad") && int(agg) >= 1 {
+            return Err("cannot count".into());
+        }
+        Ok(Val::Int(int(agg) + 1))
+    }
+    fn merge(&mut self, _: &Val, one: &Val, two: &Val) -> Result<Val, String> {
+        Ok(Val::Int(int(one) + int(two)))
+    }
+}
+
+#[test]
+fn an_aggregation_error_stops_the_record_where_it_happened() {
+    // The exception leaves `process` after the windows before it were updated and forwarded
+    // (LogAndContinueProcessingExceptionHandler then goes on with the next record).
+    let mut agg = TimeWindowAggregator::new(TimeWindows::hopping(10, 5, 0), 10);
+    agg.process(&k("a"), &k("ok"), 7, &mut Picky); // [0,10) and [5,15) hold 1
+    let out = agg.process(&k("a"), &k("bad"), 12, &mut Picky); // [5,15) fails; [10,20) new
+    assert_eq!(out.error.as_deref(), Some("cannot count"));
+    assert!(out.updates.is_empty());
+    assert_eq!(agg.fetch(&k("a"), 5), Some((Val::Int(1), 7)));
+    assert_eq!(agg.fetch(&k("a"), 10), None, "never reached");
+}
+
+#[test]
 fn retention_is_size_plus_grace_and_the_changelog_adds_a_day() {
     // WindowStoreMaterializer, SlidingWindowStoreMaterializer, SessionStoreMaterializer and
     // WindowedChangelogTopicConfig (windowstore.changelog.additional.retention.ms = 1 day).

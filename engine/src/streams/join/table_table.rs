@@ -65,9 +65,10 @@ pub fn table_table_join<E>(
     };
     let other_value = other.as_ref().map(|(v, _)| v);
     let (new, old, result_timestamp) = match (kind, side) {
-        // KTableKTableInnerJoin (both sides), and KTableKTableRightJoin (a left join's right
-        // side): nothing without the other side's value; the new value is joined
-        // even when it is a tombstone only in KTableKTableRightJoin.
+        // KTableKTableInnerJoin (both sides) and KTableKTableRightJoin (a left join's right
+        // side): nothing without the other side's value. The inner join forwards a tombstone
+        // for a null new value; the right join calls the joiner on it (`[left, null]`), since
+        // the left value survives.
         (JoinKind::Inner, _) | (JoinKind::Left, Side::Right) => {
             let Some((_, other_ts)) = &other else {
                 return Ok(TableJoinResult::Nothing);
