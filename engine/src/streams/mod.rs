@@ -9,13 +9,18 @@
 //! - `describe`: `Topology.describe()`'s text
 //! - `task`: one stream task running a sub-topology for one partition (pure)
 //! - `store`, `cache`: its key-value stores and the thread's record cache
+//! - `window`: windowed aggregations (tumbling, hopping, sliding, session), grace, retention and
+//!   `suppress(untilWindowCloses)`
+//! - `join`: stream–table, table–table and windowed stream–stream joins
 
 pub mod builder;
 pub mod cache;
 pub mod describe;
 pub mod dsl;
 pub mod expr;
+pub mod join;
 pub mod store;
 pub mod task;
 pub mod topology;
 pub mod value;
+pub mod window;
