@@ -321,3 +321,80 @@ fn restored_store_continues_the_aggregate() {
     assert_eq!(produced(&out, "output"), [(Val::text("A"), Val::Int(42))]);
     assert_eq!(task.stream_time, Some(5000));
 }
+
+/// "Window Final Results" in the DSL guide
+/// (https://kafka.apache.org/documentation/streams/developer-guide/dsl-api.html#window-final-results):
+/// hourly windows with 10 minutes of grace, suppressed until the window closes: the 09:00–10:00
+/// window's count leaves once, when stream time reaches 10:10, with its window on the key.
+#[test]
+fn suppressed_window_emits_its_final_count_when_grace_has_passed() {
+    use engine::streams::dsl::WindowSpec;
+    use engine::time::secs;
+    let topology = app(vec![(
+        Start::Stream(vec!["clicks".into()]),
+        vec![
+            Operation::GroupByKey,
+            Operation::WindowedBy(WindowSpec::Tumbling {
+                size: secs(3600),
+                grace: secs(600),
+            }),
+            Operation::Count { store: None },
+            Operation::SuppressUntilWindowCloses,
+            Operation::ToStream,
+            Operation::To("final-counts".into()),
+        ],
+    )]);
+    let mut cache = ThreadCache::new(0);
+    let id = TaskId {
+        subtopology: 0,
+        partition: 0,
+    };
+    let mut task = StreamTask::new(topology, id, &mut cache).unwrap();
+    let at = |h: u64, m: u64| secs(h * 3600 + m * 60);
+    let mut out = Vec::new();
+    let records = [
+        ("A", at(9, 0)),
+        ("A", at(9, 30)),
+        ("B", at(10, 5)),
+        ("B", at(10, 10)),
+    ];
+    let mut emitted_at = Vec::new();
+    for (i, (key, ts)) in records.into_iter().enumerate() {
+        let before = out.len();
+        let rec = Input {
+            topic: "clicks",
+            partition: 0,
+            offset: i as u64,
+            timestamp: ts,
+            key: Val::text(key),
+            value: Val::text("click"),
+            old_value: None,
+        };
+        task.process(&mut cache, rec, &mut out);
+        if !produced(&out[before..], "final-counts").is_empty() {
+            emitted_at.push(i);
+        }
+    }
+    // Only the record at 10:10 closes the 09:00 window.
+    assert_eq!(emitted_at, [3]);
+    let finals: Vec<_> = out
+        .iter()
+        .filter_map(|e| match e {
+            Effect::Produce {
+                key, value, window, ..
+            } => Some((key.clone(), value.clone(), *window)),
+            _ => None,
+        })
+        .collect();
+    let hour = 3_600_000;
+    assert_eq!(
+        finals,
+        [(
+            Val::text("A"),
+            Val::Int(2),
+            Some(engine::streams::window::Window::new(9 * hour, 10 * hour))
+        )]
+    );
+    // Every count update was logged to the window store's changelog.
+    assert_eq!(changelog_writes(&out), 4);
+}

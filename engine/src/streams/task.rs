@@ -16,11 +16,14 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use super::cache::{CacheId, DirtyEntry, ThreadCache};
+use super::dsl::WindowSpec;
 use super::expr::{Env, EvalError, Expr};
 use super::store::KeyValueStore;
 use super::topology::{Aggregation, NodeId, NodeKind, Op, TaskId, Topology};
 use super::value::Val;
-use crate::time::Micros;
+use super::window::suppress::WindowedSerde;
+use super::window::{self, Suppressor, Window, WindowedAggregator, WindowedKey};
+use crate::time::{MICROS_PER_MS, Micros};
 
 /// A record read from one of the task's source topics.
 #[derive(Debug, Clone)]
@@ -49,6 +52,8 @@ pub enum Effect {
         /// Set for a grouped table's repartition records (the old value travels with the new).
         old_value: Option<Val>,
         timestamp: Micros,
+        /// The window of a windowed key (`Windowed<K>`, from a windowed aggregation).
+        window: Option<Window>,
     },
     /// A store write, logged to the store's changelog on the task's partition.
     Changelog {
@@ -58,6 +63,8 @@ pub enum Effect {
         key: Val,
         value: Val,
         timestamp: Micros,
+        /// A window store's entries are keyed by key and window.
+        window: Option<Window>,
     },
     /// A record skipped: an expression failed, or a key or value an operator cannot take.
     Skipped {
@@ -84,6 +91,8 @@ struct Rec {
     value: Val,
     old: Option<Val>,
     timestamp: Micros,
+    /// The window of a windowed table's key (`Windowed<K>`): the key stays the record's key.
+    window: Option<Window>,
 }
 
 struct StoreState {
@@ -91,6 +100,8 @@ struct StoreState {
     kv: KeyValueStore,
     changelog: Option<Arc<str>>,
     cache: CacheId,
+    /// A window store: cache keys are `[key, start, end]`.
+    windowed: bool,
     /// The processor writing the store: a flushed entry is forwarded to its successors.
     owner: NodeId,
     send_old_values: bool,
@@ -102,6 +113,94 @@ fn env<'a>(key: &'a Val, value: &'a Val) -> Env<'a> {
         key: Some(key),
         value: Some(value),
         ..Env::default()
+    }
+}
+
+/// Kafka's milliseconds back to simulated microseconds.
+fn from_millis(ms: window::Millis) -> Micros {
+    Micros::try_from(ms).unwrap_or(0) * MICROS_PER_MS
+}
+
+/// A window store's cache key: the key and the window's bounds.
+fn windowed_cache_key(k: &WindowedKey) -> Val {
+    Val::List(Arc::from(vec![
+        k.key.clone(),
+        Val::Int(k.window.start),
+        Val::Int(k.window.end),
+    ]))
+}
+
+fn split_windowed_cache_key(k: &Val) -> (Val, Option<Window>) {
+    match k {
+        Val::List(items) => match &items[..] {
+            [key, Val::Int(start), Val::Int(end)] => (key.clone(), Some(Window::new(*start, *end))),
+            _ => (k.clone(), None),
+        },
+        _ => (k.clone(), None),
+    }
+}
+
+/// The window of the aggregation a suppress follows.
+fn upstream_window(topology: &Topology, n: NodeId) -> Option<WindowSpec> {
+    let mut at = n;
+    loop {
+        match &topology.nodes[at].op {
+            Op::WindowedAggregate { window, .. } => return Some(*window),
+            _ => at = *topology.nodes[at].predecessors.first()?,
+        }
+    }
+}
+
+/// The DSL's count / reduce / aggregate as the `window` module's `Aggregation`.
+struct Functions<'a> {
+    agg: &'a Aggregation,
+}
+
+impl window::Aggregation for Functions<'_> {
+    type Error = EvalError;
+
+    fn init(&mut self) -> Result<Val, EvalError> {
+        match self.agg {
+            Aggregation::Count => Ok(Val::Int(0)),
+            // `aggregatorForReducer`: a reduce starts from null and takes the first value.
+            Aggregation::Reduce { .. } => Ok(Val::Null),
+            Aggregation::Aggregate { init, .. } => init.eval(&Env::default()),
+        }
+    }
+
+    fn add(&mut self, key: &Val, value: &Val, agg: &Val) -> Result<Val, EvalError> {
+        let env = Env {
+            key: Some(key),
+            value: Some(value),
+            agg: Some(agg),
+            ..Env::default()
+        };
+        match self.agg {
+            Aggregation::Count => match agg {
+                Val::Int(c) => Ok(Val::Int(c + 1)),
+                _ => Ok(Val::Int(1)),
+            },
+            Aggregation::Reduce { .. } if agg.is_null() => Ok(value.clone()),
+            Aggregation::Reduce { adder, .. } | Aggregation::Aggregate { adder, .. } => {
+                adder.eval(&env)
+            }
+        }
+    }
+
+    /// Session windows merge two sessions' aggregates: counts add, a reduce applies its
+    /// adder to the two (as Kafka's `reduce` on sessions does); the DSL has no merger for
+    /// `aggregate`, so merging those is an error.
+    fn merge(&mut self, key: &Val, one: &Val, two: &Val) -> Result<Val, EvalError> {
+        match self.agg {
+            Aggregation::Count => match (one, two) {
+                (Val::Int(a), Val::Int(b)) => Ok(Val::Int(a + b)),
+                _ => Ok(Val::Int(0)),
+            },
+            Aggregation::Reduce { .. } => self.add(key, two, one),
+            Aggregation::Aggregate { .. } => Err(EvalError(
+                "merging two sessions needs a merger, which aggregate does not have".into(),
+            )),
+        }
     }
 }
 
@@ -124,6 +223,10 @@ pub struct StreamTask {
     node_store: Vec<Option<usize>>,
     /// The topic of each sink node of this task, by node id.
     sink_topics: Vec<Option<Arc<str>>>,
+    /// The window stores' processors (their own segmented stores) and suppression buffers,
+    /// from the `window` module.
+    windowed: BTreeMap<NodeId, WindowedAggregator>,
+    suppressors: BTreeMap<NodeId, Suppressor>,
     /// Stream time: the largest timestamp processed.
     pub stream_time: Option<Micros>,
     /// Records read from the source topics.
@@ -152,13 +255,28 @@ impl StreamTask {
         let mut store_index = BTreeMap::new();
         let mut node_store = vec![None; topology.nodes.len()];
         let mut sink_topics = vec![None; topology.nodes.len()];
+        let mut windowed = BTreeMap::new();
+        let mut suppressors = BTreeMap::new();
         for &n in &sub.nodes {
             let node = &topology.nodes[n];
-            if node.op.is_window_or_join() {
-                return Err(TaskError(format!(
-                    "{}: windows and joins do not run in this version's tasks yet",
-                    node.name
-                )));
+            match &node.op {
+                Op::WindowedAggregate { window, .. } => {
+                    windowed.insert(n, WindowedAggregator::new(window));
+                }
+                Op::Suppress { grace, .. } => {
+                    let serde = match upstream_window(&topology, n) {
+                        Some(WindowSpec::Session { .. }) => WindowedSerde::Session,
+                        _ => WindowedSerde::Time,
+                    };
+                    suppressors.insert(n, Suppressor::new(window::millis(*grace), serde));
+                }
+                op if op.is_window_or_join() => {
+                    return Err(TaskError(format!(
+                        "{}: joins do not run in this version's tasks yet",
+                        node.name
+                    )));
+                }
+                _ => {}
             }
             match &node.kind {
                 NodeKind::Source { topics } => {
@@ -200,6 +318,7 @@ impl StreamTask {
                     kv: KeyValueStore::default(),
                     changelog: spec.changelog.as_deref().map(Arc::from),
                     cache: cache.named(&ThreadCache::namespace(&id.to_string(), s)),
+                    windowed: matches!(spec.kind, super::topology::StoreKind::Windowed { .. }),
                     owner: n,
                     send_old_values,
                 });
@@ -215,6 +334,8 @@ impl StreamTask {
             store_index,
             node_store,
             sink_topics,
+            windowed,
+            suppressors,
             stream_time: None,
             processed: 0,
             dropped: 0,
@@ -252,6 +373,7 @@ impl StreamTask {
             value: input.value,
             old: input.old_value,
             timestamp: input.timestamp,
+            window: None,
         };
         let topology = Arc::clone(&self.topology);
         self.forward(&topology, source, rec, ctx, cache, out);
@@ -366,6 +488,7 @@ impl StreamTask {
                     value: rec.value,
                     old_value: rec.old,
                     timestamp: rec.timestamp,
+                    window: rec.window,
                 });
             }
             Op::Filter { predicate, not } => {
@@ -418,6 +541,7 @@ impl StreamTask {
                         value: item.clone(),
                         old: None,
                         timestamp: rec.timestamp,
+                        window: rec.window,
                     };
                     self.forward(topology, n, r, ctx, cache, out);
                 }
@@ -584,6 +708,7 @@ impl StreamTask {
                     value: new,
                     old: Some(old),
                     timestamp: rec.timestamp,
+                    window: rec.window,
                 };
                 self.forward(topology, n, r, ctx, cache, out);
             }
@@ -612,6 +737,7 @@ impl StreamTask {
                     value: new,
                     old: Some(old),
                     timestamp: rec.timestamp,
+                    window: rec.window,
                 };
                 self.forward(topology, n, r, ctx, cache, out);
             }
@@ -649,6 +775,7 @@ impl StreamTask {
                             value: nv,
                             old: Some(ov),
                             timestamp: ts,
+                            window: rec.window,
                         };
                         self.forward(topology, n, r, ctx, cache, out);
                     }
@@ -659,6 +786,7 @@ impl StreamTask {
                                 value: Val::Null,
                                 old: Some(ov),
                                 timestamp: ts,
+                                window: rec.window,
                             };
                             self.forward(topology, n, r, ctx, cache, out);
                         }
@@ -668,6 +796,7 @@ impl StreamTask {
                                 value: nv,
                                 old: Some(Val::Null),
                                 timestamp: ts,
+                                window: rec.window,
                             };
                             self.forward(topology, n, r, ctx, cache, out);
                         }
@@ -679,14 +808,98 @@ impl StreamTask {
                     self.table_aggregate(topology, n, store, agg, rec, ctx, cache, out)
                 }
             }
+            Op::WindowedAggregate { agg, .. } => {
+                self.windowed_aggregate(topology, n, agg, rec, ctx, cache, out)
+            }
+            Op::Suppress { .. } => {
+                let Some(window) = rec.window else {
+                    self.skip(n, ctx, "suppress needs a windowed key".into(), out);
+                    return;
+                };
+                let Some(suppressor) = self.suppressors.get_mut(&n) else {
+                    return;
+                };
+                let key = WindowedKey {
+                    key: rec.key,
+                    window,
+                };
+                let new = (!rec.value.is_null()).then_some(rec.value);
+                let old = rec.old.filter(|o| !o.is_null());
+                let emitted = suppressor.process(key, new, old, window::millis(rec.timestamp));
+                for e in emitted {
+                    let r = Rec {
+                        key: e.key.key,
+                        value: e.new,
+                        old: Some(e.old.unwrap_or(Val::Null)),
+                        timestamp: from_millis(e.timestamp),
+                        window: Some(e.key.window),
+                    };
+                    self.forward(topology, n, r, ctx, cache, out);
+                }
+            }
             // Refused by `new`.
-            Op::WindowedAggregate { .. }
-            | Op::Suppress { .. }
-            | Op::JoinWindow { .. }
+            Op::JoinWindow { .. }
             | Op::StreamStreamJoin { .. }
             | Op::StreamTableJoin { .. }
             | Op::StreamGlobalTableJoin { .. }
             | Op::TableTableJoin { .. } => {}
+        }
+    }
+
+    /// `KStreamWindowAggregate` and its sliding and session siblings (the `window` module):
+    /// each update goes through the record cache, keyed by key and window, like a plain
+    /// aggregation's.
+    #[allow(clippy::too_many_arguments)]
+    fn windowed_aggregate(
+        &mut self,
+        topology: &Topology,
+        n: NodeId,
+        agg: &Aggregation,
+        rec: Rec,
+        ctx: Ctx<'_>,
+        cache: &mut ThreadCache,
+        out: &mut Vec<Effect>,
+    ) {
+        let Some(store) = self.node_store[n] else {
+            return;
+        };
+        let Some(aggregator) = self.windowed.get_mut(&n) else {
+            return;
+        };
+        let mut functions = Functions { agg };
+        let outcome = aggregator.process(
+            &rec.key,
+            &rec.value,
+            window::millis(rec.timestamp),
+            &mut functions,
+        );
+        for skip in &outcome.skipped {
+            let reason = match skip {
+                window::Skip::NullKey => "null key: skipped by the windowed aggregation".into(),
+                window::Skip::NullValue => "null value: skipped by the windowed aggregation".into(),
+                window::Skip::ExpiredWindow(w) => format!(
+                    "window [{}, {}) had closed (grace passed): record skipped",
+                    w.start, w.end
+                ),
+            };
+            self.skip(n, ctx, reason, out);
+        }
+        for u in outcome.updates {
+            let key = windowed_cache_key(&u.key);
+            let value = u.new.unwrap_or(Val::Null);
+            self.put(
+                topology,
+                store,
+                key,
+                value,
+                from_millis(u.timestamp),
+                ctx,
+                cache,
+                out,
+            );
+        }
+        if let Some(EvalError(msg)) = outcome.error {
+            self.skip(n, ctx, msg, out);
         }
     }
 
@@ -853,14 +1066,20 @@ impl StreamTask {
             if e.value.is_null() && old.is_none() {
                 continue;
             }
+            let (key, window) = if s.windowed {
+                split_windowed_cache_key(&e.key)
+            } else {
+                (e.key.clone(), None)
+            };
             if let Some(topic) = &s.changelog {
                 out.push(Effect::Changelog {
                     store: Arc::clone(&s.name),
                     topic: Arc::clone(topic),
                     partition: self.id.partition,
-                    key: e.key.clone(),
+                    key: key.clone(),
                     value: e.value.clone(),
                     timestamp: e.timestamp,
+                    window,
                 });
             }
             s.kv.put(e.key.clone(), e.value.clone(), e.timestamp);
@@ -871,10 +1090,11 @@ impl StreamTask {
             };
             let owner = s.owner;
             let rec = Rec {
-                key: e.key,
+                key,
                 value: e.value,
                 old: Some(old),
                 timestamp: e.timestamp,
+                window,
             };
             self.forward(topology, owner, rec, ctx, cache, out);
         }
