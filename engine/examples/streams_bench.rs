@@ -84,6 +84,7 @@ fn main() {
             key: Val::Null,
             value: texts[(i % 1000) as usize].clone(),
             old_value: None,
+            now: 0,
         };
         split.process(&mut cache, rec, &mut mid);
         for (j, e) in mid.drain(..).enumerate() {
@@ -103,6 +104,7 @@ fn main() {
                     key,
                     value,
                     old_value: None,
+                    now: 0,
                 };
                 count.process(&mut cache, rec, &mut out);
             }

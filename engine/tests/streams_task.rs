@@ -43,6 +43,7 @@ fn input(topic: &str, offset: u64, key: Val, value: Val) -> Input<'_> {
         key,
         value,
         old_value: None,
+        now: 0,
     }
 }
 
@@ -247,6 +248,7 @@ fn table_regrouping_subtracts_from_the_old_group() {
                 key: key.clone(),
                 value: value.clone(),
                 old_value: old_value.clone(),
+                now: 0,
             };
             downstream.process(&mut cache, rec, &mut results);
         }
@@ -369,6 +371,7 @@ fn suppressed_window_emits_its_final_count_when_grace_has_passed() {
             key: Val::text(key),
             value: Val::text("click"),
             old_value: None,
+            now: 0,
         };
         task.process(&mut cache, rec, &mut out);
         if !produced(&out[before..], "final-counts").is_empty() {
@@ -397,4 +400,73 @@ fn suppressed_window_emits_its_final_count_when_grace_has_passed() {
     );
     // Every count update was logged to the window store's changelog.
     assert_eq!(changelog_writes(&out), 4);
+}
+
+/// A stream–table join in one task: the table's updates fill its store (nothing is emitted),
+/// a stream record looks the table up as it is then; an inner join drops a miss.
+#[test]
+fn stream_table_join_looks_up_the_table_as_it_is_now() {
+    use engine::streams::dsl::JoinKind;
+    let topology = app(vec![
+        (
+            Start::Table {
+                topic: "users".into(),
+                store: None,
+            },
+            vec![Operation::As("users".into())],
+        ),
+        (
+            Start::Stream(vec!["clicks".into()]),
+            vec![
+                Operation::Join {
+                    other: "users".into(),
+                    kind: JoinKind::Inner,
+                    window: None,
+                    key: None,
+                    joiner: add(Expr::Var(Var::Left), Expr::Var(Var::Right)),
+                },
+                Operation::To("enriched".into()),
+            ],
+        ),
+    ]);
+    let mut cache = ThreadCache::new(0);
+    let id = TaskId {
+        subtopology: 0,
+        partition: 0,
+    };
+    let mut task = StreamTask::new(topology, id, &mut cache).unwrap();
+    let mut out = Vec::new();
+    let alice = Val::text("alice");
+    task.process(
+        &mut cache,
+        input("clicks", 0, alice.clone(), Val::text("c1@")),
+        &mut out,
+    );
+    task.process(
+        &mut cache,
+        input("users", 1, alice.clone(), Val::text("paris")),
+        &mut out,
+    );
+    task.process(
+        &mut cache,
+        input("clicks", 2, alice.clone(), Val::text("c2@")),
+        &mut out,
+    );
+    task.process(
+        &mut cache,
+        input("users", 3, alice.clone(), Val::text("rome")),
+        &mut out,
+    );
+    task.process(
+        &mut cache,
+        input("clicks", 4, alice.clone(), Val::text("c3@")),
+        &mut out,
+    );
+    assert_eq!(
+        produced(&out, "enriched"),
+        [
+            (alice.clone(), Val::text("c2@paris")),
+            (alice, Val::text("c3@rome"))
+        ]
+    );
 }

@@ -18,6 +18,7 @@ use std::sync::Arc;
 use super::cache::{CacheId, DirtyEntry, ThreadCache};
 use super::dsl::WindowSpec;
 use super::expr::{Env, EvalError, Expr};
+use super::join::{self, Side, StreamStreamJoin, StreamTableResult, TableJoinResult};
 use super::store::KeyValueStore;
 use super::topology::{Aggregation, NodeId, NodeKind, Op, TaskId, Topology};
 use super::value::Val;
@@ -37,6 +38,9 @@ pub struct Input<'a> {
     /// The old value of a table update read from a grouped table's repartition topic (Kafka's
     /// `ChangedSerializer` writes both); `None` for every other record.
     pub old_value: Option<Val>,
+    /// The stream thread's clock (simulated time): a left or outer stream–stream join emits
+    /// its unmatched records on it (`context.currentSystemTimeMs()`).
+    pub now: Micros,
 }
 
 /// What processing did, for the stream thread to carry out and the event log to show.
@@ -112,6 +116,17 @@ fn env<'a>(key: &'a Val, value: &'a Val) -> Env<'a> {
     Env {
         key: Some(key),
         value: Some(value),
+        ..Env::default()
+    }
+}
+
+/// A joiner's variables: `key`, `left` (the value of the side `join` was called on) and
+/// `right`.
+fn join_env<'a>(key: &'a Val, left: &'a Val, right: &'a Val) -> Env<'a> {
+    Env {
+        key: Some(key),
+        left: Some(left),
+        right: Some(right),
         ..Env::default()
     }
 }
@@ -227,6 +242,12 @@ pub struct StreamTask {
     /// from the `window` module.
     windowed: BTreeMap<NodeId, WindowedAggregator>,
     suppressors: BTreeMap<NodeId, Suppressor>,
+    /// Each stream–stream join's shared state, by its JOINTHIS node, and the JOINTHIS node of
+    /// each JOINOTHER node.
+    stream_joins: BTreeMap<NodeId, StreamStreamJoin>,
+    join_partner: BTreeMap<NodeId, NodeId>,
+    /// The clock of the record being processed.
+    now: Micros,
     /// Stream time: the largest timestamp processed.
     pub stream_time: Option<Micros>,
     /// Records read from the source topics.
@@ -257,6 +278,8 @@ impl StreamTask {
         let mut sink_topics = vec![None; topology.nodes.len()];
         let mut windowed = BTreeMap::new();
         let mut suppressors = BTreeMap::new();
+        let mut stream_joins = BTreeMap::new();
+        let mut join_partner = BTreeMap::new();
         for &n in &sub.nodes {
             let node = &topology.nodes[n];
             match &node.op {
@@ -270,9 +293,25 @@ impl StreamTask {
                     };
                     suppressors.insert(n, Suppressor::new(window::millis(*grace), serde));
                 }
-                op if op.is_window_or_join() => {
+                Op::StreamStreamJoin {
+                    this_side: true,
+                    kind,
+                    window,
+                    ..
+                } => {
+                    stream_joins.insert(n, StreamStreamJoin::new(*kind, *window));
+                }
+                Op::StreamStreamJoin {
+                    this_side: false, ..
+                } => {
+                    // The merge's other predecessor is this join's JOINTHIS node.
+                    let merge = node.successors[0];
+                    let this = topology.nodes[merge].predecessors[0];
+                    join_partner.insert(n, this);
+                }
+                Op::StreamGlobalTableJoin { .. } => {
                     return Err(TaskError(format!(
-                        "{}: joins do not run in this version's tasks yet",
+                        "{}: global table joins do not run in this version's tasks yet",
                         node.name
                     )));
                 }
@@ -336,6 +375,9 @@ impl StreamTask {
             sink_topics,
             windowed,
             suppressors,
+            stream_joins,
+            join_partner,
+            now: 0,
             stream_time: None,
             processed: 0,
             dropped: 0,
@@ -359,6 +401,7 @@ impl StreamTask {
             return;
         };
         self.processed += 1;
+        self.now = input.now;
         self.stream_time = Some(
             self.stream_time
                 .map_or(input.timestamp, |t| t.max(input.timestamp)),
@@ -837,12 +880,126 @@ impl StreamTask {
                     self.forward(topology, n, r, ctx, cache, out);
                 }
             }
+            // The join processors below put each record into its window store
+            // (`StreamStreamJoin` keeps both), so the windowed node only passes it on.
+            Op::JoinWindow { .. } => self.forward(topology, n, rec, ctx, cache, out),
+            Op::StreamStreamJoin {
+                this_side, joiner, ..
+            } => {
+                let (side, owner) = if *this_side {
+                    (Side::Left, n)
+                } else {
+                    (Side::Right, self.join_partner[&n])
+                };
+                let Some(state) = self.stream_joins.get_mut(&owner) else {
+                    return;
+                };
+                let outcome = state.process(
+                    side,
+                    &rec.key,
+                    &rec.value,
+                    window::millis(rec.timestamp),
+                    window::millis(self.now),
+                    |k, l, r| joiner.eval(&join_env(k, l, r)),
+                );
+                if outcome.dropped {
+                    self.skip(n, ctx, "null key or value: skipped by the join".into(), out);
+                }
+                for o in outcome.outputs {
+                    let r = Rec {
+                        key: o.key,
+                        value: o.value,
+                        old: None,
+                        timestamp: from_millis(o.timestamp),
+                        window: None,
+                    };
+                    self.forward(topology, n, r, ctx, cache, out);
+                }
+                if let Some(EvalError(msg)) = outcome.error {
+                    self.skip(n, ctx, msg, out);
+                }
+            }
+            Op::StreamTableJoin { kind, joiner, .. } => {
+                let Some(store) = self.node_store[n] else {
+                    return;
+                };
+                let table = self
+                    .get(topology, store, &rec.key, ctx, cache, out)
+                    .map(|(v, _)| v);
+                let result = join::stream_table_join(
+                    *kind,
+                    &rec.key,
+                    &rec.value,
+                    &rec.key,
+                    |_| table,
+                    |k, l, r| joiner.eval(&join_env(k, l, r)),
+                );
+                match result {
+                    Ok(StreamTableResult::Joined(v)) => {
+                        let r = Rec { value: v, ..rec };
+                        self.forward(topology, n, r, ctx, cache, out);
+                    }
+                    Ok(StreamTableResult::NoMatch) => {}
+                    Ok(StreamTableResult::Dropped) => {
+                        let reason = "null key or value: skipped by the join".into();
+                        self.skip(n, ctx, reason, out);
+                    }
+                    Err(EvalError(msg)) => self.skip(n, ctx, msg, out),
+                }
+            }
+            Op::TableTableJoin {
+                this_side,
+                kind,
+                joiner,
+                ..
+            } => {
+                let Some(store) = self.node_store[n] else {
+                    return;
+                };
+                let other = self
+                    .get(topology, store, &rec.key, ctx, cache, out)
+                    .map(|(v, t)| (v, window::millis(t)));
+                let side = if *this_side { Side::Left } else { Side::Right };
+                let update = join::Change {
+                    new: (!rec.value.is_null()).then(|| rec.value.clone()),
+                    old: rec.old.clone().filter(|o| !o.is_null()),
+                };
+                // The join sends old values when a table groupBy follows its merge.
+                let merge = topology.nodes[n].successors[0];
+                let send_old_values = topology.nodes[merge]
+                    .successors
+                    .iter()
+                    .any(|&s| matches!(topology.nodes[s].op, Op::TableSelect { .. }));
+                let result = join::table_table_join(
+                    *kind,
+                    side,
+                    &rec.key,
+                    &update,
+                    window::millis(rec.timestamp),
+                    other,
+                    send_old_values,
+                    |k, l, r| joiner.eval(&join_env(k, l, r)),
+                );
+                match result {
+                    Ok(TableJoinResult::Forward { change, timestamp }) => {
+                        let r = Rec {
+                            key: rec.key,
+                            value: change.new.unwrap_or(Val::Null),
+                            old: Some(change.old.unwrap_or(Val::Null)),
+                            timestamp: from_millis(timestamp),
+                            window: rec.window,
+                        };
+                        self.forward(topology, n, r, ctx, cache, out);
+                    }
+                    Ok(TableJoinResult::Nothing) => {}
+                    Ok(TableJoinResult::Dropped) => {
+                        self.skip(n, ctx, "null key: skipped by the join".into(), out);
+                    }
+                    Err(EvalError(msg)) => self.skip(n, ctx, msg, out),
+                }
+            }
             // Refused by `new`.
-            Op::JoinWindow { .. }
-            | Op::StreamStreamJoin { .. }
-            | Op::StreamTableJoin { .. }
-            | Op::StreamGlobalTableJoin { .. }
-            | Op::TableTableJoin { .. } => {}
+            Op::StreamGlobalTableJoin { .. } => {}
         }
     }
 

@@ -152,23 +152,6 @@ pub enum Op {
     },
 }
 
-impl Op {
-    /// Window and join operations, whose semantics live in `window` and `join` and which the
-    /// task does not run yet.
-    pub fn is_window_or_join(&self) -> bool {
-        matches!(
-            self,
-            Op::WindowedAggregate { .. }
-                | Op::Suppress { .. }
-                | Op::JoinWindow { .. }
-                | Op::StreamStreamJoin { .. }
-                | Op::StreamTableJoin { .. }
-                | Op::StreamGlobalTableJoin { .. }
-                | Op::TableTableJoin { .. }
-        )
-    }
-}
-
 /// The aggregation of `count`, `reduce` and `aggregate`.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Aggregation {
