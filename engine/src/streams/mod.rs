@@ -6,7 +6,24 @@
 //! - `dsl`: an application and its topology as the scenario declares it (the DSL calls)
 //! - `assignor`: Kafka Streams' task assignment (`StreamsPartitionAssignor`, `HighAvailabilityTaskAssignor`)
 
+//! - `topology`: the built processor topology (nodes, stores, internal topics, sub-topologies)
+//! - `builder`: DSL calls → topology, with Kafka's node names and internal topics
+//! - `describe`: `Topology.describe()`'s text
+//! - `task`: one stream task running a sub-topology for one partition (pure)
+//! - `store`, `cache`: its key-value stores and the thread's record cache
+//! - `window`: windowed aggregations (tumbling, hopping, sliding, session), grace, retention and
+//!   `suppress(untilWindowCloses)`
+//! - `join`: stream–table, table–table and windowed stream–stream joins
+
 pub mod assignor;
+pub mod builder;
+pub mod cache;
+pub mod describe;
 pub mod dsl;
 pub mod expr;
+pub mod join;
+pub mod store;
+pub mod task;
+pub mod topology;
 pub mod value;
+pub mod window;

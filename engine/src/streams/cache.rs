@@ -1,0 +1,471 @@
+//! Kafka Streams' record cache: one `ThreadCache` per stream thread, holding a `NamedCache` per
+//! task and store (namespace `<taskId>-<store>`), bounded by `statestore.cache.max.bytes`
+//! divided among the threads.
+//!
+//! Reproduced from `ThreadCache` and `NamedCache`:
+//! - a put makes the entry dirty and most recently used; a dirty key moves to the end of the
+//!   dirty order (`dirtyKeys.remove; dirtyKeys.add`); a read hit makes it most recently used;
+//! - when the thread's cache is over its budget, the cache just written to evicts its least
+//!   recently used entry (`ThreadCache.maybeEvict`, repeatedly); evicting a dirty entry flushes
+//!   *every* dirty entry of that named cache, the evicted one first (`NamedCache.evict` →
+//!   `flush`);
+//! - a commit flushes each named cache (`NamedCache.flush`); flushed deletes leave the cache;
+//! - an entry's size is `LRUNode.size()`: key bytes, three references (24), the dirty flag, the
+//!   value bytes (with the store's 8-byte timestamp) and the record context (timestamp, offset,
+//!   topic, partition).
+//!
+//! As in Kafka, the LRU and dirty orders are linked lists (here over a slab), so a hit or a
+//! put costs one hash lookup. The caller (the task) forwards the flushed entries downstream and
+//! writes them to its store and changelog, as `CachingKeyValueStore`'s flush listener does.
+
+use std::collections::{BTreeMap, HashMap};
+use std::hash::{BuildHasherDefault, Hasher};
+
+use super::value::Val;
+use crate::time::Micros;
+
+/// A dirty entry handed back by a flush, in dirty order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DirtyEntry {
+    pub key: Val,
+    /// `Null` for a delete.
+    pub value: Val,
+    pub timestamp: Micros,
+}
+
+/// A named cache of a `ThreadCache`, from `ThreadCache::named`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CacheId(usize);
+
+const NIL: usize = usize::MAX;
+
+/// The Fx hash (rustc's): keys are the application's own words and ids, not an attacker's, and
+/// SipHash cost a third of a word count's time in the cache.
+#[derive(Default)]
+struct FxHasher(u64);
+
+impl Hasher for FxHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            self.add(u64::from_le_bytes(c.try_into().expect("8 bytes")));
+        }
+        for &b in chunks.remainder() {
+            self.add(u64::from(b));
+        }
+    }
+
+    fn write_u8(&mut self, i: u8) {
+        self.add(u64::from(i));
+    }
+
+    fn write_u64(&mut self, i: u64) {
+        self.add(i);
+    }
+
+    fn write_usize(&mut self, i: usize) {
+        self.add(i as u64);
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+impl FxHasher {
+    fn add(&mut self, word: u64) {
+        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+}
+
+#[derive(Debug, Clone)]
+struct Slot {
+    key: Val,
+    value: Val,
+    timestamp: Micros,
+    dirty: bool,
+    size: u64,
+    /// Toward the most recently used / the least recently used.
+    newer: usize,
+    older: usize,
+    /// Dirty order: written before / after.
+    dirty_prev: usize,
+    dirty_next: usize,
+}
+
+#[derive(Debug, Clone)]
+struct NamedCache {
+    /// Looked up only, never iterated (the lists are), so a hash map keeps runs deterministic.
+    index: HashMap<Val, usize, BuildHasherDefault<FxHasher>>,
+    slots: Vec<Slot>,
+    free: Vec<usize>,
+    /// Most and least recently used.
+    newest: usize,
+    eldest: usize,
+    /// First and last dirty key, in write order.
+    dirty_first: usize,
+    dirty_last: usize,
+    size: u64,
+}
+
+impl NamedCache {
+    fn new() -> NamedCache {
+        NamedCache {
+            index: HashMap::default(),
+            slots: Vec::new(),
+            free: Vec::new(),
+            newest: NIL,
+            eldest: NIL,
+            dirty_first: NIL,
+            dirty_last: NIL,
+            size: 0,
+        }
+    }
+
+    fn unlink_lru(&mut self, i: usize) {
+        let (newer, older) = (self.slots[i].newer, self.slots[i].older);
+        match newer {
+            NIL => self.newest = older,
+            n => self.slots[n].older = older,
+        }
+        match older {
+            NIL => self.eldest = newer,
+            o => self.slots[o].newer = newer,
+        }
+    }
+
+    fn push_newest(&mut self, i: usize) {
+        self.slots[i].newer = NIL;
+        self.slots[i].older = self.newest;
+        match self.newest {
+            NIL => self.eldest = i,
+            n => self.slots[n].newer = i,
+        }
+        self.newest = i;
+    }
+
+    fn unlink_dirty(&mut self, i: usize) {
+        let (prev, next) = (self.slots[i].dirty_prev, self.slots[i].dirty_next);
+        match prev {
+            NIL => self.dirty_first = next,
+            p => self.slots[p].dirty_next = next,
+        }
+        match next {
+            NIL => self.dirty_last = prev,
+            n => self.slots[n].dirty_prev = prev,
+        }
+        self.slots[i].dirty = false;
+    }
+
+    fn push_dirty(&mut self, i: usize) {
+        self.slots[i].dirty = true;
+        self.slots[i].dirty_next = NIL;
+        self.slots[i].dirty_prev = self.dirty_last;
+        match self.dirty_last {
+            NIL => self.dirty_first = i,
+            l => self.slots[l].dirty_next = i,
+        }
+        self.dirty_last = i;
+    }
+
+    /// Removes an entry entirely; returns it.
+    fn remove(&mut self, i: usize) -> Slot {
+        self.unlink_lru(i);
+        if self.slots[i].dirty {
+            self.unlink_dirty(i);
+        }
+        let slot = std::mem::replace(
+            &mut self.slots[i],
+            Slot {
+                key: Val::Null,
+                value: Val::Null,
+                timestamp: 0,
+                dirty: false,
+                size: 0,
+                newer: NIL,
+                older: NIL,
+                dirty_prev: NIL,
+                dirty_next: NIL,
+            },
+        );
+        self.index.remove(&slot.key);
+        self.free.push(i);
+        self.size -= slot.size;
+        slot
+    }
+
+    /// `NamedCache.flush`: dirty entries in write order; they become clean, deletes leave.
+    fn flush(&mut self, flushed: &mut Vec<DirtyEntry>) -> u64 {
+        let mut freed = 0;
+        let mut at = self.dirty_first;
+        while at != NIL {
+            let next = self.slots[at].dirty_next;
+            let s = &self.slots[at];
+            flushed.push(DirtyEntry {
+                key: s.key.clone(),
+                value: s.value.clone(),
+                timestamp: s.timestamp,
+            });
+            self.slots[at].dirty = false;
+            if self.slots[at].value.is_null() {
+                self.unlink_lru(at);
+                let key = std::mem::take(&mut self.slots[at].key);
+                self.index.remove(&key);
+                self.free.push(at);
+                let size = std::mem::take(&mut self.slots[at].size);
+                self.size -= size;
+                freed += size;
+            }
+            at = next;
+        }
+        self.dirty_first = NIL;
+        self.dirty_last = NIL;
+        freed
+    }
+}
+
+/// The cache of one stream thread.
+#[derive(Debug, Clone)]
+pub struct ThreadCache {
+    max_bytes: u64,
+    size: u64,
+    caches: Vec<Option<NamedCache>>,
+    names: BTreeMap<String, usize>,
+    /// Kafka's cache metrics: hits, misses, evictions, flushes.
+    pub hits: u64,
+    pub misses: u64,
+    pub evictions: u64,
+    pub flushes: u64,
+}
+
+/// What a value weighs in the cache: its serialized length (the playground writes text as is
+/// and everything else as JSON), computed without serializing the common cases.
+pub fn serialized_len(v: &Val) -> u64 {
+    match v {
+        Val::Null => 0,
+        Val::Text(s) => s.len() as u64,
+        Val::Int(i) => {
+            let mut n = i.unsigned_abs();
+            let mut digits = 1;
+            while n >= 10 {
+                n /= 10;
+                digits += 1;
+            }
+            digits + u64::from(*i < 0)
+        }
+        Val::Bool(b) => 4 + u64::from(!b),
+        other => other.to_string().len() as u64,
+    }
+}
+
+impl ThreadCache {
+    pub fn new(max_bytes: u64) -> ThreadCache {
+        ThreadCache {
+            max_bytes,
+            size: 0,
+            caches: Vec::new(),
+            names: BTreeMap::new(),
+            hits: 0,
+            misses: 0,
+            evictions: 0,
+            flushes: 0,
+        }
+    }
+
+    /// Bytes in use over every named cache.
+    pub fn size_bytes(&self) -> u64 {
+        self.size
+    }
+
+    pub fn max_bytes(&self) -> u64 {
+        self.max_bytes
+    }
+
+    /// `ThreadCache.nameSpaceFromTaskIdAndStore`
+    pub fn namespace(task: &str, store: &str) -> String {
+        format!("{task}-{store}")
+    }
+
+    /// The named cache for `namespace`, created if needed (`getOrCreateCache`).
+    pub fn named(&mut self, namespace: &str) -> CacheId {
+        if let Some(&i) = self.names.get(namespace) {
+            if self.caches[i].is_none() {
+                self.caches[i] = Some(NamedCache::new());
+            }
+            return CacheId(i);
+        }
+        self.caches.push(Some(NamedCache::new()));
+        let i = self.caches.len() - 1;
+        self.names.insert(namespace.to_string(), i);
+        CacheId(i)
+    }
+
+    /// `ThreadCache.close(namespace)`: a closed task's entries leave, unflushed.
+    pub fn close(&mut self, id: CacheId) {
+        if let Some(c) = self.caches[id.0].take() {
+            self.size -= c.size;
+        }
+    }
+
+    /// Entries in a named cache.
+    pub fn len(&self, id: CacheId) -> usize {
+        self.caches[id.0].as_ref().map_or(0, |c| c.index.len())
+    }
+
+    /// The cached value and its timestamp (`Some(Null, _)` is a cached delete); a hit becomes
+    /// the most recently used entry.
+    pub fn get(&mut self, id: CacheId, key: &Val) -> Option<(Val, Micros)> {
+        let Some(cache) = self.caches[id.0].as_mut() else {
+            self.misses += 1;
+            return None;
+        };
+        match cache.index.get(key) {
+            Some(&i) => {
+                self.hits += 1;
+                cache.unlink_lru(i);
+                cache.push_newest(i);
+                let s = &cache.slots[i];
+                Some((s.value.clone(), s.timestamp))
+            }
+            None => {
+                self.misses += 1;
+                None
+            }
+        }
+    }
+
+    /// `ThreadCache.put`: writes an entry (dirty for a processor's write, clean for a value
+    /// read from the store), then evicts while over budget. Entries flushed by an eviction are
+    /// appended to `flushed`.
+    #[allow(clippy::too_many_arguments)]
+    pub fn put(
+        &mut self,
+        id: CacheId,
+        key: &Val,
+        value: Val,
+        timestamp: Micros,
+        dirty: bool,
+        topic_len: usize,
+        flushed: &mut Vec<DirtyEntry>,
+    ) {
+        let Some(cache) = self.caches[id.0].as_mut() else {
+            return;
+        };
+        // LRUNode.size(): key + 3 refs + LRUCacheEntry (dirty flag + value + record context:
+        // timestamp, offset, topic chars, partition); the store's value carries its timestamp.
+        let size = serialized_len(key)
+            + 24
+            + 1
+            + (8 + serialized_len(&value))
+            + 8
+            + 8
+            + topic_len as u64
+            + 4;
+        let i = match cache.index.get(key) {
+            Some(&i) => {
+                cache.size -= cache.slots[i].size;
+                self.size -= cache.slots[i].size;
+                cache.unlink_lru(i);
+                if dirty && cache.slots[i].dirty {
+                    cache.unlink_dirty(i);
+                }
+                let s = &mut cache.slots[i];
+                s.value = value;
+                s.timestamp = timestamp;
+                s.size = size;
+                i
+            }
+            None => {
+                let slot = Slot {
+                    key: key.clone(),
+                    value,
+                    timestamp,
+                    dirty: false,
+                    size,
+                    newer: NIL,
+                    older: NIL,
+                    dirty_prev: NIL,
+                    dirty_next: NIL,
+                };
+                let i = match cache.free.pop() {
+                    Some(i) => {
+                        cache.slots[i] = slot;
+                        i
+                    }
+                    None => {
+                        cache.slots.push(slot);
+                        cache.slots.len() - 1
+                    }
+                };
+                cache.index.insert(key.clone(), i);
+                i
+            }
+        };
+        cache.push_newest(i);
+        if dirty {
+            cache.push_dirty(i);
+        }
+        cache.size += size;
+        self.size += size;
+        // ThreadCache.maybeEvict: only the cache just written to gives way.
+        while self.size > self.max_bytes {
+            let Some(cache) = self.caches[id.0].as_mut() else {
+                return;
+            };
+            if cache.eldest == NIL {
+                return;
+            }
+            let was_dirty = cache.slots[cache.eldest].dirty;
+            let evicted = cache.remove(cache.eldest);
+            self.size -= evicted.size;
+            self.evictions += 1;
+            if was_dirty {
+                flushed.push(DirtyEntry {
+                    key: evicted.key,
+                    value: evicted.value,
+                    timestamp: evicted.timestamp,
+                });
+                self.flush(id, flushed);
+            }
+        }
+    }
+
+    /// `NamedCache.flush`: every dirty entry, in the order the keys were last written.
+    pub fn flush(&mut self, id: CacheId, flushed: &mut Vec<DirtyEntry>) {
+        if let Some(cache) = self.caches[id.0].as_mut() {
+            self.flushes += 1;
+            let freed = cache.flush(flushed);
+            self.size -= freed;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn eviction_takes_the_least_recently_used_and_flushes_every_dirty_entry() {
+        let mut cache = ThreadCache::new(1000);
+        let id = cache.named("0_0-counts");
+        let mut flushed = Vec::new();
+        for k in ["a", "b", "c"] {
+            cache.put(id, &Val::text(k), Val::Int(1), 0, true, 0, &mut flushed);
+        }
+        // "a" read: "b" is now the eldest.
+        assert!(cache.get(id, &Val::text("a")).is_some());
+        let per_entry = cache.size_bytes() / 3;
+        let mut small = cache.clone();
+        small.max_bytes = per_entry * 3;
+        small.put(id, &Val::text("d"), Val::Int(1), 0, true, 0, &mut flushed);
+        // "b" evicted dirty: it comes first, then the rest in write order (a, c, d).
+        let keys: Vec<String> = flushed.iter().map(|e| e.key.to_string()).collect();
+        assert_eq!(keys, ["b", "a", "c", "d"]);
+        assert_eq!(small.len(id), 3);
+        assert!(small.get(id, &Val::text("b")).is_none());
+        // A second flush finds nothing dirty.
+        flushed.clear();
+        small.flush(id, &mut flushed);
+        assert!(flushed.is_empty());
+    }
+}
