@@ -989,8 +989,12 @@ fn the_console_takes_a_block_as_one_input_of_several_lines() {
     let e = parse_line("streams app x", &mut ctx).unwrap_err();
     assert_eq!(e.pos.col, 1);
     assert!(e.message.contains("spans several lines"), "{e}");
-    let e = parse_line("brokers 3\nbrokers 4", &mut ctx).unwrap_err();
-    assert!(e.message.contains("one command at a time"), "{e}");
+    // Any other input of several lines is refused as before: a line break is a control character.
+    let e = parse_line("wait 1s\nwait 2s", &mut ctx).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "console:1:8: control character U+000A is not allowed"
+    );
 }
 
 #[test]
@@ -1126,4 +1130,23 @@ fn the_cluster_refuses_streams_commands_until_it_runs_them() {
             }
         }
     }
+}
+
+/// Every `scenario` example of the reference's Streams and expression sections is accepted.
+#[test]
+fn the_reference_examples_parse() {
+    let doc = include_str!("../../docs/scenario-language.md");
+    let start = doc
+        .find("### 4.7 Kafka Streams applications")
+        .expect("the Streams section");
+    let end = doc[start..]
+        .find("## 5. Checking with `expect`")
+        .map_or(doc.len(), |e| start + e);
+    let mut examples = 0;
+    for block in doc[start..end].split("```scenario\n").skip(1) {
+        let src = block.split("```").next().expect("a closed block");
+        parse_ok(src);
+        examples += 1;
+    }
+    assert!(examples >= 6, "{examples} examples");
 }

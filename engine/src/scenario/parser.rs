@@ -40,6 +40,8 @@ mod expr_text;
 mod focus;
 mod streams;
 mod streams_commands;
+mod streams_line;
+mod streams_ops;
 mod streams_types;
 
 pub use streams_commands::{AppInfo, InstanceInfo, STREAMS_STATES};
@@ -108,7 +110,12 @@ pub fn parse(file: &str, src: &str) -> Result<Script, Vec<Diagnostic>> {
 /// comment. On success what the line declares is recorded in `ctx`; on error `ctx` is untouched.
 /// `title` and `seed` belong to files and are refused here.
 pub fn parse_line(src: &str, ctx: &mut Context) -> Result<Option<Step>, Diagnostic> {
-    if src.lines().nth(1).is_some() {
+    // A `streams app` block pasted whole; any other input is one line (a line break in it is
+    // refused like every control character).
+    let first = src
+        .lines()
+        .find(|l| tokenize(l).is_ok_and(|t| !t.is_empty()));
+    if src.lines().nth(1).is_some() && first.is_some_and(streams::opens_block) {
         return console_block(src, ctx);
     }
     match parse_one(src, ctx).map_err(|e| e.at(CONSOLE, 1))? {
@@ -170,13 +177,6 @@ fn console_block(src: &str, ctx: &mut Context) -> Result<Option<Step>, Diagnosti
     let Some((&header, after)) = lines.split_first() else {
         return Ok(None);
     };
-    if !streams::opens_block(header.1) {
-        return Err(LineError::new(
-            1,
-            "one command at a time: only a 'streams app' block spans several lines",
-        )
-        .at(CONSOLE, header.0));
-    }
     let end = after.iter().position(|(_, t)| streams::closes_block(t));
     let body = &after[..end.unwrap_or(after.len())];
     if let Some(&(n, text)) = end.and_then(|e| {
