@@ -733,6 +733,27 @@ fn the_block_itself() {
             "{options}: {errors:?}"
         );
     }
+    // A forgotten `end`: the next block, or a scenario command, says so.
+    assert_eq!(
+        errors_of(&format!(
+            "{SETUP}streams app a\nstream orders\nstreams app b\nstream customers\nend\n"
+        )),
+        [at(
+            9,
+            1,
+            "a 'streams app' block cannot contain another (close the block above with a line 'end' first)"
+        )]
+    );
+    assert_eq!(
+        errors_of(&format!(
+            "{SETUP}streams app a\nstream orders\nwait 5s\nend\n"
+        )),
+        [at(
+            9,
+            1,
+            "unknown operation 'wait' ('wait' is a scenario command: close the block with a line 'end' before it)"
+        )]
+    );
     // A failed block declares its app: the lines after it do not fail again because of it.
     let errors = errors_of(&format!(
         "{SETUP}streams app a\ncount\nend\nstreams stop a-1\nexpect processed a > 0\n"

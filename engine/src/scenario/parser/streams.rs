@@ -291,6 +291,12 @@ pub(super) struct Block<'c> {
 
 impl Block<'_> {
     fn line(&mut self, n: u32, text: &str) -> Result<()> {
+        if opens_block(text) {
+            return Err(
+                LineError::new(1, "a 'streams app' block cannot contain another")
+                    .hint("close the block above with a line 'end' first"),
+            );
+        }
         let line = Line::split(n, text);
         let tokens = tokenize(line.text)?;
         if tokens.is_empty() {

@@ -142,10 +142,18 @@ pub(super) fn no_exprs(line: &Line, op: Val) -> Result<()> {
 }
 
 pub(super) fn unknown_operation(op: Val) -> LineError {
-    op.err(format!("unknown operation '{}'", op.text)).hint(
-        did_you_mean(op.text, OPERATIONS.iter().copied())
-            .unwrap_or_else(|| "see 'Streams applications' in docs/scenario-language.md".into()),
-    )
+    let err = op.err(format!("unknown operation '{}'", op.text));
+    if let Some(hint) = did_you_mean(op.text, OPERATIONS.iter().copied()) {
+        return err.hint(hint);
+    }
+    // A scenario command inside a block: most likely its `end` is missing.
+    if super::COMMANDS.contains(&op.text) {
+        return err.hint(format!(
+            "'{}' is a scenario command: close the block with a line 'end' before it",
+            op.text
+        ));
+    }
+    err.hint("see 'Streams applications' in docs/scenario-language.md")
 }
 
 /// The options written after the expressions.
