@@ -56,6 +56,11 @@ pub enum CommandError {
     /// Over one of the room's limits (`crate::limits`); the message names the limit.
     #[error("{0}")]
     Limit(String),
+    /// A Kafka Streams command, checked by the parser, that the cluster cannot run yet.
+    #[error(
+        "'{0}' is checked but cannot run yet: this cluster does not run Kafka Streams applications"
+    )]
+    StreamsNotRunnable(&'static str),
 }
 
 impl CommandError {
@@ -698,7 +703,8 @@ impl Cluster {
                 key,
                 value,
                 acks,
-            } => self.cmd_produce(&topic, key, value, acks),
+                timestamp,
+            } => self.cmd_produce(&topic, key, value, acks, timestamp),
             Command::BrokerKill { broker } => self.cmd_broker_down(broker, false),
             Command::BrokerStop { broker } => self.cmd_broker_down(broker, true),
             Command::BrokerRestart { broker } => self.cmd_broker_restart(broker),
@@ -725,6 +731,12 @@ impl Cluster {
             Command::ConsumerStall { name } => self.cmd_consumer_stall(&name, true),
             Command::ConsumerResume { name } => self.cmd_consumer_stall(&name, false),
             Command::ConsumerRate { name, rate } => self.cmd_consumer_rate(&name, rate),
+            // The scenario language declares Streams applications; the runtime that runs them
+            // is not part of the cluster yet, so the commands are refused, changing nothing.
+            Command::StreamsApp(_) => Err(CommandError::StreamsNotRunnable("streams app")),
+            Command::StreamsAdd { .. } => Err(CommandError::StreamsNotRunnable("streams add")),
+            Command::StreamsStop { .. } => Err(CommandError::StreamsNotRunnable("streams stop")),
+            Command::StreamsCrash { .. } => Err(CommandError::StreamsNotRunnable("streams crash")),
         }
     }
 

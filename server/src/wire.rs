@@ -107,8 +107,10 @@
 //! when it changed. Each target is named as the page names drawn entities (the `data-entity`
 //! names of static/js/entities.js): `"broker:1"`, `"topic:orders"`, `"partition:orders/0"`,
 //! `"producer:shop"`, `"group:billing"`, `"consumer:billing-1"`, plus `"replicas:orders/0"`
-//! (that partition's replicas view) and `"metrics"` (the metrics panel). `[]` is `focus all`:
-//! the whole cluster. At most `engine::limits::MAX_FOCUS_TARGETS` targets.
+//! (that partition's replicas view) and `"metrics"` (the metrics panel), and for Kafka Streams
+//! `"app:word-count"`, `"store:word-count/counts"`, `"task:word-count/0_1"` (no view draws
+//! these yet). `[]` is `focus all`: the whole cluster. At most
+//! `engine::limits::MAX_FOCUS_TARGETS` targets.
 //! `{"v":1,"type":"frame",…,"focus":["partition:orders/0","group:billing"],…}`
 //!
 //! # Log shapes

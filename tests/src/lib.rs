@@ -17,6 +17,12 @@ pub fn scenario_files() -> Vec<PathBuf> {
     scenarios_in(&Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios"))
 }
 
+/// The Kafka Streams scenarios (`scenarios/streams/*.scenario`), sorted by name. They are
+/// checked (parsed and validated), not run: the cluster does not run Streams applications yet.
+pub fn streams_scenario_files() -> Vec<PathBuf> {
+    scenarios_in(&Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/streams"))
+}
+
 /// The bundled lessons (`static/lessons/*.scenario`), sorted by name.
 pub fn lesson_files() -> Vec<PathBuf> {
     scenarios_in(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../static/lessons"))

@@ -280,6 +280,28 @@ fn bundled_scenarios() -> Vec<String> {
         .collect()
 }
 
+/// The Streams examples of docs/scenario-language.md: `playground check` accepts each (they
+/// join `scenarios/` to be run once the cluster runs Streams applications).
+#[test]
+fn check_accepts_the_streams_scenarios() {
+    let files: Vec<String> = playground_tests::streams_scenario_files()
+        .iter()
+        .map(|p| p.display().to_string())
+        .collect();
+    assert!(files.len() >= 6, "{files:?}");
+    let mut args = vec!["check"];
+    args.extend(files.iter().map(String::as_str));
+    let out = run_in(Path::new(env!("CARGO_MANIFEST_DIR")), &args);
+    assert_exit(&out, 0, "check on the streams scenarios");
+    let stdout = text(&out.stdout);
+    for f in &files {
+        assert!(
+            stdout.lines().any(|l| l.starts_with(&format!("{f}: ok"))),
+            "{f} not ok:\n{stdout}"
+        );
+    }
+}
+
 #[test]
 fn check_accepts_every_bundled_scenario() {
     let files = bundled_scenarios();

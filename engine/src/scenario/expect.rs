@@ -238,6 +238,21 @@ pub fn measure(cluster: &Cluster, metric: &Metric) -> Result<Actual, String> {
             // A rate or an average that is not whole: shown, compared as a number by `check`.
             Some(v) => Actual::Word(format!("{v:.3}")),
         },
+        // The parser accepts these; the Streams runtime that would answer them is not part of
+        // the cluster yet (and `streams app` is refused by `Cluster::apply`).
+        Metric::StreamsStore { .. }
+        | Metric::StreamsTasks { .. }
+        | Metric::TaskOwner { .. }
+        | Metric::Processed(_)
+        | Metric::Reprocessed(_)
+        | Metric::DroppedLate(_)
+        | Metric::Restored { .. }
+        | Metric::StreamsState { .. } => {
+            return Err(
+                "this cluster does not run Kafka Streams applications yet: no Streams metric can be measured"
+                    .to_string(),
+            );
+        }
     })
 }
 
