@@ -470,3 +470,58 @@ fn stream_table_join_looks_up_the_table_as_it_is_now() {
         ]
     );
 }
+
+/// A windowed stream–stream inner join: a click joins the impressions of the same key within
+/// the window, whichever side arrives first; outside the window nothing joins.
+#[test]
+fn stream_stream_join_pairs_records_within_the_window() {
+    use engine::streams::dsl::{JoinKind, JoinWindow};
+    use engine::time::secs;
+    let topology = app(vec![
+        (
+            Start::Stream(vec!["impressions".into()]),
+            vec![Operation::As("impressions".into())],
+        ),
+        (
+            Start::Stream(vec!["clicks".into()]),
+            vec![
+                Operation::Join {
+                    other: "impressions".into(),
+                    kind: JoinKind::Inner,
+                    window: Some(JoinWindow {
+                        difference: secs(10),
+                        grace: 0,
+                    }),
+                    key: None,
+                    joiner: add(Expr::Var(Var::Left), Expr::Var(Var::Right)),
+                },
+                Operation::To("clicked-impressions".into()),
+            ],
+        ),
+    ]);
+    let mut cache = ThreadCache::new(0);
+    let id = TaskId {
+        subtopology: 0,
+        partition: 0,
+    };
+    let mut task = StreamTask::new(topology, id, &mut cache).unwrap();
+    let mut out = Vec::new();
+    let ad = Val::text("ad-1");
+    let at = |topic, s: u64, v: &str| Input {
+        topic,
+        partition: 0,
+        offset: s,
+        timestamp: secs(s),
+        key: Val::text("ad-1"),
+        value: Val::text(v),
+        old_value: None,
+        now: secs(s),
+    };
+    task.process(&mut cache, at("impressions", 0, "seen"), &mut out);
+    task.process(&mut cache, at("clicks", 5, "click+"), &mut out);
+    task.process(&mut cache, at("clicks", 30, "late+"), &mut out);
+    assert_eq!(
+        produced(&out, "clicked-impressions"),
+        [(ad, Val::text("click+seen"))]
+    );
+}

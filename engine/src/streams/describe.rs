@@ -129,8 +129,7 @@ impl Topology {
     /// `describeSubtopology`: nodes are linked in the iteration order of a `HashMap` keyed by
     /// name, each link inserted into `TreeSet`s compared by the sizes *at that moment* (which
     /// later links change), so Kafka's printed order of predecessors and successors is that
-    /// of those insertions: replayed here (as unbalanced search trees, exact for the sets of up
-    /// to three nodes topologies have).
+    /// of those insertions: replayed here with Java's red-black insertion.
     fn links(&self) -> Links {
         let mut links = Links {
             predecessors: vec![Vec::new(); self.nodes.len()],
@@ -196,53 +195,166 @@ impl Topology {
     }
 }
 
-/// A binary search tree replaying `TreeSet.add` with a comparator that may change between
-/// insertions.
+/// A red-black tree replaying `TreeSet.add` (Java's `TreeMap.put` and
+/// `fixAfterInsertion`) with a comparator that may change between insertions: the in-order
+/// walk is the order Kafka prints.
 #[derive(Default)]
 struct Tree {
-    /// (node, left, right) by index.
-    items: Vec<(NodeId, Option<usize>, Option<usize>)>,
+    nodes: Vec<TreeNode>,
+    root: Option<usize>,
+}
+
+#[derive(Clone, Copy)]
+struct TreeNode {
+    item: NodeId,
+    left: Option<usize>,
+    right: Option<usize>,
+    parent: Option<usize>,
+    red: bool,
 }
 
 impl Tree {
     fn insert(&mut self, n: NodeId, cmp: impl Fn(NodeId, NodeId) -> std::cmp::Ordering) {
-        let new = self.items.len();
-        if self.items.iter().any(|(x, ..)| *x == n) {
-            return;
+        let mut parent = None;
+        let mut at = self.root;
+        let mut went_left = false;
+        while let Some(i) = at {
+            parent = Some(i);
+            match cmp(n, self.nodes[i].item) {
+                std::cmp::Ordering::Less => {
+                    went_left = true;
+                    at = self.nodes[i].left;
+                }
+                std::cmp::Ordering::Greater => {
+                    went_left = false;
+                    at = self.nodes[i].right;
+                }
+                std::cmp::Ordering::Equal => return,
+            }
         }
-        self.items.push((n, None, None));
-        if new == 0 {
-            return;
+        let x = self.nodes.len();
+        self.nodes.push(TreeNode {
+            item: n,
+            left: None,
+            right: None,
+            parent,
+            red: true,
+        });
+        match parent {
+            None => self.root = Some(x),
+            Some(p) if went_left => self.nodes[p].left = Some(x),
+            Some(p) => self.nodes[p].right = Some(x),
         }
-        let mut at = 0;
-        loop {
-            let (x, left, right) = self.items[at];
-            let next = if cmp(n, x).is_lt() { left } else { right };
-            match next {
-                Some(c) => at = c,
-                None => {
-                    if cmp(n, x).is_lt() {
-                        self.items[at].1 = Some(new);
-                    } else {
-                        self.items[at].2 = Some(new);
+        self.fix_after_insertion(x);
+    }
+
+    fn red(&self, i: Option<usize>) -> bool {
+        i.is_some_and(|i| self.nodes[i].red)
+    }
+
+    fn parent(&self, i: Option<usize>) -> Option<usize> {
+        i.and_then(|i| self.nodes[i].parent)
+    }
+
+    fn set_red(&mut self, i: Option<usize>, red: bool) {
+        if let Some(i) = i {
+            self.nodes[i].red = red;
+        }
+    }
+
+    fn fix_after_insertion(&mut self, x: usize) {
+        let mut x = Some(x);
+        while x.is_some() && x != self.root && self.red(self.parent(x)) {
+            let p = self.parent(x);
+            let g = self.parent(p);
+            let g_left = g.and_then(|g| self.nodes[g].left);
+            if p == g_left {
+                let y = g.and_then(|g| self.nodes[g].right);
+                if self.red(y) {
+                    self.set_red(p, false);
+                    self.set_red(y, false);
+                    self.set_red(g, true);
+                    x = g;
+                } else {
+                    if x == p.and_then(|p| self.nodes[p].right) {
+                        x = p;
+                        self.rotate_left(x);
                     }
-                    return;
+                    let p = self.parent(x);
+                    let g = self.parent(p);
+                    self.set_red(p, false);
+                    self.set_red(g, true);
+                    self.rotate_right(g);
+                }
+            } else {
+                let y = g_left;
+                if self.red(y) {
+                    self.set_red(p, false);
+                    self.set_red(y, false);
+                    self.set_red(g, true);
+                    x = g;
+                } else {
+                    if x == p.and_then(|p| self.nodes[p].left) {
+                        x = p;
+                        self.rotate_right(x);
+                    }
+                    let p = self.parent(x);
+                    let g = self.parent(p);
+                    self.set_red(p, false);
+                    self.set_red(g, true);
+                    self.rotate_left(g);
                 }
             }
+        }
+        let root = self.root;
+        self.set_red(root, false);
+    }
+
+    fn rotate_left(&mut self, p: Option<usize>) {
+        let Some(p) = p else { return };
+        let Some(r) = self.nodes[p].right else { return };
+        self.nodes[p].right = self.nodes[r].left;
+        if let Some(rl) = self.nodes[r].left {
+            self.nodes[rl].parent = Some(p);
+        }
+        self.replace_child(p, r);
+        self.nodes[r].left = Some(p);
+        self.nodes[p].parent = Some(r);
+    }
+
+    fn rotate_right(&mut self, p: Option<usize>) {
+        let Some(p) = p else { return };
+        let Some(l) = self.nodes[p].left else { return };
+        self.nodes[p].left = self.nodes[l].right;
+        if let Some(lr) = self.nodes[l].right {
+            self.nodes[lr].parent = Some(p);
+        }
+        self.replace_child(p, l);
+        self.nodes[l].right = Some(p);
+        self.nodes[p].parent = Some(l);
+    }
+
+    /// Puts `new` where `old` hangs from its parent.
+    fn replace_child(&mut self, old: usize, new: usize) {
+        let parent = self.nodes[old].parent;
+        self.nodes[new].parent = parent;
+        match parent {
+            None => self.root = Some(new),
+            Some(q) if self.nodes[q].left == Some(old) => self.nodes[q].left = Some(new),
+            Some(q) => self.nodes[q].right = Some(new),
         }
     }
 
     fn in_order(&self) -> Vec<NodeId> {
         fn walk(t: &Tree, i: Option<usize>, out: &mut Vec<NodeId>) {
             if let Some(i) = i {
-                let (n, l, r) = t.items[i];
-                walk(t, l, out);
-                out.push(n);
-                walk(t, r, out);
+                walk(t, t.nodes[i].left, out);
+                out.push(t.nodes[i].item);
+                walk(t, t.nodes[i].right, out);
             }
         }
         let mut out = Vec::new();
-        walk(self, (!self.items.is_empty()).then_some(0), &mut out);
+        walk(self, self.root, &mut out);
         out
     }
 }
@@ -293,6 +405,17 @@ pub fn java_hash_set_order<'a>(items: &[&'a str]) -> Vec<&'a str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// With a consistent order the replayed tree sorts, however many items and in whatever
+    /// order they arrive (rotations keep the in-order walk).
+    #[test]
+    fn red_black_replay_sorts_under_a_fixed_order() {
+        let mut t = Tree::default();
+        for n in [5, 1, 9, 3, 7, 2, 8, 0, 6, 4] {
+            t.insert(n, |a, b| a.cmp(&b));
+        }
+        assert_eq!(t.in_order(), (0..10).collect::<Vec<_>>());
+    }
 
     #[test]
     fn java_string_hash_matches_java() {
