@@ -132,6 +132,8 @@ pub struct ProducerConfig {
     /// `enable.idempotence` as Kafka resolves it ([`producer_config`]): the leader drops a
     /// retried batch it already has instead of appending it again.
     pub idempotent: bool,
+    /// `metadata.max.age.ms` = 300000: the metadata cache is refreshed at least this often.
+    pub metadata_max_age_us: Micros,
 }
 
 impl Default for ProducerConfig {
@@ -144,6 +146,7 @@ impl Default for ProducerConfig {
             retry_backoff_us: ms(100),
             retries: i32::MAX as u32,
             idempotent: true,
+            metadata_max_age_us: secs(300),
         }
     }
 }
@@ -238,6 +241,8 @@ pub struct ConsumerConfig {
     pub retry_backoff_us: Micros,
     /// `request.timeout.ms` = 30000: how long the consumer waits for an answer that never comes.
     pub request_timeout_us: Micros,
+    /// `metadata.max.age.ms` = 300000: the metadata cache is refreshed at least this often.
+    pub metadata_max_age_us: Micros,
 }
 
 impl Default for ConsumerConfig {
@@ -252,6 +257,7 @@ impl Default for ConsumerConfig {
             max_partition_fetch_bytes: 1 << 20,
             retry_backoff_us: ms(100),
             request_timeout_us: secs(30),
+            metadata_max_age_us: secs(300),
         }
     }
 }

@@ -17,6 +17,7 @@
 
 use std::collections::{BTreeMap, VecDeque};
 
+use crate::client::{ClientId, ClientMetadata};
 use crate::cluster::{Cluster, CommandError, Timer};
 use crate::command::{ConsumerSpec, OffsetReset, Rate, TopicPartition};
 use crate::config::ConsumerConfig;
@@ -134,9 +135,16 @@ pub struct Consumer {
     last_poll_us: Micros,
     /// Rotates the partition `poll()` starts from, for fairness.
     poll_cursor: usize,
-    leaders: BTreeMap<u32, Option<u32>>,
-    metadata_stale: bool,
-    metadata_in_flight: bool,
+    /// What the consumer knows of the cluster: its topics' partitions and leaders, as its last
+    /// Metadata response gave them.
+    pub metadata: ClientMetadata,
+    /// As the group's leader: the topics the other members subscribe to, which its metadata
+    /// covers too (Kafka's `SubscriptionState.groupSubscription`).
+    group_subscription: Vec<String>,
+    /// As the group's leader: the JoinGroup answer whose assignment waits for metadata about
+    /// topics only other members subscribe to (Kafka's `ConsumerCoordinator.onLeaderElected` →
+    /// `updateGroupSubscription` → `client.ensureFreshMetadata`).
+    awaiting_metadata: Option<JoinResponse>,
     tick_at: Option<Micros>,
     /// Records this consumer's application processed.
     pub consumed: u64,
@@ -193,6 +201,7 @@ impl Consumer {
             + buffers
             + self.in_process.capacity() * size_of::<(u32, u64, RecordId)>()
             + self.requests.len() * 48
+            + self.metadata.heap_bytes()
     }
 
     /// Whether the application is waiting inside `poll()` (nothing left to process).
@@ -281,9 +290,9 @@ impl Cluster {
             processed_in_batch: 0,
             last_poll_us: now,
             poll_cursor: 0,
-            leaders: BTreeMap::new(),
-            metadata_stale: true,
-            metadata_in_flight: false,
+            metadata: ClientMetadata::empty(),
+            group_subscription: Vec::new(),
+            awaiting_metadata: None,
             tick_at: None,
             consumed: 0,
         }
@@ -512,9 +521,12 @@ impl Cluster {
         for tp in &partitions {
             c.owned.remove(tp);
         }
-        let partitions_meta = &self.partitions;
-        c.in_process
-            .retain(|(slot, ..)| !partitions.contains(&partitions_meta[*slot as usize].tp));
+        let metadata = &c.metadata;
+        c.in_process.retain(|(slot, ..)| {
+            metadata
+                .topic_partition(*slot)
+                .is_none_or(|tp| !partitions.contains(tp))
+        });
         let (consumer, group) = self.client_names(id);
         self.emit(Event::PartitionsRevoked {
             consumer,
@@ -823,15 +835,22 @@ impl Cluster {
                 Some((s, _, n)) if *s == slot => *n += 1,
                 _ => runs.push((slot, offset, 1)),
             }
-            let tp = &self.partitions[slot as usize].tp;
-            if let Some(p) = c.owned.get_mut(tp) {
+            if let Some(p) = c
+                .metadata
+                .topic_partition(slot)
+                .and_then(|tp| c.owned.get_mut(tp))
+            {
                 p.position = Some(offset + 1);
             }
         }
         let consumer = c.name.clone();
         let group_name = group.name.clone();
         for (slot, from_offset, count) in runs {
-            let tp = self.partitions[slot as usize].tp.clone();
+            let tp = self.consumers[id as usize]
+                .metadata
+                .topic_partition(slot)
+                .expect("a record of a partition the metadata named")
+                .clone();
             *self.groups[g as usize]
                 .consumed
                 .entry(tp.clone())
@@ -880,14 +899,14 @@ impl Cluster {
     fn send_fetches(&mut self, id: u32) {
         let c = &mut self.consumers[id as usize];
         let mut by_broker: BTreeMap<u32, Vec<ConsumerFetchPart>> = BTreeMap::new();
-        for p in c.owned.values() {
+        for (tp, p) in &c.owned {
             let Some(position) = p.fetch_position else {
                 continue;
             };
             if !p.buffer.is_empty() {
                 continue;
             }
-            match c.leaders.get(&p.slot).copied().flatten() {
+            match c.metadata.leader(tp) {
                 Some(leader) if !c.fetches.contains_key(&leader) => {
                     by_broker
                         .entry(leader)
@@ -898,7 +917,8 @@ impl Cluster {
                         });
                 }
                 Some(_) => {}
-                None => c.metadata_stale = true,
+                // Kafka's Fetcher: no known leader, Metadata.requestUpdate.
+                None => c.metadata.update_requested = true,
             }
         }
         for (broker, parts) in by_broker {
@@ -914,40 +934,43 @@ impl Cluster {
     }
 
     fn maybe_refresh_consumer_metadata(&mut self, id: u32) {
-        let c = &mut self.consumers[id as usize];
-        if c.metadata_stale && !c.metadata_in_flight {
-            c.metadata_in_flight = true;
-            c.metadata_stale = false;
-            // A round trip; a refresh after an error first waits retry.backoff.ms.
-            let backoff = if c.leaders.is_empty() {
-                0
-            } else {
-                c.config.retry_backoff_us
-            };
-            let at = self.now + 2 * self.config.latency_us.max(1) + backoff;
-            self.schedule(
-                at,
-                Timer::Deliver {
-                    message: Box::new(Message::ConsumerMetadataResponse { consumer: id }),
-                    sent_us: self.now,
-                },
-            );
+        if self.consumers[id as usize].metadata.due() {
+            self.refresh_consumer_metadata(id, false);
         }
     }
 
-    pub(crate) fn handle_consumer_metadata_response(&mut self, id: u32) {
+    /// A Metadata request for the subscribed topics (and, for the group's leader, the group's):
+    /// a round trip; a refresh after an error first waits retry.backoff.ms.
+    pub(crate) fn refresh_consumer_metadata(&mut self, id: u32, periodic: bool) {
         let c = &self.consumers[id as usize];
-        let mut leaders = BTreeMap::new();
-        for t in &c.topics {
-            if let Some(topic) = self.topics.get(t) {
-                for &slot in &topic.slots {
-                    leaders.insert(slot, self.partitions[slot as usize].leader);
-                }
+        let backoff = if c.metadata.updated_us.is_none() || periodic {
+            0
+        } else {
+            c.config.retry_backoff_us
+        };
+        let mut topics = c.topics.clone();
+        topics.extend(
+            c.group_subscription
+                .iter()
+                .filter(|t| !c.topics.contains(t))
+                .cloned(),
+        );
+        let round_trip = 2 * self.config.latency_us.max(1) + backoff;
+        self.send_metadata_request(ClientId::Consumer(id), topics, round_trip, periodic);
+    }
+
+    /// A Metadata answer reached the consumer: a leader waiting for it assigns now, then the
+    /// client goes on with what it routes by the new metadata.
+    pub(crate) fn consumer_metadata_updated(&mut self, id: u32) {
+        if let Some(join) = self.consumers[id as usize].awaiting_metadata.take() {
+            let c = &self.consumers[id as usize];
+            if c.phase == JoinPhase::Syncing
+                && c.joining_generation == join.generation
+                && c.state == ClientState::Running
+            {
+                self.send_sync(id, &join);
             }
         }
-        let c = &mut self.consumers[id as usize];
-        c.leaders = leaders;
-        c.metadata_in_flight = false;
         self.consumer_poll(id);
     }
 
@@ -1103,8 +1126,39 @@ impl Cluster {
         c.phase = JoinPhase::Syncing;
         c.last_heartbeat_sent_us = now;
         c.last_heartbeat_ok_us = now;
-        let member = c.member_id.clone();
-        let assignments = (join.leader == member).then(|| self.lead_assignment(id, &join));
+        if join.leader != c.member_id {
+            c.group_subscription.clear();
+            return self.send_sync(id, &join);
+        }
+        // The leader watches every topic of the group; topics its metadata does not cover yet
+        // are fetched before it assigns (`updateGroupSubscription` → `ensureFreshMetadata`).
+        let mut group_topics: Vec<String> = Vec::new();
+        for (_, s) in &join.members {
+            for t in &s.topics {
+                if !c.topics.contains(t) && !group_topics.contains(t) {
+                    group_topics.push(t.clone());
+                }
+            }
+        }
+        let unknown = group_topics
+            .iter()
+            .any(|t| c.metadata.partition_count(t).is_none());
+        c.group_subscription = group_topics;
+        if unknown {
+            c.metadata.update_requested = true;
+            c.awaiting_metadata = Some(join);
+            if !c.metadata.in_flight {
+                self.refresh_consumer_metadata(id, false);
+            }
+            return;
+        }
+        self.send_sync(id, &join);
+    }
+
+    /// SyncGroup; the leader's carries the assignment it computed.
+    fn send_sync(&mut self, id: u32, join: &JoinResponse) {
+        let member = self.consumers[id as usize].member_id.clone();
+        let assignments = (join.leader == member).then(|| self.lead_assignment(id, join));
         let body = GroupRequest::SyncGroup {
             member,
             generation: join.generation,
@@ -1113,14 +1167,17 @@ impl Cluster {
         self.send_group_request(id, Pending::Sync, body);
     }
 
-    /// The leader runs the assignor (`onLeaderElected` → `performAssignment`).
+    /// The leader runs the assignor (`onLeaderElected` → `performAssignment`) on the partition
+    /// counts its metadata knows; a topic it does not know is skipped, as
+    /// `AbstractPartitionAssignor.assign` skips a topic without metadata.
     fn lead_assignment(&mut self, id: u32, join: &JoinResponse) -> assignor::Assignment {
         let subscriptions: BTreeMap<String, Subscription> = join.members.iter().cloned().collect();
+        let metadata = &self.consumers[id as usize].metadata;
         let mut partitions: BTreeMap<String, u32> = BTreeMap::new();
         for s in subscriptions.values() {
             for t in &s.topics {
-                if let Some(topic) = self.topics.get(t) {
-                    partitions.insert(t.clone(), topic.config.partitions);
+                if let Some(n) = metadata.partition_count(t) {
+                    partitions.insert(t.clone(), n);
                 }
             }
         }
@@ -1171,12 +1228,10 @@ impl Cluster {
             if c.owned.contains_key(tp) {
                 continue;
             }
-            let Some(slot) = self
-                .topics
-                .get(&tp.topic)
-                .and_then(|t| t.slots.get(tp.partition as usize))
-                .copied()
-            else {
+            let Some(slot) = c.metadata.partition(tp).map(|p| p.slot) else {
+                // Not in the metadata (yet): Kafka's consumer owns it and fetches it once its
+                // metadata names a leader; the playground's fetches need its slot, so the
+                // partition is taken when the metadata knows it.
                 continue;
             };
             added.push(tp.clone());
@@ -1268,7 +1323,7 @@ impl Cluster {
         }
         let Some(parts) = parts else {
             // Disconnected: find the new leaders.
-            c.metadata_stale = true;
+            c.metadata.update_requested = true;
             return self.consumer_poll(id);
         };
         let g = c.group;
@@ -1276,7 +1331,9 @@ impl Cluster {
         let mut resets = Vec::new();
         let c = &mut self.consumers[id as usize];
         for (slot, result) in parts {
-            let tp = self.partitions[slot as usize].tp.clone();
+            let Some(tp) = c.metadata.topic_partition(slot).cloned() else {
+                continue;
+            };
             let Some(p) = c.owned.get_mut(&tp) else {
                 continue; // revoked meanwhile
             };
@@ -1304,7 +1361,7 @@ impl Cluster {
                     p.fetch_position = Some(FetchPosition::Offset(next));
                     p.buffer.extend(records);
                 }
-                ConsumerFetchResult::NotLeader => c.metadata_stale = true,
+                ConsumerFetchResult::NotLeader => c.metadata.update_requested = true,
                 ConsumerFetchResult::OffsetOutOfRange => {
                     p.fetch_position = Some(reset_position(reset));
                     p.position = None;
