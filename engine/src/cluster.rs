@@ -664,9 +664,10 @@ impl Cluster {
                 broker,
                 request,
                 parts,
+                limits,
             } => {
                 if self.broker(broker).alive {
-                    self.handle_consumer_fetch(consumer, broker, request, parts, true);
+                    self.handle_consumer_fetch(consumer, broker, request, parts, limits, true);
                 } else if !self.consumer_gone(consumer) {
                     self.send(Message::ConsumerFetchResponse {
                         consumer,

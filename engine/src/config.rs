@@ -1,6 +1,8 @@
 //! Defaults: Kafka's broker, topic and client defaults (3.x/4.x), gathered in one place so the
 //! README can list them and nothing else hard-codes a timeout.
 
+use crate::command::OffsetReset;
+use crate::group::assignor::AssignorKind;
 use crate::time::{Micros, ms, secs};
 
 /// Broker- and cluster-wide settings.
@@ -243,6 +245,12 @@ pub struct ConsumerConfig {
     pub request_timeout_us: Micros,
     /// `metadata.max.age.ms` = 300000: the metadata cache is refreshed at least this often.
     pub metadata_max_age_us: Micros,
+    /// `partition.assignment.strategy`: the assignor this consumer offers in JoinGroup and runs
+    /// when it leads the group (Kafka 3.x defaults to `[range, cooperative-sticky]`; `group add`
+    /// sets one for all its consumers, `range` unless told).
+    pub partition_assignment_strategy: AssignorKind,
+    /// `auto.offset.reset` = latest: where to start a partition without a committed offset.
+    pub auto_offset_reset: OffsetReset,
 }
 
 impl Default for ConsumerConfig {
@@ -258,6 +266,8 @@ impl Default for ConsumerConfig {
             retry_backoff_us: ms(100),
             request_timeout_us: secs(30),
             metadata_max_age_us: secs(300),
+            partition_assignment_strategy: AssignorKind::Range,
+            auto_offset_reset: OffsetReset::Latest,
         }
     }
 }

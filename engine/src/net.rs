@@ -127,6 +127,7 @@ pub enum Message {
         broker: u32,
         request: u64,
         parts: Vec<crate::group::fetch::ConsumerFetchPart>,
+        limits: crate::group::fetch::FetchLimits,
     },
     /// `None` parts: the connection broke before an answer came.
     ConsumerFetchResponse {

@@ -17,14 +17,17 @@
 
 use std::collections::{BTreeMap, VecDeque};
 
+use bytes::Bytes;
+
 use crate::client::{ClientId, ClientMetadata};
 use crate::cluster::{Cluster, CommandError, Timer};
 use crate::command::{ConsumerSpec, OffsetReset, Rate, TopicPartition};
 use crate::config::ConsumerConfig;
 use crate::event::Event;
-use crate::group::assignor::{self, AssignorKind, Subscription};
+use crate::group::assignor::{self, AssignError, AssignorKind, Subscription};
+use crate::group::consumer_protocol::{self, WireSubscription};
 use crate::group::coordinator::{GroupError, GroupRequest, GroupResponse, JoinResponse};
-use crate::group::fetch::{ConsumerFetchPart, ConsumerFetchResult, FetchPosition};
+use crate::group::fetch::{ConsumerFetchPart, ConsumerFetchResult, FetchLimits, FetchPosition};
 use crate::limits;
 use crate::net::Message;
 use crate::record::RecordId;
@@ -731,7 +734,7 @@ impl Cluster {
 
     fn send_join(&mut self, id: u32) {
         let c = &self.consumers[id as usize];
-        let assignor = self.groups[c.group as usize].assignor;
+        let assignor = c.config.partition_assignment_strategy;
         let revoked: Vec<TopicPartition> = if assignor.supports_cooperative() {
             // Cooperative: only partitions of topics no longer subscribed.
             c.owned
@@ -751,16 +754,21 @@ impl Cluster {
         let c = &mut self.consumers[id as usize];
         c.phase = JoinPhase::Joining;
         c.rejoin_needed = false;
-        let owned: Vec<TopicPartition> = match assignor {
-            AssignorKind::CooperativeSticky => c.owned.keys().cloned().collect(),
-            // The eager sticky assignor carries its last assignment in its user data.
-            AssignorKind::Sticky => c.last_assignment.clone(),
-            AssignorKind::Range | AssignorKind::RoundRobin => Vec::new(),
-        };
-        let subscription = Subscription::new(c.topics.clone()).owning(owned, c.generation);
+        // ConsumerCoordinator.metadata(): one protocol per configured assignor, each the
+        // subscription with what the member owns now (nothing, after an eager revocation) and
+        // the assignor's user data (the eager sticky assignor's last assignment).
+        let user_data = (assignor == AssignorKind::Sticky)
+            .then(|| consumer_protocol::encode_sticky_user_data(&c.last_assignment, c.generation));
+        let subscription = consumer_protocol::encode_subscription(&WireSubscription {
+            topics: c.topics.clone(),
+            user_data,
+            owned_partitions: c.owned.keys().cloned().collect(),
+            generation: c.generation,
+        });
         let body = GroupRequest::JoinGroup {
             member: c.member_id.clone(),
-            subscription,
+            protocol_type: consumer_protocol::PROTOCOL_TYPE.to_string(),
+            protocols: vec![(assignor.name().to_string(), subscription)],
             session_timeout_us: c.config.session_timeout_us,
             rebalance_timeout_us: c.config.max_poll_interval_us,
         };
@@ -921,6 +929,11 @@ impl Cluster {
                 None => c.metadata.update_requested = true,
             }
         }
+        let config = &self.consumers[id as usize].config;
+        let limits = FetchLimits {
+            max_wait_us: config.fetch_max_wait_us,
+            partition_max_bytes: config.max_partition_fetch_bytes,
+        };
         for (broker, parts) in by_broker {
             let request = self.request_id();
             self.consumers[id as usize].fetches.insert(broker, request);
@@ -929,6 +942,7 @@ impl Cluster {
                 broker,
                 request,
                 parts,
+                limits,
             });
         }
     }
@@ -1133,7 +1147,11 @@ impl Cluster {
         // The leader watches every topic of the group; topics its metadata does not cover yet
         // are fetched before it assigns (`updateGroupSubscription` → `ensureFreshMetadata`).
         let mut group_topics: Vec<String> = Vec::new();
-        for (_, s) in &join.members {
+        let subscriptions = join
+            .members
+            .iter()
+            .filter_map(|(_, bytes)| consumer_protocol::decode_subscription(bytes));
+        for s in subscriptions {
             for t in &s.topics {
                 if !c.topics.contains(t) && !group_topics.contains(t) {
                     group_topics.push(t.clone());
@@ -1158,7 +1176,12 @@ impl Cluster {
     /// SyncGroup; the leader's carries the assignment it computed.
     fn send_sync(&mut self, id: u32, join: &JoinResponse) {
         let member = self.consumers[id as usize].member_id.clone();
-        let assignments = (join.leader == member).then(|| self.lead_assignment(id, join));
+        let assignments = (join.leader == member).then(|| {
+            self.lead_assignment(id, join)
+                .iter()
+                .map(|(m, parts)| (m.clone(), consumer_protocol::encode_assignment(parts)))
+                .collect()
+        });
         let body = GroupRequest::SyncGroup {
             member,
             generation: join.generation,
@@ -1171,7 +1194,22 @@ impl Cluster {
     /// counts its metadata knows; a topic it does not know is skipped, as
     /// `AbstractPartitionAssignor.assign` skips a topic without metadata.
     fn lead_assignment(&mut self, id: u32, join: &JoinResponse) -> assignor::Assignment {
-        let subscriptions: BTreeMap<String, Subscription> = join.members.iter().cloned().collect();
+        // `lookupAssignor(protocol)`: the coordinator picked one of the protocols we offered.
+        let kind = join.protocol.parse::<AssignorKind>();
+        let subscriptions: BTreeMap<String, Subscription> = join
+            .members
+            .iter()
+            .map(|(m, bytes)| {
+                let wire = consumer_protocol::decode_subscription(bytes).unwrap_or_else(|| {
+                    panic!("{m}'s JoinGroup metadata is a consumer subscription")
+                });
+                let input = match kind {
+                    Ok(kind) => consumer_protocol::assignor_input(kind, &wire),
+                    Err(_) => Subscription::new(wire.topics),
+                };
+                (m.clone(), input)
+            })
+            .collect();
         let metadata = &self.consumers[id as usize].metadata;
         let mut partitions: BTreeMap<String, u32> = BTreeMap::new();
         for s in subscriptions.values() {
@@ -1181,8 +1219,23 @@ impl Cluster {
                 }
             }
         }
-        match assignor::assign(join.protocol, &partitions, &subscriptions) {
-            Ok(a) => a,
+        let result: Result<assignor::Assignment, AssignError> =
+            kind.and_then(|kind| assignor::assign(kind, &partitions, &subscriptions));
+        match result {
+            Ok(a) => {
+                // The assignors' promise: no partition goes to two members.
+                let mut owner: BTreeMap<&TopicPartition, &str> = BTreeMap::new();
+                for (m, parts) in &a {
+                    for tp in parts {
+                        assert!(
+                            owner.insert(tp, m).is_none(),
+                            "the {} assignor gives {tp} to two members",
+                            join.protocol
+                        );
+                    }
+                }
+                a
+            }
             Err(e) => {
                 let (consumer, group) = self.client_names(id);
                 self.emit(Event::AssignorFailed {
@@ -1198,9 +1251,9 @@ impl Cluster {
         }
     }
 
-    fn on_sync_response(&mut self, id: u32, result: Result<Vec<TopicPartition>, GroupError>) {
+    fn on_sync_response(&mut self, id: u32, result: Result<Bytes, GroupError>) {
         let assignment = match result {
-            Ok(a) => a,
+            Ok(bytes) => consumer_protocol::decode_assignment(&bytes),
             Err(e) => {
                 self.on_group_error(id, e);
                 self.consumers[id as usize].phase = JoinPhase::Unjoined;
@@ -1288,7 +1341,7 @@ impl Cluster {
                 return;
             }
         };
-        let reset = self.groups[c.group as usize].offset_reset;
+        let reset = c.config.auto_offset_reset;
         for (tp, committed) in offsets {
             let Some(p) = c.owned.get_mut(&tp) else {
                 continue;
@@ -1327,7 +1380,7 @@ impl Cluster {
             return self.consumer_poll(id);
         };
         let g = c.group;
-        let reset = self.groups[g as usize].offset_reset;
+        let reset = c.config.auto_offset_reset;
         let mut resets = Vec::new();
         let c = &mut self.consumers[id as usize];
         for (slot, result) in parts {
