@@ -326,7 +326,7 @@ impl Cluster {
                 phase: c.phase,
                 stalled: c.stalled,
                 generation: c.generation,
-                per_hour: c.rate.map(|r| r.per_hour),
+                per_hour: c.application.rate().map(|r| r.per_hour),
                 // A crashed consumer the group has removed holds nothing, even though its dead
                 // process still lists its partitions: never two owners on screen.
                 owned: c

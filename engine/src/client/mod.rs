@@ -4,12 +4,14 @@
 //! is filled by Metadata responses the brokers build (`crate::metadata`), and refreshed when the
 //! client asks (an error said its view is wrong) or every `metadata.max.age.ms`.
 
+pub mod application;
 pub mod metadata;
 
 use crate::cluster::{Cluster, Timer};
 use crate::net::{Message, Node};
 use crate::time::Micros;
 
+pub use application::Application;
 pub use metadata::{ClientMetadata, MetadataResponse, PartitionMetadata};
 
 /// A client on the simulated network: its kind and its index among the cluster's clients of that

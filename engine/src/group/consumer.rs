@@ -19,7 +19,7 @@ use std::collections::{BTreeMap, VecDeque};
 
 use bytes::Bytes;
 
-use crate::client::{ClientId, ClientMetadata};
+use crate::client::{Application, ClientId, ClientMetadata};
 use crate::cluster::{Cluster, CommandError, Timer};
 use crate::command::{ConsumerSpec, OffsetReset, Rate, TopicPartition};
 use crate::config::ConsumerConfig;
@@ -108,7 +108,8 @@ pub struct Consumer {
     pub group: u32,
     pub topics: Vec<String>,
     pub config: ConsumerConfig,
-    pub rate: Option<Rate>,
+    /// What the application does with each record `poll()` returns.
+    pub application: Application,
     pub state: ClientState,
     /// The application hangs inside its poll loop (`consumer stall`).
     pub stalled: bool,
@@ -272,7 +273,9 @@ impl Cluster {
             group: g,
             topics,
             config: group.client,
-            rate: rate.or(group.rate),
+            application: Application::Process {
+                rate: rate.or(group.rate),
+            },
             state: ClientState::Running,
             stalled: false,
             coordinator: None,
@@ -317,7 +320,7 @@ impl Cluster {
             )));
         }
         let incarnation = old.incarnation.saturating_add(1);
-        let (g, topics, rate) = (old.group, old.topics.clone(), old.rate);
+        let (g, topics, rate) = (old.group, old.topics.clone(), old.application.rate());
         let member_id = format!("{name}~{incarnation}");
         let process = self.new_process(name.to_string(), member_id, incarnation, g, topics, rate);
         self.consumers[id as usize] = process;
@@ -465,7 +468,9 @@ impl Cluster {
         CommandError::limit(limits::check_consumer_rate(rate))?;
         let now = self.now;
         let c = &mut self.consumers[id as usize];
-        c.rate = (rate.per_hour > 0).then_some(rate);
+        c.application = Application::Process {
+            rate: (rate.per_hour > 0).then_some(rate),
+        };
         c.process_started_us = now;
         c.processed_in_batch = 0;
         self.consumer_poll(id);
@@ -816,44 +821,50 @@ impl Cluster {
         if c.in_process.is_empty() || c.stalled || c.state != ClientState::Running {
             return;
         }
-        let due = match c.rate {
-            None => c.in_process.len() as u64,
-            Some(rate) => {
-                let elapsed = u128::from(now.saturating_sub(c.process_started_us));
-                let total = (elapsed * u128::from(rate.per_hour) / 3_600_000_000) as u64;
-                total.saturating_sub(c.processed_in_batch)
-            }
-        };
+        let due = c.application.records_due(
+            c.process_started_us,
+            c.processed_in_batch,
+            c.in_process.len(),
+            now,
+        );
         if due == 0 {
             return;
         }
         let g = c.group;
         let c = &mut self.consumers[id as usize];
         let group = &mut self.groups[g as usize];
-        // Runs of consecutive records of one partition: (slot, first offset, count).
-        let mut runs: Vec<(u32, u64, u32)> = Vec::new();
+        // Runs of consecutive records of one partition: (slot, first offset, count, last offset).
+        let mut runs: Vec<(u32, u64, u32, u64)> = Vec::new();
         for _ in 0..due {
             let Some((slot, offset, rid)) = c.in_process.pop_front() else {
                 break;
             };
+            // The application is done with this record (`Application::Process` only takes its
+            // time; a topology's outputs would leave from here), so its offset may be committed.
             c.processed_in_batch += 1;
             c.consumed += 1;
             group.note_consumed(rid);
             match runs.last_mut() {
-                Some((s, _, n)) if *s == slot => *n += 1,
-                _ => runs.push((slot, offset, 1)),
+                Some((s, _, n, last)) if *s == slot => {
+                    *n += 1;
+                    *last = offset;
+                }
+                _ => runs.push((slot, offset, 1, offset)),
             }
+        }
+        // The committable position of each partition: past the last record of its runs.
+        for &(slot, _, _, last) in &runs {
             if let Some(p) = c
                 .metadata
                 .topic_partition(slot)
                 .and_then(|tp| c.owned.get_mut(tp))
             {
-                p.position = Some(offset + 1);
+                p.position = Some(last + 1);
             }
         }
         let consumer = c.name.clone();
         let group_name = group.name.clone();
-        for (slot, from_offset, count) in runs {
+        for (slot, from_offset, count, _) in runs {
             let tp = self.consumers[id as usize]
                 .metadata
                 .topic_partition(slot)
@@ -1021,12 +1032,11 @@ impl Cluster {
         }
         if !c.in_process.is_empty()
             && !c.stalled
-            && let Some(rate) = c.rate
+            && let Some(at) = c
+                .application
+                .next_record_done_us(c.process_started_us, c.processed_in_batch)
         {
-            // When the next record is done.
-            let n = u128::from(c.processed_in_batch + 1);
-            let at = c.process_started_us
-                + (n * 3_600_000_000).div_ceil(u128::from(rate.per_hour)) as u64;
+            // When the application is done with its next record.
             consider(at);
         }
         if let Some(at) = next {
