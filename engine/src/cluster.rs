@@ -145,6 +145,10 @@ pub(crate) enum Timer {
     ConsumerTick {
         consumer: u32,
     },
+    /// A client's `metadata.max.age.ms` check.
+    MetadataMaxAge {
+        client: crate::client::ClientId,
+    },
     ConsumerFetchExpired {
         broker: u32,
         request: u64,
@@ -523,6 +527,7 @@ impl Cluster {
             Timer::StorageLimitCheck => self.storage_limit_check(),
             Timer::CleanerCheck => self.cleaner_check(),
             Timer::ConsumerTick { consumer } => self.consumer_tick(consumer),
+            Timer::MetadataMaxAge { client } => self.metadata_max_age(client),
             Timer::ConsumerFetchExpired { broker, request } => {
                 self.consumer_fetch_expired(broker, request)
             }
@@ -625,7 +630,10 @@ impl Cluster {
                     self.apply_metadata(broker, slot);
                 }
             }
-            Message::MetadataResponse { producer } => self.handle_metadata_response(producer),
+            Message::MetadataRequest { client, topics } => {
+                let response = self.metadata_response(&topics);
+                self.handle_metadata_response(client, response);
+            }
             Message::GroupRequest {
                 consumer,
                 broker,
@@ -661,9 +669,10 @@ impl Cluster {
                 broker,
                 request,
                 parts,
+                limits,
             } => {
                 if self.broker(broker).alive {
-                    self.handle_consumer_fetch(consumer, broker, request, parts, true);
+                    self.handle_consumer_fetch(consumer, broker, request, parts, limits, true);
                 } else if !self.consumer_gone(consumer) {
                     self.send(Message::ConsumerFetchResponse {
                         consumer,
@@ -682,9 +691,6 @@ impl Cluster {
                 if !self.consumer_gone(consumer) {
                     self.handle_consumer_fetch_response(consumer, broker, request, parts);
                 }
-            }
-            Message::ConsumerMetadataResponse { consumer } => {
-                self.handle_consumer_metadata_response(consumer)
             }
         }
     }

@@ -1,6 +1,8 @@
 //! Defaults: Kafka's broker, topic and client defaults (3.x/4.x), gathered in one place so the
 //! README can list them and nothing else hard-codes a timeout.
 
+use crate::command::OffsetReset;
+use crate::group::assignor::AssignorKind;
 use crate::time::{Micros, ms, secs};
 
 /// Broker- and cluster-wide settings.
@@ -132,6 +134,8 @@ pub struct ProducerConfig {
     /// `enable.idempotence` as Kafka resolves it ([`producer_config`]): the leader drops a
     /// retried batch it already has instead of appending it again.
     pub idempotent: bool,
+    /// `metadata.max.age.ms` = 300000: the metadata cache is refreshed at least this often.
+    pub metadata_max_age_us: Micros,
 }
 
 impl Default for ProducerConfig {
@@ -144,6 +148,7 @@ impl Default for ProducerConfig {
             retry_backoff_us: ms(100),
             retries: i32::MAX as u32,
             idempotent: true,
+            metadata_max_age_us: secs(300),
         }
     }
 }
@@ -238,6 +243,14 @@ pub struct ConsumerConfig {
     pub retry_backoff_us: Micros,
     /// `request.timeout.ms` = 30000: how long the consumer waits for an answer that never comes.
     pub request_timeout_us: Micros,
+    /// `metadata.max.age.ms` = 300000: the metadata cache is refreshed at least this often.
+    pub metadata_max_age_us: Micros,
+    /// `partition.assignment.strategy`: the assignor this consumer offers in JoinGroup and runs
+    /// when it leads the group (Kafka 3.x defaults to `[range, cooperative-sticky]`; `group add`
+    /// sets one for all its consumers, `range` unless told).
+    pub partition_assignment_strategy: AssignorKind,
+    /// `auto.offset.reset` = latest: where to start a partition without a committed offset.
+    pub auto_offset_reset: OffsetReset,
 }
 
 impl Default for ConsumerConfig {
@@ -252,6 +265,9 @@ impl Default for ConsumerConfig {
             max_partition_fetch_bytes: 1 << 20,
             retry_backoff_us: ms(100),
             request_timeout_us: secs(30),
+            metadata_max_age_us: secs(300),
+            partition_assignment_strategy: AssignorKind::Range,
+            auto_offset_reset: OffsetReset::Latest,
         }
     }
 }

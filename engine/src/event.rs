@@ -24,6 +24,8 @@ pub enum ErrorCode {
     LeaderNotAvailable,
     /// An idempotent batch arrived with a gap in its sequence (an earlier batch is not in the log).
     OutOfOrderSequenceNumber,
+    /// A Metadata request named a topic the cluster does not have.
+    UnknownTopicOrPartition,
 }
 
 impl ErrorCode {

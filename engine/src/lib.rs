@@ -5,6 +5,7 @@
 //! instants: the same events, byte for byte. No IO, no threads, no wall clock.
 
 pub mod broker;
+pub mod client;
 pub mod cluster;
 pub mod command;
 pub mod config;
@@ -16,6 +17,7 @@ pub mod log;
 pub mod lost;
 mod maintenance;
 pub mod memory;
+mod metadata;
 pub mod metrics;
 pub mod murmur2;
 pub mod net;

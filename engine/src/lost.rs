@@ -197,8 +197,7 @@ impl Cluster {
             Message::AlterPartition { .. }
             | Message::AlterPartitionResponse { .. }
             | Message::Metadata { .. }
-            | Message::MetadataResponse { .. }
-            | Message::ConsumerMetadataResponse { .. } => {}
+            | Message::MetadataRequest { .. } => {}
         }
     }
 

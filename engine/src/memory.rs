@@ -174,5 +174,5 @@ fn producer_bytes(p: &Producer) -> usize {
         .values()
         .map(|f| MAP_ENTRY_OVERHEAD + f.batches.iter().map(batch).sum::<usize>())
         .sum();
-    size_of::<Producer>() + queued + in_flight + p.slots.capacity() * 16
+    size_of::<Producer>() + queued + in_flight + p.slots.capacity() * 16 + p.metadata.heap_bytes()
 }

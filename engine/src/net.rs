@@ -100,8 +100,13 @@ pub enum Message {
     },
     /// The controller's metadata for one partition reaching a broker.
     Metadata { broker: u32, slot: u32 },
-    /// A producer's metadata request completing.
-    MetadataResponse { producer: u32 },
+    /// A client's Metadata request for some topics. It is delivered at the end of its round
+    /// trip, where a broker builds the answer and hands it back in the same instant
+    /// (`Cluster::send_metadata_request`).
+    MetadataRequest {
+        client: crate::client::ClientId,
+        topics: Vec<String>,
+    },
     /// A consumer's request to a broker about its group (FindCoordinator, JoinGroup, …).
     GroupRequest {
         consumer: u32,
@@ -122,6 +127,7 @@ pub enum Message {
         broker: u32,
         request: u64,
         parts: Vec<crate::group::fetch::ConsumerFetchPart>,
+        limits: crate::group::fetch::FetchLimits,
     },
     /// `None` parts: the connection broke before an answer came.
     ConsumerFetchResponse {
@@ -130,8 +136,6 @@ pub enum Message {
         request: u64,
         parts: Option<Vec<(u32, crate::group::fetch::ConsumerFetchResult)>>,
     },
-    /// A consumer's metadata request completing.
-    ConsumerMetadataResponse { consumer: u32 },
 }
 
 /// A node on the simulated network.
@@ -174,11 +178,10 @@ impl Message {
             | Message::AlterPartition { .. }
             | Message::AlterPartitionResponse { .. }
             | Message::Metadata { .. }
-            | Message::MetadataResponse { .. }
+            | Message::MetadataRequest { .. }
             | Message::GroupRequest { .. }
             | Message::GroupResponse { .. }
-            | Message::ConsumerFetch { .. }
-            | Message::ConsumerMetadataResponse { .. } => {}
+            | Message::ConsumerFetch { .. } => {}
         }
     }
 
@@ -243,7 +246,8 @@ impl Message {
             Message::AlterPartitionResponse { leader, .. } => {
                 (Node::Controller, Node::Broker(*leader))
             }
-            Message::MetadataResponse { producer } => (Node::Controller, Node::Producer(*producer)),
+            // The answering broker is not modelled: the KRaft metadata answers.
+            Message::MetadataRequest { client, .. } => (Node::from(*client), Node::Controller),
             Message::GroupRequest {
                 consumer, broker, ..
             }
@@ -256,9 +260,6 @@ impl Message {
             | Message::ConsumerFetchResponse {
                 consumer, broker, ..
             } => (Node::Broker(*broker), Node::Consumer(*consumer)),
-            Message::ConsumerMetadataResponse { consumer } => {
-                (Node::Controller, Node::Consumer(*consumer))
-            }
         }
     }
 }

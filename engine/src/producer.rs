@@ -12,6 +12,7 @@ use std::sync::Arc;
 
 use rand::Rng;
 
+use crate::client::{ClientId, ClientMetadata};
 use crate::cluster::{Cluster, CommandError, Timer};
 use crate::command::{Acks, KeySpec, PartitionerKind, ProducerSpec, Rate};
 use crate::config::ProducerConfig;
@@ -97,10 +98,9 @@ pub struct Producer {
     /// `requestEpochBumpForPartition`; see [`Producer::resolve_sequence`]).
     unresolved: Vec<bool>,
     pub in_flight: BTreeMap<u64, InFlight>,
-    /// Cached leaders, refreshed by metadata requests.
-    pub leaders: Vec<Option<u32>>,
-    metadata_in_flight: bool,
-    metadata_stale: bool,
+    /// What the producer knows of the cluster: its topic's partitions and their leaders, as
+    /// its last Metadata response gave them.
+    pub metadata: ClientMetadata,
     tick_at: Option<Micros>,
     pub buffered: usize,
     /// What the application's callbacks saw, as Kafka's producer metrics count them:
@@ -113,6 +113,14 @@ pub struct Producer {
 }
 
 impl Producer {
+    /// The leader the metadata cache names for partition `part` of the producer's topic.
+    fn leader(&self, part: usize) -> Option<u32> {
+        self.metadata
+            .partitions(&self.topic)
+            .and_then(|p| p.get(part))
+            .and_then(|p| p.leader)
+    }
+
     /// Kafka's `TransactionManager.isNextSequence`: `seq` follows the last acknowledged one.
     fn is_next_sequence(&self, part: usize, seq: u32) -> bool {
         self.last_acked_seq[part].map_or(0, |l| l + 1) == seq
@@ -161,11 +169,9 @@ impl Cluster {
         display_name: String,
         spec: &ProducerSpec,
     ) -> Result<u32, CommandError> {
-        let topic = self
-            .topics
-            .get(&spec.topic)
-            .ok_or_else(|| CommandError::UnknownTopic(spec.topic.clone()))?;
-        let slots = topic.slots.clone();
+        if !self.topics.contains_key(&spec.topic) {
+            return Err(CommandError::UnknownTopic(spec.topic.clone()));
+        }
         for (option, d) in [
             ("linger", spec.linger),
             ("delivery-timeout", spec.delivery_timeout),
@@ -207,11 +213,20 @@ impl Cluster {
             let total = self.producer_rate_total() + u128::from(rate.per_hour);
             CommandError::limit(limits::check_total_producer_rate(total))?;
         }
-        let n = slots.len();
-        let leaders = slots
+        // The producer starts with its topic's metadata in hand: its first Metadata answer is
+        // taken as instant (Kafka's first send() waits up to max.block.ms for it).
+        let mut metadata = ClientMetadata::default();
+        metadata.update(
+            self.metadata_response(std::slice::from_ref(&spec.topic)),
+            self.now,
+        );
+        let slots: Vec<u32> = metadata
+            .partitions(&spec.topic)
+            .expect("the topic exists")
             .iter()
-            .map(|&s| self.partitions[s as usize].leader)
+            .map(|p| p.slot)
             .collect();
+        let n = slots.len();
         let id = self.producers.len() as u32;
         self.producers.push(Producer {
             name,
@@ -238,14 +253,13 @@ impl Cluster {
             last_acked_seq: vec![None; n],
             unresolved: vec![false; n],
             in_flight: BTreeMap::new(),
-            leaders,
-            metadata_in_flight: false,
-            metadata_stale: false,
+            metadata,
             tick_at: None,
             buffered: 0,
             key_cache: Vec::new(),
             value: spec.value.clone().map(Arc::new),
         });
+        self.arm_metadata_max_age(ClientId::Producer(id));
         Ok(id)
     }
 
@@ -542,7 +556,7 @@ impl Cluster {
         let p = &self.producers[id as usize];
         let available = || -> Vec<u32> {
             (0..p.slots.len() as u32)
-                .filter(|&i| p.leaders[i as usize].is_some())
+                .filter(|&i| p.leader(i as usize).is_some())
                 .collect()
         };
         let n = p.slots.len() as u32;
@@ -656,32 +670,16 @@ impl Cluster {
     }
 
     fn maybe_refresh_metadata(&mut self, id: u32) {
-        let p = &mut self.producers[id as usize];
-        if p.metadata_stale && !p.metadata_in_flight {
-            p.metadata_in_flight = true;
-            p.metadata_stale = false;
-            // A MetadataRequest to any live broker: one round trip.
-            let at = self.now + self.config.latency_us;
-            self.schedule(
-                at,
-                Timer::Deliver {
-                    message: Box::new(Message::MetadataResponse { producer: id }),
-                    sent_us: self.now,
-                },
-            );
+        if self.producers[id as usize].metadata.due() {
+            self.refresh_producer_metadata(id, false);
         }
     }
 
-    pub(crate) fn handle_metadata_response(&mut self, id: u32) {
-        let leaders: Vec<Option<u32>> = self.producers[id as usize]
-            .slots
-            .iter()
-            .map(|&s| self.partitions[s as usize].leader)
-            .collect();
-        let p = &mut self.producers[id as usize];
-        p.leaders = leaders;
-        p.metadata_in_flight = false;
-        self.producer_tick(id);
+    /// A Metadata request for the producer's topic to any live broker: one round trip.
+    pub(crate) fn refresh_producer_metadata(&mut self, id: u32, periodic: bool) {
+        let topics = vec![self.producers[id as usize].topic.clone()];
+        let round_trip = self.config.latency_us;
+        self.send_metadata_request(ClientId::Producer(id), topics, round_trip, periodic);
     }
 
     /// Sends every ready batch, one Produce request per leader broker.
@@ -694,8 +692,10 @@ impl Cluster {
             *in_flight.entry(f.broker).or_default() += 1;
         }
         for part in 0..p.queues.len() {
-            let Some(leader) = p.leaders[part] else {
-                p.metadata_stale = true;
+            let Some(leader) = p.leader(part) else {
+                // Kafka's RecordAccumulator.ready: a partition with no known leader asks for a
+                // metadata update.
+                p.metadata.update_requested = true;
                 continue;
             };
             let q = &p.queues[part];
@@ -783,7 +783,7 @@ impl Cluster {
                 }
             }
         }
-        if p.metadata_stale && !p.metadata_in_flight {
+        if p.metadata.due() {
             consider(now + p.config.retry_backoff_us);
         }
         if let Some(at) = next {
@@ -875,7 +875,7 @@ impl Cluster {
         else {
             return;
         };
-        self.producers[id as usize].metadata_stale = true;
+        self.producers[id as usize].metadata.update_requested = true;
         self.handle_produce_response(id, broker, request, vec![Err(error); n]);
     }
 
@@ -913,7 +913,8 @@ impl Cluster {
                             | ErrorCode::NetworkException
                             | ErrorCode::LeaderNotAvailable
                     ) {
-                        p.metadata_stale = true;
+                        // Sender.completeBatch: "the metadata is stale", Metadata.requestUpdate.
+                        p.metadata.update_requested = true;
                     }
                     let (name, topic, part, n) = (
                         p.display_name.clone(),

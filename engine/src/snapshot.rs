@@ -285,8 +285,12 @@ impl Cluster {
                 GroupView {
                     name: g.name.clone(),
                     topics: g.topics.clone(),
-                    assignor: g.assignor.name().to_string(),
-                    protocol: if g.assignor.supports_cooperative() {
+                    assignor: g.client.partition_assignment_strategy.name().to_string(),
+                    protocol: if g
+                        .client
+                        .partition_assignment_strategy
+                        .supports_cooperative()
+                    {
                         "cooperative"
                     } else {
                         "eager"
@@ -301,7 +305,7 @@ impl Cluster {
                         .values()
                         .map(|m| MemberView {
                             member: m.id.clone(),
-                            assignment: m.assignment.clone(),
+                            assignment: crate::group::query::described_assignment(g, m),
                         })
                         .collect(),
                     lag: offsets.iter().map(|o| o.lag).sum(),
@@ -322,7 +326,7 @@ impl Cluster {
                 phase: c.phase,
                 stalled: c.stalled,
                 generation: c.generation,
-                per_hour: c.rate.map(|r| r.per_hour),
+                per_hour: c.application.rate().map(|r| r.per_hour),
                 // A crashed consumer the group has removed holds nothing, even though its dead
                 // process still lists its partitions: never two owners on screen.
                 owned: c

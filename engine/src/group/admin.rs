@@ -91,12 +91,13 @@ impl Cluster {
         }
         CommandError::limit(limits::check_consumers(self.consumers.len(), names.len()))?;
         let replicas = offsets_topic::replicas_for(&spec.name, self.brokers.len() as u32);
+        // Consumer configs, the same for every consumer of the group.
         let assignor = spec.assignor.unwrap_or(AssignorKind::Range);
+        client.partition_assignment_strategy = assignor;
+        client.auto_offset_reset = spec.offset_reset.unwrap_or(OffsetReset::Latest);
         let group = Group::new(
             spec.name.clone(),
             spec.topics.clone(),
-            assignor,
-            spec.offset_reset.unwrap_or(OffsetReset::Latest),
             client,
             spec.rate.filter(|r| r.per_hour > 0),
             replicas,

@@ -17,13 +17,17 @@
 
 use std::collections::{BTreeMap, VecDeque};
 
+use bytes::Bytes;
+
+use crate::client::{Application, ClientId, ClientMetadata};
 use crate::cluster::{Cluster, CommandError, Timer};
 use crate::command::{ConsumerSpec, OffsetReset, Rate, TopicPartition};
 use crate::config::ConsumerConfig;
 use crate::event::Event;
-use crate::group::assignor::{self, AssignorKind, Subscription};
+use crate::group::assignor::{self, AssignError, AssignorKind, Subscription};
+use crate::group::consumer_protocol::{self, WireSubscription};
 use crate::group::coordinator::{GroupError, GroupRequest, GroupResponse, JoinResponse};
-use crate::group::fetch::{ConsumerFetchPart, ConsumerFetchResult, FetchPosition};
+use crate::group::fetch::{ConsumerFetchPart, ConsumerFetchResult, FetchLimits, FetchPosition};
 use crate::limits;
 use crate::net::Message;
 use crate::record::RecordId;
@@ -104,7 +108,8 @@ pub struct Consumer {
     pub group: u32,
     pub topics: Vec<String>,
     pub config: ConsumerConfig,
-    pub rate: Option<Rate>,
+    /// What the application does with each record `poll()` returns.
+    pub application: Application,
     pub state: ClientState,
     /// The application hangs inside its poll loop (`consumer stall`).
     pub stalled: bool,
@@ -134,9 +139,16 @@ pub struct Consumer {
     last_poll_us: Micros,
     /// Rotates the partition `poll()` starts from, for fairness.
     poll_cursor: usize,
-    leaders: BTreeMap<u32, Option<u32>>,
-    metadata_stale: bool,
-    metadata_in_flight: bool,
+    /// What the consumer knows of the cluster: its topics' partitions and leaders, as its last
+    /// Metadata response gave them.
+    pub metadata: ClientMetadata,
+    /// As the group's leader: the topics the other members subscribe to, which its metadata
+    /// covers too (Kafka's `SubscriptionState.groupSubscription`).
+    group_subscription: Vec<String>,
+    /// As the group's leader: the JoinGroup answer whose assignment waits for metadata about
+    /// topics only other members subscribe to (Kafka's `ConsumerCoordinator.onLeaderElected` →
+    /// `updateGroupSubscription` → `client.ensureFreshMetadata`).
+    awaiting_metadata: Option<JoinResponse>,
     tick_at: Option<Micros>,
     /// Records this consumer's application processed.
     pub consumed: u64,
@@ -193,6 +205,7 @@ impl Consumer {
             + buffers
             + self.in_process.capacity() * size_of::<(u32, u64, RecordId)>()
             + self.requests.len() * 48
+            + self.metadata.heap_bytes()
     }
 
     /// Whether the application is waiting inside `poll()` (nothing left to process).
@@ -260,7 +273,9 @@ impl Cluster {
             group: g,
             topics,
             config: group.client,
-            rate: rate.or(group.rate),
+            application: Application::Process {
+                rate: rate.or(group.rate),
+            },
             state: ClientState::Running,
             stalled: false,
             coordinator: None,
@@ -281,9 +296,9 @@ impl Cluster {
             processed_in_batch: 0,
             last_poll_us: now,
             poll_cursor: 0,
-            leaders: BTreeMap::new(),
-            metadata_stale: true,
-            metadata_in_flight: false,
+            metadata: ClientMetadata::empty(),
+            group_subscription: Vec::new(),
+            awaiting_metadata: None,
             tick_at: None,
             consumed: 0,
         }
@@ -305,7 +320,7 @@ impl Cluster {
             )));
         }
         let incarnation = old.incarnation.saturating_add(1);
-        let (g, topics, rate) = (old.group, old.topics.clone(), old.rate);
+        let (g, topics, rate) = (old.group, old.topics.clone(), old.application.rate());
         let member_id = format!("{name}~{incarnation}");
         let process = self.new_process(name.to_string(), member_id, incarnation, g, topics, rate);
         self.consumers[id as usize] = process;
@@ -453,7 +468,9 @@ impl Cluster {
         CommandError::limit(limits::check_consumer_rate(rate))?;
         let now = self.now;
         let c = &mut self.consumers[id as usize];
-        c.rate = (rate.per_hour > 0).then_some(rate);
+        c.application = Application::Process {
+            rate: (rate.per_hour > 0).then_some(rate),
+        };
         c.process_started_us = now;
         c.processed_in_batch = 0;
         self.consumer_poll(id);
@@ -512,9 +529,12 @@ impl Cluster {
         for tp in &partitions {
             c.owned.remove(tp);
         }
-        let partitions_meta = &self.partitions;
-        c.in_process
-            .retain(|(slot, ..)| !partitions.contains(&partitions_meta[*slot as usize].tp));
+        let metadata = &c.metadata;
+        c.in_process.retain(|(slot, ..)| {
+            metadata
+                .topic_partition(*slot)
+                .is_none_or(|tp| !partitions.contains(tp))
+        });
         let (consumer, group) = self.client_names(id);
         self.emit(Event::PartitionsRevoked {
             consumer,
@@ -719,7 +739,7 @@ impl Cluster {
 
     fn send_join(&mut self, id: u32) {
         let c = &self.consumers[id as usize];
-        let assignor = self.groups[c.group as usize].assignor;
+        let assignor = c.config.partition_assignment_strategy;
         let revoked: Vec<TopicPartition> = if assignor.supports_cooperative() {
             // Cooperative: only partitions of topics no longer subscribed.
             c.owned
@@ -739,16 +759,21 @@ impl Cluster {
         let c = &mut self.consumers[id as usize];
         c.phase = JoinPhase::Joining;
         c.rejoin_needed = false;
-        let owned: Vec<TopicPartition> = match assignor {
-            AssignorKind::CooperativeSticky => c.owned.keys().cloned().collect(),
-            // The eager sticky assignor carries its last assignment in its user data.
-            AssignorKind::Sticky => c.last_assignment.clone(),
-            AssignorKind::Range | AssignorKind::RoundRobin => Vec::new(),
-        };
-        let subscription = Subscription::new(c.topics.clone()).owning(owned, c.generation);
+        // ConsumerCoordinator.metadata(): one protocol per configured assignor, each the
+        // subscription with what the member owns now (nothing, after an eager revocation) and
+        // the assignor's user data (the eager sticky assignor's last assignment).
+        let user_data = (assignor == AssignorKind::Sticky)
+            .then(|| consumer_protocol::encode_sticky_user_data(&c.last_assignment, c.generation));
+        let subscription = consumer_protocol::encode_subscription(&WireSubscription {
+            topics: c.topics.clone(),
+            user_data,
+            owned_partitions: c.owned.keys().cloned().collect(),
+            generation: c.generation,
+        });
         let body = GroupRequest::JoinGroup {
             member: c.member_id.clone(),
-            subscription,
+            protocol_type: consumer_protocol::PROTOCOL_TYPE.to_string(),
+            protocols: vec![(assignor.name().to_string(), subscription)],
             session_timeout_us: c.config.session_timeout_us,
             rebalance_timeout_us: c.config.max_poll_interval_us,
         };
@@ -796,42 +821,55 @@ impl Cluster {
         if c.in_process.is_empty() || c.stalled || c.state != ClientState::Running {
             return;
         }
-        let due = match c.rate {
-            None => c.in_process.len() as u64,
-            Some(rate) => {
-                let elapsed = u128::from(now.saturating_sub(c.process_started_us));
-                let total = (elapsed * u128::from(rate.per_hour) / 3_600_000_000) as u64;
-                total.saturating_sub(c.processed_in_batch)
-            }
-        };
+        let due = c.application.records_due(
+            c.process_started_us,
+            c.processed_in_batch,
+            c.in_process.len(),
+            now,
+        );
         if due == 0 {
             return;
         }
         let g = c.group;
         let c = &mut self.consumers[id as usize];
         let group = &mut self.groups[g as usize];
-        // Runs of consecutive records of one partition: (slot, first offset, count).
-        let mut runs: Vec<(u32, u64, u32)> = Vec::new();
+        // Runs of consecutive records of one partition: (slot, first offset, count, last offset).
+        let mut runs: Vec<(u32, u64, u32, u64)> = Vec::new();
         for _ in 0..due {
             let Some((slot, offset, rid)) = c.in_process.pop_front() else {
                 break;
             };
+            // The application is done with this record (`Application::Process` only takes its
+            // time; a topology's outputs would leave from here), so its offset may be committed.
             c.processed_in_batch += 1;
             c.consumed += 1;
             group.note_consumed(rid);
             match runs.last_mut() {
-                Some((s, _, n)) if *s == slot => *n += 1,
-                _ => runs.push((slot, offset, 1)),
+                Some((s, _, n, last)) if *s == slot => {
+                    *n += 1;
+                    *last = offset;
+                }
+                _ => runs.push((slot, offset, 1, offset)),
             }
-            let tp = &self.partitions[slot as usize].tp;
-            if let Some(p) = c.owned.get_mut(tp) {
-                p.position = Some(offset + 1);
+        }
+        // The committable position of each partition: past the last record of its runs.
+        for &(slot, _, _, last) in &runs {
+            if let Some(p) = c
+                .metadata
+                .topic_partition(slot)
+                .and_then(|tp| c.owned.get_mut(tp))
+            {
+                p.position = Some(last + 1);
             }
         }
         let consumer = c.name.clone();
         let group_name = group.name.clone();
-        for (slot, from_offset, count) in runs {
-            let tp = self.partitions[slot as usize].tp.clone();
+        for (slot, from_offset, count, _) in runs {
+            let tp = self.consumers[id as usize]
+                .metadata
+                .topic_partition(slot)
+                .expect("a record of a partition the metadata named")
+                .clone();
             *self.groups[g as usize]
                 .consumed
                 .entry(tp.clone())
@@ -880,14 +918,14 @@ impl Cluster {
     fn send_fetches(&mut self, id: u32) {
         let c = &mut self.consumers[id as usize];
         let mut by_broker: BTreeMap<u32, Vec<ConsumerFetchPart>> = BTreeMap::new();
-        for p in c.owned.values() {
+        for (tp, p) in &c.owned {
             let Some(position) = p.fetch_position else {
                 continue;
             };
             if !p.buffer.is_empty() {
                 continue;
             }
-            match c.leaders.get(&p.slot).copied().flatten() {
+            match c.metadata.leader(tp) {
                 Some(leader) if !c.fetches.contains_key(&leader) => {
                     by_broker
                         .entry(leader)
@@ -898,9 +936,15 @@ impl Cluster {
                         });
                 }
                 Some(_) => {}
-                None => c.metadata_stale = true,
+                // Kafka's Fetcher: no known leader, Metadata.requestUpdate.
+                None => c.metadata.update_requested = true,
             }
         }
+        let config = &self.consumers[id as usize].config;
+        let limits = FetchLimits {
+            max_wait_us: config.fetch_max_wait_us,
+            partition_max_bytes: config.max_partition_fetch_bytes,
+        };
         for (broker, parts) in by_broker {
             let request = self.request_id();
             self.consumers[id as usize].fetches.insert(broker, request);
@@ -909,45 +953,49 @@ impl Cluster {
                 broker,
                 request,
                 parts,
+                limits,
             });
         }
     }
 
     fn maybe_refresh_consumer_metadata(&mut self, id: u32) {
-        let c = &mut self.consumers[id as usize];
-        if c.metadata_stale && !c.metadata_in_flight {
-            c.metadata_in_flight = true;
-            c.metadata_stale = false;
-            // A round trip; a refresh after an error first waits retry.backoff.ms.
-            let backoff = if c.leaders.is_empty() {
-                0
-            } else {
-                c.config.retry_backoff_us
-            };
-            let at = self.now + 2 * self.config.latency_us.max(1) + backoff;
-            self.schedule(
-                at,
-                Timer::Deliver {
-                    message: Box::new(Message::ConsumerMetadataResponse { consumer: id }),
-                    sent_us: self.now,
-                },
-            );
+        if self.consumers[id as usize].metadata.due() {
+            self.refresh_consumer_metadata(id, false);
         }
     }
 
-    pub(crate) fn handle_consumer_metadata_response(&mut self, id: u32) {
+    /// A Metadata request for the subscribed topics (and, for the group's leader, the group's):
+    /// a round trip; a refresh after an error first waits retry.backoff.ms.
+    pub(crate) fn refresh_consumer_metadata(&mut self, id: u32, periodic: bool) {
         let c = &self.consumers[id as usize];
-        let mut leaders = BTreeMap::new();
-        for t in &c.topics {
-            if let Some(topic) = self.topics.get(t) {
-                for &slot in &topic.slots {
-                    leaders.insert(slot, self.partitions[slot as usize].leader);
-                }
+        let backoff = if c.metadata.updated_us.is_none() || periodic {
+            0
+        } else {
+            c.config.retry_backoff_us
+        };
+        let mut topics = c.topics.clone();
+        topics.extend(
+            c.group_subscription
+                .iter()
+                .filter(|t| !c.topics.contains(t))
+                .cloned(),
+        );
+        let round_trip = 2 * self.config.latency_us.max(1) + backoff;
+        self.send_metadata_request(ClientId::Consumer(id), topics, round_trip, periodic);
+    }
+
+    /// A Metadata answer reached the consumer: a leader waiting for it assigns now, then the
+    /// client goes on with what it routes by the new metadata.
+    pub(crate) fn consumer_metadata_updated(&mut self, id: u32) {
+        if let Some(join) = self.consumers[id as usize].awaiting_metadata.take() {
+            let c = &self.consumers[id as usize];
+            if c.phase == JoinPhase::Syncing
+                && c.joining_generation == join.generation
+                && c.state == ClientState::Running
+            {
+                self.send_sync(id, &join);
             }
         }
-        let c = &mut self.consumers[id as usize];
-        c.leaders = leaders;
-        c.metadata_in_flight = false;
         self.consumer_poll(id);
     }
 
@@ -984,12 +1032,11 @@ impl Cluster {
         }
         if !c.in_process.is_empty()
             && !c.stalled
-            && let Some(rate) = c.rate
+            && let Some(at) = c
+                .application
+                .next_record_done_us(c.process_started_us, c.processed_in_batch)
         {
-            // When the next record is done.
-            let n = u128::from(c.processed_in_batch + 1);
-            let at = c.process_started_us
-                + (n * 3_600_000_000).div_ceil(u128::from(rate.per_hour)) as u64;
+            // When the application is done with its next record.
             consider(at);
         }
         if let Some(at) = next {
@@ -1103,8 +1150,48 @@ impl Cluster {
         c.phase = JoinPhase::Syncing;
         c.last_heartbeat_sent_us = now;
         c.last_heartbeat_ok_us = now;
-        let member = c.member_id.clone();
-        let assignments = (join.leader == member).then(|| self.lead_assignment(id, &join));
+        if join.leader != c.member_id {
+            c.group_subscription.clear();
+            return self.send_sync(id, &join);
+        }
+        // The leader watches every topic of the group; topics its metadata does not cover yet
+        // are fetched before it assigns (`updateGroupSubscription` → `ensureFreshMetadata`).
+        let mut group_topics: Vec<String> = Vec::new();
+        let subscriptions = join
+            .members
+            .iter()
+            .filter_map(|(_, bytes)| consumer_protocol::decode_subscription(bytes));
+        for s in subscriptions {
+            for t in &s.topics {
+                if !c.topics.contains(t) && !group_topics.contains(t) {
+                    group_topics.push(t.clone());
+                }
+            }
+        }
+        let unknown = group_topics
+            .iter()
+            .any(|t| c.metadata.partition_count(t).is_none());
+        c.group_subscription = group_topics;
+        if unknown {
+            c.metadata.update_requested = true;
+            c.awaiting_metadata = Some(join);
+            if !c.metadata.in_flight {
+                self.refresh_consumer_metadata(id, false);
+            }
+            return;
+        }
+        self.send_sync(id, &join);
+    }
+
+    /// SyncGroup; the leader's carries the assignment it computed.
+    fn send_sync(&mut self, id: u32, join: &JoinResponse) {
+        let member = self.consumers[id as usize].member_id.clone();
+        let assignments = (join.leader == member).then(|| {
+            self.lead_assignment(id, join)
+                .iter()
+                .map(|(m, parts)| (m.clone(), consumer_protocol::encode_assignment(parts)))
+                .collect()
+        });
         let body = GroupRequest::SyncGroup {
             member,
             generation: join.generation,
@@ -1113,19 +1200,52 @@ impl Cluster {
         self.send_group_request(id, Pending::Sync, body);
     }
 
-    /// The leader runs the assignor (`onLeaderElected` → `performAssignment`).
+    /// The leader runs the assignor (`onLeaderElected` → `performAssignment`) on the partition
+    /// counts its metadata knows; a topic it does not know is skipped, as
+    /// `AbstractPartitionAssignor.assign` skips a topic without metadata.
     fn lead_assignment(&mut self, id: u32, join: &JoinResponse) -> assignor::Assignment {
-        let subscriptions: BTreeMap<String, Subscription> = join.members.iter().cloned().collect();
+        // `lookupAssignor(protocol)`: the coordinator picked one of the protocols we offered.
+        let kind = join.protocol.parse::<AssignorKind>();
+        let subscriptions: BTreeMap<String, Subscription> = join
+            .members
+            .iter()
+            .map(|(m, bytes)| {
+                let wire = consumer_protocol::decode_subscription(bytes).unwrap_or_else(|| {
+                    panic!("{m}'s JoinGroup metadata is a consumer subscription")
+                });
+                let input = match kind {
+                    Ok(kind) => consumer_protocol::assignor_input(kind, &wire),
+                    Err(_) => Subscription::new(wire.topics),
+                };
+                (m.clone(), input)
+            })
+            .collect();
+        let metadata = &self.consumers[id as usize].metadata;
         let mut partitions: BTreeMap<String, u32> = BTreeMap::new();
         for s in subscriptions.values() {
             for t in &s.topics {
-                if let Some(topic) = self.topics.get(t) {
-                    partitions.insert(t.clone(), topic.config.partitions);
+                if let Some(n) = metadata.partition_count(t) {
+                    partitions.insert(t.clone(), n);
                 }
             }
         }
-        match assignor::assign(join.protocol, &partitions, &subscriptions) {
-            Ok(a) => a,
+        let result: Result<assignor::Assignment, AssignError> =
+            kind.and_then(|kind| assignor::assign(kind, &partitions, &subscriptions));
+        match result {
+            Ok(a) => {
+                // The assignors' promise: no partition goes to two members.
+                let mut owner: BTreeMap<&TopicPartition, &str> = BTreeMap::new();
+                for (m, parts) in &a {
+                    for tp in parts {
+                        assert!(
+                            owner.insert(tp, m).is_none(),
+                            "the {} assignor gives {tp} to two members",
+                            join.protocol
+                        );
+                    }
+                }
+                a
+            }
             Err(e) => {
                 let (consumer, group) = self.client_names(id);
                 self.emit(Event::AssignorFailed {
@@ -1141,9 +1261,9 @@ impl Cluster {
         }
     }
 
-    fn on_sync_response(&mut self, id: u32, result: Result<Vec<TopicPartition>, GroupError>) {
+    fn on_sync_response(&mut self, id: u32, result: Result<Bytes, GroupError>) {
         let assignment = match result {
-            Ok(a) => a,
+            Ok(bytes) => consumer_protocol::decode_assignment(&bytes),
             Err(e) => {
                 self.on_group_error(id, e);
                 self.consumers[id as usize].phase = JoinPhase::Unjoined;
@@ -1171,12 +1291,10 @@ impl Cluster {
             if c.owned.contains_key(tp) {
                 continue;
             }
-            let Some(slot) = self
-                .topics
-                .get(&tp.topic)
-                .and_then(|t| t.slots.get(tp.partition as usize))
-                .copied()
-            else {
+            let Some(slot) = c.metadata.partition(tp).map(|p| p.slot) else {
+                // Not in the metadata (yet): Kafka's consumer owns it and fetches it once its
+                // metadata names a leader; the playground's fetches need its slot, so the
+                // partition is taken when the metadata knows it.
                 continue;
             };
             added.push(tp.clone());
@@ -1233,7 +1351,7 @@ impl Cluster {
                 return;
             }
         };
-        let reset = self.groups[c.group as usize].offset_reset;
+        let reset = c.config.auto_offset_reset;
         for (tp, committed) in offsets {
             let Some(p) = c.owned.get_mut(&tp) else {
                 continue;
@@ -1268,15 +1386,17 @@ impl Cluster {
         }
         let Some(parts) = parts else {
             // Disconnected: find the new leaders.
-            c.metadata_stale = true;
+            c.metadata.update_requested = true;
             return self.consumer_poll(id);
         };
         let g = c.group;
-        let reset = self.groups[g as usize].offset_reset;
+        let reset = c.config.auto_offset_reset;
         let mut resets = Vec::new();
         let c = &mut self.consumers[id as usize];
         for (slot, result) in parts {
-            let tp = self.partitions[slot as usize].tp.clone();
+            let Some(tp) = c.metadata.topic_partition(slot).cloned() else {
+                continue;
+            };
             let Some(p) = c.owned.get_mut(&tp) else {
                 continue; // revoked meanwhile
             };
@@ -1304,7 +1424,7 @@ impl Cluster {
                     p.fetch_position = Some(FetchPosition::Offset(next));
                     p.buffer.extend(records);
                 }
-                ConsumerFetchResult::NotLeader => c.metadata_stale = true,
+                ConsumerFetchResult::NotLeader => c.metadata.update_requested = true,
                 ConsumerFetchResult::OffsetOutOfRange => {
                     p.fetch_position = Some(reset_position(reset));
                     p.position = None;

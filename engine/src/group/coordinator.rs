@@ -10,17 +10,21 @@
 //!     └── the last member leaves (the join completes with nobody: generation + 1, Empty)
 //! ```
 //!
-//! The coordinator never computes an assignment: the leader member runs the assignor on the
-//! subscriptions the JoinGroup response gives it and hands the result back in its SyncGroup.
+//! The coordinator is generic in the protocol type (`consumer`, and later `streams`, `connect`),
+//! as Kafka's is: members' metadata and assignments are opaque bytes. It picks the protocol every
+//! member supports (`selectProtocol`), gives the leader every member's metadata for it, and hands
+//! each member the bytes the leader's SyncGroup assigned it. It never reads them: the consumer
+//! protocol (`consumer_protocol.rs`) is for the clients, whose leader runs the assignor.
 //! Committed offsets live here too (Kafka stores them in `__consumer_offsets`).
 
 use std::collections::BTreeMap;
 
+use bytes::Bytes;
+
 use crate::cluster::{Cluster, Timer};
-use crate::command::{OffsetReset, TopicPartition};
+use crate::command::TopicPartition;
 use crate::config::ConsumerConfig;
 use crate::event::Event;
-use crate::group::assignor::{Assignment, AssignorKind, Subscription};
 use crate::net::Message;
 use crate::time::Micros;
 
@@ -71,6 +75,8 @@ pub enum GroupError {
     UnknownMemberId,
     /// The member's generation is not the group's.
     IllegalGeneration,
+    /// The member's protocol type or protocols have nothing in common with the group's.
+    InconsistentGroupProtocol,
     /// The connection to the broker broke before an answer came.
     NetworkException,
 }
@@ -93,15 +99,19 @@ pub enum GroupRequest {
     FindCoordinator,
     JoinGroup {
         member: String,
-        subscription: Subscription,
+        /// `consumer` for consumers: members of one group share it.
+        protocol_type: String,
+        /// The protocols the member supports, in its order of preference, each with its
+        /// metadata (a consumer's: one per assignor, its subscription).
+        protocols: Vec<(String, Bytes)>,
         session_timeout_us: Micros,
         rebalance_timeout_us: Micros,
     },
     SyncGroup {
         member: String,
         generation: i32,
-        /// Only the leader sends the assignment.
-        assignments: Option<Assignment>,
+        /// Only the leader sends the assignment: each member's bytes.
+        assignments: Option<Vec<(String, Bytes)>>,
     },
     Heartbeat {
         member: String,
@@ -139,10 +149,12 @@ impl GroupRequest {
 #[derive(Debug, Clone)]
 pub struct JoinResponse {
     pub generation: i32,
-    pub protocol: AssignorKind,
+    /// The protocol the coordinator selected (a consumer's: the assignor's name).
+    pub protocol: String,
     pub leader: String,
-    /// Every member's subscription, for the leader only (empty for the others).
-    pub members: Vec<(String, Subscription)>,
+    /// Every member's metadata for the selected protocol, for the leader only (empty for the
+    /// others).
+    pub members: Vec<(String, Bytes)>,
 }
 
 #[derive(Debug, Clone)]
@@ -150,7 +162,8 @@ pub enum GroupResponse {
     /// The coordinator's broker id, or `None` when it is not available.
     FindCoordinator(Option<u32>),
     JoinGroup(Result<JoinResponse, GroupError>),
-    SyncGroup(Result<Vec<TopicPartition>, GroupError>),
+    /// The member's assignment bytes (empty: nothing assigned).
+    SyncGroup(Result<Bytes, GroupError>),
     Heartbeat(Result<(), GroupError>),
     LeaveGroup(Result<(), GroupError>),
     OffsetCommit(Result<(), GroupError>),
@@ -161,9 +174,11 @@ pub enum GroupResponse {
 #[derive(Debug, Clone)]
 pub struct Member {
     pub id: String,
-    /// The client (index into `Cluster::consumers`) that uses this member id.
+    /// The client (index into `Cluster::consumers`) that uses this member id: the connection
+    /// answers go back on.
     pub consumer: u32,
-    pub subscription: Subscription,
+    /// The protocols it supports with their metadata, in its order of preference.
+    pub protocols: Vec<(String, Bytes)>,
     pub session_timeout_us: Micros,
     pub rebalance_timeout_us: Micros,
     pub last_heartbeat_us: Micros,
@@ -171,8 +186,8 @@ pub struct Member {
     pub awaiting_join: Option<u64>,
     /// A SyncGroup waiting for the leader's assignment (its request id).
     pub awaiting_sync: Option<u64>,
-    /// The partitions of the current generation (from the leader's SyncGroup).
-    pub assignment: Vec<TopicPartition>,
+    /// Its assignment in the current generation, as the leader's SyncGroup gave it.
+    pub assignment: Bytes,
     /// Identifies this member's session-expiry timer.
     pub nonce: u64,
 }
@@ -182,18 +197,21 @@ pub struct Member {
 #[derive(Debug, Clone, Default)]
 struct Persisted {
     generation: i32,
-    protocol: Option<AssignorKind>,
+    protocol_type: Option<String>,
+    protocol: Option<String>,
     leader: Option<String>,
     members: Vec<Member>,
 }
 
-/// A consumer group: the client settings its consumers share, and the coordinator's state.
+/// A consumer group: the coordinator's state, and what `group add` set for the consumers it
+/// starts and `consumer add` starts later (the console's memory, not the coordinator's: the
+/// coordinator reads none of `topics`, `client` and `rate`).
 #[derive(Debug, Clone)]
 pub struct Group {
     pub name: String,
+    /// `group add … topics=`: the subscription of its consumers unless `consumer add` names one.
     pub topics: Vec<String>,
-    pub assignor: AssignorKind,
-    pub offset_reset: OffsetReset,
+    /// The consumer configs `group add` gave its consumers (assignor, offset reset, timeouts).
     pub client: ConsumerConfig,
     pub rate: Option<crate::command::Rate>,
     /// Replicas of the group's `__consumer_offsets` partition.
@@ -202,7 +220,10 @@ pub struct Group {
     pub coordinator: Option<u32>,
     pub state: GroupState,
     pub generation: i32,
-    pub protocol: Option<AssignorKind>,
+    /// The members' protocol type (`consumer`), while the group has members.
+    pub protocol_type: Option<String>,
+    /// The protocol selected for the current generation.
+    pub protocol: Option<String>,
     pub leader: Option<String>,
     pub members: BTreeMap<String, Member>,
     /// Member ids in the order they were added (a new leader is the first of them).
@@ -231,8 +252,6 @@ impl Group {
     pub fn new(
         name: String,
         topics: Vec<String>,
-        assignor: AssignorKind,
-        offset_reset: OffsetReset,
         client: ConsumerConfig,
         rate: Option<crate::command::Rate>,
         offsets_replicas: Vec<u32>,
@@ -240,14 +259,13 @@ impl Group {
         Group {
             name,
             topics,
-            assignor,
-            offset_reset,
             client,
             rate,
             offsets_replicas,
             coordinator: None,
             state: GroupState::Empty,
             generation: 0,
+            protocol_type: None,
             protocol: None,
             leader: None,
             members: BTreeMap::new(),
@@ -317,12 +335,69 @@ impl Group {
         self.members.values().all(|m| m.awaiting_join.is_some())
     }
 
+    /// The longest rebalance timeout of the members (`ClassicGroup.rebalanceTimeoutMs`; 0 with
+    /// none: the join then completes at once).
     fn max_rebalance_timeout_us(&self) -> Micros {
         self.members
             .values()
             .map(|m| m.rebalance_timeout_us)
             .max()
-            .unwrap_or(self.client.max_poll_interval_us)
+            .unwrap_or(0)
+    }
+
+    /// `ClassicGroup.supportsProtocols`: a first member brings any non-empty protocol type and
+    /// protocols; a later one must have the group's type and a protocol every member supports.
+    /// `except`: a member rejoining, whose old protocols do not count.
+    fn supports_protocols(
+        &self,
+        protocol_type: &str,
+        protocols: &[(String, Bytes)],
+        except: Option<&str>,
+    ) -> bool {
+        let others: Vec<&Member> = self
+            .members
+            .values()
+            .filter(|m| Some(m.id.as_str()) != except)
+            .collect();
+        if others.is_empty() {
+            return !protocol_type.is_empty() && !protocols.is_empty();
+        }
+        self.protocol_type.as_deref() == Some(protocol_type)
+            && protocols.iter().any(|(name, _)| {
+                others
+                    .iter()
+                    .all(|m| m.protocols.iter().any(|(n, _)| n == name))
+            })
+    }
+
+    /// `ClassicGroup.selectProtocol`: among the protocols every member supports, each member votes
+    /// for the first of its own list; the most votes win (a tie goes to the first name in
+    /// order, where Kafka's goes to the first in its `HashMap`).
+    fn select_protocol(&self) -> Option<String> {
+        let candidates: Vec<&String> = self
+            .members
+            .values()
+            .next()?
+            .protocols
+            .iter()
+            .map(|(n, _)| n)
+            .filter(|n| {
+                self.members
+                    .values()
+                    .all(|m| m.protocols.iter().any(|(x, _)| x == *n))
+            })
+            .collect();
+        let mut votes: BTreeMap<&String, usize> = BTreeMap::new();
+        for m in self.members.values() {
+            if let Some((n, _)) = m.protocols.iter().find(|(n, _)| candidates.contains(&n)) {
+                *votes.entry(n).or_default() += 1;
+            }
+        }
+        let most = votes.values().copied().max()?;
+        votes
+            .into_iter()
+            .find(|&(_, v)| v == most)
+            .map(|(n, _)| n.clone())
     }
 }
 
@@ -390,18 +465,27 @@ impl Cluster {
             GroupRequest::FindCoordinator => unreachable!("answered above"),
             GroupRequest::JoinGroup {
                 member,
-                subscription,
+                protocol_type,
+                protocols,
                 session_timeout_us,
                 rebalance_timeout_us,
-            } => self.join_group(
-                g,
-                consumer,
-                request,
-                member,
-                subscription,
-                session_timeout_us,
-                rebalance_timeout_us,
-            ),
+            } => {
+                let group = &self.groups[g as usize];
+                if !group.supports_protocols(&protocol_type, &protocols, Some(&member)) {
+                    let body = GroupResponse::JoinGroup(Err(GroupError::InconsistentGroupProtocol));
+                    return answer(self, body);
+                }
+                self.join_group(
+                    g,
+                    consumer,
+                    request,
+                    member,
+                    protocol_type,
+                    protocols,
+                    session_timeout_us,
+                    rebalance_timeout_us,
+                )
+            }
             GroupRequest::SyncGroup {
                 member,
                 generation,
@@ -451,7 +535,8 @@ impl Cluster {
         consumer: u32,
         request: u64,
         member: String,
-        subscription: Subscription,
+        protocol_type: String,
+        protocols: Vec<(String, Bytes)>,
         session_timeout_us: Micros,
         rebalance_timeout_us: Micros,
     ) {
@@ -461,6 +546,9 @@ impl Cluster {
             self.set_group_state(g, GroupState::Empty, "a member joins a deleted group");
         }
         let group = &mut self.groups[g as usize];
+        if group.members.is_empty() {
+            group.protocol_type = Some(protocol_type);
+        }
         match group.members.get_mut(&member) {
             None => {
                 // A new member: add it and rebalance (addMemberAndRebalance).
@@ -472,13 +560,13 @@ impl Cluster {
                     Member {
                         id: member.clone(),
                         consumer,
-                        subscription,
+                        protocols,
                         session_timeout_us,
                         rebalance_timeout_us,
                         last_heartbeat_us: now,
                         awaiting_join: Some(request),
                         awaiting_sync: None,
-                        assignment: Vec::new(),
+                        assignment: Bytes::new(),
                         nonce,
                     },
                 );
@@ -498,11 +586,11 @@ impl Cluster {
                 self.maybe_prepare_rebalance(g, &format!("{member} joined"));
             }
             Some(m) => {
-                // Kafka compares the protocol metadata bytes: the topics, and for the sticky
-                // assignors the owned partitions and generation too (a cooperative member that
-                // revoked partitions rejoins with fewer, which triggers the follow-up rebalance).
-                let changed = m.subscription != subscription;
-                m.subscription = subscription;
+                // `MemberMetadata.matches`: the protocols and their metadata bytes (a consumer's
+                // topics, owned partitions and generation: a cooperative member that revoked
+                // partitions rejoins with fewer, which triggers the follow-up rebalance).
+                let changed = m.protocols != protocols;
+                m.protocols = protocols;
                 m.session_timeout_us = session_timeout_us;
                 m.rebalance_timeout_us = rebalance_timeout_us;
                 m.last_heartbeat_us = now;
@@ -523,7 +611,7 @@ impl Cluster {
                             .awaiting_join = None;
                         let body = GroupResponse::JoinGroup(Ok(JoinResponse {
                             generation: group.generation,
-                            protocol: group.protocol.unwrap_or(group.assignor),
+                            protocol: group.protocol.clone().unwrap_or_default(),
                             leader: group.leader.clone().unwrap_or_default(),
                             members: Vec::new(),
                         }));
@@ -577,7 +665,7 @@ impl Cluster {
         }
         let group = &mut self.groups[g as usize];
         for m in group.members.values_mut() {
-            m.assignment.clear();
+            m.assignment = Bytes::new();
         }
         let initial = group.state == GroupState::Empty;
         group.join_token += 1;
@@ -668,6 +756,7 @@ impl Cluster {
         group.generation += 1;
         group.join_token += 1;
         if group.members.is_empty() {
+            group.protocol_type = None;
             group.protocol = None;
             group.leader = None;
             self.persist_group(g);
@@ -675,24 +764,33 @@ impl Cluster {
             return;
         }
         let group = &mut self.groups[g as usize];
-        group.protocol = Some(group.assignor);
+        let protocol = group
+            .select_protocol()
+            .expect("the members share a protocol (supportsProtocols)");
+        group.protocol = Some(protocol.clone());
         let leader = group
             .leader
             .clone()
             .expect("a group with members has a leader");
-        let subscriptions: Vec<(String, Subscription)> = group
+        let metadata: Vec<(String, Bytes)> = group
             .members
             .values()
-            .map(|m| (m.id.clone(), m.subscription.clone()))
+            .map(|m| {
+                let (_, bytes) = m
+                    .protocols
+                    .iter()
+                    .find(|(n, _)| *n == protocol)
+                    .expect("every member supports the selected protocol");
+                (m.id.clone(), bytes.clone())
+            })
             .collect();
         let generation = group.generation;
-        let protocol = group.assignor;
         let mut replies = Vec::new();
         for m in group.members.values_mut() {
             let request = m.awaiting_join.take().expect("all members joined");
             m.last_heartbeat_us = now;
             let members = if m.id == leader {
-                subscriptions.clone()
+                metadata.clone()
             } else {
                 Vec::new()
             };
@@ -701,7 +799,7 @@ impl Cluster {
                 request,
                 JoinResponse {
                     generation,
-                    protocol,
+                    protocol: protocol.clone(),
                     leader: leader.clone(),
                     members,
                 },
@@ -725,7 +823,7 @@ impl Cluster {
         request: u64,
         member: &str,
         generation: i32,
-        assignments: Option<Assignment>,
+        assignments: Option<Vec<(String, Bytes)>>,
     ) {
         let now = self.now;
         let group = &mut self.groups[g as usize];
@@ -753,19 +851,11 @@ impl Cluster {
         // CompletingRebalance.
         m.awaiting_sync = Some(request);
         let is_leader = group.leader.as_deref() == Some(member);
-        let Some(mut assignments) = assignments.filter(|_| is_leader) else {
+        let Some(assignments) = assignments.filter(|_| is_leader) else {
             return;
         };
-        let mut owner: BTreeMap<&TopicPartition, &str> = BTreeMap::new();
-        for (id, parts) in &assignments {
-            for tp in parts {
-                assert!(
-                    owner.insert(tp, id).is_none(),
-                    "the leader's assignment gives {tp} to two members of {}",
-                    group.name
-                );
-            }
-        }
+        // setAndPropagateAssignment: a member the leader left out gets empty bytes.
+        let mut assignments: BTreeMap<String, Bytes> = assignments.into_iter().collect();
         let mut replies = Vec::new();
         for m in group.members.values_mut() {
             m.assignment = assignments.remove(&m.id).unwrap_or_default();
@@ -774,18 +864,8 @@ impl Cluster {
             }
         }
         self.persist_group(g);
-        let group = &self.groups[g as usize];
-        let generation = group.generation;
-        let event = Event::GroupAssignment {
-            group: group.name.clone(),
-            generation,
-            assignment: group
-                .members
-                .values()
-                .map(|m| (m.id.clone(), m.assignment.clone()))
-                .collect(),
-        };
-        self.emit(event);
+        let generation = self.groups[g as usize].generation;
+        self.emit_group_assignment(g);
         self.set_group_state(
             g,
             GroupState::Stable,
@@ -926,7 +1006,8 @@ impl Cluster {
         let group = &mut self.groups[g as usize];
         group.persisted = Persisted {
             generation: group.generation,
-            protocol: group.protocol,
+            protocol_type: group.protocol_type.clone(),
+            protocol: group.protocol.clone(),
             leader: group.leader.clone(),
             members: group.members.values().cloned().collect(),
         };
@@ -1002,6 +1083,7 @@ impl Cluster {
         // Load: the last persisted generation, every member's session starting afresh.
         let p = group.persisted.clone();
         group.generation = p.generation;
+        group.protocol_type = p.protocol_type;
         group.protocol = p.protocol;
         group.leader = p.leader;
         group.members.clear();
@@ -1037,45 +1119,6 @@ impl Cluster {
         if to.is_some() {
             for (nonce, session) in nonces {
                 self.schedule_member_expiry(g, nonce, now + session);
-            }
-        }
-    }
-}
-
-impl Cluster {
-    /// The group invariants ARCHITECTURE.md names: a stable group's assignment gives each partition to
-    /// at most one member, and no two consumers of a group hold one partition in one generation.
-    pub(crate) fn check_group_invariants(&self) {
-        for (gi, group) in self.groups.iter().enumerate() {
-            if group.state == GroupState::Stable {
-                let mut seen = std::collections::BTreeSet::new();
-                for m in group.members.values() {
-                    for tp in &m.assignment {
-                        assert!(
-                            seen.insert(tp),
-                            "{tp} assigned twice in stable group {}",
-                            group.name
-                        );
-                    }
-                }
-            }
-            if let Some(l) = &group.leader {
-                assert!(
-                    group.members.contains_key(l),
-                    "the leader of {} is a member",
-                    group.name
-                );
-            }
-            let mut owners: BTreeMap<(i32, &TopicPartition), &str> = BTreeMap::new();
-            for c in self.consumers.iter().filter(|c| c.group == gi as u32) {
-                for tp in c.owned.keys() {
-                    if let Some(other) = owners.insert((c.generation, tp), &c.name) {
-                        panic!(
-                            "{tp} owned by both {other} and {} in generation {} of {}",
-                            c.name, c.generation, group.name
-                        );
-                    }
-                }
             }
         }
     }

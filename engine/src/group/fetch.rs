@@ -20,6 +20,16 @@ pub enum FetchPosition {
     Latest,
 }
 
+/// What a consumer's Fetch request asks of the leader (Kafka's FetchRequest `max_wait_ms` and
+/// each partition's `partition_max_bytes`), so that the leader needs nothing from the client.
+#[derive(Debug, Clone, Copy)]
+pub struct FetchLimits {
+    /// `fetch.max.wait.ms`: how long the leader may hold a fetch with nothing to return.
+    pub max_wait_us: crate::time::Micros,
+    /// `max.partition.fetch.bytes`.
+    pub partition_max_bytes: u64,
+}
+
 #[derive(Debug, Clone, Copy)]
 pub struct ConsumerFetchPart {
     pub slot: u32,
@@ -45,6 +55,7 @@ pub struct ParkedConsumerFetch {
     pub consumer: u32,
     pub request: u64,
     pub parts: Vec<ConsumerFetchPart>,
+    pub limits: FetchLimits,
 }
 
 impl Cluster {
@@ -54,11 +65,10 @@ impl Cluster {
         broker: u32,
         request: u64,
         parts: Vec<ConsumerFetchPart>,
+        limits: FetchLimits,
         may_wait: bool,
     ) {
-        let max_bytes = self.consumers[consumer as usize]
-            .config
-            .max_partition_fetch_bytes;
+        let max_bytes = limits.partition_max_bytes;
         let results: Vec<(u32, ConsumerFetchResult)> = parts
             .iter()
             .map(|p| (p.slot, self.read_for_consumer(broker, *p, max_bytes)))
@@ -80,15 +90,15 @@ impl Cluster {
                     },
                 })
                 .collect();
-            let wait = self.consumers[consumer as usize].config.fetch_max_wait_us;
             self.broker_mut(broker)
                 .consumer_fetches
                 .push(ParkedConsumerFetch {
                     consumer,
                     request,
                     parts,
+                    limits,
                 });
-            let at = self.now + wait;
+            let at = self.now + limits.max_wait_us;
             self.schedule(at, Timer::ConsumerFetchExpired { broker, request });
             return;
         }
@@ -149,7 +159,14 @@ impl Cluster {
             return;
         };
         let parked = b.consumer_fetches.remove(i);
-        self.handle_consumer_fetch(parked.consumer, broker, request, parked.parts, false);
+        self.handle_consumer_fetch(
+            parked.consumer,
+            broker,
+            request,
+            parked.parts,
+            parked.limits,
+            false,
+        );
     }
 
     /// The high watermark of `slot` moved on `leader`: answer the consumer fetches waiting for it.
@@ -163,7 +180,7 @@ impl Cluster {
             .partition(|p| p.parts.iter().any(|x| x.slot == slot));
         b.consumer_fetches = kept;
         for p in woken {
-            self.handle_consumer_fetch(p.consumer, leader, p.request, p.parts, false);
+            self.handle_consumer_fetch(p.consumer, leader, p.request, p.parts, p.limits, false);
         }
     }
 }

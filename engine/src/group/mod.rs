@@ -6,6 +6,9 @@
 //! - [`consumer`]: the client (Kafka's `KafkaConsumer` + `ConsumerCoordinator`): FindCoordinator,
 //!   the join/sync dance with eager or cooperative revocation, the heartbeat thread,
 //!   auto-commit, `max.poll.interval.ms`, and the application's poll loop.
+//! - [`consumer_protocol`]: the bytes of a consumer's JoinGroup metadata and SyncGroup
+//!   assignment (`ConsumerProtocolSubscription` / `ConsumerProtocolAssignment`), which the
+//!   coordinator carries without reading.
 //! - [`fetch`]: consumers fetching records from partition leaders, up to the high watermark.
 //! - [`offsets_topic`]: which broker coordinates a group (the leader of its `__consumer_offsets`
 //!   partition).
@@ -22,10 +25,11 @@
 mod admin;
 pub mod assignor;
 pub mod consumer;
+pub mod consumer_protocol;
 pub mod coordinator;
 pub mod fetch;
 pub mod offsets_topic;
-mod query;
+pub(crate) mod query;
 
 pub use consumer::Consumer;
 pub use coordinator::{Group, GroupState};

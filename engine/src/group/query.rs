@@ -5,10 +5,25 @@
 //! they keep. A crashed consumer still holds its partitions until the coordinator removes it
 //! (after the session timeout), because nobody else may take them before.
 
+use std::collections::BTreeMap;
+
 use crate::cluster::Cluster;
 use crate::command::TopicPartition;
+use crate::event::Event;
 use crate::group::consumer::ClientState;
-use crate::group::coordinator::GroupState;
+use crate::group::consumer_protocol;
+use crate::group::coordinator::{Group, GroupState, Member};
+
+/// A member's assignment as `kafka-consumer-groups.sh --describe` shows it: the coordinator's
+/// opaque bytes decoded as the consumer protocol's, for a group of protocol type `consumer`
+/// (nothing for another protocol type, or before any assignment).
+pub(crate) fn described_assignment(group: &Group, m: &Member) -> Vec<TopicPartition> {
+    if group.protocol_type.as_deref() == Some(consumer_protocol::PROTOCOL_TYPE) {
+        consumer_protocol::decode_assignment(&m.assignment)
+    } else {
+        Vec::new()
+    }
+}
 
 impl Cluster {
     pub fn group_names(&self) -> Vec<String> {
@@ -164,5 +179,62 @@ impl Cluster {
     /// Every consumer's name (stopped and crashed ones included).
     pub fn consumer_names(&self) -> Vec<String> {
         self.consumers.iter().map(|c| c.name.clone()).collect()
+    }
+}
+
+impl Cluster {
+    /// What the UI and the event log show when the leader's assignment reaches the coordinator:
+    /// every member's partitions, decoded as a describing tool decodes them.
+    pub(crate) fn emit_group_assignment(&mut self, g: u32) {
+        let group = &self.groups[g as usize];
+        let event = Event::GroupAssignment {
+            group: group.name.clone(),
+            generation: group.generation,
+            assignment: group
+                .members
+                .values()
+                .map(|m| (m.id.clone(), described_assignment(group, m)))
+                .collect(),
+        };
+        self.emit(event);
+    }
+}
+
+impl Cluster {
+    /// The group invariants ARCHITECTURE.md names: a stable group's assignment gives each partition to
+    /// at most one member, and no two consumers of a group hold one partition in one generation.
+    pub(crate) fn check_group_invariants(&self) {
+        for (gi, group) in self.groups.iter().enumerate() {
+            if group.state == GroupState::Stable {
+                let mut seen = std::collections::BTreeSet::new();
+                for m in group.members.values() {
+                    for tp in described_assignment(group, m) {
+                        assert!(
+                            seen.insert(tp.clone()),
+                            "{tp} assigned twice in stable group {}",
+                            group.name
+                        );
+                    }
+                }
+            }
+            if let Some(l) = &group.leader {
+                assert!(
+                    group.members.contains_key(l),
+                    "the leader of {} is a member",
+                    group.name
+                );
+            }
+            let mut owners: BTreeMap<(i32, &TopicPartition), &str> = BTreeMap::new();
+            for c in self.consumers.iter().filter(|c| c.group == gi as u32) {
+                for tp in c.owned.keys() {
+                    if let Some(other) = owners.insert((c.generation, tp), &c.name) {
+                        panic!(
+                            "{tp} owned by both {other} and {} in generation {} of {}",
+                            c.name, c.generation, group.name
+                        );
+                    }
+                }
+            }
+        }
     }
 }
