@@ -9,7 +9,9 @@
 //! - `describe`: `Topology.describe()`'s text
 //! - `task`: one stream task running a sub-topology for one partition (pure)
 //! - `store`, `cache`: its key-value stores and the thread's record cache
+//! - `assignor`: Kafka Streams' task assignment (`StreamsPartitionAssignor`, `HighAvailabilityTaskAssignor`)
 
+pub mod assignor;
 pub mod builder;
 pub mod cache;
 pub mod describe;

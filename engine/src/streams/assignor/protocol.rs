@@ -1,0 +1,71 @@
+//! The Streams assignor's user data on the consumer group protocol, as plain structs:
+//! `SubscriptionInfo` (each stream thread's JoinGroup subscription user data) and
+//! `AssignmentInfo` (each thread's SyncGroup assignment user data). Kafka encodes them as
+//! versioned byte buffers (version 12 at 4.0); only the fields the simulation uses are here:
+//! no version numbers (every instance runs the same code, so no version probing), no
+//! `userEndPoint`/`partitionsByHost` (interactive queries, `application.server`), no client tags,
+//! no `uniqueField`, and no error code other than success.
+
+use std::collections::BTreeMap;
+
+use crate::command::TopicPartition;
+
+use super::{ProcessId, TaskId};
+
+/// `Task.LATEST_OFFSET`: the offset sum a thread reports for a task it runs as active (its state
+/// is current by definition).
+pub const LATEST_OFFSET: i64 = -2;
+
+/// `SubscriptionInfo.UNKNOWN_OFFSET_SUM`: an offset sum the leader could not know (old
+/// subscription versions, or end offsets it failed to fetch).
+pub const UNKNOWN_OFFSET_SUM: i64 = -3;
+
+/// `SubscriptionInfo`: what one stream thread sends in its subscription's user data.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SubscriptionInfo {
+    /// `processId`: the instance's UUID in Kafka (one per `KafkaStreams`, shared by its
+    /// threads); the instance's name here.
+    pub process_id: ProcessId,
+    /// `taskOffsetSums`: per stateful task whose state this thread holds (it runs the task, or
+    /// it locked the task's non-empty state directory), the sum of the changelog offsets its
+    /// checkpoints reached; `LATEST_OFFSET` for tasks it runs as active. Kafka derives the
+    /// subscription's `prevTasks`/`standbyTasks` from this map since version 7.
+    pub task_offset_sums: BTreeMap<TaskId, i64>,
+}
+
+/// One stream thread's subscription as the group leader sees it: the consumer protocol's own
+/// fields plus the Streams user data.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Subscription {
+    /// `Subscription.ownedPartitions()`: the partitions this consumer owns (Streams rebalances
+    /// cooperatively, so owned partitions are sent).
+    pub owned_partitions: Vec<TopicPartition>,
+    /// `Subscription.userData()`, decoded.
+    pub info: SubscriptionInfo,
+}
+
+/// When the thread should rejoin, from `AssignmentInfo.nextRebalanceMs`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NextRebalance {
+    /// `Long.MAX_VALUE`: no follow-up rebalance.
+    None,
+    /// `0`: rejoin at once, because some of this thread's new tasks must first be revoked from
+    /// their current owner (the second half of a cooperative rebalance).
+    Immediately,
+    /// A probing rebalance at this simulated instant (`now + probing.rebalance.interval.ms`), to
+    /// check whether warm-ups have caught up.
+    ProbingAtMs(u64),
+}
+
+/// `AssignmentInfo`: what one stream thread receives in its assignment's user data.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AssignmentInfo {
+    /// `activeTasks`: one entry per assigned partition, the task that partition belongs to, in
+    /// the same order as [`MemberAssignment::partitions`](super::MemberAssignment) (so a task
+    /// with two input partitions appears twice).
+    pub active_tasks: Vec<TaskId>,
+    /// `standbyTasks`: standby (and warm-up) tasks with their input partitions.
+    pub standby_tasks: BTreeMap<TaskId, Vec<TopicPartition>>,
+    /// `nextRebalanceMs`.
+    pub next_rebalance: NextRebalance,
+}
