@@ -154,6 +154,12 @@ pub(crate) enum Timer {
         group: u32,
         nonce: u64,
     },
+    /// A Streams thread's own loop: restore steps, the commit interval (`streams/runtime`).
+    StreamsTick {
+        app: u32,
+        instance: u32,
+        thread: u32,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -202,6 +208,8 @@ pub struct Cluster {
     pub(crate) producers: Vec<Producer>,
     pub(crate) groups: Vec<crate::group::Group>,
     pub(crate) consumers: Vec<crate::group::Consumer>,
+    /// Kafka Streams applications (`streams/runtime`).
+    pub(crate) streams: Vec<crate::streams::runtime::StreamsApp>,
     pub(crate) network: Network,
     /// Requests a cut swallowed whose senders wait for their timeout (`lost.rs`), by request id.
     pub(crate) lost_requests: BTreeMap<u64, crate::lost::LostRequest>,
@@ -239,6 +247,7 @@ impl Cluster {
             producers: Vec::new(),
             groups: Vec::new(),
             consumers: Vec::new(),
+            streams: Vec::new(),
             network: Network::default(),
             lost_requests: BTreeMap::new(),
             next_request: 0,
@@ -523,6 +532,15 @@ impl Cluster {
             }
             Timer::GroupJoinDeadline { group, token } => self.group_join_deadline(group, token),
             Timer::MemberExpiry { group, nonce } => self.member_expiry(group, nonce),
+            Timer::StreamsTick {
+                app,
+                instance,
+                thread,
+            } => self.streams_tick(crate::streams::runtime::ThreadRef {
+                app,
+                instance,
+                thread,
+            }),
         }
     }
 
@@ -789,7 +807,10 @@ impl Cluster {
         Ok(())
     }
 
-    fn cmd_topic_create(&mut self, spec: crate::command::TopicSpec) -> Result<(), CommandError> {
+    pub(crate) fn cmd_topic_create(
+        &mut self,
+        spec: crate::command::TopicSpec,
+    ) -> Result<(), CommandError> {
         let brokers = self.brokers.len() as u32;
         if brokers == 0 {
             return Err(CommandError::NoBrokers);

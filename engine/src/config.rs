@@ -238,6 +238,11 @@ pub struct ConsumerConfig {
     pub retry_backoff_us: Micros,
     /// `request.timeout.ms` = 30000: how long the consumer waits for an answer that never comes.
     pub request_timeout_us: Micros,
+    /// `enable.auto.commit` = true (Kafka Streams sets false: its threads commit).
+    pub enable_auto_commit: bool,
+    /// `internal.leave.group.on.close` = true (Kafka Streams sets false: a closed instance's
+    /// members stay until their sessions time out).
+    pub leave_group_on_close: bool,
 }
 
 impl Default for ConsumerConfig {
@@ -252,6 +257,8 @@ impl Default for ConsumerConfig {
             max_partition_fetch_bytes: 1 << 20,
             retry_backoff_us: ms(100),
             request_timeout_us: secs(30),
+            enable_auto_commit: true,
+            leave_group_on_close: true,
         }
     }
 }

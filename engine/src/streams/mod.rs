@@ -9,6 +9,7 @@
 //! - `describe`: `Topology.describe()`'s text
 //! - `task`: one stream task running a sub-topology for one partition (pure)
 //! - `store`, `cache`: its key-value stores and the thread's record cache
+//! - `runtime`: applications running in the cluster (instances, stream threads, tasks, commits, restores)
 //! - `assignor`: Kafka Streams' task assignment (`StreamsPartitionAssignor`, `HighAvailabilityTaskAssignor`)
 
 pub mod assignor;
@@ -17,6 +18,7 @@ pub mod cache;
 pub mod describe;
 pub mod dsl;
 pub mod expr;
+pub mod runtime;
 pub mod store;
 pub mod task;
 pub mod topology;

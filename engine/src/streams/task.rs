@@ -86,6 +86,7 @@ struct Rec {
     timestamp: Micros,
 }
 
+#[derive(Debug, Clone)]
 struct StoreState {
     kv: KeyValueStore,
     changelog: Option<String>,
@@ -112,6 +113,7 @@ struct Ctx<'a> {
     offset: u64,
 }
 
+#[derive(Debug, Clone)]
 pub struct StreamTask {
     pub id: TaskId,
     topology: Arc<Topology>,

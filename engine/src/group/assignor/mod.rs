@@ -68,6 +68,9 @@ pub struct Subscription {
     pub generation: Option<i32>,
     /// `group.instance.id` of a static member.
     pub group_instance_id: Option<String>,
+    /// The `stream` protocol's user data (a Streams thread's `SubscriptionInfo`); `None` for a
+    /// plain consumer.
+    pub streams: Option<crate::streams::assignor::SubscriptionInfo>,
 }
 
 impl Subscription {
