@@ -43,6 +43,7 @@ fn input(topic: &str, offset: u64, key: Val, value: Val) -> Input<'_> {
         key,
         value,
         old_value: None,
+        now: 0,
     }
 }
 
@@ -55,7 +56,7 @@ fn produced(effects: &[Effect], topic: &str) -> Vec<(Val, Val)> {
                 key,
                 value,
                 ..
-            } if t == topic => Some((key.clone(), value.clone())),
+            } if &**t == topic => Some((key.clone(), value.clone())),
             _ => None,
         })
         .collect()
@@ -98,8 +99,8 @@ fn record_cache_compacts_updates_until_the_commit() {
     let records = [("A", 1), ("D", 5), ("A", 20), ("A", 300)];
     let a = Val::text("A");
 
-    let mut without = StreamTask::new(topology.clone(), id).unwrap();
     let mut no_cache = ThreadCache::new(0);
+    let mut without = StreamTask::new(topology.clone(), id, &mut no_cache).unwrap();
     let mut out = Vec::new();
     for (i, (k, v)) in records.iter().enumerate() {
         without.process(
@@ -116,8 +117,8 @@ fn record_cache_compacts_updates_until_the_commit() {
     assert_eq!(for_a, [Val::Int(1), Val::Int(21), Val::Int(321)]);
     assert_eq!(changelog_writes(&out), 4);
 
-    let mut with = StreamTask::new(topology, id).unwrap();
     let mut cache = ThreadCache::new(10 * 1024 * 1024);
+    let mut with = StreamTask::new(topology, id, &mut cache).unwrap();
     let mut out = Vec::new();
     for (i, (k, v)) in records.iter().enumerate() {
         with.process(
@@ -153,9 +154,9 @@ fn a_small_cache_flushes_on_eviction() {
         subtopology: 0,
         partition: 0,
     };
-    let mut task = StreamTask::new(topology, id).unwrap();
     // Room for about two entries.
     let mut cache = ThreadCache::new(150);
+    let mut task = StreamTask::new(topology, id, &mut cache).unwrap();
     let mut out = Vec::new();
     for (i, k) in ["a", "b", "c", "d"].iter().enumerate() {
         task.process(
@@ -198,6 +199,7 @@ fn table_regrouping_subtracts_from_the_old_group() {
             subtopology: 0,
             partition: 0,
         },
+        &mut cache,
     )
     .unwrap();
     let mut downstream = StreamTask::new(
@@ -206,6 +208,7 @@ fn table_regrouping_subtracts_from_the_old_group() {
             subtopology: 1,
             partition: 0,
         },
+        &mut cache,
     )
     .unwrap();
     let mut out = Vec::new();
@@ -235,7 +238,7 @@ fn table_regrouping_subtracts_from_the_old_group() {
             timestamp,
             ..
         } = e
-            && topic == repartition
+            && &**topic == repartition
         {
             let rec = Input {
                 topic: repartition,
@@ -245,6 +248,7 @@ fn table_regrouping_subtracts_from_the_old_group() {
                 key: key.clone(),
                 value: value.clone(),
                 old_value: old_value.clone(),
+                now: 0,
             };
             downstream.process(&mut cache, rec, &mut results);
         }
@@ -276,15 +280,16 @@ fn evaluation_errors_skip_and_count() {
             Operation::To("out".into()),
         ],
     )]);
+    let mut cache = ThreadCache::new(0);
     let mut task = StreamTask::new(
         topology,
         TaskId {
             subtopology: 0,
             partition: 0,
         },
+        &mut cache,
     )
     .unwrap();
-    let mut cache = ThreadCache::new(0);
     let mut out = Vec::new();
     task.process(
         &mut cache,
@@ -306,9 +311,9 @@ fn restored_store_continues_the_aggregate() {
         subtopology: 0,
         partition: 0,
     };
-    let mut task = StreamTask::new(topology, id).unwrap();
-    assert!(task.restore("sums", Val::text("A"), Val::Int(40), 0));
     let mut cache = ThreadCache::new(0);
+    let mut task = StreamTask::new(topology, id, &mut cache).unwrap();
+    assert!(task.restore("sums", Val::text("A"), Val::Int(40), 0));
     let mut out = Vec::new();
     task.process(
         &mut cache,
@@ -317,4 +322,151 @@ fn restored_store_continues_the_aggregate() {
     );
     assert_eq!(produced(&out, "output"), [(Val::text("A"), Val::Int(42))]);
     assert_eq!(task.stream_time, Some(5000));
+}
+
+/// "Window Final Results" in the DSL guide
+/// (https://kafka.apache.org/documentation/streams/developer-guide/dsl-api.html#window-final-results):
+/// hourly windows with 10 minutes of grace, suppressed until the window closes: the 09:00–10:00
+/// window's count leaves once, when stream time reaches 10:10, with its window on the key.
+#[test]
+fn suppressed_window_emits_its_final_count_when_grace_has_passed() {
+    use engine::streams::dsl::WindowSpec;
+    use engine::time::secs;
+    let topology = app(vec![(
+        Start::Stream(vec!["clicks".into()]),
+        vec![
+            Operation::GroupByKey,
+            Operation::WindowedBy(WindowSpec::Tumbling {
+                size: secs(3600),
+                grace: secs(600),
+            }),
+            Operation::Count { store: None },
+            Operation::SuppressUntilWindowCloses,
+            Operation::ToStream,
+            Operation::To("final-counts".into()),
+        ],
+    )]);
+    let mut cache = ThreadCache::new(0);
+    let id = TaskId {
+        subtopology: 0,
+        partition: 0,
+    };
+    let mut task = StreamTask::new(topology, id, &mut cache).unwrap();
+    let at = |h: u64, m: u64| secs(h * 3600 + m * 60);
+    let mut out = Vec::new();
+    let records = [
+        ("A", at(9, 0)),
+        ("A", at(9, 30)),
+        ("B", at(10, 5)),
+        ("B", at(10, 10)),
+    ];
+    let mut emitted_at = Vec::new();
+    for (i, (key, ts)) in records.into_iter().enumerate() {
+        let before = out.len();
+        let rec = Input {
+            topic: "clicks",
+            partition: 0,
+            offset: i as u64,
+            timestamp: ts,
+            key: Val::text(key),
+            value: Val::text("click"),
+            old_value: None,
+            now: 0,
+        };
+        task.process(&mut cache, rec, &mut out);
+        if !produced(&out[before..], "final-counts").is_empty() {
+            emitted_at.push(i);
+        }
+    }
+    // Only the record at 10:10 closes the 09:00 window.
+    assert_eq!(emitted_at, [3]);
+    let finals: Vec<_> = out
+        .iter()
+        .filter_map(|e| match e {
+            Effect::Produce {
+                key, value, window, ..
+            } => Some((key.clone(), value.clone(), *window)),
+            _ => None,
+        })
+        .collect();
+    let hour = 3_600_000;
+    assert_eq!(
+        finals,
+        [(
+            Val::text("A"),
+            Val::Int(2),
+            Some(engine::streams::window::Window::new(9 * hour, 10 * hour))
+        )]
+    );
+    // Every count update was logged to the window store's changelog.
+    assert_eq!(changelog_writes(&out), 4);
+}
+
+/// A stream–table join in one task: the table's updates fill its store (nothing is emitted),
+/// a stream record looks the table up as it is then; an inner join drops a miss.
+#[test]
+fn stream_table_join_looks_up_the_table_as_it_is_now() {
+    use engine::streams::dsl::JoinKind;
+    let topology = app(vec![
+        (
+            Start::Table {
+                topic: "users".into(),
+                store: None,
+            },
+            vec![Operation::As("users".into())],
+        ),
+        (
+            Start::Stream(vec!["clicks".into()]),
+            vec![
+                Operation::Join {
+                    other: "users".into(),
+                    kind: JoinKind::Inner,
+                    window: None,
+                    key: None,
+                    joiner: add(Expr::Var(Var::Left), Expr::Var(Var::Right)),
+                },
+                Operation::To("enriched".into()),
+            ],
+        ),
+    ]);
+    let mut cache = ThreadCache::new(0);
+    let id = TaskId {
+        subtopology: 0,
+        partition: 0,
+    };
+    let mut task = StreamTask::new(topology, id, &mut cache).unwrap();
+    let mut out = Vec::new();
+    let alice = Val::text("alice");
+    task.process(
+        &mut cache,
+        input("clicks", 0, alice.clone(), Val::text("c1@")),
+        &mut out,
+    );
+    task.process(
+        &mut cache,
+        input("users", 1, alice.clone(), Val::text("paris")),
+        &mut out,
+    );
+    task.process(
+        &mut cache,
+        input("clicks", 2, alice.clone(), Val::text("c2@")),
+        &mut out,
+    );
+    task.process(
+        &mut cache,
+        input("users", 3, alice.clone(), Val::text("rome")),
+        &mut out,
+    );
+    task.process(
+        &mut cache,
+        input("clicks", 4, alice.clone(), Val::text("c3@")),
+        &mut out,
+    );
+    assert_eq!(
+        produced(&out, "enriched"),
+        [
+            (alice.clone(), Val::text("c2@paris")),
+            (alice, Val::text("c3@rome"))
+        ]
+    );
 }

@@ -254,3 +254,119 @@ fn split_and_merge_name_nodes_as_branched_kstream_does() {
          \x20     --> KSTREAM-BRANCH-0000000001big, KSTREAM-BRANCH-0000000001rest\n"
     ));
 }
+
+/// `TopologyTest.streamStreamJoinTopologyWithDefaultStoresNames`: a windowed node per side,
+/// JOINTHIS/JOINOTHER each reading the other's store, the merge; the merge's predecessors print
+/// in the order Kafka's size-ordered sets end up in (JOINTHIS first).
+#[test]
+fn stream_stream_join_matches_kafkas_topology_test() {
+    use engine::streams::dsl::{JoinKind, JoinWindow};
+    let a = app(
+        "joins",
+        vec![
+            (
+                Start::Stream(vec!["input-topic1".into()]),
+                vec![Operation::As("one".into())],
+            ),
+            (
+                Start::Stream(vec!["input-topic2".into()]),
+                vec![Operation::As("two".into())],
+            ),
+            (
+                Start::From("one".into()),
+                vec![Operation::Join {
+                    other: "two".into(),
+                    kind: JoinKind::Inner,
+                    window: Some(JoinWindow {
+                        difference: engine::time::ms(100),
+                        grace: 0,
+                    }),
+                    key: None,
+                    joiner: value(),
+                }],
+            ),
+        ],
+    );
+    let t = build(&a).unwrap();
+    assert_eq!(
+        t.describe(),
+        "Topologies:\n\
+         \x20  Sub-topology: 0\n\
+         \x20   Source: KSTREAM-SOURCE-0000000000 (topics: [input-topic1])\n\
+         \x20     --> KSTREAM-WINDOWED-0000000002\n\
+         \x20   Source: KSTREAM-SOURCE-0000000001 (topics: [input-topic2])\n\
+         \x20     --> KSTREAM-WINDOWED-0000000003\n\
+         \x20   Processor: KSTREAM-WINDOWED-0000000002 (stores: [KSTREAM-JOINTHIS-0000000004-store])\n\
+         \x20     --> KSTREAM-JOINTHIS-0000000004\n\
+         \x20     <-- KSTREAM-SOURCE-0000000000\n\
+         \x20   Processor: KSTREAM-WINDOWED-0000000003 (stores: [KSTREAM-JOINOTHER-0000000005-store])\n\
+         \x20     --> KSTREAM-JOINOTHER-0000000005\n\
+         \x20     <-- KSTREAM-SOURCE-0000000001\n\
+         \x20   Processor: KSTREAM-JOINOTHER-0000000005 (stores: [KSTREAM-JOINTHIS-0000000004-store])\n\
+         \x20     --> KSTREAM-MERGE-0000000006\n\
+         \x20     <-- KSTREAM-WINDOWED-0000000003\n\
+         \x20   Processor: KSTREAM-JOINTHIS-0000000004 (stores: [KSTREAM-JOINOTHER-0000000005-store])\n\
+         \x20     --> KSTREAM-MERGE-0000000006\n\
+         \x20     <-- KSTREAM-WINDOWED-0000000002\n\
+         \x20   Processor: KSTREAM-MERGE-0000000006 (stores: [])\n\
+         \x20     --> none\n\
+         \x20     <-- KSTREAM-JOINTHIS-0000000004, KSTREAM-JOINOTHER-0000000005\n\
+         \n"
+    );
+    assert_eq!(
+        t.copartition_groups,
+        [vec!["input-topic1".to_string(), "input-topic2".to_string()]]
+    );
+    let changelogs: Vec<&str> = t.internal_topics.iter().map(|i| i.name.as_str()).collect();
+    assert_eq!(
+        changelogs,
+        [
+            "joins-KSTREAM-JOINTHIS-0000000004-store-changelog",
+            "joins-KSTREAM-JOINOTHER-0000000005-store-changelog"
+        ]
+    );
+}
+
+/// `StreamsBuilderTest.shouldAllowJoinUnmaterializedFilteredKTable`: joining a filtered table
+/// materializes the source table's store (the filter reads through it) and connects the join
+/// to that store only; the table's and the stream's topics are co-partitioned.
+#[test]
+fn stream_table_join_reads_the_source_tables_store() {
+    use engine::streams::dsl::JoinKind;
+    let a = app(
+        "enrich",
+        vec![
+            (
+                Start::Table {
+                    topic: "table-topic".into(),
+                    store: None,
+                },
+                vec![
+                    Operation::Filter(Expr::Lit(Val::Bool(true))),
+                    Operation::As("users".into()),
+                ],
+            ),
+            (
+                Start::Stream(vec!["stream-topic".into()]),
+                vec![Operation::Join {
+                    other: "users".into(),
+                    kind: JoinKind::Inner,
+                    window: None,
+                    key: None,
+                    joiner: value(),
+                }],
+            ),
+        ],
+    );
+    let t = build(&a).unwrap();
+    assert_eq!(t.stores.len(), 1);
+    let join = &t.nodes[t.node("KSTREAM-JOIN-0000000005").unwrap()];
+    assert_eq!(join.stores, [t.stores[0].name.clone()]);
+    let filter = &t.nodes[t.node("KTABLE-FILTER-0000000003").unwrap()];
+    assert!(filter.stores.is_empty());
+    assert_eq!(t.subtopologies.len(), 1);
+    assert_eq!(
+        t.copartition_groups,
+        [vec!["stream-topic".to_string(), "table-topic".to_string()]]
+    );
+}

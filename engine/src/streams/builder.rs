@@ -16,7 +16,8 @@
 
 use std::collections::BTreeMap;
 
-use super::dsl::{App, Chain, Kind, Operation, Start, WindowSpec};
+use super::dsl::{App, Chain, JoinKind, JoinWindow, Kind, Operation, Start, WindowSpec};
+use super::expr::Expr;
 use super::topology::*;
 use crate::time::Micros;
 
@@ -55,6 +56,7 @@ pub fn build(app: &App) -> Result<Topology> {
         stores: Vec::new(),
         internal_topics: Vec::new(),
         global_nodes: Vec::new(),
+        copartition: Vec::new(),
         named: BTreeMap::new(),
     };
     for chain in &app.chains {
@@ -72,6 +74,8 @@ struct Builder {
     internal_topics: Vec<InternalTopic>,
     /// (source, processor, store, topic) of each global table.
     global_nodes: Vec<(NodeId, NodeId, String, String)>,
+    /// Source nodes that must be co-partitioned (`InternalTopologyBuilder.copartitionSources`).
+    copartition: Vec<Vec<NodeId>>,
     named: BTreeMap<String, Handle>,
 }
 
@@ -125,8 +129,9 @@ impl Builder {
             let full = self.decorate(&raw);
             let topic_kind = match kind {
                 StoreKind::KeyValue => InternalTopicKind::Changelog,
-                StoreKind::Windowed { retention, .. } => InternalTopicKind::WindowedChangelog {
+                StoreKind::Windowed { retention, join } => InternalTopicKind::WindowedChangelog {
                     retention: retention + ADDITIONAL_CHANGELOG_RETENTION,
+                    compact: !join,
                 },
             };
             self.internal_topics.push(InternalTopic {
@@ -453,9 +458,21 @@ impl Builder {
                 self.aggregate(h, store, agg)?
             }
             Operation::SuppressUntilWindowCloses => {
-                return Err(BuildError(
-                    "suppress is not built yet by this version of the playground".into(),
-                ));
+                // `KTableImpl.suppress`: the processor's name, then its buffer store's; the
+                // buffer is logged (`InMemoryTimeOrderedKeyValueChangeBuffer`).
+                let grace = match h.window {
+                    Some(w) => window_grace(w),
+                    None => return Err(BuildError("suppress needs a windowed table".into())),
+                };
+                let name = self.name("KTABLE-SUPPRESS-");
+                let store = self.store_name("KTABLE-SUPPRESS-");
+                let op = Op::Suppress {
+                    store: store.clone(),
+                    grace,
+                };
+                let node = self.processor(name, op, h.node);
+                self.add_store(&store, StoreKind::KeyValue, node);
+                Handle { node, ..h }
             }
             Operation::ToStream => {
                 let name = self.name("KTABLE-TOSTREAM-");
@@ -475,10 +492,19 @@ impl Builder {
                 self.add(name, kind, Op::Sink, &[h.node]);
                 h
             }
-            Operation::Join { .. } => {
-                return Err(BuildError(
-                    "joins are not built yet by this version of the playground".into(),
-                ));
+            Operation::Join {
+                other,
+                kind,
+                window,
+                key,
+                joiner,
+            } => {
+                let o = self
+                    .named
+                    .get(other)
+                    .cloned()
+                    .ok_or_else(|| BuildError(format!("nothing is named '{other}'")))?;
+                self.join(h, o, *kind, *window, key.as_ref(), joiner)?
             }
             Operation::As(name) => {
                 self.named.insert(name.clone(), h.clone());
@@ -573,13 +599,8 @@ impl Builder {
                 })
             }
             Kind::KGroupedStream | Kind::TimeWindowedKStream | Kind::SessionWindowedKStream => {
-                if h.window.is_some() {
-                    return Err(BuildError(
-                        "windowed aggregations are not built yet by this version of the playground"
-                            .into(),
-                    ));
-                }
-                // `KGroupedStreamImpl`: `count()` names its store with an index; reduce and
+                // `KGroupedStreamImpl` (and `TimeWindowedKStreamImpl`,
+                // `SlidingWindowedKStreamImpl`, `SessionWindowedKStreamImpl`, which name alike): `count()` names its store with an index; reduce and
                 // aggregate too (prefix KSTREAM-REDUCE- / KSTREAM-AGGREGATE-); a named store
                 // burns nothing. Then the processor's name, then the repartition's three.
                 let prefix = if matches!(agg, Aggregation::Reduce { .. }) {
@@ -598,21 +619,289 @@ impl Builder {
                 } else {
                     (h.node, h.sources.clone())
                 };
-                let op = Op::StreamAggregate {
-                    store: store_name.clone(),
-                    agg,
+                let (op, store_kind, kind) = match h.window {
+                    None => (
+                        Op::StreamAggregate {
+                            store: store_name.clone(),
+                            agg,
+                        },
+                        StoreKind::KeyValue,
+                        Kind::KTable,
+                    ),
+                    Some(window) => (
+                        Op::WindowedAggregate {
+                            store: store_name.clone(),
+                            window,
+                            agg,
+                        },
+                        StoreKind::Windowed {
+                            retention: window_retention(window),
+                            join: false,
+                        },
+                        Kind::WindowedKTable,
+                    ),
                 };
                 let node = self.processor(func, op, parent);
-                self.add_store(&store_name, StoreKind::KeyValue, node);
+                self.add_store(&store_name, store_kind, node);
                 Ok(Handle {
-                    kind: Kind::KTable,
+                    kind,
                     node,
                     repartition_required: false,
                     sources,
-                    window: None,
+                    window: h.window,
                 })
             }
             other => Err(BuildError(format!("cannot aggregate a {other:?}"))),
+        }
+    }
+
+    /// The DSL's joins, by the kinds of the two sides.
+    fn join(
+        &mut self,
+        h: Handle,
+        o: Handle,
+        kind: JoinKind,
+        window: Option<JoinWindow>,
+        key: Option<&Expr>,
+        joiner: &Expr,
+    ) -> Result<Handle> {
+        match (h.kind, o.kind, window) {
+            (Kind::KStream, Kind::KStream, Some(w)) => {
+                Ok(self.stream_stream_join(h, o, kind, w, joiner))
+            }
+            (Kind::KStream, Kind::KTable, None) => Ok(self.stream_table_join(h, o, kind, joiner)),
+            (Kind::KStream, Kind::GlobalKTable, None) => {
+                let key =
+                    key.ok_or_else(|| BuildError("a global table join needs a key".into()))?;
+                // `KStreamImpl.globalTableJoin`: one processor, no co-partitioning, the global
+                // store read without being connected.
+                let name = self.name(if kind == JoinKind::Left {
+                    "KSTREAM-LEFTJOIN-"
+                } else {
+                    "KSTREAM-JOIN-"
+                });
+                let Op::GlobalTableSource { store } = &self.nodes[o.node].op else {
+                    return Err(BuildError("not a global table".into()));
+                };
+                let op = Op::StreamGlobalTableJoin {
+                    kind,
+                    global_store: store.clone(),
+                    key: key.clone(),
+                    joiner: joiner.clone(),
+                };
+                let node = self.processor(name, op, h.node);
+                Ok(Handle { node, ..h })
+            }
+            (Kind::KTable, Kind::KTable, None) => Ok(self.table_table_join(h, o, kind, joiner)),
+            (a, b, _) => Err(BuildError(format!(
+                "cannot join a {a:?} with a {b:?} this way"
+            ))),
+        }
+    }
+
+    /// `KStreamImpl.repartitionForJoin`: a repartition topic named after the stream's node.
+    fn repartition_for_join(&mut self, h: Handle) -> Handle {
+        let prefix = self.nodes[h.node].name.clone();
+        let src = self.repartition(&prefix, h.node);
+        Handle {
+            node: src,
+            repartition_required: false,
+            sources: vec![src],
+            ..h
+        }
+    }
+
+    fn copartition(&mut self, a: &Handle, b: &Handle) {
+        let mut group = a.sources.clone();
+        group.extend(b.sources.iter().copied());
+        self.copartition.push(group);
+    }
+
+    /// `KStreamImplJoin.join`: a windowed node per side writing its join window store, a join
+    /// processor per side reading the other side's store, a merge. Left and outer joins add
+    /// the shared store of records waiting for a partner (`OuterStreamJoinStoreFactory`).
+    fn stream_stream_join(
+        &mut self,
+        h: Handle,
+        o: Handle,
+        kind: JoinKind,
+        window: JoinWindow,
+        joiner: &Expr,
+    ) -> Handle {
+        let h = if h.repartition_required {
+            self.repartition_for_join(h)
+        } else {
+            h
+        };
+        let o = if o.repartition_required {
+            self.repartition_for_join(o)
+        } else {
+            o
+        };
+        self.copartition(&h, &o);
+        let left_outer = kind != JoinKind::Inner;
+        let right_outer = kind == JoinKind::Outer;
+        let this_windowed = self.name("KSTREAM-WINDOWED-");
+        let other_windowed = self.name("KSTREAM-WINDOWED-");
+        let this_prefix = if right_outer {
+            "KSTREAM-OUTERTHIS-"
+        } else {
+            "KSTREAM-JOINTHIS-"
+        };
+        let join_this = self.name(this_prefix);
+        let join_other = self.name(if left_outer {
+            "KSTREAM-OUTEROTHER-"
+        } else {
+            "KSTREAM-JOINOTHER-"
+        });
+        let merge = self.name("KSTREAM-MERGE-");
+        let this_store = format!("{join_this}-store");
+        let other_store = format!("{join_other}-store");
+        let shared = left_outer.then(|| {
+            format!(
+                "KSTREAM-OUTERSHARED-{}-store",
+                &join_this[this_prefix.len()..]
+            )
+        });
+        // JoinWindows: [t - before, t + after], retained size + grace.
+        let join_store = StoreKind::Windowed {
+            retention: 2 * window.difference + window.grace,
+            join: true,
+        };
+        let tw = self.processor(
+            this_windowed,
+            Op::JoinWindow {
+                store: this_store.clone(),
+            },
+            h.node,
+        );
+        let ow = self.processor(
+            other_windowed,
+            Op::JoinWindow {
+                store: other_store.clone(),
+            },
+            o.node,
+        );
+        let side = |this_side: bool, other_store: &str| Op::StreamStreamJoin {
+            this_side,
+            kind,
+            window,
+            other_store: other_store.to_string(),
+            shared_store: shared.clone(),
+            joiner: joiner.clone(),
+        };
+        let jt = self.processor(join_this, side(true, &other_store), tw);
+        let jo = self.processor(join_other, side(false, &this_store), ow);
+        let m = self.add(merge, NodeKind::Processor, Op::PassThrough, &[jt, jo]);
+        // `StreamStreamJoinNode.writeToTopology`: this store with the this-windowed node and
+        // the other join processor, and the other way round.
+        self.add_store(&this_store, join_store, tw);
+        self.nodes[jo].stores.push(this_store);
+        self.add_store(&other_store, join_store, ow);
+        self.nodes[jt].stores.push(other_store);
+        if let Some(shared) = &shared {
+            self.add_store(shared, StoreKind::KeyValue, jt);
+            self.nodes[jo].stores.push(shared.clone());
+        }
+        let mut sources = h.sources.clone();
+        sources.extend(o.sources.iter().copied());
+        Handle {
+            kind: Kind::KStream,
+            node: m,
+            repartition_required: false,
+            sources,
+            window: None,
+        }
+    }
+
+    /// `KStreamImpl.doStreamTableJoin`: one processor connected to the table's store.
+    fn stream_table_join(&mut self, h: Handle, o: Handle, kind: JoinKind, joiner: &Expr) -> Handle {
+        let h = if h.repartition_required {
+            self.repartition_for_join(h)
+        } else {
+            h
+        };
+        self.copartition(&h, &o);
+        let name = self.name(if kind == JoinKind::Left {
+            "KSTREAM-LEFTJOIN-"
+        } else {
+            "KSTREAM-JOIN-"
+        });
+        let table_store = self.value_getter_store(o.node);
+        let op = Op::StreamTableJoin {
+            kind,
+            table_store: table_store.clone(),
+            joiner: joiner.clone(),
+        };
+        let node = self.processor(name, op, h.node);
+        self.nodes[node].stores.push(table_store);
+        let mut sources = h.sources.clone();
+        sources.extend(o.sources.iter().copied());
+        Handle {
+            node,
+            repartition_required: false,
+            sources,
+            ..h
+        }
+    }
+
+    /// `KTableImpl.doJoin`: the merge's name first, then a join processor per side, each
+    /// connected to the other side's store.
+    fn table_table_join(&mut self, h: Handle, o: Handle, kind: JoinKind, joiner: &Expr) -> Handle {
+        self.copartition(&h, &o);
+        let merge = self.name("KTABLE-MERGE-");
+        let join_this = self.name("KTABLE-JOINTHIS-");
+        let join_other = self.name("KTABLE-JOINOTHER-");
+        self.enable_sending_old_values(h.node);
+        self.enable_sending_old_values(o.node);
+        let this_store = self.value_getter_store(h.node);
+        let other_store = self.value_getter_store(o.node);
+        let side = |this_side: bool, other_store: &str| Op::TableTableJoin {
+            this_side,
+            kind,
+            other_store: other_store.to_string(),
+            joiner: joiner.clone(),
+        };
+        let jt = self.processor(join_this, side(true, &other_store), h.node);
+        let jo = self.processor(join_other, side(false, &this_store), o.node);
+        let m = self.add(merge, NodeKind::Processor, Op::PassThrough, &[jt, jo]);
+        self.nodes[jt].stores.push(other_store);
+        self.nodes[jo].stores.push(this_store);
+        let mut sources = h.sources.clone();
+        sources.extend(o.sources.iter().copied());
+        Handle {
+            kind: Kind::KTable,
+            node: m,
+            repartition_required: false,
+            sources,
+            window: None,
+        }
+    }
+
+    /// `KTableImpl.valueGetterSupplier().storeNames()`: the store a table's values are read
+    /// from — up through unmaterialized filters and mapValues to a source table, which gets
+    /// materialized (`KTableSource.materialize`), or to an aggregation's store.
+    fn value_getter_store(&mut self, node: NodeId) -> String {
+        let mut at = node;
+        loop {
+            match &mut self.nodes[at].op {
+                Op::TableFilter { .. } | Op::TableMapValues { .. } => {
+                    at = self.nodes[at].predecessors[0];
+                }
+                Op::TableSource {
+                    store,
+                    materialized,
+                    ..
+                } => {
+                    let store = store.clone();
+                    if !*materialized {
+                        *materialized = true;
+                        self.add_store(&store, StoreKind::KeyValue, at);
+                    }
+                    return store;
+                }
+                _ => return self.nodes[at].stores.first().cloned().unwrap_or_default(),
+            }
         }
     }
 
@@ -694,6 +983,7 @@ impl Builder {
             stores,
             internal_topics,
             global_nodes,
+            copartition,
             ..
         } = self;
         // Union-find over nodes: predecessors, and processors sharing a store
@@ -775,6 +1065,26 @@ impl Builder {
                 stores: sub_stores,
             });
         }
+        // `InternalTopologyBuilder.copartitionGroups`: the groups' source topics, groups that
+        // share a topic merged.
+        let mut copartition_groups: Vec<Vec<String>> = Vec::new();
+        for group in &copartition {
+            let mut topics: Vec<String> = group
+                .iter()
+                .flat_map(|&s| match &nodes[s].kind {
+                    NodeKind::Source { topics } => topics.clone(),
+                    _ => Vec::new(),
+                })
+                .collect();
+            let (overlapping, rest): (Vec<_>, Vec<_>) = copartition_groups
+                .into_iter()
+                .partition(|g| g.iter().any(|t| topics.contains(t)));
+            copartition_groups = rest;
+            topics.extend(overlapping.into_iter().flatten());
+            topics.sort();
+            topics.dedup();
+            copartition_groups.push(topics);
+        }
         Topology {
             app,
             nodes,
@@ -782,9 +1092,30 @@ impl Builder {
             internal_topics,
             subtopologies,
             global_stores,
-            // Only joins co-partition their sides; this builder does not build joins yet.
-            copartition_groups: Vec::new(),
+            copartition_groups,
         }
+    }
+}
+
+/// The store retention Kafka's window store materializers default to: window size + grace
+/// (`TimeWindows`), twice the time difference + grace (`SlidingWindows`), gap + grace
+/// (`SessionWindows`).
+fn window_retention(w: WindowSpec) -> Micros {
+    match w {
+        WindowSpec::Tumbling { size, grace } | WindowSpec::Hopping { size, grace, .. } => {
+            size + grace
+        }
+        WindowSpec::Sliding { difference, grace } => 2 * difference + grace,
+        WindowSpec::Session { gap, grace } => gap + grace,
+    }
+}
+
+fn window_grace(w: WindowSpec) -> Micros {
+    match w {
+        WindowSpec::Tumbling { grace, .. }
+        | WindowSpec::Hopping { grace, .. }
+        | WindowSpec::Sliding { grace, .. }
+        | WindowSpec::Session { grace, .. } => grace,
     }
 }
 

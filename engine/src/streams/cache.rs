@@ -4,18 +4,22 @@
 //!
 //! Reproduced from `ThreadCache` and `NamedCache`:
 //! - a put makes the entry dirty and most recently used; a dirty key moves to the end of the
-//!   dirty order (`dirtyKeys.remove; dirtyKeys.add`);
+//!   dirty order (`dirtyKeys.remove; dirtyKeys.add`); a read hit makes it most recently used;
 //! - when the thread's cache is over its budget, the cache just written to evicts its least
 //!   recently used entry (`ThreadCache.maybeEvict`, repeatedly); evicting a dirty entry flushes
-//!   *every* dirty entry of that named cache, in dirty order (`NamedCache.evict` → `flush`);
-//! - a commit flushes each named cache (`NamedCache.flush`);
+//!   *every* dirty entry of that named cache, the evicted one first (`NamedCache.evict` →
+//!   `flush`);
+//! - a commit flushes each named cache (`NamedCache.flush`); flushed deletes leave the cache;
 //! - an entry's size is `LRUNode.size()`: key bytes, three references (24), the dirty flag, the
-//!   value bytes and the record context (timestamp, offset, topic, partition).
+//!   value bytes (with the store's 8-byte timestamp) and the record context (timestamp, offset,
+//!   topic, partition).
 //!
-//! The caller (the task) forwards the flushed entries downstream and writes them to its store
-//! (and so to the changelog), as `CachingKeyValueStore`'s flush listener does.
+//! As in Kafka, the LRU and dirty orders are linked lists (here over a slab), so a hit or a
+//! put costs one hash lookup. The caller (the task) forwards the flushed entries downstream and
+//! writes them to its store and changelog, as `CachingKeyValueStore`'s flush listener does.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
+use std::hash::{BuildHasherDefault, Hasher};
 
 use super::value::Val;
 use crate::time::Micros;
@@ -29,24 +33,195 @@ pub struct DirtyEntry {
     pub timestamp: Micros,
 }
 
+/// A named cache of a `ThreadCache`, from `ThreadCache::named`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CacheId(usize);
+
+const NIL: usize = usize::MAX;
+
+/// The Fx hash (rustc's): keys are the application's own words and ids, not an attacker's, and
+/// SipHash cost a third of a word count's time in the cache.
+#[derive(Default)]
+struct FxHasher(u64);
+
+impl Hasher for FxHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            self.add(u64::from_le_bytes(c.try_into().expect("8 bytes")));
+        }
+        for &b in chunks.remainder() {
+            self.add(u64::from(b));
+        }
+    }
+
+    fn write_u8(&mut self, i: u8) {
+        self.add(u64::from(i));
+    }
+
+    fn write_u64(&mut self, i: u64) {
+        self.add(i);
+    }
+
+    fn write_usize(&mut self, i: usize) {
+        self.add(i as u64);
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+impl FxHasher {
+    fn add(&mut self, word: u64) {
+        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+}
+
 #[derive(Debug, Clone)]
-struct Entry {
+struct Slot {
+    key: Val,
     value: Val,
     timestamp: Micros,
     dirty: bool,
-    /// Position in the LRU order (larger is more recent).
-    lru: u64,
-    /// Position in the dirty order, when dirty.
-    dirty_at: u64,
+    size: u64,
+    /// Toward the most recently used / the least recently used.
+    newer: usize,
+    older: usize,
+    /// Dirty order: written before / after.
+    dirty_prev: usize,
+    dirty_next: usize,
+}
+
+#[derive(Debug, Clone)]
+struct NamedCache {
+    /// Looked up only, never iterated (the lists are), so a hash map keeps runs deterministic.
+    index: HashMap<Val, usize, BuildHasherDefault<FxHasher>>,
+    slots: Vec<Slot>,
+    free: Vec<usize>,
+    /// Most and least recently used.
+    newest: usize,
+    eldest: usize,
+    /// First and last dirty key, in write order.
+    dirty_first: usize,
+    dirty_last: usize,
     size: u64,
 }
 
-#[derive(Debug, Clone, Default)]
-struct NamedCache {
-    entries: BTreeMap<Val, Entry>,
-    lru: BTreeMap<u64, Val>,
-    dirty: BTreeMap<u64, Val>,
-    size: u64,
+impl NamedCache {
+    fn new() -> NamedCache {
+        NamedCache {
+            index: HashMap::default(),
+            slots: Vec::new(),
+            free: Vec::new(),
+            newest: NIL,
+            eldest: NIL,
+            dirty_first: NIL,
+            dirty_last: NIL,
+            size: 0,
+        }
+    }
+
+    fn unlink_lru(&mut self, i: usize) {
+        let (newer, older) = (self.slots[i].newer, self.slots[i].older);
+        match newer {
+            NIL => self.newest = older,
+            n => self.slots[n].older = older,
+        }
+        match older {
+            NIL => self.eldest = newer,
+            o => self.slots[o].newer = newer,
+        }
+    }
+
+    fn push_newest(&mut self, i: usize) {
+        self.slots[i].newer = NIL;
+        self.slots[i].older = self.newest;
+        match self.newest {
+            NIL => self.eldest = i,
+            n => self.slots[n].newer = i,
+        }
+        self.newest = i;
+    }
+
+    fn unlink_dirty(&mut self, i: usize) {
+        let (prev, next) = (self.slots[i].dirty_prev, self.slots[i].dirty_next);
+        match prev {
+            NIL => self.dirty_first = next,
+            p => self.slots[p].dirty_next = next,
+        }
+        match next {
+            NIL => self.dirty_last = prev,
+            n => self.slots[n].dirty_prev = prev,
+        }
+        self.slots[i].dirty = false;
+    }
+
+    fn push_dirty(&mut self, i: usize) {
+        self.slots[i].dirty = true;
+        self.slots[i].dirty_next = NIL;
+        self.slots[i].dirty_prev = self.dirty_last;
+        match self.dirty_last {
+            NIL => self.dirty_first = i,
+            l => self.slots[l].dirty_next = i,
+        }
+        self.dirty_last = i;
+    }
+
+    /// Removes an entry entirely; returns it.
+    fn remove(&mut self, i: usize) -> Slot {
+        self.unlink_lru(i);
+        if self.slots[i].dirty {
+            self.unlink_dirty(i);
+        }
+        let slot = std::mem::replace(
+            &mut self.slots[i],
+            Slot {
+                key: Val::Null,
+                value: Val::Null,
+                timestamp: 0,
+                dirty: false,
+                size: 0,
+                newer: NIL,
+                older: NIL,
+                dirty_prev: NIL,
+                dirty_next: NIL,
+            },
+        );
+        self.index.remove(&slot.key);
+        self.free.push(i);
+        self.size -= slot.size;
+        slot
+    }
+
+    /// `NamedCache.flush`: dirty entries in write order; they become clean, deletes leave.
+    fn flush(&mut self, flushed: &mut Vec<DirtyEntry>) -> u64 {
+        let mut freed = 0;
+        let mut at = self.dirty_first;
+        while at != NIL {
+            let next = self.slots[at].dirty_next;
+            let s = &self.slots[at];
+            flushed.push(DirtyEntry {
+                key: s.key.clone(),
+                value: s.value.clone(),
+                timestamp: s.timestamp,
+            });
+            self.slots[at].dirty = false;
+            if self.slots[at].value.is_null() {
+                self.unlink_lru(at);
+                let key = std::mem::take(&mut self.slots[at].key);
+                self.index.remove(&key);
+                self.free.push(at);
+                let size = std::mem::take(&mut self.slots[at].size);
+                self.size -= size;
+                freed += size;
+            }
+            at = next;
+        }
+        self.dirty_first = NIL;
+        self.dirty_last = NIL;
+        freed
+    }
 }
 
 /// The cache of one stream thread.
@@ -54,8 +229,8 @@ struct NamedCache {
 pub struct ThreadCache {
     max_bytes: u64,
     size: u64,
-    seq: u64,
-    caches: BTreeMap<String, NamedCache>,
+    caches: Vec<Option<NamedCache>>,
+    names: BTreeMap<String, usize>,
     /// Kafka's cache metrics: hits, misses, evictions, flushes.
     pub hits: u64,
     pub misses: u64,
@@ -88,8 +263,8 @@ impl ThreadCache {
         ThreadCache {
             max_bytes,
             size: 0,
-            seq: 0,
-            caches: BTreeMap::new(),
+            caches: Vec::new(),
+            names: BTreeMap::new(),
             hits: 0,
             misses: 0,
             evictions: 0,
@@ -111,22 +286,46 @@ impl ThreadCache {
         format!("{task}-{store}")
     }
 
+    /// The named cache for `namespace`, created if needed (`getOrCreateCache`).
+    pub fn named(&mut self, namespace: &str) -> CacheId {
+        if let Some(&i) = self.names.get(namespace) {
+            if self.caches[i].is_none() {
+                self.caches[i] = Some(NamedCache::new());
+            }
+            return CacheId(i);
+        }
+        self.caches.push(Some(NamedCache::new()));
+        let i = self.caches.len() - 1;
+        self.names.insert(namespace.to_string(), i);
+        CacheId(i)
+    }
+
+    /// `ThreadCache.close(namespace)`: a closed task's entries leave, unflushed.
+    pub fn close(&mut self, id: CacheId) {
+        if let Some(c) = self.caches[id.0].take() {
+            self.size -= c.size;
+        }
+    }
+
+    /// Entries in a named cache.
+    pub fn len(&self, id: CacheId) -> usize {
+        self.caches[id.0].as_ref().map_or(0, |c| c.index.len())
+    }
+
     /// The cached value and its timestamp (`Some(Null, _)` is a cached delete); a hit becomes
     /// the most recently used entry.
-    pub fn get(&mut self, namespace: &str, key: &Val) -> Option<(Val, Micros)> {
-        self.seq += 1;
-        let seq = self.seq;
-        let Some(cache) = self.caches.get_mut(namespace) else {
+    pub fn get(&mut self, id: CacheId, key: &Val) -> Option<(Val, Micros)> {
+        let Some(cache) = self.caches[id.0].as_mut() else {
             self.misses += 1;
             return None;
         };
-        match cache.entries.get_mut(key) {
-            Some(e) => {
+        match cache.index.get(key) {
+            Some(&i) => {
                 self.hits += 1;
-                let k = cache.lru.remove(&e.lru).unwrap_or_else(|| key.clone());
-                e.lru = seq;
-                cache.lru.insert(seq, k);
-                Some((e.value.clone(), e.timestamp))
+                cache.unlink_lru(i);
+                cache.push_newest(i);
+                let s = &cache.slots[i];
+                Some((s.value.clone(), s.timestamp))
             }
             None => {
                 self.misses += 1;
@@ -137,11 +336,11 @@ impl ThreadCache {
 
     /// `ThreadCache.put`: writes an entry (dirty for a processor's write, clean for a value
     /// read from the store), then evicts while over budget. Entries flushed by an eviction are
-    /// appended to `flushed` as `(namespace, entry)`.
+    /// appended to `flushed`.
     #[allow(clippy::too_many_arguments)]
     pub fn put(
         &mut self,
-        namespace: &str,
+        id: CacheId,
         key: &Val,
         value: Val,
         timestamp: Micros,
@@ -149,8 +348,9 @@ impl ThreadCache {
         topic_len: usize,
         flushed: &mut Vec<DirtyEntry>,
     ) {
-        self.seq += 1;
-        let seq = self.seq;
+        let Some(cache) = self.caches[id.0].as_mut() else {
+            return;
+        };
         // LRUNode.size(): key + 3 refs + LRUCacheEntry (dirty flag + value + record context:
         // timestamp, offset, topic chars, partition); the store's value carries its timestamp.
         let size = serialized_len(key)
@@ -161,103 +361,111 @@ impl ThreadCache {
             + 8
             + topic_len as u64
             + 4;
-        let cache = match self.caches.get_mut(namespace) {
-            Some(c) => c,
-            None => self.caches.entry(namespace.to_string()).or_default(),
-        };
-        match cache.entries.get_mut(key) {
-            Some(e) => {
-                cache.size -= e.size;
-                self.size -= e.size;
-                let k = cache.lru.remove(&e.lru).unwrap_or_else(|| key.clone());
-                cache.lru.insert(seq, k);
-                if dirty {
-                    let k = if e.dirty {
-                        cache.dirty.remove(&e.dirty_at)
-                    } else {
-                        None
-                    };
-                    cache.dirty.insert(seq, k.unwrap_or_else(|| key.clone()));
-                    e.dirty_at = seq;
-                    e.dirty = true;
+        let i = match cache.index.get(key) {
+            Some(&i) => {
+                cache.size -= cache.slots[i].size;
+                self.size -= cache.slots[i].size;
+                cache.unlink_lru(i);
+                if dirty && cache.slots[i].dirty {
+                    cache.unlink_dirty(i);
                 }
-                e.value = value;
-                e.timestamp = timestamp;
-                e.lru = seq;
-                e.size = size;
+                let s = &mut cache.slots[i];
+                s.value = value;
+                s.timestamp = timestamp;
+                s.size = size;
+                i
             }
             None => {
-                cache.lru.insert(seq, key.clone());
-                if dirty {
-                    cache.dirty.insert(seq, key.clone());
-                }
-                cache.entries.insert(
-                    key.clone(),
-                    Entry {
-                        value,
-                        timestamp,
-                        dirty,
-                        lru: seq,
-                        dirty_at: seq,
-                        size,
-                    },
-                );
+                let slot = Slot {
+                    key: key.clone(),
+                    value,
+                    timestamp,
+                    dirty: false,
+                    size,
+                    newer: NIL,
+                    older: NIL,
+                    dirty_prev: NIL,
+                    dirty_next: NIL,
+                };
+                let i = match cache.free.pop() {
+                    Some(i) => {
+                        cache.slots[i] = slot;
+                        i
+                    }
+                    None => {
+                        cache.slots.push(slot);
+                        cache.slots.len() - 1
+                    }
+                };
+                cache.index.insert(key.clone(), i);
+                i
             }
+        };
+        cache.push_newest(i);
+        if dirty {
+            cache.push_dirty(i);
         }
         cache.size += size;
         self.size += size;
         // ThreadCache.maybeEvict: only the cache just written to gives way.
         while self.size > self.max_bytes {
-            let Some(cache) = self.caches.get_mut(namespace) else {
+            let Some(cache) = self.caches[id.0].as_mut() else {
                 return;
             };
-            let Some((_, eldest)) = cache.lru.pop_first() else {
+            if cache.eldest == NIL {
                 return;
-            };
-            let e = cache
-                .entries
-                .remove(&eldest)
-                .expect("an LRU key has an entry");
-            cache.size -= e.size;
-            self.size -= e.size;
+            }
+            let was_dirty = cache.slots[cache.eldest].dirty;
+            let evicted = cache.remove(cache.eldest);
+            self.size -= evicted.size;
             self.evictions += 1;
-            if e.dirty {
-                cache.dirty.remove(&e.dirty_at);
+            if was_dirty {
                 flushed.push(DirtyEntry {
-                    key: eldest,
-                    value: e.value,
-                    timestamp: e.timestamp,
+                    key: evicted.key,
+                    value: evicted.value,
+                    timestamp: evicted.timestamp,
                 });
-                self.flush(namespace, flushed);
+                self.flush(id, flushed);
             }
         }
     }
 
-    /// `NamedCache.flush`: every dirty entry, in the order the keys were last written; they
-    /// become clean, and cached deletes leave the cache.
-    pub fn flush(&mut self, namespace: &str, flushed: &mut Vec<DirtyEntry>) {
-        let Some(cache) = self.caches.get_mut(namespace) else {
-            return;
-        };
-        self.flushes += 1;
-        let dirty = std::mem::take(&mut cache.dirty);
-        for (_, key) in dirty {
-            let Some(e) = cache.entries.get_mut(&key) else {
-                continue;
-            };
-            e.dirty = false;
-            let entry = DirtyEntry {
-                key,
-                value: e.value.clone(),
-                timestamp: e.timestamp,
-            };
-            if entry.value.is_null() {
-                let e = cache.entries.remove(&entry.key).expect("present");
-                cache.lru.remove(&e.lru);
-                cache.size -= e.size;
-                self.size -= e.size;
-            }
-            flushed.push(entry);
+    /// `NamedCache.flush`: every dirty entry, in the order the keys were last written.
+    pub fn flush(&mut self, id: CacheId, flushed: &mut Vec<DirtyEntry>) {
+        if let Some(cache) = self.caches[id.0].as_mut() {
+            self.flushes += 1;
+            let freed = cache.flush(flushed);
+            self.size -= freed;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn eviction_takes_the_least_recently_used_and_flushes_every_dirty_entry() {
+        let mut cache = ThreadCache::new(1000);
+        let id = cache.named("0_0-counts");
+        let mut flushed = Vec::new();
+        for k in ["a", "b", "c"] {
+            cache.put(id, &Val::text(k), Val::Int(1), 0, true, 0, &mut flushed);
+        }
+        // "a" read: "b" is now the eldest.
+        assert!(cache.get(id, &Val::text("a")).is_some());
+        let per_entry = cache.size_bytes() / 3;
+        let mut small = cache.clone();
+        small.max_bytes = per_entry * 3;
+        small.put(id, &Val::text("d"), Val::Int(1), 0, true, 0, &mut flushed);
+        // "b" evicted dirty: it comes first, then the rest in write order (a, c, d).
+        let keys: Vec<String> = flushed.iter().map(|e| e.key.to_string()).collect();
+        assert_eq!(keys, ["b", "a", "c", "d"]);
+        assert_eq!(small.len(id), 3);
+        assert!(small.get(id, &Val::text("b")).is_none());
+        // A second flush finds nothing dirty.
+        flushed.clear();
+        small.flush(id, &mut flushed);
+        assert!(flushed.is_empty());
     }
 }

@@ -8,22 +8,30 @@
 //! reproduced here. Internal topics print without the application id, as `describe()` runs
 //! before the id is known.
 
+use std::collections::BTreeMap;
 use std::fmt::Write;
 
 use super::topology::{NodeId, NodeKind, Topology};
+
+/// The predecessor and successor lists of every node in the order Kafka prints them.
+struct Links {
+    predecessors: Vec<Vec<NodeId>>,
+    successors: Vec<Vec<NodeId>>,
+}
 
 impl Topology {
     /// What `topology.describe().toString()` prints.
     pub fn describe(&self) -> String {
         let mut out = String::from("Topologies:\n ");
         let sizes = self.subgraph_sizes();
+        let links = self.links();
         // Sub-topologies and global stores interleave by id (TopologyDescription.toString).
         let mut parts: Vec<(u32, String)> = Vec::new();
         for sub in &self.subtopologies {
             let mut s = format!("Sub-topology: {}\n", sub.id);
             for n in self.ordered(&sub.nodes, &sizes) {
                 s.push_str("    ");
-                s.push_str(&self.describe_node(n, &sizes));
+                s.push_str(&self.describe_node(n, &links));
                 s.push('\n');
             }
             s.push('\n');
@@ -48,14 +56,13 @@ impl Topology {
         out
     }
 
-    fn describe_node(&self, id: NodeId, sizes: &[usize]) -> String {
+    fn describe_node(&self, id: NodeId, links: &Links) -> String {
         let node = &self.nodes[id];
         let names = |ids: &[NodeId]| -> String {
             if ids.is_empty() {
                 return "none".to_string();
             }
-            self.ordered(ids, sizes)
-                .iter()
+            ids.iter()
                 .map(|&i| self.nodes[i].name.as_str())
                 .collect::<Vec<_>>()
                 .join(", ")
@@ -69,7 +76,7 @@ impl Topology {
                     "Source: {} (topics: [{}])\n      --> {}",
                     node.name,
                     java_hash_set_order(&raw).join(", "),
-                    names(&node.successors)
+                    names(&links.successors[id])
                 );
             }
             NodeKind::Processor => {
@@ -79,8 +86,8 @@ impl Topology {
                     "Processor: {} (stores: [{}])\n      --> {}\n      <-- {}",
                     node.name,
                     java_hash_set_order(&stores).join(", "),
-                    names(&node.successors),
-                    names(&node.predecessors)
+                    names(&links.successors[id]),
+                    names(&links.predecessors[id])
                 );
             }
             NodeKind::Sink { topic } => {
@@ -89,7 +96,7 @@ impl Topology {
                     "Sink: {} (topic: {})\n      <-- {}",
                     node.name,
                     self.raw_topic(topic),
-                    names(&node.predecessors)
+                    names(&links.predecessors[id])
                 );
             }
         }
@@ -119,6 +126,64 @@ impl Topology {
         sizes
     }
 
+    /// `describeSubtopology`: nodes are linked in the iteration order of a `HashMap` keyed by
+    /// name, each link inserted into `TreeSet`s compared by the sizes *at that moment* (which
+    /// later links change), so Kafka's printed order of predecessors and successors is that
+    /// of those insertions: replayed here (as unbalanced search trees, exact for the sets of up
+    /// to three nodes topologies have).
+    fn links(&self) -> Links {
+        let mut links = Links {
+            predecessors: vec![Vec::new(); self.nodes.len()],
+            successors: vec![Vec::new(); self.nodes.len()],
+        };
+        for sub in &self.subtopologies {
+            let capacity = java_table_capacity(sub.nodes.len());
+            let mut order: Vec<(usize, usize, NodeId)> = sub
+                .nodes
+                .iter()
+                .enumerate()
+                .map(|(i, &n)| (java_bucket(&self.nodes[n].name, capacity), i, n))
+                .collect();
+            order.sort();
+            let mut size: BTreeMap<NodeId, usize> = sub.nodes.iter().map(|&n| (n, 1)).collect();
+            let mut preds: BTreeMap<NodeId, Vec<NodeId>> = BTreeMap::new();
+            let mut pred_trees: BTreeMap<NodeId, Tree> = BTreeMap::new();
+            let mut succ_trees: BTreeMap<NodeId, Tree> = BTreeMap::new();
+            for &(_, _, n) in &order {
+                for &p in &self.nodes[n].predecessors {
+                    let cmp = |a: NodeId, b: NodeId, size: &BTreeMap<NodeId, usize>| {
+                        size[&b]
+                            .cmp(&size[&a])
+                            .then_with(|| self.nodes[a].name.cmp(&self.nodes[b].name))
+                    };
+                    pred_trees
+                        .entry(n)
+                        .or_default()
+                        .insert(p, |a, b| cmp(a, b, &size));
+                    succ_trees
+                        .entry(p)
+                        .or_default()
+                        .insert(n, |a, b| cmp(a, b, &size));
+                    preds.entry(n).or_default().push(p);
+                    // updateSize(predecessor, node.size): up every linked predecessor.
+                    let delta = size[&n];
+                    let mut stack = vec![p];
+                    while let Some(x) = stack.pop() {
+                        *size.get_mut(&x).expect("in the sub-topology") += delta;
+                        stack.extend(preds.get(&x).into_iter().flatten().copied());
+                    }
+                }
+            }
+            for (n, t) in pred_trees {
+                links.predecessors[n] = t.in_order();
+            }
+            for (n, t) in succ_trees {
+                links.successors[n] = t.in_order();
+            }
+        }
+        links
+    }
+
     /// Kafka's `NodeComparator`: larger sub-graph first, then by name.
     fn ordered(&self, ids: &[NodeId], sizes: &[usize]) -> Vec<NodeId> {
         let mut v = ids.to_vec();
@@ -129,6 +194,72 @@ impl Topology {
         });
         v
     }
+}
+
+/// A binary search tree replaying `TreeSet.add` with a comparator that may change between
+/// insertions.
+#[derive(Default)]
+struct Tree {
+    /// (node, left, right) by index.
+    items: Vec<(NodeId, Option<usize>, Option<usize>)>,
+}
+
+impl Tree {
+    fn insert(&mut self, n: NodeId, cmp: impl Fn(NodeId, NodeId) -> std::cmp::Ordering) {
+        let new = self.items.len();
+        if self.items.iter().any(|(x, ..)| *x == n) {
+            return;
+        }
+        self.items.push((n, None, None));
+        if new == 0 {
+            return;
+        }
+        let mut at = 0;
+        loop {
+            let (x, left, right) = self.items[at];
+            let next = if cmp(n, x).is_lt() { left } else { right };
+            match next {
+                Some(c) => at = c,
+                None => {
+                    if cmp(n, x).is_lt() {
+                        self.items[at].1 = Some(new);
+                    } else {
+                        self.items[at].2 = Some(new);
+                    }
+                    return;
+                }
+            }
+        }
+    }
+
+    fn in_order(&self) -> Vec<NodeId> {
+        fn walk(t: &Tree, i: Option<usize>, out: &mut Vec<NodeId>) {
+            if let Some(i) = i {
+                let (n, l, r) = t.items[i];
+                walk(t, l, out);
+                out.push(n);
+                walk(t, r, out);
+            }
+        }
+        let mut out = Vec::new();
+        walk(self, (!self.items.is_empty()).then_some(0), &mut out);
+        out
+    }
+}
+
+/// The table size of a `HashMap`/`HashSet` that had `n` entries added one by one.
+fn java_table_capacity(n: usize) -> usize {
+    let mut capacity = 16;
+    while n > capacity * 3 / 4 {
+        capacity *= 2;
+    }
+    capacity
+}
+
+/// The bucket `HashMap` puts a string in (`hash ^ hash >>> 16`, masked).
+fn java_bucket(s: &str, capacity: usize) -> usize {
+    let h = java_string_hash(s) as u32;
+    ((h ^ (h >> 16)) as usize) & (capacity - 1)
 }
 
 /// Java's `String.hashCode`: over UTF-16 code units.
@@ -149,10 +280,7 @@ pub fn java_hash_set_order<'a>(items: &[&'a str]) -> Vec<&'a str> {
             unique.push(i);
         }
     }
-    let bucket = |s: &str| {
-        let h = java_string_hash(s) as u32;
-        ((h ^ (h >> 16)) as usize) & (capacity - 1)
-    };
+    let bucket = |s: &str| java_bucket(s, capacity);
     let mut keyed: Vec<(usize, usize, &str)> = unique
         .iter()
         .enumerate()

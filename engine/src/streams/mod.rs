@@ -11,6 +11,9 @@
 //! - `store`, `cache`: its key-value stores and the thread's record cache
 //! - `runtime`: applications running in the cluster (instances, stream threads, tasks, commits, restores)
 //! - `assignor`: Kafka Streams' task assignment (`StreamsPartitionAssignor`, `HighAvailabilityTaskAssignor`)
+//! - `window`: windowed aggregations (tumbling, hopping, sliding, session), grace, retention and
+//!   `suppress(untilWindowCloses)`
+//! - `join`: stream–table, table–table and windowed stream–stream joins
 
 pub mod assignor;
 pub mod builder;
@@ -18,8 +21,10 @@ pub mod cache;
 pub mod describe;
 pub mod dsl;
 pub mod expr;
+pub mod join;
 pub mod runtime;
 pub mod store;
 pub mod task;
 pub mod topology;
 pub mod value;
+pub mod window;

@@ -15,12 +15,16 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use super::cache::{DirtyEntry, ThreadCache};
+use super::cache::{CacheId, DirtyEntry, ThreadCache};
+use super::dsl::WindowSpec;
 use super::expr::{Env, EvalError, Expr};
+use super::join::{self, Side, StreamStreamJoin, StreamTableResult, TableJoinResult};
 use super::store::KeyValueStore;
 use super::topology::{Aggregation, NodeId, NodeKind, Op, TaskId, Topology};
 use super::value::Val;
-use crate::time::Micros;
+use super::window::suppress::WindowedSerde;
+use super::window::{self, Suppressor, Window, WindowedAggregator, WindowedKey};
+use crate::time::{MICROS_PER_MS, Micros};
 
 /// A record read from one of the task's source topics.
 #[derive(Debug, Clone)]
@@ -34,6 +38,9 @@ pub struct Input<'a> {
     /// The old value of a table update read from a grouped table's repartition topic (Kafka's
     /// `ChangedSerializer` writes both); `None` for every other record.
     pub old_value: Option<Val>,
+    /// The stream thread's clock (simulated time): a left or outer stream–stream join emits
+    /// its unmatched records on it (`context.currentSystemTimeMs()`).
+    pub now: Micros,
 }
 
 /// What processing did, for the stream thread to carry out and the event log to show.
@@ -43,21 +50,25 @@ pub enum Effect {
     /// partition from the key, as `RecordCollector.send` does with the default partitioner.
     Produce {
         node: NodeId,
-        topic: String,
+        topic: Arc<str>,
         key: Val,
         value: Val,
         /// Set for a grouped table's repartition records (the old value travels with the new).
         old_value: Option<Val>,
         timestamp: Micros,
+        /// The window of a windowed key (`Windowed<K>`, from a windowed aggregation).
+        window: Option<Window>,
     },
     /// A store write, logged to the store's changelog on the task's partition.
     Changelog {
-        store: String,
-        topic: String,
+        store: Arc<str>,
+        topic: Arc<str>,
         partition: u32,
         key: Val,
         value: Val,
         timestamp: Micros,
+        /// A window store's entries are keyed by key and window.
+        window: Option<Window>,
     },
     /// A record skipped: an expression failed, or a key or value an operator cannot take.
     Skipped {
@@ -84,13 +95,18 @@ struct Rec {
     value: Val,
     old: Option<Val>,
     timestamp: Micros,
+    /// The window of a windowed table's key (`Windowed<K>`): the key stays the record's key.
+    window: Option<Window>,
 }
 
 #[derive(Debug, Clone)]
 struct StoreState {
+    name: Arc<str>,
     kv: KeyValueStore,
-    changelog: Option<String>,
-    namespace: String,
+    changelog: Option<Arc<str>>,
+    cache: CacheId,
+    /// A window store: cache keys are `[key, start, end]`.
+    windowed: bool,
     /// The processor writing the store: a flushed entry is forwarded to its successors.
     owner: NodeId,
     send_old_values: bool,
@@ -102,6 +118,105 @@ fn env<'a>(key: &'a Val, value: &'a Val) -> Env<'a> {
         key: Some(key),
         value: Some(value),
         ..Env::default()
+    }
+}
+
+/// A joiner's variables: `key`, `left` (the value of the side `join` was called on) and
+/// `right`.
+fn join_env<'a>(key: &'a Val, left: &'a Val, right: &'a Val) -> Env<'a> {
+    Env {
+        key: Some(key),
+        left: Some(left),
+        right: Some(right),
+        ..Env::default()
+    }
+}
+
+/// Kafka's milliseconds back to simulated microseconds.
+fn from_millis(ms: window::Millis) -> Micros {
+    Micros::try_from(ms).unwrap_or(0) * MICROS_PER_MS
+}
+
+/// A window store's cache key: the key and the window's bounds.
+fn windowed_cache_key(k: &WindowedKey) -> Val {
+    Val::List(Arc::from(vec![
+        k.key.clone(),
+        Val::Int(k.window.start),
+        Val::Int(k.window.end),
+    ]))
+}
+
+fn split_windowed_cache_key(k: &Val) -> (Val, Option<Window>) {
+    match k {
+        Val::List(items) => match &items[..] {
+            [key, Val::Int(start), Val::Int(end)] => (key.clone(), Some(Window::new(*start, *end))),
+            _ => (k.clone(), None),
+        },
+        _ => (k.clone(), None),
+    }
+}
+
+/// The window of the aggregation a suppress follows.
+fn upstream_window(topology: &Topology, n: NodeId) -> Option<WindowSpec> {
+    let mut at = n;
+    loop {
+        match &topology.nodes[at].op {
+            Op::WindowedAggregate { window, .. } => return Some(*window),
+            _ => at = *topology.nodes[at].predecessors.first()?,
+        }
+    }
+}
+
+/// The DSL's count / reduce / aggregate as the `window` module's `Aggregation`.
+struct Functions<'a> {
+    agg: &'a Aggregation,
+}
+
+impl window::Aggregation for Functions<'_> {
+    type Error = EvalError;
+
+    fn init(&mut self) -> Result<Val, EvalError> {
+        match self.agg {
+            Aggregation::Count => Ok(Val::Int(0)),
+            // `aggregatorForReducer`: a reduce starts from null and takes the first value.
+            Aggregation::Reduce { .. } => Ok(Val::Null),
+            Aggregation::Aggregate { init, .. } => init.eval(&Env::default()),
+        }
+    }
+
+    fn add(&mut self, key: &Val, value: &Val, agg: &Val) -> Result<Val, EvalError> {
+        let env = Env {
+            key: Some(key),
+            value: Some(value),
+            agg: Some(agg),
+            ..Env::default()
+        };
+        match self.agg {
+            Aggregation::Count => match agg {
+                Val::Int(c) => Ok(Val::Int(c + 1)),
+                _ => Ok(Val::Int(1)),
+            },
+            Aggregation::Reduce { .. } if agg.is_null() => Ok(value.clone()),
+            Aggregation::Reduce { adder, .. } | Aggregation::Aggregate { adder, .. } => {
+                adder.eval(&env)
+            }
+        }
+    }
+
+    /// Session windows merge two sessions' aggregates: counts add, a reduce applies its
+    /// adder to the two (as Kafka's `reduce` on sessions does); the DSL has no merger for
+    /// `aggregate`, so merging those is an error.
+    fn merge(&mut self, key: &Val, one: &Val, two: &Val) -> Result<Val, EvalError> {
+        match self.agg {
+            Aggregation::Count => match (one, two) {
+                (Val::Int(a), Val::Int(b)) => Ok(Val::Int(a + b)),
+                _ => Ok(Val::Int(0)),
+            },
+            Aggregation::Reduce { .. } => self.add(key, two, one),
+            Aggregation::Aggregate { .. } => Err(EvalError(
+                "merging two sessions needs a merger, which aggregate does not have".into(),
+            )),
+        }
     }
 }
 
@@ -119,7 +234,22 @@ pub struct StreamTask {
     topology: Arc<Topology>,
     /// Source node of each topic this task reads.
     sources: Vec<(String, NodeId)>,
-    stores: BTreeMap<String, StoreState>,
+    stores: Vec<StoreState>,
+    /// Index in `stores` by name, and of each node's store by node id.
+    store_index: BTreeMap<String, usize>,
+    node_store: Vec<Option<usize>>,
+    /// The topic of each sink node of this task, by node id.
+    sink_topics: Vec<Option<Arc<str>>>,
+    /// The window stores' processors (their own segmented stores) and suppression buffers,
+    /// from the `window` module.
+    windowed: BTreeMap<NodeId, WindowedAggregator>,
+    suppressors: BTreeMap<NodeId, Suppressor>,
+    /// Each stream–stream join's shared state, by its JOINTHIS node, and the JOINTHIS node of
+    /// each JOINOTHER node.
+    stream_joins: BTreeMap<NodeId, StreamStreamJoin>,
+    join_partner: BTreeMap<NodeId, NodeId>,
+    /// The clock of the record being processed.
+    now: Micros,
     /// Stream time: the largest timestamp processed.
     pub stream_time: Option<Micros>,
     /// Records read from the source topics.
@@ -130,22 +260,71 @@ pub struct StreamTask {
 }
 
 impl StreamTask {
-    /// The task `id` of `topology`; refuses sub-topologies with operations it cannot run.
-    pub fn new(topology: Arc<Topology>, id: TaskId) -> Result<StreamTask, TaskError> {
+    /// The task `id` of `topology`, its stores cached in its stream thread's `cache` (Kafka
+    /// gives a task its thread's cache when it is created); refuses sub-topologies with
+    /// operations it cannot run.
+    pub fn new(
+        topology: Arc<Topology>,
+        id: TaskId,
+        cache: &mut ThreadCache,
+    ) -> Result<StreamTask, TaskError> {
         let sub = topology
             .subtopologies
             .iter()
             .find(|s| s.id == id.subtopology)
             .ok_or_else(|| TaskError(format!("no sub-topology {}", id.subtopology)))?;
         let mut sources = Vec::new();
-        let mut stores = BTreeMap::new();
+        let mut stores = Vec::new();
+        let mut store_index = BTreeMap::new();
+        let mut node_store = vec![None; topology.nodes.len()];
+        let mut sink_topics = vec![None; topology.nodes.len()];
+        let mut windowed = BTreeMap::new();
+        let mut suppressors = BTreeMap::new();
+        let mut stream_joins = BTreeMap::new();
+        let mut join_partner = BTreeMap::new();
         for &n in &sub.nodes {
             let node = &topology.nodes[n];
-            if let Op::Unsupported(what) = node.op {
-                return Err(TaskError(format!("{} ({what}) cannot run yet", node.name)));
+            match &node.op {
+                Op::WindowedAggregate { window, .. } => {
+                    windowed.insert(n, WindowedAggregator::new(window));
+                }
+                Op::Suppress { grace, .. } => {
+                    let serde = match upstream_window(&topology, n) {
+                        Some(WindowSpec::Session { .. }) => WindowedSerde::Session,
+                        _ => WindowedSerde::Time,
+                    };
+                    suppressors.insert(n, Suppressor::new(window::millis(*grace), serde));
+                }
+                Op::StreamStreamJoin {
+                    this_side: true,
+                    kind,
+                    window,
+                    ..
+                } => {
+                    stream_joins.insert(n, StreamStreamJoin::new(*kind, *window));
+                }
+                Op::StreamStreamJoin {
+                    this_side: false, ..
+                } => {
+                    // The merge's other predecessor is this join's JOINTHIS node.
+                    let merge = node.successors[0];
+                    let this = topology.nodes[merge].predecessors[0];
+                    join_partner.insert(n, this);
+                }
+                Op::StreamGlobalTableJoin { .. } => {
+                    return Err(TaskError(format!(
+                        "{}: global table joins do not run in this version's tasks yet",
+                        node.name
+                    )));
+                }
+                _ => {}
             }
-            if let NodeKind::Source { topics } = &node.kind {
-                sources.extend(topics.iter().map(|t| (t.clone(), n)));
+            match &node.kind {
+                NodeKind::Source { topics } => {
+                    sources.extend(topics.iter().map(|t| (t.clone(), n)))
+                }
+                NodeKind::Sink { topic } => sink_topics[n] = Some(Arc::from(topic.as_str())),
+                NodeKind::Processor => {}
             }
             let send_old_values = match &node.op {
                 Op::TableSource {
@@ -171,16 +350,21 @@ impl StreamTask {
             };
             for s in &node.stores {
                 let spec = topology.store(s).expect("a node's store is declared");
-                stores.insert(
-                    s.clone(),
-                    StoreState {
-                        kv: KeyValueStore::default(),
-                        changelog: spec.changelog.clone(),
-                        namespace: ThreadCache::namespace(&id.to_string(), s),
-                        owner: n,
-                        send_old_values,
-                    },
-                );
+                if let Some(&i) = store_index.get(s) {
+                    node_store[n].get_or_insert(i);
+                    continue;
+                }
+                stores.push(StoreState {
+                    name: Arc::from(s.as_str()),
+                    kv: KeyValueStore::default(),
+                    changelog: spec.changelog.as_deref().map(Arc::from),
+                    cache: cache.named(&ThreadCache::namespace(&id.to_string(), s)),
+                    windowed: matches!(spec.kind, super::topology::StoreKind::Windowed { .. }),
+                    owner: n,
+                    send_old_values,
+                });
+                store_index.insert(s.clone(), stores.len() - 1);
+                node_store[n].get_or_insert(stores.len() - 1);
             }
         }
         Ok(StreamTask {
@@ -188,6 +372,14 @@ impl StreamTask {
             topology,
             sources,
             stores,
+            store_index,
+            node_store,
+            sink_topics,
+            windowed,
+            suppressors,
+            stream_joins,
+            join_partner,
+            now: 0,
             stream_time: None,
             processed: 0,
             dropped: 0,
@@ -202,7 +394,7 @@ impl StreamTask {
 
     /// A store's committed contents (what the changelog holds after a flush).
     pub fn store(&self, name: &str) -> Option<&KeyValueStore> {
-        self.stores.get(name).map(|s| &s.kv)
+        self.store_index.get(name).map(|&i| &self.stores[i].kv)
     }
 
     /// Processes one record from a source topic, appending what it caused to `out`.
@@ -211,6 +403,7 @@ impl StreamTask {
             return;
         };
         self.processed += 1;
+        self.now = input.now;
         self.stream_time = Some(
             self.stream_time
                 .map_or(input.timestamp, |t| t.max(input.timestamp)),
@@ -225,6 +418,7 @@ impl StreamTask {
             value: input.value,
             old: input.old_value,
             timestamp: input.timestamp,
+            window: None,
         };
         let topology = Arc::clone(&self.topology);
         self.forward(&topology, source, rec, ctx, cache, out);
@@ -234,17 +428,15 @@ impl StreamTask {
     /// stores and changelogs.
     pub fn commit(&mut self, cache: &mut ThreadCache, out: &mut Vec<Effect>) {
         let topology = Arc::clone(&self.topology);
-        let names: Vec<String> = self.stores.keys().cloned().collect();
         let ctx = Ctx {
             topic: "",
             partition: self.id.partition,
             offset: 0,
         };
-        for name in names {
-            let ns = self.stores[&name].namespace.clone();
+        for si in 0..self.stores.len() {
             let mut flushed = std::mem::take(&mut self.flushed);
-            cache.flush(&ns, &mut flushed);
-            self.apply_flushed(&topology, &name, &mut flushed, ctx, cache, out);
+            cache.flush(self.stores[si].cache, &mut flushed);
+            self.apply_flushed(&topology, si, &mut flushed, ctx, cache, out);
             self.flushed = flushed;
         }
     }
@@ -252,12 +444,21 @@ impl StreamTask {
     /// Restores one changelog record into a store (no cache, no changelog, no forwarding), as
     /// the restore consumer does; `Null` deletes.
     pub fn restore(&mut self, store: &str, key: Val, value: Val, timestamp: Micros) -> bool {
-        match self.stores.get_mut(store) {
-            Some(s) => {
-                s.kv.put(key, value, timestamp);
+        match self.store_index.get(store) {
+            Some(&i) => {
+                self.stores[i].kv.put(key, value, timestamp);
                 true
             }
             None => false,
+        }
+    }
+
+    /// Closes the task (`StreamTask.closeClean`): a last flush, then its named caches leave
+    /// the thread's cache.
+    pub fn close(mut self, cache: &mut ThreadCache, out: &mut Vec<Effect>) {
+        self.commit(cache, out);
+        for s in &self.stores {
+            cache.close(s.cache);
         }
     }
 
@@ -322,16 +523,17 @@ impl StreamTask {
         match &node.op {
             Op::Source | Op::PassThrough => self.forward(topology, n, rec, ctx, cache, out),
             Op::Sink => {
-                let NodeKind::Sink { topic } = &node.kind else {
+                let Some(topic) = &self.sink_topics[n] else {
                     return;
                 };
                 out.push(Effect::Produce {
                     node: n,
-                    topic: topic.clone(),
+                    topic: Arc::clone(topic),
                     key: rec.key,
                     value: rec.value,
                     old_value: rec.old,
                     timestamp: rec.timestamp,
+                    window: rec.window,
                 });
             }
             Op::Filter { predicate, not } => {
@@ -384,6 +586,7 @@ impl StreamTask {
                         value: item.clone(),
                         old: None,
                         timestamp: rec.timestamp,
+                        window: rec.window,
                     };
                     self.forward(topology, n, r, ctx, cache, out);
                 }
@@ -422,7 +625,10 @@ impl StreamTask {
                     self.run(topology, *d, rec, ctx, cache, out);
                 }
             }
-            Op::StreamAggregate { store, agg } => {
+            Op::StreamAggregate { agg, .. } => {
+                let Some(store) = self.node_store[n] else {
+                    return;
+                };
                 // KStreamAggregate / KStreamReduce: null keys and values are skipped.
                 if rec.key.is_null() || rec.value.is_null() {
                     let reason = "null key or value: skipped by the aggregation".to_string();
@@ -481,17 +687,13 @@ impl StreamTask {
                 let ts = old_ts.map_or(rec.timestamp, |t| t.max(rec.timestamp));
                 self.put(topology, store, rec.key, new_agg, ts, ctx, cache, out);
             }
-            Op::TableSource {
-                store,
-                materialized,
-                ..
-            } => {
+            Op::TableSource { materialized, .. } => {
                 if rec.key.is_null() {
                     let reason = "null key: skipped by the table".to_string();
                     self.skip(n, ctx, reason, out);
                     return;
                 }
-                if *materialized {
+                if let (true, Some(store)) = (*materialized, self.node_store[n]) {
                     self.put(
                         topology,
                         store,
@@ -510,10 +712,10 @@ impl StreamTask {
                     self.forward(topology, n, r, ctx, cache, out);
                 }
             }
-            Op::GlobalTableSource { store } => {
+            Op::GlobalTableSource { .. } => {
                 // The global thread's update processor: straight into the store.
-                if let Some(s) = self.stores.get_mut(store) {
-                    s.kv.put(rec.key, rec.value, rec.timestamp);
+                if let Some(i) = self.node_store[n] {
+                    self.stores[i].kv.put(rec.key, rec.value, rec.timestamp);
                 }
             }
             Op::TableFilter {
@@ -551,6 +753,7 @@ impl StreamTask {
                     value: new,
                     old: Some(old),
                     timestamp: rec.timestamp,
+                    window: rec.window,
                 };
                 self.forward(topology, n, r, ctx, cache, out);
             }
@@ -579,6 +782,7 @@ impl StreamTask {
                     value: new,
                     old: Some(old),
                     timestamp: rec.timestamp,
+                    window: rec.window,
                 };
                 self.forward(topology, n, r, ctx, cache, out);
             }
@@ -616,6 +820,7 @@ impl StreamTask {
                             value: nv,
                             old: Some(ov),
                             timestamp: ts,
+                            window: rec.window,
                         };
                         self.forward(topology, n, r, ctx, cache, out);
                     }
@@ -626,6 +831,7 @@ impl StreamTask {
                                 value: Val::Null,
                                 old: Some(ov),
                                 timestamp: ts,
+                                window: rec.window,
                             };
                             self.forward(topology, n, r, ctx, cache, out);
                         }
@@ -635,16 +841,224 @@ impl StreamTask {
                                 value: nv,
                                 old: Some(Val::Null),
                                 timestamp: ts,
+                                window: rec.window,
                             };
                             self.forward(topology, n, r, ctx, cache, out);
                         }
                     }
                 }
             }
-            Op::TableAggregate { store, agg } => {
-                self.table_aggregate(topology, n, store, agg, rec, ctx, cache, out)
+            Op::TableAggregate { agg, .. } => {
+                if let Some(store) = self.node_store[n] {
+                    self.table_aggregate(topology, n, store, agg, rec, ctx, cache, out)
+                }
             }
-            Op::Unsupported(_) => {}
+            Op::WindowedAggregate { agg, .. } => {
+                self.windowed_aggregate(topology, n, agg, rec, ctx, cache, out)
+            }
+            Op::Suppress { .. } => {
+                let Some(window) = rec.window else {
+                    self.skip(n, ctx, "suppress needs a windowed key".into(), out);
+                    return;
+                };
+                let Some(suppressor) = self.suppressors.get_mut(&n) else {
+                    return;
+                };
+                let key = WindowedKey {
+                    key: rec.key,
+                    window,
+                };
+                let new = (!rec.value.is_null()).then_some(rec.value);
+                let old = rec.old.filter(|o| !o.is_null());
+                let emitted = suppressor.process(key, new, old, window::millis(rec.timestamp));
+                for e in emitted {
+                    let r = Rec {
+                        key: e.key.key,
+                        value: e.new,
+                        old: Some(e.old.unwrap_or(Val::Null)),
+                        timestamp: from_millis(e.timestamp),
+                        window: Some(e.key.window),
+                    };
+                    self.forward(topology, n, r, ctx, cache, out);
+                }
+            }
+            // The join processors below put each record into its window store
+            // (`StreamStreamJoin` keeps both), so the windowed node only passes it on.
+            Op::JoinWindow { .. } => self.forward(topology, n, rec, ctx, cache, out),
+            Op::StreamStreamJoin {
+                this_side, joiner, ..
+            } => {
+                let (side, owner) = if *this_side {
+                    (Side::Left, n)
+                } else {
+                    (Side::Right, self.join_partner[&n])
+                };
+                let Some(state) = self.stream_joins.get_mut(&owner) else {
+                    return;
+                };
+                let outcome = state.process(
+                    side,
+                    &rec.key,
+                    &rec.value,
+                    window::millis(rec.timestamp),
+                    window::millis(self.now),
+                    |k, l, r| joiner.eval(&join_env(k, l, r)),
+                );
+                if outcome.dropped {
+                    self.skip(n, ctx, "null key or value: skipped by the join".into(), out);
+                }
+                for o in outcome.outputs {
+                    let r = Rec {
+                        key: o.key,
+                        value: o.value,
+                        old: None,
+                        timestamp: from_millis(o.timestamp),
+                        window: None,
+                    };
+                    self.forward(topology, n, r, ctx, cache, out);
+                }
+                if let Some(EvalError(msg)) = outcome.error {
+                    self.skip(n, ctx, msg, out);
+                }
+            }
+            Op::StreamTableJoin { kind, joiner, .. } => {
+                let Some(store) = self.node_store[n] else {
+                    return;
+                };
+                let table = self
+                    .get(topology, store, &rec.key, ctx, cache, out)
+                    .map(|(v, _)| v);
+                let result = join::stream_table_join(
+                    *kind,
+                    &rec.key,
+                    &rec.value,
+                    &rec.key,
+                    |_| table,
+                    |k, l, r| joiner.eval(&join_env(k, l, r)),
+                );
+                match result {
+                    Ok(StreamTableResult::Joined(v)) => {
+                        let r = Rec { value: v, ..rec };
+                        self.forward(topology, n, r, ctx, cache, out);
+                    }
+                    Ok(StreamTableResult::NoMatch) => {}
+                    Ok(StreamTableResult::Dropped) => {
+                        let reason = "null key or value: skipped by the join".into();
+                        self.skip(n, ctx, reason, out);
+                    }
+                    Err(EvalError(msg)) => self.skip(n, ctx, msg, out),
+                }
+            }
+            Op::TableTableJoin {
+                this_side,
+                kind,
+                joiner,
+                ..
+            } => {
+                let Some(store) = self.node_store[n] else {
+                    return;
+                };
+                let other = self
+                    .get(topology, store, &rec.key, ctx, cache, out)
+                    .map(|(v, t)| (v, window::millis(t)));
+                let side = if *this_side { Side::Left } else { Side::Right };
+                let update = join::Change {
+                    new: (!rec.value.is_null()).then(|| rec.value.clone()),
+                    old: rec.old.clone().filter(|o| !o.is_null()),
+                };
+                // The join sends old values when a table groupBy follows its merge.
+                let merge = topology.nodes[n].successors[0];
+                let send_old_values = topology.nodes[merge]
+                    .successors
+                    .iter()
+                    .any(|&s| matches!(topology.nodes[s].op, Op::TableSelect { .. }));
+                let result = join::table_table_join(
+                    *kind,
+                    side,
+                    &rec.key,
+                    &update,
+                    window::millis(rec.timestamp),
+                    other,
+                    send_old_values,
+                    |k, l, r| joiner.eval(&join_env(k, l, r)),
+                );
+                match result {
+                    Ok(TableJoinResult::Forward { change, timestamp }) => {
+                        let r = Rec {
+                            key: rec.key,
+                            value: change.new.unwrap_or(Val::Null),
+                            old: Some(change.old.unwrap_or(Val::Null)),
+                            timestamp: from_millis(timestamp),
+                            window: rec.window,
+                        };
+                        self.forward(topology, n, r, ctx, cache, out);
+                    }
+                    Ok(TableJoinResult::Nothing) => {}
+                    Ok(TableJoinResult::Dropped) => {
+                        self.skip(n, ctx, "null key: skipped by the join".into(), out);
+                    }
+                    Err(EvalError(msg)) => self.skip(n, ctx, msg, out),
+                }
+            }
+            // Refused by `new`.
+            Op::StreamGlobalTableJoin { .. } => {}
+        }
+    }
+
+    /// `KStreamWindowAggregate` and its sliding and session siblings (the `window` module):
+    /// each update goes through the record cache, keyed by key and window, like a plain
+    /// aggregation's.
+    #[allow(clippy::too_many_arguments)]
+    fn windowed_aggregate(
+        &mut self,
+        topology: &Topology,
+        n: NodeId,
+        agg: &Aggregation,
+        rec: Rec,
+        ctx: Ctx<'_>,
+        cache: &mut ThreadCache,
+        out: &mut Vec<Effect>,
+    ) {
+        let Some(store) = self.node_store[n] else {
+            return;
+        };
+        let Some(aggregator) = self.windowed.get_mut(&n) else {
+            return;
+        };
+        let mut functions = Functions { agg };
+        let outcome = aggregator.process(
+            &rec.key,
+            &rec.value,
+            window::millis(rec.timestamp),
+            &mut functions,
+        );
+        for skip in &outcome.skipped {
+            let reason = match skip {
+                window::Skip::NullKey => "null key: skipped by the windowed aggregation".into(),
+                window::Skip::NullValue => "null value: skipped by the windowed aggregation".into(),
+                window::Skip::ExpiredWindow(w) => format!(
+                    "window [{}, {}) had closed (grace passed): record skipped",
+                    w.start, w.end
+                ),
+            };
+            self.skip(n, ctx, reason, out);
+        }
+        for u in outcome.updates {
+            let key = windowed_cache_key(&u.key);
+            let value = u.new.unwrap_or(Val::Null);
+            self.put(
+                topology,
+                store,
+                key,
+                value,
+                from_millis(u.timestamp),
+                ctx,
+                cache,
+                out,
+            );
+        }
+        if let Some(EvalError(msg)) = outcome.error {
+            self.skip(n, ctx, msg, out);
         }
     }
 
@@ -654,7 +1068,7 @@ impl StreamTask {
         &mut self,
         topology: &Topology,
         n: NodeId,
-        store: &str,
+        store: usize,
         agg: &Aggregation,
         rec: Rec,
         ctx: Ctx<'_>,
@@ -735,20 +1149,20 @@ impl StreamTask {
     fn get(
         &mut self,
         topology: &Topology,
-        store: &str,
+        store: usize,
         key: &Val,
         ctx: Ctx<'_>,
         cache: &mut ThreadCache,
         out: &mut Vec<Effect>,
     ) -> Option<(Val, Micros)> {
-        let s = self.stores.get(store)?;
-        if let Some((v, t)) = cache.get(&s.namespace, key) {
+        let s = &self.stores[store];
+        if let Some((v, t)) = cache.get(s.cache, key) {
             return (!v.is_null()).then_some((v, t));
         }
         let (v, t) = s.kv.get(key)?.clone();
         let mut flushed = std::mem::take(&mut self.flushed);
         cache.put(
-            &s.namespace,
+            s.cache,
             key,
             v.clone(),
             t,
@@ -766,7 +1180,7 @@ impl StreamTask {
     fn put(
         &mut self,
         topology: &Topology,
-        store: &str,
+        store: usize,
         key: Val,
         value: Val,
         timestamp: Micros,
@@ -774,12 +1188,10 @@ impl StreamTask {
         cache: &mut ThreadCache,
         out: &mut Vec<Effect>,
     ) {
-        let Some(s) = self.stores.get(store) else {
-            return;
-        };
+        let s = &self.stores[store];
         let mut flushed = std::mem::take(&mut self.flushed);
         cache.put(
-            &s.namespace,
+            s.cache,
             &key,
             value,
             timestamp,
@@ -796,7 +1208,7 @@ impl StreamTask {
     fn apply_flushed(
         &mut self,
         topology: &Topology,
-        store: &str,
+        store: usize,
         flushed: &mut Vec<DirtyEntry>,
         ctx: Ctx<'_>,
         cache: &mut ThreadCache,
@@ -807,22 +1219,26 @@ impl StreamTask {
         }
         let entries: Vec<DirtyEntry> = std::mem::take(flushed);
         for e in entries {
-            let Some(s) = self.stores.get_mut(store) else {
-                return;
-            };
+            let s = &mut self.stores[store];
             let old = s.kv.get(&e.key).map(|(v, _)| v.clone());
             // Nothing in the store and a delete: nothing to write or forward.
             if e.value.is_null() && old.is_none() {
                 continue;
             }
+            let (key, window) = if s.windowed {
+                split_windowed_cache_key(&e.key)
+            } else {
+                (e.key.clone(), None)
+            };
             if let Some(topic) = &s.changelog {
                 out.push(Effect::Changelog {
-                    store: store.to_string(),
-                    topic: topic.clone(),
+                    store: Arc::clone(&s.name),
+                    topic: Arc::clone(topic),
                     partition: self.id.partition,
-                    key: e.key.clone(),
+                    key: key.clone(),
                     value: e.value.clone(),
                     timestamp: e.timestamp,
+                    window,
                 });
             }
             s.kv.put(e.key.clone(), e.value.clone(), e.timestamp);
@@ -833,10 +1249,11 @@ impl StreamTask {
             };
             let owner = s.owner;
             let rec = Rec {
-                key: e.key,
+                key,
                 value: e.value,
                 old: Some(old),
                 timestamp: e.timestamp,
+                window,
             };
             self.forward(topology, owner, rec, ctx, cache, out);
         }

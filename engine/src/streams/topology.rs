@@ -4,7 +4,7 @@
 //! from the scenario's DSL calls, `describe.rs` prints it as `Topology.describe()` does, and
 //! `task.rs` runs one sub-topology's nodes for one partition.
 
-use super::dsl::WindowSpec;
+use super::dsl::{JoinKind, JoinWindow, WindowSpec};
 use super::expr::Expr;
 use crate::time::Micros;
 
@@ -24,7 +24,8 @@ pub struct Topology {
     /// stores' groups take numbers too but appear in `global_stores`).
     pub subtopologies: Vec<Subtopology>,
     pub global_stores: Vec<GlobalStore>,
-    /// Source topics (full names) that must have the same number of partitions (join sides).
+    /// Source topics (full names) that must have the same number of partitions (join sides),
+    /// as `InternalTopologyBuilder.copartitionGroups`.
     pub copartition_groups: Vec<Vec<String>>,
 }
 
@@ -106,8 +107,49 @@ pub enum Op {
     TableAggregate { store: String, agg: Aggregation },
     /// `KTableSource` of a global table's state-update processor.
     GlobalTableSource { store: String },
-    /// A window, suppress or join operation that this runtime does not run yet.
-    Unsupported(&'static str),
+    /// `KStreamWindowAggregate` / `KStreamSlidingWindowAggregate` /
+    /// `KStreamSessionWindowAggregate` over a window or session store.
+    WindowedAggregate {
+        store: String,
+        window: WindowSpec,
+        agg: Aggregation,
+    },
+    /// `KTableSuppressProcessor` with `untilWindowCloses`: buffers updates in `store` until
+    /// stream time passes window end + grace.
+    Suppress { store: String, grace: Micros },
+    /// `KStreamJoinWindow`: puts one side's records into its join window store.
+    JoinWindow { store: String },
+    /// `KStreamKStreamJoinLeftSide` / `RightSide`: looks up the other side's window store;
+    /// `shared` is the outer-join store of records still waiting for a partner.
+    StreamStreamJoin {
+        this_side: bool,
+        kind: JoinKind,
+        window: JoinWindow,
+        other_store: String,
+        shared_store: Option<String>,
+        joiner: Expr,
+    },
+    /// `KStreamKTableJoin`: looks up the table's store (`table_store`) by the record's key.
+    StreamTableJoin {
+        kind: JoinKind,
+        table_store: String,
+        joiner: Expr,
+    },
+    /// `KStreamGlobalKTableJoin`: looks up the global store by the key `key` selects.
+    StreamGlobalTableJoin {
+        kind: JoinKind,
+        global_store: String,
+        key: Expr,
+        joiner: Expr,
+    },
+    /// `KTableKTableInnerJoin` / `LeftJoin` / `RightJoin` / `OuterJoin`: one side's update
+    /// looks up the other side's store.
+    TableTableJoin {
+        this_side: bool,
+        kind: JoinKind,
+        other_store: String,
+        joiner: Expr,
+    },
 }
 
 /// The aggregation of `count`, `reduce` and `aggregate`.
@@ -137,11 +179,11 @@ pub struct StoreSpec {
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum StoreKind {
     KeyValue,
-    /// A window or session store, kept `retention` (window size + grace, or Kafka's one day
-    /// default when larger).
+    /// A window or session store, kept `retention`; a join window store keeps duplicates
+    /// (`retainDuplicates`) and its changelog only deletes (`StreamJoinedStoreFactory`).
     Windowed {
-        window: WindowSpec,
         retention: Micros,
+        join: bool,
     },
 }
 
@@ -161,9 +203,10 @@ pub enum InternalTopicKind {
     Repartition,
     /// `UnwindowedUnversionedChangelogTopicConfig`: `cleanup.policy=compact`.
     Changelog,
-    /// `WindowedChangelogTopicConfig`: `cleanup.policy=compact,delete`, `retention.ms` = store
-    /// retention + `windowstore.changelog.additional.retention.ms` (one day).
-    WindowedChangelog { retention: Micros },
+    /// `WindowedChangelogTopicConfig`: `cleanup.policy=compact,delete` (`delete` for a join
+    /// window store), `retention.ms` = store retention +
+    /// `windowstore.changelog.additional.retention.ms` (one day).
+    WindowedChangelog { retention: Micros, compact: bool },
 }
 
 #[derive(Debug, Clone, PartialEq)]

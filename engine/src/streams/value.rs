@@ -153,6 +153,27 @@ impl PartialEq for Val {
 
 impl Eq for Val {}
 
+/// Consistent with `Eq`: numbers hash by their `f64` bits (so `1` and `1.0` hash alike), which
+/// lets a task's record cache find keys with a hash map.
+impl std::hash::Hash for Val {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.rank().hash(state);
+        match self {
+            Val::Null => {}
+            Val::Bool(b) => b.hash(state),
+            Val::Int(_) | Val::Float(_) => self.as_f64().unwrap_or(0.0).to_bits().hash(state),
+            Val::Text(s) => s.hash(state),
+            Val::List(items) => items.hash(state),
+            Val::Object(fields) => {
+                for (k, v) in fields.iter() {
+                    k.hash(state);
+                    v.hash(state);
+                }
+            }
+        }
+    }
+}
+
 impl PartialOrd for Val {
     fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
         Some(self.cmp(other))

@@ -1,0 +1,141 @@
+//! `suppress(Suppressed.untilWindowCloses(unbounded()))`: Kafka's `KTableSuppressProcessor` with
+//! the final-results definition (`FinalResultsSuppressionBuilder`).
+//!
+//! Every update of a windowed KTable goes into a buffer, one entry per windowed key (a later
+//! update replaces the earlier one in place), ordered by the window's end. After each update the
+//! processor emits, oldest first, every entry whose window end is at or before
+//! `streamTime - grace`: the window has closed, so its value is final. Tombstones are evicted but
+//! not forwarded (final results are "safe to drop tombstones"). An unbounded buffer never emits
+//! early. Example in the "Kafka Streams DSL" developer guide, "Window Final Results": with hourly
+//! windows and 10 minutes of grace, the 09:00–10:00 window emits once, when stream time reaches
+//! 10:10.
+
+use std::collections::BTreeMap;
+
+use super::{Millis, NO_TIMESTAMP, WindowedKey};
+use crate::streams::value::Val;
+
+/// How a windowed key is serialised, which orders buffer entries that close at the same time:
+/// `TimeWindowedSerializer` writes `[key][start]` (time and sliding windows),
+/// `SessionWindowedSerializer` writes `[key][end][start]`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WindowedSerde {
+    Time,
+    Session,
+}
+
+/// One record the suppression forwards: `Change(new, old)` of the last update buffered for the
+/// windowed key, with that update's timestamp.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Emitted {
+    pub key: WindowedKey,
+    pub new: Val,
+    pub old: Option<Val>,
+    pub timestamp: Millis,
+}
+
+#[derive(Debug, Clone)]
+struct Buffered {
+    key: WindowedKey,
+    new: Option<Val>,
+    old: Option<Val>,
+    timestamp: Millis,
+}
+
+/// The suppression buffer (`InMemoryTimeOrderedKeyValueChangeBuffer`) and its stream time.
+#[derive(Debug, Clone)]
+pub struct Suppressor {
+    /// `suppressDurationMillis`: the upstream windows' grace period.
+    grace: Millis,
+    serde: WindowedSerde,
+    observed_stream_time: Millis,
+    /// `(buffer time = window end, serialised key)` → entry.
+    sorted: BTreeMap<(Millis, Vec<u8>), Buffered>,
+    /// serialised key → its buffer time.
+    index: BTreeMap<Vec<u8>, Millis>,
+}
+
+impl Suppressor {
+    pub fn new(grace: Millis, serde: WindowedSerde) -> Suppressor {
+        Suppressor {
+            grace,
+            serde,
+            observed_stream_time: NO_TIMESTAMP,
+            sorted: BTreeMap::new(),
+            index: BTreeMap::new(),
+        }
+    }
+
+    fn serialise(&self, key: &WindowedKey) -> Vec<u8> {
+        let mut bytes = key.key.to_record().unwrap_or_default().into_bytes();
+        if self.serde == WindowedSerde::Session {
+            bytes.extend_from_slice(&key.window.end.to_be_bytes());
+        }
+        bytes.extend_from_slice(&key.window.start.to_be_bytes());
+        bytes
+    }
+
+    /// `process(record)`: stream time advances to the update's timestamp, the update is buffered
+    /// under its window's end (`WindowEndTimeDefinition`), then every entry whose window end is
+    /// at or before `streamTime - grace` is evicted in (end, key) order.
+    pub fn process(
+        &mut self,
+        key: WindowedKey,
+        new: Option<Val>,
+        old: Option<Val>,
+        timestamp: Millis,
+    ) -> Vec<Emitted> {
+        self.observed_stream_time = self.observed_stream_time.max(timestamp);
+        let bytes = self.serialise(&key);
+        // Non-resetting: an entry already buffered keeps its place (its buffer time).
+        let time = *self.index.entry(bytes.clone()).or_insert(key.window.end);
+        self.sorted.insert(
+            (time, bytes),
+            Buffered {
+                key,
+                new,
+                old,
+                timestamp,
+            },
+        );
+        self.evict()
+    }
+
+    fn evict(&mut self) -> Vec<Emitted> {
+        let expiry = self.observed_stream_time - self.grace;
+        let mut emitted = Vec::new();
+        while let Some(entry) = self.sorted.first_entry() {
+            if entry.key().0 > expiry {
+                break;
+            }
+            let ((_, bytes), buffered) = entry.remove_entry();
+            self.index.remove(&bytes);
+            if let Some(new) = buffered.new {
+                emitted.push(Emitted {
+                    key: buffered.key,
+                    new,
+                    old: buffered.old,
+                    timestamp: buffered.timestamp,
+                });
+            }
+        }
+        emitted
+    }
+
+    /// What the buffer holds, oldest first: windows waiting to close.
+    pub fn buffered(&self) -> impl Iterator<Item = (&WindowedKey, Option<&Val>)> {
+        self.sorted.values().map(|b| (&b.key, b.new.as_ref()))
+    }
+
+    pub fn len(&self) -> usize {
+        self.sorted.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.sorted.is_empty()
+    }
+
+    pub fn observed_stream_time(&self) -> Millis {
+        self.observed_stream_time
+    }
+}
