@@ -50,8 +50,8 @@ pub use partition_assignor::{
     ClientAssignment, GroupAssignment, MemberAssignment, TaskSpec, assign,
 };
 pub use protocol::{
-    AssignmentInfo, LATEST_OFFSET, NextRebalance, Subscription, SubscriptionInfo,
-    UNKNOWN_OFFSET_SUM,
+    AssignmentInfo, LATEST_OFFSET, NextRebalance, OFFSET_UNKNOWN, Subscription, SubscriptionInfo,
+    UNKNOWN_OFFSET_SUM, sum_of_changelog_offsets,
 };
 pub use task_id::TaskId;
 

@@ -20,6 +20,37 @@ pub const LATEST_OFFSET: i64 = -2;
 /// subscription versions, or end offsets it failed to fetch).
 pub const UNKNOWN_OFFSET_SUM: i64 = -3;
 
+/// `OffsetCheckpoint.OFFSET_UNKNOWN`: a changelog partition whose position a checkpoint does not
+/// know; left out of the offset sum.
+pub const OFFSET_UNKNOWN: i64 = -4;
+
+/// `TaskManager.sumOfChangelogOffsets`: the offset sum a thread reports for one task, from its
+/// changelog positions. A running active task's positions are all `LATEST_OFFSET`
+/// (`StreamTask.changelogOffsets()`), and so is the sum; otherwise each position is the next
+/// offset to fetch (`ProcessorStateManager.changelogOffsets()`: last restored offset + 1, 0 if
+/// none), summed, `Long.MAX_VALUE` on overflow. A task with no changelog reports nothing (Kafka
+/// skips it), so this is only called with at least one position.
+pub fn sum_of_changelog_offsets(positions: &[i64]) -> i64 {
+    let mut offset_sum = 0i64;
+    for &offset in positions {
+        if offset == LATEST_OFFSET {
+            return LATEST_OFFSET;
+        }
+        if offset != OFFSET_UNKNOWN {
+            // Kafka throws a StreamsException: only a programming error produces another sentinel.
+            assert!(
+                offset >= 0,
+                "Expected not to get a sentinel offset, but got: {offset}"
+            );
+            offset_sum = offset_sum.wrapping_add(offset);
+            if offset_sum < 0 {
+                return i64::MAX;
+            }
+        }
+    }
+    offset_sum
+}
+
 /// `SubscriptionInfo`: what one stream thread sends in its subscription's user data.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SubscriptionInfo {
@@ -68,4 +99,19 @@ pub struct AssignmentInfo {
     pub standby_tasks: BTreeMap<TaskId, Vec<TopicPartition>>,
     /// `nextRebalanceMs`.
     pub next_rebalance: NextRebalance,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn offset_sums_follow_task_manager() {
+        assert_eq!(
+            sum_of_changelog_offsets(&[LATEST_OFFSET, LATEST_OFFSET]),
+            LATEST_OFFSET
+        );
+        assert_eq!(sum_of_changelog_offsets(&[10, OFFSET_UNKNOWN, 5]), 15);
+        assert_eq!(sum_of_changelog_offsets(&[i64::MAX, 1]), i64::MAX);
+    }
 }
