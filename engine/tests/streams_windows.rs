@@ -595,6 +595,70 @@ proptest! {
         prop_assert_eq!(got, direct);
     }
 
+    /// Hopping windows, in-order records: each record counts once in each of the
+    /// `size / advance` epoch-aligned windows that contain it.
+    #[test]
+    fn hopping_counts_equal_direct_counts(
+        advance in 1i64..10,
+        hops in 1i64..5,
+        mut times in prop::collection::vec(0i64..300, 1..60),
+    ) {
+        times.sort();
+        let size = advance * hops;
+        let mut agg = TimeWindowAggregator::new(TimeWindows::hopping(size, advance, 0), size);
+        let mut direct: BTreeMap<Millis, i64> = BTreeMap::new();
+        for &t in &times {
+            prop_assert!(agg.process(&k("a"), &k("v"), t, &mut Count).skipped.is_empty());
+            let mut start = 0;
+            while start <= t {
+                if t < start + size {
+                    *direct.entry(start).or_default() += 1;
+                }
+                start += advance;
+            }
+        }
+        // The store keeps the windows within its retention (size) of the newest start.
+        let newest = *direct.keys().last().expect("a record");
+        direct.retain(|start, _| *start > newest - size);
+        let got: BTreeMap<Millis, i64> = agg
+            .windows()
+            .into_iter()
+            .map(|(w, v, _)| (w.window.start, int(&v)))
+            .collect();
+        prop_assert_eq!(got, direct);
+    }
+
+    /// Session windows, records in any order within the grace period: the sessions are the
+    /// clusters of timestamps no more than `gap` apart, whatever the order of arrival.
+    #[test]
+    fn sessions_are_the_clusters_within_the_gap(
+        gap in 1i64..20,
+        times in prop::collection::vec(0i64..200, 1..30),
+    ) {
+        let mut agg = SessionWindowAggregator::new(SessionWindows::new(gap, 1000), gap + 1000);
+        for &t in &times {
+            prop_assert!(agg.process(&k("a"), &k("v"), t, &mut Count).skipped.is_empty());
+        }
+        let mut sorted = times.clone();
+        sorted.sort();
+        let mut clusters: Vec<(Window, i64)> = Vec::new();
+        for t in sorted {
+            match clusters.last_mut() {
+                Some((w, n)) if t - w.end <= gap => {
+                    w.end = t;
+                    *n += 1;
+                }
+                _ => clusters.push((Window::new(t, t), 1)),
+            }
+        }
+        let got: Vec<(Window, i64)> = agg
+            .sessions(&k("a"))
+            .into_iter()
+            .map(|(w, v)| (w, int(&v)))
+            .collect();
+        prop_assert_eq!(got, clusters);
+    }
+
     /// Sliding windows, records in any order within the grace period: the windows and counts
     /// the processor keeps equal those of the definition.
     #[test]
