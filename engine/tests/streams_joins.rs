@@ -9,7 +9,7 @@
 use std::collections::BTreeMap;
 use std::convert::Infallible;
 
-use engine::streams::dsl::JoinKind;
+use engine::streams::dsl::{JoinKind, JoinWindow};
 use engine::streams::join::{
     Change, JoinOutput, Side, StreamStreamJoin, StreamTableResult, TableJoinResult,
     stream_table_join, table_table_join,
@@ -302,6 +302,33 @@ fn a_join_window_includes_both_ends() {
         vec![("k".into(), "B+a".into(), 110)],
         "the result carries the larger timestamp"
     );
+}
+
+#[test]
+fn join_window_stores_keep_records_for_before_plus_after_plus_grace() {
+    // StreamJoinedStoreFactory: retention = window size (before + after) + grace; a store
+    // returns records newer than its newest record minus the retention.
+    let window = JoinWindow {
+        difference: engine::time::ms(10),
+        grace: engine::time::ms(5),
+    };
+    let mut join = StreamStreamJoin::new(JoinKind::Inner, window);
+    assert_eq!(join.store_retention(), 25);
+    let k = v("k");
+    join.process(Side::Left, &k, &v("A"), 0, 0, plus);
+    join.process(Side::Left, &k, &v("B"), 24, 0, plus);
+    assert_eq!(
+        join.window_store(Side::Left).len(),
+        2,
+        "0 > 24 - 25: A is kept"
+    );
+    join.process(Side::Left, &k, &v("C"), 25, 0, plus);
+    let left: Vec<Millis> = join.window_store(Side::Left).iter().map(|r| r.1).collect();
+    assert_eq!(left, vec![24, 25], "0 > 25 - 25 no more");
+    assert_eq!(join.stream_time(), 25);
+    // A late right record at 5 would join A by its window (|5 - 0| <= 10), but A is gone.
+    let late = join.process(Side::Right, &k, &v("a"), 5, 0, plus);
+    assert!(late.outputs.is_empty());
 }
 
 #[test]
