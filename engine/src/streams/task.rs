@@ -462,6 +462,14 @@ impl StreamTask {
         }
     }
 
+    /// Closes the task without a flush (`StreamTask.closeDirty`, after a crash or a lost
+    /// membership): what its caches held is dropped with them.
+    pub fn close_dirty(self, cache: &mut ThreadCache) {
+        for s in &self.stores {
+            cache.close(s.cache);
+        }
+    }
+
     fn forward(
         &mut self,
         topology: &Topology,

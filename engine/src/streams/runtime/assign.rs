@@ -14,7 +14,7 @@ use crate::event::Event;
 use crate::group::assignor::{Assignment, Subscription};
 use crate::group::coordinator::JoinResponse;
 use crate::streams::assignor::{
-    self, AssignmentConfigs, LATEST_OFFSET, SubscriptionInfo, TaskSpec,
+    self, AssignmentConfigs, LATEST_OFFSET, SubscriptionInfo, TaskSpec, sum_of_changelog_offsets,
 };
 use crate::streams::topology::{InternalTopicKind, TaskId};
 
@@ -29,22 +29,31 @@ fn assignor_task(id: TaskId) -> assignor::TaskId {
 }
 
 impl Cluster {
-    /// The Streams user data of a thread's JoinGroup subscription.
+    /// The Streams user data of a thread's JoinGroup subscription (`TaskManager.getTaskOffsetSums`):
+    /// per task with changelogged state, its changelog positions summed: `LATEST_OFFSET` for a
+    /// running active task, where restoring got to for a restoring one, the checkpoint for a task
+    /// closed into the state directory. Stateless tasks are skipped, as Kafka skips them.
     pub(crate) fn streams_subscription_info(&self, r: ThreadRef) -> SubscriptionInfo {
         let inst = &self.streams[r.app as usize].instances[r.instance as usize];
         let mut sums: BTreeMap<assignor::TaskId, i64> = BTreeMap::new();
-        // Tasks it holds in its state directory: the offsets its checkpoint reached.
         for (id, kept) in &inst.state_dir {
-            let sum: u64 = kept.checkpoint.values().sum();
-            sums.insert(assignor_task(*id), sum as i64);
+            let positions: Vec<i64> = kept.checkpoint.values().map(|&o| o as i64).collect();
+            if !positions.is_empty() {
+                sums.insert(assignor_task(*id), sum_of_changelog_offsets(&positions));
+            }
         }
-        // Tasks this thread runs: LATEST_OFFSET (Task.LATEST_OFFSET) once running.
         for (id, t) in &inst.threads[r.thread as usize].tasks {
-            let sum = match t.state {
-                TaskState::Running => LATEST_OFFSET,
-                TaskState::Restoring => t.restores.iter().map(|rs| rs.position as i64).sum(),
-            };
-            sums.insert(assignor_task(*id), sum);
+            let positions: Vec<i64> = t
+                .restores
+                .iter()
+                .map(|rs| match t.state {
+                    TaskState::Running => LATEST_OFFSET,
+                    TaskState::Restoring => rs.position as i64,
+                })
+                .collect();
+            if !positions.is_empty() {
+                sums.insert(assignor_task(*id), sum_of_changelog_offsets(&positions));
+            }
         }
         SubscriptionInfo {
             process_id: inst.name.clone(),
@@ -151,9 +160,16 @@ impl Cluster {
             let (cleanup, retention) = match topic.kind {
                 InternalTopicKind::Repartition => (None, None),
                 InternalTopicKind::Changelog => (Some(CleanupPolicy::Compact), None),
-                InternalTopicKind::WindowedChangelog { retention } => {
-                    (Some(CleanupPolicy::Compact), Some(retention))
-                }
+                // compact,delete: the playground's topics have one policy; compaction plus the
+                // retention deletes old windows as `delete` would.
+                InternalTopicKind::WindowedChangelog { retention, compact } => (
+                    Some(if compact {
+                        CleanupPolicy::Compact
+                    } else {
+                        CleanupPolicy::Delete
+                    }),
+                    Some(retention),
+                ),
             };
             self.cmd_topic_create(TopicSpec {
                 name: topic.name.clone(),

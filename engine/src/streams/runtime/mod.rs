@@ -106,7 +106,8 @@ pub struct Instance {
 
 #[derive(Debug, Clone)]
 struct Checkpointed {
-    task: Box<StreamTask>,
+    /// The task's key-value stores as it closed them.
+    stores: BTreeMap<String, crate::streams::store::KeyValueStore>,
     /// Changelog partition → offset the store holds everything before.
     checkpoint: BTreeMap<TopicPartition, u64>,
 }
@@ -203,6 +204,7 @@ impl Cluster {
                     subtopology: sub.id,
                     partition: 0,
                 },
+                &mut ThreadCache::new(0),
             )
             .map_err(|e| CommandError::Invalid(e.0))?;
             for t in &sub.source_topics {

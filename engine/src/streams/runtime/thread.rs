@@ -108,6 +108,7 @@ impl Cluster {
             key: Val::from_record(self.key_text(rid)),
             value: Val::from_record(self.value_text(rid).as_deref()),
             old_value: None,
+            now: self.now,
         }
     }
 
@@ -394,14 +395,25 @@ impl Cluster {
             let kept = self.streams[r.app as usize].instances[r.instance as usize]
                 .state_dir
                 .remove(&id);
-            let (task, checkpoint) = match kept {
-                Some(Checkpointed { task, checkpoint }) => (task, checkpoint),
-                None => match StreamTask::new(std::sync::Arc::clone(&topology), id) {
-                    Ok(t) => (Box::new(t), Default::default()),
-                    // Checked when the app was declared.
-                    Err(_) => continue,
-                },
+            let thread = self.streams_thread_mut(r);
+            let Ok(mut task) =
+                StreamTask::new(std::sync::Arc::clone(&topology), id, &mut thread.cache)
+            else {
+                continue; // checked when the app was declared
             };
+            // The state directory's stores are opened as they were left.
+            let checkpoint = match kept {
+                Some(Checkpointed { stores, checkpoint }) => {
+                    for (name, kv) in stores {
+                        for (k, v, ts) in kv.iter() {
+                            task.restore(&name, k.clone(), v.clone(), ts);
+                        }
+                    }
+                    checkpoint
+                }
+                None => Default::default(),
+            };
+            let task = Box::new(task);
             let restores = self.restores_for(&topology, id, &checkpoint);
             let restoring = !restores.is_empty();
             let state = if restoring {
@@ -478,12 +490,33 @@ impl Cluster {
     }
 
     fn close_task(&mut self, r: ThreadRef, id: TaskId, dirty: bool, reason: &str) {
+        if !dirty {
+            // closeClean: a last flush, so the stores kept are complete.
+            self.flush_task(r, id);
+        }
         let Some(active) = self.streams_thread_mut(r).tasks.remove(&id) else {
             return;
         };
         let consumer = self.streams_thread(r).consumer;
         self.pause_partitions(consumer, &active.partitions, false);
-        if !dirty {
+        let stores: std::collections::BTreeMap<_, _> = active
+            .restores
+            .iter()
+            .filter_map(|rs| {
+                active
+                    .task
+                    .store(&rs.store)
+                    .map(|kv| (rs.store.clone(), kv.clone()))
+            })
+            .collect();
+        if dirty {
+            let thread = self.streams_thread_mut(r);
+            active.task.close_dirty(&mut thread.cache);
+        } else {
+            let mut effects = Vec::new();
+            let thread = self.streams_thread_mut(r);
+            active.task.close(&mut thread.cache, &mut effects);
+            self.apply_effects(r, id, effects);
             // A clean close writes the checkpoint: the changelog offsets the store holds.
             let checkpoint = active
                 .restores
@@ -505,13 +538,7 @@ impl Cluster {
             };
             self.streams[r.app as usize].instances[r.instance as usize]
                 .state_dir
-                .insert(
-                    id,
-                    Checkpointed {
-                        task: active.task,
-                        checkpoint,
-                    },
-                );
+                .insert(id, Checkpointed { stores, checkpoint });
         }
         let app = self.streams[r.app as usize].name.clone();
         let thread = self.streams_thread(r).name.clone();
@@ -559,7 +586,7 @@ fn outputs(
                 ..
             } => Some(StreamsOutput {
                 node: topology.nodes[*node].name.clone(),
-                topic: topic.clone(),
+                topic: topic.to_string(),
                 key: key.to_record(),
                 value: value.to_record(),
             }),
