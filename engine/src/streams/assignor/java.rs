@@ -7,9 +7,10 @@
 //!   comparator reads each client's *current* load, so a client whose load changed while queued is
 //!   only put right when Kafka removes and re-offers it. Reproducing the heap array reproduces both.
 //!   The comparator is passed to every call (as Kafka's comparator closes over mutable state).
-//! - [`hash_set_order`]: the iteration order of a `java.util.HashSet<TaskId>` built by
-//!   `Collectors.toSet()`, which `ClientState.statefulActiveTasks()` / `statelessActiveTasks()`
-//!   return and `assignTasksToThreads` heapifies. Java's `HashMap` (unchanged since JDK 8): 16
+//! - [`hash_set_order`]: the iteration order of a `java.util.HashSet` (or `HashMap` keys):
+//!   the `HashSet<TaskId>` built by `Collectors.toSet()`, which `ClientState.statefulActiveTasks()`
+//!   / `statelessActiveTasks()` return and `assignTasksToThreads` heapifies, and the
+//!   `HashMap<String, Subscription>` of member ids the leader's assignor is handed. Java's `HashMap` (unchanged since JDK 8): 16
 //!   buckets on the first insert, doubled when `size > 0.75 * capacity`, bucket
 //!   `(h ^ (h >>> 16)) & (capacity - 1)`, insertion order within a bucket (a resize keeps it). Tree
 //!   bins (8 keys in one bucket of a table of at least 64) are not emulated: they need 49+ tasks on
@@ -165,6 +166,12 @@ pub(crate) fn hash_set_order<T: Clone + PartialEq>(keys: &[T], hash: impl Fn(&T)
     inserted
 }
 
+/// `String.hashCode()`: `s[0]*31^(n-1) + … + s[n-1]` over UTF-16 code units, wrapping.
+pub(crate) fn string_hash_code(s: &str) -> i32 {
+    s.encode_utf16()
+        .fold(0i32, |h, c| h.wrapping_mul(31).wrapping_add(i32::from(c)))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -192,6 +199,20 @@ mod tests {
             out.push(x);
         }
         assert_eq!(out, vec![0, 1, 3, 4, 5, 7]);
+    }
+
+    #[test]
+    fn string_hash_code_matches_java() {
+        // "Aa" and "BB" collide in Java (2112).
+        assert_eq!(string_hash_code(""), 0);
+        assert_eq!(string_hash_code("Aa"), 2112);
+        assert_eq!(string_hash_code("BB"), 2112);
+        assert_eq!(
+            string_hash_code("consumer-1"),
+            "consumer-1"
+                .chars()
+                .fold(0i32, |h, c| h.wrapping_mul(31).wrapping_add(c as i32))
+        );
     }
 
     #[test]

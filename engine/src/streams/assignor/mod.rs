@@ -26,8 +26,10 @@
 //! the round-robin deal of stateful tasks, ties in every least-loaded choice, ties between
 //! equally lagging clients. Here the process id is the instance's name and the order is the
 //! name's, so an assignment equals Kafka's for instances whose UUIDs sort like their names; with
-//! real random UUIDs, Kafka's choice among equals is effectively random per instance start.
-//! Member ids (thread consumers) are sorted as strings, as in Kafka.
+//! real random UUIDs, Kafka's choice among equals is effectively random per instance start. One
+//! `HashSet<ProcessId>` iteration (in `ConstrainedPrioritySet.poll`) can also matter; it follows
+//! `String.hashCode` of the names. Member ids (thread consumers) are sorted as strings, and the
+//! leader's `HashMap` of member ids iterates by `String.hashCode`, both as in Kafka.
 //!
 //! **Omitted.** Rack awareness (`rack.aware.assignment.*`, client tags): off by default in Kafka
 //! and meaningless without racks. See `partition_assignor.rs` for what else is not ported.

@@ -24,6 +24,7 @@ use crate::command::TopicPartition;
 use super::client_state::ClientState;
 use super::config::AssignmentConfigs;
 use super::high_availability;
+use super::java::{hash_set_order, string_hash_code};
 use super::protocol::{AssignmentInfo, NextRebalance, Subscription};
 use super::threads::assign_tasks_to_threads;
 use super::{ProcessId, TaskId};
@@ -95,12 +96,18 @@ pub fn assign(
     leader_process_id: &str,
     now_ms: u64,
 ) -> GroupAssignment {
-    // Step zero: client metadata from the subscriptions. Kafka iterates a HashMap of member ids;
-    // the order only matters if two threads of one instance report the same task's offset sum.
+    // Step zero: client metadata from the subscriptions, in the iteration order of Kafka's
+    // `HashMap<String, Subscription>` (`ConsumerCoordinator.onLeaderElected`). It matters when two
+    // threads of one instance report the same task (the later offset sum wins, `putAll`), which a
+    // real instance avoids (a task directory is locked by one thread). Members whose ids share a
+    // bucket keep member-id order here, JoinGroup order in Kafka.
+    let member_ids: Vec<&String> = subscriptions.keys().collect();
+    let member_order = hash_set_order(&member_ids, |m| string_hash_code(m));
     let mut clients: BTreeMap<ProcessId, ClientState> = BTreeMap::new();
     let mut consumers: BTreeMap<ProcessId, Vec<String>> = BTreeMap::new();
     let mut all_owned_partitions: BTreeSet<TopicPartition> = BTreeSet::new();
-    for (member_id, subscription) in subscriptions {
+    for member_id in member_order {
+        let subscription = &subscriptions[member_id];
         let process_id = &subscription.info.process_id;
         let state = clients.entry(process_id.clone()).or_default();
         state.add_consumer(member_id, &subscription.owned_partitions);
@@ -111,6 +118,10 @@ pub fn assign(
             .entry(process_id.clone())
             .or_default()
             .push(member_id.clone());
+    }
+    // `ClientMetadata.consumers` is a `TreeSet<String>`.
+    for ids in consumers.values_mut() {
+        ids.sort();
     }
 
     let partitions_for_task: BTreeMap<TaskId, &[TopicPartition]> = tasks

@@ -5,7 +5,7 @@
 use std::cmp::Ordering;
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::java::PriorityQueue;
+use super::java::{PriorityQueue, hash_set_order, string_hash_code};
 use super::{ClientState, ProcessId, TaskId};
 
 /// The constraint a client must meet for a task (fixed when the set is built).
@@ -55,22 +55,29 @@ impl<'a> ConstrainedPrioritySet<'a> {
         extra_constraint: impl Fn(&ProcessId) -> bool,
     ) -> Option<ProcessId> {
         // Kafka keeps the rejected clients in a `HashSet<ProcessId>` and offers them back in its
-        // (UUID hash) order; we offer them back in process-id order. The order only shapes the
-        // heap array, not which client a later poll returns, unless a queued client's load
-        // changes before it is re-offered (see `java::PriorityQueue`).
-        let mut invalid_polled_clients = BTreeSet::new();
+        // iteration order, which shapes the heap array. That is invisible while every queued
+        // client's load is current, but `TaskMovement` changes the loads of queued clients before
+        // re-offering them, and then the heap's shape can decide a later poll. We iterate as a
+        // `HashSet` of process ids whose `hashCode` is `String.hashCode` of the name; Kafka hashes
+        // UUIDs, so with real UUIDs such ties fall differently.
+        let mut invalid_polled_clients: Vec<ProcessId> = Vec::new();
         while !self.clients_by_task_load.is_empty() {
             let candidate = self.poll_next_client(clients);
             if (self.constraint)(&candidate, &clients[&candidate], task)
                 && extra_constraint(&candidate)
             {
-                self.offer_all(clients, &invalid_polled_clients);
+                self.offer_back(clients, &invalid_polled_clients);
                 return Some(candidate);
             }
-            invalid_polled_clients.insert(candidate);
+            invalid_polled_clients.push(candidate);
         }
-        self.offer_all(clients, &invalid_polled_clients);
+        self.offer_back(clients, &invalid_polled_clients);
         None
+    }
+
+    fn offer_back(&mut self, clients: &Clients, polled: &[ProcessId]) {
+        let in_hash_set_order = hash_set_order(polled, |id| string_hash_code(id));
+        self.offer_all(clients, &in_hash_set_order);
     }
 
     /// `poll(task)`.
