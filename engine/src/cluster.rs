@@ -716,7 +716,8 @@ impl Cluster {
                 key,
                 value,
                 acks,
-            } => self.cmd_produce(&topic, key, value, acks),
+                timestamp,
+            } => self.cmd_produce(&topic, key, value, acks, timestamp),
             Command::BrokerKill { broker } => self.cmd_broker_down(broker, false),
             Command::BrokerStop { broker } => self.cmd_broker_down(broker, true),
             Command::BrokerRestart { broker } => self.cmd_broker_restart(broker),
@@ -743,6 +744,14 @@ impl Cluster {
             Command::ConsumerStall { name } => self.cmd_consumer_stall(&name, true),
             Command::ConsumerResume { name } => self.cmd_consumer_stall(&name, false),
             Command::ConsumerRate { name, rate } => self.cmd_consumer_rate(&name, rate),
+            Command::StreamsApp(app) => self.cmd_streams_app(*app),
+            Command::StreamsAdd {
+                instance,
+                app,
+                threads,
+            } => self.cmd_streams_add(instance, &app, threads),
+            Command::StreamsStop { instance } => self.cmd_streams_stop(&instance),
+            Command::StreamsCrash { instance } => self.cmd_streams_crash(&instance),
         }
     }
 

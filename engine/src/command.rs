@@ -132,6 +132,9 @@ pub struct ProducerSpec {
     pub retries: Option<u32>,
     /// `enable.idempotence`, when set explicitly.
     pub enable_idempotence: Option<bool>,
+    /// `value="EXPR"`: each record's value is this template evaluated with `seq` (the record's
+    /// number from 0) and `key`, written as `Val::to_record`. `None`: `NAME-SEQ`.
+    pub value: Option<crate::streams::expr::Expr>,
 }
 
 /// Cluster-wide settings given on the `brokers` line (all optional extensions of contract v1).
@@ -212,12 +215,17 @@ pub enum Command {
         name: String,
         paused: bool,
     },
-    /// `produce T [key=K] [value=V]`: one record, sent now by the built-in console producer.
+    /// `produce T [key=K] [value=V] [timestamp=D]`: one record, sent now by the built-in
+    /// console producer.
     Produce {
         topic: String,
         key: Option<String>,
         value: Option<String>,
         acks: Option<Acks>,
+        /// The record's `CreateTime` when set explicitly (`ProducerRecord`'s `timestamp`): the
+        /// simulated instant it claims to have happened, e.g. long ago for a late record.
+        /// `None`: now, as the producer stamps records it sends.
+        timestamp: Option<Micros>,
     },
     /// A crash: the process dies; the controller notices after `broker.session.timeout.ms`.
     BrokerKill {
@@ -275,5 +283,23 @@ pub enum Command {
     ConsumerRate {
         name: String,
         rate: Rate,
+    },
+    /// `streams app NAME [options] … end`: declares a Kafka Streams application (its topology
+    /// and `StreamsConfig`) and starts its `instances` instances, named `NAME-1` … `NAME-N`.
+    StreamsApp(Box<crate::streams::dsl::App>),
+    /// `streams add INSTANCE app=APP [threads=N]`: one more instance of a declared application
+    /// (`num.stream.threads` defaults to the application's).
+    StreamsAdd {
+        instance: String,
+        app: String,
+        threads: Option<u32>,
+    },
+    /// `streams stop INSTANCE`: `KafkaStreams.close()`: commit, flush the stores, leave the group.
+    StreamsStop {
+        instance: String,
+    },
+    /// `streams crash INSTANCE`: the process vanishes; its group members time out.
+    StreamsCrash {
+        instance: String,
     },
 }

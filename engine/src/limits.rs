@@ -70,6 +70,22 @@ pub const MAX_KEY_RANGE: u64 = 100_000;
 /// a whole topic or group is one target.
 pub const MAX_FOCUS_TARGETS: usize = 16;
 
+/// Instances of one Streams application (`instances=`): each is a client with one consumer and
+/// one producer per stream thread; a class sees rebalancing with a handful.
+pub const MAX_STREAMS_INSTANCES: u32 = 16;
+
+/// `num.stream.threads` of one instance (`threads=`).
+pub const MAX_STREAMS_THREADS: u32 = 8;
+
+/// `num.standby.replicas` (`standbys=`): more than the instances could never be placed.
+pub const MAX_STREAMS_STANDBYS: u32 = MAX_STREAMS_INSTANCES - 1;
+
+/// `statestore.cache.max.bytes` (`cache=`): records in the cache are held for real.
+pub const MAX_STREAMS_CACHE_BYTES: u64 = 64 << 20;
+
+/// Lines of one `streams app` block: a topology a class can read.
+pub const MAX_STREAMS_LINES: usize = 100;
+
 /// Most characters in the name of a topic, producer, group or consumer: Kafka's limit on a
 /// topic name, applied to every name so that names stay printable on the page.
 pub const MAX_NAME_CHARS: usize = 249;
@@ -240,6 +256,26 @@ pub fn check_consumers(have: usize, more: usize) -> Result<(), String> {
     if have.saturating_add(more) > MAX_CONSUMERS {
         return Err(format!(
             "at most {MAX_CONSUMERS} consumers in a cluster ({have} already started, stopped and crashed ones included)"
+        ));
+    }
+    Ok(())
+}
+
+/// `streams app … instances=N` or `threads=N`: 1 to the limit.
+pub fn check_streams_instances(what: &str, n: u32, max: u32) -> Result<(), String> {
+    if n == 0 || n > max {
+        return Err(format!("{what} must be between 1 and {max}"));
+    }
+    Ok(())
+}
+
+/// `streams app … cache=SIZE`: at most [`MAX_STREAMS_CACHE_BYTES`].
+pub fn check_streams_cache(bytes: u64) -> Result<(), String> {
+    if bytes > MAX_STREAMS_CACHE_BYTES {
+        return Err(format!(
+            "a cache of {} bytes is above the room's limit of {} MiB",
+            thousands(u128::from(bytes)),
+            MAX_STREAMS_CACHE_BYTES >> 20
         ));
     }
     Ok(())

@@ -8,6 +8,7 @@
 //! partition is in flight at a time, which keeps records in order.
 
 use std::collections::{BTreeMap, VecDeque};
+use std::sync::Arc;
 
 use rand::Rng;
 
@@ -18,6 +19,7 @@ use crate::event::{ErrorCode, Event};
 use crate::limits;
 use crate::net::{Message, ProduceBatch};
 use crate::record::{RECORD_OVERHEAD_BYTES, RecordData, RecordId, ValueRef};
+use crate::streams::expr::Expr;
 use crate::time::{Micros, ms};
 
 /// Records waiting in the accumulator for one partition.
@@ -75,6 +77,8 @@ pub struct Producer {
     /// `producer pause`: not sending until `producer resume` (`running` is false meanwhile).
     pub paused: bool,
     pub rate: Option<Rate>,
+    /// `value="EXPR"`: the template of each record's value (see [`Cluster::generated_value`]).
+    pub value: Option<Arc<Expr>>,
     rate_base_us: Micros,
     rate_base_count: u64,
     pub generated: u64,
@@ -240,6 +244,7 @@ impl Cluster {
             tick_at: None,
             buffered: 0,
             key_cache: Vec::new(),
+            value: spec.value.clone().map(Arc::new),
         });
         Ok(id)
     }
@@ -363,6 +368,7 @@ impl Cluster {
         key: Option<String>,
         value: Option<String>,
         acks: Option<Acks>,
+        timestamp: Option<Micros>,
     ) -> Result<(), CommandError> {
         if !self.topics.contains_key(topic) {
             return Err(CommandError::UnknownTopic(topic.into()));
@@ -389,7 +395,17 @@ impl Cluster {
         };
         let key = key.map(|k| self.store.intern(&k));
         let value = value.map_or(ValueRef::Null, |v| ValueRef::Text(self.store.intern(&v)));
-        self.create_record(id, self.now, key, value, None);
+        // An explicit timestamp is the record's CreateTime as given (the broker's default
+        // `log.message.timestamp.type=CreateTime` keeps it, and its `…before/after.max.ms`
+        // defaults accept any); the batch still leaves now.
+        self.create_record(
+            id,
+            self.now,
+            timestamp.unwrap_or(self.now),
+            key,
+            value,
+            None,
+        );
         self.producer_tick(id);
         Ok(())
     }
@@ -417,7 +433,7 @@ impl Cluster {
             let at = p.rate_base_us
                 + ((n as u128 * 3_600_000_000u128).div_ceil(rate.per_hour as u128)) as u64;
             let key = self.next_key(id);
-            self.create_record(id, at.min(now), key, ValueRef::Generated, None);
+            self.create_record(id, at.min(now), at.min(now), key, ValueRef::Generated, None);
             self.producers[id as usize].generated += 1;
         }
     }
@@ -453,15 +469,17 @@ impl Cluster {
         }
     }
 
-    /// Partitions one record and puts it in the accumulator.
-    /// `partition`: the record's partition when the application chose it (a Streams task's
-    /// changelog writes go to the task's partition); `None`: the partitioner's choice.
+    /// Partitions one record and puts it in the accumulator; `at` is when the application sent
+    /// it, `timestamp_us` its CreateTime. `partition`: the record's partition when the
+    /// application chose it (a Streams task's changelog writes go to the task's partition);
+    /// `None`: the partitioner's choice.
     pub(crate) fn create_record(
         &mut self,
         id: u32,
         at: Micros,
+        timestamp_us: Micros,
         key: Option<crate::record::Sym>,
-        value: ValueRef,
+        mut value: ValueRef,
         partition: Option<u32>,
     ) {
         let n = self.producers[id as usize].slots.len() as u32;
@@ -470,6 +488,17 @@ impl Cluster {
         let value_bytes = match value {
             ValueRef::Null => 0,
             ValueRef::Text(s) => self.store.text(s).len() as u32,
+            ValueRef::Generated if p.value.is_some() => {
+                // A template's value is computed again wherever it is read; here only its size
+                // counts, and a template that yields null makes a tombstone.
+                match self.generated_value(id, p.seq, key) {
+                    Some(text) => text.len() as u32,
+                    None => {
+                        value = ValueRef::Null;
+                        0
+                    }
+                }
+            }
             ValueRef::Generated => p.display_name.len() as u32 + 8,
         };
         let size = RECORD_OVERHEAD_BYTES + key_bytes + value_bytes;
@@ -504,7 +533,7 @@ impl Cluster {
         let b = q.back_mut().expect("an open batch");
         let batch_seq = b.seq;
         let rid = self.store.push(RecordData {
-            timestamp_us: at,
+            timestamp_us,
             key,
             value,
             producer: id,

@@ -136,11 +136,33 @@ impl Cluster {
         match d.value {
             ValueRef::Null => None,
             ValueRef::Text(s) => Some(self.store.text(s).to_owned()),
-            ValueRef::Generated => Some(format!(
-                "{}-{}",
-                self.producers[d.producer as usize].display_name, d.producer_seq
-            )),
+            ValueRef::Generated => self.generated_value(d.producer, d.producer_seq, d.key),
         }
+    }
+
+    /// The value a steady producer generates for its record number `seq`: its `value=` template
+    /// evaluated with `seq` and the record's key, as `Val::to_record` writes it (`None` when it
+    /// yields null), or `NAME-SEQ` without a template. Computed wherever it is read, so a
+    /// million generated values cost no memory. The parser tried the template on the first
+    /// records of the producer's keys; one that fails later (a division by zero at some `seq`)
+    /// gives that record no value.
+    pub(crate) fn generated_value(
+        &self,
+        producer: u32,
+        seq: u32,
+        key: Option<crate::record::Sym>,
+    ) -> Option<String> {
+        let p = &self.producers[producer as usize];
+        let Some(template) = &p.value else {
+            return Some(format!("{}-{seq}", p.display_name));
+        };
+        let key = crate::streams::value::Val::from_record(key.map(|k| self.store.text(k)));
+        let env = crate::streams::expr::Env {
+            key: Some(&key),
+            seq: u64::from(seq),
+            ..Default::default()
+        };
+        template.eval(&env).ok().and_then(|v| v.to_record())
     }
 
     pub fn key_text(&self, id: crate::record::RecordId) -> Option<&str> {

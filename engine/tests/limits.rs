@@ -298,6 +298,7 @@ fn settings_are_refused_outside_their_bounds() {
             key: None,
             value: Some("v".repeat(limits::MAX_RECORD_BYTES + 1)),
             acks: None,
+            timestamp: None,
         },
         "max.request.size",
     );

@@ -299,7 +299,8 @@ fn produce_forms() {
             topic: "orders".into(),
             key: None,
             value: None,
-            acks: None
+            acks: None,
+            timestamp: None,
         }
     );
     assert_eq!(
@@ -309,6 +310,7 @@ fn produce_forms() {
             key: Some("user-1".into()),
             value: Some("héllo wörld".into()),
             acks: None,
+            timestamp: None,
         }
     );
     assert_eq!(
@@ -318,6 +320,7 @@ fn produce_forms() {
             key: None,
             value: Some(r#"a "quoted" \ word"#.into()),
             acks: Some(Acks::All),
+            timestamp: None,
         }
     );
     assert_eq!(
@@ -327,6 +330,7 @@ fn produce_forms() {
             key: Some("🦀".into()),
             value: Some("ünïcödé".into()),
             acks: None,
+            timestamp: None,
         }
     );
     assert_eq!(
@@ -336,6 +340,7 @@ fn produce_forms() {
             key: Some(String::new()),
             value: Some("a=b".into()),
             acks: None,
+            timestamp: None,
         }
     );
 }

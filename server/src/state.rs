@@ -65,6 +65,7 @@ pub fn from_snapshot(s: &Snapshot) -> State {
         consumers: s.consumers.iter().map(consumer).collect(),
         network: s.network_partition.clone(),
         cuts: cuts(&s.network),
+        streams: s.streams.clone(),
     }
 }
 
@@ -289,6 +290,9 @@ pub fn focus(targets: &[engine::scenario::FocusTarget]) -> Vec<String> {
             F::Group(name) => format!("group:{name}"),
             F::Consumer(name) => format!("consumer:{name}"),
             F::Metrics => "metrics".to_string(),
+            F::App(name) => format!("app:{name}"),
+            F::Store { app, store } => format!("store:{app}/{store}"),
+            F::Task { app, task } => format!("task:{app}/{task}"),
         })
         .collect()
 }
@@ -444,6 +448,16 @@ pub fn patch(before: &State, now: &State) -> serde_json::Map<String, serde_json:
         entities(
             &before.groups,
             &now.groups,
+            &["name"],
+            |a, b| a.name == b.name,
+            nothing,
+        ),
+    );
+    put(
+        "streams",
+        entities(
+            &before.streams,
+            &now.streams,
             &["name"],
             |a, b| a.name == b.name,
             nothing,

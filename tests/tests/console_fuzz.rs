@@ -961,7 +961,7 @@ fn command() -> impl Strategy<Value = engine::command::Command> {
         2 => (name(), rate()).prop_map(|(name, rate)| Command::ProducerRate { name, rate }),
         1 => (name(), any::<bool>()).prop_map(|(name, paused)| Command::ProducerPause { name, paused }),
         1 => (name(), proptest::option::of(name()), proptest::option::of(name())).prop_map(
-            |(topic, key, value)| Command::Produce { topic, key, value, acks: None }
+            |(topic, key, value)| Command::Produce { topic, key, value, acks: None, timestamp: None }
         ),
         1 => any_u32().prop_map(|broker| Command::BrokerKill { broker }),
         1 => any_u32().prop_map(|broker| Command::BrokerStop { broker }),

@@ -77,6 +77,12 @@ pub enum FocusTarget {
     Consumer(String),
     /// `metrics`: the metrics panel.
     Metrics,
+    /// `app APP`: a Streams application (its topology and instances).
+    App(String),
+    /// `store APP/STORE`: one state store of an application.
+    Store { app: String, store: String },
+    /// `task APP/TASK`: one task (`0_1`: sub-topology 0, partition 1) of an application.
+    Task { app: String, task: String },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -183,6 +189,42 @@ pub enum Metric {
     Kafka {
         name: crate::metrics::Name,
         scope: crate::metrics::Scope,
+    },
+    /// Streams: `store APP/STORE key=K`: the value a state store holds for K (`none` if absent).
+    StreamsStore {
+        app: String,
+        store: String,
+        key: String,
+    },
+    /// Streams: `tasks APP INSTANCE`: the active tasks the instance runs (`0_1`, …), as a set.
+    StreamsTasks {
+        app: String,
+        instance: String,
+    },
+    /// Streams: `task-owner APP TASK`: the instance running the task actively, or `none`.
+    TaskOwner {
+        app: String,
+        task: String,
+    },
+    /// Streams: `processed APP`: records the application's tasks processed from their topics.
+    Processed(String),
+    /// Streams: `reprocessed APP`: records processed again after a crash or a rebalance (from
+    /// the last committed offset): at-least-once made visible.
+    Reprocessed(String),
+    /// Streams: `dropped-late APP`: records a windowed aggregation dropped because their window
+    /// had closed (Kafka's `dropped-records` for expired windows).
+    DroppedLate(String),
+    /// Streams: `restored APP/STORE`: records replayed from the store's changelog topic into
+    /// its local state after a task moved.
+    Restored {
+        app: String,
+        store: String,
+    },
+    /// Streams: `streams-state APP INSTANCE`: `KafkaStreams.State` (CREATED, REBALANCING,
+    /// RUNNING, PENDING_SHUTDOWN, NOT_RUNNING, PENDING_ERROR, ERROR).
+    StreamsState {
+        app: String,
+        instance: String,
     },
 }
 

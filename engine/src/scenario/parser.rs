@@ -35,7 +35,14 @@ use crate::group::assignor::AssignorKind;
 use crate::limits::{self, MAX_CONSUMERS, MAX_NAME_CHARS};
 use crate::time::{Micros, format_duration};
 
+pub mod expr;
+mod expr_text;
 mod focus;
+mod streams;
+mod streams_commands;
+mod streams_types;
+
+pub use streams_commands::{AppInfo, InstanceInfo, STREAMS_STATES};
 
 type Result<T, E = LineError> = std::result::Result<T, E>;
 
@@ -59,8 +66,32 @@ pub fn parse(file: &str, src: &str) -> Result<Script, Vec<Diagnostic>> {
         steps: Vec::new(),
     };
     let mut errors = Vec::new();
-    for (index, text) in src.lines().enumerate() {
-        let line = u32::try_from(index).map_or(u32::MAX, |i| i.saturating_add(1));
+    let lines: Vec<(u32, &str)> = src
+        .lines()
+        .enumerate()
+        .map(|(i, text)| {
+            (
+                u32::try_from(i).map_or(u32::MAX, |i| i.saturating_add(1)),
+                text,
+            )
+        })
+        .collect();
+    let mut rest = lines.as_slice();
+    while let Some((&(line, text), after)) = rest.split_first() {
+        rest = after;
+        if streams::opens_block(text) {
+            // `streams app … end`: the lines up to `end` are the block's.
+            let end = after.iter().position(|(_, t)| streams::closes_block(t));
+            let body = &after[..end.unwrap_or(after.len())];
+            rest = &after[end.map_or(after.len(), |e| e + 1)..];
+            if let Err((at, e)) =
+                streams_block((line, text), body, end.is_some(), &mut ctx, &mut script)
+            {
+                errors.push(e.at(file, at));
+                ctx.recover_app(text);
+            }
+            continue;
+        }
         if let Err(e) = file_line(text, line, &mut ctx, &mut script) {
             errors.push(e.at(file, line));
             ctx.recover(text);
@@ -77,6 +108,9 @@ pub fn parse(file: &str, src: &str) -> Result<Script, Vec<Diagnostic>> {
 /// comment. On success what the line declares is recorded in `ctx`; on error `ctx` is untouched.
 /// `title` and `seed` belong to files and are refused here.
 pub fn parse_line(src: &str, ctx: &mut Context) -> Result<Option<Step>, Diagnostic> {
+    if src.lines().nth(1).is_some() {
+        return console_block(src, ctx);
+    }
     match parse_one(src, ctx).map_err(|e| e.at(CONSOLE, 1))? {
         Parsed::Blank => Ok(None),
         Parsed::Title { col, .. } => Err(file_only(col, "title")),
@@ -91,6 +125,83 @@ pub fn parse_line(src: &str, ctx: &mut Context) -> Result<Option<Step>, Diagnost
             Ok(Some(step))
         }
     }
+}
+
+/// A `streams app` block of a file: a step that declares the application.
+fn streams_block(
+    header: (u32, &str),
+    body: &[(u32, &str)],
+    closed: bool,
+    ctx: &mut Context,
+    script: &mut Script,
+) -> std::result::Result<(), (u32, LineError)> {
+    let col = tokenize(header.1)
+        .ok()
+        .and_then(|t| t.first().map(|t| t.col))
+        .unwrap_or(1);
+    if !closed {
+        return Err((header.0, streams_commands::unclosed(col)));
+    }
+    let app = streams::app(header, body, ctx)?;
+    let step = Step {
+        pos: app.pos,
+        at: None,
+        action: Action::Cluster(Command::StreamsApp(Box::new(app))),
+    };
+    ctx.apply(&step);
+    script.steps.push(step);
+    Ok(())
+}
+
+/// A `streams app` block sent as one console input of several lines (line numbers count
+/// within it). Anything after its `end` is refused: a console input is one command.
+fn console_block(src: &str, ctx: &mut Context) -> Result<Option<Step>, Diagnostic> {
+    let lines: Vec<(u32, &str)> = src
+        .lines()
+        .enumerate()
+        .map(|(i, text)| {
+            (
+                u32::try_from(i).map_or(u32::MAX, |i| i.saturating_add(1)),
+                text,
+            )
+        })
+        .skip_while(|(_, t)| tokenize(t).is_ok_and(|t| t.is_empty()))
+        .collect();
+    let Some((&header, after)) = lines.split_first() else {
+        return Ok(None);
+    };
+    if !streams::opens_block(header.1) {
+        return Err(LineError::new(
+            1,
+            "one command at a time: only a 'streams app' block spans several lines",
+        )
+        .at(CONSOLE, header.0));
+    }
+    let end = after.iter().position(|(_, t)| streams::closes_block(t));
+    let body = &after[..end.unwrap_or(after.len())];
+    if let Some(&(n, text)) = end.and_then(|e| {
+        after[e + 1..]
+            .iter()
+            .find(|(_, t)| !tokenize(t).is_ok_and(|t| t.is_empty()))
+    }) {
+        let _ = text;
+        return Err(LineError::new(
+            1,
+            "nothing may follow the block's 'end' in one console input",
+        )
+        .at(CONSOLE, n));
+    }
+    let mut script = Script {
+        file: CONSOLE.to_string(),
+        title: None,
+        seed: None,
+        steps: Vec::new(),
+    };
+    let mut scratch = ctx.clone();
+    streams_block(header, body, end.is_some(), &mut scratch, &mut script)
+        .map_err(|(line, e)| e.at(CONSOLE, line))?;
+    *ctx = scratch;
+    Ok(script.steps.pop())
 }
 
 fn file_only(col: u32, word: &str) -> Diagnostic {
@@ -149,6 +260,11 @@ pub struct Context {
     /// Consumers started so far, by `group add` or `consumer add` (stopped and crashed ones
     /// included: a name is never reused).
     pub consumers: BTreeMap<String, ConsumerInfo>,
+    /// Streams applications declared so far (`streams app … end`).
+    pub apps: BTreeMap<String, AppInfo>,
+    /// Streams instances started so far, by `streams app` (`APP-1` … `APP-N`) or `streams add`
+    /// (stopped and crashed ones included: a name is never reused).
+    pub instances: BTreeMap<String, InstanceInfo>,
     /// Simulated time reached statically: only `wait` and `at` move it; setup takes no time.
     pub time: Micros,
     /// Names declared by lines that failed to parse (files only), to avoid cascading errors.
@@ -210,6 +326,8 @@ struct Recovered {
     /// Groups of failed `group add` lines whose number of consumers is unknown: every `G-N`
     /// counts as one of their consumers.
     numbered: BTreeSet<String>,
+    /// Streams applications of failed blocks: every `APP-N` counts as one of their instances.
+    apps: BTreeSet<String>,
 }
 
 impl Context {
@@ -293,7 +411,37 @@ impl Context {
                     c.stalled = stall;
                 }
             }
+            Command::StreamsApp(app) => self.declare_app(app),
+            Command::StreamsAdd {
+                instance,
+                app,
+                threads,
+            } => {
+                let threads = threads
+                    .or(self.apps.get(app).map(|a| a.threads))
+                    .unwrap_or(1);
+                let info = InstanceInfo {
+                    app: app.clone(),
+                    threads,
+                    stopped: false,
+                };
+                self.instances.insert(instance.clone(), info);
+            }
+            Command::StreamsStop { instance } | Command::StreamsCrash { instance } => {
+                if let Some(i) = self.instances.get_mut(instance) {
+                    i.stopped = true;
+                }
+            }
             _ => {}
+        }
+    }
+
+    /// After a `streams app` block failed: its name is known to exist.
+    fn recover_app(&mut self, header: &str) {
+        if let Some(name) = streams::declared_name(header)
+            && !self.apps.contains_key(&name)
+        {
+            self.recovered.apps.insert(name);
         }
     }
 
@@ -361,7 +509,9 @@ impl Context {
                     u64::from(t.partitions) * u64::from(t.replication.saturating_sub(1)),
                 )
             }),
-            consumers: self.consumers.values().filter(|c| !c.stopped).count() as u64,
+            // Each running stream thread polls with its own consumer.
+            consumers: self.consumers.values().filter(|c| !c.stopped).count() as u64
+                + self.running_stream_threads(),
         }
     }
 
@@ -917,6 +1067,7 @@ const COMMANDS: &[&str] = &[
     "say",
     "focus",
     "expect",
+    "streams",
 ];
 
 fn parse_one(line: &str, ctx: &Context) -> Result<Parsed> {
@@ -1006,6 +1157,10 @@ fn action(cur: &mut Cursor, ctx: &Context, head: Val, now: Micros) -> Result<Act
         )),
         "focus" => focus::focus(cur, ctx),
         "expect" => expect(cur, ctx, head).map(Action::Expect),
+        "streams" => streams_commands::streams(cur, ctx, head).map(cluster),
+        "end" => Err(head
+            .err("'end' closes a 'streams app' block, but no block is open here")
+            .hint("a block starts with 'streams app NAME'")),
         word => Err(head
             .err(format!("unknown command '{word}'"))
             .maybe_hint(did_you_mean(word, COMMANDS.iter().copied()))),
@@ -1203,6 +1358,7 @@ const PRODUCER_OPTIONS: &[&str] = &[
     "request-timeout",
     "retries",
     "enable-idempotence",
+    "value",
 ];
 
 /// `producer add NAME topic=T [rate=R] [keys=A..B|keys=none|key=K] [acks=0|1|all]
@@ -1292,9 +1448,68 @@ fn producer_add(cur: &mut Cursor, ctx: &Context) -> Result<Command> {
         enable_idempotence: opts.map("enable-idempotence", |v| {
             choice(v, &[("true", true), ("false", false)])
         })?,
+        value: None,
+    };
+    let spec = ProducerSpec {
+        value: opts.map("value", |v| value_template(v, spec.keys.as_ref()))?,
+        ..spec
     };
     check_producer_config(&spec, &opts, cur)?;
     Ok(Command::ProducerAdd(spec))
+}
+
+/// How many of a template's first records the parser evaluates: a template that fails for one
+/// of them (a type error, a division by zero) is refused here rather than giving records no
+/// value later.
+const TEMPLATE_TRIALS: u64 = 1_000;
+
+/// `value="EXPR"`: an expression of `seq` and `key` (see `parser/expr.rs`), tried on the
+/// producer's first records with the keys it will send.
+fn value_template(v: Val, keys: Option<&KeySpec>) -> Result<crate::streams::expr::Expr> {
+    use crate::streams::expr::{Env, Var};
+    use crate::streams::value::Val as Value;
+    let scope = expr::Scope {
+        vars: &[Var::Seq, Var::Key],
+        what: "a value template",
+    };
+    let col = v.col.saturating_add(u32::from(v.quoted));
+    let template = expr::parse(v.text, col, scope)?;
+    for seq in 0..TEMPLATE_TRIALS {
+        // The key the producer sends with record `seq` (`Cluster::next_key`).
+        let key = match keys {
+            None | Some(KeySpec::None) => None,
+            Some(KeySpec::Fixed(k)) => Some(k.clone()),
+            Some(KeySpec::Range {
+                prefix,
+                first,
+                last,
+            }) => {
+                let n = limits::key_range_len(*first, *last).unwrap_or(1);
+                Some(format!("{prefix}{}", first + seq % n))
+            }
+        };
+        let key_val = Value::from_record(key.as_deref());
+        let env = Env {
+            key: Some(&key_val),
+            seq,
+            ..Env::default()
+        };
+        let shown = key
+            .as_deref()
+            .map_or("no key".to_string(), |k| format!("key {k}"));
+        let value = template.eval(&env).map_err(|e| {
+            v.err(format!(
+                "the value template fails for seq={seq} ({shown}): {e}"
+            ))
+            .hint("a template is evaluated for every record: seq counts from 0, key is the record's key")
+        })?;
+        let bytes = value.to_record().map_or(0, |t| t.len());
+        limit(
+            v,
+            limits::check_record_bytes(key.map_or(0, |k| k.len()), bytes),
+        )?;
+    }
+    Ok(template)
 }
 
 /// `retries=N`: Kafka's `retries` is an int, 0 to 2147483647.
@@ -1362,11 +1577,11 @@ fn check_producer_config(spec: &ProducerSpec, opts: &Options, cur: &Cursor) -> R
     Err(err.hint(kafka))
 }
 
-/// `produce T [key=K] [value=V] [acks=0|1|all]`
+/// `produce T [key=K] [value=V] [acks=0|1|all] [timestamp=D]`
 fn produce(cur: &mut Cursor, ctx: &Context) -> Result<Command> {
     let topic = cur.word("a topic")?;
     ctx.topic(topic)?;
-    let opts = cur.options(&["key", "value", "acks"])?;
+    let opts = cur.options(&["key", "value", "acks", "timestamp"])?;
     let bytes = |name| opts.get(name).map_or(0, |v| v.text.len());
     if let Some(v) = opts.get("value").or(opts.get("key")) {
         limit(v, limits::check_record_bytes(bytes("key"), bytes("value")))?;
@@ -1376,6 +1591,7 @@ fn produce(cur: &mut Cursor, ctx: &Context) -> Result<Command> {
         key: opts.text("key"),
         value: opts.text("value"),
         acks: opts.map("acks", acks)?,
+        timestamp: opts.map("timestamp", |v| setting(v, "timestamp"))?,
     })
 }
 
@@ -1582,7 +1798,7 @@ fn check_name(v: Val, what: &str) -> Result<()> {
 
 /// The cluster runs at most `MAX_CONSUMERS` consumers, stopped ones included.
 fn check_consumer_room(ctx: &Context, v: Val, more: u32) -> Result<()> {
-    let have = ctx.consumers.len() + ctx.recovered.consumers.len();
+    let have = ctx.consumer_clients();
     if have.saturating_add(more as usize) > MAX_CONSUMERS {
         return Err(v
             .err(format!("at most {MAX_CONSUMERS} consumers in a cluster"))
@@ -1825,6 +2041,12 @@ enum Kind {
     Member,
     /// A group state (`state`).
     GroupState,
+    /// A set of task ids or `none` (`tasks`).
+    Tasks,
+    /// An instance of the metric's application or `none` (`task-owner`).
+    Instance,
+    /// A `KafkaStreams.State` (`streams-state`).
+    StreamsState,
 }
 
 impl Kind {
@@ -1843,6 +2065,9 @@ impl Kind {
             Kind::GroupState => {
                 "a group state (Empty, PreparingRebalance, CompletingRebalance, Stable or Dead)"
             }
+            Kind::Tasks => "a list of task ids (e.g. 0_0,1_0) or none",
+            Kind::Instance => "an instance of the app or none",
+            Kind::StreamsState => "a streams state (CREATED, REBALANCING, RUNNING, …)",
         }
     }
 
@@ -1857,6 +2082,9 @@ impl Kind {
                 | Kind::Partitions
                 | Kind::Member
                 | Kind::GroupState
+                | Kind::Tasks
+                | Kind::Instance
+                | Kind::StreamsState
         )
     }
 }
@@ -1899,6 +2127,14 @@ const METRICS: &[&str] = &[
     "duplicates",
     "coordinator",
     "metric",
+    "store",
+    "tasks",
+    "task-owner",
+    "processed",
+    "reprocessed",
+    "dropped-late",
+    "restored",
+    "streams-state",
 ];
 
 const OPS: &[(&str, Op)] = &[
@@ -2055,6 +2291,8 @@ fn metric(cur: &mut Cursor, ctx: &Context, name: Val) -> Result<(Metric, Kind)> 
         "duplicates" => (Metric::Duplicates(group(cur)?), Kind::Count),
         "coordinator" => (Metric::Coordinator(group(cur)?), Kind::Broker),
         "metric" => (kafka_metric(cur, ctx)?, Kind::CountOrNone),
+        "store" | "tasks" | "task-owner" | "processed" | "reprocessed" | "dropped-late"
+        | "restored" | "streams-state" => streams_metric(cur, ctx, name)?,
         word => {
             return Err(name
                 .err(format!("unknown metric '{word}'"))
@@ -2161,6 +2399,50 @@ fn kafka_metric(cur: &mut Cursor, ctx: &Context) -> Result<Metric> {
         }
     };
     Ok(Metric::Kafka { name, scope })
+}
+
+/// The Streams metrics: `store APP/STORE key=K`, `tasks APP INSTANCE`, `task-owner APP TASK`,
+/// `processed|reprocessed|dropped-late APP`, `restored APP/STORE`, `streams-state APP INSTANCE`.
+fn streams_metric(cur: &mut Cursor, ctx: &Context, name: Val) -> Result<(Metric, Kind)> {
+    let app = |cur: &mut Cursor| -> Result<String> {
+        let a = cur.word("a streams app")?;
+        ctx.app(a)?;
+        Ok(a.text.to_string())
+    };
+    let instance = |cur: &mut Cursor, app: &str| -> Result<String> {
+        let i = cur.word("an instance of the app")?;
+        ctx.instance_of(app, i)?;
+        Ok(i.text.to_string())
+    };
+    Ok(match name.text {
+        "store" => {
+            let (app, store) = ctx.app_store(cur.word("a store APP/STORE")?)?;
+            let key = key_arg(cur)?;
+            (Metric::StreamsStore { app, store, key }, Kind::Text)
+        }
+        "restored" => {
+            let (app, store) = ctx.app_store(cur.word("a store APP/STORE")?)?;
+            (Metric::Restored { app, store }, Kind::Count)
+        }
+        "tasks" => {
+            let app = app(cur)?;
+            let instance = instance(cur, &app)?;
+            (Metric::StreamsTasks { app, instance }, Kind::Tasks)
+        }
+        "streams-state" => {
+            let app = app(cur)?;
+            let instance = instance(cur, &app)?;
+            (Metric::StreamsState { app, instance }, Kind::StreamsState)
+        }
+        "task-owner" => {
+            let app = app(cur)?;
+            let task = streams_commands::task_id(cur.word("a task id, e.g. 0_1")?)?;
+            (Metric::TaskOwner { app, task }, Kind::Instance)
+        }
+        "processed" => (Metric::Processed(app(cur)?), Kind::Count),
+        "reprocessed" => (Metric::Reprocessed(app(cur)?), Kind::Count),
+        _ => (Metric::DroppedLate(app(cur)?), Kind::Count),
+    })
 }
 
 /// `key=K` as an argument of a metric.
@@ -2286,6 +2568,26 @@ fn value(
             ctx.member(group, v)?;
             Value::Word(v.text.to_string())
         }
+        Kind::Tasks if none => Value::None,
+        Kind::Tasks => {
+            let mut tasks: Vec<String> = Vec::new();
+            for item in v.items() {
+                let task = streams_commands::task_id(item)?;
+                if tasks.contains(&task) {
+                    return Err(item.err(format!("'{task}' is listed twice")));
+                }
+                tasks.push(task);
+            }
+            Value::Names(tasks)
+        }
+        Kind::Instance if none => Value::None,
+        Kind::Instance => {
+            if let Metric::TaskOwner { app, .. } = metric {
+                ctx.instance_of(app, v)?;
+            }
+            Value::Word(v.text.to_string())
+        }
+        Kind::StreamsState => Value::Word(streams_commands::streams_state(v)?),
         Kind::GroupState if GROUP_STATES.contains(&v.text) => Value::Word(v.text.to_string()),
         Kind::GroupState => {
             let fallback = format!("the states are {}", GROUP_STATES.join(", "));

@@ -26,7 +26,7 @@ use crate::scenario::ast::Pos;
 use crate::time::Micros;
 
 /// `streams app NAME [options] … end`
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct App {
     pub pos: Pos,
     /// `application.id`: the consumer group's id and the prefix of every internal topic.
@@ -36,7 +36,7 @@ pub struct App {
 }
 
 /// The application's configuration, with Kafka Streams' defaults.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AppConfig {
     /// Instances started with the app, named `NAME-1` … `NAME-N` (`instances=`, default 1).
     pub instances: u32,
@@ -63,7 +63,7 @@ impl Default for AppConfig {
 }
 
 /// One chain of calls: a start, then operations, each with the position of its line.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Chain {
     pub pos: Pos,
     pub start: Start,
@@ -71,7 +71,7 @@ pub struct Chain {
 }
 
 /// Where a chain begins.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Start {
     /// `stream T[,T2…]`: `builder.stream(topics)`
     Stream(Vec<String>),
@@ -138,7 +138,7 @@ pub enum JoinKind {
 }
 
 /// One DSL call. Expressions read `key` and `value` unless noted.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Operation {
     /// `filter: PRED` (KStream, KTable)
     Filter(Expr),

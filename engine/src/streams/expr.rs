@@ -130,8 +130,9 @@ impl Func {
     }
 }
 
-/// An expression tree.
-#[derive(Debug, Clone, PartialEq)]
+/// An expression tree. (`Eq`: literals compare as `Val`s do, `1 == 1.0`; commands that carry
+/// expressions are `Eq`.)
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Expr {
     Lit(Val),
     Var(Var),

@@ -18,7 +18,8 @@ use crate::scenario::ast::{Action, FocusTarget};
 
 /// The words that start an explicit target.
 const KINDS: &[&str] = &[
-    "topic", "group", "producer", "consumer", "broker", "replicas", "metrics", "all",
+    "topic", "group", "producer", "consumer", "broker", "replicas", "metrics", "all", "app",
+    "store", "task",
 ];
 
 const EXAMPLE: &str = "e.g. focus orders/0 billing, focus broker 1, focus all";
@@ -89,6 +90,19 @@ fn target(cur: &mut Cursor, ctx: &Context, word: Val) -> Result<FocusTarget> {
             FocusTarget::Consumer(name.text.to_string())
         }
         "replicas" => FocusTarget::Replicas(ctx.partition(cur.word("a partition TOPIC/N")?)?),
+        "app" => {
+            let name = cur.word("a streams app's name")?;
+            ctx.app(name)?;
+            FocusTarget::App(name.text.to_string())
+        }
+        "store" => {
+            let (app, store) = ctx.app_store(cur.word("a store APP/STORE")?)?;
+            FocusTarget::Store { app, store }
+        }
+        "task" => {
+            let (app, task) = ctx.app_task(cur.word("a task APP/TASK, e.g. word-count/0_1")?)?;
+            FocusTarget::Task { app, task }
+        }
         text if text.contains('/') => FocusTarget::Partition(ctx.partition(word)?),
         _ => bare(ctx, word)?,
     })
@@ -179,6 +193,9 @@ fn describe(target: &FocusTarget) -> String {
         FocusTarget::Group(g) => format!("group '{g}'"),
         FocusTarget::Consumer(c) => format!("consumer '{c}'"),
         FocusTarget::Metrics => "metrics".to_string(),
+        FocusTarget::App(a) => format!("app '{a}'"),
+        FocusTarget::Store { app, store } => format!("store {app}/{store}"),
+        FocusTarget::Task { app, task } => format!("task {app}/{task}"),
     }
 }
 

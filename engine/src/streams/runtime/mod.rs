@@ -22,6 +22,7 @@ mod assign;
 mod query;
 mod restore;
 mod thread;
+mod view;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;

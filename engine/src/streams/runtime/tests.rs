@@ -83,6 +83,7 @@ fn produce(c: &mut Cluster, n: usize, expected: &mut BTreeMap<String, i64>) {
             key: None,
             value: Some(line.into()),
             acks: None,
+            timestamp: None,
         })
         .unwrap();
         let t = c.now() + crate::time::ms(7);

@@ -199,8 +199,8 @@ impl Cluster {
             Some(v) => ValueRef::Text(self.store.intern(&v)),
             None => ValueRef::Null,
         };
-        let _ = timestamp;
-        self.create_record(p, self.now, key, value, partition);
+        // The record keeps its input's timestamp (Kafka's default: the processed record's).
+        self.create_record(p, self.now, timestamp, key, value, partition);
         Some(p)
     }
 
@@ -415,7 +415,7 @@ impl Cluster {
             };
             let task = Box::new(task);
             let restores = self.restores_for(&topology, id, &checkpoint);
-            let restoring = !restores.is_empty();
+            let restoring = restores.iter().any(|rs| rs.position < rs.end);
             let state = if restoring {
                 TaskState::Restoring
             } else {
