@@ -287,7 +287,16 @@ impl Cluster {
                 GroupView {
                     name: g.name.clone(),
                     topics: g.topics.clone(),
-                    assignor: g.assignor.name().to_string(),
+                    // A Streams application's group speaks the `stream` protocol.
+                    assignor: if self
+                        .streams
+                        .iter()
+                        .any(|a| self.groups[a.group as usize].name == g.name)
+                    {
+                        "stream".to_string()
+                    } else {
+                        g.assignor.name().to_string()
+                    },
                     protocol: if g.assignor.supports_cooperative() {
                         "cooperative"
                     } else {
