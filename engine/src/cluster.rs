@@ -56,11 +56,6 @@ pub enum CommandError {
     /// Over one of the room's limits (`crate::limits`); the message names the limit.
     #[error("{0}")]
     Limit(String),
-    /// A Kafka Streams command, checked by the parser, that the cluster cannot run yet.
-    #[error(
-        "'{0}' is checked but cannot run yet: this cluster does not run Kafka Streams applications"
-    )]
-    StreamsNotRunnable(&'static str),
 }
 
 impl CommandError {
@@ -163,6 +158,12 @@ pub(crate) enum Timer {
         group: u32,
         nonce: u64,
     },
+    /// A Streams thread's own loop: restore steps, the commit interval (`streams/runtime`).
+    StreamsTick {
+        app: u32,
+        instance: u32,
+        thread: u32,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -211,6 +212,8 @@ pub struct Cluster {
     pub(crate) producers: Vec<Producer>,
     pub(crate) groups: Vec<crate::group::Group>,
     pub(crate) consumers: Vec<crate::group::Consumer>,
+    /// Kafka Streams applications (`streams/runtime`).
+    pub(crate) streams: Vec<crate::streams::runtime::StreamsApp>,
     pub(crate) network: Network,
     /// Requests a cut swallowed whose senders wait for their timeout (`lost.rs`), by request id.
     pub(crate) lost_requests: BTreeMap<u64, crate::lost::LostRequest>,
@@ -248,6 +251,7 @@ impl Cluster {
             producers: Vec::new(),
             groups: Vec::new(),
             consumers: Vec::new(),
+            streams: Vec::new(),
             network: Network::default(),
             lost_requests: BTreeMap::new(),
             next_request: 0,
@@ -533,6 +537,15 @@ impl Cluster {
             }
             Timer::GroupJoinDeadline { group, token } => self.group_join_deadline(group, token),
             Timer::MemberExpiry { group, nonce } => self.member_expiry(group, nonce),
+            Timer::StreamsTick {
+                app,
+                instance,
+                thread,
+            } => self.streams_tick(crate::streams::runtime::ThreadRef {
+                app,
+                instance,
+                thread,
+            }),
         }
     }
 
@@ -737,12 +750,14 @@ impl Cluster {
             Command::ConsumerStall { name } => self.cmd_consumer_stall(&name, true),
             Command::ConsumerResume { name } => self.cmd_consumer_stall(&name, false),
             Command::ConsumerRate { name, rate } => self.cmd_consumer_rate(&name, rate),
-            // The scenario language declares Streams applications; the runtime that runs them
-            // is not part of the cluster yet, so the commands are refused, changing nothing.
-            Command::StreamsApp(_) => Err(CommandError::StreamsNotRunnable("streams app")),
-            Command::StreamsAdd { .. } => Err(CommandError::StreamsNotRunnable("streams add")),
-            Command::StreamsStop { .. } => Err(CommandError::StreamsNotRunnable("streams stop")),
-            Command::StreamsCrash { .. } => Err(CommandError::StreamsNotRunnable("streams crash")),
+            Command::StreamsApp(app) => self.cmd_streams_app(*app),
+            Command::StreamsAdd {
+                instance,
+                app,
+                threads,
+            } => self.cmd_streams_add(instance, &app, threads),
+            Command::StreamsStop { instance } => self.cmd_streams_stop(&instance),
+            Command::StreamsCrash { instance } => self.cmd_streams_crash(&instance),
         }
     }
 
@@ -807,7 +822,10 @@ impl Cluster {
         Ok(())
     }
 
-    fn cmd_topic_create(&mut self, spec: crate::command::TopicSpec) -> Result<(), CommandError> {
+    pub(crate) fn cmd_topic_create(
+        &mut self,
+        spec: crate::command::TopicSpec,
+    ) -> Result<(), CommandError> {
         let brokers = self.brokers.len() as u32;
         if brokers == 0 {
             return Err(CommandError::NoBrokers);

@@ -251,6 +251,11 @@ pub struct ConsumerConfig {
     pub partition_assignment_strategy: AssignorKind,
     /// `auto.offset.reset` = latest: where to start a partition without a committed offset.
     pub auto_offset_reset: OffsetReset,
+    /// `enable.auto.commit` = true (Kafka Streams sets false: its threads commit).
+    pub enable_auto_commit: bool,
+    /// `internal.leave.group.on.close` = true (Kafka Streams sets false: a closed instance's
+    /// members stay until their sessions time out).
+    pub leave_group_on_close: bool,
 }
 
 impl Default for ConsumerConfig {
@@ -268,6 +273,8 @@ impl Default for ConsumerConfig {
             metadata_max_age_us: secs(300),
             partition_assignment_strategy: AssignorKind::Range,
             auto_offset_reset: OffsetReset::Latest,
+            enable_auto_commit: true,
+            leave_group_on_close: true,
         }
     }
 }

@@ -343,4 +343,87 @@ pub enum Event {
     EventsDropped {
         count: u64,
     },
+    /// `streams app`: an application was declared (its group and topology exist).
+    StreamsAppDeclared {
+        app: String,
+    },
+    /// `KafkaStreams.start()` of one instance with its stream threads.
+    StreamsInstanceStarted {
+        app: String,
+        instance: String,
+        threads: u32,
+    },
+    /// An instance closed (`streams stop`) or its process vanished (`streams crash`).
+    StreamsInstanceStopped {
+        app: String,
+        instance: String,
+        crashed: bool,
+    },
+    /// A thread got an active task; `restoring`: it first replays its stores' changelogs.
+    StreamsTaskAssigned {
+        app: String,
+        instance: String,
+        thread: String,
+        task: String,
+        restoring: bool,
+    },
+    /// A task finished restoring (`restored` changelog records) and runs.
+    StreamsTaskRunning {
+        app: String,
+        thread: String,
+        task: String,
+        restored: u64,
+    },
+    /// A task left its thread: `revoked` (committed, state kept), `lost` (removed from the
+    /// group: closed without a commit), `closed` or `crashed`.
+    StreamsTaskRevoked {
+        app: String,
+        thread: String,
+        task: String,
+        reason: String,
+    },
+    /// A task processed `count` records of one input partition from `from_offset` on; `sample`
+    /// is the first of them and what it produced.
+    StreamsProcessed {
+        app: String,
+        thread: String,
+        task: String,
+        topic: String,
+        partition: u32,
+        from_offset: u64,
+        count: u32,
+        sample: Option<StreamsSample>,
+    },
+    /// A record skipped by the processing exception handler (LogAndContinue).
+    StreamsRecordSkipped {
+        app: String,
+        task: String,
+        node: String,
+        reason: String,
+    },
+    /// A thread committed: caches flushed, producer flushed, the offsets of `partitions` sent.
+    StreamsCommitted {
+        app: String,
+        thread: String,
+        partitions: u32,
+    },
+}
+
+/// One record a Streams task processed and what its sinks produced from it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StreamsSample {
+    pub offset: u64,
+    pub key: Option<String>,
+    pub value: Option<String>,
+    /// At most 8 records written by sink nodes (changelog writes are not listed).
+    pub outputs: Vec<StreamsOutput>,
+}
+
+/// A record a sink node produced.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StreamsOutput {
+    pub node: String,
+    pub topic: String,
+    pub key: Option<String>,
+    pub value: Option<String>,
 }

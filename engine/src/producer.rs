@@ -163,7 +163,7 @@ impl Producer {
 }
 
 impl Cluster {
-    fn new_producer(
+    pub(crate) fn new_producer(
         &mut self,
         name: String,
         display_name: String,
@@ -412,7 +412,14 @@ impl Cluster {
         // An explicit timestamp is the record's CreateTime as given (the broker's default
         // `log.message.timestamp.type=CreateTime` keeps it, and its `…before/after.max.ms`
         // defaults accept any); the batch still leaves now.
-        self.create_record(id, self.now, timestamp.unwrap_or(self.now), key, value);
+        self.create_record(
+            id,
+            self.now,
+            timestamp.unwrap_or(self.now),
+            key,
+            value,
+            None,
+        );
         self.producer_tick(id);
         Ok(())
     }
@@ -440,7 +447,7 @@ impl Cluster {
             let at = p.rate_base_us
                 + ((n as u128 * 3_600_000_000u128).div_ceil(rate.per_hour as u128)) as u64;
             let key = self.next_key(id);
-            self.create_record(id, at.min(now), at.min(now), key, ValueRef::Generated);
+            self.create_record(id, at.min(now), at.min(now), key, ValueRef::Generated, None);
             self.producers[id as usize].generated += 1;
         }
     }
@@ -477,14 +484,17 @@ impl Cluster {
     }
 
     /// Partitions one record and puts it in the accumulator; `at` is when the application sent
-    /// it, `timestamp_us` its CreateTime.
-    fn create_record(
+    /// it, `timestamp_us` its CreateTime. `partition`: the record's partition when the
+    /// application chose it (a Streams task's changelog writes go to the task's partition);
+    /// `None`: the partitioner's choice.
+    pub(crate) fn create_record(
         &mut self,
         id: u32,
         at: Micros,
         timestamp_us: Micros,
         key: Option<crate::record::Sym>,
         mut value: ValueRef,
+        partition: Option<u32>,
     ) {
         let n = self.producers[id as usize].slots.len() as u32;
         let key_bytes = key.map_or(0, |k| self.store.text(k).len() as u32);
@@ -506,9 +516,10 @@ impl Cluster {
             ValueRef::Generated => p.display_name.len() as u32 + 8,
         };
         let size = RECORD_OVERHEAD_BYTES + key_bytes + value_bytes;
-        let partition = match key {
-            Some(k) => crate::murmur2::partition_for_key(self.store.text(k).as_bytes(), n),
-            None => self.partition_unkeyed(id, size),
+        let partition = match (partition, key) {
+            (Some(p), _) if p < n => p,
+            (_, Some(k)) => crate::murmur2::partition_for_key(self.store.text(k).as_bytes(), n),
+            (_, None) => self.partition_unkeyed(id, size),
         };
         let batch_size = self.producers[id as usize].config.batch_size_bytes;
         let p = &mut self.producers[id as usize];
@@ -640,6 +651,19 @@ impl Cluster {
                 }
             }
         }
+    }
+
+    /// The producer's process died: records still in its accumulator are never sent (a Streams
+    /// thread's crash). What is in flight was sent and is answered as usual.
+    pub(crate) fn drop_unsent(&mut self, id: u32) {
+        let p = &mut self.producers[id as usize];
+        let unsent: usize = p
+            .queues
+            .iter_mut()
+            .map(|q| q.drain(..).map(|b| b.records.len()).sum::<usize>())
+            .sum();
+        p.buffered -= unsent;
+        p.running = false;
     }
 
     fn reject(&mut self, id: u32, batch: &Batch, error: ErrorCode) {

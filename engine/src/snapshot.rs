@@ -20,6 +20,8 @@ pub struct Snapshot {
     pub network_partition: Option<(Vec<u32>, Vec<u32>)>,
     /// What the network cannot carry now, and who waits because of it.
     pub network: NetworkView,
+    /// Kafka Streams applications.
+    pub streams: Vec<StreamsAppView>,
 }
 
 /// The cuts in force: `network partition` and `network isolate`.
@@ -285,7 +287,16 @@ impl Cluster {
                 GroupView {
                     name: g.name.clone(),
                     topics: g.topics.clone(),
-                    assignor: g.client.partition_assignment_strategy.name().to_string(),
+                    // A Streams application's group speaks the `stream` protocol.
+                    assignor: if self
+                        .streams
+                        .iter()
+                        .any(|a| self.groups[a.group as usize].name == g.name)
+                    {
+                        "stream".to_string()
+                    } else {
+                        g.client.partition_assignment_strategy.name().to_string()
+                    },
                     protocol: if g
                         .client
                         .partition_assignment_strategy
@@ -351,6 +362,7 @@ impl Cluster {
             consumers,
             network_partition: self.network.sides.clone(),
             network: self.network_view(),
+            streams: self.streams_views(),
         }
     }
 
@@ -544,4 +556,113 @@ impl Cluster {
             replicas,
         })
     }
+}
+
+/// Most store entries a snapshot carries per store (the newest by timestamp).
+pub const SNAPSHOT_STORE_ENTRIES: usize = 32;
+
+/// A Kafka Streams application: its topology as `Topology.describe()` gives it, its instances,
+/// threads and tasks, its stores' newest entries and its counters (`streams/runtime`).
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct StreamsAppView {
+    pub name: String,
+    /// The consumer group (`application.id`).
+    pub group: String,
+    pub commit_interval_us: Micros,
+    /// `Topology.describe()`'s text.
+    pub description: String,
+    pub subtopologies: Vec<SubtopologyView>,
+    /// Every node, in the order Kafka's builder wrote them.
+    pub nodes: Vec<NodeView>,
+    pub stores: Vec<StoreView>,
+    pub internal_topics: Vec<InternalTopicView>,
+    pub instances: Vec<StreamsInstanceView>,
+    /// Active tasks, by task id.
+    pub tasks: Vec<StreamsTaskView>,
+    pub counters: crate::streams::runtime::AppCounters,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct SubtopologyView {
+    pub id: u32,
+    /// Node names, in write order.
+    pub nodes: Vec<String>,
+    pub source_topics: Vec<String>,
+    pub sink_topics: Vec<String>,
+    pub stores: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct NodeView {
+    pub name: String,
+    /// `source`, `processor` or `sink`.
+    pub kind: &'static str,
+    /// The topics a source reads or the topic a sink writes.
+    pub topics: Vec<String>,
+    pub stores: Vec<String>,
+    /// Successor node names.
+    pub successors: Vec<String>,
+    /// The sub-topology it belongs to (`None` for a global store's nodes).
+    pub subtopology: Option<u32>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct StoreView {
+    pub name: String,
+    /// `key-value` or `window`.
+    pub kind: &'static str,
+    pub changelog: Option<String>,
+    /// Entries over all active tasks (flushed contents).
+    pub size: u64,
+    /// The newest entries (by timestamp, then key), at most [`SNAPSHOT_STORE_ENTRIES`].
+    pub newest: Vec<StoreEntryView>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct StoreEntryView {
+    pub task: String,
+    pub key: Option<String>,
+    pub value: Option<String>,
+    pub timestamp_us: Micros,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct InternalTopicView {
+    pub name: String,
+    /// `repartition` or `changelog`.
+    pub kind: &'static str,
+    /// Created yet (the group leader creates them at its first assignment).
+    pub created: bool,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct StreamsInstanceView {
+    pub name: String,
+    /// `KafkaStreams.State`: REBALANCING, RUNNING, PENDING_SHUTDOWN, NOT_RUNNING.
+    pub state: &'static str,
+    pub threads: Vec<StreamThreadView>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct StreamThreadView {
+    pub name: String,
+    pub consumer: String,
+    /// Active task ids.
+    pub active: Vec<String>,
+    pub cache_bytes: u64,
+    pub cache_max_bytes: u64,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct StreamsTaskView {
+    pub id: String,
+    pub instance: String,
+    pub thread: String,
+    pub state: crate::streams::runtime::TaskState,
+    /// Changelog records restored so far, and in all.
+    pub restored: u64,
+    pub to_restore: u64,
+    /// Records this task read from its input partitions.
+    pub processed: u64,
+    pub stream_time_us: Option<Micros>,
 }

@@ -9,13 +9,14 @@
 use std::collections::BTreeMap;
 use std::convert::Infallible;
 
-use engine::streams::dsl::JoinKind;
+use engine::streams::dsl::{JoinKind, JoinWindow};
 use engine::streams::join::{
     Change, JoinOutput, Side, StreamStreamJoin, StreamTableResult, TableJoinResult,
     stream_table_join, table_table_join,
 };
 use engine::streams::value::Val;
 use engine::streams::window::Millis;
+use proptest::prelude::*;
 
 /// The joiner of the guide's tables: `[left, right]`.
 fn pair(_: &Val, left: &Val, right: &Val) -> Result<Val, Infallible> {
@@ -304,6 +305,33 @@ fn a_join_window_includes_both_ends() {
 }
 
 #[test]
+fn join_window_stores_keep_records_for_before_plus_after_plus_grace() {
+    // StreamJoinedStoreFactory: retention = window size (before + after) + grace; a store
+    // returns records newer than its newest record minus the retention.
+    let window = JoinWindow {
+        difference: engine::time::ms(10),
+        grace: engine::time::ms(5),
+    };
+    let mut join = StreamStreamJoin::new(JoinKind::Inner, window);
+    assert_eq!(join.store_retention(), 25);
+    let k = v("k");
+    join.process(Side::Left, &k, &v("A"), 0, 0, plus);
+    join.process(Side::Left, &k, &v("B"), 24, 0, plus);
+    assert_eq!(
+        join.window_store(Side::Left).len(),
+        2,
+        "0 > 24 - 25: A is kept"
+    );
+    join.process(Side::Left, &k, &v("C"), 25, 0, plus);
+    let left: Vec<Millis> = join.window_store(Side::Left).iter().map(|r| r.1).collect();
+    assert_eq!(left, vec![24, 25], "0 > 25 - 25 no more");
+    assert_eq!(join.stream_time(), 25);
+    // A late right record at 5 would join A by its window (|5 - 0| <= 10), but A is gone.
+    let late = join.process(Side::Right, &k, &v("a"), 5, 0, plus);
+    assert!(late.outputs.is_empty());
+}
+
+#[test]
 fn an_asymmetric_window_swaps_its_bounds_for_the_right_side() {
     // `JoinWindows.ofTimeDifferenceWithNoGrace(100).before(0)`: a right record joins left
     // records in [right - after, right + before] (KStreamKStreamJoinRightSide swaps them).
@@ -567,4 +595,38 @@ fn table_table_old_values_are_joined_only_when_sent() {
             timestamp: 50
         })
     );
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(500))]
+
+    /// An inner join, records in any order within the grace period: every left–right pair of
+    /// the key no more than the window apart is emitted exactly once (by whichever arrives
+    /// second), with the larger timestamp.
+    #[test]
+    fn an_inner_join_emits_each_pair_within_the_window_once(
+        d in 0i64..20,
+        records in prop::collection::vec((any::<bool>(), 0i64..100), 1..30),
+    ) {
+        let mut join = StreamStreamJoin::with_bounds(JoinKind::Inner, d, d, 1000);
+        let mut got = Vec::new();
+        for (i, &(left, t)) in records.iter().enumerate() {
+            let side = if left { Side::Left } else { Side::Right };
+            let out = join.process(side, &v("k"), &Val::Int(i as i64), t, 0, |_, l: &Val, r: &Val| {
+                Ok::<_, Infallible>(Val::text(&format!("{l}-{r}")))
+            });
+            got.extend(out.outputs.into_iter().map(|o| (o.value.to_string(), o.timestamp)));
+        }
+        let mut want = Vec::new();
+        for (i, &(li, lt)) in records.iter().enumerate() {
+            for (j, &(rj, rt)) in records.iter().enumerate() {
+                if li && !rj && (lt - rt).abs() <= d {
+                    want.push((format!("{i}-{j}"), lt.max(rt)));
+                }
+            }
+        }
+        got.sort();
+        want.sort();
+        prop_assert_eq!(got, want);
+    }
 }

@@ -237,6 +237,41 @@ fn an_aggregation_error_stops_the_record_where_it_happened() {
 }
 
 #[test]
+fn restored_aggregates_continue_where_the_changelog_left_them() {
+    // After a restore from the changelog the store holds the aggregates (the processor's own
+    // stream time starts over, as a new processor instance's does).
+    let mut time = TimeWindowAggregator::new(TimeWindows::tumbling(10, 0), 10);
+    time.restore(&k("a"), 0, Some((Val::Int(5), 3)));
+    let out = time.process(&k("a"), &k("x"), 4, &mut Count);
+    assert_eq!(
+        brief(&out.updates[0]),
+        ("a".into(), 0, 10, Some(6), Some(5))
+    );
+    assert_eq!(out.updates[0].timestamp, 4);
+    let mut session = SessionWindowAggregator::new(SessionWindows::new(5, 0), 5);
+    session.restore(&k("a"), Window::new(0, 2), Some(Val::Int(2)));
+    let out = session.process(&k("a"), &k("x"), 4, &mut Count);
+    assert_eq!(
+        out.updates.iter().map(brief).collect::<Vec<_>>(),
+        vec![
+            ("a".into(), 0, 2, None, Some(2)),
+            ("a".into(), 0, 4, Some(3), None)
+        ]
+    );
+    let mut sliding = SlidingWindowAggregator::new(SlidingWindows::new(10, 0), 20);
+    sliding.restore(&k("a"), 10, Some((Val::Int(1), 20)));
+    let out = sliding.process(&k("a"), &k("x"), 25, &mut Count);
+    // [15,25] is new and holds the restored record at 20; [21,31] is the right window of 20.
+    assert_eq!(
+        out.updates.iter().map(brief).collect::<Vec<_>>(),
+        vec![
+            ("a".into(), 21, 31, Some(1), Some(0)),
+            ("a".into(), 15, 25, Some(2), Some(1)),
+        ]
+    );
+}
+
+#[test]
 fn retention_is_size_plus_grace_and_the_changelog_adds_a_day() {
     // WindowStoreMaterializer, SlidingWindowStoreMaterializer, SessionStoreMaterializer and
     // WindowedChangelogTopicConfig (windowstore.changelog.additional.retention.ms = 1 day).
@@ -262,6 +297,8 @@ fn retention_is_size_plus_grace_and_the_changelog_adds_a_day() {
         grace: 0,
     };
     assert_eq!(store_retention(&hopping), 5000);
+    // suppress(untilWindowCloses) waits for the windows' grace.
+    assert_eq!(engine::streams::window::grace(&tumbling), 60_000);
 }
 
 #[test]
@@ -559,7 +596,18 @@ fn suppress_orders_by_window_end_then_key_and_drops_tombstones() {
             .process(key("a", 2, 5), Some(Val::Int(7)), None, 5)
             .is_empty()
     );
-    assert_eq!(suppress.len(), 3);
+    let waiting: Vec<_> = suppress
+        .buffered()
+        .map(|(key, new)| (key.key.to_string(), new.cloned()))
+        .collect();
+    assert_eq!(
+        waiting,
+        vec![
+            ("a".to_string(), Some(Val::Int(7))),
+            ("b".to_string(), Some(Val::Int(1))),
+            ("c".to_string(), None),
+        ]
+    );
     // Stream time 6 minus grace 1 reaches the end (5) of a, b and c's tombstone, not z's (8). Entries that
     // close together come out in key order; the tombstone is evicted silently.
     let out = suppress.process(key("z", 6, 8), Some(Val::Int(1)), None, 6);
@@ -593,6 +641,70 @@ proptest! {
             .map(|(w, v, _)| ((w.key.to_string(), w.window.start), int(&v)))
             .collect();
         prop_assert_eq!(got, direct);
+    }
+
+    /// Hopping windows, in-order records: each record counts once in each of the
+    /// `size / advance` epoch-aligned windows that contain it.
+    #[test]
+    fn hopping_counts_equal_direct_counts(
+        advance in 1i64..10,
+        hops in 1i64..5,
+        mut times in prop::collection::vec(0i64..300, 1..60),
+    ) {
+        times.sort();
+        let size = advance * hops;
+        let mut agg = TimeWindowAggregator::new(TimeWindows::hopping(size, advance, 0), size);
+        let mut direct: BTreeMap<Millis, i64> = BTreeMap::new();
+        for &t in &times {
+            prop_assert!(agg.process(&k("a"), &k("v"), t, &mut Count).skipped.is_empty());
+            let mut start = 0;
+            while start <= t {
+                if t < start + size {
+                    *direct.entry(start).or_default() += 1;
+                }
+                start += advance;
+            }
+        }
+        // The store keeps the windows within its retention (size) of the newest start.
+        let newest = *direct.keys().last().expect("a record");
+        direct.retain(|start, _| *start > newest - size);
+        let got: BTreeMap<Millis, i64> = agg
+            .windows()
+            .into_iter()
+            .map(|(w, v, _)| (w.window.start, int(&v)))
+            .collect();
+        prop_assert_eq!(got, direct);
+    }
+
+    /// Session windows, records in any order within the grace period: the sessions are the
+    /// clusters of timestamps no more than `gap` apart, whatever the order of arrival.
+    #[test]
+    fn sessions_are_the_clusters_within_the_gap(
+        gap in 1i64..20,
+        times in prop::collection::vec(0i64..200, 1..30),
+    ) {
+        let mut agg = SessionWindowAggregator::new(SessionWindows::new(gap, 1000), gap + 1000);
+        for &t in &times {
+            prop_assert!(agg.process(&k("a"), &k("v"), t, &mut Count).skipped.is_empty());
+        }
+        let mut sorted = times.clone();
+        sorted.sort();
+        let mut clusters: Vec<(Window, i64)> = Vec::new();
+        for t in sorted {
+            match clusters.last_mut() {
+                Some((w, n)) if t - w.end <= gap => {
+                    w.end = t;
+                    *n += 1;
+                }
+                _ => clusters.push((Window::new(t, t), 1)),
+            }
+        }
+        let got: Vec<(Window, i64)> = agg
+            .sessions(&k("a"))
+            .into_iter()
+            .map(|(w, v)| (w, int(&v)))
+            .collect();
+        prop_assert_eq!(got, clusters);
     }
 
     /// Sliding windows, records in any order within the grace period: the windows and counts

@@ -722,13 +722,91 @@ fn describe(event: &Event) -> Option<(&'static str, &'static str, String)> {
             "network",
             format!("{count} events were dropped (the room fell behind)"),
         ),
+        StreamsAppDeclared { app } => (info, "streams", format!("streams app {app} declared")),
+        StreamsInstanceStarted {
+            app,
+            instance,
+            threads,
+        } => (
+            info,
+            "streams",
+            format!("{app}: instance {instance} started with {threads} stream thread(s)"),
+        ),
+        StreamsInstanceStopped {
+            app,
+            instance,
+            crashed,
+        } => (
+            if *crashed { alert } else { info },
+            "streams",
+            if *crashed {
+                format!("{app}: instance {instance} CRASHED (uncommitted work is lost)")
+            } else {
+                format!("{app}: instance {instance} closed (no LeaveGroup: its members time out)")
+            },
+        ),
+        StreamsTaskAssigned {
+            app,
+            thread,
+            task,
+            restoring,
+            ..
+        } => (
+            info,
+            "streams",
+            if *restoring {
+                format!("{app}: task {task} → {thread}, restoring its stores from the changelog")
+            } else {
+                format!("{app}: task {task} → {thread}")
+            },
+        ),
+        StreamsTaskRunning {
+            app,
+            thread,
+            task,
+            restored,
+        } => (
+            info,
+            "streams",
+            format!("{app}: task {task} on {thread} restored {restored} changelog records, now RUNNING"),
+        ),
+        StreamsTaskRevoked {
+            app,
+            thread,
+            task,
+            reason,
+        } => (
+            info,
+            "streams",
+            format!("{app}: task {task} left {thread} ({reason})"),
+        ),
+        StreamsRecordSkipped {
+            app,
+            task,
+            node,
+            reason,
+        } => (
+            warn,
+            "streams",
+            format!("{app}: task {task} skipped a record at {node}: {reason}"),
+        ),
+        StreamsCommitted {
+            app,
+            thread,
+            partitions,
+        } => (
+            info,
+            "streams",
+            format!("{app}: {thread} committed the offsets of {partitions} partition(s)"),
+        ),
         // Animated, not narrated.
         RecordsAppended { .. }
         | ReplicaFetched { .. }
         | HighWatermark { .. }
         | ProduceAcked { .. }
         | OffsetsCommitted { .. }
-        | RecordsConsumed { .. } => return None,
+        | RecordsConsumed { .. }
+        | StreamsProcessed { .. } => return None,
         // Folded by the narrator itself.
         LeaderElected { .. }
         | IsrChanged { .. }

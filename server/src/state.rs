@@ -65,6 +65,7 @@ pub fn from_snapshot(s: &Snapshot) -> State {
         consumers: s.consumers.iter().map(consumer).collect(),
         network: s.network_partition.clone(),
         cuts: cuts(&s.network),
+        streams: s.streams.clone(),
     }
 }
 
@@ -447,6 +448,16 @@ pub fn patch(before: &State, now: &State) -> serde_json::Map<String, serde_json:
         entities(
             &before.groups,
             &now.groups,
+            &["name"],
+            |a, b| a.name == b.name,
+            nothing,
+        ),
+    );
+    put(
+        "streams",
+        entities(
+            &before.streams,
+            &now.streams,
             &["name"],
             |a, b| a.name == b.name,
             nothing,

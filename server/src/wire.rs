@@ -548,6 +548,21 @@ pub struct State {
     pub network: Option<(Vec<u32>, Vec<u32>)>,
     /// What the network cannot carry now and who waits because of it. Always present in frames.
     pub cuts: Cuts,
+    /// Kafka Streams applications, as `engine::snapshot::StreamsAppView` serialises them: `name`,
+    /// `group`, `commit_interval_us`, `description` (`Topology.describe()`), `subtopologies`
+    /// (`id`, `nodes`, `source_topics`, `sink_topics`, `stores`), `nodes` (`name`,
+    /// `kind`: source|processor|sink, `topics`, `stores`, `successors`, `subtopology`),
+    /// `stores` (`name`, `kind`, `changelog`, `size`, `newest`: at most 32 entries
+    /// `{task, key, value, timestamp_us}`, newest first), `internal_topics` (`name`, `kind`:
+    /// repartition|changelog, `created`), `instances` (`name`, `state`: REBALANCING|RUNNING|
+    /// PENDING_SHUTDOWN|NOT_RUNNING, `threads`: `{name, consumer, active, cache_bytes,
+    /// cache_max_bytes}`), `tasks` (`id` `0_1`, `instance`, `thread`, `state`:
+    /// RESTORING|RUNNING, `restored`, `to_restore`, `processed`, `stream_time_us`), `counters`
+    /// (`processed`, `reprocessed`, `dropped`, `restored` per store, `commits`). Patched per app
+    /// by `name`, like groups. Processed records reach the page as `streams-processed` events
+    /// (engine `Event::StreamsProcessed`: app, thread, task, topic, partition, from_offset,
+    /// count, sample `{offset, key, value, outputs: [{node, topic, key, value}]}`).
+    pub streams: Vec<engine::snapshot::StreamsAppView>,
 }
 
 /// The cuts in force. `network partition A / B` cuts the broker links between the sides only

@@ -15,7 +15,7 @@
 //! member revokes only what it lost and, if it lost anything, rejoins at once so the partitions can
 //! be handed to their new owner in a second rebalance.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 use bytes::Bytes;
 
@@ -94,6 +94,8 @@ enum CommitReason {
     Auto,
     JoinPrepare,
     Close,
+    /// The application's own `commitSync` (a Streams thread's commit).
+    Application,
 }
 
 #[derive(Debug, Clone)]
@@ -152,6 +154,11 @@ pub struct Consumer {
     tick_at: Option<Micros>,
     /// Records this consumer's application processed.
     pub consumed: u64,
+    /// The Streams thread this consumer is the main consumer of: its records go through the
+    /// thread's tasks, its assignment creates and closes them (`streams/runtime`).
+    pub streams: Option<crate::streams::runtime::ThreadRef>,
+    /// `KafkaConsumer.pause`: partitions not handed to the application (a restoring task's).
+    pub paused: BTreeSet<TopicPartition>,
 }
 
 impl Consumer {
@@ -253,6 +260,59 @@ impl Cluster {
         Ok(id)
     }
 
+    /// Starts a Streams thread's main consumer in the app's group (subscribed to the
+    /// topology's source topics, the internal ones before they exist, as Kafka's subscription
+    /// covers them); the caller polls it once the thread knows its consumer.
+    pub(crate) fn start_stream_consumer(
+        &mut self,
+        name: String,
+        g: u32,
+        topics: Vec<String>,
+        thread: crate::streams::runtime::ThreadRef,
+    ) -> u32 {
+        let id = self.consumers.len() as u32;
+        let mut process = self.new_process(name.clone(), name.clone(), 1, g, topics, None);
+        process.streams = Some(thread);
+        self.consumers.push(process);
+        let group = self.groups[g as usize].name.clone();
+        self.emit(Event::ConsumerStarted {
+            consumer: name,
+            group,
+        });
+        id
+    }
+
+    /// The application's `commitSync(offsets)`; false when there is no coordinator to send it to.
+    pub(crate) fn consumer_commit_offsets(
+        &mut self,
+        id: u32,
+        offsets: Vec<(TopicPartition, u64)>,
+    ) -> bool {
+        let c = &self.consumers[id as usize];
+        if c.coordinator.is_none() || c.generation < 0 {
+            return false;
+        }
+        let body = GroupRequest::OffsetCommit {
+            member: c.member_id.clone(),
+            generation: c.generation,
+            offsets,
+        };
+        self.send_group_request(id, Pending::Commit(CommitReason::Application), body);
+        true
+    }
+
+    /// `KafkaConsumer.pause` / `resume`.
+    pub(crate) fn pause_partitions(&mut self, id: u32, partitions: &[TopicPartition], pause: bool) {
+        let c = &mut self.consumers[id as usize];
+        for tp in partitions {
+            if pause {
+                c.paused.insert(tp.clone());
+            } else {
+                c.paused.remove(tp);
+            }
+        }
+    }
+
     /// A consumer process that has not polled yet: no coordinator, no partitions, nothing
     /// buffered. `rate: None` takes the group's processing rate.
     fn new_process(
@@ -301,6 +361,8 @@ impl Cluster {
             awaiting_metadata: None,
             tick_at: None,
             consumed: 0,
+            streams: None,
+            paused: BTreeSet::new(),
         }
     }
 
@@ -398,7 +460,7 @@ impl Cluster {
         let revoked: Vec<TopicPartition> = c.owned.keys().cloned().collect();
         self.revoke(id, revoked, "closing");
         let c = &self.consumers[id as usize];
-        if c.generation >= 0 || c.phase != JoinPhase::Unjoined {
+        if (c.generation >= 0 || c.phase != JoinPhase::Unjoined) && c.config.leave_group_on_close {
             let member = c.member_id.clone();
             self.send_group_request(id, Pending::Leave, GroupRequest::LeaveGroup { member });
         }
@@ -525,8 +587,12 @@ impl Cluster {
         if partitions.is_empty() {
             return;
         }
+        if let Some(thread) = self.consumers[id as usize].streams {
+            self.streams_partitions_revoked(thread, &partitions);
+        }
         let c = &mut self.consumers[id as usize];
         for tp in &partitions {
+            c.paused.remove(tp);
             c.owned.remove(tp);
         }
         let metadata = &c.metadata;
@@ -551,6 +617,10 @@ impl Cluster {
         c.generation = -1;
         c.phase = JoinPhase::Unjoined;
         let lost: Vec<TopicPartition> = c.owned.keys().cloned().collect();
+        if let Some(thread) = c.streams {
+            // onPartitionsLost: the tasks close without a commit.
+            self.streams_partitions_lost(thread);
+        }
         self.revoke(id, lost, why);
     }
 
@@ -626,7 +696,11 @@ impl Cluster {
             self.poll_once(id);
             self.process_records(id);
             let c = &self.consumers[id as usize];
-            if !c.in_process.is_empty() || c.owned.values().all(|p| p.buffer.is_empty()) {
+            if !c.in_process.is_empty()
+                || c.owned
+                    .iter()
+                    .all(|(tp, p)| p.buffer.is_empty() || c.paused.contains(tp))
+            {
                 break;
             }
         }
@@ -702,7 +776,8 @@ impl Cluster {
         let now = self.now;
         let c = &mut self.consumers[id as usize];
         c.last_poll_us = now;
-        if c.coordinator.is_some()
+        if c.config.enable_auto_commit
+            && c.coordinator.is_some()
             && c.phase == JoinPhase::Stable
             && now >= c.next_auto_commit_us
             && !c.commit_in_flight()
@@ -729,7 +804,12 @@ impl Cluster {
     /// `onJoinPrepare`: commit first (auto-commit on), then revoke (all of them if eager).
     fn join_prepare(&mut self, id: u32) {
         let c = &self.consumers[id as usize];
-        if c.generation >= 0 && !c.positions().is_empty() && c.phase == JoinPhase::Stable {
+        // maybeAutoCommitOffsetsSync: only with enable.auto.commit.
+        if c.config.enable_auto_commit
+            && c.generation >= 0
+            && !c.positions().is_empty()
+            && c.phase == JoinPhase::Stable
+        {
             self.consumers[id as usize].phase = JoinPhase::Committing;
             self.send_commit(id, CommitReason::JoinPrepare);
             return;
@@ -761,9 +841,16 @@ impl Cluster {
         c.rejoin_needed = false;
         // ConsumerCoordinator.metadata(): one protocol per configured assignor, each the
         // subscription with what the member owns now (nothing, after an eager revocation) and
-        // the assignor's user data (the eager sticky assignor's last assignment).
-        let user_data = (assignor == AssignorKind::Sticky)
-            .then(|| consumer_protocol::encode_sticky_user_data(&c.last_assignment, c.generation));
+        // the assignor's user data (the eager sticky assignor's last assignment; a Streams
+        // thread's SubscriptionInfo: its process and the state it holds).
+        let user_data = if let Some(thread) = c.streams {
+            Some(self.streams_subscription_info(thread).encode())
+        } else {
+            (assignor == AssignorKind::Sticky).then(|| {
+                consumer_protocol::encode_sticky_user_data(&c.last_assignment, c.generation)
+            })
+        };
+        let c = &self.consumers[id as usize];
         let subscription = consumer_protocol::encode_subscription(&WireSubscription {
             topics: c.topics.clone(),
             user_data,
@@ -798,6 +885,9 @@ impl Cluster {
                 break;
             }
             let tp = &keys[(start + i) % n];
+            if c.paused.contains(tp) {
+                continue;
+            }
             let p = c.owned.get_mut(tp).expect("owned");
             let slot = p.slot;
             while c.in_process.len() < max {
@@ -835,12 +925,17 @@ impl Cluster {
         let group = &mut self.groups[g as usize];
         // Runs of consecutive records of one partition: (slot, first offset, count, last offset).
         let mut runs: Vec<(u32, u64, u32, u64)> = Vec::new();
+        let thread = c.streams;
+        let mut for_tasks = Vec::new();
         for _ in 0..due {
             let Some((slot, offset, rid)) = c.in_process.pop_front() else {
                 break;
             };
             // The application is done with this record (`Application::Process` only takes its
-            // time; a topology's outputs would leave from here), so its offset may be committed.
+            // time; a Streams thread's tasks run it below), so its offset may be committed.
+            if thread.is_some() {
+                for_tasks.push((slot, offset, rid));
+            }
             c.processed_in_batch += 1;
             c.consumed += 1;
             group.note_consumed(rid);
@@ -883,6 +978,10 @@ impl Cluster {
                 count,
             });
         }
+        if let Some(thread) = thread {
+            // The application is a Streams thread: the records go through its tasks.
+            self.streams_process_records(thread, &for_tasks);
+        }
     }
 
     /// OffsetFetch for partitions whose starting offset is unknown.
@@ -922,7 +1021,8 @@ impl Cluster {
             let Some(position) = p.fetch_position else {
                 continue;
             };
-            if !p.buffer.is_empty() {
+            // Paused partitions are not fetched (Kafka's `fetchablePartitions`).
+            if !p.buffer.is_empty() || c.paused.contains(tp) {
                 continue;
             }
             match c.metadata.leader(tp) {
@@ -1019,10 +1119,15 @@ impl Cluster {
         if c.coordinator.is_none() && !c.in_flight(Pending::FindCoordinator) {
             consider(c.retry_coordinator_at);
         }
-        if c.at_poll() && c.owned.values().any(|p| !p.buffer.is_empty()) {
+        if c.at_poll()
+            && c.owned
+                .iter()
+                .any(|(tp, p)| !p.buffer.is_empty() && !c.paused.contains(tp))
+        {
             consider(now + 1);
         }
-        if c.at_poll()
+        if c.config.enable_auto_commit
+            && c.at_poll()
             && c.phase == JoinPhase::Stable
             && c.coordinator.is_some()
             && !c.commit_in_flight()
@@ -1204,6 +1309,10 @@ impl Cluster {
     /// counts its metadata knows; a topic it does not know is skipped, as
     /// `AbstractPartitionAssignor.assign` skips a topic without metadata.
     fn lead_assignment(&mut self, id: u32, join: &JoinResponse) -> assignor::Assignment {
+        if let Some(thread) = self.consumers[id as usize].streams {
+            // The `stream` protocol: StreamsPartitionAssignor.
+            return self.streams_lead_assignment(thread, join);
+        }
         // `lookupAssignor(protocol)`: the coordinator picked one of the protocols we offered.
         let kind = join.protocol.parse::<AssignorKind>();
         let subscriptions: BTreeMap<String, Subscription> = join
@@ -1322,6 +1431,9 @@ impl Cluster {
             self.consumers[id as usize].rejoin_needed = true;
         }
         self.assert_single_owner(id);
+        if let Some(thread) = self.consumers[id as usize].streams {
+            self.streams_partitions_assigned(thread);
+        }
         self.emit(Event::PartitionsAssigned {
             consumer,
             group,

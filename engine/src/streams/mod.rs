@@ -4,13 +4,13 @@
 //! - `value`: keys and values as an application sees them (text or JSON)
 //! - `expr`: the expression language of topologies and producer value templates
 //! - `dsl`: an application and its topology as the scenario declares it (the DSL calls)
-//! - `assignor`: Kafka Streams' task assignment (`StreamsPartitionAssignor`, `HighAvailabilityTaskAssignor`)
-
 //! - `topology`: the built processor topology (nodes, stores, internal topics, sub-topologies)
 //! - `builder`: DSL calls → topology, with Kafka's node names and internal topics
 //! - `describe`: `Topology.describe()`'s text
 //! - `task`: one stream task running a sub-topology for one partition (pure)
 //! - `store`, `cache`: its key-value stores and the thread's record cache
+//! - `runtime`: applications running in the cluster (instances, stream threads, tasks, commits, restores)
+//! - `assignor`: Kafka Streams' task assignment (`StreamsPartitionAssignor`, `HighAvailabilityTaskAssignor`)
 //! - `window`: windowed aggregations (tumbling, hopping, sliding, session), grace, retention and
 //!   `suppress(untilWindowCloses)`
 //! - `join`: stream–table, table–table and windowed stream–stream joins
@@ -22,6 +22,7 @@ pub mod describe;
 pub mod dsl;
 pub mod expr;
 pub mod join;
+pub mod runtime;
 pub mod store;
 pub mod task;
 pub mod topology;

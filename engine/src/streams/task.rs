@@ -99,6 +99,7 @@ struct Rec {
     window: Option<Window>,
 }
 
+#[derive(Debug, Clone)]
 struct StoreState {
     name: Arc<str>,
     kv: KeyValueStore,
@@ -227,6 +228,7 @@ struct Ctx<'a> {
     offset: u64,
 }
 
+#[derive(Debug, Clone)]
 pub struct StreamTask {
     pub id: TaskId,
     topology: Arc<Topology>,
@@ -455,6 +457,14 @@ impl StreamTask {
     /// the thread's cache.
     pub fn close(mut self, cache: &mut ThreadCache, out: &mut Vec<Effect>) {
         self.commit(cache, out);
+        for s in &self.stores {
+            cache.close(s.cache);
+        }
+    }
+
+    /// Closes the task without a flush (`StreamTask.closeDirty`, after a crash or a lost
+    /// membership): what its caches held is dropped with them.
+    pub fn close_dirty(self, cache: &mut ThreadCache) {
         for s in &self.stores {
             cache.close(s.cache);
         }

@@ -64,6 +64,61 @@ pub struct SubscriptionInfo {
     pub task_offset_sums: BTreeMap<TaskId, i64>,
 }
 
+impl SubscriptionInfo {
+    /// The bytes a stream thread puts in its subscription's `userData`: the process id and the
+    /// task offset sums, the two fields Kafka's SubscriptionInfo (version 7 and later) derives
+    /// everything else from. Kafka's buffer also carries a version, a latest supported version,
+    /// an endpoint, client tags and an error code that the simulation has no use for, so the
+    /// layout is the simulation's own: `i16` id length, UTF-8 id, `i32` count, then per task
+    /// `i32` subtopology, `i32` partition, `i64` offset sum, big-endian like Kafka's buffers.
+    pub fn encode(&self) -> bytes::Bytes {
+        use bytes::BufMut;
+        let mut buf = bytes::BytesMut::new();
+        let id = self.process_id.as_bytes();
+        buf.put_i16(i16::try_from(id.len()).expect("instance names are short"));
+        buf.put_slice(id);
+        buf.put_i32(self.task_offset_sums.len() as i32);
+        for (task, sum) in &self.task_offset_sums {
+            buf.put_i32(task.subtopology as i32);
+            buf.put_i32(task.partition as i32);
+            buf.put_i64(*sum);
+        }
+        buf.freeze()
+    }
+
+    /// The inverse of `encode`; `None` for bytes it did not write.
+    pub fn decode(bytes: &[u8]) -> Option<SubscriptionInfo> {
+        use bytes::Buf;
+        let mut buf = bytes;
+        if buf.remaining() < 2 {
+            return None;
+        }
+        let len = usize::try_from(buf.get_i16()).ok()?;
+        if buf.remaining() < len {
+            return None;
+        }
+        let process_id = String::from_utf8(buf[..len].to_vec()).ok()?;
+        buf.advance(len);
+        if buf.remaining() < 4 {
+            return None;
+        }
+        let count = usize::try_from(buf.get_i32()).ok()?;
+        let mut task_offset_sums = BTreeMap::new();
+        for _ in 0..count {
+            if buf.remaining() < 16 {
+                return None;
+            }
+            let subtopology = u32::try_from(buf.get_i32()).ok()?;
+            let partition = u32::try_from(buf.get_i32()).ok()?;
+            task_offset_sums.insert(TaskId::new(subtopology, partition), buf.get_i64());
+        }
+        buf.is_empty().then_some(SubscriptionInfo {
+            process_id,
+            task_offset_sums,
+        })
+    }
+}
+
 /// One stream thread's subscription as the group leader sees it: the consumer protocol's own
 /// fields plus the Streams user data.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -113,5 +168,17 @@ mod tests {
         );
         assert_eq!(sum_of_changelog_offsets(&[10, OFFSET_UNKNOWN, 5]), 15);
         assert_eq!(sum_of_changelog_offsets(&[i64::MAX, 1]), i64::MAX);
+    }
+
+    #[test]
+    fn subscription_info_round_trips_through_user_data() {
+        let info = SubscriptionInfo {
+            process_id: "word-count-2".to_string(),
+            task_offset_sums: [(TaskId::new(1, 0), 42), (TaskId::new(1, 1), LATEST_OFFSET)]
+                .into_iter()
+                .collect(),
+        };
+        assert_eq!(SubscriptionInfo::decode(&info.encode()), Some(info.clone()));
+        assert_eq!(SubscriptionInfo::decode(&info.encode()[..5]), None);
     }
 }

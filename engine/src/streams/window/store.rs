@@ -104,14 +104,6 @@ impl<V: Clone> SegmentedStore<V> {
     pub fn all(&self) -> impl Iterator<Item = (&Val, Millis, i64, &V)> {
         self.entries.iter().map(|((k, t, b), v)| (k, *t, *b, v))
     }
-
-    pub fn len(&self) -> usize {
-        self.entries.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
-    }
 }
 
 #[cfg(test)]

@@ -82,10 +82,6 @@ impl TimeWindowAggregator {
         }
     }
 
-    pub fn windows_spec(&self) -> TimeWindows {
-        self.windows
-    }
-
     pub fn observed_stream_time(&self) -> Millis {
         self.observed_stream_time
     }

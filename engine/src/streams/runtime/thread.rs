@@ -1,0 +1,597 @@
+//! A stream thread's work (Kafka's `StreamThread.runOnce` and `TaskManager`): tasks created
+//! when the thread's consumer is assigned their partitions and closed when they are revoked;
+//! each polled record through its task; the task's effects sent by the thread's producer; a
+//! commit every `commit.interval.ms`.
+//!
+//! A commit, as `TaskManager.commit` under at-least-once: flush every task (its caches go
+//! downstream and to the changelogs), flush the producer (wait until everything sent is
+//! acknowledged), then commit the consumed offsets. Offsets are therefore committed only for
+//! records whose results are durable; a crash loses what was processed since, and the next owner
+//! processes it again.
+
+use crate::cluster::{Cluster, Timer};
+use crate::command::{ProducerSpec, TopicPartition};
+use crate::event::{Event, StreamsOutput, StreamsSample};
+use crate::record::{RecordId, ValueRef};
+use crate::streams::task::{Effect, Input, StreamTask};
+use crate::streams::topology::TaskId;
+use crate::streams::value::Val;
+use crate::time::Micros;
+
+use super::{ActiveTask, Checkpointed, TaskState, ThreadRef};
+
+/// How often a thread waiting for its producer to be flushed looks again.
+const FLUSH_CHECK_US: Micros = crate::time::ms(5);
+
+impl Cluster {
+    /// The thread's consumer handed it records (`StreamThread.pollPhase` → `addRecordsToTasks`,
+    /// then `processPhase`): each goes through the task of its partition, in order.
+    pub(crate) fn streams_process_records(
+        &mut self,
+        r: ThreadRef,
+        records: &[(u32, u64, RecordId)],
+    ) {
+        let topology = std::sync::Arc::clone(&self.streams[r.app as usize].topology);
+        let app_name = self.streams[r.app as usize].name.clone();
+        let mut effects = Vec::new();
+        let mut i = 0;
+        while i < records.len() {
+            // A run of consecutive records of one partition: one task, one event.
+            let slot = records[i].0;
+            let run_end = records[i..]
+                .iter()
+                .position(|(s, ..)| *s != slot)
+                .map_or(records.len(), |n| i + n);
+            let tp = self.partitions[slot as usize].tp.clone();
+            let Some(sub) = topology.subtopology_of_topic(&tp.topic) else {
+                i = run_end;
+                continue;
+            };
+            let task_id = TaskId {
+                subtopology: sub.id,
+                partition: tp.partition,
+            };
+            let mut sample = None;
+            let mut processed = 0u32;
+            for &(_, offset, rid) in &records[i..run_end] {
+                let input = self.streams_input(&tp, offset, rid);
+                let key = input.key.to_record();
+                let value = input.value.to_record();
+                let thread = self.streams_thread_mut(r);
+                let Some(active) = thread.tasks.get_mut(&task_id) else {
+                    break;
+                };
+                if active.state != TaskState::Running {
+                    // Paused partitions are not polled; a record here is a bug upstream.
+                    break;
+                }
+                let before = effects.len();
+                active.task.process(&mut thread.cache, input, &mut effects);
+                thread.commit_needed = true;
+                processed += 1;
+                if sample.is_none() {
+                    sample = Some(StreamsSample {
+                        offset,
+                        key,
+                        value,
+                        outputs: outputs(&topology, &effects[before..]),
+                    });
+                }
+                self.count_processed(r.app, &tp, offset);
+            }
+            if processed > 0 {
+                let thread = self.streams_thread(r).name.clone();
+                self.emit(Event::StreamsProcessed {
+                    app: app_name.clone(),
+                    thread,
+                    task: task_id.to_string(),
+                    topic: tp.topic.clone(),
+                    partition: tp.partition,
+                    from_offset: records[i].1,
+                    count: processed,
+                    sample,
+                });
+            }
+            self.apply_effects(r, task_id, std::mem::take(&mut effects));
+            i = run_end;
+        }
+        self.schedule_streams_tick(r);
+    }
+
+    /// A record as a task reads it: key and value through the app's serde, CreateTime.
+    fn streams_input<'a>(&self, tp: &'a TopicPartition, offset: u64, rid: RecordId) -> Input<'a> {
+        Input {
+            topic: &tp.topic,
+            partition: tp.partition,
+            offset,
+            timestamp: self.record_timestamp(rid),
+            key: Val::from_record(self.key_text(rid)),
+            value: Val::from_record(self.value_text(rid).as_deref()),
+            old_value: None,
+            now: self.now,
+        }
+    }
+
+    fn count_processed(&mut self, a: u32, tp: &TopicPartition, offset: u64) {
+        let app = &mut self.streams[a as usize];
+        app.counters.processed += 1;
+        let upto = app.processed_upto.entry(tp.clone()).or_default();
+        if offset < *upto {
+            app.counters.reprocessed += 1;
+        } else {
+            *upto = offset + 1;
+        }
+    }
+
+    /// Carries out what a task's processing or flush caused: records to sinks and repartition
+    /// topics (partitioned by key, as `RecordCollector.send` with the default partitioner),
+    /// changelog writes (to the task's own partition), skipped records counted.
+    fn apply_effects(&mut self, r: ThreadRef, task: TaskId, effects: Vec<Effect>) {
+        let mut touched = Vec::new();
+        for effect in effects {
+            match effect {
+                Effect::Produce {
+                    topic,
+                    key,
+                    value,
+                    timestamp,
+                    ..
+                } => {
+                    if let Some(p) =
+                        self.send_streams_record(r, &topic, None, &key, &value, timestamp)
+                        && !touched.contains(&p)
+                    {
+                        touched.push(p);
+                    }
+                }
+                Effect::Changelog {
+                    topic,
+                    partition,
+                    key,
+                    value,
+                    timestamp,
+                    ..
+                } => {
+                    if let Some(p) = self.send_streams_record(
+                        r,
+                        &topic,
+                        Some(partition),
+                        &key,
+                        &value,
+                        timestamp,
+                    ) && !touched.contains(&p)
+                    {
+                        touched.push(p);
+                    }
+                }
+                Effect::Skipped { node, reason, .. } => {
+                    let app = &mut self.streams[r.app as usize];
+                    app.counters.dropped += 1;
+                    let event = Event::StreamsRecordSkipped {
+                        app: app.name.clone(),
+                        task: task.to_string(),
+                        node: app.topology.nodes[node].name.clone(),
+                        reason,
+                    };
+                    self.emit(event);
+                }
+                Effect::Peek { .. } => {}
+            }
+        }
+        for p in touched {
+            self.producer_tick(p);
+        }
+    }
+
+    /// Hands one record to the thread's producer for `topic`; returns that producer.
+    fn send_streams_record(
+        &mut self,
+        r: ThreadRef,
+        topic: &str,
+        partition: Option<u32>,
+        key: &Val,
+        value: &Val,
+        timestamp: Micros,
+    ) -> Option<u32> {
+        let p = self.thread_producer(r, topic)?;
+        let key = key.to_record().map(|k| self.store.intern(&k));
+        let value = match value.to_record() {
+            Some(v) => ValueRef::Text(self.store.intern(&v)),
+            None => ValueRef::Null,
+        };
+        // The record keeps its input's timestamp (Kafka's default: the processed record's).
+        self.create_record(p, self.now, timestamp, key, value, partition);
+        Some(p)
+    }
+
+    /// The thread's producer for a topic (one engine producer per topic, see ARCHITECTURE.md:
+    /// Kafka's thread has one producer for all; per partition, order and idempotence are the
+    /// same). acks=all and idempotence, the producer defaults since Kafka 3.0.
+    fn thread_producer(&mut self, r: ThreadRef, topic: &str) -> Option<u32> {
+        if let Some(&p) = self.streams_thread(r).producers.get(topic) {
+            return Some(p);
+        }
+        let display = format!("{}-producer", self.streams_thread(r).name);
+        let spec = ProducerSpec {
+            name: format!("{display}\u{0}{topic}"),
+            topic: topic.to_string(),
+            ..ProducerSpec::default()
+        };
+        let p = self.new_producer(spec.name.clone(), display, &spec).ok()?;
+        self.streams_thread_mut(r)
+            .producers
+            .insert(topic.to_string(), p);
+        Some(p)
+    }
+
+    /// Flushes every running task's caches (downstream, stores, changelogs): `StreamTask.flush`.
+    pub(crate) fn flush_thread_tasks(&mut self, r: ThreadRef) {
+        let ids: Vec<TaskId> = self.streams_thread(r).tasks.keys().copied().collect();
+        for id in ids {
+            self.flush_task(r, id);
+        }
+    }
+
+    fn flush_task(&mut self, r: ThreadRef, id: TaskId) {
+        let mut effects = Vec::new();
+        let thread = self.streams_thread_mut(r);
+        let Some(active) = thread.tasks.get_mut(&id) else {
+            return;
+        };
+        if active.state != TaskState::Running {
+            return;
+        }
+        active.task.commit(&mut thread.cache, &mut effects);
+        self.apply_effects(r, id, effects);
+    }
+
+    /// The consumed offsets of the thread's running tasks' partitions.
+    fn task_offsets(&self, r: ThreadRef, tasks: Option<&[TaskId]>) -> Vec<(TopicPartition, u64)> {
+        let thread = self.streams_thread(r);
+        let c = &self.consumers[thread.consumer as usize];
+        thread
+            .tasks
+            .iter()
+            .filter(|(id, t)| {
+                t.state == TaskState::Running && tasks.is_none_or(|only| only.contains(id))
+            })
+            .flat_map(|(_, t)| t.partitions.iter())
+            .filter_map(|tp| {
+                c.owned
+                    .get(tp)
+                    .and_then(|p| p.position)
+                    .map(|o| (tp.clone(), o))
+            })
+            .collect()
+    }
+
+    /// `TaskManager.commit`: flush the tasks, then wait for the producer before committing.
+    fn begin_commit(&mut self, r: ThreadRef) {
+        self.flush_thread_tasks(r);
+        let offsets = self.task_offsets(r, None);
+        let now = self.now;
+        let thread = self.streams_thread_mut(r);
+        thread.last_commit_us = now;
+        thread.commit_needed = false;
+        if !offsets.is_empty() {
+            thread.commit_waiting = Some(offsets);
+        }
+        self.try_finish_commit(r);
+    }
+
+    /// Whether every record the thread's producer was handed is acknowledged (or failed).
+    fn producer_flushed(&self, r: ThreadRef) -> bool {
+        self.streams_thread(r).producers.values().all(|&p| {
+            let p = &self.producers[p as usize];
+            p.buffered == 0 && p.in_flight.is_empty()
+        })
+    }
+
+    fn try_finish_commit(&mut self, r: ThreadRef) {
+        if self.streams_thread(r).commit_waiting.is_none() || !self.producer_flushed(r) {
+            return;
+        }
+        let offsets = self
+            .streams_thread_mut(r)
+            .commit_waiting
+            .take()
+            .expect("checked");
+        let consumer = self.streams_thread(r).consumer;
+        if self.consumer_commit_offsets(consumer, offsets.clone()) {
+            let app = &mut self.streams[r.app as usize];
+            app.counters.commits += 1;
+            let event = Event::StreamsCommitted {
+                app: app.name.clone(),
+                thread: self.streams_thread(r).name.clone(),
+                partitions: offsets.len() as u32,
+            };
+            self.emit(event);
+        }
+    }
+
+    /// The thread's own timer: restore steps, the commit interval, a commit waiting for its
+    /// producer.
+    pub(crate) fn streams_tick(&mut self, r: ThreadRef) {
+        let now = self.now;
+        let thread = self.streams_thread_mut(r);
+        if thread.tick_at == Some(now) {
+            thread.tick_at = None;
+        }
+        if !thread.alive {
+            return;
+        }
+        self.restore_step(r);
+        let thread = self.streams_thread(r);
+        let interval = self.streams[r.app as usize].config.commit_interval;
+        if thread.commit_waiting.is_some() {
+            self.try_finish_commit(r);
+        } else if thread.commit_needed && now >= thread.last_commit_us + interval {
+            self.begin_commit(r);
+        }
+        self.schedule_streams_tick(r);
+    }
+
+    pub(crate) fn schedule_streams_tick(&mut self, r: ThreadRef) {
+        let now = self.now;
+        let thread = self.streams_thread(r);
+        if !thread.alive {
+            return;
+        }
+        let interval = self.streams[r.app as usize].config.commit_interval;
+        let mut next: Option<Micros> = None;
+        let mut consider = |t: Micros| next = Some(next.map_or(t, |n: Micros| n.min(t)));
+        if thread.commit_waiting.is_some() {
+            consider(now + FLUSH_CHECK_US);
+        } else if thread.commit_needed {
+            consider(thread.last_commit_us + interval);
+        }
+        if let Some(at) = self.next_restore_at(r) {
+            consider(at);
+        }
+        let Some(at) = next else {
+            return;
+        };
+        let at = at.max(now + 1);
+        if thread.tick_at.is_none_or(|t| at < t || t <= now) {
+            self.streams_thread_mut(r).tick_at = Some(at);
+            self.schedule(
+                at,
+                Timer::StreamsTick {
+                    app: r.app,
+                    instance: r.instance,
+                    thread: r.thread,
+                },
+            );
+        }
+    }
+
+    /// The consumer's assignment changed (`onPartitionsAssigned` → `TaskManager.handleAssignment`):
+    /// a task for each newly owned task id, its state from the state directory if the instance
+    /// kept it, restoring first if it has changelogged stores.
+    pub(crate) fn streams_partitions_assigned(&mut self, r: ThreadRef) {
+        let consumer = self.streams_thread(r).consumer;
+        let topology = std::sync::Arc::clone(&self.streams[r.app as usize].topology);
+        let mut wanted: std::collections::BTreeMap<TaskId, Vec<TopicPartition>> =
+            Default::default();
+        for tp in self.consumers[consumer as usize].owned.keys() {
+            if let Some(sub) = topology.subtopology_of_topic(&tp.topic) {
+                wanted
+                    .entry(TaskId {
+                        subtopology: sub.id,
+                        partition: tp.partition,
+                    })
+                    .or_default()
+                    .push(tp.clone());
+            }
+        }
+        let app_name = self.streams[r.app as usize].name.clone();
+        let instance = self.streams[r.app as usize].instances[r.instance as usize]
+            .name
+            .clone();
+        for (id, partitions) in wanted {
+            if self.streams_thread(r).tasks.contains_key(&id) {
+                continue;
+            }
+            let kept = self.streams[r.app as usize].instances[r.instance as usize]
+                .state_dir
+                .remove(&id);
+            let thread = self.streams_thread_mut(r);
+            let Ok(mut task) =
+                StreamTask::new(std::sync::Arc::clone(&topology), id, &mut thread.cache)
+            else {
+                continue; // checked when the app was declared
+            };
+            // The state directory's stores are opened as they were left.
+            let checkpoint = match kept {
+                Some(Checkpointed { stores, checkpoint }) => {
+                    for (name, kv) in stores {
+                        for (k, v, ts) in kv.iter() {
+                            task.restore(&name, k.clone(), v.clone(), ts);
+                        }
+                    }
+                    checkpoint
+                }
+                None => Default::default(),
+            };
+            let task = Box::new(task);
+            let restores = self.restores_for(&topology, id, &checkpoint);
+            let restoring = restores.iter().any(|rs| rs.position < rs.end);
+            let state = if restoring {
+                TaskState::Restoring
+            } else {
+                TaskState::Running
+            };
+            if restoring {
+                self.pause_partitions(consumer, &partitions, true);
+            }
+            self.streams_thread_mut(r).tasks.insert(
+                id,
+                ActiveTask {
+                    task,
+                    state,
+                    partitions,
+                    restores,
+                },
+            );
+            let thread = self.streams_thread(r).name.clone();
+            self.emit(Event::StreamsTaskAssigned {
+                app: app_name.clone(),
+                instance: instance.clone(),
+                thread,
+                task: id.to_string(),
+                restoring,
+            });
+        }
+        self.schedule_streams_tick(r);
+    }
+
+    /// Partitions leave the thread in a rebalance (`onPartitionsRevoked` →
+    /// `TaskManager.handleRevocation`): their tasks are committed (flush, then the offsets) and
+    /// closed cleanly; their stores stay in the state directory.
+    pub(crate) fn streams_partitions_revoked(
+        &mut self,
+        r: ThreadRef,
+        partitions: &[TopicPartition],
+    ) {
+        let ids: Vec<TaskId> = self
+            .streams_thread(r)
+            .tasks
+            .iter()
+            .filter(|(_, t)| t.partitions.iter().any(|tp| partitions.contains(tp)))
+            .map(|(id, _)| *id)
+            .collect();
+        if ids.is_empty() {
+            return;
+        }
+        for &id in &ids {
+            self.flush_task(r, id);
+        }
+        let consumer = self.streams_thread(r).consumer;
+        let offsets = self.task_offsets(r, Some(&ids));
+        if !offsets.is_empty()
+            && self.consumers[consumer as usize].state
+                == crate::group::consumer::ClientState::Running
+            && self.consumer_commit_offsets(consumer, offsets)
+        {
+            self.streams[r.app as usize].counters.commits += 1;
+        }
+        for id in ids {
+            self.close_task(r, id, false, "revoked");
+        }
+    }
+
+    /// The member was removed from the group (`onPartitionsLost`): its tasks are closed dirty,
+    /// without a commit; their uncommitted work will be done again by the next owner.
+    pub(crate) fn streams_partitions_lost(&mut self, r: ThreadRef) {
+        let ids: Vec<TaskId> = self.streams_thread(r).tasks.keys().copied().collect();
+        for id in ids {
+            self.close_task(r, id, true, "lost");
+        }
+    }
+
+    fn close_task(&mut self, r: ThreadRef, id: TaskId, dirty: bool, reason: &str) {
+        if !dirty {
+            // closeClean: a last flush, so the stores kept are complete.
+            self.flush_task(r, id);
+        }
+        let Some(active) = self.streams_thread_mut(r).tasks.remove(&id) else {
+            return;
+        };
+        let consumer = self.streams_thread(r).consumer;
+        self.pause_partitions(consumer, &active.partitions, false);
+        let stores: std::collections::BTreeMap<_, _> = active
+            .restores
+            .iter()
+            .filter_map(|rs| {
+                active
+                    .task
+                    .store(&rs.store)
+                    .map(|kv| (rs.store.clone(), kv.clone()))
+            })
+            .collect();
+        if dirty {
+            let thread = self.streams_thread_mut(r);
+            active.task.close_dirty(&mut thread.cache);
+        } else {
+            let mut effects = Vec::new();
+            let thread = self.streams_thread_mut(r);
+            active.task.close(&mut thread.cache, &mut effects);
+            self.apply_effects(r, id, effects);
+            // A clean close writes the checkpoint: the changelog offsets the store holds.
+            let checkpoint = active
+                .restores
+                .iter()
+                .map(|rs| {
+                    let end = self.high_watermark(&rs.changelog).unwrap_or(0);
+                    (rs.changelog.clone(), end.max(rs.position))
+                })
+                .collect();
+            let checkpoint = if active.state == TaskState::Running {
+                checkpoint
+            } else {
+                // Closed while restoring: the checkpoint is where restoring got to.
+                active
+                    .restores
+                    .iter()
+                    .map(|rs| (rs.changelog.clone(), rs.position))
+                    .collect()
+            };
+            self.streams[r.app as usize].instances[r.instance as usize]
+                .state_dir
+                .insert(id, Checkpointed { stores, checkpoint });
+        }
+        let app = self.streams[r.app as usize].name.clone();
+        let thread = self.streams_thread(r).name.clone();
+        self.emit(Event::StreamsTaskRevoked {
+            app,
+            thread,
+            task: id.to_string(),
+            reason: reason.to_string(),
+        });
+    }
+
+    /// The thread ends (stop or crash). A crash loses its cache and the records its producer
+    /// had not sent yet; a clean stop has flushed and committed already.
+    pub(crate) fn close_thread(&mut self, r: ThreadRef, crashed: bool) {
+        let ids: Vec<TaskId> = self.streams_thread(r).tasks.keys().copied().collect();
+        for id in ids {
+            self.close_task(r, id, crashed, if crashed { "crashed" } else { "closed" });
+        }
+        let thread = self.streams_thread_mut(r);
+        thread.alive = false;
+        thread.commit_waiting = None;
+        let producers: Vec<u32> = thread.producers.values().copied().collect();
+        for p in producers {
+            if crashed {
+                self.drop_unsent(p);
+            }
+            self.producers[p as usize].running = false;
+        }
+    }
+}
+
+/// The records a task's processing produced, for the page's sample.
+fn outputs(
+    topology: &crate::streams::topology::Topology,
+    effects: &[Effect],
+) -> Vec<StreamsOutput> {
+    effects
+        .iter()
+        .filter_map(|e| match e {
+            Effect::Produce {
+                node,
+                topic,
+                key,
+                value,
+                ..
+            } => Some(StreamsOutput {
+                node: topology.nodes[*node].name.clone(),
+                topic: topic.to_string(),
+                key: key.to_record(),
+                value: value.to_record(),
+            }),
+            _ => None,
+        })
+        .take(8)
+        .collect()
+}

@@ -1,0 +1,171 @@
+//! The Streams part of the snapshot (`snapshot::StreamsAppView`): what the page draws.
+
+use crate::cluster::Cluster;
+use crate::snapshot::{
+    InternalTopicView, NodeView, SNAPSHOT_STORE_ENTRIES, StoreEntryView, StoreView,
+    StreamThreadView, StreamsAppView, StreamsInstanceView, StreamsTaskView, SubtopologyView,
+};
+use crate::streams::topology::{InternalTopicKind, NodeKind, StoreKind};
+
+impl Cluster {
+    pub(crate) fn streams_views(&self) -> Vec<StreamsAppView> {
+        self.streams
+            .iter()
+            .map(|app| {
+                let t = &app.topology;
+                let subtopology_of = |n: usize| {
+                    t.subtopologies
+                        .iter()
+                        .find(|s| s.nodes.contains(&n))
+                        .map(|s| s.id)
+                };
+                let nodes = t
+                    .nodes
+                    .iter()
+                    .enumerate()
+                    .map(|(i, n)| {
+                        let (kind, topics) = match &n.kind {
+                            NodeKind::Source { topics } => ("source", topics.clone()),
+                            NodeKind::Processor => ("processor", Vec::new()),
+                            NodeKind::Sink { topic } => ("sink", vec![topic.clone()]),
+                        };
+                        NodeView {
+                            name: n.name.clone(),
+                            kind,
+                            topics,
+                            stores: n.stores.clone(),
+                            successors: n
+                                .successors
+                                .iter()
+                                .map(|&s| t.nodes[s].name.clone())
+                                .collect(),
+                            subtopology: subtopology_of(i),
+                        }
+                    })
+                    .collect();
+                let subtopologies = t
+                    .subtopologies
+                    .iter()
+                    .map(|s| SubtopologyView {
+                        id: s.id,
+                        nodes: s.nodes.iter().map(|&n| t.nodes[n].name.clone()).collect(),
+                        source_topics: s.source_topics.clone(),
+                        sink_topics: s.sink_topics.clone(),
+                        stores: s.stores.clone(),
+                    })
+                    .collect();
+                let stores = t
+                    .stores
+                    .iter()
+                    .map(|spec| {
+                        let mut entries = Vec::new();
+                        for inst in &app.instances {
+                            for th in &inst.threads {
+                                for (id, task) in &th.tasks {
+                                    if let Some(kv) = task.task.store(&spec.name) {
+                                        entries.extend(kv.iter().map(|(k, v, ts)| {
+                                            StoreEntryView {
+                                                task: id.to_string(),
+                                                key: k.to_record(),
+                                                value: v.to_record(),
+                                                timestamp_us: ts,
+                                            }
+                                        }));
+                                    }
+                                }
+                            }
+                        }
+                        let size = entries.len() as u64;
+                        entries.sort_by(|a, b| {
+                            b.timestamp_us
+                                .cmp(&a.timestamp_us)
+                                .then_with(|| a.key.cmp(&b.key))
+                        });
+                        entries.truncate(SNAPSHOT_STORE_ENTRIES);
+                        StoreView {
+                            name: spec.name.clone(),
+                            kind: match spec.kind {
+                                StoreKind::KeyValue => "key-value",
+                                _ => "window",
+                            },
+                            changelog: spec.changelog.clone(),
+                            size,
+                            newest: entries,
+                        }
+                    })
+                    .collect();
+                let internal_topics = t
+                    .internal_topics
+                    .iter()
+                    .map(|it| InternalTopicView {
+                        name: it.name.clone(),
+                        kind: match it.kind {
+                            InternalTopicKind::Repartition => "repartition",
+                            _ => "changelog",
+                        },
+                        created: self.topics.contains_key(&it.name),
+                    })
+                    .collect();
+                let instances = app
+                    .instances
+                    .iter()
+                    .map(|inst| StreamsInstanceView {
+                        name: inst.name.clone(),
+                        state: self
+                            .streams_state(&app.name, &inst.name)
+                            .map_or("NOT_RUNNING", |s| s.name()),
+                        threads: inst
+                            .threads
+                            .iter()
+                            .map(|th| StreamThreadView {
+                                name: th.name.clone(),
+                                consumer: self.consumers[th.consumer as usize].name.clone(),
+                                active: th.tasks.keys().map(|id| id.to_string()).collect(),
+                                cache_bytes: th.cache.size_bytes(),
+                                cache_max_bytes: th.cache.max_bytes(),
+                            })
+                            .collect(),
+                    })
+                    .collect();
+                let mut tasks = Vec::new();
+                for inst in &app.instances {
+                    for th in &inst.threads {
+                        for (id, task) in &th.tasks {
+                            tasks.push((
+                                *id,
+                                StreamsTaskView {
+                                    id: id.to_string(),
+                                    instance: inst.name.clone(),
+                                    thread: th.name.clone(),
+                                    state: task.state,
+                                    restored: task
+                                        .restores
+                                        .iter()
+                                        .map(|r| r.position - r.start)
+                                        .sum(),
+                                    to_restore: task.restores.iter().map(|r| r.end - r.start).sum(),
+                                    processed: task.task.processed,
+                                    stream_time_us: task.task.stream_time,
+                                },
+                            ));
+                        }
+                    }
+                }
+                tasks.sort_by_key(|(id, _)| *id);
+                StreamsAppView {
+                    name: app.name.clone(),
+                    group: self.groups[app.group as usize].name.clone(),
+                    commit_interval_us: app.config.commit_interval,
+                    description: app.description.clone(),
+                    subtopologies,
+                    nodes,
+                    stores,
+                    internal_topics,
+                    instances,
+                    tasks: tasks.into_iter().map(|(_, v)| v).collect(),
+                    counters: app.counters.clone(),
+                }
+            })
+            .collect()
+    }
+}
