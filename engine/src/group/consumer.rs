@@ -76,6 +76,19 @@ pub struct OwnedPartition {
     pub buffer: VecDeque<(u64, RecordId)>,
 }
 
+impl OwnedPartition {
+    /// A partition just assigned: its position comes from the committed offset or a reset.
+    fn new(slot: u32) -> Self {
+        OwnedPartition {
+            slot,
+            fetch_position: None,
+            offset_requested: false,
+            position: None,
+            buffer: VecDeque::new(),
+        }
+    }
+}
+
 /// What an outstanding group request is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Pending {
@@ -159,6 +172,10 @@ pub struct Consumer {
     pub streams: Option<crate::streams::runtime::ThreadRef>,
     /// `KafkaConsumer.pause`: partitions not handed to the application (a restoring task's).
     pub paused: BTreeSet<TopicPartition>,
+    /// Assigned partitions whose topic the metadata did not know yet (a Streams application's
+    /// repartition topic, created by the leader during the assignment): taken when a refreshed
+    /// Metadata response names them, as Kafka's consumer fetches them once it knows a leader.
+    unresolved: Vec<TopicPartition>,
 }
 
 impl Consumer {
@@ -363,6 +380,7 @@ impl Cluster {
             consumed: 0,
             streams: None,
             paused: BTreeSet::new(),
+            unresolved: Vec::new(),
         }
     }
 
@@ -616,6 +634,7 @@ impl Cluster {
         let c = &mut self.consumers[id as usize];
         c.generation = -1;
         c.phase = JoinPhase::Unjoined;
+        c.unresolved.clear();
         let lost: Vec<TopicPartition> = c.owned.keys().cloned().collect();
         if let Some(thread) = c.streams {
             // onPartitionsLost: the tasks close without a commit.
@@ -1087,6 +1106,7 @@ impl Cluster {
     /// A Metadata answer reached the consumer: a leader waiting for it assigns now, then the
     /// client goes on with what it routes by the new metadata.
     pub(crate) fn consumer_metadata_updated(&mut self, id: u32) {
+        self.take_resolved_partitions(id);
         if let Some(join) = self.consumers[id as usize].awaiting_metadata.take() {
             let c = &self.consumers[id as usize];
             if c.phase == JoinPhase::Syncing
@@ -1097,6 +1117,35 @@ impl Cluster {
             }
         }
         self.consumer_poll(id);
+    }
+
+    /// Assigned partitions the last Metadata response names now join the owned ones; the rest
+    /// wait for the next refresh.
+    fn take_resolved_partitions(&mut self, id: u32) {
+        let c = &mut self.consumers[id as usize];
+        if c.unresolved.is_empty() || c.phase != JoinPhase::Stable {
+            return;
+        }
+        let mut taken = false;
+        for tp in std::mem::take(&mut c.unresolved) {
+            match c.metadata.partition(&tp).map(|p| p.slot) {
+                Some(slot) => {
+                    c.owned.insert(tp, OwnedPartition::new(slot));
+                    taken = true;
+                }
+                None => c.unresolved.push(tp),
+            }
+        }
+        let retry = !c.unresolved.is_empty();
+        if taken {
+            self.assert_single_owner(id);
+            if let Some(thread) = self.consumers[id as usize].streams {
+                self.streams_partitions_assigned(thread);
+            }
+        }
+        if retry {
+            self.refresh_consumer_metadata(id, false);
+        }
     }
 
     fn schedule_consumer_tick(&mut self, id: u32) {
@@ -1396,6 +1445,7 @@ impl Cluster {
             .cloned()
             .collect();
         let mut added = Vec::new();
+        c.unresolved.clear();
         for tp in &assignment {
             if c.owned.contains_key(tp) {
                 continue;
@@ -1403,21 +1453,14 @@ impl Cluster {
             let Some(slot) = c.metadata.partition(tp).map(|p| p.slot) else {
                 // Not in the metadata (yet): Kafka's consumer owns it and fetches it once its
                 // metadata names a leader; the playground's fetches need its slot, so the
-                // partition is taken when the metadata knows it.
+                // partition is taken when a refreshed Metadata response knows it.
+                c.unresolved.push(tp.clone());
                 continue;
             };
             added.push(tp.clone());
-            c.owned.insert(
-                tp.clone(),
-                OwnedPartition {
-                    slot,
-                    fetch_position: None,
-                    offset_requested: false,
-                    position: None,
-                    buffer: VecDeque::new(),
-                },
-            );
+            c.owned.insert(tp.clone(), OwnedPartition::new(slot));
         }
+        let refresh = !c.unresolved.is_empty();
         let generation = c.generation;
         let (consumer, group) = self.client_names(id);
         let cooperative_revocation = !revoked.is_empty();
@@ -1433,6 +1476,9 @@ impl Cluster {
         self.assert_single_owner(id);
         if let Some(thread) = self.consumers[id as usize].streams {
             self.streams_partitions_assigned(thread);
+        }
+        if refresh {
+            self.refresh_consumer_metadata(id, false);
         }
         self.emit(Event::PartitionsAssigned {
             consumer,

@@ -230,10 +230,6 @@ impl Cluster {
         let group = Group::new(
             app.name.clone(),
             subscribed.clone(),
-            // The carrier of the `stream` protocol: cooperative, owned partitions in the
-            // subscription; the leader runs StreamsPartitionAssignor (assign.rs) instead.
-            AssignorKind::CooperativeSticky,
-            OffsetReset::Earliest,
             streams_consumer_config(),
             None,
             offsets_topic::replicas_for(&app.name, self.brokers.len() as u32),
@@ -447,6 +443,11 @@ impl Cluster {
 fn streams_consumer_config() -> ConsumerConfig {
     ConsumerConfig {
         max_poll_records: STREAMS_MAX_POLL_RECORDS,
+        // The carrier of the `stream` protocol: cooperative, owned partitions in the
+        // subscription; the leader runs StreamsPartitionAssignor (assign.rs) instead.
+        partition_assignment_strategy: AssignorKind::CooperativeSticky,
+        // StreamsConfig's consumer override: a new application reads its inputs from the start.
+        auto_offset_reset: OffsetReset::Earliest,
         enable_auto_commit: false,
         leave_group_on_close: false,
         ..ConsumerConfig::default()
