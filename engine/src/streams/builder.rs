@@ -188,6 +188,12 @@ impl Builder {
                     send_old_values: false,
                 };
                 let node = self.processor(table_name, op, src);
+                if store.is_some() {
+                    // A named store is materialized from the start (`Materialized.as(name)`),
+                    // logged to `<app>-<store>-changelog` (no source-topic reuse without
+                    // `topology.optimization=all`).
+                    self.add_store(&store_name, StoreKind::KeyValue, node);
+                }
                 Handle {
                     kind: Kind::KTable,
                     node,
