@@ -1135,22 +1135,27 @@ wait 1s
     assert!(cluster.record_timestamp(from_p[from_p.len() - 1].id) > ms(1500));
 }
 
+/// The parsed block runs in the cluster; declaring the same application again is refused with a
+/// message and changes nothing.
 #[test]
-fn the_cluster_refuses_streams_commands_until_it_runs_them() {
+fn the_cluster_runs_a_declared_app_and_refuses_it_twice() {
     let script = parse_ok(&format!("{SETUP}streams app a\nstream orders\nend\n"));
     let mut cluster = engine::cluster::Cluster::new(1);
+    let mut declared = None;
     for step in &script.steps {
         if let Action::Cluster(c) = &step.action {
-            let result = cluster.apply(c.clone());
+            cluster.apply(c.clone()).expect("every line applies");
             if matches!(c, Command::StreamsApp(_)) {
-                let err = result.expect_err("not runnable yet");
-                assert!(
-                    err.to_string().contains("does not run Kafka Streams"),
-                    "{err}"
-                );
+                declared = Some(c.clone());
             }
         }
     }
+    let before = format!("{:?}", cluster.snapshot());
+    let err = cluster
+        .apply(declared.expect("the block declared an app"))
+        .expect_err("a second app named a");
+    assert!(err.to_string().contains("already exists"), "{err}");
+    assert_eq!(format!("{:?}", cluster.snapshot()), before);
 }
 
 /// Every `scenario` example of the reference's Streams and expression sections is accepted.
