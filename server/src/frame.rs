@@ -55,6 +55,8 @@ pub struct FrameBuilder {
     events: u64,
     /// Repeating lines fold across frames (the run goes on until a plain line).
     folder: Folder,
+    /// Streams tasks' processed batches, the first `MAX_STREAMS_FLIGHTS` of the frame.
+    streams: Vec<Flight>,
 }
 
 impl Default for FrameBuilder {
@@ -69,6 +71,7 @@ impl Default for FrameBuilder {
             rng: 0x9E37_79B9_7F4A_7C15,
             events: 0,
             folder: Folder::default(),
+            streams: Vec::new(),
         }
     }
 }
@@ -170,6 +173,28 @@ impl FrameBuilder {
                     });
                 entry.count += u64::from(*count);
             }
+            // Each batch carries one sample already (the engine's): the first of the frame go.
+            Event::StreamsProcessed {
+                app,
+                task,
+                topic,
+                partition,
+                from_offset,
+                count,
+                sample,
+                ..
+            } if self.streams.len() < wire::MAX_STREAMS_FLIGHTS => {
+                self.streams.push(Flight::StreamsProcessed {
+                    at_us: e.at_us,
+                    app: app.clone(),
+                    task: task.clone(),
+                    topic: topic.clone(),
+                    partition: *partition,
+                    from_offset: *from_offset,
+                    count: *count,
+                    sample: sample.clone(),
+                });
+            }
             _ => {}
         }
     }
@@ -229,6 +254,7 @@ impl FrameBuilder {
             ),
         );
         flights.truncate(wire::MAX_FLIGHTS);
+        flights.append(&mut this.streams);
 
         // Repeats fold before the cap, so a flood of them costs one line each.
         let mut log = self.folder.fold(this.narrator.finish());

@@ -14,6 +14,7 @@ pub mod saved;
 pub mod serve;
 pub mod soak;
 pub mod state;
+pub mod streams_graph;
 pub mod wire;
 pub mod ws;
 

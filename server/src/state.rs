@@ -66,6 +66,8 @@ pub fn from_snapshot(s: &Snapshot) -> State {
         network: s.network_partition.clone(),
         cuts: cuts(&s.network),
         streams: s.streams.clone(),
+        // Filled by the room from its `streams_graph::ExpressionCache` (the snapshot has no Op).
+        streams_exprs: Vec::new(),
     }
 }
 
@@ -460,6 +462,16 @@ pub fn patch(before: &State, now: &State) -> serde_json::Map<String, serde_json:
             &now.streams,
             &["name"],
             |a, b| a.name == b.name,
+            nothing,
+        ),
+    );
+    put(
+        "streams_exprs",
+        entities(
+            &before.streams_exprs,
+            &now.streams_exprs,
+            &["app"],
+            |a, b| a.app == b.app,
             nothing,
         ),
     );

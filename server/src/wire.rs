@@ -108,8 +108,8 @@
 //! names of static/js/entities.js): `"broker:1"`, `"topic:orders"`, `"partition:orders/0"`,
 //! `"producer:shop"`, `"group:billing"`, `"consumer:billing-1"`, plus `"replicas:orders/0"`
 //! (that partition's replicas view) and `"metrics"` (the metrics panel), and for Kafka Streams
-//! `"app:word-count"`, `"store:word-count/counts"`, `"task:word-count/0_1"` (no view draws
-//! these yet). `[]` is `focus all`: the whole cluster. At most
+//! `"app:word-count"`, `"store:word-count/counts"`, `"task:word-count/0_1"` (the Streams
+//! panel's app card, store and task chip). `[]` is `focus all`: the whole cluster. At most
 //! `engine::limits::MAX_FOCUS_TARGETS` targets.
 //! `{"v":1,"type":"frame",…,"focus":["partition:orders/0","group:billing"],…}`
 //!
@@ -147,7 +147,8 @@
 //! "expect-passed"` or `"expect-failed"` (presenter mode hides the passing ones).
 //!
 //! Frames stay bounded at any rate: `appended` counts records per partition, `flights` is a sample
-//! of at most [`MAX_FLIGHTS`] (at most [`MAX_PRODUCE_FLIGHTS`] individual records), and `log` at most
+//! of at most [`MAX_FLIGHTS`] (at most [`MAX_PRODUCE_FLIGHTS`] individual records) plus at most
+//! [`MAX_STREAMS_FLIGHTS`] Streams samples, and `log` at most
 //! [`MAX_LOG_PER_FRAME`] entries (then one "… and N more" entry).
 
 use serde::{Deserialize, Serialize};
@@ -163,6 +164,8 @@ pub const MAX_COMMAND_BYTES: usize = 8 * 1024;
 /// follows few, slow dots: static/js/views/flights.js), so eight candidates, taking turns across
 /// frames, are plenty; more only cost bandwidth (24 were a third of a 6×24 viewer's).
 pub const MAX_FLIGHTS: usize = 8;
+/// Streams flights per frame (`streams-processed`): the first ones of the frame.
+pub const MAX_STREAMS_FLIGHTS: usize = 8;
 /// At most this many individual produced records per frame (the rest are only counted).
 pub const MAX_PRODUCE_FLIGHTS: usize = 3;
 /// At most this many log entries per frame.
@@ -559,10 +562,23 @@ pub struct State {
     /// cache_max_bytes}`), `tasks` (`id` `0_1`, `instance`, `thread`, `state`:
     /// RESTORING|RUNNING, `restored`, `to_restore`, `processed`, `stream_time_us`), `counters`
     /// (`processed`, `reprocessed`, `dropped`, `restored` per store, `commits`). Patched per app
-    /// by `name`, like groups. Processed records reach the page as `streams-processed` events
-    /// (engine `Event::StreamsProcessed`: app, thread, task, topic, partition, from_offset,
+    /// by `name`, like groups. Processed records reach the page as `streams-processed` flights
+    /// (`Flight::StreamsProcessed`, from engine `Event::StreamsProcessed`: app, thread, task, topic, partition, from_offset,
     /// count, sample `{offset, key, value, outputs: [{node, topic, key, value}]}`).
     pub streams: Vec<engine::snapshot::StreamsAppView>,
+    /// What each Streams processor runs, as the scenario wrote it (`describe()` leaves it out):
+    /// `{"app":"word-count","nodes":{"KSTREAM-FLATMAPVALUES-0000000001":
+    /// ["split(lower(value))"],"KSTREAM-AGGREGATE-0000000003":["count"]}}`, only the nodes that
+    /// run an expression (`key: …`, `adder: …` when one runs several). Patched per app by `app`:
+    /// sent when the app appears (a topology never changes).
+    pub streams_exprs: Vec<StreamsExpressions>,
+}
+
+/// A Streams application's processor expressions (`State.streams_exprs`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct StreamsExpressions {
+    pub app: String,
+    pub nodes: std::collections::BTreeMap<String, Vec<String>>,
 }
 
 /// The cuts in force. `network partition A / B` cuts the broker links between the sides only
@@ -768,6 +784,20 @@ pub enum Flight {
         partition: u32,
         from_offset: u64,
         count: u64,
+    },
+    /// A Kafka Streams task processed `count` records of one input partition (`sample`: the
+    /// first of them and what its sinks wrote, `engine::event::StreamsSample`); the page moves
+    /// it through the topology's nodes. At most `MAX_STREAMS_FLIGHTS` per frame, beyond
+    /// `MAX_FLIGHTS`.
+    StreamsProcessed {
+        at_us: u64,
+        app: String,
+        task: String,
+        topic: String,
+        partition: u32,
+        from_offset: u64,
+        count: u32,
+        sample: Option<engine::event::StreamsSample>,
     },
 }
 

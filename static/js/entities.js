@@ -6,6 +6,9 @@
 //   record:T/P@O      the leader's cell for offset O      producer:NAME   a producer card
 //   group:G           a group card                        consumer:NAME   a consumer (member) card
 //   owned:T/P         inside a consumer: a partition it holds now
+//   app:APP           a Streams application's card      instance:APP/NAME  one of its instances
+//   processor:APP/N   a node of its topology (N: Kafka's node name, sources and sinks too)
+//   store:APP/S       a state store (in the graph and its table)   task:APP/ID  a task chip (0_1)
 // The page's views use it, and so can tests and tools in the page:
 // `const { select } = await import('/static/js/entities.js')`.
 
@@ -19,10 +22,15 @@ export const entity = {
   group: (name) => `group:${name}`,
   consumer: (name) => `consumer:${name}`,
   owned: (id) => `owned:${id}`,
+  app: (name) => `app:${name}`,
+  instance: (app, name) => `instance:${app}/${name}`,
+  processor: (app, node) => `processor:${app}/${node}`,
+  store: (app, store) => `store:${app}/${store}`,
+  task: (app, id) => `task:${app}/${id}`,
 };
 
 /** Every kind, in the order above. */
-export const ENTITY_KINDS = ['broker', 'topic', 'partition', 'replica', 'record', 'producer', 'group', 'consumer', 'owned'];
+export const ENTITY_KINDS = ['broker', 'topic', 'partition', 'replica', 'record', 'producer', 'group', 'consumer', 'owned', 'app', 'instance', 'processor', 'store', 'task'];
 
 /** A CSS selector for one entity: `select('partition', 'orders/0')`. */
 export function select(kind, ...id) {

@@ -19,6 +19,7 @@ import { PresenterView } from './views/presenter.js';
 import { TimelineView } from './views/timeline.js';
 import { MetricsPanel } from './views/metrics.js';
 import { FocusView } from './views/focus.js';
+import { StreamsView } from './views/streams.js';
 import { Controls } from './controls.js';
 import { Console } from './console.js';
 import { Actions } from './actions.js';
@@ -60,6 +61,10 @@ const overviewPanel = stage.addPanel('cluster', {
 });
 overviewPanel.heading.append(healthLegend());
 const overview = new OverviewView(overviewPanel.body, model, zoom);
+// Kafka Streams applications, under the cluster (the widest column: see views/streams.js).
+const streamsPanel = stage.addPanel('cluster', {
+  id: 'streams', title: 'Streams applications', subtitle: 'topology, tasks on instances, stores', className: 'streams-view',
+});
 
 // Views render in this order (after every view has measured, see stage.js).
 stage.mount('zoom', zoom);
@@ -73,6 +78,7 @@ stage.mount('logical', logical);
 stage.mount('overview', overview);
 stage.mount('physical', new PhysicalView(document.getElementById('physical'), model));
 stage.mount('groups', new GroupsView(document.getElementById('groups'), model));
+stage.mount('streams', new StreamsView(streamsPanel, model, { reducedMotion }));
 stage.mount('eventlog', new EventLogView(document.getElementById('event-log'), model));
 stage.mount('details', details);
 stage.mount('metrics', metrics);

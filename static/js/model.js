@@ -58,6 +58,10 @@ export function emptyChange() {
     metrics: false,
     /** A panel was opened: it draws itself whole. */
     opened: false,
+    /** A Streams application changed (its instances, tasks, stores or counters). */
+    streams: false,
+    /** Records Streams tasks processed in this frame: wire `streams-processed` flights ({app, task, topic, partition, from_offset, count, sample}). */
+    streamsRecords: [],
   };
 }
 
@@ -65,7 +69,7 @@ export function emptyChange() {
 export function mergeChange(a, b) {
   for (const k of Object.keys(a)) {
     if (k === 'partitions') for (const p of b.partitions) a.partitions.add(p);
-    else if (k === 'flights') { for (const f of b.flights) a.flights.push(f); }
+    else if (k === 'flights' || k === 'streamsRecords') { for (const f of b[k]) a[k].push(f); }
     else a[k] = a[k] || b[k];
   }
   return a;
@@ -116,6 +120,10 @@ export class Model extends EventTarget {
     /** @type {Map<string, object>} */ this.producers = new Map();
     /** @type {Map<string, object>} */ this.groups = new Map();
     /** @type {Map<string, object>} */ this.consumers = new Map();
+    /** Kafka Streams applications by application.id (wire.rs, `State.streams`: engine StreamsAppView). */
+    /** @type {Map<string, object>} */ this.streams = new Map();
+    /** Each Streams app's processor expressions by app (wire.rs, `State.streams_exprs`): {app, nodes: {NODE: [text]}}. */
+    /** @type {Map<string, object>} */ this.streamsExprs = new Map();
     /** consumer name → colour index, in order of first appearance */
     this.consumerIndex = new Map();
     /** [sideA, sideB] broker ids, or null */
@@ -195,7 +203,7 @@ export class Model extends EventTarget {
     this.appendLog(msg.log || []);
     this.mergeMarkers(msg.markers || []);
     change.markers = true;
-    Object.assign(change, { brokers: true, topics: true, producers: true, groups: true, consumers: true, network: true, clock: true, caption: true, focus: true, log: true, timeline: true, lesson: true, audience: true });
+    Object.assign(change, { streams: true, brokers: true, topics: true, producers: true, groups: true, consumers: true, network: true, clock: true, caption: true, focus: true, log: true, timeline: true, lesson: true, audience: true });
     for (const id of this.partitions.keys()) change.partitions.add(id);
     this.emit(change);
   }
@@ -250,6 +258,8 @@ export class Model extends EventTarget {
       this.updateRates(change);
     }
     for (const f of msg.flights || []) {
+      // A Streams task's processed batch moves through its topology's graph (views/streams.js).
+      if (f.kind === 'streams-processed') { change.streamsRecords.push(f); continue; }
       if (f.kind === 'produce') this.rememberKey(partitionId(f.topic, f.partition), f.offset, f.key ?? null);
       change.flights.push(f);
     }
@@ -296,6 +306,8 @@ export class Model extends EventTarget {
     }
     for (const p of state.producers || []) { merge(this.producers, p.name, p); change.producers = true; }
     for (const g of state.groups || []) { merge(this.groups, g.name, g); change.groups = true; }
+    for (const a of state.streams || []) { merge(this.streams, a.name, a); change.streams = true; }
+    for (const e of state.streams_exprs || []) { merge(this.streamsExprs, e.app, e); change.streams = true; }
     for (const c of state.consumers || []) {
       merge(this.consumers, c.name, c);
       if (!this.consumerIndex.has(c.name)) this.consumerIndex.set(c.name, this.consumerIndex.size);

@@ -227,6 +227,8 @@ struct Room {
     frame: FrameBuilder,
     /// The state the last frame (or snapshot) showed; frames carry the difference.
     shown: wire::State,
+    /// Each Streams processor's expressions, printed once per application.
+    streams_exprs: crate::streams_graph::ExpressionCache,
     shown_clock: (Micros, bool, u64),
     /// The newest metrics sample the last frame (or snapshot) carried (0: none).
     shown_metrics_us: Micros,
@@ -287,6 +289,7 @@ impl Room {
             player: Player::default(),
             frame: FrameBuilder::default(),
             shown: wire::State::default(),
+            streams_exprs: Default::default(),
             shown_clock: (0, true, 0),
             shown_metrics_us: 0,
             seq: 0,
@@ -1106,6 +1109,7 @@ impl Room {
     /// that things went backwards).
     fn broadcast_snapshot(&mut self) {
         self.shown = state::from_snapshot(&self.cluster.snapshot());
+        self.shown.streams_exprs = self.streams_exprs.of(&self.cluster);
         self.lesson = self.lesson_dto();
         self.shown_clock = self.clock_key();
         self.shown_metrics_us = self.latest_metrics_us();
@@ -1129,6 +1133,7 @@ impl Room {
     /// Sends what changed since the last frame, if anything did.
     fn flush(&mut self) {
         let mut now = state::from_snapshot(&self.cluster.snapshot());
+        now.streams_exprs = self.streams_exprs.of(&self.cluster);
         if state::busy_partitions(&self.shown, &now) > wire::BUSY_PARTITIONS {
             // A big cluster at a high rate: partitions whose only news is their offsets take
             // turns (one frame in DEFER_ROUNDS each), cutting what offsets cost. Leaders,

@@ -1,6 +1,7 @@
 // Focus: what the scenario's `focus` line says must be on screen (wire.rs, "Focus"). The targets
 // are `KIND:ID` names, the same as the `data-entity` names every view draws (entities.js), plus
-// `replicas:T/P` (a partition's replicas view) and `metrics` (the metrics panel).
+// `replicas:T/P` (a partition's replicas view) and `metrics` (the metrics panel); for Kafka Streams
+// `app:APP`, `store:APP/STORE` and `task:APP/ID` (views/streams.js).
 //
 // When a focus is set this view:
 // - opens what the targets live in: the detail of the focused partitions (and of every partition
@@ -204,6 +205,10 @@ export class FocusView {
     if (kind === 'metrics') found = [this.metrics.panel];
     else if (kind === 'replicas') found = document.querySelectorAll(`.replicas-view[data-replicas-of="${CSS.escape(id)}"]`);
     else if (['broker', 'topic', 'partition', 'producer', 'group', 'consumer'].includes(kind)) found = document.querySelectorAll(select(kind, id));
+    // Kafka Streams (views/streams.js): `app:APP`, `store:APP/STORE` (the store beside its
+    // processor and its table), `task:APP/0_1` (the task's chip).
+    else if (kind === 'app') found = document.querySelectorAll(select('app', id));
+    else if (kind === 'store' || kind === 'task') found = document.querySelectorAll(`[data-entity="${CSS.escape(`${kind}:${id}`)}"]`);
     else found = [];
     return [...found].filter((e) => e.checkVisibility());
   }

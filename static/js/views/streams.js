@@ -1,0 +1,148 @@
+// Kafka Streams applications: one card per application (`app:APP`) in a panel of the cluster
+// column, shown only while an application exists. The cluster column is the widest: a topology
+// with two sub-topologies side by side, its stores beside their processors, needs about 700 px,
+// which the groups column (18rem) cannot give; the application's consumer group still has its own
+// card in the groups column, as Kafka lists a Streams app among the groups.
+//
+// A card: the head (application.id, instances, the engine's counters), the topology graph
+// (streams-graph.js), the instances with their threads and task chips (streams-tasks.js), and the
+// stores as tables (streams-store.js). When one topic is read as a KStream by one application and
+// as a KTable by another (or the same), the table's card sets both side by side.
+
+import { el, setText, setHidden, formatCount } from '../text.js';
+import { entity } from '../entities.js';
+import { StreamsGraph } from './streams-graph.js';
+import { StreamsTasks } from './streams-tasks.js';
+import { StoreTable, StreamVsTable } from './streams-store.js';
+
+/**
+ * The graph's topology from the wire's app (engine StreamsAppView): each sub-topology's node
+ * names resolved to the flat `nodes` list, in Kafka's write order, each with the expressions it
+ * runs (`State.streams_exprs`; none known: none drawn).
+ */
+export function topologyOf(app, exprs) {
+  const byName = new Map((app.nodes || []).map((n) => [n.name, { ...n, exprs: exprs?.nodes?.[n.name] || [] }]));
+  return {
+    subtopologies: (app.subtopologies || []).map((s) => ({ id: s.id, nodes: s.nodes.map((n) => byName.get(n)).filter(Boolean) })),
+    stores: (app.stores || []).map((s) => ({ name: s.name, changelog: s.changelog })),
+    internal_topics: app.internal_topics || [],
+  };
+}
+
+/**
+ * The instances with their threads and, on each thread, its tasks: the wire lists tasks flat
+ * (each with its `instance` and `thread`), the view draws them where they run.
+ */
+export function instancesOf(app) {
+  return (app.instances || []).map((inst) => ({
+    name: inst.name,
+    state: inst.state,
+    threads: inst.threads.map((th) => ({
+      name: th.name,
+      tasks: (app.tasks || []).filter((t) => t.instance === inst.name && t.thread === th.name),
+    })),
+  }));
+}
+
+export class StreamsView {
+  /**
+   * @param {{section: HTMLElement, body: HTMLElement}} panel from `stage.addPanel`
+   * @param {{reducedMotion: () => boolean}} opts
+   */
+  constructor(panel, model, { reducedMotion }) {
+    this.panel = panel;
+    this.root = panel.body;
+    this.model = model;
+    this.reducedMotion = reducedMotion;
+    /** app name → card parts */
+    this.cards = new Map();
+    setHidden(panel.section, true);
+  }
+
+  render(change) {
+    const m = this.model;
+    if (change.snapshot || change.streams) {
+      setHidden(this.panel.section, m.streams.size === 0);
+      if (change.snapshot) {
+        for (const [name, c] of this.cards) if (!m.streams.has(name)) { c.card.remove(); this.cards.delete(name); }
+      }
+      for (const app of m.streams.values()) {
+        let c = this.cards.get(app.name);
+        if (!c) { c = this.makeCard(app); this.cards.set(app.name, c); this.root.append(c.card); }
+        this.updateCard(app, c);
+      }
+      this.pairStreamsAndTables();
+    }
+    // The edges follow the boxes: measure after every change that can move them (cheap: a few rects).
+    for (const c of this.cards.values()) c.graph.layout();
+    for (const rec of change.streamsRecords) {
+      const c = this.cards.get(rec.app);
+      if (!c) continue;
+      c.graph.animate(rec);
+      for (const pair of this.pairs || []) if (pair.streamApp === rec.app && pair.topic === rec.topic) pair.view.add(rec);
+    }
+  }
+
+  makeCard(app) {
+    const topology = topologyOf(app, this.model.streamsExprs.get(app.name));
+    const graph = new StreamsGraph(app.name, topology, { reducedMotion: this.reducedMotion });
+    const tasks = new StreamsTasks(app.name, { reducedMotion: this.reducedMotion });
+    const meta = el('span', { class: 'streams-meta' });
+    const stores = el('div', { class: 'streams-stores' });
+    const describe = el('details', { class: 'streams-describe' },
+      el('summary', { text: 'Topology.describe()' }), el('pre', { text: app.description }));
+    const card = el('article', { class: 'streams-app card', dataset: { entity: entity.app(app.name) } },
+      el('div', { class: 'card-head' }, el('span', { class: 'entity-name', text: app.name, title: `application.id ${app.name}` }), meta),
+      graph.root,
+      el('div', { class: 'streams-lower' }, tasks.root, stores),
+      describe);
+    const specs = new Map(topology.stores.map((s) => [s.name, s]));
+    return { card, graph, tasks, meta, stores, specs, tables: new Map() };
+  }
+
+  updateCard(app, c) {
+    const counters = app.counters || {};
+    setText(c.meta, `${app.instances.length} instance${app.instances.length === 1 ? '' : 's'} · processed ${formatCount(counters.processed ?? 0)}`
+      + (counters.reprocessed ? ` · again ${formatCount(counters.reprocessed)}` : ''));
+    c.tasks.render(instancesOf(app));
+    for (const s of app.stores || []) {
+      let t = c.tables.get(s.name);
+      if (!t) {
+        t = new StoreTable(app.name, s.name, c.specs.get(s.name)?.changelog ?? null);
+        c.tables.set(s.name, t);
+        c.stores.append(t.root);
+      }
+      t.render(s.newest, s.size);
+    }
+  }
+
+  /**
+   * Topics read as a KStream and as a KTable: a source whose successor is a `KTABLE-SOURCE` with a
+   * store is a table read (`builder.table`); any other source is a stream read.
+   */
+  pairStreamsAndTables() {
+    const streams = [];
+    const tables = [];
+    for (const app of this.model.streams.values()) {
+      const nodes = new Map((app.nodes || []).map((n) => [n.name, n]));
+      for (const n of nodes.values()) {
+        if (n.kind !== 'source') continue;
+        const tableNode = n.successors.map((s) => nodes.get(s)).find((s) => s && /^KTABLE-SOURCE-/.test(s.name) && s.stores.length);
+        for (const topic of n.topics) {
+          if (tableNode) tables.push({ app: app.name, topic, store: tableNode.stores[0] });
+          else streams.push({ app: app.name, topic });
+        }
+      }
+    }
+    this.pairs = this.pairs || [];
+    for (const t of tables) {
+      const s = streams.find((x) => x.topic === t.topic);
+      const c = this.cards.get(t.app);
+      const table = c?.tables.get(t.store);
+      if (!s || !table || this.pairs.some((p) => p.table === table)) continue;
+      const view = new StreamVsTable(t.topic, s.app, table);
+      c.stores.append(view.root);
+      this.pairs.push({ topic: t.topic, streamApp: s.app, table, view });
+    }
+  }
+}
