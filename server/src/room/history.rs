@@ -333,9 +333,12 @@ mod tests {
             *settled.iter().min().unwrap(),
             *settled.iter().max().unwrap(),
         );
+        // Level: held within 10% under the target it thins to. The total rises by one
+        // checkpoint's cost (about 1.1 MB in this flood) and falls when the oldest goes, so
+        // the floor is what is measured; the ceiling is the target, asserted above.
         assert!(
-            hi as f64 / lo as f64 <= 1.10,
-            "after thinning began the room held {lo}..{hi} bytes"
+            lo as f64 >= 0.90 * target as f64 && hi <= target,
+            "after thinning began the room held {lo}..{hi} bytes (target {target}): {settled:?}"
         );
         let at: Vec<Micros> = history.checkpoints.iter().map(|c| c.at_us).collect();
         assert_eq!(at[0], 0);
