@@ -141,6 +141,8 @@ test('timeline markers name the engine\'s moments, one button per moment; a clic
 
   await marker(kill).click();
   await page.waitForFunction((t) => window.playground.model.clock.now_us === t, kill.at_us, { timeout: 10000 });
+  // The slider is drawn on the next animation frame after the model moves.
+  await page.waitForFunction((t) => Number(document.querySelector('#timeline').value) === t, kill.at_us, { timeout: 5000 });
   assert.equal(Number(await page.locator('#timeline').inputValue()), kill.at_us);
   assert.equal(await page.evaluate(() => window.playground.model.brokers.get(1).alive), false);
   // The election is now the recorded future: still there, drawn faded.
