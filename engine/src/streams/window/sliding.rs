@@ -332,28 +332,11 @@ impl SlidingWindowAggregator {
     }
 
     pub fn windows(&self) -> Vec<(WindowedKey, Val, Millis)> {
-        self.store
-            .all()
-            .map(|(key, start, _, s)| {
-                (
-                    WindowedKey {
-                        key: key.clone(),
-                        window: Window::new(start, start + self.windows.difference),
-                    },
-                    s.value.clone(),
-                    s.timestamp,
-                )
-            })
-            .collect()
+        self.store.windows(self.windows.difference)
     }
 
     /// Restoring the store from its changelog.
     pub fn restore(&mut self, key: &Val, start: Millis, value: Option<(Val, Millis)>) {
-        self.store.put(
-            key,
-            start,
-            0,
-            value.map(|(value, timestamp)| Stored { value, timestamp }),
-        );
+        self.store.restore(key, start, value);
     }
 }

@@ -62,6 +62,37 @@ pub(crate) struct Stored {
     pub timestamp: Millis,
 }
 
+/// What the time-window and sliding-window processors share: their stores hold one aggregate per
+/// window start, and a window's end is its start plus a fixed length (the size, or the sliding
+/// windows' time difference).
+impl SegmentedStore<Stored> {
+    /// Every live window with its aggregate and timestamp.
+    pub(crate) fn windows(&self, length: Millis) -> Vec<(WindowedKey, Val, Millis)> {
+        self.all()
+            .map(|(key, start, _, s)| {
+                (
+                    WindowedKey {
+                        key: key.clone(),
+                        window: Window::new(start, start + length),
+                    },
+                    s.value.clone(),
+                    s.timestamp,
+                )
+            })
+            .collect()
+    }
+
+    /// Restoring one window from its changelog: an aggregate as the changelog holds it.
+    pub(crate) fn restore(&mut self, key: &Val, start: Millis, value: Option<(Val, Millis)>) {
+        self.put(
+            key,
+            start,
+            0,
+            value.map(|(value, timestamp)| Stored { value, timestamp }),
+        );
+    }
+}
+
 /// `KStreamWindowAggregate`'s processor with its `TimestampedWindowStore`.
 #[derive(Debug, Clone)]
 pub struct TimeWindowAggregator {
@@ -162,28 +193,11 @@ impl TimeWindowAggregator {
     }
 
     pub fn windows(&self) -> Vec<(WindowedKey, Val, Millis)> {
-        self.store
-            .all()
-            .map(|(key, start, _, s)| {
-                (
-                    WindowedKey {
-                        key: key.clone(),
-                        window: Window::new(start, start + self.windows.size),
-                    },
-                    s.value.clone(),
-                    s.timestamp,
-                )
-            })
-            .collect()
+        self.store.windows(self.windows.size)
     }
 
     /// Restoring the store from its changelog: an aggregate as the changelog holds it.
     pub fn restore(&mut self, key: &Val, start: Millis, value: Option<(Val, Millis)>) {
-        self.store.put(
-            key,
-            start,
-            0,
-            value.map(|(value, timestamp)| Stored { value, timestamp }),
-        );
+        self.store.restore(key, start, value);
     }
 }
