@@ -30,8 +30,13 @@ test('word count: nodes, a moving record, and a crash moving tasks', async () =>
   // Tasks: the chips are the engine's tasks, where the engine says they run.
   await until('tasks assigned', async () => (await holds(page, 'task-owner word-count 1_0 == word-count-1'))
     || holds(page, 'task-owner word-count 1_0 == word-count-2'));
-  const chips = await page.$$eval('[data-entity^="task:word-count/"]', (els) => els.map((e) => e.dataset.entity).sort());
-  assert.deepEqual(chips, ['task:word-count/0_0', 'task:word-count/0_1', 'task:word-count/1_0', 'task:word-count/1_1']);
+  // The engine answered from its latest tick; the page draws that tick's frame a moment later.
+  const all = ['task:word-count/0_0', 'task:word-count/0_1', 'task:word-count/1_0', 'task:word-count/1_1'];
+  const chips = await until('every task drawn', async () => {
+    const drawn = await page.$$eval('[data-entity^="task:word-count/"]', (els) => els.map((e) => e.dataset.entity).sort());
+    return drawn.length === all.length ? drawn : null;
+  }, 10000);
+  assert.deepEqual(chips, all);
 
   // A record moves: a dot appears on the graph, titled with the record it carries.
   const dot = await page.waitForSelector('.streams-graph .streams-dot', { timeout: 15000 });
