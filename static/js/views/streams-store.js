@@ -68,11 +68,10 @@ export class StoreTable {
     this.more = el('p', { class: 'muted store-more' });
     this.restored = el('span', { class: 'store-restored' });
     this.root = el('figure', { class: `streams-store-table${this.windowed ? ' windowed' : ''}`, dataset: { entity: entity.store(app, name) } },
-      el('figcaption', {},
+      el('figcaption', { title: `state store ${name}: key → value` },
         el('span', { class: 'cylinder', attrs: { 'aria-hidden': 'true' } }),
-        el('b', { class: 'store-title', text: shortStore(name), title: `state store ${name}` }),
-        el('span', { class: 'muted', text: 'key → value' }),
-        changelog ? el('span', { class: 'store-changelog', title: `changelog topic ${changelog}` }, el('span', { class: 'muted', text: 'changelog ' }), shortTopic(app, changelog, true)) : null,
+        el('b', { class: 'store-title', text: shortStore(name) }),
+        changelog ? el('span', { class: 'store-changelog', title: `changelog topic ${changelog}` }, el('span', { class: 'muted', text: '→ ' }), shortTopic(app, changelog, true)) : null,
         this.restored),
       this.list,
       this.more);
