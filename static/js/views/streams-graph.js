@@ -20,7 +20,7 @@
 // runs source → … → sink only when exactly one path joins them. A record whose outputs are not
 // known (held in the record cache, filtered, aggregated into a store) pulses at its source only.
 
-import { el, svgEl, setAttr, setText, formatCount } from '../text.js';
+import { el, svgEl, setAttr } from '../text.js';
 import { entity } from '../entities.js';
 import { keyColor } from '../colors.js';
 
@@ -78,7 +78,7 @@ export class StreamsGraph {
     this.internal = new Map((topology.internal_topics || []).map((t) => [t.name, t.kind]));
     /** node name → {box, sub, node} */
     this.nodes = new Map();
-    /** store name → {box, restored} (the first node that has it draws it) */
+    /** store name → {box} (the first node that has it draws it) */
     this.stores = new Map();
     /** [node, store] pairs linked by a dotted line (a second processor connected to a store) */
     this.storeLinks = [];
@@ -131,23 +131,14 @@ export class StreamsGraph {
   }
 
   makeStore(spec) {
+    // What was restored into it is said by its table (streams-store.js), where there is room.
     const title = spec.changelog ? `state store ${spec.name}, logged to ${spec.changelog}` : `state store ${spec.name}`;
-    const restored = el('span', { class: 'store-restored', title: `changelog records replayed into ${spec.name} (restores)` });
     const box = el('div', { class: 'streams-store-node', title, dataset: { entity: entity.store(this.app, spec.name) } },
       el('span', { class: 'cylinder', attrs: { 'aria-hidden': 'true' } }),
       el('span', { class: 'store-name', text: shortStore(spec.name) }),
-      spec.changelog ? el('span', { class: 'topic-pill changelog', text: 'changelog', title: spec.changelog }) : null,
-      restored);
-    this.stores.set(spec.name, { box, restored });
+      spec.changelog ? el('span', { class: 'topic-pill changelog', text: 'changelog', title: spec.changelog }) : null);
+    this.stores.set(spec.name, { box });
     return box;
-  }
-
-  /** The engine's counters: changelog records replayed into each store so far (`counters.restored`). */
-  update(counters) {
-    for (const [name, s] of this.stores) {
-      const n = counters?.restored?.[name] ?? 0;
-      setText(s.restored, n ? `restored ${formatCount(n)}` : '');
-    }
   }
 
   /** The edges: parent → child inside each sub-topology, and sink → source through a shared topic. */

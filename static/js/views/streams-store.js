@@ -161,7 +161,9 @@ export class StreamVsTable {
 
   draw(records, total) {
     this.list.replaceChildren(...records.map((r) => el('li', { title: `${this.topic}/${r.partition}@${r.offset}` },
-      swatch(r.key), el('span', { class: 'store-key', text: r.key ?? 'null' }), el('b', { class: 'store-value', text: r.value ?? 'null' }))));
+      swatch(r.key), el('span', { class: 'store-key', text: r.key ?? 'null' }),
+      // A null value: a tombstone, which deletes the key from the table beside it.
+      r.value === null ? el('i', { class: 'store-value tombstone', text: 'null (tombstone)' }) : el('b', { class: 'store-value', text: r.value }))));
     if (total > records.length) this.list.append(el('li', { class: 'muted', text: `+ ${formatCount(total - records.length)} older` }));
     if (!records.length) this.list.append(el('li', { class: 'muted', text: 'no records yet' }));
   }

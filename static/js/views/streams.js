@@ -111,11 +111,12 @@ export class StreamsView {
     const stores = el('div', { class: 'streams-stores' });
     const describe = el('details', { class: 'streams-describe' },
       el('summary', { text: 'Topology.describe()' }), el('pre', { text: app.description }));
-    // The graph on the left, what runs it (instances, tasks) and what it holds (stores) on the
-    // right; stacked when the card is narrow (streams.css, a container query on the card).
+    // The graph on the left, the card's head and what runs it (instances, tasks) and what it
+    // holds (stores) on the right, so the graph starts at the card's top; stacked when the card
+    // is narrow (streams.css, a container query on the card).
     const card = el('article', { class: 'streams-app card', dataset: { entity: entity.app(app.name) } },
-      el('div', { class: 'card-head' }, el('span', { class: 'entity-name', text: app.name, title: `application.id ${app.name}` }), meta),
-      el('div', { class: 'streams-body' },
+      el('div', { class: 'streams-inner' },
+        el('div', { class: 'card-head' }, el('span', { class: 'entity-name', text: app.name, title: `application.id ${app.name}` }), meta),
         graph.root,
         el('div', { class: 'streams-side' }, tasks.root, stores, describe)));
     const specs = new Map(topology.stores.map((s) => [s.name, s]));
@@ -127,7 +128,6 @@ export class StreamsView {
     setText(c.meta, `${app.instances.length} instance${app.instances.length === 1 ? '' : 's'} · processed ${formatCount(counters.processed ?? 0)}`
       + (counters.reprocessed ? ` · again ${formatCount(counters.reprocessed)}` : ''));
     c.tasks.render(instancesOf(app));
-    c.graph.update(counters);
     for (const s of app.stores || []) {
       let t = c.tables.get(s.name);
       if (!t) {
