@@ -299,14 +299,19 @@ impl Cluster {
         id
     }
 
-    /// The application's `commitSync(offsets)`; false when there is no coordinator to send it to.
+    /// The application's `commitSync(offsets)`; false when it is not sent: no coordinator, or
+    /// the member is rebalancing. Kafka's `ConsumerCoordinator.sendOffsetCommitRequest` commits
+    /// only with `generationIfStable()`: between JoinGroup and the SyncGroup answer it fails the
+    /// commit at once (`RebalanceInProgressException`) rather than send the old generation,
+    /// which the coordinator would refuse with ILLEGAL_GENERATION and the member, answered once
+    /// stable again, would take as its removal from the group.
     pub(crate) fn consumer_commit_offsets(
         &mut self,
         id: u32,
         offsets: Vec<(TopicPartition, u64)>,
     ) -> bool {
         let c = &self.consumers[id as usize];
-        if c.coordinator.is_none() || c.generation < 0 {
+        if c.coordinator.is_none() || c.generation < 0 || c.phase != JoinPhase::Stable {
             return false;
         }
         let body = GroupRequest::OffsetCommit {
@@ -809,7 +814,9 @@ impl Cluster {
         let c = &self.consumers[id as usize];
         let join_due =
             c.phase == JoinPhase::Unjoined || (c.phase == JoinPhase::Stable && c.rejoin_needed);
-        if join_due && c.coordinator.is_some() && !c.commit_in_flight() {
+        // A Streams thread blocked in its commit (waiting for its producer) is not polling.
+        let streams_committing = c.streams.is_some_and(|r| self.streams_commit_pending(r));
+        if join_due && c.coordinator.is_some() && !c.commit_in_flight() && !streams_committing {
             self.join_prepare(id);
         }
         // `onJoinPrepare` commits synchronously inside poll(): while that commit is in flight

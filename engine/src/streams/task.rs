@@ -146,6 +146,20 @@ fn windowed_cache_key(k: &WindowedKey) -> Val {
     ]))
 }
 
+/// A store entry's key as its changelog record carries it: a window store's record is keyed by
+/// the key and its window (Kafka's `WindowKeySchema.toStoreKeyBinary`: key bytes, then the
+/// window's start), here `[key, start, end]` as the store and its cache key it.
+pub fn changelog_key(key: &Val, window: Option<Window>) -> Val {
+    match window {
+        Some(w) => Val::List(Arc::from(vec![
+            key.clone(),
+            Val::Int(w.start),
+            Val::Int(w.end),
+        ])),
+        None => key.clone(),
+    }
+}
+
 fn split_windowed_cache_key(k: &Val) -> (Val, Option<Window>) {
     match k {
         Val::List(items) => match &items[..] {
@@ -446,6 +460,18 @@ impl StreamTask {
     pub fn restore(&mut self, store: &str, key: Val, value: Val, timestamp: Micros) -> bool {
         match self.store_index.get(store) {
             Some(&i) => {
+                // A window store's entry (`[key, start, end]`, the cache's key) is also the
+                // windowed processor's: it reads its own store, so it is restored there too,
+                // or a moved task would count its windows again from nothing.
+                if self.stores[i].windowed
+                    && let (k, Some(w)) = split_windowed_cache_key(&key)
+                    && let Some(n) = (0..self.node_store.len())
+                        .find(|&n| self.node_store[n] == Some(i) && self.windowed.contains_key(&n))
+                    && let Some(aggregator) = self.windowed.get_mut(&n)
+                {
+                    let stored = window::present(&value).map(|v| (v, window::millis(timestamp)));
+                    aggregator.restore(&k, w, stored);
+                }
                 self.stores[i].kv.put(key, value, timestamp);
                 true
             }

@@ -150,8 +150,11 @@ impl Cluster {
                     key,
                     value,
                     timestamp,
+                    window,
                     ..
                 } => {
+                    // A window store's record carries its window, so a restore puts it back.
+                    let key = crate::streams::task::changelog_key(&key, window);
                     if let Some(p) = self.send_streams_record(
                         r,
                         &topic,
@@ -287,6 +290,13 @@ impl Cluster {
         })
     }
 
+    /// The thread is blocked in a commit, waiting for its producer (`TaskManager.commit`): its
+    /// consumer is not polled, so it does not (re)join the group until the commit is sent.
+    pub(crate) fn streams_commit_pending(&self, r: ThreadRef) -> bool {
+        let thread = self.streams_thread(r);
+        thread.alive && thread.commit_waiting.is_some()
+    }
+
     fn try_finish_commit(&mut self, r: ThreadRef) {
         if self.streams_thread(r).commit_waiting.is_none() || !self.producer_flushed(r) {
             return;
@@ -306,6 +316,10 @@ impl Cluster {
                 partitions: offsets.len() as u32,
             };
             self.emit(event);
+        } else {
+            // Not sent (the member is rebalancing, or has no coordinator): Streams takes
+            // RebalanceInProgressException as non-fatal; the offsets go with the next commit.
+            self.streams_thread_mut(r).commit_needed = true;
         }
     }
 
@@ -325,6 +339,11 @@ impl Cluster {
         let interval = self.streams[r.app as usize].config.commit_interval;
         if thread.commit_waiting.is_some() {
             self.try_finish_commit(r);
+            if self.streams_thread(r).commit_waiting.is_none() {
+                // The consumer may have a rejoin waiting for this commit.
+                let consumer = self.streams_thread(r).consumer;
+                self.consumer_poll(consumer);
+            }
         } else if thread.commit_needed && now >= thread.last_commit_us + interval {
             self.begin_commit(r);
         }
@@ -471,9 +490,19 @@ impl Cluster {
         if !offsets.is_empty()
             && self.consumers[consumer as usize].state
                 == crate::group::consumer::ClientState::Running
-            && self.consumer_commit_offsets(consumer, offsets)
         {
-            self.streams[r.app as usize].counters.commits += 1;
+            // `StreamTask.prepareCommit` flushes the producer before the offsets are committed
+            // (`RecordCollector.flush` blocks inside `onPartitionsRevoked`): the commit waits
+            // with the thread's other offsets, and the consumer does not rejoin meanwhile
+            // (`streams_commit_pending`), so the next owner restores a complete changelog. A
+            // commit sent before the records were acknowledged let the next owner restore
+            // without them and resume after them: their counts were lost.
+            let thread = self.streams_thread_mut(r);
+            let mut waiting = thread.commit_waiting.take().unwrap_or_default();
+            waiting.retain(|(tp, _)| !offsets.iter().any(|(t, _)| t == tp));
+            waiting.extend(offsets);
+            thread.commit_waiting = Some(waiting);
+            self.try_finish_commit(r);
         }
         for id in ids {
             self.close_task(r, id, false, "revoked");
@@ -483,6 +512,8 @@ impl Cluster {
     /// The member was removed from the group (`onPartitionsLost`): its tasks are closed dirty,
     /// without a commit; their uncommitted work will be done again by the next owner.
     pub(crate) fn streams_partitions_lost(&mut self, r: ThreadRef) {
+        // A waiting commit was for tasks no longer this member's (Kafka: CommitFailedException).
+        self.streams_thread_mut(r).commit_waiting = None;
         let ids: Vec<TaskId> = self.streams_thread(r).tasks.keys().copied().collect();
         for id in ids {
             self.close_task(r, id, true, "lost");

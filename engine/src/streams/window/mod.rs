@@ -222,6 +222,16 @@ impl WindowedAggregator {
         }
     }
 
+    /// Restores one window of the processor's store from a changelog record (`None`: a
+    /// tombstone), as the restore consumer writes the store the processor reads.
+    pub fn restore(&mut self, key: &Val, window: Window, value: Option<(Val, Millis)>) {
+        match self {
+            WindowedAggregator::Time(p) => p.restore(key, window.start, value),
+            WindowedAggregator::Sliding(p) => p.restore(key, window.start, value),
+            WindowedAggregator::Session(p) => p.restore(key, window, value.map(|(v, _)| v)),
+        }
+    }
+
     /// The processor's `observedStreamTime`: the largest timestamp it has seen.
     pub fn observed_stream_time(&self) -> Millis {
         match self {
