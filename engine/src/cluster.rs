@@ -224,6 +224,10 @@ pub struct Cluster {
     timers_fired: u64,
     /// Whether to record events at all (benchmarks may turn them off).
     pub record_events: bool,
+    /// Whether the room's producer rate limits (`limits::MAX_PRODUCER_RATE_PER_S` and
+    /// `MAX_TOTAL_PRODUCER_RATE_PER_S`) apply. They keep a live room ahead of its viewers; a
+    /// headless benchmark measuring how fast the engine runs may turn them off.
+    pub producer_rate_limits: bool,
     /// Something removed entries from a log: sweep the record store before the next timer.
     pub(crate) reclaim_requested: bool,
     /// Sweep the record store anyway once this many records exist (see `reclaim.rs`).
@@ -259,6 +263,7 @@ impl Cluster {
             events_dropped: 0,
             timers_fired: 0,
             record_events: true,
+            producer_rate_limits: true,
             reclaim_requested: false,
             next_reclaim_at: u64::from(crate::reclaim::RECLAIM_EVERY_RECORDS),
             storage_check_pending: false,

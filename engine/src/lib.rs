@@ -11,6 +11,7 @@ pub mod command;
 pub mod config;
 mod controller;
 pub mod event;
+mod fxhash;
 pub mod group;
 pub mod limits;
 pub mod log;

@@ -153,16 +153,63 @@ impl Cluster {
         key: Option<crate::record::Sym>,
     ) -> Option<String> {
         let p = &self.producers[producer as usize];
-        let Some(template) = &p.value else {
+        if p.value.is_none() {
             return Some(format!("{}-{seq}", p.display_name));
-        };
-        let key = crate::streams::value::Val::from_record(key.map(|k| self.store.text(k)));
+        }
+        self.generated_val(producer, seq, key)
+            .and_then(|v| v.to_record())
+    }
+
+    /// A steady producer's `value=` template evaluated for its record number `seq`; `None` when
+    /// it has no template or the template fails for this record.
+    pub(crate) fn generated_val(
+        &self,
+        producer: u32,
+        seq: u32,
+        key: Option<crate::record::Sym>,
+    ) -> Option<crate::streams::value::Val> {
+        let template = self.producers[producer as usize].value.as_ref()?;
+        let key = key.map_or(crate::streams::value::Val::Null, |k| {
+            crate::streams::value::Val::from_shared(self.store.shared_text(k))
+        });
         let env = crate::streams::expr::Env {
             key: Some(&key),
             seq: u64::from(seq),
             ..Default::default()
         };
-        template.eval(&env).ok().and_then(|v| v.to_record())
+        template.eval(&env).ok()
+    }
+
+    /// A record's key as a Streams application reads it (`Val::from_record` of its text).
+    pub(crate) fn key_val(&self, id: crate::record::RecordId) -> crate::streams::value::Val {
+        use crate::streams::value::Val;
+        self.store
+            .get(id)
+            .key
+            .map_or(Val::Null, |k| Val::from_shared(self.store.shared_text(k)))
+    }
+
+    /// A record's value as a Streams application reads it: `Val::from_record` of
+    /// [`Cluster::value_text`], without writing out and copying text that is read as text.
+    pub(crate) fn value_val(&self, id: crate::record::RecordId) -> crate::streams::value::Val {
+        use crate::streams::value::Val;
+        let d = self.store.get(id);
+        match d.value {
+            ValueRef::Null => Val::Null,
+            ValueRef::Text(s) => Val::from_shared(self.store.shared_text(s)),
+            ValueRef::Generated => {
+                let p = &self.producers[d.producer as usize];
+                if p.value.is_none() {
+                    return Val::from_record(self.value_text(id).as_deref());
+                }
+                match self.generated_val(d.producer, d.producer_seq, d.key) {
+                    // Text is written as it is, and read back as `from_record` reads it.
+                    Some(Val::Text(text)) => Val::from_shared(&text),
+                    Some(v) => Val::from_record(v.to_record().as_deref()),
+                    None => Val::Null,
+                }
+            }
+        }
     }
 
     pub fn key_text(&self, id: crate::record::RecordId) -> Option<&str> {

@@ -1,8 +1,7 @@
-//! The headless commands: `run`, `check` and `bench`.
+//! The headless commands: `run`, `check`, `serve` and the soak (`bench` is in `bench.rs`).
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::time::Instant;
 
 use engine::scenario::{self, Script};
 
@@ -112,68 +111,6 @@ pub fn serve(options: playground::serve::ServeOptions, scenario: Option<&Path>) 
             ExitCode::FAILURE
         }
     }
-}
-
-/// The engine benchmark: 3 brokers, one topic of 12 partitions with replication 3, acks=all, producers
-/// at `rate` records per simulated second, and a group of `consumers` consumers reading everything,
-/// for `seconds` simulated seconds.
-pub fn bench(seconds: u64, rate: u64, consumers: u32) -> ExitCode {
-    let mut src = format!(
-        "brokers 3\ntopic create bench partitions=12 replication=3 min-insync=2\nproducer add p1 topic=bench rate={r}/s keys=k-1..k-1000 acks=all\nproducer add p2 topic=bench rate={r}/s keys=none acks=all\n",
-        r = rate / 2
-    );
-    if consumers > 0 {
-        src.push_str(&format!(
-            "group add readers topics=bench consumers={consumers} offset-reset=earliest\n"
-        ));
-    }
-    // The benchmark is held to the room's limits (engine/src/limits.rs) like any scenario.
-    let script = match scenario::parse("bench", &src) {
-        Ok(script) => script,
-        Err(errors) => {
-            for d in errors {
-                eprintln!("{d}");
-            }
-            return ExitCode::from(2);
-        }
-    };
-    let mut cluster = engine::Cluster::new(1);
-    cluster.record_events = false;
-    for step in &script.steps {
-        if let scenario::Action::Cluster(c) = &step.action {
-            cluster.apply(c.clone()).expect("benchmark setup applies");
-        }
-    }
-    let started = Instant::now();
-    let end = seconds.saturating_mul(engine::time::MICROS_PER_SEC);
-    let mut t = 0;
-    while t < end {
-        t = (t + engine::time::secs(1)).min(end);
-        cluster.advance_to(t);
-    }
-    let wall = started.elapsed().as_secs_f64();
-    let acked = cluster.acked("bench").unwrap_or(0);
-    let created = cluster.records_created();
-    println!(
-        "simulated {seconds} s: {created} records created, {acked} acknowledged (acks=all, 3 brokers, 12 partitions, rf 3)"
-    );
-    if consumers > 0 {
-        let consumed = cluster.group_consumed("readers", None).unwrap_or(0);
-        let lag = cluster.group_lag("readers").unwrap_or(0);
-        println!(
-            "group 'readers' ({consumers} consumers, range assignor): {consumed} records consumed, lag {lag} at the end"
-        );
-    }
-    println!("wall time {wall:.3} s");
-    println!(
-        "simulated records per second (wall): {:.0}",
-        acked as f64 / wall
-    );
-    println!(
-        "simulated-to-real time ratio: {:.1}x",
-        seconds as f64 / wall
-    );
-    ExitCode::SUCCESS
 }
 
 /// `playground bench --soak demo|big`: see [`playground::soak`].

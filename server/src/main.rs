@@ -5,6 +5,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod bench;
 mod cli;
 
 #[derive(Parser)]
@@ -61,7 +62,8 @@ enum Cmd {
         #[arg(required = true)]
         files: Vec<PathBuf>,
     },
-    /// Print simulation throughput for the standard benchmark cluster.
+    /// Print simulation throughput: the engine without Streams, then word count in Kafka
+    /// Streams, side by side.
     Bench {
         /// Simulated seconds to run.
         #[arg(long, default_value_t = 60)]
@@ -73,6 +75,10 @@ enum Cmd {
         /// Consumers in a group reading the topic from the start (0: none).
         #[arg(long, default_value_t = 4)]
         consumers: u32,
+        /// Lines per simulated second into the Streams word count (not held to the room's
+        /// producer limit: the benchmark measures how far past it the engine goes).
+        #[arg(long, default_value_t = 100_000)]
+        streams_rate: u64,
         /// Instead: a live room left running (`demo`: the demo plus 1,000 records/s at 20×;
         /// `big`: 6 brokers, 24 partitions rf 3 at 2,000 records/s at 20×), printing RSS and the
         /// achieved speed every 30 s.
@@ -138,8 +144,9 @@ fn main() -> ExitCode {
             seconds,
             rate,
             consumers,
+            streams_rate,
             ..
-        } => cli::bench(seconds, rate, consumers),
+        } => bench::bench(seconds, rate, consumers, streams_rate),
     }
 }
 

@@ -19,9 +19,9 @@
 //! writes them to its store and changelog, as `CachingKeyValueStore`'s flush listener does.
 
 use std::collections::{BTreeMap, HashMap};
-use std::hash::{BuildHasherDefault, Hasher};
 
 use super::value::Val;
+use crate::fxhash::FxBuild;
 use crate::time::Micros;
 
 /// A dirty entry handed back by a flush, in dirty order.
@@ -38,45 +38,6 @@ pub struct DirtyEntry {
 pub struct CacheId(usize);
 
 const NIL: usize = usize::MAX;
-
-/// The Fx hash (rustc's): keys are the application's own words and ids, not an attacker's, and
-/// SipHash cost a third of a word count's time in the cache.
-#[derive(Default)]
-struct FxHasher(u64);
-
-impl Hasher for FxHasher {
-    fn write(&mut self, bytes: &[u8]) {
-        let mut chunks = bytes.chunks_exact(8);
-        for c in &mut chunks {
-            self.add(u64::from_le_bytes(c.try_into().expect("8 bytes")));
-        }
-        for &b in chunks.remainder() {
-            self.add(u64::from(b));
-        }
-    }
-
-    fn write_u8(&mut self, i: u8) {
-        self.add(u64::from(i));
-    }
-
-    fn write_u64(&mut self, i: u64) {
-        self.add(i);
-    }
-
-    fn write_usize(&mut self, i: usize) {
-        self.add(i as u64);
-    }
-
-    fn finish(&self) -> u64 {
-        self.0
-    }
-}
-
-impl FxHasher {
-    fn add(&mut self, word: u64) {
-        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
-    }
-}
 
 #[derive(Debug, Clone)]
 struct Slot {
@@ -96,7 +57,7 @@ struct Slot {
 #[derive(Debug, Clone)]
 struct NamedCache {
     /// Looked up only, never iterated (the lists are), so a hash map keeps runs deterministic.
-    index: HashMap<Val, usize, BuildHasherDefault<FxHasher>>,
+    index: HashMap<Val, usize, FxBuild>,
     slots: Vec<Slot>,
     free: Vec<usize>,
     /// Most and least recently used.

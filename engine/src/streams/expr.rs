@@ -375,7 +375,14 @@ fn call(func: Func, args: &[Expr], env: &Env<'_>) -> Result<Val> {
         }
     };
     Ok(match func {
-        Func::Lower => Val::text(&text_arg(0)?.to_lowercase()),
+        // Text already in lower case is shared, not copied (ASCII only: elsewhere lower case
+        // is not a per-character test).
+        Func::Lower => match &vals[0] {
+            Val::Text(t) if t.is_ascii() && !t.bytes().any(|b| b.is_ascii_uppercase()) => {
+                Val::Text(Arc::clone(t))
+            }
+            _ => Val::text(&text_arg(0)?.to_lowercase()),
+        },
         Func::Upper => Val::text(&text_arg(0)?.to_uppercase()),
         Func::Trim => Val::text(text_arg(0)?.trim()),
         Func::Split => {

@@ -30,6 +30,15 @@ pub enum Val {
     Object(Arc<BTreeMap<Arc<str>, Val>>),
 }
 
+/// Whether a record's text may be JSON: only try to parse where JSON can start (most
+/// word-count lines are plain text).
+fn may_be_json(text: &str) -> bool {
+    let trimmed = text.trim_start();
+    trimmed.starts_with(['{', '[', '"', '-'])
+        || trimmed.starts_with(|c: char| c.is_ascii_digit())
+        || matches!(trimmed, "true" | "false" | "null")
+}
+
 impl Val {
     pub fn text(s: &str) -> Val {
         Val::Text(Arc::from(s))
@@ -57,23 +66,35 @@ impl Val {
         let Some(text) = text else {
             return Val::Null;
         };
-        let trimmed = text.trim_start();
-        // Only try JSON where it can start: most word-count lines are plain text.
-        let may_be_json = trimmed.starts_with(['{', '[', '"', '-'])
-            || trimmed.starts_with(|c: char| c.is_ascii_digit())
-            || matches!(trimmed, "true" | "false" | "null");
-        if may_be_json && let Ok(json) = serde_json::from_str::<serde_json::Value>(text) {
+        if may_be_json(text)
+            && let Ok(json) = serde_json::from_str::<serde_json::Value>(text)
+        {
             return Val::from_json(&json);
         }
         Val::text(text)
     }
 
+    /// [`Val::from_record`] of text already held in an `Arc` (the record store's interned
+    /// strings, a template's literal): plain text is shared instead of copied.
+    pub fn from_shared(text: &Arc<str>) -> Val {
+        if may_be_json(text) {
+            Val::from_record(Some(text))
+        } else {
+            Val::Text(Arc::clone(text))
+        }
+    }
+
     /// Writes a key or value to a record: text as is, `Null` as no value, anything else as JSON.
     pub fn to_record(&self) -> Option<String> {
+        self.record_text().map(std::borrow::Cow::into_owned)
+    }
+
+    /// [`Val::to_record`] without copying text.
+    pub fn record_text(&self) -> Option<std::borrow::Cow<'_, str>> {
         match self {
             Val::Null => None,
-            Val::Text(s) => Some(s.to_string()),
-            other => Some(other.to_string()),
+            Val::Text(s) => Some(std::borrow::Cow::Borrowed(s)),
+            other => Some(std::borrow::Cow::Owned(other.to_string())),
         }
     }
 

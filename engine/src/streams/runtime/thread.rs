@@ -57,8 +57,10 @@ impl Cluster {
             let mut processed = 0u32;
             for &(_, offset, rid) in &records[i..run_end] {
                 let input = self.streams_input(&tp, offset, rid);
-                let key = input.key.to_record();
-                let value = input.value.to_record();
+                // The run's event shows its first record: only that one is written out as text.
+                let shown = sample
+                    .is_none()
+                    .then(|| (input.key.to_record(), input.value.to_record()));
                 let thread = self.streams_thread_mut(r);
                 let Some(active) = thread.tasks.get_mut(&task_id) else {
                     break;
@@ -71,7 +73,7 @@ impl Cluster {
                 active.task.process(&mut thread.cache, input, &mut effects);
                 thread.commit_needed = true;
                 processed += 1;
-                if sample.is_none() {
+                if let Some((key, value)) = shown {
                     sample = Some(StreamsSample {
                         offset,
                         key,
@@ -79,9 +81,10 @@ impl Cluster {
                         outputs: outputs(&topology, &effects[before..]),
                     });
                 }
-                self.count_processed(r.app, &tp, offset);
             }
             if processed > 0 {
+                let run = &records[i..i + processed as usize];
+                self.count_processed(r.app, &tp, run);
                 let thread = self.streams_thread(r).name.clone();
                 self.emit(Event::StreamsProcessed {
                     app: app_name.clone(),
@@ -107,22 +110,31 @@ impl Cluster {
             partition: tp.partition,
             offset,
             timestamp: self.record_timestamp(rid),
-            key: Val::from_record(self.key_text(rid)),
-            value: Val::from_record(self.value_text(rid).as_deref()),
+            key: self.key_val(rid),
+            value: self.value_val(rid),
             old_value: None,
             now: self.now,
         }
     }
 
-    fn count_processed(&mut self, a: u32, tp: &TopicPartition, offset: u64) {
+    /// Counts a run of records of one partition (offsets increasing) as processed, and those
+    /// below what the app had processed already as re-processed: one map lookup per run.
+    fn count_processed(&mut self, a: u32, tp: &TopicPartition, run: &[(u32, u64, RecordId)]) {
+        let Some(&(_, last, _)) = run.last() else {
+            return;
+        };
         let app = &mut self.streams[a as usize];
-        app.counters.processed += 1;
-        let upto = app.processed_upto.entry(tp.clone()).or_default();
-        if offset < *upto {
-            app.counters.reprocessed += 1;
-        } else {
-            *upto = offset + 1;
-        }
+        app.counters.processed += run.len() as u64;
+        let upto = match app.processed_upto.get_mut(tp) {
+            Some(upto) => upto,
+            None => app.processed_upto.entry(tp.clone()).or_default(),
+        };
+        let again = run
+            .iter()
+            .take_while(|(_, offset, _)| *offset < *upto)
+            .count();
+        app.counters.reprocessed += again as u64;
+        *upto = (*upto).max(last + 1);
     }
 
     /// Carries out what a task's processing or flush caused: records to sinks and repartition
@@ -206,15 +218,15 @@ impl Cluster {
         timestamp: Micros,
     ) -> Option<u32> {
         let p = self.thread_producer(r, topic)?;
-        let (key, partition) = match (window, key.to_record()) {
+        let (key, partition) = match (window, key.record_text()) {
             (Some(w), Some(base)) => {
                 let partition = partition.or_else(|| self.partition_for_key(topic, &base));
-                (Some(windowed::key_text(key, w)), partition)
+                (Some(windowed::key_text(key, w).into()), partition)
             }
             (_, k) => (k, partition),
         };
         let key = key.map(|k| self.store.intern(&k));
-        let value = match value.to_record() {
+        let value = match value.record_text() {
             Some(v) => ValueRef::Text(self.store.intern(&v)),
             None => ValueRef::Null,
         };
