@@ -38,18 +38,14 @@ function bound(ms) {
 }
 
 /**
- * A window store's key as the engine writes it, `["page-home",30000,40000]` (the record key, the
- * window's start and end in ms: Kafka's `Windowed<K>`), as `page-home 30 s–40 s`; the record key
- * alone picks the colour. Any other key as it is.
+ * A window store's key as the engine writes it, `[page-home@30000/40000]` (Kafka's
+ * `Windowed.toString()`: the record key, the window's start and end in epoch ms), as
+ * `page-home 30 s–40 s`; the record key alone picks the colour. Any other key as it is. The key
+ * may itself hold `@`: the bounds follow the last one, as the engine reads them back.
  */
 export function windowedKey(key) {
-  try {
-    const k = JSON.parse(key);
-    if (Array.isArray(k) && k.length === 3 && Number.isFinite(k[1]) && Number.isFinite(k[2])) {
-      const inner = typeof k[0] === 'string' ? k[0] : JSON.stringify(k[0]);
-      return { text: `${inner} ${bound(k[1])}–${bound(k[2])}`, color: inner };
-    }
-  } catch { /* not JSON: not a windowed key */ }
+  const m = /^\[(.*)@(-?\d+)\/(-?\d+)\]$/s.exec(key);
+  if (m) return { text: `${m[1]} ${bound(Number(m[2]))}–${bound(Number(m[3]))}`, color: m[1] };
   return { text: key, color: key };
 }
 
