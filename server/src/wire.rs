@@ -561,7 +561,9 @@ pub struct State {
     /// PENDING_SHUTDOWN|NOT_RUNNING, `threads`: `{name, consumer, active, cache_bytes,
     /// cache_max_bytes}`), `tasks` (`id` `0_1`, `instance`, `thread`, `state`:
     /// RESTORING|RUNNING, `restored`, `to_restore`, `processed`, `stream_time_us`), `counters`
-    /// (`processed`, `reprocessed`, `dropped`, `restored` per store, `commits`). Patched per app
+    /// (`processed`, `reprocessed`, `dropped`, `dropped_late` (of `dropped`, records whose window
+    /// had closed), `restored` per store, `standby_updated` per store (changelog records standby
+    /// tasks read), `commits`). Patched per app
     /// by `name`, like groups. Processed records reach the page as `streams-processed` flights
     /// (`Flight::StreamsProcessed`, from engine `Event::StreamsProcessed`: app, thread, task, topic, partition, from_offset,
     /// count, sample `{offset, key, value, outputs: [{node, topic, key, value}]}`).

@@ -78,7 +78,7 @@ stage.mount('logical', logical);
 stage.mount('overview', overview);
 stage.mount('physical', new PhysicalView(document.getElementById('physical'), model));
 stage.mount('groups', new GroupsView(document.getElementById('groups'), model));
-stage.mount('streams', new StreamsView(streamsPanel, model, { reducedMotion }));
+stage.mount('streams', new StreamsView(streamsPanel, model, { reducedMotion, connection }));
 stage.mount('eventlog', new EventLogView(document.getElementById('event-log'), model));
 stage.mount('details', details);
 stage.mount('metrics', metrics);

@@ -1,11 +1,15 @@
 // The Streams page against the live engine: the word-count application's topology draws its
 // nodes (`processor:APP/NAME`), its store (`store:APP/NAME`) and its task chips (`task:APP/ID`);
 // a processed record moves through the graph; a crashed instance's tasks move to the other
-// instance once the group drops it, as the engine's own `task-owner` says.
+// instance once the group drops it, as the engine's own `task-owner` says. In presenter mode at
+// 1280×720, a `focus app`, `focus store` and `focus task` line puts its element on screen whole
+// with text of at least 16 px; after the crash the store says how many changelog records the new
+// owner replayed into it (the engine's counter). A topic read both as a KStream and as a KTable
+// draws the stream's records (the partitions' own, newest first) beside the table's store.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { useServerAndBrowser, open, send, holds, until } from './harness.mjs';
+import { useServerAndBrowser, open, send, holds, until, startServer, focusOnScreen } from './harness.mjs';
 
 const { env } = useServerAndBrowser({ scenario: 'tests/scenarios/streams/word-count.scenario' });
 
@@ -42,6 +46,28 @@ test('word count: nodes, a moving record, and a crash moving tasks', async () =>
   const dot = await page.waitForSelector('.streams-graph .streams-dot', { timeout: 15000 });
   assert.match(await dot.getAttribute('title'), /^text-lines\/\d+@\d+: /);
 
+  // Presenter mode at 1280×720: each Streams focus target on screen, whole, its text ≥ 16 px.
+  await page.evaluate(() => window.playground.presenter.setOn(true));
+  for (const target of ['app word-count', 'store word-count/counts', 'task word-count/1_0']) {
+    const focused = await send(page, { type: 'command', line: `focus ${target}` });
+    assert.ok(focused.ok, JSON.stringify(focused.error));
+    const name = target.replace(' ', ':');
+    await until(`${name} marked`, () => page.evaluate((n) => document.querySelector(`[data-focus="${n}"]`) !== null, name));
+    await page.waitForTimeout(600);
+    const seen = await focusOnScreen(page, { minFontPx: 16 });
+    assert.ok(seen.focused.length > 0 && seen.focused.every((f) => f === name), `${target}: ${seen.focused}`);
+    assert.deepEqual(seen.problems, [], target);
+  }
+  await send(page, { type: 'command', line: 'focus all' });
+  await page.evaluate(() => window.playground.presenter.setOn(false));
+
+  // The runtime's own producers are drawn as the application's, one line each, under its card.
+  const runtime = await page.evaluate(() => [...window.playground.model.producers.keys()]
+    .filter((n) => /^word-count-\d+-StreamThread-\d+-producer\u0000/.test(n)).sort());
+  assert.ok(runtime.length > 0, 'the threads have producers');
+  const lines = await page.$$eval('.streams-producers [data-entity^="producer:"]', (els) => els.map((e) => e.dataset.entity.slice(9)).sort());
+  assert.deepEqual(lines, runtime);
+
   // A crash: word-count-1's tasks end on word-count-2 after the session timeout.
   const reply = await send(page, { type: 'command', line: 'streams crash word-count-1' });
   assert.ok(reply.ok, JSON.stringify(reply.error));
@@ -53,4 +79,45 @@ test('word count: nodes, a moving record, and a crash moving tasks', async () =>
     return under.length === 4 ? under : null;
   }, 10000);
   assert.equal(await page.locator('[data-entity="instance:word-count/word-count-1"] [data-entity^="task:"]').count(), 0);
+
+  // word-count-2 never ran word-count-1's tasks: it restored their stores from the changelog,
+  // and the store says how many records it replayed, as the engine counted them.
+  const restored = await until('a restore counted', () => page.evaluate(() => window.playground.model.streams.get('word-count').counters.restored?.counts ?? 0));
+  await until('the store says so', async () => (await page.locator('.streams-store-table[data-entity="store:word-count/counts"] .store-restored').textContent())
+    === `restored ${restored} from the changelog`, 10000);
+});
+
+test('a topic read as a KStream and as a KTable: its records beside the table', async () => {
+  const server = await startServer('tests/scenarios/streams/vip-stream-and-table.scenario');
+  try {
+    const { page, problems } = await open(env.browser, server.url);
+    await page.waitForSelector('.stream-vs-table');
+    // The pair sits in the table's application, naming the topic both ways.
+    const pair = page.locator('[data-entity="app:vip-table"] .stream-vs-table');
+    assert.deepEqual(await pair.locator('h4').allTextContents(), ['KStream vip-status', 'KTable vip-status']);
+    await until('records arrive', () => page.evaluate(() => (window.playground.model.partitions.get('vip-status/0')?.high_watermark ?? 0) > 3));
+    await send(page, { type: 'pause' });
+    await page.waitForTimeout(500);
+    // The stream: the partitions' records up to their high watermarks, newest first, as the room answers.
+    const records = [];
+    for (const partition of [0, 1]) {
+      const reply = await send(page, { type: 'inspect', topic: 'vip-status', partition });
+      for (const r of reply.inspect.records) if (r.offset < reply.inspect.high_watermark) records.push(r);
+    }
+    records.sort((a, b) => b.timestamp_ms - a.timestamp_ms || b.offset - a.offset);
+    const want = records.slice(0, 8).map((r) => `${r.key}${r.value ?? 'null (tombstone)'}`);
+    await until('the stream drawn as the room has it', async () => {
+      const drawn = await pair.locator('.stream-records li:not(.muted)').allTextContents();
+      return JSON.stringify(drawn) === JSON.stringify(want);
+    }, 10000);
+    // The table: the store's newest entries, one per key, as the engine's snapshot has them.
+    const entries = await page.evaluate(() => window.playground.model.streams.get('vip-table').stores.find((s) => s.name === 'statuses').newest);
+    const keys = await pair.locator('.store-entries .store-key').allTextContents();
+    assert.deepEqual(keys, entries.slice(0, 10).map((e) => e.key));
+    assert.equal(new Set(keys).size, keys.length, 'a table has one row per key');
+    assert.deepEqual(problems.errors, []);
+    await page.close();
+  } finally {
+    await server.stop();
+  }
 });

@@ -17,8 +17,8 @@ pub fn scenario_files() -> Vec<PathBuf> {
     scenarios_in(&Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios"))
 }
 
-/// The Kafka Streams scenarios (`scenarios/streams/*.scenario`), sorted by name. They are
-/// checked (parsed and validated), not run: the cluster does not run Streams applications yet.
+/// The Kafka Streams scenarios (`scenarios/streams/*.scenario`), sorted by name: checked by
+/// `playground check` (tests/cli.rs) and run with their expectations (tests/scenarios.rs).
 pub fn streams_scenario_files() -> Vec<PathBuf> {
     scenarios_in(&Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/streams"))
 }

@@ -8,10 +8,12 @@ use playground_tests::scenario_files;
 
 /// Parses and runs one file; `Err` holds the lines that explain why it failed.
 fn run_file(path: &Path) -> Result<String, Vec<String>> {
-    let name = format!(
-        "tests/scenarios/{}",
-        path.file_name().expect("file name").to_string_lossy()
-    );
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let name = path
+        .strip_prefix(&dir)
+        .unwrap_or(path)
+        .display()
+        .to_string();
     let src =
         std::fs::read_to_string(path).map_err(|e| vec![format!("{name}: cannot read: {e}")])?;
     let script = engine::scenario::parse(&name, &src)
@@ -68,6 +70,25 @@ fn every_bundled_scenario_passes() {
         }
         panic!("{msg}");
     }
+}
+
+/// The Kafka Streams scenarios (`tests/scenarios/streams/`, the examples of the reference and
+/// the documented semantics they pin) run too, now that the cluster runs Streams applications.
+#[test]
+fn every_streams_scenario_passes() {
+    let files = playground_tests::streams_scenario_files();
+    assert!(files.len() >= 6, "{files:?}");
+    let failures: Vec<String> = files
+        .iter()
+        .filter_map(|path| match run_file(path) {
+            Ok(summary) => {
+                println!("ok   {summary}");
+                None
+            }
+            Err(lines) => Some(lines.join("\n")),
+        })
+        .collect();
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
 #[test]

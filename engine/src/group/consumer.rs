@@ -1362,6 +1362,11 @@ impl Cluster {
     fn send_sync(&mut self, id: u32, join: &JoinResponse) {
         let member = self.consumers[id as usize].member_id.clone();
         let assignments = (join.leader == member).then(|| {
+            if let Some(thread) = self.consumers[id as usize].streams {
+                // The `stream` protocol: StreamsPartitionAssignor, with its AssignmentInfo as
+                // each member's user data.
+                return self.streams_lead_assignment(thread, join);
+            }
             self.lead_assignment(id, join)
                 .iter()
                 .map(|(m, parts)| (m.clone(), consumer_protocol::encode_assignment(parts)))
@@ -1379,10 +1384,6 @@ impl Cluster {
     /// counts its metadata knows; a topic it does not know is skipped, as
     /// `AbstractPartitionAssignor.assign` skips a topic without metadata.
     fn lead_assignment(&mut self, id: u32, join: &JoinResponse) -> assignor::Assignment {
-        if let Some(thread) = self.consumers[id as usize].streams {
-            // The `stream` protocol: StreamsPartitionAssignor.
-            return self.streams_lead_assignment(thread, join);
-        }
         // `lookupAssignor(protocol)`: the coordinator picked one of the protocols we offered.
         let kind = join.protocol.parse::<AssignorKind>();
         let subscriptions: BTreeMap<String, Subscription> = join
@@ -1441,8 +1442,11 @@ impl Cluster {
     }
 
     fn on_sync_response(&mut self, id: u32, result: Result<Bytes, GroupError>) {
-        let assignment = match result {
-            Ok(bytes) => consumer_protocol::decode_assignment(&bytes),
+        let (assignment, user_data) = match result {
+            Ok(bytes) => (
+                consumer_protocol::decode_assignment(&bytes),
+                consumer_protocol::decode_assignment_user_data(&bytes),
+            ),
             Err(e) => {
                 self.on_group_error(id, e);
                 self.consumers[id as usize].phase = JoinPhase::Unjoined;
@@ -1496,6 +1500,8 @@ impl Cluster {
         }
         self.assert_single_owner(id);
         if let Some(thread) = self.consumers[id as usize].streams {
+            // `onAssignment`: the AssignmentInfo's standby tasks, then the active ones.
+            self.streams_standbys_assigned(thread, user_data.as_ref());
             self.streams_partitions_assigned(thread);
         }
         if refresh {

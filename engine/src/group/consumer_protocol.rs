@@ -118,16 +118,27 @@ pub fn decode_subscription(bytes: &Bytes) -> Option<WireSubscription> {
 /// `ConsumerProtocol.serializeAssignment` (no user data: none of the built-in assignors sends
 /// any).
 pub fn encode_assignment(partitions: &[TopicPartition]) -> Bytes {
-    let message = ConsumerProtocolAssignment::default().with_assigned_partitions(
-        runs(partitions)
-            .into_iter()
-            .map(|(t, ps)| {
-                AssignedPartitions::default()
-                    .with_topic(topic_name(&t))
-                    .with_partitions(ps)
-            })
-            .collect(),
-    );
+    encode_assignment_with_user_data(partitions, None)
+}
+
+/// `ConsumerProtocol.serializeAssignment` with the assignor's user data (Kafka Streams'
+/// `AssignmentInfo`).
+pub fn encode_assignment_with_user_data(
+    partitions: &[TopicPartition],
+    user_data: Option<Bytes>,
+) -> Bytes {
+    let message = ConsumerProtocolAssignment::default()
+        .with_user_data(user_data)
+        .with_assigned_partitions(
+            runs(partitions)
+                .into_iter()
+                .map(|(t, ps)| {
+                    AssignedPartitions::default()
+                        .with_topic(topic_name(&t))
+                        .with_partitions(ps)
+                })
+                .collect(),
+        );
     let mut buf = BytesMut::new();
     buf.put_i16(ASSIGNMENT_VERSION);
     message
@@ -153,6 +164,18 @@ pub fn decode_assignment(bytes: &Bytes) -> Vec<TopicPartition> {
         flatten(tp.topic.0.as_str(), &tp.partitions, &mut out);
     }
     out
+}
+
+/// The assignment's `userData()`, if the leader's assignor wrote any.
+pub fn decode_assignment_user_data(bytes: &Bytes) -> Option<Bytes> {
+    let mut buf = bytes.clone();
+    if buf.remaining() < 2 {
+        return None;
+    }
+    let version = buf.get_i16().min(ASSIGNMENT_VERSION);
+    ConsumerProtocolAssignment::decode(&mut buf, version)
+        .ok()?
+        .user_data
 }
 
 /// `StickyAssignor.subscriptionUserData`: the member's last assignment and its generation.

@@ -334,6 +334,16 @@ impl ThreadCache {
         }
     }
 
+    /// The cached value without touching the LRU order or the hit counters: an `expect` reads
+    /// what Kafka's `CachingKeyValueStore.get` would return, but must change nothing (Kafka's
+    /// interactive query also refreshes the entry's LRU position; the playground's question
+    /// leaves the simulation as it was).
+    pub fn peek(&self, id: CacheId, key: &Val) -> Option<(Val, Micros)> {
+        let cache = self.caches[id.0].as_ref()?;
+        let s = &cache.slots[*cache.index.get(key)?];
+        Some((s.value.clone(), s.timestamp))
+    }
+
     /// `ThreadCache.put`: writes an entry (dirty for a processor's write, clean for a value
     /// read from the store), then evicts while over budget. Entries flushed by an eviction are
     /// appended to `flushed`.

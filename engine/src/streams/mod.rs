@@ -13,6 +13,7 @@
 //! - `assignor`: Kafka Streams' task assignment (`StreamsPartitionAssignor`, `HighAvailabilityTaskAssignor`)
 //! - `window`: windowed aggregations (tumbling, hopping, sliding, session), grace, retention and
 //!   `suppress(untilWindowCloses)`
+//! - `windowed`: `Windowed<K>` as a record key (`[key@start/end]`) and a window store's key
 //! - `join`: stream–table, table–table and windowed stream–stream joins
 
 pub mod assignor;
@@ -28,3 +29,4 @@ pub mod task;
 pub mod topology;
 pub mod value;
 pub mod window;
+pub mod windowed;

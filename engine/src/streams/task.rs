@@ -24,6 +24,9 @@ use super::topology::{Aggregation, NodeId, NodeKind, Op, TaskId, Topology};
 use super::value::Val;
 use super::window::suppress::WindowedSerde;
 use super::window::{self, Suppressor, Window, WindowedAggregator, WindowedKey};
+use super::windowed::{
+    self, cache_key as windowed_cache_key, split_cache_key as split_windowed_cache_key,
+};
 use crate::time::{MICROS_PER_MS, Micros};
 
 /// A record read from one of the task's source topics.
@@ -77,6 +80,9 @@ pub enum Effect {
         partition: u32,
         offset: u64,
         reason: String,
+        /// A windowed aggregation's "Skipping record for expired window": the record's window
+        /// had closed (its end plus the grace is not after stream time).
+        late: bool,
     },
     /// `peek`: what the record (or the peek's expression) showed.
     Peek { node: NodeId, key: Val, value: Val },
@@ -135,39 +141,6 @@ fn join_env<'a>(key: &'a Val, left: &'a Val, right: &'a Val) -> Env<'a> {
 /// Kafka's milliseconds back to simulated microseconds.
 fn from_millis(ms: window::Millis) -> Micros {
     Micros::try_from(ms).unwrap_or(0) * MICROS_PER_MS
-}
-
-/// A window store's cache key: the key and the window's bounds.
-fn windowed_cache_key(k: &WindowedKey) -> Val {
-    Val::List(Arc::from(vec![
-        k.key.clone(),
-        Val::Int(k.window.start),
-        Val::Int(k.window.end),
-    ]))
-}
-
-/// A store entry's key as its changelog record carries it: a window store's record is keyed by
-/// the key and its window (Kafka's `WindowKeySchema.toStoreKeyBinary`: key bytes, then the
-/// window's start), here `[key, start, end]` as the store and its cache key it.
-pub fn changelog_key(key: &Val, window: Option<Window>) -> Val {
-    match window {
-        Some(w) => Val::List(Arc::from(vec![
-            key.clone(),
-            Val::Int(w.start),
-            Val::Int(w.end),
-        ])),
-        None => key.clone(),
-    }
-}
-
-fn split_windowed_cache_key(k: &Val) -> (Val, Option<Window>) {
-    match k {
-        Val::List(items) => match &items[..] {
-            [key, Val::Int(start), Val::Int(end)] => (key.clone(), Some(Window::new(*start, *end))),
-            _ => (k.clone(), None),
-        },
-        _ => (k.clone(), None),
-    }
 }
 
 /// The window of the aggregation a suppress follows.
@@ -411,6 +384,18 @@ impl StreamTask {
         self.store_index.get(name).map(|&i| &self.stores[i].kv)
     }
 
+    /// A store's value for `key` as an interactive query reads it (`store(…).get(key)` →
+    /// `MeteredKeyValueStore` → `CachingKeyValueStore.get`): the thread's record cache first,
+    /// where a processor's latest write waits for the next flush, then the store. A cached
+    /// delete reads as absent. `None` also when the task has no such store.
+    pub fn query(&self, cache: &ThreadCache, store: &str, key: &Val) -> Option<(Val, Micros)> {
+        let s = &self.stores[*self.store_index.get(store)?];
+        match cache.peek(s.cache, key) {
+            Some((v, t)) => (!v.is_null()).then_some((v, t)),
+            None => s.kv.get(key).cloned(),
+        }
+    }
+
     /// Processes one record from a source topic, appending what it caused to `out`.
     pub fn process(&mut self, cache: &mut ThreadCache, input: Input<'_>, out: &mut Vec<Effect>) {
         let Some(&(_, source)) = self.sources.iter().find(|(t, _)| t == input.topic) else {
@@ -456,27 +441,40 @@ impl StreamTask {
     }
 
     /// Restores one changelog record into a store (no cache, no changelog, no forwarding), as
-    /// the restore consumer does; `Null` deletes.
+    /// the restore consumer does; `Null` deletes. A window store's changelog key carries the
+    /// window (`[key@start/end]`, see `windowed`); its entry goes back into the store and into
+    /// the windowed processor's segmented store, which its next records read
+    /// (`RocksDBWindowStore`/`RocksDBSessionStore` restore into the store the processor fetches
+    /// from). A key already in the store's form (`[key, start, end]`, from the state directory)
+    /// is taken as is.
     pub fn restore(&mut self, store: &str, key: Val, value: Val, timestamp: Micros) -> bool {
-        match self.store_index.get(store) {
-            Some(&i) => {
-                // A window store's entry (`[key, start, end]`, the cache's key) is also the
-                // windowed processor's: it reads its own store, so it is restored there too,
-                // or a moved task would count its windows again from nothing.
-                if self.stores[i].windowed
-                    && let (k, Some(w)) = split_windowed_cache_key(&key)
-                    && let Some(n) = (0..self.node_store.len())
-                        .find(|&n| self.node_store[n] == Some(i) && self.windowed.contains_key(&n))
-                    && let Some(aggregator) = self.windowed.get_mut(&n)
-                {
-                    let stored = window::present(&value).map(|v| (v, window::millis(timestamp)));
-                    aggregator.restore(&k, w, stored);
-                }
-                self.stores[i].kv.put(key, value, timestamp);
-                true
-            }
-            None => false,
+        let Some(&i) = self.store_index.get(store) else {
+            return false;
+        };
+        if !self.stores[i].windowed {
+            self.stores[i].kv.put(key, value, timestamp);
+            return true;
         }
+        let parsed = match &key {
+            Val::Text(t) => windowed::parse_key_text(t),
+            other => match split_windowed_cache_key(other) {
+                (k, Some(w)) => Some((k, w)),
+                (_, None) => None,
+            },
+        };
+        let Some((k, w)) = parsed else {
+            return false; // not a windowed key: nothing this store can hold
+        };
+        let wk = WindowedKey { key: k, window: w };
+        if let Some(aggregator) = self.windowed.get_mut(&self.stores[i].owner) {
+            let live = (!value.is_null()).then(|| value.clone());
+            let ts = window::millis(timestamp);
+            aggregator.restore(&wk.key, w, live.map(|v| (v, ts)));
+        }
+        self.stores[i]
+            .kv
+            .put(windowed_cache_key(&wk), value, timestamp);
+        true
     }
 
     /// Closes the task (`StreamTask.closeClean`): a last flush, then its named caches leave
@@ -516,6 +514,19 @@ impl StreamTask {
     }
 
     fn skip(&mut self, node: NodeId, ctx: Ctx<'_>, reason: String, out: &mut Vec<Effect>) {
+        self.skip_as(node, ctx, reason, false, out);
+    }
+
+    /// Every skip is one count of the task's `dropped-records` sensor (`TaskMetrics`); `late`
+    /// marks the window processors' expired-window path.
+    fn skip_as(
+        &mut self,
+        node: NodeId,
+        ctx: Ctx<'_>,
+        reason: String,
+        late: bool,
+        out: &mut Vec<Effect>,
+    ) {
         self.dropped += 1;
         out.push(Effect::Skipped {
             node,
@@ -523,6 +534,7 @@ impl StreamTask {
             partition: ctx.partition,
             offset: ctx.offset,
             reason,
+            late,
         });
     }
 
@@ -1067,15 +1079,26 @@ impl StreamTask {
             &mut functions,
         );
         for skip in &outcome.skipped {
-            let reason = match skip {
-                window::Skip::NullKey => "null key: skipped by the windowed aggregation".into(),
-                window::Skip::NullValue => "null value: skipped by the windowed aggregation".into(),
-                window::Skip::ExpiredWindow(w) => format!(
-                    "window [{}, {}) had closed (grace passed): record skipped",
-                    w.start, w.end
+            let (reason, late) = match skip {
+                window::Skip::NullKey => (
+                    "null key: skipped by the windowed aggregation".into(),
+                    false,
+                ),
+                window::Skip::NullValue => (
+                    "null value: skipped by the windowed aggregation".into(),
+                    false,
+                ),
+                // `AbstractKStreamTimeWindowAggregateProcessor.logSkippedRecordForExpiredWindow`
+                // (and the session processor's twin): logged, then `droppedRecordsSensor.record()`.
+                window::Skip::ExpiredWindow(w) => (
+                    format!(
+                        "Skipping record for expired window [{},{}): stream time minus grace had passed its end",
+                        w.start, w.end
+                    ),
+                    true,
                 ),
             };
-            self.skip(n, ctx, reason, out);
+            self.skip_as(n, ctx, reason, late, out);
         }
         for u in outcome.updates {
             let key = windowed_cache_key(&u.key);

@@ -41,7 +41,7 @@ pub fn all() -> Vec<LessonInfo> {
 /// How long each bundled lesson plays, by id: the simulated time at which a headless run of it
 /// ends (`engine::runner::run`). At 1× that is its wall time, plus whatever the teacher spends at
 /// its pauses (a pause takes no simulated time). The lessons are compiled in, so this is
-/// computed once, at the first ask (all ten take about a quarter of a second).
+/// computed once, at the first ask (all sixteen take about half a second).
 fn durations() -> &'static BTreeMap<String, Micros> {
     static DURATIONS: OnceLock<BTreeMap<String, Micros>> = OnceLock::new();
     DURATIONS.get_or_init(|| {

@@ -29,6 +29,8 @@ const SETTLE_MS = 2000;
  */
 const TOPIC_ROWS = 4;
 const TOPIC_ROWS_PRESENTER = 2;
+/** The focus targets drawn by the Streams view (views/streams.js). */
+const STREAMS_KINDS = ['app', 'store', 'task'];
 /** A focused group of more consumers than this gets a card two columns wide (sizeColumns). */
 const WIDE_MEMBERS = 3;
 
@@ -118,7 +120,10 @@ export class FocusView {
       if (kind === 'partition' || kind === 'replicas') ids.add(id);
       if (kind === 'topic') topics.push(id);
     }
-    const rows = document.documentElement.dataset.presenter === '1' ? TOPIC_ROWS_PRESENTER : TOPIC_ROWS;
+    // A focused Streams application, store or task takes the upper part of the column: its
+    // topics get one row in presenter mode, else their tiles.
+    const streams = this.targets.some((t) => STREAMS_KINDS.includes(t.kind));
+    const rows = document.documentElement.dataset.presenter === '1' ? (streams ? 1 : TOPIC_ROWS_PRESENTER) : TOPIC_ROWS;
     const topicPartitions = topics.reduce((n, name) => n + (this.model.topics.get(name)?.partitions || 0), 0);
     if (topicPartitions + ids.size <= rows) {
       for (const name of topics) {

@@ -1,9 +1,11 @@
 // Producers: one card per producer with its topic, acks, rate, running/paused, its
 // accumulator (buffered) and in-flight request counts, and what its callbacks saw: records
-// acknowledged, failed and retried.
+// acknowledged, failed and retried. The producers a Kafka Streams runtime makes for itself are
+// drawn as their application's, one card per application (streams-producers.js).
 
 import { el, setHidden, setText, setClass, setAttr, formatRate, formatCount } from '../text.js';
 import { entity } from '../entities.js';
+import { streamsOwners, StreamsProducersCard } from './streams-producers.js';
 
 export class ProducersView {
   constructor(root, model) {
@@ -11,19 +13,30 @@ export class ProducersView {
     this.model = model;
     /** name → card parts */
     this.cards = new Map();
+    /** Streams application → its producers' card */
+    this.streamsCards = new Map();
     this.empty = el('p', { class: 'empty-note', text: 'No producers. Add one with +.' });
     this.root.append(this.empty);
   }
 
   render(change) {
-    if (!(change.snapshot || change.producers)) return;
+    if (!(change.snapshot || change.producers || change.streams)) return;
     const m = this.model;
     setHidden(this.empty, m.producers.size > 0);
+    const ownerOf = streamsOwners(m.streams.values());
+    /** Streams application → [{p, owner}] */
+    const byApp = new Map();
     // Only a snapshot can drop producers (another scenario loaded, or a rewind).
     if (change.snapshot) {
       for (const [name, c] of this.cards) if (!m.producers.has(name)) { c.card.remove(); this.cards.delete(name); }
     }
     for (const p of m.producers.values()) {
+      const owner = ownerOf(p.name);
+      if (owner) {
+        if (!byApp.has(owner.app.name)) byApp.set(owner.app.name, []);
+        byApp.get(owner.app.name).push({ p, owner });
+        continue;
+      }
       let c = this.cards.get(p.name);
       if (!c) { c = this.makeCard(p.name); this.cards.set(p.name, c); this.root.append(c.card); }
       setText(c.topic, p.topic);
@@ -39,6 +52,12 @@ export class ProducersView {
       setText(c.retried, formatCount(p.retried ?? 0));
       setClass(c.failed, 'alert-text', (p.failed ?? 0) > 0);
       setAttr(c.card, 'aria-label', `Producer ${p.name}, ${state}`);
+    }
+    for (const [app, c] of this.streamsCards) if (!byApp.has(app)) { c.card.remove(); this.streamsCards.delete(app); }
+    for (const [app, mine] of byApp) {
+      let c = this.streamsCards.get(app);
+      if (!c) { c = new StreamsProducersCard(app); this.streamsCards.set(app, c); this.root.append(c.card); }
+      c.render(mine);
     }
   }
 

@@ -100,7 +100,7 @@ export class StreamsTasks {
     }
     const restoring = task.state === 'RESTORING';
     setClass(chip, 'restoring', restoring);
-    setText(chip._progress, restoring ? `${task.restored ?? 0}/${task.to_restore ?? '?'}` : '');
+    setText(chip._progress, restoring ? `restoring ${task.restored ?? 0}/${task.to_restore ?? '?'}` : '');
     setAttr(chip, 'title', `task ${task.id} on ${task.thread}, ${task.state}, processed ${task.processed}${restoring ? `: restored ${task.restored ?? 0} of ${task.to_restore ?? '?'} changelog records` : ''}`);
     return chip;
   }

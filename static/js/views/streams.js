@@ -47,12 +47,14 @@ export function instancesOf(app) {
 export class StreamsView {
   /**
    * @param {{section: HTMLElement, body: HTMLElement}} panel from `stage.addPanel`
-   * @param {{reducedMotion: () => boolean}} opts
+   * @param {{reducedMotion: () => boolean, connection: {send: (body: object) => Promise<object>}}} opts
+   *   `connection`: a stream beside its table reads the topic's records (`inspect`)
    */
-  constructor(panel, model, { reducedMotion }) {
+  constructor(panel, model, { reducedMotion, connection }) {
     this.panel = panel;
     this.root = panel.body;
     this.model = model;
+    this.connection = connection;
     this.reducedMotion = reducedMotion;
     /** app name → card parts */
     this.cards = new Map();
@@ -73,13 +75,31 @@ export class StreamsView {
       }
       this.pairStreamsAndTables();
     }
+    if (change.snapshot || change.streams || change.focus) this.markFocused();
     // The edges follow the boxes: measure after every change that can move them (cheap: a few rects).
     for (const c of this.cards.values()) c.graph.layout();
     for (const rec of change.streamsRecords) {
       const c = this.cards.get(rec.app);
       if (!c) continue;
       c.graph.animate(rec);
-      for (const pair of this.pairs || []) if (pair.streamApp === rec.app && pair.topic === rec.topic) pair.view.add(rec);
+    }
+    if (change.snapshot || change.partitions.size) for (const pair of this.pairs || []) pair.view.refresh();
+  }
+
+  /**
+   * Marks the cards that hold a target of the focus (`app:APP`, `store:APP/…`, `task:APP/…`)
+   * with `data-holds-focus`: in presenter mode the others fold (streams.css). focus.js marks the
+   * elements themselves, but only those drawn, so the fold cannot wait for its marks.
+   */
+  markFocused() {
+    const apps = new Set();
+    for (const target of this.model.focus) {
+      const m = /^(app|store|task):([^/]+)/.exec(target);
+      if (m) apps.add(m[2]);
+    }
+    for (const [name, c] of this.cards) {
+      if (apps.has(name)) c.card.setAttribute('data-holds-focus', '');
+      else c.card.removeAttribute('data-holds-focus');
     }
   }
 
@@ -91,11 +111,14 @@ export class StreamsView {
     const stores = el('div', { class: 'streams-stores' });
     const describe = el('details', { class: 'streams-describe' },
       el('summary', { text: 'Topology.describe()' }), el('pre', { text: app.description }));
+    // The graph on the left, the card's head and what runs it (instances, tasks) and what it
+    // holds (stores) on the right, so the graph starts at the card's top; stacked when the card
+    // is narrow (streams.css, a container query on the card).
     const card = el('article', { class: 'streams-app card', dataset: { entity: entity.app(app.name) } },
-      el('div', { class: 'card-head' }, el('span', { class: 'entity-name', text: app.name, title: `application.id ${app.name}` }), meta),
-      graph.root,
-      el('div', { class: 'streams-lower' }, tasks.root, stores),
-      describe);
+      el('div', { class: 'streams-inner' },
+        el('div', { class: 'card-head' }, el('span', { class: 'entity-name', text: app.name, title: `application.id ${app.name}` }), meta),
+        graph.root,
+        el('div', { class: 'streams-side' }, tasks.root, stores, describe)));
     const specs = new Map(topology.stores.map((s) => [s.name, s]));
     return { card, graph, tasks, meta, stores, specs, tables: new Map() };
   }
@@ -108,11 +131,11 @@ export class StreamsView {
     for (const s of app.stores || []) {
       let t = c.tables.get(s.name);
       if (!t) {
-        t = new StoreTable(app.name, s.name, c.specs.get(s.name)?.changelog ?? null);
+        t = new StoreTable(app.name, s.name, c.specs.get(s.name)?.changelog ?? null, s.kind);
         c.tables.set(s.name, t);
         c.stores.append(t.root);
       }
-      t.render(s.newest, s.size);
+      t.render(s.newest, s.size, counters.restored?.[s.name] ?? 0);
     }
   }
 
@@ -134,15 +157,17 @@ export class StreamsView {
         }
       }
     }
-    this.pairs = this.pairs || [];
+    // A pair whose table's card went (another scenario loaded) goes with it.
+    this.pairs = (this.pairs || []).filter((p) => p.table.root.isConnected);
     for (const t of tables) {
       const s = streams.find((x) => x.topic === t.topic);
       const c = this.cards.get(t.app);
       const table = c?.tables.get(t.store);
       if (!s || !table || this.pairs.some((p) => p.table === table)) continue;
-      const view = new StreamVsTable(t.topic, s.app, table);
+      const view = new StreamVsTable(t.topic, s.app, table, this.model, this.connection);
       c.stores.append(view.root);
       this.pairs.push({ topic: t.topic, streamApp: s.app, table, view });
+      view.refresh();
     }
   }
 }

@@ -156,9 +156,68 @@ pub struct AssignmentInfo {
     pub next_rebalance: NextRebalance,
 }
 
+impl AssignmentInfo {
+    /// The bytes the leader puts in a thread's assignment `userData` (`AssignmentInfo.encode`).
+    /// The simulation's threads read one field of it, `standbyTasks` (their active tasks follow
+    /// from the assigned partitions, as Kafka's `activeTasks` list them in partition order), so
+    /// the layout is the simulation's own: `i32` count, then per standby task `i32`
+    /// subtopology and `i32` partition, big-endian like Kafka's buffers. A standby's
+    /// partitions follow from the topology.
+    pub fn encode_standbys(&self) -> bytes::Bytes {
+        use bytes::BufMut;
+        let mut buf = bytes::BytesMut::new();
+        buf.put_i32(self.standby_tasks.len() as i32);
+        for task in self.standby_tasks.keys() {
+            buf.put_i32(task.subtopology as i32);
+            buf.put_i32(task.partition as i32);
+        }
+        buf.freeze()
+    }
+
+    /// The standby tasks of `encode_standbys`' bytes; `None` for bytes it did not write.
+    pub fn decode_standbys(bytes: &[u8]) -> Option<Vec<TaskId>> {
+        use bytes::Buf;
+        let mut buf = bytes;
+        if buf.remaining() < 4 {
+            return None;
+        }
+        let count = usize::try_from(buf.get_i32()).ok()?;
+        let mut tasks = Vec::with_capacity(count.min(1024));
+        for _ in 0..count {
+            if buf.remaining() < 8 {
+                return None;
+            }
+            let subtopology = u32::try_from(buf.get_i32()).ok()?;
+            let partition = u32::try_from(buf.get_i32()).ok()?;
+            tasks.push(TaskId::new(subtopology, partition));
+        }
+        buf.is_empty().then_some(tasks)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn standby_tasks_round_trip_through_assignment_user_data() {
+        let info = AssignmentInfo {
+            active_tasks: vec![TaskId::new(0, 0)],
+            standby_tasks: [
+                (TaskId::new(0, 1), Vec::new()),
+                (TaskId::new(1, 2), Vec::new()),
+            ]
+            .into_iter()
+            .collect(),
+            next_rebalance: NextRebalance::None,
+        };
+        let bytes = info.encode_standbys();
+        assert_eq!(
+            AssignmentInfo::decode_standbys(&bytes),
+            Some(vec![TaskId::new(0, 1), TaskId::new(1, 2)])
+        );
+        assert_eq!(AssignmentInfo::decode_standbys(&bytes[..6]), None);
+    }
 
     #[test]
     fn offset_sums_follow_task_manager() {

@@ -11,7 +11,6 @@ use std::collections::BTreeMap;
 use crate::cluster::Cluster;
 use crate::command::{CleanupPolicy, TopicPartition, TopicSpec};
 use crate::event::Event;
-use crate::group::assignor::Assignment;
 use crate::group::consumer_protocol;
 use crate::group::coordinator::JoinResponse;
 use crate::streams::assignor::{
@@ -56,6 +55,17 @@ impl Cluster {
                 sums.insert(assignor_task(*id), sum_of_changelog_offsets(&positions));
             }
         }
+        // A standby's state counts as far as it has read its changelogs.
+        for (id, standby) in &inst.threads[r.thread as usize].standbys {
+            let positions: Vec<i64> = standby
+                .changelogs
+                .iter()
+                .map(|c| c.position as i64)
+                .collect();
+            if !positions.is_empty() {
+                sums.insert(assignor_task(*id), sum_of_changelog_offsets(&positions));
+            }
+        }
         SubscriptionInfo {
             process_id: inst.name.clone(),
             task_offset_sums: sums,
@@ -63,16 +73,17 @@ impl Cluster {
     }
 
     /// `StreamsPartitionAssignor.assign`, called on the leader thread's consumer with the
-    /// JoinGroup answer's members.
+    /// JoinGroup answer's members: each member's SyncGroup bytes, its partitions with its
+    /// `AssignmentInfo` (the standby tasks) as user data.
     pub(crate) fn streams_lead_assignment(
         &mut self,
         r: ThreadRef,
         join: &JoinResponse,
-    ) -> Assignment {
-        let empty = || -> Assignment {
+    ) -> Vec<(String, bytes::Bytes)> {
+        let empty = || -> Vec<(String, bytes::Bytes)> {
             join.members
                 .iter()
-                .map(|(m, _)| (m.clone(), Vec::new()))
+                .map(|(m, _)| (m.clone(), consumer_protocol::encode_assignment(&[])))
                 .collect()
         };
         if let Err(error) = self.make_internal_topics_ready(r.app) {
@@ -122,7 +133,14 @@ impl Cluster {
         result
             .members
             .into_iter()
-            .map(|(m, a)| (m, a.partitions))
+            .map(|(m, a)| {
+                let user_data = a.info.encode_standbys();
+                let bytes = consumer_protocol::encode_assignment_with_user_data(
+                    &a.partitions,
+                    Some(user_data),
+                );
+                (m, bytes)
+            })
             .collect()
     }
 

@@ -11,6 +11,8 @@
 //! - `thread.rs`: a thread's tasks: created and closed on (re)assignment, records processed,
 //!   effects produced, commits every `commit.interval.ms`
 //! - `restore.rs`: restoring a task's stores from their changelogs before it runs
+//! - `standby.rs`: standby tasks (`num.standby.replicas`): stores kept from their changelogs,
+//!   recycled into the active task when it moves here
 //! - `query.rs`: what `expect` and the page ask (stores, tasks, owners, counters, states)
 //!
 //! Names: instance `APP-N`; thread `APP-N-StreamThread-M`; its consumer
@@ -21,6 +23,7 @@
 mod assign;
 mod query;
 mod restore;
+mod standby;
 mod thread;
 mod view;
 
@@ -42,6 +45,7 @@ use crate::streams::topology::{TaskId, Topology};
 use crate::time::Micros;
 
 pub use query::{InstanceState, TaskView};
+pub use standby::{StandbyChangelog, StandbyTask};
 
 /// Kafka Streams' `max.poll.records` override for its main consumer (StreamsConfig
 /// `CONSUMER_DEFAULT_OVERRIDES`).
@@ -88,8 +92,16 @@ pub struct AppCounters {
     pub reprocessed: u64,
     /// Records skipped by the processing exception handler (Kafka's `dropped-records`).
     pub dropped: u64,
+    /// Of `dropped`, those a windowed aggregation dropped because their window had closed
+    /// (stream time − grace at or past the window's end): the window processors'
+    /// "Skipping record for expired window", one count per expired window as Kafka's
+    /// `dropped-records` sensor counts them.
+    pub dropped_late: u64,
     /// Changelog records replayed into stores, per store.
     pub restored: BTreeMap<String, u64>,
+    /// Changelog records standby tasks read into their copies of a store, per store (Kafka's
+    /// standby `update-total`); not counted in `restored`.
+    pub standby_updated: BTreeMap<String, u64>,
     /// Offset commits the threads sent.
     pub commits: u64,
 }
@@ -123,6 +135,8 @@ pub struct StreamThread {
     producers: BTreeMap<String, u32>,
     pub cache: ThreadCache,
     pub tasks: BTreeMap<TaskId, ActiveTask>,
+    /// Its standby tasks (`standby.rs`).
+    pub standbys: BTreeMap<TaskId, StandbyTask>,
     pub alive: bool,
     /// When the last commit was taken (`StreamThread.lastCommitMs`).
     last_commit_us: Micros,
@@ -335,6 +349,7 @@ impl Cluster {
                     producers: BTreeMap::new(),
                     cache: ThreadCache::new(cache_per_thread),
                     tasks: BTreeMap::new(),
+                    standbys: BTreeMap::new(),
                     alive: true,
                     last_commit_us: now,
                     commit_waiting: None,

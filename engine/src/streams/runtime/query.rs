@@ -2,7 +2,10 @@
 
 use crate::cluster::Cluster;
 use crate::group::consumer::JoinPhase;
+use crate::streams::topology::StoreKind;
 use crate::streams::value::Val;
+use crate::streams::window::WindowedKey;
+use crate::streams::windowed;
 
 use super::{StreamsApp, TaskState};
 
@@ -101,22 +104,54 @@ impl Cluster {
         Some(tasks.into_iter().find(|t| t.id == task).map(|t| t.instance))
     }
 
-    /// The value an application's store holds for `key` in the active task that has it (the
-    /// store's flushed contents: what its changelog holds once produced), or `None`.
-    pub fn streams_store_get(&self, app: &str, store: &str, key: &str) -> Option<Option<String>> {
-        let app = self.streams_app(app)?;
-        app.topology.store(store)?;
-        let key = Val::from_record(Some(key));
-        for inst in &app.instances {
+    /// The value an application's store holds for `key`, read as Kafka's interactive queries
+    /// read it: from the running active task that hosts the key, through the caching layer
+    /// (`CachingKeyValueStore.get`, `CachingWindowStore.fetch`: the thread's record cache
+    /// first, then the store), so an update not yet flushed to the changelog is already
+    /// visible. A window store is asked for one window of a key (`ReadOnlyWindowStore.fetch(key,
+    /// time)`), written as `Windowed` prints it: `[key@start/end]`. `Ok(None)` if absent.
+    pub fn streams_store_query(
+        &self,
+        app: &str,
+        store: &str,
+        key: &str,
+    ) -> Result<Option<String>, String> {
+        let a = self
+            .streams_app(app)
+            .ok_or_else(|| format!("unknown streams app '{app}'"))?;
+        let spec = a
+            .topology
+            .store(store)
+            .ok_or_else(|| format!("unknown store '{store}' of streams app '{app}'"))?;
+        let key = match spec.kind {
+            StoreKind::KeyValue => Val::from_record(Some(key)),
+            StoreKind::Windowed { .. } => {
+                let (k, window) = windowed::parse_key_text(key).ok_or_else(|| {
+                    format!(
+                        "'{store}' is a window store: a key is asked for with its window, as Kafka prints a Windowed key: key=[KEY@START/END] in epoch milliseconds (e.g. key=[{key}@0/60000])"
+                    )
+                })?;
+                windowed::cache_key(&WindowedKey { key: k, window })
+            }
+        };
+        for inst in &a.instances {
             for t in &inst.threads {
-                for task in t.tasks.values() {
-                    if let Some((v, _)) = task.task.store(store).and_then(|s| s.get(&key)) {
-                        return Some(v.to_record());
+                // A restoring task's store is not queryable (Kafka: InvalidStateStoreException
+                // unless stale stores are enabled).
+                for task in t.tasks.values().filter(|x| x.state == TaskState::Running) {
+                    if let Some((v, _)) = task.task.query(&t.cache, store, &key) {
+                        return Ok(v.to_record());
                     }
                 }
             }
         }
-        Some(None)
+        Ok(None)
+    }
+
+    /// [`Self::streams_store_query`] for tests: `None` for an unknown app or store or a key a
+    /// window store cannot be asked for.
+    pub fn streams_store_get(&self, app: &str, store: &str, key: &str) -> Option<Option<String>> {
+        self.streams_store_query(app, store, key).ok()
     }
 
     /// Changelog records replayed into `store` by restores so far.

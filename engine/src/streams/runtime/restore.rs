@@ -21,6 +21,9 @@ use crate::time::Micros;
 
 use super::{Restore, STREAMS_MAX_POLL_RECORDS, TaskState, ThreadRef};
 
+/// A changelog record as a store takes it back: key, value (`Null` deletes), timestamp.
+pub(super) type ChangelogRecord = (Val, Val, Micros);
+
 impl Cluster {
     /// The restores a task needs: its sub-topology's changelogged stores, from the checkpoint.
     pub(super) fn restores_for(
@@ -80,32 +83,10 @@ impl Cluster {
             if rs.position >= rs.end {
                 continue;
             }
-            let Some(log) = self.leader_log(&rs.changelog) else {
+            let Some((records, next)) = self.changelog_batch(&rs.changelog, rs.position, rs.end)
+            else {
                 continue; // no leader now: the restore consumer retries
             };
-            let hw = self.high_watermark(&rs.changelog).unwrap_or(0);
-            let to = rs.end.min(hw);
-            let from = rs.position.max(log.log_start_offset());
-            let mut batch = Vec::new();
-            'read: for chunk in log.range_slices(from, to) {
-                for e in chunk {
-                    if batch.len() >= STREAMS_MAX_POLL_RECORDS as usize {
-                        break 'read;
-                    }
-                    batch.push((e.offset, e.id));
-                }
-            }
-            let next = batch.last().map_or(to.max(from), |(o, _)| o + 1);
-            let records: Vec<(Val, Val, Micros)> = batch
-                .iter()
-                .map(|&(_, rid)| {
-                    (
-                        Val::from_record(self.key_text(rid)),
-                        Val::from_record(self.value_text(rid).as_deref()),
-                        self.record_timestamp(rid),
-                    )
-                })
-                .collect();
             let count = records.len() as u64;
             let active = self
                 .streams_thread_mut(r)
@@ -143,6 +124,42 @@ impl Cluster {
             });
             self.consumer_poll(consumer);
         }
+    }
+
+    /// One restore-consumer fetch from a changelog partition: up to `max.poll.records` records
+    /// from `position` up to `end` (and the high watermark), as `(key, value, timestamp)`, and
+    /// the offset to read next. `None` while the partition has no leader.
+    pub(super) fn changelog_batch(
+        &self,
+        changelog: &TopicPartition,
+        position: u64,
+        end: u64,
+    ) -> Option<(Vec<ChangelogRecord>, u64)> {
+        let log = self.leader_log(changelog)?;
+        let hw = self.high_watermark(changelog).unwrap_or(0);
+        let to = end.min(hw);
+        let from = position.max(log.log_start_offset());
+        let mut batch = Vec::new();
+        'read: for chunk in log.range_slices(from, to) {
+            for e in chunk {
+                if batch.len() >= STREAMS_MAX_POLL_RECORDS as usize {
+                    break 'read;
+                }
+                batch.push((e.offset, e.id));
+            }
+        }
+        let next = batch.last().map_or(to.max(from), |(o, _)| o + 1);
+        let records = batch
+            .iter()
+            .map(|&(_, rid)| {
+                (
+                    Val::from_record(self.key_text(rid)),
+                    Val::from_record(self.value_text(rid).as_deref()),
+                    self.record_timestamp(rid),
+                )
+            })
+            .collect();
+        Some((records, next))
     }
 
     /// When the next restore round trip ends, if a task is restoring.

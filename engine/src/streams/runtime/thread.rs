@@ -16,6 +16,8 @@ use crate::record::{RecordId, ValueRef};
 use crate::streams::task::{Effect, Input, StreamTask};
 use crate::streams::topology::TaskId;
 use crate::streams::value::Val;
+use crate::streams::window::Window;
+use crate::streams::windowed;
 use crate::time::Micros;
 
 use super::{ActiveTask, Checkpointed, TaskState, ThreadRef};
@@ -135,10 +137,11 @@ impl Cluster {
                     key,
                     value,
                     timestamp,
+                    window,
                     ..
                 } => {
                     if let Some(p) =
-                        self.send_streams_record(r, &topic, None, &key, &value, timestamp)
+                        self.send_streams_record(r, &topic, None, &key, window, &value, timestamp)
                         && !touched.contains(&p)
                     {
                         touched.push(p);
@@ -153,13 +156,12 @@ impl Cluster {
                     window,
                     ..
                 } => {
-                    // A window store's record carries its window, so a restore puts it back.
-                    let key = crate::streams::task::changelog_key(&key, window);
                     if let Some(p) = self.send_streams_record(
                         r,
                         &topic,
                         Some(partition),
                         &key,
+                        window,
                         &value,
                         timestamp,
                     ) && !touched.contains(&p)
@@ -167,9 +169,12 @@ impl Cluster {
                         touched.push(p);
                     }
                 }
-                Effect::Skipped { node, reason, .. } => {
+                Effect::Skipped {
+                    node, reason, late, ..
+                } => {
                     let app = &mut self.streams[r.app as usize];
                     app.counters.dropped += 1;
+                    app.counters.dropped_late += u64::from(late);
                     let event = Event::StreamsRecordSkipped {
                         app: app.name.clone(),
                         task: task.to_string(),
@@ -186,18 +191,29 @@ impl Cluster {
         }
     }
 
-    /// Hands one record to the thread's producer for `topic`; returns that producer.
+    /// Hands one record to the thread's producer for `topic`; returns that producer. A
+    /// windowed key (`Windowed<K>`) is written with its window, `[key@start/end]`, and
+    /// partitioned by the key alone (`WindowedStreamPartitioner`; see `streams::windowed`).
+    #[allow(clippy::too_many_arguments)]
     fn send_streams_record(
         &mut self,
         r: ThreadRef,
         topic: &str,
         partition: Option<u32>,
         key: &Val,
+        window: Option<Window>,
         value: &Val,
         timestamp: Micros,
     ) -> Option<u32> {
         let p = self.thread_producer(r, topic)?;
-        let key = key.to_record().map(|k| self.store.intern(&k));
+        let (key, partition) = match (window, key.to_record()) {
+            (Some(w), Some(base)) => {
+                let partition = partition.or_else(|| self.partition_for_key(topic, &base));
+                (Some(windowed::key_text(key, w)), partition)
+            }
+            (_, k) => (k, partition),
+        };
+        let key = key.map(|k| self.store.intern(&k));
         let value = match value.to_record() {
             Some(v) => ValueRef::Text(self.store.intern(&v)),
             None => ValueRef::Null,
@@ -347,6 +363,7 @@ impl Cluster {
             return;
         }
         self.restore_step(r);
+        self.standby_step(r);
         let thread = self.streams_thread(r);
         let interval = self.streams[r.app as usize].config.commit_interval;
         if thread.commit_waiting.is_some() {
@@ -377,6 +394,9 @@ impl Cluster {
             consider(thread.last_commit_us + interval);
         }
         if let Some(at) = self.next_restore_at(r) {
+            consider(at);
+        }
+        if let Some(at) = self.next_standby_at(r) {
             consider(at);
         }
         let Some(at) = next else {
@@ -423,9 +443,15 @@ impl Cluster {
             if self.streams_thread(r).tasks.contains_key(&id) {
                 continue;
             }
-            let kept = self.streams[r.app as usize].instances[r.instance as usize]
-                .state_dir
-                .remove(&id);
+            // A standby of the task on this instance becomes the active task, from where it
+            // had read its changelogs to (`TaskManager` recycling a StandbyTask); else the state
+            // directory's stores, if the instance kept them.
+            let kept = match self.take_standby(r, id) {
+                Some(k) => Some(k),
+                None => self.streams[r.app as usize].instances[r.instance as usize]
+                    .state_dir
+                    .remove(&id),
+            };
             let thread = self.streams_thread_mut(r);
             let Ok(mut task) =
                 StreamTask::new(std::sync::Arc::clone(&topology), id, &mut thread.cache)
@@ -600,6 +626,7 @@ impl Cluster {
         for id in ids {
             self.close_task(r, id, crashed, if crashed { "crashed" } else { "closed" });
         }
+        self.close_standbys(r, crashed);
         let thread = self.streams_thread_mut(r);
         thread.alive = false;
         thread.commit_waiting = None;
@@ -626,11 +653,15 @@ fn outputs(
                 topic,
                 key,
                 value,
+                window,
                 ..
             } => Some(StreamsOutput {
                 node: topology.nodes[*node].name.clone(),
                 topic: topic.to_string(),
-                key: key.to_record(),
+                key: match window {
+                    Some(w) => Some(windowed::key_text(key, *w)),
+                    None => key.to_record(),
+                },
                 value: value.to_record(),
             }),
             _ => None,

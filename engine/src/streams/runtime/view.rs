@@ -66,7 +66,9 @@ impl Cluster {
                                         entries.extend(kv.iter().map(|(k, v, ts)| {
                                             StoreEntryView {
                                                 task: id.to_string(),
-                                                key: k.to_record(),
+                                                // A window store's entries show
+                                                // their window: `[key@start/end]`.
+                                                key: crate::streams::windowed::store_key_text(k),
                                                 value: v.to_record(),
                                                 timestamp_us: ts,
                                             }
