@@ -448,8 +448,8 @@ fn records(c: &Cluster, topic: &str) -> Vec<(Option<String>, Option<String>, Mic
 }
 
 /// The counts computed directly from the input topic's records, keyed as the store keys them:
-/// the word for the word count; `["page-N",start,end]` (the key and its window, in ms) for
-/// the windowed count.
+/// the word for the word count; `[page-N@start/end]` (`Windowed.toString()`: the key and its
+/// window, in ms) for the windowed count.
 fn direct_counts(c: &Cluster, w: Workload) -> BTreeMap<String, u64> {
     let mut counts = BTreeMap::new();
     for (key, value, ts) in records(c, w.input()) {
@@ -463,7 +463,7 @@ fn direct_counts(c: &Cluster, w: Workload) -> BTreeMap<String, u64> {
                 let window_ms = WINDOW_S * 1000;
                 let start = ts / 1000 / window_ms * window_ms;
                 let key = format!(
-                    "[\"{}\",{start},{}]",
+                    "[{}@{start}/{}]",
                     key.unwrap_or_default(),
                     start + window_ms
                 );
