@@ -9,7 +9,9 @@
 //!   once) is exactly the number of records in those partitions;
 //! * every count is at least the count computed here directly from the input topic's records
 //!   (at-least-once loses nothing), and the output topic's newest record per key is the store's;
-//! * a run without a crash re-processes nothing and every count equals the direct count;
+//! * a run without a crash re-processes nothing and every count equals the direct count (a stop
+//!   while a broker is down or the instance rebalances may miss its last commit, and counts as a
+//!   crash: see `Driver::end_instance`);
 //! * with crashes, the excess of the counts is what the re-processing wrote twice (see
 //!   [`check_excess`] for the exact relation and why it is not simply `reprocessed`).
 //!
@@ -292,14 +294,12 @@ impl Driver<'_> {
             )
         } else {
             // A clean close commits what it processed: it flushes the producer, then commits
-            // the offsets. Kafka's `close()` blocks until both succeed (the producer's records
-            // acknowledged once a new leader is elected, `commitSync` retried until it finds the
-            // group's new coordinator). The playground's stop is instantaneous: with a broker
-            // down, the producer may still be retrying and the coordinator may be gone, so the
-            // last commit can be missing and the next owner re-processes, as after a crash.
-            // Such a stop is counted with the crashes (see ARCHITECTURE.md, simplifications).
-            // Kafka's consumer also refuses a commit while its member is rebalancing
-            // (`generationIfStable()`), so a close during a rebalance can miss it too.
+            // the offsets. Kafka's `close()` blocks until both succeed (the records acknowledged
+            // once a new leader is elected, `commitSync` retried until it finds the group's new
+            // coordinator); the playground's stop is instantaneous, so with a broker down its
+            // last commit can be missing (ARCHITECTURE.md, simplifications). During a rebalance
+            // Kafka's consumer refuses the commit too (`generationIfStable()`). Either way the
+            // next owner re-processes, as after a crash: such a stop counts as one.
             if self.down_broker().is_some()
                 || self.cluster.streams_state(self.app, &name) != Some(InstanceState::Running)
             {
@@ -448,8 +448,8 @@ fn records(c: &Cluster, topic: &str) -> Vec<(Option<String>, Option<String>, Mic
 }
 
 /// The counts computed directly from the input topic's records, keyed as the store keys them:
-/// the word for the word count; `["page-N",start,end]` (the key and its window, in ms) for
-/// the windowed count.
+/// the word for the word count; `[page-N@start/end]` (`Windowed.toString()`: the key and its
+/// window, in ms) for the windowed count.
 fn direct_counts(c: &Cluster, w: Workload) -> BTreeMap<String, u64> {
     let mut counts = BTreeMap::new();
     for (key, value, ts) in records(c, w.input()) {
@@ -463,7 +463,7 @@ fn direct_counts(c: &Cluster, w: Workload) -> BTreeMap<String, u64> {
                 let window_ms = WINDOW_S * 1000;
                 let start = ts / 1000 / window_ms * window_ms;
                 let key = format!(
-                    "[\"{}\",{start},{}]",
+                    "[{}@{start}/{}]",
                     key.unwrap_or_default(),
                     start + window_ms
                 );

@@ -681,8 +681,16 @@ impl Cluster {
         {
             c.next_auto_commit_us = c.next_auto_commit_us.min(now + c.config.retry_backoff_us);
         }
+        let application_commit = c
+            .requests
+            .values()
+            .any(|(_, k)| *k == Pending::Commit(CommitReason::Application));
         c.requests
             .retain(|_, (_, k)| matches!(k, Pending::FindCoordinator | Pending::Leave));
+        if application_commit && let Some(thread) = c.streams {
+            self.streams_commit_failed(thread);
+        }
+        let c = &mut self.consumers[id as usize];
         if matches!(
             c.phase,
             JoinPhase::Joining | JoinPhase::Syncing | JoinPhase::Committing
@@ -1263,6 +1271,12 @@ impl Cluster {
             }
             GroupResponse::LeaveGroup(_) => {}
             GroupResponse::OffsetCommit(result) => {
+                if result.is_err()
+                    && kind == Pending::Commit(CommitReason::Application)
+                    && let Some(thread) = self.consumers[id as usize].streams
+                {
+                    self.streams_commit_failed(thread);
+                }
                 if let Err(e) = result {
                     if kind == Pending::Commit(CommitReason::Auto) && e.coordinator_lost() {
                         // doAutoCommitOffsetsAsync: a retriable failure retries after

@@ -351,6 +351,18 @@ impl Cluster {
         }
     }
 
+    /// The thread's OffsetCommit failed or went unanswered (its coordinator moved or died).
+    /// Kafka's `commitSync` retries until it finds the new coordinator; here the thread commits
+    /// again at its next commit interval, or its processed records would stay uncommitted
+    /// until it processes more.
+    pub(crate) fn streams_commit_failed(&mut self, r: ThreadRef) {
+        if !self.streams_thread(r).alive {
+            return;
+        }
+        self.streams_thread_mut(r).commit_needed = true;
+        self.schedule_streams_tick(r);
+    }
+
     /// The thread's own timer: restore steps, the commit interval, a commit waiting for its
     /// producer.
     pub(crate) fn streams_tick(&mut self, r: ThreadRef) {
