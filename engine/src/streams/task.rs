@@ -384,6 +384,12 @@ impl StreamTask {
         self.store_index.get(name).map(|&i| &self.stores[i].kv)
     }
 
+    /// The suppression buffer of processor `n` (`KTABLE-SUPPRESS`), whose store is its buffer
+    /// (`InMemoryTimeOrderedKeyValueChangeBuffer`), not a key-value store.
+    pub fn suppressor(&self, n: NodeId) -> Option<&Suppressor> {
+        self.suppressors.get(&n)
+    }
+
     /// A store's value for `key` as an interactive query reads it (`store(…).get(key)` →
     /// `MeteredKeyValueStore` → `CachingKeyValueStore.get`): the thread's record cache first,
     /// where a processor's latest write waits for the next flush, then the store. A cached

@@ -126,7 +126,8 @@ export class StreamsView {
   updateCard(app, c) {
     const counters = app.counters || {};
     setText(c.meta, `${app.instances.length} instance${app.instances.length === 1 ? '' : 's'} · processed ${formatCount(counters.processed ?? 0)}`
-      + (counters.reprocessed ? ` · again ${formatCount(counters.reprocessed)}` : ''));
+      + (counters.dropped_late ? ` · dropped late ${formatCount(counters.dropped_late)}` : '')
+      + (counters.reprocessed ? ` · reprocessed ${formatCount(counters.reprocessed)}` : ''));
     c.tasks.render(instancesOf(app));
     for (const s of app.stores || []) {
       let t = c.tables.get(s.name);

@@ -5,7 +5,7 @@ use crate::snapshot::{
     InternalTopicView, NodeView, SNAPSHOT_STORE_ENTRIES, StoreEntryView, StoreView,
     StreamThreadView, StreamsAppView, StreamsInstanceView, StreamsTaskView, SubtopologyView,
 };
-use crate::streams::topology::{InternalTopicKind, NodeKind, StoreKind};
+use crate::streams::topology::{InternalTopicKind, NodeKind, Op, StoreKind};
 
 impl Cluster {
     pub(crate) fn streams_views(&self) -> Vec<StreamsAppView> {
@@ -54,6 +54,11 @@ impl Cluster {
                         stores: s.stores.clone(),
                     })
                     .collect();
+                let suppression = |store: &str| {
+                    t.nodes.iter().any(|n| {
+                        matches!(n.op, Op::Suppress { .. }) && n.stores.iter().any(|s| s == store)
+                    })
+                };
                 let stores = t
                     .stores
                     .iter()
@@ -62,7 +67,31 @@ impl Cluster {
                         for inst in &app.instances {
                             for th in &inst.threads {
                                 for (id, task) in &th.tasks {
-                                    if let Some(kv) = task.task.store(&spec.name) {
+                                    // A suppression's store is its buffer: the windows
+                                    // waiting to close, each with its latest count.
+                                    let suppressor =
+                                        t.nodes.iter().enumerate().find_map(|(n, node)| {
+                                            node.stores
+                                                .contains(&spec.name)
+                                                .then(|| task.task.suppressor(n))
+                                                .flatten()
+                                        });
+                                    if let Some(buffer) = suppressor {
+                                        entries.extend(buffer.buffered_with_time().map(
+                                            |(k, v, ms)| {
+                                                StoreEntryView {
+                                                    task: id.to_string(),
+                                                    key: Some(crate::streams::windowed::key_text(
+                                                        &k.key, k.window,
+                                                    )),
+                                                    value: v.and_then(|v| v.to_record()),
+                                                    timestamp_us: u64::try_from(ms)
+                                                        .unwrap_or(0)
+                                                        .saturating_mul(1000),
+                                                }
+                                            },
+                                        ));
+                                    } else if let Some(kv) = task.task.store(&spec.name) {
                                         entries.extend(kv.iter().map(|(k, v, ts)| {
                                             StoreEntryView {
                                                 task: id.to_string(),
@@ -86,8 +115,9 @@ impl Cluster {
                         entries.truncate(SNAPSHOT_STORE_ENTRIES);
                         StoreView {
                             name: spec.name.clone(),
+                            // A suppression buffer is keyed by windows, as a window store.
                             kind: match spec.kind {
-                                StoreKind::KeyValue => "key-value",
+                                StoreKind::KeyValue if !suppression(&spec.name) => "key-value",
                                 _ => "window",
                             },
                             changelog: spec.changelog.clone(),

@@ -127,6 +127,14 @@ impl Suppressor {
         self.sorted.values().map(|b| (&b.key, b.new.as_ref()))
     }
 
+    /// The buffer's entries with the timestamp of each one's last update, oldest window first:
+    /// what the page draws as the suppression store's contents.
+    pub fn buffered_with_time(&self) -> impl Iterator<Item = (&WindowedKey, Option<&Val>, Millis)> {
+        self.sorted
+            .values()
+            .map(|b| (&b.key, b.new.as_ref(), b.timestamp))
+    }
+
     pub fn len(&self) -> usize {
         self.sorted.len()
     }
