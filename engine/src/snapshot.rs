@@ -640,6 +640,8 @@ pub struct StreamsInstanceView {
     pub name: String,
     /// `KafkaStreams.State`: REBALANCING, RUNNING, PENDING_SHUTDOWN, NOT_RUNNING.
     pub state: &'static str,
+    /// NOT_RUNNING because the process crashed, not because it was closed.
+    pub crashed: bool,
     pub threads: Vec<StreamThreadView>,
 }
 

@@ -558,7 +558,7 @@ pub struct State {
     /// `stores` (`name`, `kind`, `changelog`, `size`, `newest`: at most 32 entries
     /// `{task, key, value, timestamp_us}`, newest first), `internal_topics` (`name`, `kind`:
     /// repartition|changelog, `created`), `instances` (`name`, `state`: REBALANCING|RUNNING|
-    /// PENDING_SHUTDOWN|NOT_RUNNING, `threads`: `{name, consumer, active, cache_bytes,
+    /// PENDING_SHUTDOWN|NOT_RUNNING, `crashed`: NOT_RUNNING by a crash, `threads`: `{name, consumer, active, cache_bytes,
     /// cache_max_bytes}`), `tasks` (`id` `0_1`, `instance`, `thread`, `state`:
     /// RESTORING|RUNNING, `restored`, `to_restore`, `processed`, `stream_time_us`), `counters`
     /// (`processed`, `reprocessed`, `dropped`, `dropped_late` (of `dropped`, records whose window

@@ -31,7 +31,8 @@ export class StreamsTasks {
     for (const [name, r] of this.rows) if (!present.has(name)) { r.row.remove(); this.rows.delete(name); }
     for (const inst of instances) {
       const r = this.row(inst.name);
-      setText(r.state, inst.state);
+      // A crashed process has no KafkaStreams state left to report: say what happened.
+      setText(r.state, inst.crashed ? 'crashed' : inst.state);
       setClass(r.row, 'stopped', inst.state === 'NOT_RUNNING');
       const threadNames = new Set(inst.threads.map((t) => t.name));
       for (const [name, t] of r.threads) if (!threadNames.has(name)) { t.line.remove(); r.threads.delete(name); }

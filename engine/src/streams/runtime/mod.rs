@@ -111,6 +111,9 @@ pub struct AppCounters {
 pub struct Instance {
     pub name: String,
     pub state: InstanceState,
+    /// The process crashed (`streams crash`): NOT_RUNNING without a `close()`; nothing was
+    /// committed or flushed on the way out.
+    pub crashed: bool,
     pub threads: Vec<StreamThread>,
     /// The state directory: stores of tasks this instance ran and closed cleanly, with the
     /// changelog offsets they reached (their checkpoint), reused if a task comes back.
@@ -324,6 +327,7 @@ impl Cluster {
         self.streams[a as usize].instances.push(Instance {
             name: name.clone(),
             state: InstanceState::Running,
+            crashed: false,
             threads: Vec::new(),
             state_dir: BTreeMap::new(),
         });
@@ -441,6 +445,7 @@ impl Cluster {
         }
         let inst = &mut self.streams[a as usize].instances[i as usize];
         inst.state = InstanceState::NotRunning;
+        inst.crashed = true;
         inst.state_dir.clear();
         let app = self.streams[a as usize].name.clone();
         self.emit(Event::StreamsInstanceStopped {

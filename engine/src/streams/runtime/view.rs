@@ -146,6 +146,7 @@ impl Cluster {
                         state: self
                             .streams_state(&app.name, &inst.name)
                             .map_or("NOT_RUNNING", |s| s.name()),
+                        crashed: inst.crashed,
                         threads: inst
                             .threads
                             .iter()
