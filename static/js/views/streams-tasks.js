@@ -22,7 +22,7 @@ export class StreamsTasks {
     this.chips = new Map();
   }
 
-  /** @param {object[]} instances [{name, state, threads: [{name, tasks: [wire StreamsTaskView]}]}] (streams.js `instancesOf`) */
+  /** @param {object[]} instances [{name, state, crashed, threads: [{name, tasks: [wire StreamsTaskView]}]}] (streams.js `instancesOf`) */
   render(instances) {
     const before = new Map();
     for (const [id, chip] of this.chips) if (chip.isConnected) before.set(id, chip.getBoundingClientRect());

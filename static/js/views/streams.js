@@ -37,6 +37,7 @@ export function instancesOf(app) {
   return (app.instances || []).map((inst) => ({
     name: inst.name,
     state: inst.state,
+    crashed: inst.crashed,
     threads: inst.threads.map((th) => ({
       name: th.name,
       tasks: (app.tasks || []).filter((t) => t.instance === inst.name && t.thread === th.name),
