@@ -15,16 +15,42 @@ use std::collections::BTreeMap;
 use crate::cluster::Cluster;
 use crate::command::TopicPartition;
 use crate::event::Event;
+use crate::streams::task::StreamTask;
 use crate::streams::topology::{TaskId, Topology};
 use crate::streams::value::Val;
 use crate::time::Micros;
 
-use super::{Restore, STREAMS_MAX_POLL_RECORDS, TaskState, ThreadRef};
+use super::{Checkpointed, Restore, STREAMS_MAX_POLL_RECORDS, TaskState, ThreadRef};
 
 /// A changelog record as a store takes it back: key, value (`Null` deletes), timestamp.
 pub(super) type ChangelogRecord = (Val, Val, Micros);
 
 impl Cluster {
+    /// Opens task `id` on thread `r` with the stores `kept` for it (the state directory of a
+    /// clean close, or a standby's copy) as they were left: the task, and the changelog offsets
+    /// those stores hold everything before (its checkpoint; empty without them). `None` if the
+    /// task cannot be built, which the app's declaration already ruled out.
+    pub(super) fn open_task(
+        &mut self,
+        r: ThreadRef,
+        topology: &std::sync::Arc<Topology>,
+        id: TaskId,
+        kept: Option<Checkpointed>,
+    ) -> Option<(StreamTask, BTreeMap<TopicPartition, u64>)> {
+        let thread = self.streams_thread_mut(r);
+        let mut task =
+            StreamTask::new(std::sync::Arc::clone(topology), id, &mut thread.cache).ok()?;
+        let Some(Checkpointed { stores, checkpoint }) = kept else {
+            return Some((task, BTreeMap::new()));
+        };
+        for (name, kv) in stores {
+            for (k, v, ts) in kv.iter() {
+                task.restore(&name, k.clone(), v.clone(), ts);
+            }
+        }
+        Some((task, checkpoint))
+    }
+
     /// The restores a task needs: its sub-topology's changelogged stores, from the checkpoint.
     pub(super) fn restores_for(
         &self,

@@ -13,8 +13,6 @@
 //! per round trip to the partition's leader, read up to its high watermark; when caught up it
 //! waits for new changelog records as a long-polling fetch would, for up to `fetch.max.wait.ms`.
 
-use std::collections::BTreeMap;
-
 use bytes::Bytes;
 
 use crate::cluster::Cluster;
@@ -112,22 +110,8 @@ impl Cluster {
             let kept = self.streams[r.app as usize].instances[r.instance as usize]
                 .state_dir
                 .remove(&id);
-            let thread = self.streams_thread_mut(r);
-            let Ok(mut task) =
-                StreamTask::new(std::sync::Arc::clone(&topology), id, &mut thread.cache)
-            else {
+            let Some((task, checkpoint)) = self.open_task(r, &topology, id, kept) else {
                 continue; // checked when the app was declared
-            };
-            let checkpoint = match kept {
-                Some(Checkpointed { stores, checkpoint }) => {
-                    for (name, kv) in stores {
-                        for (k, v, ts) in kv.iter() {
-                            task.restore(&name, k.clone(), v.clone(), ts);
-                        }
-                    }
-                    checkpoint
-                }
-                None => BTreeMap::new(),
             };
             let changelogs = self
                 .restores_for(&topology, id, &checkpoint)

@@ -13,7 +13,7 @@ use crate::cluster::{Cluster, Timer};
 use crate::command::{ProducerSpec, TopicPartition};
 use crate::event::{Event, StreamsOutput, StreamsSample};
 use crate::record::{RecordId, ValueRef};
-use crate::streams::task::{Effect, Input, StreamTask};
+use crate::streams::task::{Effect, Input};
 use crate::streams::topology::TaskId;
 use crate::streams::value::Val;
 use crate::streams::window::Window;
@@ -464,23 +464,9 @@ impl Cluster {
                     .state_dir
                     .remove(&id),
             };
-            let thread = self.streams_thread_mut(r);
-            let Ok(mut task) =
-                StreamTask::new(std::sync::Arc::clone(&topology), id, &mut thread.cache)
-            else {
-                continue; // checked when the app was declared
-            };
             // The state directory's stores are opened as they were left.
-            let checkpoint = match kept {
-                Some(Checkpointed { stores, checkpoint }) => {
-                    for (name, kv) in stores {
-                        for (k, v, ts) in kv.iter() {
-                            task.restore(&name, k.clone(), v.clone(), ts);
-                        }
-                    }
-                    checkpoint
-                }
-                None => Default::default(),
+            let Some((task, checkpoint)) = self.open_task(r, &topology, id, kept) else {
+                continue; // checked when the app was declared
             };
             let task = Box::new(task);
             let restores = self.restores_for(&topology, id, &checkpoint);
