@@ -91,6 +91,7 @@ enum Cmd {
 }
 
 fn main() -> ExitCode {
+    purge_freed_memory_at_once();
     let args = Args::parse();
     let serve_default = Cmd::Serve {
         port: playground::serve::DEFAULT_PORT,
@@ -157,3 +158,26 @@ fn main() -> ExitCode {
 /// in RSS; none without).
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+/// mimalloc v2's `mi_option_purge_delay` in mimalloc.h's `mi_option_e` (libmimalloc-sys names no
+/// constant for it).
+const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
+
+/// Returns freed pages to the OS at once rather than after mimalloc's default 10 ms. A room frees
+/// memory in bursts (rewind points thinned, old segments deleted) and reallocates soon after; with
+/// the delay, a burst's pages were often still resident when the next one began. Measured side by
+/// side with `bench --soak big`, both runs at once, after minute 3: RSS median 305 MB (295-327,
+/// ±5.0%) with no delay against 369 MB (352-418, ±8.6%) with the default, at the same speed.
+#[allow(unsafe_code)]
+fn purge_freed_memory_at_once() {
+    // SAFETY: plain calls into the allocator's option table, made before any other thread runs.
+    unsafe {
+        // The index above is v2's; a mimalloc v3 (versions 3xxxx) numbers its options differently.
+        assert_eq!(
+            libmimalloc_sys::mi_version() / 10_000,
+            2,
+            "mimalloc v2 expected"
+        );
+        libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, 0);
+    }
+}
