@@ -159,7 +159,7 @@ fn main() -> ExitCode {
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-/// mimalloc v2's `mi_option_purge_delay` in mimalloc.h's `mi_option_e` (libmimalloc-sys names no
+/// mimalloc v3's `mi_option_purge_delay` in mimalloc.h's `mi_option_e` (libmimalloc-sys names no
 /// constant for it).
 const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
 
@@ -172,11 +172,12 @@ const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
 fn purge_freed_memory_at_once() {
     // SAFETY: plain calls into the allocator's option table, made before any other thread runs.
     unsafe {
-        // The index above is v2's; a mimalloc v3 (versions 3xxxx) numbers its options differently.
+        // The index above is v3's (libmimalloc-sys builds v3, versions 3xxxx); another major
+        // version may number its options differently.
         assert_eq!(
             libmimalloc_sys::mi_version() / 10_000,
-            2,
-            "mimalloc v2 expected"
+            3,
+            "mimalloc v3 expected"
         );
         libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, 0);
     }
