@@ -87,6 +87,17 @@ test('word count: nodes, a moving record, and a crash moving tasks', async () =>
     === `restored ${restored} from the changelog`, 10000);
 });
 
+/** A topic's records up to each partition's high watermark, newest first, as the room answers `inspect`. */
+async function newestRecords(page, topic) {
+  const partitions = await page.evaluate((t) => window.playground.model.topics.get(t).partitions, topic);
+  const records = [];
+  for (let partition = 0; partition < partitions; partition++) {
+    const reply = await send(page, { type: 'inspect', topic, partition });
+    for (const r of reply.inspect.records) if (r.offset < reply.inspect.high_watermark) records.push(r);
+  }
+  return records.sort((a, b) => b.timestamp_ms - a.timestamp_ms || b.offset - a.offset);
+}
+
 test('a topic read as a KStream and as a KTable: its records beside the table', async () => {
   const server = await startServer('tests/scenarios/streams/vip-stream-and-table.scenario');
   try {
@@ -110,6 +121,19 @@ test('a topic read as a KStream and as a KTable: its records beside the table', 
       const drawn = await pair.locator('.stream-records li:not(.muted)').allTextContents();
       return JSON.stringify(drawn) === JSON.stringify(want);
     }, 10000);
+    // What each application wrote: its sink's topic, the newest records and their count as the room has them.
+    for (const [app, topic] of [['vip-stream', 'status-changes'], ['vip-table', 'vip-counts']]) {
+      const written = await newestRecords(page, topic);
+      // vip-table's counts wait in its record cache until a commit; vip-stream's go out at once.
+      if (app === 'vip-stream') assert.ok(written.length > 0, `${app} wrote to ${topic}`);
+      const output = page.locator(`[data-entity="app:${app}"] .streams-outputs section`);
+      await until(`${app}'s output drawn as the room has it`, async () => {
+        const drawn = await output.locator('.stream-records li:not(.muted)').allTextContents();
+        return JSON.stringify(drawn) === JSON.stringify(written.slice(0, 3).map((r) => `${r.key}${r.value ?? 'null (tombstone)'}`));
+      }, 10000);
+      const count = written.length ? `${written.length} record${written.length === 1 ? '' : 's'}, newest first` : '';
+      assert.equal(await output.locator('h4').textContent(), `wrote to ${topic} ${count}`);
+    }
     // The table: the store's newest entries, one per key, as the engine's snapshot has them.
     const entries = await page.evaluate(() => window.playground.model.streams.get('vip-table').stores.find((s) => s.name === 'statuses').newest);
     const keys = await pair.locator('.store-entries .store-key').allTextContents();

@@ -10,13 +10,12 @@
 //
 // `StreamVsTable` sets a KStream beside a KTable when one topic is read both ways, as the
 // course's "stream vs table" does: the stream is the topic's records as its partitions' leaders
-// hold them (every record, newest first: an `inspect` of each partition when it grew), the table
-// the store (the latest value per key).
+// hold them (every record, newest first: streams-records.js), the table the store (the latest
+// value per key).
 
 import { el, setText, setHidden, formatCount } from '../text.js';
 import { entity } from '../entities.js';
-import { keyColor } from '../colors.js';
-import { partitionId } from '../model.js';
+import { TopicTail, swatch, windowedKey } from './streams-records.js';
 import { shortStore, shortTopic } from './streams-graph.js';
 
 /** Entries drawn per store; the rest is counted. */
@@ -25,29 +24,6 @@ const MAX_ROWS = 10;
 const LONG_TEXT = 14;
 /** Records of a stream drawn. */
 const STREAM_ROWS = 8;
-
-function swatch(key) {
-  const s = el('span', { class: 'key-swatch', attrs: { 'aria-hidden': 'true' } });
-  s.style.background = keyColor(key ?? null);
-  return s;
-}
-
-/** Milliseconds since the epoch as a window bound: `30 s`, or `1500 ms`. */
-function bound(ms) {
-  return ms % 1000 === 0 ? `${ms / 1000} s` : `${ms} ms`;
-}
-
-/**
- * A window store's key as the engine writes it, `[page-home@30000/40000]` (Kafka's
- * `Windowed.toString()`: the record key, the window's start and end in epoch ms), as
- * `page-home 30 s–40 s`; the record key alone picks the colour. Any other key as it is. The key
- * may itself hold `@`: the bounds follow the last one, as the engine reads them back.
- */
-export function windowedKey(key) {
-  const m = /^\[(.*)@(-?\d+)\/(-?\d+)\]$/s.exec(key);
-  if (m) return { text: `${m[1]} ${bound(Number(m[2]))}–${bound(Number(m[3]))}`, color: m[1] };
-  return { text: key, color: key };
-}
 
 export class StoreTable {
   /**
@@ -114,53 +90,20 @@ export class StreamVsTable {
   constructor(topic, streamApp, table, model, connection) {
     this.topic = topic;
     this.streamApp = streamApp;
-    this.model = model;
-    this.connection = connection;
-    /** The topic's offsets the drawn list was read at ("" before the first read). */
-    this.readAt = '';
-    this.reading = false;
-    this.list = el('ol', { class: 'stream-records' });
+    this.stream = new TopicTail(topic, STREAM_ROWS, model, connection);
     this.root = el('div', { class: 'stream-vs-table' },
       el('section', {},
         el('h4', { text: `KStream ${topic}` }),
-        el('p', { class: 'muted', text: 'every record, newest first', title: `the topic's records, as ${streamApp} reads them` }),
-        this.list),
+        el('p', { title: `the topic's records, as ${streamApp} reads them` }, this.stream.count),
+        this.stream.list),
       el('section', {},
         el('h4', { text: `KTable ${topic}` }),
         el('p', { class: 'muted', text: 'the latest value per key' }),
         table.root));
   }
 
-  /** Reads the topic's records again when its partitions' high watermarks moved (what a consumer can read). */
+  /** Reads the topic's records again when its partitions' high watermarks moved. */
   refresh() {
-    const t = this.model.topics.get(this.topic);
-    if (!t || this.reading) return;
-    const ids = Array.from({ length: t.partitions }, (_, i) => partitionId(this.topic, i));
-    const at = ids.map((id) => this.model.partitions.get(id)?.high_watermark ?? 0).join(',');
-    if (at === this.readAt) return;
-    this.reading = true;
-    Promise.all(ids.map((_, i) => this.connection.send({ type: 'inspect', topic: this.topic, partition: i })))
-      .then((replies) => {
-        const records = [];
-        replies.forEach((r, i) => {
-          if (!r.ok) return;
-          // Up to the high watermark: what the stream's consumer can read.
-          for (const rec of r.inspect.records) if (rec.offset < r.inspect.high_watermark) records.push({ partition: i, ...rec });
-        });
-        records.sort((a, b) => b.timestamp_ms - a.timestamp_ms || b.offset - a.offset);
-        this.draw(records.slice(0, STREAM_ROWS), records.length);
-        this.readAt = at;
-      })
-      .catch(() => { /* the room went away: the next frame asks again */ })
-      .finally(() => { this.reading = false; });
-  }
-
-  draw(records, total) {
-    this.list.replaceChildren(...records.map((r) => el('li', { title: `${this.topic}/${r.partition}@${r.offset}` },
-      swatch(r.key), el('span', { class: 'store-key', text: r.key ?? 'null' }),
-      // A null value: a tombstone, which deletes the key from the table beside it.
-      r.value === null ? el('i', { class: 'store-value tombstone', text: 'null (tombstone)' }) : el('b', { class: 'store-value', text: r.value }))));
-    if (total > records.length) this.list.append(el('li', { class: 'muted', text: `+ ${formatCount(total - records.length)} older` }));
-    if (!records.length) this.list.append(el('li', { class: 'muted', text: 'no records yet' }));
+    this.stream.refresh();
   }
 }

@@ -6,14 +6,19 @@
 //
 // A card: the head (application.id, instances, the engine's counters), the topology graph
 // (streams-graph.js), the instances with their threads and task chips (streams-tasks.js), and the
-// stores as tables (streams-store.js). When one topic is read as a KStream by one application and
-// as a KTable by another (or the same), the table's card sets both side by side.
+// stores as tables (streams-store.js), and the newest records of each topic it writes (its sinks,
+// not the internal repartition topics: streams-records.js). When one topic is read as a KStream by
+// one application and as a KTable by another (or the same), the table's card sets both side by side.
 
 import { el, setText, setHidden, formatCount } from '../text.js';
 import { entity } from '../entities.js';
 import { StreamsGraph } from './streams-graph.js';
 import { StreamsTasks } from './streams-tasks.js';
 import { StoreTable, StreamVsTable } from './streams-store.js';
+import { TopicTail } from './streams-records.js';
+
+/** Records drawn of each topic an application writes (its sinks' topics). */
+const OUTPUT_ROWS = 3;
 
 /**
  * The graph's topology from the wire's app (engine StreamsAppView): each sub-topology's node
@@ -84,7 +89,10 @@ export class StreamsView {
       if (!c) continue;
       c.graph.animate(rec);
     }
-    if (change.snapshot || change.partitions.size) for (const pair of this.pairs || []) pair.view.refresh();
+    if (change.snapshot || change.partitions.size) {
+      for (const pair of this.pairs || []) pair.view.refresh();
+      for (const c of this.cards.values()) for (const tail of c.outputs) tail.refresh();
+    }
   }
 
   /**
@@ -110,6 +118,14 @@ export class StreamsView {
     const tasks = new StreamsTasks(app.name, { reducedMotion: this.reducedMotion });
     const meta = el('span', { class: 'streams-meta' });
     const stores = el('div', { class: 'streams-stores' });
+    // What the application writes, as records: the sinks' topics that are not its own internal ones.
+    const internal = new Set(topology.internal_topics.map((t) => t.name));
+    const written = [...new Set(topology.subtopologies.flatMap((s) => s.nodes)
+      .filter((n) => n.kind === 'sink').flatMap((n) => n.topics))].filter((t) => !internal.has(t));
+    const outputs = written.map((t) => new TopicTail(t, OUTPUT_ROWS, this.model, this.connection));
+    const outputsBox = el('div', { class: 'streams-outputs' }, ...outputs.map((tail) => el('section', {},
+      el('h4', {}, el('span', { class: 'streams-kind', text: 'wrote to' }), ' ', el('span', { class: 'topic-pill', text: tail.topic }), ' ', tail.count),
+      tail.list)));
     const describe = el('details', { class: 'streams-describe' },
       el('summary', { text: 'Topology.describe()' }), el('pre', { text: app.description }));
     // The graph on the left, the card's head and what runs it (instances, tasks) and what it
@@ -118,10 +134,12 @@ export class StreamsView {
     const card = el('article', { class: 'streams-app card', dataset: { entity: entity.app(app.name) } },
       el('div', { class: 'streams-inner' },
         el('div', { class: 'card-head' }, el('span', { class: 'entity-name', text: app.name, title: `application.id ${app.name}` }), meta),
-        graph.root,
+        // Under the graph, what its sinks wrote: the graph leaves room below its last layer.
+        el('div', { class: 'streams-main' }, graph.root, outputsBox),
         el('div', { class: 'streams-side' }, tasks.root, stores, describe)));
     const specs = new Map(topology.stores.map((s) => [s.name, s]));
-    return { card, graph, tasks, meta, stores, specs, tables: new Map() };
+    for (const tail of outputs) tail.refresh();
+    return { card, graph, tasks, meta, stores, specs, tables: new Map(), outputs };
   }
 
   updateCard(app, c) {

@@ -1,0 +1,109 @@
+// A topic's newest records, key and value, as its partitions' leaders hold them up to the high
+// watermark (what a consumer can read): an `inspect` of each partition (the room sends a bounded
+// tail of each log) when a high watermark moved, at most once a second, newest first by
+// timestamp. Used for the KStream of a stream beside its table (streams-store.js) and for what a
+// Streams application wrote to each output topic (streams.js): the records themselves, so a
+// lesson that speaks of a record's contents ("customer null", "price per unit 4.5") shows them.
+// Keys and values are drawn as text, never as HTML.
+
+import { el, setText, formatCount } from '../text.js';
+import { keyColor } from '../colors.js';
+import { partitionId } from '../model.js';
+
+/** A topic's records are read again at most this often while its partitions grow. */
+const READ_EVERY_MS = 1000;
+
+/** A key's colour, as the partition logs draw it. */
+export function swatch(key) {
+  const s = el('span', { class: 'key-swatch', attrs: { 'aria-hidden': 'true' } });
+  s.style.background = keyColor(key ?? null);
+  return s;
+}
+
+/** Milliseconds since the epoch as a window bound: `30 s`, or `1500 ms`. */
+function bound(ms) {
+  return ms % 1000 === 0 ? `${ms / 1000} s` : `${ms} ms`;
+}
+
+/**
+ * A window store's key as the engine writes it, `[page-home@30000/40000]` (Kafka's
+ * `Windowed.toString()`: the record key, the window's start and end in epoch ms), as
+ * `page-home 30 s–40 s`; the record key alone picks the colour. A windowed aggregation's output
+ * topic has such keys too. Any other key as it is. The key may itself hold `@`: the bounds
+ * follow the last one, as the engine reads them back.
+ */
+export function windowedKey(key) {
+  if (key === null) return { text: null, color: null };
+  const m = /^\[(.*)@(-?\d+)\/(-?\d+)\]$/s.exec(key);
+  if (m) return { text: `${m[1]} ${bound(Number(m[2]))}–${bound(Number(m[3]))}`, color: m[1] };
+  return { text: key, color: key };
+}
+
+function keyCells(key) {
+  const k = windowedKey(key);
+  return [swatch(k.color), el('span', { class: 'store-key', text: k.text ?? 'null' })];
+}
+
+export class TopicTail {
+  /**
+   * @param {string} topic the topic read
+   * @param {number} rows records drawn (the newest); the rest is counted
+   * @param {object} model the page's model (the topic's partitions and their offsets)
+   * @param {{send: (body: object) => Promise<object>}} connection asks the room for records (`inspect`)
+   */
+  constructor(topic, rows, model, connection) {
+    this.topic = topic;
+    this.rows = rows;
+    this.model = model;
+    this.connection = connection;
+    /** The topic's high watermarks the drawn list was read at ("" before the first read). */
+    this.readAt = '';
+    this.reading = false;
+    this.lastRead = -Infinity;
+    this.list = el('ol', { class: 'stream-records' });
+    /** How many records the read found, for a caption. */
+    this.count = el('span', { class: 'muted stream-count' });
+    this.draw([], 0);
+  }
+
+  /** Reads the topic's records again when its partitions' high watermarks moved. */
+  refresh() {
+    const t = this.model.topics.get(this.topic);
+    if (!t || this.reading) return;
+    const ids = Array.from({ length: t.partitions }, (_, i) => partitionId(this.topic, i));
+    const at = ids.map((id) => this.model.partitions.get(id)?.high_watermark ?? 0).join(',');
+    if (at === this.readAt) return;
+    const now = performance.now();
+    if (now - this.lastRead < READ_EVERY_MS) {
+      // Moved again within the second: read once the second is over (the next frame asks too).
+      clearTimeout(this.later);
+      this.later = setTimeout(() => this.refresh(), READ_EVERY_MS - (now - this.lastRead));
+      return;
+    }
+    this.reading = true;
+    this.lastRead = now;
+    Promise.all(ids.map((_, i) => this.connection.send({ type: 'inspect', topic: this.topic, partition: i })))
+      .then((replies) => {
+        const records = [];
+        replies.forEach((r, i) => {
+          if (!r.ok) return;
+          // Up to the high watermark: what a consumer can read.
+          for (const rec of r.inspect.records) if (rec.offset < r.inspect.high_watermark) records.push({ partition: i, ...rec });
+        });
+        records.sort((a, b) => b.timestamp_ms - a.timestamp_ms || b.offset - a.offset);
+        this.draw(records.slice(0, this.rows), records.length);
+        this.readAt = at;
+      })
+      .catch(() => { /* the room went away: the next frame asks again */ })
+      .finally(() => { this.reading = false; });
+  }
+
+  draw(records, total) {
+    this.list.replaceChildren(...records.map((r) => el('li', { title: `${this.topic}/${r.partition} offset ${r.offset}: ${r.key ?? 'null'} → ${r.value ?? 'null'}` },
+      ...keyCells(r.key),
+      // A null value: a tombstone (a table reading the topic deletes the key).
+      r.value === null ? el('i', { class: 'store-value tombstone', text: 'null (tombstone)' }) : el('b', { class: 'store-value', text: r.value }))));
+    if (!records.length) this.list.append(el('li', { class: 'muted', text: 'no records yet' }));
+    setText(this.count, total ? `${formatCount(total)} record${total === 1 ? '' : 's'}, newest first` : '');
+  }
+}
