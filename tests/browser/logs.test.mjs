@@ -161,3 +161,30 @@ test('a restarted replica\'s cells shrink then grow in the replicas view', async
   assert.deepEqual(problems.errors, []);
   await page.close();
 });
+
+// Twelve records in one instant: more than a frame samples (wire.rs MAX_PRODUCE_FLIGHTS), so the
+// frame alone leaves cells without their key; the page asks the room for the log and draws them.
+const BURST = `seed 5
+brokers 1
+topic create burst partitions=1 replication=1
+${Array.from({ length: 12 }, (_, i) => `produce burst ${i % 3 === 0 ? '' : `key=user-${i % 4} `}value=v${i}`).join('\n')}
+`;
+
+test('a burst larger than a frame samples still draws every record\'s key, as the engine holds it', async () => {
+  const { page, problems } = await openRoom('burst');
+  await page.waitForSelector('[data-broker="1"]');
+  await load(page, 'burst.scenario', BURST, 'burst/0');
+  await send(page, { type: 'play' });
+  await until('the twelve records', async () => (await measure(page, 'leo burst/0')) === 12);
+  await send(page, { type: 'pause' });
+  const held = (await send(page, { type: 'inspect', topic: 'burst', partition: 0 })).inspect.records;
+  assert.equal(held.length, 12);
+  const cells = '[data-entity="partition:burst/0"] [data-entity^="record:burst/0@"]';
+  await until('every key drawn', async () => (await page.$$eval(`${cells}.unknown-key`, (c) => c.length)) === 0, 10000);
+  // Records without a key are drawn as such, exactly where the engine has them.
+  const drawnNull = await page.$$eval(`${cells}.null-key`, (c) => c.map((x) => Number(x.dataset.entity.split('@')[1])));
+  assert.deepEqual(drawnNull, held.filter((r) => r.key === null).map((r) => r.offset));
+  assert.ok(drawnNull.length > 0 && drawnNull.length < 12);
+  assert.deepEqual(problems.errors, []);
+  await page.close();
+});

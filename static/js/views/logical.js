@@ -44,7 +44,8 @@ export class LogicalView {
         const id = e.target.dataset.partition;
         if (e.isIntersecting) {
           this.visible.add(id);
-          if (this.stale.delete(id)) this.updateRow(id);
+          // Stale, or drawn before it was seen with keys it still lacks (askKeys asks only for rows on screen).
+          if (this.stale.delete(id) || this.rows.get(id)?.unsampled) this.updateRow(id);
         } else this.visible.delete(id);
       }
     }, { root: this.root, rootMargin: '120px 0px' });
@@ -69,7 +70,7 @@ export class LogicalView {
 
   render(change) {
     const m = this.model;
-    if (change.snapshot) this.prune();
+    if (change.snapshot) { this.prune(); this.snapshots = (this.snapshots || 0) + 1; }
     if (change.snapshot || change.topics) this.syncTopics();
     const groupsChanged = change.snapshot || change.groups || change.consumers;
     const ids = groupsChanged ? m.partitions.keys() : change.partitions;
@@ -232,6 +233,7 @@ export class LogicalView {
     const gaps = p.gaps || [];
     const tombstones = p.tombstones || [];
     const segments = p.segments || [];
+    let unsampled = false;
     for (let i = 0; i < CELLS; i++) {
       const { cell, label } = r.cells[i];
       const offset = start + i;
@@ -244,6 +246,7 @@ export class LogicalView {
         if (showOffsets) text = String(offset);
       } else {
         const { known, key } = m.keyAt(id, offset);
+        unsampled ||= !known;
         cls = `cell ${keyClasses(key, known)}`;
         if (tombstones.includes(offset)) cls += ' tombstone';
         if (offset >= p.high_watermark) cls += ' uncommitted';
@@ -256,6 +259,8 @@ export class LogicalView {
       setText(label, text);
     }
     r.windowStart = start;
+    r.unsampled = unsampled;
+    if (unsampled && perFrame <= 4) this.askKeys(id, p, r);
 
     // Appending: slide the log left by the number of new cells, so records visibly enter on the
     // right. Only at classroom rates: a log that gains many records every frame just updates, a
@@ -294,6 +299,38 @@ export class LogicalView {
     setText(r.leo, `LEO ${formatCount(leo)}`);
 
     this.updateCommits(p, r, start, at);
+  }
+
+  /**
+   * Frames sample the keys of what was appended (a reservoir per frame, frame.rs), so a burst can
+   * leave a cell of a log without its key. A log on screen at classroom rates asks the room for
+   * its records (`inspect`, at most once a second per partition) and draws the keys it lacked:
+   * the cell then shows the record's real key rather than "not sampled".
+   */
+  askKeys(id, p, r) {
+    if (!this.connection || !this.visible.has(id) || r.askingKeys) return;
+    const now = performance.now();
+    const wait = 1000 - (now - (r.keysAskedAt ?? -Infinity));
+    if (wait > 0) {
+      // Asked within the second: ask again once it is over, if the row still lacks keys then.
+      clearTimeout(r.keysLater);
+      r.keysLater = setTimeout(() => { if (r.unsampled) this.updateRow(id); }, wait);
+      return;
+    }
+    r.askingKeys = true;
+    r.keysAskedAt = now;
+    const snapshots = this.snapshots;
+    this.connection.send({ type: 'inspect', topic: p.topic, partition: p.partition }).then((reply) => {
+      // A snapshot since (a rewind, another scenario) may have put other records at these offsets.
+      if (!reply.ok || !reply.inspect || snapshots !== this.snapshots) return;
+      let learnt = 0;
+      for (const rec of reply.inspect.records) {
+        if (this.model.keyAt(id, rec.offset).known) continue;
+        this.model.rememberKey(id, rec.offset, rec.key);
+        learnt++;
+      }
+      if (learnt) this.updateRow(id);
+    }, () => {}).finally(() => { r.askingKeys = false; });
   }
 
   /** A cell's tooltip (offset and key), made when the pointer is on it rather than every frame. */
