@@ -671,6 +671,17 @@ impl Context {
         })
     }
 
+    /// A group a metric or `focus` reads: a declared group, or a Streams application's own group
+    /// (Kafka Streams uses `application.id` as the group id, so `kafka-consumer-groups.sh`
+    /// describes it like any other). Commands that act on a group (`consumer add`, `group delete`)
+    /// still need a declared one: a plain consumer does not join a Streams application's group.
+    pub(crate) fn group_to_read(&self, v: Val) -> Result<()> {
+        if self.apps.contains_key(v.text) {
+            return Ok(());
+        }
+        self.group(v).map(|_| ())
+    }
+
     /// Whether a consumer of this name was started, or meant to be by a line that failed.
     fn consumer_exists(&self, name: &str) -> bool {
         self.consumers.contains_key(name) || self.recovered_consumer(name)
@@ -2185,7 +2196,7 @@ fn metric(cur: &mut Cursor, ctx: &Context, name: Val) -> Result<(Metric, Kind)> 
     };
     let group = |cur: &mut Cursor| -> Result<String> {
         let g = cur.word("a group")?;
-        ctx.group(g)?;
+        ctx.group_to_read(g)?;
         Ok(g.text.to_string())
     };
     let member = |cur: &mut Cursor, group: &str| -> Result<String> {
@@ -2394,7 +2405,7 @@ fn kafka_metric(cur: &mut Cursor, ctx: &Context) -> Result<Metric> {
             Scope::Consumer(value.to_string())
         }
         ScopeKind::Group => {
-            ctx.group(arg)?;
+            ctx.group_to_read(arg)?;
             Scope::Group(value.to_string())
         }
     };
@@ -3356,6 +3367,13 @@ mod tests {
             };
             assert_eq!(group_error(&body), *want, "{body}");
         }
+        // A Streams application's group (its application.id) can be read, not joined by a plain consumer.
+        let app = "streams app split\n  stream orders\n  to orders\nend\n";
+        assert!(parse("g.scenario", &format!("{GROUP_SETUP}{app}expect lag split == 0\nexpect state split == Stable\nfocus group split")).is_ok());
+        assert_eq!(
+            group_error(&format!("{app}consumer add c9 group=split")),
+            "g.scenario:8:23: unknown group 'split' (add it first with 'group add G topics=T')"
+        );
         assert_eq!(
             group_error("expect members g == none"),
             "g.scenario:4:16: unknown group 'g' (add it first with 'group add G topics=T')"

@@ -66,7 +66,7 @@ fn target(cur: &mut Cursor, ctx: &Context, word: Val) -> Result<FocusTarget> {
         }
         "group" => {
             let name = cur.word("a group's name")?;
-            ctx.group(name)?;
+            ctx.group_to_read(name)?;
             FocusTarget::Group(name.text.to_string())
         }
         "producer" => {
