@@ -101,6 +101,14 @@ impl ConnectorTaskId {
             task,
         }
     }
+
+    /// `hashCode()`: `31 * connector.hashCode() + task`; decides `HashSet<ConnectorTaskId>`
+    /// iteration order in the assignor.
+    pub(crate) fn java_hash_code(&self) -> i32 {
+        string_hash_code(&self.connector)
+            .wrapping_mul(31)
+            .wrapping_add(self.task)
+    }
 }
 
 /// `compareTo`: by connector (`String.compareTo`), then task; the order of a
@@ -835,5 +843,7 @@ mod tests {
         assert!(task("a", 10) > task("a", 9));
         assert!(task("a", 0) < task("b", 0));
         assert_eq!(task("a", 2).to_string(), "a-2");
+        // "a".hashCode() = 97; 31 * 97 + 2.
+        assert_eq!(task("a", 2).java_hash_code(), 97 * 31 + 2);
     }
 }
