@@ -2,16 +2,20 @@
 //! `LinkedHashSet`s) and `WorkerCoordinator.WorkerLoad` (one worker's connectors and tasks), the
 //! set differences Kafka takes through `TreeSet`s, and the balancing steps that work on worker
 //! loads: `assignConnectors`/`assignTasks` (round-robin onto the least loaded) and
-//! `loadBalancingRevocations` (what to take from the over-loaded).
+//! `loadBalancingRevocations` (what to take from the over-loaded); and the assignor's helpers
+//! over the members' map (`assignment`, `duplicatedAssignments`, `intersection`, `addAll`,
+//! `removeAll`, the per-worker `diff`, `performLoadBalancingRevocations`).
 //!
 //! Sets are `Vec`s kept in Kafka's iteration order (insertion order for a `LinkedHashSet`, the
 //! sorted order for a `TreeSet`, bucket order for a `HashSet`), since that order decides which
 //! worker gets or gives up which connector.
 
 use std::cmp::Ordering;
+use std::collections::BTreeMap;
 
 use crate::connect::protocol::ConnectorTaskId;
 use crate::group::assignor::java::java_str_cmp;
+use crate::streams::assignor::java::{hash_set_order, string_hash_code};
 
 /// `ConnectorsAndTasks`: connectors and tasks, each a `LinkedHashSet` (insertion order, no
 /// duplicates).
@@ -234,4 +238,136 @@ pub(crate) fn load_balancing_revocations<T: Clone>(
         result.push((worker.worker.clone(), revoked));
     }
     result
+}
+
+/// The iteration order of a `java.util.HashMap<String, _>` into which `entries` were put in
+/// this order.
+pub(crate) fn hash_map_order<T>(entries: Vec<(String, T)>) -> Vec<(String, T)> {
+    let keys: Vec<String> = entries.iter().map(|(k, _)| k.clone()).collect();
+    let order = hash_set_order(&keys, |k| string_hash_code(k));
+    let mut entries: Vec<Option<(String, T)>> = entries.into_iter().map(Some).collect();
+    order
+        .iter()
+        .map(|k| {
+            let i = keys.iter().position(|x| x == k).expect("a key of entries");
+            entries[i].take().expect("keys are distinct")
+        })
+        .collect()
+}
+
+/// `assignment(memberAssignments)`: everything the workers report running.
+pub(crate) fn combined(members: &[(String, ConnectorsAndTasks)]) -> ConnectorsAndTasks {
+    let mut all = ConnectorsAndTasks::default();
+    for (_, a) in members {
+        all.add_all(a);
+    }
+    all
+}
+
+/// `duplicatedAssignments`: connectors and tasks that more than one worker reports.
+pub(crate) fn duplicated_assignments(
+    members: &[(String, ConnectorsAndTasks)],
+) -> ConnectorsAndTasks {
+    let mut connector_counts: BTreeMap<&String, usize> = BTreeMap::new();
+    let mut task_counts: BTreeMap<&ConnectorTaskId, usize> = BTreeMap::new();
+    for (_, a) in members {
+        for c in &a.connectors {
+            *connector_counts.entry(c).or_default() += 1;
+        }
+        for t in &a.tasks {
+            *task_counts.entry(t).or_default() += 1;
+        }
+    }
+    ConnectorsAndTasks {
+        connectors: connector_counts
+            .into_iter()
+            .filter(|&(_, n)| n > 1)
+            .map(|(c, _)| c.clone())
+            .collect(),
+        tasks: task_counts
+            .into_iter()
+            .filter(|&(_, n)| n > 1)
+            .map(|(t, _)| t.clone())
+            .collect(),
+    }
+}
+
+/// `intersection(connectorsAndTasks, assignments)`: per worker, what it runs of `of`, in the
+/// order of `new HashSet<>(assignment.connectors())` after `retainAll`.
+pub(crate) fn intersection(
+    of: &ConnectorsAndTasks,
+    members: &[(String, ConnectorsAndTasks)],
+) -> Vec<(String, ConnectorsAndTasks)> {
+    members
+        .iter()
+        .map(|(worker, a)| {
+            let mut connectors = hash_set_order(&a.connectors, |c| string_hash_code(c));
+            connectors.retain(|c| of.connectors.contains(c));
+            let mut tasks = hash_set_order(&a.tasks, ConnectorTaskId::java_hash_code);
+            tasks.retain(|t| of.tasks.contains(t));
+            (worker.clone(), ConnectorsAndTasks { connectors, tasks })
+        })
+        .collect()
+}
+
+/// `addAll(base, toAdd)`: per worker, `computeIfAbsent(worker, …).addAll(assignment)`.
+pub(crate) fn add_all_per_worker(
+    base: &mut BTreeMap<String, ConnectorsAndTasks>,
+    to_add: &[(String, ConnectorsAndTasks)],
+) {
+    for (worker, a) in to_add {
+        base.entry(worker.clone()).or_default().add_all(a);
+    }
+}
+
+/// `removeAll(workerLoads, toRemove)`.
+pub(crate) fn remove_all_per_worker(
+    loads: &mut [WorkerLoad],
+    to_remove: &[(String, ConnectorsAndTasks)],
+) {
+    for load in loads {
+        if let Some((_, r)) = to_remove.iter().find(|(w, _)| *w == load.worker) {
+            load.remove_all(r);
+        }
+    }
+}
+
+/// `diff(Map base, Map toSubtract)`: per worker of `base`, its list minus the other's.
+pub(crate) fn diff_per_worker<T: Clone + PartialEq>(
+    base: &BTreeMap<String, Vec<T>>,
+    subtract: &BTreeMap<String, Vec<T>>,
+) -> BTreeMap<String, Vec<T>> {
+    base.iter()
+        .map(|(worker, values)| {
+            let mut values = values.clone();
+            if let Some(sub) = subtract.get(worker) {
+                values.retain(|v| !sub.contains(v));
+            }
+            (worker.clone(), values)
+        })
+        .collect()
+}
+
+/// `performLoadBalancingRevocations`: what to revoke so that no worker runs more than a
+/// balanced share of the configured connectors and tasks.
+pub(crate) fn perform_load_balancing_revocations(
+    configured: &ConnectorsAndTasks,
+    workers: &[WorkerLoad],
+) -> Vec<(String, ConnectorsAndTasks)> {
+    // All workers new, or losing everything this round; or nothing configured.
+    if workers.iter().all(WorkerLoad::is_empty) || configured.is_empty() {
+        return Vec::new();
+    }
+    let connector_revocations =
+        load_balancing_revocations(configured.connectors.len(), workers, |w| &w.connectors);
+    let task_revocations =
+        load_balancing_revocations(configured.tasks.len(), workers, |w| &w.tasks);
+    let mut result: BTreeMap<String, ConnectorsAndTasks> = BTreeMap::new();
+    for (worker, revoked) in connector_revocations {
+        add_all(&mut result.entry(worker).or_default().connectors, &revoked);
+    }
+    for (worker, revoked) in task_revocations {
+        add_all(&mut result.entry(worker).or_default().tasks, &revoked);
+    }
+    result.into_iter().collect()
 }

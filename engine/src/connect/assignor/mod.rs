@@ -19,7 +19,7 @@
 //! | file         | Kafka                                                              |
 //! |--------------|--------------------------------------------------------------------|
 //! | `mod.rs`     | `IncrementalCooperativeAssignor`: state, `performAssignment`, `performTaskAssignment`, `handleLostAssignments` |
-//! | `load.rs`    | `ConnectorsAndTasks`, `WorkerLoad`, `diff`, `assignConnectors`/`assignTasks`, `loadBalancingRevocations` |
+//! | `load.rs`    | `ConnectorsAndTasks`, `WorkerLoad`, `diff`, `assignConnectors`/`assignTasks`, `loadBalancingRevocations`, the per-worker set helpers |
 //! | `backoff.rs` | `ExponentialBackoff` (consecutive revoking rebalances)              |
 //!
 //! **Java orders.** The members arrive as a `HashMap<String, ExtendedWorkerState>` keyed by member
@@ -51,8 +51,9 @@ use crate::streams::assignor::java::{hash_set_order, string_hash_code};
 
 use backoff::ExponentialBackoff;
 use load::{
-    ConnectorsAndTasks, WorkerLoad, add_all, assign_connectors, assign_tasks, diff,
-    load_balancing_revocations,
+    ConnectorsAndTasks, WorkerLoad, add_all, add_all_per_worker, assign_connectors, assign_tasks,
+    combined, diff, diff_per_worker, duplicated_assignments, hash_map_order, intersection,
+    perform_load_balancing_revocations, remove_all_per_worker,
 };
 
 /// `DistributedConfig.SCHEDULED_REBALANCE_MAX_DELAY_MS_DEFAULT`: 5 minutes.
@@ -615,131 +616,4 @@ impl Fill<'_> {
 
 fn get_or_empty<T: Clone>(map: &BTreeMap<String, Vec<T>>, member: &str) -> Vec<T> {
     map.get(member).cloned().unwrap_or_default()
-}
-
-/// The iteration order of a `java.util.HashMap<String, _>` into which `entries` were put in
-/// this order.
-fn hash_map_order<T>(entries: Vec<(String, T)>) -> Vec<(String, T)> {
-    let keys: Vec<String> = entries.iter().map(|(k, _)| k.clone()).collect();
-    let order = hash_set_order(&keys, |k| string_hash_code(k));
-    let mut entries: Vec<Option<(String, T)>> = entries.into_iter().map(Some).collect();
-    order
-        .iter()
-        .map(|k| {
-            let i = keys.iter().position(|x| x == k).expect("a key of entries");
-            entries[i].take().expect("keys are distinct")
-        })
-        .collect()
-}
-
-/// `assignment(memberAssignments)`: everything the workers report running.
-fn combined(members: &[(String, ConnectorsAndTasks)]) -> ConnectorsAndTasks {
-    let mut all = ConnectorsAndTasks::default();
-    for (_, a) in members {
-        all.add_all(a);
-    }
-    all
-}
-
-/// `duplicatedAssignments`: connectors and tasks that more than one worker reports.
-fn duplicated_assignments(members: &[(String, ConnectorsAndTasks)]) -> ConnectorsAndTasks {
-    let mut connector_counts: BTreeMap<&String, usize> = BTreeMap::new();
-    let mut task_counts: BTreeMap<&ConnectorTaskId, usize> = BTreeMap::new();
-    for (_, a) in members {
-        for c in &a.connectors {
-            *connector_counts.entry(c).or_default() += 1;
-        }
-        for t in &a.tasks {
-            *task_counts.entry(t).or_default() += 1;
-        }
-    }
-    ConnectorsAndTasks {
-        connectors: connector_counts
-            .into_iter()
-            .filter(|&(_, n)| n > 1)
-            .map(|(c, _)| c.clone())
-            .collect(),
-        tasks: task_counts
-            .into_iter()
-            .filter(|&(_, n)| n > 1)
-            .map(|(t, _)| t.clone())
-            .collect(),
-    }
-}
-
-/// `intersection(connectorsAndTasks, assignments)`: per worker, what it runs of `of`, in the
-/// order of `new HashSet<>(assignment.connectors())` after `retainAll`.
-fn intersection(
-    of: &ConnectorsAndTasks,
-    members: &[(String, ConnectorsAndTasks)],
-) -> Vec<(String, ConnectorsAndTasks)> {
-    members
-        .iter()
-        .map(|(worker, a)| {
-            let mut connectors = hash_set_order(&a.connectors, |c| string_hash_code(c));
-            connectors.retain(|c| of.connectors.contains(c));
-            let mut tasks = hash_set_order(&a.tasks, ConnectorTaskId::java_hash_code);
-            tasks.retain(|t| of.tasks.contains(t));
-            (worker.clone(), ConnectorsAndTasks { connectors, tasks })
-        })
-        .collect()
-}
-
-/// `addAll(base, toAdd)`: per worker, `computeIfAbsent(worker, …).addAll(assignment)`.
-fn add_all_per_worker(
-    base: &mut BTreeMap<String, ConnectorsAndTasks>,
-    to_add: &[(String, ConnectorsAndTasks)],
-) {
-    for (worker, a) in to_add {
-        base.entry(worker.clone()).or_default().add_all(a);
-    }
-}
-
-/// `removeAll(workerLoads, toRemove)`.
-fn remove_all_per_worker(loads: &mut [WorkerLoad], to_remove: &[(String, ConnectorsAndTasks)]) {
-    for load in loads {
-        if let Some((_, r)) = to_remove.iter().find(|(w, _)| *w == load.worker) {
-            load.remove_all(r);
-        }
-    }
-}
-
-/// `diff(Map base, Map toSubtract)`: per worker of `base`, its list minus the other's.
-fn diff_per_worker<T: Clone + PartialEq>(
-    base: &BTreeMap<String, Vec<T>>,
-    subtract: &BTreeMap<String, Vec<T>>,
-) -> BTreeMap<String, Vec<T>> {
-    base.iter()
-        .map(|(worker, values)| {
-            let mut values = values.clone();
-            if let Some(sub) = subtract.get(worker) {
-                values.retain(|v| !sub.contains(v));
-            }
-            (worker.clone(), values)
-        })
-        .collect()
-}
-
-/// `performLoadBalancingRevocations`: what to revoke so that no worker runs more than a
-/// balanced share of the configured connectors and tasks.
-fn perform_load_balancing_revocations(
-    configured: &ConnectorsAndTasks,
-    workers: &[WorkerLoad],
-) -> Vec<(String, ConnectorsAndTasks)> {
-    // All workers new, or losing everything this round; or nothing configured.
-    if workers.iter().all(WorkerLoad::is_empty) || configured.is_empty() {
-        return Vec::new();
-    }
-    let connector_revocations =
-        load_balancing_revocations(configured.connectors.len(), workers, |w| &w.connectors);
-    let task_revocations =
-        load_balancing_revocations(configured.tasks.len(), workers, |w| &w.tasks);
-    let mut result: BTreeMap<String, ConnectorsAndTasks> = BTreeMap::new();
-    for (worker, revoked) in connector_revocations {
-        add_all(&mut result.entry(worker).or_default().connectors, &revoked);
-    }
-    for (worker, revoked) in task_revocations {
-        add_all(&mut result.entry(worker).or_default().tasks, &revoked);
-    }
-    result.into_iter().collect()
 }
