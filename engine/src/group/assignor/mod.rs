@@ -31,7 +31,7 @@
 //! matter for members whose ids land in the same hash bucket.
 
 pub mod cooperative_sticky;
-mod java;
+pub(crate) mod java;
 pub mod range;
 pub mod roundrobin;
 pub mod sticky;

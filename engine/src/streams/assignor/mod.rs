@@ -37,7 +37,7 @@
 mod client_state;
 mod config;
 pub mod high_availability;
-mod java;
+pub(crate) mod java;
 mod movement;
 mod partition_assignor;
 mod priority_set;
