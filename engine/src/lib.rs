@@ -9,6 +9,7 @@ pub mod client;
 pub mod cluster;
 pub mod command;
 pub mod config;
+pub mod connect;
 mod controller;
 pub mod event;
 mod fxhash;
