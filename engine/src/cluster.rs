@@ -164,6 +164,17 @@ pub(crate) enum Timer {
         instance: u32,
         thread: u32,
     },
+    /// A Connect task's own loop: polls, offset flushes and commits (`connect/`).
+    ConnectTask {
+        connector: u32,
+        task: u32,
+        incarnation: u32,
+    },
+    /// A simulated external system's rate adding rows or lines (`connect/command.rs`).
+    ConnectSystem {
+        system: u32,
+        token: u64,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -214,6 +225,8 @@ pub struct Cluster {
     pub(crate) consumers: Vec<crate::group::Consumer>,
     /// Kafka Streams applications (`streams/runtime`).
     pub(crate) streams: Vec<crate::streams::runtime::StreamsApp>,
+    /// Kafka Connect: systems, workers, connectors (`connect/`).
+    pub(crate) connect: crate::connect::Connect,
     pub(crate) network: Network,
     /// Requests a cut swallowed whose senders wait for their timeout (`lost.rs`), by request id.
     pub(crate) lost_requests: BTreeMap<u64, crate::lost::LostRequest>,
@@ -256,6 +269,7 @@ impl Cluster {
             groups: Vec::new(),
             consumers: Vec::new(),
             streams: Vec::new(),
+            connect: crate::connect::Connect::default(),
             network: Network::default(),
             lost_requests: BTreeMap::new(),
             next_request: 0,
@@ -551,6 +565,12 @@ impl Cluster {
                 instance,
                 thread,
             }),
+            Timer::ConnectTask {
+                connector,
+                task,
+                incarnation,
+            } => self.connect_task_tick(crate::connect::TaskRef { connector, task }, incarnation),
+            Timer::ConnectSystem { system, token } => self.connect_system_tick(system, token),
         }
     }
 
@@ -763,6 +783,7 @@ impl Cluster {
             } => self.cmd_streams_add(instance, &app, threads),
             Command::StreamsStop { instance } => self.cmd_streams_stop(&instance),
             Command::StreamsCrash { instance } => self.cmd_streams_crash(&instance),
+            Command::Connect(c) => self.cmd_connect(c),
         }
     }
 

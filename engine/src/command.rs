@@ -302,4 +302,6 @@ pub enum Command {
     StreamsCrash {
         instance: String,
     },
+    /// Kafka Connect: systems, workers, connectors (`connect/command.rs`).
+    Connect(crate::connect::ConnectCommand),
 }

@@ -23,6 +23,11 @@ pub fn streams_scenario_files() -> Vec<PathBuf> {
     scenarios_in(&Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/streams"))
 }
 
+/// The Kafka Connect scenarios (`tests/scenarios/connect/`), each pinning one rule of Connect.
+pub fn connect_scenario_files() -> Vec<PathBuf> {
+    scenarios_in(&Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/connect"))
+}
+
 /// The bundled lessons (`static/lessons/*.scenario`), sorted by name.
 pub fn lesson_files() -> Vec<PathBuf> {
     scenarios_in(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../static/lessons"))

@@ -91,6 +91,25 @@ fn every_streams_scenario_passes() {
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
+/// The Kafka Connect scenarios (`tests/scenarios/connect/`): standalone workers, connectors and
+/// tasks, each file naming the Kafka class or document it reproduces.
+#[test]
+fn every_connect_scenario_passes() {
+    let files = playground_tests::connect_scenario_files();
+    assert!(files.len() >= 4, "{files:?}");
+    let failures: Vec<String> = files
+        .iter()
+        .filter_map(|path| match run_file(path) {
+            Ok(summary) => {
+                println!("ok   {summary}");
+                None
+            }
+            Err(lines) => Some(lines.join("\n")),
+        })
+        .collect();
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
 #[test]
 fn every_bundled_scenario_has_expectations() {
     for path in scenario_files() {

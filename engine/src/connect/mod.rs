@@ -1,7 +1,94 @@
-//! Kafka Connect inside the cluster.
+//! Kafka Connect inside the cluster: external systems, workers, connectors and their tasks, built
+//! like the Streams runtime on the engine's own clients. A source task writes through one of
+//! the engine's producers (`connector-producer-NAME-ID`), a sink task reads through one of its
+//! consumers (`connector-consumer-NAME-ID`, group `connect-NAME`).
 //!
+//! - `command.rs`: the Connect commands, the systems' commands and rate timer
+//! - `system.rs`: the simulated database tables and files, with their rates and `unavailable`
+//! - `connector.rs`: connector classes and configs (`ConnectorConfig`), `taskConfigs` with
+//!   `tasks.max` as a ceiling, states, and the REST-like commands (create, pause, resume,
+//!   restart, stop, delete)
+//! - `worker.rs`: workers (`connect-standalone`): add, crash, restart; starting and stopping
+//!   the tasks a worker runs
+//! - `source_task.rs`: `WorkerSourceTask`: poll, produce, flush offsets every
+//!   `offset.flush.interval.ms`
+//! - `sink_task.rs`: `WorkerSinkTask`: records from the consumer written to the system, offsets
+//!   committed every `offset.flush.interval.ms`, a failed write fails the task
+//! - `storage.rs`: the standalone worker's offsets file (`FileOffsetBackingStore`), keyed as
+//!   Kafka keys `connect-offsets`
+//! - `query.rs`: what `expect` and the page ask; `expect.rs`: `expect`'s Connect metrics
 //! - `protocol.rs`: the `connect` group protocol's bytes (worker metadata, assignments)
-//! - `assignor/`: the group leader's `IncrementalCooperativeAssignor`
+//! - `assignor/`: the group leader's `IncrementalCooperativeAssignor` (distributed mode)
 
 pub mod assignor;
+pub mod command;
+pub mod connector;
+pub mod expect;
 pub mod protocol;
+mod query;
+mod sink_task;
+mod source_task;
+pub mod storage;
+pub mod system;
+pub mod worker;
+
+pub use command::ConnectCommand;
+pub use connector::{ConnectorClass, ConnectorConfig, State, TargetState};
+pub use system::{System, SystemKind};
+pub use worker::Worker;
+
+use crate::time::{Micros, secs};
+
+/// `offset.flush.interval.ms` = 60000 (WorkerConfig): how often source offsets are flushed and
+/// sink offsets committed.
+pub const OFFSET_FLUSH_INTERVAL_US: Micros = secs(60);
+/// `offset.flush.timeout.ms` = 5000: how long a flush waits for the producer before it gives up
+/// (the offsets are then not written this round).
+pub const OFFSET_FLUSH_TIMEOUT_US: Micros = secs(5);
+/// Most workers in a cluster.
+pub const MAX_WORKERS: usize = 32;
+/// Most connectors in a cluster.
+pub const MAX_CONNECTORS: usize = 64;
+/// Most external systems in a cluster.
+pub const MAX_SYSTEMS: usize = 64;
+/// Most tasks one connector may ask for (`tasks.max`).
+pub const MAX_TASKS: u32 = 32;
+
+/// Everything Connect in one cluster.
+#[derive(Debug, Clone, Default)]
+pub struct Connect {
+    pub systems: Vec<System>,
+    pub workers: Vec<Worker>,
+    pub connectors: Vec<connector::Connector>,
+}
+
+/// A task of a connector, by index (`NAME-ID` in Kafka's `ConnectorTaskId`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct TaskRef {
+    pub connector: u32,
+    pub task: u32,
+}
+
+impl Connect {
+    pub fn system_index(&self, name: &str) -> Option<u32> {
+        self.systems
+            .iter()
+            .position(|s| s.name == name)
+            .map(|i| i as u32)
+    }
+
+    pub fn worker_index(&self, name: &str) -> Option<u32> {
+        self.workers
+            .iter()
+            .position(|w| w.name == name)
+            .map(|i| i as u32)
+    }
+
+    /// A connector that exists (not deleted).
+    pub fn connector_index(&self, name: &str) -> Option<u32> {
+        self.connectors
+            .iter()
+            .position(|c| c.name == name && !c.deleted)
+            .map(|i| i as u32)
+    }
+}

@@ -170,6 +170,12 @@ pub struct Consumer {
     /// The Streams thread this consumer is the main consumer of: its records go through the
     /// thread's tasks, its assignment creates and closes them (`streams/runtime`).
     pub streams: Option<crate::streams::runtime::ThreadRef>,
+    /// The Connect sink task this consumer reads for: its records are written to the task's
+    /// system (`connect/sink_task.rs`).
+    pub connect: Option<crate::connect::TaskRef>,
+    /// `KafkaConsumer.pause(assignment())`, kept for every partition assigned later: a paused
+    /// Connect sink task (`WorkerSinkTask` pauses its whole assignment and stays in the group).
+    pub pause_all: bool,
     /// `KafkaConsumer.pause`: partitions not handed to the application (a restoring task's).
     pub paused: BTreeSet<TopicPartition>,
     /// Assigned partitions whose topic the metadata did not know yet (a Streams application's
@@ -384,6 +390,8 @@ impl Cluster {
             tick_at: None,
             consumed: 0,
             streams: None,
+            connect: None,
+            pause_all: false,
             paused: BTreeSet::new(),
             unresolved: Vec::new(),
         }
@@ -919,7 +927,7 @@ impl Cluster {
                 break;
             }
             let tp = &keys[(start + i) % n];
-            if c.paused.contains(tp) {
+            if c.pause_all || c.paused.contains(tp) {
                 continue;
             }
             let p = c.owned.get_mut(tp).expect("owned");
@@ -960,6 +968,7 @@ impl Cluster {
         // Runs of consecutive records of one partition: (slot, first offset, count, last offset).
         let mut runs: Vec<(u32, u64, u32, u64)> = Vec::new();
         let thread = c.streams;
+        let sink = c.connect;
         let mut for_tasks = Vec::new();
         for _ in 0..due {
             let Some((slot, offset, rid)) = c.in_process.pop_front() else {
@@ -967,7 +976,7 @@ impl Cluster {
             };
             // The application is done with this record (`Application::Process` only takes its
             // time; a Streams thread's tasks run it below), so its offset may be committed.
-            if thread.is_some() {
+            if thread.is_some() || sink.is_some() {
                 for_tasks.push((slot, offset, rid));
             }
             c.processed_in_batch += 1;
@@ -1015,6 +1024,34 @@ impl Cluster {
         if let Some(thread) = thread {
             // The application is a Streams thread: the records go through its tasks.
             self.streams_process_records(thread, &for_tasks);
+        }
+        if let Some(task) = sink {
+            // The application is a Connect sink task: the records go to its system.
+            let metadata = &self.consumers[id as usize].metadata;
+            let records: Vec<(TopicPartition, u64, RecordId)> = for_tasks
+                .iter()
+                .filter_map(|&(slot, offset, rid)| {
+                    Some((metadata.topic_partition(slot)?.clone(), offset, rid))
+                })
+                .collect();
+            self.connect_sink_records(task, &records);
+        }
+    }
+
+    /// The positions a commit would send now (`allConsumed`): a Connect sink task's
+    /// `currentOffsets`.
+    pub(crate) fn consumer_positions(&self, id: u32) -> Vec<(TopicPartition, u64)> {
+        self.consumers[id as usize].positions()
+    }
+
+    /// Moves positions back (`KafkaConsumer.seek`): a Connect sink task whose `put` failed
+    /// commits only what it wrote.
+    pub(crate) fn consumer_rewind(&mut self, id: u32, offsets: &[(TopicPartition, u64)]) {
+        let c = &mut self.consumers[id as usize];
+        for (tp, offset) in offsets {
+            if let Some(p) = c.owned.get_mut(tp) {
+                p.position = Some(*offset);
+            }
         }
     }
 

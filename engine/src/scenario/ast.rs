@@ -226,6 +226,35 @@ pub enum Metric {
         app: String,
         instance: String,
     },
+    /// Kafka Connect: connectors, tasks, systems, offsets (`ConnectMetric`).
+    Connect(ConnectMetric),
+}
+
+/// What an `expect` line asks about Kafka Connect.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ConnectMetric {
+    /// `connector-state NAME`: `AbstractStatus.State` (RUNNING, PAUSED, …) or `none`.
+    ConnectorState(String),
+    /// `task-state NAME-ID`.
+    TaskState { connector: String, task: u32 },
+    /// `task-worker NAME-ID`: the worker running the task, or `none`.
+    TaskWorker { connector: String, task: u32 },
+    /// `task-count NAME`: the tasks the connector made (`tasks.max` is a ceiling).
+    TaskCount(String),
+    /// `rows SYSTEM` / `lines SYSTEM`: what a table or file holds.
+    Size(String),
+    /// `row SYSTEM key=K`: the row's JSON, or `none`.
+    Row { system: String, key: String },
+    /// `offset-flushes NAME`: source offset flushes written, or sink offset commits sent.
+    OffsetFlushes(String),
+    /// `flushed-offset NAME SYSTEM`: the source offset last flushed for that system, or `none`.
+    FlushedOffset { connector: String, system: String },
+    /// `produced NAME`: records the source tasks handed to their producers.
+    Produced(String),
+    /// `connector-duplicates NAME`: records a source produced again after a restart.
+    Duplicates(String),
+    /// `written NAME`: records the sink tasks wrote to their system.
+    Written(String),
 }
 
 /// The right-hand side of an `expect` line, already checked against the metric's type.

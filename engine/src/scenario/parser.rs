@@ -35,6 +35,7 @@ use crate::group::assignor::AssignorKind;
 use crate::limits::{self, MAX_CONSUMERS, MAX_NAME_CHARS};
 use crate::time::{Micros, format_duration};
 
+mod connect;
 pub mod expr;
 mod expr_text;
 mod focus;
@@ -44,6 +45,7 @@ mod streams_line;
 mod streams_ops;
 mod streams_types;
 
+pub use connect::ConnectInfo;
 pub use streams_commands::{AppInfo, InstanceInfo, STREAMS_STATES};
 
 type Result<T, E = LineError> = std::result::Result<T, E>;
@@ -265,6 +267,8 @@ pub struct Context {
     /// Streams instances started so far, by `streams app` (`APP-1` … `APP-N`) or `streams add`
     /// (stopped and crashed ones included: a name is never reused).
     pub instances: BTreeMap<String, InstanceInfo>,
+    /// Kafka Connect's systems, workers and connectors declared so far.
+    pub connect: ConnectInfo,
     /// Simulated time reached statically: only `wait` and `at` move it; setup takes no time.
     pub time: Micros,
     /// Names declared by lines that failed to parse (files only), to avoid cascading errors.
@@ -432,6 +436,7 @@ impl Context {
                     i.stopped = true;
                 }
             }
+            Command::Connect(c) => self.connect.apply(c),
             _ => {}
         }
     }
@@ -1079,6 +1084,10 @@ const COMMANDS: &[&str] = &[
     "focus",
     "expect",
     "streams",
+    "system",
+    "worker",
+    "connector",
+    "task",
 ];
 
 fn parse_one(line: &str, ctx: &Context) -> Result<Parsed> {
@@ -1169,6 +1178,10 @@ fn action(cur: &mut Cursor, ctx: &Context, head: Val, now: Micros) -> Result<Act
         "focus" => focus::focus(cur, ctx),
         "expect" => expect(cur, ctx, head).map(Action::Expect),
         "streams" => streams_commands::streams(cur, ctx, head).map(cluster),
+        "system" => connect::system(cur, ctx, head).map(cluster),
+        "worker" => connect::worker(cur, ctx, head).map(cluster),
+        "connector" => connect::connector(cur, ctx, head).map(cluster),
+        "task" => connect::task(cur, ctx, head).map(cluster),
         "end" => Err(head
             .err("'end' closes a 'streams app' block, but no block is open here")
             .hint("a block starts with 'streams app NAME'")),
@@ -2058,6 +2071,8 @@ enum Kind {
     Instance,
     /// A `KafkaStreams.State` (`streams-state`).
     StreamsState,
+    /// A Connect connector or task state (`connector-state`, `task-state`).
+    ConnectState,
 }
 
 impl Kind {
@@ -2079,6 +2094,9 @@ impl Kind {
             Kind::Tasks => "a list of task ids (e.g. 0_0,1_0) or none",
             Kind::Instance => "an instance of the app or none",
             Kind::StreamsState => "a streams state (CREATED, REBALANCING, RUNNING, …)",
+            Kind::ConnectState => {
+                "a state (UNASSIGNED, RUNNING, PAUSED, STOPPED, FAILED, RESTARTING)"
+            }
         }
     }
 
@@ -2096,6 +2114,7 @@ impl Kind {
                 | Kind::Tasks
                 | Kind::Instance
                 | Kind::StreamsState
+                | Kind::ConnectState
         )
     }
 }
@@ -2146,6 +2165,18 @@ const METRICS: &[&str] = &[
     "dropped-late",
     "restored",
     "streams-state",
+    "connector-state",
+    "task-state",
+    "task-worker",
+    "task-count",
+    "rows",
+    "lines",
+    "row",
+    "offset-flushes",
+    "flushed-offset",
+    "produced",
+    "connector-duplicates",
+    "written",
 ];
 
 const OPS: &[(&str, Op)] = &[
@@ -2304,6 +2335,16 @@ fn metric(cur: &mut Cursor, ctx: &Context, name: Val) -> Result<(Metric, Kind)> 
         "metric" => (kafka_metric(cur, ctx)?, Kind::CountOrNone),
         "store" | "tasks" | "task-owner" | "processed" | "reprocessed" | "dropped-late"
         | "restored" | "streams-state" => streams_metric(cur, ctx, name)?,
+        w if connect::METRICS.contains(&w) => {
+            let (m, kind) = connect::metric(cur, ctx, name)?;
+            let kind = match kind {
+                connect::MetricKind::State => Kind::ConnectState,
+                connect::MetricKind::Word => Kind::Text,
+                connect::MetricKind::Count => Kind::Count,
+                connect::MetricKind::CountOrNone => Kind::CountOrNone,
+            };
+            (m, kind)
+        }
         word => {
             return Err(name
                 .err(format!("unknown metric '{word}'"))
@@ -2599,6 +2640,7 @@ fn value(
             Value::Word(v.text.to_string())
         }
         Kind::StreamsState => Value::Word(streams_commands::streams_state(v)?),
+        Kind::ConnectState => Value::Word(connect::state(v)?),
         Kind::GroupState if GROUP_STATES.contains(&v.text) => Value::Word(v.text.to_string()),
         Kind::GroupState => {
             let fallback = format!("the states are {}", GROUP_STATES.join(", "));

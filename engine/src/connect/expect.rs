@@ -1,0 +1,45 @@
+//! `expect` on Connect: each `ConnectMetric` measured in the engine's own state.
+
+use crate::connect::Connect;
+use crate::scenario::ast::ConnectMetric;
+use crate::scenario::expect::Actual;
+
+fn unknown_connector(name: &str) -> String {
+    format!("unknown connector '{name}'")
+}
+
+pub fn measure(connect: &Connect, m: &ConnectMetric) -> Result<Actual, String> {
+    let word = |w: Option<&str>| w.map_or(Actual::None, |w| Actual::Word(w.to_string()));
+    let count = |n: Option<u64>, name: &str| {
+        n.map(|n| Actual::Int(n as i64))
+            .ok_or_else(|| unknown_connector(name))
+    };
+    Ok(match m {
+        ConnectMetric::ConnectorState(c) => word(connect.connector_state(c)),
+        ConnectMetric::TaskState { connector, task } => word(connect.task_state(connector, *task)),
+        ConnectMetric::TaskWorker { connector, task } => {
+            word(connect.task_worker(connector, *task))
+        }
+        ConnectMetric::TaskCount(c) => count(connect.task_count(c).map(|n| n as u64), c)?,
+        ConnectMetric::Size(s) => Actual::Int(
+            connect
+                .system(s)
+                .ok_or_else(|| format!("unknown system '{s}'"))?
+                .len() as i64,
+        ),
+        ConnectMetric::Row { system, key } => word(
+            connect
+                .system(system)
+                .ok_or_else(|| format!("unknown system '{system}'"))?
+                .row(key)
+                .map(|r| r.value.as_str()),
+        ),
+        ConnectMetric::OffsetFlushes(c) => count(connect.counters(c).map(|k| k.offset_flushes), c)?,
+        ConnectMetric::FlushedOffset { connector, system } => connect
+            .flushed_offset(connector, system)
+            .map_or(Actual::None, |o| Actual::Int(o as i64)),
+        ConnectMetric::Produced(c) => count(connect.counters(c).map(|k| k.produced), c)?,
+        ConnectMetric::Duplicates(c) => count(connect.counters(c).map(|k| k.duplicates), c)?,
+        ConnectMetric::Written(c) => count(connect.counters(c).map(|k| k.written), c)?,
+    })
+}

@@ -1,0 +1,474 @@
+//! The Kafka Connect lines: systems, workers, connectors, and what `expect` may ask of them,
+//! checked against what earlier lines declared.
+//!
+//! ```text
+//! system table users rate=2/s                 # a database table filling by itself
+//! system file out.txt write-rate=50/s         # a file a sink appends to
+//! system insert users "{\"name\":\"ann\"}" count=3
+//! system unavailable out.txt                  # writes fail; `system available` heals it
+//! worker add w1                               # a standalone worker
+//! connector create jdbc worker=w1 connector.class=JdbcSource tasks.max=2 table.whitelist=users topic.prefix=db-
+//! connector pause jdbc     connector resume jdbc     connector restart jdbc include-tasks only-failed
+//! task restart sink-0
+//! worker crash w1          worker restart w1
+//! expect task-state sink-0 == FAILED     expect task-worker jdbc-0 == w1
+//! expect rows users == 10                expect connector-duplicates jdbc == 4
+//! ```
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::{Context, Cursor, Result, Val, check_name, did_you_mean, rate, u32_of};
+use crate::command::Command;
+use crate::connect::connector::{CONFIG_NAMES, ConnectorConfig, STATES};
+use crate::connect::{ConnectCommand, SystemKind};
+use crate::scenario::ast::{ConnectMetric, Metric};
+use crate::scenario::diagnostic::LineError;
+
+/// What the file declared of Connect so far.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ConnectInfo {
+    pub systems: BTreeMap<String, SystemKind>,
+    pub workers: BTreeSet<String>,
+    /// Connectors (deleted ones removed), with `tasks.max`.
+    pub connectors: BTreeMap<String, u32>,
+}
+
+/// The metrics this file adds to `expect`.
+pub(super) const METRICS: &[&str] = &[
+    "connector-state",
+    "task-state",
+    "task-worker",
+    "task-count",
+    "rows",
+    "lines",
+    "row",
+    "offset-flushes",
+    "flushed-offset",
+    "produced",
+    "connector-duplicates",
+    "written",
+];
+
+impl ConnectInfo {
+    pub(super) fn apply(&mut self, c: &ConnectCommand) {
+        match c {
+            ConnectCommand::SystemCreate { name, kind, .. } => {
+                self.systems.insert(name.clone(), *kind);
+            }
+            ConnectCommand::WorkerAdd { name } => {
+                self.workers.insert(name.clone());
+            }
+            ConnectCommand::ConnectorCreate { name, config, .. } => {
+                let max = ConnectorConfig::parse(config).map_or(1, |c| c.tasks_max);
+                self.connectors.insert(name.clone(), max);
+            }
+            ConnectCommand::ConnectorDelete { name } => {
+                self.connectors.remove(name);
+            }
+            _ => {}
+        }
+    }
+
+    fn system(&self, v: Val) -> Result<SystemKind> {
+        self.systems.get(v.text).copied().ok_or_else(|| {
+            unknown(
+                v,
+                "system",
+                self.systems.keys(),
+                "declare it with 'system table NAME' or 'system file NAME'",
+            )
+        })
+    }
+
+    fn worker(&self, v: Val) -> Result<()> {
+        if self.workers.contains(v.text) {
+            return Ok(());
+        }
+        Err(unknown(
+            v,
+            "worker",
+            self.workers.iter(),
+            "start one with 'worker add NAME'",
+        ))
+    }
+
+    fn connector(&self, v: Val) -> Result<u32> {
+        self.connectors.get(v.text).copied().ok_or_else(|| {
+            unknown(
+                v,
+                "connector",
+                self.connectors.keys(),
+                "create one with 'connector create NAME worker=W connector.class=…'",
+            )
+        })
+    }
+
+    /// `NAME-ID`: a task of a declared connector (Kafka's `ConnectorTaskId` as the REST API
+    /// writes it); the id below the connector's `tasks.max`.
+    fn task(&self, v: Val) -> Result<(String, u32)> {
+        let parsed = v.text.rsplit_once('-').and_then(|(name, id)| {
+            let id: u32 = id
+                .parse()
+                .ok()
+                .filter(|_| id.bytes().all(|b| b.is_ascii_digit()))?;
+            Some((name, id))
+        });
+        let Some((name, id)) = parsed else {
+            return Err(v
+                .err(format!("expected a task NAME-ID, found '{}'", v.text))
+                .hint("a connector's tasks are NAME-0, NAME-1, …"));
+        };
+        let max = self.connector(v.slice(0, name))?;
+        if id >= max {
+            return Err(v.err(format!(
+                "connector '{name}' has tasks.max={max}: its tasks are {name}-0 to {name}-{}",
+                max - 1
+            )));
+        }
+        Ok((name.to_string(), id))
+    }
+}
+
+fn unknown<'a>(
+    v: Val,
+    what: &str,
+    names: impl Iterator<Item = &'a String> + Clone,
+    how: &str,
+) -> LineError {
+    let err = v.err(format!("unknown {what} '{}'", v.text));
+    match did_you_mean(v.text, names.clone().map(String::as_str)) {
+        Some(hint) => err.hint(hint),
+        None => err.hint(how.to_string()),
+    }
+}
+
+/// `system table|file NAME [rate=R] [write-rate=R]`, `system insert NAME TEXT [count=N]`,
+/// `system unavailable|available NAME`, `system rate NAME R`.
+pub(super) fn system(cur: &mut Cursor, ctx: &Context, head: Val) -> Result<Command> {
+    let sub = super::subcommand(
+        cur,
+        head,
+        &[
+            "table",
+            "file",
+            "insert",
+            "unavailable",
+            "available",
+            "rate",
+        ],
+    )?;
+    let info = &ctx.connect;
+    let c = match sub {
+        "table" | "file" => {
+            let name = cur.word("the system's name")?;
+            check_name(name, "system")?;
+            if info.systems.contains_key(name.text) {
+                return Err(name.err(format!("system '{}' already exists", name.text)));
+            }
+            let opts = cur.options(&["rate", "write-rate"])?;
+            ConnectCommand::SystemCreate {
+                name: name.text.to_string(),
+                kind: if sub == "table" {
+                    SystemKind::Table
+                } else {
+                    SystemKind::File
+                },
+                rate: opts.map("rate", rate)?,
+                write_rate: opts.map("write-rate", rate)?,
+            }
+        }
+        "insert" => {
+            let name = cur.word("the system's name")?;
+            info.system(name)?;
+            let Some(token) = cur.bump() else {
+                return Err(cur
+                    .missing("the row or line")
+                    .hint("e.g. system insert users \"{\\\"name\\\":\\\"ann\\\"}\""));
+            };
+            let text = Val::text_of(token);
+            let opts = cur.options(&["count"])?;
+            let count = opts
+                .map("count", |v| u32_of(v, "a number of rows or lines"))?
+                .unwrap_or(1);
+            if count == 0 || count as usize > crate::connect::system::MAX_SYSTEM_ENTRIES {
+                return Err(LineError::new(
+                    cur.end_col(),
+                    format!(
+                        "count is 1 to {}",
+                        crate::connect::system::MAX_SYSTEM_ENTRIES
+                    ),
+                ));
+            }
+            ConnectCommand::SystemInsert {
+                name: name.text.to_string(),
+                text: text.text.to_string(),
+                count,
+            }
+        }
+        "rate" => {
+            let name = cur.word("the system's name")?;
+            info.system(name)?;
+            let r = rate(cur.word("a rate such as 5/s")?)?;
+            cur.finish()?;
+            ConnectCommand::SystemRate {
+                name: name.text.to_string(),
+                rate: r,
+            }
+        }
+        _ => {
+            let name = cur.word("the system's name")?;
+            info.system(name)?;
+            cur.finish()?;
+            ConnectCommand::SystemAvailable {
+                name: name.text.to_string(),
+                available: sub == "available",
+            }
+        }
+    };
+    Ok(Command::Connect(c))
+}
+
+/// `worker add|crash|restart NAME`.
+pub(super) fn worker(cur: &mut Cursor, ctx: &Context, head: Val) -> Result<Command> {
+    let sub = super::subcommand(cur, head, &["add", "crash", "restart"])?;
+    let name = cur.word("the worker's name")?;
+    cur.finish()?;
+    let n = name.text.to_string();
+    Ok(Command::Connect(match sub {
+        "add" => {
+            check_name(name, "worker")?;
+            if ctx.connect.workers.contains(name.text) {
+                return Err(name.err(format!("worker '{}' already exists", name.text)));
+            }
+            ConnectCommand::WorkerAdd { name: n }
+        }
+        "crash" => {
+            ctx.connect.worker(name)?;
+            ConnectCommand::WorkerCrash { name: n }
+        }
+        _ => {
+            ctx.connect.worker(name)?;
+            ConnectCommand::WorkerRestart { name: n }
+        }
+    }))
+}
+
+/// `connector create NAME worker=W CONFIG=VALUE…`, `connector pause|resume|stop|delete NAME`,
+/// `connector restart NAME [include-tasks] [only-failed]`.
+pub(super) fn connector(cur: &mut Cursor, ctx: &Context, head: Val) -> Result<Command> {
+    let sub = super::subcommand(
+        cur,
+        head,
+        &["create", "pause", "resume", "stop", "restart", "delete"],
+    )?;
+    let info = &ctx.connect;
+    let name = cur.word("the connector's name")?;
+    let n = name.text.to_string();
+    let c = match sub {
+        "create" => {
+            check_name(name, "connector")?;
+            if info.connectors.contains_key(name.text) {
+                return Err(name.err(format!("Connector {} already exists", name.text)));
+            }
+            let mut allowed: Vec<&'static str> = vec!["worker"];
+            allowed.extend_from_slice(CONFIG_NAMES);
+            let opts = cur.options(&allowed)?;
+            let worker = opts.required(
+                "worker",
+                cur,
+                "connector create jdbc worker=w1 connector.class=JdbcSource table.whitelist=users",
+            )?;
+            info.worker(worker)?;
+            let config: Vec<(String, String)> = opts
+                .items
+                .iter()
+                .filter(|(k, _)| *k != "worker")
+                .map(|(k, v)| (k.to_string(), v.text.to_string()))
+                .collect();
+            let parsed = ConnectorConfig::parse(&config).map_err(|e| {
+                // Point at the config the message names (the longest such name: `topic` is in
+                // `topic.prefix`), else at the connector's name.
+                let at = opts
+                    .items
+                    .iter()
+                    .filter(|(k, _)| e.contains(k))
+                    .max_by_key(|(k, _)| k.len())
+                    .map_or(name, |(_, v)| *v);
+                at.err(e)
+            })?;
+            for s in &parsed.systems {
+                let kind = info.systems.get(s).copied().ok_or_else(|| {
+                    let v = opts.get(parsed.class.system_config()).unwrap_or(name);
+                    v.err(format!("unknown system '{s}'"))
+                        .hint("declare it with 'system table NAME' or 'system file NAME'")
+                })?;
+                if kind != parsed.class.system_kind() {
+                    let v = opts.get(parsed.class.system_config()).unwrap_or(name);
+                    return Err(v.err(format!(
+                        "'{s}' is a {}; {} works on a {}",
+                        kind.name(),
+                        parsed.class.full_name(),
+                        parsed.class.system_kind().name()
+                    )));
+                }
+            }
+            let topics: Vec<String> = if parsed.class.is_source() {
+                parsed
+                    .systems
+                    .iter()
+                    .map(|s| parsed.source_topic(s))
+                    .collect()
+            } else {
+                parsed.topics.clone()
+            };
+            let topics_at = ["topics", "topic.prefix", "topic"]
+                .iter()
+                .find_map(|k| opts.get(k))
+                .unwrap_or(name);
+            for t in &topics {
+                if !ctx.topics.contains_key(t) {
+                    return Err(topics_at
+                        .err(format!("unknown topic '{t}'"))
+                        .hint("create it first with 'topic create'"));
+                }
+            }
+            ConnectCommand::ConnectorCreate {
+                name: n,
+                worker: worker.text.to_string(),
+                config,
+            }
+        }
+        "restart" => {
+            info.connector(name)?;
+            let mut include_tasks = false;
+            let mut only_failed = false;
+            while let Some(flag) = cur.peek() {
+                let v = cur.word("include-tasks or only-failed")?;
+                match v.text {
+                    "include-tasks" if !include_tasks => include_tasks = true,
+                    "only-failed" if !only_failed => only_failed = true,
+                    _ => {
+                        return Err(LineError::new(flag.col, format!("unexpected '{}'", v.text))
+                            .hint("connector restart NAME [include-tasks] [only-failed]"));
+                    }
+                }
+            }
+            ConnectCommand::ConnectorRestart {
+                name: n,
+                include_tasks,
+                only_failed,
+            }
+        }
+        _ => {
+            info.connector(name)?;
+            cur.finish()?;
+            match sub {
+                "pause" => ConnectCommand::ConnectorPause { name: n },
+                "resume" => ConnectCommand::ConnectorResume { name: n },
+                "stop" => ConnectCommand::ConnectorStop { name: n },
+                _ => ConnectCommand::ConnectorDelete { name: n },
+            }
+        }
+    };
+    Ok(Command::Connect(c))
+}
+
+/// `task restart NAME-ID`.
+pub(super) fn task(cur: &mut Cursor, ctx: &Context, head: Val) -> Result<Command> {
+    super::subcommand(cur, head, &["restart"])?;
+    let (connector, task) = ctx.connect.task(cur.word("a task NAME-ID")?)?;
+    cur.finish()?;
+    Ok(Command::Connect(ConnectCommand::TaskRestart {
+        connector,
+        task,
+    }))
+}
+
+/// A Connect metric and whether it compares as a state (`Some(true)`), a word or `none`
+/// (`Some(false)`), or a number (`None`).
+pub(super) fn metric(cur: &mut Cursor, ctx: &Context, name: Val) -> Result<(Metric, MetricKind)> {
+    let info = &ctx.connect;
+    let connector = |cur: &mut Cursor| -> Result<String> {
+        let v = cur.word("a connector")?;
+        info.connector(v)?;
+        Ok(v.text.to_string())
+    };
+    let system = |cur: &mut Cursor| -> Result<(String, SystemKind)> {
+        let v = cur.word("a system")?;
+        Ok((v.text.to_string(), info.system(v)?))
+    };
+    use ConnectMetric as M;
+    let (m, kind) = match name.text {
+        "connector-state" => (M::ConnectorState(connector(cur)?), MetricKind::State),
+        "task-state" | "task-worker" => {
+            let (connector, task) = info.task(cur.word("a task NAME-ID")?)?;
+            if name.text == "task-state" {
+                (M::TaskState { connector, task }, MetricKind::State)
+            } else {
+                (M::TaskWorker { connector, task }, MetricKind::Word)
+            }
+        }
+        "task-count" => (M::TaskCount(connector(cur)?), MetricKind::Count),
+        "rows" | "lines" => {
+            let v = cur.word("a system")?;
+            let kind = info.system(v)?;
+            let want = if name.text == "rows" {
+                SystemKind::Table
+            } else {
+                SystemKind::File
+            };
+            if kind != want {
+                return Err(v.err(format!(
+                    "'{}' is a {}: ask '{}'",
+                    v.text,
+                    kind.name(),
+                    if kind == SystemKind::Table {
+                        "rows"
+                    } else {
+                        "lines"
+                    }
+                )));
+            }
+            (M::Size(v.text.to_string()), MetricKind::Count)
+        }
+        "row" => {
+            let (system, _) = system(cur)?;
+            let key = super::key_arg(cur)?;
+            (M::Row { system, key }, MetricKind::Word)
+        }
+        "offset-flushes" => (M::OffsetFlushes(connector(cur)?), MetricKind::Count),
+        "flushed-offset" => {
+            let connector = connector(cur)?;
+            let (system, _) = system(cur)?;
+            (
+                M::FlushedOffset { connector, system },
+                MetricKind::CountOrNone,
+            )
+        }
+        "produced" => (M::Produced(connector(cur)?), MetricKind::Count),
+        "connector-duplicates" => (M::Duplicates(connector(cur)?), MetricKind::Count),
+        _ => (M::Written(connector(cur)?), MetricKind::Count),
+    };
+    Ok((Metric::Connect(m), kind))
+}
+
+/// How a Connect metric's value is written.
+pub(super) enum MetricKind {
+    /// `AbstractStatus.State`.
+    State,
+    /// A word or `none`.
+    Word,
+    Count,
+    CountOrNone,
+}
+
+/// A state as `connector-state` and `task-state` compare it.
+pub(super) fn state(v: Val) -> Result<String> {
+    if STATES.contains(&v.text) {
+        return Ok(v.text.to_string());
+    }
+    let fallback = format!("the states are {}", STATES.join(", "));
+    Err(v
+        .err(format!("unknown connector or task state '{}'", v.text))
+        .hint(did_you_mean(v.text, STATES.iter().copied()).unwrap_or(fallback)))
+}
