@@ -10,6 +10,7 @@ pub mod cluster;
 pub mod command;
 pub mod config;
 mod controller;
+mod delete_records;
 pub mod event;
 mod fxhash;
 pub mod group;
