@@ -730,6 +730,12 @@ impl Cluster {
                     self.handle_consumer_fetch_response(consumer, broker, request, parts);
                 }
             }
+            Message::DeleteRecords { broker, parts, .. } => {
+                // To a dead broker the connection is refused: nothing is deleted.
+                if self.broker(broker).alive {
+                    self.handle_delete_records(broker, &parts);
+                }
+            }
         }
     }
 

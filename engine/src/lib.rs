@@ -11,6 +11,7 @@ pub mod command;
 pub mod config;
 pub mod connect;
 mod controller;
+mod delete_records;
 pub mod event;
 mod fxhash;
 pub mod group;

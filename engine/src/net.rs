@@ -136,6 +136,14 @@ pub enum Message {
         request: u64,
         parts: Option<Vec<(u32, crate::group::fetch::ConsumerFetchResult)>>,
     },
+    /// DeleteRecords to a partition leader: `(slot, offset)`, the records before `offset` to
+    /// delete (`delete_records.rs`). Sent by a stream thread's admin client, from the
+    /// thread's process (the consumer's node: the same instance, the same links).
+    DeleteRecords {
+        consumer: u32,
+        broker: u32,
+        parts: Vec<(u32, u64)>,
+    },
 }
 
 /// A node on the simulated network.
@@ -181,7 +189,8 @@ impl Message {
             | Message::MetadataRequest { .. }
             | Message::GroupRequest { .. }
             | Message::GroupResponse { .. }
-            | Message::ConsumerFetch { .. } => {}
+            | Message::ConsumerFetch { .. }
+            | Message::DeleteRecords { .. } => {}
         }
     }
 
@@ -252,6 +261,9 @@ impl Message {
                 consumer, broker, ..
             }
             | Message::ConsumerFetch {
+                consumer, broker, ..
+            }
+            | Message::DeleteRecords {
                 consumer, broker, ..
             } => (Node::Consumer(*consumer), Node::Broker(*broker)),
             Message::GroupResponse {

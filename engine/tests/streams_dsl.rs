@@ -122,8 +122,9 @@ fn the_options_of_an_app_with_their_defaults() {
     assert_eq!(defaults.commit_interval, secs(30));
     assert_eq!(defaults.cache_bytes, 10 * 1024 * 1024);
     assert_eq!(defaults.standbys, 0);
+    assert_eq!(defaults.repartition_purge_interval, secs(30));
     let all = apps(&format!(
-        "{SETUP}streams app a instances=3 threads=2 commit-interval=100ms cache=0 standbys=1\nstream orders\nend\n\
+        "{SETUP}streams app a instances=3 threads=2 commit-interval=100ms cache=0 standbys=1 repartition-purge-interval=0s\nstream orders\nend\n\
          streams app b cache=2MiB\nstream orders\nend\nstreams app c cache=5KB\nstream orders\nend\n"
     ));
     assert_eq!(
@@ -133,7 +134,8 @@ fn the_options_of_an_app_with_their_defaults() {
             threads: 2,
             commit_interval: ms(100),
             cache_bytes: 0,
-            standbys: 1
+            standbys: 1,
+            repartition_purge_interval: 0,
         }
     );
     assert_eq!(all[1].config.cache_bytes, 2 << 20);

@@ -1308,11 +1308,14 @@ impl Cluster {
             }
             GroupResponse::LeaveGroup(_) => {}
             GroupResponse::OffsetCommit(result) => {
-                if result.is_err()
-                    && kind == Pending::Commit(CommitReason::Application)
+                if kind == Pending::Commit(CommitReason::Application)
                     && let Some(thread) = self.consumers[id as usize].streams
                 {
-                    self.streams_commit_failed(thread);
+                    if result.is_err() {
+                        self.streams_commit_failed(thread);
+                    } else {
+                        self.streams_commit_succeeded(thread);
+                    }
                 }
                 if let Err(e) = result {
                     if kind == Pending::Commit(CommitReason::Auto) && e.coordinator_lost() {

@@ -48,6 +48,10 @@ pub struct AppConfig {
     pub cache_bytes: u64,
     /// `num.standby.replicas` (`standbys=`, default 0).
     pub standbys: u32,
+    /// `repartition.purge.interval.ms` (`repartition-purge-interval=`, default 30 s, as
+    /// `commit.interval.ms`): how often a thread deletes the repartition records its tasks
+    /// consumed and committed.
+    pub repartition_purge_interval: Micros,
 }
 
 impl Default for AppConfig {
@@ -58,6 +62,7 @@ impl Default for AppConfig {
             commit_interval: crate::time::secs(30),
             cache_bytes: 10 * 1024 * 1024,
             standbys: 0,
+            repartition_purge_interval: crate::time::secs(30),
         }
     }
 }

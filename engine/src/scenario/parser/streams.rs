@@ -25,7 +25,7 @@ use super::streams_line::{Line, exprs, no_exprs, scope, unknown_operation};
 use super::streams_types::{Built, Source};
 use super::{
     Context, Cursor, Options, Result, Val, check_topic_name, did_you_mean, interval, limit,
-    short_list, u32_of, uint,
+    setting, short_list, u32_of, uint,
 };
 use crate::limits;
 use crate::scenario::ast::Pos;
@@ -40,6 +40,7 @@ const APP_OPTIONS: &[&str] = &[
     "commit-interval",
     "cache",
     "standbys",
+    "repartition-purge-interval",
 ];
 
 const STARTS: &[&str] = &["stream", "table", "globalTable", "from"];
@@ -185,7 +186,8 @@ pub(super) fn app(
     })
 }
 
-/// `streams app NAME [instances=N] [threads=N] [commit-interval=D] [cache=SIZE] [standbys=N]`
+/// `streams app NAME [instances=N] [threads=N] [commit-interval=D] [cache=SIZE] [standbys=N]
+/// [repartition-purge-interval=D]`
 fn app_header(cur: &mut Cursor, ctx: &Context) -> Result<(String, AppConfig)> {
     let name = cur.word("the application's name (its application.id)")?;
     // The application.id prefixes the names of its internal topics: a topic name's rules.
@@ -220,6 +222,11 @@ fn app_header(cur: &mut Cursor, ctx: &Context) -> Result<(String, AppConfig)> {
     }
     if let Some(v) = opts.get("commit-interval") {
         config.commit_interval = interval(v, "commit-interval")?;
+    }
+    if let Some(v) = opts.get("repartition-purge-interval") {
+        // `repartition.purge.interval.ms` is atLeast(0): it is looked at after each commit,
+        // it arms no timer of its own.
+        config.repartition_purge_interval = setting(v, "repartition-purge-interval")?;
     }
     if let Some(v) = opts.get("cache") {
         config.cache_bytes = bytes(v)?;

@@ -14,11 +14,14 @@
 
 use std::collections::BTreeSet;
 
-use super::{Context, Cursor, Result, Val, check_name, did_you_mean, short_list, u32_of};
+use super::{
+    Context, Cursor, Result, TopicInfo, Val, check_name, did_you_mean, short_list, u32_of,
+};
 use crate::command::Command;
 use crate::limits;
 use crate::scenario::diagnostic::LineError;
 use crate::streams::dsl::{App, Operation, Start};
+use crate::streams::topology::InternalTopicKind;
 
 /// A Streams application declared by `streams app`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -79,6 +82,7 @@ impl Context {
     /// Records a declared application and its first instances.
     pub(super) fn declare_app(&mut self, app: &App) {
         self.apps.insert(app.name.clone(), AppInfo::of(app));
+        self.declare_repartition_topics(app);
         for i in 1..=app.config.instances {
             self.instances.insert(
                 format!("{}-{i}", app.name),
@@ -88,6 +92,30 @@ impl Context {
                     stopped: false,
                 },
             );
+        }
+    }
+
+    /// The app's repartition topics (`<app>-<name>-repartition`), which its group leader
+    /// creates at the first rebalance with the partition count the topology computes, may be
+    /// named like any topic (`expect log-start word-count-counts-repartition/0 > 0`).
+    fn declare_repartition_topics(&mut self, app: &App) {
+        let Ok(topology) = crate::streams::builder::build(app) else {
+            return; // checked when the block was parsed
+        };
+        let counts = topology.partition_counts(|t| self.topics.get(t).map(|i| i.partitions));
+        let replication = crate::streams::runtime::INTERNAL_REPLICATION.min(
+            self.brokers
+                .unwrap_or(crate::streams::runtime::INTERNAL_REPLICATION),
+        );
+        for topic in &topology.internal_topics {
+            if topic.kind == InternalTopicKind::Repartition
+                && let Some(&partitions) = counts.get(&topic.name)
+            {
+                self.topics.entry(topic.name.clone()).or_insert(TopicInfo {
+                    partitions,
+                    replication,
+                });
+            }
         }
     }
 

@@ -22,7 +22,7 @@ use super::{TaskState, ThreadRef};
 
 /// `replication.factor` = -1 (the broker's `default.replication.factor`); the playground's
 /// brokers default to 3, or fewer when the cluster is smaller.
-const INTERNAL_REPLICATION: u32 = 3;
+pub(crate) const INTERNAL_REPLICATION: u32 = 3;
 
 fn assignor_task(id: TaskId) -> assignor::TaskId {
     assignor::TaskId::new(id.subtopology, id.partition)

@@ -21,6 +21,8 @@
 //! `APP-N-StreamThread-M-producer`.
 
 mod assign;
+
+pub(crate) use assign::INTERNAL_REPLICATION;
 mod query;
 mod restore;
 mod standby;
@@ -148,6 +150,14 @@ pub struct StreamThread {
     /// A task processed records since the last commit (`commitNeeded`).
     commit_needed: bool,
     tick_at: Option<Micros>,
+    /// When the thread last purged its repartition topics (`StreamThread.lastPurgeMs`, 0 at
+    /// start in Kafka, so the first commit purges).
+    last_purge_us: Option<Micros>,
+    /// The commit being taken is one of `commit.interval.ms` due to purge.
+    purge_planned: bool,
+    /// The commit in flight purges when it succeeds: when it began, and the repartition
+    /// partitions' committed offsets (`thread.rs`, `maybePurgeCommittedRecords`).
+    purge_after_commit: Option<(Micros, Vec<(TopicPartition, u64)>)>,
 }
 
 /// `Task.State` of an active task.
@@ -359,6 +369,9 @@ impl Cluster {
                     commit_waiting: None,
                     commit_needed: false,
                     tick_at: None,
+                    last_purge_us: None,
+                    purge_planned: false,
+                    purge_after_commit: None,
                 });
             let consumer =
                 self.start_stream_consumer(format!("{thread_name}-consumer"), g, topics.clone(), r);

@@ -14,7 +14,7 @@ use crate::command::{ProducerSpec, TopicPartition};
 use crate::event::{Event, StreamsOutput, StreamsSample};
 use crate::record::{RecordId, ValueRef};
 use crate::streams::task::{Effect, Input};
-use crate::streams::topology::TaskId;
+use crate::streams::topology::{InternalTopicKind, TaskId};
 use crate::streams::value::Val;
 use crate::streams::window::Window;
 use crate::streams::windowed;
@@ -301,9 +301,14 @@ impl Cluster {
         self.flush_thread_tasks(r);
         let offsets = self.task_offsets(r, None);
         let now = self.now;
+        let interval = self.streams[r.app as usize]
+            .config
+            .repartition_purge_interval;
         let thread = self.streams_thread_mut(r);
         thread.last_commit_us = now;
         thread.commit_needed = false;
+        // `(now - lastPurgeMs) > purgeTimeMs`: this commit purges once it succeeds.
+        thread.purge_planned = thread.last_purge_us.is_none_or(|t| now - t > interval);
         if !offsets.is_empty() {
             thread.commit_waiting = Some(offsets);
         }
@@ -336,6 +341,7 @@ impl Cluster {
             .expect("checked");
         let consumer = self.streams_thread(r).consumer;
         if self.consumer_commit_offsets(consumer, offsets.clone()) {
+            self.plan_purge(r, &offsets);
             let app = &mut self.streams[r.app as usize];
             app.counters.commits += 1;
             let event = Event::StreamsCommitted {
@@ -359,8 +365,70 @@ impl Cluster {
         if !self.streams_thread(r).alive {
             return;
         }
-        self.streams_thread_mut(r).commit_needed = true;
+        let thread = self.streams_thread_mut(r);
+        thread.commit_needed = true;
+        // No purge after a failed commit (Kafka's `commitSync` throws before
+        // `maybePurgeCommittedRecords`): the next successful one purges.
+        thread.purge_after_commit = None;
         self.schedule_streams_tick(r);
+    }
+
+    /// `StreamThread.maybeCommit`: after a commit, if more than `repartition.purge.interval.ms`
+    /// passed since the last purge, `TaskManager.maybePurgeCommittedRecords` deletes from each
+    /// repartition partition of the running tasks the records before the committed offset
+    /// (`StreamTask.purgeableOffsets`: consumed offset + 1, what the commit just committed).
+    /// Kafka's `commitSync` has returned by then; the engine's commit is asynchronous, so the
+    /// purge waits for the OffsetCommit's success (`streams_commit_succeeded`): a record is
+    /// never deleted before its offset is committed, so a task that moves never finds its
+    /// committed position below the log start. Where Kafka purges the consumed offsets even
+    /// when a rebalance kept the commit from being sent, the engine leaves it to the next
+    /// commit. Only a commit of `commit.interval.ms` purges (not one on revocation), as only
+    /// `maybeCommit` calls it.
+    fn plan_purge(&mut self, r: ThreadRef, offsets: &[(TopicPartition, u64)]) {
+        if !std::mem::take(&mut self.streams_thread_mut(r).purge_planned) {
+            return;
+        }
+        let topology = &self.streams[r.app as usize].topology;
+        let purgeable: Vec<(TopicPartition, u64)> = offsets
+            .iter()
+            .filter(|(tp, _)| {
+                topology
+                    .internal_topics
+                    .iter()
+                    .any(|t| t.name == tp.topic && t.kind == InternalTopicKind::Repartition)
+            })
+            .cloned()
+            .collect();
+        let now = self.now;
+        self.streams_thread_mut(r).purge_after_commit = Some((now, purgeable));
+    }
+
+    /// The thread's OffsetCommit succeeded: the purge it planned is sent, one DeleteRecords
+    /// per partition leader the thread's metadata names (`KafkaAdminClient.deleteRecords`).
+    pub(crate) fn streams_commit_succeeded(&mut self, r: ThreadRef) {
+        let thread = self.streams_thread_mut(r);
+        let Some((at, offsets)) = thread.purge_after_commit.take() else {
+            return;
+        };
+        thread.last_purge_us = Some(at);
+        let consumer = self.streams_thread(r).consumer;
+        let mut per_leader: std::collections::BTreeMap<u32, Vec<(u32, u64)>> = Default::default();
+        for (tp, offset) in offsets {
+            let (Some(leader), Some(slot)) = (
+                self.consumers[consumer as usize].metadata.leader(&tp),
+                self.slot_of(&tp),
+            ) else {
+                continue;
+            };
+            per_leader.entry(leader).or_default().push((slot, offset));
+        }
+        for (broker, parts) in per_leader {
+            self.send(crate::net::Message::DeleteRecords {
+                consumer,
+                broker,
+                parts,
+            });
+        }
     }
 
     /// The thread's own timer: restore steps, the commit interval, a commit waiting for its
