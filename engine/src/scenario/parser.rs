@@ -2132,6 +2132,7 @@ const METRICS: &[&str] = &[
     "task-owner",
     "processed",
     "reprocessed",
+    "counted-twice",
     "dropped-late",
     "restored",
     "streams-state",
@@ -2291,8 +2292,8 @@ fn metric(cur: &mut Cursor, ctx: &Context, name: Val) -> Result<(Metric, Kind)> 
         "duplicates" => (Metric::Duplicates(group(cur)?), Kind::Count),
         "coordinator" => (Metric::Coordinator(group(cur)?), Kind::Broker),
         "metric" => (kafka_metric(cur, ctx)?, Kind::CountOrNone),
-        "store" | "tasks" | "task-owner" | "processed" | "reprocessed" | "dropped-late"
-        | "restored" | "streams-state" => streams_metric(cur, ctx, name)?,
+        "store" | "tasks" | "task-owner" | "processed" | "reprocessed" | "counted-twice"
+        | "dropped-late" | "restored" | "streams-state" => streams_metric(cur, ctx, name)?,
         word => {
             return Err(name
                 .err(format!("unknown metric '{word}'"))
@@ -2402,7 +2403,8 @@ fn kafka_metric(cur: &mut Cursor, ctx: &Context) -> Result<Metric> {
 }
 
 /// The Streams metrics: `store APP/STORE key=K`, `tasks APP INSTANCE`, `task-owner APP TASK`,
-/// `processed|reprocessed|dropped-late APP`, `restored APP/STORE`, `streams-state APP INSTANCE`.
+/// `processed|reprocessed|counted-twice|dropped-late APP`, `restored APP/STORE`,
+/// `streams-state APP INSTANCE`.
 fn streams_metric(cur: &mut Cursor, ctx: &Context, name: Val) -> Result<(Metric, Kind)> {
     let app = |cur: &mut Cursor| -> Result<String> {
         let a = cur.word("a streams app")?;
@@ -2441,6 +2443,7 @@ fn streams_metric(cur: &mut Cursor, ctx: &Context, name: Val) -> Result<(Metric,
         }
         "processed" => (Metric::Processed(app(cur)?), Kind::Count),
         "reprocessed" => (Metric::Reprocessed(app(cur)?), Kind::Count),
+        "counted-twice" => (Metric::CountedTwice(app(cur)?), Kind::Count),
         _ => (Metric::DroppedLate(app(cur)?), Kind::Count),
     })
 }
