@@ -561,7 +561,9 @@ pub struct State {
     /// PENDING_SHUTDOWN|NOT_RUNNING, `crashed`: NOT_RUNNING by a crash, `threads`: `{name, consumer, active, cache_bytes,
     /// cache_max_bytes}`), `tasks` (`id` `0_1`, `instance`, `thread`, `state`:
     /// RESTORING|RUNNING, `restored`, `to_restore`, `processed`, `stream_time_us`), `counters`
-    /// (`processed`, `reprocessed`, `dropped`, `dropped_late` (of `dropped`, records whose window
+    /// (`processed`, `reprocessed`, `counted_twice` (what the re-processing counted twice:
+    /// store updates applied to a restored value that already included them, and records
+    /// repeated in a repartition topic), `dropped`, `dropped_late` (of `dropped`, records whose window
     /// had closed), `restored` per store, `standby_updated` per store (changelog records standby
     /// tasks read), `commits`). Patched per app
     /// by `name`, like groups. Processed records reach the page as `streams-processed` flights

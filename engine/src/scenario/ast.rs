@@ -211,6 +211,10 @@ pub enum Metric {
     /// Streams: `reprocessed APP`: records processed again after a crash or a rebalance (from
     /// the last committed offset): at-least-once made visible.
     Reprocessed(String),
+    /// Streams: `counted-twice APP`: what the re-processing counted twice: store updates
+    /// applied to a restored value that already included them, and records repeated in a
+    /// repartition topic (see `streams::provenance`).
+    CountedTwice(String),
     /// Streams: `dropped-late APP`: records a windowed aggregation dropped because their window
     /// had closed (Kafka's `dropped-records` for expired windows).
     DroppedLate(String),

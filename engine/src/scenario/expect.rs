@@ -275,6 +275,10 @@ pub fn measure(cluster: &Cluster, metric: &Metric) -> Result<Actual, String> {
             let a = cluster.streams_app(app).ok_or_else(|| unknown_app(app))?;
             Actual::Int(a.counters.reprocessed as i64)
         }
+        Metric::CountedTwice(app) => {
+            let a = cluster.streams_app(app).ok_or_else(|| unknown_app(app))?;
+            Actual::Int(a.counters.counted_twice as i64)
+        }
         Metric::DroppedLate(app) => {
             let a = cluster.streams_app(app).ok_or_else(|| unknown_app(app))?;
             Actual::Int(a.counters.dropped_late as i64)

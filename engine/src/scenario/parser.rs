@@ -2162,6 +2162,7 @@ const METRICS: &[&str] = &[
     "task-owner",
     "processed",
     "reprocessed",
+    "counted-twice",
     "dropped-late",
     "restored",
     "streams-state",
@@ -2333,8 +2334,8 @@ fn metric(cur: &mut Cursor, ctx: &Context, name: Val) -> Result<(Metric, Kind)> 
         "duplicates" => (Metric::Duplicates(group(cur)?), Kind::Count),
         "coordinator" => (Metric::Coordinator(group(cur)?), Kind::Broker),
         "metric" => (kafka_metric(cur, ctx)?, Kind::CountOrNone),
-        "store" | "tasks" | "task-owner" | "processed" | "reprocessed" | "dropped-late"
-        | "restored" | "streams-state" => streams_metric(cur, ctx, name)?,
+        "store" | "tasks" | "task-owner" | "processed" | "reprocessed" | "counted-twice"
+        | "dropped-late" | "restored" | "streams-state" => streams_metric(cur, ctx, name)?,
         w if connect::METRICS.contains(&w) => {
             let (m, kind) = connect::metric(cur, ctx, name)?;
             let kind = match kind {
@@ -2454,7 +2455,8 @@ fn kafka_metric(cur: &mut Cursor, ctx: &Context) -> Result<Metric> {
 }
 
 /// The Streams metrics: `store APP/STORE key=K`, `tasks APP INSTANCE`, `task-owner APP TASK`,
-/// `processed|reprocessed|dropped-late APP`, `restored APP/STORE`, `streams-state APP INSTANCE`.
+/// `processed|reprocessed|counted-twice|dropped-late APP`, `restored APP/STORE`,
+/// `streams-state APP INSTANCE`.
 fn streams_metric(cur: &mut Cursor, ctx: &Context, name: Val) -> Result<(Metric, Kind)> {
     let app = |cur: &mut Cursor| -> Result<String> {
         let a = cur.word("a streams app")?;
@@ -2493,6 +2495,7 @@ fn streams_metric(cur: &mut Cursor, ctx: &Context, name: Val) -> Result<(Metric,
         }
         "processed" => (Metric::Processed(app(cur)?), Kind::Count),
         "reprocessed" => (Metric::Reprocessed(app(cur)?), Kind::Count),
+        "counted-twice" => (Metric::CountedTwice(app(cur)?), Kind::Count),
         _ => (Metric::DroppedLate(app(cur)?), Kind::Count),
     })
 }

@@ -8,6 +8,8 @@
 //! - `builder`: DSL calls → topology, with Kafka's node names and internal topics
 //! - `describe`: `Topology.describe()`'s text
 //! - `task`: one stream task running a sub-topology for one partition (pure)
+//! - `provenance`: how far into its inputs a task's state includes every record (the
+//!   simulation's view), for counting the re-processing that counted twice
 //! - `store`, `cache`: its key-value stores and the thread's record cache
 //! - `runtime`: applications running in the cluster (instances, stream threads, tasks, commits, restores)
 //! - `assignor`: Kafka Streams' task assignment (`StreamsPartitionAssignor`, `HighAvailabilityTaskAssignor`)
@@ -23,6 +25,7 @@ pub mod describe;
 pub mod dsl;
 pub mod expr;
 pub mod join;
+pub mod provenance;
 pub mod runtime;
 pub mod store;
 pub mod task;

@@ -19,6 +19,7 @@ use super::cache::{CacheId, DirtyEntry, ThreadCache};
 use super::dsl::WindowSpec;
 use super::expr::{Env, EvalError, Expr};
 use super::join::{self, Side, StreamStreamJoin, StreamTableResult, TableJoinResult};
+use super::provenance::{Included, Position};
 use super::store::KeyValueStore;
 use super::topology::{Aggregation, NodeId, NodeKind, Op, TaskId, Topology};
 use super::value::Val;
@@ -61,6 +62,9 @@ pub enum Effect {
         timestamp: Micros,
         /// The window of a windowed key (`Windowed<K>`, from a windowed aggregation).
         window: Option<Window>,
+        /// The offset of the input record whose processing sent it; `None` for a record a
+        /// commit's cache flush forwarded (the simulation's provenance, see `Position`).
+        input: Option<u64>,
     },
     /// A store write, logged to the store's changelog on the task's partition.
     Changelog {
@@ -72,6 +76,8 @@ pub enum Effect {
         timestamp: Micros,
         /// A window store's entries are keyed by key and window.
         window: Option<Window>,
+        /// How far into the task's inputs the written value includes every record.
+        written_at: Position,
     },
     /// A record skipped: an expression failed, or a key or value an operator cannot take.
     Skipped {
@@ -213,7 +219,12 @@ struct Ctx<'a> {
     topic: &'a str,
     partition: u32,
     offset: u64,
+    /// The index of its source topic in the task's sources; `NO_SOURCE` in a commit's flush.
+    source: usize,
 }
+
+/// `Ctx::source` of a commit's flush: no record is being processed.
+const NO_SOURCE: usize = usize::MAX;
 
 #[derive(Debug, Clone)]
 pub struct StreamTask {
@@ -244,6 +255,8 @@ pub struct StreamTask {
     /// Records skipped (Kafka's `dropped-records` sensor).
     pub dropped: u64,
     flushed: Vec<DirtyEntry>,
+    /// How far into its inputs its stores include every record (`provenance`).
+    included: Included,
 }
 
 impl StreamTask {
@@ -354,6 +367,7 @@ impl StreamTask {
                 node_store[n].get_or_insert(stores.len() - 1);
             }
         }
+        let included = Included::new(sources.len(), stores.len());
         Ok(StreamTask {
             id,
             topology,
@@ -371,6 +385,7 @@ impl StreamTask {
             processed: 0,
             dropped: 0,
             flushed: Vec::new(),
+            included,
         })
     }
 
@@ -404,10 +419,12 @@ impl StreamTask {
 
     /// Processes one record from a source topic, appending what it caused to `out`.
     pub fn process(&mut self, cache: &mut ThreadCache, input: Input<'_>, out: &mut Vec<Effect>) {
-        let Some(&(_, source)) = self.sources.iter().find(|(t, _)| t == input.topic) else {
+        let Some(si) = self.sources.iter().position(|(t, _)| t == input.topic) else {
             return;
         };
+        let source = self.sources[si].1;
         self.processed += 1;
+        self.included.advance(si, input.offset);
         self.now = input.now;
         self.stream_time = Some(
             self.stream_time
@@ -417,6 +434,7 @@ impl StreamTask {
             topic: input.topic,
             partition: input.partition,
             offset: input.offset,
+            source: si,
         };
         let rec = Rec {
             key: input.key,
@@ -437,6 +455,7 @@ impl StreamTask {
             topic: "",
             partition: self.id.partition,
             offset: 0,
+            source: NO_SOURCE,
         };
         for si in 0..self.stores.len() {
             let mut flushed = std::mem::take(&mut self.flushed);
@@ -454,10 +473,24 @@ impl StreamTask {
     /// from). A key already in the store's form (`[key, start, end]`, from the state directory)
     /// is taken as is.
     pub fn restore(&mut self, store: &str, key: Val, value: Val, timestamp: Micros) -> bool {
+        self.restore_logged(store, key, value, timestamp, None)
+    }
+
+    /// `restore` of a record logged at `written_at` (see `provenance`): the restored value
+    /// includes every record up to it.
+    pub fn restore_logged(
+        &mut self,
+        store: &str,
+        key: Val,
+        value: Val,
+        timestamp: Micros,
+        written_at: Option<Position>,
+    ) -> bool {
         let Some(&i) = self.store_index.get(store) else {
             return false;
         };
         if !self.stores[i].windowed {
+            self.included.restored(i, &key, written_at);
             self.stores[i].kv.put(key, value, timestamp);
             return true;
         }
@@ -477,10 +510,31 @@ impl StreamTask {
             let ts = window::millis(timestamp);
             aggregator.restore(&wk.key, w, live.map(|v| (v, ts)));
         }
-        self.stores[i]
-            .kv
-            .put(windowed_cache_key(&wk), value, timestamp);
+        let key = windowed_cache_key(&wk);
+        self.included.restored(i, &key, written_at);
+        self.stores[i].kv.put(key, value, timestamp);
         true
+    }
+
+    /// Restores a store kept by an earlier task (the state directory, a standby) whose
+    /// provenance was `kept`: each entry includes what that task's did.
+    pub fn restore_kept(&mut self, store: &str, kv: &KeyValueStore, kept: &Included) {
+        let Some(&i) = self.store_index.get(store) else {
+            return;
+        };
+        for (k, v, ts) in kv.iter() {
+            self.restore_logged(store, k.clone(), v.clone(), ts, kept.kept(i, k));
+        }
+    }
+
+    /// How far into its inputs the task's stores include every record.
+    pub fn included(&self) -> &Included {
+        &self.included
+    }
+
+    /// Store updates applied twice since the last call (see `provenance`).
+    pub fn take_reapplied(&mut self) -> u64 {
+        self.included.take_reapplied()
     }
 
     /// Closes the task (`StreamTask.closeClean`): a last flush, then its named caches leave
@@ -586,6 +640,7 @@ impl StreamTask {
                     old_value: rec.old,
                     timestamp: rec.timestamp,
                     window: rec.window,
+                    input: (ctx.source != NO_SOURCE).then_some(ctx.offset),
                 });
             }
             Op::Filter { predicate, not } => {
@@ -737,6 +792,8 @@ impl StreamTask {
                     }
                 };
                 let ts = old_ts.map_or(rec.timestamp, |t| t.max(rec.timestamp));
+                self.included
+                    .update(store, &rec.key, ctx.source, ctx.offset);
                 self.put(topology, store, rec.key, new_agg, ts, ctx, cache, out);
             }
             Op::TableSource { materialized, .. } => {
@@ -1109,6 +1166,7 @@ impl StreamTask {
         for u in outcome.updates {
             let key = windowed_cache_key(&u.key);
             let value = u.new.unwrap_or(Val::Null);
+            self.included.update(store, &key, ctx.source, ctx.offset);
             self.put(
                 topology,
                 store,
@@ -1204,6 +1262,8 @@ impl StreamTask {
             Some(v)
         };
         let value = new_agg.unwrap_or(Val::Null);
+        self.included
+            .update(store, &rec.key, ctx.source, ctx.offset);
         self.put(topology, store, rec.key, value, ts, ctx, cache, out);
     }
 
@@ -1302,6 +1362,7 @@ impl StreamTask {
                     value: e.value.clone(),
                     timestamp: e.timestamp,
                     window,
+                    written_at: self.included.written_at(store, &e.key),
                 });
             }
             s.kv.put(e.key.clone(), e.value.clone(), e.timestamp);

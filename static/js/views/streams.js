@@ -146,7 +146,9 @@ export class StreamsView {
     const counters = app.counters || {};
     setText(c.meta, `${app.instances.length} instance${app.instances.length === 1 ? '' : 's'} · processed ${formatCount(counters.processed ?? 0)}`
       + (counters.dropped_late ? ` · dropped late ${formatCount(counters.dropped_late)}` : '')
-      + (counters.reprocessed ? ` · reprocessed ${formatCount(counters.reprocessed)}` : ''));
+      + (counters.reprocessed ? ` · reprocessed ${formatCount(counters.reprocessed)}`
+        // Of the re-processing, what counted twice (engine `AppCounters::counted_twice`).
+        + (counters.counted_twice ? `, ${formatCount(counters.counted_twice)} counted twice` : '') : ''));
     c.tasks.render(instancesOf(app));
     for (const s of app.stores || []) {
       let t = c.tables.get(s.name);

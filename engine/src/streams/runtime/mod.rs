@@ -14,6 +14,8 @@
 //! - `standby.rs`: standby tasks (`num.standby.replicas`): stores kept from their changelogs,
 //!   recycled into the active task when it moves here
 //! - `query.rs`: what `expect` and the page ask (stores, tasks, owners, counters, states)
+//! - `provenance.rs`: what the records threads write came from (the simulation's view), for
+//!   counting the re-processing that counted twice
 //!
 //! Names: instance `APP-N`; thread `APP-N-StreamThread-M`; its consumer
 //! `APP-N-StreamThread-M-consumer` (Kafka's client id is `APP-<processUUID>-StreamThread-M-consumer`:
@@ -23,6 +25,7 @@
 mod assign;
 
 pub(crate) use assign::INTERNAL_REPLICATION;
+mod provenance;
 mod query;
 mod restore;
 mod standby;
@@ -81,6 +84,8 @@ pub struct StreamsApp {
     /// Per input partition, one past the highest offset any of the app's tasks processed: a
     /// record below it is being processed again (at-least-once after a crash or a move).
     processed_upto: BTreeMap<TopicPartition, u64>,
+    /// What the records its threads wrote came from (`provenance.rs`).
+    provenance: provenance::AppProvenance,
     /// The leader's last decision per instance (actives, standbys, warm-ups, lags), for display.
     pub last_assignment: Option<BTreeMap<String, crate::streams::assignor::ClientAssignment>>,
 }
@@ -92,6 +97,13 @@ pub struct AppCounters {
     pub processed: u64,
     /// Records processed again: below an offset some task of the app had already processed.
     pub reprocessed: u64,
+    /// What the re-processing counted twice (`streams::provenance`, `runtime/provenance.rs`):
+    /// store updates applied to a value that already included their record (restored from a
+    /// changelog, or kept in the state directory), and records sent again to a repartition
+    /// topic whose first copy the log already held (each one more record downstream). A
+    /// re-processed record whose first results were lost with the cache or the producer's
+    /// unsent batches counts nothing: it is applied once.
+    pub counted_twice: u64,
     /// Records skipped by the processing exception handler (Kafka's `dropped-records`).
     pub dropped: u64,
     /// Of `dropped`, those a windowed aggregation dropped because their window had closed
@@ -128,6 +140,8 @@ struct Checkpointed {
     stores: BTreeMap<String, crate::streams::store::KeyValueStore>,
     /// Changelog partition → offset the store holds everything before.
     checkpoint: BTreeMap<TopicPartition, u64>,
+    /// How far into the task's inputs the stores include every record (`streams::provenance`).
+    included: crate::streams::provenance::Included,
 }
 
 /// A `StreamThread`.
@@ -271,6 +285,7 @@ impl Cluster {
             coordinator: self.groups[g as usize].coordinator,
         });
         let a = self.streams.len() as u32;
+        let provenance = provenance::AppProvenance::new(&topology);
         self.streams.push(StreamsApp {
             name: app.name.clone(),
             config: app.config.clone(),
@@ -280,6 +295,7 @@ impl Cluster {
             instances: Vec::new(),
             counters: AppCounters::default(),
             processed_upto: BTreeMap::new(),
+            provenance,
             last_assignment: None,
         });
         self.emit(Event::StreamsAppDeclared {

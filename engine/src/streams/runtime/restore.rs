@@ -15,6 +15,7 @@ use std::collections::BTreeMap;
 use crate::cluster::Cluster;
 use crate::command::TopicPartition;
 use crate::event::Event;
+use crate::record::RecordId;
 use crate::streams::task::StreamTask;
 use crate::streams::topology::{TaskId, Topology};
 use crate::streams::value::Val;
@@ -22,8 +23,9 @@ use crate::time::Micros;
 
 use super::{Checkpointed, Restore, STREAMS_MAX_POLL_RECORDS, TaskState, ThreadRef};
 
-/// A changelog record as a store takes it back: key, value (`Null` deletes), timestamp.
-pub(super) type ChangelogRecord = (Val, Val, Micros);
+/// A changelog record as a store takes it back: key, value (`Null` deletes), timestamp; and
+/// the record, for its provenance.
+pub(super) type ChangelogRecord = (Val, Val, Micros, RecordId);
 
 impl Cluster {
     /// Opens task `id` on thread `r` with the stores `kept` for it (the state directory of a
@@ -40,13 +42,16 @@ impl Cluster {
         let thread = self.streams_thread_mut(r);
         let mut task =
             StreamTask::new(std::sync::Arc::clone(topology), id, &mut thread.cache).ok()?;
-        let Some(Checkpointed { stores, checkpoint }) = kept else {
+        let Some(Checkpointed {
+            stores,
+            checkpoint,
+            included,
+        }) = kept
+        else {
             return Some((task, BTreeMap::new()));
         };
         for (name, kv) in stores {
-            for (k, v, ts) in kv.iter() {
-                task.restore(&name, k.clone(), v.clone(), ts);
-            }
+            task.restore_kept(&name, &kv, &included);
         }
         Some((task, checkpoint))
     }
@@ -114,13 +119,21 @@ impl Cluster {
                 continue; // no leader now: the restore consumer retries
             };
             let count = records.len() as u64;
+            let records: Vec<_> = records
+                .into_iter()
+                .map(|(key, value, ts, rid)| {
+                    (key, value, ts, self.changelog_written_at(r.app, id, rid))
+                })
+                .collect();
             let active = self
                 .streams_thread_mut(r)
                 .tasks
                 .get_mut(&id)
                 .expect("restoring task");
-            for (key, value, ts) in records {
-                active.task.restore(&rs.store, key, value, ts);
+            for (key, value, ts, written_at) in records {
+                active
+                    .task
+                    .restore_logged(&rs.store, key, value, ts, written_at);
             }
             active.restores[k].position = next;
             *self.streams[r.app as usize]
@@ -182,6 +195,7 @@ impl Cluster {
                     Val::from_record(self.key_text(rid)),
                     Val::from_record(self.value_text(rid).as_deref()),
                     self.record_timestamp(rid),
+                    rid,
                 )
             })
             .collect();

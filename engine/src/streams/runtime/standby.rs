@@ -61,7 +61,15 @@ impl StandbyTask {
             .iter()
             .map(|c| (c.changelog.clone(), c.position))
             .collect();
-        (self.task, Checkpointed { stores, checkpoint })
+        let included = self.task.included().clone();
+        (
+            self.task,
+            Checkpointed {
+                stores,
+                checkpoint,
+                included,
+            },
+        )
     }
 }
 
@@ -196,13 +204,21 @@ impl Cluster {
                     continue; // no leader now: the next fetch retries
                 };
                 let count = records.len() as u64;
+                let records: Vec<_> = records
+                    .into_iter()
+                    .map(|(key, value, ts, rid)| {
+                        (key, value, ts, self.changelog_written_at(r.app, id, rid))
+                    })
+                    .collect();
                 let standby = self
                     .streams_thread_mut(r)
                     .standbys
                     .get_mut(&id)
                     .expect("present");
-                for (key, value, ts) in records {
-                    standby.task.restore(&c.store, key, value, ts);
+                for (key, value, ts, written_at) in records {
+                    standby
+                        .task
+                        .restore_logged(&c.store, key, value, ts, written_at);
                 }
                 standby.changelogs[k].position = next;
                 if count > 0 {

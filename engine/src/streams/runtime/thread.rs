@@ -85,6 +85,10 @@ impl Cluster {
             if processed > 0 {
                 let run = &records[i..i + processed as usize];
                 self.count_processed(r.app, &tp, run);
+                if let Some(active) = self.streams_thread_mut(r).tasks.get_mut(&task_id) {
+                    let reapplied = active.task.take_reapplied();
+                    self.streams[r.app as usize].counters.counted_twice += reapplied;
+                }
                 let thread = self.streams_thread(r).name.clone();
                 self.emit(Event::StreamsProcessed {
                     app: app_name.clone(),
@@ -97,7 +101,7 @@ impl Cluster {
                     sample,
                 });
             }
-            self.apply_effects(r, task_id, std::mem::take(&mut effects));
+            self.apply_effects(r, task_id, std::mem::take(&mut effects), Some(slot));
             i = run_end;
         }
         self.schedule_streams_tick(r);
@@ -135,27 +139,55 @@ impl Cluster {
             .count();
         app.counters.reprocessed += again as u64;
         *upto = (*upto).max(last + 1);
+        if again < run.len() && self.is_repartition_topic(a, tp) {
+            self.check_repartition_duplicates(a, run[0].0, &run[again..]);
+        }
     }
 
     /// Carries out what a task's processing or flush caused: records to sinks and repartition
     /// topics (partitioned by key, as `RecordCollector.send` with the default partitioner),
-    /// changelog writes (to the task's own partition), skipped records counted.
-    fn apply_effects(&mut self, r: ThreadRef, task: TaskId, effects: Vec<Effect>) {
+    /// changelog writes (to the task's own partition), skipped records counted. `input` is the
+    /// partition (slot) the processed records came from; `None` for a flush.
+    fn apply_effects(
+        &mut self,
+        r: ThreadRef,
+        task: TaskId,
+        effects: Vec<Effect>,
+        input: Option<u32>,
+    ) {
         let mut touched = Vec::new();
+        // The index of a repartition record among those its input record's processing sent.
+        let mut sent_from: Option<(u64, u32)> = None;
         for effect in effects {
             match effect {
                 Effect::Produce {
+                    node,
                     topic,
                     key,
                     value,
                     timestamp,
                     window,
+                    input: offset,
                     ..
                 } => {
-                    if let Some(p) =
+                    let Some((p, seq)) =
                         self.send_streams_record(r, &topic, None, &key, window, &value, timestamp)
-                        && !touched.contains(&p)
-                    {
+                    else {
+                        continue;
+                    };
+                    let prov = &mut self.streams[r.app as usize].provenance;
+                    if prov.repartitions(node) {
+                        let from = input.zip(offset).map(|(slot, offset)| {
+                            let index = match sent_from {
+                                Some((o, i)) if o == offset => i + 1,
+                                _ => 0,
+                            };
+                            sent_from = Some((offset, index));
+                            (slot, super::provenance::Sent { offset, index })
+                        });
+                        prov.note_send(p, seq, from);
+                    }
+                    if !touched.contains(&p) {
                         touched.push(p);
                     }
                 }
@@ -166,9 +198,10 @@ impl Cluster {
                     value,
                     timestamp,
                     window,
+                    written_at,
                     ..
                 } => {
-                    if let Some(p) = self.send_streams_record(
+                    let Some((p, seq)) = self.send_streams_record(
                         r,
                         &topic,
                         Some(partition),
@@ -176,8 +209,13 @@ impl Cluster {
                         window,
                         &value,
                         timestamp,
-                    ) && !touched.contains(&p)
-                    {
+                    ) else {
+                        continue;
+                    };
+                    self.streams[r.app as usize]
+                        .provenance
+                        .note_changelog(task, p, seq, written_at);
+                    if !touched.contains(&p) {
                         touched.push(p);
                     }
                 }
@@ -203,7 +241,8 @@ impl Cluster {
         }
     }
 
-    /// Hands one record to the thread's producer for `topic`; returns that producer. A
+    /// Hands one record to the thread's producer for `topic`; returns that producer and the
+    /// record's sequence among the producer's records (`RecordData::producer_seq`). A
     /// windowed key (`Windowed<K>`) is written with its window, `[key@start/end]`, and
     /// partitioned by the key alone (`WindowedStreamPartitioner`; see `streams::windowed`).
     #[allow(clippy::too_many_arguments)]
@@ -216,7 +255,7 @@ impl Cluster {
         window: Option<Window>,
         value: &Val,
         timestamp: Micros,
-    ) -> Option<u32> {
+    ) -> Option<(u32, u32)> {
         let p = self.thread_producer(r, topic)?;
         let (key, partition) = match (window, key.record_text()) {
             (Some(w), Some(base)) => {
@@ -231,8 +270,9 @@ impl Cluster {
             None => ValueRef::Null,
         };
         // The record keeps its input's timestamp (Kafka's default: the processed record's).
+        let seq = self.producers[p as usize].seq;
         self.create_record(p, self.now, timestamp, key, value, partition);
-        Some(p)
+        Some((p, seq))
     }
 
     /// The thread's producer for a topic (one engine producer per topic, see ARCHITECTURE.md:
@@ -273,7 +313,7 @@ impl Cluster {
             return;
         }
         active.task.commit(&mut thread.cache, &mut effects);
-        self.apply_effects(r, id, effects);
+        self.apply_effects(r, id, effects, None);
     }
 
     /// The consumed offsets of the thread's running tasks' partitions.
@@ -341,6 +381,7 @@ impl Cluster {
             .expect("checked");
         let consumer = self.streams_thread(r).consumer;
         if self.consumer_commit_offsets(consumer, offsets.clone()) {
+            self.prune_committed_provenance(r);
             self.plan_purge(r, &offsets);
             let app = &mut self.streams[r.app as usize];
             app.counters.commits += 1;
@@ -650,8 +691,9 @@ impl Cluster {
         } else {
             let mut effects = Vec::new();
             let thread = self.streams_thread_mut(r);
+            let included = active.task.included().clone();
             active.task.close(&mut thread.cache, &mut effects);
-            self.apply_effects(r, id, effects);
+            self.apply_effects(r, id, effects, None);
             // A clean close writes the checkpoint: the changelog offsets the store holds.
             let checkpoint = active
                 .restores
@@ -673,7 +715,14 @@ impl Cluster {
             };
             self.streams[r.app as usize].instances[r.instance as usize]
                 .state_dir
-                .insert(id, Checkpointed { stores, checkpoint });
+                .insert(
+                    id,
+                    Checkpointed {
+                        stores,
+                        checkpoint,
+                        included,
+                    },
+                );
         }
         let app = self.streams[r.app as usize].name.clone();
         let thread = self.streams_thread(r).name.clone();
