@@ -680,7 +680,7 @@ impl Context {
     /// (Kafka Streams uses `application.id` as the group id, so `kafka-consumer-groups.sh`
     /// describes it like any other). Commands that act on a group (`consumer add`, `group delete`)
     /// still need a declared one: a plain consumer does not join a Streams application's group.
-    pub(crate) fn group_to_read(&self, v: Val) -> Result<()> {
+    fn group_to_read(&self, v: Val) -> Result<()> {
         if self.apps.contains_key(v.text) {
             return Ok(());
         }
