@@ -74,6 +74,9 @@ export class LogicalView {
     if (change.snapshot || change.topics) this.syncTopics();
     const groupsChanged = change.snapshot || change.groups || change.consumers;
     const ids = groupsChanged ? m.partitions.keys() : change.partitions;
+    // Paused: the logs on screen that lack keys ask for them now (askKeys).
+    const pausedNow = change.clock && !m.clock.playing;
+    for (const id of pausedNow ? [...this.rows.keys()].filter((x) => this.rows.get(x).unsampled) : []) this.updateRow(id);
     for (const id of ids) {
       // A new row is drawn once before the observer has seen it.
       const r = this.rows.get(id);
@@ -260,7 +263,8 @@ export class LogicalView {
     }
     r.windowStart = start;
     r.unsampled = unsampled;
-    if (unsampled && perFrame <= 4) this.askKeys(id, p, r);
+    // At classroom rates, or paused (a rate measured just after a snapshot can look high).
+    if (unsampled && (perFrame <= 4 || !m.clock.playing)) this.askKeys(id, p, r);
 
     // Appending: slide the log left by the number of new cells, so records visibly enter on the
     // right. Only at classroom rates: a log that gains many records every frame just updates, a
@@ -330,7 +334,13 @@ export class LogicalView {
         learnt++;
       }
       if (learnt) this.updateRow(id);
-    }, () => {}).finally(() => { r.askingKeys = false; });
+    }, () => {}).finally(() => {
+      r.askingKeys = false;
+      // The answer came too late (a snapshot since) or left keys missing: ask again in a second,
+      // or a log that no frame changes again would keep its holes.
+      clearTimeout(r.keysLater);
+      r.keysLater = setTimeout(() => { if (r.unsampled) this.updateRow(id); }, 1000);
+    });
   }
 
   /** A cell's tooltip (offset and key), made when the pointer is on it rather than every frame. */
