@@ -76,27 +76,20 @@ fn every_bundled_scenario_passes() {
 /// the documented semantics they pin) run too, now that the cluster runs Streams applications.
 #[test]
 fn every_streams_scenario_passes() {
-    let files = playground_tests::streams_scenario_files();
-    assert!(files.len() >= 6, "{files:?}");
-    let failures: Vec<String> = files
-        .iter()
-        .filter_map(|path| match run_file(path) {
-            Ok(summary) => {
-                println!("ok   {summary}");
-                None
-            }
-            Err(lines) => Some(lines.join("\n")),
-        })
-        .collect();
-    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    all_pass(&playground_tests::streams_scenario_files(), 6);
 }
 
 /// The Kafka Connect scenarios (`tests/scenarios/connect/`): standalone workers, connectors and
 /// tasks, each file naming the Kafka class or document it reproduces.
 #[test]
 fn every_connect_scenario_passes() {
-    let files = playground_tests::connect_scenario_files();
-    assert!(files.len() >= 4, "{files:?}");
+    all_pass(&playground_tests::connect_scenario_files(), 4);
+}
+
+/// Runs every file (at least `at_least` of them, so a moved folder is noticed) and fails with
+/// every failing expectation of every file.
+fn all_pass(files: &[std::path::PathBuf], at_least: usize) {
+    assert!(files.len() >= at_least, "{files:?}");
     let failures: Vec<String> = files
         .iter()
         .filter_map(|path| match run_file(path) {

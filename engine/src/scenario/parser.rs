@@ -2166,18 +2166,6 @@ const METRICS: &[&str] = &[
     "dropped-late",
     "restored",
     "streams-state",
-    "connector-state",
-    "task-state",
-    "task-worker",
-    "task-count",
-    "rows",
-    "lines",
-    "row",
-    "offset-flushes",
-    "flushed-offset",
-    "produced",
-    "connector-duplicates",
-    "written",
 ];
 
 const OPS: &[(&str, Op)] = &[
@@ -2349,7 +2337,10 @@ fn metric(cur: &mut Cursor, ctx: &Context, name: Val) -> Result<(Metric, Kind)> 
         word => {
             return Err(name
                 .err(format!("unknown metric '{word}'"))
-                .maybe_hint(did_you_mean(word, METRICS.iter().copied())));
+                .maybe_hint(did_you_mean(
+                    word,
+                    METRICS.iter().chain(connect::METRICS).copied(),
+                )));
         }
     })
 }
