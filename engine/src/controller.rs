@@ -466,7 +466,19 @@ impl Cluster {
         let b = self.broker_mut(broker);
         b.alive = false;
         b.fetchers.clear();
-        b.parked_fetches.clear();
+        // The process is gone and its sockets with it: a follower whose fetch waited in this
+        // leader's purgatory sees its connection close and backs off `replica.fetch.backoff.ms`,
+        // as Kafka's fetcher does on a disconnect, instead of waiting out its socket timeout
+        // (which left a follower off a new leader for 30 s and held the high watermark back).
+        let parked = std::mem::take(&mut b.parked_fetches);
+        for p in parked {
+            self.send(Message::FetchFailed {
+                follower: p.follower,
+                leader: broker,
+                request: p.request,
+            });
+        }
+        let b = self.broker_mut(broker);
         b.purgatory.clear();
         b.consumer_fetches.clear();
         self.emit(Event::BrokerDown { broker, controlled });
