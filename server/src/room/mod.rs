@@ -67,11 +67,51 @@ pub enum Request {
     Snapshot { reply: oneshot::Sender<Frame> },
     /// Everything a sandbox needs to start exactly where this room is now.
     Fork { reply: oneshot::Sender<Box<Seed>> },
-    /// What the room holds: (bytes of the live cluster, bytes with every rewind point, rewind
-    /// points), shared chunks counted once.
+    /// What the room holds, and its clock (for the soak benchmark, which must not build a
+    /// snapshot to read the clock: that would be the benchmark's own memory).
     Memory {
-        reply: oneshot::Sender<(usize, usize, usize)>,
+        reply: oneshot::Sender<MemoryReport>,
     },
+}
+
+/// The engine's estimate of what a room holds, shared record chunks counted once.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct MemoryReport {
+    /// The room's simulated clock.
+    pub now_us: u64,
+    /// Bytes of the live cluster.
+    pub live: usize,
+    /// Bytes of the live cluster and every rewind point.
+    pub with_history: usize,
+    /// Rewind points kept.
+    pub points: usize,
+}
+
+/// Runs a room's loop. In the server (a multi-thread runtime) each room simulates on a thread
+/// of its own, with a single-threaded runtime for its timers: a room at 20× keeps a core busy
+/// in bursts, which on the shared workers would delay every socket, and a room that stays on
+/// one thread frees its checkpoints on the thread that allocated them, so the allocator gives
+/// pages back at once instead of when another thread next allocates. In a single-threaded
+/// runtime (tests with Tokio's paused clock) the room is a task of that runtime, so it follows
+/// that clock.
+fn run_on_own_thread(room: Room, inbox: mpsc::Receiver<Request>) {
+    use tokio::runtime::{Builder, Handle, RuntimeFlavor};
+    let shared =
+        Handle::try_current().is_ok_and(|h| h.runtime_flavor() == RuntimeFlavor::CurrentThread);
+    if shared {
+        tokio::spawn(room.run(inbox));
+        return;
+    }
+    let name = format!("room-{}", room.serial);
+    let spawned = std::thread::Builder::new().name(name).spawn(move || {
+        match Builder::new_current_thread().enable_all().build() {
+            Ok(runtime) => runtime.block_on(room.run(inbox)),
+            Err(e) => eprintln!("playground: a room cannot start its runtime: {e}"),
+        }
+    });
+    if let Err(e) = spawned {
+        eprintln!("playground: a room cannot start its thread: {e}");
+    }
 }
 
 /// The room is not taking requests (its queue is full or it stopped).
@@ -121,7 +161,7 @@ impl RoomHandle {
             requests,
             frames,
         };
-        tokio::spawn(room.run(inbox));
+        run_on_own_thread(room, inbox);
         handle
     }
 
@@ -130,9 +170,8 @@ impl RoomHandle {
         self.frames.receiver_count()
     }
 
-    /// (live cluster bytes, room bytes with its rewind points, rewind points): the engine's
-    /// estimate, shared chunks counted once.
-    pub async fn memory(&self) -> Result<(usize, usize, usize), RoomBusy> {
+    /// What the room holds now, and its clock.
+    pub async fn memory(&self) -> Result<MemoryReport, RoomBusy> {
         let (reply, answer) = oneshot::channel();
         self.requests
             .try_send(Request::Memory { reply })
@@ -549,11 +588,12 @@ impl Room {
                 let _ = reply.send(Box::new(self.seed()));
             }
             Request::Memory { reply } => {
-                let _ = reply.send((
-                    self.cluster.memory(),
-                    self.history.memory(&self.cluster),
-                    self.history.checkpoints.len(),
-                ));
+                let _ = reply.send(MemoryReport {
+                    now_us: self.cluster.now(),
+                    live: self.cluster.memory(),
+                    with_history: self.history.memory(&self.cluster),
+                    points: self.history.checkpoints.len(),
+                });
             }
             Request::Client {
                 id,
