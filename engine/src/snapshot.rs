@@ -22,6 +22,8 @@ pub struct Snapshot {
     pub network: NetworkView,
     /// Kafka Streams applications.
     pub streams: Vec<StreamsAppView>,
+    /// Kafka Connect: systems, workers, connectors, tasks (`connect/view.rs`).
+    pub connect: crate::connect::view::ConnectView,
 }
 
 /// The cuts in force: `network partition` and `network isolate`.
@@ -363,6 +365,7 @@ impl Cluster {
             network_partition: self.network.sides.clone(),
             network: self.network_view(),
             streams: self.streams_views(),
+            connect: self.connect_view(),
         }
     }
 

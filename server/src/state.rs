@@ -68,6 +68,38 @@ pub fn from_snapshot(s: &Snapshot) -> State {
         streams: s.streams.clone(),
         // Filled by the room from its `streams_graph::ExpressionCache` (the snapshot has no Op).
         streams_exprs: Vec::new(),
+        connect_systems: s
+            .connect
+            .systems
+            .iter()
+            .map(|sys| engine::connect::view::SystemView {
+                newest: sys
+                    .newest
+                    .iter()
+                    .map(|e| clip(e, wire::MAX_TEXT_CHARS))
+                    .collect(),
+                ..sys.clone()
+            })
+            .collect(),
+        connect_workers: s.connect.workers.clone(),
+        connectors: s
+            .connect
+            .connectors
+            .iter()
+            .map(|c| engine::connect::view::ConnectorView {
+                trace: c.trace.as_deref().map(|t| clip(t, wire::MAX_TRACE_CHARS)),
+                ..c.clone()
+            })
+            .collect(),
+        connect_tasks: s
+            .connect
+            .tasks
+            .iter()
+            .map(|t| engine::connect::view::TaskView {
+                trace: t.trace.as_deref().map(|t| clip(t, wire::MAX_TRACE_CHARS)),
+                ..t.clone()
+            })
+            .collect(),
     }
 }
 
@@ -476,6 +508,46 @@ pub fn patch(before: &State, now: &State) -> serde_json::Map<String, serde_json:
         ),
     );
     put(
+        "connect_systems",
+        entities(
+            &before.connect_systems,
+            &now.connect_systems,
+            &["name"],
+            |a, b| a.name == b.name,
+            nothing,
+        ),
+    );
+    put(
+        "connect_workers",
+        entities(
+            &before.connect_workers,
+            &now.connect_workers,
+            &["name"],
+            |a, b| a.name == b.name,
+            nothing,
+        ),
+    );
+    put(
+        "connectors",
+        entities(
+            &before.connectors,
+            &now.connectors,
+            &["name"],
+            |a, b| a.name == b.name,
+            nothing,
+        ),
+    );
+    put(
+        "connect_tasks",
+        entities(
+            &before.connect_tasks,
+            &now.connect_tasks,
+            &["connector", "id"],
+            |a, b| a.connector == b.connector && a.id == b.id,
+            nothing,
+        ),
+    );
+    put(
         "consumers",
         entities(
             &before.consumers,
@@ -608,6 +680,83 @@ mod tests {
         assert!(logs.replicas.iter().all(|r| r.divergent.is_empty()));
         let present: u64 = logs.replicas[0].runs.iter().map(|(a, b, _)| b - a).sum();
         assert_eq!(present, held.len() as u64);
+    }
+
+    /// Connect on the wire: systems carry a bounded tail, a task names its worker (the only
+    /// placement), a crashed standalone worker's tasks go out UNASSIGNED with no worker, and a
+    /// task's patch is keyed by connector and id.
+    #[test]
+    fn connect_goes_out_bounded_with_placement_on_the_tasks() {
+        let mut cluster = engine::Cluster::new(3);
+        let setup = engine::scenario::parser::parse(
+            "t",
+            "brokers 3\ntopic create lines partitions=2 replication=3\n\
+             system file in.txt rate=20/s\nsystem file out.txt\nworker add w1\n\
+             connector create src worker=w1 connector.class=FileStreamSource file=in.txt topic=lines\n\
+             connector create sink worker=w1 connector.class=FileStreamSink file=out.txt topics=lines tasks.max=2\n",
+        )
+        .unwrap();
+        for step in &setup.steps {
+            if let engine::scenario::Action::Cluster(c) = &step.action {
+                cluster.apply(c.clone()).unwrap();
+            }
+        }
+        cluster.advance_to(10_000_000);
+        let before = from_snapshot(&cluster.snapshot());
+        let input = &before.connect_systems[0];
+        assert_eq!(input.name, "in.txt");
+        assert_eq!(
+            input.size,
+            cluster.connect().system("in.txt").unwrap().len() as u64
+        );
+        assert!(input.size > engine::connect::view::SYSTEM_NEWEST as u64);
+        assert_eq!(input.newest.len(), engine::connect::view::SYSTEM_NEWEST);
+        assert_eq!(
+            input.newest[0],
+            cluster
+                .connect()
+                .system("in.txt")
+                .unwrap()
+                .lines()
+                .last()
+                .unwrap()
+        );
+        assert_eq!(before.connect_tasks.len(), 3);
+        for t in &before.connect_tasks {
+            assert_eq!(t.worker.as_deref(), Some("w1"), "{t:?}");
+        }
+        let sink_written: u64 = before
+            .connect_tasks
+            .iter()
+            .filter(|t| t.connector == "sink")
+            .map(|t| t.records)
+            .sum();
+        assert_eq!(
+            sink_written,
+            cluster.connect().counters("sink").unwrap().written
+        );
+        cluster
+            .apply(engine::Command::Connect(
+                engine::connect::ConnectCommand::WorkerCrash { name: "w1".into() },
+            ))
+            .unwrap();
+        let now = from_snapshot(&cluster.snapshot());
+        for t in &now.connect_tasks {
+            assert_eq!(t.worker, None);
+            assert_eq!(t.state, engine::connect::State::Unassigned);
+        }
+        let diff = patch(&before, &now);
+        let tasks = diff["connect_tasks"].as_array().unwrap();
+        assert_eq!(tasks.len(), 3);
+        assert!(
+            tasks
+                .iter()
+                .all(|t| t.get("connector").is_some() && t.get("id").is_some())
+        );
+        assert_eq!(
+            diff["connect_workers"][0],
+            serde_json::json!({"name": "w1", "alive": false})
+        );
     }
 
     #[test]

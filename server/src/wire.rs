@@ -57,7 +57,8 @@
 //!   `{"v":1,"type":"frame","seq":42,"clock":{…},"caption":"…"|null (only when it changed),
 //!     "focus":[…] (only when it changed),"state":{…patches…},"appended":{"orders/0":3},"flights":[…Flight…],"log":[…LogEntry…]}`
 //!   `state` holds, for each entity that changed, its key fields (brokers: `id`; topics: `name`;
-//!   partitions: `topic`+`partition`; producers, groups, consumers: `name`) plus only the fields
+//!   partitions: `topic`+`partition`; producers, groups, consumers: `name`; Connect's lists as
+//!   documented on [`State`]) plus only the fields
 //!   that changed; a new entity comes whole. Lists without changes are absent; `network` and
 //!   `cuts` (the links cut, isolated brokers, senders waiting on lost requests: see [`Cuts`]) are
 //!   always present. Merge each patch into its entity (`Object.assign`). A partition's `recent`
@@ -158,6 +159,8 @@ pub const VERSION: u32 = 1;
 /// Client messages above this many bytes are refused with an error reply (`load` and `check`
 /// carry whole scenario files).
 pub const MAX_CLIENT_MESSAGE_BYTES: usize = 128 * 1024;
+/// A Connect connector's or task's `trace` is cut to this many characters.
+pub const MAX_TRACE_CHARS: usize = 240;
 /// A `command` line above this many bytes is refused.
 pub const MAX_COMMAND_BYTES: usize = 8 * 1024;
 /// At most this many flights per frame. The page launches at most two new dots a frame (a class
@@ -576,6 +579,28 @@ pub struct State {
     /// run an expression (`key: …`, `adder: …` when one runs several). Patched per app by `app`:
     /// sent when the app appears (a topology never changes).
     pub streams_exprs: Vec<StreamsExpressions>,
+    /// Kafka Connect's external systems (`engine::connect::view::SystemView`): `name`, `kind`
+    /// (table|file), `size` (rows or lines held), `newest` (at most
+    /// `engine::connect::view::SYSTEM_NEWEST` entries, newest first, each cut to
+    /// [`MAX_TEXT_CHARS`]), `per_hour` (its own rate, or null), `unavailable`. Patched by `name`.
+    pub connect_systems: Vec<engine::connect::view::SystemView>,
+    /// Connect workers: `name`, `alive`, `incarnation`, `mode` (`standalone`). Patched by `name`.
+    /// A worker does not list its tasks: each task names its worker.
+    pub connect_workers: Vec<engine::connect::view::WorkerView>,
+    /// Connectors, one per name (the live one, else the last deleted: `deleted: true`): `name`,
+    /// `class` (the full `connector.class`), `source`, `state` and `target` (UNASSIGNED|RUNNING|
+    /// PAUSED|STOPPED|FAILED|RESTARTING; STARTED|PAUSED|STOPPED), `worker` (the one it was
+    /// created on), `systems`, `topics` (written by a source, read by a sink), `tasks` (how many
+    /// it has now: task entries with a higher `id` are gone), `trace` (cut to
+    /// [`MAX_TRACE_CHARS`]), `deleted`. Patched by `name`.
+    pub connectors: Vec<engine::connect::view::ConnectorView>,
+    /// Connect tasks (`NAME-ID`): `connector`, `id`, `state`, `worker` (the worker running it, or
+    /// null: the only statement of placement, so tasks that move between workers need nothing
+    /// else), `systems`, `trace`, `records` (records it handed to its producer, a source, or
+    /// wrote to its system, a sink, over its restarts). Patched by `connector`+`id`. A source
+    /// task's records reach the page as `produce` flights from its producer,
+    /// `connector-producer-NAME-ID` (Kafka's client id for it).
+    pub connect_tasks: Vec<engine::connect::view::TaskView>,
 }
 
 /// A Streams application's processor expressions (`State.streams_exprs`).

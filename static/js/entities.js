@@ -9,6 +9,8 @@
 //   app:APP           a Streams application's card      instance:APP/NAME  one of its instances
 //   processor:APP/N   a node of its topology (N: Kafka's node name, sources and sinks too)
 //   store:APP/S       a state store (in the graph and its table)   task:APP/ID  a task chip (0_1)
+//   worker:NAME       a Connect worker's box            connector:NAME   a connector's card
+//   connect-task:NAME-ID  a Connect task chip (Kafka's ConnectorTaskId)   system:NAME  an external system
 // The page's views use it, and so can tests and tools in the page:
 // `const { select } = await import('/static/js/entities.js')`.
 
@@ -27,10 +29,14 @@ export const entity = {
   processor: (app, node) => `processor:${app}/${node}`,
   store: (app, store) => `store:${app}/${store}`,
   task: (app, id) => `task:${app}/${id}`,
+  worker: (name) => `worker:${name}`,
+  connector: (name) => `connector:${name}`,
+  'connect-task': (connector, id) => `connect-task:${connector}-${id}`,
+  system: (name) => `system:${name}`,
 };
 
 /** Every kind, in the order above. */
-export const ENTITY_KINDS = ['broker', 'topic', 'partition', 'replica', 'record', 'producer', 'group', 'consumer', 'owned', 'app', 'instance', 'processor', 'store', 'task'];
+export const ENTITY_KINDS = ['broker', 'topic', 'partition', 'replica', 'record', 'producer', 'group', 'consumer', 'owned', 'app', 'instance', 'processor', 'store', 'task', 'worker', 'connector', 'connect-task', 'system'];
 
 /** A CSS selector for one entity: `select('partition', 'orders/0')`. */
 export function select(kind, ...id) {

@@ -20,6 +20,9 @@ import { TimelineView } from './views/timeline.js';
 import { MetricsPanel } from './views/metrics.js';
 import { FocusView } from './views/focus.js';
 import { StreamsView } from './views/streams.js';
+import { ConnectView } from './views/connect.js';
+import { SystemsView } from './views/connect-systems.js';
+import { ConnectFlows } from './views/connect-flows.js';
 import { Controls } from './controls.js';
 import { Console } from './console.js';
 import { Actions } from './actions.js';
@@ -66,6 +69,18 @@ const streamsPanel = stage.addPanel('cluster', {
   id: 'streams', title: 'Streams applications', subtitle: 'topology, tasks on instances, stores', className: 'streams-view',
 });
 
+// Kafka Connect: workers, connectors and tasks under the cluster; the external systems at the
+// edges, sources beside the producers and sinks beside the groups (views/connect*.js).
+const connectPanel = stage.addPanel('cluster', {
+  id: 'connect', title: 'Kafka Connect', subtitle: 'connectors, and workers running their tasks', className: 'connect-view',
+});
+const sourcesPanel = stage.addPanel('producers', {
+  id: 'connect-sources', title: 'Source systems', subtitle: 'read by connectors', className: 'systems-view',
+});
+const sinksPanel = stage.addPanel('groups', {
+  id: 'connect-sinks', title: 'Sink systems', subtitle: 'written by connectors', className: 'systems-view',
+});
+
 // Views render in this order (after every view has measured, see stage.js).
 stage.mount('zoom', zoom);
 stage.mount('clock', clockView);
@@ -79,12 +94,16 @@ stage.mount('overview', overview);
 stage.mount('physical', new PhysicalView(document.getElementById('physical'), model));
 stage.mount('groups', new GroupsView(document.getElementById('groups'), model));
 stage.mount('streams', new StreamsView(streamsPanel, model, { reducedMotion, connection }));
+stage.mount('connect', new ConnectView(connectPanel, model, { reducedMotion }));
+stage.mount('connect-sources', new SystemsView(sourcesPanel, model, 'source'));
+stage.mount('connect-sinks', new SystemsView(sinksPanel, model, 'sink'));
 stage.mount('eventlog', new EventLogView(document.getElementById('event-log'), model));
 stage.mount('details', details);
 stage.mount('metrics', metrics);
 // After the views that draw entities (it marks what they drew), before the lines that measure them.
 const focus = stage.mount('focus', new FocusView(stageNode, model, { zoom, logical, metrics }));
 stage.mount('assignments', assignments);
+stage.mount('connect-flows', new ConnectFlows(document.getElementById('flights'), model, { reducedMotion }));
 stage.mount('flights', new FlightsView(document.getElementById('flights'), model, {
   reducedMotion, zoom, rowVisible: (id) => logical.isVisible(id),
 }));

@@ -62,6 +62,8 @@ export function emptyChange() {
     streams: false,
     /** Records Streams tasks processed in this frame: wire `streams-processed` flights ({app, task, topic, partition, from_offset, count, sample}). */
     streamsRecords: [],
+    /** Kafka Connect changed (systems, workers, connectors or tasks). */
+    connect: false,
   };
 }
 
@@ -124,6 +126,11 @@ export class Model extends EventTarget {
     /** @type {Map<string, object>} */ this.streams = new Map();
     /** Each Streams app's processor expressions by app (wire.rs, `State.streams_exprs`): {app, nodes: {NODE: [text]}}. */
     /** @type {Map<string, object>} */ this.streamsExprs = new Map();
+    /** Kafka Connect (wire.rs, `State.connect_*`): systems, workers and connectors by name, tasks by `NAME-ID`. */
+    /** @type {Map<string, object>} */ this.connectSystems = new Map();
+    /** @type {Map<string, object>} */ this.connectWorkers = new Map();
+    /** @type {Map<string, object>} */ this.connectors = new Map();
+    /** @type {Map<string, object>} */ this.connectTasks = new Map();
     /** consumer name → colour index, in order of first appearance */
     this.consumerIndex = new Map();
     /** [sideA, sideB] broker ids, or null */
@@ -203,7 +210,7 @@ export class Model extends EventTarget {
     this.appendLog(msg.log || []);
     this.mergeMarkers(msg.markers || []);
     change.markers = true;
-    Object.assign(change, { streams: true, brokers: true, topics: true, producers: true, groups: true, consumers: true, network: true, clock: true, caption: true, focus: true, log: true, timeline: true, lesson: true, audience: true });
+    Object.assign(change, { connect: true, streams: true, brokers: true, topics: true, producers: true, groups: true, consumers: true, network: true, clock: true, caption: true, focus: true, log: true, timeline: true, lesson: true, audience: true });
     for (const id of this.partitions.keys()) change.partitions.add(id);
     this.emit(change);
   }
@@ -308,6 +315,10 @@ export class Model extends EventTarget {
     for (const g of state.groups || []) { merge(this.groups, g.name, g); change.groups = true; }
     for (const a of state.streams || []) { merge(this.streams, a.name, a); change.streams = true; }
     for (const e of state.streams_exprs || []) { merge(this.streamsExprs, e.app, e); change.streams = true; }
+    for (const x of state.connect_systems || []) { merge(this.connectSystems, x.name, x); change.connect = true; }
+    for (const w of state.connect_workers || []) { merge(this.connectWorkers, w.name, w); change.connect = true; }
+    for (const c of state.connectors || []) { merge(this.connectors, c.name, c); change.connect = true; }
+    for (const t of state.connect_tasks || []) { merge(this.connectTasks, `${t.connector}-${t.id}`, t); change.connect = true; }
     for (const c of state.consumers || []) {
       merge(this.consumers, c.name, c);
       if (!this.consumerIndex.has(c.name)) this.consumerIndex.set(c.name, this.consumerIndex.size);

@@ -17,6 +17,7 @@
 //! - `storage.rs`: the standalone worker's offsets file (`FileOffsetBackingStore`), keyed as
 //!   Kafka keys `connect-offsets`
 //! - `query.rs`: what `expect` and the page ask; `expect.rs`: `expect`'s Connect metrics
+//! - `view.rs`: Connect in the snapshot, for the page
 //! - `protocol.rs`: the `connect` group protocol's bytes (worker metadata, assignments)
 //! - `assignor/`: the group leader's `IncrementalCooperativeAssignor` (distributed mode)
 
@@ -30,6 +31,7 @@ mod sink_task;
 mod source_task;
 pub mod storage;
 pub mod system;
+pub mod view;
 pub mod worker;
 
 pub use command::ConnectCommand;
@@ -60,6 +62,9 @@ pub struct Connect {
     pub systems: Vec<System>,
     pub workers: Vec<Worker>,
     pub connectors: Vec<connector::Connector>,
+    /// Per task (connector index, task id), the records it handed to its producer (a source) or
+    /// wrote to its system (a sink), across its restarts: what the page animates.
+    pub task_records: std::collections::BTreeMap<TaskRef, u64>,
 }
 
 /// A task of a connector, by index (`NAME-ID` in Kafka's `ConnectorTaskId`).

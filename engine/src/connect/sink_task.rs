@@ -146,6 +146,7 @@ impl Cluster {
         self.connect.connectors[r.connector as usize]
             .counters
             .written += written;
+        *self.connect.task_records.entry(r).or_default() += written;
     }
 
     /// The sink task's loop: fail if a write failed; else commit every

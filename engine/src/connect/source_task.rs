@@ -259,6 +259,7 @@ impl Cluster {
             conn.counters.produced += read.len() as u64;
             conn.counters.duplicates += again;
             conn.produced_upto.insert(partition_key, upto.max(last));
+            *self.connect.task_records.entry(r).or_default() += read.len() as u64;
             self.source_mut(r)
                 .expect("a source")
                 .positions

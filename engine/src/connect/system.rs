@@ -114,6 +114,26 @@ impl System {
         self.lines.iter().map(|(l, _)| l.as_str())
     }
 
+    /// The newest `n` entries, newest first: a table's rows by id (as JSON), a file's last lines.
+    pub fn newest(&self, n: usize) -> Vec<String> {
+        match self.kind {
+            SystemKind::Table => self
+                .rows
+                .values()
+                .rev()
+                .take(n)
+                .map(|r| r.value.clone())
+                .collect(),
+            SystemKind::File => self
+                .lines
+                .iter()
+                .rev()
+                .take(n)
+                .map(|(l, _)| l.clone())
+                .collect(),
+        }
+    }
+
     /// The row with this primary key.
     pub fn row(&self, key: &str) -> Option<&Row> {
         self.by_key.get(key).map(|id| &self.rows[id])

@@ -1,11 +1,13 @@
 // Producers: one card per producer with its topic, acks, rate, running/paused, its
 // accumulator (buffered) and in-flight request counts, and what its callbacks saw: records
 // acknowledged, failed and retried. The producers a Kafka Streams runtime makes for itself are
-// drawn as their application's, one card per application (streams-producers.js).
+// drawn as their application's, one card per application (streams-producers.js); a Connect
+// source task's producer is drawn by the task's chip (connect-tasks.js).
 
 import { el, setHidden, setText, setClass, setAttr, formatRate, formatCount } from '../text.js';
 import { entity } from '../entities.js';
 import { streamsOwners, StreamsProducersCard } from './streams-producers.js';
+import { taskProducerId } from './connect-model.js';
 
 export class ProducersView {
   constructor(root, model) {
@@ -20,10 +22,13 @@ export class ProducersView {
   }
 
   render(change) {
-    if (!(change.snapshot || change.producers || change.streams)) return;
+    if (!(change.snapshot || change.producers || change.streams || change.connect)) return;
     const m = this.model;
-    setHidden(this.empty, m.producers.size > 0);
     const ownerOf = streamsOwners(m.streams.values());
+    // Engine producer names are `connector-producer-NAME-ID` NUL topic NUL incarnation.
+    const connectTask = new Set([...m.connectTasks.values()].map(taskProducerId));
+    const ofConnect = (p) => connectTask.has(p.name.split('\u0000')[0]);
+    setHidden(this.empty, [...m.producers.values()].some((p) => !ofConnect(p)));
     /** Streams application → [{p, owner}] */
     const byApp = new Map();
     // Only a snapshot can drop producers (another scenario loaded, or a rewind).
@@ -31,6 +36,11 @@ export class ProducersView {
       for (const [name, c] of this.cards) if (!m.producers.has(name)) { c.card.remove(); this.cards.delete(name); }
     }
     for (const p of m.producers.values()) {
+      if (ofConnect(p)) {
+        const c = this.cards.get(p.name);
+        if (c) { c.card.remove(); this.cards.delete(p.name); }
+        continue;
+      }
       const owner = ownerOf(p.name);
       if (owner) {
         if (!byApp.has(owner.app.name)) byApp.set(owner.app.name, []);

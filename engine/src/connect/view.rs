@@ -1,0 +1,169 @@
+//! Connect in the snapshot (`Snapshot::connect`): what the page draws. Systems with their size
+//! and newest entries (a fixed number, so a viewer's cost does not grow with a table), workers,
+//! connectors and their tasks. A task names the worker running it (`Task::worker`), and that is
+//! the only place placement is said: workers do not list their tasks, so when tasks move between
+//! workers (distributed mode's assignor) the view follows with no second copy to keep in step.
+
+use serde::Serialize;
+
+use crate::cluster::Cluster;
+use crate::connect::{State, SystemKind, TargetState, TaskRef};
+
+/// Newest rows or lines each system carries.
+pub const SYSTEM_NEWEST: usize = 6;
+
+#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+pub struct ConnectView {
+    pub systems: Vec<SystemView>,
+    pub workers: Vec<WorkerView>,
+    /// One per name: the live connector, else the last deleted one (`deleted`), so a viewer
+    /// patched by name learns of a delete.
+    pub connectors: Vec<ConnectorView>,
+    /// Every task of the connectors above, in connector then id order.
+    pub tasks: Vec<TaskView>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct SystemView {
+    pub name: String,
+    pub kind: SystemKind,
+    /// Rows (a table) or lines (a file) it holds.
+    pub size: u64,
+    /// The newest [`SYSTEM_NEWEST`] entries, newest first: a table's rows by id (its JSON), a
+    /// file's last lines.
+    pub newest: Vec<String>,
+    /// Entries its own rate adds (`system … rate=N/s`), per hour.
+    pub per_hour: Option<u64>,
+    pub unavailable: bool,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct WorkerView {
+    pub name: String,
+    pub alive: bool,
+    /// How many times the process was started.
+    pub incarnation: u32,
+    /// `standalone` (`connect-standalone`).
+    pub mode: &'static str,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct ConnectorView {
+    pub name: String,
+    /// `connector.class`, the full name.
+    pub class: &'static str,
+    pub source: bool,
+    pub state: State,
+    pub target: TargetState,
+    /// The worker it was created on (its REST API got the `POST /connectors`).
+    pub worker: String,
+    /// The systems it reads (a source) or writes (a sink).
+    pub systems: Vec<String>,
+    /// The topics it writes (a source, one per system) or reads (a sink's `topics`).
+    pub topics: Vec<String>,
+    /// How many tasks it has now (`tasks.max` is a ceiling).
+    pub tasks: u32,
+    pub trace: Option<String>,
+    pub deleted: bool,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct TaskView {
+    pub connector: String,
+    pub id: u32,
+    pub state: State,
+    /// The worker running it: the one source of placement.
+    pub worker: Option<String>,
+    pub systems: Vec<String>,
+    pub trace: Option<String>,
+    /// Records this task (its id, across restarts) handed to its producer (a source) or wrote
+    /// to its system (a sink).
+    pub records: u64,
+}
+
+impl Cluster {
+    pub(crate) fn connect_view(&self) -> ConnectView {
+        let c = &self.connect;
+        let systems = c
+            .systems
+            .iter()
+            .map(|s| SystemView {
+                name: s.name.clone(),
+                kind: s.kind,
+                size: s.len() as u64,
+                newest: s.newest(SYSTEM_NEWEST),
+                per_hour: s.rate.map(|r| r.per_hour),
+                unavailable: s.unavailable,
+            })
+            .collect();
+        let workers = c
+            .workers
+            .iter()
+            .map(|w| WorkerView {
+                name: w.name.clone(),
+                alive: w.alive,
+                incarnation: w.incarnation,
+                mode: "standalone",
+            })
+            .collect();
+        // The live connector of each name, else its last deleted incarnation.
+        let mut shown: Vec<usize> = Vec::new();
+        for (i, conn) in c.connectors.iter().enumerate() {
+            match shown
+                .iter()
+                .position(|&j| c.connectors[j].name == conn.name)
+            {
+                Some(at) if c.connectors[shown[at]].deleted => shown[at] = i,
+                Some(_) => {}
+                None => shown.push(i),
+            }
+        }
+        let mut connectors = Vec::new();
+        let mut tasks = Vec::new();
+        for i in shown {
+            let conn = &c.connectors[i];
+            let cfg = &conn.config;
+            connectors.push(ConnectorView {
+                name: conn.name.clone(),
+                class: cfg.class.full_name(),
+                source: cfg.class.is_source(),
+                state: conn.state,
+                target: conn.target,
+                worker: c.workers[conn.worker as usize].name.clone(),
+                systems: cfg.systems.clone(),
+                topics: if cfg.class.is_source() {
+                    cfg.systems.iter().map(|s| cfg.source_topic(s)).collect()
+                } else {
+                    cfg.topics.clone()
+                },
+                tasks: conn.tasks.len() as u32,
+                trace: conn.trace.clone(),
+                deleted: conn.deleted,
+            });
+            if conn.deleted {
+                continue;
+            }
+            for t in &conn.tasks {
+                let r = TaskRef {
+                    connector: i as u32,
+                    task: t.id,
+                };
+                tasks.push(TaskView {
+                    connector: conn.name.clone(),
+                    id: t.id,
+                    state: t.state,
+                    worker: t.worker.map(|w| c.workers[w as usize].name.clone()),
+                    systems: t.systems.clone(),
+                    trace: t.trace.clone(),
+                    records: c.task_records.get(&r).copied().unwrap_or(0),
+                });
+            }
+        }
+        ConnectView {
+            systems,
+            workers,
+            connectors,
+            tasks,
+        }
+    }
+}
