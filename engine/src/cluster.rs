@@ -251,6 +251,8 @@ pub struct Cluster {
     purge_timers_at: usize,
     /// Kafka's metrics, sampled every simulated second (`metrics.rs`).
     pub(crate) metrics: crate::metrics::Metrics,
+    /// The seed the cluster was made with: its cluster id is drawn from it (`metadata.rs`).
+    pub(crate) seed: u64,
 }
 
 impl Cluster {
@@ -283,6 +285,7 @@ impl Cluster {
             storage_check_pending: false,
             purge_timers_at: PURGE_TIMERS_AT,
             metrics: crate::metrics::Metrics::default(),
+            seed,
         }
     }
 

@@ -23,6 +23,11 @@ impl Cluster {
         self.slot_of(tp).map(|slot| self.zombie_leaders(slot))
     }
 
+    /// Whether `network isolate` cut the broker off from everyone, clients included.
+    pub fn broker_isolated(&self, broker: u32) -> bool {
+        self.network.is_isolated(broker)
+    }
+
     pub fn broker_fenced(&self, broker: u32) -> Option<bool> {
         self.brokers
             .get((broker as usize).checked_sub(1)?)

@@ -6,6 +6,7 @@ pub mod app;
 pub mod assets;
 pub mod fold;
 pub mod frame;
+pub mod kafka;
 pub mod metrics;
 pub mod narrate;
 pub mod room;

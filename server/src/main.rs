@@ -44,6 +44,13 @@ enum Cmd {
         /// WebSocket connections one network address may hold at once.
         #[arg(long, default_value_t = playground::access::DEFAULT_CONNECTIONS_PER_ADDRESS)]
         max_connections_per_address: usize,
+        /// Kafka clients connect to the default room's brokers: broker N listens on this port
+        /// + N - 1 (0: each broker on any free port).
+        #[arg(long, value_name = "P", default_value_t = playground::kafka::DEFAULT_KAFKA_PORT)]
+        kafka_port: u16,
+        /// Do not listen for Kafka clients.
+        #[arg(long)]
+        no_kafka: bool,
     },
     /// Run scenario files headless; exit 1 if an expectation fails, 2 on a parse error.
     Run {
@@ -100,6 +107,8 @@ fn main() -> ExitCode {
         data_dir: None,
         no_save: false,
         max_connections_per_address: playground::access::DEFAULT_CONNECTIONS_PER_ADDRESS,
+        kafka_port: playground::kafka::DEFAULT_KAFKA_PORT,
+        no_kafka: false,
     };
     match args.command.unwrap_or(serve_default) {
         Cmd::Serve {
@@ -109,6 +118,8 @@ fn main() -> ExitCode {
             data_dir,
             no_save,
             max_connections_per_address,
+            kafka_port,
+            no_kafka,
         } => {
             tracing_subscriber::fmt()
                 .with_env_filter(
@@ -127,6 +138,7 @@ fn main() -> ExitCode {
                 },
                 fresh_default: scenario.is_some(),
                 connections_per_address: max_connections_per_address,
+                kafka_port: (!no_kafka).then_some(kafka_port),
             };
             cli::serve(options, scenario.as_deref())
         }

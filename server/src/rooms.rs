@@ -162,7 +162,8 @@ impl Rooms {
         self.len() == 0
     }
 
-    fn running(&self, name: &str) -> Option<RoomHandle> {
+    /// The room called `name` if it is in memory now (never brings one back).
+    pub fn running(&self, name: &str) -> Option<RoomHandle> {
         self.inner
             .rooms
             .lock()

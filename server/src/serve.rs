@@ -47,6 +47,8 @@ pub struct ServeOptions {
     /// The default room plays the given scenario afresh rather than its saved session.
     pub fresh_default: bool,
     pub connections_per_address: usize,
+    /// Broker 1's Kafka port (0: free ports); `None`: no Kafka listeners (`--no-kafka`).
+    pub kafka_port: Option<u16>,
 }
 
 /// Serves until Ctrl-C. Prints the page's URL first (tests read the port from that line), then,
@@ -90,8 +92,29 @@ pub async fn serve(options: ServeOptions, script: Scenario) -> std::io::Result<(
     for problem in problems {
         eprintln!("playground: skipping a saved room: {problem}");
     }
+    let kafka = match options.kafka_port {
+        Some(kafka_port) => {
+            let options = crate::kafka::KafkaOptions {
+                port: kafka_port,
+                share: options.share,
+            };
+            match crate::kafka::start(rooms.clone(), options).await {
+                Ok(started) => Some(started),
+                // The page works without the listeners: say why they are off and go on.
+                Err(why) => {
+                    eprintln!("playground: no Kafka listeners: {why}");
+                    None
+                }
+            }
+        }
+        None => None,
+    };
     // The one line a teacher needs; tests read it to find the port.
     println!("Kafka Playground: http://127.0.0.1:{port}/ (Ctrl-C to stop)");
+    // Where Kafka clients bootstrap (tests read the port from this line).
+    if let Some(kafka) = &kafka {
+        println!("Kafka bootstrap: {}:{}", kafka.host, kafka.port);
+    }
     let class_url = if let Some(token) = access.token() {
         let host = local_ip_address::local_ip()
             .map(|ip| ip.to_string())

@@ -16,12 +16,13 @@ export const root = path.resolve(here, '..', '..');
 export const binary = process.env.PLAYGROUND_BIN || path.join(root, 'target', 'release', 'playground');
 
 /**
- * Starts `playground serve --port 0 --no-save [--scenario FILE] [--share]` (`--no-save`: a test
- * never writes rooms into the home directory); resolves to { url, stop } and, with `share`,
+ * Starts `playground serve --port 0 --no-save --no-kafka [--scenario FILE] [--share]` (`--no-save`:
+ * a test never writes rooms into the home directory; `--no-kafka`: test servers running side by
+ * side never contend for Kafka's port 9092); resolves to { url, stop } and, with `share`,
  * { token, classUrl } read from the lines it prints.
  */
 export async function startServer(scenario, { share = false } = {}) {
-  const args = ['serve', '--port', '0', '--no-save'];
+  const args = ['serve', '--port', '0', '--no-save', '--no-kafka'];
   if (scenario) args.push('--scenario', path.resolve(root, scenario));
   if (share) args.push('--share');
   const child = spawn(binary, args, { stdio: ['ignore', 'pipe', 'inherit'] });

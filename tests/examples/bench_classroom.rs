@@ -45,6 +45,7 @@ fn start_server() -> (Child, u16, String) {
             "0",
             "--share",
             "--no-save",
+            "--no-kafka",
             "--max-connections-per-address",
             "400",
         ])

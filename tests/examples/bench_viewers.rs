@@ -27,6 +27,7 @@ fn start_server(scenario: &str) -> (Child, u16) {
             "--port",
             "0",
             "--no-save",
+            "--no-kafka",
             "--max-connections-per-address",
             "400",
             "--scenario",

@@ -11,7 +11,8 @@ use playground_tests::ws::{self, Socket};
 use playground_tests::{Scratch, playground};
 use serde_json::{Value, json};
 
-/// `playground serve --port 0 --data-dir DIR`, with the port read from its first line.
+/// `playground serve --port 0 --no-kafka --data-dir DIR`, with the port read from its first
+/// line (`--no-kafka`: tests running side by side never contend for Kafka's port 9092).
 struct Server {
     child: Child,
     port: u16,
@@ -21,7 +22,7 @@ struct Server {
 impl Server {
     fn start(data: &Path) -> Server {
         let mut child = Command::new(playground())
-            .args(["serve", "--port", "0", "--data-dir"])
+            .args(["serve", "--port", "0", "--no-kafka", "--data-dir"])
             .arg(data)
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())

@@ -7,6 +7,7 @@
 
 mod clock;
 mod history;
+mod kafka;
 pub mod lessons;
 mod lifecycle;
 mod markers;
@@ -71,6 +72,12 @@ pub enum Request {
     /// snapshot to read the clock: that would be the benchmark's own memory).
     Memory {
         reply: oneshot::Sender<MemoryReport>,
+    },
+    /// A Kafka listener's question (`crate::kafka`): the brokers, or a Metadata request's
+    /// topics (created first when Kafka's auto-creation says so).
+    Kafka {
+        ask: crate::kafka::view::KafkaAsk,
+        reply: oneshot::Sender<crate::kafka::view::ClusterView>,
     },
 }
 
@@ -183,6 +190,17 @@ impl RoomHandle {
         let (reply, answer) = oneshot::channel();
         self.requests
             .try_send(Request::Fork { reply })
+            .map_err(|_| RoomBusy)?;
+        answer.await.map_err(|_| RoomBusy)
+    }
+
+    pub async fn kafka(
+        &self,
+        ask: crate::kafka::view::KafkaAsk,
+    ) -> Result<crate::kafka::view::ClusterView, RoomBusy> {
+        let (reply, answer) = oneshot::channel();
+        self.requests
+            .try_send(Request::Kafka { ask, reply })
             .map_err(|_| RoomBusy)?;
         answer.await.map_err(|_| RoomBusy)
     }
@@ -586,6 +604,9 @@ impl Room {
             }
             Request::Fork { reply } => {
                 let _ = reply.send(Box::new(self.seed()));
+            }
+            Request::Kafka { ask, reply } => {
+                let _ = reply.send(self.kafka(ask));
             }
             Request::Memory { reply } => {
                 let _ = reply.send(MemoryReport {

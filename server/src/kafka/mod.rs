@@ -1,0 +1,132 @@
+//! Kafka's wire protocol on every simulated broker of the default room, so that real Kafka
+//! clients (kcat, librdkafka, the Java client, kafka-python) connect to the playground.
+//!
+//! `listener` opens one port per broker and follows the room's brokers (killed: refused;
+//! isolated: silent; restarted: listening again); `connection` reads `frame`s one at a time;
+//! `request` decodes the header and body with the `kafka-protocol` crate and refuses what this
+//! broker does not enable; `api_versions` and `metadata` answer. The answers come from the
+//! room's own cluster (`view`, asked in the room task), never from a copy.
+
+pub mod api_versions;
+pub mod connection;
+pub mod frame;
+pub mod listener;
+pub mod metadata;
+pub mod request;
+pub mod view;
+
+use std::collections::BTreeMap;
+use std::net::{IpAddr, Ipv4Addr};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::sync::Semaphore;
+
+use crate::rooms::{DEFAULT_ROOM, Rooms};
+use frame::MemoryPool;
+use view::{BrokerLife, ClusterView, KafkaAsk};
+
+/// Kafka's default listener port: broker 1 listens here, broker N on this + N − 1.
+pub const DEFAULT_KAFKA_PORT: u16 = 9092;
+/// Kafka client connections open at once, over every broker; more are closed as they arrive.
+/// Kafka's `max.connections` is unbounded by default; a laptop serving a class is not.
+pub const MAX_CONNECTIONS: usize = 1000;
+
+/// What the listeners share: the way to the room, the request memory pool, the connection
+/// bound, and where each broker is reached.
+pub struct Shared {
+    rooms: Rooms,
+    pub pool: MemoryPool,
+    pub connections: Arc<Semaphore>,
+    /// The host brokers advertise: 127.0.0.1, or this computer's address with `--share`.
+    host: String,
+    ports: Mutex<BTreeMap<u32, u16>>,
+}
+
+impl Shared {
+    pub fn new(rooms: Rooms, host: String) -> Shared {
+        Shared {
+            rooms,
+            pool: MemoryPool::default(),
+            connections: Arc::new(Semaphore::new(MAX_CONNECTIONS)),
+            host,
+            ports: Mutex::default(),
+        }
+    }
+
+    /// Asks the default room (bringing it back if it left memory); `None` if it is busy.
+    pub async fn ask(&self, ask: KafkaAsk) -> Option<ClusterView> {
+        let room = self.rooms.get(DEFAULT_ROOM).ok()?;
+        room.kafka(ask).await.ok()
+    }
+
+    /// The default room's brokers if it is in memory: a room that left memory (nobody watched
+    /// it) is not brought back just to be looked at; a client's request brings it back.
+    async fn brokers_if_running(&self) -> Option<Vec<BrokerLife>> {
+        let room = self.rooms.running(DEFAULT_ROOM)?;
+        room.kafka(KafkaAsk::Brokers).await.ok().map(|v| v.brokers)
+    }
+
+    fn set_ports(&self, ports: BTreeMap<u32, u16>) {
+        *self.ports.lock().expect("ports lock") = ports;
+    }
+}
+
+impl metadata::Endpoints for Shared {
+    fn endpoint(&self, broker: u32) -> Option<(String, u16)> {
+        let port = *self.ports.lock().expect("ports lock").get(&broker)?;
+        Some((self.host.clone(), port))
+    }
+}
+
+/// How `playground serve` listens for Kafka clients.
+#[derive(Debug, Clone)]
+pub struct KafkaOptions {
+    /// Broker 1's port; 0: every broker on a free port.
+    pub port: u16,
+    /// Every interface, advertising this computer's address; else 127.0.0.1.
+    pub share: bool,
+}
+
+/// The listeners are up: clients bootstrap from `host:port`.
+pub struct Started {
+    pub host: String,
+    pub port: u16,
+}
+
+/// Opens a listener for every broker of the default room and keeps them in line with it.
+/// Fails, with a message for the user, when a broker's port cannot be bound.
+pub async fn start(rooms: Rooms, options: KafkaOptions) -> Result<Started, String> {
+    let (ip, host) = if options.share {
+        let host = local_ip_address::local_ip()
+            .map(|ip| ip.to_string())
+            .unwrap_or_else(|_| Ipv4Addr::LOCALHOST.to_string());
+        (IpAddr::V4(Ipv4Addr::UNSPECIFIED), host)
+    } else {
+        (
+            IpAddr::V4(Ipv4Addr::LOCALHOST),
+            Ipv4Addr::LOCALHOST.to_string(),
+        )
+    };
+    let shared = Arc::new(Shared::new(rooms, host.clone()));
+    let lives = listener::first_brokers(&shared, Duration::from_secs(10))
+        .await
+        .ok_or("the default room did not answer")?;
+    let mut listeners = listener::Listeners::new(shared, ip, options.port);
+    let failures = listeners.apply(&lives, true);
+    if let Some((id, port, why)) = failures.first() {
+        return Err(format!(
+            "broker {id} cannot listen for Kafka clients on port {port} ({why}): \
+             another Kafka may be running; choose other ports with --kafka-port P (0: any \
+             free ports) or turn the listeners off with --no-kafka"
+        ));
+    }
+    // The dead brokers were bound only to learn their ports.
+    listeners.apply(&lives, false);
+    let port = lives
+        .iter()
+        .find_map(|l| listeners.port(l.id))
+        .ok_or("the default room has no brokers")?;
+    tokio::spawn(listeners.supervise());
+    Ok(Started { host, port })
+}

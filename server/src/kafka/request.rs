@@ -1,0 +1,186 @@
+//! One request frame → the header and the request it carries, or the reason to close.
+//!
+//! Kafka's `SocketServer.parseRequestHeader` closes the connection when the header cannot be
+//! parsed (an unknown API key is an `InvalidRequestException` in `RequestHeader.parse`) or when
+//! `ApiVersionManager.isApiEnabled` says the key or version is not enabled on this listener;
+//! a body that does not parse is an `InvalidRequestException` too, and closes the connection
+//! (`processChannelException`). This playground's broker enables exactly the APIs and versions
+//! it advertises ([`super::api_versions::SUPPORTED`]), so every other key or version is closed
+//! the same way. ApiVersions is the exception Kafka makes (`ApiKeys.isVersionEnabled`): any
+//! version is accepted, and one the broker does not know is answered at v0 with
+//! UNSUPPORTED_VERSION (KIP-511), its body not parsed (`RequestContext.parseRequest`).
+
+use bytes::{Buf, Bytes};
+use kafka_protocol::messages::{
+    ApiKey, ApiVersionsRequest, MetadataRequest, RequestHeader, ResponseHeader,
+};
+use kafka_protocol::protocol::{Decodable, Encodable};
+
+use super::api_versions;
+
+/// A request this broker answers.
+#[derive(Debug)]
+pub enum Request {
+    ApiVersions(ApiVersionsRequest),
+    /// An ApiVersions request at a version this broker does not know: answered at v0.
+    UnsupportedApiVersions,
+    Metadata(MetadataRequest),
+}
+
+/// A decoded request with the header it came with.
+#[derive(Debug)]
+pub struct Decoded {
+    pub header: RequestHeader,
+    pub request: Request,
+}
+
+/// Why the connection is closed instead of answered (what Kafka's broker logs).
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum Refusal {
+    #[error("the request is shorter than its header")]
+    ShortHeader,
+    #[error("unknown API key {0}")]
+    UnknownApiKey(i16),
+    #[error("API key {key} version {version} is not enabled")]
+    NotEnabled { key: i16, version: i16 },
+    #[error("the request header does not parse")]
+    BadHeader,
+    #[error("the body of API key {key} version {version} does not parse")]
+    BadBody { key: i16, version: i16 },
+}
+
+/// Decodes one request frame (the bytes after the size prefix).
+pub fn decode(mut frame: Bytes) -> Result<Decoded, Refusal> {
+    if frame.len() < 4 {
+        return Err(Refusal::ShortHeader);
+    }
+    let key = i16::from_be_bytes([frame[0], frame[1]]);
+    let version = i16::from_be_bytes([frame[2], frame[3]]);
+    let api = ApiKey::try_from(key).map_err(|()| Refusal::UnknownApiKey(key))?;
+    let supported = api_versions::supported(api, version);
+    if api != ApiKey::ApiVersions && !supported {
+        return Err(Refusal::NotEnabled { key, version });
+    }
+    // The header's own version follows from the API's version (flexible versions add tagged
+    // fields); for an ApiVersions version beyond the known ones Kafka's generated
+    // `requestHeaderVersion` gives the newest header, as the crate's does.
+    let header = RequestHeader::decode(&mut frame, api.request_header_version(version))
+        .map_err(|_| Refusal::BadHeader)?;
+    let bad_body = || Refusal::BadBody { key, version };
+    let request = match api {
+        ApiKey::ApiVersions if !supported => Request::UnsupportedApiVersions,
+        ApiKey::ApiVersions => Request::ApiVersions(
+            ApiVersionsRequest::decode(&mut frame, version).map_err(|_| bad_body())?,
+        ),
+        ApiKey::Metadata => {
+            check_metadata_topics(&frame, version).ok_or_else(bad_body)?;
+            Request::Metadata(MetadataRequest::decode(&mut frame, version).map_err(|_| bad_body())?)
+        }
+        _ => return Err(Refusal::NotEnabled { key, version }),
+    };
+    Ok(Decoded { header, request })
+}
+
+/// Kafka's generated readers refuse a collection longer than the bytes left ("Tried to allocate
+/// a collection of size N, but there are only M bytes remaining"); the crate reserves the
+/// announced length first. The Metadata request's topics are its one collection: checked here
+/// before the crate reads it, so a forged count cannot make it reserve gigabytes.
+fn check_metadata_topics(body: &Bytes, version: i16) -> Option<()> {
+    let mut body = body.clone();
+    let count: i64 = if version >= 9 {
+        // A compact array: an unsigned varint of length + 1 (0 is null).
+        let mut value: u64 = 0;
+        let mut shift = 0;
+        loop {
+            if !body.has_remaining() || shift > 28 {
+                return None;
+            }
+            let b = body.get_u8();
+            value |= u64::from(b & 0x7f) << shift;
+            if b & 0x80 == 0 {
+                break;
+            }
+            shift += 7;
+        }
+        value as i64 - 1
+    } else {
+        if body.remaining() < 4 {
+            return None;
+        }
+        i64::from(body.get_i32())
+    };
+    (count <= body.remaining() as i64).then_some(())
+}
+
+/// A response: its header (v0 or v1, as the API's version says) and body, without the size.
+pub fn encode_response<R: Encodable>(
+    header: &RequestHeader,
+    header_version: i16,
+    body: &R,
+    body_version: i16,
+) -> Option<Vec<u8>> {
+    let mut out = bytes::BytesMut::new();
+    ResponseHeader::default()
+        .with_correlation_id(header.correlation_id)
+        .encode(&mut out, header_version)
+        .ok()?;
+    body.encode(&mut out, body_version).ok()?;
+    Some(out.to_vec())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn frame(key: i16, version: i16, rest: &[u8]) -> Bytes {
+        let mut v = Vec::new();
+        v.extend_from_slice(&key.to_be_bytes());
+        v.extend_from_slice(&version.to_be_bytes());
+        v.extend_from_slice(&7i32.to_be_bytes());
+        v.extend_from_slice(rest);
+        Bytes::from(v)
+    }
+
+    #[test]
+    fn unknown_keys_and_versions_not_enabled_are_refused() {
+        assert_eq!(
+            decode(frame(999, 0, &[0, 0])).err(),
+            Some(Refusal::UnknownApiKey(999))
+        );
+        // Produce is a key Kafka knows that this slice does not enable yet.
+        assert_eq!(
+            decode(frame(0, 9, &[0, 0])).err(),
+            Some(Refusal::NotEnabled { key: 0, version: 9 })
+        );
+        assert_eq!(
+            decode(frame(3, 99, &[0, 0])).err(),
+            Some(Refusal::NotEnabled {
+                key: 3,
+                version: 99
+            })
+        );
+        assert_eq!(
+            decode(Bytes::from_static(&[0, 18])).err(),
+            Some(Refusal::ShortHeader)
+        );
+    }
+
+    #[test]
+    fn an_unknown_api_versions_version_is_answered_not_refused() {
+        // v1 header: client id as a nullable string (-1: null).
+        let decoded = decode(frame(18, 77, &[0xff, 0xff, 0])).expect("answered");
+        assert!(matches!(decoded.request, Request::UnsupportedApiVersions));
+        assert_eq!(decoded.header.correlation_id, 7);
+    }
+
+    #[test]
+    fn a_forged_topic_count_is_refused_before_the_crate_reserves_it() {
+        // Metadata v1: client id null, then 2^31 - 1 topics in 0 bytes.
+        let mut rest = vec![0xff, 0xff];
+        rest.extend_from_slice(&i32::MAX.to_be_bytes());
+        assert_eq!(
+            decode(frame(3, 1, &rest)).err(),
+            Some(Refusal::BadBody { key: 3, version: 1 })
+        );
+    }
+}

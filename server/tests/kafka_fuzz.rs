@@ -1,0 +1,278 @@
+//! The Kafka listener's request path under generated hostile input: framing, header, body and
+//! the answer, for at least 100,000 inputs per run (the seed is printed; `KAFKA_FUZZ_SEED=N`
+//! replays a run). Garbage, truncated frames, huge and negative size prefixes, unknown API keys
+//! and versions, well-formed requests cut short or with flipped bytes: none may panic, each ends
+//! in an answer or a refusal (a clean close), and no input makes the path allocate more than
+//! [`ALLOCATION_LIMIT`] at once (a counting allocator measures the peak).
+#![allow(unsafe_code)] // the counting allocator below: a test-only wrapper of the system allocator
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use bytes::{BufMut, Bytes, BytesMut};
+use kafka_protocol::messages::metadata_request::MetadataRequestTopic;
+use kafka_protocol::messages::{
+    ApiKey, ApiVersionsRequest, MetadataRequest, RequestHeader, TopicName,
+};
+use kafka_protocol::protocol::{Encodable, StrBytes};
+use playground::kafka::frame::{self, MemoryPool};
+use playground::kafka::metadata::{self, Endpoints};
+use playground::kafka::request::{self, Request};
+use playground::kafka::{api_versions, view};
+
+struct Counting;
+
+static CURRENT: AtomicUsize = AtomicUsize::new(0);
+static PEAK: AtomicUsize = AtomicUsize::new(0);
+
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        let now = CURRENT.fetch_add(layout.size(), Ordering::Relaxed) + layout.size();
+        PEAK.fetch_max(now, Ordering::Relaxed);
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        CURRENT.fetch_sub(layout.size(), Ordering::Relaxed);
+        unsafe { System.dealloc(ptr, layout) }
+    }
+}
+
+#[global_allocator]
+static ALLOCATOR: Counting = Counting;
+
+/// Inputs per run.
+const INPUTS: usize = 100_000;
+/// The most one input may make the path hold at once, above what was held before it. Inputs
+/// are at most a few KiB; a response for the test cluster is smaller still.
+const ALLOCATION_LIMIT: usize = 1 << 20;
+
+struct Rng(u64);
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+    /// Fewer than `max` random bytes.
+    fn bytes_below(&mut self, max: u64) -> Vec<u8> {
+        let n = self.below(max);
+        (0..n).map(|_| self.next() as u8).collect()
+    }
+}
+
+struct Ports;
+impl Endpoints for Ports {
+    fn endpoint(&self, broker: u32) -> Option<(String, u16)> {
+        Some(("127.0.0.1".into(), 19091 + broker as u16))
+    }
+}
+
+fn sized(body: &[u8]) -> Vec<u8> {
+    let mut v = (body.len() as u32).to_be_bytes().to_vec();
+    v.extend_from_slice(body);
+    v
+}
+
+/// A well-formed request of a random kind and version, header included.
+fn valid_request(rng: &mut Rng) -> Vec<u8> {
+    let mut buf = BytesMut::new();
+    let metadata = rng.below(2) == 0;
+    let (api, version) = if metadata {
+        (ApiKey::Metadata, rng.below(10) as i16)
+    } else {
+        (ApiKey::ApiVersions, rng.below(5) as i16)
+    };
+    let header = RequestHeader::default()
+        .with_request_api_key(api as i16)
+        .with_request_api_version(version)
+        .with_correlation_id(rng.next() as i32)
+        .with_client_id(Some(StrBytes::from_static_str("fuzz")));
+    header
+        .encode(&mut buf, api.request_header_version(version))
+        .unwrap();
+    if metadata {
+        let names = ["orders", "fresh", "", "a b", "..", "__consumer_offsets"];
+        let topics = (0..rng.below(4))
+            .map(|_| {
+                MetadataRequestTopic::default().with_name(Some(TopicName(
+                    StrBytes::from_static_str(names[rng.below(names.len() as u64) as usize]),
+                )))
+            })
+            .collect();
+        let all = rng.below(3) == 0 && version >= 1;
+        MetadataRequest::default()
+            .with_topics(if all { None } else { Some(topics) })
+            // The field exists from v4 on (true before: brokers always created).
+            .with_allow_auto_topic_creation(version < 4 || rng.below(2) == 0)
+            .encode(&mut buf, version)
+            .unwrap();
+    } else {
+        // The client software fields exist from v3 on.
+        let request = if version >= 3 {
+            ApiVersionsRequest::default()
+                .with_client_software_name(StrBytes::from_static_str("fuzz-client"))
+                .with_client_software_version(StrBytes::from_static_str("1.0"))
+        } else {
+            ApiVersionsRequest::default()
+        };
+        request.encode(&mut buf, version).unwrap();
+    }
+    buf.to_vec()
+}
+
+/// One hostile input: the bytes a peer sends on one connection.
+fn input(rng: &mut Rng) -> Vec<u8> {
+    match rng.below(7) {
+        // Garbage, sometimes shorter than a size prefix.
+        0 => rng.bytes_below(600),
+        // A size prefix beyond the limit or negative, and a few bytes.
+        1 => {
+            let size = frame::MAX_REQUEST_BYTES as u64 + 1 + rng.below(u64::from(u32::MAX));
+            let mut v = (size as u32).to_be_bytes().to_vec();
+            v.extend(rng.bytes_below(16));
+            v
+        }
+        // A frame that announces more than it carries (truncated).
+        2 => {
+            let body = rng.bytes_below(200);
+            let mut v = ((body.len() + 1 + rng.below(5000) as usize) as u32)
+                .to_be_bytes()
+                .to_vec();
+            v.extend(body);
+            v
+        }
+        // A header with any key and version, then garbage.
+        3 => {
+            let mut body = Vec::new();
+            body.extend_from_slice(&(rng.below(100) as i16 - 2).to_be_bytes());
+            body.extend_from_slice(&(rng.below(24) as i16 - 2).to_be_bytes());
+            body.extend(rng.bytes_below(300));
+            sized(&body)
+        }
+        // A valid request with a few bytes flipped.
+        4 => {
+            let mut body = valid_request(rng);
+            for _ in 0..=rng.below(4) {
+                let i = rng.below(body.len() as u64) as usize;
+                body[i] = rng.next() as u8;
+            }
+            sized(&body)
+        }
+        // A valid request cut short (its size prefix telling the shorter length).
+        5 => {
+            let body = valid_request(rng);
+            let cut = rng.below(body.len() as u64) as usize;
+            sized(&body[..cut])
+        }
+        // Several valid requests back to back, the last maybe truncated.
+        _ => {
+            let mut v = Vec::new();
+            for _ in 0..=rng.below(3) {
+                v.extend(sized(&valid_request(rng)));
+            }
+            if rng.below(2) == 0 {
+                let keep = v.len() - rng.below(v.len() as u64 / 2 + 1) as usize;
+                v.truncate(keep);
+            }
+            v
+        }
+    }
+}
+
+/// What became of one input: answers given, and whether the connection ended in a refusal.
+async fn run(bytes: &[u8], pool: &MemoryPool, cluster: &view::ClusterView) -> (usize, bool) {
+    let mut reader = bytes;
+    let mut answers = 0;
+    loop {
+        let frame = match frame::read_frame(&mut reader, pool).await {
+            Ok(Some(frame)) => frame,
+            Ok(None) => return (answers, false),
+            Err(_) => return (answers, true),
+        };
+        let Ok(decoded) = request::decode(Bytes::clone(&frame.bytes)) else {
+            return (answers, true);
+        };
+        let header = &decoded.header;
+        let response = match &decoded.request {
+            Request::ApiVersions(r) => api_versions::respond(header, r),
+            Request::UnsupportedApiVersions => api_versions::respond_unsupported(header),
+            Request::Metadata(r) => {
+                let mut view = cluster.clone();
+                if let Some(names) = metadata::requested_topics(r, header.request_api_version) {
+                    view.topics.retain(|(n, _)| names.contains(n));
+                    for n in names {
+                        if !view.topics.iter().any(|(t, _)| *t == n) {
+                            view.topics.push((n, view::TopicState::Missing));
+                        }
+                    }
+                }
+                metadata::respond(header, r, &view, &Ports, 0)
+            }
+        };
+        let response = response.expect("every decoded request has an answer");
+        let mut framed = BytesMut::new();
+        framed.put_slice(&frame::frame_response(&response));
+        answers += 1;
+    }
+}
+
+#[test]
+fn hostile_inputs_end_in_an_answer_or_a_clean_close_within_the_allocation_limit() {
+    let seed = std::env::var("KAFKA_FUZZ_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| {
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .as_nanos() as u64
+                | 1
+        });
+    println!("kafka fuzz seed {seed} (KAFKA_FUZZ_SEED={seed} replays this run)");
+    let script = engine::scenario::parse(
+        "fuzz",
+        "brokers 3\ntopic create orders partitions=3 replication=3\nbroker kill 2\nwait 30s\n",
+    )
+    .expect("the cluster parses");
+    let (_, cluster) = engine::runner::run(&script, |_| {});
+    let names = Some(vec!["orders".to_string()]);
+    let cluster_view = view::view(&cluster, names.as_deref(), Vec::new());
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    let pool = MemoryPool::default();
+    let mut rng = Rng(seed);
+    let (mut answered, mut refused, mut worst) = (0usize, 0usize, 0usize);
+    runtime.block_on(async {
+        for i in 0..INPUTS {
+            let bytes = input(&mut rng);
+            let base = CURRENT.load(Ordering::Relaxed);
+            PEAK.store(base, Ordering::Relaxed);
+            let (answers, refusal) = run(&bytes, &pool, &cluster_view).await;
+            let peak = PEAK.load(Ordering::Relaxed) - base;
+            worst = worst.max(peak);
+            assert!(
+                peak <= ALLOCATION_LIMIT,
+                "input {i} (seed {seed}) made the path hold {peak} bytes: {bytes:?}"
+            );
+            answered += answers;
+            refused += usize::from(refusal);
+        }
+    });
+    assert_eq!(
+        pool.available(),
+        frame::POOL_BYTES as usize,
+        "every reservation released"
+    );
+    println!(
+        "{INPUTS} inputs: {answered} answers, {refused} connections closed, peak {worst} bytes held by one input"
+    );
+    assert!(
+        answered > INPUTS / 10 && refused > INPUTS / 10,
+        "both outcomes were exercised"
+    );
+}

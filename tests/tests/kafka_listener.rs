@@ -1,0 +1,431 @@
+//! Real Kafka clients against the real binary: `playground serve --kafka-port 0` opens one
+//! port per broker of the default room. `kcat -L` (librdkafka) sees the room's brokers, topics,
+//! leaders and replicas, as the room itself reports them over the WebSocket; a killed broker
+//! refuses connections and drops its own, a restarted one listens again, an isolated one stays
+//! silent; hostile bytes close only their own connection, and 500 connections at once leave the
+//! room answering.
+//!
+//! Needs `kcat` (tests/run installs it).
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use playground_tests::playground;
+use playground_tests::ws::{self, Socket};
+use serde_json::{Value, json};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+/// `playground serve --port 0 --no-save --kafka-port 0`, with both ports read from its output.
+struct Server {
+    child: Child,
+    http: u16,
+    kafka: u16,
+}
+
+impl Server {
+    fn start() -> Server {
+        let mut child = Command::new(playground())
+            .args(["serve", "--port", "0", "--no-save", "--kafka-port", "0"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("playground starts");
+        let stdout = BufReader::new(child.stdout.take().unwrap());
+        // The lines are read on a thread of their own, which then keeps reading so that the
+        // server never blocks on a full pipe; the test waits for the two ports a bounded time.
+        let (ports, printed) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let (mut http, mut kafka) = (None, None);
+            let mut lines = stdout.lines();
+            while http.is_none() || kafka.is_none() {
+                let Some(Ok(line)) = lines.next() else { return };
+                if let Some(rest) = line.split("http://127.0.0.1:").nth(1) {
+                    http = rest.split('/').next().and_then(|p| p.parse::<u16>().ok());
+                }
+                if let Some(rest) = line.strip_prefix("Kafka bootstrap: 127.0.0.1:") {
+                    kafka = rest.trim().parse::<u16>().ok();
+                }
+            }
+            let _ = ports.send((http.unwrap(), kafka.unwrap()));
+            for _ in lines {}
+        });
+        let (http, kafka) = printed
+            .recv_timeout(STEP)
+            .expect("the server prints its page's URL and its Kafka bootstrap");
+        Server { child, http, kafka }
+    }
+
+    async fn viewer(&self) -> Socket {
+        let url = format!("ws://127.0.0.1:{}/ws/demo", self.http);
+        let (mut socket, _) = within("the viewer connects", tokio_tungstenite::connect_async(url))
+            .await
+            .expect("connect");
+        assert_eq!(ws::next(&mut socket).await["type"], "hello");
+        assert_eq!(ws::next(&mut socket).await["type"], "snapshot");
+        socket
+    }
+
+    /// Resident memory of the server process, in KiB.
+    fn rss_kib(&self) -> u64 {
+        let status =
+            std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).expect("/proc");
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmRSS:"))
+            .and_then(|v| v.split_whitespace().next())
+            .and_then(|v| v.parse().ok())
+            .expect("VmRSS")
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// `kcat -L -J` against `port`: librdkafka's view of the cluster's metadata.
+async fn kcat_metadata(port: u16, topic: Option<&str>) -> Value {
+    let mut cmd = Command::new("kcat");
+    cmd.args(["-L", "-J", "-m", "10", "-b", &format!("127.0.0.1:{port}")]);
+    if let Some(t) = topic {
+        cmd.args(["-t", t]);
+    }
+    let out = within("kcat -L", tokio::task::spawn_blocking(move || cmd.output()))
+        .await
+        .unwrap()
+        .expect("kcat runs (tests/run installs it)");
+    assert!(
+        out.status.success(),
+        "kcat failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("kcat prints JSON")
+}
+
+/// How long one step of a test may take: a hang fails here with what it was waiting for.
+const STEP: Duration = Duration::from_secs(20);
+
+/// Awaits `step` for at most [`STEP`], failing the test with `what` when it takes longer.
+async fn within<T>(what: &str, step: impl Future<Output = T>) -> T {
+    tokio::time::timeout(STEP, step)
+        .await
+        .unwrap_or_else(|_| panic!("{what}: nothing within {STEP:?}"))
+}
+
+async fn command(socket: &mut Socket, line: &str, id: u64) {
+    let reply = within(
+        line,
+        ws::request(socket, json!({"type": "command", "line": line}), id),
+    )
+    .await;
+    assert_eq!(reply["ok"], true, "{line}: {reply}");
+}
+
+/// An ApiVersions v0 request (header v1, null client id) with `correlation`.
+fn api_versions_v0(correlation: i32) -> Vec<u8> {
+    let mut body = Vec::new();
+    body.extend_from_slice(&18i16.to_be_bytes());
+    body.extend_from_slice(&0i16.to_be_bytes());
+    body.extend_from_slice(&correlation.to_be_bytes());
+    body.extend_from_slice(&(-1i16).to_be_bytes());
+    let mut frame = (body.len() as u32).to_be_bytes().to_vec();
+    frame.extend(body);
+    frame
+}
+
+/// Reads one response frame: (correlation id, the bytes after it). `None`: closed or silent.
+async fn read_response(stream: &mut TcpStream, wait: Duration) -> Option<(i32, Vec<u8>)> {
+    tokio::time::timeout(wait, async {
+        let size = stream.read_u32().await.ok()?;
+        let mut body = vec![0; size as usize];
+        stream.read_exact(&mut body).await.ok()?;
+        let correlation = i32::from_be_bytes(body[..4].try_into().ok()?);
+        Some((correlation, body[4..].to_vec()))
+    })
+    .await
+    .ok()
+    .flatten()
+}
+
+/// An ApiVersions round trip on a fresh connection: error code 0 and the right correlation.
+async fn answers(port: u16) -> bool {
+    let Ok(Ok(mut stream)) =
+        tokio::time::timeout(STEP, TcpStream::connect(("127.0.0.1", port))).await
+    else {
+        return false;
+    };
+    if stream.write_all(&api_versions_v0(7)).await.is_err() {
+        return false;
+    }
+    matches!(read_response(&mut stream, Duration::from_secs(5)).await,
+             Some((7, body)) if body[..2] == [0, 0])
+}
+
+/// Whether the peer closed `stream` (EOF or reset) within `wait`.
+async fn closed(stream: &mut TcpStream, wait: Duration) -> bool {
+    let mut buf = [0u8; 64];
+    matches!(
+        tokio::time::timeout(wait, stream.read(&mut buf)).await,
+        Ok(Ok(0)) | Ok(Err(_))
+    )
+}
+
+/// Polls `check` every 50 ms until it holds or 5 s have passed (one check may still take
+/// its own bounded time after that).
+async fn eventually<F: AsyncFnMut() -> bool>(mut check: F) -> bool {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    loop {
+        if check().await {
+            return true;
+        }
+        if tokio::time::Instant::now() >= deadline {
+            return false;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+fn ids(list: &Value) -> Vec<u64> {
+    list.as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["id"].as_u64().unwrap())
+        .collect()
+}
+
+fn broker_ports(meta: &Value) -> BTreeMap<u64, u16> {
+    meta["brokers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| {
+            let name = b["name"].as_str().unwrap();
+            let port = name.strip_prefix("127.0.0.1:").expect("host 127.0.0.1");
+            (b["id"].as_u64().unwrap(), port.parse().unwrap())
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kcat_lists_the_rooms_brokers_topics_leaders_and_replicas() {
+    let server = Server::start();
+    let mut viewer = server.viewer().await;
+    // Paused, so that the room and kcat look at the same instant.
+    within(
+        "pause",
+        ws::request(&mut viewer, json!({"type": "pause"}), 1),
+    )
+    .await;
+    let state = within("a snapshot", ws::snapshot(&mut viewer)).await["state"].clone();
+    let meta = kcat_metadata(server.kafka, None).await;
+
+    let unfenced: Vec<u64> = state["brokers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|b| b["fenced"] == false)
+        .map(|b| b["id"].as_u64().unwrap())
+        .collect();
+    let ports = broker_ports(&meta);
+    assert_eq!(ports.keys().copied().collect::<Vec<_>>(), unfenced);
+    assert_eq!(
+        ports.values().collect::<BTreeSet<_>>().len(),
+        ports.len(),
+        "each broker on its own port: {ports:?}"
+    );
+    assert_eq!(ports[&1], server.kafka, "broker 1 is the bootstrap");
+
+    let topics: BTreeMap<&str, &Value> = meta["topics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| (t["topic"].as_str().unwrap(), t))
+        .collect();
+    let room_topics: BTreeSet<&str> = state["topics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(topics.keys().copied().collect::<BTreeSet<_>>(), room_topics);
+    let mut compared = 0;
+    for p in state["partitions"].as_array().unwrap() {
+        let topic = topics[p["topic"].as_str().unwrap()];
+        let kp = topic["partitions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|k| k["partition"] == p["partition"])
+            .unwrap_or_else(|| panic!("kcat lacks {p}"));
+        let leader = p["leader"].as_i64().unwrap_or(-1);
+        assert_eq!(kp["leader"].as_i64().unwrap(), leader, "{p} vs {kp}");
+        let replicas: Vec<u64> = serde_json::from_value(p["replicas"].clone()).unwrap();
+        let isr: Vec<u64> = serde_json::from_value(p["isr"].clone()).unwrap();
+        assert_eq!(ids(&kp["replicas"]), replicas, "{p} vs {kp}");
+        assert_eq!(ids(&kp["isrs"]), isr, "{p} vs {kp}");
+        compared += 1;
+    }
+    assert!(compared > 0, "the demo room has partitions");
+
+    // A topic nobody created: Kafka's broker defaults create it (1 partition, replication 1)
+    // through the room's own `topic create`, so the room lists it too.
+    kcat_metadata(server.kafka, Some("from-kcat")).await;
+    let state = within("a snapshot", ws::snapshot(&mut viewer)).await["state"].clone();
+    let created = state["topics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["name"] == "from-kcat")
+        .expect("auto-created in the room");
+    assert_eq!(created["partitions"], 1);
+    assert_eq!(created["replication"], 1);
+    let meta = kcat_metadata(server.kafka, Some("from-kcat")).await;
+    let listed = &meta["topics"][0];
+    assert_eq!(listed["topic"], "from-kcat");
+    let p0 = state["partitions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["topic"] == "from-kcat")
+        .unwrap();
+    assert_eq!(
+        listed["partitions"][0]["leader"].as_i64().unwrap(),
+        p0["leader"].as_i64().unwrap_or(-1)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_killed_broker_refuses_an_isolated_one_is_silent_a_restarted_one_listens() {
+    let server = Server::start();
+    let mut viewer = server.viewer().await;
+    let ports = broker_ports(&kcat_metadata(server.kafka, None).await);
+    let (one, two) = (ports[&1], ports[&2]);
+
+    let mut open = within("connect", TcpStream::connect(("127.0.0.1", two)))
+        .await
+        .unwrap();
+    within("write", open.write_all(&api_versions_v0(1)))
+        .await
+        .unwrap();
+    assert_eq!(
+        read_response(&mut open, Duration::from_secs(5))
+            .await
+            .map(|r| r.0),
+        Some(1)
+    );
+
+    command(&mut viewer, "broker kill 2", 10).await;
+    assert!(closed(&mut open, Duration::from_secs(5)).await, "dropped");
+    assert!(
+        eventually(async || TcpStream::connect(("127.0.0.1", two)).await.is_err()).await,
+        "a killed broker refuses connections"
+    );
+    assert!(answers(one).await, "the others still answer");
+
+    command(&mut viewer, "broker restart 2", 11).await;
+    assert!(
+        eventually(async || answers(two).await).await,
+        "listening again"
+    );
+
+    command(&mut viewer, "network isolate 2", 12).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let mut cut = within("connect", TcpStream::connect(("127.0.0.1", two)))
+        .await
+        .unwrap();
+    within("write", cut.write_all(&api_versions_v0(3)))
+        .await
+        .unwrap();
+    assert!(
+        read_response(&mut cut, Duration::from_secs(1))
+            .await
+            .is_none(),
+        "an isolated broker does not answer"
+    );
+    command(&mut viewer, "network heal", 13).await;
+    assert_eq!(
+        read_response(&mut cut, Duration::from_secs(5))
+            .await
+            .map(|r| r.0),
+        Some(3),
+        "the held request is answered once the isolation ends"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hostile_bytes_close_their_connection_and_500_connections_leave_the_room_answering() {
+    let server = Server::start();
+    let mut viewer = server.viewer().await;
+    let port = server.kafka;
+    let rss_before = server.rss_kib();
+
+    // A 2 GB size prefix: closed without reading on.
+    let mut s = within("connect", TcpStream::connect(("127.0.0.1", port)))
+        .await
+        .unwrap();
+    within("write", s.write_all(&0x7fff_ffffu32.to_be_bytes()))
+        .await
+        .unwrap();
+    assert!(closed(&mut s, Duration::from_secs(5)).await);
+    // An unknown API key: closed, as Kafka's broker does.
+    let mut s = within("connect", TcpStream::connect(("127.0.0.1", port)))
+        .await
+        .unwrap();
+    within(
+        "write",
+        s.write_all(&[0, 0, 0, 10, 0x7f, 0x00, 0, 0, 0, 0, 0, 1, 0xff, 0xff]),
+    )
+    .await
+    .unwrap();
+    assert!(closed(&mut s, Duration::from_secs(5)).await);
+    // An ApiVersions version from the future, sent as a newer client would (ApiVersions v3 and
+    // later have the flexible header v2: the client id, then tagged fields): UNSUPPORTED_VERSION
+    // (35) at v0.
+    let mut s = within("connect", TcpStream::connect(("127.0.0.1", port)))
+        .await
+        .unwrap();
+    let mut future = api_versions_v0(9);
+    future[7] = 99;
+    future.push(0); // no tagged fields
+    future[3] += 1; // the size prefix counts that byte
+    within("write", s.write_all(&future)).await.unwrap();
+    let (correlation, body) = read_response(&mut s, Duration::from_secs(5)).await.unwrap();
+    assert_eq!((correlation, &body[..2]), (9, &35i16.to_be_bytes()[..]));
+    // A truncated frame, then the peer goes: nothing to answer, nothing held.
+    let mut s = within("connect", TcpStream::connect(("127.0.0.1", port)))
+        .await
+        .unwrap();
+    within("write", s.write_all(&[0, 0, 1, 0, 0, 18]))
+        .await
+        .unwrap();
+    drop(s);
+    // A client that pipelines requests and never reads: its own connection stalls.
+    let mut deaf = within("connect", TcpStream::connect(("127.0.0.1", port)))
+        .await
+        .unwrap();
+    let burst: Vec<u8> = (0..20_000).flat_map(api_versions_v0).collect();
+    let _ = tokio::time::timeout(Duration::from_secs(2), deaf.write_all(&burst)).await;
+
+    // 500 connections at once, each asking for ApiVersions.
+    let clients: Vec<_> = (0..500).map(|_| tokio::spawn(answers(port))).collect();
+    let mut answered = 0;
+    for c in clients {
+        answered += usize::from(within("500 connections", c).await.unwrap());
+    }
+    assert_eq!(answered, 500);
+
+    // The room is unaffected: it answers and its clock moves.
+    let before = within("a snapshot", ws::snapshot(&mut viewer)).await["clock"]["now_us"].as_u64();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let after = within("a snapshot", ws::snapshot(&mut viewer)).await["clock"]["now_us"].as_u64();
+    assert!(after > before, "the room plays on: {before:?} → {after:?}");
+    assert!(answers(port).await);
+    let grown = server.rss_kib().saturating_sub(rss_before);
+    assert!(grown < 64 * 1024, "the server grew by {grown} KiB");
+    drop(deaf);
+}
