@@ -170,6 +170,12 @@ pub(crate) enum Timer {
         task: u32,
         incarnation: u32,
     },
+    /// A distributed Connect worker's loop: heartbeats, rejoins, the scheduled rebalance
+    /// (`connect/distributed.rs`).
+    ConnectWorker {
+        worker: u32,
+        token: u64,
+    },
     /// A simulated external system's rate adding rows or lines (`connect/command.rs`).
     ConnectSystem {
         system: u32,
@@ -572,7 +578,14 @@ impl Cluster {
                 connector,
                 task,
                 incarnation,
-            } => self.connect_task_tick(crate::connect::TaskRef { connector, task }, incarnation),
+            } => {
+                self.connect_task_tick(crate::connect::TaskRef { connector, task }, incarnation);
+                self.sync_connect_statuses();
+            }
+            Timer::ConnectWorker { worker, token } => {
+                self.worker_tick(worker, token);
+                self.sync_connect_statuses();
+            }
             Timer::ConnectSystem { system, token } => self.connect_system_tick(system, token),
         }
     }
@@ -684,7 +697,7 @@ impl Cluster {
             } => {
                 if self.broker(broker).alive {
                     self.handle_group_request(consumer, broker, request, group, body);
-                } else if !self.consumer_gone(consumer) {
+                } else if !self.group_client_gone(consumer) {
                     // Connection refused.
                     let body = body.failed(crate::group::coordinator::GroupError::NetworkException);
                     self.send(Message::GroupResponse {
@@ -701,7 +714,10 @@ impl Cluster {
                 body,
                 ..
             } => {
-                if !self.consumer_gone(consumer) {
+                if let Some(w) = crate::connect::distributed::worker_of(consumer) {
+                    self.worker_group_response(w, request, body);
+                    self.sync_connect_statuses();
+                } else if !self.consumer_gone(consumer) {
                     self.handle_group_response(consumer, request, body);
                 }
             }
@@ -792,7 +808,11 @@ impl Cluster {
             } => self.cmd_streams_add(instance, &app, threads),
             Command::StreamsStop { instance } => self.cmd_streams_stop(&instance),
             Command::StreamsCrash { instance } => self.cmd_streams_crash(&instance),
-            Command::Connect(c) => self.cmd_connect(c),
+            Command::Connect(c) => {
+                let result = self.cmd_connect(c);
+                self.sync_connect_statuses();
+                result
+            }
         }
     }
 

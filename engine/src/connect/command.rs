@@ -37,6 +37,16 @@ pub enum ConnectCommand {
     WorkerAdd {
         name: String,
     },
+    /// `worker add NAME mode=distributed [group=G] [scheduled.rebalance.max.delay.ms=N]`.
+    WorkerAddDistributed {
+        name: String,
+        group: Option<String>,
+        max_delay_ms: Option<u32>,
+    },
+    /// `worker stop NAME`: a clean shutdown.
+    WorkerStop {
+        name: String,
+    },
     /// `worker crash NAME`.
     WorkerCrash {
         name: String,
@@ -101,6 +111,12 @@ impl Cluster {
                 Ok(())
             }
             C::WorkerAdd { name } => self.cmd_worker_add(name),
+            C::WorkerAddDistributed {
+                name,
+                group,
+                max_delay_ms,
+            } => self.cmd_worker_add_distributed(name, group, max_delay_ms),
+            C::WorkerStop { name } => self.cmd_worker_stop(&name),
             C::WorkerCrash { name } => self.cmd_worker_crash(&name),
             C::WorkerRestart { name } => self.cmd_worker_restart(&name),
             C::ConnectorCreate {

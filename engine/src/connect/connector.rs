@@ -355,8 +355,13 @@ pub(crate) enum Stop {
 pub struct Connector {
     pub name: String,
     pub config: ConnectorConfig,
-    /// The worker it was created on (standalone: its only worker).
+    /// The worker it was created on (standalone: its only worker; distributed: the worker
+    /// whose REST API took the request).
     pub worker: u32,
+    /// Its distributed cluster (`Connect::clusters`), `None` for a standalone worker's.
+    pub cluster: Option<u32>,
+    /// The worker running the connector instance (distributed: as the leader assigned it).
+    pub runner: Option<u32>,
     pub target: TargetState,
     pub state: State,
     pub trace: Option<String>,
@@ -431,6 +436,15 @@ impl Cluster {
                 return Err(CommandError::UnknownTopic(t.clone()));
             }
         }
+        let cluster = self.connect.workers[w as usize]
+            .distributed
+            .as_ref()
+            .map(|m| m.cluster);
+        if cluster.is_some() && !self.connect.workers[w as usize].alive {
+            return Err(CommandError::Invalid(format!(
+                "worker '{worker}' is down: its REST API does not answer"
+            )));
+        }
         let group = if config.class.is_source() {
             None
         } else {
@@ -448,9 +462,18 @@ impl Cluster {
             counters: Counters::default(),
             group,
             produced_upto: BTreeMap::new(),
+            cluster,
+            runner: None,
         });
         let c = (self.connect.connectors.len() - 1) as u32;
-        if self.connect.workers[w as usize].alive {
+        if let Some(cluster) = cluster {
+            // `DistributedHerder.putConnectorConfig`: the leader writes the config; its task
+            // configs follow, and the workers rebalance to run them. (Here the task configs
+            // are written at once: the connector's `taskConfigs` needs nothing from its run.)
+            self.build_tasks(c);
+            self.put_connector_configs(c);
+            self.request_cluster_rejoin(cluster);
+        } else if self.connect.workers[w as usize].alive {
             self.start_connector(c);
         }
         Ok(())
@@ -470,6 +493,21 @@ impl Cluster {
             TargetState::Started => conn.state = State::Running,
         }
         let worker = conn.worker;
+        self.build_tasks(c);
+        for t in 0..self.connect.connectors[c as usize].tasks.len() as u32 {
+            self.start_task(
+                TaskRef {
+                    connector: c,
+                    task: t,
+                },
+                worker,
+            );
+        }
+    }
+
+    /// The connector's tasks from its task configs, none of them running yet.
+    pub(crate) fn build_tasks(&mut self, c: u32) {
+        let conn = &mut self.connect.connectors[c as usize];
         let configs = conn.config.task_systems();
         let old: Vec<u32> = conn.tasks.iter().map(|t| t.incarnation).collect();
         conn.tasks = configs
@@ -485,15 +523,6 @@ impl Cluster {
                 work: Work::Idle,
             })
             .collect();
-        for t in 0..self.connect.connectors[c as usize].tasks.len() as u32 {
-            self.start_task(
-                TaskRef {
-                    connector: c,
-                    task: t,
-                },
-                worker,
-            );
-        }
     }
 
     /// Starts one task on a worker, in the connector's target state.
@@ -552,15 +581,33 @@ impl Cluster {
     /// A task failed with an exception: FAILED with its trace; Connect does not restart it
     /// (`WorkerTask.doRun` → `onFailure`; only `POST …/restart` brings it back).
     pub(crate) fn fail_task(&mut self, r: TaskRef, trace: String) {
+        let worker = self.connect_task(r).worker;
         self.stop_task(r, Stop::Failed);
         let task = self.connect_task_mut(r);
         task.state = State::Failed;
         task.trace = Some(trace);
+        // `AbstractHerder.onFailure`: the worker writes FAILED to the status topic.
+        if let Some(w) = worker {
+            self.put_status(r.connector, Some(r.task), w);
+        }
     }
 
-    /// A connector whose worker is up (standalone: the REST API answers only while it runs).
+    /// A connector whose worker is up (standalone: the REST API answers only while it runs;
+    /// distributed: any live worker of its cluster answers, forwarding to the leader).
     fn live_connector(&self, name: &str) -> Result<u32, CommandError> {
         let c = self.connector(name)?;
+        if let Some(cluster) = self.connect.connectors[c as usize].cluster {
+            let up =
+                self.connect.workers.iter().any(|w| {
+                    w.alive && w.distributed.as_ref().is_some_and(|m| m.cluster == cluster)
+                });
+            if !up {
+                return Err(CommandError::Invalid(format!(
+                    "no worker of connector '{name}''s cluster is up: no REST API answers"
+                )));
+            }
+            return Ok(c);
+        }
         let w = self.connect.connectors[c as usize].worker;
         if !self.connect.workers[w as usize].alive {
             return Err(CommandError::Invalid(format!(
@@ -598,6 +645,11 @@ impl Cluster {
         let conn = &mut self.connect.connectors[c as usize];
         let was = conn.target;
         conn.target = target;
+        let cluster = conn.cluster;
+        if was != target {
+            // `KafkaConfigBackingStore.putTargetState`.
+            self.put_target_state(c);
+        }
         match (was, target) {
             (a, b) if a == b => {}
             (_, TargetState::Stopped) => {
@@ -605,6 +657,22 @@ impl Cluster {
                 let conn = &mut self.connect.connectors[c as usize];
                 conn.tasks.clear();
                 conn.state = State::Stopped;
+                if let Some(cluster) = cluster {
+                    // KIP-875: a stopped connector's task configs are emptied.
+                    self.put_connector_configs(c);
+                    self.request_cluster_rejoin(cluster);
+                }
+            }
+            (TargetState::Stopped, _) if cluster.is_some() => {
+                let conn = &mut self.connect.connectors[c as usize];
+                conn.state = if conn.runner.is_some() {
+                    State::Running
+                } else {
+                    State::Unassigned
+                };
+                self.build_tasks(c);
+                self.put_connector_configs(c);
+                self.request_cluster_rejoin(cluster.expect("distributed"));
             }
             (TargetState::Stopped, _) => self.start_connector(c),
             (_, t) => {
@@ -697,7 +765,16 @@ impl Cluster {
     /// `Worker.stopAndAwaitTask` then `startTask`: the task is RESTARTING (the status the
     /// herder writes first), then runs again from its committed offsets.
     fn restart_task(&mut self, r: TaskRef) {
-        let worker = self.connect.connectors[r.connector as usize].worker;
+        let conn = &self.connect.connectors[r.connector as usize];
+        let worker = match conn.cluster {
+            // Distributed: the worker the task is assigned to restarts it (an unassigned task
+            // has nobody to restart it).
+            Some(_) => match conn.tasks[r.task as usize].worker {
+                Some(w) => w,
+                None => return,
+            },
+            None => conn.worker,
+        };
         self.stop_task(r, Stop::Clean);
         self.connect_task_mut(r).state = State::Restarting;
         self.start_task(r, worker);
@@ -711,6 +788,11 @@ impl Cluster {
         let conn = &mut self.connect.connectors[c as usize];
         conn.tasks.clear();
         conn.deleted = true;
+        if let Some(cluster) = conn.cluster {
+            conn.runner = None;
+            self.remove_connector_config(c);
+            self.request_cluster_rejoin(cluster);
+        }
         Ok(())
     }
 }

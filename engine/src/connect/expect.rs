@@ -1,6 +1,7 @@
 //! `expect` on Connect: each `ConnectMetric` measured in the engine's own state.
 
-use crate::connect::Connect;
+use crate::cluster::Cluster;
+use crate::connect::internal_topics::status_key;
 use crate::scenario::ast::ConnectMetric;
 use crate::scenario::expect::Actual;
 
@@ -8,7 +9,11 @@ fn unknown_connector(name: &str) -> String {
     format!("unknown connector '{name}'")
 }
 
-pub fn measure(connect: &Connect, m: &ConnectMetric) -> Result<Actual, String> {
+pub fn measure(cluster: &Cluster, m: &ConnectMetric) -> Result<Actual, String> {
+    let connect = cluster.connect();
+    // The status topic's newest record for the key (`KafkaStatusBackingStore`'s keys).
+    let record =
+        |connector: &str, task: Option<u32>| cluster.status_record(&status_key(connector, task));
     let word = |w: Option<&str>| w.map_or(Actual::None, |w| Actual::Word(w.to_string()));
     let count = |n: Option<u64>, name: &str| {
         n.map(|n| Actual::Int(n as i64))
@@ -41,5 +46,11 @@ pub fn measure(connect: &Connect, m: &ConnectMetric) -> Result<Actual, String> {
         ConnectMetric::Produced(c) => count(connect.counters(c).map(|k| k.produced), c)?,
         ConnectMetric::Duplicates(c) => count(connect.counters(c).map(|k| k.duplicates), c)?,
         ConnectMetric::Written(c) => count(connect.counters(c).map(|k| k.written), c)?,
+        ConnectMetric::StatusState { connector, task } => {
+            record(connector, *task).map_or(Actual::None, |(state, _)| Actual::Word(state))
+        }
+        ConnectMetric::StatusWorker { connector, task } => {
+            record(connector, *task).map_or(Actual::None, |(_, worker)| Actual::Word(worker))
+        }
     })
 }

@@ -20,11 +20,17 @@
 //! - `view.rs`: Connect in the snapshot, for the page
 //! - `protocol.rs`: the `connect` group protocol's bytes (worker metadata, assignments)
 //! - `assignor/`: the group leader's `IncrementalCooperativeAssignor` (distributed mode)
+//! - `distributed.rs`: distributed workers (`DistributedHerder`, `WorkerCoordinator`): members of
+//!   their Connect group, the leader's assignment, revocations and the scheduled rebalance
+//! - `internal_topics.rs`: a distributed cluster's `connect-configs`, `connect-offsets` and
+//!   `connect-status` topics and what is written to them
 
 pub mod assignor;
 pub mod command;
 pub mod connector;
+pub mod distributed;
 pub mod expect;
+pub mod internal_topics;
 pub mod protocol;
 mod query;
 mod sink_task;
@@ -65,6 +71,26 @@ pub struct Connect {
     /// Per task (connector index, task id), the records it handed to its producer (a source) or
     /// wrote to its system (a sink), across its restarts: what the page animates.
     pub task_records: std::collections::BTreeMap<TaskRef, u64>,
+    /// Distributed clusters, one per `group.id`.
+    pub clusters: Vec<ConnectCluster>,
+}
+
+/// A distributed Connect cluster: the workers sharing a `group.id` and its internal topics.
+#[derive(Debug, Clone)]
+pub struct ConnectCluster {
+    /// `group.id` (`connect-cluster` by default).
+    pub group_id: String,
+    /// The group in the coordinator (`Cluster::groups`).
+    pub group: u32,
+    /// Records written to `connect-configs`: the config offset workers report when they join.
+    pub config_offset: i64,
+    /// `connect-offsets` as the workers read it (`KafkaOffsetBackingStore`'s map).
+    pub offsets: storage::OffsetsFile,
+    /// The last status value written per key (the status store's cache: unchanged statuses
+    /// are not written again).
+    pub statuses: std::collections::BTreeMap<String, String>,
+    /// One engine producer per internal topic.
+    pub(crate) producers: std::collections::BTreeMap<String, u32>,
 }
 
 /// A task of a connector, by index (`NAME-ID` in Kafka's `ConnectorTaskId`).
@@ -86,6 +112,13 @@ impl Connect {
         self.workers
             .iter()
             .position(|w| w.name == name)
+            .map(|i| i as u32)
+    }
+
+    pub fn cluster_index(&self, group_id: &str) -> Option<u32> {
+        self.clusters
+            .iter()
+            .position(|c| c.group_id == group_id)
             .map(|i| i as u32)
     }
 

@@ -56,7 +56,11 @@ impl Connect {
         let c = self.connector(name)?;
         let sys = self.system(system)?;
         let key = offset_key(&c.name, &source_partition(sys.kind, &sys.name));
-        self.workers[c.worker as usize].offsets.offset(&key)
+        let store = match c.cluster {
+            Some(cl) => &self.clusters[cl as usize].offsets,
+            None => &self.workers[c.worker as usize].offsets,
+        };
+        store.offset(&key)
     }
 
     /// Whether a worker process is up.

@@ -44,14 +44,14 @@ impl Cluster {
     pub(crate) fn start_source_task(&mut self, r: TaskRef) {
         let conn = &self.connect.connectors[r.connector as usize];
         let task = &conn.tasks[r.task as usize];
-        let worker = &self.connect.workers[conn.worker as usize];
+        let store = self.offsets_store(r);
         let mut positions = BTreeMap::new();
         let mut topics = Vec::new();
         for s in &task.systems {
             let i = self.connect.system_index(s).expect("validated at create");
             let kind = self.connect.systems[i as usize].kind;
             let key = offset_key(&conn.name, &source_partition(kind, s));
-            positions.insert(i, worker.offsets.offset(&key).unwrap_or(0));
+            positions.insert(i, store.offset(&key).unwrap_or(0));
             topics.push(conn.config.source_topic(s));
         }
         let display = format!("connector-producer-{}-{}", conn.name, task.id);
@@ -212,8 +212,13 @@ impl Cluster {
                 )
             })
             .collect();
-        let w = conn.worker;
-        self.connect.workers[w as usize].offsets.write(entries);
+        match conn.cluster {
+            Some(cluster) => self.put_offsets(cluster, entries),
+            None => {
+                let w = conn.worker;
+                self.connect.workers[w as usize].offsets.write(entries);
+            }
+        }
         self.connect.connectors[r.connector as usize]
             .counters
             .offset_flushes += 1;

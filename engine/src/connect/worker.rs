@@ -19,10 +19,12 @@ pub struct Worker {
     pub incarnation: u32,
     /// Its `offset.storage.file.filename`: survives a crash (it is on disk).
     pub offsets: OffsetsFile,
+    /// A distributed worker's membership in its Connect group (`None`: standalone).
+    pub distributed: Option<Box<crate::connect::distributed::Member>>,
 }
 
 impl Cluster {
-    fn worker(&self, name: &str) -> Result<u32, CommandError> {
+    pub(crate) fn worker(&self, name: &str) -> Result<u32, CommandError> {
         self.connect
             .worker_index(name)
             .ok_or_else(|| CommandError::Invalid(format!("unknown worker '{name}'")))
@@ -49,6 +51,7 @@ impl Cluster {
             alive: true,
             incarnation: 1,
             offsets: OffsetsFile::default(),
+            distributed: None,
         });
         Ok(())
     }
@@ -58,7 +61,7 @@ impl Cluster {
         (0..self.connect.connectors.len() as u32)
             .filter(|&c| {
                 let conn = &self.connect.connectors[c as usize];
-                conn.worker == w && !conn.deleted
+                conn.worker == w && !conn.deleted && conn.cluster.is_none()
             })
             .collect()
     }
@@ -71,6 +74,10 @@ impl Cluster {
         let w = self.worker(name)?;
         if !self.connect.workers[w as usize].alive {
             return Err(CommandError::Invalid(format!("worker '{name}' is down")));
+        }
+        if self.connect.workers[w as usize].distributed.is_some() {
+            self.distributed_worker_crash(w);
+            return Ok(());
         }
         self.connect.workers[w as usize].alive = false;
         for c in self.connectors_of(w) {
@@ -93,11 +100,35 @@ impl Cluster {
         }
         worker.alive = true;
         worker.incarnation += 1;
+        if worker.distributed.is_some() {
+            self.distributed_worker_restart(w);
+            return Ok(());
+        }
         for c in self.connectors_of(w) {
             // StandaloneHerder keeps target states in memory (`MemoryConfigBackingStore`): the
             // new process starts every connector from its properties file, paused or not before.
             self.connect.connectors[c as usize].target = TargetState::Started;
             self.start_connector(c);
+        }
+        Ok(())
+    }
+
+    /// `worker stop NAME`: a clean shutdown. Its tasks stop as Connect stops them (sources
+    /// flush their offsets, sinks commit and leave their groups) and report UNASSIGNED; a
+    /// distributed worker then leaves its group. `worker restart` starts it again.
+    pub fn cmd_worker_stop(&mut self, name: &str) -> Result<(), CommandError> {
+        let w = self.worker(name)?;
+        if !self.connect.workers[w as usize].alive {
+            return Err(CommandError::Invalid(format!("worker '{name}' is down")));
+        }
+        if self.connect.workers[w as usize].distributed.is_some() {
+            self.distributed_worker_stop(w);
+            return Ok(());
+        }
+        self.connect.workers[w as usize].alive = false;
+        for c in self.connectors_of(w) {
+            self.stop_connector_tasks(c, Stop::Clean, State::Unassigned);
+            self.connect.connectors[c as usize].state = State::Unassigned;
         }
         Ok(())
     }

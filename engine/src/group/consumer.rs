@@ -1728,6 +1728,10 @@ impl Cluster {
     /// `request.timeout.ms`, or for a JoinGroup the rebalance timeout plus 5 s (Kafka's
     /// `AbstractCoordinator.JOIN_GROUP_TIMEOUT_LAPSE`), whichever is longer.
     pub(crate) fn group_request_timeout(&self, id: u32, request: u64) -> Option<Micros> {
+        // A Connect worker's requests time out in the worker itself (`connect/distributed.rs`).
+        if crate::connect::distributed::worker_of(id).is_some() {
+            return None;
+        }
         let c = &self.consumers[id as usize];
         let (_, kind) = c.requests.get(&request)?;
         Some(match kind {

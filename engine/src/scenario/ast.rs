@@ -259,6 +259,17 @@ pub enum ConnectMetric {
     Duplicates(String),
     /// `written NAME`: records the sink tasks wrote to their system.
     Written(String),
+    /// `status-state NAME` / `status-state NAME-ID`: the `state` of the newest record of
+    /// `status-connector-NAME` / `status-task-NAME-ID` in `connect-status`, or `none`.
+    StatusState {
+        connector: String,
+        task: Option<u32>,
+    },
+    /// `status-worker NAME[-ID]`: that record's `worker_id`, or `none`.
+    StatusWorker {
+        connector: String,
+        task: Option<u32>,
+    },
 }
 
 /// The right-hand side of an `expect` line, already checked against the metric's type.

@@ -288,7 +288,7 @@ pub fn measure(cluster: &Cluster, metric: &Metric) -> Result<Actual, String> {
                 .streams_restored(app, store)
                 .ok_or_else(|| unknown_store(app, store))? as i64,
         ),
-        Metric::Connect(m) => crate::connect::expect::measure(cluster.connect(), m)?,
+        Metric::Connect(m) => crate::connect::expect::measure(cluster, m)?,
         Metric::StreamsState { app, instance } => Actual::Word(
             cluster
                 .streams_state(app, instance)

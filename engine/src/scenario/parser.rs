@@ -436,7 +436,24 @@ impl Context {
                     i.stopped = true;
                 }
             }
-            Command::Connect(c) => self.connect.apply(c),
+            Command::Connect(c) => {
+                if let crate::connect::ConnectCommand::WorkerAddDistributed { .. } = c {
+                    // The first distributed worker creates Connect's internal topics.
+                    use crate::connect::internal_topics as it;
+                    let replication = self.brokers.unwrap_or(1).min(3);
+                    for (name, partitions) in [
+                        (it::CONFIG_TOPIC, 1),
+                        (it::OFFSET_TOPIC, it::OFFSET_PARTITIONS),
+                        (it::STATUS_TOPIC, it::STATUS_PARTITIONS),
+                    ] {
+                        self.topics.entry(name.to_string()).or_insert(TopicInfo {
+                            partitions,
+                            replication,
+                        });
+                    }
+                }
+                self.connect.apply(c)
+            }
             _ => {}
         }
     }

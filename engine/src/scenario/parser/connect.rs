@@ -7,12 +7,16 @@
 //! system insert users "{\"name\":\"ann\"}" count=3
 //! system unavailable out.txt                  # writes fail; `system available` heals it
 //! worker add w1                               # a standalone worker
+//! worker add w2 mode=distributed              # a distributed worker of group connect-cluster
+//! worker add w3 mode=distributed group=etl scheduled.rebalance.max.delay.ms=30000
+//! worker stop w2                              # a clean shutdown (LeaveGroup)
 //! connector create jdbc worker=w1 connector.class=JdbcSource tasks.max=2 table.whitelist=users topic.prefix=db-
 //! connector pause jdbc     connector resume jdbc     connector restart jdbc include-tasks only-failed
 //! task restart sink-0
 //! worker crash w1          worker restart w1
 //! expect task-state sink-0 == FAILED     expect task-worker jdbc-0 == w1
 //! expect rows users == 10                expect connector-duplicates jdbc == 4
+//! expect status-state jdbc-0 == RUNNING   expect status-worker jdbc-0 == w2   # connect-status
 //! ```
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -47,6 +51,8 @@ pub(super) const METRICS: &[&str] = &[
     "produced",
     "connector-duplicates",
     "written",
+    "status-state",
+    "status-worker",
 ];
 
 impl ConnectInfo {
@@ -55,7 +61,8 @@ impl ConnectInfo {
             ConnectCommand::SystemCreate { name, kind, .. } => {
                 self.systems.insert(name.clone(), *kind);
             }
-            ConnectCommand::WorkerAdd { name } => {
+            ConnectCommand::WorkerAdd { name }
+            | ConnectCommand::WorkerAddDistributed { name, .. } => {
                 self.workers.insert(name.clone());
             }
             ConnectCommand::ConnectorCreate { name, config, .. } => {
@@ -228,19 +235,64 @@ pub(super) fn system(cur: &mut Cursor, ctx: &Context, head: Val) -> Result<Comma
     Ok(Command::Connect(c))
 }
 
-/// `worker add|crash|restart NAME`.
+/// `worker add NAME [mode=standalone|distributed] [group=G]
+/// [scheduled.rebalance.max.delay.ms=N]`, `worker stop|crash|restart NAME`.
 pub(super) fn worker(cur: &mut Cursor, ctx: &Context, head: Val) -> Result<Command> {
-    let sub = super::subcommand(cur, head, &["add", "crash", "restart"])?;
+    let sub = super::subcommand(cur, head, &["add", "stop", "crash", "restart"])?;
     let name = cur.word("the worker's name")?;
-    cur.finish()?;
     let n = name.text.to_string();
+    if sub != "add" {
+        cur.finish()?;
+    }
     Ok(Command::Connect(match sub {
         "add" => {
             check_name(name, "worker")?;
             if ctx.connect.workers.contains(name.text) {
                 return Err(name.err(format!("worker '{}' already exists", name.text)));
             }
-            ConnectCommand::WorkerAdd { name: n }
+            let opts = cur.options(&["mode", "group", "scheduled.rebalance.max.delay.ms"])?;
+            let distributed = match opts.get("mode") {
+                None => false,
+                Some(v) if v.text == "standalone" => false,
+                Some(v) if v.text == "distributed" => true,
+                Some(v) => {
+                    return Err(v
+                        .err(format!("unknown worker mode '{}'", v.text))
+                        .hint("mode=standalone (connect-standalone) or mode=distributed"));
+                }
+            };
+            if !distributed && let Some((k, v)) = opts.items.iter().find(|(k, _)| *k != "mode") {
+                return Err(v
+                    .err(format!("'{k}' is a distributed worker's setting"))
+                    .hint(format!("worker add {n} mode=distributed {k}=…")));
+            }
+            if !distributed {
+                ConnectCommand::WorkerAdd { name: n }
+            } else {
+                let group = opts.get("group");
+                if let Some(g) = group {
+                    check_name(g, "group")?;
+                }
+                let max_delay_ms = opts.map("scheduled.rebalance.max.delay.ms", |v| {
+                    let ms = u32_of(v, "scheduled.rebalance.max.delay.ms")?;
+                    if ms > crate::connect::distributed::MAX_DELAY_MS {
+                        return Err(v.err(format!(
+                            "scheduled.rebalance.max.delay.ms is at most {}",
+                            crate::connect::distributed::MAX_DELAY_MS
+                        )));
+                    }
+                    Ok(ms)
+                })?;
+                ConnectCommand::WorkerAddDistributed {
+                    name: n,
+                    group: group.map(|g| g.text.to_string()),
+                    max_delay_ms,
+                }
+            }
+        }
+        "stop" => {
+            ctx.connect.worker(name)?;
+            ConnectCommand::WorkerStop { name: n }
         }
         "crash" => {
             ctx.connect.worker(name)?;
@@ -444,6 +496,21 @@ pub(super) fn metric(cur: &mut Cursor, ctx: &Context, name: Val) -> Result<(Metr
                 M::FlushedOffset { connector, system },
                 MetricKind::CountOrNone,
             )
+        }
+        "status-state" | "status-worker" => {
+            // A connector's name, or a task's NAME-ID.
+            let v = cur.word("a connector or a task NAME-ID")?;
+            let (connector, task) = if info.connectors.contains_key(v.text) {
+                (v.text.to_string(), None)
+            } else {
+                let (c, t) = info.task(v)?;
+                (c, Some(t))
+            };
+            if name.text == "status-state" {
+                (M::StatusState { connector, task }, MetricKind::State)
+            } else {
+                (M::StatusWorker { connector, task }, MetricKind::Word)
+            }
         }
         "produced" => (M::Produced(connector(cur)?), MetricKind::Count),
         "connector-duplicates" => (M::Duplicates(connector(cur)?), MetricKind::Count),
