@@ -41,5 +41,8 @@ pub fn measure(connect: &Connect, m: &ConnectMetric) -> Result<Actual, String> {
         ConnectMetric::Produced(c) => count(connect.counters(c).map(|k| k.produced), c)?,
         ConnectMetric::Duplicates(c) => count(connect.counters(c).map(|k| k.duplicates), c)?,
         ConnectMetric::Written(c) => count(connect.counters(c).map(|k| k.written), c)?,
+        ConnectMetric::Filtered(c) => count(connect.counters(c).map(|k| k.filtered), c)?,
+        ConnectMetric::Skipped(c) => count(connect.counters(c).map(|k| k.skipped), c)?,
+        ConnectMetric::Retries(c) => count(connect.counters(c).map(|k| k.retries), c)?,
     })
 }

@@ -259,6 +259,13 @@ pub enum ConnectMetric {
     Duplicates(String),
     /// `written NAME`: records the sink tasks wrote to their system.
     Written(String),
+    /// `connector-filtered NAME`: records its transforms dropped (`Filter`).
+    Filtered(String),
+    /// `connector-skipped NAME`: records skipped after a transform failed
+    /// (`errors.tolerance=all`).
+    Skipped(String),
+    /// `connector-retries NAME`: `put` calls that threw `RetriableException`.
+    Retries(String),
 }
 
 /// The right-hand side of an `expect` line, already checked against the metric's type.
