@@ -8,6 +8,7 @@ use crate::cluster::{Cluster, CommandError};
 use crate::connect::sink_task::SinkTask;
 use crate::connect::source_task::SourceTask;
 use crate::connect::system::SystemKind;
+use crate::connect::transform::{self, Chain};
 use crate::connect::{MAX_CONNECTORS, MAX_TASKS, TaskRef};
 use crate::limits;
 
@@ -142,6 +143,11 @@ pub const CONFIG_NAMES: &[&str] = &[
     "file",
     "poll.interval.ms",
     "batch.max.rows",
+    "max.retries",
+    "retry.backoff.ms",
+    "transforms",
+    "predicates",
+    "errors.tolerance",
 ];
 
 /// A connector's config, validated (`ConnectorConfig` plus the class's own).
@@ -162,6 +168,13 @@ pub struct ConnectorConfig {
     pub poll_interval_us: crate::time::Micros,
     /// JDBC `batch.max.rows` (100); FileStream `batch.size` (2000).
     pub batch_max: u32,
+    /// The single message transforms (`transforms`, `predicates`, `errors.tolerance`).
+    pub transforms: Chain,
+    /// JDBC sink `max.retries` (10): how many times a failed write is retried
+    /// (`RetriableException`) before the task fails.
+    pub max_retries: u32,
+    /// JDBC sink `retry.backoff.ms` (3000): the wait before a retry (`context.timeout`).
+    pub retry_backoff_us: crate::time::Micros,
     /// The config as written, in order, for display.
     pub raw: Vec<(String, String)>,
 }
@@ -172,7 +185,7 @@ impl ConnectorConfig {
     pub fn parse(raw: &[(String, String)]) -> Result<ConnectorConfig, String> {
         let mut map = BTreeMap::new();
         for (k, v) in raw {
-            if !CONFIG_NAMES.contains(&k.as_str()) {
+            if !CONFIG_NAMES.contains(&k.as_str()) && !transform::is_transform_config(k) {
                 return Err(format!("unknown connector config '{k}'"));
             }
             if map.insert(k.as_str(), v.as_str()).is_some() {
@@ -225,6 +238,9 @@ impl ConnectorConfig {
             }
             ConnectorClass::JdbcSink | ConnectorClass::FileStreamSink => {
                 allowed.push("topics");
+                if class == ConnectorClass::JdbcSink {
+                    allowed.extend(["max.retries", "retry.backoff.ms"]);
+                }
                 let topics = map.get("topics").ok_or(
                     "Must configure one of topics or topics.regex (SinkConnectorConfig.validate)",
                 )?;
@@ -234,19 +250,23 @@ impl ConnectorConfig {
                 )
             }
         };
-        if let Some(k) = map.keys().find(|k| !allowed.contains(k)) {
+        if let Some(k) = map
+            .keys()
+            .find(|k| !allowed.contains(k) && !transform::is_transform_config(k))
+        {
             return Err(format!("{} does not take '{k}'", class.full_name()));
         }
-        let number = |name: &str, default: u64, max: u64| -> Result<u64, String> {
+        let number_from = |name: &str, default: u64, min: u64, max: u64| -> Result<u64, String> {
             match map.get(name) {
                 None => Ok(default),
                 Some(v) => v
                     .parse::<u64>()
                     .ok()
-                    .filter(|n| (1..=max).contains(n))
-                    .ok_or_else(|| format!("{name} is a number from 1 to {max}")),
+                    .filter(|n| (min..=max).contains(n))
+                    .ok_or_else(|| format!("{name} is a number from {min} to {max}")),
             }
         };
+        let number = |name: &str, default: u64, max: u64| number_from(name, default, 1, max);
         let (poll_default, batch_default) = match class {
             ConnectorClass::JdbcSource => (5000, 100),
             _ => (1000, 2000),
@@ -259,6 +279,9 @@ impl ConnectorConfig {
             topics,
             poll_interval_us: number("poll.interval.ms", poll_default, 3_600_000)? * 1000,
             batch_max: number("batch.max.rows", batch_default, 10_000)? as u32,
+            transforms: transform::parse(&map)?,
+            max_retries: number_from("max.retries", 10, 0, 1000)? as u32,
+            retry_backoff_us: number_from("retry.backoff.ms", 3000, 0, 3_600_000)? * 1000,
             raw: raw.to_vec(),
         })
     }
@@ -310,6 +333,12 @@ pub struct Counters {
     pub written: u64,
     /// Offset flushes written (source) or commits sent (sink).
     pub offset_flushes: u64,
+    /// Records a transform chain dropped (`Filter`).
+    pub filtered: u64,
+    /// Records skipped after a transform failed, with `errors.tolerance=all`.
+    pub skipped: u64,
+    /// `put` calls that threw `RetriableException` (a sink task retrying its batch).
+    pub retries: u64,
 }
 
 /// One task (`ConnectorTaskId` `NAME-ID`).
@@ -712,6 +741,14 @@ impl Cluster {
     /// /connectors/NAME/restart?includeTasks=&onlyFailed=`, KIP-745): the connector (and, with
     /// `include-tasks`, its tasks, only the failed ones with `only-failed`) are RESTARTING until
     /// the worker starts them again.
+    ///
+    /// `StandaloneHerder.restartConnectorAndTasks` does it all in one synchronous call under the
+    /// herder's lock: stop and mark RESTARTING (`onRestart`), then start again; the 202 response
+    /// lists the plan's RESTARTING states, and the status store holds RESTARTING only until the
+    /// new task thread reports RUNNING (`WorkerTask.doStart` → `onStartup`), which takes no
+    /// protocol round trip. The engine has no thread scheduling time, so the RESTARTING state is
+    /// passed through at one instant: a status asked after the command reads RUNNING, as a
+    /// `GET /connectors/NAME/status` right after the 202 does in a standalone worker.
     pub fn cmd_connector_restart(
         &mut self,
         name: &str,
@@ -731,6 +768,7 @@ impl Cluster {
         };
         if !only_failed || conn.state == State::Failed {
             let conn = &mut self.connect.connectors[c as usize];
+            // RESTARTING and started again at this instant (see above).
             conn.state = match conn.target {
                 TargetState::Started => State::Running,
                 TargetState::Paused => State::Paused,

@@ -52,5 +52,8 @@ pub fn measure(cluster: &Cluster, m: &ConnectMetric) -> Result<Actual, String> {
         ConnectMetric::StatusWorker { connector, task } => {
             record(connector, *task).map_or(Actual::None, |(_, worker)| Actual::Word(worker))
         }
+        ConnectMetric::Filtered(c) => count(connect.counters(c).map(|k| k.filtered), c)?,
+        ConnectMetric::Skipped(c) => count(connect.counters(c).map(|k| k.skipped), c)?,
+        ConnectMetric::Retries(c) => count(connect.counters(c).map(|k| k.retries), c)?,
     })
 }

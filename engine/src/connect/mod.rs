@@ -14,6 +14,8 @@
 //!   `offset.flush.interval.ms`
 //! - `sink_task.rs`: `WorkerSinkTask`: records from the consumer written to the system, offsets
 //!   committed every `offset.flush.interval.ms`, a failed write fails the task
+//! - `transform.rs`: single message transforms and predicates (`transforms=…`,
+//!   `TransformationChain`), applied before a source's producer and a sink's `put`
 //! - `storage.rs`: the standalone worker's offsets file (`FileOffsetBackingStore`), keyed as
 //!   Kafka keys `connect-offsets`
 //! - `query.rs`: what `expect` and the page ask; `expect.rs`: `expect`'s Connect metrics
@@ -38,6 +40,7 @@ mod source_task;
 pub mod storage;
 pub mod system;
 pub mod view;
+pub mod transform;
 pub mod worker;
 
 pub use command::ConnectCommand;

@@ -2,18 +2,30 @@
 //! (`connector-consumer-NAME-ID`) in the connector's group `connect-NAME`, with the worker's
 //! consumer settings (`enable.auto.commit=false`, `auto.offset.reset=earliest`); each record
 //! `poll()` returns is written to the system by `SinkTask.put` at the system's write rate; the
-//! consumer's offsets are committed every `offset.flush.interval.ms`. A write that fails fails
-//! the task: what it wrote is committed, it leaves the group, and nobody restarts it.
+//! consumer's offsets are committed every `offset.flush.interval.ms`. The connector's single
+//! message transforms run on each record before `put` (`WorkerSinkTask.convertAndTransformRecord`).
+//!
+//! A failed write: a JDBC sink whose table is unavailable gets a `SQLException`, which
+//! `JdbcSinkTask.put` turns into a `RetriableException` while it has retries left (`max.retries`,
+//! 10; it asks for `context.timeout(retry.backoff.ms)`, 3000): `WorkerSinkTask` keeps the batch,
+//! pauses the consumer's partitions (it stays in the group) and delivers the batch again after
+//! the timeout; a `put` that succeeds resets the retries and resumes the partitions. With no
+//! retries left the `SQLException` becomes a `ConnectException`, which kills the task (FAILED:
+//! what it wrote is committed, it leaves the group, and nobody restarts it). Any other failure
+//! (a file sink's, a record without the key `pk.mode=record_key` needs, a transform's) is not
+//! retriable and kills the task at once.
 
 use crate::cluster::{Cluster, CommandError};
 use crate::command::{OffsetReset, TopicPartition};
 use crate::config::ConsumerConfig;
-use crate::connect::connector::{Stop, Work};
+use crate::connect::connector::{ConnectorClass, Stop, Work};
+use crate::connect::transform::{ConnectRecord, Outcome};
 use crate::connect::{OFFSET_FLUSH_INTERVAL_US, TaskRef};
 use crate::event::Event;
 use crate::group::coordinator::Group;
 use crate::group::offsets_topic;
 use crate::record::RecordId;
+use crate::time::Micros;
 
 #[derive(Debug, Clone)]
 pub(crate) struct SinkTask {
@@ -23,6 +35,14 @@ pub(crate) struct SinkTask {
     committed: Vec<(TopicPartition, u64)>,
     /// A write failed: the exception, the task fails at its next tick.
     failing: Option<String>,
+    /// A `put` that threw `RetriableException`: the records to deliver again (`messageBatch`)
+    /// and when (`context.timeout`). Records the consumer's last poll still hands over join it.
+    retry: Option<(Vec<(TopicPartition, u64, RecordId)>, Micros)>,
+    /// `JdbcSinkTask.remainingRetries`: back to `max.retries` after a `put` that succeeds.
+    remaining_retries: u32,
+    next_commit_us: Micros,
+    /// The tick the task waits for (timers for other instants are stale).
+    tick_at: Option<Micros>,
 }
 
 /// The worker's sink consumer settings (`Worker.baseConsumerConfigs`).
@@ -89,12 +109,30 @@ impl Cluster {
         let c = &mut self.consumers[consumer as usize];
         c.connect = Some(r);
         c.pause_all = paused;
+        let at = self.now + OFFSET_FLUSH_INTERVAL_US;
+        let remaining_retries = self.connect.connectors[r.connector as usize]
+            .config
+            .max_retries;
         self.connect_task_mut(r).work = Work::Sink(SinkTask {
             consumer,
             committed: Vec::new(),
             failing: None,
+            retry: None,
+            remaining_retries,
+            next_commit_us: at,
+            tick_at: None,
         });
-        let at = self.now + OFFSET_FLUSH_INTERVAL_US;
+        self.schedule_sink_tick(r, at);
+    }
+
+    /// Wakes the task at `at` unless it already waits for an earlier instant.
+    fn schedule_sink_tick(&mut self, r: TaskRef, at: Micros) {
+        let now = self.now;
+        let Some(s) = self.sink_mut(r) else { return };
+        if s.tick_at.is_some_and(|t| t >= now && t <= at) {
+            return;
+        }
+        s.tick_at = Some(at);
         self.schedule_connect_tick(r, at);
     }
 
@@ -112,69 +150,184 @@ impl Cluster {
         }
     }
 
-    /// `SinkTask.put`: the records of one processing step, written in order. The first write
-    /// that fails stops the task's consumer where it is: positions go back to the first record
-    /// not written (Kafka's `currentOffsets` only move after `put` returns), and the task fails
-    /// at once, after this step.
+    /// The records of one processing step of the task's consumer. While a batch waits to be
+    /// delivered again they join it (they belong to the same `poll()`); else they are `put`.
     pub(crate) fn connect_sink_records(
         &mut self,
         r: TaskRef,
         records: &[(TopicPartition, u64, RecordId)],
     ) {
+        let Some(s) = self.sink_mut(r) else { return };
+        if let Some((batch, _)) = &mut s.retry {
+            batch.extend_from_slice(records);
+            return;
+        }
+        self.sink_put(r, records);
+    }
+
+    /// Each record through the transforms, then `SinkTask.put`, in order. A record a `Filter`
+    /// dropped (or `errors.tolerance=all` skipped) is consumed and not written. On the first
+    /// failure the rest of the batch is not written (see the module's doc for what follows).
+    fn sink_put(&mut self, r: TaskRef, records: &[(TopicPartition, u64, RecordId)]) {
         let Some(s) = self.sink(r) else { return };
         let consumer = s.consumer;
-        let sys_name = self.connect.connectors[r.connector as usize].config.systems[0].clone();
-        let i = self.connect.system_index(&sys_name).expect("validated") as usize;
-        let mut written = 0u64;
-        for (n, &(_, _, rid)) in records.iter().enumerate() {
-            let key = self.store.key_text(rid).map(str::to_string);
-            let value = self.value_text(rid);
-            if let Err(e) = self.connect.systems[i].write(key.as_deref(), value.as_deref()) {
-                let rewind = first_unwritten(&records[n..]);
-                self.consumer_rewind(consumer, &rewind);
-                self.consumers[consumer as usize].stalled = true;
-                self.sink_mut(r).expect("a sink").failing = Some(format!(
-                    "org.apache.kafka.connect.errors.ConnectException: {}",
-                    e.0
-                ));
-                let now = self.now;
-                self.schedule_connect_tick(r, now);
+        let conn = &self.connect.connectors[r.connector as usize];
+        let chain = conn.config.transforms.clone();
+        let jdbc = conn.config.class == ConnectorClass::JdbcSink;
+        let i = self
+            .connect
+            .system_index(&conn.config.systems[0])
+            .expect("validated") as usize;
+        let (mut written, mut filtered, mut skipped) = (0u64, 0u64, 0u64);
+        let mut failure: Option<(usize, String, bool)> = None;
+        for (n, (tp, offset, rid)) in records.iter().enumerate() {
+            let key = self.store.key_text(*rid).map(str::to_string);
+            let record = ConnectRecord {
+                topic: tp.topic.clone(),
+                partition: Some(tp.partition),
+                offset: Some(*offset),
+                timestamp_ms: Some(self.store.get(*rid).timestamp_us / 1000),
+                key,
+                value: self.value_text(*rid),
+            };
+            let record = match chain.apply(record) {
+                Outcome::Record(record) => record,
+                Outcome::Dropped => {
+                    filtered += 1;
+                    continue;
+                }
+                Outcome::Skipped => {
+                    skipped += 1;
+                    continue;
+                }
+                Outcome::Failed(trace) => {
+                    failure = Some((n, trace, false));
+                    break;
+                }
+            };
+            let system = &mut self.connect.systems[i];
+            // An unavailable database answers with a `SQLException` (retriable in
+            // `JdbcSinkTask.put`); the other write errors are not.
+            let unavailable = system.unavailable;
+            if let Err(e) = system.write(record.key.as_deref(), record.value.as_deref()) {
+                let retriable = jdbc && unavailable;
+                let trace = if retriable {
+                    format!("java.sql.SQLException: {}", e.0)
+                } else {
+                    format!("org.apache.kafka.connect.errors.ConnectException: {}", e.0)
+                };
+                failure = Some((n, trace, retriable));
                 break;
             }
             written += 1;
         }
-        self.connect.connectors[r.connector as usize]
-            .counters
-            .written += written;
+        let counters = &mut self.connect.connectors[r.connector as usize].counters;
+        counters.written += written;
+        counters.filtered += filtered;
+        counters.skipped += skipped;
         *self.connect.task_records.entry(r).or_default() += written;
+        let now = self.now;
+        let backoff = self.connect.connectors[r.connector as usize]
+            .config
+            .retry_backoff_us;
+        let max_retries = self.connect.connectors[r.connector as usize]
+            .config
+            .max_retries;
+        let paused = self.connect_task(r).state == crate::connect::State::Paused;
+        let s = self.sink_mut(r).expect("a sink");
+        match failure {
+            None => {
+                s.remaining_retries = max_retries;
+                // `pausedForRedelivery` ends: the partitions resume (unless the task is paused).
+                self.consumers[consumer as usize].pause_all = paused;
+            }
+            Some((n, _, true)) if s.remaining_retries > 0 => {
+                s.remaining_retries -= 1;
+                s.retry = Some((records[n..].to_vec(), now + backoff));
+                self.consumers[consumer as usize].pause_all = true;
+                self.connect.connectors[r.connector as usize]
+                    .counters
+                    .retries += 1;
+                self.schedule_sink_tick(r, now + backoff);
+            }
+            Some((n, trace, retriable)) => {
+                let trace = if retriable {
+                    // Retries exhausted: `throw new ConnectException(sqlException)`, which
+                    // `WorkerSinkTask.deliverMessages` does not retry.
+                    format!(
+                        "org.apache.kafka.connect.errors.ConnectException: Exiting WorkerSinkTask due to unrecoverable exception.\nCaused by: org.apache.kafka.connect.errors.ConnectException: {trace}"
+                    )
+                } else {
+                    trace
+                };
+                let rewind = first_unwritten(&records[n..]);
+                self.consumer_rewind(consumer, &rewind);
+                self.consumers[consumer as usize].stalled = true;
+                self.sink_mut(r).expect("a sink").failing = Some(trace);
+                self.schedule_sink_tick(r, now);
+            }
+        }
     }
 
     /// The sink task's loop: fail if a write failed; else commit every
     /// `offset.flush.interval.ms` when the positions moved ("Skipping offset commit, no change
     /// since last commit" otherwise).
     pub(crate) fn sink_tick(&mut self, r: TaskRef) {
-        let Some(s) = self.sink(r) else { return };
+        let now = self.now;
+        let Some(s) = self.sink_mut(r) else { return };
+        if s.tick_at != Some(now) {
+            return;
+        }
+        s.tick_at = None;
         if let Some(trace) = s.failing.clone() {
             return self.fail_task(r, trace);
         }
-        let consumer = s.consumer;
-        let positions = self.consumer_positions(consumer);
-        if !positions.is_empty()
-            && positions != s.committed
-            && self.consumer_commit_offsets(consumer, positions.clone())
-        {
-            self.sink_mut(r).expect("a sink").committed = positions;
-            self.connect.connectors[r.connector as usize]
-                .counters
-                .offset_flushes += 1;
+        if let Some((batch, _)) = s.retry.take_if(|(_, at)| *at <= now) {
+            // `deliverMessages` again after the consumer's poll timed out.
+            self.sink_put(r, &batch);
+            if self.sink(r).is_some_and(|s| s.failing.is_some()) {
+                return;
+            }
         }
-        let at = self.now + OFFSET_FLUSH_INTERVAL_US;
-        self.schedule_connect_tick(r, at);
+        let s = self.sink(r).expect("a sink");
+        if now >= s.next_commit_us {
+            let consumer = s.consumer;
+            let mut positions = self.consumer_positions(consumer);
+            // `currentOffsets` only move after `put` returns: a batch waiting to be delivered
+            // again is not committed.
+            if let Some((batch, _)) = &s.retry {
+                for (tp, o) in first_unwritten(batch) {
+                    if let Some(p) = positions.iter_mut().find(|(t, _)| *t == tp) {
+                        p.1 = o;
+                    }
+                }
+            }
+            if !positions.is_empty()
+                && positions != s.committed
+                && self.consumer_commit_offsets(consumer, positions.clone())
+            {
+                self.sink_mut(r).expect("a sink").committed = positions;
+                self.connect.connectors[r.connector as usize]
+                    .counters
+                    .offset_flushes += 1;
+            }
+            self.sink_mut(r).expect("a sink").next_commit_us = now + OFFSET_FLUSH_INTERVAL_US;
+        }
+        let s = self.sink(r).expect("a sink");
+        let next = match &s.retry {
+            Some((_, at)) => s.next_commit_us.min(*at),
+            None => s.next_commit_us,
+        };
+        self.schedule_sink_tick(r, next);
     }
 
     /// The task ends: cleanly or failed, its consumer commits and leaves the group
     /// (`closeAllPartitions`, `consumer.close()`); by a crash it just vanishes.
     pub(crate) fn stop_sink_task(&mut self, s: SinkTask, how: Stop) {
+        if let Some((batch, _)) = &s.retry {
+            // The batch waiting to be delivered again was not written: not committed either.
+            self.consumer_rewind(s.consumer, &first_unwritten(batch));
+        }
         let name = self.consumers[s.consumer as usize].name.clone();
         // The consumer may have stopped already (nothing to do then).
         let _ = match how {
@@ -189,7 +342,8 @@ impl Cluster {
     pub(crate) fn sink_paused(&mut self, r: TaskRef, paused: bool) {
         if let Some(s) = self.sink(r) {
             let c = s.consumer as usize;
-            self.consumers[c].pause_all = paused;
+            // Paused for redelivery, the partitions stay paused until the batch is written.
+            self.consumers[c].pause_all = paused || s.retry.is_some();
         }
     }
 

@@ -4,7 +4,9 @@
 //! producer and then writes the offsets of everything it had sent (`SourceTaskOffsetCommitter`
 //! → `commitOffsets`: `OffsetStorageWriter.beginFlush`, `producer.flush`, `doFlush`). A crash
 //! loses what was read since the last flush: the next start reads it again and produces it again
-//! (at-least-once), counted as duplicates.
+//! (at-least-once), counted as duplicates. The connector's single message transforms run on each
+//! polled record before it is sent (`AbstractWorkerSourceTask.sendRecords`); a record they drop
+//! still moves the source offset (`recordDropped`).
 
 use std::collections::BTreeMap;
 
@@ -12,6 +14,7 @@ use crate::cluster::{Cluster, Timer};
 use crate::command::ProducerSpec;
 use crate::connect::connector::{Stop, Work};
 use crate::connect::storage::{offset_key, source_offset, source_partition};
+use crate::connect::transform::{ConnectRecord, Outcome};
 use crate::connect::{OFFSET_FLUSH_INTERVAL_US, OFFSET_FLUSH_TIMEOUT_US, TaskRef};
 use crate::record::ValueRef;
 use crate::time::{Micros, ms};
@@ -156,8 +159,12 @@ impl Cluster {
         }
         self.try_finish_flush(r);
         let s = self.source(r).expect("a source");
-        if !s.paused && now >= s.next_poll_us {
-            self.source_poll(r);
+        if !s.paused
+            && now >= s.next_poll_us
+            && let Some(trace) = self.source_poll(r)
+        {
+            // A transform failed with errors.tolerance=none: the exception leaves `execute`.
+            return self.fail_task(r, trace);
         }
         let s = self.source(r).expect("a source");
         let mut next = s.next_flush_us;
@@ -226,12 +233,16 @@ impl Cluster {
 
     /// `SourceTask.poll()`: up to the batch size from each of the task's systems, in order; each
     /// record sent with the producer for its topic. The record key is the row's primary key (a
-    /// table) or none (a file's line); the value is the row's JSON or the line.
-    fn source_poll(&mut self, r: TaskRef) {
+    /// table) or none (a file's line); the value is the row's JSON or the line. Each record goes
+    /// through the transforms first; the trace of a transform's failure, if one failed (the
+    /// records before it were sent).
+    fn source_poll(&mut self, r: TaskRef) -> Option<String> {
         let now = self.now;
         let conn = &self.connect.connectors[r.connector as usize];
         let batch = conn.config.batch_max as usize;
         let poll_interval = conn.config.poll_interval_us;
+        let chain = conn.config.transforms.clone();
+        let mut failure = None;
         let positions: Vec<(u32, u64)> = self
             .source(r)
             .expect("a source")
@@ -244,9 +255,9 @@ impl Cluster {
             let sys = &self.connect.systems[i as usize];
             let (kind, name) = (sys.kind, sys.name.clone());
             let read = sys.read_after(from, batch);
-            let Some(&(last, _, _)) = read.last() else {
+            if read.is_empty() {
                 continue;
-            };
+            }
             let conn = &self.connect.connectors[r.connector as usize];
             let topic = conn.config.source_topic(&name);
             let partition_key = source_partition(kind, &name).to_string();
@@ -254,29 +265,63 @@ impl Cluster {
             let Some(&p) = self.source(r).expect("a source").producers.get(&topic) else {
                 continue;
             };
-            let again = read.iter().filter(|(o, _, _)| *o <= upto).count() as u64;
-            for (_, key, value) in read.iter() {
-                let key = key.as_deref().map(|k| self.store.intern(k));
-                let value = ValueRef::Text(self.store.intern(value));
-                self.create_record(p, now, now, key, value, None);
+            let (mut sent, mut again, mut filtered, mut skipped) = (0u64, 0u64, 0u64, 0u64);
+            let mut done = None;
+            for (offset, key, value) in read.iter() {
+                // JDBC and file sources set no partition and no timestamp on their records.
+                let record = ConnectRecord {
+                    topic: topic.clone(),
+                    partition: None,
+                    offset: None,
+                    timestamp_ms: None,
+                    key: key.clone(),
+                    value: Some(value.clone()),
+                };
+                match chain.apply(record) {
+                    Outcome::Record(record) => {
+                        let key = record.key.as_deref().map(|k| self.store.intern(k));
+                        let value = match record.value.as_deref() {
+                            Some(v) => ValueRef::Text(self.store.intern(v)),
+                            None => ValueRef::Null,
+                        };
+                        self.create_record(p, now, now, key, value, None);
+                        sent += 1;
+                        again += u64::from(*offset <= upto);
+                    }
+                    Outcome::Dropped => filtered += 1,
+                    Outcome::Skipped => skipped += 1,
+                    Outcome::Failed(trace) => {
+                        failure = Some(trace);
+                        break;
+                    }
+                }
+                done = Some(*offset);
             }
             let conn = &mut self.connect.connectors[r.connector as usize];
-            conn.counters.produced += read.len() as u64;
+            conn.counters.produced += sent;
             conn.counters.duplicates += again;
-            conn.produced_upto.insert(partition_key, upto.max(last));
-            *self.connect.task_records.entry(r).or_default() += read.len() as u64;
-            self.source_mut(r)
-                .expect("a source")
-                .positions
-                .insert(i, last);
+            conn.counters.filtered += filtered;
+            conn.counters.skipped += skipped;
+            *self.connect.task_records.entry(r).or_default() += sent;
+            if let Some(done) = done {
+                conn.produced_upto.insert(partition_key, upto.max(done));
+                self.source_mut(r)
+                    .expect("a source")
+                    .positions
+                    .insert(i, done);
+            }
             if !touched.contains(&p) {
                 touched.push(p);
+            }
+            if failure.is_some() {
+                break;
             }
         }
         for p in touched {
             self.producer_tick(p);
         }
         self.source_mut(r).expect("a source").next_poll_us = now + poll_interval;
+        failure
     }
 
     /// The task stops. Cleanly (`WorkerSourceTask.close` after a last `commitOffsets`): the

@@ -1220,7 +1220,10 @@ impl Cluster {
         if c.coordinator.is_none() && !c.in_flight(Pending::FindCoordinator) {
             consider(c.retry_coordinator_at);
         }
+        // Paused partitions (`pause_all`: a paused Connect sink task, or one waiting to deliver a
+        // batch again) hand nothing over: their buffered records are no reason to wake.
         if c.at_poll()
+            && !c.pause_all
             && c.owned
                 .iter()
                 .any(|(tp, p)| !p.buffer.is_empty() && !c.paused.contains(tp))

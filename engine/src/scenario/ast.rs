@@ -270,6 +270,13 @@ pub enum ConnectMetric {
         connector: String,
         task: Option<u32>,
     },
+    /// `connector-filtered NAME`: records its transforms dropped (`Filter`).
+    Filtered(String),
+    /// `connector-skipped NAME`: records skipped after a transform failed
+    /// (`errors.tolerance=all`).
+    Skipped(String),
+    /// `connector-retries NAME`: `put` calls that threw `RetriableException`.
+    Retries(String),
 }
 
 /// The right-hand side of an `expect` line, already checked against the metric's type.

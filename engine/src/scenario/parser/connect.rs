@@ -24,9 +24,10 @@ use std::collections::{BTreeMap, BTreeSet};
 use super::{Context, Cursor, Result, Val, check_name, did_you_mean, rate, u32_of};
 use crate::command::Command;
 use crate::connect::connector::{CONFIG_NAMES, ConnectorConfig, STATES};
-use crate::connect::{ConnectCommand, SystemKind};
+use crate::connect::{ConnectCommand, SystemKind, transform};
 use crate::scenario::ast::{ConnectMetric, Metric};
 use crate::scenario::diagnostic::LineError;
+use crate::scenario::lexer::TokenKind;
 
 /// What the file declared of Connect so far.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -53,6 +54,9 @@ pub(super) const METRICS: &[&str] = &[
     "written",
     "status-state",
     "status-worker",
+    "connector-filtered",
+    "connector-skipped",
+    "connector-retries",
 ];
 
 impl ConnectInfo {
@@ -322,20 +326,18 @@ pub(super) fn connector(cur: &mut Cursor, ctx: &Context, head: Val) -> Result<Co
             if info.connectors.contains_key(name.text) {
                 return Err(name.err(format!("Connector {} already exists", name.text)));
             }
-            let mut allowed: Vec<&'static str> = vec!["worker"];
-            allowed.extend_from_slice(CONFIG_NAMES);
-            let opts = cur.options(&allowed)?;
-            let worker = opts.required(
-                "worker",
-                cur,
-                "connector create jdbc worker=w1 connector.class=JdbcSource table.whitelist=users",
-            )?;
+            let opts = create_options(cur)?;
+            let worker = opts.get("worker").ok_or_else(|| {
+                LineError::new(cur.end_col(), "missing option worker=").hint(
+                    "e.g. connector create jdbc worker=w1 connector.class=JdbcSource table.whitelist=users",
+                )
+            })?;
             info.worker(worker)?;
             let config: Vec<(String, String)> = opts
                 .items
                 .iter()
-                .filter(|(k, _)| *k != "worker")
-                .map(|(k, v)| (k.to_string(), v.text.to_string()))
+                .filter(|(k, _)| k != "worker")
+                .map(|(k, v)| (k.clone(), v.text.to_string()))
                 .collect();
             let parsed = ConnectorConfig::parse(&config).map_err(|e| {
                 // Point at the config the message names (the longest such name: `topic` is in
@@ -343,7 +345,7 @@ pub(super) fn connector(cur: &mut Cursor, ctx: &Context, head: Val) -> Result<Co
                 let at = opts
                     .items
                     .iter()
-                    .filter(|(k, _)| e.contains(k))
+                    .filter(|(k, _)| e.contains(k.as_str()))
                     .max_by_key(|(k, _)| k.len())
                     .map_or(name, |(_, v)| *v);
                 at.err(e)
@@ -423,6 +425,69 @@ pub(super) fn connector(cur: &mut Cursor, ctx: &Context, head: Val) -> Result<Co
         }
     };
     Ok(Command::Connect(c))
+}
+
+/// `connector create`'s options, in order: `worker=` and the connector's configs, whose names
+/// may be a transform's or a predicate's (`transforms.ALIAS.KEY`), so not a fixed list.
+struct CreateOptions<'a> {
+    items: Vec<(String, Val<'a>)>,
+}
+
+impl<'a> CreateOptions<'a> {
+    fn get(&self, name: &str) -> Option<Val<'a>> {
+        self.items.iter().find(|(n, _)| n == name).map(|(_, v)| *v)
+    }
+}
+
+fn create_options<'a>(cur: &mut Cursor<'a>) -> Result<CreateOptions<'a>> {
+    let mut items: Vec<(String, Val<'a>)> = Vec::new();
+    while let Some(token) = cur.bump() {
+        let TokenKind::Opt {
+            name,
+            value,
+            value_col,
+            quoted,
+        } = &token.kind
+        else {
+            return Err(
+                LineError::new(token.col, format!("unexpected '{}'", token.raw))
+                    .hint("options are written name=value"),
+            );
+        };
+        if name != "worker"
+            && !CONFIG_NAMES.contains(&name.as_str())
+            && !transform::is_transform_config(name)
+        {
+            let fallback = format!("options here: worker, {}", CONFIG_NAMES.join(", "));
+            return Err(
+                LineError::new(token.col, format!("unknown option '{name}'")).hint(
+                    did_you_mean(name, CONFIG_NAMES.iter().copied().chain(["worker"]))
+                        .unwrap_or(fallback),
+                ),
+            );
+        }
+        if items.iter().any(|(n, _)| n == name) {
+            return Err(LineError::new(
+                token.col,
+                format!("option '{name}' given twice"),
+            ));
+        }
+        if value.is_empty() && !quoted {
+            return Err(
+                LineError::new(token.col, format!("option '{name}' has no value"))
+                    .hint(format!("write {name}=VALUE")),
+            );
+        }
+        items.push((
+            name.clone(),
+            Val {
+                text: value,
+                col: *value_col,
+                quoted: *quoted,
+            },
+        ));
+    }
+    Ok(CreateOptions { items })
 }
 
 /// `task restart NAME-ID`.
@@ -514,6 +579,9 @@ pub(super) fn metric(cur: &mut Cursor, ctx: &Context, name: Val) -> Result<(Metr
         }
         "produced" => (M::Produced(connector(cur)?), MetricKind::Count),
         "connector-duplicates" => (M::Duplicates(connector(cur)?), MetricKind::Count),
+        "connector-filtered" => (M::Filtered(connector(cur)?), MetricKind::Count),
+        "connector-skipped" => (M::Skipped(connector(cur)?), MetricKind::Count),
+        "connector-retries" => (M::Retries(connector(cur)?), MetricKind::Count),
         _ => (M::Written(connector(cur)?), MetricKind::Count),
     };
     Ok((Metric::Connect(m), kind))
@@ -538,4 +606,85 @@ pub(super) fn state(v: Val) -> Result<String> {
     Err(v
         .err(format!("unknown connector or task state '{}'", v.text))
         .hint(did_you_mean(v.text, STATES.iter().copied()).unwrap_or(fallback)))
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::scenario::parser::parse;
+
+    const SETUP: &str = "topic create db-users partitions=1\nsystem table users\nworker add w1\n";
+
+    /// The one error of a `connector create` line with these configs after a valid JDBC source's.
+    fn error(configs: &str) -> String {
+        let src = format!(
+            "{SETUP}connector create c worker=w1 connector.class=JdbcSource table.whitelist=users topic.prefix=db- {configs}"
+        );
+        match parse("c.scenario", &src) {
+            Ok(_) => panic!("{configs:?} parsed but should not"),
+            Err(e) => {
+                assert_eq!(e.len(), 1, "{e:?}");
+                e[0].to_string()
+            }
+        }
+    }
+
+    /// Column of `needle`'s value in the create line (1-based), for the expected FILE:LINE:COL.
+    fn col(configs: &str, needle: &str) -> usize {
+        let line = format!(
+            "connector create c worker=w1 connector.class=JdbcSource table.whitelist=users topic.prefix=db- {configs}"
+        );
+        line.find(needle).expect("in the line") + needle.len() + 1
+    }
+
+    #[test]
+    fn transform_configs_are_accepted() {
+        let src = format!(
+            "{SETUP}connector create c worker=w1 connector.class=JdbcSource table.whitelist=users topic.prefix=db- transforms=a transforms.a.type=InsertField$Value transforms.a.static.field=f transforms.a.static.value=v\nexpect connector-filtered c == 0\nexpect connector-retries c == 0\nexpect connector-skipped c == 0"
+        );
+        assert!(parse("c.scenario", &src).is_ok());
+    }
+
+    #[test]
+    fn bad_transform_configs_point_at_the_config() {
+        let c = "transforms=a transforms.a.type=Nope";
+        assert_eq!(
+            error(c),
+            format!(
+                "c.scenario:4:{}: Invalid value Nope for configuration transforms.a.type: Class Nope could not be found.",
+                col(c, "transforms.a.type=")
+            )
+        );
+        let c = "transforms=a,a";
+        assert_eq!(
+            error(c),
+            format!(
+                "c.scenario:4:{}: Invalid value a,a for configuration transforms: Duplicate alias provided.",
+                col(c, "transforms=")
+            )
+        );
+        let c = "transforms=a transforms.a.type=Filter transforms.a.predicate=p";
+        assert_eq!(
+            error(c),
+            format!(
+                "c.scenario:4:{}: Invalid value p for configuration transforms.a.predicate: no predicate 'p' in predicates",
+                col(c, "transforms.a.predicate=")
+            )
+        );
+        let c = "transforms=a transforms.a.type=MaskField$Value transforms.a.fields=x transforms.a.colour=red";
+        assert!(error(c).starts_with(&format!(
+            "c.scenario:4:{}: MaskField$Value does not take 'transforms.a.colour'",
+            col(c, "transforms.a.colour=")
+        )));
+        let c = "predicates=p predicates.p.type=TopicNameMatches predicates.p.pattern=(";
+        assert!(error(c).starts_with(&format!(
+            "c.scenario:4:{}: Invalid value ( for configuration predicates.p.pattern",
+            col(c, "predicates.p.pattern=")
+        )));
+        // A name that is no config at all is refused by the line's own option check.
+        let c = "transfroms=a";
+        assert!(error(c).starts_with(&format!(
+            "c.scenario:4:{}: unknown option 'transfroms' (did you mean 'transforms'?)",
+            col(c, "transfroms=") - "transfroms=".len()
+        )));
+    }
 }
