@@ -39,8 +39,8 @@ mod sink_task;
 mod source_task;
 pub mod storage;
 pub mod system;
-pub mod view;
 pub mod transform;
+pub mod view;
 pub mod worker;
 
 pub use command::ConnectCommand;
