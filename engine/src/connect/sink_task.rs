@@ -27,6 +27,9 @@ use crate::group::offsets_topic;
 use crate::record::RecordId;
 use crate::time::Micros;
 
+/// Records a sink task holds, with where each came from.
+type Batch = Vec<(TopicPartition, u64, RecordId)>;
+
 #[derive(Debug, Clone)]
 pub(crate) struct SinkTask {
     /// Its consumer (`Cluster::consumers`).
@@ -37,7 +40,7 @@ pub(crate) struct SinkTask {
     failing: Option<String>,
     /// A `put` that threw `RetriableException`: the records to deliver again (`messageBatch`)
     /// and when (`context.timeout`). Records the consumer's last poll still hands over join it.
-    retry: Option<(Vec<(TopicPartition, u64, RecordId)>, Micros)>,
+    retry: Option<(Batch, Micros)>,
     /// `JdbcSinkTask.remainingRetries`: back to `max.retries` after a `put` that succeeds.
     remaining_retries: u32,
     next_commit_us: Micros,

@@ -200,10 +200,7 @@ pub fn parse(map: &BTreeMap<&str, &str>) -> Result<Chain, String> {
         takes.extend(["type", "predicate", "negate"]);
         check_names(map, &prefix, &takes)?;
         let get = |k: &str| map.get(format!("{prefix}{k}").as_str()).copied();
-        let negate = match get("negate") {
-            None => None,
-            Some(v) => Some(v.eq_ignore_ascii_case("true")),
-        };
+        let negate = get("negate").map(|v| v.eq_ignore_ascii_case("true"));
         let predicate = match get("predicate") {
             None if negate.is_some() => {
                 return Err(format!(
