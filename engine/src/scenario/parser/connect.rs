@@ -612,7 +612,7 @@ pub(super) fn state(v: Val) -> Result<String> {
 mod tests {
     use crate::scenario::parser::parse;
 
-    const SETUP: &str = "topic create db-users partitions=1\nsystem table users\nworker add w1\n";
+    const SETUP: &str = "brokers 1\ntopic create db-users partitions=1 replication=1\nsystem table users\nworker add w1\n";
 
     /// The one error of a `connector create` line with these configs after a valid JDBC source's.
     fn error(configs: &str) -> String {
@@ -650,7 +650,7 @@ mod tests {
         assert_eq!(
             error(c),
             format!(
-                "c.scenario:4:{}: Invalid value Nope for configuration transforms.a.type: Class Nope could not be found.",
+                "c.scenario:5:{}: Invalid value Nope for configuration transforms.a.type: Class Nope could not be found.",
                 col(c, "transforms.a.type=")
             )
         );
@@ -658,7 +658,7 @@ mod tests {
         assert_eq!(
             error(c),
             format!(
-                "c.scenario:4:{}: Invalid value a,a for configuration transforms: Duplicate alias provided.",
+                "c.scenario:5:{}: Invalid value a,a for configuration transforms: Duplicate alias provided.",
                 col(c, "transforms=")
             )
         );
@@ -666,24 +666,24 @@ mod tests {
         assert_eq!(
             error(c),
             format!(
-                "c.scenario:4:{}: Invalid value p for configuration transforms.a.predicate: no predicate 'p' in predicates",
+                "c.scenario:5:{}: Invalid value p for configuration transforms.a.predicate: no predicate 'p' in predicates",
                 col(c, "transforms.a.predicate=")
             )
         );
         let c = "transforms=a transforms.a.type=MaskField$Value transforms.a.fields=x transforms.a.colour=red";
         assert!(error(c).starts_with(&format!(
-            "c.scenario:4:{}: MaskField$Value does not take 'transforms.a.colour'",
+            "c.scenario:5:{}: MaskField$Value does not take 'transforms.a.colour'",
             col(c, "transforms.a.colour=")
         )));
         let c = "predicates=p predicates.p.type=TopicNameMatches predicates.p.pattern=(";
         assert!(error(c).starts_with(&format!(
-            "c.scenario:4:{}: Invalid value ( for configuration predicates.p.pattern",
+            "c.scenario:5:{}: Invalid value ( for configuration predicates.p.pattern",
             col(c, "predicates.p.pattern=")
         )));
         // A name that is no config at all is refused by the line's own option check.
         let c = "transfroms=a";
         assert!(error(c).starts_with(&format!(
-            "c.scenario:4:{}: unknown option 'transfroms' (did you mean 'transforms'?)",
+            "c.scenario:5:{}: unknown option 'transfroms' (did you mean 'transforms'?)",
             col(c, "transfroms=") - "transfroms=".len()
         )));
     }
