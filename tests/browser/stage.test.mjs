@@ -130,9 +130,12 @@ test('every drawn entity carries data-entity, and the values are the engine\'s e
   // view and tested with it), is checked here.
   // The Streams kinds (app, instance, processor, store, task) are checked against a live Streams
   // application in streams.test.mjs: the demo has none.
+  // The Connect kinds (worker, connector, connect-task, system) likewise in connect.test.mjs.
   const STREAMS_KINDS = ['app', 'instance', 'processor', 'store', 'task'];
+  const CONNECT_KINDS = ['worker', 'connector', 'connect-task', 'system'];
+  const elsewhere = [...STREAMS_KINDS, ...CONNECT_KINDS];
   const kinds = await page.evaluate(async () => (await import('/static/js/entities.js')).ENTITY_KINDS);
-  assert.deepEqual(kinds.filter((k) => k !== 'record' && !STREAMS_KINDS.includes(k)).sort(), Object.keys(expected).sort());
+  assert.deepEqual(kinds.filter((k) => k !== 'record' && !elsewhere.includes(k)).sort(), Object.keys(expected).sort());
   for (const [kind, want] of Object.entries(expected)) {
     assert.ok(want.size > 0, `the demo has a ${kind}`);
     assert.deepEqual([...(drawn[kind] || [])].sort(), [...want].sort(), kind);
