@@ -857,10 +857,17 @@ impl Cluster {
             // Acknowledged by a leader that has since been replaced, and not in the new leader's
             // log: lost the moment it is acknowledged.
             if let (Some(base), Some(v), false) = (base, view, acks == Acks::Zero) {
-                let present = self.broker(v).replicas[&slot]
-                    .log
-                    .entry_at(base + i as u64)
-                    .is_some_and(|e| e.id == rid);
+                let log = &self.broker(v).replicas[&slot].log;
+                let offset = base + i as u64;
+                // Below the new leader's log start the record was deleted (retention, or a
+                // Streams repartition purge's DeleteRecords), and a hole below its log end was
+                // compacted away: neither is a loss. Only a truncated tail or another record at
+                // the offset is.
+                let present = offset < log.log_start_offset()
+                    || match log.entry_at(offset) {
+                        Some(e) => e.id == rid,
+                        None => offset < log.log_end_offset(),
+                    };
                 if !present {
                     self.store.set_lost(rid, true);
                     lost += 1;
