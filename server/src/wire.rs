@@ -48,7 +48,7 @@
 //!   "role":"presenter"|"viewer","control":true,"shared":false}`.
 //! - `snapshot`: the whole state. Sent on connect, on request, and to a viewer that fell behind.
 //!   `{"v":1,"type":"snapshot","seq":41,"room":"demo","title":"…","clock":{…},"caption":"…"|null,
-//!     "focus":["partition:orders/0",…],"state":{…State…},"log":[…LogEntry…],"audience":{"viewers":13,"following":12,"sandboxes":3},
+//!     "focus":["partition:orders/0",…],"state":{…State…},"log":[…LogEntry…],"audience":{"viewers":13,"following":12,"sandboxes":3,"kafka_clients":0},
 //!     "owner":"presenter"|"open","forked_from":"demo"|null}`
 //! - `frame`: what changed since the frame `seq - 1`, ten a second while playing. When more than
 //!   [`BUSY_PARTITIONS`] partitions changed offsets, those whose only news is their offsets take
@@ -359,6 +359,9 @@ pub struct Audience {
     /// Connections that follow without control (students, with `--share`).
     pub following: usize,
     pub sandboxes: usize,
+    /// Kafka client connections open to the room's brokers: while any is, the room stays at
+    /// 1× and refuses time travel (the page says why on the speed buttons).
+    pub kafka_clients: usize,
 }
 
 /// Sent to one viewer on connect, before the snapshot: what this connection may do.

@@ -429,3 +429,58 @@ async fn hostile_bytes_close_their_connection_and_500_connections_leave_the_room
     assert!(grown < 64 * 1024, "the server grew by {grown} KiB");
     drop(deaf);
 }
+
+/// While a Kafka client is connected the room keeps to the wall clock: it is set to 1×, a speed
+/// change and a rewind are refused with the reason, and the presenter sees the connection
+/// counted; when the client leaves, the controls are back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_connected_client_holds_the_room_at_real_time() {
+    let server = Server::start();
+    let mut viewer = server.viewer().await;
+    let speed = |s: f64| json!({"type": "speed", "speed": s});
+    let reply = within("speed 5", ws::request(&mut viewer, speed(5.0), 1)).await;
+    assert_eq!(reply["ok"], true, "{reply}");
+
+    let mut client = TcpStream::connect(("127.0.0.1", server.kafka))
+        .await
+        .expect("the listener accepts");
+    client.write_all(&api_versions_v0(3)).await.unwrap();
+    assert!(read_response(&mut client, STEP).await.is_some());
+    assert!(
+        eventually(async || {
+            let s = within("snapshot", ws::snapshot(&mut viewer)).await;
+            s["audience"]["kafka_clients"] == 1 && s["clock"]["speed"] == 1.0
+        })
+        .await,
+        "the room counts the client and plays at 1×"
+    );
+    let refused = within("speed 5", ws::request(&mut viewer, speed(5.0), 2)).await;
+    assert_eq!(refused["ok"], false);
+    let why = refused["error"]["message"].as_str().unwrap();
+    assert!(why.contains("Kafka client") && why.contains("1×"), "{why}");
+    let refused = within(
+        "seek",
+        ws::request(&mut viewer, json!({"type": "seek", "to_us": 0}), 3),
+    )
+    .await;
+    assert_eq!(refused["ok"], false);
+    assert!(
+        refused["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("time travel"),
+        "{refused}"
+    );
+
+    drop(client);
+    assert!(
+        eventually(async || {
+            let s = within("snapshot", ws::snapshot(&mut viewer)).await;
+            s["audience"]["kafka_clients"] == 0
+        })
+        .await,
+        "the connection is no longer counted once closed"
+    );
+    let reply = within("speed 5", ws::request(&mut viewer, speed(5.0), 4)).await;
+    assert_eq!(reply["ok"], true, "{reply}");
+}

@@ -17,6 +17,7 @@ pub mod view;
 
 use std::collections::BTreeMap;
 use std::net::{IpAddr, Ipv4Addr};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -60,6 +61,14 @@ impl Shared {
         room.kafka(ask).await.ok()
     }
 
+    /// Counts a client connection in the default room's `kafka_clients` while it is open, so
+    /// the room keeps to the wall clock (`room/real_time.rs`). `None` if there is no room.
+    pub fn client_connected(&self) -> Option<ClientConnection> {
+        let room = self.rooms.get(DEFAULT_ROOM).ok()?;
+        room.kafka_clients.fetch_add(1, Ordering::Relaxed);
+        Some(ClientConnection(room.kafka_clients.clone()))
+    }
+
     /// The default room's brokers if it is in memory: a room that left memory (nobody watched
     /// it) is not brought back just to be looked at; a client's request brings it back.
     async fn brokers_if_running(&self) -> Option<Vec<BrokerLife>> {
@@ -69,6 +78,15 @@ impl Shared {
 
     fn set_ports(&self, ports: BTreeMap<u32, u16>) {
         *self.ports.lock().expect("ports lock") = ports;
+    }
+}
+
+/// One open client connection, counted in its room while it lives.
+pub struct ClientConnection(Arc<AtomicUsize>);
+
+impl Drop for ClientConnection {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
     }
 }
 

@@ -320,6 +320,7 @@ impl Room {
             viewers: self.frames.receiver_count(),
             following: self.followers.load(Ordering::Relaxed),
             sandboxes: self.env.sandboxes.load(Ordering::Relaxed),
+            kafka_clients: self.kafka_clients(),
         }
     }
 

@@ -12,6 +12,7 @@ pub mod lessons;
 mod lifecycle;
 mod markers;
 mod player;
+mod real_time;
 
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -137,6 +138,9 @@ pub struct RoomHandle {
     pub serial: u64,
     /// Viewers connected without control (following the presenter).
     pub followers: Arc<AtomicUsize>,
+    /// Kafka client connections open to the room's brokers (`crate::kafka`): while any is,
+    /// the room keeps to the wall clock (`real_time.rs`).
+    pub kafka_clients: Arc<AtomicUsize>,
     requests: mpsc::Sender<Request>,
     frames: broadcast::Sender<Frame>,
 }
@@ -165,6 +169,7 @@ impl RoomHandle {
             forked_from,
             serial: room.serial,
             followers: room.followers.clone(),
+            kafka_clients: room.kafka_clients.clone(),
             requests,
             frames,
         };
@@ -314,6 +319,9 @@ struct Room {
     shown_audience: wire::Audience,
     serial: u64,
     followers: Arc<AtomicUsize>,
+    kafka_clients: Arc<AtomicUsize>,
+    /// Wall time the room has been paused with a Kafka client connected.
+    paused_with_clients: Duration,
     /// The room has said once that it thinned its history for memory.
     history_thinned: bool,
     /// Moments of this timeline worth seeking to.
@@ -368,6 +376,8 @@ impl Room {
             shown_audience: wire::Audience::default(),
             serial: 0,
             followers: Arc::default(),
+            kafka_clients: Arc::default(),
+            paused_with_clients: Duration::ZERO,
             history_thinned: false,
             markers: Markers::default(),
         }
@@ -559,6 +569,7 @@ impl Room {
                     let wall = now - last;
                     last = now;
                     self.guarded(|room| {
+                        room.keep_real_time(wall);
                         let elapsed = room.clock.elapsed(wall);
                         if elapsed > 0 {
                             room.advance_to(room.cluster.now() + elapsed);
@@ -566,7 +577,8 @@ impl Room {
                         room.flush();
                     });
                     // Nobody watching: pause, and later leave memory (saved, to come back).
-                    if self.frames.receiver_count() == 0 {
+                    // A connected Kafka client is someone using the room.
+                    if self.frames.receiver_count() == 0 && self.kafka_clients() == 0 {
                         let since = *idle_since.get_or_insert(now);
                         if self.idle(now - since) {
                             break;
@@ -622,7 +634,11 @@ impl Room {
                 role,
                 reply,
             } => {
-                let answer = match self.authorize(&body, role).and_then(|()| self.client(body)) {
+                let answer = match self
+                    .authorize(&body, role)
+                    .and_then(|()| self.allowed_with_clients(&body))
+                    .and_then(|()| self.client(body))
+                {
                     Ok(Answer::Output(output)) => Reply::ok(id, output),
                     Ok(Answer::Inspect(inspect)) => Reply {
                         inspect: Some(inspect),

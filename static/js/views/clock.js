@@ -23,6 +23,15 @@ export class ClockView {
       setText(this.speed, `${formatSpeed(m.clock.speed)}×`);
       setClass(document.body, 'paused', !m.clock.playing);
     }
+    if (change.audience || change.snapshot) {
+      // Real Kafka clients live in wall-clock time: the server holds the room at 1× and
+      // refuses speed changes and rewinds while any is connected (room/real_time.rs).
+      const clients = (m.audience && m.audience.kafka_clients) || 0;
+      setClass(this.speed, 'real-time', clients > 0);
+      setAttr(this.speed, 'title', clients > 0
+        ? `${clients === 1 ? 'A Kafka client is' : `${clients} Kafka client connections are`} connected: the room stays at 1× and cannot rewind while real clients are connected`
+        : 'Simulated seconds per real second');
+    }
     if (change.snapshot) {
       setText(this.title, m.title || '');
       if (m.title) document.title = `${m.title} · Kafka Playground`;

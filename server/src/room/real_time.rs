@@ -1,0 +1,181 @@
+//! Real Kafka clients live in wall-clock time: while any is connected to the room's brokers,
+//! the room keeps to the wall clock.
+//!
+//! * **1× only.** A client's `request.timeout.ms`, `linger.ms`, `session.timeout.ms` and the
+//!   timestamps it writes are wall-clock durations; at 20× a 30 s produce timeout would be 10
+//!   simulated minutes, at 0.1× a heartbeat every 3 s would look like one every 0.3 s. So the
+//!   room is set to 1× when the first client connects and a speed change is refused.
+//! * **No rewind.** Going back in time would unwrite records a client was told are written and
+//!   move offsets it committed; seeking and "previous" are refused. (Forward steps are fine.)
+//! * **Pause, bounded.** A paused room answers no request: simulated time must move for a
+//!   produce to be replicated or a fetch to wait. Kafka's clients give up on a request after
+//!   `request.timeout.ms` (30 s by default in the Java client, kafka-python and kafkajs) and
+//!   retry, so a pause holds their requests for at most [`MAX_PAUSE_WITH_CLIENTS`] of wall time,
+//!   less than that timeout, then the room plays on by itself and says why.
+//! * **Watched.** A room with a connected client is in use even if no browser looks at it: it
+//!   does not pause or leave memory for idleness.
+
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use super::Room;
+use crate::wire::{ClientBody, WireError};
+
+/// The longest a pause lasts while a Kafka client is connected (wall time): under the 30 s
+/// default `request.timeout.ms` of Kafka's clients, so a request held by the pause is answered
+/// before its client gives up on it.
+pub const MAX_PAUSE_WITH_CLIENTS: Duration = Duration::from_secs(20);
+
+/// The speed real clients need.
+const REAL_TIME: f64 = 1.0;
+
+impl Room {
+    /// Kafka client connections open to this room's brokers now.
+    pub(super) fn kafka_clients(&self) -> usize {
+        self.kafka_clients.load(Ordering::Relaxed)
+    }
+
+    /// Called every tick with the wall time since the last one: 1× while clients are
+    /// connected, and a pause that has held their requests long enough ends.
+    pub(super) fn keep_real_time(&mut self, wall: Duration) {
+        if self.kafka_clients() == 0 {
+            self.paused_with_clients = Duration::ZERO;
+            return;
+        }
+        if self.clock.speed != REAL_TIME {
+            self.clock.speed = REAL_TIME;
+            self.dirty = true;
+            self.note(
+                "info",
+                "console",
+                "a Kafka client connected: the room plays at 1× while real clients are \
+                 connected (they live in wall-clock time)"
+                    .to_string(),
+            );
+        }
+        if self.clock.playing {
+            self.paused_with_clients = Duration::ZERO;
+            return;
+        }
+        self.paused_with_clients += wall;
+        if self.paused_with_clients >= MAX_PAUSE_WITH_CLIENTS {
+            self.paused_with_clients = Duration::ZERO;
+            self.clock.playing = true;
+            self.at_pause = false;
+            self.dirty = true;
+            self.note(
+                "info",
+                "console",
+                format!(
+                    "playing again: a Kafka client is connected, and a pause may hold its \
+                     requests for {} s at most (its request.timeout.ms is 30 s)",
+                    MAX_PAUSE_WITH_CLIENTS.as_secs()
+                ),
+            );
+        }
+    }
+
+    /// Refuses what would break a connected client's wall-clock world, saying why.
+    pub(super) fn allowed_with_clients(&self, body: &ClientBody) -> Result<(), WireError> {
+        let clients = self.kafka_clients();
+        if clients == 0 {
+            return Ok(());
+        }
+        let who = if clients == 1 {
+            "a Kafka client is connected".to_string()
+        } else {
+            format!("{clients} Kafka client connections are open")
+        };
+        match body {
+            ClientBody::Speed { speed } if *speed != REAL_TIME => Err(WireError::plain(format!(
+                "{who}: the room stays at 1× while real clients are connected, because their \
+                 timeouts and timestamps are wall-clock time"
+            ))),
+            ClientBody::Seek { .. } | ClientBody::Previous => Err(WireError::plain(format!(
+                "{who}: time travel is off while real clients are connected, because going \
+                 back would unwrite records they were told are written"
+            ))),
+            _ => Ok(()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::Ordering;
+    use std::time::Duration;
+
+    use crate::access::Role;
+    use crate::room::RoomHandle;
+    use crate::wire::ClientBody;
+
+    async fn ask(room: &RoomHandle, body: ClientBody) -> serde_json::Value {
+        let bytes = room
+            .request(Some(1), body, Role::Presenter)
+            .await
+            .expect("room answers");
+        serde_json::from_slice(&bytes).expect("a JSON reply")
+    }
+
+    async fn clock(room: &RoomHandle) -> (bool, f64, u64) {
+        let frame = room.snapshot().await.expect("snapshot");
+        let v: serde_json::Value = serde_json::from_slice(&frame.bytes).expect("JSON");
+        let c = &v["clock"];
+        (
+            c["playing"].as_bool().unwrap(),
+            c["speed"].as_f64().unwrap(),
+            c["now_us"].as_u64().unwrap(),
+        )
+    }
+
+    fn ok(reply: &serde_json::Value) -> bool {
+        reply["ok"].as_bool().unwrap_or(false)
+    }
+
+    /// Tokio's paused clock makes the wall-clock waits pass at once.
+    #[tokio::test(start_paused = true)]
+    async fn a_connected_client_keeps_the_room_at_1x_without_rewinds_or_long_pauses() {
+        let script = crate::serve::load_scenario(None).unwrap();
+        let room = RoomHandle::spawn("t", script);
+        assert!(ok(&ask(&room, ClientBody::Speed { speed: 5.0 }).await));
+        tokio::time::sleep(Duration::from_secs(2)).await;
+
+        room.kafka_clients.fetch_add(1, Ordering::Relaxed);
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        assert_eq!(
+            clock(&room).await.1,
+            1.0,
+            "set to 1× when a client connects"
+        );
+        let refused = ask(&room, ClientBody::Speed { speed: 5.0 }).await;
+        assert!(!ok(&refused));
+        assert!(
+            refused["error"]["message"].as_str().unwrap().contains("1×"),
+            "{refused}"
+        );
+        assert!(ok(&ask(&room, ClientBody::Speed { speed: 1.0 }).await));
+        let refused = ask(&room, ClientBody::Seek { to_us: 0 }).await;
+        assert!(!ok(&refused));
+        assert!(
+            refused["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("time travel")
+        );
+
+        // A pause holds for 20 s of wall time, then the room plays on.
+        assert!(ok(&ask(&room, ClientBody::Pause).await));
+        let (playing, _, paused_at) = clock(&room).await;
+        assert!(!playing);
+        tokio::time::sleep(Duration::from_secs(19)).await;
+        assert_eq!(clock(&room).await, (false, 1.0, paused_at), "still paused");
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        let (playing, _, now) = clock(&room).await;
+        assert!(playing && now > paused_at, "playing again after 20 s");
+
+        // The last client gone, the presenter's controls are back.
+        room.kafka_clients.fetch_sub(1, Ordering::Relaxed);
+        assert!(ok(&ask(&room, ClientBody::Speed { speed: 5.0 }).await));
+        assert!(ok(&ask(&room, ClientBody::Seek { to_us: 0 }).await));
+    }
+}
