@@ -318,15 +318,13 @@ impl Driver<'_> {
             };
             for t in &a.tasks {
                 if let Some(other) = owners.insert((t.connector.clone(), t.task), w.name.clone()) {
-                    prop_assert!(
-                        false,
-                        "task {}-{} assigned to both {} and {} at {}",
+                    return Err(TestCaseError::fail(format!(
+                        "task {}-{} assigned to both {other} and {} at {}",
                         t.connector,
                         t.task,
-                        other,
                         w.name,
                         format_duration(c.now())
-                    );
+                    )));
                 }
             }
         }
