@@ -484,6 +484,7 @@ impl Cluster {
         self.emit(Event::BrokerDown { broker, controlled });
         self.fail_requests_to(broker);
         self.fail_consumer_requests_to(broker);
+        self.fail_worker_requests_to(broker);
         if !controlled {
             // The controller notices only when the session times out after the last heartbeat.
             let at = self.session_deadline(broker, now).max(now);

@@ -96,8 +96,8 @@ pub struct Member {
     assignor: IncrementalCooperativeAssignor,
     /// `scheduled.rebalance.max.delay.ms`.
     pub max_delay_ms: u32,
-    /// Requests in flight, with when each gives up.
-    requests: BTreeMap<u64, (Pending, Micros)>,
+    /// Requests in flight: what each is, when it gives up, and the broker it went to.
+    requests: BTreeMap<u64, (Pending, Micros, u32)>,
     rejoin_needed: bool,
     /// `DistributedHerder.scheduledRebalance`: when the assignment's delay ends.
     pub scheduled_rebalance_us: Option<Micros>,
@@ -127,7 +127,7 @@ impl Member {
     }
 
     fn in_flight(&self, kind: Pending) -> bool {
-        self.requests.values().any(|(k, _)| *k == kind)
+        self.requests.values().any(|(k, _, _)| *k == kind)
     }
 }
 
@@ -253,8 +253,8 @@ impl Cluster {
         let expired: Vec<(u64, Pending)> = m
             .requests
             .iter()
-            .filter(|(_, (_, until))| now >= *until)
-            .map(|(&r, &(k, _))| (r, k))
+            .filter(|(_, (_, until, _))| now >= *until)
+            .map(|(&r, &(k, _, _))| (r, k))
             .collect();
         for (r, kind) in expired {
             // The request was lost: as a broken connection, the coordinator is looked for again.
@@ -291,7 +291,7 @@ impl Cluster {
         }
         let m = self.member(w).expect("a member");
         // The next instant something is due: a heartbeat, a request's timeout, the delay's end.
-        let mut due: Vec<Micros> = m.requests.values().map(|&(_, until)| until).collect();
+        let mut due: Vec<Micros> = m.requests.values().map(|&(_, until, _)| until).collect();
         if matches!(m.phase, MemberPhase::Stable | MemberPhase::Syncing) {
             due.push(m.next_heartbeat_us);
         }
@@ -350,7 +350,7 @@ impl Cluster {
         self.member_mut(w)
             .expect("a member")
             .requests
-            .insert(request, (kind, until));
+            .insert(request, (kind, until, broker));
         self.send(Message::GroupRequest {
             consumer: WORKER_CLIENT | w,
             broker,
@@ -358,6 +358,41 @@ impl Cluster {
             group,
             body,
         });
+    }
+
+    /// `broker kill`: the process is gone and its sockets with it. Every request a live worker
+    /// has in flight to it fails at once with a disconnect (`NetworkClient` fails what was in
+    /// flight on a closed connection; `AbstractCoordinator` then marks the coordinator unknown
+    /// and looks for it again), as the consumers' do (`fail_consumer_requests_to`). Without
+    /// this a JoinGroup parked in the dead coordinator waited out its 65 s timeout while a new
+    /// coordinator formed the group without the worker, which kept running tasks the new
+    /// leader handed to others.
+    pub(crate) fn fail_worker_requests_to(&mut self, broker: u32) {
+        for w in 0..self.connect.workers.len() as u32 {
+            let Some(m) = self.member(w) else { continue };
+            let failed: Vec<(u64, Pending)> = m
+                .requests
+                .iter()
+                .filter(|(_, (_, _, b))| *b == broker)
+                .map(|(&r, &(k, _, _))| (r, k))
+                .collect();
+            for (request, kind) in failed {
+                let e = GroupError::NetworkException;
+                let body = match kind {
+                    Pending::FindCoordinator => GroupResponse::FindCoordinator(None),
+                    Pending::Join => GroupResponse::JoinGroup(Err(e)),
+                    Pending::Sync => GroupResponse::SyncGroup(Err(e)),
+                    Pending::Heartbeat => GroupResponse::Heartbeat(Err(e)),
+                    Pending::Leave => GroupResponse::LeaveGroup(Err(e)),
+                };
+                self.send(Message::GroupResponse {
+                    consumer: WORKER_CLIENT | w,
+                    broker,
+                    request,
+                    body,
+                });
+            }
+        }
     }
 
     /// Whether a group client (consumer or worker) is gone: answers to it are dropped.
