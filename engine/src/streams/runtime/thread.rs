@@ -35,7 +35,7 @@ impl Cluster {
     ) {
         let topology = std::sync::Arc::clone(&self.streams[r.app as usize].topology);
         let app_name = self.streams[r.app as usize].name.clone();
-        let mut effects = Vec::new();
+        let mut effects = std::mem::take(&mut self.streams_thread_mut(r).effects);
         let mut i = 0;
         while i < records.len() {
             // A run of consecutive records of one partition: one task, one event.
@@ -101,9 +101,10 @@ impl Cluster {
                     sample,
                 });
             }
-            self.apply_effects(r, task_id, std::mem::take(&mut effects), Some(slot));
+            self.apply_effects(r, task_id, &mut effects, Some(slot));
             i = run_end;
         }
+        self.streams_thread_mut(r).effects = effects;
         self.schedule_streams_tick(r);
     }
 
@@ -147,18 +148,19 @@ impl Cluster {
     /// Carries out what a task's processing or flush caused: records to sinks and repartition
     /// topics (partitioned by key, as `RecordCollector.send` with the default partitioner),
     /// changelog writes (to the task's own partition), skipped records counted. `input` is the
-    /// partition (slot) the processed records came from; `None` for a flush.
+    /// partition (slot) the processed records came from; `None` for a flush. Leaves `effects`
+    /// empty, its capacity kept for the next batch.
     fn apply_effects(
         &mut self,
         r: ThreadRef,
         task: TaskId,
-        effects: Vec<Effect>,
+        effects: &mut Vec<Effect>,
         input: Option<u32>,
     ) {
         let mut touched = Vec::new();
         // The index of a repartition record among those its input record's processing sent.
         let mut sent_from: Option<(u64, u32)> = None;
-        for effect in effects {
+        for effect in effects.drain(..) {
             match effect {
                 Effect::Produce {
                     node,
@@ -313,7 +315,7 @@ impl Cluster {
             return;
         }
         active.task.commit(&mut thread.cache, &mut effects);
-        self.apply_effects(r, id, effects, None);
+        self.apply_effects(r, id, &mut effects, None);
     }
 
     /// The consumed offsets of the thread's running tasks' partitions.
@@ -693,7 +695,7 @@ impl Cluster {
             let thread = self.streams_thread_mut(r);
             let included = active.task.included().clone();
             active.task.close(&mut thread.cache, &mut effects);
-            self.apply_effects(r, id, effects, None);
+            self.apply_effects(r, id, &mut effects, None);
             // A clean close writes the checkpoint: the changelog offsets the store holds.
             let checkpoint = active
                 .restores
