@@ -972,7 +972,27 @@ impl<'a> Cursor<'a> {
 
     /// The rest of the line: options `name=value`, each at most once, all from `allowed`.
     fn options(&mut self, allowed: &[&'static str]) -> Result<Options<'a>> {
-        let mut options = Options::default();
+        let items = self.options_by(|name, col| {
+            allowed
+                .iter()
+                .find(|a| **a == name)
+                .copied()
+                .ok_or_else(|| {
+                    let fallback = format!("options here: {}", allowed.join(", "));
+                    LineError::new(col, format!("unknown option '{name}'"))
+                        .hint(did_you_mean(name, allowed.iter().copied()).unwrap_or(fallback))
+                })
+        })?;
+        Ok(Options { items })
+    }
+
+    /// The rest of the line as options `name=value`, each at most once, in order; `known`
+    /// gives an option's name as the caller keeps it, or the error for one it does not take.
+    fn options_by<N: AsRef<str>>(
+        &mut self,
+        known: impl Fn(&str, u32) -> Result<N>,
+    ) -> Result<Vec<(N, Val<'a>)>> {
+        let mut items: Vec<(N, Val<'a>)> = Vec::new();
         while let Some(token) = self.bump() {
             let TokenKind::Opt {
                 name,
@@ -986,26 +1006,21 @@ impl<'a> Cursor<'a> {
                         .hint("options are written name=value"),
                 );
             };
-            let Some(&known) = allowed.iter().find(|a| **a == name.as_str()) else {
-                let fallback = format!("options here: {}", allowed.join(", "));
-                return Err(
-                    LineError::new(token.col, format!("unknown option '{name}'"))
-                        .hint(did_you_mean(name, allowed.iter().copied()).unwrap_or(fallback)),
-                );
-            };
-            if options.get(known).is_some() {
+            let known = known(name, token.col)?;
+            let name = known.as_ref();
+            if items.iter().any(|(n, _)| n.as_ref() == name) {
                 return Err(LineError::new(
                     token.col,
-                    format!("option '{known}' given twice"),
+                    format!("option '{name}' given twice"),
                 ));
             }
             if value.is_empty() && !quoted {
                 return Err(
-                    LineError::new(token.col, format!("option '{known}' has no value"))
-                        .hint(format!("write {known}=VALUE")),
+                    LineError::new(token.col, format!("option '{name}' has no value"))
+                        .hint(format!("write {name}=VALUE")),
                 );
             }
-            options.items.push((
+            items.push((
                 known,
                 Val {
                     text: value,
@@ -1014,7 +1029,7 @@ impl<'a> Cursor<'a> {
                 },
             ));
         }
-        Ok(options)
+        Ok(items)
     }
 
     /// The source text from column `col` to the end of the last token read so far.

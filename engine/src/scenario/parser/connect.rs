@@ -27,7 +27,6 @@ use crate::connect::connector::{CONFIG_NAMES, ConnectorConfig, STATES};
 use crate::connect::{ConnectCommand, SystemKind, transform};
 use crate::scenario::ast::{ConnectMetric, Metric};
 use crate::scenario::diagnostic::LineError;
-use crate::scenario::lexer::TokenKind;
 
 /// What the file declared of Connect so far.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -440,53 +439,19 @@ impl<'a> CreateOptions<'a> {
 }
 
 fn create_options<'a>(cur: &mut Cursor<'a>) -> Result<CreateOptions<'a>> {
-    let mut items: Vec<(String, Val<'a>)> = Vec::new();
-    while let Some(token) = cur.bump() {
-        let TokenKind::Opt {
-            name,
-            value,
-            value_col,
-            quoted,
-        } = &token.kind
-        else {
-            return Err(
-                LineError::new(token.col, format!("unexpected '{}'", token.raw))
-                    .hint("options are written name=value"),
-            );
-        };
-        if name != "worker"
-            && !CONFIG_NAMES.contains(&name.as_str())
-            && !transform::is_transform_config(name)
+    let items = cur.options_by(|name, col| {
+        if name == "worker" || CONFIG_NAMES.contains(&name) || transform::is_transform_config(name)
         {
-            let fallback = format!("options here: worker, {}", CONFIG_NAMES.join(", "));
-            return Err(
-                LineError::new(token.col, format!("unknown option '{name}'")).hint(
-                    did_you_mean(name, CONFIG_NAMES.iter().copied().chain(["worker"]))
-                        .unwrap_or(fallback),
-                ),
-            );
+            return Ok(name.to_string());
         }
-        if items.iter().any(|(n, _)| n == name) {
-            return Err(LineError::new(
-                token.col,
-                format!("option '{name}' given twice"),
-            ));
-        }
-        if value.is_empty() && !quoted {
-            return Err(
-                LineError::new(token.col, format!("option '{name}' has no value"))
-                    .hint(format!("write {name}=VALUE")),
-            );
-        }
-        items.push((
-            name.clone(),
-            Val {
-                text: value,
-                col: *value_col,
-                quoted: *quoted,
-            },
-        ));
-    }
+        let fallback = format!("options here: worker, {}", CONFIG_NAMES.join(", "));
+        Err(
+            LineError::new(col, format!("unknown option '{name}'")).hint(
+                did_you_mean(name, CONFIG_NAMES.iter().copied().chain(["worker"]))
+                    .unwrap_or(fallback),
+            ),
+        )
+    })?;
     Ok(CreateOptions { items })
 }
 
