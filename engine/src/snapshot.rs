@@ -64,9 +64,13 @@ pub struct WaitView {
 pub struct GroupView {
     pub name: String,
     pub topics: Vec<String>,
+    /// The consumers' assignor; a Connect cluster's group: the protocol of its generation
+    /// (`sessioned`, …).
     pub assignor: String,
     /// `eager` or `cooperative`.
     pub protocol: String,
+    /// `consumer` or `connect`.
+    pub protocol_type: String,
     pub coordinator: Option<u32>,
     pub state: crate::group::GroupState,
     pub generation: i32,
@@ -275,7 +279,8 @@ impl Cluster {
         let groups = self
             .groups
             .iter()
-            .map(|g| {
+            .enumerate()
+            .map(|(i, g)| {
                 let offsets: Vec<GroupOffsetView> = g
                     .committed
                     .iter()
@@ -286,11 +291,15 @@ impl Cluster {
                         lag: self.high_watermark(tp).map_or(0, |hw| hw.saturating_sub(c)),
                     })
                     .collect();
+                // A Connect cluster's workers speak the `connect` protocol.
+                let connect = self.connect_group_protocol(i as u32);
                 GroupView {
                     name: g.name.clone(),
                     topics: g.topics.clone(),
                     // A Streams application's group speaks the `stream` protocol.
-                    assignor: if self
+                    assignor: if let Some(mode) = connect {
+                        mode.protocol().to_string()
+                    } else if self
                         .streams
                         .iter()
                         .any(|a| self.groups[a.group as usize].name == g.name)
@@ -299,14 +308,23 @@ impl Cluster {
                     } else {
                         g.client.partition_assignment_strategy.name().to_string()
                     },
-                    protocol: if g
-                        .client
-                        .partition_assignment_strategy
-                        .supports_cooperative()
-                    {
+                    protocol: if connect.map_or_else(
+                        || {
+                            g.client
+                                .partition_assignment_strategy
+                                .supports_cooperative()
+                        },
+                        |mode| mode.incremental_cooperative(),
+                    ) {
                         "cooperative"
                     } else {
                         "eager"
+                    }
+                    .to_string(),
+                    protocol_type: if connect.is_some() {
+                        "connect"
+                    } else {
+                        crate::group::consumer_protocol::PROTOCOL_TYPE
                     }
                     .to_string(),
                     coordinator: g.coordinator,

@@ -246,6 +246,7 @@ fn group(g: &GroupView) -> wire::Group {
         topics: g.topics.clone(),
         assignor: g.assignor.clone(),
         protocol: g.protocol.clone(),
+        protocol_type: g.protocol_type.clone(),
         coordinator: g.coordinator,
         state: g.state.name().to_string(),
         generation: g.generation,

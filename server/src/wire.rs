@@ -587,7 +587,7 @@ pub struct State {
     /// `engine::connect::view::SYSTEM_NEWEST` entries, newest first, each cut to
     /// [`MAX_TEXT_CHARS`]), `per_hour` (its own rate, or null), `unavailable`. Patched by `name`.
     pub connect_systems: Vec<engine::connect::view::SystemView>,
-    /// Connect workers: `name`, `alive`, `incarnation`, `mode` (`standalone`). Patched by `name`.
+    /// Connect workers: `name`, `alive`, `incarnation`, `mode` (`standalone` or `distributed`). Patched by `name`.
     /// A worker does not list its tasks: each task names its worker.
     pub connect_workers: Vec<engine::connect::view::WorkerView>,
     /// Connectors, one per name (the live one, else the last deleted: `deleted: true`): `name`,
@@ -731,9 +731,15 @@ pub struct Producer {
 pub struct Group {
     pub name: String,
     pub topics: Vec<String>,
+    /// The consumer group's assignor (`range`, …, `stream`); a Connect cluster's group: the
+    /// Connect protocol its generation runs (`sessioned`, `compatible`, `default`).
     pub assignor: String,
-    /// `"eager"` or `"cooperative"`.
+    /// `"eager"` or `"cooperative"` (a Connect group's `sessioned`/`compatible`: incremental
+    /// cooperative).
     pub protocol: String,
+    /// The members' protocol type: `"consumer"` (consumers, Streams threads, sink tasks) or
+    /// `"connect"` (a distributed Connect cluster's workers).
+    pub protocol_type: String,
     pub coordinator: Option<u32>,
     /// `Empty`, `PreparingRebalance`, `CompletingRebalance`, `Stable`, `Dead`.
     pub state: String,

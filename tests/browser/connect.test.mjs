@@ -4,15 +4,16 @@
 // `worker crash` draws the worker down and its tasks UNASSIGNED, outside it, as the engine says.
 //
 // Placement is read through `chipsOn(page, worker)`, the chips drawn in a worker's box, and
-// checked against the engine's `task-worker`: a distributed-mode test (tasks moving to another
-// worker after scheduled.rebalance.max.delay.ms) is the same loop, `until` every task's
-// `task-worker` names the surviving worker and `chipsOn` that worker lists them.
+// checked against the engine's `task-worker`. In distributed mode (three workers of group
+// connect-cluster) a crashed worker's tasks wait UNASSIGNED for scheduled.rebalance.max.delay.ms,
+// on no live worker, then move to the workers left; the page is compared with the room at an
+// instant inside the delay and after it.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { useServerAndBrowser, open, send, holds, until } from './harness.mjs';
 
-const { env } = useServerAndBrowser({ scenario: 'tests/scenarios/connect/jdbc-to-file.scenario' });
+const { env, openRoom } = useServerAndBrowser({ scenario: 'tests/scenarios/connect/jdbc-to-file.scenario' });
 
 const TASKS = ['jdbc-0', 'export-0', 'export-1'];
 
@@ -99,4 +100,139 @@ test('a user\'s text in a system is drawn as text', async () => {
   assert.ok(reply.ok, JSON.stringify(reply.error));
   await until('the row drawn', () => page.locator('[data-entity="system:orders"] .system-entries li', { hasText: '<img' }).count());
   assert.equal(await page.locator('[data-entity="system:orders"] img').count(), 0);
+});
+
+// Three distributed workers, a 20 s scheduled.rebalance.max.delay.ms; a JDBC source with three
+// tasks and a file sink with two, spread over the workers by the leader's assignor.
+const WORKERS = ['w1', 'w2', 'w3'];
+const DELAY_MS = 20000;
+const DISTRIBUTED = `seed 3
+brokers 3
+topic create db-a partitions=1 replication=3
+topic create db-b partitions=1 replication=3
+topic create db-c partitions=1 replication=3
+system table a rate=2/s
+system table b rate=2/s
+system table c rate=2/s
+system file out.txt
+${WORKERS.map((w) => `worker add ${w} mode=distributed scheduled.rebalance.max.delay.ms=${DELAY_MS}`).join('\n')}
+wait 5s
+connector create jdbc worker=w1 connector.class=JdbcSource tasks.max=3 table.whitelist=a,b,c topic.prefix=db- poll.interval.ms=1000
+connector create export worker=w1 connector.class=FileStreamSink file=out.txt topics=db-a,db-b,db-c tasks.max=2
+`;
+const DISTRIBUTED_TASKS = ['jdbc-0', 'jdbc-1', 'jdbc-2', 'export-0', 'export-1'];
+
+/** The room's placement: worker name (or `none`) → its tasks, sorted, asked task by task. */
+async function placement(page) {
+  const out = new Map([...WORKERS, 'none'].map((w) => [w, []]));
+  for (const t of DISTRIBUTED_TASKS) {
+    let found = null;
+    for (const w of out.keys()) if (await holds(page, `task-worker ${t} == ${w}`)) { found = w; break; }
+    assert.ok(found, `task-worker ${t}: none of ${[...out.keys()]}`);
+    out.get(found).push(t);
+  }
+  for (const list of out.values()) list.sort();
+  return out;
+}
+
+/** The room's `task-state` of task `t` (`AbstractStatus.State`, as the status API reports it). */
+async function roomState(page, t) {
+  for (const state of ['UNASSIGNED', 'RUNNING', 'PAUSED', 'STOPPED', 'FAILED', 'RESTARTING']) {
+    if (await holds(page, `task-state ${t} == ${state}`)) return state;
+  }
+  throw new Error(`task-state ${t}: no state holds`);
+}
+
+/** Paused: every worker's box holds exactly the chips of the tasks the room places on it. */
+async function drawnAsPlaced(page, where) {
+  const placed = await placement(page);
+  await until(`${where}: chips where the room places the tasks`, async () => {
+    for (const w of WORKERS) if ((await chipsOn(page, w)).join() !== placed.get(w).join()) return false;
+    return true;
+  }, 10000);
+  return placed;
+}
+
+/** Plays `wait D` in the room (it plays D of simulated time, then pauses) and waits for it. */
+async function roomWait(page, seconds) {
+  const from = await page.evaluate(() => window.playground.model.clock.now_us);
+  const reply = await send(page, { type: 'command', line: `wait ${seconds}s` });
+  assert.ok(reply.ok, JSON.stringify(reply.error));
+  await page.waitForFunction((end) => {
+    const c = window.playground.model.clock;
+    return c.now_us >= end && !c.playing;
+  }, from + seconds * 1e6, { timeout: 30000 });
+}
+
+test('Connect distributed: a crashed worker\'s tasks wait on no live worker for the delay, then move', async () => {
+  const { page, problems } = await openRoom('connect-distributed');
+  await page.waitForSelector('[data-broker="1"]');
+  assert.ok((await send(page, { type: 'load', name: 'distributed.scenario', source: DISTRIBUTED })).ok);
+  await send(page, { type: 'speed', speed: 20 });
+  await send(page, { type: 'play' });
+  for (const name of ['system:a', 'system:b', 'system:c', 'system:out.txt', 'connector:jdbc', 'connector:export',
+    ...WORKERS.map((w) => `worker:${w}`), ...DISTRIBUTED_TASKS.map((t) => `connect-task:${t}`)]) {
+    await page.waitForSelector(`[data-entity="${name}"]`, { timeout: 15000 });
+  }
+  await until('every task RUNNING on a worker', async () => {
+    for (const t of DISTRIBUTED_TASKS) if (!(await holds(page, `task-state ${t} == RUNNING`))) return false;
+    return true;
+  });
+  await send(page, { type: 'pause' });
+  const before = await drawnAsPlaced(page, 'before the crash');
+  assert.deepEqual(before.get('none'), []);
+
+  // The workers' group is drawn as the engine describes it: protocol type connect, its
+  // generation's protocol (`sessioned`: incremental cooperative), not a consumer assignor.
+  const group = await page.evaluate(() => window.playground.model.groups.get('connect-cluster'));
+  assert.equal(group.protocol_type, 'connect');
+  assert.ok(await holds(page, 'state connect-cluster == Stable'));
+  assert.match(await page.locator('[data-entity="group:connect-cluster"] .group-meta').first().textContent(),
+    new RegExp(`connect · ${group.protocol} · ${group.assignor}`));
+
+  // Crash the worker running the most tasks.
+  const victim = WORKERS.reduce((a, b) => (before.get(b).length > before.get(a).length ? b : a));
+  const moving = before.get(victim);
+  const live = WORKERS.filter((w) => w !== victim);
+  assert.ok(moving.length > 0, `${victim} runs ${moving}`);
+  const crashed = await send(page, { type: 'command', line: `worker crash ${victim}` });
+  assert.ok(crashed.ok, JSON.stringify(crashed.error));
+  await until('the crashed worker drawn down', async () =>
+    (await page.locator(`[data-entity="worker:${victim}"] .status-pill`).textContent()) === 'down', 10000);
+  const atCrash = await drawnAsPlaced(page, 'at the crash');
+  assert.deepEqual(atCrash.get('none'), moving);
+
+  // Inside the delay: the coordinator removed the worker at its session timeout (10 s) and the
+  // leader's round keeps its tasks unassigned for 20 s. They are on no live worker, in the tray,
+  // with the state the room reports (Connect's status store keeps what the dead worker last
+  // wrote until another worker starts the task: RUNNING, as `GET /connectors/NAME/status` says).
+  await roomWait(page, 18);
+  assert.ok(await holds(page, `members connect-cluster == ${live.join(',')}`));
+  assert.ok(await holds(page, 'state connect-cluster == Stable'));
+  const inside = await drawnAsPlaced(page, 'inside the delay');
+  assert.deepEqual(inside.get('none'), moving);
+  for (const w of live) assert.deepEqual(inside.get(w), before.get(w), `${w} keeps its own tasks`);
+  for (const t of moving) {
+    const chip = page.locator(`.connect-tray [data-entity="connect-task:${t}"]`);
+    assert.equal(await chip.count(), 1, `${t} in the tray`);
+    assert.equal(await chip.locator('.connect-task-state').textContent(), await roomState(page, t), t);
+  }
+
+  // After the delay: the leader gives them to the live workers, where the page draws them.
+  await send(page, { type: 'play' });
+  await until('the leader to give the lost tasks to live workers', async () => {
+    for (const t of moving) if (await holds(page, `task-worker ${t} == none`)) return false;
+    return true;
+  });
+  await send(page, { type: 'pause' });
+  const after = await drawnAsPlaced(page, 'after the delay');
+  assert.deepEqual(after.get('none'), []);
+  assert.deepEqual(after.get(victim), []);
+  for (const t of moving) {
+    assert.ok(live.some((w) => after.get(w).includes(t)), `${t} on a live worker`);
+    const drawn = await page.locator(`[data-entity="connect-task:${t}"] .connect-task-state`).textContent();
+    assert.equal(drawn, await roomState(page, t), t);
+  }
+  assert.equal(await page.locator('.connect-tray').count(), 0);
+  assert.deepEqual(problems.errors, []);
 });

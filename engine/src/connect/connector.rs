@@ -363,6 +363,14 @@ pub(crate) enum Work {
     Idle,
     Source(Box<SourceTask>),
     Sink(SinkTask),
+    /// Restarted while its previous run was still stopping (a sink's consumer closing: the
+    /// commit and LeaveGroup of `consumer.close()`): `Worker.stopAndAwaitTask` waits for that
+    /// consumer to stop, at most `task.shutdown.graceful.timeout.ms`, then starts the task on
+    /// `worker` (see [`Cluster::task_stopped`]).
+    AwaitingStop {
+        worker: u32,
+        consumer: u32,
+    },
 }
 
 /// How a task ends.
@@ -581,7 +589,8 @@ impl Cluster {
         task.incarnation += 1;
         task.worker = None;
         match std::mem::replace(&mut task.work, Work::Idle) {
-            Work::Idle => {}
+            // A restart waiting for the previous run is called off: nothing runs yet.
+            Work::Idle | Work::AwaitingStop { .. } => {}
             Work::Source(s) => self.stop_source_task(r, *s, how),
             Work::Sink(s) => self.stop_sink_task(s, how),
         }
@@ -801,7 +810,10 @@ impl Cluster {
     }
 
     /// `Worker.stopAndAwaitTask` then `startTask`: the task is RESTARTING (the status the
-    /// herder writes first), then runs again from its committed offsets.
+    /// herder writes first), then runs again from its committed offsets. A sink task whose
+    /// consumer is still closing (it failed an instant ago, or the stop just asked it to close)
+    /// starts only once that consumer stopped, or after `task.shutdown.graceful.timeout.ms`
+    /// (`Worker.awaitStopTask`: `task.awaitStop(timeout)`, else `task.cancel()`).
     fn restart_task(&mut self, r: TaskRef) {
         let conn = &self.connect.connectors[r.connector as usize];
         let worker = match conn.cluster {
@@ -815,6 +827,27 @@ impl Cluster {
         };
         self.stop_task(r, Stop::Clean);
         self.connect_task_mut(r).state = State::Restarting;
+        match self.closing_sink_consumer(r) {
+            Some(consumer) => {
+                let task = self.connect_task_mut(r);
+                task.worker = Some(worker);
+                task.work = Work::AwaitingStop { worker, consumer };
+                let until = self.now + crate::connect::TASK_SHUTDOWN_GRACEFUL_TIMEOUT_US;
+                self.schedule_connect_tick(r, until);
+            }
+            None => self.start_task(r, worker),
+        }
+    }
+
+    /// A task waiting to restart ([`Work::AwaitingStop`]) starts: its previous run stopped
+    /// (`awaitStop` returned true), or the graceful timeout ended the wait (`task.cancel()`:
+    /// the worker goes on without it).
+    pub(crate) fn task_stopped(&mut self, r: TaskRef) {
+        let task = self.connect_task_mut(r);
+        let Work::AwaitingStop { worker, .. } = task.work else {
+            return;
+        };
+        task.work = Work::Idle;
         self.start_task(r, worker);
     }
 

@@ -56,6 +56,10 @@ pub const OFFSET_FLUSH_INTERVAL_US: Micros = secs(60);
 /// `offset.flush.timeout.ms` = 5000: how long a flush waits for the producer before it gives up
 /// (the offsets are then not written this round).
 pub const OFFSET_FLUSH_TIMEOUT_US: Micros = secs(5);
+/// `task.shutdown.graceful.timeout.ms` = 5000 (WorkerConfig): how long `Worker.stopAndAwaitTask`
+/// waits for a stopped task to finish (a sink's consumer committing and leaving its group) before
+/// it gives up on it (`task.cancel()`) and goes on.
+pub const TASK_SHUTDOWN_GRACEFUL_TIMEOUT_US: Micros = secs(5);
 /// Most workers in a cluster.
 pub const MAX_WORKERS: usize = 32;
 /// Most connectors in a cluster.

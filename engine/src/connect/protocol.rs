@@ -66,6 +66,13 @@ impl ConnectProtocolCompatibility {
         }
     }
 
+    /// Whether its rebalances are incremental cooperative (KIP-415): `COMPATIBLE` and
+    /// `SESSIONED` speak `IncrementalCooperativeConnectProtocol`, `EAGER` the eager
+    /// `ConnectProtocol` (every worker gives up everything on each rebalance).
+    pub fn incremental_cooperative(self) -> bool {
+        self != ConnectProtocolCompatibility::Eager
+    }
+
     /// `protocolVersion()`.
     pub fn protocol_version(self) -> i16 {
         match self {

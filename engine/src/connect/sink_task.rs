@@ -22,6 +22,7 @@ use crate::connect::connector::{ConnectorClass, Stop, Work};
 use crate::connect::transform::{ConnectRecord, Outcome};
 use crate::connect::{OFFSET_FLUSH_INTERVAL_US, TaskRef};
 use crate::event::Event;
+use crate::group::consumer::ClientState;
 use crate::group::coordinator::Group;
 use crate::group::offsets_topic;
 use crate::record::RecordId;
@@ -48,7 +49,10 @@ pub(crate) struct SinkTask {
     tick_at: Option<Micros>,
 }
 
-/// The worker's sink consumer settings (`Worker.baseConsumerConfigs`).
+/// The worker's sink consumer settings (`Worker.baseConsumerConfigs`). It leaves
+/// `partition.assignment.strategy` at the consumer's default, `[range, cooperative-sticky]`:
+/// every member votes for `range`, so group `connect-NAME` rebalances eagerly with the range
+/// assignor (its card says `eager · range`, as `kafka-consumer-groups --describe --state` would).
 fn sink_consumer_config() -> ConsumerConfig {
     ConsumerConfig {
         enable_auto_commit: false,
@@ -102,6 +106,14 @@ impl Cluster {
         let rate = self.connect.systems[sys as usize].write_rate;
         let paused = self.connect_task(r).state == crate::connect::State::Paused;
         let consumer = match self.consumer_index(&name) {
+            // Still closing only when the graceful timeout gave up on it (`task.cancel()`):
+            // Kafka's new task makes a new KafkaConsumer while the old one's close goes on in
+            // the background. Here a client id is one process: the new one replaces it, and the
+            // old member, which never sends its LeaveGroup, leaves at its session timeout.
+            Some(id) if self.consumers[id as usize].state == ClientState::Closing => {
+                self.replace_consumer_process(id);
+                Ok(id)
+            }
             Some(id) => self.cmd_consumer_restart(&name).map(|()| id),
             None => self.start_consumer(name, g, topics, rate),
         };
@@ -322,6 +334,36 @@ impl Cluster {
             None => s.next_commit_us,
         };
         self.schedule_sink_tick(r, next);
+    }
+
+    /// The consumer of sink task `r`'s last run, if it is still closing (committing, then
+    /// LeaveGroup): the run has not stopped yet (`WorkerSinkTask.close` is on the task's thread).
+    pub(crate) fn closing_sink_consumer(&self, r: TaskRef) -> Option<u32> {
+        let conn = &self.connect.connectors[r.connector as usize];
+        if conn.config.class.is_source() {
+            return None;
+        }
+        let id = self.consumer_index(&format!("connector-consumer-{}-{}", conn.name, r.task))?;
+        (self.consumers[id as usize].state == ClientState::Closing).then_some(id)
+    }
+
+    /// Consumer `id` finished closing: a task restart waiting for it goes on
+    /// (`WorkerTask.awaitStop` returns once the task's thread is done).
+    pub(crate) fn connect_consumer_closed(&mut self, id: u32) {
+        let mut waiting = Vec::new();
+        for (c, conn) in self.connect.connectors.iter().enumerate() {
+            for t in &conn.tasks {
+                if matches!(t.work, Work::AwaitingStop { consumer, .. } if consumer == id) {
+                    waiting.push(TaskRef {
+                        connector: c as u32,
+                        task: t.id,
+                    });
+                }
+            }
+        }
+        for r in waiting {
+            self.task_stopped(r);
+        }
     }
 
     /// The task ends: cleanly or failed, its consumer commits and leaves the group

@@ -125,6 +125,13 @@ impl Cluster {
             Some(t) if t.incarnation == incarnation => {}
             _ => return,
         }
+        if matches!(
+            conn.tasks[r.task as usize].work,
+            crate::connect::connector::Work::AwaitingStop { .. }
+        ) {
+            // `task.shutdown.graceful.timeout.ms` passed with the previous run still stopping.
+            return self.task_stopped(r);
+        }
         if conn.config.class.is_source() {
             self.source_tick(r);
         } else {

@@ -7,6 +7,7 @@
 use serde::Serialize;
 
 use crate::cluster::Cluster;
+use crate::connect::protocol::ConnectProtocolCompatibility;
 use crate::connect::{State, SystemKind, TargetState, TaskRef};
 
 /// Newest rows or lines each system carries.
@@ -43,7 +44,8 @@ pub struct WorkerView {
     pub alive: bool,
     /// How many times the process was started.
     pub incarnation: u32,
-    /// `standalone` (`connect-standalone`).
+    /// `standalone` (`connect-standalone`) or `distributed` (`connect-distributed`, a member
+    /// of its cluster's group).
     pub mode: &'static str,
 }
 
@@ -82,6 +84,20 @@ pub struct TaskView {
 }
 
 impl Cluster {
+    /// The Connect protocol of group `g` when it is a distributed Connect cluster's: the one the
+    /// coordinator selected for the current generation (every member offers it:
+    /// `JoinGroup`'s `protocol_name`), else the one the workers offer first (`connect.protocol`,
+    /// `sessioned`). `None` for a consumer group.
+    pub(crate) fn connect_group_protocol(&self, g: u32) -> Option<ConnectProtocolCompatibility> {
+        self.connect.clusters.iter().find(|c| c.group == g)?;
+        let selected = self.groups[g as usize].protocol.as_deref();
+        Some(
+            selected
+                .and_then(ConnectProtocolCompatibility::from_protocol)
+                .unwrap_or(ConnectProtocolCompatibility::Sessioned),
+        )
+    }
+
     pub(crate) fn connect_view(&self) -> ConnectView {
         let c = &self.connect;
         let systems = c
@@ -103,7 +119,11 @@ impl Cluster {
                 name: w.name.clone(),
                 alive: w.alive,
                 incarnation: w.incarnation,
-                mode: "standalone",
+                mode: if w.distributed.is_some() {
+                    "distributed"
+                } else {
+                    "standalone"
+                },
             })
             .collect();
         // The live connector of each name, else its last deleted incarnation.

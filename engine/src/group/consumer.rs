@@ -412,18 +412,26 @@ impl Cluster {
                 "consumer '{name}' is running (only a crashed or stopped consumer can be restarted)"
             )));
         }
+        self.replace_consumer_process(id);
+        Ok(())
+    }
+
+    /// A new process of consumer `id` (same client id, the next member id `NAME~N`) takes the
+    /// place of the old one, which sends nothing more.
+    pub(crate) fn replace_consumer_process(&mut self, id: u32) {
+        let old = &self.consumers[id as usize];
+        let name = old.name.clone();
         let incarnation = old.incarnation.saturating_add(1);
         let (g, topics, rate) = (old.group, old.topics.clone(), old.application.rate());
         let member_id = format!("{name}~{incarnation}");
-        let process = self.new_process(name.to_string(), member_id, incarnation, g, topics, rate);
+        let process = self.new_process(name.clone(), member_id, incarnation, g, topics, rate);
         self.consumers[id as usize] = process;
         let group = self.groups[g as usize].name.clone();
         self.emit(Event::ConsumerStarted {
-            consumer: name.to_string(),
+            consumer: name,
             group,
         });
         self.consumer_poll(id);
-        Ok(())
     }
 
     pub(crate) fn cmd_consumer_add(&mut self, spec: ConsumerSpec) -> Result<(), CommandError> {
@@ -507,6 +515,8 @@ impl Cluster {
             group,
             crashed: false,
         });
+        // A Connect task restart may be waiting for this close (`Worker.stopAndAwaitTask`).
+        self.connect_consumer_closed(id);
     }
 
     /// `consumer crash`: the process is gone; nothing more is sent and answers are dropped.

@@ -693,12 +693,13 @@ impl Context {
         })
     }
 
-    /// A group a metric or `focus` reads: a declared group, or a Streams application's own group
+    /// A group a metric or `focus` reads: a declared group, a Streams application's own group
     /// (Kafka Streams uses `application.id` as the group id, so `kafka-consumer-groups.sh`
-    /// describes it like any other). Commands that act on a group (`consumer add`, `group delete`)
-    /// still need a declared one: a plain consumer does not join a Streams application's group.
+    /// describes it like any other) or a group Connect made (a distributed cluster's `group.id`,
+    /// a sink connector's `connect-NAME`). Commands that act on a group (`consumer add`, `group
+    /// delete`) still need a declared one: a plain consumer does not join those groups.
     fn group_to_read(&self, v: Val) -> Result<()> {
-        if self.apps.contains_key(v.text) {
+        if self.apps.contains_key(v.text) || self.connect.groups.contains(v.text) {
             return Ok(());
         }
         self.group(v).map(|_| ())

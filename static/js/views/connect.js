@@ -21,8 +21,9 @@ export class ConnectView {
     this.connectorRow = el('div', { class: 'connectors' });
     this.workerRow = el('div', { class: 'connect-workers' });
     this.trayChips = el('div', { class: 'connect-chips' });
-    this.tray = el('div', { class: 'connect-worker connect-tray' },
-      el('div', { class: 'connect-worker-head' }, el('span', { class: 'entity-name', text: 'no worker' }), el('span', { class: 'muted', text: 'tasks nothing runs' })),
+    // One line of heading: at 1280×720 a second one pushed the tray's last chip out of the panel.
+    this.tray = el('div', { class: 'connect-worker connect-tray', attrs: { title: 'Tasks no live worker runs' } },
+      el('div', { class: 'connect-worker-head' }, el('span', { class: 'entity-name', text: 'no worker' })),
       this.trayChips);
     panel.body.append(this.connectorRow, this.workerRow);
     /** connector name → card parts; worker name → box parts */

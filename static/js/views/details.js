@@ -226,8 +226,9 @@ export class DetailsView {
     const out = [facts([
       ['state', g.state],
       ['generation', String(g.generation)],
+      ['protocol type', g.protocol_type ?? 'consumer'],
       ['protocol', g.protocol],
-      ['assignor', g.assignor],
+      [g.protocol_type === 'connect' ? 'connect protocol' : 'assignor', g.assignor],
       ['coordinator', g.coordinator === null || g.coordinator === undefined ? 'none' : `broker ${g.coordinator}`],
       ['group leader', g.leader ?? '—'],
       ['topics', g.topics.join(', ')],

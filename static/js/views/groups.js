@@ -1,4 +1,5 @@
-// Consumer groups: one card per group (state, generation, protocol, assignor, coordinator, lag) with
+// Consumer groups: one card per group (state, generation, protocol type when not `consumer`,
+// protocol, assignor or Connect protocol, coordinator, lag) with
 // its consumers, each in its own colour, listing the partitions it holds now (`owned`, so a
 // rebalance's revocations are visible as they happen). A crashed consumer is drawn in the alert
 // colour and, until its session times out, still marked as a member.
@@ -42,6 +43,7 @@ export class GroupsView {
   makeCard(name) {
     const state = el('span', { class: 'status-pill group-state' });
     const generation = el('b');
+    const protocolType = el('span');
     const protocol = el('span');
     const assignor = el('span');
     const coordinator = el('span');
@@ -49,18 +51,20 @@ export class GroupsView {
     const processed = el('b');
     const twice = el('b');
     const topics = el('span', { class: 'group-topics' });
+    // A group whose members subscribe to nothing (Connect's workers) has no topics to list.
+    const topicsSep = el('span', { text: ' · ' });
     const members = el('div', { class: 'members' });
     const card = el('div', { class: 'group card', dataset: { group: name, click: 'group', entity: entity.group(name) }, attrs: { tabindex: '0', role: 'button' } },
       el('div', { class: 'card-head' }, el('span', { class: 'entity-name', text: name, title: name }), state),
       el('div', { class: 'group-meta' },
-        el('span', {}, 'gen ', generation), ' · ', protocol, ' · ', assignor),
-      el('div', { class: 'group-meta' }, topics, ' · ', coordinator, ' · ', el('span', { class: 'group-lag' }, 'lag ', lag)),
+        el('span', {}, 'gen ', generation), ' · ', protocolType, protocol, ' · ', assignor),
+      el('div', { class: 'group-meta' }, topics, topicsSep, coordinator, ' · ', el('span', { class: 'group-lag' }, 'lag ', lag)),
       el('div', { class: 'group-meta group-processed' },
         el('span', { title: 'Records the group\'s applications processed (a record processed twice counts twice)' }, 'processed ', processed),
         ' · ',
         el('span', { title: 'Records processed a second time: after a rebalance or a crash, the new owner starts from the last committed offset' }, 'twice ', twice)),
       members);
-    return { card, state, generation, protocol, assignor, coordinator, lag, processed, twice, topics, members, rows: new Map() };
+    return { card, state, generation, protocolType, protocol, assignor, coordinator, lag, processed, twice, topics, topicsSep, members, rows: new Map() };
   }
 
   updateCard(g, c) {
@@ -71,9 +75,14 @@ export class GroupsView {
     setClass(c.card, 'dead', g.state === 'Dead');
     setClass(c.card, 'empty-group', g.state === 'Empty');
     setText(c.generation, g.generation);
+    // A group of Connect workers (protocol type `connect`, its protocol `sessioned`, …) says so;
+    // consumer groups, the usual case, do not repeat `consumer`.
+    const type = g.protocol_type ?? 'consumer';
+    setText(c.protocolType, type === 'consumer' ? '' : `${type} · `);
     setText(c.protocol, g.protocol);
     setText(c.assignor, g.assignor);
     setText(c.topics, g.topics.join(', '));
+    setHidden(c.topicsSep, g.topics.length === 0);
     setText(c.coordinator, g.coordinator === null || g.coordinator === undefined ? 'no coordinator' : `coordinator: broker ${g.coordinator}`);
     setText(c.lag, formatCount(g.lag));
     setText(c.processed, formatCount(g.consumed));

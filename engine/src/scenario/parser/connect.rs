@@ -24,6 +24,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use super::{Context, Cursor, Result, Val, check_name, did_you_mean, rate, u32_of};
 use crate::command::Command;
 use crate::connect::connector::{CONFIG_NAMES, ConnectorConfig, STATES};
+use crate::connect::distributed::DEFAULT_GROUP_ID;
 use crate::connect::{ConnectCommand, SystemKind, transform};
 use crate::scenario::ast::{ConnectMetric, Metric};
 use crate::scenario::diagnostic::LineError;
@@ -35,6 +36,10 @@ pub struct ConnectInfo {
     pub workers: BTreeSet<String>,
     /// Connectors (deleted ones removed), with `tasks.max`.
     pub connectors: BTreeMap<String, u32>,
+    /// The consumer groups Connect makes: each distributed cluster's `group.id` and each sink
+    /// connector's `connect-NAME` (`SinkUtils.consumerGroupId`). A deleted connector's group
+    /// stays, as Kafka's does (the coordinator keeps its committed offsets).
+    pub groups: BTreeSet<String>,
 }
 
 /// The metrics this file adds to `expect`.
@@ -64,12 +69,20 @@ impl ConnectInfo {
             ConnectCommand::SystemCreate { name, kind, .. } => {
                 self.systems.insert(name.clone(), *kind);
             }
-            ConnectCommand::WorkerAdd { name }
-            | ConnectCommand::WorkerAddDistributed { name, .. } => {
+            ConnectCommand::WorkerAdd { name } => {
                 self.workers.insert(name.clone());
             }
+            ConnectCommand::WorkerAddDistributed { name, group, .. } => {
+                self.workers.insert(name.clone());
+                let group = group.as_deref().unwrap_or(DEFAULT_GROUP_ID);
+                self.groups.insert(group.to_string());
+            }
             ConnectCommand::ConnectorCreate { name, config, .. } => {
-                let max = ConnectorConfig::parse(config).map_or(1, |c| c.tasks_max);
+                let parsed = ConnectorConfig::parse(config);
+                if parsed.as_ref().is_ok_and(|c| !c.class.is_source()) {
+                    self.groups.insert(format!("connect-{name}"));
+                }
+                let max = parsed.map_or(1, |c| c.tasks_max);
                 self.connectors.insert(name.clone(), max);
             }
             ConnectCommand::ConnectorDelete { name } => {
