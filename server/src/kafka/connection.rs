@@ -33,8 +33,8 @@ pub const PRODUCE_GRACE: Duration = Duration::from_secs(1);
 /// Who is on the other end, for the requests that enter the engine. Dropped (the connection
 /// closed, or its broker was killed and the task aborted), it tells the room the client left.
 pub struct Peer {
-    /// The room to tell; `None` for a peer that only decodes (tests).
-    shared: Option<Arc<Shared>>,
+    /// The room to tell.
+    shared: Arc<Shared>,
     /// The broker whose listener accepted the connection.
     pub broker: u32,
     /// The engine's opaque id for this connection's client (`engine::client::external`).
@@ -47,14 +47,14 @@ pub struct Peer {
 
 impl Drop for Peer {
     fn drop(&mut self) {
-        if let (true, Some(shared)) = (self.known, &self.shared) {
-            shared.closed(self.client);
+        if self.known {
+            self.shared.closed(self.client);
         }
     }
 }
 
 impl Peer {
-    pub fn new(shared: Option<Arc<Shared>>, broker: u32, client: u32) -> Peer {
+    pub fn new(shared: Arc<Shared>, broker: u32, client: u32) -> Peer {
         Peer {
             shared,
             broker,
@@ -69,7 +69,7 @@ impl Peer {
 /// (its broker was killed).
 pub async fn serve(stream: TcpStream, shared: Arc<Shared>, mut life: watch::Receiver<BrokerLife>) {
     let (mut reader, mut writer) = stream.into_split();
-    let mut peer = Peer::new(Some(shared.clone()), life.borrow().id, shared.new_client());
+    let mut peer = Peer::new(shared.clone(), life.borrow().id, shared.new_client());
     serve_requests(&mut reader, &mut writer, &shared, &mut life, &mut peer).await;
 }
 
