@@ -227,6 +227,8 @@ pub struct Cluster {
     pub(crate) partitions: Vec<PartitionMeta>,
     pub(crate) store: RecordStore,
     pub(crate) producers: Vec<Producer>,
+    /// Real Kafka clients and their requests in progress (`client::external`).
+    pub(crate) external: crate::client::external::External,
     pub(crate) groups: Vec<crate::group::Group>,
     pub(crate) consumers: Vec<crate::group::Consumer>,
     /// Kafka Streams applications (`streams/runtime`).
@@ -281,6 +283,7 @@ impl Cluster {
             network: Network::default(),
             lost_requests: BTreeMap::new(),
             next_request: 0,
+            external: Default::default(),
             events: Vec::new(),
             events_dropped: 0,
             timers_fired: 0,
@@ -762,6 +765,9 @@ impl Cluster {
     pub fn apply(&mut self, command: Command) -> Result<(), CommandError> {
         match command {
             Command::Brokers(spec) => self.cmd_brokers(spec),
+            Command::ExternalClientAdd { id, name } => self.cmd_external_client_add(id, name),
+            Command::ExternalClientRemove { id } => self.cmd_external_client_remove(id),
+            Command::ExternalProduce(request) => self.cmd_external_produce(request),
             Command::TopicCreate(spec) => self.cmd_topic_create(spec),
             Command::ProducerAdd(spec) => self.cmd_producer_add(spec),
             Command::ProducerStop { name } => self.cmd_producer_stop(&name),

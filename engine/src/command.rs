@@ -200,6 +200,18 @@ pub struct ConsumerSpec {
 pub enum Command {
     /// `brokers N`: a fresh cluster of brokers 1..N (only before any topic exists).
     Brokers(ClusterSpec),
+    /// A real Kafka client connected to a listener (`client::external`): `id` is the driver's
+    /// opaque name for it, `name` its `client.id`. Not a console line.
+    ExternalClientAdd {
+        id: u32,
+        name: String,
+    },
+    /// A real client's connection closed.
+    ExternalClientRemove {
+        id: u32,
+    },
+    /// A real client's Produce request, decoded, given to the broker its connection reached.
+    ExternalProduce(crate::client::external::ExternalProduce),
     TopicCreate(TopicSpec),
     ProducerAdd(ProducerSpec),
     ProducerStop {

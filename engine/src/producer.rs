@@ -110,6 +110,9 @@ pub struct Producer {
     pub counts: ProducerCounts,
     /// Interned keys of a `keys=A..B` range, by position (filled as they are first used).
     key_cache: Vec<Option<crate::record::Sym>>,
+    /// A real Kafka client's entry for one topic (`client::external`): the client's id. It
+    /// makes no records and never resends; its answers go back to the client.
+    pub external: Option<u32>,
 }
 
 impl Producer {
@@ -258,6 +261,7 @@ impl Cluster {
             buffered: 0,
             key_cache: Vec::new(),
             value: spec.value.clone().map(Arc::new),
+            external: None,
         });
         self.arm_metadata_max_age(ClientId::Producer(id));
         Ok(id)
@@ -519,6 +523,8 @@ impl Cluster {
                 }
             }
             ValueRef::Generated => p.display_name.len() as u32 + 8,
+            // Real clients' records are made by `client::external`, not here.
+            ValueRef::Bytes(_) => unreachable!("a real client's record through the accumulator"),
         };
         let size = RECORD_OVERHEAD_BYTES + key_bytes + value_bytes;
         let partition = match (partition, key) {
@@ -671,7 +677,7 @@ impl Cluster {
         p.running = false;
     }
 
-    fn reject(&mut self, id: u32, batch: &Batch, error: ErrorCode) {
+    pub(crate) fn reject(&mut self, id: u32, batch: &Batch, error: ErrorCode) {
         let p = &mut self.producers[id as usize];
         p.buffered -= batch.records.len();
         let slot = p.slots[batch.partition as usize];
@@ -824,7 +830,7 @@ impl Cluster {
         }
     }
 
-    fn acknowledge(&mut self, id: u32, batch: &Batch, base: Option<u64>) {
+    pub(crate) fn acknowledge(&mut self, id: u32, batch: &Batch, base: Option<u64>) {
         let p = &mut self.producers[id as usize];
         p.buffered -= batch.records.len();
         p.counts.acked += batch.records.len() as u64;
@@ -925,6 +931,9 @@ impl Cluster {
         let Some(flight) = self.producers[id as usize].in_flight.remove(&request) else {
             return;
         };
+        if self.producers[id as usize].external.is_some() {
+            return self.external_produce_response(id, request, flight, results);
+        }
         let now = self.now;
         // A broken connection is no response: Kafka's Sender records no latency for it.
         if results

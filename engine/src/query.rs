@@ -142,6 +142,11 @@ impl Cluster {
             ValueRef::Null => None,
             ValueRef::Text(s) => Some(self.store.text(s).to_owned()),
             ValueRef::Generated => self.generated_value(d.producer, d.producer_seq, d.key),
+            ValueRef::Bytes(_) => self
+                .store
+                .payload(id)
+                .and_then(|p| p.value.as_deref())
+                .map(crate::record::bytes_text),
         }
     }
 
@@ -202,6 +207,7 @@ impl Cluster {
         match d.value {
             ValueRef::Null => Val::Null,
             ValueRef::Text(s) => Val::from_shared(self.store.shared_text(s)),
+            ValueRef::Bytes(_) => Val::from_record(self.value_text(id).as_deref()),
             ValueRef::Generated => {
                 let p = &self.producers[d.producer as usize];
                 if p.value.is_none() {

@@ -537,7 +537,7 @@ impl Cluster {
                         Some(run) if run.1 == e.offset && run.2 == e.epoch => run.1 += 1,
                         _ => runs.push((e.offset, e.offset + 1, e.epoch)),
                     }
-                    if self.store.get(e.id).value == crate::record::ValueRef::Null {
+                    if self.store.is_null_value(e.id) {
                         tombstones.push(e.offset);
                     }
                     // Kafka truncates by leader epoch (KIP-101/279): a record the leader holds

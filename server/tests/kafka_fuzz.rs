@@ -3,7 +3,10 @@
 //! replays a run). Garbage, truncated frames, huge and negative size prefixes, unknown API keys
 //! and versions, well-formed requests cut short or with flipped bytes: none may panic, each ends
 //! in an answer or a refusal (a clean close), and no input makes the path allocate more than
-//! [`ALLOCATION_LIMIT`] at once (a counting allocator measures the peak).
+//! [`ALLOCATION_LIMIT`] at once (a counting allocator measures the peak). Produce requests carry
+//! record batches, plain or compressed, some with a forged record count, header count or key
+//! length under a recomputed CRC (what a hostile client would send), decoded as the listener
+//! decodes them (`kafka::produce`).
 #![allow(unsafe_code)] // the counting allocator below: a test-only wrapper of the system allocator
 
 use std::alloc::{GlobalAlloc, Layout, System};
@@ -11,14 +14,18 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use bytes::{BufMut, Bytes, BytesMut};
 use kafka_protocol::messages::metadata_request::MetadataRequestTopic;
+use kafka_protocol::messages::produce_request::{PartitionProduceData, TopicProduceData};
 use kafka_protocol::messages::{
-    ApiKey, ApiVersionsRequest, MetadataRequest, RequestHeader, TopicName,
+    ApiKey, ApiVersionsRequest, MetadataRequest, ProduceRequest, RequestHeader, TopicName,
 };
 use kafka_protocol::protocol::{Encodable, StrBytes};
+use kafka_protocol::records::{
+    Compression, Record, RecordBatchEncoder, RecordEncodeOptions, TimestampType,
+};
 use playground::kafka::frame::{self, MemoryPool};
 use playground::kafka::metadata::{self, Endpoints};
 use playground::kafka::request::{self, Request};
-use playground::kafka::{api_versions, view};
+use playground::kafka::{api_versions, produce, view};
 
 struct Counting;
 
@@ -77,14 +84,101 @@ fn sized(body: &[u8]) -> Vec<u8> {
     v
 }
 
+/// CRC-32C (Castagnoli), as record batch v2 carries it.
+fn crc32c(bytes: &[u8]) -> u32 {
+    let mut crc = !0u32;
+    for &b in bytes {
+        crc ^= u32::from(b);
+        for _ in 0..8 {
+            crc = if crc & 1 != 0 {
+                (crc >> 1) ^ 0x82F6_3B78
+            } else {
+                crc >> 1
+            };
+        }
+    }
+    !crc
+}
+
+/// One record batch v2 of a few records, sometimes compressed, sometimes with a forged record
+/// count, header count or key length, its CRC recomputed so that only the forgery is wrong.
+fn record_batch(rng: &mut Rng) -> Bytes {
+    let records: Vec<Record> = (0..=rng.below(4))
+        .map(|i| Record {
+            transactional: false,
+            control: false,
+            delete_horizon: false,
+            partition_leader_epoch: 0,
+            producer_id: if rng.below(8) == 0 { 7 } else { -1 },
+            producer_epoch: -1,
+            timestamp_type: TimestampType::Creation,
+            offset: i as i64,
+            sequence: -1,
+            timestamp: 1_700_000_000_000,
+            key: (rng.below(3) != 0).then(|| Bytes::from(rng.bytes_below(20))),
+            value: Some(Bytes::from(rng.bytes_below(60))),
+            headers: (0..rng.below(3))
+                .map(|h| {
+                    (
+                        StrBytes::from_string(format!("h{h}")),
+                        Some(Bytes::from_static(b"v")),
+                    )
+                })
+                .collect(),
+        })
+        .collect();
+    let compression = [
+        Compression::None,
+        Compression::Gzip,
+        Compression::Snappy,
+        Compression::Lz4,
+        Compression::Zstd,
+    ][rng.below(5) as usize];
+    let mut buf = BytesMut::new();
+    RecordBatchEncoder::encode(
+        &mut buf,
+        &records,
+        &RecordEncodeOptions {
+            version: 2,
+            compression,
+        },
+    )
+    .unwrap();
+    let mut batch = buf.to_vec();
+    // Batch layout: base offset (8), length (4), leader epoch (4), magic (1), CRC (4) over
+    // everything after it; the record count at 57, the first record at 61.
+    match rng.below(4) {
+        0 => batch[57..61].copy_from_slice(&i32::MAX.to_be_bytes()),
+        1 if compression == Compression::None
+            && batch[57..61] == 1i32.to_be_bytes()
+            && batch[61] < 0x78
+            && batch.last() == Some(&0) =>
+        {
+            // The only record has no headers: its last byte, the header count, is forged to
+            // 2^31 − 1 (a zigzag varint) and its length (zigzag, one byte) grows by 4 to match.
+            batch.pop();
+            batch.extend_from_slice(&[0xfe, 0xff, 0xff, 0xff, 0x0f]);
+            batch[61] += 8;
+            let len = (batch.len() - 12) as i32;
+            batch[8..12].copy_from_slice(&len.to_be_bytes());
+        }
+        2 if batch.len() > 66 => batch[64] = 0x7e,
+        _ => {}
+    }
+    let crc = crc32c(&batch[21..]);
+    batch[17..21].copy_from_slice(&crc.to_be_bytes());
+    Bytes::from(batch)
+}
+
 /// A well-formed request of a random kind and version, header included.
 fn valid_request(rng: &mut Rng) -> Vec<u8> {
     let mut buf = BytesMut::new();
-    let metadata = rng.below(2) == 0;
-    let (api, version) = if metadata {
-        (ApiKey::Metadata, rng.below(10) as i16)
-    } else {
-        (ApiKey::ApiVersions, rng.below(5) as i16)
+    let kind = rng.below(3);
+    let metadata = kind == 0;
+    let (api, version) = match kind {
+        0 => (ApiKey::Metadata, rng.below(10) as i16),
+        1 => (ApiKey::ApiVersions, rng.below(5) as i16),
+        _ => (ApiKey::Produce, 3 + rng.below(7) as i16),
     };
     let header = RequestHeader::default()
         .with_request_api_key(api as i16)
@@ -94,7 +188,29 @@ fn valid_request(rng: &mut Rng) -> Vec<u8> {
     header
         .encode(&mut buf, api.request_header_version(version))
         .unwrap();
-    if metadata {
+    if api == ApiKey::Produce {
+        let topics = (0..=rng.below(2))
+            .map(|_| {
+                TopicProduceData::default()
+                    .with_name(TopicName(StrBytes::from_static_str("orders")))
+                    .with_partition_data(
+                        (0..=rng.below(2))
+                            .map(|p| {
+                                PartitionProduceData::default()
+                                    .with_index(p as i32)
+                                    .with_records(Some(record_batch(rng)))
+                            })
+                            .collect(),
+                    )
+            })
+            .collect();
+        ProduceRequest::default()
+            .with_acks([0, 1, -1, 2][rng.below(4) as usize])
+            .with_timeout_ms(30_000)
+            .with_topic_data(topics)
+            .encode(&mut buf, version)
+            .unwrap();
+    } else if metadata {
         let names = ["orders", "fresh", "", "a b", "..", "__consumer_offsets"];
         let topics = (0..rng.below(4))
             .map(|_| {
@@ -212,6 +328,18 @@ async fn run(bytes: &[u8], pool: &MemoryPool, cluster: &view::ClusterView) -> (u
                 }
                 metadata::respond(header, r, &view, &Ports, 0)
             }
+            // Decoded as the listener does; the engine's part answered as appended.
+            Request::Produce(r) => match produce::decode(r) {
+                Ok(decoded) => {
+                    let results: Vec<_> = decoded
+                        .parts
+                        .into_iter()
+                        .map(|(t, p, r)| (t, p, r.map(|_| Some(0))))
+                        .collect();
+                    produce::respond(header, &results)
+                }
+                Err(code) => produce::respond(header, &[("orders".into(), 0, Err(code))]),
+            },
         };
         let response = response.expect("every decoded request has an answer");
         let mut framed = BytesMut::new();

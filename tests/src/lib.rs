@@ -1,5 +1,6 @@
 //! Helpers shared by the end-to-end tests in `tests/tests/`.
 
+pub mod kafka;
 pub mod ws;
 
 use std::any::Any;

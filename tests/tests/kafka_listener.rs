@@ -8,85 +8,14 @@
 //! Needs `kcat` (tests/run installs it).
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::Duration;
 
-use playground_tests::playground;
-use playground_tests::ws::{self, Socket};
+use playground_tests::kafka::{STEP, Server, command, within};
+use playground_tests::ws;
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
-
-/// `playground serve --port 0 --no-save --kafka-port 0`, with both ports read from its output.
-struct Server {
-    child: Child,
-    http: u16,
-    kafka: u16,
-}
-
-impl Server {
-    fn start() -> Server {
-        let mut child = Command::new(playground())
-            .args(["serve", "--port", "0", "--no-save", "--kafka-port", "0"])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("playground starts");
-        let stdout = BufReader::new(child.stdout.take().unwrap());
-        // The lines are read on a thread of their own, which then keeps reading so that the
-        // server never blocks on a full pipe; the test waits for the two ports a bounded time.
-        let (ports, printed) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            let (mut http, mut kafka) = (None, None);
-            let mut lines = stdout.lines();
-            while http.is_none() || kafka.is_none() {
-                let Some(Ok(line)) = lines.next() else { return };
-                if let Some(rest) = line.split("http://127.0.0.1:").nth(1) {
-                    http = rest.split('/').next().and_then(|p| p.parse::<u16>().ok());
-                }
-                if let Some(rest) = line.strip_prefix("Kafka bootstrap: 127.0.0.1:") {
-                    kafka = rest.trim().parse::<u16>().ok();
-                }
-            }
-            let _ = ports.send((http.unwrap(), kafka.unwrap()));
-            for _ in lines {}
-        });
-        let (http, kafka) = printed
-            .recv_timeout(STEP)
-            .expect("the server prints its page's URL and its Kafka bootstrap");
-        Server { child, http, kafka }
-    }
-
-    async fn viewer(&self) -> Socket {
-        let url = format!("ws://127.0.0.1:{}/ws/demo", self.http);
-        let (mut socket, _) = within("the viewer connects", tokio_tungstenite::connect_async(url))
-            .await
-            .expect("connect");
-        assert_eq!(ws::next(&mut socket).await["type"], "hello");
-        assert_eq!(ws::next(&mut socket).await["type"], "snapshot");
-        socket
-    }
-
-    /// Resident memory of the server process, in KiB.
-    fn rss_kib(&self) -> u64 {
-        let status =
-            std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).expect("/proc");
-        status
-            .lines()
-            .find_map(|l| l.strip_prefix("VmRSS:"))
-            .and_then(|v| v.split_whitespace().next())
-            .and_then(|v| v.parse().ok())
-            .expect("VmRSS")
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 /// `kcat -L -J` against `port`: librdkafka's view of the cluster's metadata.
 async fn kcat_metadata(port: u16, topic: Option<&str>) -> Value {
@@ -105,25 +34,6 @@ async fn kcat_metadata(port: u16, topic: Option<&str>) -> Value {
         String::from_utf8_lossy(&out.stderr)
     );
     serde_json::from_slice(&out.stdout).expect("kcat prints JSON")
-}
-
-/// How long one step of a test may take: a hang fails here with what it was waiting for.
-const STEP: Duration = Duration::from_secs(20);
-
-/// Awaits `step` for at most [`STEP`], failing the test with `what` when it takes longer.
-async fn within<T>(what: &str, step: impl Future<Output = T>) -> T {
-    tokio::time::timeout(STEP, step)
-        .await
-        .unwrap_or_else(|_| panic!("{what}: nothing within {STEP:?}"))
-}
-
-async fn command(socket: &mut Socket, line: &str, id: u64) {
-    let reply = within(
-        line,
-        ws::request(socket, json!({"type": "command", "line": line}), id),
-    )
-    .await;
-    assert_eq!(reply["ok"], true, "{line}: {reply}");
 }
 
 /// An ApiVersions v0 request (header v1, null client id) with `correlation`.

@@ -5,6 +5,7 @@
 //! client asks (an error said its view is wrong) or every `metadata.max.age.ms`.
 
 pub mod application;
+pub mod external;
 pub mod metadata;
 
 use crate::cluster::{Cluster, Timer};
@@ -113,6 +114,13 @@ impl Cluster {
         let max_age = self.metadata_max_age_us(client);
         let m = self.client_metadata_mut(client);
         m.age_timer_at = None;
+        // A real client refreshes its own metadata: its entry's cache is never read.
+        if let ClientId::Producer(p) = client
+            && self.producers[p as usize].external.is_some()
+        {
+            return;
+        }
+        let m = self.client_metadata_mut(client);
         if m.in_flight {
             return; // the answer rearms the timer
         }

@@ -430,7 +430,7 @@ impl PartitionLog {
             if latest.get(&k) != Some(&e.offset) {
                 return false;
             }
-            if d.value == crate::record::ValueRef::Null {
+            if store.is_null_value(e.id) {
                 match horizons.iter().find(|(o, _)| *o == e.offset) {
                     Some((_, horizon)) if now >= *horizon => return false,
                     Some(_) => {}

@@ -17,8 +17,12 @@ use super::request::encode_response;
 ///
 /// Metadata stops at v9: v10 adds topic ids, which this cluster's topics do not have, and v10+
 /// clients would read the zero id as "no id" rather than fail, but the field would be a lie.
-pub const SUPPORTED: &[(ApiKey, i16, i16)] =
-    &[(ApiKey::ApiVersions, 0, 4), (ApiKey::Metadata, 0, 9)];
+/// Produce stops at v9 (see `produce.rs`): v10 adds KIP-951's leader hints, v13 topic ids.
+pub const SUPPORTED: &[(ApiKey, i16, i16)] = &[
+    (ApiKey::ApiVersions, 0, 4),
+    (ApiKey::Metadata, 0, 9),
+    (ApiKey::Produce, 3, 9),
+];
 
 /// Kafka's error codes used here (`Errors.java`).
 const UNSUPPORTED_VERSION: i16 = 35;

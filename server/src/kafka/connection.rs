@@ -17,6 +17,7 @@ use super::Shared;
 use super::api_versions;
 use super::frame::{self, frame_response};
 use super::metadata;
+use super::produce;
 use super::request::{self, Request};
 use super::view::{BrokerLife, KafkaAsk};
 
@@ -24,6 +25,45 @@ use super::view::{BrokerLife, KafkaAsk};
 pub const CONNECTIONS_MAX_IDLE: Duration = Duration::from_secs(600);
 /// How long a response may wait for a peer that does not read before the connection closes.
 pub const WRITE_TIMEOUT: Duration = Duration::from_secs(30);
+/// How much longer than its own `timeout_ms` a Produce waits for the room before it is
+/// answered REQUEST_TIMED_OUT here: a paused room (or one that rewound past the request) holds
+/// a request no longer than the client itself would wait.
+pub const PRODUCE_GRACE: Duration = Duration::from_secs(1);
+
+/// Who is on the other end, for the requests that enter the engine. Dropped (the connection
+/// closed, or its broker was killed and the task aborted), it tells the room the client left.
+pub struct Peer {
+    /// The room to tell.
+    shared: Arc<Shared>,
+    /// The broker whose listener accepted the connection.
+    pub broker: u32,
+    /// The engine's opaque id for this connection's client (`engine::client::external`).
+    pub client: u32,
+    /// Whether the room has heard of this client (it must hear when it goes).
+    pub known: bool,
+    /// Each request's token for the engine.
+    next_token: u64,
+}
+
+impl Drop for Peer {
+    fn drop(&mut self) {
+        if self.known {
+            self.shared.closed(self.client);
+        }
+    }
+}
+
+impl Peer {
+    pub fn new(shared: Arc<Shared>, broker: u32, client: u32) -> Peer {
+        Peer {
+            shared,
+            broker,
+            client,
+            known: false,
+            next_token: 0,
+        }
+    }
+}
 
 /// Serves one connection until the peer closes it, it breaks a rule, or the task is aborted
 /// (its broker was killed).
@@ -31,10 +71,21 @@ pub async fn serve(stream: TcpStream, shared: Arc<Shared>, mut life: watch::Rece
     // While it is open the room keeps to the wall clock (1×, no rewind, short pauses).
     let _counted = shared.client_connected();
     let (mut reader, mut writer) = stream.into_split();
+    let mut peer = Peer::new(shared.clone(), life.borrow().id, shared.new_client());
+    serve_requests(&mut reader, &mut writer, &shared, &mut life, &mut peer).await;
+}
+
+async fn serve_requests(
+    reader: &mut tokio::net::tcp::OwnedReadHalf,
+    writer: &mut tokio::net::tcp::OwnedWriteHalf,
+    shared: &Shared,
+    life: &mut watch::Receiver<BrokerLife>,
+    peer: &mut Peer,
+) {
     loop {
         let frame = match tokio::time::timeout(
             CONNECTIONS_MAX_IDLE,
-            frame::read_frame(&mut reader, &shared.pool),
+            frame::read_frame(reader, &shared.pool),
         )
         .await
         {
@@ -50,8 +101,10 @@ pub async fn serve(stream: TcpStream, shared: Arc<Shared>, mut life: watch::Rece
         if life.wait_for(|l| !l.isolated).await.is_err() {
             return;
         }
-        let Some(response) = answer(frame.bytes.clone(), &shared).await else {
-            return;
+        let response = match answer(frame.bytes.clone(), shared, peer).await {
+            Answer::Bytes(response) => response,
+            Answer::Nothing => continue,
+            Answer::Close => return,
         };
         drop(frame);
         match tokio::time::timeout(WRITE_TIMEOUT, writer.write_all(&response)).await {
@@ -61,15 +114,116 @@ pub async fn serve(stream: TcpStream, shared: Arc<Shared>, mut life: watch::Rece
     }
 }
 
-/// The response frame to one request frame, or `None` to close the connection.
-pub async fn answer(bytes: Bytes, shared: &Shared) -> Option<Bytes> {
+/// What a request gets.
+pub enum Answer {
+    /// The response frame.
+    Bytes(Bytes),
+    /// No response (Produce with acks=0, as Kafka's broker sends none).
+    Nothing,
+    /// The connection closes.
+    Close,
+}
+
+/// The answer to one request frame.
+pub async fn answer(bytes: Bytes, shared: &Shared, peer: &mut Peer) -> Answer {
     let decoded = match request::decode(bytes) {
         Ok(decoded) => decoded,
         Err(refusal) => {
             tracing::debug!("closing a Kafka connection: {refusal}");
-            return None;
+            return Answer::Close;
         }
     };
+    if let Request::Produce(r) = &decoded.request {
+        return match answer_produce(&decoded.header, r, shared, peer).await {
+            Some(Some(body)) => Answer::Bytes(frame_response(&body)),
+            Some(None) => Answer::Nothing,
+            None => Answer::Close,
+        };
+    }
+    match answer_other(decoded, shared).await {
+        Some(bytes) => Answer::Bytes(bytes),
+        None => Answer::Close,
+    }
+}
+
+/// A Produce: the records to the room, the engine's answer back. `Some(None)`: acks=0, no
+/// response; `None`: close.
+async fn answer_produce(
+    header: &kafka_protocol::messages::RequestHeader,
+    request: &kafka_protocol::messages::ProduceRequest,
+    shared: &Shared,
+    peer: &mut Peer,
+) -> Option<Option<Vec<u8>>> {
+    let mut decoded = match produce::decode(request) {
+        Ok(decoded) => decoded,
+        Err(code) => {
+            // INVALID_REQUIRED_ACKS for every partition.
+            let parts: Vec<_> = request
+                .topic_data
+                .iter()
+                .flat_map(|t| {
+                    t.partition_data
+                        .iter()
+                        .map(|p| (t.name.0.to_string(), p.index, Err(code)))
+                })
+                .collect();
+            return Some(produce::respond(header, &parts));
+        }
+    };
+    let timeout_ms = decoded.timeout_ms.max(0) as u64;
+    let acks = decoded.acks;
+    let partitions = produce::to_engine(&mut decoded);
+    let mut from_engine = Vec::new();
+    if !partitions.is_empty() {
+        peer.next_token += 1;
+        peer.known = true;
+        let request = engine::client::external::ExternalProduce {
+            client: peer.client,
+            broker: peer.broker,
+            token: peer.next_token,
+            acks,
+            timeout_us: timeout_ms * 1000,
+            partitions,
+        };
+        let name = header
+            .client_id
+            .as_ref()
+            .map(|c| c.chars().take(64).collect::<String>())
+            .filter(|c| !c.is_empty())
+            .unwrap_or_else(|| "kafka-client".to_string());
+        let wait = Duration::from_millis(timeout_ms) + PRODUCE_GRACE;
+        match tokio::time::timeout(wait, shared.produce(name, request)).await {
+            Ok(Some(parts)) => from_engine = parts,
+            // The room is busy or gone: the connection closes, as a broker that fails would.
+            Ok(None) => return None,
+            // Not answered within the request's own timeout (a paused room): what Kafka's
+            // purgatory answers when the timeout passes.
+            Err(_) => {}
+        }
+    }
+    if acks == engine::command::Acks::Zero {
+        return Some(None);
+    }
+    let mut engine_results = from_engine.into_iter();
+    let results: Vec<(String, i32, Result<Option<u64>, i16>)> = decoded
+        .parts
+        .into_iter()
+        .map(|(topic, partition, local)| {
+            let result = match local {
+                Err(code) => Err(code),
+                Ok(_) => match engine_results.next() {
+                    Some(r) => r.result.map_err(produce::error_code),
+                    None => Err(produce::REQUEST_TIMED_OUT),
+                },
+            };
+            (topic, partition, result)
+        })
+        .collect();
+    Some(produce::respond(header, &results))
+}
+
+/// Every other request: answered from the room's view.
+async fn answer_other(decoded: request::Decoded, shared: &Shared) -> Option<Bytes> {
     let header = &decoded.header;
     let body = match &decoded.request {
         Request::ApiVersions(r) => api_versions::respond(header, r),
@@ -89,6 +243,7 @@ pub async fn answer(bytes: Bytes, shared: &Shared) -> Option<Bytes> {
             let view = shared.ask(ask).await?;
             metadata::respond(header, r, &view, shared, getrandom::u32().unwrap_or(0))
         }
+        Request::Produce(_) => unreachable!("Produce is answered by answer_produce"),
     }?;
     Some(frame_response(&body))
 }

@@ -12,6 +12,7 @@ pub mod connection;
 pub mod frame;
 pub mod listener;
 pub mod metadata;
+pub mod produce;
 pub mod request;
 pub mod view;
 
@@ -42,6 +43,8 @@ pub struct Shared {
     /// The host brokers advertise: 127.0.0.1, or this computer's address with `--share`.
     host: String,
     ports: Mutex<BTreeMap<u32, u16>>,
+    /// The next connection's client id in the engine.
+    next_client: std::sync::atomic::AtomicU32,
 }
 
 impl Shared {
@@ -52,6 +55,30 @@ impl Shared {
             connections: Arc::new(Semaphore::new(MAX_CONNECTIONS)),
             host,
             ports: Mutex::default(),
+            next_client: std::sync::atomic::AtomicU32::new(1),
+        }
+    }
+
+    /// A new connection's opaque client id.
+    pub fn new_client(&self) -> u32 {
+        self.next_client
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// A Produce to the default room; `None` if it is busy or gone.
+    pub async fn produce(
+        &self,
+        client_name: String,
+        request: engine::client::external::ExternalProduce,
+    ) -> Option<Vec<engine::client::external::ExternalPartResult>> {
+        let room = self.rooms.get(DEFAULT_ROOM).ok()?;
+        room.kafka_produce(client_name, request).await.ok()
+    }
+
+    /// A client that produced has gone.
+    pub fn closed(&self, client: u32) {
+        if let Some(room) = self.rooms.running(DEFAULT_ROOM) {
+            room.kafka_closed(client);
         }
     }
 

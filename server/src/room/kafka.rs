@@ -2,6 +2,12 @@
 //! and topic auto-creation as the console line `topic create`, so that a topic a client
 //! created shows on the page, in the log and in the journal like one typed there.
 
+use std::collections::BTreeMap;
+
+use engine::Command;
+use engine::client::external::{ExternalPartResult, ExternalProduce};
+use tokio::sync::oneshot;
+
 use super::Room;
 use crate::kafka::metadata::{DEFAULT_REPLICATION_FACTOR, NUM_PARTITIONS, valid_topic_name};
 use crate::kafka::view::{self, ClusterView, KafkaAsk};
@@ -64,6 +70,68 @@ impl Room {
                     }
                 }
                 answer
+            }
+        }
+    }
+}
+
+/// Real clients' requests the engine has not answered yet, by (client, token).
+pub type Waiting = BTreeMap<(u32, u64), oneshot::Sender<Vec<ExternalPartResult>>>;
+
+impl Room {
+    /// A real client's Produce: the client registered at its first request, the request
+    /// applied to the cluster now. The answer waits for simulated time to pass (a paused room
+    /// holds it; the connection's own bound, the request's timeout, ends the wait). Real
+    /// clients' requests are not journaled yet: a rewind or an export does not replay them.
+    pub(super) fn kafka_produce(
+        &mut self,
+        client_name: String,
+        produce: ExternalProduce,
+        reply: oneshot::Sender<Vec<ExternalPartResult>>,
+    ) {
+        let (client, token, acks) = (produce.client, produce.token, produce.acks);
+        if !self.cluster.external_client(client) {
+            let add = Command::ExternalClientAdd {
+                id: client,
+                name: client_name,
+            };
+            if self.cluster.apply(add).is_err() {
+                return; // the reply dropped: the connection closes
+            }
+        }
+        if self
+            .cluster
+            .apply(Command::ExternalProduce(produce))
+            .is_err()
+        {
+            return;
+        }
+        self.drain();
+        if acks == engine::command::Acks::Zero {
+            let _ = reply.send(Vec::new());
+        } else {
+            self.kafka_waiting.insert((client, token), reply);
+        }
+    }
+
+    pub(super) fn kafka_closed(&mut self, client: u32) {
+        self.kafka_waiting.retain(|&(c, _), _| c != client);
+        if self.cluster.external_client(client) {
+            let _ = self
+                .cluster
+                .apply(Command::ExternalClientRemove { id: client });
+            self.drain();
+        }
+    }
+
+    /// Sends every answer the engine has finished to its waiting connection.
+    pub(super) fn answer_kafka(&mut self) {
+        for response in self.cluster.drain_external() {
+            if let Some(reply) = self
+                .kafka_waiting
+                .remove(&(response.client, response.token))
+            {
+                let _ = reply.send(response.parts);
             }
         }
     }

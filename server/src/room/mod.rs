@@ -80,6 +80,15 @@ pub enum Request {
         ask: crate::kafka::view::KafkaAsk,
         reply: oneshot::Sender<crate::kafka::view::ClusterView>,
     },
+    /// A real client's Produce request (`crate::kafka::produce`), answered when the engine has
+    /// answered it (at once for acks=0, with nothing).
+    KafkaProduce {
+        client_name: String,
+        produce: engine::client::external::ExternalProduce,
+        reply: oneshot::Sender<Vec<engine::client::external::ExternalPartResult>>,
+    },
+    /// A real client's connection closed.
+    KafkaClosed { client: u32 },
 }
 
 /// The engine's estimate of what a room holds, shared record chunks counted once.
@@ -197,6 +206,28 @@ impl RoomHandle {
             .try_send(Request::Fork { reply })
             .map_err(|_| RoomBusy)?;
         answer.await.map_err(|_| RoomBusy)
+    }
+
+    /// Gives a real client's Produce to the room; the answer comes when the engine's does.
+    pub async fn kafka_produce(
+        &self,
+        client_name: String,
+        produce: engine::client::external::ExternalProduce,
+    ) -> Result<Vec<engine::client::external::ExternalPartResult>, RoomBusy> {
+        let (reply, answer) = oneshot::channel();
+        self.requests
+            .try_send(Request::KafkaProduce {
+                client_name,
+                produce,
+                reply,
+            })
+            .map_err(|_| RoomBusy)?;
+        answer.await.map_err(|_| RoomBusy)
+    }
+
+    /// A real client's connection closed (best effort: a busy room hears it at the next one).
+    pub fn kafka_closed(&self, client: u32) {
+        let _ = self.requests.try_send(Request::KafkaClosed { client });
     }
 
     pub async fn kafka(
@@ -324,6 +355,8 @@ struct Room {
     paused_with_clients: Duration,
     /// The room has said once that it thinned its history for memory.
     history_thinned: bool,
+    /// Real clients' Produce requests waiting for the engine's answer, by (client, token).
+    kafka_waiting: kafka::Waiting,
     /// Moments of this timeline worth seeking to.
     markers: Markers,
 }
@@ -379,6 +412,7 @@ impl Room {
             kafka_clients: Arc::default(),
             paused_with_clients: Duration::ZERO,
             history_thinned: false,
+            kafka_waiting: kafka::Waiting::default(),
             markers: Markers::default(),
         }
     }
@@ -620,6 +654,12 @@ impl Room {
             Request::Kafka { ask, reply } => {
                 let _ = reply.send(self.kafka(ask));
             }
+            Request::KafkaProduce {
+                client_name,
+                produce,
+                reply,
+            } => self.kafka_produce(client_name, produce, reply),
+            Request::KafkaClosed { client } => self.kafka_closed(client),
             Request::Memory { reply } => {
                 let _ = reply.send(MemoryReport {
                     now_us: self.cluster.now(),
@@ -1209,6 +1249,7 @@ impl Room {
 
     /// Sends what changed since the last frame, if anything did.
     fn flush(&mut self) {
+        self.answer_kafka();
         let mut now = state::from_snapshot(&self.cluster.snapshot());
         now.streams_exprs = self.streams_exprs.of(&self.cluster);
         if state::busy_partitions(&self.shown, &now) > wire::BUSY_PARTITIONS {

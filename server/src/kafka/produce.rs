@@ -1,0 +1,284 @@
+//! Produce (API key 0): a real client's record batches into the simulated cluster.
+//!
+//! The request is decoded here (record batch v2 with its CRC, every compression codec the
+//! `kafka-protocol` crate has), checked as Kafka's `ProduceRequest.validateRecords` and
+//! `LogValidator` check it, and what passes goes to the room as one engine command
+//! (`engine::client::external`): the broker whose listener received it is the broker that
+//! handles it, so a client that writes to a broker that does not lead gets
+//! NOT_LEADER_OR_FOLLOWER from the engine's own `produce.rs`, as from Kafka.
+//!
+//! Per partition, before the engine sees it:
+//! - a batch whose CRC fails or that does not parse: CORRUPT_MESSAGE (`Errors.CORRUPT_MESSAGE`,
+//!   as `DefaultRecordBatch.ensureValid` throws);
+//! - not exactly one batch, or a batch before magic v2: INVALID_RECORD (`validateRecords`: "Produce
+//!   requests with version 3 are only allowed to contain exactly one record batch");
+//! - a batch with a producer id (idempotent or transactional): UNKNOWN_PRODUCER_ID, because this
+//!   broker does not implement InitProducerId, so no producer id it could know exists;
+//! - a batch above `max.message.bytes` (Kafka's default 1048588): MESSAGE_TOO_LARGE.
+//!
+//! Produce versions 3–9 are enabled: record batch v2 only (v3+), no topic ids (v13), and
+//! without KIP-951's leader hints (v10+), which would need the partition's current leader in
+//! the answer.
+
+use bytes::{Buf, Bytes};
+use indexmap::IndexMap;
+use kafka_protocol::compression::{Decompressor, Gzip, Lz4, Snappy, Zstd};
+use kafka_protocol::messages::produce_response::{PartitionProduceResponse, TopicProduceResponse};
+use kafka_protocol::messages::{ApiKey, ProduceRequest, ProduceResponse, RequestHeader, TopicName};
+use kafka_protocol::protocol::StrBytes;
+use kafka_protocol::records::{Compression, RecordBatchDecoder};
+
+use engine::client::external::{ExternalPartition, ExternalRecord};
+use engine::command::Acks;
+use engine::event::ErrorCode;
+
+use super::request::encode_response;
+
+pub const NONE: i16 = 0;
+pub const CORRUPT_MESSAGE: i16 = 2;
+pub const UNKNOWN_TOPIC_OR_PARTITION: i16 = 3;
+pub const MESSAGE_TOO_LARGE: i16 = 10;
+pub const NOT_LEADER_OR_FOLLOWER: i16 = 6;
+pub const REQUEST_TIMED_OUT: i16 = 7;
+pub const NETWORK_EXCEPTION: i16 = 13;
+pub const NOT_ENOUGH_REPLICAS: i16 = 19;
+pub const NOT_ENOUGH_REPLICAS_AFTER_APPEND: i16 = 20;
+pub const INVALID_REQUIRED_ACKS: i16 = 21;
+pub const LEADER_NOT_AVAILABLE: i16 = 5;
+pub const OUT_OF_ORDER_SEQUENCE_NUMBER: i16 = 45;
+pub const UNKNOWN_PRODUCER_ID: i16 = 59;
+pub const INVALID_RECORD: i16 = 87;
+
+/// Kafka's `max.message.bytes` default: the largest record batch a topic accepts.
+pub const MAX_MESSAGE_BYTES: usize = 1_048_588;
+/// The smallest record v2 can write: length, attributes, timestamp delta, offset delta, key
+/// length, value length and header count, one byte each.
+const MIN_RECORD_BYTES: usize = 7;
+
+/// Kafka's code for an engine error.
+pub fn error_code(e: ErrorCode) -> i16 {
+    match e {
+        ErrorCode::NotLeaderOrFollower => NOT_LEADER_OR_FOLLOWER,
+        ErrorCode::NotEnoughReplicas => NOT_ENOUGH_REPLICAS,
+        ErrorCode::NotEnoughReplicasAfterAppend => NOT_ENOUGH_REPLICAS_AFTER_APPEND,
+        ErrorCode::RequestTimedOut | ErrorCode::DeliveryTimeout => REQUEST_TIMED_OUT,
+        ErrorCode::NetworkException => NETWORK_EXCEPTION,
+        ErrorCode::InvalidRecord => INVALID_RECORD,
+        ErrorCode::LeaderNotAvailable => LEADER_NOT_AVAILABLE,
+        ErrorCode::OutOfOrderSequenceNumber => OUT_OF_ORDER_SEQUENCE_NUMBER,
+        ErrorCode::UnknownTopicOrPartition => UNKNOWN_TOPIC_OR_PARTITION,
+    }
+}
+
+/// A decoded Produce request: what goes to the engine, and the partitions refused here.
+#[derive(Debug)]
+pub struct Decoded {
+    pub acks: Acks,
+    pub timeout_ms: i32,
+    /// Every partition of the request in order: `Ok` to the engine, `Err(code)` refused here.
+    pub parts: Vec<(String, i32, Result<Vec<ExternalRecord>, i16>)>,
+}
+
+/// The request's acks: 0, 1 or -1 (all); anything else is INVALID_REQUIRED_ACKS for every
+/// partition (`KafkaApis.handleProduceRequest` → `ReplicaManager.isValidRequiredAcks`).
+pub fn acks(acks: i16) -> Option<Acks> {
+    match acks {
+        0 => Some(Acks::Zero),
+        1 => Some(Acks::One),
+        -1 => Some(Acks::All),
+        _ => None,
+    }
+}
+
+/// Decodes the request's record batches.
+pub fn decode(request: &ProduceRequest) -> Result<Decoded, i16> {
+    let acks = acks(request.acks).ok_or(INVALID_REQUIRED_ACKS)?;
+    let mut parts = Vec::new();
+    for topic in &request.topic_data {
+        for p in &topic.partition_data {
+            let records = match &p.records {
+                Some(bytes) => decode_records(bytes.clone()),
+                None => Err(INVALID_RECORD),
+            };
+            parts.push((topic.name.0.to_string(), p.index, records));
+        }
+    }
+    Ok(Decoded {
+        acks,
+        timeout_ms: request.timeout_ms,
+        parts,
+    })
+}
+
+/// Checks the records of one decompressed (or uncompressed) batch before the crate reads them:
+/// the crate reserves a record's announced header count before reading the headers, so a forged
+/// count is refused here, as Kafka's `DefaultRecord.readFrom` refuses one beyond the record's
+/// bytes.
+fn check_records(mut buf: Bytes, count: i32) -> anyhow::Result<()> {
+    fn varint(buf: &mut Bytes) -> anyhow::Result<i64> {
+        let mut value: u64 = 0;
+        for shift in (0..64).step_by(7) {
+            anyhow::ensure!(buf.has_remaining(), "a varint runs past the record");
+            let b = buf.get_u8();
+            value |= u64::from(b & 0x7f) << shift;
+            if b & 0x80 == 0 {
+                // Zigzag.
+                return Ok((value >> 1) as i64 ^ -((value & 1) as i64));
+            }
+        }
+        anyhow::bail!("a varint longer than 10 bytes")
+    }
+    fn skip(buf: &mut Bytes, len: i64) -> anyhow::Result<()> {
+        if len < 0 {
+            return Ok(()); // null
+        }
+        anyhow::ensure!(
+            len as u64 <= buf.remaining() as u64,
+            "a length past the record"
+        );
+        buf.advance(len as usize);
+        Ok(())
+    }
+    for _ in 0..count {
+        let len = varint(&mut buf)?;
+        anyhow::ensure!(
+            len >= 0 && len as u64 <= buf.remaining() as u64,
+            "a record length past the batch"
+        );
+        let mut record = buf.split_to(len as usize);
+        anyhow::ensure!(record.has_remaining(), "an empty record");
+        record.advance(1); // attributes
+        varint(&mut record)?; // timestamp delta
+        varint(&mut record)?; // offset delta
+        let key = varint(&mut record)?;
+        skip(&mut record, key)?;
+        let value = varint(&mut record)?;
+        skip(&mut record, value)?;
+        let headers = varint(&mut record)?;
+        // Each header takes at least two bytes (its key length and value length).
+        anyhow::ensure!(
+            headers >= 0 && headers as u64 * 2 <= record.remaining() as u64,
+            "a header count past the record"
+        );
+    }
+    Ok(())
+}
+
+/// One partition's `records`: exactly one v2 batch, valid CRC, no producer id.
+fn decode_records(bytes: Bytes) -> Result<Vec<ExternalRecord>, i16> {
+    if bytes.len() > MAX_MESSAGE_BYTES {
+        return Err(MESSAGE_TOO_LARGE);
+    }
+    // The batch headers first (no records read): the count of batches, magic, producer id.
+    // Bytes before magic v2 are not read as v2 (`decode_batch_info` stops there).
+    let infos =
+        RecordBatchDecoder::decode_batch_info(&mut bytes.clone()).map_err(|_| CORRUPT_MESSAGE)?;
+    let [info] = infos.as_slice() else {
+        return Err(INVALID_RECORD);
+    };
+    if info.version != 2 {
+        return Err(INVALID_RECORD);
+    }
+    if info.producer_id >= 0 {
+        return Err(UNKNOWN_PRODUCER_ID);
+    }
+    if info.control {
+        return Err(INVALID_RECORD);
+    }
+    // The crate reserves the announced record count: at most what the batch's bytes could
+    // hold uncompressed, or what `max.message.bytes` could hold once decompressed.
+    let room = if info.compression == Compression::None {
+        bytes.len()
+    } else {
+        MAX_MESSAGE_BYTES
+    };
+    if info.record_count as usize > room / MIN_RECORD_BYTES {
+        return Err(CORRUPT_MESSAGE);
+    }
+    let count = info.record_count;
+    let checked = |buf: &mut Bytes, compression: Compression| -> anyhow::Result<Bytes> {
+        let take = |b: &mut Bytes| -> anyhow::Result<Bytes> {
+            let out = b.copy_to_bytes(b.remaining());
+            check_records(out.clone(), count)?;
+            Ok(out)
+        };
+        match compression {
+            Compression::None => take(buf),
+            Compression::Gzip => Gzip::decompress(buf, take),
+            Compression::Snappy => Snappy::decompress(buf, take),
+            Compression::Lz4 => Lz4::decompress(buf, take),
+            Compression::Zstd => Zstd::decompress(buf, take),
+        }
+    };
+    let set = RecordBatchDecoder::decode_with_custom_compression(&mut bytes.clone(), Some(checked))
+        .map_err(|_| CORRUPT_MESSAGE)?;
+    Ok(set
+        .records
+        .into_iter()
+        .map(|r| ExternalRecord {
+            key: r.key.map(|k| k.to_vec()),
+            value: r.value.map(|v| v.to_vec()),
+            headers: headers(r.headers),
+            timestamp_ms: r.timestamp,
+        })
+        .collect())
+}
+
+fn headers(map: IndexMap<StrBytes, Option<Bytes>>) -> Vec<(String, Option<Vec<u8>>)> {
+    map.into_iter()
+        .map(|(k, v)| (k.to_string(), v.map(|v| v.to_vec())))
+        .collect()
+}
+
+/// The answer: each partition's error code and base offset, in the request's order, grouped
+/// by topic as the request grouped them.
+pub fn respond(
+    header: &RequestHeader,
+    results: &[(String, i32, Result<Option<u64>, i16>)],
+) -> Option<Vec<u8>> {
+    let version = header.request_api_version;
+    let mut topics: Vec<TopicProduceResponse> = Vec::new();
+    for (topic, partition, result) in results {
+        let (error, base) = match result {
+            Ok(base) => (NONE, base.map_or(-1, |b| b as i64)),
+            Err(code) => (*code, -1),
+        };
+        let part = PartitionProduceResponse::default()
+            .with_index(*partition)
+            .with_error_code(error)
+            .with_base_offset(base)
+            .with_log_append_time_ms(-1)
+            .with_log_start_offset(-1);
+        match topics.last_mut() {
+            Some(t) if t.name.0.as_str() == topic => t.partition_responses.push(part),
+            _ => topics.push(
+                TopicProduceResponse::default()
+                    .with_name(TopicName(StrBytes::from_string(topic.clone())))
+                    .with_partition_responses(vec![part]),
+            ),
+        }
+    }
+    let response = ProduceResponse::default().with_responses(topics);
+    encode_response(
+        header,
+        ApiKey::Produce.response_header_version(version),
+        &response,
+        version,
+    )
+}
+
+/// The partitions that go to the engine.
+pub fn to_engine(decoded: &mut Decoded) -> Vec<ExternalPartition> {
+    decoded
+        .parts
+        .iter_mut()
+        .filter_map(|(topic, partition, records)| match records {
+            Ok(records) => Some(ExternalPartition {
+                topic: topic.clone(),
+                partition: *partition,
+                records: std::mem::take(records),
+            }),
+            Err(_) => None,
+        })
+        .collect()
+}

@@ -1,0 +1,100 @@
+//! What the Kafka listener tests share: a server with its Kafka ports, bounded waits, console
+//! lines over the WebSocket.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use serde_json::json;
+
+use crate::playground;
+use crate::ws::{self, Socket};
+
+/// `playground serve --port 0 --no-save --kafka-port 0`, with both ports read from its output.
+pub struct Server {
+    pub child: Child,
+    pub http: u16,
+    pub kafka: u16,
+}
+
+impl Server {
+    pub fn start() -> Server {
+        let mut child = Command::new(playground())
+            .args(["serve", "--port", "0", "--no-save", "--kafka-port", "0"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("playground starts");
+        let stdout = BufReader::new(child.stdout.take().unwrap());
+        // The lines are read on a thread of their own, which then keeps reading so that the
+        // server never blocks on a full pipe; the test waits for the two ports a bounded time.
+        let (ports, printed) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let (mut http, mut kafka) = (None, None);
+            let mut lines = stdout.lines();
+            while http.is_none() || kafka.is_none() {
+                let Some(Ok(line)) = lines.next() else { return };
+                if let Some(rest) = line.split("http://127.0.0.1:").nth(1) {
+                    http = rest.split('/').next().and_then(|p| p.parse::<u16>().ok());
+                }
+                if let Some(rest) = line.strip_prefix("Kafka bootstrap: 127.0.0.1:") {
+                    kafka = rest.trim().parse::<u16>().ok();
+                }
+            }
+            let _ = ports.send((http.unwrap(), kafka.unwrap()));
+            for _ in lines {}
+        });
+        let (http, kafka) = printed
+            .recv_timeout(STEP)
+            .expect("the server prints its page's URL and its Kafka bootstrap");
+        Server { child, http, kafka }
+    }
+
+    pub async fn viewer(&self) -> Socket {
+        let url = format!("ws://127.0.0.1:{}/ws/demo", self.http);
+        let (mut socket, _) = within("the viewer connects", tokio_tungstenite::connect_async(url))
+            .await
+            .expect("connect");
+        assert_eq!(ws::next(&mut socket).await["type"], "hello");
+        assert_eq!(ws::next(&mut socket).await["type"], "snapshot");
+        socket
+    }
+
+    /// Resident memory of the server process, in KiB.
+    pub fn rss_kib(&self) -> u64 {
+        let status =
+            std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).expect("/proc");
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmRSS:"))
+            .and_then(|v| v.split_whitespace().next())
+            .and_then(|v| v.parse().ok())
+            .expect("VmRSS")
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// How long one step of a test may take: a hang fails here with what it was waiting for.
+pub const STEP: Duration = Duration::from_secs(20);
+
+/// Awaits `step` for at most [`STEP`], failing the test with `what` when it takes longer.
+pub async fn within<T>(what: &str, step: impl Future<Output = T>) -> T {
+    tokio::time::timeout(STEP, step)
+        .await
+        .unwrap_or_else(|_| panic!("{what}: nothing within {STEP:?}"))
+}
+
+pub async fn command(socket: &mut Socket, line: &str, id: u64) {
+    let reply = within(
+        line,
+        ws::request(socket, json!({"type": "command", "line": line}), id),
+    )
+    .await;
+    assert_eq!(reply["ok"], true, "{line}: {reply}");
+}
