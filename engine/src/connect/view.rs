@@ -43,8 +43,10 @@ pub struct WorkerView {
     pub alive: bool,
     /// How many times the process was started.
     pub incarnation: u32,
-    /// `standalone` (`connect-standalone`).
+    /// `standalone` (`connect-standalone`) or `distributed` (`connect-distributed`).
     pub mode: &'static str,
+    /// A distributed worker's Connect cluster, its `group.id` (`None`: standalone).
+    pub group: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -103,7 +105,15 @@ impl Cluster {
                 name: w.name.clone(),
                 alive: w.alive,
                 incarnation: w.incarnation,
-                mode: "standalone",
+                mode: if w.distributed.is_some() {
+                    "distributed"
+                } else {
+                    "standalone"
+                },
+                group: w
+                    .distributed
+                    .as_ref()
+                    .map(|m| c.clusters[m.cluster as usize].group_id.clone()),
             })
             .collect();
         // The live connector of each name, else its last deleted incarnation.
