@@ -311,7 +311,8 @@ fn consumer(c: &ConsumerView) -> wire::Consumer {
 /// A `focus` line's targets as the page names them: the `data-entity` names of
 /// static/js/entities.js (`broker:1`, `topic:orders`, `partition:orders/0`, `producer:shop`,
 /// `group:billing`, `consumer:billing-1`), plus `replicas:orders/0` (that partition's replicas
-/// view) and `metrics` (the metrics panel). Empty: the whole cluster.
+/// view) and `metrics` (the metrics panel); Connect's `worker:w1`, `connector:jdbc`,
+/// `connect-task:jdbc-0` and `system:orders`. Empty: the whole cluster.
 pub fn focus(targets: &[engine::scenario::FocusTarget]) -> Vec<String> {
     use engine::scenario::FocusTarget as F;
     targets
@@ -328,6 +329,10 @@ pub fn focus(targets: &[engine::scenario::FocusTarget]) -> Vec<String> {
             F::App(name) => format!("app:{name}"),
             F::Store { app, store } => format!("store:{app}/{store}"),
             F::Task { app, task } => format!("task:{app}/{task}"),
+            F::Worker(name) => format!("worker:{name}"),
+            F::Connector(name) => format!("connector:{name}"),
+            F::ConnectTask { connector, id } => format!("connect-task:{connector}-{id}"),
+            F::System(name) => format!("system:{name}"),
         })
         .collect()
 }

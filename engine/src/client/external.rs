@@ -28,6 +28,10 @@ use crate::producer::{Batch, InFlight};
 use crate::record::{Payload, RECORD_OVERHEAD_BYTES, RecordData, ValueRef};
 use crate::time::Micros;
 
+/// One partition's records in a request: its index among the request's parts, the partition
+/// and the records.
+type TopicBatch = (usize, u32, Vec<ExternalRecord>);
+
 /// One record as a real client sent it.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct ExternalRecord {
@@ -233,7 +237,7 @@ impl Cluster {
         } = request;
         let mut parts: Vec<ExternalPartResult> = Vec::with_capacity(partitions.len());
         // Per topic (in order of first appearance): its batches and their part indexes.
-        let mut by_topic: Vec<(String, Vec<(usize, u32, Vec<ExternalRecord>)>)> = Vec::new();
+        let mut by_topic: Vec<(String, Vec<TopicBatch>)> = Vec::new();
         for (i, part) in partitions.into_iter().enumerate() {
             let count = self.topic_partitions(&part.topic);
             let known = count.is_some_and(|n| part.partition >= 0 && (part.partition as u32) < n);

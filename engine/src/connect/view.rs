@@ -44,9 +44,10 @@ pub struct WorkerView {
     pub alive: bool,
     /// How many times the process was started.
     pub incarnation: u32,
-    /// `standalone` (`connect-standalone`) or `distributed` (`connect-distributed`, a member
-    /// of its cluster's group).
+    /// `standalone` (`connect-standalone`) or `distributed` (`connect-distributed`).
     pub mode: &'static str,
+    /// A distributed worker's Connect cluster, its `group.id` (`None`: standalone).
+    pub group: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -124,6 +125,10 @@ impl Cluster {
                 } else {
                     "standalone"
                 },
+                group: w
+                    .distributed
+                    .as_ref()
+                    .map(|m| c.clusters[m.cluster as usize].group_id.clone()),
             })
             .collect();
         // The live connector of each name, else its last deleted incarnation.

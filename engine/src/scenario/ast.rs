@@ -83,6 +83,14 @@ pub enum FocusTarget {
     Store { app: String, store: String },
     /// `task APP/TASK`: one task (`0_1`: sub-topology 0, partition 1) of an application.
     Task { app: String, task: String },
+    /// `worker W`: a Kafka Connect worker (its box and what runs on it).
+    Worker(String),
+    /// `connector C`: a Kafka Connect connector's card.
+    Connector(String),
+    /// `task NAME-ID`: one task of a Kafka Connect connector (Kafka's `ConnectorTaskId`).
+    ConnectTask { connector: String, id: u32 },
+    /// `system S`: an external system (a database table or a file) that connectors copy.
+    System(String),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

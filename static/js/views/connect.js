@@ -85,16 +85,19 @@ export class ConnectView {
       const state = el('span', { class: 'status-pill' });
       const chipsBox = el('div', { class: 'connect-chips' });
       const empty = el('span', { class: 'muted connect-empty' });
+      const mode = el('span', { class: 'tag' });
       const box = el('div', {
         class: 'connect-worker',
         dataset: { entity: entity.worker(w.name) },
       }, el('div', { class: 'connect-worker-head' },
         el('span', { class: 'entity-name', text: w.name, title: w.name }),
-        el('span', { class: 'tag', text: w.mode }), state),
+        mode, state),
       chipsBox, empty);
-      b = { box, state, chipsBox, empty };
+      b = { box, mode, state, chipsBox, empty };
       this.boxes.set(w.name, b);
     }
+    // A distributed worker names its Connect cluster (group.id): a name may be reused in another mode.
+    setText(b.mode, w.group ? `${w.mode} · ${w.group}` : w.mode);
     setText(b.state, w.alive ? 'up' : 'down');
     setClass(b.box, 'down', !w.alive);
     setAttr(b.box, 'aria-label', `Connect worker ${w.name}, ${w.alive ? 'up' : 'down'}, ${chips.length} tasks`);

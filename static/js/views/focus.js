@@ -1,7 +1,8 @@
 // Focus: what the scenario's `focus` line says must be on screen (wire.rs, "Focus"). The targets
 // are `KIND:ID` names, the same as the `data-entity` names every view draws (entities.js), plus
 // `replicas:T/P` (a partition's replicas view) and `metrics` (the metrics panel); for Kafka Streams
-// `app:APP`, `store:APP/STORE` and `task:APP/ID` (views/streams.js).
+// `app:APP`, `store:APP/STORE` and `task:APP/ID` (views/streams.js); for Kafka Connect `worker:W`,
+// `connector:C`, `connect-task:C-ID` and `system:S` (views/connect.js).
 //
 // When a focus is set this view:
 // - opens what the targets live in: the detail of the focused partitions (and of every partition
@@ -19,6 +20,7 @@
 
 import { select } from '../entities.js';
 import { partitionId } from '../model.js';
+import { systemSide } from './connect-model.js';
 
 /** Re-check that focused elements are in view for this long after a change (layout settles). */
 const SETTLE_MS = 2000;
@@ -31,6 +33,8 @@ const TOPIC_ROWS = 4;
 const TOPIC_ROWS_PRESENTER = 2;
 /** The focus targets drawn by the Streams view (views/streams.js). */
 const STREAMS_KINDS = ['app', 'store', 'task'];
+/** The focus targets drawn by the Connect view (views/connect.js). */
+const CONNECT_KINDS = ['worker', 'connector', 'connect-task', 'system'];
 /** A focused group of more consumers than this gets a card two columns wide (sizeColumns). */
 const WIDE_MEMBERS = 3;
 
@@ -87,6 +91,11 @@ export class FocusView {
   retarget() {
     this.targets = this.model.focus.map(parseTarget);
     const kinds = new Set(this.targets.map((t) => t.kind));
+    // A Connect system is drawn in the producers column (read by a source) or the groups column
+    // (written by a sink, connect-systems.js): that column must stay open in presenter mode.
+    for (const t of this.targets) {
+      if (t.kind === 'system') kinds.add(systemSide(this.model, t.id) === 'source' ? 'producer' : 'group');
+    }
     if (this.targets.length) {
       this.stage.dataset.focusing = '';
       this.stage.dataset.focusKinds = [...kinds].sort().join(' ');
@@ -214,6 +223,8 @@ export class FocusView {
     // processor and its table), `task:APP/0_1` (the task's chip).
     else if (kind === 'app') found = document.querySelectorAll(select('app', id));
     else if (kind === 'store' || kind === 'task') found = document.querySelectorAll(`[data-entity="${CSS.escape(`${kind}:${id}`)}"]`);
+    // Kafka Connect (views/connect.js): `worker:W`, `connector:C`, `connect-task:C-ID`, `system:S`.
+    else if (CONNECT_KINDS.includes(kind)) found = document.querySelectorAll(`[data-entity="${CSS.escape(`${kind}:${id}`)}"]`);
     else found = [];
     return [...found].filter((e) => e.checkVisibility());
   }

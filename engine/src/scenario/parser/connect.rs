@@ -92,7 +92,7 @@ impl ConnectInfo {
         }
     }
 
-    fn system(&self, v: Val) -> Result<SystemKind> {
+    pub(super) fn system(&self, v: Val) -> Result<SystemKind> {
         self.systems.get(v.text).copied().ok_or_else(|| {
             unknown(
                 v,
@@ -103,7 +103,7 @@ impl ConnectInfo {
         })
     }
 
-    fn worker(&self, v: Val) -> Result<()> {
+    pub(super) fn worker(&self, v: Val) -> Result<()> {
         if self.workers.contains(v.text) {
             return Ok(());
         }
@@ -115,7 +115,7 @@ impl ConnectInfo {
         ))
     }
 
-    fn connector(&self, v: Val) -> Result<u32> {
+    pub(super) fn connector(&self, v: Val) -> Result<u32> {
         self.connectors.get(v.text).copied().ok_or_else(|| {
             unknown(
                 v,
@@ -128,7 +128,7 @@ impl ConnectInfo {
 
     /// `NAME-ID`: a task of a declared connector (Kafka's `ConnectorTaskId` as the REST API
     /// writes it); the id below the connector's `tasks.max`.
-    fn task(&self, v: Val) -> Result<(String, u32)> {
+    pub(super) fn task(&self, v: Val) -> Result<(String, u32)> {
         let parsed = v.text.rsplit_once('-').and_then(|(name, id)| {
             let id: u32 = id
                 .parse()

@@ -6,6 +6,7 @@
 //! focus broker 1 broker 2 orders/0
 //! focus metrics                   # the metrics panel
 //! focus all                       # the whole cluster again
+//! focus worker w1 connector jdbc task jdbc-0 system orders   # Kafka Connect
 //! ```
 //!
 //! A bare name is looked up among the topics, groups, producers and consumers declared so far;
@@ -18,8 +19,20 @@ use crate::scenario::ast::{Action, FocusTarget};
 
 /// The words that start an explicit target.
 const KINDS: &[&str] = &[
-    "topic", "group", "producer", "consumer", "broker", "replicas", "metrics", "all", "app",
-    "store", "task",
+    "topic",
+    "group",
+    "producer",
+    "consumer",
+    "broker",
+    "replicas",
+    "metrics",
+    "all",
+    "app",
+    "store",
+    "task",
+    "worker",
+    "connector",
+    "system",
 ];
 
 const EXAMPLE: &str = "e.g. focus orders/0 billing, focus broker 1, focus all";
@@ -100,8 +113,30 @@ fn target(cur: &mut Cursor, ctx: &Context, word: Val) -> Result<FocusTarget> {
             FocusTarget::Store { app, store }
         }
         "task" => {
-            let (app, task) = ctx.app_task(cur.word("a task APP/TASK, e.g. word-count/0_1")?)?;
-            FocusTarget::Task { app, task }
+            // A Streams task is APP/ID (`word-count/0_1`), a Connect task NAME-ID (`jdbc-0`).
+            let task = cur.word("a task APP/TASK (Streams) or NAME-ID (Connect)")?;
+            if task.text.contains('/') {
+                let (app, task) = ctx.app_task(task)?;
+                FocusTarget::Task { app, task }
+            } else {
+                let (connector, id) = ctx.connect.task(task)?;
+                FocusTarget::ConnectTask { connector, id }
+            }
+        }
+        "worker" => {
+            let name = cur.word("a worker's name")?;
+            ctx.connect.worker(name)?;
+            FocusTarget::Worker(name.text.to_string())
+        }
+        "connector" => {
+            let name = cur.word("a connector's name")?;
+            ctx.connect.connector(name)?;
+            FocusTarget::Connector(name.text.to_string())
+        }
+        "system" => {
+            let name = cur.word("a system's name")?;
+            ctx.connect.system(name)?;
+            FocusTarget::System(name.text.to_string())
         }
         text if text.contains('/') => FocusTarget::Partition(ctx.partition(word)?),
         _ => bare(ctx, word)?,
@@ -196,6 +231,10 @@ fn describe(target: &FocusTarget) -> String {
         FocusTarget::App(a) => format!("app '{a}'"),
         FocusTarget::Store { app, store } => format!("store {app}/{store}"),
         FocusTarget::Task { app, task } => format!("task {app}/{task}"),
+        FocusTarget::Worker(w) => format!("worker '{w}'"),
+        FocusTarget::Connector(c) => format!("connector '{c}'"),
+        FocusTarget::ConnectTask { connector, id } => format!("task {connector}-{id}"),
+        FocusTarget::System(s) => format!("system '{s}'"),
     }
 }
 
@@ -358,6 +397,49 @@ mod tests {
             ),
         ] {
             assert_eq!(error(line), want, "{line}");
+        }
+    }
+
+    #[test]
+    fn connect_targets() {
+        let connect = "topic create db-users partitions=1 replication=3\n\
+            system table users rate=1/s\n\
+            worker add w1\n\
+            connector create jdbc worker=w1 connector.class=JdbcSource tasks.max=2 table.whitelist=users topic.prefix=db-\n";
+        assert_eq!(
+            focus(&format!(
+                "{connect}focus worker w1 connector jdbc task jdbc-1 system users"
+            )),
+            vec![
+                FocusTarget::Worker("w1".into()),
+                FocusTarget::Connector("jdbc".into()),
+                FocusTarget::ConnectTask {
+                    connector: "jdbc".into(),
+                    id: 1
+                },
+                FocusTarget::System("users".into()),
+            ]
+        );
+        for (line, want) in [
+            (
+                "focus worker w2",
+                "unknown worker 'w2' (did you mean 'w1'?)",
+            ),
+            (
+                "focus connector jbdc",
+                "unknown connector 'jbdc' (did you mean 'jdbc'?)",
+            ),
+            (
+                "focus task jdbc-2",
+                "connector 'jdbc' has tasks.max=2: its tasks are jdbc-0 to jdbc-1",
+            ),
+            (
+                "focus system user",
+                "unknown system 'user' (did you mean 'users'?)",
+            ),
+        ] {
+            let err = error(&format!("{connect}{line}"));
+            assert!(err.ends_with(want), "{line}: {err}");
         }
     }
 
