@@ -205,7 +205,7 @@ async fn answer_produce(
         return Some(None);
     }
     let mut engine_results = from_engine.into_iter();
-    let results: Vec<(String, i32, Result<Option<u64>, i16>)> = decoded
+    let results: Vec<super::produce::PartitionResult> = decoded
         .parts
         .into_iter()
         .map(|(topic, partition, local)| {

@@ -49,6 +49,10 @@ pub const OUT_OF_ORDER_SEQUENCE_NUMBER: i16 = 45;
 pub const UNKNOWN_PRODUCER_ID: i16 = 59;
 pub const INVALID_RECORD: i16 = 87;
 
+/// One partition's outcome: topic, partition, and the base offset (unknown for a duplicate)
+/// or Kafka's error code.
+pub type PartitionResult = (String, i32, Result<Option<u64>, i16>);
+
 /// Kafka's `max.message.bytes` default: the largest record batch a topic accepts.
 pub const MAX_MESSAGE_BYTES: usize = 1_048_588;
 /// The smallest record v2 can write: length, attributes, timestamp delta, offset delta, key
@@ -232,10 +236,7 @@ fn headers(map: IndexMap<StrBytes, Option<Bytes>>) -> Vec<(String, Option<Vec<u8
 
 /// The answer: each partition's error code and base offset, in the request's order, grouped
 /// by topic as the request grouped them.
-pub fn respond(
-    header: &RequestHeader,
-    results: &[(String, i32, Result<Option<u64>, i16>)],
-) -> Option<Vec<u8>> {
+pub fn respond(header: &RequestHeader, results: &[PartitionResult]) -> Option<Vec<u8>> {
     let version = header.request_api_version;
     let mut topics: Vec<TopicProduceResponse> = Vec::new();
     for (topic, partition, result) in results {
