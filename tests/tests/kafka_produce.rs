@@ -68,7 +68,10 @@ async fn produce_v3(
             producer_epoch: -1,
             timestamp_type: TimestampType::Creation,
             offset: i as i64,
-            sequence: -1,
+            // The crate's encoder keeps records in one batch while offset − sequence stays
+            // the same; the batch's base sequence is the first record's, -1 (no idempotence).
+            // Produce v3+ must carry exactly one batch (Kafka's `validateRecords`).
+            sequence: i as i32 - 1,
             timestamp: 1_700_000_000_000,
             key: Some(Bytes::copy_from_slice(k)),
             value: Some(Bytes::copy_from_slice(v)),
