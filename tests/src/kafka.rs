@@ -1,11 +1,12 @@
 //! What the Kafka listener tests share: a server with its Kafka ports, bounded waits, console
 //! lines over the WebSocket.
 
+use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use serde_json::json;
+use serde_json::{Value, json};
 
 use crate::playground;
 use crate::ws::{self, Socket};
@@ -97,4 +98,37 @@ pub async fn command(socket: &mut Socket, line: &str, id: u64) {
     )
     .await;
     assert_eq!(reply["ok"], true, "{line}: {reply}");
+}
+
+/// `kcat -L -J` against `port`: librdkafka's view of the cluster's metadata.
+pub async fn kcat_metadata(port: u16, topic: Option<&str>) -> Value {
+    let mut cmd = Command::new("kcat");
+    cmd.args(["-L", "-J", "-m", "10", "-b", &format!("127.0.0.1:{port}")]);
+    if let Some(t) = topic {
+        cmd.args(["-t", t]);
+    }
+    let out = within("kcat -L", tokio::task::spawn_blocking(move || cmd.output()))
+        .await
+        .unwrap()
+        .expect("kcat runs (tests/run installs it)");
+    assert!(
+        out.status.success(),
+        "kcat failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("kcat prints JSON")
+}
+
+/// Each broker's listener port, from the brokers kcat listed.
+pub fn broker_ports(meta: &Value) -> BTreeMap<u64, u16> {
+    meta["brokers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| {
+            let name = b["name"].as_str().unwrap();
+            let port = name.strip_prefix("127.0.0.1:").expect("host 127.0.0.1");
+            (b["id"].as_u64().unwrap(), port.parse().unwrap())
+        })
+        .collect()
 }

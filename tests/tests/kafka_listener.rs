@@ -8,33 +8,13 @@
 //! Needs `kcat` (tests/run installs it).
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::process::Command;
 use std::time::Duration;
 
-use playground_tests::kafka::{STEP, Server, command, within};
+use playground_tests::kafka::{STEP, Server, broker_ports, command, kcat_metadata, within};
 use playground_tests::ws;
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
-
-/// `kcat -L -J` against `port`: librdkafka's view of the cluster's metadata.
-async fn kcat_metadata(port: u16, topic: Option<&str>) -> Value {
-    let mut cmd = Command::new("kcat");
-    cmd.args(["-L", "-J", "-m", "10", "-b", &format!("127.0.0.1:{port}")]);
-    if let Some(t) = topic {
-        cmd.args(["-t", t]);
-    }
-    let out = within("kcat -L", tokio::task::spawn_blocking(move || cmd.output()))
-        .await
-        .unwrap()
-        .expect("kcat runs (tests/run installs it)");
-    assert!(
-        out.status.success(),
-        "kcat failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).expect("kcat prints JSON")
-}
 
 /// An ApiVersions v0 request (header v1, null client id) with `correlation`.
 fn api_versions_v0(correlation: i32) -> Vec<u8> {
@@ -105,19 +85,6 @@ fn ids(list: &Value) -> Vec<u64> {
         .unwrap()
         .iter()
         .map(|r| r["id"].as_u64().unwrap())
-        .collect()
-}
-
-fn broker_ports(meta: &Value) -> BTreeMap<u64, u16> {
-    meta["brokers"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|b| {
-            let name = b["name"].as_str().unwrap();
-            let port = name.strip_prefix("127.0.0.1:").expect("host 127.0.0.1");
-            (b["id"].as_u64().unwrap(), port.parse().unwrap())
-        })
         .collect()
 }
 

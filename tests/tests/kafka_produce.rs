@@ -9,9 +9,6 @@
 //! offers Fetch v4 (its `MsgVer2` feature needs Produce v3 and Fetch v4), which the listener
 //! does not offer yet. kcat is used for `-L` (tests/run installs it).
 
-use std::collections::BTreeMap;
-use std::process::Command;
-
 use bytes::{Bytes, BytesMut};
 use kafka_protocol::messages::produce_request::{PartitionProduceData, TopicProduceData};
 use kafka_protocol::messages::{
@@ -21,32 +18,11 @@ use kafka_protocol::protocol::{Decodable, Encodable, StrBytes};
 use kafka_protocol::records::{
     Compression, Record, RecordBatchEncoder, RecordEncodeOptions, TimestampType,
 };
-use playground_tests::kafka::{Server, command, within};
+use playground_tests::kafka::{Server, broker_ports, command, kcat_metadata, within};
 use playground_tests::ws::{self, Socket};
 use serde_json::json;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
-
-/// Each broker's listener port, from librdkafka's view of the cluster (`kcat -L -J`).
-async fn broker_ports(port: u16) -> BTreeMap<u32, u16> {
-    let mut cmd = Command::new("kcat");
-    cmd.args(["-L", "-J", "-m", "10", "-b", &format!("127.0.0.1:{port}")]);
-    let out = within("kcat -L", tokio::task::spawn_blocking(move || cmd.output()))
-        .await
-        .unwrap()
-        .expect("kcat runs (tests/run installs it)");
-    let meta: serde_json::Value = serde_json::from_slice(&out.stdout).expect("kcat prints JSON");
-    meta["brokers"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|b| {
-            let name = b["name"].as_str().unwrap();
-            let port = name.rsplit(':').next().unwrap().parse().unwrap();
-            (b["id"].as_u64().unwrap() as u32, port)
-        })
-        .collect()
-}
 
 /// Sends one Produce v3 (acks=all) of `records` to `topic`/`partition` on `port`; returns the
 /// partition's error code and base offset.
@@ -183,7 +159,7 @@ async fn a_produce_reaches_the_leader_byte_for_byte_and_a_follower_refuses() {
         }
     }
     let leader = leader.expect("the partition has a leader");
-    let ports = broker_ports(server.kafka).await;
+    let ports = broker_ports(&kcat_metadata(server.kafka, None).await);
     let records: Vec<(&[u8], &[u8])> = vec![
         (b"ada", b"lovelace"),
         (b"grace", b"hopper"),
