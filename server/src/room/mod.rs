@@ -186,6 +186,17 @@ impl RoomHandle {
         handle
     }
 
+    /// Sends the request `make` builds around its reply channel, and waits for the answer;
+    /// a full queue or a room gone is `RoomBusy`.
+    async fn ask<T>(
+        &self,
+        make: impl FnOnce(oneshot::Sender<T>) -> Request,
+    ) -> Result<T, RoomBusy> {
+        let (reply, answer) = oneshot::channel();
+        self.requests.try_send(make(reply)).map_err(|_| RoomBusy)?;
+        answer.await.map_err(|_| RoomBusy)
+    }
+
     /// Viewers subscribed to this room's frames now.
     pub fn viewers(&self) -> usize {
         self.frames.receiver_count()
@@ -193,19 +204,11 @@ impl RoomHandle {
 
     /// What the room holds now, and its clock.
     pub async fn memory(&self) -> Result<MemoryReport, RoomBusy> {
-        let (reply, answer) = oneshot::channel();
-        self.requests
-            .try_send(Request::Memory { reply })
-            .map_err(|_| RoomBusy)?;
-        answer.await.map_err(|_| RoomBusy)
+        self.ask(|reply| Request::Memory { reply }).await
     }
 
     pub async fn fork(&self) -> Result<Box<Seed>, RoomBusy> {
-        let (reply, answer) = oneshot::channel();
-        self.requests
-            .try_send(Request::Fork { reply })
-            .map_err(|_| RoomBusy)?;
-        answer.await.map_err(|_| RoomBusy)
+        self.ask(|reply| Request::Fork { reply }).await
     }
 
     /// Gives a real client's Produce to the room; the answer comes when the engine's does.
@@ -214,15 +217,12 @@ impl RoomHandle {
         client_name: String,
         produce: engine::client::external::ExternalProduce,
     ) -> Result<Vec<engine::client::external::ExternalPartResult>, RoomBusy> {
-        let (reply, answer) = oneshot::channel();
-        self.requests
-            .try_send(Request::KafkaProduce {
-                client_name,
-                produce,
-                reply,
-            })
-            .map_err(|_| RoomBusy)?;
-        answer.await.map_err(|_| RoomBusy)
+        self.ask(|reply| Request::KafkaProduce {
+            client_name,
+            produce,
+            reply,
+        })
+        .await
     }
 
     /// A real client's connection closed (best effort: a busy room hears it at the next one).
@@ -234,11 +234,7 @@ impl RoomHandle {
         &self,
         ask: crate::kafka::view::KafkaAsk,
     ) -> Result<crate::kafka::view::ClusterView, RoomBusy> {
-        let (reply, answer) = oneshot::channel();
-        self.requests
-            .try_send(Request::Kafka { ask, reply })
-            .map_err(|_| RoomBusy)?;
-        answer.await.map_err(|_| RoomBusy)
+        self.ask(|reply| Request::Kafka { ask, reply }).await
     }
 
     pub fn subscribe(&self) -> broadcast::Receiver<Frame> {
@@ -246,11 +242,7 @@ impl RoomHandle {
     }
 
     pub async fn snapshot(&self) -> Result<Frame, RoomBusy> {
-        let (reply, answer) = oneshot::channel();
-        self.requests
-            .try_send(Request::Snapshot { reply })
-            .map_err(|_| RoomBusy)?;
-        answer.await.map_err(|_| RoomBusy)
+        self.ask(|reply| Request::Snapshot { reply }).await
     }
 
     pub async fn request(
@@ -259,16 +251,13 @@ impl RoomHandle {
         body: ClientBody,
         role: Role,
     ) -> Result<Bytes, RoomBusy> {
-        let (reply, answer) = oneshot::channel();
-        self.requests
-            .try_send(Request::Client {
-                id,
-                body,
-                role,
-                reply,
-            })
-            .map_err(|_| RoomBusy)?;
-        answer.await.map_err(|_| RoomBusy)
+        self.ask(|reply| Request::Client {
+            id,
+            body,
+            role,
+            reply,
+        })
+        .await
     }
 }
 
