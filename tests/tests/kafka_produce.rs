@@ -165,7 +165,17 @@ async fn a_produce_reaches_the_leader_byte_for_byte_and_a_follower_refuses() {
         (b"grace", b"hopper"),
         (b"bin", &[0xff, 0xfe, 0x00, 0x01]),
     ];
-    let (error, base) = produce_v3(ports[&leader], "kp", 0, &records).await;
+    // The controller names the leader a moment before the broker hears it (KRaft metadata
+    // travels): until then the broker answers NOT_LEADER_OR_FOLLOWER (6), and a client retries.
+    let mut answer = produce_v3(ports[&leader], "kp", 0, &records).await;
+    for _ in 0..50 {
+        if answer.0 != 6 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        answer = produce_v3(ports[&leader], "kp", 0, &records).await;
+    }
+    let (error, base) = answer;
     assert_eq!((error, base), (0, 0), "appended at offset 0, no error");
     for (k, v) in &records {
         let key = std::str::from_utf8(k).unwrap();
