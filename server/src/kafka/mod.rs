@@ -9,6 +9,7 @@
 
 pub mod api_versions;
 pub mod connection;
+pub mod decompress;
 pub mod frame;
 pub mod listener;
 pub mod metadata;

@@ -14,7 +14,9 @@
 //!   requests with version 3 are only allowed to contain exactly one record batch");
 //! - a batch with a producer id (idempotent or transactional): UNKNOWN_PRODUCER_ID, because this
 //!   broker does not implement InitProducerId, so no producer id it could know exists;
-//! - a batch above `max.message.bytes` (Kafka's default 1048588): MESSAGE_TOO_LARGE.
+//! - a batch above `max.message.bytes` (Kafka's default 1048588): MESSAGE_TOO_LARGE;
+//! - a compressed batch whose records would inflate past the playground's ceiling
+//!   (`decompress::MAX_DECOMPRESSED`): CORRUPT_MESSAGE, with nothing inflated past it.
 //!
 //! Produce versions 3–9 are enabled: record batch v2 only (v3+), no topic ids (v13), and
 //! without KIP-951's leader hints (v10+), which would need the partition's current leader in
@@ -22,7 +24,6 @@
 
 use bytes::{Buf, Bytes};
 use indexmap::IndexMap;
-use kafka_protocol::compression::{Decompressor, Gzip, Lz4, Snappy, Zstd};
 use kafka_protocol::messages::produce_response::{PartitionProduceResponse, TopicProduceResponse};
 use kafka_protocol::messages::{ApiKey, ProduceRequest, ProduceResponse, RequestHeader, TopicName};
 use kafka_protocol::protocol::StrBytes;
@@ -32,6 +33,7 @@ use engine::client::external::{ExternalPartition, ExternalRecord};
 use engine::command::Acks;
 use engine::event::ErrorCode;
 
+use super::decompress::{MAX_DECOMPRESSED, decompress};
 use super::request::encode_response;
 
 pub const NONE: i16 = 0;
@@ -190,29 +192,20 @@ fn decode_records(bytes: Bytes) -> Result<Vec<ExternalRecord>, i16> {
         return Err(INVALID_RECORD);
     }
     // The crate reserves the announced record count: at most what the batch's bytes could
-    // hold uncompressed, or what `max.message.bytes` could hold once decompressed.
+    // hold uncompressed, or what the decompression ceiling could hold.
     let room = if info.compression == Compression::None {
         bytes.len()
     } else {
-        MAX_MESSAGE_BYTES
+        MAX_DECOMPRESSED
     };
     if info.record_count as usize > room / MIN_RECORD_BYTES {
         return Err(CORRUPT_MESSAGE);
     }
     let count = info.record_count;
     let checked = |buf: &mut Bytes, compression: Compression| -> anyhow::Result<Bytes> {
-        let take = |b: &mut Bytes| -> anyhow::Result<Bytes> {
-            let out = b.copy_to_bytes(b.remaining());
-            check_records(out.clone(), count)?;
-            Ok(out)
-        };
-        match compression {
-            Compression::None => take(buf),
-            Compression::Gzip => Gzip::decompress(buf, take),
-            Compression::Snappy => Snappy::decompress(buf, take),
-            Compression::Lz4 => Lz4::decompress(buf, take),
-            Compression::Zstd => Zstd::decompress(buf, take),
-        }
+        let records = decompress(buf, compression)?;
+        check_records(records.clone(), count)?;
+        Ok(records)
     };
     let set = RecordBatchDecoder::decode_with_custom_compression(&mut bytes.clone(), Some(checked))
         .map_err(|_| CORRUPT_MESSAGE)?;
