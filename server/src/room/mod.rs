@@ -225,9 +225,24 @@ impl RoomHandle {
         .await
     }
 
-    /// A real client's connection closed (best effort: a busy room hears it at the next one).
+    /// A real client's connection closed. The close must reach the room even when its queue is
+    /// full (else the client's producer entries would stay on the page), so it waits for room
+    /// in the queue on a task of its own: at most one such task per closed connection, and the
+    /// listener bounds the connections.
     pub fn kafka_closed(&self, client: u32) {
-        let _ = self.requests.try_send(Request::KafkaClosed { client });
+        let close = Request::KafkaClosed { client };
+        match tokio::runtime::Handle::try_current() {
+            Ok(runtime) => {
+                let requests = self.requests.clone();
+                runtime.spawn(async move {
+                    let _ = requests.send(close).await;
+                });
+            }
+            // Outside a runtime (the server shutting down), nobody will see the room again.
+            Err(_) => {
+                let _ = self.requests.try_send(close);
+            }
+        }
     }
 
     pub async fn kafka(
