@@ -126,13 +126,22 @@ pub fn playground() -> &'static Path {
             .and_then(Path::parent)
             .expect("tests run from target/<profile>/deps/")
             .to_path_buf();
-        let release = profile_dir.file_name().is_some_and(|n| n == "release");
+        // target/debug is the `dev` profile; every other directory is named after its profile
+        // (`release`, or `ci` as the test command builds).
+        let profile = match profile_dir.file_name().and_then(|n| n.to_str()) {
+            Some("debug") | None => "dev".to_owned(),
+            Some(name) => name.to_owned(),
+        };
         let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
         let mut build = Command::new(cargo);
-        build.args(["build", "--quiet", "-p", "playground"]);
-        if release {
-            build.arg("--release");
-        }
+        build.args([
+            "build",
+            "--quiet",
+            "-p",
+            "playground",
+            "--profile",
+            &profile,
+        ]);
         let workspace = Path::new(env!("CARGO_MANIFEST_DIR"))
             .parent()
             .expect("workspace root");
