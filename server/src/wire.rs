@@ -598,10 +598,15 @@ pub struct State {
     /// it has now: task entries with a higher `id` are gone), `trace` (cut to
     /// [`MAX_TRACE_CHARS`]), `deleted`. Patched by `name`.
     pub connectors: Vec<engine::connect::view::ConnectorView>,
-    /// Connect tasks (`NAME-ID`): `connector`, `id`, `state`, `worker` (the worker running it, or
-    /// null: the only statement of placement, so tasks that move between workers need nothing
-    /// else), `systems`, `trace`, `records` (records it handed to its producer, a source, or
-    /// wrote to its system, a sink, over its restarts). Patched by `connector`+`id`. A source
+    /// Connect tasks (`NAME-ID`): `connector`, `id`, `state`, `worker` (the worker it is assigned
+    /// to, running it or holding it FAILED, or null: the only statement of placement, so tasks
+    /// that move between workers need nothing else), `systems`, `trace`, `records` (records it
+    /// handed to its producer, a source, or wrote to its system, a sink, over its restarts),
+    /// `duplicates` (records a source produced twice, over its restarts), `offsets` (a source's,
+    /// one per system: `system`, `kind`, `read` — the running task's offset, or null —,
+    /// `flushed` — the offsets store's, or null —, `resent` — `[first, last]` offset this run
+    /// produced twice, or null), `retries` and `max_retries` (a JDBC sink's retries in a row).
+    /// Patched by `connector`+`id`. A source
     /// task's records reach the page as `produce` flights from its producer,
     /// `connector-producer-NAME-ID` (Kafka's client id for it).
     pub connect_tasks: Vec<engine::connect::view::TaskView>,

@@ -236,3 +236,63 @@ test('Connect distributed: a crashed worker\'s tasks wait on no live worker for 
   assert.equal(await page.locator('.connect-tray').count(), 0);
   assert.deepEqual(problems.errors, []);
 });
+
+// Lesson 19's and 18's figures on the chips, each read back from the room: a source task's
+// offset and flushed offset, the ids it sent twice after its worker crashed, and a JDBC sink task
+// whose retries ran out, FAILED on its worker (Kafka keeps a failed task assigned until restarted).
+const OFFSETS = `seed 1
+brokers 3
+topic create db-users partitions=1 replication=3
+system table users rate=1/s
+system table copy
+worker add w1
+wait 500ms
+connector create jdbc worker=w1 connector.class=JdbcSource table.whitelist=users topic.prefix=db-
+connector create export worker=w1 connector.class=JdbcSink topics=db-users table.name.format=copy max.retries=2 retry.backoff.ms=1000
+wait 67s
+worker crash w1
+wait 10s
+worker restart w1
+wait 2s
+system unavailable copy
+wait 20s
+`;
+
+test('Connect chips: a source task\'s offsets and re-sent ids, a failed sink task on its worker with its retries', async () => {
+  const { page, problems } = await openRoom('connect-offsets');
+  await page.waitForSelector('[data-broker="1"]');
+  assert.ok((await send(page, { type: 'load', name: 'offsets.scenario', source: OFFSETS })).ok);
+  // Slow enough to pause between the flush (60.5 s) and the crash (67.5 s).
+  await send(page, { type: 'speed', speed: 5 });
+  await send(page, { type: 'play' });
+  const chip = (t) => page.locator(`[data-entity="connect-task:${t}"]`);
+  // After the first flush, before the crash: what the chip says is the room's flushed offset.
+  await until('the first offset flush', () => holds(page, 'offset-flushes jdbc == 1'), 30000);
+  await send(page, { type: 'pause' });
+  const flushed = await until('the flushed offset drawn', async () => {
+    const m = (await chip('jdbc-0').locator('.connect-task-offsets').textContent()).match(/^offset id (\d+) · flushed id (\d+)$/);
+    return m && (await holds(page, `flushed-offset jdbc users == ${m[2]}`)) ? Number(m[2]) : null;
+  }, 10000);
+  assert.ok(await holds(page, 'task-worker jdbc-0 == w1'), 'paused before the crash');
+  // The restarted task sent again every id after the flushed one that it had sent before.
+  await send(page, { type: 'speed', speed: 20 });
+  await send(page, { type: 'play' });
+  await until('the sink task FAILED', () => holds(page, 'task-state export-0 == FAILED'), 60000);
+  await send(page, { type: 'pause' });
+  await until('the re-sent ids drawn', async () => {
+    const twice = await chip('jdbc-0').locator('.connect-task-twice').textContent();
+    const m = twice.match(/^ids (\d+)–(\d+) sent twice$/);
+    if (!m || Number(m[1]) !== flushed + 1) return false;
+    const resent = Number(m[2]) - Number(m[1]) + 1;
+    const count = (await chip('jdbc-0').locator('.connect-task-resent').textContent()).trim();
+    return count === `· re-sent ${resent}` && holds(page, `connector-duplicates jdbc == ${resent}`);
+  }, 10000);
+  // The failed sink task: in w1's box, FAILED, with the retries it used of max.retries.
+  assert.ok(await holds(page, 'task-worker export-0 == w1'));
+  assert.deepEqual(await chipsOn(page, 'w1'), ['export-0', 'jdbc-0']);
+  assert.equal(await chip('export-0').locator('.connect-task-state').textContent(), 'FAILED');
+  assert.ok(await holds(page, 'connector-retries export == 2'));
+  assert.equal(await chip('export-0').locator('.connect-task-retries').textContent(), 'retries 2 of 2');
+  assert.equal(await page.locator('.connect-tray').count(), 0);
+  assert.deepEqual(problems.errors, []);
+});

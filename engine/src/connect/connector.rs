@@ -348,10 +348,16 @@ pub struct Task {
     pub state: State,
     /// The exception a FAILED task died with (the status API's `trace`).
     pub trace: Option<String>,
-    /// The worker running it.
+    /// The worker it is assigned to: the one running it, or holding it FAILED until a restart
+    /// (a failed task is not unassigned).
     pub worker: Option<u32>,
     /// Its systems (`taskConfigs`).
     pub systems: Vec<String>,
+    /// A JDBC sink task's retries in a row (`max.retries` − `JdbcSinkTask.remainingRetries`):
+    /// `put` calls that threw `RetriableException` since the last one that wrote. Back to 0 when
+    /// a `put` succeeds or the task starts again (a new `JdbcSinkTask`); a task that ran out
+    /// of retries keeps its count while it is FAILED.
+    pub retries: u32,
     /// Bumped whenever it starts or stops: older timers are stale.
     pub(crate) incarnation: u32,
     pub(crate) work: Work,
@@ -556,6 +562,7 @@ impl Cluster {
                 trace: None,
                 worker: None,
                 systems,
+                retries: 0,
                 incarnation: old.get(id).copied().unwrap_or(0),
                 work: Work::Idle,
             })
@@ -571,6 +578,7 @@ impl Cluster {
         task.incarnation += 1;
         task.worker = Some(worker);
         task.trace = None;
+        task.retries = 0;
         task.state = if paused {
             State::Paused
         } else {
@@ -618,12 +626,17 @@ impl Cluster {
 
     /// A task failed with an exception: FAILED with its trace; Connect does not restart it
     /// (`WorkerTask.doRun` → `onFailure`; only `POST …/restart` brings it back).
+    ///
+    /// The task stays on its worker: `Worker.tasks` keeps the dead `WorkerTask` and the herder's
+    /// assignment still lists it, so the status API reports `FAILED` with that `worker_id`, and
+    /// that worker is the one a `POST …/tasks/ID/restart` asks to start it again.
     pub(crate) fn fail_task(&mut self, r: TaskRef, trace: String) {
         let worker = self.connect_task(r).worker;
         self.stop_task(r, Stop::Failed);
         let task = self.connect_task_mut(r);
         task.state = State::Failed;
         task.trace = Some(trace);
+        task.worker = worker;
         // `AbstractHerder.onFailure`: the worker writes FAILED to the status topic.
         if let Some(w) = worker {
             self.put_status(r.connector, Some(r.task), w);

@@ -75,9 +75,9 @@ pub struct Connect {
     pub systems: Vec<System>,
     pub workers: Vec<Worker>,
     pub connectors: Vec<connector::Connector>,
-    /// Per task (connector index, task id), the records it handed to its producer (a source) or
-    /// wrote to its system (a sink), across its restarts: what the page animates.
-    pub task_records: std::collections::BTreeMap<TaskRef, u64>,
+    /// Per task (connector index, task id), what it moved across its restarts: what the page
+    /// draws on the task's chip.
+    pub task_counts: std::collections::BTreeMap<TaskRef, TaskCounts>,
     /// Distributed clusters, one per `group.id`.
     pub clusters: Vec<ConnectCluster>,
 }
@@ -98,6 +98,17 @@ pub struct ConnectCluster {
     pub statuses: std::collections::BTreeMap<String, String>,
     /// One engine producer per internal topic.
     pub(crate) producers: std::collections::BTreeMap<String, u32>,
+}
+
+/// What one task moved, over its restarts (its connector's [`connector::Counters`] sum them).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TaskCounts {
+    /// Records it handed to its producer (a source, duplicates included) or wrote to its system
+    /// (a sink).
+    pub records: u64,
+    /// Records a source task produced again: read again from the last flushed offset after a
+    /// restart (at-least-once).
+    pub duplicates: u64,
 }
 
 /// A task of a connector, by index (`NAME-ID` in Kafka's `ConnectorTaskId`).

@@ -240,7 +240,7 @@ impl Cluster {
         counters.written += written;
         counters.filtered += filtered;
         counters.skipped += skipped;
-        *self.connect.task_records.entry(r).or_default() += written;
+        self.connect.task_counts.entry(r).or_default().records += written;
         let now = self.now;
         let backoff = self.connect.connectors[r.connector as usize]
             .config
@@ -253,16 +253,19 @@ impl Cluster {
         match failure {
             None => {
                 s.remaining_retries = max_retries;
+                self.connect_task_mut(r).retries = 0;
                 // `pausedForRedelivery` ends: the partitions resume (unless the task is paused).
                 self.consumers[consumer as usize].pause_all = paused;
             }
             Some((n, _, true)) if s.remaining_retries > 0 => {
                 s.remaining_retries -= 1;
                 s.retry = Some((records[n..].to_vec(), now + backoff));
+                let retries = max_retries - s.remaining_retries;
                 self.consumers[consumer as usize].pause_all = true;
                 self.connect.connectors[r.connector as usize]
                     .counters
                     .retries += 1;
+                self.connect_task_mut(r).retries = retries;
                 self.schedule_sink_tick(r, now + backoff);
             }
             Some((n, trace, retriable)) => {

@@ -29,6 +29,9 @@ pub(crate) struct SourceTask {
     positions: BTreeMap<u32, u64>,
     /// What the last flush wrote.
     flushed: BTreeMap<u32, u64>,
+    /// Per system, the first and last offset this run produced a second time (records at or
+    /// below the connector's furthest produced offset: read again from the flushed offset).
+    resent: BTreeMap<u32, (u64, u64)>,
     /// One engine producer per topic written (as the Streams runtime does).
     producers: BTreeMap<String, u32>,
     /// The producers' failed records when the task started.
@@ -80,6 +83,7 @@ impl Cluster {
         self.connect_task_mut(r).work = Work::Source(Box::new(SourceTask {
             flushed: positions.clone(),
             positions,
+            resent: BTreeMap::new(),
             producers,
             failed_at_start,
             next_poll_us: now,
@@ -88,6 +92,19 @@ impl Cluster {
             paused,
         }));
         self.schedule_connect_tick(r, now);
+    }
+
+    /// Where a running source task has read each of its systems to (by system index): the
+    /// offset of the last record it handed to its producer, held in the worker's memory until a
+    /// flush writes it. `None` while the task does not run.
+    pub(crate) fn source_positions(&self, r: TaskRef) -> Option<&BTreeMap<u32, u64>> {
+        self.source(r).map(|s| &s.positions)
+    }
+
+    /// The first and last offset of system `system` that the running task produced a second
+    /// time in this run, if it did.
+    pub(crate) fn source_resent(&self, r: TaskRef, system: u32) -> Option<(u64, u64)> {
+        self.source(r)?.resent.get(&system).copied()
     }
 
     fn source(&self, r: TaskRef) -> Option<&SourceTask> {
@@ -274,6 +291,7 @@ impl Cluster {
             };
             let (mut sent, mut again, mut filtered, mut skipped) = (0u64, 0u64, 0u64, 0u64);
             let mut done = None;
+            let mut resent: Option<(u64, u64)> = None;
             for (offset, key, value) in read.iter() {
                 // JDBC and file sources set no partition and no timestamp on their records.
                 let record = ConnectRecord {
@@ -293,7 +311,12 @@ impl Cluster {
                         };
                         self.create_record(p, now, now, key, value, None);
                         sent += 1;
-                        again += u64::from(*offset <= upto);
+                        if *offset <= upto {
+                            again += 1;
+                            resent = Some(
+                                resent.map_or((*offset, *offset), |(first, _)| (first, *offset)),
+                            );
+                        }
                     }
                     Outcome::Dropped => filtered += 1,
                     Outcome::Skipped => skipped += 1,
@@ -309,13 +332,17 @@ impl Cluster {
             conn.counters.duplicates += again;
             conn.counters.filtered += filtered;
             conn.counters.skipped += skipped;
-            *self.connect.task_records.entry(r).or_default() += sent;
+            let counts = self.connect.task_counts.entry(r).or_default();
+            counts.records += sent;
+            counts.duplicates += again;
             if let Some(done) = done {
                 conn.produced_upto.insert(partition_key, upto.max(done));
-                self.source_mut(r)
-                    .expect("a source")
-                    .positions
-                    .insert(i, done);
+                let s = self.source_mut(r).expect("a source");
+                s.positions.insert(i, done);
+                if let Some((first, last)) = resent {
+                    let range = s.resent.entry(i).or_insert((first, last));
+                    range.1 = last;
+                }
             }
             if !touched.contains(&p) {
                 touched.push(p);

@@ -64,8 +64,11 @@ pub struct System {
     next_id: u64,
     /// Lines (a file), and the byte position after each (`FileStreamSourceTask`'s offsets).
     lines: Vec<(String, u64)>,
-    /// Entries the system's rate added, for the generated values' numbers.
+    /// Entries the current rate added since `rate_from_us` (when its next one is due).
     generated: u64,
+    /// Entries any rate ever added: the generated values' numbers. Not reset by a rate change,
+    /// so `orders-306` is the 306th generated row, not the 36th since the last `system rate`.
+    named: u64,
     /// When the rate started counting (creation or the last rate change).
     rate_from_us: Micros,
     /// Identifies the current rate timer.
@@ -89,6 +92,7 @@ impl System {
             next_id: 1,
             lines: Vec::new(),
             generated: 0,
+            named: 0,
             rate_from_us: now,
             token: 0,
         }
@@ -191,7 +195,8 @@ impl System {
         let mut added = 0;
         while self.generated < total {
             self.generated += 1;
-            let n = self.generated;
+            self.named += 1;
+            let n = self.named;
             let text = match self.kind {
                 SystemKind::Table => format!("{{\"name\":\"{}-{n}\"}}", self.name),
                 SystemKind::File => format!("{}-{n}", self.name),
@@ -381,5 +386,25 @@ mod tests {
         assert_eq!(t.generate_due(secs(3)), 6);
         assert_eq!(t.len(), 6);
         assert_eq!(t.generate_due(secs(3)), 0);
+    }
+
+    #[test]
+    fn generated_names_go_on_counting_after_a_rate_change() {
+        let mut t = System::new("orders".into(), SystemKind::Table, 0);
+        t.set_rate(Some(Rate::per_second(2)), 0);
+        assert_eq!(t.generate_due(secs(2)), 4);
+        t.set_rate(Some(Rate::per_second(1)), secs(2));
+        assert_eq!(t.generate_due(secs(3)), 1);
+        // Row 5 is the fifth generated one: named orders-5, not orders-1 again.
+        assert_eq!(
+            t.newest(1),
+            vec![r#"{"id":5,"name":"orders-5"}"#.to_string()]
+        );
+        let mut f = System::new("in.log".into(), SystemKind::File, 0);
+        f.set_rate(Some(Rate::per_second(1)), 0);
+        f.generate_due(secs(1));
+        f.set_rate(Some(Rate::per_second(1)), secs(1));
+        f.generate_due(secs(2));
+        assert_eq!(f.lines().collect::<Vec<_>>(), ["in.log-1", "in.log-2"]);
     }
 }

@@ -3,11 +3,14 @@
 //! connectors and their tasks. A task names the worker running it (`Task::worker`), and that is
 //! the only place placement is said: workers do not list their tasks, so when tasks move between
 //! workers (distributed mode's assignor) the view follows with no second copy to keep in step.
+//! A task also carries what the Connect lessons cite: its records, a source's offsets (read,
+//! flushed) and what it produced twice, a JDBC sink's retries.
 
 use serde::Serialize;
 
 use crate::cluster::Cluster;
 use crate::connect::protocol::ConnectProtocolCompatibility;
+use crate::connect::storage::{offset_key, source_partition};
 use crate::connect::{State, SystemKind, TargetState, TaskRef};
 
 /// Newest rows or lines each system carries.
@@ -82,6 +85,32 @@ pub struct TaskView {
     /// Records this task (its id, across restarts) handed to its producer (a source) or wrote
     /// to its system (a sink).
     pub records: u64,
+    /// Records this source task produced a second time (across restarts): read again from the
+    /// last flushed offset after a crash (at-least-once).
+    pub duplicates: u64,
+    /// A source task's offsets, one per system it reads (empty for a sink).
+    pub offsets: Vec<SourceOffsetView>,
+    /// A JDBC sink task's retries in a row (`Task::retries`), and its `max.retries`.
+    pub retries: u32,
+    pub max_retries: u32,
+}
+
+/// One source partition of a source task: how far it has read, and what is saved.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct SourceOffsetView {
+    pub system: String,
+    /// `table`: the offset is a row id (JDBC `{"incrementing":ID}`); `file`: a byte position
+    /// (FileStream `{"position":N}`).
+    pub kind: SystemKind,
+    /// The offset of the last record the running task handed to its producer (in the worker's
+    /// memory); `None` while the task does not run.
+    pub read: Option<u64>,
+    /// The offset last flushed to the offsets store (the standalone worker's file, a distributed
+    /// cluster's `connect-offsets`), where a restarted task resumes; `None` before any flush.
+    pub flushed: Option<u64>,
+    /// The first and last offset the running task produced a second time since it started
+    /// (what a restart from the flushed offset sent again); `None` if it sent nothing twice.
+    pub resent: Option<(u64, u64)>,
 }
 
 impl Cluster {
@@ -173,6 +202,7 @@ impl Cluster {
                     connector: i as u32,
                     task: t.id,
                 };
+                let counts = c.task_counts.get(&r).copied().unwrap_or_default();
                 tasks.push(TaskView {
                     connector: conn.name.clone(),
                     id: t.id,
@@ -180,7 +210,15 @@ impl Cluster {
                     worker: t.worker.map(|w| c.workers[w as usize].name.clone()),
                     systems: t.systems.clone(),
                     trace: t.trace.clone(),
-                    records: c.task_records.get(&r).copied().unwrap_or(0),
+                    records: counts.records,
+                    duplicates: counts.duplicates,
+                    offsets: if cfg.class.is_source() {
+                        self.source_offsets_view(r)
+                    } else {
+                        Vec::new()
+                    },
+                    retries: t.retries,
+                    max_retries: cfg.max_retries,
                 });
             }
         }
@@ -190,5 +228,28 @@ impl Cluster {
             connectors,
             tasks,
         }
+    }
+
+    /// A source task's read and flushed offset for each of its systems.
+    fn source_offsets_view(&self, r: TaskRef) -> Vec<SourceOffsetView> {
+        let c = &self.connect;
+        let conn = &c.connectors[r.connector as usize];
+        let store = self.offsets_store(r);
+        let positions = self.source_positions(r);
+        conn.tasks[r.task as usize]
+            .systems
+            .iter()
+            .filter_map(|name| {
+                let i = c.system_index(name)?;
+                let kind = c.systems[i as usize].kind;
+                Some(SourceOffsetView {
+                    system: name.clone(),
+                    kind,
+                    read: positions.and_then(|p| p.get(&i).copied()),
+                    resent: self.source_resent(r, i),
+                    flushed: store.offset(&offset_key(&conn.name, &source_partition(kind, name))),
+                })
+            })
+            .collect()
     }
 }

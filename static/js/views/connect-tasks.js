@@ -1,10 +1,14 @@
 // A Connect task chip (`connect-task:NAME-ID`): its id, its state as a word and a colour (legible
 // from the back of a room: never colour alone), and the records it moved. A source task's chip
 // carries its producer's name (`producer:connector-producer-NAME-ID`, Kafka's client id), so the
-// records it produces fly from the chip to the partitions (flights.js). Chips are made once and
-// moved between worker boxes, sliding from where they were (FLIP) when placement changes.
+// records it produces fly from the chip to the partitions (flights.js), and says its source
+// offset: how far the running task has read (in the worker's memory) and what the last offset
+// flush saved (where a restarted task resumes), plus the records it produced twice after such a
+// restart (`re-sent`). A JDBC sink task retrying a failed write says how many retries in a row
+// it has used of `max.retries`. Chips are made once and moved between worker boxes, sliding from
+// where they were (FLIP) when placement changes.
 
-import { el, setText, setClass, setAttr, formatCount } from '../text.js';
+import { el, setText, setClass, setAttr, setHidden, formatCount } from '../text.js';
 import { entity } from '../entities.js';
 import { taskProducerId } from './connect-model.js';
 
@@ -43,16 +47,32 @@ export class TaskChips {
         class: 'connect-task-flow',
         dataset: source ? { entity: entity.producer(taskProducerId(task)) } : {},
       }, source ? 'read ' : 'written ', records);
+      const resent = el('span', { class: 'connect-task-resent' });
+      port.append(resent);
+      const offsets = el('span', { class: 'connect-task-offsets' });
+      const twice = el('span', { class: 'connect-task-twice' });
+      const retries = el('span', { class: 'connect-task-retries' });
       const chip = el('div', {
         class: 'connect-task',
         dataset: { entity: entity['connect-task'](task.connector, task.id) },
-      }, el('span', { class: 'connect-task-id', text: id }), state, port);
-      c = { chip, state, records };
+      }, el('span', { class: 'connect-task-id', text: id }), state, port, offsets, twice, retries);
+      c = { chip, state, records, resent, offsets, twice, retries };
       this.chips.set(id, c);
     }
     setText(c.state, task.state);
     for (const [s, cls] of Object.entries(STATE_CLASS)) setClass(c.chip, cls, task.state === s);
     setText(c.records, formatCount(task.records));
+    const duplicates = task.duplicates || 0;
+    setText(c.resent, duplicates ? ` · re-sent ${formatCount(duplicates)}` : '');
+    const offsets = offsetsText(task.offsets || []);
+    setText(c.offsets, offsets);
+    setHidden(c.offsets, !offsets);
+    const twice = sentTwiceText(task.offsets || []);
+    setText(c.twice, twice);
+    setHidden(c.twice, !twice);
+    const retries = task.retries || 0;
+    setText(c.retries, retries ? `retries ${retries} of ${task.max_retries}` : '');
+    setHidden(c.retries, !retries);
     const where = task.worker === null || task.worker === undefined ? 'no worker' : `on ${task.worker}`;
     setAttr(c.chip, 'title', `${id}: ${task.state}, ${where}${task.trace ? `\n${task.trace}` : ''}`);
     setAttr(c.chip, 'aria-label', `Task ${id}, ${task.state}, ${where}`);
@@ -78,6 +98,39 @@ export class TaskChips {
       }
     }
   }
+}
+
+/**
+ * A source task's offsets as a line: `offset id 80 · flushed id 55` (a table: JDBC's incrementing
+ * id; a file: FileStream's byte position). `offset` only while the task runs (the worker's memory);
+ * `flushed` once an offset flush wrote one. A task reading several systems names each.
+ */
+export function offsetsText(offsets) {
+  const several = offsets.length > 1;
+  return offsets.map((o) => {
+    // A row id is a name, written as is; a byte position is a count.
+    const at = (n) => (o.kind === 'table' ? `id ${n}` : `byte ${formatCount(n)}`);
+    const parts = [];
+    if (o.read !== null && o.read !== undefined) parts.push(`offset ${at(o.read)}`);
+    parts.push(o.flushed === null || o.flushed === undefined ? 'nothing flushed' : `flushed ${at(o.flushed)}`);
+    return `${several ? `${o.system}: ` : ''}${parts.join(' · ')}`;
+  }).join('; ');
+}
+
+/**
+ * The rows this run of a source task produced a second time, from a table's ids: `ids 56–80 sent
+ * twice` (what a restart from the flushed offset read again). A file's byte positions name no
+ * line a viewer could find, so a file source says only its count (`re-sent`).
+ */
+export function sentTwiceText(offsets) {
+  const several = offsets.length > 1;
+  return offsets
+    .filter((o) => o.kind === 'table' && Array.isArray(o.resent))
+    .map((o) => {
+      const [first, last] = o.resent;
+      const ids = first === last ? `id ${first}` : `ids ${first}–${last}`;
+      return `${several ? `${o.system}: ` : ''}${ids} sent twice`;
+    }).join('; ');
 }
 
 /** Put `nodes` into `box` in this order, moving only what is out of place. */
