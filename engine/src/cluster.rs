@@ -148,6 +148,11 @@ pub(crate) enum Timer {
         broker: u32,
         request: u64,
     },
+    /// A real client's parked Fetch reached its `max_wait_ms` (`client::external_fetch`).
+    ExternalFetchExpired {
+        client: u32,
+        token: u64,
+    },
     /// The end of a group's initial rebalance delay, or its rebalance timeout.
     GroupJoinDeadline {
         group: u32,
@@ -566,6 +571,9 @@ impl Cluster {
             Timer::ConsumerFetchExpired { broker, request } => {
                 self.consumer_fetch_expired(broker, request)
             }
+            Timer::ExternalFetchExpired { client, token } => {
+                self.external_fetch_expired(client, token)
+            }
             Timer::GroupJoinDeadline { group, token } => self.group_join_deadline(group, token),
             Timer::MemberExpiry { group, nonce } => self.member_expiry(group, nonce),
             Timer::StreamsTick {
@@ -768,6 +776,7 @@ impl Cluster {
             Command::ExternalClientAdd { id, name } => self.cmd_external_client_add(id, name),
             Command::ExternalClientRemove { id } => self.cmd_external_client_remove(id),
             Command::ExternalProduce(request) => self.cmd_external_produce(request),
+            Command::ExternalFetch(request) => self.cmd_external_fetch(request),
             Command::TopicCreate(spec) => self.cmd_topic_create(spec),
             Command::ProducerAdd(spec) => self.cmd_producer_add(spec),
             Command::ProducerStop { name } => self.cmd_producer_stop(&name),

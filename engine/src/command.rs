@@ -212,6 +212,8 @@ pub enum Command {
     },
     /// A real client's Produce request, decoded, given to the broker its connection reached.
     ExternalProduce(crate::client::external::ExternalProduce),
+    /// A real client's Fetch request, decoded, given to the broker its connection reached.
+    ExternalFetch(crate::client::external_fetch::ExternalFetch),
     TopicCreate(TopicSpec),
     ProducerAdd(ProducerSpec),
     ProducerStop {

@@ -16,6 +16,7 @@ pub mod event;
 mod fxhash;
 pub mod group;
 pub mod limits;
+pub mod list_offsets;
 pub mod log;
 pub mod lost;
 mod maintenance;

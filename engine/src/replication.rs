@@ -439,6 +439,7 @@ impl Cluster {
         });
         self.complete_delayed_produces(leader, slot);
         self.wake_consumer_fetches(leader, slot);
+        self.wake_external_fetches(leader, slot);
     }
 
     /// Kafka's isr-expiration task (every replica.lag.time.max.ms / 2): drop followers that have not

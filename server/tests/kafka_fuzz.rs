@@ -6,17 +6,25 @@
 //! [`ALLOCATION_LIMIT`] at once (a counting allocator measures the peak). Produce requests carry
 //! record batches, plain or compressed, some with a forged record count, header count or key
 //! length under a recomputed CRC (what a hostile client would send), decoded as the listener
-//! decodes them (`kafka::produce`).
+//! decodes them (`kafka::produce`). Fetch (v4–v12: full, incremental and final sessions, follower
+//! replica ids) and ListOffsets (v1–v7, every special timestamp) requests are decoded as the
+//! listener decodes them and answered with records and offsets as the engine could give them
+//! (`kafka::fetch`, `kafka::list_offsets`).
 #![allow(unsafe_code)] // the counting allocator below: a test-only wrapper of the system allocator
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use bytes::{BufMut, Bytes, BytesMut};
+use engine::client::external_fetch::{FetchedPartition, FetchedRecord, RecordTime, TimeAnchor};
+use engine::list_offsets::ListedOffset;
+use kafka_protocol::messages::fetch_request::{FetchPartition, FetchTopic};
+use kafka_protocol::messages::list_offsets_request::{ListOffsetsPartition, ListOffsetsTopic};
 use kafka_protocol::messages::metadata_request::MetadataRequestTopic;
 use kafka_protocol::messages::produce_request::{PartitionProduceData, TopicProduceData};
 use kafka_protocol::messages::{
-    ApiKey, ApiVersionsRequest, MetadataRequest, ProduceRequest, RequestHeader, TopicName,
+    ApiKey, ApiVersionsRequest, BrokerId, FetchRequest, ListOffsetsRequest, MetadataRequest,
+    ProduceRequest, RequestHeader, TopicName,
 };
 use kafka_protocol::protocol::{Encodable, StrBytes};
 use kafka_protocol::records::{
@@ -25,7 +33,7 @@ use kafka_protocol::records::{
 use playground::kafka::frame::{self, MemoryPool};
 use playground::kafka::metadata::{self, Endpoints};
 use playground::kafka::request::{self, Request};
-use playground::kafka::{api_versions, produce, view};
+use playground::kafka::{api_versions, fetch, list_offsets, produce, view};
 
 struct Counting;
 
@@ -173,12 +181,14 @@ fn record_batch(rng: &mut Rng) -> Bytes {
 /// A well-formed request of a random kind and version, header included.
 fn valid_request(rng: &mut Rng) -> Vec<u8> {
     let mut buf = BytesMut::new();
-    let kind = rng.below(3);
+    let kind = rng.below(5);
     let metadata = kind == 0;
     let (api, version) = match kind {
         0 => (ApiKey::Metadata, rng.below(10) as i16),
         1 => (ApiKey::ApiVersions, rng.below(5) as i16),
-        _ => (ApiKey::Produce, 3 + rng.below(7) as i16),
+        2 => (ApiKey::Produce, 3 + rng.below(7) as i16),
+        3 => (ApiKey::Fetch, 4 + rng.below(9) as i16),
+        _ => (ApiKey::ListOffsets, 1 + rng.below(7) as i16),
     };
     let header = RequestHeader::default()
         .with_request_api_key(api as i16)
@@ -188,7 +198,15 @@ fn valid_request(rng: &mut Rng) -> Vec<u8> {
     header
         .encode(&mut buf, api.request_header_version(version))
         .unwrap();
-    if api == ApiKey::Produce {
+    if api == ApiKey::Fetch {
+        fetch_request(rng, version)
+            .encode(&mut buf, version)
+            .unwrap();
+    } else if api == ApiKey::ListOffsets {
+        list_offsets_request(rng, version)
+            .encode(&mut buf, version)
+            .unwrap();
+    } else if api == ApiKey::Produce {
         let topics = (0..=rng.below(2))
             .map(|_| {
                 TopicProduceData::default()
@@ -238,6 +256,97 @@ fn valid_request(rng: &mut Rng) -> Vec<u8> {
         request.encode(&mut buf, version).unwrap();
     }
     buf.to_vec()
+}
+
+/// A consumer's (or now and then a follower's) Fetch: full, incremental or final sessions,
+/// a few partitions with any offset and limits.
+fn fetch_request(rng: &mut Rng, version: i16) -> FetchRequest {
+    let topics = (0..=rng.below(2))
+        .map(|_| {
+            FetchTopic::default()
+                .with_topic(TopicName(StrBytes::from_static_str(
+                    ["orders", "fresh"][rng.below(2) as usize],
+                )))
+                .with_partitions(
+                    (0..=rng.below(3))
+                        .map(|p| {
+                            let part = FetchPartition::default()
+                                .with_partition(p as i32 - 1 + rng.below(2) as i32)
+                                .with_fetch_offset(rng.below(20) as i64 - 2)
+                                .with_partition_max_bytes(rng.below(1 << 20) as i32);
+                            if version >= 9 {
+                                part.with_current_leader_epoch(rng.below(4) as i32 - 1)
+                            } else {
+                                part
+                            }
+                        })
+                        .collect(),
+                )
+        })
+        .collect();
+    let request = FetchRequest::default()
+        .with_replica_id(BrokerId(if rng.below(8) == 0 { 2 } else { -1 }))
+        .with_max_wait_ms(500)
+        .with_min_bytes(1)
+        .with_max_bytes(rng.below(1 << 24) as i32)
+        .with_isolation_level(rng.below(2) as i8)
+        .with_topics(topics);
+    if version >= 7 {
+        request
+            .with_session_id(rng.below(3) as i32)
+            .with_session_epoch([-1, 0, 0, 5][rng.below(4) as usize])
+    } else {
+        request
+    }
+}
+
+/// A consumer's ListOffsets: earliest, latest, max timestamp or a time, a few partitions.
+fn list_offsets_request(rng: &mut Rng, version: i16) -> ListOffsetsRequest {
+    let partitions = (0..=rng.below(3))
+        .map(|p| {
+            let part = ListOffsetsPartition::default()
+                .with_partition_index(p as i32)
+                .with_timestamp([-1, -2, -3, 1_700_000_000_000][rng.below(4) as usize]);
+            if version >= 4 {
+                part.with_current_leader_epoch(rng.below(4) as i32 - 1)
+            } else {
+                part
+            }
+        })
+        .collect();
+    let request = ListOffsetsRequest::default()
+        .with_replica_id(BrokerId([-1, -2, 3][rng.below(3) as usize]))
+        .with_topics(vec![
+            ListOffsetsTopic::default()
+                .with_name(TopicName(StrBytes::from_static_str("orders")))
+                .with_partitions(partitions),
+        ]);
+    if version >= 2 {
+        request.with_isolation_level(rng.below(2) as i8)
+    } else {
+        request
+    }
+}
+
+/// What the engine could give a fetch: a few records, one of a real client's with headers.
+fn fetched() -> FetchedPartition {
+    let record = |offset: u64, epoch: u32, time: RecordTime| FetchedRecord {
+        offset,
+        leader_epoch: epoch,
+        key: Some(b"k".to_vec()),
+        value: offset.is_multiple_of(2).then(|| b"value".to_vec()),
+        headers: vec![("h".into(), Some(b"v".to_vec()))],
+        time,
+    };
+    FetchedPartition {
+        high_watermark: 9,
+        log_start_offset: 2,
+        records: vec![
+            record(2, 0, RecordTime::Simulated(1_000_000)),
+            record(3, 0, RecordTime::CreateTimeMs(1_700_000_000_000)),
+            record(7, 1, RecordTime::Simulated(9_000_000)),
+        ],
+    }
 }
 
 /// One hostile input: the bytes a peer sends on one connection.
@@ -334,12 +443,44 @@ async fn run(bytes: &[u8], pool: &MemoryPool, cluster: &view::ClusterView) -> (u
                     let results: Vec<_> = decoded
                         .parts
                         .into_iter()
-                        .map(|(t, p, r)| (t, p, r.map(|_| Some(0))))
+                        .map(|(t, p, r)| (t, p, r.map(|_| (Some(0), Some(0)))))
                         .collect();
                     produce::respond(header, &results)
                 }
                 Err(code) => produce::respond(header, &[("orders".into(), 0, Err(code))]),
             },
+            // Decoded as the listener does; the engine's part answered with records.
+            Request::Fetch(r) => match fetch::decode(r, header.request_api_version) {
+                Ok(decoded) => {
+                    let results: Vec<_> = decoded
+                        .parts
+                        .into_iter()
+                        .map(|(t, p, r)| (t, p, r.map(|_| fetched())))
+                        .collect();
+                    let anchor = TimeAnchor {
+                        sim_us: 10_000_000,
+                        wall_ms: 1_700_000_000_000,
+                    };
+                    fetch::respond(header, decoded.read_committed, &results, anchor)
+                }
+                Err(code) => fetch::respond_empty(header, code),
+            },
+            Request::ListOffsets(r) => {
+                let decoded = list_offsets::decode(r, header.request_api_version);
+                let results: Vec<_> = decoded
+                    .parts
+                    .into_iter()
+                    .map(|(t, p, q)| {
+                        let found = q.map(|q| ListedOffset {
+                            timestamp: q.timestamp.max(-1),
+                            offset: 4,
+                            leader_epoch: 1,
+                        });
+                        (t, p, found)
+                    })
+                    .collect();
+                list_offsets::respond(header, &results)
+            }
         };
         let response = response.expect("every decoded request has an answer");
         let mut framed = BytesMut::new();

@@ -100,6 +100,34 @@ pub async fn command(socket: &mut Socket, line: &str, id: u64) {
     assert_eq!(reply["ok"], true, "{line}: {reply}");
 }
 
+/// The room's answer to an `expect` line: whether it held, and what it said.
+pub async fn holds(socket: &mut Socket, line: &str, id: u64) -> (bool, String) {
+    let reply = within(
+        line,
+        ws::request(socket, json!({"type": "command", "line": line}), id),
+    )
+    .await;
+    let output = reply["output"].as_str().unwrap_or_default().to_string();
+    (output.starts_with('✓'), output)
+}
+
+/// Polls an `expect` line until it holds (records travel in simulated time), for at most
+/// [`STEP`], failing with the room's last answer.
+pub async fn expect_eventually(socket: &mut Socket, line: &str, id: &mut u64) {
+    let mut last = String::new();
+    let start = std::time::Instant::now();
+    while start.elapsed() < STEP {
+        *id += 1;
+        let (ok, output) = holds(socket, line, *id).await;
+        if ok {
+            return;
+        }
+        last = output;
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("{line}: never held within {STEP:?}; the room said {last}");
+}
+
 /// `kcat -L -J` against `port`: librdkafka's view of the cluster's metadata.
 pub async fn kcat_metadata(port: u16, topic: Option<&str>) -> Value {
     let mut cmd = Command::new("kcat");

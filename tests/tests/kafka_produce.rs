@@ -5,9 +5,8 @@
 //! UTF-8), a broker that does not lead answers NOT_LEADER_OR_FOLLOWER and a partition the topic
 //! lacks UNKNOWN_TOPIC_OR_PARTITION.
 //!
-//! kcat does not produce here yet: librdkafka writes record batch v2 only when the broker also
-//! offers Fetch v4 (its `MsgVer2` feature needs Produce v3 and Fetch v4), which the listener
-//! does not offer yet. kcat is used for `-L` (tests/run installs it).
+//! kcat producing and consuming: `kafka_fetch.rs` (librdkafka writes record batch v2 only when
+//! the broker also offers Fetch v4+). kcat is used here for `-L` (tests/run installs it).
 
 use bytes::{Bytes, BytesMut};
 use kafka_protocol::messages::produce_request::{PartitionProduceData, TopicProduceData};
@@ -18,9 +17,9 @@ use kafka_protocol::protocol::{Decodable, Encodable, StrBytes};
 use kafka_protocol::records::{
     Compression, Record, RecordBatchEncoder, RecordEncodeOptions, TimestampType,
 };
-use playground_tests::kafka::{Server, broker_ports, command, kcat_metadata, within};
-use playground_tests::ws::{self, Socket};
-use serde_json::json;
+use playground_tests::kafka::{
+    Server, broker_ports, command, expect_eventually as eventually, holds, kcat_metadata, within,
+};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
@@ -108,33 +107,6 @@ async fn produce_v3(
     let response = ProduceResponse::decode(&mut answer, 3).unwrap();
     let p = &response.responses[0].partition_responses[0];
     (p.error_code, p.base_offset)
-}
-
-/// The room's answer to an `expect` line: whether it held, and what it said.
-async fn holds(socket: &mut Socket, line: &str, id: u64) -> (bool, String) {
-    let reply = within(
-        line,
-        ws::request(socket, json!({"type": "command", "line": line}), id),
-    )
-    .await;
-    let output = reply["output"].as_str().unwrap_or_default().to_string();
-    (output.starts_with('✓'), output)
-}
-
-/// Polls an `expect` line until it holds (records travel in simulated time), failing with the
-/// room's last answer.
-async fn eventually(socket: &mut Socket, line: &str, id: &mut u64) {
-    let mut last = String::new();
-    for _ in 0..100 {
-        *id += 1;
-        let (ok, output) = holds(socket, line, *id).await;
-        if ok {
-            return;
-        }
-        last = output;
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
-    panic!("{line}: never held; the room said {last}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

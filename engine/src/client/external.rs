@@ -72,6 +72,9 @@ pub struct ExternalPartResult {
     pub partition: i32,
     /// The base offset (`None`: a duplicate, which a client without a producer id never sends).
     pub result: Result<Option<u64>, ErrorCode>,
+    /// The partition's log start offset on the leader that appended (Produce v5+), when
+    /// appended.
+    pub log_start_offset: Option<u64>,
 }
 
 /// A finished request of a real client, for the driver to send back.
@@ -84,7 +87,7 @@ pub struct ExternalResponse {
 }
 
 #[derive(Debug, Clone)]
-struct ExternalClient {
+pub(crate) struct ExternalClient {
     /// Its `client.id`, as the page shows it.
     name: String,
     /// The producer entry for each topic it has written.
@@ -102,12 +105,16 @@ struct Pending {
 /// The real clients and their requests in progress.
 #[derive(Debug, Clone, Default)]
 pub struct External {
-    clients: BTreeMap<u32, ExternalClient>,
+    pub(crate) clients: BTreeMap<u32, ExternalClient>,
     /// Engine request (producer entry, request id) → (client, token, the request's part index
     /// of each batch).
     requests: BTreeMap<(u32, u64), (u32, u64, Vec<usize>)>,
     pending: BTreeMap<(u32, u64), Pending>,
     outbox: Vec<ExternalResponse>,
+    /// Fetches waiting at their broker for `min_bytes` (`client::external_fetch`).
+    pub(crate) parked_fetches: Vec<crate::client::external_fetch::ExternalFetch>,
+    /// Fetches answered, for the driver.
+    pub(crate) fetched: Vec<crate::client::external_fetch::ExternalFetchResponse>,
 }
 
 /// The internal name of a real client's producer entry for one topic: it cannot clash with a
@@ -170,6 +177,8 @@ impl Cluster {
         self.external.pending.retain(|&(c, _), _| c != id);
         self.external.requests.retain(|_, (c, _, _)| *c != id);
         self.external.outbox.retain(|r| r.client != id);
+        self.external.parked_fetches.retain(|f| f.client != id);
+        self.external.fetched.retain(|r| r.client != id);
         Ok(())
     }
 
@@ -245,6 +254,7 @@ impl Cluster {
                 topic: part.topic.clone(),
                 partition: part.partition,
                 result: Err(ErrorCode::UnknownTopicOrPartition),
+                log_start_offset: None,
             });
             if !known || part.records.is_empty() {
                 continue;
@@ -402,17 +412,25 @@ impl Cluster {
             match result {
                 Ok(base) => {
                     self.acknowledge(producer, batch, base);
-                    outcomes.push(Ok(base));
+                    // Read as the answer arrives (Kafka reads it right after the append); only
+                    // retention or DeleteRecords could have moved it in between.
+                    let slot = self.producers[producer as usize].slots[batch.partition as usize];
+                    let start = self
+                        .broker(flight.broker)
+                        .replicas
+                        .get(&slot)
+                        .map(|r| r.log.log_start_offset());
+                    outcomes.push((Ok(base), start));
                 }
                 // Kafka's clients retry what is retriable (`retries` is unbounded by default,
                 // within `delivery.timeout.ms`): shown as a retry, as for a simulated producer.
                 Err(e) if e.retriable() => {
                     self.external_retry(producer, batch, e);
-                    outcomes.push(Err(e));
+                    outcomes.push((Err(e), None));
                 }
                 Err(e) => {
                     self.reject(producer, batch, e);
-                    outcomes.push(Err(e));
+                    outcomes.push((Err(e), None));
                 }
             }
         }
@@ -423,8 +441,9 @@ impl Cluster {
         let Some(pending) = self.external.pending.get_mut(&(client, token)) else {
             return;
         };
-        for (i, outcome) in indexes.into_iter().zip(outcomes) {
+        for (i, (outcome, start)) in indexes.into_iter().zip(outcomes) {
             pending.parts[i].result = outcome;
+            pending.parts[i].log_start_offset = start;
         }
         pending.waiting -= 1;
         if pending.waiting == 0 {

@@ -18,10 +18,14 @@ use super::request::encode_response;
 /// Metadata stops at v9: v10 adds topic ids, which this cluster's topics do not have, and v10+
 /// clients would read the zero id as "no id" rather than fail, but the field would be a lie.
 /// Produce stops at v9 (see `produce.rs`): v10 adds KIP-951's leader hints, v13 topic ids.
+/// Fetch runs v4–v12 (`fetch.rs`: record batch v2 only; v13 adds topic ids); ListOffsets
+/// v1–v7 (`list_offsets.rs`: v8 adds tiered storage's earliest local offset).
 pub const SUPPORTED: &[(ApiKey, i16, i16)] = &[
     (ApiKey::ApiVersions, 0, 4),
     (ApiKey::Metadata, 0, 9),
     (ApiKey::Produce, 3, 9),
+    (ApiKey::Fetch, 4, 12),
+    (ApiKey::ListOffsets, 1, 7),
 ];
 
 /// Kafka's error codes used here (`Errors.java`).

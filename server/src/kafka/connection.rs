@@ -15,7 +15,9 @@ use tokio::sync::watch;
 
 use super::Shared;
 use super::api_versions;
+use super::fetch;
 use super::frame::{self, frame_response};
+use super::list_offsets;
 use super::metadata;
 use super::produce;
 use super::request::{self, Request};
@@ -25,6 +27,9 @@ use super::view::{BrokerLife, KafkaAsk};
 pub const CONNECTIONS_MAX_IDLE: Duration = Duration::from_secs(600);
 /// How long a response may wait for a peer that does not read before the connection closes.
 pub const WRITE_TIMEOUT: Duration = Duration::from_secs(30);
+/// How much longer than its `max_wait_ms` a Fetch waits for the room before it is answered
+/// with no partitions here (a paused room): the client fetches again.
+pub const FETCH_GRACE: Duration = Duration::from_secs(1);
 /// How much longer than its own `timeout_ms` a Produce waits for the room before it is
 /// answered REQUEST_TIMED_OUT here: a paused room (or one that rewound past the request) holds
 /// a request no longer than the client itself would wait.
@@ -140,6 +145,19 @@ pub async fn answer(bytes: Bytes, shared: &Shared, peer: &mut Peer) -> Answer {
             None => Answer::Close,
         };
     }
+    let body = match &decoded.request {
+        Request::Fetch(r) => Some(answer_fetch(&decoded.header, r, shared, peer).await),
+        Request::ListOffsets(r) => {
+            Some(answer_list_offsets(&decoded.header, r, shared, peer).await)
+        }
+        _ => None,
+    };
+    if let Some(body) = body {
+        return match body {
+            Some(body) => Answer::Bytes(frame_response(&body)),
+            None => Answer::Close,
+        };
+    }
     match answer_other(decoded, shared).await {
         Some(bytes) => Answer::Bytes(bytes),
         None => Answer::Close,
@@ -185,12 +203,7 @@ async fn answer_produce(
             timeout_us: timeout_ms * 1000,
             partitions,
         };
-        let name = header
-            .client_id
-            .as_ref()
-            .map(|c| c.chars().take(64).collect::<String>())
-            .filter(|c| !c.is_empty())
-            .unwrap_or_else(|| "kafka-client".to_string());
+        let name = client_name(header);
         let wait = Duration::from_millis(timeout_ms) + PRODUCE_GRACE;
         match tokio::time::timeout(wait, shared.produce(name, request)).await {
             Ok(Some(parts)) => from_engine = parts,
@@ -212,7 +225,10 @@ async fn answer_produce(
             let result = match local {
                 Err(code) => Err(code),
                 Ok(_) => match engine_results.next() {
-                    Some(r) => r.result.map_err(produce::error_code),
+                    Some(r) => r
+                        .result
+                        .map(|base| (base, r.log_start_offset))
+                        .map_err(produce::error_code),
                     None => Err(produce::REQUEST_TIMED_OUT),
                 },
             };
@@ -220,6 +236,107 @@ async fn answer_produce(
         })
         .collect();
     Some(produce::respond(header, &results))
+}
+
+/// The client's `client.id` as the page shows it (at most 64 characters).
+fn client_name(header: &kafka_protocol::messages::RequestHeader) -> String {
+    header
+        .client_id
+        .as_ref()
+        .map(|c| c.chars().take(64).collect::<String>())
+        .filter(|c| !c.is_empty())
+        .unwrap_or_else(|| "kafka-client".to_string())
+}
+
+/// A Fetch: the partitions to the room, the engine's records back. `None`: close.
+async fn answer_fetch(
+    header: &kafka_protocol::messages::RequestHeader,
+    request: &kafka_protocol::messages::FetchRequest,
+    shared: &Shared,
+    peer: &mut Peer,
+) -> Option<Vec<u8>> {
+    let decoded = match fetch::decode(request, header.request_api_version) {
+        Ok(decoded) => decoded,
+        Err(code) => return fetch::respond_empty(header, code),
+    };
+    let partitions = fetch::to_engine(&decoded);
+    let max_wait_ms = u64::try_from(decoded.max_wait_ms).unwrap_or(0);
+    let mut answer = None;
+    if !partitions.is_empty() {
+        peer.next_token += 1;
+        peer.known = true;
+        let request = engine::client::external_fetch::ExternalFetch {
+            client: peer.client,
+            broker: peer.broker,
+            token: peer.next_token,
+            max_wait_us: max_wait_ms * 1000,
+            min_bytes: decoded.min_bytes,
+            max_bytes: decoded.max_bytes,
+            partitions,
+        };
+        let wait = Duration::from_millis(max_wait_ms) + FETCH_GRACE;
+        match tokio::time::timeout(wait, shared.fetch(client_name(header), request)).await {
+            Ok(Some(found)) => answer = Some(found),
+            // The room is busy or gone, or the broker died: the connection closes.
+            Ok(None) => return None,
+            // A paused room: no partitions this time; the client fetches again.
+            Err(_) => return fetch::respond_empty(header, fetch::NONE),
+        }
+    }
+    let anchor = answer
+        .as_ref()
+        .map_or_else(|| super::view::anchor(0), |a| a.anchor);
+    let mut from_engine = answer.map(|a| a.parts).unwrap_or_default().into_iter();
+    let results: Vec<fetch::PartitionResult> = decoded
+        .parts
+        .into_iter()
+        .map(|(topic, partition, local)| {
+            let result = match local {
+                Err(code) => Err(code),
+                Ok(_) => match from_engine.next() {
+                    Some(r) => r.result.map_err(fetch::error_code),
+                    None => Err(fetch::UNKNOWN_TOPIC_OR_PARTITION),
+                },
+            };
+            (topic, partition, result)
+        })
+        .collect();
+    fetch::respond(header, decoded.read_committed, &results, anchor)
+}
+
+/// A ListOffsets: answered from the room's cluster as it is now, at this connection's broker.
+async fn answer_list_offsets(
+    header: &kafka_protocol::messages::RequestHeader,
+    request: &kafka_protocol::messages::ListOffsetsRequest,
+    shared: &Shared,
+    peer: &Peer,
+) -> Option<Vec<u8>> {
+    let decoded = list_offsets::decode(request, header.request_api_version);
+    let queries = list_offsets::to_engine(&decoded);
+    let found = if queries.is_empty() {
+        Vec::new()
+    } else {
+        // `None`: the room is busy or the broker is down; the connection closes.
+        shared
+            .list_offsets(peer.broker, decoded.reader, queries)
+            .await?
+    };
+    let mut from_engine = found.into_iter();
+    let results: Vec<list_offsets::PartitionResult> = decoded
+        .parts
+        .into_iter()
+        .map(|(topic, partition, local)| {
+            let result = match local {
+                Err(code) => Err(code),
+                Ok(_) => match from_engine.next() {
+                    Some(r) => r.map_err(fetch::error_code),
+                    None => Err(fetch::UNKNOWN_TOPIC_OR_PARTITION),
+                },
+            };
+            (topic, partition, result)
+        })
+        .collect();
+    list_offsets::respond(header, &results)
 }
 
 /// Every other request: answered from the room's view.
@@ -243,7 +360,9 @@ async fn answer_other(decoded: request::Decoded, shared: &Shared) -> Option<Byte
             let view = shared.ask(ask).await?;
             metadata::respond(header, r, &view, shared, getrandom::u32().unwrap_or(0))
         }
-        Request::Produce(_) => unreachable!("Produce is answered by answer_produce"),
+        Request::Produce(_) | Request::Fetch(_) | Request::ListOffsets(_) => {
+            unreachable!("answered by answer_produce, answer_fetch, answer_list_offsets")
+        }
     }?;
     Some(frame_response(&body))
 }

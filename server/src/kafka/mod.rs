@@ -4,17 +4,22 @@
 //! `listener` opens one port per broker and follows the room's brokers (killed: refused;
 //! isolated: silent; restarted: listening again); `connection` reads `frame`s one at a time;
 //! `request` decodes the header and body with the `kafka-protocol` crate and refuses what this
-//! broker does not enable; `api_versions` and `metadata` answer. The answers come from the
+//! broker does not enable (`skim` first checks the collections' lengths of the bodies it
+//! reads); `api_versions` and `metadata` answer, `produce` and `fetch` hand their requests to
+//! the engine and answer with its results, `list_offsets` asks the room's cluster. The answers come from the
 //! room's own cluster (`view`, asked in the room task), never from a copy.
 
 pub mod api_versions;
 pub mod connection;
 pub mod decompress;
+pub mod fetch;
 pub mod frame;
+pub mod list_offsets;
 pub mod listener;
 pub mod metadata;
 pub mod produce;
 pub mod request;
+pub mod skim;
 pub mod view;
 
 use std::collections::BTreeMap;
@@ -76,7 +81,32 @@ impl Shared {
         room.kafka_produce(client_name, request).await.ok()
     }
 
-    /// A client that produced has gone.
+    /// A Fetch to the default room; `None` if it is busy or gone.
+    pub async fn fetch(
+        &self,
+        client_name: String,
+        request: engine::client::external_fetch::ExternalFetch,
+    ) -> Option<view::FetchAnswer> {
+        let room = self.rooms.get(DEFAULT_ROOM).ok()?;
+        room.kafka_fetch(client_name, request).await.ok()
+    }
+
+    /// A ListOffsets request to the default room's `broker`; `None` if the room is busy or
+    /// gone or the broker is down.
+    pub async fn list_offsets(
+        &self,
+        broker: u32,
+        reader: engine::list_offsets::OffsetsReader,
+        queries: Vec<engine::list_offsets::OffsetsQuery>,
+    ) -> Option<view::ListOffsetsAnswer> {
+        let room = self.rooms.get(DEFAULT_ROOM).ok()?;
+        room.kafka_list_offsets(broker, reader, queries)
+            .await
+            .ok()
+            .flatten()
+    }
+
+    /// A client that produced or fetched has gone.
     pub fn closed(&self, client: u32) {
         if let Some(room) = self.rooms.running(DEFAULT_ROOM) {
             room.kafka_closed(client);

@@ -52,8 +52,8 @@ pub const UNKNOWN_PRODUCER_ID: i16 = 59;
 pub const INVALID_RECORD: i16 = 87;
 
 /// One partition's outcome: topic, partition, and the base offset (unknown for a duplicate)
-/// or Kafka's error code.
-pub type PartitionResult = (String, i32, Result<Option<u64>, i16>);
+/// with the log start offset (v5+), or Kafka's error code.
+pub type PartitionResult = (String, i32, Result<(Option<u64>, Option<u64>), i16>);
 
 /// Kafka's `max.message.bytes` default: the largest record batch a topic accepts.
 pub const MAX_MESSAGE_BYTES: usize = 1_048_588;
@@ -233,16 +233,22 @@ pub fn respond(header: &RequestHeader, results: &[PartitionResult]) -> Option<Ve
     let version = header.request_api_version;
     let mut topics: Vec<TopicProduceResponse> = Vec::new();
     for (topic, partition, result) in results {
-        let (error, base) = match result {
-            Ok(base) => (NONE, base.map_or(-1, |b| b as i64)),
-            Err(code) => (*code, -1),
+        let (error, base, start) = match result {
+            Ok((base, start)) => (
+                NONE,
+                base.map_or(-1, |b| b as i64),
+                start.map_or(-1, |s| s as i64),
+            ),
+            Err(code) => (*code, -1, -1),
         };
+        // Kafka answers -1 for the log start offset on an error (`PartitionResponse`'s default).
         let part = PartitionProduceResponse::default()
             .with_index(*partition)
             .with_error_code(error)
             .with_base_offset(base)
             .with_log_append_time_ms(-1)
-            .with_log_start_offset(-1);
+            // The field exists from v5 on (the crate refuses a value a version lacks).
+            .with_log_start_offset(if version >= 5 { start } else { -1 });
         match topics.last_mut() {
             Some(t) if t.name.0.as_str() == topic => t.partition_responses.push(part),
             _ => topics.push(

@@ -108,3 +108,23 @@ pub fn view(cluster: &Cluster, topics: Option<&[String]>, created: Vec<String>) 
         created,
     }
 }
+
+/// The room's answer to a Fetch: each partition's records or error, and the instant the answer
+/// left the room on both clocks, which stamps the simulated records (`TimeAnchor`).
+#[derive(Debug, Clone)]
+pub struct FetchAnswer {
+    pub parts: Vec<engine::client::external_fetch::ExternalFetchPartResult>,
+    pub anchor: engine::client::external_fetch::TimeAnchor,
+}
+
+/// The room's answer to a ListOffsets request, each asked partition in order.
+pub type ListOffsetsAnswer =
+    Vec<Result<engine::list_offsets::ListedOffset, engine::client::external_fetch::FetchError>>;
+
+/// The wall clock now, in ms since the epoch, with the simulation's instant `sim_us`.
+pub fn anchor(sim_us: engine::time::Micros) -> engine::client::external_fetch::TimeAnchor {
+    let wall_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64);
+    engine::client::external_fetch::TimeAnchor { sim_us, wall_ms }
+}

@@ -10,7 +10,9 @@ use tokio::sync::oneshot;
 
 use super::Room;
 use crate::kafka::metadata::{DEFAULT_REPLICATION_FACTOR, NUM_PARTITIONS, valid_topic_name};
-use crate::kafka::view::{self, ClusterView, KafkaAsk};
+use crate::kafka::view::{self, ClusterView, FetchAnswer, KafkaAsk, ListOffsetsAnswer};
+use engine::client::external_fetch::ExternalFetch;
+use engine::list_offsets::{OffsetsQuery, OffsetsReader};
 
 impl Room {
     pub(super) fn kafka(&mut self, ask: KafkaAsk) -> ClusterView {
@@ -78,6 +80,9 @@ impl Room {
 /// Real clients' requests the engine has not answered yet, by (client, token).
 pub type Waiting = BTreeMap<(u32, u64), oneshot::Sender<Vec<ExternalPartResult>>>;
 
+/// Real clients' Fetch requests the engine has not answered yet, by (client, token).
+pub type Fetching = BTreeMap<(u32, u64), oneshot::Sender<FetchAnswer>>;
+
 impl Room {
     /// A real client's Produce: the client registered at its first request, the request
     /// applied to the cluster now. The answer waits for simulated time to pass (a paused room
@@ -114,8 +119,47 @@ impl Room {
         }
     }
 
+    /// A real client's Fetch: the client registered at its first request, the request applied
+    /// to the cluster now; the answer comes when the engine's does (at once, or when the long
+    /// poll ends). Not journaled: a fetch changes nothing in the cluster.
+    pub(super) fn kafka_fetch(
+        &mut self,
+        client_name: String,
+        fetch: ExternalFetch,
+        reply: oneshot::Sender<FetchAnswer>,
+    ) {
+        let (client, token) = (fetch.client, fetch.token);
+        if !self.cluster.external_client(client) {
+            let add = Command::ExternalClientAdd {
+                id: client,
+                name: client_name,
+            };
+            if self.cluster.apply(add).is_err() {
+                return; // the reply dropped: the connection closes
+            }
+        }
+        if self.cluster.apply(Command::ExternalFetch(fetch)).is_err() {
+            return;
+        }
+        self.drain();
+        self.kafka_fetching.insert((client, token), reply);
+        self.answer_kafka();
+    }
+
+    /// ListOffsets from the cluster as it is now, at `broker`.
+    pub(super) fn kafka_list_offsets(
+        &self,
+        broker: u32,
+        reader: OffsetsReader,
+        queries: &[OffsetsQuery],
+    ) -> Option<ListOffsetsAnswer> {
+        let anchor = view::anchor(self.cluster.now());
+        self.cluster.list_offsets(broker, reader, queries, anchor)
+    }
+
     pub(super) fn kafka_closed(&mut self, client: u32) {
         self.kafka_waiting.retain(|&(c, _), _| c != client);
+        self.kafka_fetching.retain(|&(c, _), _| c != client);
         if self.cluster.external_client(client) {
             let _ = self
                 .cluster
@@ -132,6 +176,22 @@ impl Room {
                 .remove(&(response.client, response.token))
             {
                 let _ = reply.send(response.parts);
+            }
+        }
+        let fetched = self.cluster.drain_external_fetches();
+        if fetched.is_empty() {
+            return;
+        }
+        let anchor = view::anchor(self.cluster.now());
+        for response in fetched {
+            if let Some(reply) = self
+                .kafka_fetching
+                .remove(&(response.client, response.token))
+            {
+                let _ = reply.send(FetchAnswer {
+                    parts: response.parts,
+                    anchor,
+                });
             }
         }
     }

@@ -87,6 +87,21 @@ pub enum Request {
         produce: engine::client::external::ExternalProduce,
         reply: oneshot::Sender<Vec<engine::client::external::ExternalPartResult>>,
     },
+    /// A real client's Fetch request (`crate::kafka::fetch`), answered when the engine has
+    /// answered it (records, or the long poll's deadline), with the time anchor of the answer.
+    KafkaFetch {
+        client_name: String,
+        fetch: engine::client::external_fetch::ExternalFetch,
+        reply: oneshot::Sender<crate::kafka::view::FetchAnswer>,
+    },
+    /// A ListOffsets request (`crate::kafka::list_offsets`), answered from the cluster now;
+    /// `None` when the broker is down.
+    KafkaListOffsets {
+        broker: u32,
+        reader: engine::list_offsets::OffsetsReader,
+        queries: Vec<engine::list_offsets::OffsetsQuery>,
+        reply: oneshot::Sender<Option<crate::kafka::view::ListOffsetsAnswer>>,
+    },
     /// A real client's connection closed.
     KafkaClosed { client: u32 },
 }
@@ -220,6 +235,36 @@ impl RoomHandle {
         self.ask(|reply| Request::KafkaProduce {
             client_name,
             produce,
+            reply,
+        })
+        .await
+    }
+
+    /// Gives a real client's Fetch to the room; the answer comes when the engine's does.
+    pub async fn kafka_fetch(
+        &self,
+        client_name: String,
+        fetch: engine::client::external_fetch::ExternalFetch,
+    ) -> Result<crate::kafka::view::FetchAnswer, RoomBusy> {
+        self.ask(|reply| Request::KafkaFetch {
+            client_name,
+            fetch,
+            reply,
+        })
+        .await
+    }
+
+    /// A ListOffsets request answered from the room's cluster now (`None`: the broker is down).
+    pub async fn kafka_list_offsets(
+        &self,
+        broker: u32,
+        reader: engine::list_offsets::OffsetsReader,
+        queries: Vec<engine::list_offsets::OffsetsQuery>,
+    ) -> Result<Option<crate::kafka::view::ListOffsetsAnswer>, RoomBusy> {
+        self.ask(|reply| Request::KafkaListOffsets {
+            broker,
+            reader,
+            queries,
             reply,
         })
         .await
@@ -361,6 +406,8 @@ struct Room {
     history_thinned: bool,
     /// Real clients' Produce requests waiting for the engine's answer, by (client, token).
     kafka_waiting: kafka::Waiting,
+    /// Real clients' Fetch requests waiting for the engine's answer, by (client, token).
+    kafka_fetching: kafka::Fetching,
     /// Moments of this timeline worth seeking to.
     markers: Markers,
 }
@@ -417,6 +464,7 @@ impl Room {
             paused_with_clients: Duration::ZERO,
             history_thinned: false,
             kafka_waiting: kafka::Waiting::default(),
+            kafka_fetching: kafka::Fetching::default(),
             markers: Markers::default(),
         }
     }
@@ -663,6 +711,19 @@ impl Room {
                 produce,
                 reply,
             } => self.kafka_produce(client_name, produce, reply),
+            Request::KafkaFetch {
+                client_name,
+                fetch,
+                reply,
+            } => self.kafka_fetch(client_name, fetch, reply),
+            Request::KafkaListOffsets {
+                broker,
+                reader,
+                queries,
+                reply,
+            } => {
+                let _ = reply.send(self.kafka_list_offsets(broker, reader, &queries));
+            }
             Request::KafkaClosed { client } => self.kafka_closed(client),
             Request::Memory { reply } => {
                 let _ = reply.send(MemoryReport {
