@@ -212,6 +212,9 @@ pub enum Command {
     },
     /// A real client's Produce request, decoded, given to the broker its connection reached.
     ExternalProduce(crate::client::external::ExternalProduce),
+    /// A real client's group request (FindCoordinator, JoinGroup, …), decoded, given to the
+    /// broker its connection reached (`client::external_group`).
+    ExternalGroup(crate::client::external_group::ExternalGroupRequest),
     TopicCreate(TopicSpec),
     ProducerAdd(ProducerSpec),
     ProducerStop {

@@ -10,6 +10,8 @@
 pub mod api_versions;
 pub mod connection;
 pub mod frame;
+pub mod group;
+pub mod group_check;
 pub mod listener;
 pub mod metadata;
 pub mod produce;

@@ -26,6 +26,8 @@ pub enum Request {
     UnsupportedApiVersions,
     Metadata(MetadataRequest),
     Produce(ProduceRequest),
+    /// A consumer-group API (`super::group`).
+    Group(super::group::GroupApi),
 }
 
 /// A decoded request with the header it came with.
@@ -81,7 +83,11 @@ pub fn decode(mut frame: Bytes) -> Result<Decoded, Refusal> {
             check_produce(&frame, version).ok_or_else(bad_body)?;
             Request::Produce(ProduceRequest::decode(&mut frame, version).map_err(|_| bad_body())?)
         }
-        _ => return Err(Refusal::NotEnabled { key, version }),
+        _ => match super::group::decode(api, version, &mut frame) {
+            Some(Ok(group)) => Request::Group(group),
+            Some(Err(())) => return Err(bad_body()),
+            None => return Err(Refusal::NotEnabled { key, version }),
+        },
     };
     Ok(Decoded { header, request })
 }

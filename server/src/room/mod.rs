@@ -8,6 +8,7 @@
 mod clock;
 mod history;
 mod kafka;
+mod kafka_group;
 pub mod lessons;
 mod lifecycle;
 mod markers;
@@ -89,6 +90,11 @@ pub enum Request {
     },
     /// A real client's connection closed.
     KafkaClosed { client: u32 },
+    /// A real client's consumer-group request (`crate::kafka::group`).
+    KafkaGroup {
+        ask: crate::kafka::group::GroupAsk,
+        reply: oneshot::Sender<crate::kafka::group::GroupReply>,
+    },
 }
 
 /// The engine's estimate of what a room holds, shared record chunks counted once.
@@ -225,6 +231,15 @@ impl RoomHandle {
         .await
     }
 
+    /// Gives a real client's group request to the room; the answer comes when the engine's
+    /// does.
+    pub async fn kafka_group(
+        &self,
+        ask: crate::kafka::group::GroupAsk,
+    ) -> Result<crate::kafka::group::GroupReply, RoomBusy> {
+        self.ask(|reply| Request::KafkaGroup { ask, reply }).await
+    }
+
     /// A real client's connection closed (best effort: a busy room hears it at the next one).
     pub fn kafka_closed(&self, client: u32) {
         let _ = self.requests.try_send(Request::KafkaClosed { client });
@@ -346,6 +361,8 @@ struct Room {
     history_thinned: bool,
     /// Real clients' Produce requests waiting for the engine's answer, by (client, token).
     kafka_waiting: kafka::Waiting,
+    /// Real clients' group requests waiting for the engine's answer, by (client, token).
+    kafka_group_waiting: kafka_group::GroupWaiting,
     /// Moments of this timeline worth seeking to.
     markers: Markers,
 }
@@ -402,6 +419,7 @@ impl Room {
             paused_with_clients: Duration::ZERO,
             history_thinned: false,
             kafka_waiting: kafka::Waiting::default(),
+            kafka_group_waiting: kafka_group::GroupWaiting::default(),
             markers: Markers::default(),
         }
     }
@@ -648,7 +666,11 @@ impl Room {
                 produce,
                 reply,
             } => self.kafka_produce(client_name, produce, reply),
-            Request::KafkaClosed { client } => self.kafka_closed(client),
+            Request::KafkaClosed { client } => {
+                self.kafka_closed(client);
+                self.kafka_group_closed(client);
+            }
+            Request::KafkaGroup { ask, reply } => self.kafka_group(ask, reply),
             Request::Memory { reply } => {
                 let _ = reply.send(MemoryReport {
                     now_us: self.cluster.now(),
@@ -1239,6 +1261,7 @@ impl Room {
     /// Sends what changed since the last frame, if anything did.
     fn flush(&mut self) {
         self.answer_kafka();
+        self.answer_kafka_groups();
         let mut now = state::from_snapshot(&self.cluster.snapshot());
         now.streams_exprs = self.streams_exprs.of(&self.cluster);
         if state::busy_partitions(&self.shown, &now) > wire::BUSY_PARTITIONS {
