@@ -209,7 +209,7 @@ async fn two_real_clients_form_a_group_the_leader_assigns_and_commits_round_trip
     let mut id = 1;
     command(
         &mut socket,
-        "topic create orders partitions=2 replication=3",
+        "topic create ledger partitions=2 replication=3",
         id,
     )
     .await;
@@ -231,7 +231,7 @@ async fn two_real_clients_form_a_group_the_leader_assigns_and_commits_round_trip
     // Two members: each learns its id, then joins; both JoinGroups are parked until the
     // rebalance completes, and only the leader's answer lists the members' subscriptions.
     let subscription = encode_subscription(&WireSubscription {
-        topics: vec!["orders".into()],
+        topics: vec!["ledger".into()],
         user_data: None,
         owned_partitions: Vec::new(),
         generation: -1,
@@ -286,8 +286,8 @@ async fn two_real_clients_form_a_group_the_leader_assigns_and_commits_round_trip
     eventually(&mut socket, "expect generation billing == 1", &mut id).await;
 
     // The leader assigns partition 0 to itself and 1 to the follower (its own assignor).
-    let leader_share = encode_assignment(&[tp("orders", 0)]);
-    let follower_share = encode_assignment(&[tp("orders", 1)]);
+    let leader_share = encode_assignment(&[tp("ledger", 0)]);
+    let follower_share = encode_assignment(&[tp("ledger", 1)]);
     let sync = |member: &str, assignments: Vec<(String, Bytes)>| {
         SyncGroupRequest::default()
             .with_group_id(group_id("billing"))
@@ -325,7 +325,7 @@ async fn two_real_clients_form_a_group_the_leader_assigns_and_commits_round_trip
     eventually(&mut socket, "expect state billing == Stable", &mut id).await;
     eventually(
         &mut socket,
-        &format!("expect assigned billing {follower_id} == {{orders/1}}"),
+        &format!("expect assigned billing {follower_id} == {{ledger/1}}"),
         &mut id,
     )
     .await;
@@ -357,7 +357,7 @@ async fn two_real_clients_form_a_group_the_leader_assigns_and_commits_round_trip
         .with_member_id(s(&follower_id))
         .with_topics(vec![
             OffsetCommitRequestTopic::default()
-                .with_name(TopicName(s("orders")))
+                .with_name(TopicName(s("ledger")))
                 .with_partitions(vec![
                     OffsetCommitRequestPartition::default()
                         .with_partition_index(1)
@@ -378,7 +378,7 @@ async fn two_real_clients_form_a_group_the_leader_assigns_and_commits_round_trip
     assert_eq!(codes, vec![(1, 0), (9, 3)], "partition 9 does not exist");
     eventually(
         &mut socket,
-        "expect committed billing orders/1 == 42",
+        "expect committed billing ledger/1 == 42",
         &mut id,
     )
     .await;
@@ -387,7 +387,7 @@ async fn two_real_clients_form_a_group_the_leader_assigns_and_commits_round_trip
             .with_group_id(group_id("billing"))
             .with_topics(Some(vec![
                 OffsetFetchRequestTopic::default()
-                    .with_name(TopicName(s("orders")))
+                    .with_name(TopicName(s("ledger")))
                     .with_partition_indexes(vec![0, 1]),
             ]));
         let fetched: OffsetFetchResponse = leader
@@ -494,7 +494,7 @@ async fn two_real_clients_form_a_group_the_leader_assigns_and_commits_round_trip
     eventually(&mut socket, "expect state billing == Empty", &mut id).await;
     eventually(
         &mut socket,
-        "expect committed billing orders/1 == 42",
+        "expect committed billing ledger/1 == 42",
         &mut id,
     )
     .await;
