@@ -234,6 +234,7 @@ pub struct Cluster {
     pub(crate) producers: Vec<Producer>,
     /// Real Kafka clients and their requests in progress (`client::external`).
     pub(crate) external: crate::client::external::External,
+    pub(crate) external_groups: crate::client::external_group::ExternalGroups,
     pub(crate) groups: Vec<crate::group::Group>,
     pub(crate) consumers: Vec<crate::group::Consumer>,
     /// Kafka Streams applications (`streams/runtime`).
@@ -289,6 +290,7 @@ impl Cluster {
             lost_requests: BTreeMap::new(),
             next_request: 0,
             external: Default::default(),
+            external_groups: Default::default(),
             events: Vec::new(),
             events_dropped: 0,
             timers_fired: 0,
@@ -706,7 +708,11 @@ impl Cluster {
                 group,
                 body,
             } => {
-                if self.broker(broker).alive {
+                if self.broker(broker).alive
+                    && crate::client::external_group::external_of(consumer).is_some()
+                {
+                    self.external_group_arrives(consumer, broker, request, group, body);
+                } else if self.broker(broker).alive {
                     self.handle_group_request(consumer, broker, request, group, body);
                 } else if !self.group_client_gone(consumer) {
                     // Connection refused.
@@ -728,6 +734,8 @@ impl Cluster {
                 if let Some(w) = crate::connect::distributed::worker_of(consumer) {
                     self.worker_group_response(w, request, body);
                     self.sync_connect_statuses();
+                } else if crate::client::external_group::external_of(consumer).is_some() {
+                    self.external_group_response(request, body);
                 } else if !self.consumer_gone(consumer) {
                     self.handle_group_response(consumer, request, body);
                 }
@@ -777,6 +785,7 @@ impl Cluster {
             Command::ExternalClientRemove { id } => self.cmd_external_client_remove(id),
             Command::ExternalProduce(request) => self.cmd_external_produce(request),
             Command::ExternalFetch(request) => self.cmd_external_fetch(request),
+            Command::ExternalGroup(request) => self.cmd_external_group(request),
             Command::TopicCreate(spec) => self.cmd_topic_create(spec),
             Command::ProducerAdd(spec) => self.cmd_producer_add(spec),
             Command::ProducerStop { name } => self.cmd_producer_stop(&name),

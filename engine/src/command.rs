@@ -214,6 +214,9 @@ pub enum Command {
     ExternalProduce(crate::client::external::ExternalProduce),
     /// A real client's Fetch request, decoded, given to the broker its connection reached.
     ExternalFetch(crate::client::external_fetch::ExternalFetch),
+    /// A real client's group request (FindCoordinator, JoinGroup, …), decoded, given to the
+    /// broker its connection reached (`client::external_group`).
+    ExternalGroup(crate::client::external_group::ExternalGroupRequest),
     TopicCreate(TopicSpec),
     ProducerAdd(ProducerSpec),
     ProducerStop {

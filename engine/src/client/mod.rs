@@ -7,6 +7,7 @@
 pub mod application;
 pub mod external;
 pub mod external_fetch;
+pub mod external_group;
 pub mod metadata;
 
 use crate::cluster::{Cluster, Timer};

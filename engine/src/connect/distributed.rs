@@ -399,6 +399,9 @@ impl Cluster {
     pub(crate) fn group_client_gone(&self, client: u32) -> bool {
         match worker_of(client) {
             Some(w) => self.member(w).is_none(),
+            None if crate::client::external_group::external_of(client).is_some() => {
+                !self.external_client(client & !crate::client::external_group::EXTERNAL_CLIENT)
+            }
             None => self.consumer_gone(client),
         }
     }

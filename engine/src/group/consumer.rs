@@ -1745,6 +1745,10 @@ impl Cluster {
         if crate::connect::distributed::worker_of(id).is_some() {
             return None;
         }
+        // A real client's too: it has its own `request.timeout.ms` and reconnects.
+        if crate::client::external_group::external_of(id).is_some() {
+            return None;
+        }
         let c = &self.consumers[id as usize];
         let (_, kind) = c.requests.get(&request)?;
         Some(match kind {

@@ -900,7 +900,7 @@ impl Cluster {
 
     /// OffsetCommit: accepted from a current member in Stable or PreparingRebalance (so that an
     /// eager member can commit before it rejoins), refused while the assignment is being made.
-    fn commit_offsets(
+    pub(crate) fn commit_offsets(
         &mut self,
         g: u32,
         member: &str,

@@ -47,7 +47,9 @@ pub struct Peer {
     /// Whether the room has heard of this client (it must hear when it goes).
     pub known: bool,
     /// Each request's token for the engine.
-    next_token: u64,
+    pub next_token: u64,
+    /// The client's address as Kafka's `InetAddress.toString` prints it (`/127.0.0.1`).
+    pub host: String,
 }
 
 impl Drop for Peer {
@@ -66,6 +68,7 @@ impl Peer {
             client,
             known: false,
             next_token: 0,
+            host: String::new(),
         }
     }
 }
@@ -75,8 +78,12 @@ impl Peer {
 pub async fn serve(stream: TcpStream, shared: Arc<Shared>, mut life: watch::Receiver<BrokerLife>) {
     // While it is open the room keeps to the wall clock (1×, no rewind, short pauses).
     let _counted = shared.client_connected();
+    let host = stream
+        .peer_addr()
+        .map_or_else(|_| String::new(), |a| format!("/{}", a.ip()));
     let (mut reader, mut writer) = stream.into_split();
     let mut peer = Peer::new(shared.clone(), life.borrow().id, shared.new_client());
+    peer.host = host;
     serve_requests(&mut reader, &mut writer, &shared, &mut life, &mut peer).await;
 }
 
@@ -137,6 +144,18 @@ pub async fn answer(bytes: Bytes, shared: &Shared, peer: &mut Peer) -> Answer {
             tracing::debug!("closing a Kafka connection: {refusal}");
             return Answer::Close;
         }
+    };
+    let decoded = match decoded {
+        request::Decoded {
+            header,
+            request: Request::Group(r),
+        } => {
+            return match super::group::answer(&header, r, shared, peer).await {
+                Some(body) => Answer::Bytes(frame_response(&body)),
+                None => Answer::Close,
+            };
+        }
+        other => other,
     };
     if let Request::Produce(r) = &decoded.request {
         return match answer_produce(&decoded.header, r, shared, peer).await {
@@ -363,6 +382,7 @@ async fn answer_other(decoded: request::Decoded, shared: &Shared) -> Option<Byte
         Request::Produce(_) | Request::Fetch(_) | Request::ListOffsets(_) => {
             unreachable!("answered by answer_produce, answer_fetch, answer_list_offsets")
         }
+        Request::Group(_) => unreachable!("group APIs are answered by group::answer"),
     }?;
     Some(frame_response(&body))
 }

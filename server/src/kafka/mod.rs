@@ -15,6 +15,8 @@ pub mod decompress;
 pub mod fetch;
 pub mod frame;
 pub mod list_offsets;
+pub mod group;
+pub mod group_check;
 pub mod listener;
 pub mod metadata;
 pub mod produce;

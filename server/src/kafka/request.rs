@@ -30,6 +30,8 @@ pub enum Request {
     Produce(ProduceRequest),
     Fetch(FetchRequest),
     ListOffsets(ListOffsetsRequest),
+    /// A consumer-group API (`super::group`).
+    Group(super::group::GroupApi),
 }
 
 /// A decoded request with the header it came with.
@@ -95,7 +97,11 @@ pub fn decode(mut frame: Bytes) -> Result<Decoded, Refusal> {
                 ListOffsetsRequest::decode(&mut frame, version).map_err(|_| bad_body())?,
             )
         }
-        _ => return Err(Refusal::NotEnabled { key, version }),
+        _ => match super::group::decode(api, version, &mut frame) {
+            Some(Ok(group)) => Request::Group(group),
+            Some(Err(())) => return Err(bad_body()),
+            None => return Err(Refusal::NotEnabled { key, version }),
+        },
     };
     Ok(Decoded { header, request })
 }

@@ -8,6 +8,7 @@
 mod clock;
 mod history;
 mod kafka;
+mod kafka_group;
 pub mod lessons;
 mod lifecycle;
 mod markers;
@@ -104,6 +105,11 @@ pub enum Request {
     },
     /// A real client's connection closed.
     KafkaClosed { client: u32 },
+    /// A real client's consumer-group request (`crate::kafka::group`).
+    KafkaGroup {
+        ask: crate::kafka::group::GroupAsk,
+        reply: oneshot::Sender<crate::kafka::group::GroupReply>,
+    },
 }
 
 /// The engine's estimate of what a room holds, shared record chunks counted once.
@@ -270,6 +276,15 @@ impl RoomHandle {
         .await
     }
 
+    /// Gives a real client's group request to the room; the answer comes when the engine's
+    /// does.
+    pub async fn kafka_group(
+        &self,
+        ask: crate::kafka::group::GroupAsk,
+    ) -> Result<crate::kafka::group::GroupReply, RoomBusy> {
+        self.ask(|reply| Request::KafkaGroup { ask, reply }).await
+    }
+
     /// A real client's connection closed. The close must reach the room even when its queue is
     /// full (else the client's producer entries would stay on the page), so it waits for room
     /// in the queue on a task of its own: at most one such task per closed connection, and the
@@ -408,6 +423,8 @@ struct Room {
     kafka_waiting: kafka::Waiting,
     /// Real clients' Fetch requests waiting for the engine's answer, by (client, token).
     kafka_fetching: kafka::Fetching,
+    /// Real clients' group requests waiting for the engine's answer, by (client, token).
+    kafka_group_waiting: kafka_group::GroupWaiting,
     /// Moments of this timeline worth seeking to.
     markers: Markers,
 }
@@ -465,6 +482,7 @@ impl Room {
             history_thinned: false,
             kafka_waiting: kafka::Waiting::default(),
             kafka_fetching: kafka::Fetching::default(),
+            kafka_group_waiting: kafka_group::GroupWaiting::default(),
             markers: Markers::default(),
         }
     }
@@ -724,7 +742,11 @@ impl Room {
             } => {
                 let _ = reply.send(self.kafka_list_offsets(broker, reader, &queries));
             }
-            Request::KafkaClosed { client } => self.kafka_closed(client),
+            Request::KafkaClosed { client } => {
+                self.kafka_closed(client);
+                self.kafka_group_closed(client);
+            }
+            Request::KafkaGroup { ask, reply } => self.kafka_group(ask, reply),
             Request::Memory { reply } => {
                 let _ = reply.send(MemoryReport {
                     now_us: self.cluster.now(),
@@ -1315,6 +1337,7 @@ impl Room {
     /// Sends what changed since the last frame, if anything did.
     fn flush(&mut self) {
         self.answer_kafka();
+        self.answer_kafka_groups();
         let mut now = state::from_snapshot(&self.cluster.snapshot());
         now.streams_exprs = self.streams_exprs.of(&self.cluster);
         if state::busy_partitions(&self.shown, &now) > wire::BUSY_PARTITIONS {
