@@ -160,13 +160,17 @@ pub struct JoinAnswer {
     pub members: Vec<(String, Vec<u8>)>,
 }
 
+/// A SyncGroup answer: the group's protocol type and protocol name (v5+ echo them), and the
+/// member's assignment bytes; or Kafka's error code.
+pub type SyncAnswer = Result<(Option<String>, Option<String>, Vec<u8>), i16>;
+
 /// The answer to a real client's group request: Kafka's error codes, values to encode.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ExternalGroupAnswer {
     FindCoordinator(Result<u32, i16>),
     /// An error may carry the member id (MEMBER_ID_REQUIRED's).
     JoinGroup(Result<JoinAnswer, (i16, String)>),
-    SyncGroup(Result<(Option<String>, Option<String>, Vec<u8>), i16>),
+    SyncGroup(SyncAnswer),
     Heartbeat(i16),
     /// The top-level error, then each member's.
     LeaveGroup(i16, Vec<(String, Option<String>, i16)>),
@@ -309,12 +313,14 @@ impl Cluster {
         // than the room's names may be (`limits::check_name`), where Kafka has no bound.
         if group.is_empty() || crate::limits::check_name("group", &group).is_err() {
             let answer = invalid_group(&body);
-            return Ok(answer_now(self, answer));
+            answer_now(self, answer);
+            return Ok(());
         }
         let Some(g) = self.external_group_index(&group) else {
             let e = code::COORDINATOR_NOT_AVAILABLE;
             let answer = error_answer(&body, e);
-            return Ok(answer_now(self, answer));
+            answer_now(self, answer);
+            return Ok(());
         };
         let member_id = match &body {
             ExternalGroupBody::JoinGroup { member_id, .. }

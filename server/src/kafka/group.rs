@@ -403,7 +403,7 @@ fn join_group(
     respond(header, ApiKey::JoinGroup, &response)
 }
 
-type SyncResult = Result<(Option<String>, Option<String>, Vec<u8>), i16>;
+use engine::client::external_group::SyncAnswer as SyncResult;
 
 fn sync_group(header: &RequestHeader, result: SyncResult) -> Option<Vec<u8>> {
     let v = header.request_api_version;
