@@ -54,9 +54,21 @@ impl Room {
         // own (its members' is in their metadata).
         if self.cluster.has_group(&group) && !self.ctx.groups.contains_key(&group) {
             self.ctx.groups.insert(
-                group,
+                group.clone(),
                 engine::scenario::parser::GroupInfo { topics: Vec::new() },
             );
+        }
+        // Its members likewise: `expect members G == …` names real members by their member
+        // ids. A console command addressed to one (`consumer stop`) is refused by the engine,
+        // which has no simulated consumer of that name.
+        for member in self.cluster.group_members(&group).unwrap_or_default() {
+            self.ctx.consumers.entry(member).or_insert_with(|| {
+                engine::scenario::parser::ConsumerInfo {
+                    group: group.clone(),
+                    stopped: false,
+                    stalled: false,
+                }
+            });
         }
         self.kafka_group_waiting.insert((client, token), reply);
         // An answer the broker gave at once (an empty group id) goes back now.
