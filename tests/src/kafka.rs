@@ -2,7 +2,7 @@
 //! lines over the WebSocket.
 
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Write};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
@@ -159,4 +159,48 @@ pub fn broker_ports(meta: &Value) -> BTreeMap<u64, u16> {
             (b["id"].as_u64().unwrap(), port.parse().unwrap())
         })
         .collect()
+}
+
+/// Where `tests/run` installs the Python Kafka clients (kafka-python and confluent-kafka, one
+/// venv): `KAFKA_PYTHON`, else the workspace's `target/kafka-python` venv.
+pub fn python() -> String {
+    std::env::var("KAFKA_PYTHON").unwrap_or_else(|_| {
+        format!(
+            "{}/../target/kafka-python/bin/python",
+            env!("CARGO_MANIFEST_DIR")
+        )
+    })
+}
+
+/// Runs a real client, `program args`, with `input` on its stdin on a blocking thread, for at
+/// most `limit`; its stdout, or the test fails with its stderr.
+pub async fn run_client(
+    what: &str,
+    program: String,
+    args: Vec<String>,
+    input: Vec<u8>,
+    limit: Duration,
+) -> String {
+    let task = tokio::task::spawn_blocking(move || {
+        let mut child = Command::new(&program)
+            .args(&args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|e| panic!("{program} runs (tests/run installs it): {e}"));
+        child.stdin.take().unwrap().write_all(&input).unwrap();
+        child.wait_with_output().unwrap()
+    });
+    let out = tokio::time::timeout(limit, task)
+        .await
+        .unwrap_or_else(|_| panic!("{what} took more than {limit:?}"))
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{what} failed: {}\n{}",
+        String::from_utf8_lossy(&out.stderr),
+        String::from_utf8_lossy(&out.stdout)
+    );
+    String::from_utf8(out.stdout).expect("UTF-8 output")
 }

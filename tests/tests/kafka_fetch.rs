@@ -5,34 +5,13 @@
 //! must agree with what the clients were told.
 
 use std::collections::BTreeMap;
-use std::io::Write;
-use std::process::{Command, Stdio};
 
-use playground_tests::kafka::{Server, command, expect_eventually, within};
+use playground_tests::kafka::{STEP, Server, command, expect_eventually, python, run_client};
 use serde_json::Value;
 
-/// Runs `program args` with `input` on its stdin on a blocking thread, bounded by the shared
-/// step; its stdout, or the test fails with its stderr.
+/// A real client's run, bounded by the shared step.
 async fn run(what: &str, program: String, args: Vec<String>, input: Vec<u8>) -> String {
-    let task = tokio::task::spawn_blocking(move || {
-        let mut child = Command::new(&program)
-            .args(&args)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap_or_else(|e| panic!("{program} runs (tests/run installs it): {e}"));
-        child.stdin.take().unwrap().write_all(&input).unwrap();
-        child.wait_with_output().unwrap()
-    });
-    let out = within(what, task).await.unwrap();
-    assert!(
-        out.status.success(),
-        "{what} failed: {}\n{}",
-        String::from_utf8_lossy(&out.stderr),
-        String::from_utf8_lossy(&out.stdout)
-    );
-    String::from_utf8(out.stdout).expect("UTF-8 output")
+    run_client(what, program, args, input, STEP).await
 }
 
 fn kcat(port: u16, rest: &[&str]) -> Vec<String> {
@@ -120,17 +99,6 @@ async fn kcat_produces_keyed_records_and_consumes_them_back() {
     }
 }
 
-/// Where `tests/run` installs kafka-python: `KAFKA_PYTHON`, else the workspace's
-/// `target/kafka-python` venv.
-fn kafka_python() -> String {
-    std::env::var("KAFKA_PYTHON").unwrap_or_else(|_| {
-        format!(
-            "{}/../target/kafka-python/bin/python",
-            env!("CARGO_MANIFEST_DIR")
-        )
-    })
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn kafka_python_produces_keyed_records_to_murmur2_partitions_and_reads_them_back() {
     let server = Server::start();
@@ -149,7 +117,7 @@ async fn kafka_python_produces_keyed_records_to_murmur2_partitions_and_reads_the
     );
     let out = run(
         "kafka-python",
-        kafka_python(),
+        python(),
         vec![
             script,
             server.kafka.to_string(),

@@ -250,7 +250,7 @@ mod tests {
             decode(frame(999, 0, &[0, 0])).err(),
             Some(Refusal::UnknownApiKey(999))
         );
-        // Fetch v13 names topics by id, which this broker does not enable; OffsetCommit is a
+        // Fetch v13 names topics by id, which this broker does not enable; CreateTopics is a
         // key Kafka knows that is not enabled at all.
         assert_eq!(
             decode(frame(1, 13, &[0, 0])).err(),
@@ -260,8 +260,11 @@ mod tests {
             })
         );
         assert_eq!(
-            decode(frame(8, 2, &[0, 0])).err(),
-            Some(Refusal::NotEnabled { key: 8, version: 2 })
+            decode(frame(19, 2, &[0, 0])).err(),
+            Some(Refusal::NotEnabled {
+                key: 19,
+                version: 2
+            })
         );
         assert_eq!(
             decode(frame(3, 99, &[0, 0])).err(),
