@@ -232,7 +232,8 @@ export class DetailsView {
       ['coordinator', g.coordinator === null || g.coordinator === undefined ? 'none' : `broker ${g.coordinator}`],
       ['group leader', g.leader ?? '—'],
       ['topics', g.topics.join(', ')],
-      ['lag', formatCount(g.lag)],
+      // Measured from committed offsets: none yet is "–", as kafka-consumer-groups.sh's "-".
+      ['lag', g.offsets.length > 0 ? formatCount(g.lag) : '–'],
       ['consumed', formatCount(g.consumed)],
     ])];
     out.push(el('h3', { text: 'Members and assignment' }));

@@ -84,7 +84,11 @@ export class GroupsView {
     setText(c.topics, g.topics.join(', '));
     setHidden(c.topicsSep, g.topics.length === 0);
     setText(c.coordinator, g.coordinator === null || g.coordinator === undefined ? 'no coordinator' : `coordinator: broker ${g.coordinator}`);
-    setText(c.lag, formatCount(g.lag));
+    // Lag is measured from committed offsets. Before a group's first commit it has none, and
+    // Kafka's kafka-consumer-groups.sh prints LAG "-" for such a partition, not 0.
+    const committed = g.offsets.length > 0;
+    setText(c.lag, committed ? formatCount(g.lag) : '–');
+    setAttr(c.lag, 'title', committed ? 'records past the committed offsets' : 'no committed offset yet: lag is measured from committed offsets');
     setText(c.processed, formatCount(g.consumed));
     setText(c.twice, formatCount(g.duplicates ?? 0));
     setClass(c.twice, 'alert-text', (g.duplicates ?? 0) > 0);
