@@ -51,6 +51,10 @@ enum Cmd {
         /// Do not listen for Kafka clients.
         #[arg(long)]
         no_kafka: bool,
+        /// Benchmark only (`tests/bench-kafka`): Kafka clients' Produce requests are
+        /// acknowledged by the protocol layer without reaching the simulation.
+        #[arg(long, hide = true, conflicts_with = "no_kafka")]
+        kafka_ack_only: bool,
     },
     /// Run scenario files headless; exit 1 if an expectation fails, 2 on a parse error.
     Run {
@@ -109,6 +113,7 @@ fn main() -> ExitCode {
         max_connections_per_address: playground::access::DEFAULT_CONNECTIONS_PER_ADDRESS,
         kafka_port: playground::kafka::DEFAULT_KAFKA_PORT,
         no_kafka: false,
+        kafka_ack_only: false,
     };
     match args.command.unwrap_or(serve_default) {
         Cmd::Serve {
@@ -120,6 +125,7 @@ fn main() -> ExitCode {
             max_connections_per_address,
             kafka_port,
             no_kafka,
+            kafka_ack_only,
         } => {
             tracing_subscriber::fmt()
                 .with_env_filter(
@@ -139,6 +145,7 @@ fn main() -> ExitCode {
                 fresh_default: scenario.is_some(),
                 connections_per_address: max_connections_per_address,
                 kafka_port: (!no_kafka).then_some(kafka_port),
+                kafka_ack_only,
             };
             cli::serve(options, scenario.as_deref())
         }

@@ -49,6 +49,8 @@ pub struct ServeOptions {
     pub connections_per_address: usize,
     /// Broker 1's Kafka port (0: free ports); `None`: no Kafka listeners (`--no-kafka`).
     pub kafka_port: Option<u16>,
+    /// Benchmark only: the listeners acknowledge Produce without simulating.
+    pub kafka_ack_only: bool,
 }
 
 /// Serves until Ctrl-C. Prints the page's URL first (tests read the port from that line), then,
@@ -97,6 +99,7 @@ pub async fn serve(options: ServeOptions, script: Scenario) -> std::io::Result<(
             let options = crate::kafka::KafkaOptions {
                 port: kafka_port,
                 share: options.share,
+                ack_only: options.kafka_ack_only,
             };
             match crate::kafka::start(rooms.clone(), options).await {
                 Ok(started) => Some(started),

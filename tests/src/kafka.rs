@@ -20,8 +20,14 @@ pub struct Server {
 
 impl Server {
     pub fn start() -> Server {
+        Server::start_with(&[])
+    }
+
+    /// `start` with more arguments to `playground serve` (a scenario, `--kafka-ack-only`).
+    pub fn start_with(extra: &[&str]) -> Server {
         let mut child = Command::new(playground())
             .args(["serve", "--port", "0", "--no-save", "--kafka-port", "0"])
+            .args(extra)
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()

@@ -9,6 +9,7 @@
 //! the engine and answer with its results, `list_offsets` asks the room's cluster. The answers come from the
 //! room's own cluster (`view`, asked in the room task), never from a copy.
 
+pub mod ack_only;
 pub mod api_versions;
 pub mod connection;
 pub mod decompress;
@@ -53,6 +54,8 @@ pub struct Shared {
     ports: Mutex<BTreeMap<u32, u16>>,
     /// The next connection's client id in the engine.
     next_client: std::sync::atomic::AtomicU32,
+    /// `--kafka-ack-only` (benchmark): Produce is acknowledged here, never reaching the room.
+    ack_only: Option<ack_only::AckOnly>,
 }
 
 impl Shared {
@@ -64,6 +67,7 @@ impl Shared {
             host,
             ports: Mutex::default(),
             next_client: std::sync::atomic::AtomicU32::new(1),
+            ack_only: None,
         }
     }
 
@@ -79,6 +83,9 @@ impl Shared {
         client_name: String,
         request: engine::client::external::ExternalProduce,
     ) -> Option<Vec<engine::client::external::ExternalPartResult>> {
+        if let Some(ack_only) = &self.ack_only {
+            return Some(ack_only.acknowledge(&request));
+        }
         let room = self.rooms.get(DEFAULT_ROOM).ok()?;
         room.kafka_produce(client_name, request).await.ok()
     }
@@ -164,6 +171,8 @@ pub struct KafkaOptions {
     pub port: u16,
     /// Every interface, advertising this computer's address; else 127.0.0.1.
     pub share: bool,
+    /// Benchmark only: acknowledge Produce without simulating (`ack_only.rs`).
+    pub ack_only: bool,
 }
 
 /// The listeners are up: clients bootstrap from `host:port`.
@@ -186,7 +195,11 @@ pub async fn start(rooms: Rooms, options: KafkaOptions) -> Result<Started, Strin
             Ipv4Addr::LOCALHOST.to_string(),
         )
     };
-    let shared = Arc::new(Shared::new(rooms, host.clone()));
+    let mut shared = Shared::new(rooms, host.clone());
+    if options.ack_only {
+        shared.ack_only = Some(ack_only::AckOnly::default());
+    }
+    let shared = Arc::new(shared);
     let lives = listener::first_brokers(&shared, Duration::from_secs(10))
         .await
         .ok_or("the default room did not answer")?;
