@@ -667,7 +667,23 @@ impl Room {
         let mut last_save = last;
         let mut idle_since: Option<tokio::time::Instant> = None;
         loop {
+            let wake = self.early_wake(last, last + FRAME_INTERVAL);
             tokio::select! {
+                // Real clients are waiting on the engine's next timer (`real_time.rs`): bring
+                // simulated time up to now and answer them; the frame waits for its tick.
+                _ = tokio::time::sleep_until(wake.unwrap_or(last)), if wake.is_some() => {
+                    let now = tokio::time::Instant::now();
+                    let wall = now - last;
+                    last = now;
+                    self.guarded(|room| {
+                        let elapsed = room.clock.elapsed(wall);
+                        if elapsed > 0 {
+                            room.advance_to(room.cluster.now() + elapsed);
+                        }
+                        room.answer_kafka();
+                        room.answer_kafka_groups();
+                    });
+                }
                 _ = ticks.tick() => {
                     let now = tokio::time::Instant::now();
                     let wall = now - last;

@@ -14,6 +14,11 @@
 //!   less than that timeout, then the room plays on by itself and says why.
 //! * **Watched.** A room with a connected client is in use even if no browser looks at it: it
 //!   does not pause or leave memory for idleness.
+//! * **On time.** Frames go to viewers every 100 ms, but a client's request must not wait for
+//!   the next frame to see simulated time move: an acks=all produce completes when the
+//!   followers' fetches (a millisecond or two of simulated network) reach the leader, as on a
+//!   real cluster, not a frame later. So between frames the room also wakes at the wall instant
+//!   of the engine's next timer ([`Room::early_wake`]), at most every [`MIN_WAKE`].
 
 use std::sync::atomic::Ordering;
 use std::time::Duration;
@@ -28,6 +33,10 @@ pub const MAX_PAUSE_WITH_CLIENTS: Duration = Duration::from_secs(20);
 
 /// The speed real clients need.
 const REAL_TIME: f64 = 1.0;
+
+/// The shortest wait between two early wakes: a busy cluster has a timer every few simulated
+/// microseconds, and a millisecond is finer than any client's timing (its `linger.ms`).
+pub const MIN_WAKE: Duration = Duration::from_millis(1);
 
 impl Room {
     /// Kafka client connections open to this room's brokers now.
@@ -73,6 +82,25 @@ impl Room {
                 ),
             );
         }
+    }
+
+    /// While Kafka clients are connected and the room plays: the wall instant at which the
+    /// engine's next timer is due, if it comes before the next frame (`next_tick`) — at least
+    /// [`MIN_WAKE`] after `last`, the wall instant simulated time was last brought up to.
+    pub(super) fn early_wake(
+        &self,
+        last: tokio::time::Instant,
+        next_tick: tokio::time::Instant,
+    ) -> Option<tokio::time::Instant> {
+        if self.kafka_clients() == 0 || !self.clock.playing || self.clock.speed != REAL_TIME {
+            return None;
+        }
+        let due = self
+            .cluster
+            .next_instant()
+            .saturating_sub(self.cluster.now());
+        let wake = last + Duration::from_micros(due).max(MIN_WAKE);
+        (wake < next_tick).then_some(wake)
     }
 
     /// Refuses what would break a connected client's wall-clock world, saying why.
