@@ -228,6 +228,9 @@ pub struct ProducerView {
     pub in_flight: usize,
     /// Records acknowledged, failed and retried so far.
     pub counts: crate::producer::ProducerCounts,
+    /// A real Kafka client's entry for one topic (`client::external`): its `client.id` (with a
+    /// number after the second of one name); `running` while its connection is open.
+    pub real_client: Option<String>,
 }
 
 impl Cluster {
@@ -264,16 +267,23 @@ impl Cluster {
         let producers = self
             .producers
             .iter()
-            .filter(|p| p.display_name != "console")
-            .map(|p| ProducerView {
+            .enumerate()
+            .filter(|(_, p)| p.display_name != "console")
+            .map(|(i, p)| ProducerView {
                 name: p.name.clone(),
                 topic: p.topic.clone(),
                 acks: p.acks,
-                running: p.running,
+                // A real client's entry never generates records (`running` is false): it is
+                // running while the client's connection is open.
+                running: match p.external {
+                    Some(_) => self.external_entry_connected(i as u32),
+                    None => p.running,
+                },
                 per_hour: p.rate.map(|r| r.per_hour),
                 buffered: p.buffered,
                 in_flight: p.in_flight.len(),
                 counts: p.counts,
+                real_client: p.external.map(|_| p.display_name.clone()),
             })
             .collect();
         let groups = self

@@ -237,6 +237,7 @@ fn producer(p: &ProducerView) -> wire::Producer {
         acked: p.counts.acked,
         failed: p.counts.failed,
         retried: p.counts.retried,
+        real_client: p.real_client.clone(),
     }
 }
 

@@ -731,6 +731,9 @@ pub struct Producer {
     pub failed: u64,
     /// Records sent again after a retriable error (idempotence keeps them written once).
     pub retried: u64,
+    /// A real Kafka client connected to the listeners: its `client.id` (the page's name for
+    /// it, marked "real client"); `running` while its connection is open.
+    pub real_client: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]

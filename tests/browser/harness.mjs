@@ -21,14 +21,15 @@ export const binary = process.env.PLAYGROUND_BIN || path.join(root, 'target', 'r
  * side never contend for Kafka's port 9092); resolves to { url, stop } and, with `share`,
  * { token, classUrl } read from the lines it prints.
  */
-export async function startServer(scenario, { share = false } = {}) {
-  const args = ['serve', '--port', '0', '--no-save', '--no-kafka'];
+export async function startServer(scenario, { share = false, kafka = false } = {}) {
+  // `kafka`: the default room's brokers listen for Kafka clients on free ports instead.
+  const args = ['serve', '--port', '0', '--no-save', ...(kafka ? ['--kafka-port', '0'] : ['--no-kafka'])];
   if (scenario) args.push('--scenario', path.resolve(root, scenario));
   if (share) args.push('--share');
   const child = spawn(binary, args, { stdio: ['ignore', 'pipe', 'inherit'] });
   const lines = createInterface({ input: child.stdout });
   const printed = [];
-  const wanted = share ? 3 : 1;
+  const wanted = (share ? 3 : 1) + (kafka ? 1 : 0);
   await Promise.race([
     new Promise((resolve) => {
       lines.on('line', (line) => { printed.push(line); if (printed.length === wanted) resolve(); });
@@ -42,6 +43,11 @@ export async function startServer(scenario, { share = false } = {}) {
     url,
     stop: async () => { child.kill('SIGINT'); await once(child, 'exit'); },
   };
+  if (kafka) {
+    // "Kafka bootstrap: 127.0.0.1:PORT"
+    server.kafkaPort = Number(printed.find((l) => l.startsWith('Kafka bootstrap'))?.match(/:(\d+)$/)?.[1]);
+    if (!server.kafkaPort) throw new Error(`no Kafka bootstrap in ${JSON.stringify(printed)}`);
+  }
   if (share) {
     // "Students open:  http://LAN:PORT/" and "Presenter (keep this link private): http://LAN:PORT/?token=T"
     server.classUrl = printed.find((l) => l.startsWith('Students open'))?.match(/http:\/\/\S+/)?.[0];

@@ -115,6 +115,8 @@ pub struct External {
     pub(crate) parked_fetches: Vec<crate::client::external_fetch::ExternalFetch>,
     /// Fetches answered, for the driver.
     pub(crate) fetched: Vec<crate::client::external_fetch::ExternalFetchResponse>,
+    /// (`client.id`, topic) → the producer entry its connections share.
+    entries: BTreeMap<(String, String), u32>,
 }
 
 /// The internal name of a real client's producer entry for one topic: it cannot clash with a
@@ -171,8 +173,11 @@ impl Cluster {
             .remove(&id)
             .ok_or_else(|| CommandError::Invalid(format!("no real client {id}")))?;
         for (_, p) in client.producers {
-            let display = self.producers[p as usize].display_name.clone();
-            self.emit(Event::ProducerStopped { producer: display });
+            // Stopped when the last connection of its client.id closes.
+            if !self.external_entry_connected(p) {
+                let display = self.producers[p as usize].display_name.clone();
+                self.emit(Event::ProducerStopped { producer: display });
+            }
         }
         self.external.pending.retain(|&(c, _), _| c != id);
         self.external.requests.retain(|_, (c, _, _)| *c != id);
@@ -183,14 +188,29 @@ impl Cluster {
     }
 
     /// The producer entry of `client` for `topic`, created at its first write.
+    ///
+    /// One Kafka producer opens a connection to each broker that leads a partition it writes
+    /// (and one to bootstrap), and each connection is a client here; they share one entry per
+    /// topic by `client.id`, the name Kafka's own metrics and quotas group a client's
+    /// connections by. Two programs with one `client.id` (kcat's default is `rdkafka`) are one
+    /// producer on the page, as in Kafka's metrics; docs/kafka-clients.md says to set it.
     fn external_producer(&mut self, client: u32, topic: &str) -> Result<u32, CommandError> {
         let c = &self.external.clients[&client];
         if let Some(&p) = c.producers.get(topic) {
             return Ok(p);
         }
-        // Two real clients may share a `client.id` (kcat's is `rdkafka`): the page tells them
-        // apart by a number after the second.
-        let base = c.name.clone();
+        let key = (c.name.clone(), topic.to_string());
+        if let Some(&p) = self.external.entries.get(&key) {
+            self.external
+                .clients
+                .get_mut(&client)
+                .expect("client")
+                .producers
+                .insert(topic.to_string(), p);
+            return Ok(p);
+        }
+        // A scenario's producer may have the client's name: the entry takes a number after it.
+        let base = key.0.clone();
         let mut display = base.clone();
         let mut n = 1;
         while self.producers.iter().any(|p| p.display_name == display) {
@@ -215,6 +235,7 @@ impl Cluster {
             .expect("client")
             .producers
             .insert(topic.to_string(), id);
+        self.external.entries.insert(key, id);
         self.emit(Event::ProducerAdded {
             producer: display,
             topic: topic.to_string(),
@@ -485,5 +506,13 @@ impl Cluster {
     /// Whether `client` is a connected real client.
     pub fn external_client(&self, client: u32) -> bool {
         self.external.clients.contains_key(&client)
+    }
+
+    /// Whether a connection of the real client whose producer entry is `producer` is open.
+    pub(crate) fn external_entry_connected(&self, producer: u32) -> bool {
+        self.external
+            .clients
+            .values()
+            .any(|c| c.producers.values().any(|&p| p == producer))
     }
 }

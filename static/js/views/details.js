@@ -189,8 +189,9 @@ export class DetailsView {
     return [facts([
       ['topic', p.topic],
       ['acks', p.acks],
-      ['rate', p.rate_per_s === null || p.rate_per_s === undefined ? 'manual' : formatRate(p.rate_per_s)],
-      ['state', p.running ? 'running' : 'paused'],
+      ['rate', p.real_client ? 'a real Kafka client: it sends when its program does'
+        : p.rate_per_s === null || p.rate_per_s === undefined ? 'manual' : formatRate(p.rate_per_s)],
+      ['state', p.real_client ? (p.running ? 'connected' : 'disconnected') : p.running ? 'running' : 'paused'],
       ['buffered', formatCount(p.buffered)],
       ['in flight', formatCount(p.in_flight)],
     ])];

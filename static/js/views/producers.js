@@ -48,11 +48,16 @@ export class ProducersView {
         continue;
       }
       let c = this.cards.get(p.name);
-      if (!c) { c = this.makeCard(p.name); this.cards.set(p.name, c); this.root.append(c.card); }
+      // A real client's card is named by its client.id (the engine's name is internal).
+      if (!c) { c = this.makeCard(p.name, p.real_client ?? p.name); this.cards.set(p.name, c); this.root.append(c.card); }
       setText(c.topic, p.topic);
       setText(c.acks, `acks=${p.acks}`);
-      setText(c.rate, p.rate_per_s !== null && p.rate_per_s !== undefined ? formatRate(p.rate_per_s) : 'manual');
-      const state = p.running ? 'running' : 'paused';
+      // A real Kafka client (kcat, kafka-python, …) sends when its program does: it has no
+      // rate, and it is connected or not rather than running or paused.
+      const rate = p.rate_per_s !== null && p.rate_per_s !== undefined ? formatRate(p.rate_per_s) : 'manual';
+      setText(c.rate, p.real_client ? 'real client' : rate);
+      setClass(c.rate, 'real-client', !!p.real_client);
+      const state = p.real_client ? (p.running ? 'connected' : 'disconnected') : (p.running ? 'running' : 'paused');
       setText(c.state, state);
       setClass(c.card, 'paused', !p.running);
       setText(c.buffered, formatCount(p.buffered));
@@ -61,7 +66,7 @@ export class ProducersView {
       setText(c.failed, formatCount(p.failed ?? 0));
       setText(c.retried, formatCount(p.retried ?? 0));
       setClass(c.failed, 'alert-text', (p.failed ?? 0) > 0);
-      setAttr(c.card, 'aria-label', `Producer ${p.name}, ${state}`);
+      setAttr(c.card, 'aria-label', `Producer ${p.real_client ?? p.name}${p.real_client ? ' (a real Kafka client)' : ''}, ${state}`);
     }
     for (const [app, c] of this.streamsCards) if (!byApp.has(app)) { c.card.remove(); this.streamsCards.delete(app); }
     for (const [app, mine] of byApp) {
@@ -71,7 +76,7 @@ export class ProducersView {
     }
   }
 
-  makeCard(name) {
+  makeCard(name, label = name) {
     const topic = el('b');
     const acks = el('span', { class: 'tag' });
     const rate = el('span', { class: 'tag rate' });
@@ -86,7 +91,7 @@ export class ProducersView {
       dataset: { producer: name, click: 'producer', entity: entity.producer(name) },
       attrs: { tabindex: '0', role: 'button' },
     },
-      el('div', { class: 'card-head' }, el('span', { class: 'entity-name', text: name, title: name }), state),
+      el('div', { class: 'card-head' }, el('span', { class: 'entity-name', text: label, title: label }), state),
       el('div', { class: 'producer-topic' }, '→ ', topic),
       el('div', { class: 'tags' }, acks, rate),
       el('div', { class: 'counts' },

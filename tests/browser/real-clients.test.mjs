@@ -1,0 +1,37 @@
+// A real Kafka client on the page: kcat (librdkafka) produces to the default room's brokers and
+// the page draws it as a producer named by its client.id, marked "real client", connected while
+// its connection is open, with the acknowledged count the room holds and its records in the log.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { useServerAndBrowser, open, until } from './harness.mjs';
+
+const run = promisify(execFile);
+const { env } = useServerAndBrowser({ kafka: true });
+
+test('a record produced by kcat is drawn from a producer card marked "real client", named by its client.id', async () => {
+  // The default room (the demo) is the one the listeners serve.
+  const { page, problems } = await open(env.browser, env.server.url);
+  await page.waitForSelector('[data-broker="1"]');
+  const bootstrap = `127.0.0.1:${env.server.kafkaPort}`;
+  const keys = ['alice-1', 'alice-2', 'alice-3', 'alice-4', 'alice-5'];
+  const input = keys.map((k) => `${k}:hello from ${k}`).join('\n') + '\n';
+  const kcat = run('kcat', ['-P', '-b', bootstrap, '-t', 'orders', '-K', ':', '-X', 'client.id=alice-laptop', '-X', 'acks=all'],
+    { timeout: 60000 });
+  kcat.child.stdin.end(input);
+  await kcat;
+  const card = page.locator('.producer.card', { has: page.locator('.entity-name', { hasText: 'alice-laptop' }) });
+  await card.waitFor();
+  assert.equal((await card.locator('.tag.rate').textContent()).trim(), 'real client');
+  assert.ok(await card.locator('.tag.rate.real-client').count(), 'the mark has its own style');
+  // Acknowledged: the five records kcat sent, as the engine's acknowledgement path counted them.
+  await until('the card shows all five acknowledged', async () =>
+    (await card.locator('.counts b').nth(2).textContent()).trim() === '5', 15000);
+  // kcat has exited: its connection closed, the card says so.
+  await until('the card says disconnected', async () =>
+    (await card.locator('.status-pill').textContent()).trim() === 'disconnected', 15000);
+  assert.deepEqual(problems.errors, []);
+  await page.close();
+});
