@@ -77,3 +77,67 @@ fn a_failed_jdbc_sink_task_stays_on_its_worker_with_its_retries() {
     assert_eq!((t.retries, t.max_retries), (3, 3));
     assert!(t.offsets.is_empty());
 }
+
+#[test]
+fn tasks_say_when_their_worker_next_flushes_or_commits_and_a_sink_system_its_capacity() {
+    // Lesson 18's pipeline: the source task started at 0 s flushes its offsets every
+    // offset.flush.interval.ms (60 s) from its start, the sink task commits on the same clock.
+    let v = view_after(
+        "seed 3\nbrokers 3\ntopic create db-orders partitions=1 replication=3\n\
+         system table orders rate=2/s\nsystem table orders-copy write-rate=5/s\nworker add w1\n\
+         connector create jdbc worker=w1 connector.class=JdbcSource table.whitelist=orders topic.prefix=db- poll.interval.ms=1000\n\
+         connector create copy worker=w1 connector.class=JdbcSink topics=db-orders table.name.format=orders-copy\n\
+         wait 70s\n",
+    );
+    let w1 = v.workers.iter().find(|w| w.name == "w1").expect("w1");
+    assert_eq!(w1.offset_flush_interval_ms, 60_000);
+    assert!(!w1.leader, "a standalone worker leads no group");
+    for (connector, what) in [("jdbc", "flush"), ("copy", "commit")] {
+        let next = task(&v, connector, 0)
+            .next_flush_us
+            .expect("a running task");
+        // One interval done at 60 s, the next due at 120 s.
+        assert!(
+            (120_000_000..121_000_000).contains(&next),
+            "{connector}'s next {what} at {next} µs"
+        );
+    }
+    let copy = v
+        .systems
+        .iter()
+        .find(|s| s.name == "orders-copy")
+        .expect("orders-copy");
+    assert_eq!(copy.write_per_hour, Some(5 * 3600));
+    let orders = v
+        .systems
+        .iter()
+        .find(|s| s.name == "orders")
+        .expect("orders");
+    assert_eq!(orders.write_per_hour, None);
+}
+
+#[test]
+fn the_worker_leading_a_distributed_connect_cluster_says_so() {
+    let v = view_after(
+        "seed 1\nbrokers 3\nworker add w1 mode=distributed\nworker add w2 mode=distributed\nwait 10s\n",
+    );
+    let leaders: Vec<&str> = v
+        .workers
+        .iter()
+        .filter(|w| w.leader)
+        .map(|w| w.name.as_str())
+        .collect();
+    assert_eq!(leaders.len(), 1, "one leader: {leaders:?}");
+    let v = view_after(&format!(
+        "seed 1\nbrokers 3\nworker add w1 mode=distributed\nworker add w2 mode=distributed\nwait 10s\nworker crash {}\nwait 15s\n",
+        leaders[0]
+    ));
+    let now: Vec<&str> = v
+        .workers
+        .iter()
+        .filter(|w| w.leader)
+        .map(|w| w.name.as_str())
+        .collect();
+    assert_eq!(now.len(), 1, "the worker left leads: {now:?}");
+    assert_ne!(now[0], leaders[0]);
+}

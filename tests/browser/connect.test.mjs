@@ -282,6 +282,9 @@ test('Connect chips: a source task\'s offsets and re-sent ids, a failed sink tas
     return m && (await holds(page, `flushed-offset jdbc users == ${m[2]}`)) ? Number(m[2]) : null;
   }, 10000);
   assert.ok(await holds(page, 'task-worker jdbc-0 == w1'), 'paused before the crash');
+  // The next flush is offset.flush.interval.ms after this one (60.5 s): SourceTaskOffsetCommitter's schedule.
+  assert.equal(await chip('jdbc-0').locator('.connect-task-flush').textContent(), 'next offset flush 120.5 s · every 60 s');
+  assert.match(await chip('jdbc-0').locator('.connect-task-flow').textContent(), /^read \d+ from users$/);
   // The restarted task sent again every id after the flushed one that it had sent before.
   await send(page, { type: 'speed', speed: 20 });
   await send(page, { type: 'play' });

@@ -151,6 +151,12 @@ impl Cluster {
         self.schedule_connect_tick(r, at);
     }
 
+    /// When the running sink task next commits its consumer's offsets (`WorkerSinkTask`'s
+    /// `nextCommit`, every `offset.flush.interval.ms`).
+    pub(crate) fn sink_next_commit_us(&self, r: TaskRef) -> Option<Micros> {
+        self.sink(r).map(|s| s.next_commit_us)
+    }
+
     fn sink(&self, r: TaskRef) -> Option<&SinkTask> {
         match &self.connect_task(r).work {
             Work::Sink(s) => Some(s),

@@ -107,6 +107,12 @@ impl Cluster {
         self.source(r)?.resent.get(&system).copied()
     }
 
+    /// When the running task's next offset flush is due (`SourceTaskOffsetCommitter` schedules
+    /// one every `offset.flush.interval.ms` from the task's start).
+    pub(crate) fn source_next_flush_us(&self, r: TaskRef) -> Option<Micros> {
+        self.source(r).map(|s| s.next_flush_us)
+    }
+
     fn source(&self, r: TaskRef) -> Option<&SourceTask> {
         match &self.connect_task(r).work {
             Work::Source(s) => Some(s),

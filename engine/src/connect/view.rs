@@ -4,14 +4,15 @@
 //! the only place placement is said: workers do not list their tasks, so when tasks move between
 //! workers (distributed mode's assignor) the view follows with no second copy to keep in step.
 //! A task also carries what the Connect lessons cite: its records, a source's offsets (read,
-//! flushed) and what it produced twice, a JDBC sink's retries.
+//! flushed) and what it produced twice, a JDBC sink's retries, and when it next flushes its
+//! offsets; a system's write capacity; the worker leading a Connect cluster.
 
 use serde::Serialize;
 
 use crate::cluster::Cluster;
 use crate::connect::protocol::ConnectProtocolCompatibility;
 use crate::connect::storage::{offset_key, source_partition};
-use crate::connect::{State, SystemKind, TargetState, TaskRef};
+use crate::connect::{OFFSET_FLUSH_INTERVAL_US, State, SystemKind, TargetState, TaskRef};
 
 /// Newest rows or lines each system carries.
 pub const SYSTEM_NEWEST: usize = 6;
@@ -38,6 +39,9 @@ pub struct SystemView {
     pub newest: Vec<String>,
     /// Entries its own rate adds (`system … rate=N/s`), per hour.
     pub per_hour: Option<u64>,
+    /// The most entries a sink can write to it (`system … write-rate=N/s`), per hour: its
+    /// capacity, what makes a sink fall behind.
+    pub write_per_hour: Option<u64>,
     pub unavailable: bool,
 }
 
@@ -51,6 +55,13 @@ pub struct WorkerView {
     pub mode: &'static str,
     /// A distributed worker's Connect cluster, its `group.id` (`None`: standalone).
     pub group: Option<String>,
+    /// A distributed worker that leads its Connect cluster's group now (the JoinGroup leader,
+    /// which runs the assignor, `WorkerCoordinator.performAssignment`).
+    pub leader: bool,
+    /// `offset.flush.interval.ms`: how often its source tasks flush their offsets and its sink
+    /// tasks commit their consumers' offsets (`SourceTaskOffsetCommitter`,
+    /// `WorkerSinkTask.commitOffsets`).
+    pub offset_flush_interval_ms: u64,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -93,6 +104,9 @@ pub struct TaskView {
     /// A JDBC sink task's retries in a row (`Task::retries`), and its `max.retries`.
     pub retries: u32,
     pub max_retries: u32,
+    /// When the running task next flushes its source offsets (a source) or commits its
+    /// consumer's offsets (a sink), in µs of simulated time; `None` while it does not run.
+    pub next_flush_us: Option<u64>,
 }
 
 /// One source partition of a source task: how far it has read, and what is saved.
@@ -139,6 +153,7 @@ impl Cluster {
                 size: s.len() as u64,
                 newest: s.newest(SYSTEM_NEWEST),
                 per_hour: s.rate.map(|r| r.per_hour),
+                write_per_hour: s.write_rate.map(|r| r.per_hour),
                 unavailable: s.unavailable,
             })
             .collect();
@@ -158,6 +173,12 @@ impl Cluster {
                     .distributed
                     .as_ref()
                     .map(|m| c.clusters[m.cluster as usize].group_id.clone()),
+                leader: w.alive
+                    && w.distributed.as_ref().is_some_and(|m| {
+                        let g = c.clusters[m.cluster as usize].group;
+                        self.groups[g as usize].leader.as_deref() == Some(m.member_id.as_str())
+                    }),
+                offset_flush_interval_ms: OFFSET_FLUSH_INTERVAL_US / 1000,
             })
             .collect();
         // The live connector of each name, else its last deleted incarnation.
@@ -219,6 +240,11 @@ impl Cluster {
                     },
                     retries: t.retries,
                     max_retries: cfg.max_retries,
+                    next_flush_us: if cfg.class.is_source() {
+                        self.source_next_flush_us(r)
+                    } else {
+                        self.sink_next_commit_us(r)
+                    },
                 });
             }
         }

@@ -696,8 +696,9 @@ impl Context {
     /// A group a metric or `focus` reads: a declared group, a Streams application's own group
     /// (Kafka Streams uses `application.id` as the group id, so `kafka-consumer-groups.sh`
     /// describes it like any other) or a group Connect made (a distributed cluster's `group.id`,
-    /// a sink connector's `connect-NAME`). Commands that act on a group (`consumer add`, `group
-    /// delete`) still need a declared one: a plain consumer does not join those groups.
+    /// a sink connector's `connect-NAME`). `consumer add` still needs a declared one: a plain
+    /// consumer does not join those groups. `group delete` takes any of them, as
+    /// `kafka-consumer-groups --delete` does (a deleted sink connector leaves its group behind).
     fn group_to_read(&self, v: Val) -> Result<()> {
         if self.apps.contains_key(v.text) || self.connect.groups.contains(v.text) {
             return Ok(());
@@ -1760,7 +1761,7 @@ const CONSUMER_OPTIONS: &[&str] = &["group", "topics", "rate"];
 /// otherwise, checked when it runs); it becomes Dead and its committed offsets are gone.
 fn group_delete(cur: &mut Cursor, ctx: &Context) -> Result<Command> {
     let name = cur.word("the group's name")?;
-    ctx.group(name)?;
+    ctx.group_to_read(name)?;
     cur.finish()?;
     Ok(Command::GroupDelete {
         name: name.text.to_string(),
@@ -3068,6 +3069,18 @@ mod tests {
         );
         let e = group_error("group add g topics=orders\ngroup delete h");
         assert!(e.contains("unknown group 'h'"), "{e}");
+        // A sink connector's group outlives the connector; it can be deleted like any group.
+        let step = last(
+            "system file out.txt\nworker add w1\n\
+             connector create out worker=w1 connector.class=FileStreamSink topics=orders file=out.txt\n\
+             connector delete out\ngroup delete connect-out",
+        );
+        assert_eq!(
+            step,
+            Action::Cluster(Command::GroupDelete {
+                name: "connect-out".into()
+            })
+        );
     }
 
     #[test]

@@ -7,6 +7,7 @@
 
 import { select } from '../entities.js';
 import { liveConnectors, liveTasks } from './connect-model.js';
+import { landWhenPaused } from './flights.js';
 
 const POOL = 4;
 const DOT_PX = 22;
@@ -14,6 +15,7 @@ const DURATION_MS = 1100;
 
 export class ConnectFlows {
   constructor(layer, model, { reducedMotion }) {
+    this.layer = layer;
     this.model = model;
     this.reducedMotion = reducedMotion;
     /** `NAME-ID` → records last seen */
@@ -45,7 +47,8 @@ export class ConnectFlows {
       if (!change.snapshot && before !== undefined && t.records > before) grown.push(t);
     }
     for (const id of this.seen.keys()) if (!present.has(id)) this.seen.delete(id);
-    if (!grown.length || this.reducedMotion() || document.hidden) return;
+    // A stopped clock launches nothing: a dot would stand over the text a pause asks to read.
+    if (!grown.length || this.reducedMotion() || document.hidden || !m.clock.playing) return;
     const source = new Map(liveConnectors(m).map((c) => [c.name, c.source]));
     for (const t of grown) {
       if (this.planned.length >= this.pool.length) break;
@@ -62,9 +65,10 @@ export class ConnectFlows {
     }
   }
 
-  render() {
+  render(change) {
     for (const p of this.planned) this.launch(p);
     this.planned = [];
+    landWhenPaused(change, this.model, this.layer);
   }
 
   launch({ a, b, path }) {

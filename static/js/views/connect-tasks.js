@@ -5,10 +5,14 @@
 // offset: how far the running task has read (in the worker's memory) and what the last offset
 // flush saved (where a restarted task resumes), plus the records it produced twice after such a
 // restart (`re-sent`). A JDBC sink task retrying a failed write says how many retries in a row
-// it has used of `max.retries`. Chips are made once and moved between worker boxes, sliding from
+// it has used of `max.retries`. The chip names the system it reads or writes (a connector's tasks
+// split its tables between them) and when its worker next flushes its source offsets (a source:
+// `SourceTaskOffsetCommitter`) or commits its consumer's offsets (a sink), every
+// `offset.flush.interval.ms`: the moment a crash's duplicates and a sink's lag are measured
+// from. Chips are made once and moved between worker boxes, sliding from
 // where they were (FLIP) when placement changes.
 
-import { el, setText, setClass, setAttr, setHidden, formatCount } from '../text.js';
+import { el, setText, setClass, setAttr, setHidden, formatCount, formatTime } from '../text.js';
 import { entity } from '../entities.js';
 import { taskProducerId } from './connect-model.js';
 
@@ -34,8 +38,11 @@ export class TaskChips {
     for (const [id, c] of this.chips) if (c.chip.isConnected) this.before.set(id, c.chip.getBoundingClientRect());
   }
 
-  /** The chip of a task (wire `connect_tasks` entry), made on first use, updated. */
-  chip(task, connector) {
+  /**
+   * The chip of a task (wire `connect_tasks` entry), made on first use, updated.
+   * @param {object} [worker] the wire worker running it (its `offset_flush_interval_ms`)
+   */
+  chip(task, connector, worker) {
     const id = `${task.connector}-${task.id}`;
     let c = this.chips.get(id);
     if (!c) {
@@ -48,20 +55,24 @@ export class TaskChips {
         dataset: source ? { entity: entity.producer(taskProducerId(task)) } : {},
       }, source ? 'read ' : 'written ', records);
       const resent = el('span', { class: 'connect-task-resent' });
-      port.append(resent);
+      const systems = el('span', { class: 'connect-task-systems' });
+      port.append(systems, resent);
+      const flush = el('span', { class: 'connect-task-flush' });
       const offsets = el('span', { class: 'connect-task-offsets' });
       const twice = el('span', { class: 'connect-task-twice' });
       const retries = el('span', { class: 'connect-task-retries' });
       const chip = el('div', {
         class: 'connect-task',
         dataset: { entity: entity['connect-task'](task.connector, task.id) },
-      }, el('span', { class: 'connect-task-id', text: id }), state, port, offsets, twice, retries);
-      c = { chip, state, records, resent, offsets, twice, retries };
+      }, el('span', { class: 'connect-task-id', text: id }), state, port, offsets, twice, flush, retries);
+      c = { chip, state, records, resent, systems, offsets, twice, flush, retries, source };
       this.chips.set(id, c);
     }
     setText(c.state, task.state);
     for (const [s, cls] of Object.entries(STATE_CLASS)) setClass(c.chip, cls, task.state === s);
     setText(c.records, formatCount(task.records));
+    const names = (task.systems || []).join(', ');
+    setText(c.systems, names ? `${c.source ? ' from ' : ' to '}${names}` : '');
     const duplicates = task.duplicates || 0;
     setText(c.resent, duplicates ? ` · re-sent ${formatCount(duplicates)}` : '');
     const offsets = offsetsText(task.offsets || []);
@@ -70,6 +81,9 @@ export class TaskChips {
     const twice = sentTwiceText(task.offsets || []);
     setText(c.twice, twice);
     setHidden(c.twice, !twice);
+    const flush = flushText(task, c.source, worker);
+    setText(c.flush, flush);
+    setHidden(c.flush, !flush);
     const retries = task.retries || 0;
     setText(c.retries, retries ? `retries ${retries} of ${task.max_retries}` : '');
     setHidden(c.retries, !retries);
@@ -115,6 +129,17 @@ export function offsetsText(offsets) {
     parts.push(o.flushed === null || o.flushed === undefined ? 'nothing flushed' : `flushed ${at(o.flushed)}`);
     return `${several ? `${o.system}: ` : ''}${parts.join(' · ')}`;
   }).join('; ');
+}
+
+/**
+ * When a running task's worker next saves its progress: `next offset flush 60.0 s · every 60 s`
+ * (a source's offsets to the offsets store) or `next offset commit 120.0 s · every 60 s` (a sink's
+ * consumer offsets to the group). Empty while the task does not run.
+ */
+export function flushText(task, source, worker) {
+  if (task.next_flush_us === null || task.next_flush_us === undefined) return '';
+  const every = worker && worker.offset_flush_interval_ms ? ` · every ${formatCount(worker.offset_flush_interval_ms / 1000)} s` : '';
+  return `next offset ${source ? 'flush' : 'commit'} ${formatTime(task.next_flush_us)}${every}`;
 }
 
 /**

@@ -44,7 +44,7 @@ export class ConnectView {
     const unplaced = [];
     const present = new Set();
     for (const t of liveTasks(m)) {
-      const chip = this.tasks.chip(t, byConnector.get(t.connector));
+      const chip = this.tasks.chip(t, byConnector.get(t.connector), m.connectWorkers.get(t.worker));
       present.add(`${t.connector}-${t.id}`);
       if (t.worker !== null && t.worker !== undefined && onWorker.has(t.worker)) onWorker.get(t.worker).push(chip);
       else unplaced.push(chip);
@@ -86,18 +86,21 @@ export class ConnectView {
       const chipsBox = el('div', { class: 'connect-chips' });
       const empty = el('span', { class: 'muted connect-empty' });
       const mode = el('span', { class: 'tag' });
+      const lead = el('span', { class: 'tag connect-leader', text: 'group leader' });
       const box = el('div', {
         class: 'connect-worker',
         dataset: { entity: entity.worker(w.name) },
       }, el('div', { class: 'connect-worker-head' },
         el('span', { class: 'entity-name', text: w.name, title: w.name }),
-        mode, state),
+        mode, lead, state),
       chipsBox, empty);
-      b = { box, mode, state, chipsBox, empty };
+      b = { box, mode, lead, state, chipsBox, empty };
       this.boxes.set(w.name, b);
     }
     // A distributed worker names its Connect cluster (group.id): a name may be reused in another mode.
     setText(b.mode, w.group ? `${w.mode} · ${w.group}` : w.mode);
+    // The worker leading its Connect cluster's group: it runs the assignor that places the tasks.
+    setHidden(b.lead, !w.leader);
     setText(b.state, w.alive ? 'up' : 'down');
     setClass(b.box, 'down', !w.alive);
     setAttr(b.box, 'aria-label', `Connect worker ${w.name}, ${w.alive ? 'up' : 'down'}, ${chips.length} tasks`);

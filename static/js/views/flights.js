@@ -117,9 +117,10 @@ export class FlightsView {
     }
   }
 
-  render() {
+  render(change) {
     for (const p of this.planned) this.launch(...p);
     this.planned = [];
+    landWhenPaused(change, this.model, this.layer);
   }
 
   launch(kind, a, b, color, delay, count, path) {
@@ -149,6 +150,16 @@ export class FlightsView {
       this.pool.push(dot);
     };
   }
+}
+
+/**
+ * The clock just stopped (Pause, a lesson's pause): every dot still in the air lands now. The
+ * engine moved its record already; a dot frozen mid-flight would only cover the text a pause
+ * asks the room to read.
+ */
+export function landWhenPaused(change, model, layer) {
+  if (!change || !change.clock || model.clock.playing) return;
+  for (const dot of layer.children) for (const a of dot.getAnimations()) a.finish();
 }
 
 /** A node's rectangle if it can be seen: non-empty, in the window, not scrolled out of its box. */

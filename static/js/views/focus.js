@@ -268,7 +268,9 @@ export class FocusView {
 
   /**
    * Scrolls each scrolling box that holds focused elements so that they show: all of them when
-   * they fit, else the first from its top. Only the boxes are scrolled, never the page.
+   * they fit, with the title of the panel above the topmost when that fits too (a title half
+   * scrolled off reads as a glitch), else the first from its top. Only the boxes are scrolled,
+   * never the page.
    */
   scroll() {
     const boxes = new Map();
@@ -279,21 +281,33 @@ export class FocusView {
       // A replicas view is shown with its partition's row above it when both fit.
       const withRow = e.matches('.replicas-view') ? e.closest('.partition-box') : null;
       const r = withRow && withRow.getBoundingClientRect().height <= box.clientHeight ? withRow : e;
-      boxes.get(box).push(r.getBoundingClientRect());
+      const title = panelTitle(e, box);
+      boxes.get(box).push({ r: r.getBoundingClientRect(), title: title ? title.getBoundingClientRect() : null });
     }
-    for (const [box, rects] of boxes) {
+    for (const [box, marks] of boxes) {
       const view = box.getBoundingClientRect();
-      const top = Math.min(...rects.map((r) => r.top));
+      const rects = marks.map((m) => m.r);
+      const first = marks.reduce((a, m) => (m.r.top < a.r.top ? m : a));
       const bottom = Math.max(...rects.map((r) => r.bottom));
-      const first = rects.reduce((a, r) => (r.top < a.top ? r : a));
+      let top = first.r.top;
+      if (first.title && first.title.top < top && bottom - first.title.top <= box.clientHeight) top = first.title.top;
       let delta = 0;
       if (bottom - top <= box.clientHeight) {
         if (top < view.top) delta = top - view.top;
         else if (bottom > view.top + box.clientHeight) delta = bottom - (view.top + box.clientHeight);
-      } else delta = first.top - view.top;
+      } else delta = first.r.top - view.top;
       if (Math.abs(delta) >= 1) box.scrollTop += delta;
     }
   }
+}
+
+/** The title (`.column-title`) of the nearest panel around `e` inside `box`, if any. */
+function panelTitle(e, box) {
+  for (let a = e.parentElement; a && a !== box; a = a.parentElement) {
+    const title = a.querySelector(':scope > .column-title');
+    if (title) return title;
+  }
+  return null;
 }
 
 /** The nearest ancestor that scrolls vertically (overflow auto or scroll, with more to show). */

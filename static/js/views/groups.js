@@ -23,7 +23,7 @@ export class GroupsView {
   render(change) {
     if (!(change.snapshot || change.groups || change.consumers)) return;
     const m = this.model;
-    setHidden(this.empty, m.groups.size > 0);
+    setHidden(this.empty, [...m.groups.values()].some((g) => g.state !== 'Dead'));
     // Only a snapshot can drop groups and consumers (another scenario loaded, or a rewind).
     if (change.snapshot) {
       for (const [name, c] of this.cards) if (!m.groups.has(name)) { c.card.remove(); this.cards.delete(name); }
@@ -48,6 +48,7 @@ export class GroupsView {
     const assignor = el('span');
     const coordinator = el('span');
     const lag = el('b');
+    const committed = el('span', { class: 'group-committed' });
     const processed = el('b');
     const twice = el('b');
     const topics = el('span', { class: 'group-topics' });
@@ -58,13 +59,13 @@ export class GroupsView {
       el('div', { class: 'card-head' }, el('span', { class: 'entity-name', text: name, title: name }), state),
       el('div', { class: 'group-meta' },
         el('span', {}, 'gen ', generation), ' · ', protocolType, protocol, ' · ', assignor),
-      el('div', { class: 'group-meta' }, topics, topicsSep, coordinator, ' · ', el('span', { class: 'group-lag' }, 'lag ', lag)),
+      el('div', { class: 'group-meta' }, topics, topicsSep, coordinator, ' · ', el('span', { class: 'group-lag' }, 'lag ', lag), committed),
       el('div', { class: 'group-meta group-processed' },
         el('span', { title: 'Records the group\'s applications processed (a record processed twice counts twice)' }, 'processed ', processed),
         ' · ',
         el('span', { title: 'Records processed a second time: after a rebalance or a crash, the new owner starts from the last committed offset' }, 'twice ', twice)),
       members);
-    return { card, state, generation, protocolType, protocol, assignor, coordinator, lag, processed, twice, topics, topicsSep, members, rows: new Map() };
+    return { card, state, generation, protocolType, protocol, assignor, coordinator, lag, committed, processed, twice, topics, topicsSep, members, rows: new Map() };
   }
 
   updateCard(g, c) {
@@ -73,6 +74,9 @@ export class GroupsView {
     const rebalancing = REBALANCING.has(g.state);
     setClass(c.card, 'rebalancing', rebalancing);
     setClass(c.card, 'dead', g.state === 'Dead');
+    // A deleted group (DeleteGroups) is Dead: ListGroups and kafka-consumer-groups --list no
+    // longer show it, and neither does the panel.
+    setHidden(c.card, g.state === 'Dead');
     setClass(c.card, 'empty-group', g.state === 'Empty');
     setText(c.generation, g.generation);
     // A group of Connect workers (protocol type `connect`, its protocol `sessioned`, …) says so;
@@ -88,6 +92,9 @@ export class GroupsView {
     // Kafka's kafka-consumer-groups.sh prints LAG "-" for such a partition, not 0.
     const committed = g.offsets.length > 0;
     setText(c.lag, committed ? formatCount(g.lag) : '–');
+    // The committed offset itself, where the lag counts from, while it fits on the line: one
+    // partition says its offset, more say how many partitions have one.
+    setText(c.committed, !committed ? '' : g.offsets.length === 1 ? ` · committed ${formatCount(g.offsets[0].committed)}` : ` · committed on ${g.offsets.length} partitions`);
     setAttr(c.lag, 'title', committed ? 'records past the committed offsets' : 'no committed offset yet: lag is measured from committed offsets');
     setText(c.processed, formatCount(g.consumed));
     setText(c.twice, formatCount(g.duplicates ?? 0));
