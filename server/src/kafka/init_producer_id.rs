@@ -88,7 +88,9 @@ mod tests {
 
     #[test]
     fn kafkas_checks_in_kafkas_order() {
+        // The crate's default transactional id is "" (not null).
         let idempotent = InitProducerIdRequest::default()
+            .with_transactional_id(None)
             .with_producer_id(ProducerId(-1))
             .with_producer_epoch(-1);
         assert_eq!(check(&idempotent), Ok(()));
