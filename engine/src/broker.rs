@@ -83,6 +83,9 @@ pub struct Replica {
     /// Followers' state, when this broker leads.
     pub followers: BTreeMap<u32, FollowerState>,
     pub producers: BTreeMap<u32, ProducerEntry>,
+    /// Kafka's producer state for batches with a producer id (real clients' idempotent
+    /// producers), by producer id (`producer_state`).
+    pub producer_states: crate::producer_state::ProducerStates,
 }
 
 impl Replica {
@@ -107,6 +110,13 @@ impl Replica {
     /// Rebuilds producer state after the log was truncated, from the records that remain.
     pub fn rebuild_producers(&mut self, store: &crate::record::RecordStore) {
         let end = self.log.log_end_offset();
+        let stamps = self
+            .log
+            .entries()
+            .rev()
+            .take(100_000)
+            .filter_map(|e| Some((e.offset, store.payload(e.id)?.producer.as_ref()?)));
+        self.producer_states.truncate(end, stamps);
         let stale: Vec<u32> = self
             .producers
             .iter()

@@ -26,12 +26,19 @@ pub enum ErrorCode {
     OutOfOrderSequenceNumber,
     /// A Metadata request named a topic the cluster does not have.
     UnknownTopicOrPartition,
+    /// A batch from an older epoch of its producer id than the partition has seen
+    /// (`ProducerAppendInfo.checkProducerEpoch`; not retriable: the producer must get a new
+    /// epoch).
+    InvalidProducerEpoch,
 }
 
 impl ErrorCode {
     /// Whether Kafka's producer retries this error.
     pub fn retriable(self) -> bool {
-        !matches!(self, ErrorCode::InvalidRecord | ErrorCode::DeliveryTimeout)
+        !matches!(
+            self,
+            ErrorCode::InvalidRecord | ErrorCode::DeliveryTimeout | ErrorCode::InvalidProducerEpoch
+        )
     }
 }
 

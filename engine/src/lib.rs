@@ -28,6 +28,7 @@ pub mod net;
 pub mod placement;
 mod produce;
 pub mod producer;
+pub mod producer_state;
 mod query;
 mod reclaim;
 pub mod record;

@@ -106,6 +106,26 @@ impl Cluster {
         if acks == Acks::All && (r.isr.len() as u32) < topic.min_insync {
             return Err(ErrorCode::NotEnoughReplicas);
         }
+        // A real client's idempotent batch carries Kafka's producer id, epoch and base sequence
+        // (`producer_state`): a retry of one of the producer's last 5 batches is answered with
+        // the original offsets, a gap or an old epoch refused (`UnifiedLog.
+        // analyzeAndValidateProducerState`, after the min.insync check as above).
+        if let Some(stamp) = self.store.payload(first).and_then(|p| p.producer) {
+            let incoming = crate::producer_state::IncomingBatch {
+                producer_id: stamp.producer_id,
+                epoch: stamp.epoch,
+                first_seq: stamp.base_sequence,
+                last_seq: crate::producer_state::increment_sequence(
+                    stamp.base_sequence,
+                    batch.records.len() as i32 - 1,
+                ),
+            };
+            if let crate::producer_state::SequenceCheck::Duplicate(d) =
+                r.producer_states.check(&incoming)?
+            {
+                return Ok((Some(d.first_offset), d.last_offset, false));
+            }
+        }
         // The idempotent producer (`config::producer_config`: on by default with acks=all, off
         // for acks=0/1, retries=0 or enable-idempotence=false): a retried batch already in the
         // log is answered, not appended again, and a batch after a gap is refused so that records

@@ -50,6 +50,9 @@ pub struct Payload {
     pub value: Option<Box<[u8]>>,
     pub headers: Vec<(String, Option<Box<[u8]>>)>,
     pub create_time_ms: i64,
+    /// The batch's producer id, epoch and sequences when the client sent it from an idempotent
+    /// producer: every replica's producer state is rebuilt from these (`producer_state`).
+    pub producer: Option<crate::producer_state::ProducerStamp>,
 }
 
 impl Payload {

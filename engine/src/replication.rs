@@ -269,6 +269,7 @@ impl Cluster {
                     r.log.reset_to(log_start_offset);
                     r.high_watermark = log_start_offset;
                     r.producers.clear();
+                    r.producer_states.clear();
                     self.request_reclaim();
                     self.emit(Event::Truncated {
                         topic: tp.topic.clone(),
@@ -582,6 +583,9 @@ pub(crate) fn note_producer(
     store: &crate::record::RecordStore,
     e: &crate::log::Entry,
 ) {
+    if let Some(stamp) = store.payload(e.id).and_then(|p| p.producer.as_ref()) {
+        r.producer_states.note(e.offset, stamp);
+    }
     let d = store.get(e.id);
     r.producers
         .entry(d.producer)

@@ -9,7 +9,8 @@
 //! decodes them (`kafka::produce`). Fetch (v4–v12: full, incremental and final sessions, follower
 //! replica ids) and ListOffsets (v1–v7, every special timestamp) requests are decoded as the
 //! listener decodes them and answered with records and offsets as the engine could give them
-//! (`kafka::fetch`, `kafka::list_offsets`).
+//! (`kafka::fetch`, `kafka::list_offsets`). InitProducerId (v0–v5, with and without a
+//! transactional id) is checked and answered as the listener does (`kafka::init_producer_id`).
 #![allow(unsafe_code)] // the counting allocator below: a test-only wrapper of the system allocator
 
 use std::alloc::{GlobalAlloc, Layout, System};
@@ -23,8 +24,8 @@ use kafka_protocol::messages::list_offsets_request::{ListOffsetsPartition, ListO
 use kafka_protocol::messages::metadata_request::MetadataRequestTopic;
 use kafka_protocol::messages::produce_request::{PartitionProduceData, TopicProduceData};
 use kafka_protocol::messages::{
-    ApiKey, ApiVersionsRequest, BrokerId, FetchRequest, ListOffsetsRequest, MetadataRequest,
-    ProduceRequest, RequestHeader, TopicName,
+    ApiKey, ApiVersionsRequest, BrokerId, FetchRequest, InitProducerIdRequest, ListOffsetsRequest,
+    MetadataRequest, ProduceRequest, RequestHeader, TopicName, TransactionalId,
 };
 use kafka_protocol::protocol::{Encodable, StrBytes};
 use kafka_protocol::records::{
@@ -33,7 +34,7 @@ use kafka_protocol::records::{
 use playground::kafka::frame::{self, MemoryPool};
 use playground::kafka::metadata::{self, Endpoints};
 use playground::kafka::request::{self, Request};
-use playground::kafka::{api_versions, fetch, list_offsets, produce, view};
+use playground::kafka::{api_versions, fetch, init_producer_id, list_offsets, produce, view};
 
 struct Counting;
 
@@ -111,17 +112,24 @@ fn crc32c(bytes: &[u8]) -> u32 {
 /// One record batch v2 of a few records, sometimes compressed, sometimes with a forged record
 /// count, header count or key length, its CRC recomputed so that only the forgery is wrong.
 fn record_batch(rng: &mut Rng) -> Bytes {
+    // Now and then an idempotent producer's batch (producer id 7, epoch 0 or a negative one).
+    let idempotent = rng.below(8) == 0;
+    let epoch = if idempotent {
+        rng.below(2) as i16 - 1
+    } else {
+        -1
+    };
     let records: Vec<Record> = (0..=rng.below(4))
         .map(|i| Record {
             transactional: false,
             control: false,
             delete_horizon: false,
             partition_leader_epoch: 0,
-            producer_id: if rng.below(8) == 0 { 7 } else { -1 },
-            producer_epoch: -1,
+            producer_id: if idempotent { 7 } else { -1 },
+            producer_epoch: epoch,
             timestamp_type: TimestampType::Creation,
             offset: i as i64,
-            sequence: -1,
+            sequence: if idempotent { i as i32 } else { -1 },
             timestamp: 1_700_000_000_000,
             key: (rng.below(3) != 0).then(|| Bytes::from(rng.bytes_below(20))),
             value: Some(Bytes::from(rng.bytes_below(60))),
@@ -181,13 +189,14 @@ fn record_batch(rng: &mut Rng) -> Bytes {
 /// A well-formed request of a random kind and version, header included.
 fn valid_request(rng: &mut Rng) -> Vec<u8> {
     let mut buf = BytesMut::new();
-    let kind = rng.below(5);
+    let kind = rng.below(6);
     let metadata = kind == 0;
     let (api, version) = match kind {
         0 => (ApiKey::Metadata, rng.below(10) as i16),
         1 => (ApiKey::ApiVersions, rng.below(5) as i16),
         2 => (ApiKey::Produce, 3 + rng.below(7) as i16),
         3 => (ApiKey::Fetch, 4 + rng.below(9) as i16),
+        4 => (ApiKey::InitProducerId, rng.below(6) as i16),
         _ => (ApiKey::ListOffsets, 1 + rng.below(7) as i16),
     };
     let header = RequestHeader::default()
@@ -198,7 +207,18 @@ fn valid_request(rng: &mut Rng) -> Vec<u8> {
     header
         .encode(&mut buf, api.request_header_version(version))
         .unwrap();
-    if api == ApiKey::Fetch {
+    if api == ApiKey::InitProducerId {
+        let transactional = ["tx", ""];
+        InitProducerIdRequest::default()
+            .with_transactional_id((rng.below(2) == 0).then(|| {
+                TransactionalId(StrBytes::from_static_str(
+                    transactional[rng.below(2) as usize],
+                ))
+            }))
+            .with_transaction_timeout_ms(60_000)
+            .encode(&mut buf, version)
+            .unwrap();
+    } else if api == ApiKey::Fetch {
         fetch_request(rng, version)
             .encode(&mut buf, version)
             .unwrap();
@@ -431,6 +451,10 @@ async fn run(bytes: &[u8], pool: &MemoryPool, cluster: &view::ClusterView) -> (u
                 continue;
             }
             Request::ApiVersions(r) => api_versions::respond(header, r),
+            // Checked as the listener does; a new id answered as the engine would give one.
+            Request::InitProducerId(r) => {
+                init_producer_id::respond(header, init_producer_id::check(r).map(|()| 1000))
+            }
             Request::UnsupportedApiVersions => api_versions::respond_unsupported(header),
             Request::Metadata(r) => {
                 let mut view = cluster.clone();

@@ -16,7 +16,7 @@ from confluent_kafka import Consumer, Producer, TopicPartition
 port, topic, group, count = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
 bootstrap = f"127.0.0.1:{port}"
 
-# Idempotence needs InitProducerId, which the listener does not offer yet: a plain producer,
+# A plain producer (idempotent producers: kafka_idempotent.rs and confluent_idempotent.py),
 # acks=all. librdkafka's default partitioner is `consistent_random`: CRC32 of the key.
 producer = Producer(
     {

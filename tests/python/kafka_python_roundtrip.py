@@ -14,8 +14,8 @@ from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 port, topic, count = sys.argv[1], sys.argv[2], int(sys.argv[3])
 bootstrap = f"127.0.0.1:{port}"
 
-# Idempotence (kafka-python 3's default, KIP-679) needs InitProducerId, which the listener does
-# not offer: the producer is a plain one, acks=all.
+# A plain producer, acks=all (idempotent producers are tested with confluent-kafka in
+# kafka_idempotent.rs).
 producer = KafkaProducer(
     bootstrap_servers=bootstrap,
     client_id="kafka-python-test",

@@ -25,12 +25,22 @@ use crate::command::{Acks, ProducerSpec};
 use crate::event::{ErrorCode, Event};
 use crate::net::{Message, ProduceBatch};
 use crate::producer::{Batch, InFlight};
-use crate::record::{Payload, RECORD_OVERHEAD_BYTES, RecordData, ValueRef};
+use crate::producer_state::{ProducerStamp, increment_sequence};
+use crate::record::{Payload, RECORD_OVERHEAD_BYTES, RecordData, RecordId, ValueRef};
 use crate::time::Micros;
 
 /// One partition's records in a request: its index among the request's parts, the partition
 /// and the records.
-type TopicBatch = (usize, u32, Vec<ExternalRecord>);
+type TopicBatch = (usize, u32, Option<ProducerBatch>, Vec<ExternalRecord>);
+
+/// The producer fields of an idempotent batch's header (Kafka's `RecordBatch.producerId`,
+/// `producerEpoch`, `baseSequence`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ProducerBatch {
+    pub producer_id: i64,
+    pub epoch: i16,
+    pub base_sequence: i32,
+}
 
 /// One record as a real client sent it.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -48,6 +58,8 @@ pub struct ExternalPartition {
     pub topic: String,
     /// As the client sent it: one the topic does not have is UNKNOWN_TOPIC_OR_PARTITION.
     pub partition: i32,
+    /// The batch's producer id, epoch and base sequence (an idempotent producer's), or `None`.
+    pub producer: Option<ProducerBatch>,
     pub records: Vec<ExternalRecord>,
 }
 
@@ -117,6 +129,8 @@ pub struct External {
     pub(crate) fetched: Vec<crate::client::external_fetch::ExternalFetchResponse>,
     /// (`client.id`, topic) → the producer entry its connections share.
     entries: BTreeMap<(String, String), u32>,
+    /// The producer ids InitProducerId hands out.
+    producer_ids: crate::producer_state::ProducerIdManager,
 }
 
 /// The internal name of a real client's producer entry for one topic: it cannot clash with a
@@ -287,7 +301,9 @@ impl Cluster {
                     by_topic.last_mut().expect("pushed")
                 }
             };
-            entry.1.push((i, part.partition as u32, part.records));
+            entry
+                .1
+                .push((i, part.partition as u32, part.producer, part.records));
         }
         let mut waiting = 0;
         for (topic, batches) in by_topic {
@@ -326,7 +342,7 @@ impl Cluster {
         broker: u32,
         acks: Acks,
         timeout_us: Micros,
-        batches: Vec<(usize, u32, Vec<ExternalRecord>)>,
+        batches: Vec<TopicBatch>,
     ) -> Option<u64> {
         let now = self.now;
         let p = &mut self.producers[producer as usize];
@@ -335,10 +351,16 @@ impl Cluster {
         p.acks = acks;
         p.config.request_timeout_us = timeout_us;
         let mut sent = Vec::with_capacity(batches.len());
-        for (_, partition, records) in batches {
+        for (_, partition, producer_batch, records) in batches {
             let mut ids = Vec::with_capacity(records.len());
             let mut bytes = 0u32;
-            for r in records {
+            for (delta, r) in records.into_iter().enumerate() {
+                let stamp = producer_batch.map(|b| ProducerStamp {
+                    producer_id: b.producer_id,
+                    epoch: b.epoch,
+                    base_sequence: b.base_sequence,
+                    sequence: increment_sequence(b.base_sequence, delta as i32),
+                });
                 let key = r.key.as_deref().map(|k| self.store.intern(&key_text(k)));
                 let payload = Payload {
                     key: r.key.map(Vec::into_boxed_slice),
@@ -349,6 +371,7 @@ impl Cluster {
                         .map(|(k, v)| (k, v.map(Vec::into_boxed_slice)))
                         .collect(),
                     create_time_ms: r.timestamp_ms,
+                    producer: stamp,
                 };
                 let size = RECORD_OVERHEAD_BYTES
                     .saturating_add(u32::try_from(payload.bytes()).unwrap_or(u32::MAX));
@@ -432,7 +455,26 @@ impl Cluster {
         for (batch, result) in flight.batches.iter().zip(results) {
             match result {
                 Ok(base) => {
-                    self.acknowledge(producer, batch, base);
+                    let original =
+                        base.and_then(|b| self.duplicate_of(producer, flight.broker, batch, b));
+                    match original {
+                        // A retry the leader found already appended (an idempotent producer's
+                        // duplicate): the records acknowledged are the ones in the log, sent by
+                        // an earlier attempt; this attempt's copies were never appended.
+                        // When its answer had reached the client before (which then sent it
+                        // again all the same), they are acknowledged already: counted once.
+                        Some(records) if records.iter().all(|&id| self.store.is_acked(id)) => {
+                            self.producers[producer as usize].buffered -= batch.records.len();
+                        }
+                        Some(records) => {
+                            let appended = Batch {
+                                records,
+                                ..batch.clone()
+                            };
+                            self.acknowledge(producer, &appended, base);
+                        }
+                        None => self.acknowledge(producer, batch, base),
+                    }
                     // Read as the answer arrives (Kafka reads it right after the append); only
                     // retention or DeleteRecords could have moved it in between.
                     let slot = self.producers[producer as usize].slots[batch.partition as usize];
@@ -481,6 +523,26 @@ impl Cluster {
         }
     }
 
+    /// When the leader answered `batch` with the offsets of a batch it had appended from an
+    /// earlier attempt (Kafka's duplicate of an idempotent producer), the records at those
+    /// offsets in the answering broker's log; `None` when the batch's own records are there.
+    fn duplicate_of(
+        &self,
+        producer: u32,
+        broker: u32,
+        batch: &Batch,
+        base: u64,
+    ) -> Option<Vec<RecordId>> {
+        let slot = self.producers[producer as usize].slots[batch.partition as usize];
+        let log = &self.broker(broker).replicas.get(&slot)?.log;
+        if log.entry_at(base)?.id == batch.records[0] {
+            return None;
+        }
+        (0..batch.records.len() as u64)
+            .map(|i| log.entry_at(base + i).map(|e| e.id))
+            .collect()
+    }
+
     /// A retriable refusal: the records leave this request (the client sends them again in
     /// another), counted as retried.
     fn external_retry(&mut self, producer: u32, batch: &Batch, error: ErrorCode) {
@@ -496,6 +558,17 @@ impl Cluster {
             count: n as u32,
             error,
         });
+    }
+
+    /// InitProducerId without a transactional id, at `broker`: a new producer id with epoch 0
+    /// (`TransactionCoordinator.handleInitProducerId`: "if the transactional id is null, then
+    /// always blindly accept the request and return a new producerId from the producerId
+    /// manager"). `None` when the broker is down.
+    pub fn init_producer_id(&mut self, broker: u32) -> Option<i64> {
+        if !self.broker_up(broker)? {
+            return None;
+        }
+        Some(self.external.producer_ids.generate(broker))
     }
 
     /// The real clients' requests answered since the last call, in the order they finished.

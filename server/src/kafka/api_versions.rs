@@ -36,6 +36,8 @@ pub const SUPPORTED: &[(ApiKey, i16, i16)] = &[
     (ApiKey::OffsetFetch, 1, 7),
     (ApiKey::ListGroups, 0, 4),
     (ApiKey::DescribeGroups, 0, 5),
+    // Idempotent producers (`init_producer_id.rs`): no transactional ids.
+    (ApiKey::InitProducerId, 0, 5),
 ];
 
 /// Kafka's error codes used here (`Errors.java`).

@@ -17,6 +17,7 @@ use super::Shared;
 use super::api_versions;
 use super::fetch;
 use super::frame::{self, frame_response};
+use super::init_producer_id;
 use super::list_offsets;
 use super::metadata;
 use super::produce;
@@ -169,6 +170,9 @@ pub async fn answer(bytes: Bytes, shared: &Shared, peer: &mut Peer) -> Answer {
         Request::ListOffsets(r) => {
             Some(answer_list_offsets(&decoded.header, r, shared, peer).await)
         }
+        Request::InitProducerId(r) => {
+            Some(answer_init_producer_id(&decoded.header, r, shared, peer).await)
+        }
         _ => None,
     };
     if let Some(body) = body {
@@ -235,6 +239,16 @@ async fn answer_produce(
     }
     if acks == engine::command::Acks::Zero {
         return Some(None);
+    }
+    // The engine's NETWORK_EXCEPTION says the client's connection to this broker broke (it
+    // died with the request in flight). A Kafka broker never writes that code: the client sees
+    // the connection close, and retries elsewhere (librdkafka takes the code in an answer as a
+    // permanent error for the records, an idempotent producer's too).
+    if from_engine
+        .iter()
+        .any(|r| r.result == Err(engine::event::ErrorCode::NetworkException))
+    {
+        return None;
     }
     let mut engine_results = from_engine.into_iter();
     let results: Vec<super::produce::PartitionResult> = decoded
@@ -358,6 +372,21 @@ async fn answer_list_offsets(
     list_offsets::respond(header, &results)
 }
 
+/// An InitProducerId: a new producer id from the room, at this connection's broker. `None`:
+/// the room is busy or the broker is down; the connection closes.
+async fn answer_init_producer_id(
+    header: &kafka_protocol::messages::RequestHeader,
+    request: &kafka_protocol::messages::InitProducerIdRequest,
+    shared: &Shared,
+    peer: &Peer,
+) -> Option<Vec<u8>> {
+    let result = match init_producer_id::check(request) {
+        Ok(()) => Ok(shared.init_producer_id(peer.broker).await?),
+        Err(code) => Err(code),
+    };
+    init_producer_id::respond(header, result)
+}
+
 /// Every other request: answered from the room's view.
 async fn answer_other(decoded: request::Decoded, shared: &Shared) -> Option<Bytes> {
     let header = &decoded.header;
@@ -379,8 +408,13 @@ async fn answer_other(decoded: request::Decoded, shared: &Shared) -> Option<Byte
             let view = shared.ask(ask).await?;
             metadata::respond(header, r, &view, shared, getrandom::u32().unwrap_or(0))
         }
-        Request::Produce(_) | Request::Fetch(_) | Request::ListOffsets(_) => {
-            unreachable!("answered by answer_produce, answer_fetch, answer_list_offsets")
+        Request::Produce(_)
+        | Request::Fetch(_)
+        | Request::ListOffsets(_)
+        | Request::InitProducerId(_) => {
+            unreachable!(
+                "answered by answer_produce, answer_fetch, answer_list_offsets, answer_init_producer_id"
+            )
         }
         Request::Group(_) => unreachable!("group APIs are answered by group::answer"),
     }?;

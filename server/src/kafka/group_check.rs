@@ -298,7 +298,7 @@ mod tests {
     }
 }
 
-/// The decoding path (`request::decode`) over the group APIs: well-formed requests at every
+/// The decoding path (`request::decode`) over the group APIs and InitProducerId: well-formed requests at every
 /// enabled version, then each cut short and with bytes overwritten by a seeded generator. Any
 /// outcome but a panic (or an allocation a forged count asked for) is allowed: decoded, or
 /// refused with a reason.
@@ -314,8 +314,9 @@ mod fuzz {
     use kafka_protocol::messages::sync_group_request::SyncGroupRequestAssignment;
     use kafka_protocol::messages::{
         ApiKey, DescribeGroupsRequest, FindCoordinatorRequest, GroupId, HeartbeatRequest,
-        JoinGroupRequest, LeaveGroupRequest, ListGroupsRequest, OffsetCommitRequest,
-        OffsetFetchRequest, RequestHeader, SyncGroupRequest, TopicName,
+        InitProducerIdRequest, JoinGroupRequest, LeaveGroupRequest, ListGroupsRequest,
+        OffsetCommitRequest, OffsetFetchRequest, RequestHeader, SyncGroupRequest, TopicName,
+        TransactionalId,
     };
     use kafka_protocol::protocol::{Encodable, StrBytes};
 
@@ -387,6 +388,11 @@ mod fuzz {
             ApiKey::ListGroups => ListGroupsRequest::default().encode(&mut out, v),
             ApiKey::DescribeGroups => DescribeGroupsRequest::default()
                 .with_groups(vec![GroupId(s("group"))])
+                .encode(&mut out, v),
+            // Not a group API, but decoded by the same path (`request::decode`, `skim`).
+            ApiKey::InitProducerId => InitProducerIdRequest::default()
+                .with_transactional_id(Some(TransactionalId(s("tx"))))
+                .with_transaction_timeout_ms(60_000)
                 .encode(&mut out, v),
             _ => return None,
         };

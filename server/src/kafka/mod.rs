@@ -17,6 +17,7 @@ pub mod fetch;
 pub mod frame;
 pub mod group;
 pub mod group_check;
+pub mod init_producer_id;
 pub mod list_offsets;
 pub mod listener;
 pub mod metadata;
@@ -113,6 +114,13 @@ impl Shared {
             .await
             .ok()
             .flatten()
+    }
+
+    /// A new producer id from the default room's `broker`; `None` if the room is busy or gone
+    /// or the broker is down.
+    pub async fn init_producer_id(&self, broker: u32) -> Option<i64> {
+        let room = self.rooms.get(DEFAULT_ROOM).ok()?;
+        room.kafka_init_producer_id(broker).await.ok().flatten()
     }
 
     /// A client that produced or fetched has gone.

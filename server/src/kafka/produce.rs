@@ -12,8 +12,15 @@
 //!   as `DefaultRecordBatch.ensureValid` throws);
 //! - not exactly one batch, or a batch before magic v2: INVALID_RECORD (`validateRecords`: "Produce
 //!   requests with version 3 are only allowed to contain exactly one record batch");
-//! - a batch with a producer id (idempotent or transactional): UNKNOWN_PRODUCER_ID, because this
-//!   broker does not implement InitProducerId, so no producer id it could know exists;
+//! - a batch with a producer id (an idempotent producer's, from InitProducerId,
+//!   `init_producer_id.rs`) goes to the engine with its producer id, epoch and base sequence,
+//!   where the leader checks them as Kafka's `ProducerStateManager` does
+//!   (`engine::producer_state`): duplicates answered with their original offsets,
+//!   OUT_OF_ORDER_SEQUENCE_NUMBER, INVALID_PRODUCER_EPOCH. A producer id with a negative epoch or
+//!   base sequence is INVALID_RECORD (this playground's check: Kafka's client never sends one);
+//! - a transactional batch: INVALID_TXN_STATE. There is no transaction coordinator, so no
+//!   transaction can be ongoing; Kafka's leader, verifying a transactional batch with the
+//!   coordinator (KIP-890), answers INVALID_TXN_STATE for a transaction it does not know;
 //! - a batch above `max.message.bytes` (Kafka's default 1048588): MESSAGE_TOO_LARGE;
 //! - a compressed batch whose records would inflate past the playground's ceiling
 //!   (`decompress::MAX_DECOMPRESSED`): CORRUPT_MESSAGE, with nothing inflated past it.
@@ -29,7 +36,7 @@ use kafka_protocol::messages::{ApiKey, ProduceRequest, ProduceResponse, RequestH
 use kafka_protocol::protocol::StrBytes;
 use kafka_protocol::records::{Compression, RecordBatchDecoder};
 
-use engine::client::external::{ExternalPartition, ExternalRecord};
+use engine::client::external::{ExternalPartition, ExternalRecord, ProducerBatch};
 use engine::command::Acks;
 use engine::event::ErrorCode;
 
@@ -48,7 +55,8 @@ pub const NOT_ENOUGH_REPLICAS_AFTER_APPEND: i16 = 20;
 pub const INVALID_REQUIRED_ACKS: i16 = 21;
 pub const LEADER_NOT_AVAILABLE: i16 = 5;
 pub const OUT_OF_ORDER_SEQUENCE_NUMBER: i16 = 45;
-pub const UNKNOWN_PRODUCER_ID: i16 = 59;
+pub const INVALID_PRODUCER_EPOCH: i16 = 47;
+pub const INVALID_TXN_STATE: i16 = 48;
 pub const INVALID_RECORD: i16 = 87;
 
 /// One partition's outcome: topic, partition, and the base offset (unknown for a duplicate)
@@ -73,6 +81,7 @@ pub fn error_code(e: ErrorCode) -> i16 {
         ErrorCode::LeaderNotAvailable => LEADER_NOT_AVAILABLE,
         ErrorCode::OutOfOrderSequenceNumber => OUT_OF_ORDER_SEQUENCE_NUMBER,
         ErrorCode::UnknownTopicOrPartition => UNKNOWN_TOPIC_OR_PARTITION,
+        ErrorCode::InvalidProducerEpoch => INVALID_PRODUCER_EPOCH,
     }
 }
 
@@ -82,7 +91,7 @@ pub struct Decoded {
     pub acks: Acks,
     pub timeout_ms: i32,
     /// Every partition of the request in order: `Ok` to the engine, `Err(code)` refused here.
-    pub parts: Vec<(String, i32, Result<Vec<ExternalRecord>, i16>)>,
+    pub parts: Vec<(String, i32, Result<PartitionBatch, i16>)>,
 }
 
 /// The request's acks: 0, 1 or -1 (all); anything else is INVALID_REQUIRED_ACKS for every
@@ -94,6 +103,13 @@ pub fn acks(acks: i16) -> Option<Acks> {
         -1 => Some(Acks::All),
         _ => None,
     }
+}
+
+/// One partition's batch as the engine takes it: its producer fields and records.
+#[derive(Debug, Default)]
+pub struct PartitionBatch {
+    pub producer: Option<ProducerBatch>,
+    pub records: Vec<ExternalRecord>,
 }
 
 /// Decodes the request's record batches.
@@ -170,8 +186,8 @@ fn check_records(mut buf: Bytes, count: i32) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// One partition's `records`: exactly one v2 batch, valid CRC, no producer id.
-fn decode_records(bytes: Bytes) -> Result<Vec<ExternalRecord>, i16> {
+/// One partition's `records`: exactly one v2 batch, valid CRC, not transactional.
+fn decode_records(bytes: Bytes) -> Result<PartitionBatch, i16> {
     if bytes.len() > MAX_MESSAGE_BYTES {
         return Err(MESSAGE_TOO_LARGE);
     }
@@ -185,12 +201,25 @@ fn decode_records(bytes: Bytes) -> Result<Vec<ExternalRecord>, i16> {
     if info.version != 2 {
         return Err(INVALID_RECORD);
     }
-    if info.producer_id >= 0 {
-        return Err(UNKNOWN_PRODUCER_ID);
-    }
     if info.control {
         return Err(INVALID_RECORD);
     }
+    if info.transactional {
+        return Err(INVALID_TXN_STATE);
+    }
+    // Kafka's `RecordBatch.hasProducerId`: an id of 0 or more.
+    let producer = if info.producer_id >= 0 {
+        if info.producer_epoch < 0 || info.base_sequence < 0 {
+            return Err(INVALID_RECORD);
+        }
+        Some(ProducerBatch {
+            producer_id: info.producer_id,
+            epoch: info.producer_epoch,
+            base_sequence: info.base_sequence,
+        })
+    } else {
+        None
+    };
     // The crate reserves the announced record count: at most what the batch's bytes could
     // hold uncompressed, or what the decompression ceiling could hold.
     let room = if info.compression == Compression::None {
@@ -209,7 +238,7 @@ fn decode_records(bytes: Bytes) -> Result<Vec<ExternalRecord>, i16> {
     };
     let set = RecordBatchDecoder::decode_with_custom_compression(&mut bytes.clone(), Some(checked))
         .map_err(|_| CORRUPT_MESSAGE)?;
-    Ok(set
+    let records = set
         .records
         .into_iter()
         .map(|r| ExternalRecord {
@@ -218,7 +247,8 @@ fn decode_records(bytes: Bytes) -> Result<Vec<ExternalRecord>, i16> {
             headers: headers(r.headers),
             timestamp_ms: r.timestamp,
         })
-        .collect())
+        .collect();
+    Ok(PartitionBatch { producer, records })
 }
 
 fn headers(map: IndexMap<StrBytes, Option<Bytes>>) -> Vec<(String, Option<Vec<u8>>)> {
@@ -272,11 +302,12 @@ pub fn to_engine(decoded: &mut Decoded) -> Vec<ExternalPartition> {
     decoded
         .parts
         .iter_mut()
-        .filter_map(|(topic, partition, records)| match records {
-            Ok(records) => Some(ExternalPartition {
+        .filter_map(|(topic, partition, batch)| match batch {
+            Ok(batch) => Some(ExternalPartition {
                 topic: topic.clone(),
                 partition: *partition,
-                records: std::mem::take(records),
+                producer: batch.producer,
+                records: std::mem::take(&mut batch.records),
             }),
             Err(_) => None,
         })

@@ -12,8 +12,8 @@
 
 use bytes::{Buf, Bytes};
 use kafka_protocol::messages::{
-    ApiKey, ApiVersionsRequest, FetchRequest, ListOffsetsRequest, MetadataRequest, ProduceRequest,
-    RequestHeader, ResponseHeader,
+    ApiKey, ApiVersionsRequest, FetchRequest, InitProducerIdRequest, ListOffsetsRequest,
+    MetadataRequest, ProduceRequest, RequestHeader, ResponseHeader,
 };
 use kafka_protocol::protocol::{Decodable, Encodable};
 
@@ -30,6 +30,8 @@ pub enum Request {
     Produce(ProduceRequest),
     Fetch(FetchRequest),
     ListOffsets(ListOffsetsRequest),
+    /// An idempotent producer asks for its producer id (`super::init_producer_id`).
+    InitProducerId(InitProducerIdRequest),
     /// A consumer-group API (`super::group`).
     Group(super::group::GroupApi),
 }
@@ -95,6 +97,12 @@ pub fn decode(mut frame: Bytes) -> Result<Decoded, Refusal> {
             skim::list_offsets(&frame, version).ok_or_else(bad_body)?;
             Request::ListOffsets(
                 ListOffsetsRequest::decode(&mut frame, version).map_err(|_| bad_body())?,
+            )
+        }
+        ApiKey::InitProducerId => {
+            skim::init_producer_id(&frame, version).ok_or_else(bad_body)?;
+            Request::InitProducerId(
+                InitProducerIdRequest::decode(&mut frame, version).map_err(|_| bad_body())?,
             )
         }
         _ => match super::group::decode(api, version, &mut frame) {

@@ -5,7 +5,8 @@
 //! bytes remaining"); a body that skims to its end here has only collections whose elements
 //! are all present, so the crate reserves no more than the bytes hold.
 //!
-//! Used for Fetch and ListOffsets (`request.rs`); each reads its own fields in order.
+//! Used for Fetch, ListOffsets and InitProducerId (`request.rs`); each reads its own fields in
+//! order.
 
 use bytes::{Buf, Bytes};
 
@@ -157,6 +158,18 @@ pub fn list_offsets(body: &Bytes, version: i16) -> Option<()> {
             s.tagged()?;
         }
         s.tagged()?;
+    }
+    s.tagged()
+}
+
+/// InitProducerIdRequest v0–v5 (`InitProducerIdRequest.json`): no collections, but a string
+/// and tagged fields whose lengths must hold.
+pub fn init_producer_id(body: &Bytes, version: i16) -> Option<()> {
+    let mut s = Skim::new(body, version >= 2);
+    s.string()?; // transactional_id
+    s.fixed(4)?; // transaction_timeout_ms
+    if version >= 3 {
+        s.fixed(8 + 2)?; // producer_id, producer_epoch
     }
     s.tagged()
 }

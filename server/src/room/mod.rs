@@ -103,6 +103,12 @@ pub enum Request {
         queries: Vec<engine::list_offsets::OffsetsQuery>,
         reply: oneshot::Sender<Option<crate::kafka::view::ListOffsetsAnswer>>,
     },
+    /// An InitProducerId request (`crate::kafka::init_producer_id`): a new producer id from the
+    /// cluster's `broker`; `None` when the broker is down.
+    KafkaInitProducerId {
+        broker: u32,
+        reply: oneshot::Sender<Option<i64>>,
+    },
     /// A real client's connection closed.
     KafkaClosed { client: u32 },
     /// A real client's consumer-group request (`crate::kafka::group`).
@@ -274,6 +280,12 @@ impl RoomHandle {
             reply,
         })
         .await
+    }
+
+    /// A new producer id from the room's cluster (`None`: the broker is down).
+    pub async fn kafka_init_producer_id(&self, broker: u32) -> Result<Option<i64>, RoomBusy> {
+        self.ask(|reply| Request::KafkaInitProducerId { broker, reply })
+            .await
     }
 
     /// Gives a real client's group request to the room; the answer comes when the engine's
@@ -757,6 +769,9 @@ impl Room {
                 reply,
             } => {
                 let _ = reply.send(self.kafka_list_offsets(broker, reader, &queries));
+            }
+            Request::KafkaInitProducerId { broker, reply } => {
+                let _ = reply.send(self.cluster.init_producer_id(broker));
             }
             Request::KafkaClosed { client } => {
                 self.kafka_closed(client);
