@@ -14,12 +14,12 @@ from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 port, topic, count = sys.argv[1], sys.argv[2], int(sys.argv[3])
 bootstrap = f"127.0.0.1:{port}"
 
-# A plain producer, acks=all (idempotent producers are tested with confluent-kafka in
-# kafka_idempotent.rs).
+# kafka-python 3's defaults: an idempotent producer (InitProducerId, then sequence numbers per
+# partition), acks=all. (A plain producer: confluent_group.py; a leader killed under an
+# idempotent one: kafka_idempotent.rs.)
 producer = KafkaProducer(
     bootstrap_servers=bootstrap,
     client_id="kafka-python-test",
-    enable_idempotence=False,
     acks="all",
     retries=20,
     retry_backoff_ms=200,
