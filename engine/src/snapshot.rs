@@ -88,6 +88,10 @@ pub struct MemberView {
     pub member: String,
     /// The partitions of the member's assignment in the current generation.
     pub assignment: Vec<crate::command::TopicPartition>,
+    /// A real Kafka client's member (`client::external_group`): its `client.id` while its
+    /// connection is open, else `None` with `real` still true.
+    pub real_client: Option<String>,
+    pub real: bool,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -316,7 +320,13 @@ impl Cluster {
                     {
                         "stream".to_string()
                     } else {
-                        g.client.partition_assignment_strategy.name().to_string()
+                        // The protocol the coordinator selected for this generation, as
+                        // DescribeGroups answers it: the assignor the members chose (a real
+                        // client's: kafkajs's `RoundRobinAssigner`, librdkafka's `range`…);
+                        // before any generation, the one `group add` gave its consumers.
+                        g.protocol.clone().unwrap_or_else(|| {
+                            g.client.partition_assignment_strategy.name().to_string()
+                        })
                     },
                     protocol: if connect.map_or_else(
                         || {
@@ -344,9 +354,14 @@ impl Cluster {
                     members: g
                         .members
                         .values()
-                        .map(|m| MemberView {
-                            member: m.id.clone(),
-                            assignment: crate::group::query::described_assignment(g, m),
+                        .map(|m| {
+                            let real = crate::client::external_group::external_of(m.consumer);
+                            MemberView {
+                                member: m.id.clone(),
+                                assignment: crate::group::query::described_assignment(g, m),
+                                real_client: real.and_then(|c| self.external_client_name(c)),
+                                real: real.is_some(),
+                            }
                         })
                         .collect(),
                     lag: offsets.iter().map(|o| o.lag).sum(),

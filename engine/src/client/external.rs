@@ -581,6 +581,11 @@ impl Cluster {
         self.external.clients.contains_key(&client)
     }
 
+    /// The `client.id` of connected real client `client`.
+    pub(crate) fn external_client_name(&self, client: u32) -> Option<String> {
+        self.external.clients.get(&client).map(|c| c.name.clone())
+    }
+
     /// Whether a connection of the real client whose producer entry is `producer` is open.
     pub(crate) fn external_entry_connected(&self, producer: u32) -> bool {
         self.external
