@@ -258,6 +258,7 @@ fn group(g: &GroupView) -> wire::Group {
             .map(|m| wire::Member {
                 member: m.member.clone(),
                 assignment: m.assignment.iter().map(ToString::to_string).collect(),
+                real_client: m.real.then(|| m.real_client.clone().unwrap_or_default()),
             })
             .collect(),
         offsets: g

@@ -768,6 +768,10 @@ pub struct Member {
     pub member: String,
     /// `"orders/0"`, … in the current generation's assignment.
     pub assignment: Vec<String>,
+    /// A real Kafka client's member: its `client.id` (empty once its connection closed, while
+    /// the coordinator waits for its session to time out). The page draws it as a member row
+    /// marked "real client"; a simulated consumer's member has none.
+    pub real_client: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]

@@ -4,9 +4,9 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { promisify } from 'node:util';
-import { useServerAndBrowser, open, until } from './harness.mjs';
+import { useServerAndBrowser, open, holds, until } from './harness.mjs';
 
 const run = promisify(execFile);
 const { env } = useServerAndBrowser({ kafka: true });
@@ -32,6 +32,34 @@ test('a record produced by kcat is drawn from a producer card marked "real clien
   // kcat has exited: its connection closed, the card says so.
   await until('the card says disconnected', async () =>
     (await card.locator('.status-pill').textContent()).trim() === 'disconnected', 15000);
+  assert.deepEqual(problems.errors, []);
+  await page.close();
+});
+
+test('a real consumer group (kcat -G, librdkafka) is drawn with its members marked "real client", their assignment and the assignor they chose', async () => {
+  const { page, problems } = await open(env.browser, env.server.url);
+  await page.waitForSelector('[data-broker="1"]');
+  const bootstrap = `127.0.0.1:${env.server.kafkaPort}`;
+  // librdkafka's balanced consumer: FindCoordinator, JoinGroup (its default assignors:
+  // range, roundrobin), SyncGroup with the leader's assignment, heartbeats, fetches.
+  const kcat = spawn('kcat', ['-G', 'maria-readers', '-b', bootstrap, '-X', 'client.id=maria-laptop',
+    '-o', 'beginning', '-q', 'orders'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  try {
+    const card = page.locator('.group.card', { hasText: 'maria-readers' });
+    await card.waitFor({ timeout: 30000 });
+    const member = card.locator('.member.real-member');
+    await until('the real member drawn with its client.id', async () =>
+      (await member.count()) === 1 && (await member.locator('.entity-name').textContent()) === 'maria-laptop', 30000);
+    assert.equal(await member.locator('.tag.real-client').textContent(), 'real client');
+    // One member holds every partition of orders, as the coordinator's state says.
+    await until('its assignment drawn', async () =>
+      (await member.locator('.owned-chip').allTextContents()).sort().join(' ') === 'orders/0 orders/1 orders/2', 30000);
+    assert.ok(await holds(page, 'state maria-readers == Stable'));
+    // The assignor is the protocol the coordinator selected: librdkafka's first choice, range.
+    assert.match(await card.textContent(), /\brange\b/);
+  } finally {
+    kcat.kill('SIGINT');
+  }
   assert.deepEqual(problems.errors, []);
   await page.close();
 });

@@ -109,6 +109,40 @@ export class GroupsView {
       // Members are keyed by member id: a restarted consumer is a new member (`NAME~2`).
       this.updateMember(g, con, members.get(con.member_id ?? con.name), row);
     }
+    // A real Kafka client's members (kafkajs, librdkafka, …): the coordinator knows their member
+    // id and the assignment their leader gave; their positions are the client's own business.
+    const real = g.members.filter((mm) => mm.real_client !== null && mm.real_client !== undefined);
+    const realKeys = new Set(real.map((mm) => `real:${mm.member}`));
+    for (const [key, row] of c.rows) if (key.startsWith('real:') && !realKeys.has(key)) { row.row.remove(); c.rows.delete(key); }
+    for (const mm of real) {
+      const key = `real:${mm.member}`;
+      let row = c.rows.get(key);
+      if (!row) { row = this.makeRealMember(); c.rows.set(key, row); c.members.append(row.row); }
+      setText(row.name, mm.real_client || 'a real client');
+      setAttr(row.name, 'title', `member id ${mm.member}`);
+      setText(row.state, mm.real_client ? 'connected' : 'disconnected: a member until its session times out');
+      setText(row.role, g.leader === mm.member ? 'group leader' : '');
+      const key2 = mm.assignment.join(' ');
+      if (row.assigned !== key2) {
+        row.assigned = key2;
+        row.owned.replaceChildren(...(mm.assignment.length
+          ? mm.assignment.map((p) => el('span', { class: 'owned-chip', dataset: { owned: p } }, el('span', { text: p })))
+          : [el('span', { class: 'owned-none', text: 'owns no partition' })]));
+      }
+      setAttr(row.row, 'aria-label', `Real Kafka client ${mm.real_client || ''}, member of ${g.name}`);
+    }
+  }
+
+  /** A member row for a real Kafka client: its client.id, a "real client" mark, its assignment. */
+  makeRealMember() {
+    const name = el('span', { class: 'entity-name' });
+    const role = el('span', { class: 'member-role' });
+    const state = el('span', { class: 'member-state' });
+    const owned = el('div', { class: 'owned' });
+    const row = el('div', { class: 'member real-member' },
+      el('div', { class: 'member-head' }, el('span', { class: 'tag real-client', text: 'real client' }), name, role, state),
+      owned);
+    return { row, name, role, state, owned, assigned: null };
   }
 
   makeMember(name) {
