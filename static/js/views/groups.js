@@ -96,8 +96,11 @@ export class GroupsView {
     // partition says its offset, more say how many partitions have one.
     setText(c.committed, !committed ? '' : g.offsets.length === 1 ? ` · committed ${formatCount(g.offsets[0].committed)}` : ` · committed on ${g.offsets.length} partitions`);
     setAttr(c.lag, 'title', committed ? 'records past the committed offsets' : 'no committed offset yet: lag is measured from committed offsets');
-    setText(c.processed, formatCount(g.consumed));
-    setText(c.twice, formatCount(g.duplicates ?? 0));
+    // What real Kafka clients process happens in their programs: a broker sees their fetches
+    // and commits, not their processing, so a group of only real members says '–'.
+    const onlyReal = g.members.length > 0 && g.members.every((mm) => mm.real_client !== null && mm.real_client !== undefined);
+    setText(c.processed, onlyReal && !g.consumed ? '–' : formatCount(g.consumed));
+    setText(c.twice, onlyReal && !g.consumed ? '–' : formatCount(g.duplicates ?? 0));
     setClass(c.twice, 'alert-text', (g.duplicates ?? 0) > 0);
     setAttr(c.card, 'aria-label', `Group ${g.name}, ${g.state}`);
 
