@@ -148,10 +148,6 @@ async fn a_leader_killed_mid_write_loses_and_duplicates_nothing_for_an_idempoten
         produced_at_kill.iter().sum::<u64>() < COUNT,
         "records were still being written after the kill: {at_kill}"
     );
-    assert!(
-        produced_at_kill[0] > delivered_at_kill[0],
-        "partition 0 had records pending at its leader's death: {at_kill}"
-    );
 
     // Every number exactly once, on librdkafka's keyed partition, ascending in each partition
     // (the order it was written), at consecutive offsets.
@@ -178,6 +174,14 @@ async fn a_leader_killed_mid_write_loses_and_duplicates_nothing_for_an_idempoten
         per_partition.entry(p).or_default().push((offset, n));
     }
     assert_eq!(seen.len() as u64, COUNT, "every number read");
+    // Partition 0 was written across its leader's death: records produced after the kill went
+    // first to the dead leader (the client's metadata still named it), then to the new one.
+    // (Whether one was in flight at the very instant of the kill is chance: with an answer in
+    // a few milliseconds, often none is.)
+    assert!(
+        per_partition.get(&0).map_or(0, Vec::len) as u64 > produced_at_kill[0],
+        "partition 0 was written after its leader died: {at_kill}"
+    );
     for (p, records) in &per_partition {
         for w in records.windows(2) {
             assert!(
