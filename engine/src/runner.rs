@@ -114,9 +114,15 @@ pub fn run(script: &Script, mut observe: impl FnMut(&[TimedEvent])) -> (RunRepor
             Action::Focus(_) => report.beats.push((t, Beat::Focus)),
             Action::Say(text) => {
                 report.beats.push((t, Beat::Say));
+                // The narration, then its code listing indented under it.
+                // `{bootstrap}` is the live room's listener address; headless, the default one.
+                let text = text.replace("{bootstrap}", "localhost:9092");
+                let mut said = text.lines();
+                let narration = said.next().unwrap_or("");
                 report
                     .lines
-                    .push(format!("[{}] {text}", crate::time::format_duration(t)));
+                    .push(format!("[{}] {narration}", crate::time::format_duration(t)));
+                report.lines.extend(said.map(|code| format!("    {code}")));
             }
             Action::Expect(e) => {
                 report.expectations += 1;

@@ -430,6 +430,29 @@ fn time_commands() {
     assert_eq!(action("say hello"), Action::Say("hello".into()));
 }
 
+/// `|` lines under a `say` are its code listing, kept exactly (indentation included); they
+/// belong to the `say` just above them.
+#[test]
+fn code_lines_under_a_say_are_its_listing() {
+    assert_eq!(
+        action("say \"Run this:\"\n| for i in range(3):\n|     print(i)\n|\n| done()"),
+        Action::Say("Run this:\nfor i in range(3):\n    print(i)\n\ndone()".into())
+    );
+    // At its instant too.
+    let script = ok("at 5s say \"Later:\"\n| x = 1");
+    assert_eq!(script.steps[2].action, Action::Say("Later:\nx = 1".into()));
+    // A blank line ends the listing: a `|` after it has no `say`.
+    assert_eq!(
+        error("say \"a\"\n| one\n\n| two"),
+        "t.scenario:6:1: a '|' code line belongs to the 'say' line just above it \
+         (put the code right under its 'say', with no blank line between)"
+    );
+    assert!(error("wait 1s\n  | code").starts_with("t.scenario:4:3: a '|' code line"));
+    assert!(error("say \"a\"\n| a\u{7}b").starts_with("t.scenario:4:4: control character U+0007"));
+    // A `say` that fails adds no errors for its code lines.
+    assert_eq!(errors("say a b\n| x\n| y").len(), 1);
+}
+
 #[test]
 fn at_runs_any_command_later() {
     let script = ok(

@@ -109,7 +109,7 @@ export class Model extends EventTarget {
   reset() {
     this.title = null;
     this.clock = { now_us: 0, playing: false, speed: 1 };
-    this.caption = null;
+    this.setCaption(null);
     /** What the scenario's `focus` put on screen: `KIND:ID` names (wire.rs, "Focus"); [] for all. */
     this.focus = [];
     /** How far this room's timeline has been played: `seek` reaches 0..=horizon_us. */
@@ -185,7 +185,7 @@ export class Model extends EventTarget {
     this.snapshots = snapshots + 1;
     this.title = msg.title ?? null;
     this.clock = msg.clock;
-    this.caption = msg.caption ?? null;
+    this.setCaption(msg.caption ?? null);
     this.focus = msg.focus ?? [];
     this.timeline = msg.timeline ?? { horizon_us: msg.clock.now_us };
     this.lesson = msg.lesson ?? null;
@@ -215,6 +215,17 @@ export class Model extends EventTarget {
     this.emit(change);
   }
 
+  /**
+   * The latest `say`: its first line is the narration (`caption`), any further lines a code
+   * listing under it (`listing`, the scenario's `| …` lines), each shown by its own view.
+   */
+  setCaption(said) {
+    this.said = said;
+    const cut = said ? said.indexOf('\n') : -1;
+    this.caption = cut < 0 ? said : said.slice(0, cut);
+    this.listing = cut < 0 ? null : said.slice(cut + 1);
+  }
+
   /** Merge a frame message. */
   applyFrame(msg) {
     const change = emptyChange();
@@ -222,8 +233,8 @@ export class Model extends EventTarget {
     const c = msg.clock;
     if (c.now_us !== this.clock.now_us || c.playing !== this.clock.playing || c.speed !== this.clock.speed) change.clock = true;
     this.clock = c;
-    if (msg.caption !== undefined && msg.caption !== this.caption) {
-      this.caption = msg.caption;
+    if (msg.caption !== undefined && msg.caption !== this.said) {
+      this.setCaption(msg.caption);
       change.caption = true;
     }
     // A frame carries `focus` only when it changed.

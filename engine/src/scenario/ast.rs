@@ -43,7 +43,8 @@ pub enum Action {
     Wait(Micros),
     /// `pause`: the browser stops until Next; the headless runner ignores it.
     Pause,
-    /// `say "TEXT"`
+    /// `say "TEXT"`, and the code lines (`| …`) under it, if any: the narration is the first
+    /// line, each further line one line of code (`parser::listing`).
     Say(String),
     /// `focus TARGET…`: what the screen must show from now on; `focus all` is the empty list
     /// (the whole cluster). Nothing changes in the cluster: the headless runner ignores it.
@@ -77,6 +78,9 @@ pub enum FocusTarget {
     Consumer(String),
     /// `metrics`: the metrics panel.
     Metrics,
+    /// `clients`: every real Kafka client's card (producers and groups of programs connected to
+    /// the listeners), whichever connect while the focus holds: a lesson cannot name them.
+    Clients,
     /// `app APP`: a Streams application (its topology and instances).
     App(String),
     /// `store APP/STORE`: one state store of an application.

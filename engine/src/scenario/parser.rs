@@ -39,6 +39,7 @@ mod connect;
 pub mod expr;
 mod expr_text;
 mod focus;
+pub mod listing;
 mod streams;
 mod streams_commands;
 mod streams_line;
@@ -81,8 +82,34 @@ pub fn parse(file: &str, src: &str) -> Result<Script, Vec<Diagnostic>> {
         })
         .collect();
     let mut rest = lines.as_slice();
+    // The `say` step a `|` code line would extend: the step of the line just above, when that
+    // was a `say` or one of its code lines. `Err(())` after a line with an error, so that a
+    // failed `say`'s code lines add no errors of their own.
+    let mut listing: Result<Option<usize>, ()> = Ok(None);
     while let Some((&(line, text), after)) = rest.split_first() {
         rest = after;
+        if let Some(code) = listing::code_line(text) {
+            let col = u32::try_from(text.len() - text.trim_start().len() + 1).unwrap_or(1);
+            let said = match listing {
+                Ok(Some(i)) => match &mut script.steps[i].action {
+                    Action::Say(said) => Some(said),
+                    _ => None,
+                },
+                Ok(None) => None,
+                Err(()) => continue,
+            };
+            let added = match (code, said) {
+                (Err(e), _) => Err(e),
+                (Ok(_), None) => Err(listing::orphan(col)),
+                (Ok(code), Some(said)) => listing::extend(said, &code, col),
+            };
+            if let Err(e) = added {
+                errors.push(e.at(file, line));
+                listing = Err(());
+            }
+            continue;
+        }
+        listing = Ok(None);
         if streams::opens_block(text) {
             // `streams app … end`: the lines up to `end` are the block's.
             let end = after.iter().position(|(_, t)| streams::closes_block(t));
@@ -96,9 +123,15 @@ pub fn parse(file: &str, src: &str) -> Result<Script, Vec<Diagnostic>> {
             }
             continue;
         }
+        let before = script.steps.len();
         if let Err(e) = file_line(text, line, &mut ctx, &mut script) {
             errors.push(e.at(file, line));
             ctx.recover(text);
+            listing = Err(());
+        } else if script.steps.len() > before
+            && matches!(script.steps[before].action, Action::Say(_))
+        {
+            listing = Ok(Some(before));
         }
     }
     if errors.is_empty() {
