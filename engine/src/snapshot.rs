@@ -309,7 +309,7 @@ impl Cluster {
                 let connect = self.connect_group_protocol(i as u32);
                 GroupView {
                     name: g.name.clone(),
-                    topics: g.topics.clone(),
+                    topics: crate::group::query::described_topics(g),
                     // A Streams application's group speaks the `stream` protocol.
                     assignor: if let Some(mode) = connect {
                         mode.protocol().to_string()

@@ -328,6 +328,7 @@ pub fn focus(targets: &[engine::scenario::FocusTarget]) -> Vec<String> {
             F::Group(name) => format!("group:{name}"),
             F::Consumer(name) => format!("consumer:{name}"),
             F::Metrics => "metrics".to_string(),
+            F::Clients => "clients".to_string(),
             F::App(name) => format!("app:{name}"),
             F::Store { app, store } => format!("store:{app}/{store}"),
             F::Task { app, task } => format!("task:{app}/{task}"),

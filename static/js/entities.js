@@ -20,7 +20,9 @@ export const entity = {
   partition: (id) => `partition:${id}`,
   replica: (id, broker) => `replica:${id}@${broker}`,
   record: (id, offset) => `record:${id}@${offset}`,
-  producer: (name) => `producer:${name}`,
+  // Engine names of real clients' and Connect tasks' producers hold NULs, which no CSS selector
+  // can say (CSS.escape turns NUL into U+FFFD): the attribute writes them as U+2400 (␀).
+  producer: (name) => `producer:${name.replaceAll('\u0000', '\u2400')}`,
   group: (name) => `group:${name}`,
   consumer: (name) => `consumer:${name}`,
   owned: (id) => `owned:${id}`,

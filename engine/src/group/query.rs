@@ -25,6 +25,34 @@ pub(crate) fn described_assignment(group: &Group, m: &Member) -> Vec<TopicPartit
     }
 }
 
+/// The topics a group reads, as `kafka-consumer-groups.sh --describe` finds them: a simulated
+/// group's subscription; for a group of real clients, whose subscription the coordinator holds
+/// only as opaque bytes, the topics in its members' consumer-protocol metadata (for the selected
+/// protocol, else their first) and in its committed offsets.
+pub(crate) fn described_topics(group: &Group) -> Vec<String> {
+    if !group.topics.is_empty() {
+        return group.topics.clone();
+    }
+    let mut topics: Vec<String> = group.committed.keys().map(|tp| tp.topic.clone()).collect();
+    if group.protocol_type.as_deref() == Some(consumer_protocol::PROTOCOL_TYPE) {
+        for m in group.members.values() {
+            let chosen = m
+                .protocols
+                .iter()
+                .find(|(name, _)| group.protocol.as_ref() == Some(name))
+                .or(m.protocols.first());
+            if let Some(s) =
+                chosen.and_then(|(_, bytes)| consumer_protocol::decode_subscription(bytes))
+            {
+                topics.extend(s.topics);
+            }
+        }
+    }
+    topics.sort();
+    topics.dedup();
+    topics
+}
+
 impl Cluster {
     pub fn group_names(&self) -> Vec<String> {
         self.groups.iter().map(|g| g.name.clone()).collect()

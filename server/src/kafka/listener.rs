@@ -213,7 +213,11 @@ async fn accept(listener: TcpListener, shared: Arc<Shared>, life: watch::Receive
 pub async fn first_brokers(shared: &Shared, patience: Duration) -> Option<Vec<BrokerLife>> {
     let deadline = tokio::time::Instant::now() + patience;
     loop {
-        if let Some(lives) = shared.ask(KafkaAsk::Brokers).await.map(|v| v.brokers) {
+        if let Some(lives) = shared
+            .ask(KafkaAsk::Brokers { bootstrap: None })
+            .await
+            .map(|v| v.brokers)
+        {
             return Some(lives);
         }
         if tokio::time::Instant::now() >= deadline {

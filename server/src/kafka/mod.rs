@@ -148,7 +148,18 @@ impl Shared {
     /// it) is not brought back just to be looked at; a client's request brings it back.
     async fn brokers_if_running(&self) -> Option<Vec<BrokerLife>> {
         let room = self.rooms.running(DEFAULT_ROOM)?;
-        room.kafka(KafkaAsk::Brokers).await.ok().map(|v| v.brokers)
+        let bootstrap = self.bootstrap();
+        room.kafka(KafkaAsk::Brokers { bootstrap })
+            .await
+            .ok()
+            .map(|v| v.brokers)
+    }
+
+    /// `host:port` of the first broker's listener: where clients bootstrap.
+    fn bootstrap(&self) -> Option<String> {
+        let ports = self.ports.lock().expect("ports lock");
+        let (_, port) = ports.first_key_value()?;
+        Some(format!("{}:{port}", self.host))
     }
 
     fn set_ports(&self, ports: BTreeMap<u32, u16>) {

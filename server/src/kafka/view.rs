@@ -44,8 +44,10 @@ pub struct ClusterView {
 /// What a listener asks the room.
 #[derive(Debug, Clone)]
 pub enum KafkaAsk {
-    /// The brokers only (the listeners' supervisor, a few times a second).
-    Brokers,
+    /// The brokers only (the listeners' supervisor, a few times a second), telling the room
+    /// where clients bootstrap (`host:port` of its first broker's listener) once it is known:
+    /// a lesson's narration says it (`{bootstrap}`), and the page shows it.
+    Brokers { bootstrap: Option<String> },
     /// A Metadata request: `topics` `None` for every topic; missing ones are created when
     /// `auto_create` (the request allows it and `auto.create.topics.enable` is true).
     Metadata {

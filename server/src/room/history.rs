@@ -207,14 +207,29 @@ pub fn export(
                     t = t.max(ended);
                 }
             }
+            // A pause the clock played on at (Kafka clients connected): the steps after it
+            // ran when Next was pressed.
+            Action::Pause => {
+                timed.push((t, order + 1, 1, order, "pause".to_string()));
+                if let Some(&(_, ended)) = holds_ended.iter().find(|(i, _)| *i == order) {
+                    t = t.max(ended);
+                }
+            }
             Action::Expect(_) => {}
             _ => {
                 let text = lines
                     .get(step.pos.line as usize - 1)
                     .map_or("", |l| l.trim());
                 // The command itself, without a leading `at TIME` (it gets its own below).
-                let text = strip_at(text);
-                timed.push((t, order + 1, 1, order, text.to_string()));
+                let mut text = strip_at(text).to_string();
+                // A `say`'s code listing: its `|` lines follow it.
+                if let Action::Say(said) = &step.action {
+                    for code in said.lines().skip(1) {
+                        text.push_str("\n| ");
+                        text.push_str(code);
+                    }
+                }
+                timed.push((t, order + 1, 1, order, text));
             }
         }
     }

@@ -17,12 +17,17 @@ use engine::list_offsets::{OffsetsQuery, OffsetsReader};
 impl Room {
     pub(super) fn kafka(&mut self, ask: KafkaAsk) -> ClusterView {
         match ask {
-            KafkaAsk::Brokers => ClusterView {
-                cluster_id: self.cluster.cluster_id(),
-                brokers: view::brokers(&self.cluster),
-                topics: Vec::new(),
-                created: Vec::new(),
-            },
+            KafkaAsk::Brokers { bootstrap } => {
+                if bootstrap.is_some() {
+                    self.kafka_bootstrap = bootstrap;
+                }
+                ClusterView {
+                    cluster_id: self.cluster.cluster_id(),
+                    brokers: view::brokers(&self.cluster),
+                    topics: Vec::new(),
+                    created: Vec::new(),
+                }
+            }
             KafkaAsk::Metadata {
                 topics,
                 auto_create,
@@ -196,3 +201,25 @@ impl Room {
         }
     }
 }
+
+/// What `{bootstrap}` says in a room whose brokers have no listeners (`--no-kafka`, a
+/// sandbox, or any room but the default one).
+pub const NO_LISTENER: &str = "(no Kafka listener in this room)";
+
+impl Room {
+    /// A `say` text as the room shows it: `{bootstrap}` becomes where this room's Kafka
+    /// clients bootstrap, so that a lesson's code connects as written wherever it is served
+    /// (`--kafka-port`, `--share`).
+    pub(super) fn narrated(&self, text: &str) -> String {
+        if !text.contains(BOOTSTRAP) {
+            return text.to_string();
+        }
+        text.replace(
+            BOOTSTRAP,
+            self.kafka_bootstrap.as_deref().unwrap_or(NO_LISTENER),
+        )
+    }
+}
+
+/// The placeholder a `say` text uses for the bootstrap address.
+pub const BOOTSTRAP: &str = "{bootstrap}";

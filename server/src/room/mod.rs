@@ -433,6 +433,9 @@ struct Room {
     history_thinned: bool,
     /// Real clients' Produce requests waiting for the engine's answer, by (client, token).
     kafka_waiting: kafka::Waiting,
+    /// Where Kafka clients bootstrap, `host:port`, once the listeners said (`None` for a room
+    /// without listeners): the `{bootstrap}` of a lesson's narration.
+    kafka_bootstrap: Option<String>,
     /// Real clients' Fetch requests waiting for the engine's answer, by (client, token).
     kafka_fetching: kafka::Fetching,
     /// Real clients' group requests waiting for the engine's answer, by (client, token).
@@ -493,6 +496,7 @@ impl Room {
             paused_with_clients: Duration::ZERO,
             history_thinned: false,
             kafka_waiting: kafka::Waiting::default(),
+            kafka_bootstrap: None,
             kafka_fetching: kafka::Fetching::default(),
             kafka_group_waiting: kafka_group::GroupWaiting::default(),
             markers: Markers::default(),
@@ -605,8 +609,7 @@ impl Room {
     /// Previous: back to the pause before this one (waiting at pause N: N−1; after it: N),
     /// exactly as the room was when it reached it, paused there.
     fn previous(&mut self) -> Result<(), WireError> {
-        let at_pause = self.at_pause && !self.clock.playing;
-        let target = if at_pause {
+        let target = if self.waiting_at_pause() {
             self.pauses_done.saturating_sub(1)
         } else {
             self.pauses_done
@@ -854,6 +857,7 @@ impl Room {
             ClientBody::Play => {
                 // Playing on from a pause goes past it, as Next does.
                 self.at_pause = false;
+                self.player.release_pause(self.cluster.now());
                 self.clock.playing = true;
                 self.dirty = true;
                 Ok(Answer::Output(None))
@@ -866,6 +870,7 @@ impl Room {
             }
             ClientBody::Step => {
                 self.at_pause = false;
+                self.player.release_pause(self.cluster.now());
                 self.clock.playing = false;
                 self.advance_to(self.cluster.now() + STEP_US);
                 Ok(Answer::Output(None))
@@ -934,6 +939,7 @@ impl Room {
             }
             ClientBody::Next => {
                 self.at_pause = false;
+                self.player.release_pause(self.cluster.now());
                 self.clock.playing = true;
                 Ok(Answer::Output(None))
             }
@@ -1084,9 +1090,12 @@ impl Room {
                 Ok(Some("paused".to_string()))
             }
             Action::Say(text) => {
+                let text = self.narrated(text);
                 self.caption = Some(text.clone());
                 self.caption_changed = true;
-                self.note("info", "narration", text.clone());
+                // The log keeps the narration; a code listing under it is the caption's alone.
+                let narration = text.lines().next().unwrap_or("").to_string();
+                self.note("info", "narration", narration);
                 Ok(None)
             }
             Action::Focus(targets) => {
@@ -1306,13 +1315,19 @@ impl Room {
         }
     }
 
+    /// The lesson waits at a `pause` for Next: the clock stopped there, or plays on while the
+    /// file is held (Kafka clients connected, `real_time.rs`).
+    fn waiting_at_pause(&self) -> bool {
+        self.at_pause && (!self.clock.playing || self.player.held_at_pause())
+    }
+
     fn lesson_dto(&self) -> wire::Lesson {
         wire::Lesson {
             id: self.scenario.id.clone(),
             title: self.scenario.script.title.clone(),
             pauses_total: self.pauses_total,
             pauses_done: self.pauses_done,
-            at_pause: self.at_pause && !self.clock.playing,
+            at_pause: self.waiting_at_pause(),
             finished: self.player.script_finished(),
         }
     }

@@ -83,9 +83,13 @@ pub struct Player {
     console_hold: Option<Hold>,
     /// A file's `wait until` timed out: as in the headless runner, its later steps never run.
     script_stopped: bool,
-    /// (step index, instant) of every `wait until` of the file that held: where the steps after
-    /// it ran, for exporting the session.
+    /// (step index, instant) of every `wait until` of the file that held, and of every `pause`
+    /// released after the clock played on at it: where the steps after it ran, for exporting
+    /// the session.
     holds_ended: Vec<(usize, Micros)>,
+    /// The file waits at a `pause` while the clock plays (Kafka clients are connected, and
+    /// their requests need simulated time to move): its next steps come due after Next.
+    paused: bool,
 }
 
 impl Player {
@@ -96,6 +100,27 @@ impl Player {
         self.script_hold = None;
         self.script_stopped = false;
         self.holds_ended.clear();
+        self.paused = false;
+    }
+
+    /// Holds the file at the `pause` that just ran while the clock plays on.
+    pub fn hold_at_pause(&mut self) {
+        self.paused = true;
+    }
+
+    /// The file is held at a `pause` while the clock plays.
+    pub fn held_at_pause(&self) -> bool {
+        self.paused
+    }
+
+    /// Next (or Play) at a `pause` held while the clock played: the file's next steps go on
+    /// from `now`, as after a `wait until` that held.
+    pub fn release_pause(&mut self, now: Micros) {
+        if std::mem::take(&mut self.paused) {
+            self.script_time = self.script_time.max(now);
+            self.holds_ended
+                .push((self.script_next.saturating_sub(1), now));
+        }
     }
 
     /// The file's `wait until` in progress, if any.
@@ -179,7 +204,7 @@ impl Player {
     }
 
     fn script_due(&self) -> Option<Micros> {
-        if self.script_hold.is_some() || self.script_stopped {
+        if self.script_hold.is_some() || self.script_stopped || self.paused {
             return None;
         }
         let step = self.steps().get(self.script_next)?;

@@ -12,6 +12,10 @@
 //!   `request.timeout.ms` (30 s by default in the Java client, kafka-python and kafkajs) and
 //!   retry, so a pause holds their requests for at most [`MAX_PAUSE_WITH_CLIENTS`] of wall time,
 //!   less than that timeout, then the room plays on by itself and says why.
+//! * **A lesson's pause holds the story, not the clock.** At a scenario's `pause` the lesson
+//!   waits for Next while the cluster plays on, so students' programs run while the teacher
+//!   talks (the pause that asks them to run their code is exactly when they connect). When
+//!   the last client disconnects, the clock stops there again, an ordinary paused lesson.
 //! * **Watched.** A room with a connected client is in use even if no browser looks at it: it
 //!   does not pause or leave memory for idleness.
 //! * **On time.** Frames go to viewers every 100 ms, but a client's request must not wait for
@@ -49,6 +53,13 @@ impl Room {
     pub(super) fn keep_real_time(&mut self, wall: Duration) {
         if self.kafka_clients() == 0 {
             self.paused_with_clients = Duration::ZERO;
+            if self.player.held_at_pause() {
+                // The last client gone: the lesson's pause stops the clock again. Its next
+                // steps go on from here when Next is pressed.
+                self.player.release_pause(self.cluster.now());
+                self.clock.playing = false;
+                self.dirty = true;
+            }
             return;
         }
         if self.clock.speed != REAL_TIME {
@@ -64,6 +75,19 @@ impl Room {
         }
         if self.clock.playing {
             self.paused_with_clients = Duration::ZERO;
+            return;
+        }
+        if self.at_pause {
+            self.player.hold_at_pause();
+            self.clock.playing = true;
+            self.dirty = true;
+            self.note(
+                "info",
+                "console",
+                "the lesson waits at its pause for Next; the cluster plays on for the \
+                 connected Kafka clients (they live in wall-clock time)"
+                    .to_string(),
+            );
             return;
         }
         self.paused_with_clients += wall;
@@ -205,5 +229,58 @@ mod tests {
         room.kafka_clients.fetch_sub(1, Ordering::Relaxed);
         assert!(ok(&ask(&room, ClientBody::Speed { speed: 5.0 }).await));
         assert!(ok(&ask(&room, ClientBody::Seek { to_us: 0 }).await));
+    }
+
+    /// A lesson's `pause` with a Kafka client connected: the clock plays on (the client's
+    /// requests are answered), the lesson's next step waits for Next, and when the last client
+    /// goes the clock stops at the pause again.
+    #[tokio::test(start_paused = true)]
+    async fn a_lessons_pause_holds_the_story_and_lets_the_clock_play_for_clients() {
+        let src = "brokers 1\nsay \"before\"\npause\nsay \"after\"\nwait 1s\npause\n";
+        let scenario = crate::room::Scenario::parse("t.scenario", src).unwrap();
+        // A room plays its scenario from the start; it reaches the first pause at once.
+        let room = RoomHandle::spawn("t", scenario);
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        let lesson = |v: &serde_json::Value| v["lesson"]["at_pause"].as_bool().unwrap();
+        let snapshot = |room: RoomHandle| async move {
+            let frame = room.snapshot().await.expect("snapshot");
+            serde_json::from_slice::<serde_json::Value>(&frame.bytes).expect("JSON")
+        };
+        let v = snapshot(room.clone()).await;
+        assert!(lesson(&v) && v["caption"] == "before", "{}", v["lesson"]);
+        let (playing, _, paused_at) = clock(&room).await;
+        assert!(!playing, "no client: the pause stops the clock");
+
+        room.kafka_clients.fetch_add(1, Ordering::Relaxed);
+        tokio::time::sleep(Duration::from_secs(30)).await;
+        let v = snapshot(room.clone()).await;
+        let (playing, _, now) = clock(&room).await;
+        assert!(
+            playing && now >= paused_at + 29_000_000,
+            "the clock plays on"
+        );
+        assert!(lesson(&v), "the lesson still waits at its pause");
+        assert_eq!(v["caption"], "before", "the next step has not run");
+
+        assert!(ok(&ask(&room, ClientBody::Next).await));
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        assert_eq!(snapshot(room.clone()).await["caption"], "after");
+        // One second later (simulated, at 1×), the second pause: held too.
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        let v = snapshot(room.clone()).await;
+        assert!(
+            lesson(&v) && v["lesson"]["pauses_done"] == 2,
+            "{}",
+            v["lesson"]
+        );
+
+        // The client goes: the clock stops at the pause, the lesson still waits for Next.
+        room.kafka_clients.fetch_sub(1, Ordering::Relaxed);
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let (playing, _, stopped_at) = clock(&room).await;
+        assert!(!playing);
+        tokio::time::sleep(Duration::from_secs(5)).await;
+        assert_eq!(clock(&room).await.2, stopped_at);
+        assert!(lesson(&snapshot(room.clone()).await));
     }
 }

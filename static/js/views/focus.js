@@ -2,7 +2,8 @@
 // are `KIND:ID` names, the same as the `data-entity` names every view draws (entities.js), plus
 // `replicas:T/P` (a partition's replicas view) and `metrics` (the metrics panel); for Kafka Streams
 // `app:APP`, `store:APP/STORE` and `task:APP/ID` (views/streams.js); for Kafka Connect `worker:W`,
-// `connector:C`, `connect-task:C-ID` and `system:S` (views/connect.js).
+// `connector:C`, `connect-task:C-ID` and `system:S` (views/connect.js); and `clients`, the cards
+// of whichever real Kafka clients are connected (their producer cards and their groups' cards).
 //
 // When a focus is set this view:
 // - opens what the targets live in: the detail of the focused partitions (and of every partition
@@ -95,6 +96,8 @@ export class FocusView {
     // (written by a sink, connect-systems.js): that column must stay open in presenter mode.
     for (const t of this.targets) {
       if (t.kind === 'system') kinds.add(systemSide(this.model, t.id) === 'source' ? 'producer' : 'group');
+      // Real clients are drawn as producer and group cards: both columns stay open.
+      if (t.kind === 'clients') { kinds.add('producer'); kinds.add('group'); }
     }
     if (this.targets.length) {
       this.stage.dataset.focusing = '';
@@ -217,6 +220,8 @@ export class FocusView {
   elementsOf({ kind, id }) {
     let found;
     if (kind === 'metrics') found = [this.metrics.panel];
+    // `clients`: the cards of real Kafka clients, whichever are connected now.
+    else if (kind === 'clients') found = this.realClientCards();
     else if (kind === 'replicas') found = document.querySelectorAll(`.replicas-view[data-replicas-of="${CSS.escape(id)}"]`);
     else if (['broker', 'topic', 'partition', 'producer', 'group', 'consumer'].includes(kind)) found = document.querySelectorAll(select(kind, id));
     // Kafka Streams (views/streams.js): `app:APP`, `store:APP/STORE` (the store beside its
@@ -229,6 +234,18 @@ export class FocusView {
     return [...found].filter((e) => e.checkVisibility());
   }
 
+  /** The producer cards of real clients, and the group cards with a real member. */
+  realClientCards() {
+    const cards = [];
+    for (const p of this.model.producers.values()) {
+      if (p.real_client) cards.push(...document.querySelectorAll(select('producer', p.name)));
+    }
+    for (const g of this.model.groups.values()) {
+      if (g.members?.some((m) => m.real_client !== null && m.real_client !== undefined)) cards.push(...document.querySelectorAll(select('group', g.name)));
+    }
+    return cards;
+  }
+
   /** Marks the focused elements and their entity ancestors; unmarks what is no longer focused. */
   mark() {
     const marked = new Map();
@@ -237,7 +254,7 @@ export class FocusView {
       // A replicas view opens once its row exists (a snapshot may bring the row later).
       if (t.kind === 'replicas' && !this.logical.rows.get(t.id)?.replicas) this.openReplicas();
       for (const e of this.elementsOf(t)) {
-        marked.set(e, t.kind === 'metrics' ? 'metrics' : `${t.kind}:${t.id}`);
+        marked.set(e, t.id === '' ? t.kind : `${t.kind}:${t.id}`);
         for (let a = e.parentElement?.closest('[data-entity], .topic, .partition-box'); a; a = a.parentElement?.closest('[data-entity], .topic, .partition-box')) within.add(a);
       }
     }

@@ -5,6 +5,7 @@
 //! focus replicas orders/0         # the partition's replicas view
 //! focus broker 1 broker 2 orders/0
 //! focus metrics                   # the metrics panel
+//! focus clients orders            # real Kafka clients' cards, and a topic
 //! focus all                       # the whole cluster again
 //! focus worker w1 connector jdbc task jdbc-0 system orders   # Kafka Connect
 //! ```
@@ -26,6 +27,7 @@ const KINDS: &[&str] = &[
     "broker",
     "replicas",
     "metrics",
+    "clients",
     "all",
     "app",
     "store",
@@ -71,6 +73,7 @@ pub(super) fn focus(cur: &mut Cursor, ctx: &Context) -> Result<Action> {
 fn target(cur: &mut Cursor, ctx: &Context, word: Val) -> Result<FocusTarget> {
     Ok(match word.text {
         "metrics" => FocusTarget::Metrics,
+        "clients" => FocusTarget::Clients,
         "broker" => FocusTarget::Broker(ctx.broker_id(cur.word("a broker id")?)?),
         "topic" => {
             let name = cur.word("a topic's name")?;
@@ -228,6 +231,7 @@ fn describe(target: &FocusTarget) -> String {
         FocusTarget::Group(g) => format!("group '{g}'"),
         FocusTarget::Consumer(c) => format!("consumer '{c}'"),
         FocusTarget::Metrics => "metrics".to_string(),
+        FocusTarget::Clients => "clients".to_string(),
         FocusTarget::App(a) => format!("app '{a}'"),
         FocusTarget::Store { app, store } => format!("store {app}/{store}"),
         FocusTarget::Task { app, task } => format!("task {app}/{task}"),
