@@ -786,6 +786,9 @@ impl Cluster {
             Command::ExternalProduce(request) => self.cmd_external_produce(request),
             Command::ExternalFetch(request) => self.cmd_external_fetch(request),
             Command::ExternalGroup(request) => self.cmd_external_group(request),
+            Command::ExternalInitProducerId { broker } => {
+                self.cmd_external_init_producer_id(broker)
+            }
             Command::TopicCreate(spec) => self.cmd_topic_create(spec),
             Command::ProducerAdd(spec) => self.cmd_producer_add(spec),
             Command::ProducerStop { name } => self.cmd_producer_stop(&name),

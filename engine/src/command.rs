@@ -51,7 +51,7 @@ impl Rate {
 }
 
 /// `acks`: how many replicas must have a record before the leader answers the producer.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Acks {
     /// `acks=0`: fire and forget; the client counts the send as done when it leaves.
@@ -206,9 +206,15 @@ pub enum Command {
         id: u32,
         name: String,
     },
-    /// A real client's connection closed.
+    /// A real client's connection closed: its requests in progress are no longer answered.
     ExternalClientRemove {
         id: u32,
+    },
+    /// A real client's InitProducerId at `broker`: the next producer id of the cluster's
+    /// `ProducerIdManager` is used up (the driver reads it with `Cluster::init_producer_id`;
+    /// a replay of the journal applies this command to use up the same one).
+    ExternalInitProducerId {
+        broker: u32,
     },
     /// A real client's Produce request, decoded, given to the broker its connection reached.
     ExternalProduce(crate::client::external::ExternalProduce),

@@ -77,7 +77,7 @@ pub fn run(script: &Script, mut observe: impl FnMut(&[TimedEvent])) -> (RunRepor
                         .lines
                         .push(format!("{file}:{line}: command failed: {e}"));
                 }
-                observe(&cluster.drain_events());
+                drain(&mut cluster, &mut observe);
             }
             Action::Wait(d) => {
                 if let Err(e) = check_step(&cluster, &limits::wait_step(*d), *d) {
@@ -171,7 +171,7 @@ pub fn play_until(
             Err(_) => {}
         }
         cluster.advance_to(cluster.next_instant().min(deadline));
-        observe(&cluster.drain_events());
+        drain(cluster, observe);
     }
 }
 
@@ -181,6 +181,14 @@ fn advance(cluster: &mut Cluster, until: Micros, observe: &mut impl FnMut(&[Time
     while cluster.now() < until {
         let next = (cluster.now() + SLICE_US).min(until);
         cluster.advance_to(next);
-        observe(&cluster.drain_events());
+        drain(cluster, observe);
     }
+}
+
+/// Hands the events to `observe`; answers to replayed real clients' requests (`kafka-client`
+/// lines) go nowhere, as nobody is connected to wait for them, so they are dropped here rather
+/// than kept for the whole run.
+fn drain(cluster: &mut Cluster, observe: &mut impl FnMut(&[TimedEvent])) {
+    observe(&cluster.drain_events());
+    cluster.drop_external_answers();
 }

@@ -51,7 +51,7 @@ fn out(line: std::fmt::Arguments) {
     }
 }
 
-pub fn run(files: &[PathBuf], print_events: bool, print_state: bool) -> ExitCode {
+pub fn run(files: &[PathBuf], print_events: bool, print_state: bool, print_logs: bool) -> ExitCode {
     let Some(scripts) = load(files) else {
         return ExitCode::from(2);
     };
@@ -81,6 +81,11 @@ pub fn run(files: &[PathBuf], print_events: bool, print_state: bool) -> ExitCode
             let json = serde_json::to_string(&state).expect("state serializes");
             out(format_args!("{json}"));
         }
+        if print_logs {
+            for line in logs(&cluster) {
+                out(format_args!("{line}"));
+            }
+        }
         failed += report.failures;
     }
     if failed == 0 {
@@ -88,6 +93,49 @@ pub fn run(files: &[PathBuf], print_events: bool, print_state: bool) -> ExitCode
     } else {
         ExitCode::from(1)
     }
+}
+
+/// `run --logs`: one JSON line per partition (its leader's records) and per committed offset,
+/// in name order.
+fn logs(cluster: &engine::Cluster) -> Vec<String> {
+    use engine::command::TopicPartition;
+    let mut partitions = Vec::new();
+    for topic in cluster.topic_names() {
+        for partition in 0..cluster.topic_partitions(&topic).unwrap_or(0) {
+            partitions.push(TopicPartition {
+                topic: topic.clone(),
+                partition,
+            });
+        }
+    }
+    let mut lines = Vec::new();
+    for tp in &partitions {
+        let records = cluster.leader_records(tp);
+        lines.push(
+            serde_json::json!({
+                "topic": tp.topic,
+                "partition": tp.partition,
+                "records": records,
+            })
+            .to_string(),
+        );
+    }
+    for group in cluster.group_names() {
+        for tp in &partitions {
+            if let Some(Some(offset)) = cluster.group_committed(&group, tp) {
+                lines.push(
+                    serde_json::json!({
+                        "group": group,
+                        "topic": tp.topic,
+                        "partition": tp.partition,
+                        "committed": offset,
+                    })
+                    .to_string(),
+                );
+            }
+        }
+    }
+    lines
 }
 
 /// `playground serve`: the live playground until Ctrl-C. A bad `--scenario` file exits 2 with

@@ -67,6 +67,12 @@ enum Cmd {
         /// protocol's `state`), e.g. to compare an exported session with the live room.
         #[arg(long)]
         state: bool,
+        /// At the end of each file, print every partition's records (its leader's log, as a
+        /// consumer reads them: offsets, leader epochs, keys, values and headers in base64,
+        /// CreateTime) and every group's committed offsets, one JSON line each, e.g. to compare
+        /// a session exported with real Kafka clients with what they read from the live room.
+        #[arg(long)]
+        logs: bool,
     },
     /// Parse and validate scenario files without running them; exit 2 on an error.
     Check {
@@ -153,7 +159,8 @@ fn main() -> ExitCode {
             files,
             events,
             state,
-        } => cli::run(&files, events, state),
+            logs,
+        } => cli::run(&files, events, state, logs),
         Cmd::Check { files } => cli::check(&files),
         Cmd::Bench {
             soak: Some(which),

@@ -35,7 +35,8 @@ type TopicBatch = (usize, u32, Option<ProducerBatch>, Vec<ExternalRecord>);
 
 /// The producer fields of an idempotent batch's header (Kafka's `RecordBatch.producerId`,
 /// `producerEpoch`, `baseSequence`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ProducerBatch {
     pub producer_id: i64,
     pub epoch: i16,
@@ -43,17 +44,22 @@ pub struct ProducerBatch {
 }
 
 /// One record as a real client sent it.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ExternalRecord {
+    #[serde(with = "crate::client::journal::opt_bytes")]
     pub key: Option<Vec<u8>>,
+    #[serde(with = "crate::client::journal::opt_bytes")]
     pub value: Option<Vec<u8>>,
+    #[serde(with = "crate::client::journal::headers")]
     pub headers: Vec<(String, Option<Vec<u8>>)>,
     /// The record's CreateTime (wall-clock milliseconds since the epoch).
     pub timestamp_ms: i64,
 }
 
 /// A partition's records in a Produce request.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ExternalPartition {
     pub topic: String,
     /// As the client sent it: one the topic does not have is UNKNOWN_TOPIC_OR_PARTITION.
@@ -63,9 +69,12 @@ pub struct ExternalPartition {
     pub records: Vec<ExternalRecord>,
 }
 
-/// A decoded Produce request of a real client.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A decoded Produce request of a real client. In a journal line (`client::journal`) the
+/// client is the line's, not the JSON's.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ExternalProduce {
+    #[serde(skip)]
     pub client: u32,
     /// The broker whose listener received the request.
     pub broker: u32,
@@ -198,7 +207,27 @@ impl Cluster {
         self.external.outbox.retain(|r| r.client != id);
         self.external.parked_fetches.retain(|f| f.client != id);
         self.external.fetched.retain(|r| r.client != id);
+        // Its group requests are no longer answered either (its members stay until their
+        // sessions expire, as in Kafka).
+        self.forget_external_group_client(id);
         Ok(())
+    }
+
+    /// `Command::ExternalInitProducerId`: uses up the producer id [`Cluster::init_producer_id`]
+    /// would hand out at `broker`. Refused (nothing used up) when the broker is down.
+    pub(crate) fn cmd_external_init_producer_id(
+        &mut self,
+        broker: u32,
+    ) -> Result<(), CommandError> {
+        match self.init_producer_id(broker) {
+            Some(_) => Ok(()),
+            None if broker == 0 || broker > self.broker_count() => {
+                Err(CommandError::UnknownBroker(broker))
+            }
+            None => Err(CommandError::Invalid(format!(
+                "broker {broker} is down: it hands out no producer id"
+            ))),
+        }
     }
 
     /// The producer entry of `client` for `topic`, created at its first write.
@@ -574,6 +603,11 @@ impl Cluster {
     /// The real clients' requests answered since the last call, in the order they finished.
     pub fn drain_external(&mut self) -> Vec<ExternalResponse> {
         std::mem::take(&mut self.external.outbox)
+    }
+
+    /// The connected real clients, by their driver's number.
+    pub fn external_clients(&self) -> Vec<u32> {
+        self.external.clients.keys().copied().collect()
     }
 
     /// Whether `client` is a connected real client.

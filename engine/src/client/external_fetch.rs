@@ -28,7 +28,8 @@ use crate::record::RecordId;
 use crate::time::Micros;
 
 /// One partition a real client fetches, as its request names it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ExternalFetchPartition {
     pub topic: String,
     pub partition: i32,
@@ -38,9 +39,12 @@ pub struct ExternalFetchPartition {
     pub partition_max_bytes: i32,
 }
 
-/// A decoded Fetch request of a real client.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A decoded Fetch request of a real client. In a journal line (`client::journal`) the client
+/// is the line's, not the JSON's.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ExternalFetch {
+    #[serde(skip)]
     pub client: u32,
     /// The broker whose listener received the request.
     pub broker: u32,
@@ -66,7 +70,8 @@ pub enum FetchError {
 
 /// When a record was made: a real client's CreateTime, or the simulation's clock for the
 /// simulated producers' records (the driver maps it to wall-clock time, `TimeAnchor`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
 pub enum RecordTime {
     CreateTimeMs(i64),
     Simulated(Micros),
@@ -94,14 +99,18 @@ impl TimeAnchor {
     }
 }
 
-/// One record as a fetch returns it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// One record as a fetch returns it (serialised with its bytes in base64, as
+/// `playground run --logs` prints it).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct FetchedRecord {
     pub offset: u64,
     /// The leader epoch it was appended in (the batch's partitionLeaderEpoch).
     pub leader_epoch: u32,
+    #[serde(serialize_with = "crate::client::journal::opt_bytes::serialize")]
     pub key: Option<Vec<u8>>,
+    #[serde(serialize_with = "crate::client::journal::opt_bytes::serialize")]
     pub value: Option<Vec<u8>>,
+    #[serde(serialize_with = "crate::client::journal::headers::serialize")]
     pub headers: Vec<(String, Option<Vec<u8>>)>,
     pub time: RecordTime,
 }
@@ -351,6 +360,26 @@ impl Cluster {
             headers,
             time,
         }
+    }
+
+    /// Every record of `tp`'s leader log, from its log start offset to its log end, as a
+    /// client reads them (`playground run --logs`, to compare a replayed session with the live
+    /// room). `None`: no such partition, or no leader.
+    pub fn leader_records(&self, tp: &TopicPartition) -> Option<Vec<FetchedRecord>> {
+        let log = self.leader_log(tp)?;
+        let records = (log.log_start_offset()..log.log_end_offset())
+            .filter_map(|offset| log.entry_at(offset))
+            .map(|e| {
+                let size = self.store.get(e.id).size_bytes;
+                self.fetched_record(&ReadRecord {
+                    offset: e.offset,
+                    epoch: e.epoch,
+                    size,
+                    id: e.id,
+                })
+            })
+            .collect();
+        Some(records)
     }
 
     /// A parked fetch's `max_wait_ms` passed: read again and answer whatever there is.

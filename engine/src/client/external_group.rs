@@ -89,7 +89,8 @@ pub fn group_error_code(e: GroupError) -> i16 {
 }
 
 /// A group request of a real client, decoded.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
 pub enum ExternalGroupBody {
     FindCoordinator,
     JoinGroup {
@@ -98,6 +99,7 @@ pub enum ExternalGroupBody {
         /// v4+: a new member must first learn its id (MEMBER_ID_REQUIRED, KIP-394).
         require_known_member_id: bool,
         protocol_type: String,
+        #[serde(with = "crate::client::journal::named_bytes")]
         protocols: Vec<(String, Vec<u8>)>,
         session_timeout_ms: i32,
         /// v0 has none: the session timeout (`JoinGroupRequest` v0's rule).
@@ -109,6 +111,7 @@ pub enum ExternalGroupBody {
         /// v5+: checked against the group's when given.
         protocol_type: Option<String>,
         protocol_name: Option<String>,
+        #[serde(with = "crate::client::journal::named_bytes")]
         assignments: Vec<(String, Vec<u8>)>,
     },
     Heartbeat {
@@ -133,9 +136,12 @@ pub enum ExternalGroupBody {
     },
 }
 
-/// A real client's group request, from the broker its connection reached.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A real client's group request, from the broker its connection reached. In a journal line
+/// (`client::journal`) the client is the line's, not the JSON's.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ExternalGroupRequest {
+    #[serde(skip)]
     pub client: u32,
     pub broker: u32,
     /// The driver's name for the request: the answer carries it back.

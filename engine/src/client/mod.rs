@@ -8,6 +8,7 @@ pub mod application;
 pub mod external;
 pub mod external_fetch;
 pub mod external_group;
+pub mod journal;
 pub mod metadata;
 
 use crate::cluster::{Cluster, Timer};

@@ -39,6 +39,7 @@ mod connect;
 pub mod expr;
 mod expr_text;
 mod focus;
+mod kafka_client;
 pub mod listing;
 mod streams;
 mod streams_commands;
@@ -145,6 +146,20 @@ pub fn parse(file: &str, src: &str) -> Result<Script, Vec<Diagnostic>> {
 /// comment. On success what the line declares is recorded in `ctx`; on error `ctx` is untouched.
 /// `title` and `seed` belong to files and are refused here.
 pub fn parse_line(src: &str, ctx: &mut Context) -> Result<Option<Step>, Diagnostic> {
+    console_line(src, ctx, false)
+}
+
+/// [`parse_line`] for a line the room itself journaled and now replays (after a rewind, or a
+/// saved room coming back): `kafka-client` lines, which a person may not type, are accepted.
+pub fn parse_journal_line(src: &str, ctx: &mut Context) -> Result<Option<Step>, Diagnostic> {
+    console_line(src, ctx, true)
+}
+
+fn console_line(
+    src: &str,
+    ctx: &mut Context,
+    real_clients: bool,
+) -> Result<Option<Step>, Diagnostic> {
     // A `streams app` block pasted whole; any other input is one line (a line break in it is
     // refused like every control character).
     let first = src
@@ -158,6 +173,18 @@ pub fn parse_line(src: &str, ctx: &mut Context) -> Result<Option<Step>, Diagnost
         Parsed::Title { col, .. } => Err(file_only(col, "title")),
         Parsed::Seed { col, .. } => Err(file_only(col, "seed")),
         Parsed::Step { col, at, action } => {
+            if !real_clients
+                && let Action::Cluster(command) = &action
+                && crate::client::journal::is_client_command(command)
+            {
+                return Err(LineError::new(
+                    col,
+                    "'kafka-client' lines replay real Kafka clients' requests from an exported \
+                     session; they cannot be typed in the console",
+                )
+                .hint("connect a Kafka client to the room's brokers (docs/kafka-clients.md)")
+                .at(CONSOLE, 1));
+            }
             let step = Step {
                 pos: Pos { line: 1, col },
                 at,
@@ -486,6 +513,13 @@ impl Context {
                     }
                 }
                 self.connect.apply(c)
+            }
+            // A group a real client brought may be named by later lines (`expect committed`,
+            // `group delete`), as the live room lets the console name it (`room/kafka_group.rs`).
+            Command::ExternalGroup(request) if !request.group.is_empty() => {
+                self.groups
+                    .entry(request.group.clone())
+                    .or_insert_with(|| GroupInfo { topics: Vec::new() });
             }
             _ => {}
         }
@@ -1155,10 +1189,12 @@ const COMMANDS: &[&str] = &[
     "worker",
     "connector",
     "task",
+    "kafka-client",
 ];
 
 fn parse_one(line: &str, ctx: &Context) -> Result<Parsed> {
-    let tokens = tokenize(line)?;
+    // A `kafka-client` line's JSON is not the lexer's (`kafka_client::lexed_part`).
+    let tokens = tokenize(kafka_client::lexed_part(line))?;
     let mut cur = Cursor {
         line,
         tokens: &tokens,
@@ -1249,6 +1285,7 @@ fn action(cur: &mut Cursor, ctx: &Context, head: Val, now: Micros) -> Result<Act
         "worker" => connect::worker(cur, ctx, head).map(cluster),
         "connector" => connect::connector(cur, ctx, head).map(cluster),
         "task" => connect::task(cur, ctx, head).map(cluster),
+        "kafka-client" => kafka_client::kafka_client(cur, ctx, head).map(cluster),
         "end" => Err(head
             .err("'end' closes a 'streams app' block, but no block is open here")
             .hint("a block starts with 'streams app NAME'")),

@@ -1,6 +1,6 @@
 //! Time travel and export, both from determinism: the room keeps checkpoints (the cluster is
-//! `Clone`) every few simulated seconds and a journal of the console lines typed, with the
-//! instant each took effect. Rewinding restores the last checkpoint before the target and plays
+//! `Clone`) every few simulated seconds and a journal of the console lines typed and of real
+//! Kafka clients' engine inputs (`kafka-client` lines), with the instant each took effect. Rewinding restores the last checkpoint before the target and plays
 //! the journal again up to it; acting after a rewind drops the journal's future (a fork).
 //! Exporting writes the scenario file plus the journal as one file that replays the session.
 
@@ -24,6 +24,13 @@ pub const MAX_CHECKPOINTS: usize = 120;
 pub const HEADROOM_PARTS: usize = 16;
 /// Console lines remembered, for rewinding and exporting a session.
 pub const MAX_JOURNAL: usize = 10_000;
+/// Real clients' engine inputs remembered (`kafka-client` lines, `engine::client::journal`),
+/// counted apart from the typed lines so that a busy client does not crowd them out: a
+/// consumer's idle long poll alone is two fetches a second.
+pub const MAX_CLIENT_LINES: usize = 200_000;
+/// Their bytes: a saved room is one file read whole (`saved::MAX_FILE_BYTES`, 64 MiB), and these
+/// lines are quoted again inside it.
+pub const MAX_CLIENT_BYTES: usize = 24 << 20;
 
 /// Everything that a rewind must put back as it was.
 #[derive(Clone)]
@@ -50,10 +57,28 @@ pub struct JournalEntry {
     pub script_done: usize,
 }
 
+impl JournalEntry {
+    /// A real client's engine input (`kafka-client …`), journaled by the room, not typed.
+    pub fn is_client(&self) -> bool {
+        is_client_line(&self.line)
+    }
+}
+
+/// Whether a journal line is a real client's input (`engine::client::journal::WORD`).
+pub fn is_client_line(line: &str) -> bool {
+    line.split_whitespace().next() == Some(engine::client::journal::WORD)
+}
+
 #[derive(Clone, Default)]
 pub struct History {
     pub checkpoints: Vec<Checkpoint>,
     pub journal: Vec<JournalEntry>,
+    /// The journal's real clients' lines and their bytes (bounded apart from typed lines).
+    client_lines: usize,
+    client_bytes: usize,
+    /// The first instant at which a real client's input was not journaled (its bound was
+    /// reached): up to it a replay is exact; after it, it would miss requests.
+    pub clients_dropped_at: Option<Micros>,
     /// How far this timeline has been played.
     pub horizon_us: Micros,
     /// The instant this timeline reached each `pause` of the file (by its number, from 1), for
@@ -149,17 +174,46 @@ impl History {
         self.journal.retain(|e| e.at_us <= now);
         self.checkpoints.retain(|c| c.at_us <= now);
         self.pauses.retain(|_, at| *at <= now);
+        self.clients_dropped_at = self.clients_dropped_at.filter(|&at| at <= now);
         self.horizon_us = now;
+        self.recount();
+    }
+
+    /// Counts the journal's real clients' lines again (after a fork, or a journal loaded whole).
+    pub fn recount(&mut self) {
+        let clients = self.journal.iter().filter(|e| e.is_client());
+        self.client_lines = clients.clone().count();
+        self.client_bytes = clients.map(|e| e.line.len()).sum();
     }
 
     pub fn remember(&mut self, at_us: Micros, line: &str, script_done: usize) {
-        if self.journal.len() < MAX_JOURNAL {
+        if self.journal.len() - self.client_lines < MAX_JOURNAL {
             self.journal.push(JournalEntry {
                 at_us,
                 line: line.trim().to_string(),
                 script_done,
             });
         }
+    }
+
+    /// A real client's engine input (a `kafka-client` line), in the order the room applied it.
+    /// Past [`MAX_CLIENT_LINES`] or [`MAX_CLIENT_BYTES`] it is not kept, and the instant of the
+    /// first one left out is remembered: rewinds past it are refused and an export says so.
+    pub fn remember_client(&mut self, at_us: Micros, line: String, script_done: usize) {
+        if self.clients_dropped_at.is_some()
+            || self.client_lines >= MAX_CLIENT_LINES
+            || self.client_bytes + line.len() > MAX_CLIENT_BYTES
+        {
+            self.clients_dropped_at.get_or_insert(at_us);
+            return;
+        }
+        self.client_lines += 1;
+        self.client_bytes += line.len();
+        self.journal.push(JournalEntry {
+            at_us,
+            line,
+            script_done,
+        });
     }
 
     pub fn rewound(&self, now: Micros) -> bool {
@@ -182,18 +236,24 @@ pub fn instant(us: Micros) -> String {
 /// typed, each at the instant it took effect (`at T …`), then a `wait` up to `now`. Playing it
 /// headless reaches the room's state at `now` (tested). A `wait until` of the file is not
 /// written: the steps after it are, at the instant it held (`holds_ended`, by step index).
+/// Real Kafka clients' inputs are journal lines too (`kafka-client …`, journaled by
+/// `room/kafka.rs`), written at their instants like typed lines, so the replay applies the same
+/// commands at the same instants in the same order (`tests/tests/kafka_journal.rs`).
 pub fn export(
     script: &Script,
     source: &str,
     steps_done: usize,
     holds_ended: &[(usize, Micros)],
     journal: &[JournalEntry],
+    clients_dropped_at: Option<Micros>,
     now: Micros,
 ) -> String {
     let lines: Vec<&str> = source.lines().collect();
     // (instant, place, kind, order, line): the file's steps at their static instants (pauses
     // take no simulated time, so they are the instants they ran at) and in file order; a typed
-    // line goes at its instant, after the steps that had run when it was typed.
+    // line goes at its instant, after the steps that had run when it was typed. Step `i` has
+    // place `i + 1` and a line typed after `k` steps place `k`: on a tie (the step `k - 1` ran
+    // at the same instant, before the line) the step's kind, 0, puts it first, as it ran.
     let mut timed: Vec<(Micros, usize, u8, usize, String)> = Vec::new();
     let mut t: Micros = 0;
     for (order, step) in script.steps.iter().take(steps_done).enumerate() {
@@ -210,7 +270,7 @@ pub fn export(
             // A pause the clock played on at (Kafka clients connected): the steps after it
             // ran when Next was pressed.
             Action::Pause => {
-                timed.push((t, order + 1, 1, order, "pause".to_string()));
+                timed.push((t, order + 1, 0, order, "pause".to_string()));
                 if let Some(&(_, ended)) = holds_ended.iter().find(|(i, _)| *i == order) {
                     t = t.max(ended);
                 }
@@ -229,7 +289,7 @@ pub fn export(
                         text.push_str(code);
                     }
                 }
-                timed.push((t, order + 1, 1, order, text));
+                timed.push((t, order + 1, 0, order, text));
             }
         }
     }
@@ -250,7 +310,7 @@ pub fn export(
         if text.split_whitespace().next() == Some("wait") {
             continue;
         }
-        timed.push((at, place, 0, offset + i, text));
+        timed.push((at, place, 1, offset + i, text));
     }
     timed.sort_by_key(|(at, place, kind, order, _)| (*at, *place, *kind, *order));
 
@@ -265,6 +325,14 @@ pub fn export(
         "# Exported at {}: `playground run` this file to replay the session exactly.\n",
         instant(now)
     ));
+    if let Some(at) = clients_dropped_at {
+        out.push_str(&format!(
+            "# Real Kafka clients' requests from {} on were not kept (the room keeps at most \
+             {MAX_CLIENT_LINES} of them, {} MiB): from there this replay differs from the session.\n",
+            instant(at),
+            MAX_CLIENT_BYTES >> 20
+        ));
+    }
     let mut last = 0;
     for (at, _, _, _, text) in timed {
         if at == 0 {
@@ -392,11 +460,37 @@ mod tests {
             entry(5_000_000, "broker kill 3", 3),
         ];
         // The file ran up to its `say` (steps: brokers, topic, wait, say, expect).
-        let text = export(&script, source, 5, &[], &journal, 9_000_000);
+        let text = export(&script, source, 5, &[], &journal, None, 9_000_000);
         assert_eq!(
             text,
             "title \"t (session)\"\nseed 4\n# Exported at 9s: `playground run` this file to replay the session exactly.\nbrokers 3\ntopic create o partitions=1 replication=3\nat 2.5s broker kill 1\nat 5s broker kill 3\nat 5s say \"five\"\nat 8s broker restart 1\nwait 1s\n"
         );
         assert!(parser::parse("export", &text).is_ok());
+    }
+
+    /// A real client's request that arrived at the very instant a step of the file ran, after
+    /// it (the room runs the steps due at an instant before it handles a request), is written
+    /// after that step, so that the replay applies them in the same order.
+    #[test]
+    fn a_line_at_the_instant_of_a_step_that_had_run_comes_after_it() {
+        let source =
+            "seed 1\nbrokers 3\ntopic create o partitions=1 replication=3\nat 2s broker kill 2\n";
+        let script = parser::parse("f", source).unwrap();
+        let journal = vec![JournalEntry {
+            at_us: 2_000_000,
+            line: "kafka-client 1 close".into(),
+            script_done: 3,
+        }];
+        let text = export(&script, source, 3, &[], &journal, None, 2_000_000);
+        let body: Vec<&str> = text.lines().skip(3).collect();
+        assert_eq!(
+            body,
+            [
+                "brokers 3",
+                "topic create o partitions=1 replication=3",
+                "at 2s broker kill 2",
+                "at 2s kafka-client 1 close",
+            ]
+        );
     }
 }

@@ -1,6 +1,8 @@
 //! The room's side of the Kafka listeners: their questions answered from the room's cluster,
 //! and topic auto-creation as the console line `topic create`, so that a topic a client
-//! created shows on the page, in the log and in the journal like one typed there.
+//! created shows on the page, in the log and in the journal like one typed there. Every
+//! engine input of a real client is journaled as a `kafka-client` line ([`Room::apply_client`]):
+//! an export replays the clients headless, and a rewind once they are gone replays them.
 
 use std::collections::BTreeMap;
 
@@ -89,10 +91,59 @@ pub type Waiting = BTreeMap<(u32, u64), oneshot::Sender<Vec<ExternalPartResult>>
 pub type Fetching = BTreeMap<(u32, u64), oneshot::Sender<FetchAnswer>>;
 
 impl Room {
+    /// Applies a real client's command now and journals it as a `kafka-client` line
+    /// (`engine::client::journal`), so that a rewind after the clients are gone and an export
+    /// replay it: every engine input of a real client, in the order applied, at its instant —
+    /// a fetch too, which writes nothing but parks, sets timers and sends messages. A command
+    /// the engine refuses changed nothing and is not journaled. Acting after a rewind forks
+    /// the timeline, as a typed line does. `false`: refused.
+    pub(super) fn apply_client(&mut self, command: Command) -> bool {
+        self.fork_if_rewound();
+        // Written before `apply` takes the command; dropped if it is refused.
+        let line = engine::client::journal::line(&command);
+        if self.cluster.apply(command).is_err() {
+            return false;
+        }
+        if let Some(line) = line {
+            self.remember_client(line);
+        }
+        true
+    }
+
+    /// Journals a real client's input (not while the room replays its own journal).
+    fn remember_client(&mut self, line: String) {
+        if !self.replaying {
+            self.dirty = true;
+            let (now, done) = (self.cluster.now(), self.player.script_done());
+            self.history.remember_client(now, line, done);
+        }
+    }
+
+    /// Registers connection `client` in the cluster at its first request. A registration this
+    /// room's listener did not make is a client of a replayed journal or a loaded file (the
+    /// listener numbers connections from 1 again after a restart): that client is gone, so it
+    /// is closed first (journaled too). `false`: the engine refused.
+    pub(super) fn ensure_client(&mut self, client: u32, client_name: String) -> bool {
+        if self.cluster.external_client(client) && !self.kafka_live.contains(&client) {
+            self.apply_client(Command::ExternalClientRemove { id: client });
+        }
+        if !self.cluster.external_client(client) {
+            let add = Command::ExternalClientAdd {
+                id: client,
+                name: client_name,
+            };
+            if !self.apply_client(add) {
+                return false;
+            }
+        }
+        self.kafka_live.insert(client);
+        true
+    }
+
     /// A real client's Produce: the client registered at its first request, the request
-    /// applied to the cluster now. The answer waits for simulated time to pass (a paused room
-    /// holds it; the connection's own bound, the request's timeout, ends the wait). Real
-    /// clients' requests are not journaled yet: a rewind or an export does not replay them.
+    /// applied to the cluster now and journaled. The answer waits for simulated time to pass
+    /// (a paused room holds it; the connection's own bound, the request's timeout, ends the
+    /// wait).
     pub(super) fn kafka_produce(
         &mut self,
         client_name: String,
@@ -100,21 +151,10 @@ impl Room {
         reply: oneshot::Sender<Vec<ExternalPartResult>>,
     ) {
         let (client, token, acks) = (produce.client, produce.token, produce.acks);
-        if !self.cluster.external_client(client) {
-            let add = Command::ExternalClientAdd {
-                id: client,
-                name: client_name,
-            };
-            if self.cluster.apply(add).is_err() {
-                return; // the reply dropped: the connection closes
-            }
-        }
-        if self
-            .cluster
-            .apply(Command::ExternalProduce(produce))
-            .is_err()
+        if !self.ensure_client(client, client_name)
+            || !self.apply_client(Command::ExternalProduce(produce))
         {
-            return;
+            return; // the reply dropped: the connection closes
         }
         self.drain();
         if acks == engine::command::Acks::Zero {
@@ -125,8 +165,8 @@ impl Room {
     }
 
     /// A real client's Fetch: the client registered at its first request, the request applied
-    /// to the cluster now; the answer comes when the engine's does (at once, or when the long
-    /// poll ends). Not journaled: a fetch changes nothing in the cluster.
+    /// to the cluster now and journaled; the answer comes when the engine's does (at once, or
+    /// when the long poll ends).
     pub(super) fn kafka_fetch(
         &mut self,
         client_name: String,
@@ -134,21 +174,26 @@ impl Room {
         reply: oneshot::Sender<FetchAnswer>,
     ) {
         let (client, token) = (fetch.client, fetch.token);
-        if !self.cluster.external_client(client) {
-            let add = Command::ExternalClientAdd {
-                id: client,
-                name: client_name,
-            };
-            if self.cluster.apply(add).is_err() {
-                return; // the reply dropped: the connection closes
-            }
-        }
-        if self.cluster.apply(Command::ExternalFetch(fetch)).is_err() {
-            return;
+        if !self.ensure_client(client, client_name)
+            || !self.apply_client(Command::ExternalFetch(fetch))
+        {
+            return; // the reply dropped: the connection closes
         }
         self.drain();
         self.kafka_fetching.insert((client, token), reply);
         self.answer_kafka();
+    }
+
+    /// An InitProducerId at `broker`: the cluster's next producer id, journaled (the next
+    /// InitProducerId of a replay must get the one after it). `None`: the broker is down.
+    pub(super) fn kafka_init_producer_id(&mut self, broker: u32) -> Option<i64> {
+        self.fork_if_rewound();
+        let id = self.cluster.init_producer_id(broker)?;
+        let command = Command::ExternalInitProducerId { broker };
+        if let Some(line) = engine::client::journal::line(&command) {
+            self.remember_client(line);
+        }
+        Some(id)
     }
 
     /// ListOffsets from the cluster as it is now, at `broker`.
@@ -162,13 +207,15 @@ impl Room {
         self.cluster.list_offsets(broker, reader, queries, anchor)
     }
 
+    /// A real client's connection closed: its waiting requests are dropped and, if it had
+    /// registered, it leaves the cluster (journaled: its requests in progress are not answered
+    /// in a replay either).
     pub(super) fn kafka_closed(&mut self, client: u32) {
         self.kafka_waiting.retain(|&(c, _), _| c != client);
         self.kafka_fetching.retain(|&(c, _), _| c != client);
-        if self.cluster.external_client(client) {
-            let _ = self
-                .cluster
-                .apply(Command::ExternalClientRemove { id: client });
+        self.kafka_group_waiting.retain(|&(c, _), _| c != client);
+        if self.kafka_live.remove(&client) && self.cluster.external_client(client) {
+            self.apply_client(Command::ExternalClientRemove { id: client });
             self.drain();
         }
     }

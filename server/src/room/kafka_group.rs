@@ -1,8 +1,8 @@
 //! The room's side of the listeners' consumer-group APIs (`crate::kafka::group`): a real
 //! client's group request applied to the room's cluster as `Command::ExternalGroup`, its answer
 //! sent back when the engine has one (a JoinGroup waits for the rebalance, in simulated time);
-//! ListGroups and DescribeGroups read the coordinator's state here. Like Produce, these
-//! requests are not journaled: a rewind or an export does not replay them.
+//! ListGroups and DescribeGroups read the coordinator's state here. Like Produce, every group
+//! request is journaled (`Room::apply_client`); ListGroups and DescribeGroups change nothing.
 
 use std::collections::BTreeMap;
 
@@ -36,17 +36,10 @@ impl Room {
             } => (client_name, request),
         };
         let (client, token, group) = (request.client, request.token, request.group.clone());
-        if !self.cluster.external_client(client) {
-            let add = Command::ExternalClientAdd {
-                id: client,
-                name: client_name,
-            };
-            if self.cluster.apply(add).is_err() {
-                return; // the reply dropped: the connection closes
-            }
-        }
-        if self.cluster.apply(Command::ExternalGroup(request)).is_err() {
-            return;
+        if !self.ensure_client(client, client_name)
+            || !self.apply_client(Command::ExternalGroup(request))
+        {
+            return; // the reply dropped: the connection closes
         }
         self.drain();
         // A group a real client brought is one the console's lines may name (`expect state G`,
@@ -73,12 +66,6 @@ impl Room {
         self.kafka_group_waiting.insert((client, token), reply);
         // An answer the broker gave at once (an empty group id) goes back now.
         self.answer_kafka_groups();
-    }
-
-    /// A real client's connection closed: its group requests are dropped.
-    pub(super) fn kafka_group_closed(&mut self, client: u32) {
-        self.kafka_group_waiting.retain(|&(c, _), _| c != client);
-        self.cluster.forget_external_group_client(client);
     }
 
     /// Sends every group answer the engine has finished to its waiting connection.

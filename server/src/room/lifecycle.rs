@@ -150,6 +150,7 @@ impl Room {
                 script_done: l.script_done,
             })
             .collect();
+        self.history.recount();
         self.history.horizon_us = saved.horizon_us.max(saved.now_us);
         let restored = catch_unwind(AssertUnwindSafe(|| self.travel(saved.now_us)));
         match restored {

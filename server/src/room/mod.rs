@@ -440,6 +440,9 @@ struct Room {
     kafka_fetching: kafka::Fetching,
     /// Real clients' group requests waiting for the engine's answer, by (client, token).
     kafka_group_waiting: kafka_group::GroupWaiting,
+    /// The listener connections this room registered in its cluster and that are still open
+    /// (any other registered real client is one of a replayed journal or a loaded file).
+    kafka_live: std::collections::BTreeSet<u32>,
     /// Moments of this timeline worth seeking to.
     markers: Markers,
 }
@@ -499,6 +502,7 @@ impl Room {
             kafka_bootstrap: None,
             kafka_fetching: kafka::Fetching::default(),
             kafka_group_waiting: kafka_group::GroupWaiting::default(),
+            kafka_live: Default::default(),
             markers: Markers::default(),
         }
     }
@@ -507,6 +511,8 @@ impl Room {
     /// a snapshot.
     fn load(&mut self, scenario: Scenario) {
         self.cluster = Cluster::new(scenario.script.seed.unwrap_or(0));
+        // A new cluster: connections register again at their next request.
+        self.kafka_live.clear();
         self.ctx = parser::Context::default();
         self.player = Player::default();
         self.player.load(scenario.script.clone());
@@ -585,6 +591,7 @@ impl Room {
                 engine::time::format_duration(horizon)
             )));
         }
+        self.replayable(t)?;
         self.history.horizon_us = horizon;
         let Some(c) = self.history.checkpoint_before(t).cloned() else {
             return Err(WireError::plain("no checkpoint to rewind to"));
@@ -604,6 +611,23 @@ impl Room {
         self.frame = FrameBuilder::default();
         self.dirty = true;
         Ok(())
+    }
+
+    /// Whether the journal can replay the timeline up to `t`: not past the first real client's
+    /// request it had no room to keep (`History::remember_client`).
+    fn replayable(&self, t: Micros) -> Result<(), WireError> {
+        match self.history.clients_dropped_at {
+            Some(at) if t > at => Err(WireError::plain(format!(
+                "cannot go to {}: the real Kafka clients' requests from {} on were not kept \
+                 (the room keeps at most {} of them), so a replay would not be this timeline; \
+                 rewind to {} or earlier",
+                history::instant(t),
+                history::instant(at),
+                history::MAX_CLIENT_LINES,
+                history::instant(at)
+            ))),
+            _ => Ok(()),
+        }
     }
 
     /// Previous: back to the pause before this one (waiting at pause N: N−1; after it: N),
@@ -642,6 +666,7 @@ impl Room {
     /// before `at`, the journal replayed, played until pause `k` is the last step run (pauses
     /// passed on the way are gone on from, as `travel` does).
     fn travel_to_pause(&mut self, k: usize, at: Micros) -> Result<(), WireError> {
+        self.replayable(at)?;
         let Some(c) = self.history.checkpoint_for_pause(at).cloned() else {
             return Err(WireError::plain("no checkpoint to rewind to"));
         };
@@ -774,12 +799,9 @@ impl Room {
                 let _ = reply.send(self.kafka_list_offsets(broker, reader, &queries));
             }
             Request::KafkaInitProducerId { broker, reply } => {
-                let _ = reply.send(self.cluster.init_producer_id(broker));
+                let _ = reply.send(self.kafka_init_producer_id(broker));
             }
-            Request::KafkaClosed { client } => {
-                self.kafka_closed(client);
-                self.kafka_group_closed(client);
-            }
+            Request::KafkaClosed { client } => self.kafka_closed(client),
             Request::KafkaGroup { ask, reply } => self.kafka_group(ask, reply),
             Request::Memory { reply } => {
                 let _ = reply.send(MemoryReport {
@@ -966,6 +988,7 @@ impl Room {
                     self.player.script_done(),
                     self.player.holds_ended(),
                     &journal[..played],
+                    self.history.clients_dropped_at,
                     now,
                 ))))
             }
@@ -975,7 +998,9 @@ impl Room {
     /// A console line (typed, or built by a click). Checked completely before anything
     /// changes: a bad line leaves the room exactly as it was.
     fn console(&mut self, line: &str) -> Result<Option<String>, WireError> {
-        if line.len() > wire::MAX_COMMAND_BYTES {
+        // A line the room journaled itself (a real client's produce) may be longer than what a
+        // person may type; the journal bounds those (`history::MAX_CLIENT_BYTES`).
+        if !self.replaying && line.len() > wire::MAX_COMMAND_BYTES {
             return Err(WireError::plain(format!(
                 "the line is too long: {} bytes (the limit is {})",
                 line.len(),
@@ -984,7 +1009,13 @@ impl Room {
         }
         let mut ctx = self.ctx.clone();
         ctx.time = self.cluster.now();
-        let step = match parser::parse_line(line, &mut ctx) {
+        // The room's own journal may replay real clients' inputs; a person may not type them.
+        let parsed = if self.replaying {
+            parser::parse_journal_line(line, &mut ctx)
+        } else {
+            parser::parse_line(line, &mut ctx)
+        };
+        let step = match parsed {
             Ok(None) => return Ok(None),
             Ok(Some(step)) => step,
             Err(d) => {
@@ -1004,10 +1035,8 @@ impl Room {
                 step.action,
                 Action::Cluster(_) | Action::Say(_) | Action::Focus(_)
             );
-        if changes && !self.replaying && self.history.rewound(self.cluster.now()) {
-            self.history.fork(self.cluster.now());
-            self.markers.fork(self.cluster.now());
-            self.player.drop_replays();
+        if changes {
+            self.fork_if_rewound();
         }
         if let Some(at) = step.at.filter(|&at| at > self.cluster.now()) {
             self.player.schedule(at, step).map_err(WireError::plain)?;
@@ -1054,6 +1083,25 @@ impl Room {
         Ok(output)
     }
 
+    /// Acting after a rewind (a typed line, a real client's request) drops the timeline's
+    /// future: its journal, checkpoints and pending replays. Real clients registered in the
+    /// restored cluster that are not connected now are gone: they are closed here (journaled).
+    fn fork_if_rewound(&mut self) {
+        let now = self.cluster.now();
+        if self.replaying || !self.history.rewound(now) {
+            return;
+        }
+        self.history.fork(now);
+        self.markers.fork(now);
+        self.player.drop_replays();
+        for client in self.cluster.external_clients() {
+            if !self.kafka_live.contains(&client) {
+                self.apply_client(engine::Command::ExternalClientRemove { id: client });
+            }
+        }
+        self.drain();
+    }
+
     fn remember(&mut self, line: &str) {
         if !self.replaying {
             self.dirty = true;
@@ -1076,7 +1124,10 @@ impl Room {
                     .apply(command.clone())
                     .map_err(|e| e.to_string())?;
                 self.limit_storage();
-                echo(self);
+                // A replayed real client's request is not a line anyone typed (and may be long).
+                if !engine::client::journal::is_client_command(command) {
+                    echo(self);
+                }
                 self.ctx.apply(step);
                 self.drain();
                 Ok(None)
@@ -1167,6 +1218,11 @@ impl Room {
             }
             self.cluster.advance_to(next);
             self.drain();
+            // Answers go to their connections as soon as the engine has them; answers to
+            // replayed requests (a rewind's) have no connection and are dropped here, so a
+            // long replay does not pile them up.
+            self.answer_kafka();
+            self.answer_kafka_groups();
         }
     }
 
