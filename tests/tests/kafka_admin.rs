@@ -220,6 +220,7 @@ async fn raw_create_topics_and_describe_configs_get_kafkas_errors() {
             ]),
             new_topic("defaults", -1, -1),
             new_topic("col.a", 1, 1),
+            new_topic("__consumer_offsets", 1, 1),
         ]);
     let mut body = round_trip(&mut stream, ApiKey::CreateTopics, 6, request).await;
     let response = CreateTopicsResponse::decode(&mut body, 6).unwrap();
@@ -238,6 +239,7 @@ async fn raw_create_topics_and_describe_configs_get_kafkas_errors() {
         ("zstd", INVALID_CONFIG),
         ("defaults", 0),
         ("col.a", INVALID_TOPIC_EXCEPTION),
+        ("__consumer_offsets", TOPIC_ALREADY_EXISTS),
     ]
     .iter()
     .map(|(n, c)| (n.to_string(), *c))

@@ -59,7 +59,9 @@ impl Room {
         validate_only: bool,
     ) -> Outcome {
         let name = &topic.name;
-        if self.cluster.has_topic(name) {
+        // The group coordinator's `__consumer_offsets` is modelled inside the engine, not as a
+        // topic of the cluster; in Kafka it exists as soon as groups do, so it cannot be created.
+        if self.cluster.has_topic(name) || name == "__consumer_offsets" {
             return Err((
                 TOPIC_ALREADY_EXISTS,
                 format!("Topic '{name}' already exists."),
