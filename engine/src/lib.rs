@@ -25,6 +25,7 @@ mod metadata;
 pub mod metrics;
 pub mod murmur2;
 pub mod net;
+pub mod offset_for_leader_epoch;
 pub mod placement;
 mod produce;
 pub mod producer;

@@ -58,6 +58,11 @@ impl Cluster {
         self.topics.get(topic).map(|t| t.config.partitions)
     }
 
+    /// A topic's settings (`None`: no such topic).
+    pub fn topic_config(&self, topic: &str) -> Option<crate::config::TopicConfig> {
+        self.topics.get(topic).map(|t| t.config)
+    }
+
     pub fn topic_names(&self) -> Vec<String> {
         self.topics.keys().cloned().collect()
     }

@@ -574,6 +574,12 @@ impl Cluster {
                 self.fetcher_kick(broker, leader);
             }
         }
+        if was_leader {
+            // `DelayedFetch.tryComplete`: a fetch parked here completes at once when this broker
+            // no longer leads one of its partitions (Case A) or the leader epoch it named is
+            // now fenced; read again, the partition fails and the real client gets its error.
+            self.wake_external_fetches(broker, slot);
+        }
     }
 }
 

@@ -11,6 +11,9 @@
 //! listener decodes them and answered with records and offsets as the engine could give them
 //! (`kafka::fetch`, `kafka::list_offsets`). InitProducerId (v0–v5, with and without a
 //! transactional id) is checked and answered as the listener does (`kafka::init_producer_id`).
+//! The admin APIs (CreateTopics v2–v6 with configs and assignments, DescribeConfigs v1–v4 over
+//! every resource type, OffsetForLeaderEpoch v2–v4) are decoded and answered as the listener
+//! does (`kafka::admin`).
 #![allow(unsafe_code)] // the counting allocator below: a test-only wrapper of the system allocator
 
 use std::alloc::{GlobalAlloc, Layout, System};
@@ -35,6 +38,21 @@ use playground::kafka::frame::{self, MemoryPool};
 use playground::kafka::metadata::{self, Endpoints};
 use playground::kafka::request::{self, Request};
 use playground::kafka::{api_versions, fetch, init_producer_id, list_offsets, produce, view};
+// The admin APIs.
+use engine::config::{ClusterConfig, TopicConfig};
+use engine::offset_for_leader_epoch::EpochEndOffset;
+use kafka_protocol::messages::create_topics_request::{
+    CreatableReplicaAssignment, CreatableTopic, CreatableTopicConfig,
+};
+use kafka_protocol::messages::describe_configs_request::DescribeConfigsResource;
+use kafka_protocol::messages::offset_for_leader_epoch_request::{
+    OffsetForLeaderPartition, OffsetForLeaderTopic,
+};
+use kafka_protocol::messages::{
+    CreateTopicsRequest, DescribeConfigsRequest, OffsetForLeaderEpochRequest,
+};
+use playground::kafka::admin::AdminApi;
+use playground::kafka::{create_topics, describe_configs, offset_for_leader_epoch, topic_configs};
 
 struct Counting;
 
@@ -189,9 +207,12 @@ fn record_batch(rng: &mut Rng) -> Bytes {
 /// A well-formed request of a random kind and version, header included.
 fn valid_request(rng: &mut Rng) -> Vec<u8> {
     let mut buf = BytesMut::new();
-    let kind = rng.below(6);
+    let kind = rng.below(9);
     let metadata = kind == 0;
     let (api, version) = match kind {
+        6 => (ApiKey::CreateTopics, 2 + rng.below(5) as i16),
+        7 => (ApiKey::DescribeConfigs, 1 + rng.below(4) as i16),
+        8 => (ApiKey::OffsetForLeaderEpoch, 2 + rng.below(3) as i16),
         0 => (ApiKey::Metadata, rng.below(10) as i16),
         1 => (ApiKey::ApiVersions, rng.below(5) as i16),
         2 => (ApiKey::Produce, 3 + rng.below(7) as i16),
@@ -207,7 +228,9 @@ fn valid_request(rng: &mut Rng) -> Vec<u8> {
     header
         .encode(&mut buf, api.request_header_version(version))
         .unwrap();
-    if api == ApiKey::InitProducerId {
+    if let Some(admin) = admin_request(rng, api, version) {
+        buf.put_slice(&admin);
+    } else if api == ApiKey::InitProducerId {
         let transactional = ["tx", ""];
         InitProducerIdRequest::default()
             .with_transactional_id((rng.below(2) == 0).then(|| {
@@ -276,6 +299,143 @@ fn valid_request(rng: &mut Rng) -> Vec<u8> {
         request.encode(&mut buf, version).unwrap();
     }
     buf.to_vec()
+}
+
+/// An admin request's body: names legal and not, configs modelled and not, assignments,
+/// every resource type; `None` for another API.
+fn admin_request(rng: &mut Rng, api: ApiKey, version: i16) -> Option<BytesMut> {
+    let names = ["orders", "fresh", "", "a b", "..", "x.y"];
+    let name = |rng: &mut Rng| names[rng.below(names.len() as u64) as usize];
+    let mut buf = BytesMut::new();
+    match api {
+        ApiKey::CreateTopics => {
+            let configs = [
+                ("retention.ms", Some("1000")),
+                ("cleanup.policy", Some("compact,delete")),
+                ("compression.type", Some("zstd")),
+                ("min.insync.replicas", None),
+                ("segment.bytes", Some("x y")),
+            ];
+            let topics = (0..=rng.below(3))
+                .map(|_| {
+                    let (c, v) = configs[rng.below(configs.len() as u64) as usize];
+                    CreatableTopic::default()
+                        .with_name(TopicName(StrBytes::from_static_str(name(rng))))
+                        .with_num_partitions(rng.below(5) as i32 - 2)
+                        .with_replication_factor(rng.below(5) as i16 - 2)
+                        .with_assignments(if rng.below(4) == 0 {
+                            vec![
+                                CreatableReplicaAssignment::default()
+                                    .with_broker_ids(vec![BrokerId(1), BrokerId(2)]),
+                            ]
+                        } else {
+                            Vec::new()
+                        })
+                        .with_configs(vec![
+                            CreatableTopicConfig::default()
+                                .with_name(StrBytes::from_static_str(c))
+                                .with_value(v.map(StrBytes::from_static_str)),
+                        ])
+                })
+                .collect();
+            CreateTopicsRequest::default()
+                .with_topics(topics)
+                .with_validate_only(rng.below(2) == 0)
+                .encode(&mut buf, version)
+                .unwrap();
+        }
+        ApiKey::DescribeConfigs => {
+            let resources = (0..=rng.below(3))
+                .map(|_| {
+                    let kind = [2, 4, 8, 16, 32, 0][rng.below(6) as usize];
+                    let target = if kind == 2 {
+                        name(rng)
+                    } else {
+                        ["1", "2", "", "x"][rng.below(4) as usize]
+                    };
+                    DescribeConfigsResource::default()
+                        .with_resource_type(kind)
+                        .with_resource_name(StrBytes::from_static_str(target))
+                        .with_configuration_keys(if rng.below(2) == 0 {
+                            None
+                        } else {
+                            Some(vec![StrBytes::from_static_str("retention.ms")])
+                        })
+                })
+                .collect();
+            DescribeConfigsRequest::default()
+                .with_resources(resources)
+                .with_include_synonyms(rng.below(2) == 0)
+                .with_include_documentation(version >= 3 && rng.below(2) == 0)
+                .encode(&mut buf, version)
+                .unwrap();
+        }
+        ApiKey::OffsetForLeaderEpoch => {
+            let topics = (0..=rng.below(2))
+                .map(|_| {
+                    OffsetForLeaderTopic::default()
+                        .with_topic(TopicName(StrBytes::from_static_str(name(rng))))
+                        .with_partitions(vec![
+                            OffsetForLeaderPartition::default()
+                                .with_partition(rng.below(3) as i32)
+                                .with_current_leader_epoch(rng.below(4) as i32 - 1)
+                                .with_leader_epoch(rng.below(4) as i32 - 1),
+                        ])
+                })
+                .collect();
+            OffsetForLeaderEpochRequest::default()
+                .with_topics(topics)
+                .encode(&mut buf, version)
+                .unwrap();
+        }
+        _ => return None,
+    }
+    Some(buf)
+}
+
+/// An admin request decoded as the listener does (`kafka::admin`), answered with what the
+/// room could give: each topic created or refused by its configs and numbers, every topic
+/// found, every epoch known.
+fn admin_answer(header: &RequestHeader, api: &AdminApi) -> Option<Vec<u8>> {
+    match api {
+        AdminApi::CreateTopics(r) => {
+            let decoded = create_topics::decode(r);
+            let outcomes: Vec<create_topics::Outcome> = decoded
+                .topics
+                .iter()
+                .map(|t| {
+                    t.options.clone()?;
+                    let (p, rf) = create_topics::check_numbers(t, 1, 1)?;
+                    Ok((
+                        p,
+                        rf,
+                        topic_configs::topic_entries(&TopicConfig::new(p, rf)),
+                    ))
+                })
+                .collect();
+            create_topics::respond(header, &decoded, &outcomes)
+        }
+        AdminApi::DescribeConfigs(r) => {
+            let topics: Vec<_> = describe_configs::topics_asked(r)
+                .into_iter()
+                .map(|t| (t, Some(TopicConfig::new(3, 2))))
+                .collect();
+            describe_configs::respond(header, r, 1, &topics, &ClusterConfig::default())
+        }
+        AdminApi::OffsetForLeaderEpoch(r) => {
+            let queries = offset_for_leader_epoch::decode(r);
+            let results: Vec<_> = queries
+                .iter()
+                .map(|q| {
+                    Ok(EpochEndOffset {
+                        leader_epoch: q.leader_epoch,
+                        end_offset: 7,
+                    })
+                })
+                .collect();
+            offset_for_leader_epoch::respond(header, &queries, &results)
+        }
+    }
 }
 
 /// A consumer's (or now and then a follower's) Fetch: full, incremental or final sessions,
@@ -451,6 +611,7 @@ async fn run(bytes: &[u8], pool: &MemoryPool, cluster: &view::ClusterView) -> (u
                 continue;
             }
             Request::ApiVersions(r) => api_versions::respond(header, r),
+            Request::Admin(api) => admin_answer(header, api),
             // Checked as the listener does; a new id answered as the engine would give one.
             Request::InitProducerId(r) => {
                 init_producer_id::respond(header, init_producer_id::check(r).map(|()| 1000))

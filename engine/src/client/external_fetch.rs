@@ -18,8 +18,9 @@
 //! Long poll (`DelayedFetch`): a fetch is answered at once when it has `min_bytes` to return,
 //! a partition fails, or `max_wait_ms` is 0; otherwise it waits at the broker until the high
 //! watermark of one of its partitions moves far enough, or `max_wait_ms` passes, and is then
-//! read again. (Kafka's `DelayedFetch` also completes early when the broker stops leading a
-//! partition; here that shows at the deadline.)
+//! read again. As Kafka's `DelayedFetch.tryComplete`, it also completes at once when the broker
+//! stops leading one of its partitions or that partition's leader epoch changes
+//! (`replication.rs`, `apply_metadata`): the partition then fails with its error.
 
 use crate::CommandError;
 use crate::cluster::{Cluster, Timer};
@@ -397,8 +398,9 @@ impl Cluster {
         }
     }
 
-    /// The high watermark of `slot` moved on `leader`: the fetches parked there for it are
-    /// read again, and answered when they now have `min_bytes` (`DelayedFetch.tryComplete`).
+    /// The high watermark of `slot` moved on `leader`, or `leader` stopped leading it or its
+    /// epoch changed: the fetches parked there for it are read again, and answered when they
+    /// now have `min_bytes` or a partition fails (`DelayedFetch.tryComplete`).
     pub(crate) fn wake_external_fetches(&mut self, leader: u32, slot: u32) {
         if self.external.parked_fetches.is_empty() {
             return;

@@ -219,6 +219,12 @@ impl PartitionLog {
         }
     }
 
+    /// The leader-epoch cache: (epoch, first offset written in that epoch), epochs increasing
+    /// (`offset_for_leader_epoch` reads it as Kafka's `LeaderEpochFileCache`).
+    pub fn epoch_entries(&self) -> &[(u32, u64)] {
+        &self.epochs
+    }
+
     /// Kafka's `LeaderEpochFileCache.endOffsetFor`: the largest epoch <= `epoch` that this log knows
     /// and the offset where the next epoch starts (or the log end offset for the latest epoch).
     /// `None` when the log knows no epoch <= `epoch`.

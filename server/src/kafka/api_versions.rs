@@ -38,6 +38,11 @@ pub const SUPPORTED: &[(ApiKey, i16, i16)] = &[
     (ApiKey::DescribeGroups, 0, 5),
     // Idempotent producers (`init_producer_id.rs`): no transactional ids.
     (ApiKey::InitProducerId, 0, 5),
+    // The admin APIs (`admin.rs`): CreateTopics stops at v6 (v7 returns topic ids);
+    // DescribeConfigs and OffsetForLeaderEpoch start where Kafka 4 does (KIP-896).
+    (ApiKey::CreateTopics, 2, 6),
+    (ApiKey::DescribeConfigs, 1, 4),
+    (ApiKey::OffsetForLeaderEpoch, 2, 4),
 ];
 
 /// Kafka's error codes used here (`Errors.java`).

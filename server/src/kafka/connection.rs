@@ -156,6 +156,15 @@ pub async fn answer(bytes: Bytes, shared: &Shared, peer: &mut Peer) -> Answer {
                 None => Answer::Close,
             };
         }
+        request::Decoded {
+            header,
+            request: Request::Admin(r),
+        } => {
+            return match super::admin::answer(&header, r, shared, peer).await {
+                Some(body) => Answer::Bytes(frame_response(&body)),
+                None => Answer::Close,
+            };
+        }
         other => other,
     };
     if let Request::Produce(r) = &decoded.request {
@@ -417,6 +426,7 @@ async fn answer_other(decoded: request::Decoded, shared: &Shared) -> Option<Byte
             )
         }
         Request::Group(_) => unreachable!("group APIs are answered by group::answer"),
+        Request::Admin(_) => unreachable!("admin APIs are answered by admin::answer"),
     }?;
     Some(frame_response(&body))
 }

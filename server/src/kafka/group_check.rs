@@ -319,6 +319,17 @@ mod fuzz {
         TransactionalId,
     };
     use kafka_protocol::protocol::{Encodable, StrBytes};
+    // The admin APIs' requests.
+    use kafka_protocol::messages::create_topics_request::{
+        CreatableReplicaAssignment, CreatableTopic, CreatableTopicConfig,
+    };
+    use kafka_protocol::messages::describe_configs_request::DescribeConfigsResource;
+    use kafka_protocol::messages::offset_for_leader_epoch_request::{
+        OffsetForLeaderPartition, OffsetForLeaderTopic,
+    };
+    use kafka_protocol::messages::{
+        BrokerId, CreateTopicsRequest, DescribeConfigsRequest, OffsetForLeaderEpochRequest,
+    };
 
     use super::super::api_versions::SUPPORTED;
     use super::super::request::decode;
@@ -394,6 +405,41 @@ mod fuzz {
                 .with_transactional_id(Some(TransactionalId(s("tx"))))
                 .with_transaction_timeout_ms(60_000)
                 .encode(&mut out, v),
+            // The admin APIs (`admin.rs`), decoded by the same path.
+            ApiKey::CreateTopics => CreateTopicsRequest::default()
+                .with_topics(vec![
+                    CreatableTopic::default()
+                        .with_name(TopicName(s("t")))
+                        .with_num_partitions(3)
+                        .with_replication_factor(2)
+                        .with_assignments(vec![
+                            CreatableReplicaAssignment::default()
+                                .with_broker_ids(vec![BrokerId(1), BrokerId(2)]),
+                        ])
+                        .with_configs(vec![
+                            CreatableTopicConfig::default()
+                                .with_name(s("retention.ms"))
+                                .with_value(Some(s("1000"))),
+                        ]),
+                ])
+                .encode(&mut out, v),
+            ApiKey::DescribeConfigs => DescribeConfigsRequest::default()
+                .with_resources(vec![
+                    DescribeConfigsResource::default()
+                        .with_resource_type(2)
+                        .with_resource_name(s("t"))
+                        .with_configuration_keys(Some(vec![s("retention.ms")])),
+                ])
+                .encode(&mut out, v),
+            ApiKey::OffsetForLeaderEpoch => OffsetForLeaderEpochRequest::default()
+                .with_topics(vec![
+                    OffsetForLeaderTopic::default()
+                        .with_topic(TopicName(s("t")))
+                        .with_partitions(vec![
+                            OffsetForLeaderPartition::default().with_leader_epoch(3),
+                        ]),
+                ])
+                .encode(&mut out, v),
             _ => return None,
         };
         ok.ok().map(|()| out)
@@ -463,7 +509,7 @@ mod fuzz {
             }
         }
         assert!(
-            checked >= 40,
+            checked >= 60,
             "the group APIs' versions were exercised: {checked}"
         );
     }

@@ -10,6 +10,13 @@
 //! room's own cluster (`view`, asked in the room task), never from a copy.
 
 pub mod ack_only;
+// The admin APIs (CreateTopics, DescribeConfigs, OffsetForLeaderEpoch).
+pub mod admin;
+pub mod create_topics;
+pub mod describe_configs;
+pub mod offset_for_leader_epoch;
+pub mod topic_configs;
+
 pub mod api_versions;
 pub mod connection;
 pub mod decompress;

@@ -34,6 +34,8 @@ pub enum Request {
     InitProducerId(InitProducerIdRequest),
     /// A consumer-group API (`super::group`).
     Group(super::group::GroupApi),
+    /// An admin API (`super::admin`).
+    Admin(super::admin::AdminApi),
 }
 
 /// A decoded request with the header it came with.
@@ -104,6 +106,13 @@ pub fn decode(mut frame: Bytes) -> Result<Decoded, Refusal> {
             Request::InitProducerId(
                 InitProducerIdRequest::decode(&mut frame, version).map_err(|_| bad_body())?,
             )
+        }
+        ApiKey::CreateTopics | ApiKey::DescribeConfigs | ApiKey::OffsetForLeaderEpoch => {
+            match super::admin::decode(api, version, &mut frame) {
+                Some(Ok(admin)) => Request::Admin(admin),
+                Some(Err(())) => return Err(bad_body()),
+                None => return Err(Refusal::NotEnabled { key, version }),
+            }
         }
         _ => match super::group::decode(api, version, &mut frame) {
             Some(Ok(group)) => Request::Group(group),
@@ -258,7 +267,7 @@ mod tests {
             decode(frame(999, 0, &[0, 0])).err(),
             Some(Refusal::UnknownApiKey(999))
         );
-        // Fetch v13 names topics by id, which this broker does not enable; CreateTopics is a
+        // Fetch v13 names topics by id, which this broker does not enable; DeleteTopics is a
         // key Kafka knows that is not enabled at all.
         assert_eq!(
             decode(frame(1, 13, &[0, 0])).err(),
@@ -268,9 +277,9 @@ mod tests {
             })
         );
         assert_eq!(
-            decode(frame(19, 2, &[0, 0])).err(),
+            decode(frame(20, 2, &[0, 0])).err(),
             Some(Refusal::NotEnabled {
-                key: 19,
+                key: 20,
                 version: 2
             })
         );

@@ -9,6 +9,8 @@ mod clock;
 mod history;
 mod kafka;
 mod kafka_group;
+// The listener's admin APIs (CreateTopics, DescribeConfigs, OffsetForLeaderEpoch).
+mod kafka_admin;
 pub mod lessons;
 mod lifecycle;
 mod markers;
@@ -115,6 +117,11 @@ pub enum Request {
     KafkaGroup {
         ask: crate::kafka::group::GroupAsk,
         reply: oneshot::Sender<crate::kafka::group::GroupReply>,
+    },
+    /// A real client's admin request (`crate::kafka::admin`), answered at once.
+    KafkaAdmin {
+        ask: crate::kafka::admin::AdminAsk,
+        reply: oneshot::Sender<crate::kafka::admin::AdminReply>,
     },
 }
 
@@ -295,6 +302,14 @@ impl RoomHandle {
         ask: crate::kafka::group::GroupAsk,
     ) -> Result<crate::kafka::group::GroupReply, RoomBusy> {
         self.ask(|reply| Request::KafkaGroup { ask, reply }).await
+    }
+
+    /// A real client's admin request (`crate::kafka::admin`).
+    pub async fn kafka_admin(
+        &self,
+        ask: crate::kafka::admin::AdminAsk,
+    ) -> Result<crate::kafka::admin::AdminReply, RoomBusy> {
+        self.ask(|reply| Request::KafkaAdmin { ask, reply }).await
     }
 
     /// A real client's connection closed. The close must reach the room even when its queue is
@@ -803,6 +818,9 @@ impl Room {
             }
             Request::KafkaClosed { client } => self.kafka_closed(client),
             Request::KafkaGroup { ask, reply } => self.kafka_group(ask, reply),
+            Request::KafkaAdmin { ask, reply } => {
+                let _ = reply.send(self.kafka_admin(ask));
+            }
             Request::Memory { reply } => {
                 let _ = reply.send(MemoryReport {
                     now_us: self.cluster.now(),
