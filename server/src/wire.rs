@@ -321,6 +321,9 @@ pub struct SnapshotMessage<'a> {
     pub timeline: Timeline,
     pub lesson: Option<&'a Lesson>,
     pub audience: Audience,
+    /// Where Kafka clients connect to this room's brokers (`host:port`), if it has listeners:
+    /// the presenter panel shows it with the open client connections (`audience`).
+    pub kafka_bootstrap: Option<&'a str>,
     /// `presenter`: only the presenter changes this room; `open`: a sandbox anyone in it plays with.
     pub owner: crate::access::Owner,
     /// A sandbox's parent room, to go back to following it.

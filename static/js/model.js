@@ -192,6 +192,8 @@ export class Model extends EventTarget {
     this.owner = msg.owner ?? 'presenter';
     this.forkedFrom = msg.forked_from ?? null;
     this.audience = msg.audience ?? null;
+    /** Where Kafka clients connect to this room (`host:port`), or null: no listeners. */
+    this.kafkaBootstrap = msg.kafka_bootstrap ?? null;
     const change = emptyChange();
     change.snapshot = true;
     this.mergeState(msg.state, change);
@@ -487,7 +489,7 @@ function sameLesson(a, b) {
 }
 
 function sameAudience(a, b) {
-  return Boolean(a && b) && a.viewers === b.viewers && a.following === b.following && a.sandboxes === b.sandboxes;
+  return Boolean(a && b) && a.viewers === b.viewers && a.following === b.following && a.sandboxes === b.sandboxes && a.kafka_clients === b.kafka_clients;
 }
 
 /** Merge a whole entity or a patch into the entity stored under `key`. */

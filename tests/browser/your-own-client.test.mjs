@@ -36,7 +36,9 @@ function runPython(file) {
 }
 
 test('lesson 20: the listings run as shown, and a leader killed mid-stream loses and doubles nothing', { timeout: 240000 }, async () => {
-  const { page, problems } = await open(env.browser, env.server.url);
+  // LESSON_VIEWPORT=1920x1080 walks it at another size (the checks are the same).
+  const [width, height] = (process.env.LESSON_VIEWPORT || '1280x720').split('x').map(Number);
+  const { page, problems } = await open(env.browser, env.server.url, { width, height });
   await page.waitForSelector('[data-broker="1"]');
   await page.locator('#lessons-button').click();
   await page.locator(`#lessons-panel [data-lesson="${LESSON}"]`).click();
@@ -44,20 +46,22 @@ test('lesson 20: the listings run as shown, and a leader killed mid-stream loses
   // With LESSON_SHOTS=DIR each pause is photographed with its narration (for reviewing).
   const shots = process.env.LESSON_SHOTS;
   const index = [];
-  const atPause = async (k) => {
+  // `settled`: what must be on screen before the photograph (the clients act in wall time).
+  const atPause = async (k, settled) => {
     await page.waitForFunction((k) => {
       const l = window.playground.model.lesson;
       return l.at_pause && l.pauses_done === k;
     }, k, { timeout: 60000 });
+    if (settled) await settled();
     if (!shots) return;
     await page.waitForTimeout(1500);
     mkdirSync(shots, { recursive: true });
-    const file = `${LESSON}-live-pause-${k}.png`;
+    const file = `${LESSON}-live-${width}x${height}-pause-${k}.png`;
     await page.screenshot({ path: path.join(shots, file) });
     const narration = await page.locator('#narration').textContent();
     const listing = await page.locator('.listing').isVisible() ? await page.locator('.listing-code').textContent() : null;
     index.push({ lesson: LESSON, pause: k, narration, listing, file });
-    writeFileSync(path.join(shots, `${LESSON}-live.json`), JSON.stringify(index, null, 1));
+    writeFileSync(path.join(shots, `${LESSON}-live-${width}x${height}.json`), JSON.stringify(index, null, 1));
   };
   const next = () => page.locator('#next').click();
   const bootstrap = `127.0.0.1:${env.server.kafkaPort}`;
@@ -68,6 +72,7 @@ test('lesson 20: the listings run as shown, and a leader killed mid-stream loses
   try {
     // Pause 1: the narration says where to connect: this server's own listener.
     await atPause(1);
+    assert.equal(await page.locator('#lesson-kafka').textContent(), `Kafka ${bootstrap} · no client connected`);
     const said = await page.evaluate(() => window.playground.model.log.map((l) => l.text));
     assert.ok(said.includes(`These 3 brokers speak Kafka's own protocol. Your programs connect to ${bootstrap}.`), said.join('\n'));
     assert.equal(await page.locator('.listing').isVisible(), false, 'no code yet');
@@ -99,11 +104,13 @@ test('lesson 20: the listings run as shown, and a leader killed mid-stream loses
     consumer = runPython(path.join(dir, 'consumer.py'));
     await next();
 
-    // Pause 4: the consumer in the group's card, marked as a real client, holding partitions.
-    await atPause(4);
+    // Pause 4: the consumer in the group's card, marked as a real client, holding the three
+    // partitions its group's leader (itself) assigned it once the rebalance completed.
     const member = page.locator('.group.card', { hasText: 'class' }).locator('.member.real-member');
-    await until('the consumer drawn in group class', async () =>
-      (await member.count()) === 1 && (await member.locator('.entity-name').textContent()) === 'ada-reader', 30000);
+    await atPause(4, () => until('the consumer drawn in group class with its partitions', async () =>
+      (await member.count()) === 1 && (await member.locator('.entity-name').textContent()) === 'ada-reader'
+      && (await member.locator('.owned-chip').allTextContents()).sort().join(' ') === 'orders/0 orders/1 orders/2', 30000));
+    assert.match(await page.locator('#lesson-kafka').textContent(), new RegExp(`^Kafka ${bootstrap.replace(/\./g, '\\.')} · \\d+ client connections?$`));
     await next();
 
     // Pause 5: broker 1 killed while the producer writes.

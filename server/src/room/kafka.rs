@@ -20,8 +20,10 @@ impl Room {
     pub(super) fn kafka(&mut self, ask: KafkaAsk) -> ClusterView {
         match ask {
             KafkaAsk::Brokers { bootstrap } => {
-                if bootstrap.is_some() {
+                if bootstrap.is_some() && bootstrap != self.kafka_bootstrap {
                     self.kafka_bootstrap = bootstrap;
+                    // Snapshots carry it: the cached one is out of date.
+                    self.snapshot_cache = None;
                 }
                 ClusterView {
                     cluster_id: self.cluster.cluster_id(),

@@ -1557,6 +1557,7 @@ impl Room {
             timeline: self.timeline(),
             lesson: Some(&self.lesson),
             audience: self.shown_audience,
+            kafka_bootstrap: self.kafka_bootstrap.as_deref(),
             owner: self.owner,
             forked_from: self.forked_from.as_deref(),
             metrics: crate::metrics::since(self.cluster.metrics(), 0, self.shown_metrics_us),

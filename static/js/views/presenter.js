@@ -3,7 +3,7 @@
 // pause), Previous and Restart. At the end the lesson says it is over, Next is off and Restart
 // reads "Start again". What the buttons do is presenter.js.
 
-import { setText, setClass, setAttr, setStyle } from '../text.js';
+import { setText, setClass, setAttr, setStyle, setHidden } from '../text.js';
 
 export class PresenterView {
   constructor(model, presenter) {
@@ -19,10 +19,22 @@ export class PresenterView {
     this.next = document.getElementById('next');
     this.previous = document.getElementById('previous');
     this.restart = document.getElementById('restart');
+    this.kafka = document.getElementById('lesson-kafka');
   }
 
   render(change) {
     const m = this.model;
+    if (change.snapshot || change.audience) {
+      // A room with Kafka listeners says where clients connect and how many connections are
+      // open: a lesson whose students' programs failed to connect shows "no client connected"
+      // rather than a quiet cluster that looks the same as a working one.
+      const n = (m.audience && m.audience.kafka_clients) || 0;
+      setHidden(this.kafka, !m.kafkaBootstrap);
+      setText(this.kafka, m.kafkaBootstrap
+        ? `Kafka ${m.kafkaBootstrap} · ${n === 0 ? 'no client connected' : n === 1 ? '1 client connection' : `${n} client connections`}`
+        : '');
+      setClass(this.kafka, 'none', n === 0);
+    }
     if (change.snapshot || change.caption) {
       setText(this.narration, m.caption || '');
       setClass(this.narration, 'empty', !m.caption);
