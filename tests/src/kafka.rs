@@ -6,7 +6,12 @@ use std::io::{BufRead, BufReader, Write};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
+use bytes::{Bytes, BytesMut};
+use kafka_protocol::messages::{ApiKey, RequestHeader, ResponseHeader};
+use kafka_protocol::protocol::{Decodable, Encodable, StrBytes};
 use serde_json::{Value, json};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
 
 use crate::playground;
 use crate::ws::{self, Socket};
@@ -209,4 +214,63 @@ pub async fn run_client(
         String::from_utf8_lossy(&out.stdout)
     );
     String::from_utf8(out.stdout).expect("UTF-8 output")
+}
+
+/// Writes one raw Kafka request on `stream`: its size, its header (`correlation`, `client_id`)
+/// and `body`, at `version` of `api`.
+pub async fn send_request(
+    stream: &mut TcpStream,
+    api: ApiKey,
+    version: i16,
+    correlation: i32,
+    client_id: &'static str,
+    body: impl Encodable,
+) {
+    let mut out = BytesMut::new();
+    RequestHeader::default()
+        .with_request_api_key(api as i16)
+        .with_request_api_version(version)
+        .with_correlation_id(correlation)
+        .with_client_id(Some(StrBytes::from_static_str(client_id)))
+        .encode(&mut out, api.request_header_version(version))
+        .unwrap();
+    body.encode(&mut out, version).unwrap();
+    stream
+        .write_all(&(out.len() as u32).to_be_bytes())
+        .await
+        .unwrap();
+    stream.write_all(&out).await.unwrap();
+}
+
+/// Reads one raw response (within [`STEP`]): its header must answer `correlation`; the body's
+/// bytes are returned, for `api`'s response type at `version` to decode.
+pub async fn read_response(
+    stream: &mut TcpStream,
+    api: ApiKey,
+    version: i16,
+    correlation: i32,
+) -> Bytes {
+    let mut size = [0u8; 4];
+    within("the answer", stream.read_exact(&mut size))
+        .await
+        .unwrap();
+    let mut answer = vec![0u8; u32::from_be_bytes(size) as usize];
+    stream.read_exact(&mut answer).await.unwrap();
+    let mut answer = Bytes::from(answer);
+    let head = ResponseHeader::decode(&mut answer, api.response_header_version(version)).unwrap();
+    assert_eq!(head.correlation_id, correlation);
+    answer
+}
+
+/// One raw request on `stream` and its response body's bytes.
+pub async fn round_trip(
+    stream: &mut TcpStream,
+    api: ApiKey,
+    version: i16,
+    correlation: i32,
+    client_id: &'static str,
+    body: impl Encodable,
+) -> Bytes {
+    send_request(stream, api, version, correlation, client_id, body).await;
+    read_response(stream, api, version, correlation).await
 }

@@ -9,7 +9,6 @@ use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use bytes::{Bytes, BytesMut};
 use kafka_protocol::messages::create_topics_request::{
     CreatableReplicaAssignment, CreatableTopic, CreatableTopicConfig,
 };
@@ -19,17 +18,15 @@ use kafka_protocol::messages::offset_for_leader_epoch_request::{
 };
 use kafka_protocol::messages::{
     ApiKey, BrokerId, CreateTopicsRequest, CreateTopicsResponse, DescribeConfigsRequest,
-    DescribeConfigsResponse, OffsetForLeaderEpochRequest, OffsetForLeaderEpochResponse,
-    RequestHeader, ResponseHeader, TopicName,
+    DescribeConfigsResponse, OffsetForLeaderEpochRequest, OffsetForLeaderEpochResponse, TopicName,
 };
-use kafka_protocol::protocol::{Decodable, Encodable, StrBytes};
+use kafka_protocol::protocol::{Decodable, StrBytes};
 use playground_tests::kafka::{
-    Server, broker_ports, command, expect_eventually, holds, kcat_metadata, python, run_client,
-    within,
+    Server, broker_ports, command, expect_eventually, holds, kcat_metadata, python, round_trip,
+    run_client, within,
 };
 use playground_tests::ws;
 use serde_json::{Value, json};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 /// Kafka's error codes used here.
@@ -134,39 +131,6 @@ async fn confluent_admin_creates_describes_and_gets_kafkas_errors() {
     admin_client_creates_describes_and_is_refused("confluent", "ck-admin").await;
 }
 
-/// One request on `stream` (API `api` at `version`), its response body's bytes.
-async fn round_trip(
-    stream: &mut TcpStream,
-    api: ApiKey,
-    version: i16,
-    body: impl Encodable,
-) -> Bytes {
-    let mut out = BytesMut::new();
-    RequestHeader::default()
-        .with_request_api_key(api as i16)
-        .with_request_api_version(version)
-        .with_correlation_id(9)
-        .with_client_id(Some(StrBytes::from_static_str("raw-admin")))
-        .encode(&mut out, api.request_header_version(version))
-        .unwrap();
-    body.encode(&mut out, version).unwrap();
-    stream
-        .write_all(&(out.len() as u32).to_be_bytes())
-        .await
-        .unwrap();
-    stream.write_all(&out).await.unwrap();
-    let mut size = [0u8; 4];
-    within("the answer", stream.read_exact(&mut size))
-        .await
-        .unwrap();
-    let mut answer = vec![0u8; u32::from_be_bytes(size) as usize];
-    stream.read_exact(&mut answer).await.unwrap();
-    let mut answer = Bytes::from(answer);
-    let head = ResponseHeader::decode(&mut answer, api.response_header_version(version)).unwrap();
-    assert_eq!(head.correlation_id, 9);
-    answer
-}
-
 fn name(s: &str) -> TopicName {
     TopicName(StrBytes::from_string(s.to_string()))
 }
@@ -222,7 +186,15 @@ async fn raw_create_topics_and_describe_configs_get_kafkas_errors() {
             new_topic("col.a", 1, 1),
             new_topic("__consumer_offsets", 1, 1),
         ]);
-    let mut body = round_trip(&mut stream, ApiKey::CreateTopics, 6, request).await;
+    let mut body = round_trip(
+        &mut stream,
+        ApiKey::CreateTopics,
+        6,
+        9,
+        "raw-admin",
+        request,
+    )
+    .await;
     let response = CreateTopicsResponse::decode(&mut body, 6).unwrap();
     let got: Vec<(String, i16)> = response
         .topics
@@ -269,7 +241,15 @@ async fn raw_create_topics_and_describe_configs_get_kafkas_errors() {
     let request = CreateTopicsRequest::default()
         .with_validate_only(true)
         .with_topics(vec![new_topic("only-checked", 2, 3)]);
-    let mut body = round_trip(&mut stream, ApiKey::CreateTopics, 6, request).await;
+    let mut body = round_trip(
+        &mut stream,
+        ApiKey::CreateTopics,
+        6,
+        9,
+        "raw-admin",
+        request,
+    )
+    .await;
     let response = CreateTopicsResponse::decode(&mut body, 6).unwrap();
     assert_eq!(response.topics[0].error_code, 0, "{response:?}");
     assert_eq!(response.topics[0].num_partitions, 2);
@@ -291,7 +271,15 @@ async fn raw_create_topics_and_describe_configs_get_kafkas_errors() {
             resource(4, "3"),
             resource(2, "taken"),
         ]);
-    let mut body = round_trip(&mut stream, ApiKey::DescribeConfigs, 4, request).await;
+    let mut body = round_trip(
+        &mut stream,
+        ApiKey::DescribeConfigs,
+        4,
+        9,
+        "raw-admin",
+        request,
+    )
+    .await;
     let response = DescribeConfigsResponse::decode(&mut body, 4).unwrap();
     let codes: Vec<i16> = response.results.iter().map(|r| r.error_code).collect();
     assert_eq!(codes, vec![UNKNOWN_TOPIC_OR_PARTITION, INVALID_REQUEST, 0]);
@@ -338,7 +326,15 @@ async fn epoch_end(
                         .with_leader_epoch(leader_epoch),
                 ]),
         ]);
-    let mut body = round_trip(stream, ApiKey::OffsetForLeaderEpoch, 4, request).await;
+    let mut body = round_trip(
+        stream,
+        ApiKey::OffsetForLeaderEpoch,
+        4,
+        9,
+        "raw-admin",
+        request,
+    )
+    .await;
     let response = OffsetForLeaderEpochResponse::decode(&mut body, 4).unwrap();
     let p = &response.topics[0].partitions[0];
     (p.error_code, p.leader_epoch, p.end_offset)

@@ -4,16 +4,14 @@
 
 use std::time::{Duration, Instant};
 
-use bytes::{Bytes, BytesMut};
 use kafka_protocol::messages::fetch_request::{FetchPartition, FetchTopic};
-use kafka_protocol::messages::{
-    ApiKey, BrokerId, FetchRequest, FetchResponse, RequestHeader, ResponseHeader, TopicName,
-};
-use kafka_protocol::protocol::{Decodable, Encodable, StrBytes};
+use kafka_protocol::messages::{ApiKey, BrokerId, FetchRequest, FetchResponse, TopicName};
+use kafka_protocol::protocol::{Decodable, StrBytes};
 use playground_tests::kafka::{
-    Server, broker_ports, command, expect_eventually, holds, kcat_metadata,
+    Server, broker_ports, command, expect_eventually, holds, kcat_metadata, read_response,
+    send_request,
 };
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::AsyncReadExt;
 use tokio::net::TcpStream;
 
 const FENCED_LEADER_EPOCH: i16 = 74;
@@ -74,21 +72,8 @@ async fn a_parked_fetch_is_answered_when_its_broker_loses_the_leadership() {
                         .with_partition_max_bytes(1 << 20),
                 ]),
         ]);
-    let mut out = BytesMut::new();
     let version = 12;
-    RequestHeader::default()
-        .with_request_api_key(ApiKey::Fetch as i16)
-        .with_request_api_version(version)
-        .with_correlation_id(5)
-        .with_client_id(Some(StrBytes::from_static_str("parked")))
-        .encode(&mut out, ApiKey::Fetch.request_header_version(version))
-        .unwrap();
-    request.encode(&mut out, version).unwrap();
-    stream
-        .write_all(&(out.len() as u32).to_be_bytes())
-        .await
-        .unwrap();
-    stream.write_all(&out).await.unwrap();
+    send_request(&mut stream, ApiKey::Fetch, version, 5, "parked", request).await;
     // The fetch is parked (nothing comes back for a while), then the leadership moves.
     let mut size = [0u8; 4];
     let early =
@@ -100,17 +85,13 @@ async fn a_parked_fetch_is_answered_when_its_broker_loses_the_leadership() {
     let moved = Instant::now();
     id += 1;
     command(&mut socket, "elect-leaders", id).await;
-    tokio::time::timeout(Duration::from_secs(10), stream.read_exact(&mut size))
-        .await
-        .expect("answered when broker 2 stopped leading, not at max_wait_ms")
-        .unwrap();
+    let mut answer = tokio::time::timeout(
+        Duration::from_secs(10),
+        read_response(&mut stream, ApiKey::Fetch, version, 5),
+    )
+    .await
+    .expect("answered when broker 2 stopped leading, not at max_wait_ms");
     assert!(moved.elapsed() < Duration::from_millis(MAX_WAIT_MS as u64 / 2));
-    let mut answer = vec![0u8; u32::from_be_bytes(size) as usize];
-    stream.read_exact(&mut answer).await.unwrap();
-    let mut answer = Bytes::from(answer);
-    let head = ResponseHeader::decode(&mut answer, ApiKey::Fetch.response_header_version(version))
-        .unwrap();
-    assert_eq!(head.correlation_id, 5);
     let response = FetchResponse::decode(&mut answer, version).unwrap();
     let p = &response.responses[0].partitions[0];
     // Broker 2 learnt the new leader at epoch 2: the fetch's epoch 1 is checked first and is

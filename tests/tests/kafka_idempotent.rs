@@ -23,17 +23,16 @@ use bytes::{Bytes, BytesMut};
 use kafka_protocol::messages::produce_request::{PartitionProduceData, TopicProduceData};
 use kafka_protocol::messages::{
     ApiKey, InitProducerIdRequest, InitProducerIdResponse, ProduceRequest, ProduceResponse,
-    ProducerId, RequestHeader, ResponseHeader, TopicName, TransactionalId,
+    ProducerId, TopicName, TransactionalId,
 };
-use kafka_protocol::protocol::{Decodable, Encodable, StrBytes};
+use kafka_protocol::protocol::{Decodable, StrBytes};
 use kafka_protocol::records::{
     Compression, Record, RecordBatchEncoder, RecordEncodeOptions, TimestampType,
 };
 use playground_tests::kafka::{
-    Server, broker_ports, command, expect_eventually, holds, kcat_metadata, python, within,
+    Server, broker_ports, command, expect_eventually, holds, kcat_metadata, python, round_trip,
 };
 use serde_json::Value;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 const TOPIC: &str = "idem";
@@ -218,40 +217,6 @@ async fn a_leader_killed_mid_write_loses_and_duplicates_nothing_for_an_idempoten
     .await;
 }
 
-/// One request on `stream` (API `api` at `version`), its response body's bytes.
-async fn round_trip(
-    stream: &mut TcpStream,
-    api: ApiKey,
-    version: i16,
-    correlation: i32,
-    body: impl Encodable,
-) -> Bytes {
-    let mut out = BytesMut::new();
-    RequestHeader::default()
-        .with_request_api_key(api as i16)
-        .with_request_api_version(version)
-        .with_correlation_id(correlation)
-        .with_client_id(Some(StrBytes::from_static_str("raw-idempotent")))
-        .encode(&mut out, api.request_header_version(version))
-        .unwrap();
-    body.encode(&mut out, version).unwrap();
-    stream
-        .write_all(&(out.len() as u32).to_be_bytes())
-        .await
-        .unwrap();
-    stream.write_all(&out).await.unwrap();
-    let mut size = [0u8; 4];
-    within("the answer", stream.read_exact(&mut size))
-        .await
-        .unwrap();
-    let mut answer = vec![0u8; u32::from_be_bytes(size) as usize];
-    stream.read_exact(&mut answer).await.unwrap();
-    let mut answer = Bytes::from(answer);
-    let head = ResponseHeader::decode(&mut answer, api.response_header_version(version)).unwrap();
-    assert_eq!(head.correlation_id, correlation);
-    answer
-}
-
 async fn init_producer_id(
     stream: &mut TcpStream,
     version: i16,
@@ -264,7 +229,15 @@ async fn init_producer_id(
         .with_transaction_timeout_ms(60_000)
         .with_producer_id(ProducerId(-1))
         .with_producer_epoch(-1);
-    let mut body = round_trip(stream, ApiKey::InitProducerId, version, 1, request).await;
+    let mut body = round_trip(
+        stream,
+        ApiKey::InitProducerId,
+        version,
+        1,
+        "raw-idempotent",
+        request,
+    )
+    .await;
     InitProducerIdResponse::decode(&mut body, version).unwrap()
 }
 
@@ -312,7 +285,7 @@ async fn produce(stream: &mut TcpStream, pid: i64, epoch: i16, seq: i32, n: i32)
                         .with_records(Some(buf.freeze())),
                 ]),
         ]);
-    let mut body = round_trip(stream, ApiKey::Produce, 9, 2, request).await;
+    let mut body = round_trip(stream, ApiKey::Produce, 9, 2, "raw-idempotent", request).await;
     let response = ProduceResponse::decode(&mut body, 9).unwrap();
     let p = &response.responses[0].partition_responses[0];
     (p.error_code, p.base_offset)
