@@ -222,6 +222,13 @@ impl Room {
         }
     }
 
+    /// Sends every answer the engine has finished, of any kind (requests, fetches, group
+    /// requests), to its waiting connection.
+    pub(super) fn answer_clients(&mut self) {
+        self.answer_kafka();
+        self.answer_kafka_groups();
+    }
+
     /// Sends every answer the engine has finished to its waiting connection.
     pub(super) fn answer_kafka(&mut self) {
         for response in self.cluster.drain_external() {

@@ -612,7 +612,9 @@ impl Room {
             return Err(WireError::plain("no checkpoint to rewind to"));
         };
         let journal_len = c.journal_len;
+        let releases = self.player.pause_releases();
         self.restore_checkpoint(c);
+        self.player.expect_releases(releases);
         for e in &self.history.journal[journal_len..] {
             self.player.replay(e.at_us, e.line.clone(), e.script_done);
         }
@@ -621,6 +623,11 @@ impl Room {
         while self.cluster.now() < t {
             self.at_pause = false;
             self.advance_to(t);
+        }
+        // `t` falls while a pause held the file and the clock played on (students' clients were
+        // connected): the room waits at that pause, and its steps go on when they did.
+        if self.player.replaying_pause() {
+            self.at_pause = true;
         }
         // What the replay narrated is the past now: start the log afresh.
         self.frame = FrameBuilder::default();
@@ -687,7 +694,9 @@ impl Room {
         };
         self.history.horizon_us = self.history.horizon_us.max(self.cluster.now());
         let journal_len = c.journal_len;
+        let releases = self.player.pause_releases();
         self.restore_checkpoint(c);
+        self.player.expect_releases(releases);
         for e in &self.history.journal[journal_len..] {
             self.player.replay(e.at_us, e.line.clone(), e.script_done);
         }
@@ -735,8 +744,7 @@ impl Room {
                         if elapsed > 0 {
                             room.advance_to(room.cluster.now() + elapsed);
                         }
-                        room.answer_kafka();
-                        room.answer_kafka_groups();
+                        room.answer_clients();
                     });
                 }
                 _ = ticks.tick() => {
@@ -1239,8 +1247,7 @@ impl Room {
             // Answers go to their connections as soon as the engine has them; answers to
             // replayed requests (a rewind's) have no connection and are dropped here, so a
             // long replay does not pile them up.
-            self.answer_kafka();
-            self.answer_kafka_groups();
+            self.answer_clients();
         }
     }
 
@@ -1274,6 +1281,11 @@ impl Room {
                     self.note("alert", "console", format!("a scheduled line failed: {e}"));
                 }
                 matches!(step.action, Action::Pause)
+            }
+            Due::PauseReleased => {
+                self.at_pause = false;
+                self.dirty = true;
+                false
             }
             Due::Replay { line, .. } => {
                 self.replaying = true;
@@ -1456,8 +1468,7 @@ impl Room {
 
     /// Sends what changed since the last frame, if anything did.
     fn flush(&mut self) {
-        self.answer_kafka();
-        self.answer_kafka_groups();
+        self.answer_clients();
         let mut now = state::from_snapshot(&self.cluster.snapshot());
         now.streams_exprs = self.streams_exprs.of(&self.cluster);
         if state::busy_partitions(&self.shown, &now) > wire::BUSY_PARTITIONS {

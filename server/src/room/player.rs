@@ -27,6 +27,9 @@ pub enum Due {
     /// again between the same two steps (a line typed at a `pause` comes before the steps that
     /// follow the pause at the same instant).
     Replay { line: String, script_done: usize },
+    /// A replayed pause that was held while the clock played is released, at the instant Next
+    /// released it live: the room no longer waits at it.
+    PauseReleased,
 }
 
 /// On a tie: the script first, then `at` lines, then replayed console lines, which is the order
@@ -87,9 +90,25 @@ pub struct Player {
     /// released after the clock played on at it: where the steps after it ran, for exporting
     /// the session.
     holds_ended: Vec<(usize, Micros)>,
-    /// The file waits at a `pause` while the clock plays (Kafka clients are connected, and
-    /// their requests need simulated time to move): its next steps come due after Next.
-    paused: bool,
+    /// Whether the file waits at a `pause` while the clock plays (`PauseHold`).
+    pause_hold: PauseHold,
+    /// Pauses of this timeline that were held while the clock played, still ahead of a replay
+    /// (after a rewind): step index → the instant Next released each, so the steps after it
+    /// run again at that instant and not at the pause's (`expect_releases`).
+    replay_releases: BTreeMap<usize, Micros>,
+}
+
+/// A `pause` that holds the file while the clock plays on.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+enum PauseHold {
+    #[default]
+    None,
+    /// Kafka clients are connected and their requests need simulated time to move: the file's
+    /// next steps come due after Next.
+    ForNext,
+    /// A rewind replays a pause that was held live until Next at this instant: the next steps
+    /// come due then again, whatever is pressed meanwhile (until the future forks).
+    Until(Micros),
 }
 
 impl Player {
@@ -100,27 +119,76 @@ impl Player {
         self.script_hold = None;
         self.script_stopped = false;
         self.holds_ended.clear();
-        self.paused = false;
+        self.pause_hold = PauseHold::None;
+        self.replay_releases.clear();
     }
 
     /// Holds the file at the `pause` that just ran while the clock plays on.
     pub fn hold_at_pause(&mut self) {
-        self.paused = true;
+        if self.pause_hold == PauseHold::None {
+            self.pause_hold = PauseHold::ForNext;
+        }
     }
 
-    /// The file is held at a `pause` while the clock plays.
+    /// The file is held at a `pause` while the clock plays, waiting for Next.
     pub fn held_at_pause(&self) -> bool {
-        self.paused
+        self.pause_hold == PauseHold::ForNext
     }
 
     /// Next (or Play) at a `pause` held while the clock played: the file's next steps go on
-    /// from `now`, as after a `wait until` that held.
+    /// from `now`, as after a `wait until` that held. A replayed pause (`PauseHold::Until`)
+    /// goes on at the instant it did live instead: the clock plays there.
     pub fn release_pause(&mut self, now: Micros) {
-        if std::mem::take(&mut self.paused) {
-            self.script_time = self.script_time.max(now);
-            self.holds_ended
-                .push((self.script_next.saturating_sub(1), now));
+        if self.pause_hold == PauseHold::ForNext {
+            self.end_pause_hold(now);
         }
+    }
+
+    fn end_pause_hold(&mut self, at: Micros) {
+        self.pause_hold = PauseHold::None;
+        self.script_time = self.script_time.max(at);
+        self.holds_ended
+            .push((self.script_next.saturating_sub(1), at));
+    }
+
+    /// The instants at which Next released this timeline's held pauses, by step index: those
+    /// already played and those a replay still has ahead.
+    pub fn pause_releases(&self) -> BTreeMap<usize, Micros> {
+        let steps = self.steps();
+        let played = self
+            .holds_ended
+            .iter()
+            .filter(|(i, _)| {
+                steps
+                    .get(*i)
+                    .is_some_and(|s| matches!(s.action, Action::Pause))
+            })
+            .copied();
+        let mut releases: BTreeMap<usize, Micros> = played.collect();
+        if let PauseHold::Until(at) = self.pause_hold {
+            releases.insert(self.script_next.saturating_sub(1), at);
+        }
+        releases.extend(&self.replay_releases);
+        releases
+    }
+
+    /// After a rewind: the held pauses of the timeline being replayed, so that each goes on at
+    /// the instant it did (a lesson's pause held while students' clients played on, released
+    /// at Next). Those the restored player has already passed are ignored.
+    pub fn expect_releases(&mut self, releases: BTreeMap<usize, Micros>) {
+        let next = self.script_next;
+        // A checkpoint taken while the file was held at a pause: it goes on when it did.
+        if let Some(&at) = releases.get(&next.saturating_sub(1))
+            && self.pause_hold == PauseHold::ForNext
+        {
+            self.pause_hold = PauseHold::Until(at);
+        }
+        self.replay_releases = releases.into_iter().filter(|(i, _)| *i >= next).collect();
+    }
+
+    /// The rewound room's pause waits for its replayed Next (`PauseHold::Until`).
+    pub fn replaying_pause(&self) -> bool {
+        matches!(self.pause_hold, PauseHold::Until(_))
     }
 
     /// The file's `wait until` in progress, if any.
@@ -187,6 +255,11 @@ impl Player {
     pub fn drop_replays(&mut self) {
         self.scheduled
             .retain(|_, due| !matches!(due, Due::Replay { .. }));
+        self.replay_releases.clear();
+        // A replayed held pause not yet released waits for a Next of this new future.
+        if let PauseHold::Until(_) = self.pause_hold {
+            self.pause_hold = PauseHold::ForNext;
+        }
     }
 
     fn steps(&self) -> &[Step] {
@@ -204,14 +277,17 @@ impl Player {
     }
 
     fn script_due(&self) -> Option<Micros> {
-        if self.script_hold.is_some() || self.script_stopped || self.paused {
+        if self.script_hold.is_some() || self.script_stopped {
             return None;
         }
+        let from = match self.pause_hold {
+            PauseHold::None => self.script_time,
+            PauseHold::ForNext => return None,
+            // Due when the replayed pause ends: `pop_due` releases it then.
+            PauseHold::Until(at) => self.script_time.max(at),
+        };
         let step = self.steps().get(self.script_next)?;
-        Some(
-            step.at
-                .map_or(self.script_time, |at| self.script_time.max(at)),
-        )
+        Some(step.at.map_or(from, |at| from.max(at)))
     }
 
     /// When the next step is due, or a `wait until` times out, if any.
@@ -233,6 +309,12 @@ impl Player {
     /// holding the file's next steps: the room checks it before anything else runs.
     pub fn pop_due(&mut self, now: Micros) -> Option<Due> {
         loop {
+            if let PauseHold::Until(at) = self.pause_hold
+                && at <= now
+            {
+                self.end_pause_hold(at);
+                return Some(Due::PauseReleased);
+            }
             let script = self.script_due().filter(|&t| t <= now);
             let scheduled = self
                 .scheduled
@@ -259,6 +341,11 @@ impl Player {
                         continue;
                     }
                     self.script_hold = Hold::new(&step, s);
+                    if matches!(step.action, Action::Pause)
+                        && let Some(at) = self.replay_releases.remove(&(self.script_next - 1))
+                    {
+                        self.pause_hold = PauseHold::Until(at);
+                    }
                     return Some(Due::Script(step));
                 }
                 (_, Some(key)) => return self.scheduled.remove(&key),

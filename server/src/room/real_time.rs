@@ -262,6 +262,7 @@ mod tests {
         assert!(lesson(&v), "the lesson still waits at its pause");
         assert_eq!(v["caption"], "before", "the next step has not run");
 
+        let released_at = clock(&room).await.2;
         assert!(ok(&ask(&room, ClientBody::Next).await));
         tokio::time::sleep(Duration::from_millis(300)).await;
         assert_eq!(snapshot(room.clone()).await["caption"], "after");
@@ -282,5 +283,41 @@ mod tests {
         tokio::time::sleep(Duration::from_secs(5)).await;
         assert_eq!(clock(&room).await.2, stopped_at);
         assert!(lesson(&snapshot(room.clone()).await));
+
+        // Time travel replays the held pause as it was: a second before Next was pressed the
+        // lesson still waits at pause 1 with its caption, half a second after it has gone on.
+        let seek = |to_us: u64| ClientBody::Seek { to_us };
+        assert!(ok(&ask(&room, seek(released_at - 1_000_000)).await));
+        let v = snapshot(room.clone()).await;
+        assert_eq!(v["caption"], "before", "{}", v["lesson"]);
+        assert!(
+            lesson(&v) && v["lesson"]["pauses_done"] == 1,
+            "{}",
+            v["lesson"]
+        );
+        assert!(ok(&ask(&room, seek(released_at + 500_000)).await));
+        let v = snapshot(room.clone()).await;
+        assert_eq!(v["caption"], "after");
+        assert!(
+            !lesson(&v) && v["lesson"]["pauses_done"] == 1,
+            "{}",
+            v["lesson"]
+        );
+
+        // Rewound into the hold, Next plays the timeline again: the steps after the pause
+        // come when they did, not at once.
+        assert!(ok(&ask(&room, seek(released_at - 1_000_000)).await));
+        assert!(ok(&ask(&room, ClientBody::Next).await));
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        assert_eq!(snapshot(room.clone()).await["caption"], "before");
+        tokio::time::sleep(Duration::from_millis(1_000)).await;
+        assert_eq!(snapshot(room.clone()).await["caption"], "after");
+        tokio::time::sleep(Duration::from_millis(1_000)).await;
+        let v = snapshot(room.clone()).await;
+        assert!(
+            lesson(&v) && v["lesson"]["pauses_done"] == 2,
+            "{}",
+            v["lesson"]
+        );
     }
 }
