@@ -92,6 +92,10 @@ pub struct MemberView {
     /// connection is open, else `None` with `real` still true.
     pub real_client: Option<String>,
     pub real: bool,
+    /// A real client's member: for each partition of its assignment, the offset its client
+    /// last asked to fetch (its position as the brokers see it), while it is connected.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub fetching: Vec<(crate::command::TopicPartition, u64)>,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -356,11 +360,26 @@ impl Cluster {
                         .values()
                         .map(|m| {
                             let real = crate::client::external_group::external_of(m.consumer);
+                            let assignment = crate::group::query::described_assignment(g, m);
+                            let real_client = real.and_then(|c| self.external_client_name(c));
+                            let fetching = real_client
+                                .as_deref()
+                                .map(|name| {
+                                    assignment
+                                        .iter()
+                                        .filter_map(|tp| {
+                                            self.external_fetch_offset(name, tp)
+                                                .map(|o| (tp.clone(), o))
+                                        })
+                                        .collect()
+                                })
+                                .unwrap_or_default();
                             MemberView {
                                 member: m.id.clone(),
-                                assignment: crate::group::query::described_assignment(g, m),
-                                real_client: real.and_then(|c| self.external_client_name(c)),
+                                assignment,
+                                real_client,
                                 real: real.is_some(),
+                                fetching,
                             }
                         })
                         .collect(),

@@ -259,6 +259,11 @@ fn group(g: &GroupView) -> wire::Group {
                 member: m.member.clone(),
                 assignment: m.assignment.iter().map(ToString::to_string).collect(),
                 real_client: m.real.then(|| m.real_client.clone().unwrap_or_default()),
+                fetching: m
+                    .fetching
+                    .iter()
+                    .map(|(tp, offset)| (tp.to_string(), *offset))
+                    .collect(),
             })
             .collect(),
         offsets: g

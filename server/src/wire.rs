@@ -775,6 +775,10 @@ pub struct Member {
     /// the coordinator waits for its session to time out). The page draws it as a member row
     /// marked "real client"; a simulated consumer's member has none.
     pub real_client: Option<String>,
+    /// A real client's member: `["orders/0", 20]` for each partition of its assignment it has
+    /// fetched, the offset of its latest Fetch (its position as the brokers see it).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub fetching: Vec<(String, u64)>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]

@@ -52,8 +52,16 @@ test('a real consumer group (kcat -G, librdkafka) is drawn with its members mark
       (await member.count()) === 1 && (await member.locator('.entity-name').textContent()) === 'maria-laptop', 30000);
     assert.equal(await member.locator('.tag.real-client').textContent(), 'real client');
     // One member holds every partition of orders, as the coordinator's state says.
+    const chips = member.locator('.owned-chip > span:first-child');
     await until('its assignment drawn', async () =>
-      (await member.locator('.owned-chip').allTextContents()).sort().join(' ') === 'orders/0 orders/1 orders/2', 30000);
+      (await chips.allTextContents()).sort().join(' ') === 'orders/0 orders/1 orders/2', 30000);
+    // Each chip carries the offset the client last asked to fetch (its position as the brokers
+    // see it), and it moves on as the demo's producers write and kcat keeps reading.
+    const positions = async () => (await member.locator('.owned-pos').allTextContents())
+      .map((t) => Number((t.replace(/\u202f/g, '').match(/@(\d+)/) || [])[1]));
+    await until('positions drawn', async () => (await positions()).every((n) => Number.isFinite(n)), 30000);
+    const first = await positions();
+    await until('positions move on', async () => (await positions()).some((n, i) => n > first[i]), 30000);
     assert.ok(await holds(page, 'state maria-readers == Stable'));
     // The assignor is the protocol the coordinator selected: librdkafka's first choice, range.
     assert.match(await card.textContent(), /eager · range/);

@@ -113,6 +113,10 @@ pub(crate) struct ExternalClient {
     name: String,
     /// The producer entry for each topic it has written.
     producers: BTreeMap<String, u32>,
+    /// Per partition, the offset its latest Fetch asked for and when: what a broker knows of a
+    /// consumer's position (Kafka's `FetchRequest.fetch_offset`, the next offset the client
+    /// reads). Bounded by the cluster's partitions.
+    pub(crate) fetching: BTreeMap<crate::command::TopicPartition, (u64, crate::time::Micros)>,
 }
 
 /// A request whose partitions are not all answered yet.
@@ -182,6 +186,7 @@ impl Cluster {
             ExternalClient {
                 name,
                 producers: BTreeMap::new(),
+                fetching: BTreeMap::new(),
             },
         );
         Ok(())
@@ -618,6 +623,24 @@ impl Cluster {
     /// The `client.id` of connected real client `client`.
     pub(crate) fn external_client_name(&self, client: u32) -> Option<String> {
         self.external.clients.get(&client).map(|c| c.name.clone())
+    }
+
+    /// The offset the real client named `name` last asked to fetch from `tp`, over all its
+    /// connections (a consumer fetches each partition from its leader's broker, and its group
+    /// requests go to the coordinator's: the connections share its `client.id`). The newest
+    /// request wins.
+    pub(crate) fn external_fetch_offset(
+        &self,
+        name: &str,
+        tp: &crate::command::TopicPartition,
+    ) -> Option<u64> {
+        self.external
+            .clients
+            .values()
+            .filter(|c| c.name == name)
+            .filter_map(|c| c.fetching.get(tp))
+            .max_by_key(|(_, at)| *at)
+            .map(|(offset, _)| *offset)
     }
 
     /// Whether a connection of the real client whose producer entry is `producer` is open.

@@ -187,8 +187,32 @@ impl Cluster {
                 request.broker
             )));
         }
+        self.note_fetch_offsets(&request);
         self.external_fetch(request, true);
         Ok(())
+    }
+
+    /// Remembers where the client asked to read each partition that exists: the page marks a
+    /// real consumer's position from it, as it marks a simulated consumer's.
+    fn note_fetch_offsets(&mut self, request: &ExternalFetch) {
+        let now = self.now;
+        let known: Vec<(TopicPartition, u64)> = request
+            .partitions
+            .iter()
+            .filter_map(|p| {
+                let tp = TopicPartition {
+                    topic: p.topic.clone(),
+                    partition: u32::try_from(p.partition).ok()?,
+                };
+                let offset = u64::try_from(p.fetch_offset).ok()?;
+                self.slot_of(&tp).map(|_| (tp, offset))
+            })
+            .collect();
+        if let Some(client) = self.external.clients.get_mut(&request.client) {
+            for (tp, offset) in known {
+                client.fetching.insert(tp, (offset, now));
+            }
+        }
     }
 
     /// Reads every partition; answers, or parks the request when it may wait and has less than

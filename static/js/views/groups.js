@@ -113,7 +113,8 @@ export class GroupsView {
       this.updateMember(g, con, members.get(con.member_id ?? con.name), row);
     }
     // A real Kafka client's members (kafkajs, librdkafka, …): the coordinator knows their member
-    // id and the assignment their leader gave; their positions are the client's own business.
+    // id and the assignment their leader gave; the brokers know where the client last asked to
+    // fetch each partition (`fetching`), its position as far as the cluster can see.
     const real = g.members.filter((mm) => mm.real_client !== null && mm.real_client !== undefined);
     const realKeys = new Set(real.map((mm) => `real:${mm.member}`));
     for (const [key, row] of c.rows) if (key.startsWith('real:') && !realKeys.has(key)) { row.row.remove(); c.rows.delete(key); }
@@ -128,9 +129,22 @@ export class GroupsView {
       const key2 = mm.assignment.join(' ');
       if (row.assigned !== key2) {
         row.assigned = key2;
+        row.chips = new Map();
         row.owned.replaceChildren(...(mm.assignment.length
-          ? mm.assignment.map((p) => el('span', { class: 'owned-chip', dataset: { owned: p } }, el('span', { text: p })))
+          ? mm.assignment.map((p) => {
+            const pos = el('span', { class: 'owned-pos' });
+            row.chips.set(p, pos);
+            return el('span', { class: 'owned-chip', dataset: { owned: p } }, el('span', { text: p }), pos);
+          })
           : [el('span', { class: 'owned-none', text: 'owns no partition' })]));
+      }
+      // As for a simulated member, positions only while they fit.
+      const fetching = new Map(mm.fetching || []);
+      const showPos = mm.assignment.length <= 3;
+      for (const [p, pos] of row.chips) {
+        const at = fetching.get(p);
+        setText(pos, !showPos || at === undefined ? '' : ` @${formatCount(at)}`);
+        setAttr(pos.parentElement, 'title', at === undefined ? '' : `${mm.real_client} last asked to fetch ${p} from offset ${at}`);
       }
       setAttr(row.row, 'aria-label', `Real Kafka client ${mm.real_client || ''}, member of ${g.name}`);
     }
@@ -145,7 +159,7 @@ export class GroupsView {
     const row = el('div', { class: 'member real-member' },
       el('div', { class: 'member-head' }, el('span', { class: 'tag real-client', text: 'real client' }), name, role, state),
       owned);
-    return { row, name, role, state, owned, assigned: null };
+    return { row, name, role, state, owned, assigned: null, chips: new Map() };
   }
 
   makeMember(name) {

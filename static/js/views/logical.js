@@ -401,7 +401,11 @@ export class LogicalView {
       if (!g.topics.includes(p.topic)) continue;
       const off = g.offsets.find((o) => o.topic === p.topic && o.partition === p.partition);
       const owner = m.ownerOf(g.name, p.id);
-      const position = owner ? m.consumers.get(owner)?.owned.find(([id]) => id === p.id)?.[1] : null;
+      let position = owner ? m.consumers.get(owner)?.owned.find(([id]) => id === p.id)?.[1] : null;
+      // A real client's member: the brokers know only where it last asked to fetch.
+      const real = owner ? null : g.members.find((mm) => mm.real_client && mm.assignment.includes(p.id));
+      const fetched = real ? (real.fetching || []).find(([id]) => id === p.id)?.[1] : undefined;
+      if (fetched !== undefined) position = fetched;
       if (!off && (position === null || position === undefined)) continue;
       seen.add(g.name);
       let mark = r.commitMarks.get(g.name);
@@ -420,8 +424,10 @@ export class LogicalView {
         off ? `${g.name}'s committed offset ${off.committed} (where a new owner starts)${owner ? `, owned by ${owner}` : ''}, lag ${off.lag}` : '');
       const hasPos = position !== null && position !== undefined;
       this.placeMarker(mark.posNode, mark.posLabel, hasPos ? position : null, start, at, color,
-        hasPos ? `${owner} position @${formatCount(position)}` : '',
-        hasPos ? `${owner}'s position: the next offset its application processes (${position})` : '');
+        !hasPos ? '' : real ? `${real.real_client} fetching @${formatCount(position)}` : `${owner} position @${formatCount(position)}`,
+        !hasPos ? ''
+          : real ? `${real.real_client}'s latest Fetch asked for offset ${position}: the next record it reads (what it fetched may still wait in its buffer)`
+            : `${owner}'s position: the next offset its application processes (${position})`);
     }
     for (const [name, mark] of r.commitMarks) {
       if (!seen.has(name)) { mark.node.remove(); mark.posNode.remove(); r.commitMarks.delete(name); }
