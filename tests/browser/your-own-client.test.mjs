@@ -72,7 +72,7 @@ test('lesson 20: the listings run as shown, and a leader killed mid-stream loses
   try {
     // Pause 1: the narration says where to connect: this server's own listener.
     await atPause(1);
-    assert.equal(await page.locator('#lesson-kafka').textContent(), `Kafka ${bootstrap} · no client connected`);
+    assert.equal(await page.locator('#lesson-kafka').textContent(), `Kafka ${bootstrap} (this computer only) · no client connected`);
     const said = await page.evaluate(() => window.playground.model.log.map((l) => l.text));
     assert.ok(said.includes(`These 3 brokers speak Kafka's own protocol. Your programs connect to ${bootstrap}.`), said.join('\n'));
     assert.equal(await page.locator('.listing').isVisible(), false, 'no code yet');
@@ -109,8 +109,8 @@ test('lesson 20: the listings run as shown, and a leader killed mid-stream loses
     const member = page.locator('.group.card', { hasText: 'class' }).locator('.member.real-member');
     await atPause(4, () => until('the consumer drawn in group class with its partitions', async () =>
       (await member.count()) === 1 && (await member.locator('.entity-name').textContent()) === 'ada-reader'
-      && (await member.locator('.owned-chip').allTextContents()).sort().join(' ') === 'orders/0 orders/1 orders/2', 30000));
-    assert.match(await page.locator('#lesson-kafka').textContent(), new RegExp(`^Kafka ${bootstrap.replace(/\./g, '\\.')} · \\d+ client connections?$`));
+      && (await member.locator('.owned-chip > span:first-child').allTextContents()).sort().join(' ') === 'orders/0 orders/1 orders/2', 30000));
+    assert.match(await page.locator('#lesson-kafka').textContent(), new RegExp(`^Kafka ${bootstrap.replace(/\./g, '\\.')} \\(this computer only\\) · \\d+ client connections?$`));
     await next();
 
     // Pause 5: broker 1 killed while the producer writes.

@@ -30,9 +30,15 @@ export class PresenterView {
       // rather than a quiet cluster that looks the same as a working one.
       const n = (m.audience && m.audience.kafka_clients) || 0;
       setHidden(this.kafka, !m.kafkaBootstrap);
+      // A loopback address reaches this computer only: the teacher sees it before a class
+      // finds out that their laptops cannot connect (`serve --share` listens on the network).
+      const local = /^(127\.|localhost:|\[::1\]:)/.test(m.kafkaBootstrap || '');
       setText(this.kafka, m.kafkaBootstrap
-        ? `Kafka ${m.kafkaBootstrap} · ${n === 0 ? 'no client connected' : n === 1 ? '1 client connection' : `${n} client connections`}`
+        ? `Kafka ${m.kafkaBootstrap}${local ? ' (this computer only)' : ''} · ${n === 0 ? 'no client connected' : n === 1 ? '1 client connection' : `${n} client connections`}`
         : '');
+      this.kafka.title = local
+        ? 'Only programs on this computer can connect. Start the playground with --share so the class can connect from their own computers.'
+        : '';
       setClass(this.kafka, 'none', n === 0);
     }
     if (change.snapshot || change.caption) {
