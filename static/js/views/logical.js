@@ -230,6 +230,10 @@ export class LogicalView {
     // frame). At high rates the cells just show key colours and the HW/LEO labels carry the numbers.
     const perFrame = (m.rates.get(id) || 0) * (m.clock.speed || 1) / 10;
     const showOffsets = leo < 10000 && perFrame <= 4;
+    // How many digits the widest offset drawn has: a log too narrow for them hides the numbers
+    // (app.css, container queries on .cells) rather than clipping "13" to a "1".
+    const digits = String(Math.max(0, leo - 1)).length;
+    if (r.cellBox.dataset.digits !== String(digits)) r.cellBox.dataset.digits = String(digits);
     // One className write per changed cell (colour, hatching and emptiness are all classes):
     // at 2,000 records/s every cell of every partition changes every frame. The lists are short
     // (usually empty): offsets the cleaner removed, tombstones, segment bases in the window.
