@@ -158,10 +158,12 @@ impl Cluster {
             .expect("replica");
         let epoch = r.leader_epoch;
         let base = r.log.log_end_offset();
+        let mut notes = crate::replication::ProducerNotes::default();
         for &id in &batch.records {
             let offset = r.log.append(id, epoch, store, roll);
-            crate::replication::note_producer(r, store, &crate::log::Entry { offset, id, epoch });
+            notes.note(r, store, &crate::log::Entry { offset, id, epoch });
         }
+        notes.finish(r);
         let last = r.log.log_end_offset() - 1;
         let tp = self.tp(slot).clone();
         let first_key = self.store.key_text(first).map(str::to_owned);

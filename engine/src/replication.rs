@@ -181,16 +181,24 @@ impl Cluster {
         self.maybe_expand_isr(leader, slot, follower);
         self.maybe_advance_high_watermark(leader, slot);
         let r = &self.broker(leader).replicas[&slot];
-        let mut bytes = 0u64;
         let mut entries = Vec::new();
-        'fill: for chunk in r.log.range_slices(part.fetch_offset, u64::MAX) {
-            for e in chunk {
-                let size = self.store.get(e.id).size_bytes as u64;
-                if !entries.is_empty() && bytes + size > max_bytes {
-                    break 'fill;
+        if r.log.fits_within(part.fetch_offset, leo, max_bytes) {
+            // Everything to the log end is under replica.fetch.max.bytes: the loop below would
+            // take it all, so take it without reading each record's size from the store.
+            for chunk in r.log.range_slices(part.fetch_offset, leo) {
+                entries.extend_from_slice(chunk);
+            }
+        } else {
+            let mut bytes = 0u64;
+            'fill: for chunk in r.log.range_slices(part.fetch_offset, u64::MAX) {
+                for e in chunk {
+                    let size = self.store.get(e.id).size_bytes as u64;
+                    if !entries.is_empty() && bytes + size > max_bytes {
+                        break 'fill;
+                    }
+                    bytes += size;
+                    entries.push(*e);
                 }
-                bytes += size;
-                entries.push(*e);
             }
         }
         FetchPartResult::Records {
@@ -291,14 +299,16 @@ impl Cluster {
                         .expect("replica");
                     let base = entries.first().map(|e| e.offset);
                     let mut appended = 0u32;
+                    let mut notes = ProducerNotes::default();
                     for e in &entries {
                         if e.offset < r.log.log_end_offset() {
                             continue;
                         }
                         r.log.append_at(e.offset, e.id, e.epoch, store, roll);
-                        note_producer(r, store, e);
+                        notes.note(r, store, e);
                         appended += 1;
                     }
+                    notes.finish(r);
                     debug_assert!(
                         entries
                             .last()
@@ -583,28 +593,59 @@ impl Cluster {
     }
 }
 
-/// Remembers the producer's latest batch in this log (followers keep producer state too).
-pub(crate) fn note_producer(
-    r: &mut crate::broker::Replica,
-    store: &crate::record::RecordStore,
-    e: &crate::log::Entry,
-) {
-    if let Some(stamp) = store.payload(e.id).and_then(|p| p.producer.as_ref()) {
-        r.producer_states.note(e.offset, stamp);
-    }
-    let d = store.get(e.id);
-    r.producers
-        .entry(d.producer)
-        .and_modify(|pe| {
-            if pe.last_seq != d.batch_seq {
-                pe.base_offset = e.offset;
+/// Remembers each producer's latest batch in this log (leaders and followers keep producer state)
+/// for records appended one after another: written to the replica's `producers` map once per
+/// run of one producer's records instead of once per record, with the same final entries.
+#[derive(Default)]
+pub(crate) struct ProducerNotes {
+    /// The producer of the run being noted and its entry so far.
+    pending: Option<(u32, crate::broker::ProducerEntry)>,
+}
+
+impl ProducerNotes {
+    pub(crate) fn note(
+        &mut self,
+        r: &mut crate::broker::Replica,
+        store: &crate::record::RecordStore,
+        e: &crate::log::Entry,
+    ) {
+        let d = store.get(e.id);
+        if let crate::record::ValueRef::Bytes(_) = d.value
+            && let Some(stamp) = store.payload(e.id).and_then(|p| p.producer.as_ref())
+        {
+            r.producer_states.note(e.offset, stamp);
+        }
+        let entry = match self.pending.take() {
+            Some((producer, entry)) if producer == d.producer => Some(entry),
+            other => {
+                if let Some((producer, entry)) = other {
+                    r.producers.insert(producer, entry);
+                }
+                r.producers.get(&d.producer).copied()
             }
-            pe.last_seq = d.batch_seq;
-            pe.last_offset = e.offset;
-        })
-        .or_insert(crate::broker::ProducerEntry {
-            last_seq: d.batch_seq,
-            base_offset: e.offset,
-            last_offset: e.offset,
-        });
+        };
+        let entry = match entry {
+            Some(mut pe) => {
+                if pe.last_seq != d.batch_seq {
+                    pe.base_offset = e.offset;
+                }
+                pe.last_seq = d.batch_seq;
+                pe.last_offset = e.offset;
+                pe
+            }
+            None => crate::broker::ProducerEntry {
+                last_seq: d.batch_seq,
+                base_offset: e.offset,
+                last_offset: e.offset,
+            },
+        };
+        self.pending = Some((d.producer, entry));
+    }
+
+    /// Writes the last run's entry.
+    pub(crate) fn finish(self, r: &mut crate::broker::Replica) {
+        if let Some((producer, entry)) = self.pending {
+            r.producers.insert(producer, entry);
+        }
+    }
 }

@@ -57,6 +57,10 @@ pub struct PartitionLog {
     cleaner_checkpoint: u64,
     /// Tombstones the cleaner has seen once, with the time after which a later cleaning removes them.
     tombstone_horizons: Vec<(u64, Micros)>,
+    /// The largest record ever appended, in bytes (never lowered: truncation, retention and
+    /// compaction leave it an upper bound). Lets a fetch that cannot reach its byte limit skip
+    /// reading every record's size from the store (`fits_within`).
+    max_record_bytes: u32,
 }
 
 impl Default for PartitionLog {
@@ -75,6 +79,7 @@ impl Default for PartitionLog {
             epochs: Vec::new(),
             cleaner_checkpoint: 0,
             tombstone_horizons: Vec::new(),
+            max_record_bytes: 0,
         }
     }
 }
@@ -137,6 +142,15 @@ impl PartitionLog {
         self.entries.range(from, to)
     }
 
+    /// Whether every record in `[from, to)` together holds at most `max_bytes`, known without
+    /// reading their sizes: there are at most `to - from` of them (offsets strictly increase),
+    /// none larger than the largest ever appended. When it says no, the caller adds up sizes.
+    pub fn fits_within(&self, from: u64, to: u64, max_bytes: u64) -> bool {
+        to.saturating_sub(from)
+            .checked_mul(u64::from(self.max_record_bytes))
+            .is_some_and(|bound| bound <= max_bytes)
+    }
+
     /// Every chunk of entries (shared with clones), for the memory measure.
     pub(crate) fn for_each_chunk(&self, f: &mut dyn FnMut(usize, usize)) {
         self.entries.for_each_chunk(f);
@@ -188,6 +202,7 @@ impl PartitionLog {
             self.epochs.push((epoch, offset));
         }
         let data = store.get(id);
+        self.max_record_bytes = self.max_record_bytes.max(data.size_bytes);
         self.maybe_roll(offset, data.size_bytes as u64, data.timestamp_us, roll);
         let seg = self
             .segments

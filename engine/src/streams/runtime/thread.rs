@@ -266,11 +266,16 @@ impl Cluster {
             }
             (_, k) => (k, partition),
         };
-        let key = key.map(|k| self.store.intern(&k));
+        let key_sym = key.as_deref().map(|k| self.store.intern(k));
         let value = match value.record_text() {
-            Some(v) => ValueRef::Text(self.store.intern(&v)),
+            // A repartitioned word is its own key (groupBy: value): one lookup for both.
+            Some(v) => ValueRef::Text(match (key.as_deref(), key_sym) {
+                (Some(k), Some(sym)) if k == v.as_ref() => sym,
+                _ => self.store.intern(&v),
+            }),
             None => ValueRef::Null,
         };
+        let key = key_sym;
         // The record keeps its input's timestamp (Kafka's default: the processed record's).
         let seq = self.producers[p as usize].seq;
         self.create_record(p, self.now, timestamp, key, value, partition);
