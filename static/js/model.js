@@ -307,6 +307,15 @@ export class Model extends EventTarget {
    */
   mergeState(state, change) {
     for (const b of state.brokers || []) { merge(this.brokers, b.id, b); change.brokers = true; }
+    // `topic delete`: the topic and its partitions leave (a topic created again later under the
+    // name comes whole, as a new entity).
+    for (const name of state.removed_topics || []) {
+      this.topics.delete(name);
+      for (const [id, p] of this.partitions) {
+        if (p.topic === name) { this.partitions.delete(id); change.partitions.add(id); }
+      }
+      change.topics = true;
+    }
     for (const t of state.topics || []) { merge(this.topics, t.name, t); change.topics = true; }
     for (const p of state.partitions || []) {
       const id = partitionId(p.topic, p.partition);
