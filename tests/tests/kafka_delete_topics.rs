@@ -85,12 +85,15 @@ async fn admin_client_deletes(library: &str, topic: &str) {
         _ => "POLICY_VIOLATION",
     };
     assert_eq!(seen["internal"], policy, "{seen}");
-    assert!(
-        seen["internal_message"]
-            .as_str()
-            .is_some_and(|m| m.contains("internal topics")),
-        "{seen}"
-    );
+    // kafka-python shows the v5+ error message; librdkafka its own text for the code.
+    if library == "kafka-python" {
+        assert!(
+            seen["internal_message"]
+                .as_str()
+                .is_some_and(|m| m.contains("internal topics")),
+            "{seen}"
+        );
+    }
     // The room: the topic is gone, and the group's offsets with it.
     id += 1;
     let (ok, output) = holds(&mut socket, &format!("expect leader {topic}/0 == none"), id).await;
