@@ -113,8 +113,14 @@ impl Cluster {
         let partitions = topic.slots.len() as u32;
         let slots = topic.slots.clone();
         self.deleted_topics.push(topic);
-        for slot in slots {
-            self.retire_slot(slot, index);
+        // Every slot is retired before any waiting request is answered: answering one reads
+        // the other partitions of its request, which must all be gone already.
+        let mut hosts = Vec::new();
+        for &slot in &slots {
+            hosts.extend(self.retire_slot(slot, index).into_iter().map(|b| (b, slot)));
+        }
+        for (broker, slot) in hosts {
+            self.stop_replica(broker, slot);
         }
         // GroupCoordinator.onPartitionsDeleted: the offsets of the deleted partitions leave
         // every group (tombstones in `__consumer_offsets`). The playground's own count of what
@@ -132,28 +138,30 @@ impl Cluster {
         Ok(())
     }
 
-    /// The brokers stop their replicas of `slot` and delete the logs; the slot is retired.
-    fn retire_slot(&mut self, slot: u32, deleted_topic: u32) {
+    /// The slot is retired and every broker's replica of it removed with its log (up or down:
+    /// a broker that restarts later finds no log for it, as Kafka deletes a stray log at
+    /// startup). Returns the brokers that hosted it.
+    fn retire_slot(&mut self, slot: u32, deleted_topic: u32) -> Vec<u32> {
         let meta = &mut self.partitions[slot as usize];
         meta.retired = Some(deleted_topic);
         meta.leader = None;
         meta.view_broker = None;
         meta.isr.clear();
-        let replicas = std::mem::take(&mut meta.replicas);
-        for b in 1..=self.brokers.len() as u32 {
-            if self.broker_mut(b).replicas.remove(&slot).is_none() && !replicas.contains(&b) {
-                continue;
-            }
-            // The broker's disk is gone with the topic, whether it is up or down: a broker that
-            // restarts later finds no log for it (Kafka deletes a stray log found at startup).
-            self.answer_delayed_produces(b, slot, ErrorCode::UnknownTopicOrPartition);
-            // Parked fetches that include the partition are read again: the replica is gone, so
-            // the follower's and the consumer's parts fail and they refresh their metadata;
-            // a real client's fails with UNKNOWN_TOPIC_OR_PARTITION.
-            self.wake_parked_fetches(b, slot);
-            self.wake_consumer_fetches(b, slot);
-            self.wake_external_fetches(b, slot);
-        }
+        meta.replicas.clear();
+        (1..=self.brokers.len() as u32)
+            .filter(|&b| self.broker_mut(b).replicas.remove(&slot).is_some())
+            .collect()
+    }
+
+    /// What a broker does as it stops a deleted replica: its waiting requests for it complete.
+    fn stop_replica(&mut self, broker: u32, slot: u32) {
+        self.answer_delayed_produces(broker, slot, ErrorCode::UnknownTopicOrPartition);
+        // Parked fetches that include the partition are read again: the replica is gone, so
+        // the follower's and the consumer's parts fail and they refresh their metadata; a real
+        // client's fails with UNKNOWN_TOPIC_OR_PARTITION.
+        self.wake_parked_fetches(broker, slot);
+        self.wake_consumer_fetches(broker, slot);
+        self.wake_external_fetches(broker, slot);
     }
 
     /// `completeDelayedOperationsWhenNotPartitionLeader` for a deleted partition: each acks=all
