@@ -31,6 +31,8 @@ export function emptyChange() {
     snapshot: false,
     brokers: false,
     topics: false,
+    /** A topic was deleted (`removed_topics`): views drop what they drew of it. */
+    removedTopics: false,
     /** @type {Set<string>} partition ids that changed */
     partitions: new Set(),
     producers: false,
@@ -315,6 +317,7 @@ export class Model extends EventTarget {
         if (p.topic === name) { this.partitions.delete(id); change.partitions.add(id); }
       }
       change.topics = true;
+      change.removedTopics = true;
     }
     for (const t of state.topics || []) { merge(this.topics, t.name, t); change.topics = true; }
     for (const p of state.partitions || []) {
