@@ -76,6 +76,10 @@ pub struct PartitionMeta {
     pub partition_epoch: u32,
     /// The broker whose log counts as "the leader's log" for `lost`: the leader, or the last one.
     pub view_broker: Option<u32>,
+    /// `topic delete`: the partition's topic is gone and this slot is retired for good (its
+    /// index stays, so nothing that names slots is renumbered): no replicas, no log, no leader.
+    /// The index into `Cluster::deleted_topics` of the topic it belonged to (`topic_delete.rs`).
+    pub retired: Option<u32>,
 }
 
 #[derive(Debug, Clone)]
@@ -230,6 +234,10 @@ pub struct Cluster {
     pub(crate) brokers: Vec<Broker>,
     pub(crate) topics: BTreeMap<String, Topic>,
     pub(crate) partitions: Vec<PartitionMeta>,
+    /// Topics removed by `topic delete`, their counts as they were (`topic_delete.rs`): the
+    /// retired slots' topic, so a late message or batch about one never reaches a topic
+    /// re-created under the same name.
+    pub(crate) deleted_topics: Vec<Topic>,
     pub(crate) store: RecordStore,
     pub(crate) producers: Vec<Producer>,
     /// Real Kafka clients and their requests in progress (`client::external`).
@@ -280,6 +288,7 @@ impl Cluster {
             brokers: Vec::new(),
             topics: BTreeMap::new(),
             partitions: Vec::new(),
+            deleted_topics: Vec::new(),
             store: RecordStore::default(),
             producers: Vec::new(),
             groups: Vec::new(),
@@ -409,12 +418,27 @@ impl Cluster {
     }
 
     pub(crate) fn topic_of(&self, slot: u32) -> &Topic {
-        &self.topics[&self.partitions[slot as usize].tp.topic]
+        let meta = &self.partitions[slot as usize];
+        match meta.retired {
+            Some(t) => &self.deleted_topics[t as usize],
+            None => &self.topics[&meta.tp.topic],
+        }
     }
 
     pub(crate) fn topic_of_mut(&mut self, slot: u32) -> &mut Topic {
-        let name = self.partitions[slot as usize].tp.topic.clone();
+        let meta = &self.partitions[slot as usize];
+        if let Some(t) = meta.retired {
+            return &mut self.deleted_topics[t as usize];
+        }
+        let name = meta.tp.topic.clone();
         self.topics.get_mut(&name).expect("slot's topic exists")
+    }
+
+    /// Whether `slot`'s topic was deleted (`topic_delete.rs`).
+    pub(crate) fn is_retired(&self, slot: u32) -> bool {
+        self.partitions
+            .get(slot as usize)
+            .is_none_or(|m| m.retired.is_some())
     }
 
     pub(crate) fn slot_of(&self, tp: &TopicPartition) -> Option<u32> {
@@ -790,6 +814,7 @@ impl Cluster {
                 self.cmd_external_init_producer_id(broker)
             }
             Command::TopicCreate(spec) => self.cmd_topic_create(spec),
+            Command::TopicDelete { name } => self.cmd_topic_delete(&name),
             Command::ProducerAdd(spec) => self.cmd_producer_add(spec),
             Command::ProducerStop { name } => self.cmd_producer_stop(&name),
             Command::ProducerRate { name, rate } => self.cmd_producer_rate(&name, rate),
@@ -932,13 +957,28 @@ impl Cluster {
                 brokers,
             });
         }
+        // Retired slots (deleted topics) hold nothing and do not count against the room's size.
         let replicas: usize = self.partitions.iter().map(|p| p.replicas.len()).sum();
+        let live = self
+            .partitions
+            .iter()
+            .filter(|p| p.retired.is_none())
+            .count();
         CommandError::limit(limits::check_topic_size(
-            self.partitions.len() as u64,
+            live as u64,
             replicas as u64,
             spec.partitions,
             spec.replication,
         ))?;
+        if self.partitions.len() as u64 + u64::from(spec.partitions)
+            > u64::from(limits::MAX_PARTITION_SLOTS)
+        {
+            return Err(CommandError::Limit(format!(
+                "the cluster has made {} partitions (deleted topics' included), and makes at most {}",
+                self.partitions.len(),
+                limits::MAX_PARTITION_SLOTS
+            )));
+        }
         for (option, value) in [("retention", spec.retention), ("segment", spec.segment)] {
             if let Some(v) = value {
                 CommandError::limit(limits::check_setting(option, v))?;
@@ -989,6 +1029,7 @@ impl Cluster {
                 leader_epoch: 0,
                 partition_epoch: 0,
                 view_broker: None,
+                retired: None,
             });
             for &b in replicas {
                 self.broker_mut(b)
@@ -1055,6 +1096,21 @@ impl Cluster {
     /// Checks every invariant ARCHITECTURE.md names; panics on a broken one (a simulation bug).
     pub fn check_invariants(&self) {
         for (slot, meta) in self.partitions.iter().enumerate() {
+            if meta.retired.is_some() {
+                assert!(
+                    meta.replicas.is_empty() && meta.leader.is_none(),
+                    "a deleted topic's partition {} has no replicas",
+                    meta.tp
+                );
+                assert!(
+                    self.brokers
+                        .iter()
+                        .all(|b| !b.replicas.contains_key(&(slot as u32))),
+                    "no broker hosts the deleted partition {}",
+                    meta.tp
+                );
+                continue;
+            }
             assert!(
                 meta.isr.iter().all(|b| meta.replicas.contains(b)),
                 "ISR ⊆ replicas for {}",

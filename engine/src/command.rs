@@ -224,6 +224,10 @@ pub enum Command {
     /// broker its connection reached (`client::external_group`).
     ExternalGroup(crate::client::external_group::ExternalGroupRequest),
     TopicCreate(TopicSpec),
+    /// `topic delete NAME` (Kafka's `Admin.deleteTopics`): see `topic_delete.rs`.
+    TopicDelete {
+        name: String,
+    },
     ProducerAdd(ProducerSpec),
     ProducerStop {
         name: String,

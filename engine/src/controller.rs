@@ -357,6 +357,9 @@ impl Cluster {
         partition_epoch: u32,
         isr: Vec<u32>,
     ) {
+        if self.is_retired(slot) {
+            return; // the topic was deleted: the partition is gone (UNKNOWN_TOPIC_OR_PARTITION)
+        }
         let meta = &self.partitions[slot as usize];
         if meta.leader != Some(leader)
             || meta.leader_epoch != leader_epoch
@@ -409,7 +412,9 @@ impl Cluster {
 
     fn elect_preferred(&mut self, slot: u32) {
         let meta = &self.partitions[slot as usize];
-        let preferred = meta.replicas[0];
+        let Some(&preferred) = meta.replicas.first() else {
+            return; // a deleted topic's retired slot
+        };
         if meta.leader != Some(preferred)
             && meta.isr.contains(&preferred)
             && self.eligible(preferred)

@@ -117,6 +117,11 @@ pub enum Event {
         replication: u32,
         assignments: Vec<Vec<u32>>,
     },
+    /// `topic delete`: the topic left the cluster (`topic_delete.rs`).
+    TopicDeleted {
+        topic: String,
+        partitions: u32,
+    },
     ProducerAdded {
         producer: String,
         topic: String,

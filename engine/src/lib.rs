@@ -40,6 +40,7 @@ pub mod shared;
 pub mod snapshot;
 pub mod streams;
 pub mod time;
+pub mod topic_delete;
 
 pub use cluster::{Cluster, CommandError};
 pub use command::Command;

@@ -32,6 +32,11 @@ pub const MAX_BROKERS: u32 = 12;
 /// every frame; 1,024 is far above what a lesson shows and still sends in one snapshot.
 pub const MAX_PARTITIONS: u32 = 1024;
 
+/// Most partition slots a cluster ever makes, deleted topics' included: a deleted topic's
+/// partitions keep their index (`topic_delete.rs`) and the controller still walks them, so a
+/// loop of `topic create` and `topic delete` must end somewhere. Eight times the live limit.
+pub const MAX_PARTITION_SLOTS: u32 = 8 * MAX_PARTITIONS;
+
 /// Most partition replicas in a cluster: the sum over topics of partitions × replication. Each
 /// replica is a log, a follower fetcher and a copy in every time-travel checkpoint: 12 brokers
 /// with one 1,024-partition topic at replication 12 (12,288 replicas) settled near 1 GB per

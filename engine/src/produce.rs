@@ -85,6 +85,11 @@ impl Cluster {
         let slot = batch.slot;
         let topic = self.topic_of(slot).config;
         let Some(r) = self.broker(broker).replicas.get(&slot) else {
+            // `ReplicaManager.getPartitionOrError`: no partition here, and a deleted topic is
+            // not in the metadata either.
+            if self.is_retired(slot) {
+                return Err(ErrorCode::UnknownTopicOrPartition);
+            }
             return Err(ErrorCode::NotLeaderOrFollower);
         };
         if !r.is_leader(broker) {

@@ -117,10 +117,13 @@ pub struct Producer {
 
 impl Producer {
     /// The leader the metadata cache names for partition `part` of the producer's topic.
+    /// A topic deleted and created again under the name is another topic (another topic id in
+    /// Kafka): its partitions are not the ones this producer writes to (`topic_delete.rs`).
     fn leader(&self, part: usize) -> Option<u32> {
         self.metadata
             .partitions(&self.topic)
             .and_then(|p| p.get(part))
+            .filter(|p| Some(&p.slot) == self.slots.get(part))
             .and_then(|p| p.leader)
     }
 
@@ -957,8 +960,10 @@ impl Cluster {
                         ErrorCode::NotLeaderOrFollower
                             | ErrorCode::NetworkException
                             | ErrorCode::LeaderNotAvailable
+                            | ErrorCode::UnknownTopicOrPartition
                     ) {
-                        // Sender.completeBatch: "the metadata is stale", Metadata.requestUpdate.
+                        // Sender.completeBatch: "the metadata is stale", Metadata.requestUpdate
+                        // (an `InvalidMetadataException`; UNKNOWN_TOPIC_OR_PARTITION is one).
                         p.metadata.update_requested = true;
                     }
                     let (name, topic, part, n) = (

@@ -251,7 +251,7 @@ impl Cluster {
                 continue;
             }
             let tp = self.tp(slot).clone();
-            let topic = self.topics[&tp.topic].config;
+            let topic = self.topic_of(slot).config;
             let roll = self.roll_policy(&topic);
             match answer {
                 FetchPartResult::NotLeader => {}

@@ -397,6 +397,14 @@ fn describe(event: &Event) -> Option<(&'static str, &'static str, String)> {
             "topic",
             format!("topic {topic} created: {partitions} partitions, replication {replication}"),
         ),
+        TopicDeleted { topic, partitions } => (
+            info,
+            "topic",
+            format!(
+                "topic {topic} deleted: its {partitions} partitions' replicas and logs are gone \
+                 from every broker, and every group's committed offsets for it"
+            ),
+        ),
         ProducerAdded { producer, topic } => (
             info,
             "producer",

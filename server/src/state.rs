@@ -457,6 +457,17 @@ pub fn patch(before: &State, now: &State) -> serde_json::Map<String, serde_json:
             nothing,
         ),
     );
+    // Frames only patch or add entities; a deleted topic (`topic delete`) must leave the page,
+    // so its name is listed, and the browser drops the topic and its partitions.
+    put(
+        "removed_topics",
+        before
+            .topics
+            .iter()
+            .filter(|t| !now.topics.iter().any(|n| n.name == t.name))
+            .map(|t| Value::String(t.name.clone()))
+            .collect(),
+    );
     put(
         "partitions",
         entities(

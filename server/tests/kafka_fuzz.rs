@@ -415,6 +415,21 @@ fn admin_answer(header: &RequestHeader, api: &AdminApi) -> Option<Vec<u8>> {
                 .collect();
             create_topics::respond(header, &decoded, &outcomes)
         }
+        AdminApi::DeleteTopics(r) => {
+            let decoded = playground::kafka::delete_topics::decode(r, header.request_api_version);
+            // Every other name deleted, the rest unknown.
+            let outcomes: Vec<playground::kafka::delete_topics::Outcome> =
+                (0..decoded.topics.len())
+                    .map(|i| {
+                        if i % 2 == 0 {
+                            Ok(())
+                        } else {
+                            Err((3, "This server does not host this topic-partition.".into()))
+                        }
+                    })
+                    .collect();
+            playground::kafka::delete_topics::respond(header, &decoded, &outcomes)
+        }
         AdminApi::DescribeConfigs(r) => {
             let topics: Vec<_> = describe_configs::topics_asked(r)
                 .into_iter()

@@ -31,6 +31,8 @@ export function emptyChange() {
     snapshot: false,
     brokers: false,
     topics: false,
+    /** A topic was deleted (`removed_topics`): views drop what they drew of it. */
+    removedTopics: false,
     /** @type {Set<string>} partition ids that changed */
     partitions: new Set(),
     producers: false,
@@ -307,6 +309,16 @@ export class Model extends EventTarget {
    */
   mergeState(state, change) {
     for (const b of state.brokers || []) { merge(this.brokers, b.id, b); change.brokers = true; }
+    // `topic delete`: the topic and its partitions leave (a topic created again later under the
+    // name comes whole, as a new entity).
+    for (const name of state.removed_topics || []) {
+      this.topics.delete(name);
+      for (const [id, p] of this.partitions) {
+        if (p.topic === name) { this.partitions.delete(id); change.partitions.add(id); }
+      }
+      change.topics = true;
+      change.removedTopics = true;
+    }
     for (const t of state.topics || []) { merge(this.topics, t.name, t); change.topics = true; }
     for (const p of state.partitions || []) {
       const id = partitionId(p.topic, p.partition);

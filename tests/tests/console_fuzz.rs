@@ -260,6 +260,11 @@ fn structured(form: u8, choices: &[u64]) -> String {
             b.maybe("session-timeout", duration);
             b.maybe("retention-check", duration);
         }
+        1 if b.coin() => {
+            b.word("topic delete");
+            let t = b.pick(&["t2", "orders", "__consumer_offsets", "", "é", "nope"]);
+            b.word(t);
+        }
         1 => {
             b.word("topic create");
             let t = b.pick(&["t2", "t3", "orders", "", "é", ".."]);
@@ -975,6 +980,7 @@ fn command() -> impl Strategy<Value = engine::command::Command> {
             }),
         2 => group,
         1 => name().prop_map(|name| Command::GroupDelete { name }),
+        1 => name().prop_map(|name| Command::TopicDelete { name }),
         1 => consumer,
         1 => name().prop_map(|name| Command::ConsumerStop { name }),
         1 => name().prop_map(|name| Command::ConsumerCrash { name }),

@@ -235,6 +235,13 @@ pub struct ExternalGroups {
     created: usize,
 }
 
+impl ExternalGroups {
+    /// `topic delete`: the metadata strings committed with the topic's offsets go with them.
+    pub(crate) fn forget_topic(&mut self, topic: &str) {
+        self.metadata.retain(|(_, tp), _| tp.topic != topic);
+    }
+}
+
 /// A random UUID in Java's `UUID.randomUUID().toString()` form, from the seeded RNG.
 fn uuid(rng: &mut impl Rng) -> String {
     let mut b: [u8; 16] = rng.random();

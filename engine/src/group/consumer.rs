@@ -164,6 +164,11 @@ pub struct Consumer {
     /// topics only other members subscribe to (Kafka's `ConsumerCoordinator.onLeaderElected` →
     /// `updateGroupSubscription` → `client.ensureFreshMetadata`).
     awaiting_metadata: Option<JoinResponse>,
+    /// As the group's leader: the partition count of every subscribed topic when it assigned
+    /// (`ConsumerCoordinator.assignmentSnapshot`, `None` for a topic the metadata lacked). A
+    /// metadata answer that no longer matches it (a topic deleted, created, given partitions)
+    /// makes the leader rejoin, so the group is assigned again.
+    assignment_snapshot: Option<BTreeMap<String, Option<u32>>>,
     tick_at: Option<Micros>,
     /// Records this consumer's application processed.
     pub consumed: u64,
@@ -387,6 +392,7 @@ impl Cluster {
             metadata: ClientMetadata::empty(),
             group_subscription: Vec::new(),
             awaiting_metadata: None,
+            assignment_snapshot: None,
             tick_at: None,
             consumed: 0,
             streams: None,
@@ -1168,6 +1174,7 @@ impl Cluster {
     /// A Metadata answer reached the consumer: a leader waiting for it assigns now, then the
     /// client goes on with what it routes by the new metadata.
     pub(crate) fn consumer_metadata_updated(&mut self, id: u32) {
+        self.rejoin_if_metadata_changed(id);
         self.take_resolved_partitions(id);
         if let Some(join) = self.consumers[id as usize].awaiting_metadata.take() {
             let c = &self.consumers[id as usize];
@@ -1179,6 +1186,26 @@ impl Cluster {
             }
         }
         self.consumer_poll(id);
+    }
+
+    /// Kafka's `ConsumerCoordinator.rejoinNeededOrPending`: the leader's metadata no longer
+    /// matches the snapshot it assigned from ("cached metadata has changed"), so it rejoins at
+    /// its next poll and the group is assigned again (a deleted topic's partitions leave it).
+    fn rejoin_if_metadata_changed(&mut self, id: u32) {
+        let c = &mut self.consumers[id as usize];
+        let Some(snapshot) = &c.assignment_snapshot else {
+            return;
+        };
+        if c.phase != JoinPhase::Stable || c.rejoin_needed {
+            return;
+        }
+        let changed = snapshot
+            .iter()
+            .any(|(t, n)| c.metadata.partition_count(t) != *n);
+        if changed {
+            c.assignment_snapshot = None;
+            c.rejoin_needed = true;
+        }
     }
 
     /// Assigned partitions the last Metadata response names now join the owned ones; the rest
@@ -1380,6 +1407,7 @@ impl Cluster {
         c.last_heartbeat_ok_us = now;
         if join.leader != c.member_id {
             c.group_subscription.clear();
+            c.assignment_snapshot = None;
             return self.send_sync(id, &join);
         }
         // The leader watches every topic of the group; topics its metadata does not cover yet
@@ -1455,13 +1483,17 @@ impl Cluster {
             .collect();
         let metadata = &self.consumers[id as usize].metadata;
         let mut partitions: BTreeMap<String, u32> = BTreeMap::new();
+        let mut snapshot: BTreeMap<String, Option<u32>> = BTreeMap::new();
         for s in subscriptions.values() {
             for t in &s.topics {
-                if let Some(n) = metadata.partition_count(t) {
+                let count = metadata.partition_count(t);
+                snapshot.insert(t.clone(), count);
+                if let Some(n) = count {
                     partitions.insert(t.clone(), n);
                 }
             }
         }
+        self.consumers[id as usize].assignment_snapshot = Some(snapshot);
         let result: Result<assignor::Assignment, AssignError> =
             kind.and_then(|kind| assignor::assign(kind, &partitions, &subscriptions));
         match result {

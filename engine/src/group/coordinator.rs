@@ -908,6 +908,15 @@ impl Cluster {
         offsets: Vec<(TopicPartition, u64)>,
     ) -> Result<(), GroupError> {
         let now = self.now;
+        // `KafkaApis.handleOffsetCommitRequest`: a partition of a topic the broker's metadata
+        // does not have is answered UNKNOWN_TOPIC_OR_PARTITION and not stored (an eager
+        // member's commit before it rejoins may still name a topic just deleted).
+        let mut offsets = offsets;
+        offsets.retain(|(tp, _)| {
+            self.topics
+                .get(&tp.topic)
+                .is_some_and(|t| (tp.partition as usize) < t.slots.len())
+        });
         let group = &mut self.groups[g as usize];
         group.check_member(member, generation)?;
         if group.state == GroupState::CompletingRebalance {

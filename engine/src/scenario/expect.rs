@@ -75,15 +75,18 @@ pub fn measure(cluster: &Cluster, metric: &Metric) -> Result<Actual, String> {
     let unknown_group = |g: &str| format!("unknown group '{g}'");
     let unknown_app = |a: &str| format!("unknown streams app '{a}'");
     let unknown_store = |a: &str, s: &str| format!("unknown store '{s}' of streams app '{a}'");
+    // A deleted topic's partitions are asked about as gone: no leader, nothing committed.
+    let deleted = |tp: &TopicPartition| cluster.topic_was_deleted(&tp.topic);
     // Checks that a group and a partition exist before asking about both.
     let group_and_tp = |g: &str, tp: Option<&TopicPartition>| -> Result<(), String> {
         cluster.group_state(g).ok_or_else(|| unknown_group(g))?;
-        if let Some(tp) = tp {
+        if let Some(tp) = tp.filter(|tp| !deleted(tp)) {
             cluster.leader(tp).ok_or_else(|| unknown_tp(tp))?;
         }
         Ok(())
     };
     Ok(match metric {
+        Metric::Leader(tp) if deleted(tp) => Actual::None,
         Metric::Leader(tp) => cluster
             .leader(tp)
             .ok_or_else(|| unknown_tp(tp))?

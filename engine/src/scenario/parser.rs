@@ -313,8 +313,14 @@ fn file_line(text: &str, line: u32, ctx: &mut Context, script: &mut Script) -> R
 pub struct Context {
     /// `brokers N`, once declared.
     pub brokers: Option<u32>,
-    /// Topics created so far.
+    /// Topics created so far (deleted ones removed).
     pub topics: BTreeMap<String, TopicInfo>,
+    /// Topics deleted by `topic delete` and not created again, with the shape they had: a
+    /// command naming one is told so; `expect` and `wait until` may still ask about one (the
+    /// answers say it is gone: no leader, no committed offsets).
+    pub deleted_topics: BTreeMap<String, TopicInfo>,
+    /// Partitions created so far, deleted topics' included (`limits::MAX_PARTITION_SLOTS`).
+    pub partition_slots: u64,
     /// Producers added so far (stopped ones included: a name is never reused).
     pub producers: BTreeMap<String, ProducerInfo>,
     /// Consumer groups added so far.
@@ -425,6 +431,15 @@ impl Context {
                     replication: spec.replication,
                 };
                 self.topics.insert(spec.name.clone(), info);
+                self.deleted_topics.remove(&spec.name);
+                self.partition_slots = self
+                    .partition_slots
+                    .saturating_add(u64::from(spec.partitions));
+            }
+            Command::TopicDelete { name } => {
+                if let Some(info) = self.topics.remove(name) {
+                    self.deleted_topics.insert(name.clone(), info);
+                }
             }
             Command::ProducerAdd(spec) => {
                 let info = ProducerInfo {
@@ -669,6 +684,11 @@ impl Context {
             return Ok(None);
         }
         let err = v.err(format!("unknown topic '{}'", v.text));
+        if self.deleted_topics.contains_key(v.text) {
+            return Err(v
+                .err(format!("topic '{}' was deleted", v.text))
+                .hint("an earlier 'topic delete' removed it; 'topic create' makes it again"));
+        }
         let names = self.topics.keys().map(String::as_str);
         Err(match did_you_mean(v.text, names) {
             Some(hint) => err.hint(hint),
@@ -677,8 +697,25 @@ impl Context {
         })
     }
 
+    /// A topic an expectation asks about: one that exists, or one deleted.
+    fn topic_to_ask(&self, v: Val) -> Result<Option<TopicInfo>> {
+        match self.deleted_topics.get(v.text) {
+            Some(info) => Ok(Some(*info)),
+            None => self.topic(v),
+        }
+    }
+
     /// `TOPIC/N`, with N a partition of the topic.
     fn partition(&self, v: Val) -> Result<TopicPartition> {
+        self.partition_of(v, false)
+    }
+
+    /// `TOPIC/N` in an expectation: a deleted topic's partitions may be asked about.
+    fn partition_to_ask(&self, v: Val) -> Result<TopicPartition> {
+        self.partition_of(v, true)
+    }
+
+    fn partition_of(&self, v: Val, deleted_ok: bool) -> Result<TopicPartition> {
         let Some((topic, index)) = v.text.rsplit_once('/') else {
             return Err(v
                 .err(format!("expected a partition TOPIC/N, found '{}'", v.text))
@@ -691,7 +728,11 @@ impl Context {
                 .err("missing topic before '/'")
                 .hint("write a partition as TOPIC/N, e.g. orders/0"));
         }
-        let info = self.topic(topic_val)?;
+        let info = if deleted_ok {
+            self.topic_to_ask(topic_val)?
+        } else {
+            self.topic(topic_val)?
+        };
         let partition = u32_of(index_val, "a partition number")?;
         if let Some(info) = info.filter(|i| partition >= i.partitions) {
             let last = info.partitions.saturating_sub(1);
@@ -1371,7 +1412,9 @@ const TOPIC_EXAMPLE: &str = "topic create orders partitions=3 replication=2";
 /// `topic create T partitions=N replication=R [min-insync=M] [unclean-election=true|false]
 /// [retention=DURATION] [cleanup=delete|compact] [retention-bytes=N] [segment=DURATION] [segment-bytes=N]`
 fn topic(cur: &mut Cursor, ctx: &Context, head: Val) -> Result<Command> {
-    subcommand(cur, head, &["create"])?;
+    if subcommand(cur, head, &["create", "delete"])? == "delete" {
+        return topic_delete(cur, ctx);
+    }
     let brokers = ctx.require_brokers(head)?;
     let name = cur.word("the topic's name")?;
     check_topic_name(name)?;
@@ -1394,6 +1437,18 @@ fn topic(cur: &mut Cursor, ctx: &Context, head: Val) -> Result<Command> {
             "the cluster has {have} partitions and {have_replicas} partition replicas so far"
         ))
     })?;
+    if ctx.partition_slots.saturating_add(u64::from(partitions))
+        > u64::from(limits::MAX_PARTITION_SLOTS)
+    {
+        return Err(partitions_val
+            .err(format!(
+                "the cluster has made {} partitions (deleted topics' included), and makes at \
+                 most {}",
+                ctx.partition_slots,
+                limits::MAX_PARTITION_SLOTS
+            ))
+            .hint("a deleted topic's partitions still count: create fewer topics"));
+    }
     Ok(Command::TopicCreate(TopicSpec {
         name: name.text.to_string(),
         partitions,
@@ -1416,6 +1471,36 @@ fn topic(cur: &mut Cursor, ctx: &Context, head: Val) -> Result<Command> {
             )
         })?,
     }))
+}
+
+/// `topic delete T` (`kafka-topics.sh --delete`, `Admin.deleteTopics`): see
+/// `crate::topic_delete`. Kafka's internal topics and a topic a Streams application of the file
+/// reads or writes are refused here; a topic a Connect connector uses is refused when the line
+/// runs (what a connector writes depends on its systems' tables).
+fn topic_delete(cur: &mut Cursor, ctx: &Context) -> Result<Command> {
+    let name = cur.word("the topic's name")?;
+    if crate::topic_delete::INTERNAL_TOPICS.contains(&name.text) {
+        return Err(name
+            .err(format!("'{}' is one of Kafka's internal topics", name.text))
+            .hint("the playground does not delete internal topics"));
+    }
+    ctx.topic(name)?;
+    if let Some((app, _)) = ctx
+        .apps
+        .iter()
+        .find(|(_, info)| info.topics.contains(name.text))
+    {
+        return Err(name
+            .err(format!(
+                "topic '{}' is used by the Streams application '{app}'",
+                name.text
+            ))
+            .hint("the playground does not model a Streams application losing a topic"));
+    }
+    cur.finish()?;
+    Ok(Command::TopicDelete {
+        name: name.text.to_string(),
+    })
 }
 
 /// Kafka's rule: at most 249 characters among ASCII letters, digits, `.`, `_` and `-`.
@@ -2312,10 +2397,10 @@ fn expectation(cur: &mut Cursor, ctx: &Context, from: u32) -> Result<Expectation
 /// `leader T/P`, `replicas T/P`, `partition T key=K`, `broker N`, `lost [T]`, `members G`,
 /// `assigned G M`, `owner G T/P`, `lag G [T/P]`, …
 fn metric(cur: &mut Cursor, ctx: &Context, name: Val) -> Result<(Metric, Kind)> {
-    let partition = |cur: &mut Cursor| ctx.partition(cur.word("a partition TOPIC/N")?);
+    let partition = |cur: &mut Cursor| ctx.partition_to_ask(cur.word("a partition TOPIC/N")?);
     let topic = |cur: &mut Cursor| -> Result<String> {
         let t = cur.word("a topic")?;
-        ctx.topic(t)?;
+        ctx.topic_to_ask(t)?;
         Ok(t.text.to_string())
     };
     let group = |cur: &mut Cursor| -> Result<String> {
@@ -3360,6 +3445,47 @@ mod tests {
         for (line, want) in cases {
             assert_eq!(expect(line), want, "{line}");
         }
+    }
+
+    #[test]
+    fn topic_delete_removes_the_topic_until_it_is_created_again() {
+        let steps = group_steps(
+            "topic delete orders\ntopic create orders partitions=1 replication=1\nproducer add p topic=orders",
+        );
+        assert_eq!(
+            steps[0],
+            Action::Cluster(Command::TopicDelete {
+                name: "orders".into()
+            })
+        );
+        assert_eq!(steps.len(), 3);
+        let e = group_error("topic delete orders\nproducer add p topic=orders");
+        assert_eq!(
+            e,
+            "g.scenario:5:22: topic 'orders' was deleted (an earlier 'topic delete' removed it; \
+             'topic create' makes it again)"
+        );
+        let e = group_error("topic delete orders\ngroup add g topics=payments,orders");
+        assert!(e.starts_with("g.scenario:5:"), "{e}");
+        assert!(e.contains("topic 'orders' was deleted"), "{e}");
+        let e = group_error("topic delete ordrs");
+        assert_eq!(
+            e,
+            "g.scenario:4:14: unknown topic 'ordrs' (did you mean 'orders'?)"
+        );
+        let e = group_error("topic delete __consumer_offsets");
+        assert!(
+            e.starts_with(
+                "g.scenario:4:14: '__consumer_offsets' is one of Kafka's internal topics"
+            ),
+            "{e}"
+        );
+        let e = group_error("topic delete orders payments");
+        assert!(e.starts_with("g.scenario:4:21:"), "{e}");
+        let e = group_error(
+            "streams app wc\n  stream orders\n  to payments\nend\ntopic delete payments",
+        );
+        assert!(e.contains("used by the Streams application 'wc'"), "{e}");
     }
 
     #[test]

@@ -1,10 +1,12 @@
-//! The admin APIs on the listener: CreateTopics (`create_topics`), DescribeConfigs
+//! The admin APIs on the listener: CreateTopics (`create_topics`), DeleteTopics
+//! (`delete_topics`), DescribeConfigs
 //! (`describe_configs`) and OffsetForLeaderEpoch (`offset_for_leader_epoch`). Each is decoded
 //! here after its body is skimmed, asked of the room (`room/kafka_admin.rs`) and answered.
 
 use bytes::Bytes;
 use kafka_protocol::messages::{
-    ApiKey, CreateTopicsRequest, DescribeConfigsRequest, OffsetForLeaderEpochRequest, RequestHeader,
+    ApiKey, CreateTopicsRequest, DeleteTopicsRequest, DescribeConfigsRequest,
+    OffsetForLeaderEpochRequest, RequestHeader,
 };
 use kafka_protocol::protocol::Decodable;
 
@@ -13,13 +15,14 @@ use engine::config::{ClusterConfig, TopicConfig};
 use engine::offset_for_leader_epoch::{EpochEndOffset, EpochQuery};
 
 use super::connection::Peer;
-use super::{Shared, create_topics, describe_configs, offset_for_leader_epoch};
+use super::{Shared, create_topics, delete_topics, describe_configs, offset_for_leader_epoch};
 use crate::rooms::DEFAULT_ROOM;
 
 /// A decoded admin request.
 #[derive(Debug)]
 pub enum AdminApi {
     CreateTopics(CreateTopicsRequest),
+    DeleteTopics(DeleteTopicsRequest),
     DescribeConfigs(DescribeConfigsRequest),
     OffsetForLeaderEpoch(OffsetForLeaderEpochRequest),
 }
@@ -34,6 +37,11 @@ pub enum AdminAsk {
         topics: Vec<create_topics::NewTopic>,
         validate_only: bool,
     },
+    /// Delete these topics with the room's console line; `client_id` names the client.
+    DeleteTopics {
+        client_id: String,
+        topics: Vec<String>,
+    },
     /// The configs of these topics and of the cluster.
     Configs { topics: Vec<String> },
     /// OffsetForLeaderEpoch at `broker` now.
@@ -47,6 +55,7 @@ pub enum AdminAsk {
 #[derive(Debug)]
 pub enum AdminReply {
     Created(Vec<create_topics::Outcome>),
+    Deleted(Vec<delete_topics::Outcome>),
     Configs {
         topics: Vec<(String, Option<TopicConfig>)>,
         cluster: ClusterConfig,
@@ -60,6 +69,7 @@ pub enum AdminReply {
 pub fn decode(api: ApiKey, version: i16, frame: &mut Bytes) -> Option<Result<AdminApi, ()>> {
     let skimmed = match api {
         ApiKey::CreateTopics => create_topics::skim(frame, version),
+        ApiKey::DeleteTopics => delete_topics::skim(frame, version),
         ApiKey::DescribeConfigs => describe_configs::skim(frame, version),
         ApiKey::OffsetForLeaderEpoch => offset_for_leader_epoch::skim(frame, version),
         _ => return None,
@@ -70,6 +80,9 @@ pub fn decode(api: ApiKey, version: i16, frame: &mut Bytes) -> Option<Result<Adm
     Some(match api {
         ApiKey::CreateTopics => CreateTopicsRequest::decode(frame, version)
             .map(AdminApi::CreateTopics)
+            .map_err(|_| ()),
+        ApiKey::DeleteTopics => DeleteTopicsRequest::decode(frame, version)
+            .map(AdminApi::DeleteTopics)
             .map_err(|_| ()),
         ApiKey::DescribeConfigs => DescribeConfigsRequest::decode(frame, version)
             .map(AdminApi::DescribeConfigs)
@@ -117,6 +130,26 @@ pub async fn answer(
                 }
             };
             create_topics::respond(header, &decoded, &outcomes)
+        }
+        AdminApi::DeleteTopics(r) => {
+            let decoded = delete_topics::decode(&r, header.request_api_version);
+            let outcomes = if decoded.topics.is_empty() {
+                Vec::new()
+            } else {
+                let ask = AdminAsk::DeleteTopics {
+                    client_id: header
+                        .client_id
+                        .as_ref()
+                        .map(|c| c.to_string())
+                        .unwrap_or_default(),
+                    topics: decoded.topics.clone(),
+                };
+                match shared.admin(ask).await? {
+                    AdminReply::Deleted(outcomes) => outcomes,
+                    _ => return None,
+                }
+            };
+            delete_topics::respond(header, &decoded, &outcomes)
         }
         AdminApi::DescribeConfigs(r) => {
             let ask = AdminAsk::Configs {

@@ -43,6 +43,9 @@ pub const SUPPORTED: &[(ApiKey, i16, i16)] = &[
     (ApiKey::CreateTopics, 2, 6),
     (ApiKey::DescribeConfigs, 1, 4),
     (ApiKey::OffsetForLeaderEpoch, 2, 4),
+    // DeleteTopics (`delete_topics.rs`): every version Kafka 4 accepts; v6's topic ids name no
+    // simulated topic (UNKNOWN_TOPIC_ID), its names work as in v0–v5.
+    (ApiKey::DeleteTopics, 0, 6),
 ];
 
 /// Kafka's error codes used here (`Errors.java`).

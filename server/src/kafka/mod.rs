@@ -17,6 +17,9 @@ pub mod describe_configs;
 pub mod offset_for_leader_epoch;
 pub mod topic_configs;
 
+// DeleteTopics, an admin API too (through `admin.rs`).
+pub mod delete_topics;
+
 pub mod api_versions;
 pub mod connection;
 pub mod decompress;

@@ -107,13 +107,14 @@ pub fn decode(mut frame: Bytes) -> Result<Decoded, Refusal> {
                 InitProducerIdRequest::decode(&mut frame, version).map_err(|_| bad_body())?,
             )
         }
-        ApiKey::CreateTopics | ApiKey::DescribeConfigs | ApiKey::OffsetForLeaderEpoch => {
-            match super::admin::decode(api, version, &mut frame) {
-                Some(Ok(admin)) => Request::Admin(admin),
-                Some(Err(())) => return Err(bad_body()),
-                None => return Err(Refusal::NotEnabled { key, version }),
-            }
-        }
+        ApiKey::CreateTopics
+        | ApiKey::DeleteTopics
+        | ApiKey::DescribeConfigs
+        | ApiKey::OffsetForLeaderEpoch => match super::admin::decode(api, version, &mut frame) {
+            Some(Ok(admin)) => Request::Admin(admin),
+            Some(Err(())) => return Err(bad_body()),
+            None => return Err(Refusal::NotEnabled { key, version }),
+        },
         _ => match super::group::decode(api, version, &mut frame) {
             Some(Ok(group)) => Request::Group(group),
             Some(Err(())) => return Err(bad_body()),
@@ -267,7 +268,7 @@ mod tests {
             decode(frame(999, 0, &[0, 0])).err(),
             Some(Refusal::UnknownApiKey(999))
         );
-        // Fetch v13 names topics by id, which this broker does not enable; DeleteTopics is a
+        // Fetch v13 names topics by id, which this broker does not enable; DeleteRecords is a
         // key Kafka knows that is not enabled at all.
         assert_eq!(
             decode(frame(1, 13, &[0, 0])).err(),
@@ -277,9 +278,9 @@ mod tests {
             })
         );
         assert_eq!(
-            decode(frame(20, 2, &[0, 0])).err(),
+            decode(frame(21, 2, &[0, 0])).err(),
             Some(Refusal::NotEnabled {
-                key: 20,
+                key: 21,
                 version: 2
             })
         );

@@ -1,6 +1,6 @@
 //! The room's side of the listener's admin APIs (`crate::kafka::admin`): CreateTopics as the
 //! room's own console line `topic create` (so a client's topic shows on the page, in the log and
-//! in the journal like a typed one), the topics' and brokers' configs for DescribeConfigs, and
+//! in the journal like a typed one), DeleteTopics as `topic delete`, the topics' and brokers' configs for DescribeConfigs, and
 //! OffsetForLeaderEpoch from the engine's leader-epoch caches.
 
 use engine::scenario::{Action, parser};
@@ -11,6 +11,7 @@ use crate::kafka::create_topics::{
     self, INVALID_REPLICATION_FACTOR, INVALID_TOPIC_EXCEPTION, NewTopic, Outcome, POLICY_VIOLATION,
     TOPIC_ALREADY_EXISTS,
 };
+use crate::kafka::delete_topics::{self, UNKNOWN_TOPIC_OR_PARTITION};
 use crate::kafka::metadata::{DEFAULT_REPLICATION_FACTOR, NUM_PARTITIONS};
 use crate::kafka::topic_configs::{self, INVALID_CONFIG};
 
@@ -31,6 +32,12 @@ impl Room {
                 topics
                     .iter()
                     .map(|t| self.kafka_create_topic(&client_id, t, validate_only))
+                    .collect(),
+            ),
+            AdminAsk::DeleteTopics { client_id, topics } => AdminReply::Deleted(
+                topics
+                    .iter()
+                    .map(|t| self.kafka_delete_topic(&client_id, t))
                     .collect(),
             ),
             AdminAsk::Configs { topics } => AdminReply::Configs {
@@ -151,6 +158,38 @@ impl Room {
             replication,
             topic_configs::topic_entries(&config),
         ))
+    }
+
+    /// One topic of a DeleteTopics request (the listener already answered duplicates and names
+    /// no topic can have), deleted by the console line `topic delete`.
+    fn kafka_delete_topic(&mut self, client_id: &str, name: &str) -> delete_topics::Outcome {
+        // `ReplicationControlManager.findTopicIds`: no such topic.
+        if !self.cluster.has_topic(name) && !engine::topic_delete::INTERNAL_TOPICS.contains(&name) {
+            return Err((
+                UNKNOWN_TOPIC_OR_PARTITION,
+                "This server does not host this topic-partition.".into(),
+            ));
+        }
+        // What the playground refuses to delete is its policy (a KRaft controller deletes any
+        // topic): internal topics, and topics Streams or Connect use.
+        if let Some(refused) = self.cluster.topic_delete_refusal(name) {
+            return Err((POLICY_VIOLATION, refused.to_string()));
+        }
+        // The name is a legal topic name (checked by the listener): one word.
+        let line = format!("topic delete {name}");
+        match self.console(&line) {
+            Ok(_) => {
+                let who = if client_id.is_empty() {
+                    "a Kafka client".to_string()
+                } else {
+                    let short: String = client_id.chars().take(64).collect();
+                    format!("Kafka client {short:?}")
+                };
+                self.note("info", "console", format!("{who} deleted: {line}"));
+                Ok(())
+            }
+            Err(e) => Err((POLICY_VIOLATION, e.message)),
+        }
     }
 
     /// `validate_only`: the line parsed and applied to a copy of the cluster, which is then

@@ -71,6 +71,7 @@ export class LogicalView {
   render(change) {
     const m = this.model;
     if (change.snapshot) { this.prune(); this.snapshots = (this.snapshots || 0) + 1; }
+    else if (change.removedTopics) this.prune();
     if (change.snapshot || change.topics) this.syncTopics();
     const groupsChanged = change.snapshot || change.groups || change.consumers;
     const ids = groupsChanged ? m.partitions.keys() : change.partitions;

@@ -30,6 +30,9 @@ pub struct AppInfo {
     pub threads: u32,
     /// The stores named with `store=`, which `expect store` and `focus store` may name.
     pub stores: BTreeSet<String>,
+    /// Every topic its topology reads or writes, internal ones included: `topic delete`
+    /// refuses them.
+    pub topics: BTreeSet<String>,
 }
 
 /// An instance of a Streams application (`APP-1` … or `streams add`).
@@ -71,9 +74,20 @@ impl AppInfo {
                 }
             }
         }
+        // The topics its topology names (a block that parsed builds; one that does not was
+        // reported already and names none).
+        let mut topics = BTreeSet::new();
+        if let Ok(t) = crate::streams::builder::build(app) {
+            for sub in &t.subtopologies {
+                topics.extend(sub.source_topics.iter().chain(&sub.sink_topics).cloned());
+            }
+            topics.extend(t.internal_topics.iter().map(|i| i.name.clone()));
+            topics.extend(t.global_stores.iter().map(|g| g.topic.clone()));
+        }
         AppInfo {
             threads: app.config.threads,
             stores,
+            topics,
         }
     }
 }
