@@ -245,15 +245,18 @@ impl Cluster {
         }
     }
 
-    /// This broker stopped leading `slot`: waiting acks=all requests fail with NOT_LEADER_OR_FOLLOWER.
-    pub(crate) fn fail_delayed_produces(&mut self, broker: u32, slot: u32) {
+    /// This broker no longer serves `slot` (it stopped leading it: NOT_LEADER_OR_FOLLOWER; its topic
+    /// was deleted: UNKNOWN_TOPIC_OR_PARTITION): each waiting acks=all request gets `error` for
+    /// that partition, and is answered once nothing else holds it (Kafka's
+    /// `completeDelayedOperationsWhenNotPartitionLeader`).
+    pub(crate) fn fail_delayed_produces(&mut self, broker: u32, slot: u32, error: ErrorCode) {
         let b = self.broker_mut(broker);
         let mut done = Vec::new();
         b.purgatory.retain_mut(|d| {
             let mut touched = false;
             d.waiting.retain(|&(i, s, _)| {
                 if s == slot {
-                    d.results[i] = Err(ErrorCode::NotLeaderOrFollower);
+                    d.results[i] = Err(error);
                     touched = true;
                     false
                 } else {

@@ -578,7 +578,11 @@ impl Cluster {
         } else {
             r.followers.clear();
             if was_leader {
-                self.fail_delayed_produces(broker, slot);
+                self.fail_delayed_produces(
+                    broker,
+                    slot,
+                    crate::event::ErrorCode::NotLeaderOrFollower,
+                );
             }
             if let Some(leader) = meta.leader {
                 self.fetcher_kick(broker, leader);

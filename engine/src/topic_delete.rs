@@ -36,7 +36,6 @@
 
 use crate::cluster::{Cluster, CommandError};
 use crate::event::{ErrorCode, Event};
-use crate::net::Message;
 
 /// Kafka's `Topic.isInternal`.
 pub const INTERNAL_TOPICS: [&str; 3] = [
@@ -155,44 +154,12 @@ impl Cluster {
 
     /// What a broker does as it stops a deleted replica: its waiting requests for it complete.
     fn stop_replica(&mut self, broker: u32, slot: u32) {
-        self.answer_delayed_produces(broker, slot, ErrorCode::UnknownTopicOrPartition);
+        self.fail_delayed_produces(broker, slot, ErrorCode::UnknownTopicOrPartition);
         // Parked fetches that include the partition are read again: the replica is gone, so
         // the follower's and the consumer's parts fail and they refresh their metadata; a real
         // client's fails with UNKNOWN_TOPIC_OR_PARTITION.
         self.wake_parked_fetches(broker, slot);
         self.wake_consumer_fetches(broker, slot);
         self.wake_external_fetches(broker, slot);
-    }
-
-    /// `completeDelayedOperationsWhenNotPartitionLeader` for a deleted partition: each acks=all
-    /// request waiting on it gets `error` for it, and is answered once nothing else holds it.
-    fn answer_delayed_produces(&mut self, broker: u32, slot: u32, error: ErrorCode) {
-        let b = self.broker_mut(broker);
-        let mut done = Vec::new();
-        b.purgatory.retain_mut(|d| {
-            let before = d.waiting.len();
-            d.waiting.retain(|&(i, s, _)| {
-                if s == slot {
-                    d.results[i] = Err(error);
-                    false
-                } else {
-                    true
-                }
-            });
-            if d.waiting.len() < before && d.waiting.is_empty() {
-                done.push((d.producer, d.request, std::mem::take(&mut d.results)));
-                false
-            } else {
-                true
-            }
-        });
-        for (producer, request, results) in done {
-            self.send(Message::ProduceResponse {
-                producer,
-                broker,
-                request,
-                results,
-            });
-        }
     }
 }
