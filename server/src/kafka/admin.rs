@@ -116,11 +116,7 @@ pub async fn answer(
                 Vec::new()
             } else {
                 let ask = AdminAsk::CreateTopics {
-                    client_id: header
-                        .client_id
-                        .as_ref()
-                        .map(|c| c.to_string())
-                        .unwrap_or_default(),
+                    client_id: client_id(header),
                     topics: decoded.topics.clone(),
                     validate_only: decoded.validate_only,
                 };
@@ -137,11 +133,7 @@ pub async fn answer(
                 Vec::new()
             } else {
                 let ask = AdminAsk::DeleteTopics {
-                    client_id: header
-                        .client_id
-                        .as_ref()
-                        .map(|c| c.to_string())
-                        .unwrap_or_default(),
+                    client_id: client_id(header),
                     topics: decoded.topics.clone(),
                 };
                 match shared.admin(ask).await? {
@@ -179,4 +171,13 @@ pub async fn answer(
             offset_for_leader_epoch::respond(header, &queries, &results)
         }
     }
+}
+
+/// The request's `client.id`, for the room's log ("" when the client sent none).
+fn client_id(header: &RequestHeader) -> String {
+    header
+        .client_id
+        .as_ref()
+        .map(|c| c.to_string())
+        .unwrap_or_default()
 }

@@ -137,12 +137,7 @@ impl Room {
         } else {
             match self.console(&line) {
                 Ok(_) => {
-                    let who = if client_id.is_empty() {
-                        "a Kafka client".to_string()
-                    } else {
-                        let short: String = client_id.chars().take(64).collect();
-                        format!("Kafka client {short:?}")
-                    };
+                    let who = kafka_client_label(client_id);
                     self.note("info", "console", format!("{who} created: {line}"));
                     self.cluster
                         .topic_config(name)
@@ -179,12 +174,7 @@ impl Room {
         let line = format!("topic delete {name}");
         match self.console(&line) {
             Ok(_) => {
-                let who = if client_id.is_empty() {
-                    "a Kafka client".to_string()
-                } else {
-                    let short: String = client_id.chars().take(64).collect();
-                    format!("Kafka client {short:?}")
-                };
+                let who = kafka_client_label(client_id);
                 self.note("info", "console", format!("{who} deleted: {line}"));
                 Ok(())
             }
@@ -208,5 +198,16 @@ impl Room {
         let name = line.split_whitespace().nth(2).unwrap_or_default();
         copy.topic_config(name)
             .ok_or_else(|| "the topic was not created".to_string())
+    }
+}
+
+/// How the room's log names a Kafka client that changed the cluster: by its `client.id`, cut to
+/// 64 characters and quoted (a client chooses it), or "a Kafka client" when it sent none.
+fn kafka_client_label(client_id: &str) -> String {
+    if client_id.is_empty() {
+        "a Kafka client".to_string()
+    } else {
+        let short: String = client_id.chars().take(64).collect();
+        format!("Kafka client {short:?}")
     }
 }
