@@ -12,7 +12,7 @@ use std::sync::Arc;
 
 use rand::Rng;
 
-use crate::client::{ClientId, ClientMetadata};
+use crate::client::{ClientId, ClientMetadata, PartitionMetadata};
 use crate::cluster::{Cluster, CommandError, Timer};
 use crate::command::{Acks, KeySpec, PartitionerKind, ProducerSpec, Rate};
 use crate::config::ProducerConfig;
@@ -120,8 +120,12 @@ impl Producer {
     /// A topic deleted and created again under the name is another topic (another topic id in
     /// Kafka): its partitions are not the ones this producer writes to (`topic_delete.rs`).
     fn leader(&self, part: usize) -> Option<u32> {
-        self.metadata
-            .partitions(&self.topic)
+        self.leader_in(self.metadata.partitions(&self.topic), part)
+    }
+
+    /// [`Producer::leader`] with the topic's cached partitions already looked up.
+    fn leader_in(&self, parts: Option<&[PartitionMetadata]>, part: usize) -> Option<u32> {
+        parts
             .and_then(|p| p.get(part))
             .filter(|p| Some(&p.slot) == self.slots.get(part))
             .and_then(|p| p.leader)
@@ -724,16 +728,16 @@ impl Cluster {
     fn drain(&mut self, id: u32) {
         let now = self.now;
         let p = &mut self.producers[id as usize];
-        let mut by_broker: BTreeMap<u32, Vec<Batch>> = BTreeMap::new();
-        let mut in_flight: BTreeMap<u32, usize> = BTreeMap::new();
-        for f in p.in_flight.values() {
-            *in_flight.entry(f.broker).or_default() += 1;
-        }
+        // Kafka's RecordAccumulator.ready, then drain. A producer ticks for every record it
+        // creates, so this runs often: the metadata is looked up once, and in-flight requests are
+        // counted only for a partition whose batch is ready.
+        let mut ready: Vec<(usize, u32)> = Vec::new();
+        let mut leader_unknown = false;
+        let parts = p.metadata.partitions(&p.topic);
         for part in 0..p.queues.len() {
-            let Some(leader) = p.leader(part) else {
-                // Kafka's RecordAccumulator.ready: a partition with no known leader asks for a
-                // metadata update.
-                p.metadata.update_requested = true;
+            let Some(leader) = p.leader_in(parts, part) else {
+                // A partition with no known leader asks for a metadata update.
+                leader_unknown = true;
                 continue;
             };
             let q = &p.queues[part];
@@ -743,9 +747,18 @@ impl Cluster {
             if b.retry_at_us > now || !(full || lingered || b.retry_at_us > 0) {
                 continue;
             }
-            if in_flight.get(&leader).copied().unwrap_or(0) >= MAX_IN_FLIGHT_PER_BROKER {
+            let in_flight = p.in_flight.values().filter(|f| f.broker == leader).count();
+            if in_flight >= MAX_IN_FLIGHT_PER_BROKER {
                 continue;
             }
+            ready.push((part, leader));
+        }
+        if leader_unknown {
+            p.metadata.update_requested = true;
+        }
+        let mut by_broker: BTreeMap<u32, Vec<Batch>> = BTreeMap::new();
+        for (part, leader) in ready {
+            // Only this partition's sequence state is read or changed.
             if p.config.idempotent && !p.resolve_sequence(part) {
                 continue;
             }

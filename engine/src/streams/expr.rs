@@ -360,10 +360,19 @@ fn call(func: Func, args: &[Expr], env: &Env<'_>) -> Result<Val> {
         }
         _ => {}
     }
-    let vals = args
-        .iter()
-        .map(|a| a.eval(env))
-        .collect::<Result<Vec<_>>>()?;
+    // The functions left take one or two arguments (`Func::arity`): evaluated into a pair on
+    // the stack, not a list allocated for every record.
+    let mut pair = [Val::Null, Val::Null];
+    let more: Vec<Val>;
+    let vals: &[Val] = if args.len() <= pair.len() {
+        for (slot, a) in pair.iter_mut().zip(args) {
+            *slot = a.eval(env)?;
+        }
+        &pair[..args.len()]
+    } else {
+        more = args.iter().map(|a| a.eval(env)).collect::<Result<_>>()?;
+        &more
+    };
     let text_arg = |i: usize| -> Result<&str> {
         match &vals[i] {
             Val::Text(s) => Ok(s),
@@ -399,7 +408,14 @@ fn call(func: Func, args: &[Expr], env: &Env<'_>) -> Result<Val> {
             } else if s.is_ascii() {
                 // The pieces of the split below, found byte by byte: on ASCII text
                 // `char::is_alphanumeric` is `u8::is_ascii_alphanumeric` (word count's lines).
-                let mut pieces = Vec::new();
+                // Counted first, so the list is allocated once.
+                let (mut words, mut in_word) = (0, false);
+                for b in s.bytes() {
+                    let w = b.is_ascii_alphanumeric();
+                    words += usize::from(w && !in_word);
+                    in_word = w;
+                }
+                let mut pieces = Vec::with_capacity(words);
                 let mut start = 0;
                 for (i, b) in s.bytes().enumerate() {
                     if !b.is_ascii_alphanumeric() {
