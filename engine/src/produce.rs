@@ -221,28 +221,7 @@ impl Cluster {
     /// The high watermark moved: answer the acks=all requests it now covers.
     pub(crate) fn complete_delayed_produces(&mut self, broker: u32, slot: u32) {
         let hw = self.broker(broker).replicas[&slot].high_watermark;
-        let b = self.broker_mut(broker);
-        if b.purgatory.is_empty() {
-            return;
-        }
-        let mut done = Vec::new();
-        b.purgatory.retain_mut(|d| {
-            d.waiting.retain(|&(_, s, last)| !(s == slot && hw > last));
-            if d.waiting.is_empty() {
-                done.push((d.producer, d.request, std::mem::take(&mut d.results)));
-                false
-            } else {
-                true
-            }
-        });
-        for (producer, request, results) in done {
-            self.send(Message::ProduceResponse {
-                producer,
-                broker,
-                request,
-                results,
-            });
-        }
+        self.release_delayed_produces(broker, |&(_, s, last), _| s == slot && hw > last);
     }
 
     /// This broker no longer serves `slot` (it stopped leading it: NOT_LEADER_OR_FOLLOWER; its topic
@@ -250,20 +229,30 @@ impl Cluster {
     /// that partition, and is answered once nothing else holds it (Kafka's
     /// `completeDelayedOperationsWhenNotPartitionLeader`).
     pub(crate) fn fail_delayed_produces(&mut self, broker: u32, slot: u32, error: ErrorCode) {
+        self.release_delayed_produces(broker, |&(i, s, _), results| {
+            if s == slot {
+                results[i] = Err(error);
+            }
+            s == slot
+        });
+    }
+
+    /// Takes off every waiting request the partitions `release` lets go (it may set their
+    /// results), and answers each request that then waits on nothing.
+    fn release_delayed_produces(
+        &mut self,
+        broker: u32,
+        mut release: impl FnMut(&(usize, u32, u64), &mut [Result<Option<u64>, ErrorCode>]) -> bool,
+    ) {
         let b = self.broker_mut(broker);
+        if b.purgatory.is_empty() {
+            return;
+        }
         let mut done = Vec::new();
         b.purgatory.retain_mut(|d| {
-            let mut touched = false;
-            d.waiting.retain(|&(i, s, _)| {
-                if s == slot {
-                    d.results[i] = Err(error);
-                    touched = true;
-                    false
-                } else {
-                    true
-                }
-            });
-            if touched && d.waiting.is_empty() {
+            let results = &mut d.results;
+            d.waiting.retain(|w| !release(w, results));
+            if d.waiting.is_empty() {
                 done.push((d.producer, d.request, std::mem::take(&mut d.results)));
                 false
             } else {

@@ -15,7 +15,7 @@ use std::collections::BTreeMap;
 use crate::cluster::Cluster;
 use crate::command::TopicPartition;
 use crate::event::Event;
-use crate::record::RecordId;
+use crate::streams::provenance::Position;
 use crate::streams::task::StreamTask;
 use crate::streams::topology::{TaskId, Topology};
 use crate::streams::value::Val;
@@ -24,8 +24,8 @@ use crate::time::Micros;
 use super::{Checkpointed, Restore, STREAMS_MAX_POLL_RECORDS, TaskState, ThreadRef};
 
 /// A changelog record as a store takes it back: key, value (`Null` deletes), timestamp; and
-/// the record, for its provenance.
-pub(super) type ChangelogRecord = (Val, Val, Micros, RecordId);
+/// the position its value was logged at, when a re-processing can still reach it (provenance).
+pub(super) type ChangelogRecord = (Val, Val, Micros, Option<Position>);
 
 impl Cluster {
     /// Opens task `id` on thread `r` with the stores `kept` for it (the state directory of a
@@ -114,17 +114,12 @@ impl Cluster {
             if rs.position >= rs.end {
                 continue;
             }
-            let Some((records, next)) = self.changelog_batch(&rs.changelog, rs.position, rs.end)
+            let Some((records, next)) =
+                self.changelog_batch(r.app, id, &rs.changelog, rs.position, rs.end)
             else {
                 continue; // no leader now: the restore consumer retries
             };
             let count = records.len() as u64;
-            let records: Vec<_> = records
-                .into_iter()
-                .map(|(key, value, ts, rid)| {
-                    (key, value, ts, self.changelog_written_at(r.app, id, rid))
-                })
-                .collect();
             let active = self
                 .streams_thread_mut(r)
                 .tasks
@@ -165,11 +160,14 @@ impl Cluster {
         }
     }
 
-    /// One restore-consumer fetch from a changelog partition: up to `max.poll.records` records
-    /// from `position` up to `end` (and the high watermark), as `(key, value, timestamp)`, and
-    /// the offset to read next. `None` while the partition has no leader.
+    /// One restore-consumer fetch from a changelog partition of `task`'s: up to
+    /// `max.poll.records` records from `position` up to `end` (and the high watermark), as
+    /// `(key, value, timestamp, written_at)`, and the offset to read next. `None` while the
+    /// partition has no leader. A restoring task and a standby apply them alike.
     pub(super) fn changelog_batch(
         &self,
+        app: u32,
+        task: TaskId,
         changelog: &TopicPartition,
         position: u64,
         end: u64,
@@ -195,7 +193,7 @@ impl Cluster {
                     Val::from_record(self.key_text(rid)),
                     Val::from_record(self.value_text(rid).as_deref()),
                     self.record_timestamp(rid),
-                    rid,
+                    self.changelog_written_at(app, task, rid),
                 )
             })
             .collect();

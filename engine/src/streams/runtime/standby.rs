@@ -199,17 +199,11 @@ impl Cluster {
             for k in 0..n {
                 let c = self.streams_thread(r).standbys[&id].changelogs[k].clone();
                 let Some((records, next)) =
-                    self.changelog_batch(&c.changelog, c.position, u64::MAX)
+                    self.changelog_batch(r.app, id, &c.changelog, c.position, u64::MAX)
                 else {
                     continue; // no leader now: the next fetch retries
                 };
                 let count = records.len() as u64;
-                let records: Vec<_> = records
-                    .into_iter()
-                    .map(|(key, value, ts, rid)| {
-                        (key, value, ts, self.changelog_written_at(r.app, id, rid))
-                    })
-                    .collect();
                 let standby = self
                     .streams_thread_mut(r)
                     .standbys
