@@ -5,7 +5,7 @@
 //! serialisation per frame. A viewer that falls behind the broadcast asks for a snapshot; it
 //! never slows the room or the other viewers.
 //!
-//! This file holds the [`Room`] type (its state), its constructor and `load`. The rest of a
+//! This file holds the `Room` type (its state), its constructor and `load`. The rest of a
 //! room, one concern a file:
 //!
 //! - `handle.rs`: [`RoomHandle`], how viewers and Kafka listeners reach a room, and the thread

@@ -209,7 +209,7 @@ pub(super) fn choice<T: Copy>(v: Val, table: &[(&'static str, T)]) -> Result<T> 
 }
 
 /// Group and consumer names are member ids in comma-separated lists: no `,` in them; and like
-/// every name, at most [`MAX_NAME_CHARS`] characters.
+/// every name, at most [`MAX_NAME_CHARS`](crate::limits::MAX_NAME_CHARS) characters.
 pub(super) fn check_name(v: Val, what: &str) -> Result<()> {
     match v.text.find(',') {
         Some(i) => Err(v
