@@ -21,13 +21,16 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::{Context, Cursor, Result, Val, check_name, did_you_mean, rate, u32_of};
+use super::Result;
+use super::context::Context;
+use super::cursor::{Cursor, Val};
+use super::values::{check_name, rate, u32_of};
 use crate::command::Command;
 use crate::connect::connector::{CONFIG_NAMES, ConnectorConfig, STATES};
 use crate::connect::distributed::DEFAULT_GROUP_ID;
 use crate::connect::{ConnectCommand, SystemKind, transform};
 use crate::scenario::ast::{ConnectMetric, Metric};
-use crate::scenario::diagnostic::LineError;
+use crate::scenario::diagnostic::{LineError, did_you_mean};
 
 /// What the file declared of Connect so far.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -528,7 +531,7 @@ pub(super) fn metric(cur: &mut Cursor, ctx: &Context, name: Val) -> Result<(Metr
         }
         "row" => {
             let (system, _) = system(cur)?;
-            let key = super::key_arg(cur)?;
+            let key = super::expectation::key_arg(cur)?;
             (M::Row { system, key }, MetricKind::Word)
         }
         "offset-flushes" => (M::OffsetFlushes(connector(cur)?), MetricKind::Count),

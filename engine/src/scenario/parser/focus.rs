@@ -14,9 +14,12 @@
 //! a name that is two of those is refused with a hint to say which (`focus group billing`).
 //! Nothing changes in the cluster, so the checks are the whole meaning of the line headless.
 
-use super::{Context, Cursor, Result, Val, did_you_mean, short_list};
+use super::Result;
+use super::context::{Context, short_list};
+use super::cursor::{Cursor, Val};
 use crate::limits::MAX_FOCUS_TARGETS;
 use crate::scenario::ast::{Action, FocusTarget};
+use crate::scenario::diagnostic::did_you_mean;
 
 /// The words that start an explicit target.
 const KINDS: &[&str] = &[

@@ -14,12 +14,16 @@
 
 use serde::de::DeserializeOwned;
 
-use super::{Context, Cursor, LineError, Result, Val, u32_of};
+use super::Result;
+use super::context::Context;
+use super::cursor::{Cursor, Val};
+use super::values::u32_of;
 use crate::client::external::ExternalProduce;
 use crate::client::external_fetch::ExternalFetch;
 use crate::client::external_group::ExternalGroupRequest;
 use crate::client::journal::{Connect, InitProducerId, WORD};
 use crate::command::Command;
+use crate::scenario::diagnostic::LineError;
 use crate::scenario::lexer::{col_len, tokenize};
 
 /// Real clients' numbers are below this (the engine tags a real client's group member with

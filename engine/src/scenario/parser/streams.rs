@@ -21,15 +21,16 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use super::Result;
+use super::cluster_commands::check_topic_name;
+use super::context::{Context, short_list};
+use super::cursor::{Cursor, Options, Val};
 use super::streams_line::{Line, exprs, no_exprs, scope, unknown_operation};
 use super::streams_types::{Built, Source};
-use super::{
-    Context, Cursor, Options, Result, Val, check_topic_name, did_you_mean, interval, limit,
-    setting, short_list, u32_of, uint,
-};
+use super::values::{interval, limit, setting, u32_of, uint};
 use crate::limits;
 use crate::scenario::ast::Pos;
-use crate::scenario::diagnostic::LineError;
+use crate::scenario::diagnostic::{LineError, did_you_mean};
 use crate::scenario::lexer::{Token, TokenKind, tokenize};
 use crate::streams::dsl::{App, AppConfig, Chain, Kind, Operation, Start};
 use crate::streams::expr::Var;

@@ -14,12 +14,13 @@
 
 use std::collections::BTreeSet;
 
-use super::{
-    Context, Cursor, Result, TopicInfo, Val, check_name, did_you_mean, short_list, u32_of,
-};
+use super::Result;
+use super::context::{Context, TopicInfo, short_list};
+use super::cursor::{Cursor, Val};
+use super::values::{check_name, u32_of};
 use crate::command::Command;
 use crate::limits;
-use crate::scenario::diagnostic::LineError;
+use crate::scenario::diagnostic::{LineError, did_you_mean};
 use crate::streams::dsl::{App, Operation, Start};
 use crate::streams::topology::InternalTopicKind;
 
@@ -309,14 +310,14 @@ pub(super) fn streams(cur: &mut Cursor, ctx: &Context, head: Val) -> Result<Comm
             let threads = opts
                 .map("threads", |v| {
                     let n = u32_of(v, "a number of stream threads")?;
-                    super::limit(
+                    super::values::limit(
                         v,
                         limits::check_streams_instances("threads", n, limits::MAX_STREAMS_THREADS),
                     )
                     .map(|()| n)
                 })?;
             let more = threads.or(info.map(|i| i.threads)).unwrap_or(1);
-            super::limit(
+            super::values::limit(
                 name,
                 limits::check_consumers(ctx.consumer_clients(), more as usize),
             )?;

@@ -2,10 +2,11 @@
 //! `:` outside quotes; the expressions after it, each read in its scope (`expr.rs`); options
 //! written after the expressions.
 
+use super::Result;
+use super::cursor::{Cursor, Options, Val};
 use super::expr::{Parser as ExprParser, Scope};
 use super::streams::OPERATIONS;
-use super::{Cursor, Options, Result, Val, did_you_mean};
-use crate::scenario::diagnostic::LineError;
+use crate::scenario::diagnostic::{LineError, did_you_mean};
 use crate::scenario::lexer::{Token, TokenKind, col_len, tokenize};
 use crate::streams::expr::{Expr, Var};
 

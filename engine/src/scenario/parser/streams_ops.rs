@@ -2,14 +2,16 @@
 //! each checked against what the chain has built so far: the DSL's types, stores, names and the
 //! co-partitioning of joins (`streams_types.rs`), with Kafka's rules for windows.
 
+use super::Result;
+use super::cursor::{Cursor, Val};
 use super::streams::{AGGREGATOR, Block, JOINER, KEY_VALUE, REDUCER};
 use super::streams_line::{
     Line, exprs, merge_options, no_exprs, scope, tail_options, unknown_operation,
 };
 use super::streams_types::{Built, copartition, how_to_group, kind_name};
-use super::{Cursor, Result, Val, did_you_mean, duration, limit};
+use super::values::{duration, limit};
 use crate::limits;
-use crate::scenario::diagnostic::LineError;
+use crate::scenario::diagnostic::{LineError, did_you_mean};
 use crate::scenario::lexer::col_len;
 use crate::streams::dsl::{JoinKind, JoinWindow, Kind, Operation, WindowSpec};
 use crate::streams::expr::Expr;
