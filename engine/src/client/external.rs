@@ -200,6 +200,22 @@ impl Cluster {
             .clients
             .remove(&id)
             .ok_or_else(|| CommandError::Invalid(format!("no real client {id}")))?;
+        // A consumer's connection to a broker that died closes, but the client (its other
+        // connections, same client.id) goes on: the offsets it last asked for stay what the
+        // brokers know of its position until it fetches those partitions again elsewhere.
+        if let Some(heir) = self
+            .external
+            .clients
+            .values_mut()
+            .find(|c| c.name == client.name)
+        {
+            for (tp, (offset, at)) in &client.fetching {
+                let kept = heir.fetching.entry(tp.clone()).or_insert((*offset, *at));
+                if kept.1 < *at {
+                    *kept = (*offset, *at);
+                }
+            }
+        }
         for (_, p) in client.producers {
             // Stopped when the last connection of its client.id closes.
             if !self.external_entry_connected(p) {
@@ -649,5 +665,63 @@ impl Cluster {
             .clients
             .values()
             .any(|c| c.producers.values().any(|&p| p == producer))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::Cluster;
+    use crate::client::external_fetch::{ExternalFetch, ExternalFetchPartition};
+    use crate::command::{Command, TopicPartition};
+
+    fn fetch(client: u32, broker: u32, offset: i64) -> Command {
+        Command::ExternalFetch(ExternalFetch {
+            client,
+            broker,
+            token: 1,
+            max_wait_us: 0,
+            min_bytes: 1,
+            max_bytes: 1 << 20,
+            partitions: vec![ExternalFetchPartition {
+                topic: "t".into(),
+                partition: 0,
+                fetch_offset: offset,
+                current_leader_epoch: -1,
+                partition_max_bytes: 1 << 20,
+            }],
+        })
+    }
+
+    /// A consumer fetches t/0 over one connection and talks to its coordinator over another.
+    /// When the first closes (its broker died), the client is still there: the offset it last
+    /// asked for stays its known position until the client goes altogether.
+    #[test]
+    fn a_fetch_position_outlives_the_connection_it_came_over_while_the_client_stays() {
+        let script = crate::scenario::parse(
+            "positions",
+            "brokers 3\ntopic create t partitions=1 replication=3\nwait 5s\n",
+        )
+        .expect("parses");
+        let mut c: Cluster = crate::runner::run(&script, |_| {}).1;
+        let tp = TopicPartition {
+            topic: "t".into(),
+            partition: 0,
+        };
+        for id in [1, 2] {
+            c.apply(Command::ExternalClientAdd {
+                id,
+                name: "ada-reader".into(),
+            })
+            .unwrap();
+        }
+        let leader = c.leader(&tp).flatten().expect("a leader");
+        c.apply(fetch(1, leader, 0)).unwrap();
+        assert_eq!(c.external_fetch_offset("ada-reader", &tp), Some(0));
+
+        c.apply(Command::ExternalClientRemove { id: 1 }).unwrap();
+        assert_eq!(c.external_fetch_offset("ada-reader", &tp), Some(0));
+
+        c.apply(Command::ExternalClientRemove { id: 2 }).unwrap();
+        assert_eq!(c.external_fetch_offset("ada-reader", &tp), None);
     }
 }
