@@ -33,6 +33,15 @@ pub enum Val {
 /// Whether a record's text may be JSON: only try to parse where JSON can start (most
 /// word-count lines are plain text).
 fn may_be_json(text: &str) -> bool {
+    // Most text starts with a printable ASCII character: nothing to trim, one byte decides
+    // (every record of a word count is read through here).
+    if let Some(&b) = text.as_bytes().first()
+        && b.is_ascii()
+        && !char::from(b).is_whitespace()
+    {
+        return matches!(b, b'{' | b'[' | b'"' | b'-' | b'0'..=b'9')
+            || matches!(text, "true" | "false" | "null");
+    }
     let trimmed = text.trim_start();
     trimmed.starts_with(['{', '[', '"', '-'])
         || trimmed.starts_with(|c: char| c.is_ascii_digit())
@@ -168,7 +177,11 @@ impl Val {
 /// Equality as the stores see keys: `1` and `1.0` are the same number.
 impl PartialEq for Val {
     fn eq(&self, other: &Self) -> bool {
-        self.cmp(other) == Ordering::Equal
+        match (self, other) {
+            // The record cache's lookups: text against text, most often the very same string.
+            (Val::Text(a), Val::Text(b)) => Arc::ptr_eq(a, b) || a == b,
+            _ => self.cmp(other) == Ordering::Equal,
+        }
     }
 }
 
