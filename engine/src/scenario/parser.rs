@@ -49,6 +49,7 @@ mod context;
 mod cursor;
 mod expectation;
 pub mod expr;
+mod expr_lex;
 mod expr_text;
 mod focus;
 mod kafka_client;
