@@ -33,18 +33,17 @@ pub enum Val {
 /// Whether a record's text may be JSON: only try to parse where JSON can start (most
 /// word-count lines are plain text).
 fn may_be_json(text: &str) -> bool {
-    // Most text starts with a printable ASCII character: nothing to trim, one byte decides
-    // (every record of a word count is read through here).
-    if let Some(&b) = text.as_bytes().first()
-        && b.is_ascii()
-        && !char::from(b).is_whitespace()
-    {
-        return matches!(b, b'{' | b'[' | b'"' | b'-' | b'0'..=b'9')
-            || matches!(text, "true" | "false" | "null");
-    }
-    let trimmed = text.trim_start();
-    trimmed.starts_with(['{', '[', '"', '-'])
-        || trimmed.starts_with(|c: char| c.is_ascii_digit())
+    // Every record a Streams application reads goes through here: text that starts with a
+    // printable ASCII character has nothing to trim, and every character JSON can start with
+    // is ASCII, so one byte decides.
+    let trimmed = match text.as_bytes().first() {
+        Some(&b) if b.is_ascii() && !char::from(b).is_whitespace() => text,
+        _ => text.trim_start(),
+    };
+    trimmed
+        .as_bytes()
+        .first()
+        .is_some_and(|b| matches!(b, b'{' | b'[' | b'"' | b'-' | b'0'..=b'9'))
         || matches!(trimmed, "true" | "false" | "null")
 }
 
