@@ -39,6 +39,19 @@ impl Room {
         self.log.clear();
     }
 
+    /// Restores checkpoint `c` with the journal's lines after it due again at their instants,
+    /// and the pauses released on this timeline still released (`Player::pause_releases`), so
+    /// playing on reaches what the room reached before (determinism).
+    fn replay_from(&mut self, c: Checkpoint) {
+        let journal_len = c.journal_len;
+        let releases = self.player.pause_releases();
+        self.restore_checkpoint(c);
+        self.player.expect_releases(releases);
+        for e in &self.history.journal[journal_len..] {
+            self.player.replay(e.at_us, e.line.clone(), e.script_done);
+        }
+    }
+
     /// Time travel: back (or forward, up to the horizon) to `t`, paused there. The last
     /// checkpoint before `t` is restored and the journal's lines after it are typed again at
     /// their instants, so the state at `t` is exactly what it was (determinism).
@@ -69,13 +82,7 @@ impl Room {
         let Some(c) = self.history.checkpoint_before(t).cloned() else {
             return Err(WireError::plain("no checkpoint to rewind to"));
         };
-        let journal_len = c.journal_len;
-        let releases = self.player.pause_releases();
-        self.restore_checkpoint(c);
-        self.player.expect_releases(releases);
-        for e in &self.history.journal[journal_len..] {
-            self.player.replay(e.at_us, e.line.clone(), e.script_done);
-        }
+        self.replay_from(c);
         // A `pause` on the way stops `advance_to`; going past it to `t` means it was passed.
         self.advance_to(t);
         while self.cluster.now() < t {
@@ -151,13 +158,7 @@ impl Room {
             return Err(WireError::plain("no checkpoint to rewind to"));
         };
         self.history.horizon_us = self.history.horizon_us.max(self.cluster.now());
-        let journal_len = c.journal_len;
-        let releases = self.player.pause_releases();
-        self.restore_checkpoint(c);
-        self.player.expect_releases(releases);
-        for e in &self.history.journal[journal_len..] {
-            self.player.replay(e.at_us, e.line.clone(), e.script_done);
-        }
+        self.replay_from(c);
         self.frame = FrameBuilder::default();
         self.dirty = true;
         while !(self.at_pause && self.pauses_done == k) {
