@@ -816,8 +816,17 @@ impl Cluster {
             let n = p.generated - p.rate_base_count + 1;
             let due = p.rate_base_us
                 + ((n as u128 * 3_600_000_000u128).div_ceil(rate.per_hour as u128)) as u64;
-            // At high rates, create records a millisecond's worth at a time.
-            consider(due.max(now + ms(1).min(due.saturating_sub(now).max(1))));
+            // Above 1,000 records/s, create records a millisecond's worth at a time: each keeps
+            // its own send time and CreateTime (`catch_up_generation`), only the tick that makes
+            // them is shared. A tick per record made the producer's own bookkeeping (expiry,
+            // drain, timers) cost more than the records it sent. At 1,000 records/s or less
+            // every record has its own tick, at its due time.
+            let interval_us = 3_600_000_000u64.div_ceil(rate.per_hour);
+            if interval_us < ms(1) {
+                consider(due.max(now + ms(1)));
+            } else {
+                consider(due);
+            }
         }
         for q in &p.queues {
             if let Some(b) = q.front() {
