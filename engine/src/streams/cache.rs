@@ -67,6 +67,11 @@ struct NamedCache {
     dirty_first: usize,
     dirty_last: usize,
     size: u64,
+    /// The slot last read or written: an aggregation reads its key and writes it back at once
+    /// (`get` then `put`), and the write finds the slot here without hashing the key again.
+    /// Only a hint: it counts only while the slot is live (a live slot has a size) and holds
+    /// the same key, which then is the index's slot for that key.
+    recent: usize,
 }
 
 impl NamedCache {
@@ -80,6 +85,7 @@ impl NamedCache {
             dirty_first: NIL,
             dirty_last: NIL,
             size: 0,
+            recent: NIL,
         }
     }
 
@@ -206,13 +212,8 @@ pub fn serialized_len(v: &Val) -> u64 {
         Val::Null => 0,
         Val::Text(s) => s.len() as u64,
         Val::Int(i) => {
-            let mut n = i.unsigned_abs();
-            let mut digits = 1;
-            while n >= 10 {
-                n /= 10;
-                digits += 1;
-            }
-            digits + u64::from(*i < 0)
+            let digits = i.unsigned_abs().checked_ilog10().map_or(1, |d| d + 1);
+            u64::from(digits) + u64::from(*i < 0)
         }
         Val::Bool(b) => 4 + u64::from(!b),
         other => other.to_string().len() as u64,
@@ -283,6 +284,7 @@ impl ThreadCache {
         match cache.index.get(key) {
             Some(&i) => {
                 self.hits += 1;
+                cache.recent = i;
                 cache.unlink_lru(i);
                 cache.push_newest(i);
                 let s = &cache.slots[i];
@@ -332,8 +334,17 @@ impl ThreadCache {
             + 8
             + topic_len as u64
             + 4;
-        let i = match cache.index.get(key) {
-            Some(&i) => {
+        let found = match cache.slots.get(cache.recent) {
+            Some(s) if s.size > 0 && s.key == *key => Some(cache.recent),
+            _ => cache.index.get(key).copied(),
+        };
+        debug_assert_eq!(
+            found,
+            cache.index.get(key).copied(),
+            "the recent slot is the key's"
+        );
+        let i = match found {
+            Some(i) => {
                 cache.size -= cache.slots[i].size;
                 self.size -= cache.slots[i].size;
                 cache.unlink_lru(i);
@@ -372,6 +383,7 @@ impl ThreadCache {
                 i
             }
         };
+        cache.recent = i;
         cache.push_newest(i);
         if dirty {
             cache.push_dirty(i);
