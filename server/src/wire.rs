@@ -48,7 +48,7 @@
 //!   "role":"presenter"|"viewer","control":true,"shared":false}`.
 //! - `snapshot`: the whole state. Sent on connect, on request, and to a viewer that fell behind.
 //!   `{"v":1,"type":"snapshot","seq":41,"room":"demo","title":"…","clock":{…},"caption":"…"|null,
-//!     "focus":["partition:orders/0",…],"state":{…State…},"log":[…LogEntry…],"audience":{"viewers":13,"following":12,"sandboxes":3,"kafka_clients":0},
+//!     "focus":["partition:orders/0",…],"state":{…State…},"log":[…LogEntry…],"audience":{"viewers":13,"following":12,"sandboxes":3,"kafka_clients":2,"kafka_connections":6,"kafka_client_ids":["ada","bob-reader"]},
 //!     "owner":"presenter"|"open","forked_from":"demo"|null}`
 //! - `frame`: what changed since the frame `seq - 1`, ten a second while playing. When more than
 //!   [`BUSY_PARTITIONS`] partitions changed offsets, those whose only news is their offsets take
@@ -322,7 +322,7 @@ pub struct SnapshotMessage<'a> {
     pub lesson: Option<&'a Lesson>,
     pub audience: Audience,
     /// Where Kafka clients connect to this room's brokers (`host:port`), if it has listeners:
-    /// the presenter panel shows it with the open client connections (`audience`).
+    /// the presenter panel shows it with the connected programs and connections (`audience`).
     pub kafka_bootstrap: Option<&'a str>,
     /// `presenter`: only the presenter changes this room; `open`: a sandbox anyone in it plays with.
     pub owner: crate::access::Owner,
@@ -355,17 +355,27 @@ pub struct Metrics {
 }
 
 /// Who is watching: viewers of this room and sandboxes forked on this server.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Audience {
     /// Every connection watching this room (the presenter's own included).
     pub viewers: usize,
     /// Connections that follow without control (students, with `--share`).
     pub following: usize,
     pub sandboxes: usize,
+    /// Kafka client programs connected to the room's brokers: distinct `client.id`s, plus one
+    /// for each connection that sent none (null, empty, or no request yet). One program opens
+    /// several connections (bootstrap, each broker it talks to, its group coordinator).
+    pub kafka_clients: usize,
     /// Kafka client connections open to the room's brokers: while any is, the room stays at
     /// 1× and refuses time travel (the page says why on the speed buttons).
-    pub kafka_clients: usize,
+    pub kafka_connections: usize,
+    /// The first [`AUDIENCE_CLIENT_IDS`] of those programs' `client.id`s, alphabetically (each
+    /// cut to 64 characters; chosen by the clients: the page shows them as text only).
+    pub kafka_client_ids: Vec<String>,
 }
+
+/// How many connected clients the presenter panel names; it says "+N more" for the rest.
+pub const AUDIENCE_CLIENT_IDS: usize = 4;
 
 /// Sent to one viewer on connect, before the snapshot: what this connection may do.
 #[derive(Debug, Clone, Serialize)]

@@ -501,7 +501,13 @@ function sameLesson(a, b) {
 }
 
 function sameAudience(a, b) {
-  return Boolean(a && b) && a.viewers === b.viewers && a.following === b.following && a.sandboxes === b.sandboxes && a.kafka_clients === b.kafka_clients;
+  return Boolean(a && b) && a.viewers === b.viewers && a.following === b.following && a.sandboxes === b.sandboxes
+    && a.kafka_clients === b.kafka_clients && a.kafka_connections === b.kafka_connections
+    && sameList(a.kafka_client_ids, b.kafka_client_ids);
+}
+
+function sameList(a, b) {
+  return (a || []).length === (b || []).length && (a || []).every((x, i) => x === b[i]);
 }
 
 /** Merge a whole entity or a patch into the entity stored under `key`. */

@@ -1,15 +1,19 @@
 // A real Kafka client on the page: kcat (librdkafka) produces to the default room's brokers and
 // the page draws it as a producer named by its client.id, marked "real client", connected while
 // its connection is open, with the acknowledged count the room holds and its records in the log.
+// The presenter panel counts the programs connected (client.ids), not their connections.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
+import net from 'node:net';
+import path from 'node:path';
 import { promisify } from 'node:util';
-import { useServerAndBrowser, open, holds, until } from './harness.mjs';
+import { useServerAndBrowser, open, holds, until, root } from './harness.mjs';
 
 const run = promisify(execFile);
 const { env } = useServerAndBrowser({ kafka: true });
+const python = process.env.KAFKA_PYTHON || path.join(root, 'target', 'kafka-python', 'bin', 'python');
 
 test('a record produced by kcat is drawn from a producer card marked "real client", named by its client.id', async () => {
   // The default room (the demo) is the one the listeners serve.
@@ -68,6 +72,102 @@ test('a real consumer group (kcat -G, librdkafka) is drawn with its members mark
   } finally {
     kcat.kill('SIGINT');
   }
+  assert.deepEqual(problems.errors, []);
+  await page.close();
+});
+
+/**
+ * A kafka-python program holding its connections open (tests/python/connected_program.py) until
+ * `stop()`: resolves once it says it is ready.
+ */
+async function heldProgram(bootstrap, role, clientId, topic, group = '') {
+  const script = path.join(root, 'tests', 'python', 'connected_program.py');
+  const child = spawn(python, ['-u', script, bootstrap, role, clientId, topic, group], { stdio: ['pipe', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  child.stdout.on('data', (d) => { out += d; });
+  child.stderr.on('data', (d) => { err += d; });
+  const exited = new Promise((resolve) => child.on('exit', resolve));
+  await until(`${clientId} ready (${err.slice(-500)})`, () => out.includes('ready') || child.exitCode !== null, 30000);
+  assert.match(out, /^ready/, `${clientId}: ${out} ${err.slice(-2000)}`);
+  return { stop: async () => { child.stdin.end(); await Promise.race([exited, new Promise((r) => setTimeout(r, 10000).unref())]); child.kill(); } };
+}
+
+/** A raw connection that sends one ApiVersions v0 request with `clientId` (none: silent). */
+async function rawConnection(port, clientId) {
+  const socket = net.connect(port, '127.0.0.1');
+  await new Promise((resolve, reject) => { socket.once('connect', resolve); socket.once('error', reject); });
+  if (clientId !== undefined) {
+    const id = Buffer.from(clientId, 'utf8');
+    const body = Buffer.alloc(10 + id.length);
+    body.writeInt16BE(18, 0); // ApiVersions
+    body.writeInt16BE(0, 2); // v0: request header v1, client_id a nullable string
+    body.writeInt32BE(1, 4); // correlation id
+    body.writeInt16BE(id.length, 8);
+    id.copy(body, 10);
+    const size = Buffer.alloc(4);
+    size.writeInt32BE(body.length, 0);
+    socket.write(Buffer.concat([size, body]));
+    await new Promise((resolve) => socket.once('data', resolve));
+  }
+  return socket;
+}
+
+test('the presenter panel counts connected programs by client.id, names a few, and their connections', { timeout: 120000 }, async () => {
+  const { page, problems } = await open(env.browser, env.server.url);
+  await page.waitForSelector('[data-broker="1"]');
+  // A lesson with pauses (presenter mode, the panel's lesson line): lesson 20, at its first pause.
+  await page.locator('#lessons-button').click();
+  await page.locator('#lessons-panel [data-lesson="20-your-own-client"]').click();
+  await page.waitForFunction(() => window.playground.model.lesson?.id === '20-your-own-client' && window.playground.model.lesson.at_pause);
+  const bootstrap = `127.0.0.1:${env.server.kafkaPort}`;
+  const line = page.locator('#lesson-kafka');
+  const text = () => line.textContent();
+  const where = `Kafka ${bootstrap} (this computer only)`;
+  assert.equal(await text(), `${where} · no client connected`);
+  assert.ok(await line.evaluate((n) => n.classList.contains('none')), 'amber while nobody is connected');
+  // Nobody connected: a small reminder of the address (every lesson shows it, most have no
+  // clients); once programs connect, legible from the back of the room.
+  const px = (sel) => page.locator(sel).evaluate((n) => parseFloat(getComputedStyle(n).fontSize));
+  assert.ok(await px('#lesson-kafka') < await px('#lesson-state'), `${await px('#lesson-kafka')} px`);
+
+  const held = [];
+  const sockets = [];
+  try {
+    // One kafka-python producer writes to the 3 partitions, led by brokers 1, 2 and 3: one
+    // program over a connection to each leader (and its bootstrap's).
+    held.push(await heldProgram(bootstrap, 'producer', 'ada', 'orders'));
+    const one = await until('1 program, ada', async () => (await text()).match(new RegExp(`^${where.replace(/[.()]/g, '\\$&')} · 1 program \\(ada\\) · (\\d+) connections$`)), 15000);
+    assert.ok(Number(one[1]) >= 2, await text());
+    assert.ok(!(await line.evaluate((n) => n.classList.contains('none'))));
+    // At least the size of the lesson's state beside it.
+    assert.ok(await px('#lesson-kafka') >= await px('#lesson-state'), `${await px('#lesson-kafka')} px`);
+    assert.match(await page.locator('#speed').getAttribute('title'), /^1 Kafka client program is connected \(\d+ connections\): the room stays at 1×/);
+
+    // A second program, a consumer with its own client.id.
+    held.push(await heldProgram(bootstrap, 'consumer', 'bob-reader', 'orders', 'class'));
+    await until('2 programs, ada and bob-reader', async () => / · 2 programs \(ada, bob-reader\) · \d+ connections$/.test(await text()), 15000);
+
+    // Client ids are the clients' own text: a markup-looking one stays text, a long one is cut
+    // by CSS. Four names are shown, alphabetically, then "+N more" (a silent connection is a
+    // program of its own).
+    const odd = `<img src=x onerror="window.pwned=1">${'x'.repeat(40)}`;
+    for (const id of [odd, 'cy', 'dan']) sockets.push(await rawConnection(env.server.kafkaPort, id));
+    sockets.push(await rawConnection(env.server.kafkaPort));
+    await until('6 programs', async () => (await text()).includes(' · 6 programs ('), 15000);
+    // The server keeps 64 characters of a client.id, as the cards show it.
+    const shown = odd.slice(0, 64);
+    assert.match(await text(), new RegExp(` · 6 programs \\(${shown.replace(/[.()]/g, '\\$&')}, ada, bob-reader, cy, \\+2 more\\) · \\d+ connections$`));
+    assert.equal(await line.locator('img').count(), 0, 'no element made from a client id');
+    assert.equal(await page.evaluate(() => window.pwned), undefined);
+    const cut = await line.locator('.lesson-kafka-id').first().evaluate((n) =>
+      ({ cut: n.scrollWidth > n.clientWidth, overflow: getComputedStyle(n).textOverflow, title: n.title }));
+    assert.deepEqual(cut, { cut: true, overflow: 'ellipsis', title: shown });
+  } finally {
+    for (const s of sockets) s.destroy();
+    for (const h of held) await h.stop();
+  }
+  await until('nobody connected again', async () => (await text()) === `${where} · no client connected`, 20000);
   assert.deepEqual(problems.errors, []);
   await page.close();
 });

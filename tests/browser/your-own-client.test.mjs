@@ -65,6 +65,7 @@ test('lesson 20: the listings run as shown, and a leader killed mid-stream loses
   };
   const next = () => page.locator('#next').click();
   const bootstrap = `127.0.0.1:${env.server.kafkaPort}`;
+  const escaped = bootstrap.replace(/\./g, '\\.');
   const dir = mkdtempSync(path.join(tmpdir(), 'lesson20-'));
   const producerLines = () => producer.lines.filter((l) => /^order \d+: partition \d+, offset \d+$/.test(l));
   let producer;
@@ -93,6 +94,14 @@ test('lesson 20: the listings run as shown, and a leader killed mid-stream loses
     const card = page.locator('.producer.card', { has: page.locator('.entity-name', { hasText: 'ada' }) });
     await card.waitFor();
     assert.equal((await card.locator('.tag.rate').textContent()).trim(), 'real client');
+    // The presenter counts one program, ada, however many brokers it connected to (its
+    // bootstrap broker, then each partition's leader it writes to).
+    // (Its keys item-0 … item-5 land on partitions led by 2+ brokers within seconds.)
+    const adaLine = new RegExp(`^Kafka ${escaped} \\(this computer only\\) · 1 program \\(ada\\) · (\\d+) connections?$`);
+    await until('the presenter panel counts ada once over 2+ connections', async () => {
+      const m = (await page.locator('#lesson-kafka').textContent()).match(adaLine);
+      return m && Number(m[1]) >= 2;
+    }, 15000);
     await next();
 
     // Pause 3: the consumer's code.
@@ -110,7 +119,8 @@ test('lesson 20: the listings run as shown, and a leader killed mid-stream loses
     await atPause(4, () => until('the consumer drawn in group class with its partitions', async () =>
       (await member.count()) === 1 && (await member.locator('.entity-name').textContent()) === 'ada-reader'
       && (await member.locator('.owned-chip > span:first-child').allTextContents()).sort().join(' ') === 'orders/0 orders/1 orders/2', 30000));
-    assert.match(await page.locator('#lesson-kafka').textContent(), new RegExp(`^Kafka ${bootstrap.replace(/\./g, '\\.')} \\(this computer only\\) · \\d+ client connections?$`));
+    // Two programs, the producer and the consumer, named by their client.ids.
+    assert.match(await page.locator('#lesson-kafka').textContent(), new RegExp(`^Kafka ${escaped} \\(this computer only\\) · 2 programs \\(ada, ada-reader\\) · \\d+ connections$`));
     await next();
 
     // Pause 5: broker 1 killed while the producer writes.

@@ -94,7 +94,7 @@ async fn an_export_replays_real_clients_to_the_same_logs_and_committed_offsets()
     let start = std::time::Instant::now();
     loop {
         let snapshot = within("a snapshot", ws::snapshot(&mut socket)).await;
-        if snapshot["audience"]["kafka_clients"] == 0 {
+        if snapshot["audience"]["kafka_connections"] == 0 {
             break;
         }
         assert!(

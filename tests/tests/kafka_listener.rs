@@ -10,7 +10,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
-use playground_tests::kafka::{STEP, Server, broker_ports, command, kcat_metadata, within};
+use playground_tests::kafka::{STEP, Server, broker_ports, command, kcat_metadata, python, within};
 use playground_tests::ws;
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -323,14 +323,32 @@ async fn a_connected_client_holds_the_room_at_real_time() {
         .expect("the listener accepts");
     client.write_all(&api_versions_v0(3)).await.unwrap();
     assert!(read_response(&mut client, STEP).await.is_some());
+    // Its request's client.id is null: a program of its own, not named.
     assert!(
         eventually(async || {
             let s = within("snapshot", ws::snapshot(&mut viewer)).await;
-            s["audience"]["kafka_clients"] == 1 && s["clock"]["speed"] == 1.0
+            let a = &s["audience"];
+            a["kafka_clients"] == 1
+                && a["kafka_connections"] == 1
+                && a["kafka_client_ids"] == json!([])
+                && s["clock"]["speed"] == 1.0
         })
         .await,
         "the room counts the client and plays at 1×"
     );
+    // A connection that has sent nothing yet counts by itself: "a client is connecting".
+    let silent = TcpStream::connect(("127.0.0.1", server.kafka))
+        .await
+        .expect("the listener accepts");
+    assert!(
+        eventually(async || {
+            let s = within("snapshot", ws::snapshot(&mut viewer)).await;
+            s["audience"]["kafka_clients"] == 2 && s["audience"]["kafka_connections"] == 2
+        })
+        .await,
+        "a silent connection is counted"
+    );
+    drop(silent);
     let refused = within("speed 5", ws::request(&mut viewer, speed(5.0), 2)).await;
     assert_eq!(refused["ok"], false);
     let why = refused["error"]["message"].as_str().unwrap();
@@ -353,11 +371,143 @@ async fn a_connected_client_holds_the_room_at_real_time() {
     assert!(
         eventually(async || {
             let s = within("snapshot", ws::snapshot(&mut viewer)).await;
-            s["audience"]["kafka_clients"] == 0
+            s["audience"]["kafka_clients"] == 0 && s["audience"]["kafka_connections"] == 0
         })
         .await,
         "the connection is no longer counted once closed"
     );
     let reply = within("speed 5", ws::request(&mut viewer, speed(5.0), 4)).await;
     assert_eq!(reply["ok"], true, "{reply}");
+}
+
+/// A real client program that holds its connections open (`tests/python/connected_program.py`)
+/// until it is dropped.
+struct HeldProgram {
+    child: std::process::Child,
+    /// What it printed when ready.
+    ready: String,
+}
+
+impl HeldProgram {
+    /// Starts kafka-python as `role` (`producer` or `consumer`) named `client_id` on `topic`,
+    /// and waits until it says it is ready.
+    fn start(kafka: u16, role: &str, client_id: &str, topic: &str, group: &str) -> HeldProgram {
+        use std::io::BufRead;
+        use std::process::{Command, Stdio};
+        let script = format!("{}/python/connected_program.py", env!("CARGO_MANIFEST_DIR"));
+        let mut child = Command::new(python())
+            .args([
+                &script,
+                &format!("127.0.0.1:{kafka}"),
+                role,
+                client_id,
+                topic,
+                group,
+            ])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("kafka-python runs (tests/run installs it)");
+        let stdout = std::io::BufReader::new(child.stdout.take().unwrap());
+        let (said, heard) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in stdout.lines().map_while(Result::ok) {
+                let _ = said.send(line);
+            }
+        });
+        let ready = heard
+            .recv_timeout(STEP)
+            .unwrap_or_else(|_| panic!("{client_id} says it is ready"));
+        assert!(ready.starts_with("ready"), "{client_id}: {ready}");
+        HeldProgram { child, ready }
+    }
+}
+
+impl Drop for HeldProgram {
+    fn drop(&mut self) {
+        // Its stdin closed, it closes its client; killed if it takes too long.
+        drop(self.child.stdin.take());
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while std::time::Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The presenter panel counts programs, not connections: one kafka-python producer opens a
+/// connection to its bootstrap broker and one to each leader it writes to, all under its one
+/// client.id, and is one program; a consumer with another client.id is a second one. The room
+/// keeps to the wall clock while any of their connections is open.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connected_programs_are_counted_by_client_id_not_by_connection() {
+    let server = Server::start();
+    let mut viewer = server.viewer().await;
+    let audience = async |viewer: &mut ws::Socket| {
+        within("snapshot", ws::snapshot(viewer)).await["audience"].clone()
+    };
+
+    // The demo's orders: 3 partitions led by brokers 1, 2 and 3.
+    let ada = HeldProgram::start(server.kafka, "producer", "ada", "orders", "");
+    assert_eq!(ada.ready, "ready [0, 1, 2]", "ada wrote to every partition");
+    assert!(
+        eventually(async || {
+            let a = audience(&mut viewer).await;
+            a["kafka_clients"] == 1
+                && a["kafka_connections"].as_u64().unwrap() >= 2
+                && a["kafka_client_ids"] == json!(["ada"])
+        })
+        .await,
+        "one program, ada, over 2+ connections: {}",
+        audience(&mut viewer).await
+    );
+
+    let bob = HeldProgram::start(server.kafka, "consumer", "bob-reader", "orders", "class");
+    assert!(
+        eventually(async || {
+            let a = audience(&mut viewer).await;
+            a["kafka_clients"] == 2
+                && a["kafka_connections"].as_u64().unwrap() >= 3
+                && a["kafka_client_ids"] == json!(["ada", "bob-reader"])
+        })
+        .await,
+        "two programs: {}",
+        audience(&mut viewer).await
+    );
+    let refused = within(
+        "speed 5",
+        ws::request(&mut viewer, json!({"type": "speed", "speed": 5.0}), 1),
+    )
+    .await;
+    let why = refused["error"]["message"].as_str().unwrap();
+    assert!(
+        why.starts_with("2 Kafka clients are connected (") && why.contains("1×"),
+        "{why}"
+    );
+
+    drop(ada);
+    assert!(
+        eventually(async || {
+            let a = audience(&mut viewer).await;
+            a["kafka_clients"] == 1 && a["kafka_client_ids"] == json!(["bob-reader"])
+        })
+        .await,
+        "ada's connections closed: {}",
+        audience(&mut viewer).await
+    );
+    drop(bob);
+    assert!(
+        eventually(async || {
+            let a = audience(&mut viewer).await;
+            a["kafka_clients"] == 0 && a["kafka_connections"] == 0
+        })
+        .await,
+        "nobody connected: {}",
+        audience(&mut viewer).await
+    );
 }

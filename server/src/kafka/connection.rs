@@ -51,6 +51,9 @@ pub struct Peer {
     pub next_token: u64,
     /// The client's address as Kafka's `InetAddress.toString` prints it (`/127.0.0.1`).
     pub host: String,
+    /// The connection as its room counts it (`None`: no room), named by the `client.id` of its
+    /// first request.
+    pub counted: Option<super::clients::ClientConnection>,
 }
 
 impl Drop for Peer {
@@ -70,6 +73,7 @@ impl Peer {
             known: false,
             next_token: 0,
             host: String::new(),
+            counted: None,
         }
     }
 }
@@ -77,14 +81,14 @@ impl Peer {
 /// Serves one connection until the peer closes it, it breaks a rule, or the task is aborted
 /// (its broker was killed).
 pub async fn serve(stream: TcpStream, shared: Arc<Shared>, mut life: watch::Receiver<BrokerLife>) {
-    // While it is open the room keeps to the wall clock (1×, no rewind, short pauses).
-    let _counted = shared.client_connected();
     let host = stream
         .peer_addr()
         .map_or_else(|_| String::new(), |a| format!("/{}", a.ip()));
     let (mut reader, mut writer) = stream.into_split();
     let mut peer = Peer::new(shared.clone(), life.borrow().id, shared.new_client());
     peer.host = host;
+    // While it is open the room keeps to the wall clock (1×, no rewind, short pauses).
+    peer.counted = shared.client_connected();
     serve_requests(&mut reader, &mut writer, &shared, &mut life, &mut peer).await;
 }
 
@@ -146,6 +150,11 @@ pub async fn answer(bytes: Bytes, shared: &Shared, peer: &mut Peer) -> Answer {
             return Answer::Close;
         }
     };
+    // Every request header since v1 carries the client's `client.id`: the first one names the
+    // connection in the presenter panel's count of programs.
+    if let Some(counted) = &mut peer.counted {
+        counted.identify(decoded.header.client_id.as_deref());
+    }
     let decoded = match decoded {
         request::Decoded {
             header,

@@ -20,6 +20,9 @@ pub mod topic_configs;
 // DeleteTopics, an admin API too (through `admin.rs`).
 pub mod delete_topics;
 
+// Open connections and the programs (client.ids) behind them, for the presenter panel.
+pub mod clients;
+
 pub mod api_versions;
 pub mod connection;
 pub mod decompress;
@@ -38,13 +41,13 @@ pub mod view;
 
 use std::collections::BTreeMap;
 use std::net::{IpAddr, Ipv4Addr};
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use tokio::sync::Semaphore;
 
 use crate::rooms::{DEFAULT_ROOM, Rooms};
+use clients::ClientConnection;
 use frame::MemoryPool;
 use view::{BrokerLife, ClusterView, KafkaAsk};
 
@@ -147,11 +150,11 @@ impl Shared {
     }
 
     /// Counts a client connection in the default room's `kafka_clients` while it is open, so
-    /// the room keeps to the wall clock (`room/real_time.rs`). `None` if there is no room.
+    /// the room keeps to the wall clock (`room/real_time.rs`) and the presenter panel counts
+    /// it (under its `client.id` once it said it). `None` if there is no room.
     pub fn client_connected(&self) -> Option<ClientConnection> {
         let room = self.rooms.get(DEFAULT_ROOM).ok()?;
-        room.kafka_clients.fetch_add(1, Ordering::Relaxed);
-        Some(ClientConnection(room.kafka_clients.clone()))
+        Some(room.kafka_clients.connected())
     }
 
     /// The default room's brokers if it is in memory: a room that left memory (nobody watched
@@ -174,15 +177,6 @@ impl Shared {
 
     fn set_ports(&self, ports: BTreeMap<u32, u16>) {
         *self.ports.lock().expect("ports lock") = ports;
-    }
-}
-
-/// One open client connection, counted in its room while it lives.
-pub struct ClientConnection(Arc<AtomicUsize>);
-
-impl Drop for ClientConnection {
-    fn drop(&mut self) {
-        self.0.fetch_sub(1, Ordering::Relaxed);
     }
 }
 

@@ -132,7 +132,7 @@ impl Room {
             log,
             timeline: self.timeline(),
             lesson: (lesson != self.lesson).then_some(&lesson),
-            audience: (audience != self.shown_audience).then_some(audience),
+            audience: (audience != self.shown_audience).then(|| audience.clone()),
             metrics: crate::metrics::since(
                 self.cluster.metrics(),
                 self.shown_metrics_us,
@@ -183,7 +183,7 @@ impl Room {
                 .collect(),
             timeline: self.timeline(),
             lesson: Some(&self.lesson),
-            audience: self.shown_audience,
+            audience: self.shown_audience.clone(),
             kafka_bootstrap: self.kafka_bootstrap.as_deref(),
             owner: self.owner,
             forked_from: self.forked_from.as_deref(),

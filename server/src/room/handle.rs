@@ -55,9 +55,10 @@ pub struct RoomHandle {
     pub serial: u64,
     /// Viewers connected without control (following the presenter).
     pub followers: Arc<AtomicUsize>,
-    /// Kafka client connections open to the room's brokers (`crate::kafka`): while any is,
-    /// the room keeps to the wall clock (`real_time.rs`).
-    pub kafka_clients: Arc<AtomicUsize>,
+    /// Kafka client connections open to the room's brokers (`crate::kafka`) and the programs
+    /// (`client.id`s) behind them: while any connection is open, the room keeps to the wall
+    /// clock (`real_time.rs`).
+    pub kafka_clients: Arc<crate::kafka::clients::KafkaClients>,
     requests: mpsc::Sender<Request>,
     frames: broadcast::Sender<Frame>,
 }

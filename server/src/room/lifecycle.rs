@@ -317,11 +317,14 @@ impl Room {
     }
 
     pub(super) fn audience(&self) -> wire::Audience {
+        let clients = self.kafka_clients.programs(wire::AUDIENCE_CLIENT_IDS);
         wire::Audience {
             viewers: self.frames.receiver_count(),
             following: self.followers.load(Ordering::Relaxed),
             sandboxes: self.env.sandboxes.load(Ordering::Relaxed),
-            kafka_clients: self.kafka_clients(),
+            kafka_clients: clients.programs,
+            kafka_connections: clients.connections,
+            kafka_client_ids: clients.names,
         }
     }
 

@@ -225,7 +225,8 @@ struct Room {
     shown_audience: wire::Audience,
     serial: u64,
     followers: Arc<AtomicUsize>,
-    kafka_clients: Arc<AtomicUsize>,
+    /// Kafka client connections open to the room's brokers and their `client.id`s.
+    kafka_clients: Arc<crate::kafka::clients::KafkaClients>,
     /// Wall time the room has been paused with a Kafka client connected.
     paused_with_clients: Duration,
     /// The room has said once that it thinned its history for memory.

@@ -24,7 +24,6 @@
 //!   real cluster, not a frame later. So between frames the room also wakes at the wall instant
 //!   of the engine's next timer ([`Room::early_wake`]), at most every [`MIN_WAKE`].
 
-use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use super::Room;
@@ -43,15 +42,16 @@ const REAL_TIME: f64 = 1.0;
 pub const MIN_WAKE: Duration = Duration::from_millis(1);
 
 impl Room {
-    /// Kafka client connections open to this room's brokers now.
-    pub(super) fn kafka_clients(&self) -> usize {
-        self.kafka_clients.load(Ordering::Relaxed)
+    /// Kafka client connections open to this room's brokers now: any one of them keeps the
+    /// room to the wall clock, whichever program it belongs to.
+    pub(super) fn kafka_connections(&self) -> usize {
+        self.kafka_clients.connections()
     }
 
     /// Called every tick with the wall time since the last one: 1× while clients are
     /// connected, and a pause that has held their requests long enough ends.
     pub(super) fn keep_real_time(&mut self, wall: Duration) {
-        if self.kafka_clients() == 0 {
+        if self.kafka_connections() == 0 {
             self.paused_with_clients = Duration::ZERO;
             if self.player.held_at_pause() {
                 // The last client gone: the lesson's pause stops the clock again. Its next
@@ -116,7 +116,7 @@ impl Room {
         last: tokio::time::Instant,
         next_tick: tokio::time::Instant,
     ) -> Option<tokio::time::Instant> {
-        if self.kafka_clients() == 0 || !self.clock.playing || self.clock.speed != REAL_TIME {
+        if self.kafka_connections() == 0 || !self.clock.playing || self.clock.speed != REAL_TIME {
             return None;
         }
         let due = self
@@ -129,14 +129,23 @@ impl Room {
 
     /// Refuses what would break a connected client's wall-clock world, saying why.
     pub(super) fn allowed_with_clients(&self, body: &ClientBody) -> Result<(), WireError> {
-        let clients = self.kafka_clients();
-        if clients == 0 {
+        // Programs (distinct `client.id`s) as the presenter panel counts them, and their
+        // connections: one kafka-python program opens several. Any connection holds the room.
+        let clients = self.kafka_clients.programs(0);
+        if clients.connections == 0 {
             return Ok(());
         }
-        let who = if clients == 1 {
-            "a Kafka client is connected".to_string()
+        let connections = match clients.connections {
+            1 => "1 connection".to_string(),
+            n => format!("{n} connections"),
+        };
+        let who = if clients.programs == 1 {
+            format!("a Kafka client is connected ({connections})")
         } else {
-            format!("{clients} Kafka client connections are open")
+            format!(
+                "{} Kafka clients are connected ({connections})",
+                clients.programs
+            )
         };
         match body {
             ClientBody::Speed { speed } if *speed != REAL_TIME => Err(WireError::plain(format!(
@@ -154,7 +163,6 @@ impl Room {
 
 #[cfg(test)]
 mod tests {
-    use std::sync::atomic::Ordering;
     use std::time::Duration;
 
     use crate::access::Role;
@@ -192,7 +200,7 @@ mod tests {
         assert!(ok(&ask(&room, ClientBody::Speed { speed: 5.0 }).await));
         tokio::time::sleep(Duration::from_secs(2)).await;
 
-        room.kafka_clients.fetch_add(1, Ordering::Relaxed);
+        let client = room.kafka_clients.connected();
         tokio::time::sleep(Duration::from_millis(300)).await;
         assert_eq!(
             clock(&room).await.1,
@@ -226,7 +234,7 @@ mod tests {
         assert!(playing && now > paused_at, "playing again after 20 s");
 
         // The last client gone, the presenter's controls are back.
-        room.kafka_clients.fetch_sub(1, Ordering::Relaxed);
+        drop(client);
         assert!(ok(&ask(&room, ClientBody::Speed { speed: 5.0 }).await));
         assert!(ok(&ask(&room, ClientBody::Seek { to_us: 0 }).await));
     }
@@ -251,7 +259,7 @@ mod tests {
         let (playing, _, paused_at) = clock(&room).await;
         assert!(!playing, "no client: the pause stops the clock");
 
-        room.kafka_clients.fetch_add(1, Ordering::Relaxed);
+        let client = room.kafka_clients.connected();
         tokio::time::sleep(Duration::from_secs(30)).await;
         let v = snapshot(room.clone()).await;
         let (playing, _, now) = clock(&room).await;
@@ -276,7 +284,7 @@ mod tests {
         );
 
         // The client goes: the clock stops at the pause, the lesson still waits for Next.
-        room.kafka_clients.fetch_sub(1, Ordering::Relaxed);
+        drop(client);
         tokio::time::sleep(Duration::from_millis(300)).await;
         let (playing, _, stopped_at) = clock(&room).await;
         assert!(!playing);

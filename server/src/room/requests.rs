@@ -48,7 +48,7 @@ impl Room {
                     });
                     // Nobody watching: pause, and later leave memory (saved, to come back).
                     // A connected Kafka client is someone using the room.
-                    if self.frames.receiver_count() == 0 && self.kafka_clients() == 0 {
+                    if self.frames.receiver_count() == 0 && self.kafka_connections() == 0 {
                         let since = *idle_since.get_or_insert(now);
                         if self.idle(now - since) {
                             break;

@@ -26,10 +26,12 @@ export class ClockView {
     if (change.audience || change.snapshot) {
       // Real Kafka clients live in wall-clock time: the server holds the room at 1× and
       // refuses speed changes and rewinds while any is connected (room/real_time.rs).
-      const clients = (m.audience && m.audience.kafka_clients) || 0;
-      setClass(this.speed, 'real-time', clients > 0);
-      setAttr(this.speed, 'title', clients > 0
-        ? `${clients === 1 ? 'A Kafka client is' : `${clients} Kafka client connections are`} connected: the room stays at 1× and cannot rewind while real clients are connected`
+      // Any open connection holds it, whichever program it belongs to.
+      const programs = (m.audience && m.audience.kafka_clients) || 0;
+      const connections = (m.audience && m.audience.kafka_connections) || 0;
+      setClass(this.speed, 'real-time', connections > 0);
+      setAttr(this.speed, 'title', connections > 0
+        ? `${programs === 1 ? '1 Kafka client program is' : `${programs} Kafka client programs are`} connected (${connections === 1 ? '1 connection' : `${connections} connections`}): the room stays at 1× and cannot rewind while any of their connections is open`
         : 'Simulated seconds per real second');
     }
     if (change.snapshot) {

@@ -3,7 +3,7 @@
 // pause), Previous and Restart. At the end the lesson says it is over, Next is off and Restart
 // reads "Start again". What the buttons do is presenter.js.
 
-import { setText, setClass, setAttr, setStyle, setHidden } from '../text.js';
+import { el, setText, setClass, setAttr, setStyle, setHidden } from '../text.js';
 
 export class PresenterView {
   constructor(model, presenter) {
@@ -24,23 +24,7 @@ export class PresenterView {
 
   render(change) {
     const m = this.model;
-    if (change.snapshot || change.audience) {
-      // A room with Kafka listeners says where clients connect and how many connections are
-      // open: a lesson whose students' programs failed to connect shows "no client connected"
-      // rather than a quiet cluster that looks the same as a working one.
-      const n = (m.audience && m.audience.kafka_clients) || 0;
-      setHidden(this.kafka, !m.kafkaBootstrap);
-      // A loopback address reaches this computer only: the teacher sees it before a class
-      // finds out that their laptops cannot connect (`serve --share` listens on the network).
-      const local = /^(127\.|localhost:|\[::1\]:)/.test(m.kafkaBootstrap || '');
-      setText(this.kafka, m.kafkaBootstrap
-        ? `Kafka ${m.kafkaBootstrap}${local ? ' (this computer only)' : ''} · ${n === 0 ? 'no client connected' : n === 1 ? '1 client connection' : `${n} client connections`}`
-        : '');
-      this.kafka.title = local
-        ? 'Only programs on this computer can connect. Start the playground with --share so the class can connect from their own computers.'
-        : '';
-      setClass(this.kafka, 'none', n === 0);
-    }
+    if (change.snapshot || change.audience) this.renderKafka();
     if (change.snapshot || change.caption) {
       setText(this.narration, m.caption || '');
       setClass(this.narration, 'empty', !m.caption);
@@ -78,4 +62,62 @@ export class PresenterView {
     setAttr(this.bar, 'aria-valuenow', pct);
     setAttr(this.bar, 'aria-valuetext', lesson.finished ? 'finished' : `${done} of ${total} pauses done`);
   }
+
+  /**
+   * A room with Kafka listeners says where clients connect, how many programs are connected
+   * (distinct client.ids: one kafka-python program opens a connection per broker it talks to)
+   * and by which names, and how many connections they hold: a lesson whose students' programs
+   * failed to connect shows "no client connected" rather than a quiet cluster that looks the
+   * same as a working one.
+   */
+  renderKafka() {
+    const m = this.model;
+    const a = m.audience || {};
+    const programs = a.kafka_clients || 0;
+    const connections = a.kafka_connections || 0;
+    const ids = a.kafka_client_ids || [];
+    setHidden(this.kafka, !m.kafkaBootstrap);
+    // A loopback address reaches this computer only: the teacher sees it before a class
+    // finds out that their laptops cannot connect (`serve --share` listens on the network).
+    const local = /^(127\.|localhost:|\[::1\]:)/.test(m.kafkaBootstrap || '');
+    this.kafka.title = local
+      ? 'Only programs on this computer can connect. Start the playground with --share so the class can connect from their own computers.'
+      : 'Where real Kafka clients connect; the programs connected (by client.id) and their open connections';
+    setClass(this.kafka, 'none', programs === 0);
+    const key = JSON.stringify([m.kafkaBootstrap, programs, connections, ids]);
+    if (this.kafkaKey === key) return;
+    this.kafkaKey = key;
+    if (!m.kafkaBootstrap) { this.kafka.replaceChildren(); return; }
+    this.kafka.replaceChildren(...kafkaLine(m.kafkaBootstrap, local, programs, connections, ids));
+  }
+}
+
+/**
+ * The presenter's Kafka line as nodes, e.g. "Kafka 127.0.0.1:9092 · 2 programs (ada, bob-reader)
+ * · 6 connections". Client ids are chosen by the clients: text nodes only, each in its own span
+ * that CSS cuts with an ellipsis.
+ */
+export function kafkaLine(bootstrap, local, programs, connections, ids) {
+  const where = el('span', { class: 'lesson-kafka-where' }, 'Kafka ',
+    el('span', { class: 'lesson-kafka-address', text: bootstrap }), local ? ' (this computer only)' : '');
+  if (programs === 0) return [where, el('span', { class: 'lesson-kafka-count', text: ' · no client connected' })];
+  const nodes = [where, el('span', { class: 'lesson-kafka-count', text: ` · ${plural(programs, 'program')}` })];
+  if (ids.length > 0) {
+    // Programs without a client.id (or still connecting) are counted in "+N more" too.
+    const more = programs - ids.length;
+    const list = el('span', { class: 'lesson-kafka-ids' }, ' (');
+    ids.forEach((id, i) => {
+      if (i > 0) list.append(', ');
+      list.append(el('span', { class: 'lesson-kafka-id', title: id, text: id }));
+    });
+    if (more > 0) list.append(`, +${more} more`);
+    list.append(')');
+    nodes.push(list);
+  }
+  nodes.push(el('span', { class: 'lesson-kafka-connections', text: ` · ${plural(connections, 'connection')}` }));
+  return nodes;
+}
+
+function plural(n, word) {
+  return `${n} ${word}${n === 1 ? '' : 's'}`;
 }
