@@ -23,13 +23,7 @@ fn main() {
                producer add p topic=records keys=k-1..k-30 acks=all value=\"'word'\"\n\
                group add g topics=records consumers=1 offset-reset=earliest\n";
     let script: Script = scenario::parse("cluster_bench", src).expect("the setup parses");
-    let mut cluster = engine::Cluster::new(1);
-    cluster.record_events = false;
-    for step in &script.steps {
-        if let scenario::Action::Cluster(c) = &step.action {
-            cluster.apply(c.clone()).expect("the setup applies");
-        }
-    }
+    let mut cluster = engine::runner::bench_cluster(&script).expect("the setup applies");
     // As `playground bench` does for its word count: past the room's 10,000 records/s.
     cluster.producer_rate_limits = false;
     cluster

@@ -51,6 +51,19 @@ impl RunReport {
     }
 }
 
+/// A cluster (seed 1) set up by the cluster commands of `script` alone, recording no events: what
+/// the throughput benchmarks start from (`playground bench`, `engine/examples/cluster_bench.rs`).
+pub fn bench_cluster(script: &Script) -> Result<Cluster, crate::cluster::CommandError> {
+    let mut cluster = Cluster::new(1);
+    cluster.record_events = false;
+    for step in &script.steps {
+        if let Action::Cluster(c) = &step.action {
+            cluster.apply(c.clone())?;
+        }
+    }
+    Ok(cluster)
+}
+
 /// Runs a script, handing every batch of events to `observe` (in order) as they happen.
 pub fn run(script: &Script, mut observe: impl FnMut(&[TimedEvent])) -> (RunReport, Cluster) {
     let mut cluster = Cluster::new(script.seed.unwrap_or(0));

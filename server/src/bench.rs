@@ -90,14 +90,7 @@ fn setup(name: &str, src: &str) -> Result<engine::Cluster, ExitCode> {
         }
         ExitCode::from(2)
     })?;
-    let mut cluster = engine::Cluster::new(1);
-    cluster.record_events = false;
-    for step in &script.steps {
-        if let scenario::Action::Cluster(c) = &step.action {
-            cluster.apply(c.clone()).expect("benchmark setup applies");
-        }
-    }
-    Ok(cluster)
+    Ok(engine::runner::bench_cluster(&script).expect("benchmark setup applies"))
 }
 
 /// The engine without Streams: producers at `rate` records per simulated second in all and a
