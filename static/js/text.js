@@ -104,6 +104,11 @@ export function formatRate(perS) {
   return `${Number(perS.toFixed(2))}/s`;
 }
 
+/** "1 connection", "3 connections": a count with its noun, plural by adding an s. */
+export function plural(n, word) {
+  return `${n} ${word}${n === 1 ? '' : 's'}`;
+}
+
 /** A count with thin thousands separators: 12 345. */
 export function formatCount(n) {
   if (n === null || n === undefined) return '—';

@@ -1,6 +1,6 @@
 // The clock bar: simulated time, play/pause state, speed, the scenario title and the connection.
 
-import { setText, setAttr, setClass, formatTime } from '../text.js';
+import { setText, setAttr, setClass, formatTime, plural } from '../text.js';
 
 export class ClockView {
   constructor(model, connection) {
@@ -31,7 +31,7 @@ export class ClockView {
       const connections = (m.audience && m.audience.kafka_connections) || 0;
       setClass(this.speed, 'real-time', connections > 0);
       setAttr(this.speed, 'title', connections > 0
-        ? `${programs === 1 ? '1 Kafka client program is' : `${programs} Kafka client programs are`} connected (${connections === 1 ? '1 connection' : `${connections} connections`}): the room stays at 1× and cannot rewind while any of their connections is open`
+        ? `${programs === 1 ? '1 Kafka client program is' : `${programs} Kafka client programs are`} connected (${plural(connections, 'connection')}): the room stays at 1× and cannot rewind while any of their connections is open`
         : 'Simulated seconds per real second');
     }
     if (change.snapshot) {

@@ -3,7 +3,7 @@
 // pause), Previous and Restart. At the end the lesson says it is over, Next is off and Restart
 // reads "Start again". What the buttons do is presenter.js.
 
-import { el, setText, setClass, setAttr, setStyle, setHidden } from '../text.js';
+import { el, plural, setText, setClass, setAttr, setStyle, setHidden } from '../text.js';
 
 export class PresenterView {
   constructor(model, presenter) {
@@ -116,8 +116,4 @@ export function kafkaLine(bootstrap, local, programs, connections, ids) {
   }
   nodes.push(el('span', { class: 'lesson-kafka-connections', text: ` · ${plural(connections, 'connection')}` }));
   return nodes;
-}
-
-function plural(n, word) {
-  return `${n} ${word}${n === 1 ? '' : 's'}`;
 }
