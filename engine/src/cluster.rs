@@ -107,6 +107,13 @@ pub(crate) enum Timer {
     ProducerTick {
         producer: u32,
     },
+    /// A producer's connection attempt had no answer within `socket.connection.setup.timeout.ms`
+    /// (it or its answer was lost in a network cut).
+    ConnectTimeout {
+        producer: u32,
+        broker: u32,
+        attempt: u64,
+    },
     FetchTimeout {
         follower: u32,
         leader: u32,
@@ -560,6 +567,11 @@ impl Cluster {
             Timer::Deliver { message, sent_us } => self.deliver(*message, sent_us),
             Timer::LostRequestTimeout { request } => self.lost_request_timeout(request),
             Timer::ProducerTick { producer } => self.producer_tick(producer),
+            Timer::ConnectTimeout {
+                producer,
+                broker,
+                attempt,
+            } => self.connect_timed_out(producer, broker, attempt),
             Timer::FetchTimeout {
                 follower,
                 leader,
@@ -665,6 +677,20 @@ impl Cluster {
                 request,
                 results,
             } => self.handle_produce_response(producer, broker, request, results),
+            Message::Connect { producer, broker } => {
+                // A live broker accepts; a dead one's port answers with a reset.
+                let accepted = self.broker(broker).alive;
+                self.send(Message::ConnectResponse {
+                    producer,
+                    broker,
+                    accepted,
+                });
+            }
+            Message::ConnectResponse {
+                producer,
+                broker,
+                accepted,
+            } => self.handle_connect_response(producer, broker, accepted),
             Message::Fetch {
                 follower,
                 leader,

@@ -10,6 +10,7 @@ pub mod cluster;
 pub mod command;
 pub mod config;
 pub mod connect;
+pub mod connection;
 mod controller;
 mod delete_records;
 pub mod event;

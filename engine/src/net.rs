@@ -144,6 +144,17 @@ pub enum Message {
         broker: u32,
         parts: Vec<(u32, u64)>,
     },
+    /// A producer opening a connection to a broker again after its last one broke
+    /// (`connection.rs`): Kafka's `NetworkClient.initiateConnect`. The first connections are
+    /// not modelled: a producer starts connected to every broker.
+    Connect { producer: u32, broker: u32 },
+    /// The broker's side of a connection attempt: accepted, or refused because the broker is down
+    /// (a dead process's port answers with a reset).
+    ConnectResponse {
+        producer: u32,
+        broker: u32,
+        accepted: bool,
+    },
 }
 
 /// A node on the simulated network.
@@ -190,7 +201,9 @@ impl Message {
             | Message::GroupRequest { .. }
             | Message::GroupResponse { .. }
             | Message::ConsumerFetch { .. }
-            | Message::DeleteRecords { .. } => {}
+            | Message::DeleteRecords { .. }
+            | Message::Connect { .. }
+            | Message::ConnectResponse { .. } => {}
         }
     }
 
@@ -237,8 +250,14 @@ impl Message {
         match self {
             Message::Produce {
                 producer, broker, ..
-            } => (Node::Producer(*producer), Node::Broker(*broker)),
+            }
+            | Message::Connect { producer, broker } => {
+                (Node::Producer(*producer), Node::Broker(*broker))
+            }
             Message::ProduceResponse {
+                producer, broker, ..
+            }
+            | Message::ConnectResponse {
                 producer, broker, ..
             } => (Node::Broker(*broker), Node::Producer(*producer)),
             Message::Fetch {

@@ -113,6 +113,8 @@ pub struct Producer {
     /// A real Kafka client's entry for one topic (`client::external`): the client's id. It
     /// makes no records and never resends; its answers go back to the client.
     pub external: Option<u32>,
+    /// The brokers whose connection broke and has not been opened again (`connection.rs`).
+    pub connections: crate::connection::Connections,
 }
 
 impl Producer {
@@ -269,6 +271,7 @@ impl Cluster {
             key_cache: Vec::new(),
             value: spec.value.clone().map(Arc::new),
             external: None,
+            connections: Default::default(),
         });
         self.arm_metadata_max_age(ClientId::Producer(id));
         Ok(id)
@@ -733,6 +736,8 @@ impl Cluster {
         // counted only for a partition whose batch is ready.
         let mut ready: Vec<(usize, u32)> = Vec::new();
         let mut leader_unknown = false;
+        // Leaders with batches waiting whose connection broke (`connection.rs`).
+        let mut unreachable: Vec<u32> = Vec::new();
         let parts = p.metadata.partitions(&p.topic);
         for part in 0..p.queues.len() {
             let Some(leader) = p.leader_in(parts, part) else {
@@ -742,6 +747,14 @@ impl Cluster {
             };
             let q = &p.queues[part];
             let Some(b) = q.front() else { continue };
+            if !p.connections.all_up() && !p.connections.is_ready(leader) {
+                // Kafka's Sender leaves the batches of a leader that is not `client.ready` in
+                // the accumulator and tries to connect to it (`NetworkClient.ready`).
+                if !unreachable.contains(&leader) {
+                    unreachable.push(leader);
+                }
+                continue;
+            }
             let full = q.len() > 1 || b.bytes >= p.config.batch_size_bytes;
             let lingered = now >= b.created_us + p.config.linger_us;
             if b.retry_at_us > now || !(full || lingered || b.retry_at_us > 0) {
@@ -756,6 +769,19 @@ impl Cluster {
         if leader_unknown {
             p.metadata.update_requested = true;
         }
+        for broker in unreachable {
+            if self.producers[id as usize]
+                .connections
+                .start_attempt(broker, now)
+                .is_some()
+            {
+                self.send(Message::Connect {
+                    producer: id,
+                    broker,
+                });
+            }
+        }
+        let p = &mut self.producers[id as usize];
         let mut by_broker: BTreeMap<u32, Vec<Batch>> = BTreeMap::new();
         for (part, leader) in ready {
             // Only this partition's sequence state is read or changed.
@@ -845,6 +871,20 @@ impl Cluster {
         }
         if p.metadata.due() {
             consider(now + p.config.retry_backoff_us);
+        }
+        if !p.connections.all_up() {
+            // The end of a reconnect backoff, for a leader that batches wait for.
+            for (part, q) in p.queues.iter().enumerate() {
+                if q.is_empty() {
+                    continue;
+                }
+                if let Some(t) = p
+                    .leader(part)
+                    .and_then(|l| p.connections.next_attempt_at(l))
+                {
+                    consider(t);
+                }
+            }
         }
         if let Some(at) = next {
             let at = at.max(now + 1);
@@ -949,7 +989,7 @@ impl Cluster {
     pub(crate) fn handle_produce_response(
         &mut self,
         id: u32,
-        _broker: u32,
+        broker: u32,
         request: u64,
         results: Vec<Result<Option<u64>, ErrorCode>>,
     ) {
@@ -960,6 +1000,12 @@ impl Cluster {
             return self.external_produce_response(id, request, flight, results);
         }
         let now = self.now;
+        let broken = results.contains(&Err(ErrorCode::NetworkException));
+        let connections = &mut self.producers[id as usize].connections;
+        if broken && connections.is_ready(broker) {
+            // The connection broke under the request (`NetworkClient.handleDisconnections`).
+            connections.disconnected(broker, now);
+        }
         // A broken connection is no response: Kafka's Sender records no latency for it.
         if results
             .iter()
@@ -1036,6 +1082,54 @@ impl Cluster {
                 }
             }
         }
+        self.producer_tick(id);
+    }
+
+    /// A broker's process died: every producer's connection to it breaks at once, as the clients
+    /// of a killed process read a reset (`connection.rs`). What was in flight on it fails
+    /// (`fail_requests_to`); nothing more is sent there until a new connection is accepted, and
+    /// each producer asks for a metadata update, the disconnect perhaps coming from stale metadata.
+    /// A real client's connection is its own TCP connection to the playground, which stays up.
+    pub(crate) fn producers_lose_connections(&mut self, broker: u32) {
+        let now = self.now;
+        for id in 0..self.producers.len() {
+            let p = &mut self.producers[id];
+            if p.external.is_some() {
+                continue;
+            }
+            if p.connections.is_ready(broker) {
+                p.connections.disconnected(broker, now);
+            }
+            p.metadata.update_requested = true;
+            self.schedule_tick(id as u32);
+        }
+    }
+
+    /// The answer to a connection attempt (`connection.rs`).
+    pub(crate) fn handle_connect_response(&mut self, id: u32, broker: u32, accepted: bool) {
+        let now = self.now;
+        let p = &mut self.producers[id as usize];
+        if p.connections.current_attempt(broker).is_none() {
+            return;
+        }
+        if accepted {
+            p.connections.connected(broker);
+        } else {
+            p.connections.disconnected(broker, now);
+            p.metadata.update_requested = true;
+        }
+        self.producer_tick(id);
+    }
+
+    /// A connection attempt had no answer in `socket.connection.setup.timeout.ms`.
+    pub(crate) fn connect_timed_out(&mut self, id: u32, broker: u32, attempt: u64) {
+        let now = self.now;
+        let p = &mut self.producers[id as usize];
+        if !p.connections.is_current_attempt(broker, attempt) {
+            return;
+        }
+        p.connections.disconnected(broker, now);
+        p.metadata.update_requested = true;
         self.producer_tick(id);
     }
 }

@@ -1,0 +1,156 @@
+//! A client's connections to the brokers, as Kafka's `ClusterConnectionStates` keeps them: which
+//! broker it may send to now, and when it tries again to reach one whose connection broke.
+//!
+//! A producer starts connected to every broker (the first connections are not modelled). When a
+//! broker's process dies its connections break at once (`broker kill`: the clients read a reset)
+//! and the client:
+//! - sends nothing more to that broker: batches for its partitions wait in the accumulator, where
+//!   they neither count as retries nor travel (Kafka's `Sender.sendProducerData` drops a leader
+//!   that is not `client.ready`), until the metadata names another leader or a new connection is
+//!   accepted;
+//! - tries to connect again after `reconnect.backoff.ms` (50 ms), doubling after each refusal up
+//!   to `reconnect.backoff.max.ms` (1 s) (`ClusterConnectionStates.updateReconnectBackoff`; Kafka
+//!   adds ±20 % random jitter, which the playground leaves out);
+//! - asks for a metadata update on every disconnect, which may come from stale metadata
+//!   (`DefaultMetadataUpdater.handleServerDisconnect`).
+//!
+//! A connection attempt lost in a network cut fails after `socket.connection.setup.timeout.ms`
+//! (10 s by default).
+
+use std::collections::BTreeMap;
+
+use crate::time::{Micros, ms, secs};
+
+/// `reconnect.backoff.ms`: the wait before the first attempt to reconnect.
+pub const RECONNECT_BACKOFF_US: Micros = ms(50);
+/// `reconnect.backoff.max.ms`: the longest wait between two attempts.
+pub const RECONNECT_BACKOFF_MAX_US: Micros = secs(1);
+/// `socket.connection.setup.timeout.ms`: how long an attempt waits for an answer.
+pub const CONNECTION_SETUP_TIMEOUT_US: Micros = secs(10);
+
+/// A broker the client is not connected to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Down {
+    /// Failed attempts since the last connection (Kafka's `failedAttempts`).
+    failed_attempts: u32,
+    /// When the next attempt may start.
+    next_attempt_us: Micros,
+    /// An attempt waiting for its answer: its number, so that a late timeout of an earlier
+    /// attempt is told apart.
+    attempt: Option<u64>,
+}
+
+/// The brokers a client is not connected to; every other broker is connected.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Connections {
+    down: BTreeMap<u32, Down>,
+    attempts: u64,
+}
+
+impl Connections {
+    /// No broken connection: the common case, checked first on hot paths.
+    pub fn all_up(&self) -> bool {
+        self.down.is_empty()
+    }
+
+    /// Whether requests may go to `broker` now (Kafka's `NetworkClient.isReady`, less the
+    /// in-flight limit the producer checks itself).
+    pub fn is_ready(&self, broker: u32) -> bool {
+        !self.down.contains_key(&broker)
+    }
+
+    /// The connection to `broker` broke, or an attempt to open one failed: wait the backoff,
+    /// doubled for every failure since the last connection (`ClusterConnectionStates.disconnected`).
+    pub fn disconnected(&mut self, broker: u32, now: Micros) {
+        let d = self.down.entry(broker).or_insert(Down {
+            failed_attempts: 0,
+            next_attempt_us: now,
+            attempt: None,
+        });
+        let backoff = RECONNECT_BACKOFF_US
+            .saturating_mul(1 << d.failed_attempts.min(16))
+            .min(RECONNECT_BACKOFF_MAX_US);
+        d.failed_attempts += 1;
+        d.next_attempt_us = now + backoff;
+        d.attempt = None;
+    }
+
+    /// Starts an attempt to reach `broker` if it is down, none is under way and its backoff is
+    /// over: returns the attempt's number (`ClusterConnectionStates.canConnect`).
+    pub fn start_attempt(&mut self, broker: u32, now: Micros) -> Option<u64> {
+        let d = self.down.get_mut(&broker)?;
+        if d.attempt.is_some() || d.next_attempt_us > now {
+            return None;
+        }
+        self.attempts += 1;
+        d.attempt = Some(self.attempts);
+        Some(self.attempts)
+    }
+
+    /// The attempt under way to `broker`, if any.
+    pub fn current_attempt(&self, broker: u32) -> Option<u64> {
+        self.down.get(&broker).and_then(|d| d.attempt)
+    }
+
+    /// The attempt numbered `attempt` is the one under way to `broker`.
+    pub fn is_current_attempt(&self, broker: u32, attempt: u64) -> bool {
+        self.down
+            .get(&broker)
+            .is_some_and(|d| d.attempt == Some(attempt))
+    }
+
+    /// The broker accepted the connection.
+    pub fn connected(&mut self, broker: u32) {
+        self.down.remove(&broker);
+    }
+
+    /// When the client should look again at `broker`: the end of its backoff, if it is down and
+    /// no attempt is under way.
+    pub fn next_attempt_at(&self, broker: u32) -> Option<Micros> {
+        self.down
+            .get(&broker)
+            .filter(|d| d.attempt.is_none())
+            .map(|d| d.next_attempt_us)
+    }
+
+    /// The brokers the client is not connected to, for the snapshot.
+    pub fn down(&self) -> impl Iterator<Item = u32> + '_ {
+        self.down.keys().copied()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_from_50ms_to_1s_and_resets_on_connect() {
+        let mut c = Connections::default();
+        assert!(c.is_ready(1));
+        c.disconnected(1, 0);
+        assert!(!c.is_ready(1));
+        assert_eq!(c.next_attempt_at(1), Some(ms(50)));
+        assert_eq!(c.start_attempt(1, ms(49)), None, "still backing off");
+        let mut now = ms(50);
+        let mut waits = Vec::new();
+        for _ in 0..7 {
+            let a = c.start_attempt(1, now).expect("backoff over");
+            assert_eq!(c.start_attempt(1, now), None, "one attempt at a time");
+            assert!(c.is_current_attempt(1, a));
+            c.disconnected(1, now); // refused
+            assert!(!c.is_current_attempt(1, a));
+            let next = c.next_attempt_at(1).expect("down");
+            waits.push((next - now) / 1000);
+            now = next;
+        }
+        assert_eq!(waits, [100, 200, 400, 800, 1000, 1000, 1000]);
+        c.connected(1);
+        assert!(c.is_ready(1) && c.all_up());
+        c.disconnected(1, now);
+        assert_eq!(
+            c.next_attempt_at(1),
+            Some(now + ms(50)),
+            "a fresh break starts at 50 ms"
+        );
+    }
+}
