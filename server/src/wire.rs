@@ -736,6 +736,11 @@ pub struct Producer {
     pub acks: String,
     /// Sending (not stopped or paused).
     pub running: bool,
+    /// Stopped for good (`producer stop`, or its Streams thread crashed): not `running`, and
+    /// unlike a paused producer nothing starts it again (no `resume`, no `rate`). Always false
+    /// for a real client (`running` says whether it is connected). Added to version 1: a page
+    /// that does not know it reads a stopped producer as paused.
+    pub stopped: bool,
     /// Records per simulated second, if it sends at a steady rate.
     pub rate_per_s: Option<f64>,
     pub buffered: usize,
