@@ -230,7 +230,13 @@ pub struct ProducerView {
     pub name: String,
     pub topic: String,
     pub acks: crate::command::Acks,
+    /// Sending at its rate (or ready to: a producer without a rate writes nothing).
     pub running: bool,
+    /// Stopped for good: `producer stop`, or its process died (a Streams thread's crash). Not
+    /// sending like a paused producer, but nothing starts it again: the scenario language has
+    /// no `producer start` and refuses `resume` and `rate` for it. False for a real client,
+    /// whose program may connect again.
+    pub stopped: bool,
     pub per_hour: Option<u64>,
     pub buffered: usize,
     pub in_flight: usize,
@@ -287,6 +293,7 @@ impl Cluster {
                     Some(_) => self.external_entry_connected(i as u32),
                     None => p.running,
                 },
+                stopped: p.external.is_none() && !p.running && !p.paused,
                 per_hour: p.rate.map(|r| r.per_hour),
                 buffered: p.buffered,
                 in_flight: p.in_flight.len(),

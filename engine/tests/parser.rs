@@ -780,6 +780,11 @@ fn error_positions_and_hints() {
             "t.scenario:4:4: time 2s is in the past (the scenario is already at 5s here)",
         ),
         (
+            // A live room's clock is rarely round: seconds with decimals, not "2757249us".
+            "wait 2757249us\nat 1s say \"past\"",
+            "t.scenario:4:4: time 1s is in the past (the scenario is already at 2.757249s here)",
+        ),
+        (
             "at 1s title \"x\"",
             "t.scenario:3:7: 'title' cannot be scheduled with 'at'",
         ),

@@ -231,6 +231,7 @@ fn producer(p: &ProducerView) -> wire::Producer {
         }
         .to_string(),
         running: p.running,
+        stopped: p.stopped,
         rate_per_s: per_second(p.per_hour),
         buffered: p.buffered,
         in_flight: p.in_flight,

@@ -29,6 +29,8 @@
 //! {"v":1,"id":23,"type":"replicas","topic":"orders","partition":0} // reply.replicas: every replica's log
 //! {"v":1,"id":24,"type":"previous"}                        // presenter: back to the previous pause
 //! ```
+//! `next` goes on past the `pause` the lesson waits at (`lesson.at_pause`): the clock plays on.
+//! With no pause pending it is an error reply and nothing changes (Play starts the clock).
 //! `previous` is time travel to a pause: the room goes back to exactly the state it had when
 //! it reached that pause (caption, pauses done, cluster), paused there, and broadcasts a
 //! snapshot. Waiting at pause N (`lesson.at_pause`) it goes to pause N−1; anywhere after pause N
@@ -734,6 +736,11 @@ pub struct Producer {
     pub acks: String,
     /// Sending (not stopped or paused).
     pub running: bool,
+    /// Stopped for good (`producer stop`, or its Streams thread crashed): not `running`, and
+    /// unlike a paused producer nothing starts it again (no `resume`, no `rate`). Always false
+    /// for a real client (`running` says whether it is connected). Added to version 1: a page
+    /// that does not know it reads a stopped producer as paused.
+    pub stopped: bool,
     /// Records per simulated second, if it sends at a steady rate.
     pub rate_per_s: Option<f64>,
     pub buffered: usize,

@@ -116,9 +116,13 @@ export class Actions {
     const p = this.model.producers.get(name);
     if (!p) return;
     const items = [];
-    if (p.running) items.push(['pause', 'Pause', () => this.run(lines.producer('pause', name))]);
-    else items.push(['resume', 'Resume', () => this.run(lines.producer('resume', name))]);
-    items.push(['rate', 'Rate…', () => this.rateForm(name, point)]);
+    // A stopped producer is gone for good: the scenario language has no `producer start` and
+    // refuses `resume` and `rate` for it, so only its details are left to look at.
+    if (!p.stopped) {
+      if (p.running) items.push(['pause', 'Pause', () => this.run(lines.producer('pause', name))]);
+      else items.push(['resume', 'Resume', () => this.run(lines.producer('resume', name))]);
+      items.push(['rate', 'Rate…', () => this.rateForm(name, point)]);
+    }
     items.push(['details', 'Details', () => this.details.open('producer', name)]);
     this.openMenu(`Producer ${name}`, items, point, { producer: name });
   }
@@ -333,9 +337,13 @@ export class Actions {
   }
 }
 
+/**
+ * A refusal of a line the page built (a menu item, a form): its message without the column,
+ * which points into a line the user never typed (the console shows its own errors with a caret).
+ */
 function errorText(error) {
   if (!error) return 'refused';
-  return error.col ? `${error.message} (column ${error.col})` : error.message;
+  return error.message;
 }
 
 /** Below-left of an element, for popups opened from the keyboard or a button. */

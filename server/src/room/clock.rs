@@ -47,11 +47,26 @@ impl Clock {
     pub fn set_speed(&mut self, speed: f64) -> Result<(), String> {
         if !(MIN_SPEED..=MAX_SPEED).contains(&speed) {
             return Err(format!(
-                "speed must be between {MIN_SPEED}× and {MAX_SPEED}×, got {speed}"
+                "speed must be between {MIN_SPEED}× and {MAX_SPEED}×, got {}",
+                short_number(speed)
             ));
         }
         self.speed = speed;
         Ok(())
+    }
+}
+
+/// A number from a client, short whatever it is: `f64`'s `Display` writes every digit, so
+/// 1e308 would come back as 309 of them. Far from 1 it is written with an exponent.
+fn short_number(x: f64) -> String {
+    if x.is_nan() {
+        "not a number".to_string()
+    } else if x != 0.0 && !(1e-4..1e6).contains(&x.abs()) {
+        format!("{x:e}")
+    } else {
+        // The shortest text that reads back as `x`: never rounded, so a speed just under the
+        // minimum is not shown as the minimum itself.
+        x.to_string()
     }
 }
 
@@ -75,6 +90,33 @@ mod tests {
         assert!(clock.set_speed(25.0).is_err());
         assert!(clock.set_speed(f64::NAN).is_err());
         assert!(clock.set_speed(0.05).is_err());
+        assert_eq!(clock.speed, 1.0);
+    }
+
+    /// Any number outside the range gets a short message that says the range (QA: 1e308 came
+    /// back as 309 digits).
+    #[test]
+    fn refusals_write_the_number_short() {
+        let mut clock = Clock::default();
+        for (speed, shown) in [
+            (1e308, "1e308"),
+            (f64::MAX, "1.7976931348623157e308"),
+            (-1e308, "-1e308"),
+            (1e-300, "1e-300"),
+            (-0.5, "-0.5"),
+            (0.0, "0"),
+            (25.0, "25"),
+            (20.000001, "20.000001"),
+            (0.09999999999999999, "0.09999999999999999"),
+            (f64::NAN, "not a number"),
+        ] {
+            let message = clock.set_speed(speed).unwrap_err();
+            assert_eq!(
+                message,
+                format!("speed must be between 0.1× and 20×, got {shown}"),
+                "{speed}"
+            );
+        }
         assert_eq!(clock.speed, 1.0);
     }
 

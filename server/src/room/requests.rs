@@ -273,6 +273,16 @@ impl Room {
                 }
             }
             ClientBody::Next => {
+                // Next goes on past the `pause` the lesson waits at (the page offers it only
+                // then: `lesson.at_pause`). With none pending there is nothing to go on from,
+                // and starting the clock would be Play under another name: refused, as
+                // Previous is with nothing to go back to.
+                if !self.waiting_at_pause() {
+                    return Err(WireError::plain(
+                        "the lesson is not waiting at a pause: there is nothing for Next to go on \
+                         from (Play starts the clock)",
+                    ));
+                }
                 self.at_pause = false;
                 self.player.release_pause(self.cluster.now());
                 self.clock.playing = true;
@@ -363,4 +373,47 @@ pub(super) fn diagnostics(errors: Vec<engine::scenario::Diagnostic>) -> Vec<wire
             hint: d.hint,
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use tokio::sync::broadcast;
+
+    use super::super::FRAME_BACKLOG;
+    use super::*;
+
+    fn refusal(room: &mut Room, body: ClientBody) -> String {
+        match room.client(body) {
+            Err(e) => e.message,
+            Ok(_) => panic!("accepted"),
+        }
+    }
+
+    /// `next` goes on past a pending `pause`, and only then: with none pending it is refused
+    /// and changes nothing (QA: it answered ok and started a paused clock).
+    #[test]
+    fn next_without_a_pending_pause_is_refused_and_changes_nothing() {
+        let (frames, _viewer) = broadcast::channel(FRAME_BACKLOG);
+        // The demo has no pause.
+        let mut room = Room::new("t", crate::serve::load_scenario(None).unwrap(), frames);
+        room.clock.playing = false;
+        room.advance_to(2_000_000);
+        let message = refusal(&mut room, ClientBody::Next);
+        assert!(message.contains("not waiting at a pause"), "{message}");
+        assert!(!room.clock.playing, "the clock stays paused");
+        assert_eq!(room.cluster.now(), 2_000_000);
+
+        // A lesson that waits at its pause: Next plays on, once.
+        let source = "brokers 1\nsay \"before\"\npause\nsay \"after\"\nwait 5s\npause\n";
+        let (frames, _viewer) = broadcast::channel(FRAME_BACKLOG);
+        let mut room = Room::new("t", Scenario::parse("t.scenario", source).unwrap(), frames);
+        room.advance_to(1_000);
+        assert!(room.waiting_at_pause());
+        assert!(!room.clock.playing);
+        assert!(room.client(ClientBody::Next).is_ok());
+        assert!(room.clock.playing);
+        let message = refusal(&mut room, ClientBody::Next);
+        assert!(message.contains("not waiting at a pause"), "{message}");
+        assert_eq!(room.pauses_done, 1);
+    }
 }

@@ -1,4 +1,4 @@
-// Producers: one card per producer with its topic, acks, rate, running/paused, its
+// Producers: one card per producer with its topic, acks, rate, running/paused/stopped, its
 // accumulator (buffered) and in-flight request counts, and what its callbacks saw: records
 // acknowledged, failed and retried. The producers a Kafka Streams runtime makes for itself are
 // drawn as their application's, one card per application (streams-producers.js); a Connect
@@ -8,6 +8,17 @@ import { el, setHidden, setText, setClass, setAttr, formatRate, formatCount } fr
 import { entity } from '../entities.js';
 import { streamsOwners, StreamsProducersCard } from './streams-producers.js';
 import { taskProducerId } from './connect-model.js';
+
+/**
+ * The word on a producer's card. `producer pause` can be undone (`resume`), `producer stop` cannot
+ * (the snapshot's `stopped`); a real Kafka client is connected or not. A server from before
+ * `stopped` existed leaves it undefined: such a producer reads as paused.
+ */
+export function producerState(p) {
+  if (p.real_client) return p.running ? 'connected' : 'disconnected';
+  if (p.running) return 'running';
+  return p.stopped ? 'stopped' : 'paused';
+}
 
 export class ProducersView {
   constructor(root, model) {
@@ -57,8 +68,9 @@ export class ProducersView {
       const rate = p.rate_per_s !== null && p.rate_per_s !== undefined ? formatRate(p.rate_per_s) : 'manual';
       setText(c.rate, p.real_client ? 'real client' : rate);
       setClass(c.rate, 'real-client', !!p.real_client);
-      const state = p.real_client ? (p.running ? 'connected' : 'disconnected') : (p.running ? 'running' : 'paused');
-      setText(c.state, state);
+      setText(c.state, producerState(p));
+      // Paused and stopped look alike (dashed, amber): neither sends. The pill's word tells
+      // them apart, and the menu offers Resume only for a paused one (actions.js).
       setClass(c.card, 'paused', !p.running);
       setText(c.buffered, formatCount(p.buffered));
       setText(c.inFlight, formatCount(p.in_flight));
@@ -66,7 +78,7 @@ export class ProducersView {
       setText(c.failed, formatCount(p.failed ?? 0));
       setText(c.retried, formatCount(p.retried ?? 0));
       setClass(c.failed, 'alert-text', (p.failed ?? 0) > 0);
-      setAttr(c.card, 'aria-label', `Producer ${p.real_client ?? p.name}${p.real_client ? ' (a real Kafka client)' : ''}, ${state}`);
+      setAttr(c.card, 'aria-label', `Producer ${p.real_client ?? p.name}${p.real_client ? ' (a real Kafka client)' : ''}, ${producerState(p)}`);
     }
     for (const [app, c] of this.streamsCards) if (!byApp.has(app)) { c.card.remove(); this.streamsCards.delete(app); }
     for (const [app, mine] of byApp) {

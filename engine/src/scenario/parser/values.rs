@@ -280,6 +280,28 @@ mod tests {
         }
     }
 
+    /// What `format_duration` prints (hints, `scheduled at …`) can be typed back as it is.
+    #[test]
+    fn formatted_durations_read_back_exactly() {
+        for us in [
+            0,
+            1,
+            999,
+            1_000,
+            1_500,
+            250_001,
+            999_999,
+            1_000_001,
+            2_757_249,
+            60_000_000,
+            86_400_000_000,
+            u64::MAX,
+        ] {
+            let text = crate::time::format_duration(us);
+            assert_eq!(d(&text), Ok(us), "{text}");
+        }
+    }
+
     #[test]
     fn rates() {
         assert_eq!(rate(Val::plain("5/s")), Ok(Rate::per_second(5)));
