@@ -39,6 +39,8 @@ export class LogicalView {
     this.visible = new Set();
     /** partition ids that changed while off screen */
     this.stale = new Set();
+    /** Was the clock playing at the last render? (Offsets are drawn whenever it is paused.) */
+    this.wasPlaying = undefined;
     this.observer = new IntersectionObserver((entries) => {
       for (const e of entries) {
         const id = e.target.dataset.partition;
@@ -75,9 +77,13 @@ export class LogicalView {
     if (change.snapshot || change.topics) this.syncTopics();
     const groupsChanged = change.snapshot || change.groups || change.consumers;
     const ids = groupsChanged ? m.partitions.keys() : change.partitions;
-    // Paused: the logs on screen that lack keys ask for them now (askKeys).
+    // Paused: the logs on screen that lack keys ask for them now (askKeys). Paused or played:
+    // whether offsets are drawn depends on it (updateRow), so every row is redrawn once.
     const pausedNow = change.clock && !m.clock.playing;
-    for (const id of pausedNow ? [...this.rows.keys()].filter((x) => this.rows.get(x).unsampled) : []) this.updateRow(id);
+    const playingFlipped = change.clock && this.wasPlaying !== undefined && this.wasPlaying !== m.clock.playing;
+    this.wasPlaying = m.clock.playing;
+    const redraw = playingFlipped ? [...this.rows.keys()] : pausedNow ? [...this.rows.keys()].filter((x) => this.rows.get(x).unsampled) : [];
+    for (const id of redraw) this.updateRow(id);
     for (const id of ids) {
       // A new row is drawn once before the observer has seen it.
       const r = this.rows.get(id);
@@ -229,8 +235,10 @@ export class LogicalView {
     const start = Math.max(p.log_start_offset, leo - CELLS);
     // Offset numbers in the cells: only while they are readable (short, and not changing every
     // frame). At high rates the cells just show key colours and the HW/LEO labels carry the numbers.
+    // Paused, nothing changes, whatever the rate was: the numbers show (a teacher pauses to
+    // point at offsets).
     const perFrame = (m.rates.get(id) || 0) * (m.clock.speed || 1) / 10;
-    const showOffsets = leo < 10000 && perFrame <= 4;
+    const showOffsets = leo < 10000 && (perFrame <= 4 || !m.clock.playing);
     // How many digits the widest offset drawn has: a log too narrow for them hides the numbers
     // (app.css, container queries on .cells) rather than clipping "13" to a "1".
     const digits = String(Math.max(0, leo - 1)).length;
