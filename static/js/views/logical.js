@@ -315,7 +315,7 @@ export class LogicalView {
       : `Log start offset ${p.log_start_offset}: the first offset the log holds${p.log_start_offset > 0 ? `; offsets below it were deleted` : ''}`);
     setText(r.leo, `LEO ${formatCount(leo)}`);
 
-    this.updateCommits(p, r, start, at);
+    this.updateCommits(p, r, start);
   }
 
   /**
@@ -407,7 +407,7 @@ export class LogicalView {
    * protocol: an eager group's members give up their partitions (no position), a cooperative
    * group's members keep reading the partitions they keep.
    */
-  updateCommits(p, r, start, at) {
+  updateCommits(p, r, start) {
     const m = this.model;
     const seen = new Set();
     for (const g of m.groups.values()) {
@@ -432,11 +432,11 @@ export class LogicalView {
         r.commitMarks.set(g.name, mark);
       }
       const color = owner ? consumerColor(m.consumerIndex.get(owner)) : 'var(--muted)';
-      this.placeMarker(mark.node, mark.label, off ? off.committed : null, start, at, color,
+      this.placeMarker(mark.node, mark.label, off ? off.committed : null, start, color,
         off ? `${g.name} committed @${formatCount(off.committed)} · lag ${formatCount(off.lag)}` : '',
         off ? `${g.name}'s committed offset ${off.committed} (where a new owner starts)${owner ? `, owned by ${owner}` : ''}, lag ${off.lag}` : '');
       const hasPos = position !== null && position !== undefined;
-      this.placeMarker(mark.posNode, mark.posLabel, hasPos ? position : null, start, at, color,
+      this.placeMarker(mark.posNode, mark.posLabel, hasPos ? position : null, start, color,
         !hasPos ? '' : real ? `${real.real_client} fetching @${formatCount(position)}` : `${owner} position @${formatCount(position)}`,
         !hasPos ? ''
           : real ? `${real.real_client}'s latest Fetch asked for offset ${position}: the next record it reads (what it fetched may still wait in its buffer)`
@@ -449,11 +449,13 @@ export class LogicalView {
   }
 
   /** One offset marker under the cells (hidden when `offset` is null). */
-  placeMarker(node, label, offset, start, at, color, text, title) {
+  placeMarker(node, label, offset, start, color, text, title) {
     setHidden(node, offset === null);
     if (offset === null) return;
     setStyle(node, '--mc', color);
-    setStyle(node, '--x', at(offset));
+    // The tick's place along the log as a fraction: the markers' lane is wider than the log
+    // (app.css, .commits), so the CSS places the tick and its label from it.
+    setStyle(node, '--f', String(Math.max(0, Math.min(CELLS, offset - start)) / CELLS));
     const before = offset < start;
     setClass(node, 'before-window', before);
     setClass(node, 'flip', offset - start > CELLS * 0.6);
