@@ -60,7 +60,8 @@ export class EventLogView {
     return el('li', { class: `log-entry level-${safeToken(e.level)} subject-${safeToken(e.subject)}`, dataset },
       el('span', { class: 'log-time', text: formatStamp(e.at_us) }),
       el('span', { class: 'log-subject', text: e.subject }),
-      el('span', { class: 'log-text', text: e.text }));
+      // The whole text as a tooltip too: the one-line log cuts an entry at its end (app.css).
+      el('span', { class: 'log-text', text: e.text, title: e.text }));
   }
 }
 
