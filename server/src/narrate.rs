@@ -446,17 +446,23 @@ fn describe(event: &Event) -> Option<(&'static str, &'static str, String)> {
             count,
         } => {
             if *count > 0 {
+                let records = if *count == 1 { "record" } else { "records" };
                 (
                     alert,
                     "partition",
-                    format!("{topic}/{partition}: {count} acknowledged records LOST"),
+                    format!("{topic}/{partition}: {count} acknowledged {records} LOST"),
                 )
             } else {
+                let back = if *count == -1 {
+                    "lost record is"
+                } else {
+                    "lost records are"
+                };
                 (
                     info,
                     "partition",
                     format!(
-                        "{topic}/{partition}: {} lost records are back in the leader's log",
+                        "{topic}/{partition}: {} {back} back in the leader's log",
                         -count
                     ),
                 )
@@ -867,6 +873,32 @@ mod tests {
                 .ends_with(": orders/0 leader 1 → 2, ISR {1,2,3} → {2,3}"),
             "{}",
             log[0].text
+        );
+    }
+
+    #[test]
+    fn one_lost_record_reads_in_the_singular() {
+        let lost = |count| {
+            let mut n = Narrator::default();
+            n.push(&at(
+                5,
+                Event::RecordsLost {
+                    topic: "metrics".into(),
+                    partition: 0,
+                    count,
+                },
+            ));
+            n.finish().remove(0).text
+        };
+        assert_eq!(lost(1), "metrics/0: 1 acknowledged record LOST");
+        assert_eq!(lost(3), "metrics/0: 3 acknowledged records LOST");
+        assert_eq!(
+            lost(-1),
+            "metrics/0: 1 lost record is back in the leader's log"
+        );
+        assert_eq!(
+            lost(-2),
+            "metrics/0: 2 lost records are back in the leader's log"
         );
     }
 

@@ -1,5 +1,6 @@
 // The command console: any scenario line, with history (↑/↓, remembered across reloads) and the
-// server's error shown under the input with a caret at its column, plus the hint.
+// server's error shown just above the input (the line again, a caret at its column, the message and
+// the hint), floating over the event log until the line is edited or Escape is pressed.
 
 import { el } from './text.js';
 

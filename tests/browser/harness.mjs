@@ -201,3 +201,72 @@ export async function focusOnScreen(page, { minFontPx = 16 } = {}) {
     return { focused, problems };
   }, minFontPx);
 }
+
+/**
+ * What a class reads, checked whole: resolves to a list of problems (empty when all is well).
+ * - The narration (#narration, presenter mode) or the caption (#caption) is not cut: a clamped
+ *   box whose text is taller than the box ends in "…".
+ * - No figure of the partition logs (offsets, HW, LEO, commit labels) is cut by a box that clips
+ *   it sideways ("lag 46" read as "lag 4"): every drawn element of the logical view whose own text
+ *   has a digit lies, left to right, inside each ancestor
+ *   that clips (ellipsis boxes excepted: they mark the cut). Rows scrolled out of view do not
+ *   count: only elements vertically inside their clipping box are checked.
+ * - Commit labels cover no "replicas" button.
+ * - The event log shows no sliced line: the text of every entry that shows in its box shows whole.
+ */
+export async function textOnScreen(page) {
+  return page.evaluate(() => {
+    const problems = [];
+    const fmt = (r) => `[${Math.round(r.left)}–${Math.round(r.right)}, ${Math.round(r.top)}–${Math.round(r.bottom)}]`;
+    const shown = (e) => e.checkVisibility({ opacityProperty: true, visibilityProperty: true });
+    for (const id of ['narration', 'caption']) {
+      const e = document.getElementById(id);
+      if (!e || !shown(e) || !e.textContent) continue;
+      if (e.scrollHeight > e.clientHeight + 1) {
+        problems.push(`#${id} is cut: its text needs ${e.scrollHeight}px, the box is ${e.clientHeight}px ("…${e.textContent.slice(-40)}")`);
+      }
+    }
+    for (const e of document.querySelectorAll('.stage .logical *')) {
+      const own = [...e.childNodes].filter((n) => n.nodeType === Node.TEXT_NODE).map((n) => n.textContent).join('');
+      if (!/\d/.test(own) || !shown(e)) continue;
+      const r = e.getBoundingClientRect();
+      if (r.width === 0 || r.height === 0) continue;
+      for (let a = e.parentElement; a && a !== document.body; a = a.parentElement) {
+        const s = getComputedStyle(a);
+        if (s.overflowX === 'visible') continue;
+        const c = a.getBoundingClientRect();
+        const ellipsis = (x) => x.textOverflow === 'ellipsis';
+        if (r.bottom <= c.top + 1 || r.top >= c.bottom - 1) break; // scrolled out of view: not read
+        if ((r.left < c.left - 0.5 || r.right > c.right + 0.5) && !ellipsis(s) && !ellipsis(getComputedStyle(e))) {
+          problems.push(`"${own.trim().slice(0, 40)}" at ${fmt(r)} is cut by ${a.tagName.toLowerCase()}.${[...a.classList].join('.')} at ${fmt(c)}`);
+          break;
+        }
+      }
+    }
+    const buttons = [...document.querySelectorAll('.replicas-toggle')].filter(shown).map((b) => b.getBoundingClientRect());
+    for (const l of document.querySelectorAll('.commit-label')) {
+      if (!shown(l)) continue;
+      const r = l.getBoundingClientRect();
+      for (const b of buttons) {
+        if (r.left < b.right - 0.5 && b.left < r.right - 0.5 && r.top < b.bottom - 0.5 && b.top < r.bottom - 0.5) {
+          problems.push(`"${l.textContent}" at ${fmt(r)} covers a replicas button at ${fmt(b)}`);
+        }
+      }
+    }
+    const log = document.getElementById('event-log');
+    if (log && shown(log)) {
+      const c = log.getBoundingClientRect();
+      // The text of each entry (its time, subject and words), not the entry's box: an entry's
+      // blank edge may pass under the box's edge.
+      for (const text of log.querySelectorAll('.log-entry > span')) {
+        if (!shown(text)) continue;
+        const r = text.getBoundingClientRect();
+        if (r.bottom <= c.top + 0.5 || r.top >= c.bottom - 0.5) continue;
+        if (r.top < c.top - 0.5 || r.bottom > c.bottom + 0.5) {
+          problems.push(`the event log's line "${text.parentElement.textContent.slice(0, 50)}" (${text.className} at ${fmt(r)}) is sliced by the log's box ${fmt(c)}`);
+        }
+      }
+    }
+    return problems;
+  });
+}

@@ -1,13 +1,15 @@
 // Every bundled lesson walked pause by pause at 1280×720 (or LESSON_VIEWPORT) in presenter mode, as a class sees it: at
 // each pause something is in focus, every focused element lies inside the viewport and the text
-// that carries meaning in it is at least 16 px. With LESSON_SHOTS=DIR the walk also saves a
+// that carries meaning in it is at least 16 px; the narration is shown whole (never cut with
+// "…"), no figure of the partition logs is cut by the box that holds it, and the one-line event log shows
+// no sliced line (harness.mjs, textOnScreen). With LESSON_SHOTS=DIR the walk also saves a
 // screenshot and the narration of every pause there (DIR/index.json), for reviewing the lessons.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { useServerAndBrowser, root, send, holds, focusOnScreen } from './harness.mjs';
+import { useServerAndBrowser, root, send, holds, focusOnScreen, textOnScreen } from './harness.mjs';
 
 const { openRoom } = useServerAndBrowser();
 const lessons = readdirSync(path.join(root, 'static', 'lessons'))
@@ -46,6 +48,8 @@ for (const [n, id] of lessons.entries()) {
       const failed = await page.evaluate(() => window.playground.model.log.filter((l) => l.kind === 'expect-failed').map((l) => l.text));
       for (const f of failed) failures.push(`${where}: the room logged ${f}`);
       for (const p of found.problems) failures.push(`${where}: ${p}`);
+      // The narration whole, no figure cut, no sliced log line.
+      for (const p of await textOnScreen(page)) failures.push(`${where}: ${p}`);
       if (shots) {
         mkdirSync(shots, { recursive: true });
         const file = `${id}-pause-${k}.png`;

@@ -188,3 +188,40 @@ test('a burst larger than a frame samples still draws every record\'s key, as th
   assert.deepEqual(problems.errors, []);
   await page.close();
 });
+
+// 3 records/s at 20×: 6 new offsets a frame, too many to read while playing (the cells show key
+// colours only); paused, nothing changes, so the offsets are drawn whatever the speed.
+const FAST = `seed 1
+brokers 3
+topic create hot partitions=1 replication=3
+producer add p topic=hot rate=3/s keys=k-1..k-5
+`;
+
+test('offsets hidden while a fast log plays are drawn once the room is paused, and hidden again when it plays', async () => {
+  const { page, problems } = await openRoom('paused-offsets');
+  await page.waitForSelector('[data-broker="1"]');
+  await load(page, 'fast', FAST, 'hot/0');
+  await send(page, { type: 'speed', speed: 20 });
+  await send(page, { type: 'play' });
+  // The offsets (text) of the record cells drawn for hot/0.
+  const offsets = () => page.$$eval('[data-entity="partition:hot/0"] [data-entity^="record:hot/0@"] .cell-offset',
+    (labels) => labels.map((l) => l.textContent));
+  // Playing fast: some records, no numbers.
+  await until('records while playing fast', async () => (await offsets()).length >= 8);
+  assert.ok((await offsets()).every((t) => t === ''), `no offsets while playing at 20×: ${await offsets()}`);
+  await send(page, { type: 'pause' });
+  await page.waitForFunction(() => !window.playground.model.clock.playing);
+  // Paused: every record cell shows its own offset, and the numbers can be read (not hidden
+  // because the log is too narrow for them).
+  await until('offsets drawn while paused', async () => {
+    const cells = await page.$$eval('[data-entity="partition:hot/0"] [data-entity^="record:hot/0@"]',
+      (els) => els.map((c) => [c.dataset.entity.split('@')[1], c.querySelector('.cell-offset').textContent]));
+    return cells.length >= 8 && cells.every(([offset, text]) => text === offset);
+  });
+  assert.ok(await page.$eval('[data-entity="partition:hot/0"] [data-entity^="record:hot/0@"] .cell-offset',
+    (l) => l.checkVisibility({ visibilityProperty: true })), 'the offsets are visible');
+  await send(page, { type: 'play' });
+  await until('offsets hidden again when playing', async () => (await offsets()).every((t) => t === ''));
+  assert.deepEqual(problems.errors, []);
+  await page.close();
+});

@@ -102,6 +102,48 @@ test('a bad console line shows its error inline and changes nothing', async () =
   await page.close();
 });
 
+// The bottom of the page has a fixed height (one log line in presenter mode): the error of a
+// refused line (the line with a caret, the message, the hint) must still be drawn inside the
+// window, on top, with the console line, and go when the line is edited or Escape is pressed.
+for (const [width, height] of [[1280, 720], [1920, 1080]]) {
+  for (const presenter of [false, true]) {
+    test(`a refused console line's error and hint are inside the ${width}×${height} window${presenter ? ' in presenter mode' : ''}`, async () => {
+      const { page, problems } = await openRoom(`console-${width}-${presenter ? 'p' : 'n'}`, { width, height });
+      await page.waitForSelector('[data-broker="1"]');
+      if (presenter) {
+        await page.locator('#presenter-toggle').click();
+        await page.waitForFunction(() => document.documentElement.dataset.presenter === '1');
+      }
+      await consoleLine(page, 'brokr kill 1');
+      await page.waitForSelector('#console-error');
+      const boxes = await page.evaluate(() => {
+        const box = (e) => { const r = e.getBoundingClientRect(); return { top: r.top, bottom: r.bottom, left: r.left, right: r.right }; };
+        // What is drawn at a point of the element (nothing on top of it)?
+        const onTop = (e) => { const r = e.getBoundingClientRect(); const hit = document.elementFromPoint(r.left + 5, (r.top + r.bottom) / 2); return e.contains(hit); };
+        const error = document.getElementById('console-error');
+        const hint = document.querySelector('.console-hint');
+        const input = document.getElementById('console-input');
+        return { error: box(error), hint: box(hint), input: box(input), errorOnTop: onTop(error), hintOnTop: onTop(hint), errorText: error.textContent, hintText: hint.textContent };
+      });
+      assert.match(boxes.errorText, /unknown command/);
+      assert.match(boxes.hintText, /did you mean 'broker'\?/);
+      for (const name of ['error', 'hint', 'input']) {
+        const b = boxes[name];
+        assert.ok(b.top >= 0 && b.left >= 0 && b.bottom <= height + 0.5 && b.right <= width + 0.5,
+          `${name} at ${JSON.stringify(b)} is not inside the ${width}×${height} window`);
+      }
+      assert.ok(boxes.errorOnTop && boxes.hintOnTop, 'nothing covers the error and its hint');
+      // Above the console line, whose input stays where it was.
+      assert.ok(boxes.hint.bottom <= boxes.input.top + 1, `the hint ends above the input: ${JSON.stringify(boxes)}`);
+      // Not there for good: Escape takes it away.
+      await page.locator('#console-input').press('Escape');
+      assert.equal(await page.locator('#console-error').count(), 0);
+      assert.deepEqual(problems.errors, []);
+      await page.close();
+    });
+  }
+}
+
 test('menus and forms drive producers, consumers and topics', async () => {
   const { page, problems } = await openRoom('menus');
   await page.waitForSelector('[data-producer="checkout"]');

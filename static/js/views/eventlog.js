@@ -7,6 +7,7 @@
 
 import { el, setText, setClass, formatStamp } from '../text.js';
 import { LOG_LIMIT } from '../model.js';
+import { TextFit } from './fit.js';
 
 export class EventLogView {
   constructor(list, model) {
@@ -59,7 +60,8 @@ export class EventLogView {
     return el('li', { class: `log-entry level-${safeToken(e.level)} subject-${safeToken(e.subject)}`, dataset },
       el('span', { class: 'log-time', text: formatStamp(e.at_us) }),
       el('span', { class: 'log-subject', text: e.subject }),
-      el('span', { class: 'log-text', text: e.text }));
+      // The whole text as a tooltip too: the one-line log cuts an entry at its end (app.css).
+      el('span', { class: 'log-text', text: e.text, title: e.text }));
   }
 }
 
@@ -67,6 +69,8 @@ export class CaptionView {
   constructor(node, model) {
     this.node = node;
     this.model = model;
+    // A long narration gets smaller type rather than a "…" at the end of its second line.
+    this.fit = new TextFit(node, 2);
   }
 
   render(change) {
@@ -74,6 +78,7 @@ export class CaptionView {
     const caption = this.model.caption;
     setText(this.node, caption || '');
     setClass(this.node, 'empty', !caption);
+    this.fit.fit();
     if (caption && !change.snapshot && this.node.animate && !matchMedia('(prefers-reduced-motion: reduce)').matches) {
       this.node.animate([{ opacity: 0.2, transform: 'translateY(6px)' }, { opacity: 1, transform: 'none' }], { duration: 400, easing: 'ease-out' });
     }

@@ -39,6 +39,8 @@ export class LogicalView {
     this.visible = new Set();
     /** partition ids that changed while off screen */
     this.stale = new Set();
+    /** Was the clock playing at the last render? (Offsets are drawn whenever it is paused.) */
+    this.wasPlaying = undefined;
     this.observer = new IntersectionObserver((entries) => {
       for (const e of entries) {
         const id = e.target.dataset.partition;
@@ -75,9 +77,13 @@ export class LogicalView {
     if (change.snapshot || change.topics) this.syncTopics();
     const groupsChanged = change.snapshot || change.groups || change.consumers;
     const ids = groupsChanged ? m.partitions.keys() : change.partitions;
-    // Paused: the logs on screen that lack keys ask for them now (askKeys).
+    // Paused: the logs on screen that lack keys ask for them now (askKeys). Paused or played:
+    // whether offsets are drawn depends on it (updateRow), so every row is redrawn once.
     const pausedNow = change.clock && !m.clock.playing;
-    for (const id of pausedNow ? [...this.rows.keys()].filter((x) => this.rows.get(x).unsampled) : []) this.updateRow(id);
+    const playingFlipped = change.clock && this.wasPlaying !== undefined && this.wasPlaying !== m.clock.playing;
+    this.wasPlaying = m.clock.playing;
+    const redraw = playingFlipped ? [...this.rows.keys()] : pausedNow ? [...this.rows.keys()].filter((x) => this.rows.get(x).unsampled) : [];
+    for (const id of redraw) this.updateRow(id);
     for (const id of ids) {
       // A new row is drawn once before the observer has seen it.
       const r = this.rows.get(id);
@@ -229,8 +235,10 @@ export class LogicalView {
     const start = Math.max(p.log_start_offset, leo - CELLS);
     // Offset numbers in the cells: only while they are readable (short, and not changing every
     // frame). At high rates the cells just show key colours and the HW/LEO labels carry the numbers.
+    // Paused, nothing changes, whatever the rate was: the numbers show (a teacher pauses to
+    // point at offsets).
     const perFrame = (m.rates.get(id) || 0) * (m.clock.speed || 1) / 10;
-    const showOffsets = leo < 10000 && perFrame <= 4;
+    const showOffsets = leo < 10000 && (perFrame <= 4 || !m.clock.playing);
     // How many digits the widest offset drawn has: a log too narrow for them hides the numbers
     // (app.css, container queries on .cells) rather than clipping "13" to a "1".
     const digits = String(Math.max(0, leo - 1)).length;
@@ -307,7 +315,7 @@ export class LogicalView {
       : `Log start offset ${p.log_start_offset}: the first offset the log holds${p.log_start_offset > 0 ? `; offsets below it were deleted` : ''}`);
     setText(r.leo, `LEO ${formatCount(leo)}`);
 
-    this.updateCommits(p, r, start, at);
+    this.updateCommits(p, r, start);
   }
 
   /**
@@ -399,7 +407,7 @@ export class LogicalView {
    * protocol: an eager group's members give up their partitions (no position), a cooperative
    * group's members keep reading the partitions they keep.
    */
-  updateCommits(p, r, start, at) {
+  updateCommits(p, r, start) {
     const m = this.model;
     const seen = new Set();
     for (const g of m.groups.values()) {
@@ -424,11 +432,11 @@ export class LogicalView {
         r.commitMarks.set(g.name, mark);
       }
       const color = owner ? consumerColor(m.consumerIndex.get(owner)) : 'var(--muted)';
-      this.placeMarker(mark.node, mark.label, off ? off.committed : null, start, at, color,
+      this.placeMarker(mark.node, mark.label, off ? off.committed : null, start, color,
         off ? `${g.name} committed @${formatCount(off.committed)} · lag ${formatCount(off.lag)}` : '',
         off ? `${g.name}'s committed offset ${off.committed} (where a new owner starts)${owner ? `, owned by ${owner}` : ''}, lag ${off.lag}` : '');
       const hasPos = position !== null && position !== undefined;
-      this.placeMarker(mark.posNode, mark.posLabel, hasPos ? position : null, start, at, color,
+      this.placeMarker(mark.posNode, mark.posLabel, hasPos ? position : null, start, color,
         !hasPos ? '' : real ? `${real.real_client} fetching @${formatCount(position)}` : `${owner} position @${formatCount(position)}`,
         !hasPos ? ''
           : real ? `${real.real_client}'s latest Fetch asked for offset ${position}: the next record it reads (what it fetched may still wait in its buffer)`
@@ -441,11 +449,13 @@ export class LogicalView {
   }
 
   /** One offset marker under the cells (hidden when `offset` is null). */
-  placeMarker(node, label, offset, start, at, color, text, title) {
+  placeMarker(node, label, offset, start, color, text, title) {
     setHidden(node, offset === null);
     if (offset === null) return;
     setStyle(node, '--mc', color);
-    setStyle(node, '--x', at(offset));
+    // The tick's place along the log as a fraction: the markers' lane is wider than the log
+    // (app.css, .commits), so the CSS places the tick and its label from it.
+    setStyle(node, '--f', String(Math.max(0, Math.min(CELLS, offset - start)) / CELLS));
     const before = offset < start;
     setClass(node, 'before-window', before);
     setClass(node, 'flip', offset - start > CELLS * 0.6);

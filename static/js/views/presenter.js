@@ -4,6 +4,7 @@
 // reads "Start again". What the buttons do is presenter.js.
 
 import { el, plural, setText, setClass, setAttr, setStyle, setHidden } from '../text.js';
+import { TextFit } from './fit.js';
 
 export class PresenterView {
   constructor(model, presenter) {
@@ -20,6 +21,8 @@ export class PresenterView {
     this.previous = document.getElementById('previous');
     this.restart = document.getElementById('restart');
     this.kafka = document.getElementById('lesson-kafka');
+    // The narration is what the teacher reads out: a long one gets smaller type, never a "…".
+    this.fit = new TextFit(this.narration, 2);
   }
 
   render(change) {
@@ -28,6 +31,7 @@ export class PresenterView {
     if (change.snapshot || change.caption) {
       setText(this.narration, m.caption || '');
       setClass(this.narration, 'empty', !m.caption);
+      this.fit.fit();
       if (m.caption && !change.snapshot && this.narration.animate && !matchMedia('(prefers-reduced-motion: reduce)').matches) {
         this.narration.animate([{ opacity: 0.25 }, { opacity: 1 }], { duration: 350, easing: 'ease-out' });
       }
