@@ -172,18 +172,20 @@ test('the picker says how long each lesson plays, as the server ran it', async (
 test('retries fold into one line that counts; presenter mode hides passing expectations only', async () => {
   const { page, problems } = await openRoom('folding');
   await page.waitForSelector('[data-broker="1"]');
-  // The leader dies: until it is fenced (9 s) the producer retries again and again.
-  const source = 'brokers 3\ntopic create pay partitions=1 replication=3\n'
+  // Both followers die; once they are fenced (9 s) the leader alone is below min.insync.replicas
+  // and refuses every request (NOT_ENOUGH_REPLICAS): the producer retries again and again.
+  const source = 'brokers 3\ntopic create pay partitions=1 replication=3 min-insync=2\n'
+    + 'broker kill 2\nbroker kill 3\nwait 12s\n'
     + 'producer add bank topic=pay rate=20/s acks=all\nexpect broker 1 == up\nexpect broker 1 == down\n'
-    + 'wait 2s\nsay "it dies"\nbroker kill 1\nwait 8s\nsay "still retrying"\npause\n';
+    + 'say "refused"\nwait 6s\nsay "still retrying"\npause\n';
   assert.equal((await send(page, { type: 'load', name: 'fold.scenario', source })).ok, true);
   await send(page, { type: 'speed', speed: 10 });
   await atPause(page, 1);
-  const key = 'produce:bank:retried:NETWORK_EXCEPTION';
+  const key = 'produce:bank:retried:NOT_ENOUGH_REPLICAS';
   const lines = page.locator(`#event-log li[data-fold="${key}"]`);
   assert.equal(await lines.count(), 1, 'one line for the whole run of retries');
   const text = await lines.textContent();
-  assert.match(text, /producer bank: retrying on NETWORK_EXCEPTION ×\d+ over \d+\.\d s \(\d+ records\)/);
+  assert.match(text, /producer bank: retrying on NOT_ENOUGH_REPLICAS ×\d+ over \d+\.\d s \(\d+ records\)/);
   // It counts every record the producer retried (the engine's own counter).
   const retried = await page.evaluate(() => window.playground.model.producers.get('bank').retried);
   assert.equal(Number(text.match(/\((\d+) records\)/)[1]), retried);

@@ -252,11 +252,13 @@ fn records_in(text: &str) -> u64 {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn retries_fold_into_one_line_that_counts_them_all() {
     let mut socket = viewer_of_new_room("fold").await;
-    // The leader dies: until the controller fences it (broker.session.timeout.ms, 9 s) the
-    // producer's requests to it fail with NETWORK_EXCEPTION and are retried, again and again.
-    let source = "brokers 3\ntopic create pay partitions=1 replication=3\n\
-                  producer add bank topic=pay rate=20/s acks=all\nwait 2s\nsay \"it dies\"\n\
-                  broker kill 1\nwait 20s\nsay \"done\"\npause\n";
+    // Both followers die; once the controller fences them (broker.session.timeout.ms, 9 s) the
+    // ISR is the leader alone, below min.insync.replicas=2. A producer that starts then is
+    // refused every request with NOT_ENOUGH_REPLICAS, retried every retry.backoff.ms.
+    let source = "brokers 3\ntopic create pay partitions=1 replication=3 min-insync=2\n\
+                  broker kill 2\nbroker kill 3\nwait 12s\n\
+                  producer add bank topic=pay rate=20/s acks=all\nsay \"refused\"\n\
+                  wait 8s\nsay \"done\"\npause\n";
     let (reply, _) = request(
         &mut socket,
         1,
@@ -298,11 +300,14 @@ async fn retries_fold_into_one_line_that_counts_them_all() {
     }
     let folded = retry_lines
         .iter()
-        .find(|l| l["fold"]["count"].as_u64() > Some(1))
-        .expect("nine seconds of retries fold");
+        .find(|l| {
+            l["fold"]["key"] == "produce:bank:retried:NOT_ENOUGH_REPLICAS"
+                && l["fold"]["count"].as_u64() > Some(1)
+        })
+        .expect("eight seconds of retries fold");
     let text = folded["text"].as_str().unwrap();
     assert!(
-        text.starts_with("producer bank: retrying on NETWORK_EXCEPTION ×"),
+        text.starts_with("producer bank: retrying on NOT_ENOUGH_REPLICAS ×"),
         "{text}"
     );
     assert!(text.contains(" over "), "{text}");
