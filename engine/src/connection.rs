@@ -19,6 +19,7 @@
 
 use std::collections::BTreeMap;
 
+use crate::cluster::Cluster;
 use crate::time::{Micros, ms, secs};
 
 /// `reconnect.backoff.ms`: the wait before the first attempt to reconnect.
@@ -112,10 +113,55 @@ impl Connections {
             .filter(|d| d.attempt.is_none())
             .map(|d| d.next_attempt_us)
     }
+}
 
-    /// The brokers the client is not connected to, for the snapshot.
-    pub fn down(&self) -> impl Iterator<Item = u32> + '_ {
-        self.down.keys().copied()
+/// The producers' side: Kafka's `NetworkClient` as the producer's `Sender` uses it.
+impl Cluster {
+    /// A broker's process died: every producer's connection to it breaks at once, as the clients
+    /// of a killed process read a reset. What was in flight on it fails
+    /// (`fail_requests_to`); nothing more is sent there until a new connection is accepted, and
+    /// each producer asks for a metadata update, the disconnect perhaps coming from stale metadata.
+    /// A real client's connection is its own TCP connection to the playground, which stays up.
+    pub(crate) fn producers_lose_connections(&mut self, broker: u32) {
+        let now = self.now;
+        for id in 0..self.producers.len() {
+            let p = &mut self.producers[id];
+            if p.external.is_some() {
+                continue;
+            }
+            if p.connections.is_ready(broker) {
+                p.connections.disconnected(broker, now);
+            }
+            p.metadata.update_requested = true;
+            self.schedule_tick(id as u32);
+        }
+    }
+
+    /// The answer to a connection attempt.
+    pub(crate) fn handle_connect_response(&mut self, id: u32, broker: u32, accepted: bool) {
+        let now = self.now;
+        let p = &mut self.producers[id as usize];
+        if p.connections.current_attempt(broker).is_none() {
+            return;
+        }
+        if accepted {
+            p.connections.connected(broker);
+        } else {
+            p.connections.disconnected(broker, now);
+            p.metadata.update_requested = true;
+        }
+        self.producer_tick(id);
+    }
+
+    /// A connection attempt had no answer in `socket.connection.setup.timeout.ms`: it failed
+    /// as a refused one does, if it is still the attempt under way.
+    pub(crate) fn connect_timed_out(&mut self, id: u32, broker: u32, attempt: u64) {
+        if self.producers[id as usize]
+            .connections
+            .is_current_attempt(broker, attempt)
+        {
+            self.handle_connect_response(id, broker, false);
+        }
     }
 }
 

@@ -831,7 +831,7 @@ impl Cluster {
         }
     }
 
-    fn schedule_tick(&mut self, id: u32) {
+    pub(crate) fn schedule_tick(&mut self, id: u32) {
         let now = self.now;
         let p = &self.producers[id as usize];
         let mut next: Option<Micros> = None;
@@ -1082,54 +1082,6 @@ impl Cluster {
                 }
             }
         }
-        self.producer_tick(id);
-    }
-
-    /// A broker's process died: every producer's connection to it breaks at once, as the clients
-    /// of a killed process read a reset (`connection.rs`). What was in flight on it fails
-    /// (`fail_requests_to`); nothing more is sent there until a new connection is accepted, and
-    /// each producer asks for a metadata update, the disconnect perhaps coming from stale metadata.
-    /// A real client's connection is its own TCP connection to the playground, which stays up.
-    pub(crate) fn producers_lose_connections(&mut self, broker: u32) {
-        let now = self.now;
-        for id in 0..self.producers.len() {
-            let p = &mut self.producers[id];
-            if p.external.is_some() {
-                continue;
-            }
-            if p.connections.is_ready(broker) {
-                p.connections.disconnected(broker, now);
-            }
-            p.metadata.update_requested = true;
-            self.schedule_tick(id as u32);
-        }
-    }
-
-    /// The answer to a connection attempt (`connection.rs`).
-    pub(crate) fn handle_connect_response(&mut self, id: u32, broker: u32, accepted: bool) {
-        let now = self.now;
-        let p = &mut self.producers[id as usize];
-        if p.connections.current_attempt(broker).is_none() {
-            return;
-        }
-        if accepted {
-            p.connections.connected(broker);
-        } else {
-            p.connections.disconnected(broker, now);
-            p.metadata.update_requested = true;
-        }
-        self.producer_tick(id);
-    }
-
-    /// A connection attempt had no answer in `socket.connection.setup.timeout.ms`.
-    pub(crate) fn connect_timed_out(&mut self, id: u32, broker: u32, attempt: u64) {
-        let now = self.now;
-        let p = &mut self.producers[id as usize];
-        if !p.connections.is_current_attempt(broker, attempt) {
-            return;
-        }
-        p.connections.disconnected(broker, now);
-        p.metadata.update_requested = true;
         self.producer_tick(id);
     }
 }
