@@ -15,7 +15,7 @@ use crate::command::{Command, TopicPartition};
 use crate::config::{ClusterConfig, TopicConfig};
 use crate::event::{Event, TimedEvent};
 use crate::limits::{self, MAX_BROKERS};
-use crate::net::{Message, Network};
+use crate::net::{Message, Network, Node};
 use crate::producer::Producer;
 use crate::record::RecordStore;
 use crate::time::Micros;
@@ -107,10 +107,10 @@ pub(crate) enum Timer {
     ProducerTick {
         producer: u32,
     },
-    /// A producer's connection attempt had no answer within `socket.connection.setup.timeout.ms`
+    /// A client's connection attempt had no answer within `socket.connection.setup.timeout.ms`
     /// (it or its answer was lost in a network cut).
     ConnectTimeout {
-        producer: u32,
+        client: Node,
         broker: u32,
         attempt: u64,
     },
@@ -568,10 +568,10 @@ impl Cluster {
             Timer::LostRequestTimeout { request } => self.lost_request_timeout(request),
             Timer::ProducerTick { producer } => self.producer_tick(producer),
             Timer::ConnectTimeout {
-                producer,
+                client,
                 broker,
                 attempt,
-            } => self.connect_timed_out(producer, broker, attempt),
+            } => self.connect_timed_out(client, broker, attempt),
             Timer::FetchTimeout {
                 follower,
                 leader,
@@ -677,20 +677,20 @@ impl Cluster {
                 request,
                 results,
             } => self.handle_produce_response(producer, broker, request, results),
-            Message::Connect { producer, broker } => {
+            Message::Connect { client, broker } => {
                 // A live broker accepts; a dead one's port answers with a reset.
                 let accepted = self.broker(broker).alive;
                 self.send(Message::ConnectResponse {
-                    producer,
+                    client,
                     broker,
                     accepted,
                 });
             }
             Message::ConnectResponse {
-                producer,
+                client,
                 broker,
                 accepted,
-            } => self.handle_connect_response(producer, broker, accepted),
+            } => self.handle_connect_response(client, broker, accepted),
             Message::Fetch {
                 follower,
                 leader,

@@ -1,25 +1,31 @@
 //! A client's connections to the brokers, as Kafka's `ClusterConnectionStates` keeps them: which
 //! broker it may send to now, and when it tries again to reach one whose connection broke.
 //!
-//! A producer starts connected to every broker (the first connections are not modelled). When a
-//! broker's process dies its connections break at once (`broker kill`: the clients read a reset)
-//! and the client:
-//! - sends nothing more to that broker: batches for its partitions wait in the accumulator, where
-//!   they neither count as retries nor travel (Kafka's `Sender.sendProducerData` drops a leader
-//!   that is not `client.ready`), until the metadata names another leader or a new connection is
-//!   accepted;
+//! A client (a producer, or a consumer: a group member, a Streams thread's, a Connect task's)
+//! starts connected to every broker (the first connections are not modelled). When a broker's
+//! process dies its connections break at once (`broker kill`: the clients read a reset) and the
+//! client:
+//! - sends nothing more to that broker. A producer's batches for its partitions wait in the
+//!   accumulator, where they neither count as retries nor travel (Kafka's
+//!   `Sender.sendProducerData` drops a leader that is not `client.ready`); a consumer's partitions
+//!   led there are not fetched (`Fetcher.prepareFetchRequests` skips a node that
+//!   `client.isUnavailable`). Both wait until the metadata names another leader or a new
+//!   connection is accepted;
 //! - tries to connect again after `reconnect.backoff.ms` (50 ms), doubling after each refusal up
 //!   to `reconnect.backoff.max.ms` (1 s) (`ClusterConnectionStates.updateReconnectBackoff`; Kafka
-//!   adds ±20 % random jitter, which the playground leaves out);
+//!   adds ±20 % random jitter, which the playground leaves out), and only while it has something
+//!   to send there;
 //! - asks for a metadata update on every disconnect, which may come from stale metadata
 //!   (`DefaultMetadataUpdater.handleServerDisconnect`).
 //!
+//! A request that times out closes its connection too (`NetworkClient.handleTimedOutRequests`).
 //! A connection attempt lost in a network cut fails after `socket.connection.setup.timeout.ms`
 //! (10 s by default).
 
 use std::collections::BTreeMap;
 
 use crate::cluster::Cluster;
+use crate::net::{Message, Node};
 use crate::time::{Micros, ms, secs};
 
 /// `reconnect.backoff.ms`: the wait before the first attempt to reconnect.
@@ -88,6 +94,11 @@ impl Connections {
         Some(self.attempts)
     }
 
+    /// How many connection attempts the client has started in all.
+    pub fn attempts_started(&self) -> u64 {
+        self.attempts
+    }
+
     /// The attempt under way to `broker`, if any.
     pub fn current_attempt(&self, broker: u32) -> Option<u64> {
         self.down.get(&broker).and_then(|d| d.attempt)
@@ -115,14 +126,34 @@ impl Connections {
     }
 }
 
-/// The producers' side: Kafka's `NetworkClient` as the producer's `Sender` uses it.
+/// The clients' side: Kafka's `NetworkClient`, as the producer's `Sender` and the consumer's
+/// `Fetcher` use it.
 impl Cluster {
-    /// A broker's process died: every producer's connection to it breaks at once, as the clients
-    /// of a killed process read a reset. What was in flight on it fails
-    /// (`fail_requests_to`); nothing more is sent there until a new connection is accepted, and
-    /// each producer asks for a metadata update, the disconnect perhaps coming from stale metadata.
-    /// A real client's connection is its own TCP connection to the playground, which stays up.
-    pub(crate) fn producers_lose_connections(&mut self, broker: u32) {
+    /// A client's connection states; `None` for a node that keeps none (a broker, the
+    /// controller).
+    pub(crate) fn connections(&self, client: Node) -> Option<&Connections> {
+        match client {
+            Node::Producer(p) => Some(&self.producers[p as usize].connections),
+            Node::Consumer(c) => Some(&self.consumers[c as usize].connections),
+            Node::Broker(_) | Node::Controller => None,
+        }
+    }
+
+    fn connections_mut(&mut self, client: Node) -> Option<&mut Connections> {
+        match client {
+            Node::Producer(p) => Some(&mut self.producers[p as usize].connections),
+            Node::Consumer(c) => Some(&mut self.consumers[c as usize].connections),
+            Node::Broker(_) | Node::Controller => None,
+        }
+    }
+
+    /// A broker's process died: every client's connection to it breaks at once, as the clients
+    /// of a killed process read a reset. What was in flight on it fails (`fail_requests_to`,
+    /// `fail_consumer_requests_to`); nothing more is sent there until a new connection is
+    /// accepted, and each client asks for a metadata update, the disconnect perhaps coming from
+    /// stale metadata. A real client's connection is its own TCP connection to the playground,
+    /// which stays up.
+    pub(crate) fn clients_lose_connections(&mut self, broker: u32) {
         let now = self.now;
         for id in 0..self.producers.len() {
             let p = &mut self.producers[id];
@@ -135,32 +166,74 @@ impl Cluster {
             p.metadata.update_requested = true;
             self.schedule_tick(id as u32);
         }
+        for id in 0..self.consumers.len() as u32 {
+            if self.consumer_gone(id) || crate::client::external_group::external_of(id).is_some()
+            {
+                continue;
+            }
+            let c = &mut self.consumers[id as usize];
+            if c.connections.is_ready(broker) {
+                c.connections.disconnected(broker, now);
+            }
+            c.metadata.update_requested = true;
+        }
+    }
+
+    /// Starts a connection attempt from `client` to `broker` if one may start now (the backoff
+    /// is over and none is under way): Kafka's `NetworkClient.ready` → `initiateConnect`.
+    pub(crate) fn maybe_connect(&mut self, client: Node, broker: u32) {
+        let now = self.now;
+        if self
+            .connections_mut(client)
+            .and_then(|c| c.start_attempt(broker, now))
+            .is_some()
+        {
+            self.send(Message::Connect { client, broker });
+        }
     }
 
     /// The answer to a connection attempt.
-    pub(crate) fn handle_connect_response(&mut self, id: u32, broker: u32, accepted: bool) {
+    pub(crate) fn handle_connect_response(&mut self, client: Node, broker: u32, accepted: bool) {
         let now = self.now;
-        let p = &mut self.producers[id as usize];
-        if p.connections.current_attempt(broker).is_none() {
+        let Some(c) = self.connections_mut(client) else {
+            return;
+        };
+        if c.current_attempt(broker).is_none() {
             return;
         }
         if accepted {
-            p.connections.connected(broker);
+            c.connected(broker);
         } else {
-            p.connections.disconnected(broker, now);
-            p.metadata.update_requested = true;
+            c.disconnected(broker, now);
         }
-        self.producer_tick(id);
+        match client {
+            Node::Producer(id) => {
+                if !accepted {
+                    self.producers[id as usize].metadata.update_requested = true;
+                }
+                self.producer_tick(id);
+            }
+            Node::Consumer(id) => {
+                if self.consumer_gone(id) {
+                    return;
+                }
+                if !accepted {
+                    self.consumers[id as usize].metadata.update_requested = true;
+                }
+                self.consumer_poll(id);
+            }
+            Node::Broker(_) | Node::Controller => {}
+        }
     }
 
     /// A connection attempt had no answer in `socket.connection.setup.timeout.ms`: it failed
     /// as a refused one does, if it is still the attempt under way.
-    pub(crate) fn connect_timed_out(&mut self, id: u32, broker: u32, attempt: u64) {
-        if self.producers[id as usize]
-            .connections
-            .is_current_attempt(broker, attempt)
+    pub(crate) fn connect_timed_out(&mut self, client: Node, broker: u32, attempt: u64) {
+        if self
+            .connections(client)
+            .is_some_and(|c| c.is_current_attempt(broker, attempt))
         {
-            self.handle_connect_response(id, broker, false);
+            self.handle_connect_response(client, broker, false);
         }
     }
 }
@@ -198,5 +271,51 @@ mod tests {
             Some(now + ms(50)),
             "a fresh break starts at 50 ms"
         );
+    }
+
+    /// A consumer whose partition leader was killed fetches nothing more from it: it tries to
+    /// reconnect on the backoff's schedule (50 ms doubling to 1 s) until the controller fences
+    /// the broker and the metadata names a new leader, then fetches there. Before, its Fetch was
+    /// refused and sent again at once, about every two link delays (159 times in 9 s here).
+    #[test]
+    fn a_consumer_waits_for_a_dead_leader_on_the_backoff() {
+        let src = "seed 3\nbrokers 3 latency=20ms\n\
+                   topic create orders partitions=1 replication=3\n\
+                   producer add shop topic=orders rate=50/s acks=all\n\
+                   group add g topics=orders consumers=1\n\
+                   wait 5s\nbroker kill 1\n";
+        let script = crate::scenario::parser::parse("t", src).expect("parses");
+        let (report, mut cluster) = crate::runner::run(&script, |_| {});
+        assert!(report.passed());
+        let killed_at = cluster.now();
+        let mut fetches_to_dead = std::collections::BTreeSet::new();
+        let mut attempts_at = Vec::new();
+        let mut seen = 0;
+        while cluster.now() < killed_at + secs(8) {
+            cluster.advance_to(cluster.next_instant());
+            for m in cluster.messages_in_flight() {
+                if let Message::ConsumerFetch {
+                    broker: 1, request, ..
+                } = m
+                {
+                    fetches_to_dead.insert(*request);
+                }
+            }
+            let started = cluster.consumers[0].connections.attempts_started();
+            if started > seen {
+                seen = started;
+                attempts_at.push((cluster.now() - killed_at) / 1000);
+            }
+        }
+        assert!(fetches_to_dead.is_empty(), "fetched a dead broker: {fetches_to_dead:?}");
+        // The first attempt after 50 ms (plus the failed fetch's way back), then gaps that
+        // double to 1 s: about a dozen in 8 s.
+        let gaps: Vec<u64> = attempts_at.windows(2).map(|w| w[1] - w[0]).collect();
+        assert!(
+            (8..=14).contains(&attempts_at.len()),
+            "attempts at {attempts_at:?} ms"
+        );
+        assert!(gaps.iter().all(|g| *g >= 100), "gaps {gaps:?}");
+        assert!(gaps.iter().rev().take(3).all(|g| (1000..1100).contains(g)), "gaps {gaps:?}");
     }
 }

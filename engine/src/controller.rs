@@ -488,7 +488,7 @@ impl Cluster {
         b.consumer_fetches.clear();
         self.emit(Event::BrokerDown { broker, controlled });
         self.fail_requests_to(broker);
-        self.producers_lose_connections(broker);
+        self.clients_lose_connections(broker);
         self.fail_consumer_requests_to(broker);
         self.fail_worker_requests_to(broker);
         if !controlled {

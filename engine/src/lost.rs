@@ -201,18 +201,18 @@ impl Cluster {
             // Nobody waits on a purge's answer (`delete_records.rs`): the next purge asks again.
             Message::DeleteRecords { .. } => {}
             // Nobody answers an attempt lost in a cut: it fails when its setup timeout ends.
-            Message::Connect { producer, broker }
-            | Message::ConnectResponse {
-                producer, broker, ..
-            } => {
-                let p = &self.producers[producer as usize];
-                if let Some(attempt) = p.connections.current_attempt(broker) {
+            Message::Connect { client, broker }
+            | Message::ConnectResponse { client, broker, .. } => {
+                if let Some(attempt) = self
+                    .connections(client)
+                    .and_then(|c| c.current_attempt(broker))
+                {
                     let at =
                         (sent_us + crate::connection::CONNECTION_SETUP_TIMEOUT_US).max(self.now);
                     self.schedule(
                         at,
                         Timer::ConnectTimeout {
-                            producer,
+                            client,
                             broker,
                             attempt,
                         },

@@ -144,14 +144,14 @@ pub enum Message {
         broker: u32,
         parts: Vec<(u32, u64)>,
     },
-    /// A producer opening a connection to a broker again after its last one broke
-    /// (`connection.rs`): Kafka's `NetworkClient.initiateConnect`. The first connections are
-    /// not modelled: a producer starts connected to every broker.
-    Connect { producer: u32, broker: u32 },
+    /// A client (a producer or a consumer) opening a connection to a broker again after its
+    /// last one broke (`connection.rs`): Kafka's `NetworkClient.initiateConnect`. The first
+    /// connections are not modelled: a client starts connected to every broker.
+    Connect { client: Node, broker: u32 },
     /// The broker's side of a connection attempt: accepted, or refused because the broker is down
     /// (a dead process's port answers with a reset).
     ConnectResponse {
-        producer: u32,
+        client: Node,
         broker: u32,
         accepted: bool,
     },
@@ -250,16 +250,12 @@ impl Message {
         match self {
             Message::Produce {
                 producer, broker, ..
-            }
-            | Message::Connect { producer, broker } => {
-                (Node::Producer(*producer), Node::Broker(*broker))
-            }
+            } => (Node::Producer(*producer), Node::Broker(*broker)),
+            Message::Connect { client, broker } => (*client, Node::Broker(*broker)),
             Message::ProduceResponse {
                 producer, broker, ..
-            }
-            | Message::ConnectResponse {
-                producer, broker, ..
             } => (Node::Broker(*broker), Node::Producer(*producer)),
+            Message::ConnectResponse { client, broker, .. } => (Node::Broker(*broker), *client),
             Message::Fetch {
                 follower, leader, ..
             } => (Node::Broker(*follower), Node::Broker(*leader)),

@@ -18,7 +18,7 @@ use crate::command::{Acks, KeySpec, PartitionerKind, ProducerSpec, Rate};
 use crate::config::ProducerConfig;
 use crate::event::{ErrorCode, Event};
 use crate::limits;
-use crate::net::{Message, ProduceBatch};
+use crate::net::{Message, Node, ProduceBatch};
 use crate::record::{RECORD_OVERHEAD_BYTES, RecordData, RecordId, ValueRef};
 use crate::streams::expr::Expr;
 use crate::time::{Micros, ms};
@@ -776,7 +776,7 @@ impl Cluster {
                 .is_some()
             {
                 self.send(Message::Connect {
-                    producer: id,
+                    client: Node::Producer(id),
                     broker,
                 });
             }

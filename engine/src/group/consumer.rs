@@ -29,7 +29,7 @@ use crate::group::consumer_protocol::{self, WireSubscription};
 use crate::group::coordinator::{GroupError, GroupRequest, GroupResponse, JoinResponse};
 use crate::group::fetch::{ConsumerFetchPart, ConsumerFetchResult, FetchLimits, FetchPosition};
 use crate::limits;
-use crate::net::Message;
+use crate::net::{Message, Node};
 use crate::record::RecordId;
 use crate::time::Micros;
 
@@ -157,6 +157,9 @@ pub struct Consumer {
     /// What the consumer knows of the cluster: its topics' partitions and leaders, as its last
     /// Metadata response gave them.
     pub metadata: ClientMetadata,
+    /// Which brokers the consumer can send to, and when it tries again to reach the others
+    /// (`connection.rs`).
+    pub connections: crate::connection::Connections,
     /// As the group's leader: the topics the other members subscribe to, which its metadata
     /// covers too (Kafka's `SubscriptionState.groupSubscription`).
     group_subscription: Vec<String>,
@@ -390,6 +393,7 @@ impl Cluster {
             last_poll_us: now,
             poll_cursor: 0,
             metadata: ClientMetadata::empty(),
+            connections: Default::default(),
             group_subscription: Vec::new(),
             awaiting_metadata: None,
             assignment_snapshot: None,
@@ -1104,6 +1108,8 @@ impl Cluster {
     fn send_fetches(&mut self, id: u32) {
         let c = &mut self.consumers[id as usize];
         let mut by_broker: BTreeMap<u32, Vec<ConsumerFetchPart>> = BTreeMap::new();
+        // Leaders whose connection broke (`connection.rs`): their partitions wait.
+        let mut unreachable: Vec<u32> = Vec::new();
         for (tp, p) in &c.owned {
             let Some(position) = p.fetch_position else {
                 continue;
@@ -1113,6 +1119,13 @@ impl Cluster {
                 continue;
             }
             match c.metadata.leader(tp) {
+                Some(leader) if !c.connections.all_up() && !c.connections.is_ready(leader) => {
+                    // Kafka's Fetcher sends nothing to a node it is not connected to; the
+                    // network client tries to connect when its backoff is over.
+                    if !unreachable.contains(&leader) {
+                        unreachable.push(leader);
+                    }
+                }
                 Some(leader) if !c.fetches.contains_key(&leader) => {
                     by_broker
                         .entry(leader)
@@ -1126,6 +1139,9 @@ impl Cluster {
                 // Kafka's Fetcher: no known leader, Metadata.requestUpdate.
                 None => c.metadata.update_requested = true,
             }
+        }
+        for broker in unreachable {
+            self.maybe_connect(Node::Consumer(id), broker);
         }
         let config = &self.consumers[id as usize].config;
         let limits = FetchLimits {
@@ -1275,6 +1291,21 @@ impl Cluster {
         {
             // (Without a coordinator the commit waits; the lookup's own timer wakes us.)
             consider(c.next_auto_commit_us);
+        }
+        if !c.connections.all_up() {
+            // The end of a reconnect backoff, for a leader of a partition that waits to fetch.
+            for (tp, p) in &c.owned {
+                if p.fetch_position.is_none() || !p.buffer.is_empty() || c.paused.contains(tp) {
+                    continue;
+                }
+                if let Some(t) = c
+                    .metadata
+                    .leader(tp)
+                    .and_then(|l| c.connections.next_attempt_at(l))
+                {
+                    consider(t);
+                }
+            }
         }
         if !c.in_process.is_empty()
             && !c.stalled
@@ -1655,7 +1686,14 @@ impl Cluster {
             return;
         }
         let Some(parts) = parts else {
-            // Disconnected: find the new leaders.
+            // The connection broke under the fetch, or the fetch timed out, which closes the
+            // connection too (`NetworkClient.handleDisconnections`, `handleTimedOutRequests`):
+            // the broker is not fetched from again until a new connection is accepted
+            // (`Fetcher.prepareFetchRequests` skips a node that `client.isUnavailable`), and
+            // the metadata may name a new leader.
+            if c.connections.is_ready(broker) {
+                c.connections.disconnected(broker, self.now);
+            }
             c.metadata.update_requested = true;
             return self.consumer_poll(id);
         };
