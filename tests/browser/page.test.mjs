@@ -104,7 +104,8 @@ test('a bad console line shows its error inline and changes nothing', async () =
 
 // The bottom of the page has a fixed height (one log line in presenter mode): the error of a
 // refused line (the line with a caret, the message, the hint) must still be drawn inside the
-// window, on top, with the console line, and go when the line is edited or Escape is pressed.
+// window, on top, with the console line, cover no control a presenter needs (the timeline, Next),
+// and go when the line is edited or Escape is pressed.
 for (const [width, height] of [[1280, 720], [1920, 1080]]) {
   for (const presenter of [false, true]) {
     test(`a refused console line's error and hint are inside the ${width}×${height} window${presenter ? ' in presenter mode' : ''}`, async () => {
@@ -133,6 +134,26 @@ for (const [width, height] of [[1280, 720], [1920, 1080]]) {
           `${name} at ${JSON.stringify(b)} is not inside the ${width}×${height} window`);
       }
       assert.ok(boxes.errorOnTop && boxes.hintOnTop, 'nothing covers the error and its hint');
+      // It covers none of the controls a presenter needs: the timeline and, in presenter mode,
+      // Next, Previous and Restart stay drawn on top and clear of the error's box.
+      const covered = await page.evaluate(() => {
+        const feedback = document.getElementById('console-feedback').getBoundingClientRect();
+        const found = [];
+        for (const sel of ['.timeline-bar', '#next', '#previous', '#restart']) {
+          const e = document.querySelector(sel);
+          if (!e.checkVisibility()) continue;
+          const r = e.getBoundingClientRect();
+          const y = (r.top + r.bottom) / 2;
+          for (const x of [r.left + 4, (r.left + r.right) / 2, r.right - 4]) {
+            if (!e.contains(document.elementFromPoint(x, y))) found.push(`${sel} is covered at (${Math.round(x)}, ${Math.round(y)})`);
+          }
+          if (r.top < feedback.bottom && feedback.top < r.bottom && r.left < feedback.right && feedback.left < r.right) {
+            found.push(`${sel} [${Math.round(r.top)}–${Math.round(r.bottom)}] overlaps the error [${Math.round(feedback.top)}–${Math.round(feedback.bottom)}]`);
+          }
+        }
+        return found;
+      });
+      assert.deepEqual(covered, []);
       // Above the console line, whose input stays where it was.
       assert.ok(boxes.hint.bottom <= boxes.input.top + 1, `the hint ends above the input: ${JSON.stringify(boxes)}`);
       // Not there for good: Escape takes it away.
