@@ -3,7 +3,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { useServerAndBrowser, consoleLine, partitionsLedBy } from './harness.mjs';
+import { useServerAndBrowser, consoleLine, partitionsLedBy, send, textOnScreen } from './harness.mjs';
 
 const { openRoom } = useServerAndBrowser();
 
@@ -163,6 +163,42 @@ for (const [width, height] of [[1280, 720], [1920, 1080]]) {
       await page.close();
     });
   }
+}
+
+// The event log of the normal page (four lines or so, fewer when a caption shows) follows its
+// newest entry: its top edge must fall between two entries, never through one (a sliver of an
+// older line, sliced by the box), whatever the box's height and however entries wrap.
+for (const [width, height] of [[1280, 720], [1920, 1080]]) {
+  test(`the event log shows whole lines only at ${width}×${height}`, async () => {
+    const { page, problems } = await openRoom(`log-lines-${width}`, { width, height });
+    await page.waitForSelector('[data-broker="1"]');
+    assert.equal((await send(page, { type: 'pause' })).ok, true);
+    const failures = [];
+    const words = ['short', 'a narration long enough to wrap onto a second line of the event log at this size, as a lesson\'s sentences do when they explain a rebalance or a leader election'];
+    for (let k = 0; k < 8; k++) {
+      const text = `${k}: ${words[k % 2]}`;
+      // Console lines, narration and captions of either length: each changes the log or its box.
+      assert.equal((await send(page, { type: 'command', line: k % 3 === 2 ? 'say ""' : `say "${text}"` })).ok, true);
+      await page.waitForFunction((n) => document.querySelectorAll('#event-log .log-entry').length >= n, k + 1);
+      // Two frames: the view scrolls at the start of the next one.
+      await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
+      const found = await textOnScreen(page);
+      for (const f of found.filter((f) => f.startsWith('the event log'))) failures.push(`after line ${k}: ${f}`);
+      // And the newest entry's text (its time, subject and words) is in sight, whole.
+      const newest = await page.evaluate(() => {
+        const log = document.getElementById('event-log').getBoundingClientRect();
+        const last = [...document.querySelectorAll('#event-log .log-entry')].at(-1);
+        return [...last.children].every((span) => {
+          const r = span.getBoundingClientRect();
+          return r.top >= log.top - 0.5 && r.bottom <= log.bottom + 0.5;
+        });
+      });
+      if (!newest) failures.push(`after line ${k}: the newest entry is not wholly in sight`);
+    }
+    assert.deepEqual(failures, []);
+    assert.deepEqual(problems.errors, []);
+    await page.close();
+  });
 }
 
 test('menus and forms drive producers, consumers and topics', async () => {
