@@ -211,7 +211,8 @@ export async function focusOnScreen(page, { minFontPx = 16 } = {}) {
  *   has a digit lies, left to right, inside each ancestor
  *   that clips (ellipsis boxes excepted: they mark the cut). Rows scrolled out of view do not
  *   count: only elements vertically inside their clipping box are checked.
- * - Commit labels cover no "replicas" button.
+ * - Commit labels cover no "replicas" button, and never part a number from its word: "lag 46",
+ *   "committed @24" (or "coop @24") each lie on one line of the label.
  * - The event log shows no sliced line: the text of every entry that shows in its box shows whole.
  */
 export async function textOnScreen(page) {
@@ -250,6 +251,31 @@ export async function textOnScreen(page) {
       for (const b of buttons) {
         if (r.left < b.right - 0.5 && b.left < r.right - 0.5 && r.top < b.bottom - 0.5 && b.top < r.bottom - 0.5) {
           problems.push(`"${l.textContent}" at ${fmt(r)} covers a replicas button at ${fmt(b)}`);
+        }
+      }
+    }
+    for (const l of document.querySelectorAll('.commit-label')) {
+      if (!shown(l)) continue;
+      // The label's visible text, each character with its text node and offset (a piece hidden
+      // by CSS, e.g. the verb a narrow lane drops, is not read).
+      const chars = [];
+      const walk = document.createTreeWalker(l, NodeFilter.SHOW_TEXT);
+      for (let n = walk.nextNode(); n; n = walk.nextNode()) {
+        if (!n.parentElement.checkVisibility()) continue;
+        for (let i = 0; i < n.data.length; i++) chars.push({ n, i, c: n.data[i] });
+      }
+      const text = chars.map((x) => x.c).join('');
+      // A number and the word before it ("lag 46", "committed @24", "coop @24"), \s with NBSP.
+      for (const m of text.matchAll(/\S+\s+@?[\d,]+/g)) {
+        const range = document.createRange();
+        range.setStart(chars[m.index].n, chars[m.index].i);
+        const end = chars[m.index + m[0].length - 1];
+        range.setEnd(end.n, end.i + 1);
+        // One line: every fragment's middle within the first one's top and bottom.
+        const rects = [...range.getClientRects()].filter((r) => r.width > 0);
+        const first = rects[0];
+        if (rects.some((r) => (r.top + r.bottom) / 2 < first.top || (r.top + r.bottom) / 2 > first.bottom)) {
+          problems.push(`the label "${text}" parts "${m[0]}" across lines`);
         }
       }
     }

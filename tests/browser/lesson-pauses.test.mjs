@@ -2,8 +2,10 @@
 // each pause something is in focus, every focused element lies inside the viewport and the text
 // that carries meaning in it is at least 16 px; the narration is shown whole (never cut with
 // "…"), no figure of the partition logs is cut by the box that holds it, and the one-line event log shows
-// no sliced line (harness.mjs, textOnScreen). With LESSON_SHOTS=DIR the walk also saves a
-// screenshot and the narration of every pause there (DIR/index.json), for reviewing the lessons.
+// no sliced line, and no commit or position label parts a number from its word ("lag 46" on
+// one line; harness.mjs, textOnScreen). With LESSON_SHOTS=DIR the walk also saves a screenshot
+// and the narration of every pause there (DIR/index.json), for reviewing the lessons. Lesson 05's
+// labels are also read on a 1024×768 projector, where their lane is narrowest.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -74,3 +76,32 @@ for (const [n, id] of lessons.entries()) {
     await page.close();
   });
 }
+
+// An older projector (1024×768): the commit lanes under lesson 05's logs are at their narrowest
+// (about 180 px), where "◀ eager committed @24 · lag 33" once broke as "… · lag" over "33". Only the
+// labels are checked here: the rest of the page is laid out for 1280×720 and up.
+test('lesson 05 at 1024×768: no commit or position label parts a number from its word', async () => {
+  const { page, problems } = await openRoom('labels-1024', { width: 1024, height: 768 });
+  await page.waitForSelector('[data-broker="1"]');
+  await page.locator('#lessons-button').click();
+  await page.locator('#lessons-panel [data-lesson="05-rebalancing"]').click();
+  await page.waitForFunction(() => window.playground.model.lesson?.id === '05-rebalancing');
+  await send(page, { type: 'speed', speed: 20 });
+  const failures = [];
+  let labels = 0;
+  const total = await page.evaluate(() => window.playground.model.lesson.pauses_total);
+  for (let k = 1; k <= total; k++) {
+    await page.waitForFunction((k) => {
+      const l = window.playground.model.lesson;
+      return l.at_pause && l.pauses_done === k;
+    }, k, { timeout: 60000 });
+    await page.waitForTimeout(700);
+    labels += await page.locator('.commit-label:visible').count();
+    for (const p of await textOnScreen(page)) if (p.startsWith('the label')) failures.push(`pause ${k}: ${p}`);
+    if (k < total) await page.locator('#next').click();
+  }
+  assert.ok(labels > 0, 'the lesson shows commit labels');
+  assert.deepEqual(failures, []);
+  assert.deepEqual(problems.errors, []);
+  await page.close();
+});

@@ -3,7 +3,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { useServerAndBrowser, consoleLine, partitionsLedBy } from './harness.mjs';
+import { useServerAndBrowser, consoleLine, partitionsLedBy, send, textOnScreen } from './harness.mjs';
 
 const { openRoom } = useServerAndBrowser();
 
@@ -104,7 +104,8 @@ test('a bad console line shows its error inline and changes nothing', async () =
 
 // The bottom of the page has a fixed height (one log line in presenter mode): the error of a
 // refused line (the line with a caret, the message, the hint) must still be drawn inside the
-// window, on top, with the console line, and go when the line is edited or Escape is pressed.
+// window, on top, with the console line, cover no control a presenter needs (the timeline, Next),
+// and go when the line is edited or Escape is pressed.
 for (const [width, height] of [[1280, 720], [1920, 1080]]) {
   for (const presenter of [false, true]) {
     test(`a refused console line's error and hint are inside the ${width}×${height} window${presenter ? ' in presenter mode' : ''}`, async () => {
@@ -133,6 +134,26 @@ for (const [width, height] of [[1280, 720], [1920, 1080]]) {
           `${name} at ${JSON.stringify(b)} is not inside the ${width}×${height} window`);
       }
       assert.ok(boxes.errorOnTop && boxes.hintOnTop, 'nothing covers the error and its hint');
+      // It covers none of the controls a presenter needs: the timeline and, in presenter mode,
+      // Next, Previous and Restart stay drawn on top and clear of the error's box.
+      const covered = await page.evaluate(() => {
+        const feedback = document.getElementById('console-feedback').getBoundingClientRect();
+        const found = [];
+        for (const sel of ['.timeline-bar', '#next', '#previous', '#restart']) {
+          const e = document.querySelector(sel);
+          if (!e.checkVisibility()) continue;
+          const r = e.getBoundingClientRect();
+          const y = (r.top + r.bottom) / 2;
+          for (const x of [r.left + 4, (r.left + r.right) / 2, r.right - 4]) {
+            if (!e.contains(document.elementFromPoint(x, y))) found.push(`${sel} is covered at (${Math.round(x)}, ${Math.round(y)})`);
+          }
+          if (r.top < feedback.bottom && feedback.top < r.bottom && r.left < feedback.right && feedback.left < r.right) {
+            found.push(`${sel} [${Math.round(r.top)}–${Math.round(r.bottom)}] overlaps the error [${Math.round(feedback.top)}–${Math.round(feedback.bottom)}]`);
+          }
+        }
+        return found;
+      });
+      assert.deepEqual(covered, []);
       // Above the console line, whose input stays where it was.
       assert.ok(boxes.hint.bottom <= boxes.input.top + 1, `the hint ends above the input: ${JSON.stringify(boxes)}`);
       // Not there for good: Escape takes it away.
@@ -142,6 +163,42 @@ for (const [width, height] of [[1280, 720], [1920, 1080]]) {
       await page.close();
     });
   }
+}
+
+// The event log of the normal page (four lines or so, fewer when a caption shows) follows its
+// newest entry: its top edge must fall between two entries, never through one (a sliver of an
+// older line, sliced by the box), whatever the box's height and however entries wrap.
+for (const [width, height] of [[1280, 720], [1920, 1080]]) {
+  test(`the event log shows whole lines only at ${width}×${height}`, async () => {
+    const { page, problems } = await openRoom(`log-lines-${width}`, { width, height });
+    await page.waitForSelector('[data-broker="1"]');
+    assert.equal((await send(page, { type: 'pause' })).ok, true);
+    const failures = [];
+    const words = ['short', 'a narration long enough to wrap onto a second line of the event log at this size, as a lesson\'s sentences do when they explain a rebalance or a leader election'];
+    for (let k = 0; k < 8; k++) {
+      const text = `${k}: ${words[k % 2]}`;
+      // Console lines, narration and captions of either length: each changes the log or its box.
+      assert.equal((await send(page, { type: 'command', line: k % 3 === 2 ? 'say ""' : `say "${text}"` })).ok, true);
+      await page.waitForFunction((n) => document.querySelectorAll('#event-log .log-entry').length >= n, k + 1);
+      // Two frames: the view scrolls at the start of the next one.
+      await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
+      const found = await textOnScreen(page);
+      for (const f of found.filter((f) => f.startsWith('the event log'))) failures.push(`after line ${k}: ${f}`);
+      // And the newest entry's text (its time, subject and words) is in sight, whole.
+      const newest = await page.evaluate(() => {
+        const log = document.getElementById('event-log').getBoundingClientRect();
+        const last = [...document.querySelectorAll('#event-log .log-entry')].at(-1);
+        return [...last.children].every((span) => {
+          const r = span.getBoundingClientRect();
+          return r.top >= log.top - 0.5 && r.bottom <= log.bottom + 0.5;
+        });
+      });
+      if (!newest) failures.push(`after line ${k}: the newest entry is not wholly in sight`);
+    }
+    assert.deepEqual(failures, []);
+    assert.deepEqual(problems.errors, []);
+    await page.close();
+  });
 }
 
 test('menus and forms drive producers, consumers and topics', async () => {

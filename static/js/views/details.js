@@ -3,6 +3,7 @@
 
 import { el, formatCount, formatRate, formatSet, formatStamp } from '../text.js';
 import { keyColor, consumerColor } from '../colors.js';
+import { producerState } from './producers.js';
 
 const INSPECT_EVERY_MS = 1000;
 /** Redraw a non-partition panel at most this often. */
@@ -190,8 +191,9 @@ export class DetailsView {
       ['topic', p.topic],
       ['acks', p.acks],
       ['rate', p.real_client ? 'a real Kafka client: it sends when its program does'
-        : p.rate_per_s === null || p.rate_per_s === undefined ? 'manual' : formatRate(p.rate_per_s)],
-      ['state', p.real_client ? (p.running ? 'connected' : 'disconnected') : p.running ? 'running' : 'paused'],
+        : p.stopped ? 'none: stopped for good'
+          : p.rate_per_s === null || p.rate_per_s === undefined ? 'manual' : formatRate(p.rate_per_s)],
+      ['state', producerState(p)],
       ['buffered', formatCount(p.buffered)],
       ['in flight', formatCount(p.in_flight)],
     ])];

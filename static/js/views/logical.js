@@ -423,21 +423,21 @@ export class LogicalView {
       seen.add(g.name);
       let mark = r.commitMarks.get(g.name);
       if (!mark) {
-        const label = el('span', { class: 'commit-label' });
-        const node = el('div', { class: 'commit-marker', dataset: { commitGroup: g.name } }, el('span', { class: 'commit-tick' }), label);
-        const posLabel = el('span', { class: 'commit-label position-label' });
-        const posNode = el('div', { class: 'commit-marker position-marker', dataset: { positionGroup: g.name } }, el('span', { class: 'commit-tick' }), posLabel);
+        const label = markerLabel('commit-label');
+        const node = el('div', { class: 'commit-marker', dataset: { commitGroup: g.name } }, el('span', { class: 'commit-tick' }), label.node);
+        const posLabel = markerLabel('commit-label position-label');
+        const posNode = el('div', { class: 'commit-marker position-marker', dataset: { positionGroup: g.name } }, el('span', { class: 'commit-tick' }), posLabel.node);
         r.commits.append(node, posNode);
         mark = { node, label, posNode, posLabel };
         r.commitMarks.set(g.name, mark);
       }
       const color = owner ? consumerColor(m.consumerIndex.get(owner)) : 'var(--muted)';
       this.placeMarker(mark.node, mark.label, off ? off.committed : null, start, color,
-        off ? `${g.name} committed @${formatCount(off.committed)} · lag ${formatCount(off.lag)}` : '',
+        off ? { who: g.name, verb: 'committed', lag: off.lag } : null,
         off ? `${g.name}'s committed offset ${off.committed} (where a new owner starts)${owner ? `, owned by ${owner}` : ''}, lag ${off.lag}` : '');
       const hasPos = position !== null && position !== undefined;
       this.placeMarker(mark.posNode, mark.posLabel, hasPos ? position : null, start, color,
-        !hasPos ? '' : real ? `${real.real_client} fetching @${formatCount(position)}` : `${owner} position @${formatCount(position)}`,
+        !hasPos ? null : real ? { who: real.real_client, verb: 'fetching' } : { who: owner, verb: 'position' },
         !hasPos ? ''
           : real ? `${real.real_client}'s latest Fetch asked for offset ${position}: the next record it reads (what it fetched may still wait in its buffer)`
             : `${owner}'s position: the next offset its application processes (${position})`);
@@ -448,8 +448,11 @@ export class LogicalView {
     setClass(r.row, 'has-commits', r.commitMarks.size > 0);
   }
 
-  /** One offset marker under the cells (hidden when `offset` is null). */
-  placeMarker(node, label, offset, start, color, text, title) {
+  /**
+   * One offset marker under the cells (hidden when `offset` is null): `words` says whose offset
+   * it is ({who, verb, lag?}), drawn "◀ who verb @offset · lag N" (markerLabel).
+   */
+  placeMarker(node, label, offset, start, color, words, title) {
     setHidden(node, offset === null);
     if (offset === null) return;
     setStyle(node, '--mc', color);
@@ -459,9 +462,30 @@ export class LogicalView {
     const before = offset < start;
     setClass(node, 'before-window', before);
     setClass(node, 'flip', offset - start > CELLS * 0.6);
-    setText(label, `${before ? '◀ ' : ''}${text}`);
+    setText(label.who, `${before ? '◀\u00a0' : ''}${words.who}`);
+    setText(label.verb, `${words.verb}\u00a0`);
+    setText(label.at, `@${formatCount(offset)}`);
+    const hasLag = words.lag !== undefined;
+    setHidden(label.lag, !hasLag);
+    if (hasLag) setText(label.lag, `·\u00a0lag\u00a0${formatCount(words.lag)}`);
     setAttr(node, 'title', title);
   }
+}
+
+/**
+ * A commit or position label: "◀ coop committed @24 · lag 46" in two pieces that never break
+ * inside ("◀ coop committed @24" and "· lag 46": the line may only break between them), so a
+ * number never lands on another line than its word. The verb is a piece of its own: a lane too
+ * narrow for the whole label drops it (app.css, @container commit-lane) and reads "◀ coop @24 ·
+ * lag 46"; the marker's title still says it in full.
+ */
+function markerLabel(cls) {
+  const who = el('span', { class: 'commit-who' });
+  const verb = el('span', { class: 'commit-verb' });
+  const at = el('span', { class: 'commit-at' });
+  const lag = el('span', { class: 'commit-lag' });
+  const node = el('span', { class: cls }, el('span', { class: 'commit-head' }, who, '\u00a0', verb, at), ' ', lag);
+  return { node, who, verb, at, lag };
 }
 
 function formatRetention(ms) {

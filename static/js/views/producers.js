@@ -68,10 +68,14 @@ export class ProducersView {
       const rate = p.rate_per_s !== null && p.rate_per_s !== undefined ? formatRate(p.rate_per_s) : 'manual';
       setText(c.rate, p.real_client ? 'real client' : rate);
       setClass(c.rate, 'real-client', !!p.real_client);
-      setText(c.state, producerState(p));
-      // Paused and stopped look alike (dashed, amber): neither sends. The pill's word tells
-      // them apart, and the menu offers Resume only for a paused one (actions.js).
-      setClass(c.card, 'paused', !p.running);
+      const state = producerState(p);
+      setText(c.state, state);
+      // Paused (amber, dashed: it resumes) and stopped (grey, solid: closed for good, as Kafka's
+      // producer.close()) do not look alike; the menu offers Resume only for a paused one
+      // (actions.js). A stopped producer sends nothing any more: no rate, only what it did.
+      setClass(c.card, 'paused', state === 'paused' || state === 'disconnected');
+      setClass(c.card, 'stopped', state === 'stopped');
+      setHidden(c.rate, state === 'stopped');
       setText(c.buffered, formatCount(p.buffered));
       setText(c.inFlight, formatCount(p.in_flight));
       setText(c.acked, formatCount(p.acked ?? 0));
