@@ -167,8 +167,7 @@ impl Cluster {
             self.schedule_tick(id as u32);
         }
         for id in 0..self.consumers.len() as u32 {
-            if self.consumer_gone(id) || crate::client::external_group::external_of(id).is_some()
-            {
+            if self.consumer_gone(id) || crate::client::external_group::external_of(id).is_some() {
                 continue;
             }
             let c = &mut self.consumers[id as usize];
@@ -307,7 +306,10 @@ mod tests {
                 attempts_at.push((cluster.now() - killed_at) / 1000);
             }
         }
-        assert!(fetches_to_dead.is_empty(), "fetched a dead broker: {fetches_to_dead:?}");
+        assert!(
+            fetches_to_dead.is_empty(),
+            "fetched a dead broker: {fetches_to_dead:?}"
+        );
         // The first attempt after 50 ms (plus the failed fetch's way back), then gaps that
         // double to 1 s: about a dozen in 8 s.
         let gaps: Vec<u64> = attempts_at.windows(2).map(|w| w[1] - w[0]).collect();
@@ -316,6 +318,9 @@ mod tests {
             "attempts at {attempts_at:?} ms"
         );
         assert!(gaps.iter().all(|g| *g >= 100), "gaps {gaps:?}");
-        assert!(gaps.iter().rev().take(3).all(|g| (1000..1100).contains(g)), "gaps {gaps:?}");
+        assert!(
+            gaps.iter().rev().take(3).all(|g| (1000..1100).contains(g)),
+            "gaps {gaps:?}"
+        );
     }
 }

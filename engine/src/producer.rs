@@ -125,6 +125,25 @@ impl Producer {
         self.leader_in(self.metadata.partitions(&self.topic), part)
     }
 
+    /// The brokers whose connection broke that batches wait for (leaders of partitions with
+    /// records in the accumulator), for the page's "waiting for broker N".
+    pub fn waiting_for(&self) -> Vec<u32> {
+        let mut brokers = Vec::new();
+        if self.connections.all_up() {
+            return brokers;
+        }
+        for (part, q) in self.queues.iter().enumerate() {
+            if let Some(l) = self.leader(part).filter(|l| !self.connections.is_ready(*l))
+                && !q.is_empty()
+                && !brokers.contains(&l)
+            {
+                brokers.push(l);
+            }
+        }
+        brokers.sort_unstable();
+        brokers
+    }
+
     /// [`Producer::leader`] with the topic's cached partitions already looked up.
     fn leader_in(&self, parts: Option<&[PartitionMetadata]>, part: usize) -> Option<u32> {
         parts

@@ -120,6 +120,9 @@ pub struct ConsumerView {
     /// What the consumer holds now, with its position (next offset to process).
     pub owned: Vec<OwnedView>,
     pub consumed: u64,
+    /// Brokers it cannot reach that its partitions wait to fetch from (`connection.rs`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub waiting_for: Vec<u32>,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -245,6 +248,10 @@ pub struct ProducerView {
     /// A real Kafka client's entry for one topic (`client::external`): its `client.id` (with a
     /// number after the second of one name); `running` while its connection is open.
     pub real_client: Option<String>,
+    /// Brokers it cannot reach that its batches wait for: a leader whose connection broke,
+    /// retried on the reconnect backoff (`connection.rs`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub waiting_for: Vec<u32>,
 }
 
 impl Cluster {
@@ -299,6 +306,7 @@ impl Cluster {
                 in_flight: p.in_flight.len(),
                 counts: p.counts,
                 real_client: p.external.map(|_| p.display_name.clone()),
+                waiting_for: p.waiting_for(),
             })
             .collect();
         let groups = self
@@ -422,6 +430,7 @@ impl Cluster {
                     })
                     .collect(),
                 consumed: c.consumed,
+                waiting_for: c.waiting_for(),
             })
             .collect();
         Snapshot {

@@ -239,6 +239,7 @@ fn producer(p: &ProducerView) -> wire::Producer {
         failed: p.counts.failed,
         retried: p.counts.retried,
         real_client: p.real_client.clone(),
+        waiting_for: p.waiting_for.clone(),
     }
 }
 
@@ -313,6 +314,7 @@ fn consumer(c: &ConsumerView) -> wire::Consumer {
             .map(|o| (format!("{}/{}", o.topic, o.partition), o.position))
             .collect(),
         consumed: c.consumed,
+        waiting_for: c.waiting_for.clone(),
     }
 }
 

@@ -754,6 +754,9 @@ pub struct Producer {
     /// A real Kafka client connected to the listeners: its `client.id` (the page's name for
     /// it, marked "real client"); `running` while its connection is open.
     pub real_client: Option<String>,
+    /// Brokers whose connection broke that its batches wait for, retried on the reconnect
+    /// backoff (empty when it can reach every leader it sends to). Added to version 1.
+    pub waiting_for: Vec<u32>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -823,6 +826,9 @@ pub struct Consumer {
     /// What it holds now: `"orders/0"` → next offset to process (null until known).
     pub owned: Vec<(String, Option<u64>)>,
     pub consumed: u64,
+    /// Brokers whose connection broke that its partitions wait to fetch from (empty when it
+    /// can reach every leader it fetches from). Added to version 1.
+    pub waiting_for: Vec<u32>,
 }
 
 /// Something to animate during this frame.

@@ -109,6 +109,16 @@ export function plural(n, word) {
   return `${n} ${word}${n === 1 ? '' : 's'}`;
 }
 
+/**
+ * A client's line for the brokers it cannot reach and waits for (the snapshot's `waiting_for`:
+ * leaders whose connection broke, retried on the reconnect backoff): "waiting for broker 1",
+ * "waiting for brokers 1, 2"; empty when it waits for none.
+ */
+export function waitingForBrokers(ids) {
+  if (!ids || !ids.length) return '';
+  return `waiting for broker${ids.length === 1 ? '' : 's'} ${ids.join(', ')} · reconnecting`;
+}
+
 /** A count with thin thousands separators: 12 345. */
 export function formatCount(n) {
   if (n === null || n === undefined) return '—';

@@ -203,6 +203,28 @@ impl Consumer {
             .any(|(_, k)| matches!(k, Pending::Commit(_)))
     }
 
+    /// The brokers whose connection broke that partitions wait to fetch from (their leaders
+    /// in the consumer's metadata), for the page's "waiting for broker N".
+    pub fn waiting_for(&self) -> Vec<u32> {
+        let mut brokers = Vec::new();
+        if self.connections.all_up() || self.state != ClientState::Running {
+            return brokers;
+        }
+        for (tp, p) in &self.owned {
+            if p.fetch_position.is_none() || !p.buffer.is_empty() || self.paused.contains(tp) {
+                continue;
+            }
+            if let Some(l) = self.metadata.leader(tp)
+                && !self.connections.is_ready(l)
+                && !brokers.contains(&l)
+            {
+                brokers.push(l);
+            }
+        }
+        brokers.sort_unstable();
+        brokers
+    }
+
     fn is_member(&self) -> bool {
         matches!(self.phase, JoinPhase::Syncing | JoinPhase::Stable)
     }
@@ -1292,19 +1314,10 @@ impl Cluster {
             // (Without a coordinator the commit waits; the lookup's own timer wakes us.)
             consider(c.next_auto_commit_us);
         }
-        if !c.connections.all_up() {
-            // The end of a reconnect backoff, for a leader of a partition that waits to fetch.
-            for (tp, p) in &c.owned {
-                if p.fetch_position.is_none() || !p.buffer.is_empty() || c.paused.contains(tp) {
-                    continue;
-                }
-                if let Some(t) = c
-                    .metadata
-                    .leader(tp)
-                    .and_then(|l| c.connections.next_attempt_at(l))
-                {
-                    consider(t);
-                }
+        // The end of a reconnect backoff, for a leader a partition waits to fetch from.
+        for broker in c.waiting_for() {
+            if let Some(t) = c.connections.next_attempt_at(broker) {
+                consider(t);
             }
         }
         if !c.in_process.is_empty()

@@ -4,7 +4,7 @@
 // rebalance's revocations are visible as they happen). A crashed consumer is drawn in the alert
 // colour and, until its session times out, still marked as a member.
 
-import { el, setHidden, setText, setClass, setAttr, setStyle, formatCount } from '../text.js';
+import { el, setHidden, setText, setClass, setAttr, setStyle, formatCount, waitingForBrokers } from '../text.js';
 import { consumerColor } from '../colors.js';
 import { entity } from '../entities.js';
 
@@ -191,7 +191,12 @@ export class GroupsView {
     else if (con.state === 'stopped') note = 'stopped — left the group';
     else if (con.stalled) note = 'stalled — not polling';
     else if (!isMember && con.state === 'running') note = 'not a member yet';
+    // Its connection to a leader broke: it fetches nothing from there while it reconnects
+    // (reconnect.backoff.ms, 50 ms doubling to 1 s) or until the metadata names another leader.
+    const waiting = waitingForBrokers(con.waiting_for);
+    if (waiting) note = note ? `${note} · ${waiting}` : waiting;
     setText(r.note, note);
+    setClass(r.note, 'client-waiting', Boolean(waiting));
     setAttr(r.row, 'aria-label', `Consumer ${con.name}, ${state}`);
 
     // Owned partitions as chips with the position (next offset to process).

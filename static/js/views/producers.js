@@ -4,7 +4,7 @@
 // drawn as their application's, one card per application (streams-producers.js); a Connect
 // source task's producer is drawn by the task's chip (connect-tasks.js).
 
-import { el, setHidden, setText, setClass, setAttr, formatRate, formatCount } from '../text.js';
+import { el, setHidden, setText, setClass, setAttr, formatRate, formatCount, waitingForBrokers } from '../text.js';
 import { entity } from '../entities.js';
 import { streamsOwners, StreamsProducersCard } from './streams-producers.js';
 import { taskProducerId } from './connect-model.js';
@@ -82,6 +82,9 @@ export class ProducersView {
       setText(c.failed, formatCount(p.failed ?? 0));
       setText(c.retried, formatCount(p.retried ?? 0));
       setClass(c.failed, 'alert-text', (p.failed ?? 0) > 0);
+      // Its connection to a leader broke (the broker died, or a request timed out): the
+      // batches for that leader's partitions wait in the accumulator while it reconnects.
+      setText(c.waiting, waitingForBrokers(p.waiting_for));
       setAttr(c.card, 'aria-label', `Producer ${p.real_client ?? p.name}${p.real_client ? ' (a real Kafka client)' : ''}, ${producerState(p)}`);
     }
     for (const [app, c] of this.streamsCards) if (!byApp.has(app)) { c.card.remove(); this.streamsCards.delete(app); }
@@ -102,6 +105,10 @@ export class ProducersView {
     const acked = el('b');
     const failed = el('b');
     const retried = el('b');
+    const waiting = el('div', {
+      class: 'client-waiting',
+      title: 'Its connection to this leader broke: the batches for its partitions wait in the accumulator, neither sent nor retried. It tries to connect again after 50 ms, doubling up to 1 s (reconnect.backoff.ms), until the broker accepts or the metadata names another leader.',
+    });
     const card = el('div', {
       class: 'producer card',
       dataset: { producer: name, click: 'producer', entity: entity.producer(name) },
@@ -116,7 +123,8 @@ export class ProducersView {
       el('div', { class: 'counts' },
         el('span', { title: 'Records acknowledged to the application (acks=0: sent)' }, 'acked ', acked),
         el('span', { title: 'Records that failed to the application (delivery timeout, or an error that is not retried)' }, 'failed ', failed),
-        el('span', { title: 'Records sent again after a retriable error (idempotence writes them once)' }, 'retried ', retried)));
-    return { card, topic, acks, rate, state, buffered, inFlight, acked, failed, retried };
+        el('span', { title: 'Records sent again after a retriable error (idempotence writes them once)' }, 'retried ', retried)),
+      waiting);
+    return { card, topic, acks, rate, state, buffered, inFlight, acked, failed, retried, waiting };
   }
 }
