@@ -306,7 +306,7 @@ impl Cluster {
                 in_flight: p.in_flight.len(),
                 counts: p.counts,
                 real_client: p.external.map(|_| p.display_name.clone()),
-                waiting_for: p.waiting_for(),
+                waiting_for: sorted(p.waiting_for()),
             })
             .collect();
         let groups = self
@@ -430,7 +430,7 @@ impl Cluster {
                     })
                     .collect(),
                 consumed: c.consumed,
-                waiting_for: c.waiting_for(),
+                waiting_for: sorted(c.waiting_for()),
             })
             .collect();
         Snapshot {
@@ -748,4 +748,10 @@ pub struct StreamsTaskView {
     /// Records this task read from its input partitions.
     pub processed: u64,
     pub stream_time_us: Option<Micros>,
+}
+
+/// Broker ids in ascending order, as the page lists them.
+fn sorted(mut brokers: Vec<u32>) -> Vec<u32> {
+    brokers.sort_unstable();
+    brokers
 }

@@ -204,7 +204,8 @@ impl Consumer {
     }
 
     /// The brokers whose connection broke that partitions wait to fetch from (their leaders
-    /// in the consumer's metadata), for the page's "waiting for broker N".
+    /// in the consumer's metadata), in partition order: the ones `send_fetches` tries to
+    /// reconnect to, and the page's "waiting for broker N".
     pub fn waiting_for(&self) -> Vec<u32> {
         let mut brokers = Vec::new();
         if self.connections.all_up() || self.state != ClientState::Running {
@@ -221,7 +222,6 @@ impl Consumer {
                 brokers.push(l);
             }
         }
-        brokers.sort_unstable();
         brokers
     }
 
@@ -1130,8 +1130,6 @@ impl Cluster {
     fn send_fetches(&mut self, id: u32) {
         let c = &mut self.consumers[id as usize];
         let mut by_broker: BTreeMap<u32, Vec<ConsumerFetchPart>> = BTreeMap::new();
-        // Leaders whose connection broke (`connection.rs`): their partitions wait.
-        let mut unreachable: Vec<u32> = Vec::new();
         for (tp, p) in &c.owned {
             let Some(position) = p.fetch_position else {
                 continue;
@@ -1143,10 +1141,7 @@ impl Cluster {
             match c.metadata.leader(tp) {
                 Some(leader) if !c.connections.all_up() && !c.connections.is_ready(leader) => {
                     // Kafka's Fetcher sends nothing to a node it is not connected to; the
-                    // network client tries to connect when its backoff is over.
-                    if !unreachable.contains(&leader) {
-                        unreachable.push(leader);
-                    }
+                    // network client tries to connect when its backoff is over (below).
                 }
                 Some(leader) if !c.fetches.contains_key(&leader) => {
                     by_broker
@@ -1162,7 +1157,7 @@ impl Cluster {
                 None => c.metadata.update_requested = true,
             }
         }
-        for broker in unreachable {
+        for broker in self.consumers[id as usize].waiting_for() {
             self.maybe_connect(Node::Consumer(id), broker);
         }
         let config = &self.consumers[id as usize].config;

@@ -132,7 +132,8 @@ impl Producer {
     }
 
     /// The brokers whose connection broke that batches wait for (leaders of partitions with
-    /// records in the accumulator), for the page's "waiting for broker N".
+    /// records in the accumulator), in partition order: the ones the sender tries to reconnect
+    /// to, and the page's "waiting for broker N".
     pub fn waiting_for(&self) -> Vec<u32> {
         let mut brokers = Vec::new();
         if self.connections.all_up() {
@@ -146,7 +147,6 @@ impl Producer {
                 brokers.push(l);
             }
         }
-        brokers.sort_unstable();
         brokers
     }
 

@@ -110,8 +110,6 @@ impl Cluster {
         // counted only for a partition whose batch is ready.
         let mut ready: Vec<(usize, u32)> = Vec::new();
         let mut leader_unknown = false;
-        // Leaders with batches waiting whose connection broke (`connection.rs`).
-        let mut unreachable: Vec<u32> = Vec::new();
         let parts = p.metadata.partitions(&p.topic);
         for part in 0..p.queues.len() {
             let Some(leader) = p.leader_in(parts, part) else {
@@ -123,10 +121,7 @@ impl Cluster {
             let Some(b) = q.front() else { continue };
             if !p.connections.all_up() && !p.connections.is_ready(leader) {
                 // Kafka's Sender leaves the batches of a leader that is not `client.ready` in
-                // the accumulator and tries to connect to it (`NetworkClient.ready`).
-                if !unreachable.contains(&leader) {
-                    unreachable.push(leader);
-                }
+                // the accumulator and tries to connect to it (`NetworkClient.ready`, below).
                 continue;
             }
             let full = q.len() > 1 || b.bytes >= p.config.batch_size_bytes;
@@ -143,17 +138,8 @@ impl Cluster {
         if leader_unknown {
             p.metadata.update_requested = true;
         }
-        for broker in unreachable {
-            if self.producers[id as usize]
-                .connections
-                .start_attempt(broker, now)
-                .is_some()
-            {
-                self.send(Message::Connect {
-                    client: Node::Producer(id),
-                    broker,
-                });
-            }
+        for broker in self.producers[id as usize].waiting_for() {
+            self.maybe_connect(Node::Producer(id), broker);
         }
         let p = &mut self.producers[id as usize];
         let mut by_broker: BTreeMap<u32, Vec<Batch>> = BTreeMap::new();
@@ -246,18 +232,10 @@ impl Cluster {
         if p.metadata.due() {
             consider(now + p.config.retry_backoff_us);
         }
-        if !p.connections.all_up() {
-            // The end of a reconnect backoff, for a leader that batches wait for.
-            for (part, q) in p.queues.iter().enumerate() {
-                if q.is_empty() {
-                    continue;
-                }
-                if let Some(t) = p
-                    .leader(part)
-                    .and_then(|l| p.connections.next_attempt_at(l))
-                {
-                    consider(t);
-                }
+        // The end of a reconnect backoff, for a leader that batches wait for.
+        for broker in p.waiting_for() {
+            if let Some(t) = p.connections.next_attempt_at(broker) {
+                consider(t);
             }
         }
         if let Some(at) = next {
