@@ -23,26 +23,38 @@ const shots = process.env.LESSON_SHOTS;
 const [width, height] = (process.env.LESSON_VIEWPORT || '1280x720').split('x').map(Number);
 const index = [];
 
+/**
+ * Opens lesson `id` in `page` (presenter mode, 20× speed) and stops at each of its pauses in turn:
+ * `atPause(k)` runs once the page has drawn pause k, then Next goes on. Resolves to the
+ * number of pauses.
+ */
+async function walkLesson(page, id, atPause) {
+  await page.waitForSelector('[data-broker="1"]');
+  await page.locator('#lessons-button').click();
+  await page.locator(`#lessons-panel [data-lesson="${id}"]`).click();
+  await page.waitForFunction((id) => window.playground.model.lesson?.id === id, id);
+  await page.waitForFunction(() => document.documentElement.dataset.presenter === '1');
+  await send(page, { type: 'speed', speed: 20 });
+  const total = await page.evaluate(() => window.playground.model.lesson.pauses_total);
+  for (let k = 1; k <= total; k++) {
+    await page.waitForFunction((k) => {
+      const l = window.playground.model.lesson;
+      return l.at_pause && l.pauses_done === k;
+    }, k, { timeout: 60000 });
+    // Let the page draw the paused state and scroll its focus into view.
+    await page.waitForTimeout(700);
+    await atPause(k);
+    if (k < total) await page.locator('#next').click();
+  }
+  return total;
+}
+
 for (const [n, id] of lessons.entries()) {
   test(`lesson ${id}: every pause shows its focus, in view and legible`, async () => {
     const { page, problems } = await openRoom(`walk-${n + 1}`, { width, height });
-    await page.waitForSelector('[data-broker="1"]');
-    await page.locator('#lessons-button').click();
-    await page.locator(`#lessons-panel [data-lesson="${id}"]`).click();
-    await page.waitForFunction((id) => window.playground.model.lesson?.id === id, id);
-    await page.waitForFunction(() => document.documentElement.dataset.presenter === '1');
-    await send(page, { type: 'speed', speed: 20 });
     // Every pause is checked (and, with LESSON_SHOTS, photographed) before the test fails.
     const failures = [];
-    const total = await page.evaluate(() => window.playground.model.lesson.pauses_total);
-    assert.ok(total > 0, 'a lesson has pauses');
-    for (let k = 1; k <= total; k++) {
-      await page.waitForFunction((k) => {
-        const l = window.playground.model.lesson;
-        return l.at_pause && l.pauses_done === k;
-      }, k, { timeout: 60000 });
-      // Let the page draw the paused state and scroll its focus into view.
-      await page.waitForTimeout(700);
+    const total = await walkLesson(page, id, async (k) => {
       const where = `${id}, pause ${k}`;
       const found = await focusOnScreen(page);
       if (found.focused.length === 0) failures.push(`${where}: nothing carries data-focus`);
@@ -66,8 +78,8 @@ for (const [n, id] of lessons.entries()) {
         assert.match(await page.locator('#narration').textContent(), /still in every ISR/);
         for (const p of [0, 1, 2]) assert.ok(await holds(page, `isr orders/${p} == 1,2,3`), `orders/${p}'s ISR is {1,2,3} at lesson 7's pause 2`);
       }
-      if (k < total) await page.locator('#next').click();
-    }
+    });
+    assert.ok(total > 0, 'a lesson has pauses');
     // The last pause ends the lesson: Next is off and the page says so.
     await page.waitForSelector('#presenter.over');
     assert.ok(await page.locator('#next').isDisabled(), 'Next is off at the end');
@@ -82,24 +94,12 @@ for (const [n, id] of lessons.entries()) {
 // labels are checked here: the rest of the page is laid out for 1280×720 and up.
 test('lesson 05 at 1024×768: no commit or position label parts a number from its word', async () => {
   const { page, problems } = await openRoom('labels-1024', { width: 1024, height: 768 });
-  await page.waitForSelector('[data-broker="1"]');
-  await page.locator('#lessons-button').click();
-  await page.locator('#lessons-panel [data-lesson="05-rebalancing"]').click();
-  await page.waitForFunction(() => window.playground.model.lesson?.id === '05-rebalancing');
-  await send(page, { type: 'speed', speed: 20 });
   const failures = [];
   let labels = 0;
-  const total = await page.evaluate(() => window.playground.model.lesson.pauses_total);
-  for (let k = 1; k <= total; k++) {
-    await page.waitForFunction((k) => {
-      const l = window.playground.model.lesson;
-      return l.at_pause && l.pauses_done === k;
-    }, k, { timeout: 60000 });
-    await page.waitForTimeout(700);
+  await walkLesson(page, '05-rebalancing', async (k) => {
     labels += await page.locator('.commit-label:visible').count();
     for (const p of await textOnScreen(page)) if (p.startsWith('the label')) failures.push(`pause ${k}: ${p}`);
-    if (k < total) await page.locator('#next').click();
-  }
+  });
   assert.ok(labels > 0, 'the lesson shows commit labels');
   assert.deepEqual(failures, []);
   assert.deepEqual(problems.errors, []);
