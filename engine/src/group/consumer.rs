@@ -1011,7 +1011,11 @@ impl Cluster {
         let mut runs: Vec<(u32, u64, u32, u64)> = Vec::new();
         let thread = c.streams;
         let sink = c.connect;
-        let mut for_tasks = Vec::new();
+        let mut for_tasks = Vec::with_capacity(if thread.is_some() || sink.is_some() {
+            due.min(c.in_process.len() as u64) as usize
+        } else {
+            0
+        });
         for _ in 0..due {
             let Some((slot, offset, rid)) = c.in_process.pop_front() else {
                 break;

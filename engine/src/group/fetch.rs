@@ -136,7 +136,9 @@ impl Cluster {
         let mut records = Vec::new();
         if r.log.fits_within(offset, hw, max_bytes) {
             // Everything up to the high watermark is under the byte limit: the loop below would
-            // take it all, so take it without reading each record's size from the store.
+            // take it all, so take it without reading each record's size from the store (at
+            // most `hw - offset` records: one allocation).
+            records.reserve_exact(hw.saturating_sub(offset) as usize);
             for chunk in r.log.range_slices(offset, hw) {
                 records.extend(chunk.iter().map(|e| (e.offset, e.id)));
             }

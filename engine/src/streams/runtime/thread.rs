@@ -9,6 +9,8 @@
 //! records whose results are durable; a crash loses what was processed since, and the next owner
 //! processes it again.
 
+use std::sync::Arc;
+
 use crate::cluster::{Cluster, Timer};
 use crate::command::{ProducerSpec, TopicPartition};
 use crate::event::{Event, StreamsOutput, StreamsSample};
@@ -33,7 +35,7 @@ impl Cluster {
         r: ThreadRef,
         records: &[(u32, u64, RecordId)],
     ) {
-        let topology = std::sync::Arc::clone(&self.streams[r.app as usize].topology);
+        let topology = Arc::clone(&self.streams[r.app as usize].topology);
         let app_name = self.streams[r.app as usize].name.clone();
         let mut effects = std::mem::take(&mut self.streams_thread_mut(r).effects);
         let mut i = 0;
@@ -55,31 +57,38 @@ impl Cluster {
             };
             let mut sample = None;
             let mut processed = 0u32;
-            for &(_, offset, rid) in &records[i..run_end] {
-                let input = self.streams_input(&tp, offset, rid);
-                // The run's event shows its first record: only that one is written out as text.
-                let shown = sample
-                    .is_none()
-                    .then(|| (input.key.to_record(), input.value.to_record()));
-                let thread = self.streams_thread_mut(r);
-                let Some(active) = thread.tasks.get_mut(&task_id) else {
-                    break;
-                };
-                if active.state != TaskState::Running {
-                    // Paused partitions are not polled; a record here is a bug upstream.
-                    break;
-                }
-                let before = effects.len();
-                active.task.process(&mut thread.cache, input, &mut effects);
-                thread.commit_needed = true;
-                processed += 1;
-                if let Some((key, value)) = shown {
-                    sample = Some(StreamsSample {
-                        offset,
-                        key,
-                        value,
-                        outputs: outputs(&topology, &effects[before..]),
-                    });
+            // The run's records as the task reads them, then the task looked up once for all.
+            let inputs: Vec<Input<'_>> = records[i..run_end]
+                .iter()
+                .map(|&(_, offset, rid)| self.streams_input(&tp, offset, rid))
+                .collect();
+            let thread = self.streams_thread_mut(r);
+            // Paused partitions are not polled; a record of a task not running here is a bug
+            // upstream, and is not processed.
+            if let Some(active) = thread
+                .tasks
+                .get_mut(&task_id)
+                .filter(|a| a.state == TaskState::Running)
+            {
+                for input in inputs {
+                    let offset = input.offset;
+                    // The run's event shows its first record: only that one is written out as
+                    // text.
+                    let shown = sample
+                        .is_none()
+                        .then(|| (input.key.to_record(), input.value.to_record()));
+                    let before = effects.len();
+                    active.task.process(&mut thread.cache, input, &mut effects);
+                    thread.commit_needed = true;
+                    processed += 1;
+                    if let Some((key, value)) = shown {
+                        sample = Some(StreamsSample {
+                            offset,
+                            key,
+                            value,
+                            outputs: outputs(&topology, &effects[before..]),
+                        });
+                    }
                 }
             }
             if processed > 0 {
@@ -160,6 +169,9 @@ impl Cluster {
         let mut touched = Vec::new();
         // The index of a repartition record among those its input record's processing sent.
         let mut sent_from: Option<(u64, u32)> = None;
+        // The thread's producer for the last topic written: a task's sink and changelog topics
+        // are the same `Arc`s record after record, so most records skip the lookup by name.
+        let mut last_producer: Option<(Arc<str>, u32)> = None;
         for effect in effects.drain(..) {
             match effect {
                 Effect::Produce {
@@ -172,11 +184,11 @@ impl Cluster {
                     input: offset,
                     ..
                 } => {
-                    let Some((p, seq)) =
-                        self.send_streams_record(r, &topic, None, &key, window, &value, timestamp)
-                    else {
+                    let Some(p) = self.thread_producer_cached(r, &topic, &mut last_producer) else {
                         continue;
                     };
+                    let seq =
+                        self.send_streams_record(p, &topic, None, &key, window, &value, timestamp);
                     let prov = &mut self.streams[r.app as usize].provenance;
                     if prov.repartitions(node) {
                         let from = input.zip(offset).map(|(slot, offset)| {
@@ -203,17 +215,18 @@ impl Cluster {
                     written_at,
                     ..
                 } => {
-                    let Some((p, seq)) = self.send_streams_record(
-                        r,
+                    let Some(p) = self.thread_producer_cached(r, &topic, &mut last_producer) else {
+                        continue;
+                    };
+                    let seq = self.send_streams_record(
+                        p,
                         &topic,
                         Some(partition),
                         &key,
                         window,
                         &value,
                         timestamp,
-                    ) else {
-                        continue;
-                    };
+                    );
                     self.streams[r.app as usize]
                         .provenance
                         .note_changelog(task, p, seq, written_at);
@@ -243,22 +256,38 @@ impl Cluster {
         }
     }
 
-    /// Hands one record to the thread's producer for `topic`; returns that producer and the
+    /// [`Cluster::thread_producer`], remembering the last topic's producer in `last`.
+    fn thread_producer_cached(
+        &mut self,
+        r: ThreadRef,
+        topic: &Arc<str>,
+        last: &mut Option<(Arc<str>, u32)>,
+    ) -> Option<u32> {
+        if let Some((t, p)) = last
+            && Arc::ptr_eq(t, topic)
+        {
+            return Some(*p);
+        }
+        let p = self.thread_producer(r, topic)?;
+        *last = Some((Arc::clone(topic), p));
+        Some(p)
+    }
+
+    /// Hands one record to producer `p` (the thread's producer for `topic`); returns the
     /// record's sequence among the producer's records (`RecordData::producer_seq`). A
     /// windowed key (`Windowed<K>`) is written with its window, `[key@start/end]`, and
     /// partitioned by the key alone (`WindowedStreamPartitioner`; see `streams::windowed`).
     #[allow(clippy::too_many_arguments)]
     fn send_streams_record(
         &mut self,
-        r: ThreadRef,
+        p: u32,
         topic: &str,
         partition: Option<u32>,
         key: &Val,
         window: Option<Window>,
         value: &Val,
         timestamp: Micros,
-    ) -> Option<(u32, u32)> {
-        let p = self.thread_producer(r, topic)?;
+    ) -> u32 {
         let (key, partition) = match (window, key.record_text()) {
             (Some(w), Some(base)) => {
                 let partition = partition.or_else(|| self.partition_for_key(topic, &base));
@@ -279,7 +308,7 @@ impl Cluster {
         // The record keeps its input's timestamp (Kafka's default: the processed record's).
         let seq = self.producers[p as usize].seq;
         self.create_record(p, self.now, timestamp, key, value, partition);
-        Some((p, seq))
+        seq
     }
 
     /// The thread's producer for a topic (one engine producer per topic, see ARCHITECTURE.md:
@@ -549,7 +578,7 @@ impl Cluster {
     /// kept it, restoring first if it has changelogged stores.
     pub(crate) fn streams_partitions_assigned(&mut self, r: ThreadRef) {
         let consumer = self.streams_thread(r).consumer;
-        let topology = std::sync::Arc::clone(&self.streams[r.app as usize].topology);
+        let topology = Arc::clone(&self.streams[r.app as usize].topology);
         let mut wanted: std::collections::BTreeMap<TaskId, Vec<TopicPartition>> =
             Default::default();
         for tp in self.consumers[consumer as usize].owned.keys() {
