@@ -181,28 +181,11 @@ impl Cluster {
         self.maybe_expand_isr(leader, slot, follower);
         self.maybe_advance_high_watermark(leader, slot);
         let r = &self.broker(leader).replicas[&slot];
-        let mut entries = Vec::new();
-        if r.log.fits_within(part.fetch_offset, leo, max_bytes) {
-            // Everything to the log end is under replica.fetch.max.bytes: the loop below would
-            // take it all, so take it without reading each record's size from the store. At most
-            // `leo - fetch_offset` entries (fewer where compaction left gaps): one allocation.
-            entries.reserve_exact(leo.saturating_sub(part.fetch_offset) as usize);
-            for chunk in r.log.range_slices(part.fetch_offset, leo) {
-                entries.extend_from_slice(chunk);
-            }
-        } else {
-            let mut bytes = 0u64;
-            'fill: for chunk in r.log.range_slices(part.fetch_offset, u64::MAX) {
-                for e in chunk {
-                    let size = self.store.get(e.id).size_bytes as u64;
-                    if !entries.is_empty() && bytes + size > max_bytes {
-                        break 'fill;
-                    }
-                    bytes += size;
-                    entries.push(*e);
-                }
-            }
-        }
+        // One allocation of exactly the entries taken.
+        let entries = r
+            .log
+            .fetch_slices(part.fetch_offset, leo, max_bytes, &self.store)
+            .concat();
         FetchPartResult::Records {
             entries,
             high_watermark: r.high_watermark,

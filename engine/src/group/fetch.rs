@@ -133,29 +133,10 @@ impl Cluster {
         if offset < start || offset > r.log.log_end_offset() {
             return ConsumerFetchResult::OffsetOutOfRange;
         }
-        let mut records = Vec::new();
-        if r.log.fits_within(offset, hw, max_bytes) {
-            // Everything up to the high watermark is under the byte limit: the loop below would
-            // take it all, so take it without reading each record's size from the store (at
-            // most `hw - offset` records: one allocation).
-            records.reserve_exact(hw.saturating_sub(offset) as usize);
-            for chunk in r.log.range_slices(offset, hw) {
-                records.extend(chunk.iter().map(|e| (e.offset, e.id)));
-            }
-        } else {
-            let mut bytes = 0u64;
-            'fill: for chunk in r.log.range_slices(offset, hw) {
-                for e in chunk {
-                    let size = u64::from(self.store.get(e.id).size_bytes);
-                    // At least one record, like Kafka's "the first batch is returned even if too
-                    // big".
-                    if !records.is_empty() && bytes + size > max_bytes {
-                        break 'fill;
-                    }
-                    bytes += size;
-                    records.push((e.offset, e.id));
-                }
-            }
+        let slices = r.log.fetch_slices(offset, hw, max_bytes, &self.store);
+        let mut records = Vec::with_capacity(slices.iter().map(|s| s.len()).sum());
+        for s in slices {
+            records.extend(s.iter().map(|e| (e.offset, e.id)));
         }
         ConsumerFetchResult::Records {
             fetch_offset: offset,

@@ -142,6 +142,41 @@ impl PartitionLog {
         self.entries.range(from, to)
     }
 
+    /// What a fetch of `[from, to)` returns under a byte limit (`replica.fetch.max.bytes`, a
+    /// consumer's `fetch.max.bytes`), one slice per chunk: every entry if they fit, else as many
+    /// as fit, and at least one, as Kafka returns the first batch even when it is too big.
+    pub fn fetch_slices(
+        &self,
+        from: u64,
+        to: u64,
+        max_bytes: u64,
+        store: &RecordStore,
+    ) -> Vec<&[Entry]> {
+        if self.fits_within(from, to, max_bytes) {
+            // They all fit: taken without reading each record's size from the store.
+            return self.range_slices(from, to).collect();
+        }
+        let mut slices = Vec::new();
+        let (mut bytes, mut taken) = (0u64, 0usize);
+        for chunk in self.range_slices(from, to) {
+            let mut end = 0;
+            for e in chunk {
+                let size = u64::from(store.get(e.id).size_bytes);
+                if taken + end > 0 && bytes + size > max_bytes {
+                    break;
+                }
+                bytes += size;
+                end += 1;
+            }
+            slices.push(&chunk[..end]);
+            taken += end;
+            if end < chunk.len() {
+                break;
+            }
+        }
+        slices
+    }
+
     /// Whether every record in `[from, to)` together holds at most `max_bytes`, known without
     /// reading their sizes: there are at most `to - from` of them (offsets strictly increase),
     /// none larger than the largest ever appended. When it says no, the caller adds up sizes.
