@@ -284,6 +284,7 @@ impl Cluster {
                         .expect("replica");
                     let base = entries.first().map(|e| e.offset);
                     let mut appended = 0u32;
+                    let sealed_before = r.log.sealed_chunks();
                     let mut notes = ProducerNotes::default();
                     for e in &entries {
                         if e.offset < r.log.log_end_offset() {
@@ -309,9 +310,13 @@ impl Cluster {
                         .max(r.log.log_start_offset())
                         .max(old_hw.min(r.log.log_end_offset()));
                     let leo = r.log.log_end_offset();
+                    let sealed_now = r.log.sealed_chunks() > sealed_before;
                     if moved {
                         // The follower dropped what the leader's retention deleted.
                         self.request_reclaim();
+                    }
+                    if sealed_now {
+                        self.share_leader_chunks(leader, follower, slot, sealed_before);
                     }
                     if let (Some(base), true) = (base, appended > 0) {
                         self.emit(Event::ReplicaFetched {
@@ -331,6 +336,26 @@ impl Cluster {
             f.in_flight = None;
         }
         self.fetcher_kick(follower, leader);
+    }
+
+    /// A follower's newly sealed chunks of entries become the leader's identical ones
+    /// (`PartitionLog::share_sealed_from`): memory only, nothing either replica reads changes.
+    fn share_leader_chunks(&mut self, leader: u32, follower: u32, slot: u32, from: usize) {
+        let (l, f) = ((leader - 1) as usize, (follower - 1) as usize);
+        assert_ne!(l, f, "a follower fetches from another broker");
+        let (leader_broker, follower_broker) = if l < f {
+            let (low, high) = self.brokers.split_at_mut(f);
+            (&low[l], &mut high[0])
+        } else {
+            let (low, high) = self.brokers.split_at_mut(l);
+            (&high[0], &mut low[f])
+        };
+        if let (Some(lr), Some(fr)) = (
+            leader_broker.replicas.get(&slot),
+            follower_broker.replicas.get_mut(&slot),
+        ) {
+            fr.log.share_sealed_from(from, &lr.log);
+        }
     }
 
     /// Cuts a replica's log back to `offset` and reports it.
@@ -636,5 +661,57 @@ impl ProducerNotes {
         if let Some((producer, entry)) = self.pending {
             r.producers.insert(producer, entry);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::cluster::Cluster;
+    use crate::scenario::{self, Action};
+    use crate::time::secs;
+
+    /// Followers that keep up hold the leader's sealed chunks of entries, not copies of them
+    /// (`share_leader_chunks`): three replicas of a partition cost one copy of its entries.
+    #[test]
+    fn in_sync_followers_share_the_leaders_sealed_entries() {
+        let src = "brokers 3
+topic create orders partitions=2 replication=3
+producer add checkout topic=orders rate=2000/s
+";
+        let script = scenario::parse("share", src).expect("the script parses");
+        let mut cluster = Cluster::new(1);
+        for step in &script.steps {
+            if let Action::Cluster(c) = &step.action {
+                cluster.apply(c.clone()).expect("the step applies");
+            }
+        }
+        cluster.advance_to(secs(10));
+        cluster.check_invariants();
+        let chunks = |broker: u32, slot: u32| {
+            let mut ids = Vec::new();
+            cluster.broker(broker).replicas[&slot]
+                .log
+                .for_each_chunk(&mut |id, _| ids.push(id));
+            ids
+        };
+        let mut followers_sealed = 0;
+        for (slot, meta) in cluster.partitions.iter().enumerate() {
+            let slot = slot as u32;
+            let leader = meta.leader.expect("no broker failed");
+            let leaders = chunks(leader, slot);
+            for &f in meta.replicas.iter().filter(|&&b| b != leader) {
+                let own = chunks(f, slot);
+                followers_sealed += own.len();
+                assert!(
+                    own.iter().all(|id| leaders.contains(id)),
+                    "broker {f} holds a copy of a sealed chunk of partition slot {slot}"
+                );
+            }
+        }
+        // 10 s at 2,000 records/s over 2 partitions: about 9 sealed chunks per replica.
+        assert!(
+            followers_sealed >= 4 * 8,
+            "{followers_sealed} sealed chunks"
+        );
     }
 }

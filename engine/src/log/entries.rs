@@ -25,6 +25,20 @@ pub struct Entries {
     /// The open chunk, appended to: this log's own (a clone copies it).
     open: Vec<Entry>,
     len: usize,
+    /// An empty whole-chunk buffer for the next open chunk: a follower's sealed chunk that
+    /// `share_sealed_from` replaced by the leader's, reused rather than freed, so a follower
+    /// appending at the leader's pace allocates no fresh memory for its entries.
+    spare: Spare,
+}
+
+/// A buffer a clone does not copy (a clone starts without one).
+#[derive(Debug, Default)]
+struct Spare(Option<Vec<Entry>>);
+
+impl Clone for Spare {
+    fn clone(&self) -> Self {
+        Spare(None)
+    }
 }
 
 /// A place in the entries: chunk `sealed.len()` is the open chunk. `index < len` of a sealed
@@ -76,7 +90,8 @@ impl Entries {
     }
 
     fn seal(&mut self) {
-        let full = std::mem::take(&mut self.open);
+        let next = self.spare.0.take().unwrap_or_default();
+        let full = std::mem::replace(&mut self.open, next);
         self.sealed_last
             .push(full.last().expect("a full chunk").offset);
         self.sealed.push(Arc::new(full));
@@ -259,6 +274,38 @@ impl Entries {
         n
     }
 
+    /// How many chunks are sealed (see `share_sealed_from`).
+    pub fn sealed_count(&self) -> usize {
+        self.sealed.len()
+    }
+
+    /// Makes this log's sealed chunks from index `from` on the same allocation as `other`'s
+    /// sealed chunk with identical entries, where there is one. A follower copies the leader's
+    /// entries one by one into a log of its own (as each Kafka replica writes its own segment
+    /// files); once a chunk is sealed it never changes in place (truncation, retention and
+    /// compaction copy or replace it), so three replicas holding the same 1,024 entries can hold
+    /// one chunk, as clones already do. What any replica reads stays the same; only memory
+    /// shrinks. Returns how many chunks were shared.
+    pub fn share_sealed_from(&mut self, from: usize, other: &Entries) -> usize {
+        let mut shared = 0;
+        for i in from..self.sealed.len() {
+            let Ok(j) = other.sealed_last.binary_search(&self.sealed_last[i]) else {
+                continue;
+            };
+            let (mine, theirs) = (&self.sealed[i], &other.sealed[j]);
+            if !Arc::ptr_eq(mine, theirs) && mine[..] == theirs[..] {
+                let own = std::mem::replace(&mut self.sealed[i], Arc::clone(theirs));
+                // Unless a clone (a time-travel checkpoint) shares it, it becomes the spare.
+                if let (None, Ok(mut buffer)) = (&self.spare.0, Arc::try_unwrap(own)) {
+                    buffer.clear();
+                    self.spare.0 = Some(buffer);
+                }
+                shared += 1;
+            }
+        }
+        shared
+    }
+
     /// Every sealed chunk's identity and heap bytes (for the memory measure).
     pub fn for_each_chunk(&self, f: &mut dyn FnMut(usize, usize)) {
         for c in &self.sealed {
@@ -271,6 +318,11 @@ impl Entries {
         self.sealed.capacity() * size_of::<Arc<Vec<Entry>>>()
             + self.sealed_last.capacity() * size_of::<u64>()
             + self.open.capacity() * size_of::<Entry>()
+            + self
+                .spare
+                .0
+                .as_ref()
+                .map_or(0, |b| b.capacity() * size_of::<Entry>())
     }
 
     /// Sealed chunks are never empty, their last offsets are indexed, `len` counts every entry.
@@ -325,6 +377,45 @@ mod tests {
         assert_eq!(offsets(e.range(0, 2).rev()), vec![1, 0]);
         assert_eq!(e.get(from).map(|x| x.offset), Some(from));
         assert!(e.get(n).is_none());
+    }
+
+    #[test]
+    fn a_follower_shares_only_identical_sealed_chunks() {
+        let n = 3 * ENTRIES_PER_CHUNK as u64 + 5;
+        let leader = entries(0..n);
+        let mut follower = entries(0..n);
+        // A third log whose second chunk differs in one record's epoch: that chunk stays its own.
+        let mut diverged = Entries::default();
+        for offset in 0..n {
+            let epoch = u32::from(offset == ENTRIES_PER_CHUNK as u64 + 7);
+            diverged.push(Entry {
+                offset,
+                id: RecordId(offset as u32),
+                epoch,
+            });
+        }
+        assert_eq!(follower.share_sealed_from(0, &leader), 3);
+        assert!(
+            follower.spare.0.as_ref().is_some_and(|b| b.is_empty()),
+            "a replaced chunk's buffer is kept for the next open chunk"
+        );
+        assert_eq!(diverged.share_sealed_from(0, &leader), 2);
+        assert_eq!(follower.share_sealed_from(0, &leader), 0, "already shared");
+        let ids = |e: &Entries| {
+            let mut v = Vec::new();
+            e.for_each_chunk(&mut |id, _| v.push(id));
+            v
+        };
+        assert_eq!(ids(&follower), ids(&leader));
+        assert_eq!(ids(&diverged)[0], ids(&leader)[0]);
+        assert_ne!(ids(&diverged)[1], ids(&leader)[1]);
+        assert_eq!(offsets(follower.iter()), (0..n).collect::<Vec<_>>());
+        follower.check_invariants();
+        diverged.check_invariants();
+        // Truncating the follower copies the shared chunk it cuts; the leader keeps all of it.
+        follower.truncate_from(ENTRIES_PER_CHUNK as u64 + 3, |_| {});
+        assert_eq!(leader.len(), n as usize);
+        assert_eq!(follower.len(), ENTRIES_PER_CHUNK + 3);
     }
 
     #[test]

@@ -186,6 +186,18 @@ impl PartitionLog {
             .is_some_and(|bound| bound <= max_bytes)
     }
 
+    /// How many chunks of entries are sealed (see `share_sealed_from`).
+    pub fn sealed_chunks(&self) -> usize {
+        self.entries.sealed_count()
+    }
+
+    /// Shares `other`'s sealed chunks of entries identical to this log's from chunk `from` on
+    /// (`Entries::share_sealed_from`): a follower and its leader hold one copy of what they
+    /// both hold, without changing what either reads.
+    pub fn share_sealed_from(&mut self, from: usize, other: &PartitionLog) -> usize {
+        self.entries.share_sealed_from(from, &other.entries)
+    }
+
     /// Every chunk of entries (shared with clones), for the memory measure.
     pub(crate) fn for_each_chunk(&self, f: &mut dyn FnMut(usize, usize)) {
         self.entries.for_each_chunk(f);
