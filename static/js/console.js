@@ -1,6 +1,7 @@
 // The command console: any scenario line, with history (↑/↓, remembered across reloads) and the
 // server's error shown just above the input (the line again, a caret at its column, the message and
-// the hint), floating over the event log until the line is edited or Escape is pressed.
+// the hint), floating over the event log until the line is edited or Escape is pressed. Every part
+// of it is text (el's `text` and string children are text nodes): what was typed is never markup.
 
 import { el } from './text.js';
 
@@ -64,7 +65,9 @@ export class Console {
     }
     parts.push(el('div', { class: 'console-error', id: 'console-error' }, el('b', { text: 'error' }), `${err.col ? ` (column ${err.col})` : ''}: `, err.message));
     if (err.hint) parts.push(el('div', { class: 'console-hint', text: `hint: ${err.hint}` }));
-    this.feedback.replaceChildren(...parts);
+    // One box around the parts: in presenter mode it grows upward from the log line's place
+    // (app.css), so the page keeps its height whatever the message's length.
+    this.feedback.replaceChildren(el('div', { class: 'console-feedback-body' }, ...parts));
   }
 
   clearFeedback() {

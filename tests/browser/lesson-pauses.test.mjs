@@ -73,6 +73,24 @@ for (const [n, id] of lessons.entries()) {
         index.push({ lesson: id, pause: k, at_us: clock, narration, focused: found.focused, file });
         writeFileSync(path.join(shots, 'index.json'), JSON.stringify(index, null, 1));
       }
+      if (id === '08-acks-and-durability' && k === 4) {
+        // "its HW stays below LEO": clicks/0's cells carry their four-digit offsets, each whole
+        // in its cell, so the HW marker clamped at the window's left edge (HW 1193, cells from
+        // 1930) is not read as the high watermark being there. Beside a producer at 1280×720
+        // the row's label goes above its log to make the room (focus.css).
+        const cells = await page.evaluate(() => [...document.querySelectorAll('.partition[data-partition="clicks/0"] .cell:not(.empty)')].map((c) => {
+          const label = c.querySelector('.cell-offset');
+          return {
+            text: label.textContent,
+            shown: label.checkVisibility({ visibilityProperty: true }),
+            fits: label.getBoundingClientRect().width <= c.getBoundingClientRect().width + 0.5,
+          };
+        }));
+        assert.equal(cells.length, 16, 'clicks/0 shows a full window of records');
+        for (const c of cells) {
+          if (!/^\d{4}$/.test(c.text) || !c.shown || !c.fits) failures.push(`${where}: clicks/0's cell offset ${JSON.stringify(c)} is not shown whole`);
+        }
+      }
       if (id === '07-leader-failover' && k === 2) {
         // The pause that says broker 1 is still in every ISR: the room agrees, live.
         assert.match(await page.locator('#narration').textContent(), /still in every ISR/);

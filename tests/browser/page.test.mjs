@@ -165,6 +165,51 @@ for (const [width, height] of [[1280, 720], [1920, 1080]]) {
   }
 }
 
+// Presenter mode at a projector's size: a refused line's error takes the one-line log's place in
+// the terminal's fixed height, so the stage above keeps its height and place (it once grew the
+// bottom by the error's height, squeezing the stage while the class watched). The message is
+// whole on its line and is text: a topic name that looks like markup is shown as typed.
+for (const [width, height] of [[1280, 720], [1920, 1080]]) {
+  test(`in presenter mode at ${width}×${height} a refused line's error leaves the stage its height`, async () => {
+    const { page, problems } = await openRoom(`console-stage-${width}`, { width, height });
+    await page.waitForSelector('[data-broker="1"]');
+    await page.locator('#presenter-toggle').click();
+    await page.waitForFunction(() => document.documentElement.dataset.presenter === '1');
+    assert.equal((await send(page, { type: 'pause' })).ok, true);
+    await page.waitForTimeout(300);
+    const box = (sel) => page.evaluate((s) => {
+      const r = document.querySelector(s).getBoundingClientRect();
+      return { top: r.top, bottom: r.bottom, left: r.left, right: r.right };
+    }, sel);
+    const stage = await box('.stage');
+    const terminal = await box('.terminal');
+    const input = await box('#console-input');
+    for (const line of ['produce nosuchtopic x', 'produce <img/src=x/onerror=window.__pwned=1> x']) {
+      await consoleLine(page, line);
+      await page.waitForSelector('#console-error');
+      assert.deepEqual(await box('.stage'), stage, `the stage moved or changed its height for "${line}"`);
+      assert.deepEqual(await box('#console-input'), input, 'the console line stays where it was');
+      const error = await box('#console-error');
+      assert.ok(error.top >= terminal.top - 0.5 && error.bottom <= input.top + 0.5,
+        `the error ${JSON.stringify(error)} is on the log line's place, in the terminal ${JSON.stringify(terminal)}`);
+      // Whole: one line, nothing cut at its end.
+      const whole = await page.evaluate(() => {
+        const e = document.getElementById('console-error');
+        return e.scrollWidth <= e.clientWidth + 1 && e.getClientRects().length === 1;
+      });
+      assert.ok(whole, `the error of "${line}" is whole on one line`);
+    }
+    // The last line's topic name, markup as text: shown as typed, no element made, no script run.
+    assert.match(await page.locator('#console-error').textContent(), /'<img\/src=x\/onerror=window\.__pwned=1>'/);
+    assert.equal(await page.locator('#console-feedback img').count(), 0);
+    assert.equal(await page.evaluate(() => window.__pwned), undefined);
+    await page.locator('#console-input').press('Escape');
+    assert.equal(await page.locator('#console-error').count(), 0);
+    assert.deepEqual(problems.errors, []);
+    await page.close();
+  });
+}
+
 // The event log of the normal page (four lines or so, fewer when a caption shows) follows its
 // newest entry: its top edge must fall between two entries, never through one (a sliver of an
 // older line, sliced by the box), whatever the box's height and however entries wrap.
