@@ -94,8 +94,9 @@ async function heldProgram(bootstrap, role, clientId, topic, group = '') {
 }
 
 /** A raw connection that sends one ApiVersions v0 request with `clientId` (none: silent). */
-async function rawConnection(port, clientId) {
-  const socket = net.connect(port, '127.0.0.1');
+async function rawConnection(port, clientId, localAddress) {
+  // `localAddress` (say 127.0.0.2, loopback too on Linux) stands for a second computer.
+  const socket = net.connect({ port, host: '127.0.0.1', localAddress });
   await new Promise((resolve, reject) => { socket.once('connect', resolve); socket.once('error', reject); });
   if (clientId !== undefined) {
     const id = Buffer.from(clientId, 'utf8');
@@ -147,6 +148,13 @@ test('the presenter panel counts connected programs by client.id, names a few, a
     // A second program, a consumer with its own client.id.
     held.push(await heldProgram(bootstrap, 'consumer', 'bob-reader', 'orders', 'class'));
     await until('2 programs, ada and bob-reader', async () => / · 2 programs \(ada, bob-reader\) · \d+ connections$/.test(await text()), 15000);
+
+    // Another computer's program under the same client.id (a class that kept a library's
+    // default one) is a program of its own, named once with its count.
+    const elsewhere = await rawConnection(env.server.kafkaPort, 'ada', '127.0.0.2');
+    await until('3 programs, ada twice', async () => / · 3 programs \(ada ×2, bob-reader\) · \d+ connections$/.test(await text()), 15000);
+    elsewhere.destroy();
+    await until('2 programs again', async () => / · 2 programs \(ada, bob-reader\) · \d+ connections$/.test(await text()), 15000);
 
     // Client ids are the clients' own text: a markup-looking one stays text, a long one is cut
     // by CSS. Four names are shown, alphabetically, then "+N more" (a silent connection is a

@@ -4,8 +4,12 @@
 //! opens one to each broker it sends to or fetches from (a consumer one more to its group
 //! coordinator), as every Kafka client does. A teacher asks "how many programs are
 //! connected", so the presenter panel counts distinct `client.id`s, the name every request
-//! header carries (Kafka's brokers key their quotas and request logs by it too). The wall-clock
-//! rule (`room/real_time.rs`) still counts connections: any open one keeps the room at 1×.
+//! header carries (Kafka's brokers key their quotas and request logs by it too), per host the
+//! connections come from: a class's programs often keep their library's default `client.id`
+//! (`rdkafka`, `kafkajs`, kafka-python's `kafka-python-producer-1`), and thirty students'
+//! laptops are thirty programs, not one. (Two programs with one `client.id` on one computer
+//! still count as one: nothing a broker sees tells them apart.) The wall-clock rule
+//! (`room/real_time.rs`) still counts connections: any open one keeps the room at 1×.
 //!
 //! A connection counts under the `client.id` of its first request. Until it has sent one it
 //! counts as a program of its own (so "a client is connecting" shows), and so does a
@@ -35,8 +39,9 @@ pub struct KafkaClients {
 /// The connections that have said their `client.id`.
 #[derive(Debug, Default)]
 struct Named {
-    /// Open connections per `client.id` (ordered: the page lists them alphabetically).
-    by_id: BTreeMap<String, usize>,
+    /// Open connections per `client.id` and host (ordered: the page lists the names
+    /// alphabetically).
+    by_id: BTreeMap<(String, String), usize>,
     /// The sum of `by_id`'s counts.
     connections: usize,
 }
@@ -44,20 +49,24 @@ struct Named {
 /// What the presenter panel shows: distinct programs, open connections, a few names.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Programs {
-    /// Distinct `client.id`s, plus one for each connection without one (yet).
+    /// Distinct `client.id`s per host, plus one for each connection without one (yet).
     pub programs: usize,
     pub connections: usize,
-    /// The first `client.id`s in alphabetical order, at most as many as asked for.
+    /// The first programs' `client.id`s in alphabetical order, at most as many as asked for:
+    /// a name appears once per host that runs a program under it (the page writes "rdkafka
+    /// ×2").
     pub names: Vec<String>,
 }
 
 impl KafkaClients {
-    /// A connection opened: counted until the returned guard is dropped.
-    pub fn connected(self: &Arc<Self>) -> ClientConnection {
+    /// A connection opened from `host` (the peer's address, without its port): counted until
+    /// the returned guard is dropped.
+    pub fn connected(self: &Arc<Self>, host: &str) -> ClientConnection {
         self.open.fetch_add(1, Ordering::Relaxed);
         ClientConnection {
             clients: self.clone(),
             identified: false,
+            host: host.to_owned(),
             name: None,
         }
     }
@@ -76,7 +85,12 @@ impl KafkaClients {
         Programs {
             programs: named.by_id.len() + unnamed,
             connections,
-            names: named.by_id.keys().take(names).cloned().collect(),
+            names: named
+                .by_id
+                .keys()
+                .take(names)
+                .map(|(id, _)| id.clone())
+                .collect(),
         }
     }
 }
@@ -88,8 +102,10 @@ pub struct ClientConnection {
     clients: Arc<KafkaClients>,
     /// It has sent its first request: later requests do not move it.
     identified: bool,
-    /// The `client.id` it counts under (`None`: null or empty, or no request yet).
-    name: Option<String>,
+    /// Where it comes from: one program's connections all come from one host.
+    host: String,
+    /// The `client.id` and host it counts under (`None`: null or empty, or no request yet).
+    name: Option<(String, String)>,
 }
 
 impl ClientConnection {
@@ -103,7 +119,7 @@ impl ClientConnection {
         let Some(id) = client_id.filter(|id| !id.is_empty()) else {
             return;
         };
-        let name: String = id.chars().take(NAME_CHARS).collect();
+        let name = (id.chars().take(NAME_CHARS).collect(), self.host.clone());
         let mut named = self.clients.named.lock().expect("kafka clients lock");
         *named.by_id.entry(name.clone()).or_default() += 1;
         named.connections += 1;
@@ -140,7 +156,7 @@ mod tests {
     fn connections_of_one_client_id_are_one_program() {
         let clients = Arc::new(KafkaClients::default());
         // kafka-python: the bootstrap connection, then one to each broker it sends to.
-        let mut ada: Vec<_> = (0..3).map(|_| clients.connected()).collect();
+        let mut ada: Vec<_> = (0..3).map(|_| clients.connected("10.0.0.1")).collect();
         assert_eq!(programs(&clients), (3, 3, vec![]), "nothing sent yet");
         for c in &mut ada {
             c.identify(Some("ada"));
@@ -150,7 +166,7 @@ mod tests {
         ada[0].identify(Some("eve"));
         assert_eq!(programs(&clients), (1, 3, vec!["ada".to_string()]));
 
-        let mut bob = clients.connected();
+        let mut bob = clients.connected("10.0.0.1");
         bob.identify(Some("bob-reader"));
         assert_eq!(
             programs(&clients),
@@ -169,15 +185,36 @@ mod tests {
     }
 
     #[test]
+    fn one_client_id_from_two_hosts_is_two_programs() {
+        let clients = Arc::new(KafkaClients::default());
+        // Two students' laptops, both running librdkafka with its default client.id, each with
+        // a bootstrap connection and one to a broker.
+        let mut held = Vec::new();
+        for host in ["10.0.0.7", "10.0.0.7", "10.0.0.9", "10.0.0.9"] {
+            let mut c = clients.connected(host);
+            c.identify(Some("rdkafka"));
+            held.push(c);
+        }
+        assert_eq!(
+            programs(&clients),
+            (2, 4, vec!["rdkafka".to_string(), "rdkafka".to_string()])
+        );
+        held.truncate(3);
+        assert_eq!(programs(&clients).0, 2, "10.0.0.9 still has a connection");
+        held.truncate(2);
+        assert_eq!(programs(&clients), (1, 2, vec!["rdkafka".to_string()]));
+    }
+
+    #[test]
     fn null_and_empty_client_ids_count_one_program_each() {
         let clients = Arc::new(KafkaClients::default());
-        let mut a = clients.connected();
+        let mut a = clients.connected("10.0.0.1");
         a.identify(None);
-        let mut b = clients.connected();
+        let mut b = clients.connected("10.0.0.1");
         b.identify(Some(""));
-        let mut c = clients.connected();
+        let mut c = clients.connected("10.0.0.1");
         c.identify(Some("ada"));
-        let _connecting = clients.connected();
+        let _connecting = clients.connected("10.0.0.1");
         assert_eq!(programs(&clients), (4, 4, vec!["ada".to_string()]));
         drop(a);
         assert_eq!(programs(&clients), (3, 3, vec!["ada".to_string()]));
@@ -189,7 +226,7 @@ mod tests {
         let long = "x".repeat(1000);
         let mut held = Vec::new();
         for id in ["zoe", "ada", long.as_str(), "bob", "cy", "dan"] {
-            let mut c = clients.connected();
+            let mut c = clients.connected("10.0.0.1");
             c.identify(Some(id));
             held.push(c);
         }

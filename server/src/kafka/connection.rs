@@ -81,14 +81,14 @@ impl Peer {
 /// Serves one connection until the peer closes it, it breaks a rule, or the task is aborted
 /// (its broker was killed).
 pub async fn serve(stream: TcpStream, shared: Arc<Shared>, mut life: watch::Receiver<BrokerLife>) {
-    let host = stream
+    let ip = stream
         .peer_addr()
-        .map_or_else(|_| String::new(), |a| format!("/{}", a.ip()));
+        .map_or_else(|_| String::new(), |a| a.ip().to_string());
     let (mut reader, mut writer) = stream.into_split();
     let mut peer = Peer::new(shared.clone(), life.borrow().id, shared.new_client());
-    peer.host = host;
+    peer.host = format!("/{ip}");
     // While it is open the room keeps to the wall clock (1×, no rewind, short pauses).
-    peer.counted = shared.client_connected();
+    peer.counted = shared.client_connected(&ip);
     serve_requests(&mut reader, &mut writer, &shared, &mut life, &mut peer).await;
 }
 

@@ -151,10 +151,10 @@ impl Shared {
 
     /// Counts a client connection in the default room's `kafka_clients` while it is open, so
     /// the room keeps to the wall clock (`room/real_time.rs`) and the presenter panel counts
-    /// it (under its `client.id` once it said it). `None` if there is no room.
-    pub fn client_connected(&self) -> Option<ClientConnection> {
+    /// it (under its `client.id` and `host` once it said it). `None` if there is no room.
+    pub fn client_connected(&self, host: &str) -> Option<ClientConnection> {
         let room = self.rooms.get(DEFAULT_ROOM).ok()?;
-        Some(room.kafka_clients.connected())
+        Some(room.kafka_clients.connected(host))
     }
 
     /// The default room's brokers if it is in memory: a room that left memory (nobody watched

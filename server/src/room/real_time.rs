@@ -200,7 +200,7 @@ mod tests {
         assert!(ok(&ask(&room, ClientBody::Speed { speed: 5.0 }).await));
         tokio::time::sleep(Duration::from_secs(2)).await;
 
-        let client = room.kafka_clients.connected();
+        let client = room.kafka_clients.connected("127.0.0.1");
         tokio::time::sleep(Duration::from_millis(300)).await;
         assert_eq!(
             clock(&room).await.1,
@@ -259,7 +259,7 @@ mod tests {
         let (playing, _, paused_at) = clock(&room).await;
         assert!(!playing, "no client: the pause stops the clock");
 
-        let client = room.kafka_clients.connected();
+        let client = room.kafka_clients.connected("127.0.0.1");
         tokio::time::sleep(Duration::from_secs(30)).await;
         let v = snapshot(room.clone()).await;
         let (playing, _, now) = clock(&room).await;

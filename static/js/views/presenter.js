@@ -110,9 +110,17 @@ export function kafkaLine(bootstrap, local, programs, connections, ids) {
     // Programs without a client.id (or still connecting) are counted in "+N more" too.
     const more = programs - ids.length;
     const list = el('span', { class: 'lesson-kafka-ids' }, ' (');
-    ids.forEach((id, i) => {
+    // The server lists a name once per computer running a program under it (sorted, so
+    // repeats are adjacent): "rdkafka ×2" for two students who kept librdkafka's default.
+    const runs = [];
+    for (const id of ids) {
+      if (runs.length > 0 && runs[runs.length - 1].id === id) runs[runs.length - 1].n += 1;
+      else runs.push({ id, n: 1 });
+    }
+    runs.forEach(({ id, n }, i) => {
       if (i > 0) list.append(', ');
       list.append(el('span', { class: 'lesson-kafka-id', title: id, text: id }));
+      if (n > 1) list.append(` ×${n}`);
     });
     if (more > 0) list.append(`, +${more} more`);
     list.append(')');
