@@ -340,6 +340,10 @@ impl Entries {
             self.sealed.iter().map(|c| c.len()).sum::<usize>() + self.open.len(),
             "the entry count matches the chunks"
         );
+        assert!(
+            self.spare.0.as_ref().is_none_or(|b| b.is_empty()),
+            "a spare buffer holds no entries"
+        );
     }
 }
 
