@@ -90,6 +90,17 @@ for (const [n, id] of lessons.entries()) {
         for (const c of cells) {
           if (!/^\d{4}$/.test(c.text) || !c.shown || !c.fits) failures.push(`${where}: clicks/0's cell offset ${JSON.stringify(c)} is not shown whole`);
         }
+        // The high watermark is far left of the window (the leader alone is under min.insync:
+        // it cannot advance): no bar at the first cell, a label pointing left with the distance.
+        const hw = await page.evaluate(() => {
+          const m = document.querySelector('.partition[data-partition="clicks/0"] .hw-marker');
+          const first = Number(document.querySelector('.partition[data-partition="clicks/0"] .cell:not(.empty) .cell-offset').textContent);
+          return { label: m.textContent, bar: getComputedStyle(m).borderLeftColor, first, hw: window.playground.model.partitions.get('clicks/0').high_watermark };
+        });
+        const back = hw.first - hw.hw;
+        if (!(back > 0) || hw.label !== `◀ HW ${hw.hw} · ${back} back` || hw.bar !== 'rgba(0, 0, 0, 0)') {
+          failures.push(`${where}: clicks/0's high watermark before the window is drawn as ${JSON.stringify(hw)}`);
+        }
       }
       if (id === '07-leader-failover' && k === 2) {
         // The pause that says broker 1 is still in every ISR: the room agrees, live.

@@ -302,8 +302,17 @@ export class LogicalView {
     // Markers sit on cell boundaries: boundary i is before cell i. CELLS is the right end.
     const at = (offset) => `${(Math.max(0, Math.min(CELLS, offset - start)) / CELLS) * 100}%`;
     setStyle(r.hw, 'left', at(p.high_watermark));
-    setAttr(r.hw, 'title', `High watermark ${p.high_watermark}: consumers read offsets below it`);
-    setText(r.hw.firstChild, `HW ${formatCount(p.high_watermark)}`);
+    // A high watermark left of the drawn cells (a leader whose HW cannot advance while its ISR
+    // is under min.insync, KAFKA-15583) is not at the first cell: no bar is drawn there, and
+    // the label points left and says how far back it is.
+    const behind = start - p.high_watermark;
+    setClass(r.hw, 'before-window', behind > 0);
+    setAttr(r.hw, 'title', behind > 0
+      ? `High watermark ${p.high_watermark}: ${behind} offsets before the first drawn cell; consumers read offsets below it`
+      : `High watermark ${p.high_watermark}: consumers read offsets below it`);
+    setText(r.hw.firstChild, behind > 0
+      ? `◀ HW ${formatCount(p.high_watermark)} · ${formatCount(behind)} back`
+      : `HW ${formatCount(p.high_watermark)}`);
     // The HW label stays inside the log at either end, so it never covers the log start.
     setClass(r.hw, 'at-end', p.high_watermark >= leo && leo - start > 2);
     setClass(r.hw, 'at-start', p.high_watermark - start <= 2 && !(p.high_watermark >= leo && leo - start > 2));
