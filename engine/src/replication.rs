@@ -184,7 +184,7 @@ impl Cluster {
         // One allocation of exactly the entries taken.
         let entries = r
             .log
-            .fetch_slices(part.fetch_offset, leo, max_bytes, &self.store)
+            .fetch_slices(part.fetch_offset, leo, max_bytes, true, &self.store)
             .concat();
         FetchPartResult::Records {
             entries,

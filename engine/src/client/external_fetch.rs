@@ -300,24 +300,18 @@ impl Cluster {
         if offset < start || offset > r.log.log_end_offset() {
             return Err(FetchError::OffsetOutOfRange);
         }
-        let mut records = Vec::new();
-        let mut bytes = 0u64;
-        'fill: for chunk in r.log.range_slices(offset, hw) {
-            for e in chunk {
-                let size = self.store.get(e.id).size_bytes;
-                let first = records.is_empty() && min_one;
-                if !first && bytes + u64::from(size) > max_bytes {
-                    break 'fill;
-                }
-                bytes += u64::from(size);
-                records.push(ReadRecord {
-                    offset: e.offset,
-                    epoch: e.epoch,
-                    size,
-                    id: e.id,
-                });
-            }
-        }
+        let records = r
+            .log
+            .fetch_slices(offset, hw, max_bytes, min_one, &self.store)
+            .into_iter()
+            .flatten()
+            .map(|e| ReadRecord {
+                offset: e.offset,
+                epoch: e.epoch,
+                size: self.store.get(e.id).size_bytes,
+                id: e.id,
+            })
+            .collect();
         Ok((offsets, records))
     }
 

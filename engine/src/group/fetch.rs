@@ -133,7 +133,7 @@ impl Cluster {
         if offset < start || offset > r.log.log_end_offset() {
             return ConsumerFetchResult::OffsetOutOfRange;
         }
-        let slices = r.log.fetch_slices(offset, hw, max_bytes, &self.store);
+        let slices = r.log.fetch_slices(offset, hw, max_bytes, true, &self.store);
         let mut records = Vec::with_capacity(slices.iter().map(|s| s.len()).sum());
         for s in slices {
             records.extend(s.iter().map(|e| (e.offset, e.id)));

@@ -144,12 +144,15 @@ impl PartitionLog {
 
     /// What a fetch of `[from, to)` returns under a byte limit (`replica.fetch.max.bytes`, a
     /// consumer's `fetch.max.bytes`), one slice per chunk: every entry if they fit, else as many
-    /// as fit, and at least one, as Kafka returns the first batch even when it is too big.
+    /// as fit. With `min_one` (Kafka's `minOneMessage`, KIP-74) at least one, as Kafka returns
+    /// the first batch even when it is too big; a Fetch request's later partitions, once an
+    /// earlier one returned records, go without it.
     pub fn fetch_slices(
         &self,
         from: u64,
         to: u64,
         max_bytes: u64,
+        min_one: bool,
         store: &RecordStore,
     ) -> Vec<&[Entry]> {
         if self.fits_within(from, to, max_bytes) {
@@ -162,7 +165,7 @@ impl PartitionLog {
             let mut end = 0;
             for e in chunk {
                 let size = u64::from(store.get(e.id).size_bytes);
-                if taken + end > 0 && bytes + size > max_bytes {
+                if (!min_one || taken + end > 0) && bytes + size > max_bytes {
                     break;
                 }
                 bytes += size;
@@ -592,6 +595,39 @@ mod tests {
             }
         }
         log
+    }
+
+    /// The byte limit of every fetch (followers, consumers, real clients): whole chunks when
+    /// all fit, else records up to the limit across chunks, and the first record even when too
+    /// big only with `min_one` (KIP-74).
+    #[test]
+    fn fetch_slices_stop_at_the_byte_limit_and_take_one_record_only_with_min_one() {
+        let mut store = RecordStore::default();
+        let log = log_with(&mut store, &[(1, 2000)], 1); // 20 bytes each, two chunks
+        fn offsets(slices: Vec<&[Entry]>) -> Vec<u64> {
+            slices
+                .iter()
+                .flat_map(|s| s.iter().map(|e| e.offset))
+                .collect()
+        }
+        assert_eq!(
+            offsets(log.fetch_slices(0, 2000, 40_000, true, &store)),
+            (0..2000).collect::<Vec<_>>()
+        );
+        // 1,000 bytes from offset 1,000: 50 records, across the chunk boundary at 1,024.
+        let across = log.fetch_slices(1000, 2000, 1000, false, &store);
+        assert_eq!(across.len(), 2);
+        assert_eq!(offsets(across), (1000..1050).collect::<Vec<_>>());
+        // A limit below one record's 20 bytes.
+        assert_eq!(offsets(log.fetch_slices(0, 10, 10, true, &store)), vec![0]);
+        assert_eq!(
+            offsets(log.fetch_slices(0, 10, 10, false, &store)),
+            Vec::<u64>::new()
+        );
+        assert_eq!(
+            offsets(log.fetch_slices(5, 5, 0, true, &store)),
+            Vec::<u64>::new()
+        );
     }
 
     #[test]
