@@ -2,14 +2,15 @@
 // leaves the address bar; a student follows read-only (no control can change the room, no key
 // either), forks a sandbox that starts where the presenter's room was, and breaks things there;
 // the presenter sees who follows and how many sandboxes there are, and shows the class link.
+// With Kafka listeners, the projected Kafka line gives the address the class's programs use.
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, launch, open, partitionsLedBy } from './harness.mjs';
+import { startServer, launch, open, partitionsLedBy, rawConnection, until } from './harness.mjs';
 
 const env = {};
 before(async () => {
-  env.server = await startServer(undefined, { share: true });
+  env.server = await startServer(undefined, { share: true, kafka: true });
   env.browser = await launch();
 });
 after(async () => {
@@ -155,4 +156,36 @@ test('a room that does not exist: the presenter creates it, a student may not', 
   assert.deepEqual(presenter.problems.errors.filter((e) => !/status of 404/.test(e)), []);
   await p.close();
   await s.close();
+});
+
+test('shared, the presenter\'s Kafka line gives the address the class connects to, and counts a program from it', async () => {
+  const { url, token, kafkaHost, kafkaPort } = env.server;
+  const presenter = await open(env.browser, `${url}?token=${token}`);
+  const p = presenter.page;
+  await p.waitForSelector('[data-broker="1"]');
+  await p.waitForFunction(() => window.playground.model.access.role === 'presenter' && window.playground.model.control);
+  await p.locator('#lessons-button').click();
+  await p.locator('#lessons-panel [data-lesson="20-your-own-client"]').click();
+  await p.waitForFunction(() => window.playground.model.lesson?.id === '20-your-own-client' && window.playground.model.lesson.at_pause);
+  const line = p.locator('#lesson-kafka');
+  // `--share` advertises this computer's network address (the brokers' Metadata says the same),
+  // so the line names it; only where the machine has none does it fall back to loopback, which
+  // then truly reaches this computer only.
+  const loopback = /^127\./.test(kafkaHost);
+  const where = `Kafka ${kafkaHost}:${kafkaPort}${loopback ? ' (this computer only)' : ''}`;
+  await until('the line names the shared address', async () => (await line.textContent()) === `${where} · no client connected`, 15000);
+  if (!loopback) {
+    assert.match(await line.getAttribute('title'), /^Where real Kafka clients connect/);
+    assert.doesNotMatch(await line.getAttribute('title'), /--share/);
+  }
+  // A program connecting to that address (from it, as a laptop on the network would) counts.
+  const socket = await rawConnection(kafkaPort, 'eve-laptop', { host: kafkaHost });
+  try {
+    await until('1 program, eve-laptop', async () => (await line.textContent()) === `${where} · 1 program (eve-laptop) · 1 connection`, 15000);
+  } finally {
+    socket.destroy();
+  }
+  await until('nobody connected again', async () => (await line.textContent()) === `${where} · no client connected`, 15000);
+  assert.deepEqual(presenter.problems.errors, []);
+  await p.close();
 });

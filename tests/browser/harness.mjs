@@ -2,6 +2,7 @@
 // a free port, open the page in headless Chromium, and collect what the page complains about.
 
 import { spawn } from 'node:child_process';
+import net from 'node:net';
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -44,8 +45,10 @@ export async function startServer(scenario, { share = false, kafka = false } = {
     stop: async () => { child.kill('SIGINT'); await once(child, 'exit'); },
   };
   if (kafka) {
-    // "Kafka bootstrap: 127.0.0.1:PORT"
-    server.kafkaPort = Number(printed.find((l) => l.startsWith('Kafka bootstrap'))?.match(/:(\d+)$/)?.[1]);
+    // "Kafka bootstrap: 127.0.0.1:PORT" (with `share`, this computer's network address)
+    const bootstrap = printed.find((l) => l.startsWith('Kafka bootstrap'))?.match(/: (\S+):(\d+)$/);
+    server.kafkaHost = bootstrap?.[1];
+    server.kafkaPort = Number(bootstrap?.[2]);
     if (!server.kafkaPort) throw new Error(`no Kafka bootstrap in ${JSON.stringify(printed)}`);
   }
   if (share) {
@@ -295,4 +298,28 @@ export async function textOnScreen(page) {
     }
     return problems;
   });
+}
+
+/**
+ * A raw Kafka connection to `host:port` that sends one ApiVersions v0 request with `clientId`
+ * (none: a silent connection). `localAddress` (say 127.0.0.2, loopback too on Linux) stands for
+ * a second computer.
+ */
+export async function rawConnection(port, clientId, { host = '127.0.0.1', localAddress } = {}) {
+  const socket = net.connect({ port, host, localAddress });
+  await new Promise((resolve, reject) => { socket.once('connect', resolve); socket.once('error', reject); });
+  if (clientId !== undefined) {
+    const id = Buffer.from(clientId, 'utf8');
+    const body = Buffer.alloc(10 + id.length);
+    body.writeInt16BE(18, 0); // ApiVersions
+    body.writeInt16BE(0, 2); // v0: request header v1, client_id a nullable string
+    body.writeInt32BE(1, 4); // correlation id
+    body.writeInt16BE(id.length, 8);
+    id.copy(body, 10);
+    const size = Buffer.alloc(4);
+    size.writeInt32BE(body.length, 0);
+    socket.write(Buffer.concat([size, body]));
+    await new Promise((resolve) => socket.once('data', resolve));
+  }
+  return socket;
 }

@@ -6,10 +6,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
-import net from 'node:net';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { useServerAndBrowser, open, holds, until, root } from './harness.mjs';
+import { useServerAndBrowser, open, holds, until, root, rawConnection } from './harness.mjs';
 
 const run = promisify(execFile);
 const { env } = useServerAndBrowser({ kafka: true });
@@ -93,27 +92,6 @@ async function heldProgram(bootstrap, role, clientId, topic, group = '') {
   return { stop: async () => { child.stdin.end(); await Promise.race([exited, new Promise((r) => setTimeout(r, 10000).unref())]); child.kill(); } };
 }
 
-/** A raw connection that sends one ApiVersions v0 request with `clientId` (none: silent). */
-async function rawConnection(port, clientId, localAddress) {
-  // `localAddress` (say 127.0.0.2, loopback too on Linux) stands for a second computer.
-  const socket = net.connect({ port, host: '127.0.0.1', localAddress });
-  await new Promise((resolve, reject) => { socket.once('connect', resolve); socket.once('error', reject); });
-  if (clientId !== undefined) {
-    const id = Buffer.from(clientId, 'utf8');
-    const body = Buffer.alloc(10 + id.length);
-    body.writeInt16BE(18, 0); // ApiVersions
-    body.writeInt16BE(0, 2); // v0: request header v1, client_id a nullable string
-    body.writeInt32BE(1, 4); // correlation id
-    body.writeInt16BE(id.length, 8);
-    id.copy(body, 10);
-    const size = Buffer.alloc(4);
-    size.writeInt32BE(body.length, 0);
-    socket.write(Buffer.concat([size, body]));
-    await new Promise((resolve) => socket.once('data', resolve));
-  }
-  return socket;
-}
-
 test('the presenter panel counts connected programs by client.id, names a few, and their connections', { timeout: 120000 }, async () => {
   const { page, problems } = await open(env.browser, env.server.url);
   await page.waitForSelector('[data-broker="1"]');
@@ -151,7 +129,7 @@ test('the presenter panel counts connected programs by client.id, names a few, a
 
     // Another computer's program under the same client.id (a class that kept a library's
     // default one) is a program of its own, named once with its count.
-    const elsewhere = await rawConnection(env.server.kafkaPort, 'ada', '127.0.0.2');
+    const elsewhere = await rawConnection(env.server.kafkaPort, 'ada', { localAddress: '127.0.0.2' });
     await until('3 programs, ada twice', async () => / · 3 programs \(ada ×2, bob-reader\) · \d+ connections$/.test(await text()), 15000);
     elsewhere.destroy();
     await until('2 programs again', async () => / · 2 programs \(ada, bob-reader\) · \d+ connections$/.test(await text()), 15000);
