@@ -1,12 +1,14 @@
 //! The group APIs' request bodies walked as the crate will read them, before it does: Kafka's
 //! generated readers refuse a collection longer than the bytes left, while the crate reserves
-//! the announced length first (see `request.rs`'s `check_metadata_topics`). Each API's layout
+//! the announced length first (see `skim.rs`). Each API's layout
 //! per version is written out from Kafka's JSON message definitions
 //! (`clients/src/main/resources/common/message/*Request.json`); only the versions the listener
 //! enables are described.
 
-use bytes::{Buf, Bytes};
+use bytes::Bytes;
 use kafka_protocol::messages::ApiKey;
+
+use super::skim::Skim;
 
 /// One field of a request's layout.
 #[derive(Debug, Clone)]
@@ -25,94 +27,30 @@ enum F {
     Strs,
 }
 
-fn uvarint(b: &mut Bytes) -> Option<u64> {
-    let mut value: u64 = 0;
-    for shift in (0..35).step_by(7) {
-        if !b.has_remaining() {
-            return None;
-        }
-        let byte = b.get_u8();
-        value |= u64::from(byte & 0x7f) << shift;
-        if byte & 0x80 == 0 {
-            return Some(value);
-        }
-    }
-    None
-}
-
-fn take(b: &mut Bytes, n: i64) -> Option<()> {
-    if n > 0 {
-        if n as u64 > b.remaining() as u64 {
-            return None;
-        }
-        b.advance(n as usize);
-    }
-    Some(())
-}
-
-/// A length or count: int16/int32, or compact (unsigned varint of length + 1).
-fn length(b: &mut Bytes, flexible: bool, wide: bool) -> Option<i64> {
-    if flexible {
-        Some(uvarint(b)? as i64 - 1)
-    } else if wide {
-        (b.remaining() >= 4).then(|| i64::from(b.get_i32()))
-    } else {
-        (b.remaining() >= 2).then(|| i64::from(b.get_i16()))
-    }
-}
-
-fn count(b: &mut Bytes, flexible: bool) -> Option<i64> {
-    let n = length(b, flexible, true)?;
-    (n <= b.remaining() as i64).then_some(n.max(0))
-}
-
-fn tagged(b: &mut Bytes) -> Option<()> {
-    let n = uvarint(b)?;
-    if n > b.remaining() as u64 {
-        return None;
-    }
-    for _ in 0..n {
-        uvarint(b)?;
-        let size = uvarint(b)?;
-        take(b, size as i64)?;
-    }
-    Some(())
-}
-
 /// Walks one struct (and its tagged fields when flexible).
-fn walk(b: &mut Bytes, fields: &[F], flexible: bool) -> Option<()> {
+fn walk(s: &mut Skim, fields: &[F]) -> Option<()> {
     for f in fields {
         match f {
-            F::Fixed(n) => take(b, *n as i64)?,
-            F::Str => {
-                let n = length(b, flexible, false)?;
-                take(b, n)?
-            }
-            F::Bytes => {
-                let n = length(b, flexible, true)?;
-                take(b, n)?
-            }
+            F::Fixed(n) => s.fixed(*n)?,
+            F::Str => s.string()?,
+            F::Bytes => s.bytes()?,
             F::Structs(inner) => {
-                for _ in 0..count(b, flexible)? {
-                    walk(b, inner, flexible)?;
+                for _ in 0..s.count()? {
+                    walk(s, inner)?;
                 }
             }
             F::FixedArray(n) => {
-                let c = count(b, flexible)?;
-                take(b, c * *n as i64)?
+                let c = s.count()?;
+                s.fixed(c.checked_mul(*n)?)?
             }
             F::Strs => {
-                for _ in 0..count(b, flexible)? {
-                    let n = length(b, flexible, false)?;
-                    take(b, n)?;
+                for _ in 0..s.count()? {
+                    s.string()?;
                 }
             }
         }
     }
-    if flexible {
-        tagged(b)?;
-    }
-    Some(())
+    s.tagged()
 }
 
 /// The request layout of `api` at `version`, and whether that version is flexible; `None` for
@@ -225,7 +163,7 @@ fn layout(api: ApiKey, v: i16) -> Option<(Vec<F>, bool)> {
 /// (`None`: refuse it before the crate reads it).
 pub fn check(api: ApiKey, version: i16, body: &Bytes) -> Option<()> {
     let (fields, flexible) = layout(api, version)?;
-    walk(&mut body.clone(), &fields, flexible)
+    walk(&mut Skim::new(body, flexible), &fields)
 }
 
 #[cfg(test)]

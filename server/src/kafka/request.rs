@@ -10,7 +10,7 @@
 //! version is accepted, and one the broker does not know is answered at v0 with
 //! UNSUPPORTED_VERSION (KIP-511), its body not parsed (`RequestContext.parseRequest`).
 
-use bytes::{Buf, Bytes};
+use bytes::Bytes;
 use kafka_protocol::messages::{
     ApiKey, ApiVersionsRequest, FetchRequest, InitProducerIdRequest, ListOffsetsRequest,
     MetadataRequest, ProduceRequest, RequestHeader, ResponseHeader,
@@ -84,11 +84,11 @@ pub fn decode(mut frame: Bytes) -> Result<Decoded, Refusal> {
             ApiVersionsRequest::decode(&mut frame, version).map_err(|_| bad_body())?,
         ),
         ApiKey::Metadata => {
-            check_metadata_topics(&frame, version).ok_or_else(bad_body)?;
+            skim::metadata(&frame, version).ok_or_else(bad_body)?;
             Request::Metadata(MetadataRequest::decode(&mut frame, version).map_err(|_| bad_body())?)
         }
         ApiKey::Produce => {
-            check_produce(&frame, version).ok_or_else(bad_body)?;
+            skim::produce(&frame, version).ok_or_else(bad_body)?;
             Request::Produce(ProduceRequest::decode(&mut frame, version).map_err(|_| bad_body())?)
         }
         ApiKey::Fetch => {
@@ -122,115 +122,6 @@ pub fn decode(mut frame: Bytes) -> Result<Decoded, Refusal> {
         },
     };
     Ok(Decoded { header, request })
-}
-
-/// Kafka's generated readers refuse a collection longer than the bytes left ("Tried to allocate
-/// a collection of size N, but there are only M bytes remaining"); the crate reserves the
-/// announced length first. The Metadata request's topics are its one collection: checked here
-/// before the crate reads it, so a forged count cannot make it reserve gigabytes.
-fn check_metadata_topics(body: &Bytes, version: i16) -> Option<()> {
-    let mut body = body.clone();
-    let count: i64 = if version >= 9 {
-        // A compact array: an unsigned varint of length + 1 (0 is null).
-        let mut value: u64 = 0;
-        let mut shift = 0;
-        loop {
-            if !body.has_remaining() || shift > 28 {
-                return None;
-            }
-            let b = body.get_u8();
-            value |= u64::from(b & 0x7f) << shift;
-            if b & 0x80 == 0 {
-                break;
-            }
-            shift += 7;
-        }
-        value as i64 - 1
-    } else {
-        if body.remaining() < 4 {
-            return None;
-        }
-        i64::from(body.get_i32())
-    };
-    (count <= body.remaining() as i64).then_some(())
-}
-
-/// Reads the body's structure as the crate will, without keeping anything, to refuse any
-/// collection longer than the bytes left before the crate reserves it (as
-/// [`check_metadata_topics`]): topics, partitions and tagged fields. The record batches are
-/// bytes here; `produce.rs` checks their insides.
-fn check_produce(body: &Bytes, version: i16) -> Option<()> {
-    let mut b = body.clone();
-    let flexible = version >= 9;
-    fn uvarint(b: &mut Bytes) -> Option<u64> {
-        let mut value: u64 = 0;
-        for shift in (0..35).step_by(7) {
-            if !b.has_remaining() {
-                return None;
-            }
-            let byte = b.get_u8();
-            value |= u64::from(byte & 0x7f) << shift;
-            if byte & 0x80 == 0 {
-                return Some(value);
-            }
-        }
-        None
-    }
-    fn take(b: &mut Bytes, n: i64) -> Option<()> {
-        if n > 0 {
-            if n as u64 > b.remaining() as u64 {
-                return None;
-            }
-            b.advance(n as usize);
-        }
-        Some(())
-    }
-    // A string or bytes: i16/i32 or compact length; a negative (null) length reads nothing.
-    let field = |b: &mut Bytes, wide: bool| -> Option<()> {
-        let len = if flexible {
-            uvarint(b)? as i64 - 1
-        } else if wide {
-            (b.remaining() >= 4).then(|| i64::from(b.get_i32()))?
-        } else {
-            (b.remaining() >= 2).then(|| i64::from(b.get_i16()))?
-        };
-        take(b, len)
-    };
-    let count = |b: &mut Bytes| -> Option<i64> {
-        let n = if flexible {
-            uvarint(b)? as i64 - 1
-        } else {
-            (b.remaining() >= 4).then(|| i64::from(b.get_i32()))?
-        };
-        (n <= b.remaining() as i64).then_some(n)
-    };
-    let tagged = |b: &mut Bytes| -> Option<()> {
-        if !flexible {
-            return Some(());
-        }
-        let n = uvarint(b)?;
-        if n > b.remaining() as u64 {
-            return None;
-        }
-        for _ in 0..n {
-            uvarint(b)?;
-            let size = uvarint(b)?;
-            take(b, size as i64)?;
-        }
-        Some(())
-    };
-    field(&mut b, false)?; // transactional id
-    take(&mut b, 6)?; // acks, timeout
-    for _ in 0..count(&mut b)?.max(0) {
-        field(&mut b, false)?; // name
-        for _ in 0..count(&mut b)?.max(0) {
-            take(&mut b, 4)?; // index
-            field(&mut b, true)?; // records
-            tagged(&mut b)?;
-        }
-        tagged(&mut b)?;
-    }
-    tagged(&mut b)
 }
 
 /// A response: its header (v0 or v1, as the API's version says) and body, without the size.
