@@ -1,6 +1,8 @@
 //! The whole observable state at one instant, for a viewer that joins (or falls behind). Engine
 //! types stay inside the engine: the server turns this into its own wire format.
 
+use std::collections::BTreeMap;
+
 use serde::Serialize;
 
 use crate::cluster::Cluster;
@@ -697,6 +699,10 @@ pub struct StoreView {
     pub size: u64,
     /// The newest entries (by timestamp, then key), at most [`SNAPSHOT_STORE_ENTRIES`].
     pub newest: Vec<StoreEntryView>,
+    /// A windowed aggregation's store: per task id, the processor's observed stream time in
+    /// microseconds (`None` before its first record), which decides what is closed. Empty for
+    /// other stores.
+    pub stream_time_us: BTreeMap<String, Option<Micros>>,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -705,6 +711,10 @@ pub struct StoreEntryView {
     pub key: Option<String>,
     pub value: Option<String>,
     pub timestamp_us: Micros,
+    /// A windowed aggregation's window that has closed (its end plus grace is behind the
+    /// processor's stream time): it takes no more records, a late one is dropped. `None`
+    /// outside window stores of an aggregation.
+    pub closed: Option<bool>,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]

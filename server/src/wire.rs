@@ -577,7 +577,10 @@ pub struct State {
     /// (`id`, `nodes`, `source_topics`, `sink_topics`, `stores`), `nodes` (`name`,
     /// `kind`: source|processor|sink, `topics`, `stores`, `successors`, `subtopology`),
     /// `stores` (`name`, `kind`, `changelog`, `size`, `newest`: at most 32 entries
-    /// `{task, key, value, timestamp_us}`, newest first), `internal_topics` (`name`, `kind`:
+    /// `{task, key, value, timestamp_us, closed}`, newest first, `closed` true/false for a
+    /// windowed aggregation's windows and null elsewhere; `stream_time_us`: for a windowed
+    /// aggregation's store, task id → its processor's observed stream time or null),
+    /// `internal_topics` (`name`, `kind`:
     /// repartition|changelog, `created`), `instances` (`name`, `state`: REBALANCING|RUNNING|
     /// PENDING_SHUTDOWN|NOT_RUNNING, `crashed`: NOT_RUNNING by a crash, `threads`: `{name, consumer, active, cache_bytes,
     /// cache_max_bytes}`), `tasks` (`id` `0_1`, `instance`, `thread`, `state`:

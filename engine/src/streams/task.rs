@@ -399,6 +399,13 @@ impl StreamTask {
         self.store_index.get(name).map(|&i| &self.stores[i].kv)
     }
 
+    /// The windowed aggregation that writes window store `name`: its observed stream time and
+    /// its rule decide which of the store's windows are closed.
+    pub fn window_aggregator(&self, name: &str) -> Option<&WindowedAggregator> {
+        let s = &self.stores[*self.store_index.get(name)?];
+        self.windowed.get(&s.owner)
+    }
+
     /// The suppression buffer of processor `n` (`KTABLE-SUPPRESS`), whose store is its buffer
     /// (`InMemoryTimeOrderedKeyValueChangeBuffer`), not a key-value store.
     pub fn suppressor(&self, n: NodeId) -> Option<&Suppressor> {

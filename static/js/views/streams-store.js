@@ -6,14 +6,17 @@
 // than the height a projector lacks), and a line says how many more entries the store holds, so
 // nothing is hidden silently. Entries whose value changed since the last frame are highlighted.
 // The caption names the changelog topic and, once a task restored the store, how many changelog
-// records were replayed into it (the engine's `counters.restored`).
+// records were replayed into it (the engine's `counters.restored`). A windowed aggregation's
+// store also says its stream time (the processor's observed stream time, per task) and marks
+// each window the engine reports closed: its end plus grace is behind that stream time, so it
+// takes no more records and a late one is dropped.
 //
 // `StreamVsTable` sets a KStream beside a KTable when one topic is read both ways, as the
 // course's "stream vs table" does: the stream is the topic's records as its partitions' leaders
 // hold them (every record, newest first: streams-records.js), the table the store (the latest
 // value per key).
 
-import { el, setText, setHidden, formatCount } from '../text.js';
+import { el, setText, setHidden, formatCount, formatTime } from '../text.js';
 import { entity } from '../entities.js';
 import { TopicTail, swatch, windowedKey } from './streams-records.js';
 import { shortStore, shortTopic } from './streams-graph.js';
@@ -39,12 +42,14 @@ export class StoreTable {
     this.list = el('ol', { class: 'store-entries' });
     this.more = el('p', { class: 'muted store-more' });
     this.restored = el('span', { class: 'store-restored' });
+    this.streamTime = el('span', { class: 'store-stream-time' });
     this.root = el('figure', { class: `streams-store-table${this.windowed ? ' windowed' : ''}`, dataset: { entity: entity.store(app, name) } },
       el('figcaption', { title: `state store ${name}: key → value` },
         el('span', { class: 'cylinder', attrs: { 'aria-hidden': 'true' } }),
         el('b', { class: 'store-title', text: shortStore(name) }),
         changelog ? el('span', { class: 'store-changelog', title: `changelog topic ${changelog}` }, el('span', { class: 'muted', text: '→ ' }), shortTopic(app, changelog, true)) : null,
-        this.restored),
+        this.restored,
+        this.streamTime),
       this.list,
       this.more);
   }
@@ -54,8 +59,11 @@ export class StoreTable {
    *   store's newest entries, newest first (wire StoreView `newest`)
    * @param {number} size the entries the store holds in all its tasks
    * @param {number} restored changelog records replayed into the store so far
+   * @param {Object<string, ?number>} streamTimes a windowed aggregation's store: task id → its
+   *   processor's observed stream time in µs, null before its first record (wire StoreView
+   *   `stream_time_us`); empty for other stores
    */
-  render(newest, size, restored = 0) {
+  render(newest, size, restored = 0, streamTimes = {}) {
     const before = this.values;
     this.values = new Map();
     const shown = (newest || []).slice(0, MAX_ROWS);
@@ -64,8 +72,13 @@ export class StoreTable {
       this.values.set(id, e.value);
       const changed = this.drawn && before.get(id) !== e.value;
       const key = this.windowed && e.key !== null ? windowedKey(e.key) : { text: e.key ?? 'null', color: e.key };
-      return el('li', { class: changed ? 'changed' : '', title: `task ${e.task}: ${e.key ?? 'null'} → ${e.value ?? 'null'}` },
-        swatch(key.color), el('span', { class: 'store-key', text: key.text }), el('b', { class: 'store-value', text: e.value ?? 'null' }));
+      const closed = e.closed === true;
+      const cls = [changed ? 'changed' : '', closed ? 'closed' : ''].filter(Boolean).join(' ');
+      const title = `task ${e.task}: ${e.key ?? 'null'} → ${e.value ?? 'null'}${closed ? ' (window closed: stream time passed its end plus grace)' : ''}`;
+      return el('li', { class: cls, title },
+        swatch(key.color), el('span', { class: 'store-key', text: key.text }),
+        closed ? el('span', { class: 'window-closed', text: 'closed' }) : null,
+        el('b', { class: 'store-value', text: e.value ?? 'null' }));
     });
     this.drawn = true;
     // Long keys or values (JSON objects) one entry per line, the short ones in columns.
@@ -76,7 +89,20 @@ export class StoreTable {
     setHidden(this.more, size <= shown.length);
     setText(this.more, `+ ${formatCount(size - shown.length)} more entries`);
     setText(this.restored, restored ? `restored ${formatCount(restored)} from the changelog` : '');
+    setText(this.streamTime, streamTimeText(streamTimes));
   }
+}
+
+/**
+ * `stream time 16.0 s`, or per task when several run (`stream time 0_0 16.0 s · 0_1 12.0 s`);
+ * `no stream time yet` before a record reached the processor; empty outside windowed stores.
+ */
+export function streamTimeText(streamTimes) {
+  const tasks = Object.entries(streamTimes || {});
+  if (!tasks.length) return '';
+  const at = (us) => (us === null || us === undefined ? 'none yet' : formatTime(us));
+  if (tasks.length === 1) return `stream time ${at(tasks[0][1])}`;
+  return `stream time ${tasks.map(([task, us]) => `${task} ${at(us)}`).join(' · ')}`;
 }
 
 export class StreamVsTable {
@@ -94,7 +120,9 @@ export class StreamVsTable {
     this.root = el('div', { class: 'stream-vs-table' },
       el('section', {},
         el('h4', { text: `KStream ${topic}` }),
-        el('p', { title: `the topic's records, as ${streamApp} reads them` }, this.stream.count),
+        // Drawn inside the table's application, so it says whose stream it is.
+        el('p', { title: `the topic's records, as ${streamApp} reads them` }, this.stream.count,
+          el('span', { class: 'muted', text: ` · as ${streamApp} reads it` })),
         this.stream.list),
       el('section', {},
         el('h4', { text: `KTable ${topic}` }),

@@ -157,7 +157,7 @@ export class StreamsView {
         c.tables.set(s.name, t);
         c.stores.append(t.root);
       }
-      t.render(s.newest, s.size, counters.restored?.[s.name] ?? 0);
+      t.render(s.newest, s.size, counters.restored?.[s.name] ?? 0, s.stream_time_us);
     }
   }
 

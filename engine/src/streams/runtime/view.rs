@@ -1,5 +1,7 @@
 //! The Streams part of the snapshot (`snapshot::StreamsAppView`): what the page draws.
 
+use std::collections::BTreeMap;
+
 use crate::cluster::Cluster;
 use crate::snapshot::{
     InternalTopicView, NodeView, SNAPSHOT_STORE_ENTRIES, StoreEntryView, StoreView,
@@ -64,9 +66,20 @@ impl Cluster {
                     .iter()
                     .map(|spec| {
                         let mut entries = Vec::new();
+                        let mut stream_time_us = BTreeMap::new();
                         for inst in &app.instances {
                             for th in &inst.threads {
                                 for (id, task) in &th.tasks {
+                                    let aggregator = task.task.window_aggregator(&spec.name);
+                                    if let Some(a) = aggregator {
+                                        let observed = a.observed_stream_time();
+                                        stream_time_us.insert(
+                                            id.to_string(),
+                                            u64::try_from(observed)
+                                                .ok()
+                                                .map(|ms| ms.saturating_mul(1000)),
+                                        );
+                                    }
                                     // A suppression's store is its buffer: the windows
                                     // waiting to close, each with its latest count.
                                     let suppressor =
@@ -88,6 +101,8 @@ impl Cluster {
                                                     timestamp_us: u64::try_from(ms)
                                                         .unwrap_or(0)
                                                         .saturating_mul(1000),
+                                                    // Waiting in the buffer: not closed yet.
+                                                    closed: None,
                                                 }
                                             },
                                         ));
@@ -100,6 +115,11 @@ impl Cluster {
                                                 key: crate::streams::windowed::store_key_text(k),
                                                 value: v.to_record(),
                                                 timestamp_us: ts,
+                                                closed: aggregator.and_then(|a| {
+                                                    crate::streams::windowed::split_cache_key(k)
+                                                        .1
+                                                        .map(|w| a.closed(w))
+                                                }),
                                             }
                                         }));
                                     }
@@ -123,6 +143,7 @@ impl Cluster {
                             changelog: spec.changelog.clone(),
                             size,
                             newest: entries,
+                            stream_time_us,
                         }
                     })
                     .collect();

@@ -241,6 +241,16 @@ impl WindowedAggregator {
         }
     }
 
+    /// Whether `window` of this processor's store has closed, by the processor's own rule and
+    /// observed stream time (what the page marks as closed).
+    pub fn closed(&self, window: Window) -> bool {
+        match self {
+            WindowedAggregator::Time(p) => p.closed(window),
+            WindowedAggregator::Sliding(p) => p.closed(window),
+            WindowedAggregator::Session(p) => p.closed(window),
+        }
+    }
+
     /// The store's live windows as `(windowed key, aggregate, timestamp)`, by key then window.
     pub fn windows(&self) -> Vec<(WindowedKey, Val, Millis)> {
         match self {

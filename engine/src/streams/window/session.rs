@@ -48,6 +48,12 @@ impl SessionWindowAggregator {
         self.observed_stream_time
     }
 
+    /// Whether session `window` has closed: it ends before `streamTime - grace - gap`, so no
+    /// record can extend it any more.
+    pub fn closed(&self, window: Window) -> bool {
+        window.end < self.observed_stream_time - self.windows.grace - self.windows.gap
+    }
+
     /// `findSessions(key, earliestSessionEndTime, latestSessionStartTime)`: sessions that end at
     /// or after the first and start at or before the second.
     fn find_sessions(
@@ -84,7 +90,6 @@ impl SessionWindowAggregator {
             return out;
         }
         self.observed_stream_time = self.observed_stream_time.max(timestamp);
-        let close_time = self.observed_stream_time - self.windows.grace - self.windows.gap;
         let new_session = Window::new(timestamp, timestamp);
         let mut merged_window = new_session;
         let mut aggregate = match agg.init() {
@@ -112,7 +117,7 @@ impl SessionWindowAggregator {
                 merged_window.end.max(window.end),
             );
         }
-        if merged_window.end < close_time {
+        if self.closed(merged_window) {
             out.skipped.push(Skip::ExpiredWindow(merged_window));
             return out;
         }

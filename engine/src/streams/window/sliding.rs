@@ -66,6 +66,12 @@ impl SlidingWindowAggregator {
         self.observed_stream_time
     }
 
+    /// Whether `window` has closed: its (inclusive) end is before `streamTime - grace`, the
+    /// test `process` applies to every window a record touches.
+    pub fn closed(&self, window: Window) -> bool {
+        window.end < self.observed_stream_time - self.windows.grace
+    }
+
     /// `KStreamSlidingWindowAggregateProcessor.process`: a record with a null key or value is
     /// dropped; one whose own left window has closed (`t + difference < streamTime - grace`,
     /// the end being inclusive) is dropped as expired.
@@ -88,7 +94,7 @@ impl SlidingWindowAggregator {
         self.observed_stream_time = self.observed_stream_time.max(timestamp);
         let close_time = self.observed_stream_time - self.windows.grace;
         let own = Window::new(timestamp, timestamp + self.windows.difference);
-        if own.end < close_time {
+        if self.closed(own) {
             out.skipped.push(Skip::ExpiredWindow(own));
             return out;
         }

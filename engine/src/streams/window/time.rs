@@ -117,6 +117,12 @@ impl TimeWindowAggregator {
         self.observed_stream_time
     }
 
+    /// Whether `window` has closed: its end is not after `streamTime - grace`, so a record for
+    /// it would be dropped as expired.
+    pub fn closed(&self, window: Window) -> bool {
+        window.end <= self.observed_stream_time - self.windows.grace
+    }
+
     /// `KStreamWindowAggregateProcessor.process`: a record with a null key is dropped; stream
     /// time advances; each window of the record whose end is after `streamTime - grace` gets the
     /// record aggregated in (a new window starts from the initializer) and forwards
@@ -135,9 +141,8 @@ impl TimeWindowAggregator {
             return out;
         }
         self.observed_stream_time = self.observed_stream_time.max(timestamp);
-        let window_close_time = self.observed_stream_time - self.windows.grace;
         for window in self.windows.windows_for(timestamp) {
-            if window.end <= window_close_time {
+            if self.closed(window) {
                 out.skipped.push(Skip::ExpiredWindow(window));
                 continue;
             }
