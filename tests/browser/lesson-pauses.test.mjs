@@ -73,6 +73,26 @@ for (const [n, id] of lessons.entries()) {
         index.push({ lesson: id, pause: k, at_us: clock, narration, focused: found.focused, file });
         writeFileSync(path.join(shots, 'index.json'), JSON.stringify(index, null, 1));
       }
+      if (id === '08-acks-and-durability' && k === 1) {
+        // "It leads clicks/0 …, as it leads metrics/0 and payments/0": broker 1 is dead but not yet
+        // fenced, and its card shows the three leaderships at full strength (its chips' names fade,
+        // the ★ and outline do not), not a faint grey star.
+        const marks = await page.evaluate(() => ['clicks/0', 'metrics/0', 'payments/0'].map((p) => {
+          const mark = document.querySelector(`[data-broker="1"] .replica.leader[data-partition="${p}"] .leader-mark`);
+          if (!mark) return { p, missing: true };
+          let opacity = 1;
+          let filter = '';
+          for (let n = mark; n && n !== document.documentElement; n = n.parentElement) {
+            const style = getComputedStyle(n);
+            opacity *= Number(style.opacity);
+            if (style.filter !== 'none') filter += style.filter;
+          }
+          return { p, opacity, filter, shown: mark.checkVisibility({ visibilityProperty: true }) };
+        }));
+        for (const m of marks) {
+          if (m.missing || !m.shown || m.opacity < 0.99 || m.filter) failures.push(`${where}: broker 1's leader mark on ${m.p} is drawn faint or not at all: ${JSON.stringify(m)}`);
+        }
+      }
       if (id === '08-acks-and-durability' && k === 4) {
         // "its HW stays below LEO": clicks/0's cells carry their four-digit offsets, each whole
         // in its cell, so the HW marker clamped at the window's left edge (HW 1193, cells from
