@@ -73,7 +73,46 @@ for (const [n, id] of lessons.entries()) {
         index.push({ lesson: id, pause: k, at_us: clock, narration, focused: found.focused, file });
         writeFileSync(path.join(shots, 'index.json'), JSON.stringify(index, null, 1));
       }
-      if (id === '08-acks-and-durability' && k === 4) {
+      if (id === '08-acks-and-durability' && k === 1) {
+        // "It leads clicks/0 …, as it leads metrics/0 and payments/0": broker 1 is dead but not yet
+        // fenced, and its card shows the three leaderships at full strength (its chips' names fade,
+        // the ★ and outline do not), not a faint grey star.
+        const marks = await page.evaluate(() => ['clicks/0', 'metrics/0', 'payments/0'].map((p) => {
+          const mark = document.querySelector(`[data-broker="1"] .replica.leader[data-partition="${p}"] .leader-mark`);
+          if (!mark) return { p, missing: true };
+          let opacity = 1;
+          let filter = '';
+          for (let n = mark; n && n !== document.documentElement; n = n.parentElement) {
+            const style = getComputedStyle(n);
+            opacity *= Number(style.opacity);
+            if (style.filter !== 'none') filter += style.filter;
+          }
+          return { p, opacity, filter, shown: mark.checkVisibility({ visibilityProperty: true }) };
+        }));
+        for (const m of marks) {
+          if (m.missing || !m.shown || m.opacity < 0.99 || m.filter) failures.push(`${where}: broker 1's leader mark on ${m.p} is drawn faint or not at all: ${JSON.stringify(m)}`);
+        }
+      }
+      // Where a caption tells an event, the one-line log holds that event, not the caption again.
+      const events = { 2: /^payments\/0 leader 1 → 2/, 4: /^producer bank: .*NOT_ENOUGH_REPLICAS/, 9: /^payments\/0 ISR .* → \{3,1,2\}/ };
+      if (id === '08-acks-and-durability' && events[k]) {
+        const line = await page.evaluate(() => [...document.querySelectorAll('#event-log .log-entry')].filter((li) => li.getClientRects().length).at(-1)?.querySelector('.log-text')?.textContent);
+        if (!events[k].test(line ?? '')) failures.push(`${where}: the event log's line is ${JSON.stringify(line)}, not the event the caption tells`);
+      }
+      if (id === '08-acks-and-durability' && k === 6) {
+        // "Failed, not lost": one word on the producer's card and on its topic for the same
+        // records (the topic's is the sum of its producers'; the engine's `rejected`).
+        const counts = await page.evaluate(() => ({
+          card: document.querySelector('.producer[data-producer="bank"] .counts')?.parentElement.textContent.match(/failed\s*(\d+)/)?.[1],
+          topic: document.querySelector('.topic[data-topic="payments"] .topic-stats').textContent.match(/failed\s*(\d+)/)?.[1],
+          rejected: window.playground.model.topics.get('payments').rejected,
+        }));
+        if (!(Number(counts.card) > 0 && counts.card === counts.topic && Number(counts.topic) === counts.rejected)) {
+          failures.push(`${where}: the producer card's and the topic's failed counts disagree: ${JSON.stringify(counts)}`);
+        }
+      }
+      if (id === '08-acks-and-durability' && k === 5) {
+        assert.match(await page.locator('#narration').textContent(), /its HW cannot advance/);
         // "its HW stays below LEO": clicks/0's cells carry their four-digit offsets, each whole
         // in its cell, so the HW marker clamped at the window's left edge (HW 1193, cells from
         // 1930) is not read as the high watermark being there. Beside a producer at 1280×720

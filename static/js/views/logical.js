@@ -157,7 +157,15 @@ export class LogicalView {
     const acked = el('b');
     const rejected = el('b');
     const lost = el('b');
-    const rejectedBox = el('span', { class: 'stat', title: 'Writes refused (e.g. NOT_ENOUGH_REPLICAS)' }, 'rejected ', rejected);
+    // The engine's `rejected` (`expect rejected T`) counts, in the same place and by the same
+    // records, what producer cards count as failed (Cluster::reject): the topic's is the sum over
+    // every producer writing to it. One word for one thing on the page, the producers' word: a
+    // batch given up at delivery.timeout.ms may have been refused by no broker. A refusal that is
+    // retried, such as NOT_ENOUGH_REPLICAS, is not counted here (a producer's retried).
+    const rejectedBox = el('span', {
+      class: 'stat',
+      title: 'Records its producers gave up on and reported to their application as failed (delivery.timeout.ms or retries ran out, or an error that is never retried): the sum of its producers\' failed, `expect rejected`. A refusal that is retried, such as NOT_ENOUGH_REPLICAS, counts as retried until then',
+    }, 'failed ', rejected);
     const lostBox = el('span', { class: 'stat lost', title: 'Acknowledged records no longer in the log' }, 'lost ', lost);
     const rows = el('div', { class: 'partition-rows' });
     const section = el('section', { class: 'topic', dataset: { topic: name, entity: entity.topic(name) } },

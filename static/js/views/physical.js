@@ -1,7 +1,8 @@
 // Physical view: one card per broker, listing the replicas it holds as chips `orders/0`.
 // Encodings (the same in every view): the leader replica wears the leader mark (★ badge, thick
 // outline, class `leader`); an in-sync replica is solid, an out-of-sync one dashed; a dead broker is
-// greyed with the word "down". Network cuts are drawn as what is cut: a dashed red line with ✂
+// greyed with the word "down" (its chips fade, but not the ★ and outline of a leadership it still
+// holds until the controller fences it: app.css, `.replica.offline`). Network cuts are drawn as what is cut: a dashed red line with ✂
 // between two cards for each broker link that carries nothing (`data-cut="1-2"`), an "isolated"
 // card for a broker no one reaches (with when the controller fences it), a "zombie" mark on
 // the chips a broker still believes it leads, and the senders waiting on requests lost in a cut.
