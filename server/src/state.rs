@@ -321,7 +321,7 @@ fn consumer(c: &ConsumerView) -> wire::Consumer {
 /// A `focus` line's targets as the page names them: the `data-entity` names of
 /// static/js/entities.js (`broker:1`, `topic:orders`, `partition:orders/0`, `producer:shop`,
 /// `group:billing`, `consumer:billing-1`), plus `replicas:orders/0` (that partition's replicas
-/// view) and `metrics` (the metrics panel); Connect's `worker:w1`, `connector:jdbc`,
+/// view), `records:orders` (the topic's newest records) and `metrics` (the metrics panel); Connect's `worker:w1`, `connector:jdbc`,
 /// `connect-task:jdbc-0` and `system:orders`. Empty: the whole cluster.
 pub fn focus(targets: &[engine::scenario::FocusTarget]) -> Vec<String> {
     use engine::scenario::FocusTarget as F;
@@ -332,6 +332,7 @@ pub fn focus(targets: &[engine::scenario::FocusTarget]) -> Vec<String> {
             F::Topic(name) => format!("topic:{name}"),
             F::Partition(tp) => format!("partition:{tp}"),
             F::Replicas(tp) => format!("replicas:{tp}"),
+            F::Records(topic) => format!("records:{topic}"),
             F::Producer(name) => format!("producer:{name}"),
             F::Group(name) => format!("group:{name}"),
             F::Consumer(name) => format!("consumer:{name}"),

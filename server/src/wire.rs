@@ -110,7 +110,8 @@
 //! when it changed. Each target is named as the page names drawn entities (the `data-entity`
 //! names of static/js/entities.js): `"broker:1"`, `"topic:orders"`, `"partition:orders/0"`,
 //! `"producer:shop"`, `"group:billing"`, `"consumer:billing-1"`, plus `"replicas:orders/0"`
-//! (that partition's replicas view) and `"metrics"` (the metrics panel), and for Kafka Streams
+//! (that partition's replicas view), `"records:orders"` (the topic's newest records, key and
+//! value, under its log) and `"metrics"` (the metrics panel), and for Kafka Streams
 //! `"app:word-count"`, `"store:word-count/counts"`, `"task:word-count/0_1"` (the Streams
 //! panel's app card, store and task chip). `[]` is `focus all`: the whole cluster. At most
 //! `engine::limits::MAX_FOCUS_TARGETS` targets.

@@ -11,7 +11,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { useServerAndBrowser, root, send, holds, focusOnScreen, textOnScreen } from './harness.mjs';
+import { useServerAndBrowser, root, send, holds, focusOnScreen, textOnScreen, until } from './harness.mjs';
 
 const { openRoom } = useServerAndBrowser();
 const lessons = readdirSync(path.join(root, 'static', 'lessons'))
@@ -134,12 +134,32 @@ for (const [n, id] of lessons.entries()) {
         const hw = await page.evaluate(() => {
           const m = document.querySelector('.partition[data-partition="clicks/0"] .hw-marker');
           const first = Number(document.querySelector('.partition[data-partition="clicks/0"] .cell:not(.empty) .cell-offset').textContent);
-          return { label: m.textContent, bar: getComputedStyle(m).borderLeftColor, first, hw: window.playground.model.partitions.get('clicks/0').high_watermark };
+          const p = window.playground.model.partitions.get('clicks/0');
+          return { label: m.textContent, bar: getComputedStyle(m).borderLeftColor, first, hw: p.high_watermark, leo: p.log_end_offset };
         });
+        // The label gives the gap to the LEO beside it, the one the caption speaks of.
         const back = hw.first - hw.hw;
-        if (!(back > 0) || hw.label !== `◀ HW ${hw.hw} · ${back} back` || hw.bar !== 'rgba(0, 0, 0, 0)') {
+        if (!(back > 0) || hw.label !== `◀ HW ${hw.hw} · ${hw.leo - hw.hw} below LEO` || hw.bar !== 'rgba(0, 0, 0, 0)') {
           failures.push(`${where}: clicks/0's high watermark before the window is drawn as ${JSON.stringify(hw)}`);
         }
+      }
+      if (id === '12-streams-price-per-unit' && k === 1) {
+        // "the total divided by the quantity": `focus records sales` lists the newest sales,
+        // key and value, as the room's leaders hold them below the high watermark.
+        await until('the sales are listed', async () => (await page.locator('.topic-records[data-records-of="sales"] li').count()) === 3, 5000);
+        const drawn = await page.locator('.topic-records[data-records-of="sales"] li').evaluateAll((lis) => lis.map((li) => li.textContent));
+        const held = await page.evaluate(async () => {
+          const all = [];
+          for (const partition of [0, 1]) {
+            const r = await window.playground.connection.send({ type: 'inspect', topic: 'sales', partition });
+            for (const rec of r.inspect.records) if (rec.offset < r.inspect.high_watermark) all.push(rec);
+          }
+          all.sort((a, b) => b.timestamp_ms - a.timestamp_ms || b.offset - a.offset);
+          return all;
+        });
+        assert.deepEqual(drawn, held.slice(0, 3).map((r) => `${r.key}${r.value}`));
+        assert.ok(held.every((r) => /"quantity":\d+,"total":\d+/.test(r.value)), JSON.stringify(held));
+        assert.equal(await page.locator('.topic-records[data-records-of="sales"] .stream-count').textContent(), `${held.length} records, newest first`);
       }
       if (id === '07-leader-failover' && k === 2) {
         // The pause that says broker 1 is still in every ISR: the room agrees, live.

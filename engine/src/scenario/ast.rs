@@ -70,6 +70,9 @@ pub enum FocusTarget {
     Partition(TopicPartition),
     /// `replicas T/P`: the partition's replicas view (every replica's log, stacked).
     Replicas(TopicPartition),
+    /// `records T`: the topic's newest records, key and value, listed under its log (what its
+    /// cells only show on hover): for a lesson whose words are about what records hold.
+    Records(String),
     /// `producer P` (or a bare `P`)
     Producer(String),
     /// `group G` (or a bare `G`)

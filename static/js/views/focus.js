@@ -1,6 +1,7 @@
 // Focus: what the scenario's `focus` line says must be on screen (wire.rs, "Focus"). The targets
 // are `KIND:ID` names, the same as the `data-entity` names every view draws (entities.js), plus
-// `replicas:T/P` (a partition's replicas view) and `metrics` (the metrics panel); for Kafka Streams
+// `replicas:T/P` (a partition's replicas view), `records:T` (the topic's newest records, listed
+// under its rows) and `metrics` (the metrics panel); for Kafka Streams
 // `app:APP`, `store:APP/STORE` and `task:APP/ID` (views/streams.js); for Kafka Connect `worker:W`,
 // `connector:C`, `connect-task:C-ID` and `system:S` (views/connect.js); and `clients`, the cards
 // of whichever real Kafka clients are connected (their producer cards and their groups' cards).
@@ -98,6 +99,8 @@ export class FocusView {
       if (t.kind === 'system') kinds.add(systemSide(this.model, t.id) === 'source' ? 'producer' : 'group');
       // Real clients are drawn as producer and group cards: both columns stay open.
       if (t.kind === 'clients') { kinds.add('producer'); kinds.add('group'); }
+      // A topic's records are listed under its rows: the topics section stays open.
+      if (t.kind === 'records') kinds.add('topic');
     }
     if (this.targets.length) {
       this.stage.dataset.focusing = '';
@@ -109,6 +112,7 @@ export class FocusView {
     this.sizeColumns();
     this.openPartitions();
     this.openReplicas();
+    this.openRecords();
     if (kinds.has('metrics') && this.metrics.panel.hidden) {
       this.metrics.open();
       this.openedMetrics = true;
@@ -130,7 +134,7 @@ export class FocusView {
     const topics = [];
     for (const { kind, id } of this.targets) {
       if (kind === 'partition' || kind === 'replicas') ids.add(id);
-      if (kind === 'topic') topics.push(id);
+      if (kind === 'topic' || kind === 'records') topics.push(id);
     }
     // A focused Streams application, store or task takes the upper part of the column: its
     // topics get one row in presenter mode, else their tiles.
@@ -216,6 +220,12 @@ export class FocusView {
     }
   }
 
+  /** Lists the records of the topics the focus names (`records:T`), and stops listing the others. */
+  openRecords() {
+    const wanted = new Set(this.targets.filter((t) => t.kind === 'records').map((t) => t.id));
+    for (const name of this.logical.topics.keys()) this.logical.showRecords(name, wanted.has(name));
+  }
+
   /** The elements drawn now for one target (only those rendered: a hidden tile is not on screen). */
   elementsOf({ kind, id }) {
     let found;
@@ -223,6 +233,9 @@ export class FocusView {
     // `clients`: the cards of real Kafka clients, whichever are connected now.
     else if (kind === 'clients') found = this.realClientCards();
     else if (kind === 'replicas') found = document.querySelectorAll(`.replicas-view[data-replicas-of="${CSS.escape(id)}"]`);
+    // `records:T`: the list of the topic's records under its rows (which it opens, as a topic
+    // focus does; `topic T` besides brings them forward too).
+    else if (kind === 'records') found = document.querySelectorAll(`.topic-records[data-records-of="${CSS.escape(id)}"]`);
     else if (['broker', 'topic', 'partition', 'producer', 'group', 'consumer'].includes(kind)) found = document.querySelectorAll(select(kind, id));
     // Kafka Streams (views/streams.js): `app:APP`, `store:APP/STORE` (the store beside its
     // processor and its table), `task:APP/0_1` (the task's chip).
@@ -251,8 +264,10 @@ export class FocusView {
     const marked = new Map();
     const within = new Set();
     for (const t of this.targets) {
-      // A replicas view opens once its row exists (a snapshot may bring the row later).
+      // A replicas view opens once its row exists (a snapshot may bring the row later); so does
+      // a records list once its topic is drawn.
       if (t.kind === 'replicas' && !this.logical.rows.get(t.id)?.replicas) this.openReplicas();
+      if (t.kind === 'records' && !this.logical.topics.get(t.id)?.records) this.openRecords();
       for (const e of this.elementsOf(t)) {
         marked.set(e, t.id === '' ? t.kind : `${t.kind}:${t.id}`);
         for (let a = e.parentElement?.closest('[data-entity], .topic, .partition-box'); a; a = a.parentElement?.closest('[data-entity], .topic, .partition-box')) within.add(a);

@@ -6,11 +6,14 @@
 // visibly vanish. Markers: high watermark (HW: what consumers may read; cells past it are hatched, not
 // yet replicated to the whole ISR), log end offset (LEO), and per group its committed offset with
 // its lag (filled) and the owning member's position (outlined), in that member's colour. A row's "replicas" button opens the
-// replicas view (every replica's log stacked, leader on top) under it.
+// replicas view (every replica's log stacked, leader on top) under it. A `records` focus lists
+// the topic's newest records, key and value as the leaders hold them up to the high watermark,
+// under its rows (`showRecords`): the cells give a value only on hover.
 
 import { el, setHidden, setText, setClass, setAttr, setStyle, formatCount, formatRate, formatSet } from '../text.js';
 import { keyClasses, consumerColor } from '../colors.js';
 import { ReplicasView } from './replicas.js';
+import { TopicTail } from './streams-records.js';
 import { partitionId } from '../model.js';
 import { entity } from '../entities.js';
 
@@ -18,6 +21,8 @@ import { entity } from '../entities.js';
 export const CELLS = 16;
 /** Slide the log when a frame appends at most this many records to a partition. */
 const SLIDE_MAX = 3;
+/** Records a `records` focus lists under its topic (the newest). */
+const RECORD_ROWS = 3;
 
 export class LogicalView {
   constructor(root, model, { reducedMotion, connection }) {
@@ -84,6 +89,11 @@ export class LogicalView {
     this.wasPlaying = m.clock.playing;
     const redraw = playingFlipped ? [...this.rows.keys()] : pausedNow ? [...this.rows.keys()].filter((x) => this.rows.get(x).unsampled) : [];
     for (const id of redraw) this.updateRow(id);
+    // A listed topic reads its records again when its high watermarks moved (TopicTail asks
+    // only then, at most once a second).
+    if (change.snapshot || change.partitions?.size) {
+      for (const parts of this.topics.values()) parts.records?.tail.refresh();
+    }
     for (const id of ids) {
       // A new row is drawn once before the observer has seen it.
       const r = this.rows.get(id);
@@ -152,6 +162,27 @@ export class LogicalView {
     if (this.filter) this.showOnly(this.filter);
   }
 
+  /**
+   * Lists `topic`'s newest records under its rows (`on`), or removes the list: a `records` focus
+   * (views/focus.js). The list is marked `data-records-of` for the focus to find.
+   */
+  showRecords(topic, on) {
+    const parts = this.topics.get(topic);
+    if (!parts || Boolean(parts.records) === on) return;
+    if (!on) {
+      parts.records.root.remove();
+      parts.records = null;
+      return;
+    }
+    const tail = new TopicTail(topic, RECORD_ROWS, this.model, this.connection);
+    const root = el('div', { class: 'topic-records', dataset: { recordsOf: topic } },
+      el('p', { class: 'topic-records-head' }, tail.count),
+      tail.list);
+    parts.section.append(root);
+    parts.records = { root, tail };
+    tail.refresh();
+  }
+
   makeTopic(name) {
     const meta = el('span', { class: 'topic-meta' });
     const acked = el('b');
@@ -173,7 +204,7 @@ export class LogicalView {
         el('span', { class: 'topic-name', text: name }), meta,
         el('span', { class: 'topic-stats' }, el('span', { class: 'stat', title: 'Records acknowledged to producers' }, 'acked ', acked), rejectedBox, lostBox)),
       rows);
-    return { section, meta, acked, rejected, lost, rejectedBox, lostBox, rows };
+    return { section, meta, acked, rejected, lost, rejectedBox, lostBox, rows, records: null };
   }
 
   makeRow(id) {
@@ -312,14 +343,15 @@ export class LogicalView {
     setStyle(r.hw, 'left', at(p.high_watermark));
     // A high watermark left of the drawn cells (a leader whose HW cannot advance while its ISR
     // is under min.insync, KAFKA-15583) is not at the first cell: no bar is drawn there, and
-    // the label points left and says how far back it is.
+    // the label points left and says how far below the LEO it is (the gap a class subtracts
+    // from the LEO label beside it; the distance to the first drawn cell is in the title).
     const behind = start - p.high_watermark;
     setClass(r.hw, 'before-window', behind > 0);
     setAttr(r.hw, 'title', behind > 0
-      ? `High watermark ${p.high_watermark}: ${behind} offsets before the first drawn cell; consumers read offsets below it`
+      ? `High watermark ${p.high_watermark}: ${leo - p.high_watermark} offsets below the log end offset ${leo}, ${behind} before the first drawn cell; consumers read offsets below it`
       : `High watermark ${p.high_watermark}: consumers read offsets below it`);
     setText(r.hw.firstChild, behind > 0
-      ? `◀ HW ${formatCount(p.high_watermark)} · ${formatCount(behind)} back`
+      ? `◀ HW ${formatCount(p.high_watermark)} · ${formatCount(leo - p.high_watermark)} below LEO`
       : `HW ${formatCount(p.high_watermark)}`);
     // The HW label stays inside the log at either end, so it never covers the log start.
     setClass(r.hw, 'at-end', p.high_watermark >= leo && leo - start > 2);

@@ -1,14 +1,19 @@
 // A topic's newest records, key and value, as its partitions' leaders hold them up to the high
 // watermark (what a consumer can read): an `inspect` of each partition (the room sends a bounded
 // tail of each log) when a high watermark moved, at most once a second, newest first by
-// timestamp. Used for the KStream of a stream beside its table (streams-store.js) and for what a
-// Streams application wrote to each output topic (streams.js): the records themselves, so a
+// timestamp. Used for the KStream of a stream beside its table (streams-store.js), for what a
+// Streams application wrote to each output topic (streams.js) and for a `records` focus's list
+// under a topic's logs (logical.js): the records themselves, so a
 // lesson that speaks of a record's contents ("customer null", "price per unit 4.5") shows them.
 // Keys and values are drawn as text, never as HTML.
 
 import { el, setText, formatCount } from '../text.js';
 import { keyColor } from '../colors.js';
 import { partitionId } from '../model.js';
+
+/** Records an `inspect` answer carries per partition at most: the engine's newest records of
+ * the leader's log (`engine::snapshot::SNAPSHOT_TAIL_RECORDS`). */
+const INSPECT_RECORDS = 64;
 
 /** A topic's records are read again at most this often while its partitions grow. */
 const READ_EVERY_MS = 1000;
@@ -85,25 +90,39 @@ export class TopicTail {
     Promise.all(ids.map((_, i) => this.connection.send({ type: 'inspect', topic: this.topic, partition: i })))
       .then((replies) => {
         const records = [];
+        // An answer carries a partition's newest records only (at most INSPECT_RECORDS): when
+        // one was cut, the records read are not all there are, and the count says offsets
+        // below the high watermarks instead (exact; a compacted log has gaps among them).
+        let cut = false;
+        let offsets = 0;
         replies.forEach((r, i) => {
           if (!r.ok) return;
+          const p = r.inspect;
+          if (p.records.length >= INSPECT_RECORDS && p.records[0].offset > p.log_start_offset) cut = true;
+          offsets += Math.max(0, p.high_watermark - p.log_start_offset);
           // Up to the high watermark: what a consumer can read.
-          for (const rec of r.inspect.records) if (rec.offset < r.inspect.high_watermark) records.push({ partition: i, ...rec });
+          for (const rec of p.records) if (rec.offset < p.high_watermark) records.push({ partition: i, ...rec });
         });
         records.sort((a, b) => b.timestamp_ms - a.timestamp_ms || b.offset - a.offset);
-        this.draw(records.slice(0, this.rows), records.length);
+        this.draw(records.slice(0, this.rows), cut ? null : records.length, offsets);
         this.readAt = at;
       })
       .catch(() => { /* the room went away: the next frame asks again */ })
       .finally(() => { this.reading = false; });
   }
 
-  draw(records, total) {
+  /**
+   * @param {number|null} total the records below the high watermarks, or null when not all
+   *   were read (then `offsets`, their offsets, is counted instead)
+   */
+  draw(records, total, offsets = 0) {
     this.list.replaceChildren(...records.map((r) => el('li', { title: `${this.topic}/${r.partition} offset ${r.offset}: ${r.key ?? 'null'} → ${r.value ?? 'null'}` },
       ...keyCells(r.key),
       // A null value: a tombstone (a table reading the topic deletes the key).
       r.value === null ? el('i', { class: 'store-value tombstone', text: 'null (tombstone)' }) : el('b', { class: 'store-value', text: r.value }))));
     if (!records.length) this.list.append(el('li', { class: 'muted', text: 'no records yet' }));
-    setText(this.count, total ? `${formatCount(total)} record${total === 1 ? '' : 's'}, newest first` : '');
+    setText(this.count, total === null
+      ? `${formatCount(offsets)} offsets, newest first`
+      : total ? `${formatCount(total)} record${total === 1 ? '' : 's'}, newest first` : '');
   }
 }

@@ -3,6 +3,7 @@
 //! ```text
 //! focus orders/0 billing          # a partition and whatever 'billing' names (here a group)
 //! focus replicas orders/0         # the partition's replicas view
+//! focus records orders            # the topic's newest records, key and value
 //! focus broker 1 broker 2 orders/0
 //! focus metrics                   # the metrics panel
 //! focus clients orders            # real Kafka clients' cards, and a topic
@@ -29,6 +30,7 @@ const KINDS: &[&str] = &[
     "consumer",
     "broker",
     "replicas",
+    "records",
     "metrics",
     "clients",
     "all",
@@ -109,6 +111,11 @@ fn target(cur: &mut Cursor, ctx: &Context, word: Val) -> Result<FocusTarget> {
             FocusTarget::Consumer(name.text.to_string())
         }
         "replicas" => FocusTarget::Replicas(ctx.partition(cur.word("a partition TOPIC/N")?)?),
+        "records" => {
+            let name = cur.word("a topic's name")?;
+            ctx.topic(name)?;
+            FocusTarget::Records(name.text.to_string())
+        }
         "app" => {
             let name = cur.word("a streams app's name")?;
             ctx.app(name)?;
@@ -230,6 +237,7 @@ fn describe(target: &FocusTarget) -> String {
         FocusTarget::Topic(t) => format!("topic '{t}'"),
         FocusTarget::Partition(tp) => format!("{}/{}", tp.topic, tp.partition),
         FocusTarget::Replicas(tp) => format!("replicas {}/{}", tp.topic, tp.partition),
+        FocusTarget::Records(t) => format!("records '{t}'"),
         FocusTarget::Producer(p) => format!("producer '{p}'"),
         FocusTarget::Group(g) => format!("group '{g}'"),
         FocusTarget::Consumer(c) => format!("consumer '{c}'"),
@@ -331,6 +339,13 @@ mod tests {
                 FocusTarget::Topic("orders".into()),
             ]
         );
+        assert_eq!(
+            focus("focus records orders topic orders"),
+            vec![
+                FocusTarget::Records("orders".into()),
+                FocusTarget::Topic("orders".into()),
+            ]
+        );
         assert_eq!(focus("focus all"), vec![]);
         assert_eq!(focus("at 5s focus all"), vec![]);
     }
@@ -377,6 +392,10 @@ mod tests {
             (
                 "focus replicas orders",
                 "f.scenario:7:16: expected a partition TOPIC/N, found 'orders' (e.g. orders/0)",
+            ),
+            (
+                "focus records ordrs",
+                "f.scenario:7:15: unknown topic 'ordrs' (did you mean 'orders'?)",
             ),
             (
                 "focus group audt",
