@@ -76,8 +76,9 @@ for (const [n, id] of lessons.entries()) {
       if (id === '08-acks-and-durability' && k === 1) {
         // "It leads clicks/0 …, as it leads metrics/0 and payments/0": broker 1 is dead but not yet
         // fenced, and its card shows the three leaderships at full strength (its chips' names fade,
-        // the ★ and outline do not), not a faint grey star.
-        const marks = await page.evaluate(() => ['clicks/0', 'metrics/0', 'payments/0'].map((p) => {
+        // the ★ and outline do not), not a faint grey star. Read once the card's focus fade has
+        // settled (a CSS transition: on a loaded machine it can outlast the walk's wait).
+        const read = () => page.evaluate(() => ['clicks/0', 'metrics/0', 'payments/0'].map((p) => {
           const mark = document.querySelector(`[data-broker="1"] .replica.leader[data-partition="${p}"] .leader-mark`);
           if (!mark) return { p, missing: true };
           let opacity = 1;
@@ -89,6 +90,11 @@ for (const [n, id] of lessons.entries()) {
           }
           return { p, opacity, filter, shown: mark.checkVisibility({ visibilityProperty: true }) };
         }));
+        let marks = await read();
+        for (let tries = 0; tries < 30 && marks.some((m) => !m.missing && m.opacity < 0.99); tries++) {
+          await page.waitForTimeout(100);
+          marks = await read();
+        }
         for (const m of marks) {
           if (m.missing || !m.shown || m.opacity < 0.99 || m.filter) failures.push(`${where}: broker 1's leader mark on ${m.p} is drawn faint or not at all: ${JSON.stringify(m)}`);
         }
