@@ -2,8 +2,9 @@
 // by pause (streams.test.mjs checks the same views on a bare word count with typed crashes): the
 // topology draws its nodes (`processor:APP/NAME`), its store (`store:APP/NAME`) and its task
 // chips (`task:APP/ID`) where the engine runs them; a processed record moves through the graph;
-// the lesson's crash of word-count-1 leaves its tasks nowhere until the group drops it, then they
-// are drawn on word-count-2, as the engine's own `task-owner` says.
+// the lesson's crash of word-count-1 leaves its tasks nowhere until the group drops it (the crashed
+// instance says it still holds them in the group), then they are drawn on word-count-2, as the
+// engine's own `task-owner` says.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -90,6 +91,19 @@ test('word-count lesson: nodes, a moving record, and a crash moving tasks', asyn
   assert.ok(await holds(page, 'streams-state word-count word-count-1 == NOT_RUNNING'));
   for (const t of owners['word-count-1']) assert.ok(await holds(page, `task-owner word-count ${t.replace('task:word-count/', '')} == none`), t);
   await until('no chip under the crashed instance', async () => (await chipsByInstance(page))['word-count-1']?.length === 0, 10000);
+  // Its thread's consumer is still a member of the group (the coordinator's own list) and holds
+  // what the last assignment gave it: the row says so, naming exactly the tasks that run nowhere.
+  const crashed = await page.evaluate(() => {
+    const m = window.playground.model;
+    const app = m.streams.get('word-count');
+    const thread = app.instances.find((i) => i.name === 'word-count-1').threads[0];
+    const member = m.groups.get(app.group).members.find((x) => x.member === thread.consumer);
+    const line = document.querySelector('[data-entity="instance:word-count/word-count-1"] .task-held');
+    return { member: member?.assignment ?? null, line: line?.textContent ?? null };
+  });
+  assert.ok(crashed.member, 'the crashed thread is still a member of the group');
+  const held = owners['word-count-1'].map((t) => t.replace('task:word-count/', '')).sort();
+  assert.equal(crashed.line, `holds ${held.join(', ')} in the group: running nowhere`);
 
   // Pause 4: the group dropped word-count-1; word-count-2 runs every task, and draws them.
   await page.locator('#next').click();

@@ -22,7 +22,7 @@ export class StreamsTasks {
     this.chips = new Map();
   }
 
-  /** @param {object[]} instances [{name, state, crashed, threads: [{name, tasks: [wire StreamsTaskView]}]}] (streams.js `instancesOf`) */
+  /** @param {object[]} instances [{name, state, crashed, threads: [{name, tasks: [wire StreamsTaskView], held: ?string[]}]}] (streams.js `instancesOf`) */
   render(instances) {
     const before = new Map();
     for (const [id, chip] of this.chips) if (chip.isConnected) before.set(id, chip.getBoundingClientRect());
@@ -45,7 +45,12 @@ export class StreamsTasks {
         // Keep the DOM order = the engine's order, moving only what changed place.
         chips.forEach((chip, i) => { if (t.chips.children[i] !== chip) t.chips.insertBefore(chip, t.chips.children[i] || null); });
         while (t.chips.children.length > chips.length) t.chips.lastChild.remove();
-        setText(t.empty, th.tasks.length ? '' : 'no tasks');
+        // A crashed instance's thread still in the group: the tasks it holds there, which run
+        // nowhere until its session times out and a rebalance gives them to another thread.
+        const held = th.tasks.length ? null : th.held;
+        setText(t.empty, th.tasks.length ? '' : held ? (held.length ? `holds ${held.join(', ')} in the group: running nowhere` : 'still in the group, no tasks') : 'no tasks');
+        setClass(t.empty, 'task-held', Boolean(held));
+        setAttr(t.empty, 'title', held ? 'Its consumer is still a member of the group until its session times out (session.timeout.ms): the tasks it was assigned are not given to another thread before then' : null);
       }
     }
     for (const [id, chip] of this.chips) if (!seen.has(id)) { chip.remove(); this.chips.delete(id); }

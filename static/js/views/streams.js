@@ -36,17 +36,33 @@ export function topologyOf(app, exprs) {
 
 /**
  * The instances with their threads and, on each thread, its tasks: the wire lists tasks flat
- * (each with its `instance` and `thread`), the view draws them where they run.
+ * (each with its `instance` and `thread`), the view draws them where they run. A crashed
+ * instance runs nothing, but its threads' consumers stay members of the group until their
+ * session times out, holding the tasks the last assignment gave them: `held` names those tasks
+ * (each assigned partition of a sub-topology's source topics is task `SUB_PARTITION`, as
+ * Kafka's StreamsPartitionAssignor assigns them), from the group coordinator's own members.
  */
-export function instancesOf(app) {
+export function instancesOf(app, group = null) {
+  const members = new Map((group?.members || []).map((m) => [m.member, m]));
+  const taskOf = (tp) => {
+    const i = tp.lastIndexOf('/');
+    const topic = tp.slice(0, i);
+    const sub = (app.subtopologies || []).find((s) => s.source_topics.includes(topic));
+    return sub ? `${sub.id}_${tp.slice(i + 1)}` : null;
+  };
   return (app.instances || []).map((inst) => ({
     name: inst.name,
     state: inst.state,
     crashed: inst.crashed,
-    threads: inst.threads.map((th) => ({
-      name: th.name,
-      tasks: (app.tasks || []).filter((t) => t.instance === inst.name && t.thread === th.name),
-    })),
+    threads: inst.threads.map((th) => {
+      const member = inst.crashed ? members.get(th.consumer) : null;
+      const held = member ? [...new Set(member.assignment.map(taskOf).filter(Boolean))].sort() : [];
+      return {
+        name: th.name,
+        tasks: (app.tasks || []).filter((t) => t.instance === inst.name && t.thread === th.name),
+        held: member ? held : null,
+      };
+    }),
   }));
 }
 
@@ -149,7 +165,7 @@ export class StreamsView {
       + (counters.reprocessed ? ` · reprocessed ${formatCount(counters.reprocessed)}`
         // Of the re-processing, what counted twice (engine `AppCounters::counted_twice`).
         + (counters.counted_twice ? `, ${formatCount(counters.counted_twice)} counted twice` : '') : ''));
-    c.tasks.render(instancesOf(app));
+    c.tasks.render(instancesOf(app, this.model.groups.get(app.group)));
     for (const s of app.stores || []) {
       let t = c.tables.get(s.name);
       if (!t) {
