@@ -149,6 +149,21 @@ for (const [n, id] of lessons.entries()) {
           failures.push(`${where}: clicks/0's high watermark before the window is drawn as ${JSON.stringify(hw)}`);
         }
       }
+      if (id === '08-acks-and-durability' && k === 7) {
+        // "payments forbids unclean election … broker 1 is out of sync": the offline row says
+        // what keeps the live out-of-sync replica from leading, as the room's state has it.
+        const row = await page.evaluate(() => {
+          const m = window.playground.model;
+          const p = m.partitions.get('payments/0');
+          return {
+            why: document.querySelector('.partition[data-partition="payments/0"] .partition-leader-why')?.textContent,
+            leader: p.leader ?? null,
+            unclean: m.topics.get('payments').unclean_election,
+            outOfSync: p.replicas.filter((b) => m.brokers.get(b).alive && !p.isr.includes(b)),
+          };
+        });
+        assert.deepEqual(row, { why: 'unclean election off', leader: null, unclean: false, outOfSync: [1] });
+      }
       if (id === '12-streams-price-per-unit' && k === 1) {
         // "the total divided by the quantity": `focus records sales` lists the newest sales,
         // key and value, as the room's leaders hold them below the high watermark.

@@ -89,6 +89,11 @@ export class LogicalView {
     this.wasPlaying = m.clock.playing;
     const redraw = playingFlipped ? [...this.rows.keys()] : pausedNow ? [...this.rows.keys()].filter((x) => this.rows.get(x).unsampled) : [];
     for (const id of redraw) this.updateRow(id);
+    // An offline row says whether a live replica is only out of sync: a broker's return changes
+    // that without changing the partition.
+    if (change.brokers && !change.snapshot) {
+      for (const [id, r] of this.rows) if (r.row.classList.contains('offline')) this.updateRow(id);
+    }
     // A listed topic reads its records again when its high watermarks moved (TopicTail asks
     // only then, at most once a second).
     if (change.snapshot || change.partitions?.size) {
@@ -210,6 +215,8 @@ export class LogicalView {
   makeRow(id) {
     const name = el('span', { class: 'partition-name', text: id });
     const leader = el('span', { class: 'partition-leader' });
+    // Why an offline partition has no leader, when a replica is alive but out of sync.
+    const leaderWhy = el('span', { class: 'partition-leader-why' });
     const isr = el('span', { class: 'partition-isr' });
     const rate = el('span', { class: 'partition-rate', title: 'Records appended in the last simulated second' });
     const cells = [];
@@ -240,12 +247,12 @@ export class LogicalView {
       dataset: { partition: id, click: 'partition', entity: `partition:${id}` },
       attrs: { tabindex: '0', role: 'button', 'aria-label': `Partition ${id}` },
     },
-      el('div', { class: 'partition-label' }, el('div', { class: 'partition-title' }, name, rate), leader, el('div', { class: 'partition-isr-line' }, isr, replicasButton)),
+      el('div', { class: 'partition-label' }, el('div', { class: 'partition-title' }, name, rate), leader, leaderWhy, el('div', { class: 'partition-isr-line' }, isr, replicasButton)),
       el('div', { class: 'partition-track' }, log, commits),
       leo);
     const replicaBox = el('div', { class: 'replicas-box', hidden: '' });
     const box = el('div', { class: 'partition-box' }, row, replicaBox);
-    return { box, row, leader, isr, rate, cells, cellBox, hw, logStart, logStartValue, commits, leo, replicasButton, replicaBox, replicas: null, commitMarks: new Map(), lastLeo: null };
+    return { box, row, leader, leaderWhy, isr, rate, cells, cellBox, hw, logStart, logStartValue, commits, leo, replicasButton, replicaBox, replicas: null, commitMarks: new Map(), lastLeo: null };
   }
 
   updateRow(id) {
@@ -256,10 +263,22 @@ export class LogicalView {
 
     // Leader and ISR as text too, with the leader mark.
     if (p.leader === null || p.leader === undefined) {
+      // Offline. When a live replica is only out of sync, say what keeps it from leading: the
+      // topic forbids unclean election (Kafka's default), so the controller waits for an
+      // in-sync replica rather than lose acknowledged records.
+      const topic = m.topics.get(p.topic);
+      const outOfSync = (p.replicas || []).filter((b) => m.brokers.get(b)?.alive && !p.isr.includes(b));
+      const held = topic && !topic.unclean_election && outOfSync.length > 0;
       setText(r.leader, 'no leader');
+      setText(r.leaderWhy, held ? 'unclean election off' : '');
+      setAttr(r.leaderWhy, 'title', held
+        ? `No in-sync replica is alive. Broker ${outOfSync.join(', ')} holds a replica but is out of sync, and unclean.leader.election.enable=false: the partition stays offline until an in-sync replica returns, rather than lose acknowledged records`
+        : null);
       setClass(r.leader, 'none', true);
     } else {
       setText(r.leader, `★ leader ${p.leader}`);
+      setText(r.leaderWhy, '');
+      setAttr(r.leaderWhy, 'title', null);
       setClass(r.leader, 'none', false);
     }
     setText(r.isr, `ISR ${formatSet(p.isr)}`);
