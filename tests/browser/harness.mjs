@@ -323,3 +323,11 @@ export async function rawConnection(port, clientId, { host = '127.0.0.1', localA
   }
   return socket;
 }
+
+/** Waits until the room's lesson stops at pause `k` (its own count), for up to a minute. */
+export function atPause(page, k) {
+  return page.waitForFunction((k) => {
+    const l = window.playground.model.lesson;
+    return l && l.at_pause && l.pauses_done === k;
+  }, k, { timeout: 60000 });
+}

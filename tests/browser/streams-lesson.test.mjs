@@ -8,19 +8,11 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { useServerAndBrowser, open, send, holds, until } from './harness.mjs';
+import { useServerAndBrowser, open, send, holds, until, atPause } from './harness.mjs';
 
 const LESSON = 'static/lessons/14-streams-word-count.scenario';
 const { env } = useServerAndBrowser({ scenario: LESSON });
 const TASKS = ['0_0', '0_1', '1_0', '1_1'];
-
-/** Waits until the lesson stops at pause `k` (the room's own count). */
-function atPause(page, k) {
-  return page.waitForFunction((k) => {
-    const l = window.playground.model.lesson;
-    return l && l.at_pause && l.pauses_done === k;
-  }, k, { timeout: 60000 });
-}
 
 /** The task chips drawn under each instance: instance → sorted task entities. */
 function chipsByInstance(page) {

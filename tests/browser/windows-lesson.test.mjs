@@ -6,20 +6,13 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { useServerAndBrowser, open, send } from './harness.mjs';
+import { useServerAndBrowser, open, send, atPause } from './harness.mjs';
 
 const LESSON = 'static/lessons/15-streams-windows.scenario';
 const { env } = useServerAndBrowser({ scenario: LESSON });
 const STORE = 'clicks-per-window';
 /** The lesson's `windowedBy tumbling 10s grace=5s`. */
 const GRACE_MS = 5000;
-
-function atPause(page, k) {
-  return page.waitForFunction((k) => {
-    const l = window.playground.model.lesson;
-    return l && l.at_pause && l.pauses_done === k;
-  }, k, { timeout: 60000 });
-}
 
 /** The store as drawn (its caption's stream time, each row's key and mark) and as the engine has it. */
 function storeNow(page) {
