@@ -43,12 +43,11 @@ pub struct SlidingWindowAggregator {
     store: SegmentedStore<Stored>,
 }
 
-/// One record's pass, so the helpers share the outcome and the close time.
+/// One record's pass, so the helpers share the outcome.
 struct Pass<'a, A: Aggregation> {
     key: &'a Val,
     value: &'a Val,
     timestamp: Millis,
-    close_time: Millis,
     agg: &'a mut A,
     out: Outcome<A::Error>,
 }
@@ -92,7 +91,6 @@ impl SlidingWindowAggregator {
             return out;
         }
         self.observed_stream_time = self.observed_stream_time.max(timestamp);
-        let close_time = self.observed_stream_time - self.windows.grace;
         let own = Window::new(timestamp, timestamp + self.windows.difference);
         if self.closed(own) {
             out.skipped.push(Skip::ExpiredWindow(own));
@@ -102,7 +100,6 @@ impl SlidingWindowAggregator {
             key,
             value,
             timestamp,
-            close_time,
             agg,
             out,
         };
@@ -301,7 +298,7 @@ impl SlidingWindowAggregator {
         window: Window,
         current: Option<Stored>,
     ) -> Result<(), ()> {
-        if window.end < pass.close_time {
+        if self.closed(window) {
             pass.out.skipped.push(Skip::ExpiredWindow(window));
             return Ok(());
         }
