@@ -25,6 +25,12 @@ export function partitionId(topic, partition) {
   return `${topic}/${partition}`;
 }
 
+/** `orders/2` → `['orders', 2]` (a topic's name may itself hold `/`: the number follows the last). */
+export function splitPartition(id) {
+  const i = id.lastIndexOf('/');
+  return [id.slice(0, i), Number(id.slice(i + 1))];
+}
+
 /** A change description with nothing changed. */
 export function emptyChange() {
   return {

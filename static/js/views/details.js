@@ -4,6 +4,7 @@
 import { el, formatCount, formatRate, formatSet, formatStamp } from '../text.js';
 import { keyColor, consumerColor } from '../colors.js';
 import { producerState } from './producers.js';
+import { splitPartition } from '../model.js';
 
 const INSPECT_EVERY_MS = 1000;
 /** Redraw a non-partition panel at most this often. */
@@ -252,11 +253,6 @@ export class DetailsView {
 
 function titleOf(kind, key) {
   return { partition: `Partition ${key}`, broker: `Broker ${key}`, producer: `Producer ${key}`, consumer: `Consumer ${key}`, group: `Group ${key}` }[kind];
-}
-
-export function splitPartition(id) {
-  const i = id.lastIndexOf('/');
-  return [id.slice(0, i), Number(id.slice(i + 1))];
 }
 
 function byPartition(a, b) {

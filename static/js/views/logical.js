@@ -14,7 +14,7 @@ import { el, setHidden, setText, setClass, setAttr, setStyle, formatCount, forma
 import { keyClasses, consumerColor } from '../colors.js';
 import { ReplicasView } from './replicas.js';
 import { TopicTail } from './streams-records.js';
-import { partitionId } from '../model.js';
+import { partitionId, splitPartition } from '../model.js';
 import { entity } from '../entities.js';
 
 /** Offsets drawn per partition: the wire's log window (wire.rs LOG_WINDOW, `recent` carries 16 keys). */
@@ -460,7 +460,7 @@ export class LogicalView {
       r.replicas.close();
       r.replicas = null;
     } else {
-      const [topic, partition] = [id.slice(0, id.lastIndexOf('/')), Number(id.slice(id.lastIndexOf('/') + 1))];
+      const [topic, partition] = splitPartition(id);
       r.replicas = new ReplicasView(r.replicaBox, { model: this.model, connection: this.connection, topic, partition, reducedMotion: this.reducedMotion });
     }
     setHidden(r.replicaBox, !r.replicas);

@@ -16,6 +16,7 @@ import { StreamsGraph } from './streams-graph.js';
 import { StreamsTasks } from './streams-tasks.js';
 import { StoreTable, StreamVsTable } from './streams-store.js';
 import { TopicTail } from './streams-records.js';
+import { splitPartition } from '../model.js';
 
 /** Records drawn of each topic an application writes (its sinks' topics). */
 const OUTPUT_ROWS = 3;
@@ -45,10 +46,9 @@ export function topologyOf(app, exprs) {
 export function instancesOf(app, group = null) {
   const members = new Map((group?.members || []).map((m) => [m.member, m]));
   const taskOf = (tp) => {
-    const i = tp.lastIndexOf('/');
-    const topic = tp.slice(0, i);
+    const [topic, partition] = splitPartition(tp);
     const sub = (app.subtopologies || []).find((s) => s.source_topics.includes(topic));
-    return sub ? `${sub.id}_${tp.slice(i + 1)}` : null;
+    return sub ? `${sub.id}_${partition}` : null;
   };
   return (app.instances || []).map((inst) => ({
     name: inst.name,
@@ -56,11 +56,10 @@ export function instancesOf(app, group = null) {
     crashed: inst.crashed,
     threads: inst.threads.map((th) => {
       const member = inst.crashed ? members.get(th.consumer) : null;
-      const held = member ? [...new Set(member.assignment.map(taskOf).filter(Boolean))].sort() : [];
       return {
         name: th.name,
         tasks: (app.tasks || []).filter((t) => t.instance === inst.name && t.thread === th.name),
-        held: member ? held : null,
+        held: member ? [...new Set(member.assignment.map(taskOf).filter(Boolean))].sort() : null,
       };
     }),
   }));
