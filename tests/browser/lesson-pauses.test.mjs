@@ -167,18 +167,25 @@ for (const [n, id] of lessons.entries()) {
       if (id === '12-streams-price-per-unit' && k === 1) {
         // "the total divided by the quantity": `focus records sales` lists the newest sales,
         // key and value, as the room's leaders hold them below the high watermark.
-        await until('the sales are listed', async () => (await page.locator('.topic-records[data-records-of="sales"] li').count()) === 3, 5000);
-        const drawn = await page.locator('.topic-records[data-records-of="sales"] li').evaluateAll((lis) => lis.map((li) => li.textContent));
-        const held = await page.evaluate(async () => {
+        const read = () => page.evaluate(async () => {
           const all = [];
           for (const partition of [0, 1]) {
             const r = await window.playground.connection.send({ type: 'inspect', topic: 'sales', partition });
             for (const rec of r.inspect.records) if (rec.offset < r.inspect.high_watermark) all.push(rec);
           }
           all.sort((a, b) => b.timestamp_ms - a.timestamp_ms || b.offset - a.offset);
-          return all;
+          const drawn = [...document.querySelectorAll('.topic-records[data-records-of="sales"] li')].map((li) => li.textContent);
+          return { all, drawn };
         });
-        assert.deepEqual(drawn, held.slice(0, 3).map((r) => `${r.key}${r.value}`));
+        // The list reads the room at most once a second: it may trail the pause by that much,
+        // never for longer (a move seen while a read is out is read again after it).
+        let seen;
+        await until('the sales listed are the room\'s newest', async () => {
+          seen = await read();
+          return JSON.stringify(seen.drawn) === JSON.stringify(seen.all.slice(0, 3).map((r) => `${r.key}${r.value}`));
+        }, 5000).catch(() => {});
+        const held = seen.all;
+        assert.deepEqual(seen.drawn, held.slice(0, 3).map((r) => `${r.key}${r.value}`));
         assert.ok(held.every((r) => /"quantity":\d+,"total":\d+/.test(r.value)), JSON.stringify(held));
         assert.equal(await page.locator('.topic-records[data-records-of="sales"] .stream-count').textContent(), `${held.length} records, newest first`);
       }
