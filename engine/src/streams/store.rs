@@ -1,6 +1,6 @@
 //! A task's key-value state store: Kafka's timestamped key-value store (`ValueAndTimestamp`),
 //! ordered by key as RocksDB and the in-memory store iterate. The caching and change-logging
-//! layers Kafka wraps around it live in `cache.rs` and `task.rs`.
+//! layers Kafka wraps around it live in `cache.rs` and `task/state.rs`.
 
 use std::collections::BTreeMap;
 

@@ -2,7 +2,7 @@
 //! `StreamsBuilder.build()`: processor nodes in the order they were written, state stores,
 //! internal topics, sub-topologies (node groups) and co-partition groups. `builder.rs` makes it
 //! from the scenario's DSL calls, `describe.rs` prints it as `Topology.describe()` does, and
-//! `task.rs` runs one sub-topology's nodes for one partition.
+//! `task/` runs one sub-topology's nodes for one partition.
 
 use super::dsl::{JoinKind, JoinWindow, WindowSpec};
 use super::expr::Expr;

@@ -1,0 +1,349 @@
+//! Aggregations: `KStreamAggregate` / `KStreamReduce` (count, reduce, aggregate of a grouped
+//! stream), `KTableAggregate` / `KTableReduce` (of a grouped table: subtract the old value, add
+//! the new), `KStreamWindowAggregate` / `KStreamSlidingWindowAggregate` /
+//! `KStreamSessionWindowAggregate` over the `window` module, and `KTableSuppressProcessor`
+//! (`suppress(untilWindowCloses)`) after a windowed aggregation. Every update is a store write
+//! through the record cache (`state`).
+
+use crate::streams::cache::ThreadCache;
+use crate::streams::dsl::WindowSpec;
+use crate::streams::expr::{Env, EvalError, Expr};
+use crate::streams::topology::{Aggregation, NodeId, Op, Topology};
+use crate::streams::value::Val;
+use crate::streams::window::{self, WindowedKey};
+use crate::streams::windowed::cache_key as windowed_cache_key;
+
+use super::{Ctx, Effect, Rec, StreamTask, from_millis};
+
+/// The window of the aggregation a suppress follows.
+pub(super) fn upstream_window(topology: &Topology, n: NodeId) -> Option<WindowSpec> {
+    let mut at = n;
+    loop {
+        match &topology.nodes[at].op {
+            Op::WindowedAggregate { window, .. } => return Some(*window),
+            _ => at = *topology.nodes[at].predecessors.first()?,
+        }
+    }
+}
+
+/// The DSL's count / reduce / aggregate as the `window` module's `Aggregation`.
+struct Functions<'a> {
+    agg: &'a Aggregation,
+}
+
+impl window::Aggregation for Functions<'_> {
+    type Error = EvalError;
+
+    fn init(&mut self) -> Result<Val, EvalError> {
+        match self.agg {
+            Aggregation::Count => Ok(Val::Int(0)),
+            // `aggregatorForReducer`: a reduce starts from null and takes the first value.
+            Aggregation::Reduce { .. } => Ok(Val::Null),
+            Aggregation::Aggregate { init, .. } => init.eval(&Env::default()),
+        }
+    }
+
+    fn add(&mut self, key: &Val, value: &Val, agg: &Val) -> Result<Val, EvalError> {
+        let env = Env {
+            key: Some(key),
+            value: Some(value),
+            agg: Some(agg),
+            ..Env::default()
+        };
+        match self.agg {
+            Aggregation::Count => match agg {
+                Val::Int(c) => Ok(Val::Int(c + 1)),
+                _ => Ok(Val::Int(1)),
+            },
+            Aggregation::Reduce { .. } if agg.is_null() => Ok(value.clone()),
+            Aggregation::Reduce { adder, .. } | Aggregation::Aggregate { adder, .. } => {
+                adder.eval(&env)
+            }
+        }
+    }
+
+    /// Session windows merge two sessions' aggregates: counts add, a reduce applies its
+    /// adder to the two (as Kafka's `reduce` on sessions does); the DSL has no merger for
+    /// `aggregate`, so merging those is an error.
+    fn merge(&mut self, key: &Val, one: &Val, two: &Val) -> Result<Val, EvalError> {
+        match self.agg {
+            Aggregation::Count => match (one, two) {
+                (Val::Int(a), Val::Int(b)) => Ok(Val::Int(a + b)),
+                _ => Ok(Val::Int(0)),
+            },
+            Aggregation::Reduce { .. } => self.add(key, two, one),
+            Aggregation::Aggregate { .. } => Err(EvalError(
+                "merging two sessions needs a merger, which aggregate does not have".into(),
+            )),
+        }
+    }
+}
+
+impl StreamTask {
+    /// `KStreamAggregate` / `KStreamReduce` over a key-value store: null keys and values are
+    /// skipped.
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn stream_aggregate(
+        &mut self,
+        topology: &Topology,
+        n: NodeId,
+        agg: &Aggregation,
+        rec: Rec,
+        ctx: Ctx<'_>,
+        cache: &mut ThreadCache,
+        out: &mut Vec<Effect>,
+    ) {
+        let Some(store) = self.node_store[n] else {
+            return;
+        };
+        // KStreamAggregate / KStreamReduce: null keys and values are skipped.
+        if rec.key.is_null() || rec.value.is_null() {
+            let reason = "null key or value: skipped by the aggregation".to_string();
+            self.skip(n, ctx, reason, out);
+            return;
+        }
+        let old = self.get(topology, store, &rec.key, ctx, cache, out);
+        let (old_agg, old_ts) = match &old {
+            Some((v, t)) => (Some(v), Some(*t)),
+            None => (None, None),
+        };
+        let new_agg = match agg {
+            Aggregation::Count => match old_agg {
+                Some(Val::Int(c)) => Val::Int(c + 1),
+                _ => Val::Int(1),
+            },
+            Aggregation::Reduce { adder, .. } => match old_agg {
+                None => rec.value.clone(),
+                Some(a) => {
+                    let e = Env {
+                        key: Some(&rec.key),
+                        value: Some(&rec.value),
+                        agg: Some(a),
+                        ..Env::default()
+                    };
+                    let Some(v) = self.eval(adder, e, n, ctx, out) else {
+                        return;
+                    };
+                    v
+                }
+            },
+            Aggregation::Aggregate { init, adder, .. } => {
+                let initial;
+                let a = match old_agg {
+                    Some(a) => a,
+                    None => {
+                        let Some(v) = self.eval(init, Env::default(), n, ctx, out) else {
+                            return;
+                        };
+                        initial = v;
+                        &initial
+                    }
+                };
+                let e = Env {
+                    key: Some(&rec.key),
+                    value: Some(&rec.value),
+                    agg: Some(a),
+                    ..Env::default()
+                };
+                let Some(v) = self.eval(adder, e, n, ctx, out) else {
+                    return;
+                };
+                v
+            }
+        };
+        let ts = old_ts.map_or(rec.timestamp, |t| t.max(rec.timestamp));
+        self.included
+            .update(store, &rec.key, ctx.source, ctx.offset);
+        self.put(topology, store, rec.key, new_agg, ts, ctx, cache, out);
+    }
+
+    /// `KTableSuppressProcessor` with `untilWindowCloses`: buffers updates until stream time
+    /// passes window end + grace.
+    pub(super) fn suppress(
+        &mut self,
+        topology: &Topology,
+        n: NodeId,
+        rec: Rec,
+        ctx: Ctx<'_>,
+        cache: &mut ThreadCache,
+        out: &mut Vec<Effect>,
+    ) {
+        let Some(window) = rec.window else {
+            self.skip(n, ctx, "suppress needs a windowed key".into(), out);
+            return;
+        };
+        let Some(suppressor) = self.suppressors.get_mut(&n) else {
+            return;
+        };
+        let key = WindowedKey {
+            key: rec.key,
+            window,
+        };
+        let new = (!rec.value.is_null()).then_some(rec.value);
+        let old = rec.old.filter(|o| !o.is_null());
+        let emitted = suppressor.process(key, new, old, window::millis(rec.timestamp));
+        for e in emitted {
+            let r = Rec {
+                key: e.key.key,
+                value: e.new,
+                old: Some(e.old.unwrap_or(Val::Null)),
+                timestamp: from_millis(e.timestamp),
+                window: Some(e.key.window),
+            };
+            self.forward(topology, n, r, ctx, cache, out);
+        }
+    }
+
+    /// `KStreamWindowAggregate` and its sliding and session siblings (the `window` module):
+    /// each update goes through the record cache, keyed by key and window, like a plain
+    /// aggregation's.
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn windowed_aggregate(
+        &mut self,
+        topology: &Topology,
+        n: NodeId,
+        agg: &Aggregation,
+        rec: Rec,
+        ctx: Ctx<'_>,
+        cache: &mut ThreadCache,
+        out: &mut Vec<Effect>,
+    ) {
+        let Some(store) = self.node_store[n] else {
+            return;
+        };
+        let Some(aggregator) = self.windowed.get_mut(&n) else {
+            return;
+        };
+        let mut functions = Functions { agg };
+        let outcome = aggregator.process(
+            &rec.key,
+            &rec.value,
+            window::millis(rec.timestamp),
+            &mut functions,
+        );
+        for skip in &outcome.skipped {
+            let (reason, late) = match skip {
+                window::Skip::NullKey => (
+                    "null key: skipped by the windowed aggregation".into(),
+                    false,
+                ),
+                window::Skip::NullValue => (
+                    "null value: skipped by the windowed aggregation".into(),
+                    false,
+                ),
+                // `AbstractKStreamTimeWindowAggregateProcessor.logSkippedRecordForExpiredWindow`
+                // (and the session processor's twin): logged, then `droppedRecordsSensor.record()`.
+                window::Skip::ExpiredWindow(w) => (
+                    format!(
+                        "Skipping record for expired window [{},{}): stream time minus grace had passed its end",
+                        w.start, w.end
+                    ),
+                    true,
+                ),
+            };
+            self.skip_as(n, ctx, reason, late, out);
+        }
+        for u in outcome.updates {
+            let key = windowed_cache_key(&u.key);
+            let value = u.new.unwrap_or(Val::Null);
+            self.included.update(store, &key, ctx.source, ctx.offset);
+            self.put(
+                topology,
+                store,
+                key,
+                value,
+                from_millis(u.timestamp),
+                ctx,
+                cache,
+                out,
+            );
+        }
+        if let Some(EvalError(msg)) = outcome.error {
+            self.skip(n, ctx, msg, out);
+        }
+    }
+
+    /// KTableAggregate / KTableReduce: subtract the old value, then add the new one.
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn table_aggregate(
+        &mut self,
+        topology: &Topology,
+        n: NodeId,
+        store: usize,
+        agg: &Aggregation,
+        rec: Rec,
+        ctx: Ctx<'_>,
+        cache: &mut ThreadCache,
+        out: &mut Vec<Effect>,
+    ) {
+        if rec.key.is_null() {
+            self.skip(n, ctx, "null key: skipped by the aggregation".into(), out);
+            return;
+        }
+        let old_value = rec.old.clone().unwrap_or(Val::Null);
+        let stored = self.get(topology, store, &rec.key, ctx, cache, out);
+        let mut ts = rec.timestamp;
+        let old_agg = stored.as_ref().map(|(v, _)| v.clone());
+        let apply = |task: &mut Self, e: &Expr, a: &Val, v: &Val, out: &mut Vec<Effect>| {
+            let env = Env {
+                key: Some(&rec.key),
+                value: Some(v),
+                agg: Some(a),
+                ..Env::default()
+            };
+            task.eval(e, env, n, ctx, out)
+        };
+        let intermediate = match (&old_agg, old_value.is_null()) {
+            (Some(a), false) => {
+                if let Some((_, t)) = &stored {
+                    ts = ts.max(*t);
+                }
+                let sub = match agg {
+                    Aggregation::Count => match a {
+                        Val::Int(c) => Some(Val::Int(c - 1)),
+                        _ => Some(Val::Int(0)),
+                    },
+                    Aggregation::Reduce { subtractor, .. }
+                    | Aggregation::Aggregate { subtractor, .. } => match subtractor {
+                        Some(s) => apply(self, s, a, &old_value, out),
+                        None => Some(a.clone()),
+                    },
+                };
+                let Some(v) = sub else { return };
+                Some(v)
+            }
+            _ => old_agg.clone(),
+        };
+        let new_agg = if rec.value.is_null() {
+            intermediate
+        } else {
+            if let Some((_, t)) = &stored {
+                ts = ts.max(*t);
+            }
+            let added = match (agg, intermediate) {
+                (Aggregation::Count, Some(Val::Int(c))) => Some(Val::Int(c + 1)),
+                (Aggregation::Count, _) => Some(Val::Int(1)),
+                (Aggregation::Reduce { .. }, None) => Some(rec.value.clone()),
+                (Aggregation::Reduce { adder, .. }, Some(a)) => {
+                    apply(self, adder, &a, &rec.value, out)
+                }
+                (Aggregation::Aggregate { init, adder, .. }, a) => {
+                    let a = match a {
+                        Some(a) => a,
+                        None => match self.eval(init, Env::default(), n, ctx, out) {
+                            Some(v) => v,
+                            None => return,
+                        },
+                    };
+                    apply(self, adder, &a, &rec.value, out)
+                }
+            };
+            let Some(v) = added else { return };
+            Some(v)
+        };
+        let value = new_agg.unwrap_or(Val::Null);
+        self.included
+            .update(store, &rec.key, ctx.source, ctx.offset);
+        self.put(topology, store, rec.key, value, ts, ctx, cache, out);
+    }
+}

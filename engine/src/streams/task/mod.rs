@@ -1,0 +1,654 @@
+//! One stream task (Kafka's `StreamTask`): the nodes of one sub-topology for one partition,
+//! its stores, and the records it emits. Pure and deterministic: the caller hands it records
+//! one at a time and gets back effects (records to produce, changelog writes, errors, peeks);
+//! fetching, producing, committing offsets and restoring belong to the stream thread.
+//!
+//! This file holds the task itself (creation, processing, commit, restore, close, queries) and
+//! `run`, which hands a record to its node's operator. The operators, by Kafka processor family:
+//!
+//! - `state`: the stores as the task sees them, through the record cache (`StoreState`, `get`,
+//!   `put`, `apply_flushed`)
+//! - `stateless`: `KStream` filter, map, selectKey, mapValues, flatMapValues, peek, branch
+//! - `table`: the `KTable` operators (source, filter, mapValues, toStream, groupBy)
+//! - `aggregate`: stream, table and windowed aggregations, and suppress
+//! - `joins`: stream–stream, stream–table and table–table joins
+//!
+//! Evaluation errors skip the record and count it, as
+//! `processing.exception.handler=LogAndContinueProcessingExceptionHandler` (KIP-1033) does.
+
+mod aggregate;
+mod joins;
+mod state;
+mod stateless;
+mod table;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use super::cache::{DirtyEntry, ThreadCache};
+use super::dsl::WindowSpec;
+use super::expr::{Env, EvalError, Expr};
+use super::join::StreamStreamJoin;
+use super::provenance::{Included, Position};
+use super::store::KeyValueStore;
+use super::topology::{NodeId, NodeKind, Op, TaskId, Topology};
+use super::value::Val;
+use super::window::suppress::WindowedSerde;
+use super::window::{self, Suppressor, Window, WindowedAggregator, WindowedKey};
+use super::windowed::{
+    self, cache_key as windowed_cache_key, split_cache_key as split_windowed_cache_key,
+};
+use crate::time::{MICROS_PER_MS, Micros};
+use aggregate::upstream_window;
+use state::StoreState;
+
+/// A record read from one of the task's source topics.
+#[derive(Debug, Clone)]
+pub struct Input<'a> {
+    pub topic: &'a str,
+    pub partition: u32,
+    pub offset: u64,
+    pub timestamp: Micros,
+    pub key: Val,
+    pub value: Val,
+    /// The old value of a table update read from a grouped table's repartition topic (Kafka's
+    /// `ChangedSerializer` writes both); `None` for every other record.
+    pub old_value: Option<Val>,
+    /// The stream thread's clock (simulated time): a left or outer stream–stream join emits
+    /// its unmatched records on it (`context.currentSystemTimeMs()`).
+    pub now: Micros,
+}
+
+/// What processing did, for the stream thread to carry out and the event log to show.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Effect {
+    /// A sink node's record (an output topic or a repartition topic): the producer picks the
+    /// partition from the key, as `RecordCollector.send` does with the default partitioner.
+    Produce {
+        node: NodeId,
+        topic: Arc<str>,
+        key: Val,
+        value: Val,
+        /// Set for a grouped table's repartition records (the old value travels with the new).
+        old_value: Option<Val>,
+        timestamp: Micros,
+        /// The window of a windowed key (`Windowed<K>`, from a windowed aggregation).
+        window: Option<Window>,
+        /// The offset of the input record whose processing sent it; `None` for a record a
+        /// commit's cache flush forwarded (the simulation's provenance, see `Position`).
+        input: Option<u64>,
+    },
+    /// A store write, logged to the store's changelog on the task's partition.
+    Changelog {
+        store: Arc<str>,
+        topic: Arc<str>,
+        partition: u32,
+        key: Val,
+        value: Val,
+        timestamp: Micros,
+        /// A window store's entries are keyed by key and window.
+        window: Option<Window>,
+        /// How far into the task's inputs the written value includes every record.
+        written_at: Position,
+    },
+    /// A record skipped: an expression failed, or a key or value an operator cannot take.
+    Skipped {
+        node: NodeId,
+        topic: String,
+        partition: u32,
+        offset: u64,
+        reason: String,
+        /// A windowed aggregation's "Skipping record for expired window": the record's window
+        /// had closed (its end plus the grace is not after stream time).
+        late: bool,
+    },
+    /// `peek`: what the record (or the peek's expression) showed.
+    Peek { node: NodeId, key: Val, value: Val },
+}
+
+/// The task cannot run this topology.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct TaskError(pub String);
+
+/// A record between processors: a stream record has no `old`; a table update is
+/// `Change{new, old}` (`Null` meaning none).
+#[derive(Debug, Clone)]
+struct Rec {
+    key: Val,
+    value: Val,
+    old: Option<Val>,
+    timestamp: Micros,
+    /// The window of a windowed table's key (`Windowed<K>`): the key stays the record's key.
+    window: Option<Window>,
+}
+
+/// The variables of a record's expressions.
+fn env<'a>(key: &'a Val, value: &'a Val) -> Env<'a> {
+    Env {
+        key: Some(key),
+        value: Some(value),
+        ..Env::default()
+    }
+}
+
+/// Kafka's milliseconds back to simulated microseconds.
+fn from_millis(ms: window::Millis) -> Micros {
+    Micros::try_from(ms).unwrap_or(0) * MICROS_PER_MS
+}
+
+/// Where the record being processed came from, for `Skipped` effects and cache sizes.
+#[derive(Clone, Copy)]
+struct Ctx<'a> {
+    topic: &'a str,
+    partition: u32,
+    offset: u64,
+    /// The index of its source topic in the task's sources; `NO_SOURCE` in a commit's flush.
+    source: usize,
+}
+
+/// `Ctx::source` of a commit's flush: no record is being processed.
+const NO_SOURCE: usize = usize::MAX;
+
+#[derive(Debug, Clone)]
+pub struct StreamTask {
+    pub id: TaskId,
+    topology: Arc<Topology>,
+    /// Source node of each topic this task reads.
+    sources: Vec<(String, NodeId)>,
+    stores: Vec<StoreState>,
+    /// Index in `stores` by name, and of each node's store by node id.
+    store_index: BTreeMap<String, usize>,
+    node_store: Vec<Option<usize>>,
+    /// The topic of each sink node of this task, by node id.
+    sink_topics: Vec<Option<Arc<str>>>,
+    /// The window stores' processors (their own segmented stores) and suppression buffers,
+    /// from the `window` module.
+    windowed: BTreeMap<NodeId, WindowedAggregator>,
+    suppressors: BTreeMap<NodeId, Suppressor>,
+    /// Each stream–stream join's shared state, by its JOINTHIS node, and the JOINTHIS node of
+    /// each JOINOTHER node.
+    stream_joins: BTreeMap<NodeId, StreamStreamJoin>,
+    join_partner: BTreeMap<NodeId, NodeId>,
+    /// The clock of the record being processed.
+    now: Micros,
+    /// Stream time: the largest timestamp processed.
+    pub stream_time: Option<Micros>,
+    /// Records read from the source topics.
+    pub processed: u64,
+    /// Records skipped (Kafka's `dropped-records` sensor).
+    pub dropped: u64,
+    flushed: Vec<DirtyEntry>,
+    /// How far into its inputs its stores include every record (`provenance`).
+    included: Included,
+}
+
+impl StreamTask {
+    /// The task `id` of `topology`, its stores cached in its stream thread's `cache` (Kafka
+    /// gives a task its thread's cache when it is created); refuses sub-topologies with
+    /// operations it cannot run.
+    pub fn new(
+        topology: Arc<Topology>,
+        id: TaskId,
+        cache: &mut ThreadCache,
+    ) -> Result<StreamTask, TaskError> {
+        let sub = topology
+            .subtopologies
+            .iter()
+            .find(|s| s.id == id.subtopology)
+            .ok_or_else(|| TaskError(format!("no sub-topology {}", id.subtopology)))?;
+        let mut sources = Vec::new();
+        let mut stores = Vec::new();
+        let mut store_index = BTreeMap::new();
+        let mut node_store = vec![None; topology.nodes.len()];
+        let mut sink_topics = vec![None; topology.nodes.len()];
+        let mut windowed = BTreeMap::new();
+        let mut suppressors = BTreeMap::new();
+        let mut stream_joins = BTreeMap::new();
+        let mut join_partner = BTreeMap::new();
+        for &n in &sub.nodes {
+            let node = &topology.nodes[n];
+            match &node.op {
+                Op::WindowedAggregate { window, .. } => {
+                    windowed.insert(n, WindowedAggregator::new(window));
+                }
+                Op::Suppress { grace, .. } => {
+                    let serde = match upstream_window(&topology, n) {
+                        Some(WindowSpec::Session { .. }) => WindowedSerde::Session,
+                        _ => WindowedSerde::Time,
+                    };
+                    suppressors.insert(n, Suppressor::new(window::millis(*grace), serde));
+                }
+                Op::StreamStreamJoin {
+                    this_side: true,
+                    kind,
+                    window,
+                    ..
+                } => {
+                    stream_joins.insert(n, StreamStreamJoin::new(*kind, *window));
+                }
+                Op::StreamStreamJoin {
+                    this_side: false, ..
+                } => {
+                    // The merge's other predecessor is this join's JOINTHIS node.
+                    let merge = node.successors[0];
+                    let this = topology.nodes[merge].predecessors[0];
+                    join_partner.insert(n, this);
+                }
+                Op::StreamGlobalTableJoin { .. } => {
+                    return Err(TaskError(format!(
+                        "{}: global table joins do not run in this version's tasks yet",
+                        node.name
+                    )));
+                }
+                _ => {}
+            }
+            match &node.kind {
+                NodeKind::Source { topics } => {
+                    sources.extend(topics.iter().map(|t| (t.clone(), n)))
+                }
+                NodeKind::Sink { topic } => sink_topics[n] = Some(Arc::from(topic.as_str())),
+                NodeKind::Processor => {}
+            }
+            let send_old_values = match &node.op {
+                Op::TableSource {
+                    send_old_values, ..
+                } => *send_old_values,
+                // An aggregation sends old values when the table operation after it asks
+                // (`KStreamAggregate.enableSendingOldValues`): a groupBy, or a filter or
+                // mapValues the builder asked on a groupBy's behalf.
+                Op::StreamAggregate { .. } | Op::TableAggregate { .. } => node
+                    .successors
+                    .iter()
+                    .any(|&s| match &topology.nodes[s].op {
+                        Op::TableSelect { .. } => true,
+                        Op::TableFilter {
+                            send_old_values, ..
+                        }
+                        | Op::TableMapValues {
+                            send_old_values, ..
+                        } => *send_old_values,
+                        _ => false,
+                    }),
+                _ => false,
+            };
+            for s in &node.stores {
+                let spec = topology.store(s).expect("a node's store is declared");
+                if let Some(&i) = store_index.get(s) {
+                    node_store[n].get_or_insert(i);
+                    continue;
+                }
+                stores.push(StoreState {
+                    name: Arc::from(s.as_str()),
+                    kv: KeyValueStore::default(),
+                    changelog: spec.changelog.as_deref().map(Arc::from),
+                    cache: cache.named(&ThreadCache::namespace(&id.to_string(), s)),
+                    windowed: matches!(spec.kind, super::topology::StoreKind::Windowed { .. }),
+                    owner: n,
+                    send_old_values,
+                });
+                store_index.insert(s.clone(), stores.len() - 1);
+                node_store[n].get_or_insert(stores.len() - 1);
+            }
+        }
+        let included = Included::new(sources.len(), stores.len());
+        Ok(StreamTask {
+            id,
+            topology,
+            sources,
+            stores,
+            store_index,
+            node_store,
+            sink_topics,
+            windowed,
+            suppressors,
+            stream_joins,
+            join_partner,
+            now: 0,
+            stream_time: None,
+            processed: 0,
+            dropped: 0,
+            flushed: Vec::new(),
+            included,
+        })
+    }
+
+    /// The topics this task reads.
+    pub fn source_topics(&self) -> impl Iterator<Item = &str> {
+        self.sources.iter().map(|(t, _)| t.as_str())
+    }
+
+    /// A store's committed contents (what the changelog holds after a flush).
+    pub fn store(&self, name: &str) -> Option<&KeyValueStore> {
+        self.store_index.get(name).map(|&i| &self.stores[i].kv)
+    }
+
+    /// The windowed aggregation that writes window store `name`: its observed stream time and
+    /// its rule decide which of the store's windows are closed.
+    pub fn window_aggregator(&self, name: &str) -> Option<&WindowedAggregator> {
+        let s = &self.stores[*self.store_index.get(name)?];
+        self.windowed.get(&s.owner)
+    }
+
+    /// The suppression buffer of processor `n` (`KTABLE-SUPPRESS`), whose store is its buffer
+    /// (`InMemoryTimeOrderedKeyValueChangeBuffer`), not a key-value store.
+    pub fn suppressor(&self, n: NodeId) -> Option<&Suppressor> {
+        self.suppressors.get(&n)
+    }
+
+    /// A store's value for `key` as an interactive query reads it (`store(…).get(key)` →
+    /// `MeteredKeyValueStore` → `CachingKeyValueStore.get`): the thread's record cache first,
+    /// where a processor's latest write waits for the next flush, then the store. A cached
+    /// delete reads as absent. `None` also when the task has no such store.
+    pub fn query(&self, cache: &ThreadCache, store: &str, key: &Val) -> Option<(Val, Micros)> {
+        let s = &self.stores[*self.store_index.get(store)?];
+        match cache.peek(s.cache, key) {
+            Some((v, t)) => (!v.is_null()).then_some((v, t)),
+            None => s.kv.get(key).cloned(),
+        }
+    }
+
+    /// Processes one record from a source topic, appending what it caused to `out`.
+    pub fn process(&mut self, cache: &mut ThreadCache, input: Input<'_>, out: &mut Vec<Effect>) {
+        let Some(si) = self.sources.iter().position(|(t, _)| t == input.topic) else {
+            return;
+        };
+        let source = self.sources[si].1;
+        self.processed += 1;
+        self.included.advance(si, input.offset);
+        self.now = input.now;
+        self.stream_time = Some(
+            self.stream_time
+                .map_or(input.timestamp, |t| t.max(input.timestamp)),
+        );
+        let ctx = Ctx {
+            topic: input.topic,
+            partition: input.partition,
+            offset: input.offset,
+            source: si,
+        };
+        let rec = Rec {
+            key: input.key,
+            value: input.value,
+            old: input.old_value,
+            timestamp: input.timestamp,
+            window: None,
+        };
+        let topology = Arc::clone(&self.topology);
+        self.forward(&topology, source, rec, ctx, cache, out);
+    }
+
+    /// `StreamTask.commit` → `flush`: empties this task's named caches downstream and into the
+    /// stores and changelogs.
+    pub fn commit(&mut self, cache: &mut ThreadCache, out: &mut Vec<Effect>) {
+        let topology = Arc::clone(&self.topology);
+        let ctx = Ctx {
+            topic: "",
+            partition: self.id.partition,
+            offset: 0,
+            source: NO_SOURCE,
+        };
+        for si in 0..self.stores.len() {
+            let mut flushed = std::mem::take(&mut self.flushed);
+            cache.flush(self.stores[si].cache, &mut flushed);
+            self.apply_flushed(&topology, si, &mut flushed, ctx, cache, out);
+            self.flushed = flushed;
+        }
+    }
+
+    /// Restores one changelog record into a store (no cache, no changelog, no forwarding), as
+    /// the restore consumer does; `Null` deletes. A window store's changelog key carries the
+    /// window (`[key@start/end]`, see `windowed`); its entry goes back into the store and into
+    /// the windowed processor's segmented store, which its next records read
+    /// (`RocksDBWindowStore`/`RocksDBSessionStore` restore into the store the processor fetches
+    /// from). A key already in the store's form (`[key, start, end]`, from the state directory)
+    /// is taken as is.
+    pub fn restore(&mut self, store: &str, key: Val, value: Val, timestamp: Micros) -> bool {
+        self.restore_logged(store, key, value, timestamp, None)
+    }
+
+    /// `restore` of a record logged at `written_at` (see `provenance`): the restored value
+    /// includes every record up to it.
+    pub fn restore_logged(
+        &mut self,
+        store: &str,
+        key: Val,
+        value: Val,
+        timestamp: Micros,
+        written_at: Option<Position>,
+    ) -> bool {
+        let Some(&i) = self.store_index.get(store) else {
+            return false;
+        };
+        if !self.stores[i].windowed {
+            self.included.restored(i, &key, written_at);
+            self.stores[i].kv.put(key, value, timestamp);
+            return true;
+        }
+        let parsed = match &key {
+            Val::Text(t) => windowed::parse_key_text(t),
+            other => match split_windowed_cache_key(other) {
+                (k, Some(w)) => Some((k, w)),
+                (_, None) => None,
+            },
+        };
+        let Some((k, w)) = parsed else {
+            return false; // not a windowed key: nothing this store can hold
+        };
+        let wk = WindowedKey { key: k, window: w };
+        if let Some(aggregator) = self.windowed.get_mut(&self.stores[i].owner) {
+            let live = (!value.is_null()).then(|| value.clone());
+            let ts = window::millis(timestamp);
+            aggregator.restore(&wk.key, w, live.map(|v| (v, ts)));
+        }
+        let key = windowed_cache_key(&wk);
+        self.included.restored(i, &key, written_at);
+        self.stores[i].kv.put(key, value, timestamp);
+        true
+    }
+
+    /// Restores a store kept by an earlier task (the state directory, a standby) whose
+    /// provenance was `kept`: each entry includes what that task's did.
+    pub fn restore_kept(&mut self, store: &str, kv: &KeyValueStore, kept: &Included) {
+        let Some(&i) = self.store_index.get(store) else {
+            return;
+        };
+        for (k, v, ts) in kv.iter() {
+            self.restore_logged(store, k.clone(), v.clone(), ts, kept.kept(i, k));
+        }
+    }
+
+    /// How far into its inputs the task's stores include every record.
+    pub fn included(&self) -> &Included {
+        &self.included
+    }
+
+    /// Store updates applied twice since the last call (see `provenance`).
+    pub fn take_reapplied(&mut self) -> u64 {
+        self.included.take_reapplied()
+    }
+
+    /// Closes the task (`StreamTask.closeClean`): a last flush, then its named caches leave
+    /// the thread's cache.
+    pub fn close(mut self, cache: &mut ThreadCache, out: &mut Vec<Effect>) {
+        self.commit(cache, out);
+        for s in &self.stores {
+            cache.close(s.cache);
+        }
+    }
+
+    /// Closes the task without a flush (`StreamTask.closeDirty`, after a crash or a lost
+    /// membership): what its caches held is dropped with them.
+    pub fn close_dirty(self, cache: &mut ThreadCache) {
+        for s in &self.stores {
+            cache.close(s.cache);
+        }
+    }
+
+    fn forward(
+        &mut self,
+        topology: &Topology,
+        from: NodeId,
+        rec: Rec,
+        ctx: Ctx<'_>,
+        cache: &mut ThreadCache,
+        out: &mut Vec<Effect>,
+    ) {
+        let succ = &topology.nodes[from].successors;
+        if let [only] = succ.as_slice() {
+            self.run(topology, *only, rec, ctx, cache, out);
+            return;
+        }
+        for &s in succ {
+            self.run(topology, s, rec.clone(), ctx, cache, out);
+        }
+    }
+
+    fn skip(&mut self, node: NodeId, ctx: Ctx<'_>, reason: String, out: &mut Vec<Effect>) {
+        self.skip_as(node, ctx, reason, false, out);
+    }
+
+    /// Every skip is one count of the task's `dropped-records` sensor (`TaskMetrics`); `late`
+    /// marks the window processors' expired-window path.
+    fn skip_as(
+        &mut self,
+        node: NodeId,
+        ctx: Ctx<'_>,
+        reason: String,
+        late: bool,
+        out: &mut Vec<Effect>,
+    ) {
+        self.dropped += 1;
+        out.push(Effect::Skipped {
+            node,
+            topic: ctx.topic.to_string(),
+            partition: ctx.partition,
+            offset: ctx.offset,
+            reason,
+            late,
+        });
+    }
+
+    /// Evaluates `e` for a record, or skips the record.
+    fn eval(
+        &mut self,
+        e: &Expr,
+        env: Env<'_>,
+        node: NodeId,
+        ctx: Ctx<'_>,
+        out: &mut Vec<Effect>,
+    ) -> Option<Val> {
+        match e.eval(&env) {
+            Ok(v) => Some(v),
+            Err(EvalError(msg)) => {
+                self.skip(node, ctx, msg, out);
+                None
+            }
+        }
+    }
+
+    fn run(
+        &mut self,
+        topology: &Topology,
+        n: NodeId,
+        rec: Rec,
+        ctx: Ctx<'_>,
+        cache: &mut ThreadCache,
+        out: &mut Vec<Effect>,
+    ) {
+        let node = &topology.nodes[n];
+        match &node.op {
+            Op::Source | Op::PassThrough => self.forward(topology, n, rec, ctx, cache, out),
+            Op::Sink => {
+                let Some(topic) = &self.sink_topics[n] else {
+                    return;
+                };
+                out.push(Effect::Produce {
+                    node: n,
+                    topic: Arc::clone(topic),
+                    key: rec.key,
+                    value: rec.value,
+                    old_value: rec.old,
+                    timestamp: rec.timestamp,
+                    window: rec.window,
+                    input: (ctx.source != NO_SOURCE).then_some(ctx.offset),
+                });
+            }
+            Op::Filter { predicate, not } => {
+                self.filter(topology, n, predicate, *not, rec, ctx, cache, out)
+            }
+            Op::Map { key, value } => self.map(topology, n, key, value, rec, ctx, cache, out),
+            Op::SelectKey(key) => self.select_key(topology, n, key, rec, ctx, cache, out),
+            Op::MapValues(mapper) => self.map_values(topology, n, mapper, rec, ctx, cache, out),
+            Op::FlatMapValues(mapper) => {
+                self.flat_map_values(topology, n, mapper, rec, ctx, cache, out)
+            }
+            Op::Peek(shown) => self.peek(topology, n, shown.as_ref(), rec, ctx, cache, out),
+            Op::Branch {
+                predicates,
+                children,
+                default,
+            } => self.branch(
+                topology, n, predicates, children, *default, rec, ctx, cache, out,
+            ),
+            Op::StreamAggregate { agg, .. } => {
+                self.stream_aggregate(topology, n, agg, rec, ctx, cache, out)
+            }
+            Op::TableSource { materialized, .. } => {
+                self.table_source(topology, n, *materialized, rec, ctx, cache, out)
+            }
+            Op::GlobalTableSource { .. } => self.global_table_source(n, rec),
+            Op::TableFilter {
+                predicate,
+                not,
+                send_old_values,
+            } => self.table_filter(
+                topology,
+                n,
+                predicate,
+                *not,
+                *send_old_values,
+                rec,
+                ctx,
+                cache,
+                out,
+            ),
+            Op::TableMapValues {
+                mapper,
+                send_old_values,
+            } => self.table_map_values(topology, n, mapper, *send_old_values, rec, ctx, cache, out),
+            Op::TableToStream => self.table_to_stream(topology, n, rec, ctx, cache, out),
+            Op::TableSelect { key, value } => {
+                self.table_select(topology, n, key, value.as_ref(), rec, ctx, cache, out)
+            }
+            Op::TableAggregate { agg, .. } => {
+                if let Some(store) = self.node_store[n] {
+                    self.table_aggregate(topology, n, store, agg, rec, ctx, cache, out)
+                }
+            }
+            Op::WindowedAggregate { agg, .. } => {
+                self.windowed_aggregate(topology, n, agg, rec, ctx, cache, out)
+            }
+            Op::Suppress { .. } => self.suppress(topology, n, rec, ctx, cache, out),
+            // The join processors below put each record into its window store
+            // (`StreamStreamJoin` keeps both), so the windowed node only passes it on.
+            Op::JoinWindow { .. } => self.forward(topology, n, rec, ctx, cache, out),
+            Op::StreamStreamJoin {
+                this_side, joiner, ..
+            } => self.stream_stream_join(topology, n, *this_side, joiner, rec, ctx, cache, out),
+            Op::StreamTableJoin { kind, joiner, .. } => {
+                self.stream_table_join(topology, n, *kind, joiner, rec, ctx, cache, out)
+            }
+            Op::TableTableJoin {
+                this_side,
+                kind,
+                joiner,
+                ..
+            } => {
+                self.table_table_join(topology, n, *this_side, *kind, joiner, rec, ctx, cache, out)
+            }
+            // Refused by `new`.
+            Op::StreamGlobalTableJoin { .. } => {}
+        }
+    }
+}

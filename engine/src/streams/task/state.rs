@@ -1,0 +1,153 @@
+//! The stores as a task sees them.
+//!
+//! Stores are wrapped as Kafka wraps them (`MeteredKeyValueStore` → `CachingKeyValueStore` →
+//! `ChangeLoggingKeyValueBytesStore` → the store): a processor's write goes to the thread's
+//! record cache; only a flush (on commit, or when an eviction finds a dirty entry) writes the
+//! store, appends to the changelog and forwards the update downstream, through
+//! `TimestampedCacheFlushListener`. A cache of 0 bytes therefore forwards every update.
+//!
+//! `StoreState` is one store of the task; `get`, `put` and `apply_flushed` are
+//! `CachingKeyValueStore`'s read, write and flush.
+
+use std::sync::Arc;
+
+use crate::streams::cache::{CacheId, DirtyEntry, ThreadCache};
+use crate::streams::store::KeyValueStore;
+use crate::streams::topology::{NodeId, Topology};
+use crate::streams::value::Val;
+use crate::streams::windowed::split_cache_key as split_windowed_cache_key;
+use crate::time::Micros;
+
+use super::{Ctx, Effect, Rec, StreamTask};
+
+/// One of the task's stores: its committed contents, its changelog topic and its named cache.
+#[derive(Debug, Clone)]
+pub(super) struct StoreState {
+    pub(super) name: Arc<str>,
+    pub(super) kv: KeyValueStore,
+    pub(super) changelog: Option<Arc<str>>,
+    pub(super) cache: CacheId,
+    /// A window store: cache keys are `[key, start, end]`.
+    pub(super) windowed: bool,
+    /// The processor writing the store: a flushed entry is forwarded to its successors.
+    pub(super) owner: NodeId,
+    pub(super) send_old_values: bool,
+}
+
+impl StreamTask {
+    /// A read through the cache (`CachingKeyValueStore.get`): a miss reads the store and
+    /// caches the value clean (whose eviction may flush dirty entries).
+    pub(super) fn get(
+        &mut self,
+        topology: &Topology,
+        store: usize,
+        key: &Val,
+        ctx: Ctx<'_>,
+        cache: &mut ThreadCache,
+        out: &mut Vec<Effect>,
+    ) -> Option<(Val, Micros)> {
+        let s = &self.stores[store];
+        if let Some((v, t)) = cache.get(s.cache, key) {
+            return (!v.is_null()).then_some((v, t));
+        }
+        let (v, t) = s.kv.get(key)?.clone();
+        let mut flushed = std::mem::take(&mut self.flushed);
+        cache.put(
+            s.cache,
+            key,
+            v.clone(),
+            t,
+            false,
+            ctx.topic.len(),
+            &mut flushed,
+        );
+        self.apply_flushed(topology, store, &mut flushed, ctx, cache, out);
+        self.flushed = flushed;
+        Some((v, t))
+    }
+
+    /// A processor's write: into the cache, whose evictions may flush.
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn put(
+        &mut self,
+        topology: &Topology,
+        store: usize,
+        key: Val,
+        value: Val,
+        timestamp: Micros,
+        ctx: Ctx<'_>,
+        cache: &mut ThreadCache,
+        out: &mut Vec<Effect>,
+    ) {
+        let s = &self.stores[store];
+        let mut flushed = std::mem::take(&mut self.flushed);
+        cache.put(
+            s.cache,
+            &key,
+            value,
+            timestamp,
+            true,
+            ctx.topic.len(),
+            &mut flushed,
+        );
+        self.apply_flushed(topology, store, &mut flushed, ctx, cache, out);
+        self.flushed = flushed;
+    }
+
+    /// `CachingKeyValueStore.putAndMaybeForward`: for each flushed entry, read the old value
+    /// from the store, write the store (and the changelog), forward `Change{new, old}`.
+    pub(super) fn apply_flushed(
+        &mut self,
+        topology: &Topology,
+        store: usize,
+        flushed: &mut Vec<DirtyEntry>,
+        ctx: Ctx<'_>,
+        cache: &mut ThreadCache,
+        out: &mut Vec<Effect>,
+    ) {
+        if flushed.is_empty() {
+            return;
+        }
+        let entries: Vec<DirtyEntry> = std::mem::take(flushed);
+        for e in entries {
+            let s = &mut self.stores[store];
+            let old = s.kv.get(&e.key).map(|(v, _)| v.clone());
+            // Nothing in the store and a delete: nothing to write or forward.
+            if e.value.is_null() && old.is_none() {
+                continue;
+            }
+            let (key, window) = if s.windowed {
+                split_windowed_cache_key(&e.key)
+            } else {
+                (e.key.clone(), None)
+            };
+            if let Some(topic) = &s.changelog {
+                out.push(Effect::Changelog {
+                    store: Arc::clone(&s.name),
+                    topic: Arc::clone(topic),
+                    partition: self.id.partition,
+                    key: key.clone(),
+                    value: e.value.clone(),
+                    timestamp: e.timestamp,
+                    window,
+                    written_at: self.included.written_at(store, &e.key),
+                });
+            }
+            s.kv.put(e.key.clone(), e.value.clone(), e.timestamp);
+            let old = if s.send_old_values {
+                old.unwrap_or(Val::Null)
+            } else {
+                Val::Null
+            };
+            let owner = s.owner;
+            let rec = Rec {
+                key,
+                value: e.value,
+                old: Some(old),
+                timestamp: e.timestamp,
+                window,
+            };
+            self.forward(topology, owner, rec, ctx, cache, out);
+        }
+    }
+}
