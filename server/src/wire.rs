@@ -606,7 +606,7 @@ pub struct State {
     /// `engine::connect::view::SYSTEM_NEWEST` entries, newest first, each cut to
     /// [`MAX_TEXT_CHARS`]), `per_hour` (its own rate, or null), `unavailable`. Patched by `name`.
     pub connect_systems: Vec<engine::connect::view::SystemView>,
-    /// Connect workers: `name`, `alive`, `incarnation`, `mode` (`standalone` or `distributed`),
+    /// Connect workers: `name`, `alive`, `crashed` (down by a crash, not a clean stop), `incarnation`, `mode` (`standalone` or `distributed`),
     /// `group` (a distributed worker's `group.id`, else null). Patched by `name`.
     /// A worker does not list its tasks: each task names its worker.
     pub connect_workers: Vec<engine::connect::view::WorkerView>,

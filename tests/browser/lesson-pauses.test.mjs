@@ -189,6 +189,25 @@ for (const [n, id] of lessons.entries()) {
         assert.ok(held.every((r) => /"quantity":\d+,"total":\d+/.test(r.value)), JSON.stringify(held));
         assert.equal(await page.locator('.topic-records[data-records-of="sales"] .stream-count').textContent(), `${held.length} records, newest first`);
       }
+      if (id === '17-connect-workers' && k === 4) {
+        // solo was stopped cleanly (`worker stop`), w1 and w2 run: the stopped worker reads
+        // "stopped", drawn without the crash alarm, as the room's own workers say.
+        const w = await page.evaluate(() => {
+          const m = window.playground.model;
+          const card = (n) => document.querySelector(`[data-entity="worker:${n}"]`);
+          return ['solo', 'w1'].map((n) => ({
+            name: n,
+            alive: m.connectWorkers.get(n).alive,
+            crashed: m.connectWorkers.get(n).crashed,
+            pill: card(n).querySelector('.status-pill').textContent,
+            alarm: card(n).classList.contains('down'),
+          }));
+        });
+        assert.deepEqual(w, [
+          { name: 'solo', alive: false, crashed: false, pill: 'stopped', alarm: false },
+          { name: 'w1', alive: true, crashed: false, pill: 'up', alarm: false },
+        ]);
+      }
       if (id === '07-leader-failover' && k === 2) {
         // The pause that says broker 1 is still in every ISR: the room agrees, live.
         assert.match(await page.locator('#narration').textContent(), /still in every ISR/);

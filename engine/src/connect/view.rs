@@ -49,6 +49,8 @@ pub struct SystemView {
 pub struct WorkerView {
     pub name: String,
     pub alive: bool,
+    /// Down by a crash rather than a clean stop (`Worker::crashed`).
+    pub crashed: bool,
     /// How many times the process was started.
     pub incarnation: u32,
     /// `standalone` (`connect-standalone`) or `distributed` (`connect-distributed`).
@@ -163,6 +165,7 @@ impl Cluster {
             .map(|w| WorkerView {
                 name: w.name.clone(),
                 alive: w.alive,
+                crashed: w.crashed,
                 incarnation: w.incarnation,
                 mode: if w.distributed.is_some() {
                     "distributed"

@@ -15,6 +15,10 @@ use crate::limits;
 pub struct Worker {
     pub name: String,
     pub alive: bool,
+    /// Down after `worker crash`, not a clean `worker stop`: a stopped worker shut its tasks
+    /// down (offsets flushed, statuses written, its group left), a crashed one left them as
+    /// they were. The page draws the two differently.
+    pub crashed: bool,
     /// Times it was started (1 for the first process).
     pub incarnation: u32,
     /// Its `offset.storage.file.filename`: survives a crash (it is on disk).
@@ -49,6 +53,7 @@ impl Cluster {
         self.connect.workers.push(Worker {
             name,
             alive: true,
+            crashed: false,
             incarnation: 1,
             offsets: OffsetsFile::default(),
             distributed: None,
@@ -75,6 +80,7 @@ impl Cluster {
         if !self.connect.workers[w as usize].alive {
             return Err(CommandError::Invalid(format!("worker '{name}' is down")));
         }
+        self.connect.workers[w as usize].crashed = true;
         if self.connect.workers[w as usize].distributed.is_some() {
             self.distributed_worker_crash(w);
             return Ok(());
@@ -99,6 +105,7 @@ impl Cluster {
             )));
         }
         worker.alive = true;
+        worker.crashed = false;
         worker.incarnation += 1;
         if worker.distributed.is_some() {
             self.distributed_worker_restart(w);

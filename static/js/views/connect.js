@@ -101,11 +101,15 @@ export class ConnectView {
     setText(b.mode, w.group ? `${w.mode} · ${w.group}` : w.mode);
     // The worker leading its Connect cluster's group: it runs the assignor that places the tasks.
     setHidden(b.lead, !w.leader);
-    setText(b.state, w.alive ? 'up' : 'down');
-    setClass(b.box, 'down', !w.alive);
-    setAttr(b.box, 'aria-label', `Connect worker ${w.name}, ${w.alive ? 'up' : 'down'}, ${chips.length} tasks`);
+    // A crashed worker is drawn as a failure; one stopped cleanly (`worker stop`: its tasks shut
+    // down, offsets flushed, its group left) is only out of the way.
+    const state = w.alive ? 'up' : w.crashed ? 'down' : 'stopped';
+    setText(b.state, state);
+    setClass(b.box, 'down', !w.alive && w.crashed);
+    setClass(b.box, 'stopped', !w.alive && !w.crashed);
+    setAttr(b.box, 'aria-label', `Connect worker ${w.name}, ${state}, ${chips.length} tasks`);
     placeChildren(b.chipsBox, chips);
-    setText(b.empty, chips.length ? '' : (w.alive ? 'no tasks' : 'down: runs nothing'));
+    setText(b.empty, chips.length ? '' : (w.alive ? 'no tasks' : `${state}: runs nothing`));
     return b.box;
   }
 }
