@@ -624,8 +624,9 @@ pub struct State {
     /// `duplicates` (records a source produced twice, over its restarts), `offsets` (a source's,
     /// one per system: `system`, `kind`, `read` — the running task's offset, or null —,
     /// `flushed` — the offsets store's, or null —, `resent` — `[first, last]` offset this run
-    /// produced twice, or null), `retries` and `max_retries` (a JDBC sink's retries in a row).
-    /// Patched by `connector`+`id`. A source
+    /// produced twice, or null), `retries` and `max_retries` (a JDBC sink's retries in a row),
+    /// `status_by` (for a task no worker runs, the worker that wrote its status record, or
+    /// null). Patched by `connector`+`id`. A source
     /// task's records reach the page as `produce` flights from its producer,
     /// `connector-producer-NAME-ID` (Kafka's client id for it).
     pub connect_tasks: Vec<engine::connect::view::TaskView>,

@@ -208,6 +208,15 @@ for (const [n, id] of lessons.entries()) {
           { name: 'w1', alive: true, crashed: false, pill: 'up', alarm: false },
         ]);
       }
+      if (id === '17-connect-workers' && k === 5) {
+        // "Its status still reads RUNNING, the last thing w2 wrote": jdbc-1 runs on no worker,
+        // reads RUNNING, and says who wrote that status, as the room's status topic has it.
+        assert.ok(await holds(page, 'task-worker jdbc-1 == none'));
+        assert.ok(await holds(page, 'status-worker jdbc-1 == w2'));
+        const chip = page.locator('.connect-tray [data-entity="connect-task:jdbc-1"]');
+        assert.equal(await chip.locator('.connect-task-state').textContent(), 'RUNNING');
+        assert.equal(await chip.locator('.connect-task-status-by').textContent(), 'status written by w2');
+      }
       if (id === '07-leader-failover' && k === 2) {
         // The pause that says broker 1 is still in every ISR: the room agrees, live.
         assert.match(await page.locator('#narration').textContent(), /still in every ISR/);

@@ -10,6 +10,7 @@
 use serde::Serialize;
 
 use crate::cluster::Cluster;
+use crate::connect::internal_topics::status_key;
 use crate::connect::protocol::ConnectProtocolCompatibility;
 use crate::connect::storage::{offset_key, source_partition};
 use crate::connect::{OFFSET_FLUSH_INTERVAL_US, State, SystemKind, TargetState, TaskRef};
@@ -93,6 +94,12 @@ pub struct TaskView {
     pub state: State,
     /// The worker running it: the one source of placement.
     pub worker: Option<String>,
+    /// While no worker runs it: the worker that wrote the status topic's newest record for it
+    /// (`KafkaStatusBackingStore` keeps a task's status as its last writer left it, so a task of
+    /// a crashed distributed worker still reads RUNNING, written by that worker, until another
+    /// worker starts it). `None` while a worker runs it, or when no status record exists (a
+    /// standalone worker keeps statuses in memory only).
+    pub status_by: Option<String>,
     pub systems: Vec<String>,
     pub trace: Option<String>,
     /// Records this task (its id, across restarts) handed to its producer (a source) or wrote
@@ -232,6 +239,13 @@ impl Cluster {
                     id: t.id,
                     state: t.state,
                     worker: t.worker.map(|w| c.workers[w as usize].name.clone()),
+                    // Read only for a task no worker runs (rare), not on every view.
+                    status_by: if t.worker.is_none() && conn.cluster.is_some() {
+                        self.status_record(&status_key(&conn.name, Some(t.id)))
+                            .map(|(_, worker)| worker)
+                    } else {
+                        None
+                    },
                     systems: t.systems.clone(),
                     trace: t.trace.clone(),
                     records: counts.records,

@@ -61,11 +61,12 @@ export class TaskChips {
       const offsets = el('span', { class: 'connect-task-offsets' });
       const twice = el('span', { class: 'connect-task-twice' });
       const retries = el('span', { class: 'connect-task-retries' });
+      const statusBy = el('span', { class: 'connect-task-status-by' });
       const chip = el('div', {
         class: 'connect-task',
         dataset: { entity: entity['connect-task'](task.connector, task.id) },
-      }, el('span', { class: 'connect-task-id', text: id }), state, port, offsets, twice, flush, retries);
-      c = { chip, state, records, resent, systems, offsets, twice, flush, retries, source };
+      }, el('span', { class: 'connect-task-id', text: id }), state, port, offsets, twice, flush, retries, statusBy);
+      c = { chip, state, records, resent, systems, offsets, twice, flush, retries, statusBy, source };
       this.chips.set(id, c);
     }
     setText(c.state, task.state);
@@ -87,6 +88,11 @@ export class TaskChips {
     const retries = task.retries || 0;
     setText(c.retries, retries ? `retries ${retries} of ${task.max_retries}` : '');
     setHidden(c.retries, !retries);
+    // A task no worker runs shows the status the status topic holds, and who wrote it: a
+    // RUNNING there was written by a worker that has since crashed (the engine's `status_by`).
+    const by = task.worker === null || task.worker === undefined ? task.status_by : null;
+    setText(c.statusBy, by ? `status written by ${by}` : '');
+    setHidden(c.statusBy, !by);
     const where = task.worker === null || task.worker === undefined ? 'no worker' : `on ${task.worker}`;
     setAttr(c.chip, 'title', `${id}: ${task.state}, ${where}${task.trace ? `\n${task.trace}` : ''}`);
     setAttr(c.chip, 'aria-label', `Task ${id}, ${task.state}, ${where}`);
