@@ -5,7 +5,6 @@
 //! (`suppress(untilWindowCloses)`) after a windowed aggregation. Every update is a store write
 //! through the record cache (`state`).
 
-use crate::streams::cache::ThreadCache;
 use crate::streams::dsl::WindowSpec;
 use crate::streams::expr::{Env, EvalError, Expr};
 use crate::streams::topology::{Aggregation, NodeId, Op, Topology};
@@ -13,7 +12,7 @@ use crate::streams::value::Val;
 use crate::streams::window::{self, WindowedKey};
 use crate::streams::windowed::cache_key as windowed_cache_key;
 
-use super::{Ctx, Effect, Rec, StreamTask, from_millis};
+use super::{Pass, Rec, StreamTask, from_millis};
 
 /// The window of the aggregation a suppress follows.
 pub(super) fn upstream_window(topology: &Topology, n: NodeId) -> Option<WindowSpec> {
@@ -82,16 +81,12 @@ impl window::Aggregation for Functions<'_> {
 impl StreamTask {
     /// `KStreamAggregate` / `KStreamReduce` over a key-value store: null keys and values are
     /// skipped.
-    #[allow(clippy::too_many_arguments)]
     pub(super) fn stream_aggregate(
         &mut self,
-        topology: &Topology,
+        p: &mut Pass<'_>,
         n: NodeId,
         agg: &Aggregation,
         rec: Rec,
-        ctx: Ctx<'_>,
-        cache: &mut ThreadCache,
-        out: &mut Vec<Effect>,
     ) {
         let Some(store) = self.node_store[n] else {
             return;
@@ -99,10 +94,10 @@ impl StreamTask {
         // KStreamAggregate / KStreamReduce: null keys and values are skipped.
         if rec.key.is_null() || rec.value.is_null() {
             let reason = "null key or value: skipped by the aggregation".to_string();
-            self.skip(n, ctx, reason, out);
+            self.skip(p, n, reason);
             return;
         }
-        let old = self.get(topology, store, &rec.key, ctx, cache, out);
+        let old = self.get(p, store, &rec.key);
         let (old_agg, old_ts) = match &old {
             Some((v, t)) => (Some(v), Some(*t)),
             None => (None, None),
@@ -121,7 +116,7 @@ impl StreamTask {
                         agg: Some(a),
                         ..Env::default()
                     };
-                    let Some(v) = self.eval(adder, e, n, ctx, out) else {
+                    let Some(v) = self.eval(p, adder, e, n) else {
                         return;
                     };
                     v
@@ -132,7 +127,7 @@ impl StreamTask {
                 let a = match old_agg {
                     Some(a) => a,
                     None => {
-                        let Some(v) = self.eval(init, Env::default(), n, ctx, out) else {
+                        let Some(v) = self.eval(p, init, Env::default(), n) else {
                             return;
                         };
                         initial = v;
@@ -145,7 +140,7 @@ impl StreamTask {
                     agg: Some(a),
                     ..Env::default()
                 };
-                let Some(v) = self.eval(adder, e, n, ctx, out) else {
+                let Some(v) = self.eval(p, adder, e, n) else {
                     return;
                 };
                 v
@@ -153,23 +148,15 @@ impl StreamTask {
         };
         let ts = old_ts.map_or(rec.timestamp, |t| t.max(rec.timestamp));
         self.included
-            .update(store, &rec.key, ctx.source, ctx.offset);
-        self.put(topology, store, rec.key, new_agg, ts, ctx, cache, out);
+            .update(store, &rec.key, p.ctx.source, p.ctx.offset);
+        self.put(p, store, rec.key, new_agg, ts);
     }
 
     /// `KTableSuppressProcessor` with `untilWindowCloses`: buffers updates until stream time
     /// passes window end + grace.
-    pub(super) fn suppress(
-        &mut self,
-        topology: &Topology,
-        n: NodeId,
-        rec: Rec,
-        ctx: Ctx<'_>,
-        cache: &mut ThreadCache,
-        out: &mut Vec<Effect>,
-    ) {
+    pub(super) fn suppress(&mut self, p: &mut Pass<'_>, n: NodeId, rec: Rec) {
         let Some(window) = rec.window else {
-            self.skip(n, ctx, "suppress needs a windowed key".into(), out);
+            self.skip(p, n, "suppress needs a windowed key".into());
             return;
         };
         let Some(suppressor) = self.suppressors.get_mut(&n) else {
@@ -190,23 +177,19 @@ impl StreamTask {
                 timestamp: from_millis(e.timestamp),
                 window: Some(e.key.window),
             };
-            self.forward(topology, n, r, ctx, cache, out);
+            self.forward(p, n, r);
         }
     }
 
     /// `KStreamWindowAggregate` and its sliding and session siblings (the `window` module):
     /// each update goes through the record cache, keyed by key and window, like a plain
     /// aggregation's.
-    #[allow(clippy::too_many_arguments)]
     pub(super) fn windowed_aggregate(
         &mut self,
-        topology: &Topology,
+        p: &mut Pass<'_>,
         n: NodeId,
         agg: &Aggregation,
         rec: Rec,
-        ctx: Ctx<'_>,
-        cache: &mut ThreadCache,
-        out: &mut Vec<Effect>,
     ) {
         let Some(store) = self.node_store[n] else {
             return;
@@ -241,57 +224,45 @@ impl StreamTask {
                     true,
                 ),
             };
-            self.skip_as(n, ctx, reason, late, out);
+            self.skip_as(p, n, reason, late);
         }
         for u in outcome.updates {
             let key = windowed_cache_key(&u.key);
             let value = u.new.unwrap_or(Val::Null);
-            self.included.update(store, &key, ctx.source, ctx.offset);
-            self.put(
-                topology,
-                store,
-                key,
-                value,
-                from_millis(u.timestamp),
-                ctx,
-                cache,
-                out,
-            );
+            self.included
+                .update(store, &key, p.ctx.source, p.ctx.offset);
+            self.put(p, store, key, value, from_millis(u.timestamp));
         }
         if let Some(EvalError(msg)) = outcome.error {
-            self.skip(n, ctx, msg, out);
+            self.skip(p, n, msg);
         }
     }
 
     /// KTableAggregate / KTableReduce: subtract the old value, then add the new one.
-    #[allow(clippy::too_many_arguments)]
     pub(super) fn table_aggregate(
         &mut self,
-        topology: &Topology,
+        p: &mut Pass<'_>,
         n: NodeId,
         store: usize,
         agg: &Aggregation,
         rec: Rec,
-        ctx: Ctx<'_>,
-        cache: &mut ThreadCache,
-        out: &mut Vec<Effect>,
     ) {
         if rec.key.is_null() {
-            self.skip(n, ctx, "null key: skipped by the aggregation".into(), out);
+            self.skip(p, n, "null key: skipped by the aggregation".into());
             return;
         }
         let old_value = rec.old.clone().unwrap_or(Val::Null);
-        let stored = self.get(topology, store, &rec.key, ctx, cache, out);
+        let stored = self.get(p, store, &rec.key);
         let mut ts = rec.timestamp;
         let old_agg = stored.as_ref().map(|(v, _)| v.clone());
-        let apply = |task: &mut Self, e: &Expr, a: &Val, v: &Val, out: &mut Vec<Effect>| {
+        let apply = |task: &mut Self, p: &mut Pass<'_>, e: &Expr, a: &Val, v: &Val| {
             let env = Env {
                 key: Some(&rec.key),
                 value: Some(v),
                 agg: Some(a),
                 ..Env::default()
             };
-            task.eval(e, env, n, ctx, out)
+            task.eval(p, e, env, n)
         };
         let intermediate = match (&old_agg, old_value.is_null()) {
             (Some(a), false) => {
@@ -305,7 +276,7 @@ impl StreamTask {
                     },
                     Aggregation::Reduce { subtractor, .. }
                     | Aggregation::Aggregate { subtractor, .. } => match subtractor {
-                        Some(s) => apply(self, s, a, &old_value, out),
+                        Some(s) => apply(self, p, s, a, &old_value),
                         None => Some(a.clone()),
                     },
                 };
@@ -325,17 +296,17 @@ impl StreamTask {
                 (Aggregation::Count, _) => Some(Val::Int(1)),
                 (Aggregation::Reduce { .. }, None) => Some(rec.value.clone()),
                 (Aggregation::Reduce { adder, .. }, Some(a)) => {
-                    apply(self, adder, &a, &rec.value, out)
+                    apply(self, p, adder, &a, &rec.value)
                 }
                 (Aggregation::Aggregate { init, adder, .. }, a) => {
                     let a = match a {
                         Some(a) => a,
-                        None => match self.eval(init, Env::default(), n, ctx, out) {
+                        None => match self.eval(p, init, Env::default(), n) {
                             Some(v) => v,
                             None => return,
                         },
                     };
-                    apply(self, adder, &a, &rec.value, out)
+                    apply(self, p, adder, &a, &rec.value)
                 }
             };
             let Some(v) = added else { return };
@@ -343,7 +314,7 @@ impl StreamTask {
         };
         let value = new_agg.unwrap_or(Val::Null);
         self.included
-            .update(store, &rec.key, ctx.source, ctx.offset);
-        self.put(topology, store, rec.key, value, ts, ctx, cache, out);
+            .update(store, &rec.key, p.ctx.source, p.ctx.offset);
+        self.put(p, store, rec.key, value, ts);
     }
 }

@@ -4,15 +4,14 @@
 //! (`KTableKTableInnerJoin` / `LeftJoin` / `RightJoin` / `OuterJoin`). KStream–GlobalKTable
 //! joins (`KStreamGlobalKTableJoin`) are refused by `StreamTask::new`.
 
-use crate::streams::cache::ThreadCache;
 use crate::streams::dsl::JoinKind;
 use crate::streams::expr::{Env, EvalError, Expr};
 use crate::streams::join::{self, Side, StreamTableResult, TableJoinResult};
-use crate::streams::topology::{NodeId, Op, Topology};
+use crate::streams::topology::{NodeId, Op};
 use crate::streams::value::Val;
 use crate::streams::window;
 
-use super::{Ctx, Effect, Rec, StreamTask, from_millis};
+use super::{Pass, Rec, StreamTask, from_millis};
 
 /// A joiner's variables: `key`, `left` (the value of the side `join` was called on) and
 /// `right`.
@@ -28,17 +27,13 @@ fn join_env<'a>(key: &'a Val, left: &'a Val, right: &'a Val) -> Env<'a> {
 impl StreamTask {
     /// `KStreamKStreamJoinLeftSide` / `RightSide`: the record joins the other side's window
     /// store; both sides share one `StreamStreamJoin`, kept by the JOINTHIS node.
-    #[allow(clippy::too_many_arguments)]
     pub(super) fn stream_stream_join(
         &mut self,
-        topology: &Topology,
+        p: &mut Pass<'_>,
         n: NodeId,
         this_side: bool,
         joiner: &Expr,
         rec: Rec,
-        ctx: Ctx<'_>,
-        cache: &mut ThreadCache,
-        out: &mut Vec<Effect>,
     ) {
         let (side, owner) = if this_side {
             (Side::Left, n)
@@ -57,7 +52,7 @@ impl StreamTask {
             |k, l, r| joiner.eval(&join_env(k, l, r)),
         );
         if outcome.dropped {
-            self.skip(n, ctx, "null key or value: skipped by the join".into(), out);
+            self.skip(p, n, "null key or value: skipped by the join".into());
         }
         for o in outcome.outputs {
             let r = Rec {
@@ -67,32 +62,26 @@ impl StreamTask {
                 timestamp: from_millis(o.timestamp),
                 window: None,
             };
-            self.forward(topology, n, r, ctx, cache, out);
+            self.forward(p, n, r);
         }
         if let Some(EvalError(msg)) = outcome.error {
-            self.skip(n, ctx, msg, out);
+            self.skip(p, n, msg);
         }
     }
 
     /// `KStreamKTableJoin`: looks up the table's store by the record's key.
-    #[allow(clippy::too_many_arguments)]
     pub(super) fn stream_table_join(
         &mut self,
-        topology: &Topology,
+        p: &mut Pass<'_>,
         n: NodeId,
         kind: JoinKind,
         joiner: &Expr,
         rec: Rec,
-        ctx: Ctx<'_>,
-        cache: &mut ThreadCache,
-        out: &mut Vec<Effect>,
     ) {
         let Some(store) = self.node_store[n] else {
             return;
         };
-        let table = self
-            .get(topology, store, &rec.key, ctx, cache, out)
-            .map(|(v, _)| v);
+        let table = self.get(p, store, &rec.key).map(|(v, _)| v);
         let result = join::stream_table_join(
             kind,
             &rec.key,
@@ -104,37 +93,33 @@ impl StreamTask {
         match result {
             Ok(StreamTableResult::Joined(v)) => {
                 let r = Rec { value: v, ..rec };
-                self.forward(topology, n, r, ctx, cache, out);
+                self.forward(p, n, r);
             }
             Ok(StreamTableResult::NoMatch) => {}
             Ok(StreamTableResult::Dropped) => {
                 let reason = "null key or value: skipped by the join".into();
-                self.skip(n, ctx, reason, out);
+                self.skip(p, n, reason);
             }
-            Err(EvalError(msg)) => self.skip(n, ctx, msg, out),
+            Err(EvalError(msg)) => self.skip(p, n, msg),
         }
     }
 
     /// `KTableKTableInnerJoin` / `LeftJoin` / `RightJoin` / `OuterJoin`: one side's update
     /// looks up the other side's store.
-    #[allow(clippy::too_many_arguments)]
     pub(super) fn table_table_join(
         &mut self,
-        topology: &Topology,
+        p: &mut Pass<'_>,
         n: NodeId,
         this_side: bool,
         kind: JoinKind,
         joiner: &Expr,
         rec: Rec,
-        ctx: Ctx<'_>,
-        cache: &mut ThreadCache,
-        out: &mut Vec<Effect>,
     ) {
         let Some(store) = self.node_store[n] else {
             return;
         };
         let other = self
-            .get(topology, store, &rec.key, ctx, cache, out)
+            .get(p, store, &rec.key)
             .map(|(v, t)| (v, window::millis(t)));
         let side = if this_side { Side::Left } else { Side::Right };
         let update = join::Change {
@@ -142,11 +127,11 @@ impl StreamTask {
             old: rec.old.clone().filter(|o| !o.is_null()),
         };
         // The join sends old values when a table groupBy follows its merge.
-        let merge = topology.nodes[n].successors[0];
-        let send_old_values = topology.nodes[merge]
+        let merge = p.topology.nodes[n].successors[0];
+        let send_old_values = p.topology.nodes[merge]
             .successors
             .iter()
-            .any(|&s| matches!(topology.nodes[s].op, Op::TableSelect { .. }));
+            .any(|&s| matches!(p.topology.nodes[s].op, Op::TableSelect { .. }));
         let result = join::table_table_join(
             kind,
             side,
@@ -166,13 +151,13 @@ impl StreamTask {
                     timestamp: from_millis(timestamp),
                     window: rec.window,
                 };
-                self.forward(topology, n, r, ctx, cache, out);
+                self.forward(p, n, r);
             }
             Ok(TableJoinResult::Nothing) => {}
             Ok(TableJoinResult::Dropped) => {
-                self.skip(n, ctx, "null key: skipped by the join".into(), out);
+                self.skip(p, n, "null key: skipped by the join".into());
             }
-            Err(EvalError(msg)) => self.skip(n, ctx, msg, out),
+            Err(EvalError(msg)) => self.skip(p, n, msg),
         }
     }
 }

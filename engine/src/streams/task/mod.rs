@@ -150,6 +150,16 @@ struct Ctx<'a> {
 /// `Ctx::source` of a commit's flush: no record is being processed.
 const NO_SOURCE: usize = usize::MAX;
 
+/// What stays the same while one record (or one flush) walks the topology, as Kafka's
+/// processor context does for a processor: the topology, where the record came from, the
+/// thread's record cache and the effects produced so far.
+struct Pass<'a> {
+    topology: &'a Topology,
+    ctx: Ctx<'a>,
+    cache: &'a mut ThreadCache,
+    out: &'a mut Vec<Effect>,
+}
+
 #[derive(Debug, Clone)]
 pub struct StreamTask {
     pub id: TaskId,
@@ -375,7 +385,13 @@ impl StreamTask {
             window: None,
         };
         let topology = Arc::clone(&self.topology);
-        self.forward(&topology, source, rec, ctx, cache, out);
+        let mut p = Pass {
+            topology: &topology,
+            ctx,
+            cache,
+            out,
+        };
+        self.forward(&mut p, source, rec);
     }
 
     /// `StreamTask.commit` → `flush`: empties this task's named caches downstream and into the
@@ -388,10 +404,16 @@ impl StreamTask {
             offset: 0,
             source: NO_SOURCE,
         };
+        let mut p = Pass {
+            topology: &topology,
+            ctx,
+            cache,
+            out,
+        };
         for si in 0..self.stores.len() {
             let mut flushed = std::mem::take(&mut self.flushed);
-            cache.flush(self.stores[si].cache, &mut flushed);
-            self.apply_flushed(&topology, si, &mut flushed, ctx, cache, out);
+            p.cache.flush(self.stores[si].cache, &mut flushed);
+            self.apply_flushed(&mut p, si, &mut flushed);
             self.flushed = flushed;
         }
     }
@@ -485,85 +507,57 @@ impl StreamTask {
         }
     }
 
-    fn forward(
-        &mut self,
-        topology: &Topology,
-        from: NodeId,
-        rec: Rec,
-        ctx: Ctx<'_>,
-        cache: &mut ThreadCache,
-        out: &mut Vec<Effect>,
-    ) {
+    fn forward(&mut self, p: &mut Pass<'_>, from: NodeId, rec: Rec) {
+        let topology = p.topology;
         let succ = &topology.nodes[from].successors;
         if let [only] = succ.as_slice() {
-            self.run(topology, *only, rec, ctx, cache, out);
+            self.run(p, *only, rec);
             return;
         }
         for &s in succ {
-            self.run(topology, s, rec.clone(), ctx, cache, out);
+            self.run(p, s, rec.clone());
         }
     }
 
-    fn skip(&mut self, node: NodeId, ctx: Ctx<'_>, reason: String, out: &mut Vec<Effect>) {
-        self.skip_as(node, ctx, reason, false, out);
+    fn skip(&mut self, p: &mut Pass<'_>, node: NodeId, reason: String) {
+        self.skip_as(p, node, reason, false);
     }
 
     /// Every skip is one count of the task's `dropped-records` sensor (`TaskMetrics`); `late`
     /// marks the window processors' expired-window path.
-    fn skip_as(
-        &mut self,
-        node: NodeId,
-        ctx: Ctx<'_>,
-        reason: String,
-        late: bool,
-        out: &mut Vec<Effect>,
-    ) {
+    fn skip_as(&mut self, p: &mut Pass<'_>, node: NodeId, reason: String, late: bool) {
         self.dropped += 1;
-        out.push(Effect::Skipped {
+        p.out.push(Effect::Skipped {
             node,
-            topic: ctx.topic.to_string(),
-            partition: ctx.partition,
-            offset: ctx.offset,
+            topic: p.ctx.topic.to_string(),
+            partition: p.ctx.partition,
+            offset: p.ctx.offset,
             reason,
             late,
         });
     }
 
     /// Evaluates `e` for a record, or skips the record.
-    fn eval(
-        &mut self,
-        e: &Expr,
-        env: Env<'_>,
-        node: NodeId,
-        ctx: Ctx<'_>,
-        out: &mut Vec<Effect>,
-    ) -> Option<Val> {
+    fn eval(&mut self, p: &mut Pass<'_>, e: &Expr, env: Env<'_>, node: NodeId) -> Option<Val> {
         match e.eval(&env) {
             Ok(v) => Some(v),
             Err(EvalError(msg)) => {
-                self.skip(node, ctx, msg, out);
+                self.skip(p, node, msg);
                 None
             }
         }
     }
 
-    fn run(
-        &mut self,
-        topology: &Topology,
-        n: NodeId,
-        rec: Rec,
-        ctx: Ctx<'_>,
-        cache: &mut ThreadCache,
-        out: &mut Vec<Effect>,
-    ) {
+    fn run(&mut self, p: &mut Pass<'_>, n: NodeId, rec: Rec) {
+        let topology = p.topology;
         let node = &topology.nodes[n];
         match &node.op {
-            Op::Source | Op::PassThrough => self.forward(topology, n, rec, ctx, cache, out),
+            Op::Source | Op::PassThrough => self.forward(p, n, rec),
             Op::Sink => {
                 let Some(topic) = &self.sink_topics[n] else {
                     return;
                 };
-                out.push(Effect::Produce {
+                p.out.push(Effect::Produce {
                     node: n,
                     topic: Arc::clone(topic),
                     key: rec.key,
@@ -571,82 +565,56 @@ impl StreamTask {
                     old_value: rec.old,
                     timestamp: rec.timestamp,
                     window: rec.window,
-                    input: (ctx.source != NO_SOURCE).then_some(ctx.offset),
+                    input: (p.ctx.source != NO_SOURCE).then_some(p.ctx.offset),
                 });
             }
-            Op::Filter { predicate, not } => {
-                self.filter(topology, n, predicate, *not, rec, ctx, cache, out)
-            }
-            Op::Map { key, value } => self.map(topology, n, key, value, rec, ctx, cache, out),
-            Op::SelectKey(key) => self.select_key(topology, n, key, rec, ctx, cache, out),
-            Op::MapValues(mapper) => self.map_values(topology, n, mapper, rec, ctx, cache, out),
-            Op::FlatMapValues(mapper) => {
-                self.flat_map_values(topology, n, mapper, rec, ctx, cache, out)
-            }
-            Op::Peek(shown) => self.peek(topology, n, shown.as_ref(), rec, ctx, cache, out),
+            Op::Filter { predicate, not } => self.filter(p, n, predicate, *not, rec),
+            Op::Map { key, value } => self.map(p, n, key, value, rec),
+            Op::SelectKey(key) => self.select_key(p, n, key, rec),
+            Op::MapValues(mapper) => self.map_values(p, n, mapper, rec),
+            Op::FlatMapValues(mapper) => self.flat_map_values(p, n, mapper, rec),
+            Op::Peek(shown) => self.peek(p, n, shown.as_ref(), rec),
             Op::Branch {
                 predicates,
                 children,
                 default,
-            } => self.branch(
-                topology, n, predicates, children, *default, rec, ctx, cache, out,
-            ),
-            Op::StreamAggregate { agg, .. } => {
-                self.stream_aggregate(topology, n, agg, rec, ctx, cache, out)
-            }
-            Op::TableSource { materialized, .. } => {
-                self.table_source(topology, n, *materialized, rec, ctx, cache, out)
-            }
+            } => self.branch(p, n, predicates, children, *default, rec),
+            Op::StreamAggregate { agg, .. } => self.stream_aggregate(p, n, agg, rec),
+            Op::TableSource { materialized, .. } => self.table_source(p, n, *materialized, rec),
             Op::GlobalTableSource { .. } => self.global_table_source(n, rec),
             Op::TableFilter {
                 predicate,
                 not,
                 send_old_values,
-            } => self.table_filter(
-                topology,
-                n,
-                predicate,
-                *not,
-                *send_old_values,
-                rec,
-                ctx,
-                cache,
-                out,
-            ),
+            } => self.table_filter(p, n, predicate, *not, *send_old_values, rec),
             Op::TableMapValues {
                 mapper,
                 send_old_values,
-            } => self.table_map_values(topology, n, mapper, *send_old_values, rec, ctx, cache, out),
-            Op::TableToStream => self.table_to_stream(topology, n, rec, ctx, cache, out),
-            Op::TableSelect { key, value } => {
-                self.table_select(topology, n, key, value.as_ref(), rec, ctx, cache, out)
-            }
+            } => self.table_map_values(p, n, mapper, *send_old_values, rec),
+            Op::TableToStream => self.table_to_stream(p, n, rec),
+            Op::TableSelect { key, value } => self.table_select(p, n, key, value.as_ref(), rec),
             Op::TableAggregate { agg, .. } => {
                 if let Some(store) = self.node_store[n] {
-                    self.table_aggregate(topology, n, store, agg, rec, ctx, cache, out)
+                    self.table_aggregate(p, n, store, agg, rec)
                 }
             }
-            Op::WindowedAggregate { agg, .. } => {
-                self.windowed_aggregate(topology, n, agg, rec, ctx, cache, out)
-            }
-            Op::Suppress { .. } => self.suppress(topology, n, rec, ctx, cache, out),
+            Op::WindowedAggregate { agg, .. } => self.windowed_aggregate(p, n, agg, rec),
+            Op::Suppress { .. } => self.suppress(p, n, rec),
             // The join processors below put each record into its window store
             // (`StreamStreamJoin` keeps both), so the windowed node only passes it on.
-            Op::JoinWindow { .. } => self.forward(topology, n, rec, ctx, cache, out),
+            Op::JoinWindow { .. } => self.forward(p, n, rec),
             Op::StreamStreamJoin {
                 this_side, joiner, ..
-            } => self.stream_stream_join(topology, n, *this_side, joiner, rec, ctx, cache, out),
+            } => self.stream_stream_join(p, n, *this_side, joiner, rec),
             Op::StreamTableJoin { kind, joiner, .. } => {
-                self.stream_table_join(topology, n, *kind, joiner, rec, ctx, cache, out)
+                self.stream_table_join(p, n, *kind, joiner, rec)
             }
             Op::TableTableJoin {
                 this_side,
                 kind,
                 joiner,
                 ..
-            } => {
-                self.table_table_join(topology, n, *this_side, *kind, joiner, rec, ctx, cache, out)
-            }
+            } => self.table_table_join(p, n, *this_side, *kind, joiner, rec),
             // Refused by `new`.
             Op::StreamGlobalTableJoin { .. } => {}
         }

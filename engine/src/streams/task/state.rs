@@ -11,14 +11,14 @@
 
 use std::sync::Arc;
 
-use crate::streams::cache::{CacheId, DirtyEntry, ThreadCache};
+use crate::streams::cache::{CacheId, DirtyEntry};
 use crate::streams::store::KeyValueStore;
-use crate::streams::topology::{NodeId, Topology};
+use crate::streams::topology::NodeId;
 use crate::streams::value::Val;
 use crate::streams::windowed::split_cache_key as split_windowed_cache_key;
 use crate::time::Micros;
 
-use super::{Ctx, Effect, Rec, StreamTask};
+use super::{Effect, Pass, Rec, StreamTask};
 
 /// One of the task's stores: its committed contents, its changelog topic and its named cache.
 #[derive(Debug, Clone)]
@@ -39,58 +39,51 @@ impl StreamTask {
     /// caches the value clean (whose eviction may flush dirty entries).
     pub(super) fn get(
         &mut self,
-        topology: &Topology,
+        p: &mut Pass<'_>,
         store: usize,
         key: &Val,
-        ctx: Ctx<'_>,
-        cache: &mut ThreadCache,
-        out: &mut Vec<Effect>,
     ) -> Option<(Val, Micros)> {
         let s = &self.stores[store];
-        if let Some((v, t)) = cache.get(s.cache, key) {
+        if let Some((v, t)) = p.cache.get(s.cache, key) {
             return (!v.is_null()).then_some((v, t));
         }
         let (v, t) = s.kv.get(key)?.clone();
         let mut flushed = std::mem::take(&mut self.flushed);
-        cache.put(
+        p.cache.put(
             s.cache,
             key,
             v.clone(),
             t,
             false,
-            ctx.topic.len(),
+            p.ctx.topic.len(),
             &mut flushed,
         );
-        self.apply_flushed(topology, store, &mut flushed, ctx, cache, out);
+        self.apply_flushed(p, store, &mut flushed);
         self.flushed = flushed;
         Some((v, t))
     }
 
     /// A processor's write: into the cache, whose evictions may flush.
-    #[allow(clippy::too_many_arguments)]
     pub(super) fn put(
         &mut self,
-        topology: &Topology,
+        p: &mut Pass<'_>,
         store: usize,
         key: Val,
         value: Val,
         timestamp: Micros,
-        ctx: Ctx<'_>,
-        cache: &mut ThreadCache,
-        out: &mut Vec<Effect>,
     ) {
         let s = &self.stores[store];
         let mut flushed = std::mem::take(&mut self.flushed);
-        cache.put(
+        p.cache.put(
             s.cache,
             &key,
             value,
             timestamp,
             true,
-            ctx.topic.len(),
+            p.ctx.topic.len(),
             &mut flushed,
         );
-        self.apply_flushed(topology, store, &mut flushed, ctx, cache, out);
+        self.apply_flushed(p, store, &mut flushed);
         self.flushed = flushed;
     }
 
@@ -98,12 +91,9 @@ impl StreamTask {
     /// from the store, write the store (and the changelog), forward `Change{new, old}`.
     pub(super) fn apply_flushed(
         &mut self,
-        topology: &Topology,
+        p: &mut Pass<'_>,
         store: usize,
         flushed: &mut Vec<DirtyEntry>,
-        ctx: Ctx<'_>,
-        cache: &mut ThreadCache,
-        out: &mut Vec<Effect>,
     ) {
         if flushed.is_empty() {
             return;
@@ -122,7 +112,7 @@ impl StreamTask {
                 (e.key.clone(), None)
             };
             if let Some(topic) = &s.changelog {
-                out.push(Effect::Changelog {
+                p.out.push(Effect::Changelog {
                     store: Arc::clone(&s.name),
                     topic: Arc::clone(topic),
                     partition: self.id.partition,
@@ -147,7 +137,7 @@ impl StreamTask {
                 timestamp: e.timestamp,
                 window,
             };
-            self.forward(topology, owner, rec, ctx, cache, out);
+            self.forward(p, owner, rec);
         }
     }
 }

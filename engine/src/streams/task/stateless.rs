@@ -3,53 +3,37 @@
 //! `KStreamFlatMapValues`, `KStreamPeek` and `KStreamBranch`. Each evaluates its expressions
 //! on the record and forwards what they give; none touches a store.
 
-use crate::streams::cache::ThreadCache;
 use crate::streams::expr::{EvalError, Expr};
-use crate::streams::topology::{NodeId, Topology};
+use crate::streams::topology::NodeId;
 use crate::streams::value::Val;
 
-use super::{Ctx, Effect, Rec, StreamTask, env};
+use super::{Effect, Pass, Rec, StreamTask, env};
 
 impl StreamTask {
     /// `KStreamFilter` (`not` for filterNot).
-    #[allow(clippy::too_many_arguments)]
     pub(super) fn filter(
         &mut self,
-        topology: &Topology,
+        p: &mut Pass<'_>,
         n: NodeId,
         predicate: &Expr,
         not: bool,
         rec: Rec,
-        ctx: Ctx<'_>,
-        cache: &mut ThreadCache,
-        out: &mut Vec<Effect>,
     ) {
-        let Some(v) = self.eval(predicate, env(&rec.key, &rec.value), n, ctx, out) else {
+        let Some(v) = self.eval(p, predicate, env(&rec.key, &rec.value), n) else {
             return;
         };
         if v.is_true() != not {
-            self.forward(topology, n, rec, ctx, cache, out);
+            self.forward(p, n, rec);
         }
     }
 
     /// `KStreamMap`
-    #[allow(clippy::too_many_arguments)]
-    pub(super) fn map(
-        &mut self,
-        topology: &Topology,
-        n: NodeId,
-        key: &Expr,
-        value: &Expr,
-        rec: Rec,
-        ctx: Ctx<'_>,
-        cache: &mut ThreadCache,
-        out: &mut Vec<Effect>,
-    ) {
+    pub(super) fn map(&mut self, p: &mut Pass<'_>, n: NodeId, key: &Expr, value: &Expr, rec: Rec) {
         let e = env(&rec.key, &rec.value);
-        let Some(k) = self.eval(key, e, n, ctx, out) else {
+        let Some(k) = self.eval(p, key, e, n) else {
             return;
         };
-        let Some(v) = self.eval(value, e, n, ctx, out) else {
+        let Some(v) = self.eval(p, value, e, n) else {
             return;
         };
         let rec = Rec {
@@ -57,63 +41,33 @@ impl StreamTask {
             value: v,
             ..rec
         };
-        self.forward(topology, n, rec, ctx, cache, out);
+        self.forward(p, n, rec);
     }
 
     /// `KStreamMap` with `(k, v) -> KeyValue(mapper(k, v), v)` (selectKey, groupBy).
-    #[allow(clippy::too_many_arguments)]
-    pub(super) fn select_key(
-        &mut self,
-        topology: &Topology,
-        n: NodeId,
-        key: &Expr,
-        rec: Rec,
-        ctx: Ctx<'_>,
-        cache: &mut ThreadCache,
-        out: &mut Vec<Effect>,
-    ) {
-        let Some(k) = self.eval(key, env(&rec.key, &rec.value), n, ctx, out) else {
+    pub(super) fn select_key(&mut self, p: &mut Pass<'_>, n: NodeId, key: &Expr, rec: Rec) {
+        let Some(k) = self.eval(p, key, env(&rec.key, &rec.value), n) else {
             return;
         };
-        self.forward(topology, n, Rec { key: k, ..rec }, ctx, cache, out);
+        self.forward(p, n, Rec { key: k, ..rec });
     }
 
     /// `KStreamMapValues`
-    #[allow(clippy::too_many_arguments)]
-    pub(super) fn map_values(
-        &mut self,
-        topology: &Topology,
-        n: NodeId,
-        mapper: &Expr,
-        rec: Rec,
-        ctx: Ctx<'_>,
-        cache: &mut ThreadCache,
-        out: &mut Vec<Effect>,
-    ) {
-        let Some(v) = self.eval(mapper, env(&rec.key, &rec.value), n, ctx, out) else {
+    pub(super) fn map_values(&mut self, p: &mut Pass<'_>, n: NodeId, mapper: &Expr, rec: Rec) {
+        let Some(v) = self.eval(p, mapper, env(&rec.key, &rec.value), n) else {
             return;
         };
-        self.forward(topology, n, Rec { value: v, ..rec }, ctx, cache, out);
+        self.forward(p, n, Rec { value: v, ..rec });
     }
 
     /// `KStreamFlatMapValues`: one record per item of the list the mapper gives.
-    #[allow(clippy::too_many_arguments)]
-    pub(super) fn flat_map_values(
-        &mut self,
-        topology: &Topology,
-        n: NodeId,
-        mapper: &Expr,
-        rec: Rec,
-        ctx: Ctx<'_>,
-        cache: &mut ThreadCache,
-        out: &mut Vec<Effect>,
-    ) {
-        let Some(v) = self.eval(mapper, env(&rec.key, &rec.value), n, ctx, out) else {
+    pub(super) fn flat_map_values(&mut self, p: &mut Pass<'_>, n: NodeId, mapper: &Expr, rec: Rec) {
+        let Some(v) = self.eval(p, mapper, env(&rec.key, &rec.value), n) else {
             return;
         };
         let Val::List(items) = v else {
             let reason = format!("flatMapValues needs a list, got {}", v.type_name());
-            self.skip(n, ctx, reason, out);
+            self.skip(p, n, reason);
             return;
         };
         for item in items.iter() {
@@ -124,22 +78,12 @@ impl StreamTask {
                 timestamp: rec.timestamp,
                 window: rec.window,
             };
-            self.forward(topology, n, r, ctx, cache, out);
+            self.forward(p, n, r);
         }
     }
 
     /// `KStreamPeek`: shows the record (or its expression's value) and forwards it unchanged.
-    #[allow(clippy::too_many_arguments)]
-    pub(super) fn peek(
-        &mut self,
-        topology: &Topology,
-        n: NodeId,
-        shown: Option<&Expr>,
-        rec: Rec,
-        ctx: Ctx<'_>,
-        cache: &mut ThreadCache,
-        out: &mut Vec<Effect>,
-    ) {
+    pub(super) fn peek(&mut self, p: &mut Pass<'_>, n: NodeId, shown: Option<&Expr>, rec: Rec) {
         let value = match shown {
             Some(e) => match e.eval(&env(&rec.key, &rec.value)) {
                 Ok(v) => v,
@@ -148,40 +92,36 @@ impl StreamTask {
             },
             None => rec.value.clone(),
         };
-        out.push(Effect::Peek {
+        p.out.push(Effect::Peek {
             node: n,
             key: rec.key.clone(),
             value,
         });
-        self.forward(topology, n, rec, ctx, cache, out);
+        self.forward(p, n, rec);
     }
 
     /// `KStreamBranch`: a record goes to the first child whose predicate holds, else to the
     /// default child if there is one.
-    #[allow(clippy::too_many_arguments)]
     pub(super) fn branch(
         &mut self,
-        topology: &Topology,
+        p: &mut Pass<'_>,
         n: NodeId,
         predicates: &[Expr],
         children: &[NodeId],
         default: Option<NodeId>,
         rec: Rec,
-        ctx: Ctx<'_>,
-        cache: &mut ThreadCache,
-        out: &mut Vec<Effect>,
     ) {
-        for (i, p) in predicates.iter().enumerate() {
-            let Some(v) = self.eval(p, env(&rec.key, &rec.value), n, ctx, out) else {
+        for (i, pred) in predicates.iter().enumerate() {
+            let Some(v) = self.eval(p, pred, env(&rec.key, &rec.value), n) else {
                 return;
             };
             if v.is_true() {
-                self.run(topology, children[i], rec, ctx, cache, out);
+                self.run(p, children[i], rec);
                 return;
             }
         }
         if let Some(d) = default {
-            self.run(topology, d, rec, ctx, cache, out);
+            self.run(p, d, rec);
         }
     }
 }

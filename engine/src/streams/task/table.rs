@@ -4,49 +4,35 @@
 //! `Change{new, old}`; the old value is computed only when a later operator asks for it
 //! (`send_old_values`).
 
-use crate::streams::cache::ThreadCache;
 use crate::streams::expr::Expr;
-use crate::streams::topology::{NodeId, Topology};
+use crate::streams::topology::NodeId;
 use crate::streams::value::Val;
 
-use super::{Ctx, Effect, Rec, StreamTask, env};
+use super::{Pass, Rec, StreamTask, env};
 
 impl StreamTask {
     /// `KTableSource`: stores the latest value per key if materialized (forwarded when the
     /// cache flushes), else forwards `Change{new, null}`.
-    #[allow(clippy::too_many_arguments)]
     pub(super) fn table_source(
         &mut self,
-        topology: &Topology,
+        p: &mut Pass<'_>,
         n: NodeId,
         materialized: bool,
         rec: Rec,
-        ctx: Ctx<'_>,
-        cache: &mut ThreadCache,
-        out: &mut Vec<Effect>,
     ) {
         if rec.key.is_null() {
             let reason = "null key: skipped by the table".to_string();
-            self.skip(n, ctx, reason, out);
+            self.skip(p, n, reason);
             return;
         }
         if let (true, Some(store)) = (materialized, self.node_store[n]) {
-            self.put(
-                topology,
-                store,
-                rec.key,
-                rec.value,
-                rec.timestamp,
-                ctx,
-                cache,
-                out,
-            );
+            self.put(p, store, rec.key, rec.value, rec.timestamp);
         } else {
             let r = Rec {
                 old: Some(Val::Null),
                 ..rec
             };
-            self.forward(topology, n, r, ctx, cache, out);
+            self.forward(p, n, r);
         }
     }
 
@@ -59,36 +45,32 @@ impl StreamTask {
     }
 
     /// `KTableFilter` (`not` for filterNot): a filtered-out update is forwarded as a delete.
-    #[allow(clippy::too_many_arguments)]
     pub(super) fn table_filter(
         &mut self,
-        topology: &Topology,
+        p: &mut Pass<'_>,
         n: NodeId,
         predicate: &Expr,
         not: bool,
         send_old_values: bool,
         rec: Rec,
-        ctx: Ctx<'_>,
-        cache: &mut ThreadCache,
-        out: &mut Vec<Effect>,
     ) {
         // KTableFilter.computeValue: a filtered-out value becomes null (a delete).
-        let mut keep = |task: &mut Self, v: &Val| -> Option<Val> {
+        let keep = |task: &mut Self, p: &mut Pass<'_>, v: &Val| -> Option<Val> {
             if v.is_null() {
                 return Some(Val::Null);
             }
-            let r = task.eval(predicate, env(&rec.key, v), n, ctx, out)?;
+            let r = task.eval(p, predicate, env(&rec.key, v), n)?;
             Some(if r.is_true() != not {
                 v.clone()
             } else {
                 Val::Null
             })
         };
-        let Some(new) = keep(self, &rec.value) else {
+        let Some(new) = keep(self, p, &rec.value) else {
             return;
         };
         let old = match (&rec.old, send_old_values) {
-            (Some(o), true) => match keep(self, o) {
+            (Some(o), true) => match keep(self, p, o) {
                 Some(v) => v,
                 None => return,
             },
@@ -104,33 +86,29 @@ impl StreamTask {
             timestamp: rec.timestamp,
             window: rec.window,
         };
-        self.forward(topology, n, r, ctx, cache, out);
+        self.forward(p, n, r);
     }
 
     /// `KTableMapValues`
-    #[allow(clippy::too_many_arguments)]
     pub(super) fn table_map_values(
         &mut self,
-        topology: &Topology,
+        p: &mut Pass<'_>,
         n: NodeId,
         mapper: &Expr,
         send_old_values: bool,
         rec: Rec,
-        ctx: Ctx<'_>,
-        cache: &mut ThreadCache,
-        out: &mut Vec<Effect>,
     ) {
-        let map = |task: &mut Self, v: &Val, out: &mut Vec<Effect>| -> Option<Val> {
+        let map = |task: &mut Self, p: &mut Pass<'_>, v: &Val| -> Option<Val> {
             if v.is_null() {
                 return Some(Val::Null);
             }
-            task.eval(mapper, env(&rec.key, v), n, ctx, out)
+            task.eval(p, mapper, env(&rec.key, v), n)
         };
-        let Some(new) = map(self, &rec.value, out) else {
+        let Some(new) = map(self, p, &rec.value) else {
             return;
         };
         let old = match (&rec.old, send_old_values) {
-            (Some(o), true) => match map(self, o, out) {
+            (Some(o), true) => match map(self, p, o) {
                 Some(v) => v,
                 None => return,
             },
@@ -143,55 +121,43 @@ impl StreamTask {
             timestamp: rec.timestamp,
             window: rec.window,
         };
-        self.forward(topology, n, r, ctx, cache, out);
+        self.forward(p, n, r);
     }
 
     /// `KTableImpl.toStream`: `Change.newValue` as a stream record.
-    pub(super) fn table_to_stream(
-        &mut self,
-        topology: &Topology,
-        n: NodeId,
-        rec: Rec,
-        ctx: Ctx<'_>,
-        cache: &mut ThreadCache,
-        out: &mut Vec<Effect>,
-    ) {
+    pub(super) fn table_to_stream(&mut self, p: &mut Pass<'_>, n: NodeId, rec: Rec) {
         let r = Rec { old: None, ..rec };
-        self.forward(topology, n, r, ctx, cache, out);
+        self.forward(p, n, r);
     }
 
     /// `KTableRepartitionMap`: a table's `groupBy`.
-    #[allow(clippy::too_many_arguments)]
     pub(super) fn table_select(
         &mut self,
-        topology: &Topology,
+        p: &mut Pass<'_>,
         n: NodeId,
         key: &Expr,
         value: Option<&Expr>,
         rec: Rec,
-        ctx: Ctx<'_>,
-        cache: &mut ThreadCache,
-        out: &mut Vec<Effect>,
     ) {
         // KTableRepartitionMap: the old pair (to subtract) and the new pair (to add);
         // one record when both select the same key.
         let old = rec.old.clone().unwrap_or(Val::Null);
-        let mut select = |task: &mut Self, v: &Val| -> Option<Option<(Val, Val)>> {
+        let select = |task: &mut Self, p: &mut Pass<'_>, v: &Val| -> Option<Option<(Val, Val)>> {
             if v.is_null() {
                 return Some(None);
             }
             let e = env(&rec.key, v);
-            let k = task.eval(key, e, n, ctx, out)?;
+            let k = task.eval(p, key, e, n)?;
             let val = match value {
-                Some(x) => task.eval(x, e, n, ctx, out)?,
+                Some(x) => task.eval(p, x, e, n)?,
                 None => v.clone(),
             };
             Some((!k.is_null() && !val.is_null()).then_some((k, val)))
         };
-        let Some(new_pair) = select(self, &rec.value) else {
+        let Some(new_pair) = select(self, p, &rec.value) else {
             return;
         };
-        let Some(old_pair) = select(self, &old) else {
+        let Some(old_pair) = select(self, p, &old) else {
             return;
         };
         let ts = rec.timestamp;
@@ -204,7 +170,7 @@ impl StreamTask {
                     timestamp: ts,
                     window: rec.window,
                 };
-                self.forward(topology, n, r, ctx, cache, out);
+                self.forward(p, n, r);
             }
             (old_pair, new_pair) => {
                 if let Some((ok, ov)) = old_pair {
@@ -215,7 +181,7 @@ impl StreamTask {
                         timestamp: ts,
                         window: rec.window,
                     };
-                    self.forward(topology, n, r, ctx, cache, out);
+                    self.forward(p, n, r);
                 }
                 if let Some((nk, nv)) = new_pair {
                     let r = Rec {
@@ -225,7 +191,7 @@ impl StreamTask {
                         timestamp: ts,
                         window: rec.window,
                     };
-                    self.forward(topology, n, r, ctx, cache, out);
+                    self.forward(p, n, r);
                 }
             }
         }
