@@ -782,9 +782,11 @@ mod tests {
                 .iter()
                 .all(|t| t.get("connector").is_some() && t.get("id").is_some())
         );
+        // The worker's patch carries what changed: down, and by a crash (the page draws a
+        // crash differently from a clean stop).
         assert_eq!(
             diff["connect_workers"][0],
-            serde_json::json!({"name": "w1", "alive": false})
+            serde_json::json!({"name": "w1", "alive": false, "crashed": true})
         );
     }
 
