@@ -64,8 +64,6 @@ export class TopicTail {
     /** The topic's high watermarks the drawn list was read at ("" before the first read). */
     this.readAt = '';
     this.reading = false;
-    /** A high watermark moved while a read was out: read again when it is back. */
-    this.again = false;
     this.lastRead = -Infinity;
     this.list = el('ol', { class: 'stream-records' });
     /** How many records the read found, for a caption. */
@@ -76,13 +74,7 @@ export class TopicTail {
   /** Reads the topic's records again when its partitions' high watermarks moved. */
   refresh() {
     const t = this.model.topics.get(this.topic);
-    if (!t) return;
-    if (this.reading) {
-      // A move seen while a read is out may be newer than what it returns: ask again after it,
-      // or a room that pauses now would keep a list one record short.
-      this.again = true;
-      return;
-    }
+    if (!t || this.reading) return;
     const ids = Array.from({ length: t.partitions }, (_, i) => partitionId(this.topic, i));
     const at = ids.map((id) => this.model.partitions.get(id)?.high_watermark ?? 0).join(',');
     if (at === this.readAt) return;
@@ -118,10 +110,10 @@ export class TopicTail {
       .catch(() => { /* the room went away: the next frame asks again */ })
       .finally(() => {
         this.reading = false;
-        if (this.again) {
-          this.again = false;
-          this.refresh();
-        }
+        // A move that came while the read was out is newer than what it returned: compare
+        // again now (refresh reads only if the high watermarks moved), or a room that paused
+        // meanwhile would keep a list one record short.
+        if (this.readAt === at) this.refresh();
       });
   }
 
