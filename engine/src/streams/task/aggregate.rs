@@ -91,7 +91,6 @@ impl StreamTask {
         let Some(store) = self.node_store[n] else {
             return;
         };
-        // KStreamAggregate / KStreamReduce: null keys and values are skipped.
         if rec.key.is_null() || rec.value.is_null() {
             let reason = "null key or value: skipped by the aggregation".to_string();
             self.skip(p, n, reason);
