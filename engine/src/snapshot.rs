@@ -695,7 +695,8 @@ pub struct StoreView {
     /// `key-value` or `window`.
     pub kind: &'static str,
     pub changelog: Option<String>,
-    /// Entries over all active tasks (flushed contents).
+    /// Entries over all active tasks, as an interactive query reads them (the record cache
+    /// first, then the store).
     pub size: u64,
     /// The newest entries (by timestamp, then key), at most [`SNAPSHOT_STORE_ENTRIES`].
     pub newest: Vec<StoreEntryView>,
@@ -715,6 +716,9 @@ pub struct StoreEntryView {
     /// processor's stream time): it takes no more records, a late one is dropped. `None`
     /// outside window stores of an aggregation.
     pub closed: Option<bool>,
+    /// The value is in the stream thread's record cache, not yet flushed: the store, its
+    /// changelog and the processors downstream get it at the next commit (or an eviction).
+    pub cached: bool,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]

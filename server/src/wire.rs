@@ -578,8 +578,10 @@ pub struct State {
     /// (`id`, `nodes`, `source_topics`, `sink_topics`, `stores`), `nodes` (`name`,
     /// `kind`: source|processor|sink, `topics`, `stores`, `successors`, `subtopology`),
     /// `stores` (`name`, `kind`, `changelog`, `size`, `newest`: at most 32 entries
-    /// `{task, key, value, timestamp_us, closed}`, newest first, `closed` true/false for a
-    /// windowed aggregation's windows and null elsewhere; `stream_time_us`: for a windowed
+    /// `{task, key, value, timestamp_us, closed, cached}`, newest first, as an interactive
+    /// query reads the store (the record cache first), `closed` true/false for a windowed
+    /// aggregation's windows and null elsewhere, `cached` true for a value still in the record
+    /// cache (flushed at the next commit); `stream_time_us`: for a windowed
     /// aggregation's store, task id → its processor's observed stream time or null),
     /// `internal_topics` (`name`, `kind`:
     /// repartition|changelog, `created`), `instances` (`name`, `state`: REBALANCING|RUNNING|

@@ -307,6 +307,23 @@ impl ThreadCache {
         Some((s.value.clone(), s.timestamp))
     }
 
+    /// The dirty entries of one named cache in write order, without touching anything: what
+    /// the next commit (or an eviction) will write to the store, its changelog and downstream.
+    /// Values are `Null` for a delete. For the page, which draws a store as Kafka's interactive
+    /// queries read it (`CachingKeyValueStore`: the cache first, then the store).
+    pub fn dirty(&self, id: CacheId) -> impl Iterator<Item = (&Val, &Val, Micros)> {
+        let cache = self.caches[id.0].as_ref();
+        let mut at = cache.map_or(NIL, |c| c.dirty_first);
+        std::iter::from_fn(move || {
+            let c = cache?;
+            (at != NIL).then(|| {
+                let s = &c.slots[at];
+                at = s.dirty_next;
+                (&s.key, &s.value, s.timestamp)
+            })
+        })
+    }
+
     /// `ThreadCache.put`: writes an entry (dirty for a processor's write, clean for a value
     /// read from the store), then evicts while over budget. Entries flushed by an eviction are
     /// appended to `flushed`.

@@ -1,6 +1,7 @@
-// A state store's contents, key → value, as the engine's snapshot of the store has them (the
-// store itself, not the record cache in front of it: what an interactive query of the store
-// would return after a flush). The engine sends the most recently written entries, newest first
+// A state store's contents, key → value, as an interactive query reads them: the record cache
+// in front of the store first, then the store (Kafka's caching layer). An entry whose latest
+// value waits in the cache (wire `cached`) is drawn dashed, and the card says so: the next
+// commit writes it to the store, its changelog and downstream. The engine sends the most recently written entries, newest first
 // (StoreView `newest`), and the store's size; the first MAX_ROWS are drawn as entries that flow
 // into as many columns as the card's width allows (a word count's words fill the width rather
 // than the height a projector lacks), and a line says how many more entries the store holds, so
@@ -43,19 +44,21 @@ export class StoreTable {
     this.more = el('p', { class: 'muted store-more' });
     this.restored = el('span', { class: 'store-restored' });
     this.streamTime = el('span', { class: 'store-stream-time' });
+    this.cachedNote = el('span', { class: 'store-cached-note', text: 'dashed: in the cache until the next commit', title: "Kafka Streams' record cache holds these counts; a commit (commit.interval.ms) or an eviction flushes them to the store, its changelog topic and the processors downstream" });
     this.root = el('figure', { class: `streams-store-table${this.windowed ? ' windowed' : ''}`, dataset: { entity: entity.store(app, name) } },
       el('figcaption', { title: `state store ${name}: key → value` },
         el('span', { class: 'cylinder', attrs: { 'aria-hidden': 'true' } }),
         el('b', { class: 'store-title', text: shortStore(name) }),
         changelog ? el('span', { class: 'store-changelog', title: `changelog topic ${changelog}` }, el('span', { class: 'muted', text: '→ ' }), shortTopic(app, changelog, true)) : null,
         this.restored,
-        this.streamTime),
+        this.streamTime,
+        this.cachedNote),
       this.list,
       this.more);
   }
 
   /**
-   * @param {Array<{task: string, key: ?string, value: ?string, timestamp_us: number}>} newest the
+   * @param {Array<{task: string, key: ?string, value: ?string, timestamp_us: number, cached: boolean}>} newest the
    *   store's newest entries, newest first (wire StoreView `newest`)
    * @param {number} size the entries the store holds in all its tasks
    * @param {number} restored changelog records replayed into the store so far
@@ -73,8 +76,8 @@ export class StoreTable {
       const changed = this.drawn && before.get(id) !== e.value;
       const key = this.windowed && e.key !== null ? windowedKey(e.key) : { text: e.key ?? 'null', color: e.key };
       const closed = e.closed === true;
-      const cls = [changed ? 'changed' : '', closed ? 'closed' : ''].filter(Boolean).join(' ');
-      const title = `task ${e.task}: ${e.key ?? 'null'} → ${e.value ?? 'null'}${closed ? ' (window closed: stream time passed its end plus grace)' : ''}`;
+      const cls = [changed ? 'changed' : '', closed ? 'closed' : '', e.cached ? 'cached' : ''].filter(Boolean).join(' ');
+      const title = `task ${e.task}: ${e.key ?? 'null'} → ${e.value ?? 'null'}${closed ? ' (window closed: stream time passed its end plus grace)' : ''}${e.cached ? ' (in the record cache: flushed at the next commit)' : ''}`;
       return el('li', { class: cls, title },
         swatch(key.color), el('span', { class: 'store-key', text: key.text }),
         closed ? el('span', { class: 'window-closed', text: 'closed' }) : null,
@@ -90,6 +93,7 @@ export class StoreTable {
     setText(this.more, `+ ${formatCount(size - shown.length)} more entries`);
     setText(this.restored, restored ? `restored ${formatCount(restored)} from the changelog` : '');
     setText(this.streamTime, streamTimeText(streamTimes));
+    setHidden(this.cachedNote, !shown.some((e) => e.cached));
   }
 }
 

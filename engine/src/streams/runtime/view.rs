@@ -1,13 +1,19 @@
 //! The Streams part of the snapshot (`snapshot::StreamsAppView`): what the page draws.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use crate::cluster::Cluster;
+use crate::fxhash::FxBuild;
 use crate::snapshot::{
     InternalTopicView, NodeView, SNAPSHOT_STORE_ENTRIES, StoreEntryView, StoreView,
     StreamThreadView, StreamsAppView, StreamsInstanceView, StreamsTaskView, SubtopologyView,
 };
+use crate::streams::cache::ThreadCache;
+use crate::streams::task::StreamTask;
 use crate::streams::topology::{InternalTopicKind, NodeKind, Op, StoreKind};
+use crate::streams::value::Val;
+use crate::streams::windowed;
+use crate::time::Micros;
 
 impl Cluster {
     pub(crate) fn streams_views(&self) -> Vec<StreamsAppView> {
@@ -103,25 +109,18 @@ impl Cluster {
                                                         .saturating_mul(1000),
                                                     // Waiting in the buffer: not closed yet.
                                                     closed: None,
+                                                    // The buffer has no record cache.
+                                                    cached: false,
                                                 }
                                             },
                                         ));
-                                    } else if let Some(kv) = task.task.store(&spec.name) {
-                                        entries.extend(kv.iter().map(|(k, v, ts)| {
-                                            StoreEntryView {
-                                                task: id.to_string(),
-                                                // A window store's entries show
-                                                // their window: `[key@start/end]`.
-                                                key: crate::streams::windowed::store_key_text(k),
-                                                value: v.to_record(),
-                                                timestamp_us: ts,
-                                                closed: aggregator.and_then(|a| {
-                                                    crate::streams::windowed::split_cache_key(k)
-                                                        .1
-                                                        .map(|w| a.closed(w))
-                                                }),
-                                            }
-                                        }));
+                                    } else {
+                                        entries.extend(store_entries(
+                                            &task.task,
+                                            &th.cache,
+                                            &spec.name,
+                                            &id.to_string(),
+                                        ));
                                     }
                                 }
                             }
@@ -222,4 +221,51 @@ impl Cluster {
             })
             .collect()
     }
+}
+
+/// A task's key-value or window store as Kafka's interactive queries read it through the caching
+/// layer (`CachingKeyValueStore`, `CachingWindowStore`): an entry the record cache holds dirty
+/// shows its cached value, marked `cached` (the next commit, or an eviction, writes it to the
+/// store, its changelog and downstream); a pending delete hides its entry. Without this the page
+/// drew the flushed store alone and lagged the application's own count (and `expect store`) by
+/// up to a commit interval.
+fn store_entries(
+    task: &StreamTask,
+    cache: &ThreadCache,
+    store: &str,
+    task_id: &str,
+) -> Vec<StoreEntryView> {
+    let Some(kv) = task.store(store) else {
+        return Vec::new();
+    };
+    let aggregator = task.window_aggregator(store);
+    let entry = |k: &Val, v: &Val, ts: Micros, cached: bool| StoreEntryView {
+        task: task_id.to_string(),
+        // A window store's entries show their window: `[key@start/end]`.
+        key: windowed::store_key_text(k),
+        value: v.to_record(),
+        timestamp_us: ts,
+        closed: aggregator.and_then(|a| windowed::split_cache_key(k).1.map(|w| a.closed(w))),
+        cached,
+    };
+    let pending: HashMap<&Val, (&Val, Micros), FxBuild> = task
+        .pending(cache, store)
+        .map(|(k, v, ts)| (k, (v, ts)))
+        .collect();
+    // The store's entries in its order, each as the cache has it; then the keys only the
+    // cache holds, in write order (both orders are deterministic).
+    let mut entries: Vec<StoreEntryView> = kv
+        .iter()
+        .filter_map(|(k, v, ts)| match pending.get(k) {
+            None => Some(entry(k, v, ts, false)),
+            Some((v, _)) if v.is_null() => None,
+            Some(&(v, ts)) => Some(entry(k, v, ts, true)),
+        })
+        .collect();
+    entries.extend(
+        task.pending(cache, store)
+            .filter(|(k, v, _)| !v.is_null() && kv.get(k).is_none())
+            .map(|(k, v, ts)| entry(k, v, ts, true)),
+    );
+    entries
 }

@@ -333,6 +333,17 @@ impl StreamTask {
         self.store_index.get(name).map(|&i| &self.stores[i].kv)
     }
 
+    /// Store `name`'s entries in the thread's record cache not yet flushed to it (`Null` for a
+    /// pending delete), in write order: see [`ThreadCache::dirty`].
+    pub fn pending<'c>(
+        &self,
+        cache: &'c ThreadCache,
+        name: &str,
+    ) -> impl Iterator<Item = (&'c Val, &'c Val, Micros)> + use<'c> {
+        let id = self.store_index.get(name).map(|&i| self.stores[i].cache);
+        id.into_iter().flat_map(move |id| cache.dirty(id))
+    }
+
     /// The windowed aggregation that writes window store `name`: its observed stream time and
     /// its rule decide which of the store's windows are closed.
     pub fn window_aggregator(&self, name: &str) -> Option<&WindowedAggregator> {
