@@ -12,6 +12,8 @@ import assert from 'node:assert/strict';
 import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { useServerAndBrowser, root, send, holds, focusOnScreen, textOnScreen, until } from './harness.mjs';
+// The page's own rule for how many records a list draws (10 short ones, 3 when one is long).
+import { recordsShown } from '../../static/js/views/streams-records.js';
 
 const { openRoom } = useServerAndBrowser();
 const lessons = readdirSync(path.join(root, 'static', 'lessons'))
@@ -182,9 +184,11 @@ for (const [n, id] of lessons.entries()) {
         let seen;
         await until('the sales listed are the room\'s newest', async () => {
           seen = await read();
-          return JSON.stringify(seen.drawn) === JSON.stringify(seen.all.slice(0, 3).map((r) => `${r.key}${r.value}`));
+          return JSON.stringify(seen.drawn) === JSON.stringify(recordsShown(seen.all, 10).shown.map((r) => `${r.key}${r.value}`));
         }, 5000).catch(() => {});
         const held = seen.all;
+        // Sales are JSON values: the three newest, one per line.
+        assert.equal(recordsShown(held, 10).long, true);
         assert.deepEqual(seen.drawn, held.slice(0, 3).map((r) => `${r.key}${r.value}`));
         assert.ok(held.every((r) => /"quantity":\d+,"total":\d+/.test(r.value)), JSON.stringify(held));
         assert.equal(await page.locator('.topic-records[data-records-of="sales"] .stream-count').textContent(), `${held.length} records, newest first`);

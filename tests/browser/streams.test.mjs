@@ -10,6 +10,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { useServerAndBrowser, open, send, holds, until, startServer, focusOnScreen } from './harness.mjs';
+// The page's own rule for how many records a list draws (10 short ones, 3 when one is long).
+import { recordsShown } from '../../static/js/views/streams-records.js';
 
 const { env } = useServerAndBrowser({ scenario: 'tests/scenarios/streams/word-count.scenario' });
 
@@ -130,7 +132,7 @@ test('a topic read as a KStream and as a KTable: its records beside the table', 
       const output = page.locator(`[data-entity="app:${app}"] .streams-outputs section`);
       await until(`${app}'s output drawn as the room has it`, async () => {
         const drawn = await output.locator('.stream-records li:not(.muted)').allTextContents();
-        return JSON.stringify(drawn) === JSON.stringify(written.slice(0, 3).map((r) => `${r.key}${r.value ?? 'null (tombstone)'}`));
+        return JSON.stringify(drawn) === JSON.stringify(recordsShown(written, 10).shown.map((r) => `${r.key}${r.value ?? 'null (tombstone)'}`));
       }, 10000);
       const count = written.length ? `${written.length} record${written.length === 1 ? '' : 's'}, newest first` : '';
       assert.equal(await output.locator('h4').textContent(), `wrote to ${topic} ${count}`);

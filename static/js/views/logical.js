@@ -21,8 +21,9 @@ import { entity } from '../entities.js';
 export const CELLS = 16;
 /** Slide the log when a frame appends at most this many records to a partition. */
 const SLIDE_MAX = 3;
-/** Records a `records` focus lists under its topic (the newest). */
-const RECORD_ROWS = 3;
+/** Records a `records` focus lists under its topic (the newest) when they are short; three when
+ * one is long (streams-records.js). */
+const RECORD_ROWS = 10;
 
 export class LogicalView {
   constructor(root, model, { reducedMotion, connection }) {

@@ -15,6 +15,22 @@ import { partitionId } from '../model.js';
  * the leader's log (`engine::snapshot::SNAPSHOT_TAIL_RECORDS`). */
 const INSPECT_RECORDS = 64;
 
+/** A record whose key or value is longer than this is drawn one per line (a JSON value, a
+ * sentence); a list of shorter ones (words and their counts) flows into columns. */
+export const LONG_TEXT = 14;
+/** Records drawn one per line at most, when the list has a long one. */
+export const LONG_ROWS = 3;
+
+/**
+ * The records a tail draws of the newest `records` (newest first): up to `rows` short ones, in
+ * columns; up to LONG_ROWS (and `rows`) when one of them is long, one per line (`long`).
+ * Exported so the browser tests ask what the page draws by the same rule.
+ */
+export function recordsShown(records, rows, longRows = LONG_ROWS) {
+  const long = records.slice(0, rows).some((r) => (r.key ?? '').length > LONG_TEXT || (r.value ?? '').length > LONG_TEXT);
+  return { long, shown: records.slice(0, long ? Math.min(rows, longRows) : rows) };
+}
+
 /** A topic's records are read again at most this often while its partitions grow. */
 const READ_EVERY_MS = 1000;
 
@@ -52,13 +68,15 @@ function keyCells(key) {
 export class TopicTail {
   /**
    * @param {string} topic the topic read
-   * @param {number} rows records drawn (the newest); the rest is counted
+   * @param {number} rows short records drawn (the newest); the rest is counted
    * @param {object} model the page's model (the topic's partitions and their offsets)
    * @param {{send: (body: object) => Promise<object>}} connection asks the room for records (`inspect`)
+   * @param {number} longRows records drawn when one is long (see `recordsShown`)
    */
-  constructor(topic, rows, model, connection) {
+  constructor(topic, rows, model, connection, longRows = LONG_ROWS) {
     this.topic = topic;
     this.rows = rows;
+    this.longRows = longRows;
     this.model = model;
     this.connection = connection;
     /** The topic's high watermarks the drawn list was read at ("" before the first read). */
@@ -104,7 +122,7 @@ export class TopicTail {
           for (const rec of p.records) if (rec.offset < p.high_watermark) records.push({ partition: i, ...rec });
         });
         records.sort((a, b) => b.timestamp_ms - a.timestamp_ms || b.offset - a.offset);
-        this.draw(records.slice(0, this.rows), cut ? null : records.length, offsets);
+        this.draw(records, cut ? null : records.length, offsets);
         this.readAt = at;
       })
       .catch(() => { /* the room went away: the next frame asks again */ })
@@ -118,10 +136,13 @@ export class TopicTail {
   }
 
   /**
+   * @param {Array<object>} all the records read, newest first
    * @param {number|null} total the records below the high watermarks, or null when not all
    *   were read (then `offsets`, their offsets, is counted instead)
    */
-  draw(records, total, offsets = 0) {
+  draw(all, total, offsets = 0) {
+    const { long, shown: records } = recordsShown(all, this.rows, this.longRows);
+    this.list.classList.toggle('wide', long);
     this.list.replaceChildren(...records.map((r) => el('li', { title: `${this.topic}/${r.partition} offset ${r.offset}: ${r.key ?? 'null'} → ${r.value ?? 'null'}` },
       ...keyCells(r.key),
       // A null value: a tombstone (a table reading the topic deletes the key).

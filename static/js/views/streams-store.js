@@ -19,13 +19,12 @@
 
 import { el, setText, setHidden, formatCount, formatTime } from '../text.js';
 import { entity } from '../entities.js';
-import { TopicTail, swatch, windowedKey } from './streams-records.js';
+// Entries with a key or value longer than LONG_TEXT are drawn one per line, as records are.
+import { TopicTail, swatch, windowedKey, LONG_TEXT } from './streams-records.js';
 import { shortStore, shortTopic } from './streams-graph.js';
 
 /** Entries drawn per store; the rest is counted. */
 const MAX_ROWS = 10;
-/** Entries with a key or value longer than this are drawn one per line. */
-const LONG_TEXT = 14;
 /** Records of a stream drawn. */
 const STREAM_ROWS = 8;
 
@@ -120,7 +119,8 @@ export class StreamVsTable {
   constructor(topic, streamApp, table, model, connection) {
     this.topic = topic;
     this.streamApp = streamApp;
-    this.stream = new TopicTail(topic, STREAM_ROWS, model, connection);
+    // The stream is one column beside the table, long records or not.
+    this.stream = new TopicTail(topic, STREAM_ROWS, model, connection, STREAM_ROWS);
     this.root = el('div', { class: 'stream-vs-table' },
       el('section', {},
         el('h4', { text: `KStream ${topic}` }),

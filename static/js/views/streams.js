@@ -18,8 +18,9 @@ import { StoreTable, StreamVsTable } from './streams-store.js';
 import { TopicTail } from './streams-records.js';
 import { splitPartition } from '../model.js';
 
-/** Records drawn of each topic an application writes (its sinks' topics). */
-const OUTPUT_ROWS = 3;
+/** Records drawn of each topic an application writes (its sinks' topics), when they are short
+ * (a word count's words fill two rows of columns); three when one is long. */
+const OUTPUT_ROWS = 10;
 
 /**
  * The graph's topology from the wire's app (engine StreamsAppView): each sub-topology's node
