@@ -58,8 +58,8 @@ test('windows lesson: the store says its stream time and marks the closed window
     assert.equal(e.closed, end <= streamMs - GRACE_MS, `${e.key} at stream time ${streamMs} ms`);
   }
   // Drawn as the engine says: [10 s, 20 s), the late click's window, is marked closed in words.
-  const late = s.rows.find((r) => r.key === 'page-home 10 s–20 s');
-  assert.deepEqual(late, { key: 'page-home 10 s–20 s', closed: true, tag: 'closed' });
+  const late = s.rows.find((r) => r.key === 'page-home [10 s, 20 s)');
+  assert.deepEqual(late, { key: 'page-home [10 s, 20 s)', closed: true, tag: 'closed' });
   assert.ok(s.rows.some((r) => !r.closed), 'the newest window is still open');
   for (const r of s.rows) assert.equal(r.tag === 'closed', r.closed, JSON.stringify(r));
   assert.deepEqual(problems.errors, []);

@@ -59,8 +59,10 @@ export class ProducersView {
         continue;
       }
       let c = this.cards.get(p.name);
-      // A real client's card is named by its client.id (the engine's name is internal).
-      if (!c) { c = this.makeCard(p.name, p.real_client ?? p.name); this.cards.set(p.name, c); this.root.append(c.card); }
+      // A real client's card is named by its client.id (the engine's name is internal); an
+      // engine-made producer (a Connect cluster's, for its internal topics) by its name up to
+      // the NUL that keeps it apart from any name a user can type.
+      if (!c) { c = this.makeCard(p.name, p.real_client ?? p.name.split('\u0000')[0]); this.cards.set(p.name, c); this.root.append(c.card); }
       setText(c.topic, p.topic);
       setText(c.acks, `acks=${p.acks}`);
       // A real Kafka client (kcat, kafka-python, …) sends when its program does: it has no
@@ -114,7 +116,9 @@ export class ProducersView {
       dataset: { producer: name, click: 'producer', entity: entity.producer(name) },
       attrs: { tabindex: '0', role: 'button' },
     },
-      el('div', { class: 'card-head' }, el('span', { class: 'entity-name', text: label, title: label }), state),
+      // The name in its own left-to-right isolate: a folded card may cut it at its start
+      // (focus.css), and the name's own punctuation must stay where it was typed.
+      el('div', { class: 'card-head' }, el('span', { class: 'entity-name', title: label }, el('bdi', { text: label })), state),
       el('div', { class: 'producer-topic' }, '→ ', topic),
       el('div', { class: 'tags' }, acks, rate),
       el('div', { class: 'counts' },

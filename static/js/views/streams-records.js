@@ -18,6 +18,8 @@ const INSPECT_RECORDS = 64;
 /** A record whose key or value is longer than this is drawn one per line (a JSON value, a
  * sentence); a list of shorter ones (words and their counts) flows into columns. */
 export const LONG_TEXT = 14;
+/** How a record without a value reads: a tombstone (a table reading the topic deletes the key). */
+const TOMBSTONE = 'null (tombstone)';
 /** Records drawn one per line at most, when the list has a long one. */
 export const LONG_ROWS = 3;
 
@@ -27,7 +29,8 @@ export const LONG_ROWS = 3;
  * Exported so the browser tests ask what the page draws by the same rule.
  */
 export function recordsShown(records, rows, longRows = LONG_ROWS) {
-  const long = records.slice(0, rows).some((r) => (r.key ?? '').length > LONG_TEXT || (r.value ?? '').length > LONG_TEXT);
+  // Measured as drawn: a window's bounds, a null key, a tombstone's "null (tombstone)".
+  const long = records.slice(0, rows).some((r) => (windowedKey(r.key).text ?? 'null').length > LONG_TEXT || (r.value ?? TOMBSTONE).length > LONG_TEXT);
   return { long, shown: records.slice(0, long ? Math.min(rows, longRows) : rows) };
 }
 
@@ -56,7 +59,8 @@ function bound(ms) {
 export function windowedKey(key) {
   if (key === null) return { text: null, color: null };
   const m = /^\[(.*)@(-?\d+)\/(-?\d+)\]$/s.exec(key);
-  if (m) return { text: `${m[1]} ${bound(Number(m[2]))}–${bound(Number(m[3]))}`, color: m[1] };
+  // Written as the lessons say it: start included, end excluded (Kafka's TimeWindow).
+  if (m) return { text: `${m[1]} [${bound(Number(m[2]))}, ${bound(Number(m[3]))})`, color: m[1] };
   return { text: key, color: key };
 }
 
@@ -146,7 +150,7 @@ export class TopicTail {
     this.list.replaceChildren(...records.map((r) => el('li', { title: `${this.topic}/${r.partition} offset ${r.offset}: ${r.key ?? 'null'} → ${r.value ?? 'null'}` },
       ...keyCells(r.key),
       // A null value: a tombstone (a table reading the topic deletes the key).
-      r.value === null ? el('i', { class: 'store-value tombstone', text: 'null (tombstone)' }) : el('b', { class: 'store-value', text: r.value }))));
+      r.value === null ? el('i', { class: 'store-value tombstone', text: TOMBSTONE }) : el('b', { class: 'store-value', text: r.value }))));
     if (!records.length) this.list.append(el('li', { class: 'muted', text: 'no records yet' }));
     setText(this.count, total === null
       ? `${formatCount(offsets)} offsets, newest first`

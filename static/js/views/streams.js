@@ -164,7 +164,7 @@ export class StreamsView {
       + (counters.dropped_late ? ` · dropped late ${formatCount(counters.dropped_late)}` : '')
       + (counters.reprocessed ? ` · reprocessed ${formatCount(counters.reprocessed)}`
         // Of the re-processing, what counted twice (engine `AppCounters::counted_twice`).
-        + (counters.counted_twice ? `, ${formatCount(counters.counted_twice)} counted twice` : '') : ''));
+        + (counters.counted_twice ? ` · counted twice ${formatCount(counters.counted_twice)}` : '') : ''));
     c.tasks.render(instancesOf(app, this.model.groups.get(app.group)));
     for (const s of app.stores || []) {
       let t = c.tables.get(s.name);
