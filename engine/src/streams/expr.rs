@@ -396,7 +396,7 @@ fn call(func: Func, args: &[Expr], env: &Env<'_>) -> Result<Val> {
         Func::Trim => Val::text(text_arg(0)?.trim()),
         Func::Split => {
             let s = text_arg(0)?;
-            let pieces: Vec<Val> = if vals.len() == 2 {
+            let pieces: Arc<[Val]> = if vals.len() == 2 {
                 let sep = text_arg(1)?;
                 if sep.is_empty() {
                     return Err(EvalError("split() needs a non-empty separator".to_string()));
@@ -406,36 +406,14 @@ fn call(func: Func, args: &[Expr], env: &Env<'_>) -> Result<Val> {
                     .map(Val::text)
                     .collect()
             } else if s.is_ascii() {
-                // The pieces of the split below, found byte by byte: on ASCII text
-                // `char::is_alphanumeric` is `u8::is_ascii_alphanumeric` (word count's lines).
-                // Counted first, so the list is allocated once.
-                let (mut words, mut in_word) = (0, false);
-                for b in s.bytes() {
-                    let w = b.is_ascii_alphanumeric();
-                    words += usize::from(w && !in_word);
-                    in_word = w;
-                }
-                let mut pieces = Vec::with_capacity(words);
-                let mut start = 0;
-                for (i, b) in s.bytes().enumerate() {
-                    if !b.is_ascii_alphanumeric() {
-                        if i > start {
-                            pieces.push(Val::text(&s[start..i]));
-                        }
-                        start = i + 1;
-                    }
-                }
-                if start < s.len() {
-                    pieces.push(Val::text(&s[start..]));
-                }
-                pieces
+                ascii_words(s)
             } else {
                 s.split(|c: char| !c.is_alphanumeric())
                     .filter(|p| !p.is_empty())
                     .map(Val::text)
                     .collect()
             };
-            Val::List(pieces.into())
+            Val::List(pieces)
         }
         Func::Len => match &vals[0] {
             Val::Text(s) => Val::Int(s.chars().count() as i64),
@@ -485,6 +463,33 @@ fn call(func: Func, args: &[Expr], env: &Env<'_>) -> Result<Val> {
         }
         Func::If | Func::Pick | Func::Cycle | Func::Coalesce => unreachable!("handled above"),
     })
+}
+
+/// `split(text)` of ASCII text: the pieces of the char split, found byte by byte (on ASCII
+/// `char::is_alphanumeric` is `u8::is_ascii_alphanumeric`; word count's lines). Counted first,
+/// so that the list is built in place in its one allocation (a `Vec` turned into an `Arc`
+/// would be copied).
+fn ascii_words(s: &str) -> Arc<[Val]> {
+    let bytes = s.as_bytes();
+    let (mut words, mut in_word) = (0, false);
+    for b in bytes {
+        let w = b.is_ascii_alphanumeric();
+        words += usize::from(w && !in_word);
+        in_word = w;
+    }
+    let mut at = 0;
+    let mut next_word = || {
+        while !bytes[at].is_ascii_alphanumeric() {
+            at += 1;
+        }
+        let start = at;
+        while at < bytes.len() && bytes[at].is_ascii_alphanumeric() {
+            at += 1;
+        }
+        Val::text(&s[start..at])
+    };
+    // A mapped range has an exact length, which `collect` into an `Arc` slice relies on.
+    (0..words).map(|_| next_word()).collect()
 }
 
 /// A well-mixed hash of a counter (SplitMix64's finaliser): `pick` looks random, runs the same.

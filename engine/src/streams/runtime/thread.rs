@@ -119,13 +119,20 @@ impl Cluster {
 
     /// A record as a task reads it: key and value through the app's serde, CreateTime.
     fn streams_input<'a>(&self, tp: &'a TopicPartition, offset: u64, rid: RecordId) -> Input<'a> {
+        let data = self.store.get(rid);
+        let key = self.key_val(rid);
+        let value = match (data.key, data.value) {
+            // A repartitioned word is its own key (`groupBy: value`): read once.
+            (Some(k), crate::record::ValueRef::Text(v)) if k == v => key.clone(),
+            _ => self.value_val(rid),
+        };
         Input {
             topic: &tp.topic,
             partition: tp.partition,
             offset,
-            timestamp: self.record_timestamp(rid),
-            key: self.key_val(rid),
-            value: self.value_val(rid),
+            timestamp: data.timestamp_us,
+            key,
+            value,
             old_value: None,
             now: self.now,
         }
@@ -299,7 +306,8 @@ impl Cluster {
         let value = match value.record_text() {
             // A repartitioned word is its own key (groupBy: value): one lookup for both.
             Some(v) => ValueRef::Text(match (key.as_deref(), key_sym) {
-                (Some(k), Some(sym)) if k == v.as_ref() => sym,
+                // The same string (the word itself) needs no byte comparison.
+                (Some(k), Some(sym)) if std::ptr::eq(k, v.as_ref()) || k == v.as_ref() => sym,
                 _ => self.store.intern(&v),
             }),
             None => ValueRef::Null,

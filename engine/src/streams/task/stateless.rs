@@ -65,21 +65,37 @@ impl StreamTask {
         let Some(v) = self.eval(p, mapper, env(&rec.key, &rec.value), n) else {
             return;
         };
-        let Val::List(items) = v else {
+        let Val::List(mut items) = v else {
             let reason = format!("flatMapValues needs a list, got {}", v.type_name());
             self.skip(p, n, reason);
             return;
         };
-        for item in items.iter() {
-            let r = Rec {
-                key: rec.key.clone(),
-                value: item.clone(),
-                old: None,
-                timestamp: rec.timestamp,
-                window: rec.window,
-            };
-            self.forward(p, n, r);
+        // The mapper's own new list (split's words) gives its items away instead of sharing
+        // them: no reference count is raised now and dropped with the list.
+        match std::sync::Arc::get_mut(&mut items) {
+            Some(owned) => {
+                for item in owned.iter_mut() {
+                    self.forward_item(p, n, &rec, std::mem::take(item));
+                }
+            }
+            None => {
+                for item in items.iter() {
+                    self.forward_item(p, n, &rec, item.clone());
+                }
+            }
         }
+    }
+
+    /// One of flatMapValues' records: `value` with the input record's key and timestamp.
+    fn forward_item(&mut self, p: &mut Pass<'_>, n: NodeId, rec: &Rec, value: Val) {
+        let r = Rec {
+            key: rec.key.clone(),
+            value,
+            old: None,
+            timestamp: rec.timestamp,
+            window: rec.window,
+        };
+        self.forward(p, n, r);
     }
 
     /// `KStreamPeek`: shows the record (or its expression's value) and forwards it unchanged.
