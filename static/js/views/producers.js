@@ -36,9 +36,12 @@ export class ProducersView {
     if (!(change.snapshot || change.producers || change.streams || change.connect)) return;
     const m = this.model;
     const ownerOf = streamsOwners(m.streams.values());
-    // Engine producer names are `connector-producer-NAME-ID` NUL topic NUL incarnation.
+    // Engine-made producer names end after a NUL that keeps them apart from any name a user can
+    // type (`connector-producer-NAME-ID` NUL topic NUL incarnation, a Connect cluster's
+    // `connect-cluster-TOPIC` NUL index): the part before it is the name.
+    const shown = (p) => p.name.split('\u0000')[0];
     const connectTask = new Set([...m.connectTasks.values()].map(taskProducerId));
-    const ofConnect = (p) => connectTask.has(p.name.split('\u0000')[0]);
+    const ofConnect = (p) => connectTask.has(shown(p));
     setHidden(this.empty, [...m.producers.values()].some((p) => !ofConnect(p)));
     /** Streams application → [{p, owner}] */
     const byApp = new Map();
@@ -59,10 +62,9 @@ export class ProducersView {
         continue;
       }
       let c = this.cards.get(p.name);
-      // A real client's card is named by its client.id (the engine's name is internal); an
-      // engine-made producer (a Connect cluster's, for its internal topics) by its name up to
-      // the NUL that keeps it apart from any name a user can type.
-      if (!c) { c = this.makeCard(p.name, p.real_client ?? p.name.split('\u0000')[0]); this.cards.set(p.name, c); this.root.append(c.card); }
+      // A real client's card is named by its client.id (the engine's name is internal).
+      const label = p.real_client ?? shown(p);
+      if (!c) { c = this.makeCard(p.name, label); this.cards.set(p.name, c); this.root.append(c.card); }
       setText(c.topic, p.topic);
       setText(c.acks, `acks=${p.acks}`);
       // A real Kafka client (kcat, kafka-python, …) sends when its program does: it has no
@@ -87,7 +89,7 @@ export class ProducersView {
       // Its connection to a leader broke (the broker died, or a request timed out): the
       // batches for that leader's partitions wait in the accumulator while it reconnects.
       setText(c.waiting, waitingForBrokers(p.waiting_for));
-      setAttr(c.card, 'aria-label', `Producer ${p.real_client ?? p.name}${p.real_client ? ' (a real Kafka client)' : ''}, ${producerState(p)}`);
+      setAttr(c.card, 'aria-label', `Producer ${label}${p.real_client ? ' (a real Kafka client)' : ''}, ${producerState(p)}`);
     }
     for (const [app, c] of this.streamsCards) if (!byApp.has(app)) { c.card.remove(); this.streamsCards.delete(app); }
     for (const [app, mine] of byApp) {

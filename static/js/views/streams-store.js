@@ -1,16 +1,16 @@
-// A state store's contents, key → value, as an interactive query reads them: the record cache
-// in front of the store first, then the store (Kafka's caching layer). An entry whose latest
-// value waits in the cache (wire `cached`) is drawn dashed, and the card says so: the next
-// commit writes it to the store, its changelog and downstream. The engine sends the most recently written entries, newest first
-// (StoreView `newest`), and the store's size; the first MAX_ROWS are drawn as entries that flow
-// into as many columns as the card's width allows (a word count's words fill the width rather
-// than the height a projector lacks), and a line says how many more entries the store holds, so
-// nothing is hidden silently. Entries whose value changed since the last frame are highlighted.
-// The caption names the changelog topic and, once a task restored the store, how many changelog
-// records were replayed into it (the engine's `counters.restored`). A windowed aggregation's
-// store also says its stream time (the processor's observed stream time, per task) and marks
-// each window the engine reports closed: its end plus grace is behind that stream time, so it
-// takes no more records and a late one is dropped.
+// A state store's contents, key → value, as an interactive query reads them: the record cache in
+// front of the store first, then the store (Kafka's caching layer). An entry whose latest value
+// waits in the cache (wire `cached`) is drawn dashed, and the card says so: the next commit writes
+// it to the store, its changelog and downstream. The engine sends the most recently written
+// entries, newest first (StoreView `newest`), and the store's size; the first MAX_ROWS are drawn as
+// entries that flow into as many columns as the card's width allows (a word count's words fill the
+// width rather than the height a projector lacks), and a line says how many more entries the store
+// holds, so nothing is hidden silently. Entries whose value changed since the last frame are
+// highlighted. The caption names the changelog topic and, once a task restored the store, how many
+// changelog records were replayed into it (the engine's `counters.restored`). A windowed
+// aggregation's store also says its stream time (the processor's observed stream time, per task)
+// and marks each window the engine reports closed: its end plus grace is behind that stream time,
+// so it takes no more records and a late one is dropped.
 //
 // `StreamVsTable` sets a KStream beside a KTable when one topic is read both ways, as the
 // course's "stream vs table" does: the stream is the topic's records as its partitions' leaders

@@ -12,6 +12,7 @@ use crate::streams::cache::ThreadCache;
 use crate::streams::task::StreamTask;
 use crate::streams::topology::{InternalTopicKind, NodeKind, Op, StoreKind};
 use crate::streams::value::Val;
+use crate::streams::window::WindowedAggregator;
 use crate::streams::windowed;
 use crate::time::Micros;
 
@@ -119,6 +120,7 @@ impl Cluster {
                                             &task.task,
                                             &th.cache,
                                             &spec.name,
+                                            aggregator,
                                             &id.to_string(),
                                         ));
                                     }
@@ -228,17 +230,18 @@ impl Cluster {
 /// shows its cached value, marked `cached` (the next commit, or an eviction, writes it to the
 /// store, its changelog and downstream); a pending delete hides its entry. Without this the page
 /// drew the flushed store alone and lagged the application's own count (and `expect store`) by
-/// up to a commit interval.
+/// up to a commit interval. `aggregator`: the windowed aggregation writing the store, if any
+/// (it says which windows are closed).
 fn store_entries(
     task: &StreamTask,
     cache: &ThreadCache,
     store: &str,
+    aggregator: Option<&WindowedAggregator>,
     task_id: &str,
 ) -> Vec<StoreEntryView> {
     let Some(kv) = task.store(store) else {
         return Vec::new();
     };
-    let aggregator = task.window_aggregator(store);
     let entry = |k: &Val, v: &Val, ts: Micros, cached: bool| StoreEntryView {
         task: task_id.to_string(),
         // A window store's entries show their window: `[key@start/end]`.
