@@ -179,7 +179,9 @@ impl Cluster {
         // The thread's producer for the last topic written: a task's sink and changelog topics
         // are the same `Arc`s record after record, so most records skip the lookup by name.
         let mut last_producer: Option<(Arc<str>, u32)> = None;
-        for effect in effects.drain(..) {
+        // Read in place and dropped together at the end: an effect is too large to be moved
+        // out of the vector cheaply, and sending needs only references to its parts.
+        for effect in effects.iter() {
             match effect {
                 Effect::Produce {
                     node,
@@ -191,14 +193,14 @@ impl Cluster {
                     input: offset,
                     ..
                 } => {
-                    let Some(p) = self.thread_producer_cached(r, &topic, &mut last_producer) else {
+                    let Some(p) = self.thread_producer_cached(r, topic, &mut last_producer) else {
                         continue;
                     };
                     let seq =
-                        self.send_streams_record(p, &topic, None, &key, window, &value, timestamp);
+                        self.send_streams_record(p, topic, None, key, *window, value, *timestamp);
                     let prov = &mut self.streams[r.app as usize].provenance;
-                    if prov.repartitions(node) {
-                        let from = input.zip(offset).map(|(slot, offset)| {
+                    if prov.repartitions(*node) {
+                        let from = input.zip(*offset).map(|(slot, offset)| {
                             let index = match sent_from {
                                 Some((o, i)) if o == offset => i + 1,
                                 _ => 0,
@@ -222,21 +224,24 @@ impl Cluster {
                     written_at,
                     ..
                 } => {
-                    let Some(p) = self.thread_producer_cached(r, &topic, &mut last_producer) else {
+                    let Some(p) = self.thread_producer_cached(r, topic, &mut last_producer) else {
                         continue;
                     };
                     let seq = self.send_streams_record(
                         p,
-                        &topic,
-                        Some(partition),
-                        &key,
-                        window,
-                        &value,
-                        timestamp,
+                        topic,
+                        Some(*partition),
+                        key,
+                        *window,
+                        value,
+                        *timestamp,
                     );
-                    self.streams[r.app as usize]
-                        .provenance
-                        .note_changelog(task, p, seq, written_at);
+                    self.streams[r.app as usize].provenance.note_changelog(
+                        task,
+                        p,
+                        seq,
+                        written_at.clone(),
+                    );
                     if !touched.contains(&p) {
                         touched.push(p);
                     }
@@ -246,18 +251,19 @@ impl Cluster {
                 } => {
                     let app = &mut self.streams[r.app as usize];
                     app.counters.dropped += 1;
-                    app.counters.dropped_late += u64::from(late);
+                    app.counters.dropped_late += u64::from(*late);
                     let event = Event::StreamsRecordSkipped {
                         app: app.name.clone(),
                         task: task.to_string(),
-                        node: app.topology.nodes[node].name.clone(),
-                        reason,
+                        node: app.topology.nodes[*node].name.clone(),
+                        reason: reason.clone(),
                     };
                     self.emit(event);
                 }
                 Effect::Peek { .. } => {}
             }
         }
+        effects.clear();
         for p in touched {
             self.producer_tick(p);
         }
