@@ -167,8 +167,18 @@ struct Interner {
     /// Looked up only, never iterated: a hash map (a B-tree's string comparisons were a tenth
     /// of a Streams word count's time, which interns every word it writes).
     index: HashMap<Arc<str>, Sym, FxBuild>,
+    /// The same strings by the address of their text: a caller holding one of these very
+    /// `Arc`s (a stream thread's words, `streams::words`) finds its symbol without hashing
+    /// and comparing bytes. Only strings kept in `strings` are indexed, so no indexed address
+    /// can be freed and reused by another text.
+    by_address: HashMap<usize, Sym, FxBuild>,
     /// Bytes of text held, for the memory measure.
     text_bytes: usize,
+}
+
+/// Where an `Arc`'s text is: its identity in `Interner::by_address`.
+fn address(text: &Arc<str>) -> usize {
+    Arc::as_ptr(text).cast::<u8>() as usize
 }
 
 /// Every record's payload and bits, in chunks of `RECORDS_PER_CHUNK` ids. A sealed chunk that no
@@ -196,12 +206,29 @@ impl RecordStore {
         if let Some(sym) = self.strings.index.get(s) {
             return *sym;
         }
+        self.keep(Arc::from(s))
+    }
+
+    /// [`RecordStore::intern`] of a text already shared: found by its address when it is the
+    /// very `Arc` kept here, and a new text is kept as it is, not copied.
+    pub fn intern_shared(&mut self, s: &Arc<str>) -> Sym {
+        if let Some(sym) = self.strings.by_address.get(&address(s)) {
+            return *sym;
+        }
+        if let Some(sym) = self.strings.index.get(&**s) {
+            return *sym;
+        }
+        self.keep(Arc::clone(s))
+    }
+
+    /// Keeps a new string: the next symbol.
+    fn keep(&mut self, text: Arc<str>) -> Sym {
         let strings = Arc::make_mut(&mut self.strings);
         let sym = Sym(u32::try_from(strings.strings.len()).expect("fewer than 2^32 strings"));
-        let arc: Arc<str> = Arc::from(s);
-        strings.strings.push(arc.clone());
-        strings.index.insert(arc, sym);
-        strings.text_bytes += s.len();
+        strings.text_bytes += text.len();
+        strings.by_address.insert(address(&text), sym);
+        strings.index.insert(Arc::clone(&text), sym);
+        strings.strings.push(text);
         sym
     }
 
@@ -434,8 +461,9 @@ impl RecordStore {
             }
         }
         let s = &self.strings;
-        // Each string: its text and Arc counters, a pointer in the list and a hash-table entry.
-        let per_string = 2 * size_of::<usize>() + size_of::<Arc<str>>() * 2 + size_of::<Sym>();
+        // Each string: its text and Arc counters, a pointer in the list and two hash-table
+        // entries (by text and by address).
+        let per_string = 3 * size_of::<usize>() + size_of::<Arc<str>>() * 2 + 2 * size_of::<Sym>();
         f(
             chunk_id(s),
             s.text_bytes + s.strings.len() * per_string + size_of::<Interner>(),
@@ -462,6 +490,17 @@ fn payloads_bytes(payloads: &Vec<Payload>) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_shared_text_is_kept_as_it_is_and_found_by_content_too() {
+        let mut store = RecordStore::default();
+        let fox: Arc<str> = Arc::from("fox");
+        let sym = store.intern_shared(&fox);
+        assert!(Arc::ptr_eq(store.shared_text(sym), &fox));
+        assert_eq!(store.intern("fox"), sym);
+        assert_eq!(store.intern_shared(&Arc::from("fox")), sym);
+        assert_ne!(store.intern("dog"), sym);
+    }
 
     fn data(ts: Micros) -> RecordData {
         RecordData {

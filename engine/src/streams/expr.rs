@@ -13,6 +13,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use super::value::Val;
+use super::words::Words;
 
 /// A variable an expression can read. Which ones a line may use depends on the operation (the
 /// parser checks it): `key` and `value` everywhere, `left`/`right` in a join's joiner, `agg` in
@@ -158,6 +159,9 @@ pub struct Env<'a> {
     pub right: Option<&'a Val>,
     pub agg: Option<&'a Val>,
     pub seq: u64,
+    /// Where `split` takes its words from when the caller keeps them (a stream thread's
+    /// `Words`); without, every word is a new text.
+    pub words: Option<&'a Words>,
 }
 
 /// A type error while evaluating: the task logs it and skips the record.
@@ -396,21 +400,22 @@ fn call(func: Func, args: &[Expr], env: &Env<'_>) -> Result<Val> {
         Func::Trim => Val::text(text_arg(0)?.trim()),
         Func::Split => {
             let s = text_arg(0)?;
+            let word = |piece: &str| match env.words {
+                Some(words) => Val::Text(words.get(piece)),
+                None => Val::text(piece),
+            };
             let pieces: Arc<[Val]> = if vals.len() == 2 {
                 let sep = text_arg(1)?;
                 if sep.is_empty() {
                     return Err(EvalError("split() needs a non-empty separator".to_string()));
                 }
-                s.split(sep)
-                    .filter(|p| !p.is_empty())
-                    .map(Val::text)
-                    .collect()
+                s.split(sep).filter(|p| !p.is_empty()).map(word).collect()
             } else if s.is_ascii() {
-                ascii_words(s)
+                ascii_words(s, word)
             } else {
                 s.split(|c: char| !c.is_alphanumeric())
                     .filter(|p| !p.is_empty())
-                    .map(Val::text)
+                    .map(word)
                     .collect()
             };
             Val::List(pieces)
@@ -468,8 +473,8 @@ fn call(func: Func, args: &[Expr], env: &Env<'_>) -> Result<Val> {
 /// `split(text)` of ASCII text: the pieces of the char split, found byte by byte (on ASCII
 /// `char::is_alphanumeric` is `u8::is_ascii_alphanumeric`; word count's lines). Counted first,
 /// so that the list is built in place in its one allocation (a `Vec` turned into an `Arc`
-/// would be copied).
-fn ascii_words(s: &str) -> Arc<[Val]> {
+/// would be copied). `word` makes each word's value.
+fn ascii_words(s: &str, word: impl Fn(&str) -> Val) -> Arc<[Val]> {
     let bytes = s.as_bytes();
     let (mut words, mut in_word) = (0, false);
     for b in bytes {
@@ -486,7 +491,7 @@ fn ascii_words(s: &str) -> Arc<[Val]> {
         while at < bytes.len() && bytes[at].is_ascii_alphanumeric() {
             at += 1;
         }
-        Val::text(&s[start..at])
+        word(&s[start..at])
     };
     // A mapped range has an exact length, which `collect` into an `Arc` slice relies on.
     (0..words).map(|_| next_word()).collect()
@@ -546,6 +551,20 @@ mod tests {
         };
         let items: Vec<String> = items.iter().map(Val::to_string).collect();
         assert_eq!(items, ["hello", "kafka", "streams", "hello"]);
+        // With a thread's words, the same words, each word one text.
+        let kept = Words::default();
+        let env = Env {
+            words: Some(&kept),
+            ..env
+        };
+        let Ok(Val::List(shared)) = words.eval(&env) else {
+            panic!("a list")
+        };
+        assert_eq!(shared.iter().map(Val::to_string).collect::<Vec<_>>(), items);
+        let (Val::Text(first), Val::Text(last)) = (&shared[0], &shared[3]) else {
+            panic!("texts")
+        };
+        assert!(Arc::ptr_eq(first, last));
     }
 
     #[test]

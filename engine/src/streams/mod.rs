@@ -17,6 +17,7 @@
 //!   `suppress(untilWindowCloses)`
 //! - `windowed`: `Windowed<K>` as a record key (`[key@start/end]`) and a window store's key
 //! - `join`: stream–table, table–table and windowed stream–stream joins
+//! - `words`: a stream thread's words, which `split` makes once each
 
 pub mod assignor;
 pub mod builder;
@@ -33,3 +34,4 @@ pub mod topology;
 pub mod value;
 pub mod window;
 pub mod windowed;
+pub mod words;

@@ -47,6 +47,7 @@ use crate::streams::cache::ThreadCache;
 use crate::streams::dsl::{App, AppConfig};
 use crate::streams::task::StreamTask;
 use crate::streams::topology::{TaskId, Topology};
+use crate::streams::words::Words;
 use crate::time::Micros;
 
 pub use query::{InstanceState, TaskView};
@@ -153,6 +154,8 @@ pub struct StreamThread {
     /// Its producer, one engine producer per topic written (`Cluster::producers`).
     producers: BTreeMap<String, u32>,
     pub cache: ThreadCache,
+    /// The words its tasks' `split` made, each kept once (`streams::words`).
+    words: Words,
     pub tasks: BTreeMap<TaskId, ActiveTask>,
     /// Its standby tasks (`standby.rs`).
     pub standbys: BTreeMap<TaskId, StandbyTask>,
@@ -383,6 +386,7 @@ impl Cluster {
                     consumer: u32::MAX,
                     producers: BTreeMap::new(),
                     cache: ThreadCache::new(cache_per_thread),
+                    words: Words::default(),
                     tasks: BTreeMap::new(),
                     standbys: BTreeMap::new(),
                     alive: true,

@@ -78,7 +78,12 @@ impl Cluster {
                         .is_none()
                         .then(|| (input.key.to_record(), input.value.to_record()));
                     let before = effects.len();
-                    active.task.process(&mut thread.cache, input, &mut effects);
+                    active.task.process_with_words(
+                        &mut thread.cache,
+                        &thread.words,
+                        input,
+                        &mut effects,
+                    );
                     thread.commit_needed = true;
                     processed += 1;
                     if let Some((key, value)) = shown {
@@ -301,19 +306,25 @@ impl Cluster {
         value: &Val,
         timestamp: Micros,
     ) -> u32 {
-        let (key, partition) = match (window, key.record_text()) {
+        let (key_text, partition) = match (window, key.record_text()) {
             (Some(w), Some(base)) => {
                 let partition = partition.or_else(|| self.partition_for_key(topic, &base));
                 (Some(windowed::key_text(key, w).into()), partition)
             }
             (_, k) => (k, partition),
         };
-        let key_sym = key.as_deref().map(|k| self.store.intern(k));
+        // Text written as it is may be the very string the record store keeps (a word of the
+        // thread's `Words`, a text read from a topic): `intern_shared` finds it by address.
+        let key_sym = match (window, key) {
+            (None, Val::Text(text)) => Some(self.store.intern_shared(text)),
+            _ => key_text.as_deref().map(|k| self.store.intern(k)),
+        };
         let value = match value.record_text() {
             // A repartitioned word is its own key (groupBy: value): one lookup for both.
-            Some(v) => ValueRef::Text(match (key.as_deref(), key_sym) {
+            Some(v) => ValueRef::Text(match (key_text.as_deref().zip(key_sym), value) {
                 // The same string (the word itself) needs no byte comparison.
-                (Some(k), Some(sym)) if std::ptr::eq(k, v.as_ref()) || k == v.as_ref() => sym,
+                (Some((k, sym)), _) if std::ptr::eq(k, v.as_ref()) || k == v.as_ref() => sym,
+                (_, Val::Text(text)) => self.store.intern_shared(text),
                 _ => self.store.intern(&v),
             }),
             None => ValueRef::Null,

@@ -38,6 +38,7 @@ use super::window::{self, Suppressor, Window, WindowedAggregator, WindowedKey};
 use super::windowed::{
     self, cache_key as windowed_cache_key, split_cache_key as split_windowed_cache_key,
 };
+use super::words::Words;
 use crate::time::{MICROS_PER_MS, Micros};
 use aggregate::upstream_window;
 use state::StoreState;
@@ -152,11 +153,12 @@ const NO_SOURCE: usize = usize::MAX;
 
 /// What stays the same while one record (or one flush) walks the topology, as Kafka's
 /// processor context does for a processor: the topology, where the record came from, the
-/// thread's record cache and the effects produced so far.
+/// thread's record cache and words, and the effects produced so far.
 struct Pass<'a> {
     topology: &'a Topology,
     ctx: Ctx<'a>,
     cache: &'a mut ThreadCache,
+    words: Option<&'a Words>,
     out: &'a mut Vec<Effect>,
 }
 
@@ -371,6 +373,27 @@ impl StreamTask {
 
     /// Processes one record from a source topic, appending what it caused to `out`.
     pub fn process(&mut self, cache: &mut ThreadCache, input: Input<'_>, out: &mut Vec<Effect>) {
+        self.process_with(cache, None, input, out);
+    }
+
+    /// [`StreamTask::process`] with its thread's words, which `split` takes its words from.
+    pub fn process_with_words(
+        &mut self,
+        cache: &mut ThreadCache,
+        words: &Words,
+        input: Input<'_>,
+        out: &mut Vec<Effect>,
+    ) {
+        self.process_with(cache, Some(words), input, out);
+    }
+
+    fn process_with(
+        &mut self,
+        cache: &mut ThreadCache,
+        words: Option<&Words>,
+        input: Input<'_>,
+        out: &mut Vec<Effect>,
+    ) {
         let Some(si) = self.sources.iter().position(|(t, _)| t == input.topic) else {
             return;
         };
@@ -400,6 +423,7 @@ impl StreamTask {
             topology: &topology,
             ctx,
             cache,
+            words,
             out,
         };
         self.forward(&mut p, source, rec);
@@ -419,6 +443,7 @@ impl StreamTask {
             topology: &topology,
             ctx,
             cache,
+            words: None,
             out,
         };
         for si in 0..self.stores.len() {
@@ -550,6 +575,10 @@ impl StreamTask {
 
     /// Evaluates `e` for a record, or skips the record.
     fn eval(&mut self, p: &mut Pass<'_>, e: &Expr, env: Env<'_>, node: NodeId) -> Option<Val> {
+        let env = Env {
+            words: p.words,
+            ..env
+        };
         match e.eval(&env) {
             Ok(v) => Some(v),
             Err(EvalError(msg)) => {

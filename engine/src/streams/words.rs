@@ -1,0 +1,59 @@
+//! The words a stream thread's `split` makes, each kept once.
+//!
+//! A word count splits every line into words and sends each on to its repartition topic, where
+//! the record store keeps one copy of every text (`RecordStore::intern`). Made anew for every
+//! line, each word cost an allocation, a copy and a free, and a hash of its bytes when the
+//! record store looked it up again. A thread's `Words` hands `split` the same `Arc<str>` for
+//! the same word every time, and the record store recognises a text it already keeps by its
+//! address (`RecordStore::intern_shared`).
+//!
+//! Only where a text lives changes, never what it says: values are compared and hashed by
+//! content everywhere, so nothing the simulation does or shows depends on this table.
+
+use std::cell::RefCell;
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use crate::fxhash::FxBuild;
+
+/// A stream thread's words (Kafka has no such thing: its records are bytes, deserialized anew).
+/// Behind a `RefCell` because expressions are evaluated through shared references (`Env`).
+#[derive(Debug, Clone, Default)]
+pub struct Words {
+    /// Looked up only, never iterated.
+    kept: RefCell<HashSet<Arc<str>, FxBuild>>,
+}
+
+impl Words {
+    /// Distinct words kept at most: text whose words rarely repeat (ids, timestamps) gets its
+    /// later words allocated each time, as without the table, instead of a table that only
+    /// grows.
+    const MAX_WORDS: usize = 10_000;
+
+    /// `word` as a shared text: the kept copy, or a new one (kept while there is room).
+    pub fn get(&self, word: &str) -> Arc<str> {
+        let mut kept = self.kept.borrow_mut();
+        if let Some(text) = kept.get(word) {
+            return Arc::clone(text);
+        }
+        let text: Arc<str> = Arc::from(word);
+        if kept.len() < Self::MAX_WORDS {
+            kept.insert(Arc::clone(&text));
+        }
+        text
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_word_is_made_once() {
+        let words = Words::default();
+        let fox = words.get("fox");
+        assert!(Arc::ptr_eq(&fox, &words.get("fox")));
+        assert!(!Arc::ptr_eq(&fox, &words.get("dog")));
+        assert_eq!(&*fox, "fox");
+    }
+}
