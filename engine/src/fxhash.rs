@@ -16,7 +16,18 @@ impl Hasher for FxHasher {
         for c in &mut chunks {
             self.add(u64::from_le_bytes(c.try_into().expect("8 bytes")));
         }
-        for &b in chunks.remainder() {
+        // The last 1 to 7 bytes by 4, 2 and 1, as rustc's FxHasher reads them: a word of a
+        // word count (and a `u32`, which comes here) is one or a few steps, not one per byte.
+        let mut rest = chunks.remainder();
+        if let Some((four, tail)) = rest.split_first_chunk::<4>() {
+            self.add(u64::from(u32::from_le_bytes(*four)));
+            rest = tail;
+        }
+        if let Some((two, tail)) = rest.split_first_chunk::<2>() {
+            self.add(u64::from(u16::from_le_bytes(*two)));
+            rest = tail;
+        }
+        if let Some(&b) = rest.first() {
             self.add(u64::from(b));
         }
     }
