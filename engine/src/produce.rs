@@ -164,11 +164,19 @@ impl Cluster {
         let epoch = r.leader_epoch;
         let base = r.log.log_end_offset();
         let mut notes = crate::replication::ProducerNotes::default();
-        for &id in &batch.records {
-            let offset = r.log.append(id, epoch, store, roll);
-            notes.note(r, store, &crate::log::Entry { offset, id, epoch });
-        }
-        notes.finish(r);
+        let crate::broker::Replica {
+            log,
+            producers,
+            producer_states,
+            ..
+        } = r;
+        let entries = (base..)
+            .zip(&batch.records)
+            .map(|(offset, &id)| crate::log::Entry { offset, id, epoch });
+        log.append_entries(entries, store, roll, |e, d| {
+            notes.note(producers, producer_states, store, e, d)
+        });
+        notes.finish(producers);
         let last = r.log.log_end_offset() - 1;
         let tp = self.tp(slot).clone();
         let first_key = self.store.key_text(first).map(str::to_owned);

@@ -397,6 +397,30 @@ impl RecordStore {
         }
     }
 
+    /// Marks a batch's records acknowledged: the records of one chunk share one lookup of it
+    /// (and one copy-on-write check of a chunk a rewind point shares).
+    pub fn set_acked_all(&mut self, ids: &[RecordId]) {
+        let mut rest = ids;
+        while let Some(&first) = rest.first() {
+            let n = rest
+                .iter()
+                .take_while(|id| id.chunk() == first.chunk())
+                .count();
+            let (run, tail) = rest.split_at(n);
+            for &id in run {
+                self.check_created(id);
+            }
+            let words = match self.in_open(first) {
+                Some(_) => &mut self.open.acked,
+                None => Arc::make_mut(&mut self.sealed_mut(first).acked),
+            };
+            for &id in run {
+                set_word_bit(words, id, true);
+            }
+            rest = tail;
+        }
+    }
+
     pub fn is_lost(&self, id: RecordId) -> bool {
         self.check_created(id);
         match self.in_open(id) {

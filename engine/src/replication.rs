@@ -5,6 +5,8 @@
 //! log diverged from the leader's (a restarted ex-leader) truncates to the leader's epoch end
 //! offset first (KIP-320's divergingEpoch).
 
+use std::collections::BTreeMap;
+
 use crate::broker::{FollowerState, ParkedFetch};
 use crate::cluster::{Cluster, Timer};
 use crate::event::Event;
@@ -285,16 +287,21 @@ impl Cluster {
                     let base = entries.first().map(|e| e.offset);
                     let mut appended = 0u32;
                     let sealed_before = r.log.sealed_chunks();
+                    // Offsets increase: what this replica already has is a prefix.
+                    let end = r.log.log_end_offset();
+                    let fresh = entries.iter().copied().skip_while(|e| e.offset < end);
                     let mut notes = ProducerNotes::default();
-                    for e in &entries {
-                        if e.offset < r.log.log_end_offset() {
-                            continue;
-                        }
-                        r.log.append_at(e.offset, e.id, e.epoch, store, roll);
-                        notes.note(r, store, e);
+                    let crate::broker::Replica {
+                        log,
+                        producers,
+                        producer_states,
+                        ..
+                    } = r;
+                    log.append_entries(fresh, store, roll, |e, d| {
+                        notes.note(producers, producer_states, store, e, d);
                         appended += 1;
-                    }
-                    notes.finish(r);
+                    });
+                    notes.finish(producers);
                     debug_assert!(
                         entries
                             .last()
@@ -617,25 +624,27 @@ pub(crate) struct ProducerNotes {
 }
 
 impl ProducerNotes {
+    /// Notes record `e` (`d` its data) appended to the replica whose producer maps these are.
     pub(crate) fn note(
         &mut self,
-        r: &mut crate::broker::Replica,
+        producers: &mut BTreeMap<u32, crate::broker::ProducerEntry>,
+        producer_states: &mut crate::producer_state::ProducerStates,
         store: &crate::record::RecordStore,
         e: &crate::log::Entry,
+        d: &crate::record::RecordData,
     ) {
-        let d = store.get(e.id);
         if let crate::record::ValueRef::Bytes(_) = d.value
             && let Some(stamp) = store.payload(e.id).and_then(|p| p.producer.as_ref())
         {
-            r.producer_states.note(e.offset, stamp);
+            producer_states.note(e.offset, stamp);
         }
         let entry = match self.pending.take() {
             Some((producer, entry)) if producer == d.producer => Some(entry),
             other => {
                 if let Some((producer, entry)) = other {
-                    r.producers.insert(producer, entry);
+                    producers.insert(producer, entry);
                 }
-                r.producers.get(&d.producer).copied()
+                producers.get(&d.producer).copied()
             }
         };
         let entry = match entry {
@@ -657,9 +666,9 @@ impl ProducerNotes {
     }
 
     /// Writes the last run's entry.
-    pub(crate) fn finish(self, r: &mut crate::broker::Replica) {
+    pub(crate) fn finish(self, producers: &mut BTreeMap<u32, crate::broker::ProducerEntry>) {
         if let Some((producer, entry)) = self.pending {
-            r.producers.insert(producer, entry);
+            producers.insert(producer, entry);
         }
     }
 }

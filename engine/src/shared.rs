@@ -88,19 +88,38 @@ impl ChunkedBits {
     }
 
     pub fn set(&mut self, id: RecordId, on: bool) {
-        let i = id
-            .chunk()
-            .checked_sub(self.first)
-            .unwrap_or_else(|| panic!("record {} was freed: nothing may refer to it", id.0))
-            as usize;
+        if !on && self.chunks.len() <= self.index(id) {
+            return;
+        }
+        set_bit(self.chunk_mut(id), id, on);
+    }
+
+    /// Sets a record's bit and says whether it was set already: one lookup of its chunk, and a
+    /// copy of a shared chunk only when the bit changes.
+    pub fn test_and_set(&mut self, id: RecordId) -> bool {
+        let words = self.chunk_mut(id);
+        if get_bit(words, id) {
+            return true;
+        }
+        set_bit(words, id, true);
+        false
+    }
+
+    /// The chunk holding `id`'s bit, made (all zeros) if it was never written.
+    fn chunk_mut(&mut self, id: RecordId) -> &mut Arc<Words> {
+        let i = self.index(id);
         if self.chunks.len() <= i {
-            if !on {
-                return;
-            }
             self.chunks.resize(i + 1, None);
         }
-        let words = self.chunks[i].get_or_insert_with(|| Arc::new([0; WORDS_PER_CHUNK]));
-        set_bit(words, id, on);
+        self.chunks[i].get_or_insert_with(|| Arc::new([0; WORDS_PER_CHUNK]))
+    }
+
+    /// The index in `chunks` of `id`'s chunk; panics for a freed one.
+    fn index(&self, id: RecordId) -> usize {
+        id.chunk()
+            .checked_sub(self.first)
+            .unwrap_or_else(|| panic!("record {} was freed: nothing may refer to it", id.0))
+            as usize
     }
 
     /// Drops the bits of a chunk of records the store freed.

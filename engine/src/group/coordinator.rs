@@ -284,10 +284,8 @@ impl Group {
     /// Marks a record as processed by some member (the per-partition counts are kept by the
     /// caller) and counts it as a duplicate when some member had processed it already.
     pub(crate) fn note_consumed(&mut self, id: crate::record::RecordId) {
-        if self.consumed_bits.get(id) {
+        if self.consumed_bits.test_and_set(id) {
             self.duplicates += 1;
-        } else {
-            self.consumed_bits.set(id, true);
         }
     }
 

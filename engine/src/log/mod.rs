@@ -13,7 +13,7 @@ mod entries;
 pub use entries::{ENTRIES_PER_CHUNK, Entries};
 
 use crate::reclaim::ChunkRefs;
-use crate::record::{RecordId, RecordStore};
+use crate::record::{RecordData, RecordId, RecordStore};
 use crate::time::Micros;
 
 /// One record as a replica holds it.
@@ -243,6 +243,30 @@ impl PartitionLog {
         store: &RecordStore,
         roll: RollPolicy,
     ) {
+        self.append_entry(Entry { offset, id, epoch }, store.get(id), roll);
+    }
+
+    /// Appends records, each at its own offset and leader epoch (a leader's batch at the log end
+    /// offset, or what a follower copied from its leader, which may skip offsets the leader
+    /// compacted away), and hands each entry with its record to `each`: the caller's producer
+    /// state reads the same record the segment's accounting just read, once per record.
+    pub fn append_entries<'s>(
+        &mut self,
+        entries: impl IntoIterator<Item = Entry>,
+        store: &'s RecordStore,
+        roll: RollPolicy,
+        mut each: impl FnMut(&Entry, &'s RecordData),
+    ) {
+        for e in entries {
+            let data = store.get(e.id);
+            self.append_entry(e, data, roll);
+            each(&e, data);
+        }
+    }
+
+    #[inline]
+    fn append_entry(&mut self, e: Entry, data: &RecordData, roll: RollPolicy) {
+        let Entry { offset, id, epoch } = e;
         assert!(
             offset >= self.log_end_offset,
             "offsets must increase: {offset} < {}",
@@ -251,7 +275,6 @@ impl PartitionLog {
         if self.epochs.last().is_none_or(|(e, _)| *e < epoch) {
             self.epochs.push((epoch, offset));
         }
-        let data = store.get(id);
         self.max_record_bytes = self.max_record_bytes.max(data.size_bytes);
         self.maybe_roll(offset, data.size_bytes as u64, data.timestamp_us, roll);
         let seg = self

@@ -272,14 +272,14 @@ impl Cluster {
             }
             _ => true,
         };
-        for (i, &rid) in batch.records.iter().enumerate() {
-            self.store.set_acked(rid);
-            if intact {
-                continue;
-            }
-            // Acknowledged by a leader that has since been replaced, and not in the new leader's
-            // log: lost the moment it is acknowledged.
-            if let (Some(base), Some(v), false) = (base, view, acks == Acks::Zero) {
+        self.store.set_acked_all(&batch.records);
+        // Acknowledged by a leader that has since been replaced, and not in the new leader's
+        // log: lost the moment it is acknowledged.
+        if !intact
+            && acks != Acks::Zero
+            && let (Some(base), Some(v)) = (base, view)
+        {
+            for (i, &rid) in batch.records.iter().enumerate() {
                 let log = &self.broker(v).replicas[&slot].log;
                 let offset = base + i as u64;
                 // Below the new leader's log start the record was deleted (retention, or a
