@@ -167,10 +167,11 @@ struct Interner {
     /// Looked up only, never iterated: a hash map (a B-tree's string comparisons were a tenth
     /// of a Streams word count's time, which interns every word it writes).
     index: HashMap<Arc<str>, Sym, FxBuild>,
-    /// The same strings by the address of their text: a caller holding one of these very
-    /// `Arc`s (a stream thread's words, `streams::words`) finds its symbol without hashing
-    /// and comparing bytes. Only strings kept in `strings` are indexed, so no indexed address
-    /// can be freed and reused by another text.
+    /// The strings first kept through `intern_shared`, by the address of their text: a caller
+    /// holding one of these very `Arc`s (a stream thread's words, `streams::words`) finds its
+    /// symbol without hashing and comparing bytes. Only strings kept in `strings` are indexed,
+    /// so no indexed address can be freed and reused by another text; and only those, so the
+    /// other strings (keys, console values) cost no second index.
     by_address: HashMap<usize, Sym, FxBuild>,
     /// Bytes of text held, for the memory measure.
     text_bytes: usize,
@@ -218,7 +219,11 @@ impl RecordStore {
         if let Some(sym) = self.strings.index.get(&**s) {
             return *sym;
         }
-        self.keep(Arc::clone(s))
+        let sym = self.keep(Arc::clone(s));
+        Arc::make_mut(&mut self.strings)
+            .by_address
+            .insert(address(s), sym);
+        sym
     }
 
     /// Keeps a new string: the next symbol.
@@ -226,7 +231,6 @@ impl RecordStore {
         let strings = Arc::make_mut(&mut self.strings);
         let sym = Sym(u32::try_from(strings.strings.len()).expect("fewer than 2^32 strings"));
         strings.text_bytes += text.len();
-        strings.by_address.insert(address(&text), sym);
         strings.index.insert(Arc::clone(&text), sym);
         strings.strings.push(text);
         sym
@@ -485,12 +489,16 @@ impl RecordStore {
             }
         }
         let s = &self.strings;
-        // Each string: its text and Arc counters, a pointer in the list and two hash-table
-        // entries (by text and by address).
-        let per_string = 3 * size_of::<usize>() + size_of::<Arc<str>>() * 2 + 2 * size_of::<Sym>();
+        // Each string: its text and Arc counters, a pointer in the list and a hash-table entry;
+        // a stream thread's word a second entry, by its address.
+        let per_string = 2 * size_of::<usize>() + size_of::<Arc<str>>() * 2 + size_of::<Sym>();
+        let per_address = size_of::<usize>() + size_of::<Sym>();
         f(
             chunk_id(s),
-            s.text_bytes + s.strings.len() * per_string + size_of::<Interner>(),
+            s.text_bytes
+                + s.strings.len() * per_string
+                + s.by_address.len() * per_address
+                + size_of::<Interner>(),
         );
     }
 
