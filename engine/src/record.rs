@@ -393,14 +393,6 @@ impl RecordStore {
         }
     }
 
-    pub fn set_acked(&mut self, id: RecordId) {
-        self.check_created(id);
-        match self.in_open(id) {
-            Some(_) => set_word_bit(&mut self.open.acked, id, true),
-            None => set_bit(&mut self.sealed_mut(id).acked, id, true),
-        }
-    }
-
     /// Marks a batch's records acknowledged: the records of one chunk share one lookup of it
     /// (and one copy-on-write check of a chunk a rewind point shares).
     pub fn set_acked_all(&mut self, ids: &[RecordId]) {
@@ -554,7 +546,7 @@ mod tests {
         }
         let checkpoint = store.clone();
         let id = store.push(data(7));
-        store.set_acked(RecordId(3));
+        store.set_acked_all(&[RecordId(3)]);
         assert_eq!(store.get(id).timestamp_us, 7);
         assert!(store.is_acked(RecordId(3)) && !checkpoint.is_acked(RecordId(3)));
         assert_eq!(checkpoint.len(), RECORDS_PER_CHUNK as usize + 10);

@@ -229,21 +229,8 @@ impl PartitionLog {
         roll: RollPolicy,
     ) -> u64 {
         let offset = self.log_end_offset;
-        self.append_at(offset, id, epoch, store, roll);
-        offset
-    }
-
-    /// Appends a record copied from the leader at its offset (which may skip offsets the leader
-    /// compacted away).
-    pub fn append_at(
-        &mut self,
-        offset: u64,
-        id: RecordId,
-        epoch: u32,
-        store: &RecordStore,
-        roll: RollPolicy,
-    ) {
         self.append_entry(Entry { offset, id, epoch }, store.get(id), roll);
+        offset
     }
 
     /// Appends records, each at its own offset and leader epoch (a leader's batch at the log end
