@@ -1,6 +1,7 @@
 //! Word count in the pure stream tasks, no cluster: text lines through task 0_0
 //! (flatMapValues, groupBy → the repartition topic), its repartition records through task 1_0
 //! (count into the cached store, toStream, the output topic), a commit every 10,000 lines.
+//! Both tasks take their words from one thread's `Words`, as the stream thread hands them.
 //! Prints input lines per wall second.
 //!
 //! `cargo run --release -p engine --example streams_bench [LINES]`
@@ -16,6 +17,7 @@ use engine::streams::expr::{Expr, Func, Var};
 use engine::streams::task::{Effect, Input, StreamTask};
 use engine::streams::topology::TaskId;
 use engine::streams::value::Val;
+use engine::streams::words::Words;
 
 fn main() {
     let lines: u64 = std::env::args()
@@ -52,6 +54,7 @@ fn main() {
     };
     let topology = Arc::new(build(&app).expect("word count builds"));
     let mut cache = ThreadCache::new(10 * 1024 * 1024);
+    let thread_words = Words::default();
     let task = |sub, cache: &mut ThreadCache| {
         let id = TaskId {
             subtopology: sub,
@@ -86,7 +89,7 @@ fn main() {
             old_value: None,
             now: 0,
         };
-        split.process(&mut cache, rec, &mut mid);
+        split.process_with_words(&mut cache, &thread_words, rec, &mut mid);
         for (j, e) in mid.drain(..).enumerate() {
             if let Effect::Produce {
                 key,
@@ -106,7 +109,7 @@ fn main() {
                     old_value: None,
                     now: 0,
                 };
-                count.process(&mut cache, rec, &mut out);
+                count.process_with_words(&mut cache, &thread_words, rec, &mut out);
             }
         }
         if i % 10_000 == 9_999 {
