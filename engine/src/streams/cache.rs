@@ -135,6 +135,15 @@ impl NamedCache {
         self.dirty_last = i;
     }
 
+    /// Makes a live entry the most recently used. Already the newest (a key read and then
+    /// written back at once), unlinking and pushing it again would leave every link as it is.
+    fn touch(&mut self, i: usize) {
+        if self.newest != i {
+            self.unlink_lru(i);
+            self.push_newest(i);
+        }
+    }
+
     /// Removes an entry entirely; returns it.
     fn remove(&mut self, i: usize) -> Slot {
         self.unlink_lru(i);
@@ -207,14 +216,25 @@ pub struct ThreadCache {
 
 /// What a value weighs in the cache: its serialized length (the playground writes text as is
 /// and everything else as JSON), computed without serializing the common cases.
+///
+/// Inlined: every put weighs its key and its value (a word and a count), and the common cases
+/// are a few instructions; the rest is written out, away from them.
+#[inline]
 pub fn serialized_len(v: &Val) -> u64 {
     match v {
         Val::Null => 0,
         Val::Text(s) => s.len() as u64,
         Val::Int(i) => decimal_digits(i.unsigned_abs()) + u64::from(*i < 0),
         Val::Bool(b) => 4 + u64::from(!b),
-        other => other.to_string().len() as u64,
+        other => written_len(other),
     }
+}
+
+/// The length of a float, list or object as JSON.
+#[cold]
+#[inline(never)]
+fn written_len(v: &Val) -> u64 {
+    v.to_string().len() as u64
 }
 
 /// The decimal digits of `n` (1 for 0). Every put weighs its value and a count is an
@@ -301,8 +321,7 @@ impl ThreadCache {
             Some(&i) => {
                 self.hits += 1;
                 cache.recent = i;
-                cache.unlink_lru(i);
-                cache.push_newest(i);
+                cache.touch(i);
                 let s = &cache.slots[i];
                 Some((s.value.clone(), s.timestamp))
             }
@@ -378,16 +397,21 @@ impl ThreadCache {
         );
         let i = match found {
             Some(i) => {
-                cache.size -= cache.slots[i].size;
-                self.size -= cache.slots[i].size;
-                cache.unlink_lru(i);
-                if dirty && cache.slots[i].dirty {
-                    cache.unlink_dirty(i);
-                }
                 let s = &mut cache.slots[i];
+                cache.size -= s.size;
+                self.size -= s.size;
                 s.value = value;
                 s.timestamp = timestamp;
                 s.size = size;
+                cache.touch(i);
+                // `dirtyKeys.remove; dirtyKeys.add`: the key moves to the end of the dirty
+                // order, where a key written again at once already is.
+                if dirty && cache.dirty_last != i {
+                    if cache.slots[i].dirty {
+                        cache.unlink_dirty(i);
+                    }
+                    cache.push_dirty(i);
+                }
                 i
             }
             None => {
@@ -413,14 +437,14 @@ impl ThreadCache {
                     }
                 };
                 cache.index.insert(key.clone(), i);
+                cache.push_newest(i);
+                if dirty {
+                    cache.push_dirty(i);
+                }
                 i
             }
         };
         cache.recent = i;
-        cache.push_newest(i);
-        if dirty {
-            cache.push_dirty(i);
-        }
         cache.size += size;
         self.size += size;
         // ThreadCache.maybeEvict: only the cache just written to gives way.

@@ -92,10 +92,17 @@ impl Included {
 
     /// A store update of `key` by the record at `offset` of source `s`: counted when the value
     /// it folds into already included that record.
+    ///
+    /// Inlined: every store write asks, and only a task that restored entries past its
+    /// position has anything to look up.
+    #[inline]
     pub fn update(&mut self, store: usize, key: &Val, s: usize, offset: u64) {
-        if !self.live {
-            return;
+        if self.live {
+            self.update_restored(store, key, s, offset);
         }
+    }
+
+    fn update_restored(&mut self, store: usize, key: &Val, s: usize, offset: u64) {
         if let Some(p) = self.keys[store].get(key)
             && p.get(s).copied().flatten().is_some_and(|h| offset <= h)
         {

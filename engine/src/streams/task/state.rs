@@ -48,18 +48,17 @@ impl StreamTask {
             return (!v.is_null()).then_some((v, t));
         }
         let (v, t) = s.kv.get(key)?.clone();
-        let mut flushed = std::mem::take(&mut self.flushed);
+        let cache = s.cache;
         p.cache.put(
-            s.cache,
+            cache,
             key,
             v.clone(),
             t,
             false,
             p.ctx.topic.len(),
-            &mut flushed,
+            &mut self.flushed,
         );
-        self.apply_flushed(p, store, &mut flushed);
-        self.flushed = flushed;
+        self.apply_evicted(p, store);
         Some((v, t))
     }
 
@@ -72,17 +71,26 @@ impl StreamTask {
         value: Val,
         timestamp: Micros,
     ) {
-        let s = &self.stores[store];
-        let mut flushed = std::mem::take(&mut self.flushed);
+        let cache = self.stores[store].cache;
         p.cache.put(
-            s.cache,
+            cache,
             &key,
             value,
             timestamp,
             true,
             p.ctx.topic.len(),
-            &mut flushed,
+            &mut self.flushed,
         );
+        self.apply_evicted(p, store);
+    }
+
+    /// Applies what a cache write's evictions flushed into `self.flushed`: most writes evict
+    /// nothing, and then there is nothing to take out of the task and put back.
+    fn apply_evicted(&mut self, p: &mut Pass<'_>, store: usize) {
+        if self.flushed.is_empty() {
+            return;
+        }
+        let mut flushed = std::mem::take(&mut self.flushed);
         self.apply_flushed(p, store, &mut flushed);
         self.flushed = flushed;
     }
