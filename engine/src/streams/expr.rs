@@ -9,6 +9,7 @@
 //!
 //! The parser lives in `scenario/parser/streams.rs`; this file is the tree and its evaluation.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -362,6 +363,14 @@ fn call(func: Func, args: &[Expr], env: &Env<'_>) -> Result<Val> {
             }
             return Ok(Val::Null);
         }
+        // Word count's mapper.
+        Func::Split => {
+            if let [Expr::Call(Func::Lower, lowered)] = args
+                && let [text] = lowered.as_slice()
+            {
+                return split_lowered(text, env);
+            }
+        }
         _ => {}
     }
     // The functions left take one or two arguments (`Func::arity`): evaluated into a pair on
@@ -377,6 +386,36 @@ fn call(func: Func, args: &[Expr], env: &Env<'_>) -> Result<Val> {
         more = args.iter().map(|a| a.eval(env)).collect::<Result<_>>()?;
         &more
     };
+    apply(func, vals, env)
+}
+
+/// `split(lower(text))`. On ASCII text the line is lowered into a scratch string (or read as it
+/// is, with no upper case letter) and split from there: the lowered line never becomes a value
+/// of its own, which only the split would have read. Any other text (or an error) takes
+/// `lower` then `split` as written.
+fn split_lowered(text: &Expr, env: &Env<'_>) -> Result<Val> {
+    let line = text.eval(env)?;
+    if let Val::Text(t) = &line
+        && t.is_ascii()
+    {
+        let lowered = if t.bytes().any(|b| b.is_ascii_uppercase()) {
+            Cow::Owned(t.to_ascii_lowercase())
+        } else {
+            Cow::Borrowed(&**t)
+        };
+        let mut kept = env.words.map(Words::kept);
+        return Ok(Val::List(ascii_words(&lowered, |piece| match &mut kept {
+            Some(kept) => Val::Text(kept.get(piece)),
+            None => Val::text(piece),
+        })));
+    }
+    let lowered = apply(Func::Lower, &[line], env)?;
+    apply(Func::Split, &[lowered], env)
+}
+
+/// A function with its arguments evaluated (every one but `if`, `pick`, `cycle`, `coalesce`,
+/// which evaluate only the arguments they choose).
+fn apply(func: Func, vals: &[Val], env: &Env<'_>) -> Result<Val> {
     let text_arg = |i: usize| -> Result<&str> {
         match &vals[i] {
             Val::Text(s) => Ok(s),
@@ -400,8 +439,10 @@ fn call(func: Func, args: &[Expr], env: &Env<'_>) -> Result<Val> {
         Func::Trim => Val::text(text_arg(0)?.trim()),
         Func::Split => {
             let s = text_arg(0)?;
-            let word = |piece: &str| match env.words {
-                Some(words) => Val::Text(words.get(piece)),
+            // The thread's words borrowed once for the whole line.
+            let mut kept = env.words.map(Words::kept);
+            let mut word = |piece: &str| match &mut kept {
+                Some(kept) => Val::Text(kept.get(piece)),
                 None => Val::text(piece),
             };
             let pieces: Arc<[Val]> = if vals.len() == 2 {
@@ -415,7 +456,7 @@ fn call(func: Func, args: &[Expr], env: &Env<'_>) -> Result<Val> {
             } else {
                 s.split(|c: char| !c.is_alphanumeric())
                     .filter(|p| !p.is_empty())
-                    .map(word)
+                    .map(&mut word)
                     .collect()
             };
             Val::List(pieces)
@@ -471,31 +512,72 @@ fn call(func: Func, args: &[Expr], env: &Env<'_>) -> Result<Val> {
 }
 
 /// `split(text)` of ASCII text: the pieces of the char split, found byte by byte (on ASCII
-/// `char::is_alphanumeric` is `u8::is_ascii_alphanumeric`; word count's lines). Counted first,
-/// so that the list is built in place in its one allocation (a `Vec` turned into an `Arc`
-/// would be copied). `word` makes each word's value.
-fn ascii_words(s: &str, word: impl Fn(&str) -> Val) -> Arc<[Val]> {
+/// `char::is_alphanumeric` is `u8::is_ascii_alphanumeric`; word count's lines). The words'
+/// places are found first, so that the list is built in place in its one allocation (a `Vec`
+/// turned into an `Arc` would be copied): in one pass for a line of up to `WORDS` words (held
+/// on the stack), else counted in a first pass. `word` makes each word's value.
+fn ascii_words(s: &str, mut word: impl FnMut(&str) -> Val) -> Arc<[Val]> {
+    const WORDS: usize = 16;
+    let bytes = s.as_bytes();
+    let mut found = [(0, 0); WORDS];
+    let mut n = 0;
+    let mut at = 0;
+    while at < bytes.len() {
+        if !WORD_BYTE[usize::from(bytes[at])] {
+            at += 1;
+            continue;
+        }
+        let start = at;
+        while at < bytes.len() && WORD_BYTE[usize::from(bytes[at])] {
+            at += 1;
+        }
+        let Some(place) = found.get_mut(n) else {
+            return ascii_words_counted(s, word);
+        };
+        *place = (start, at);
+        n += 1;
+    }
+    // A mapped slice has an exact length, which `collect` into an `Arc` slice relies on.
+    found[..n]
+        .iter()
+        .map(|&(start, end)| word(&s[start..end]))
+        .collect()
+}
+
+/// [`ascii_words`] of a line of many words: counted first, then found again.
+fn ascii_words_counted(s: &str, mut word: impl FnMut(&str) -> Val) -> Arc<[Val]> {
     let bytes = s.as_bytes();
     let (mut words, mut in_word) = (0, false);
-    for b in bytes {
-        let w = b.is_ascii_alphanumeric();
+    for &b in bytes {
+        let w = WORD_BYTE[usize::from(b)];
         words += usize::from(w && !in_word);
         in_word = w;
     }
     let mut at = 0;
     let mut next_word = || {
-        while !bytes[at].is_ascii_alphanumeric() {
+        while !WORD_BYTE[usize::from(bytes[at])] {
             at += 1;
         }
         let start = at;
-        while at < bytes.len() && bytes[at].is_ascii_alphanumeric() {
+        while at < bytes.len() && WORD_BYTE[usize::from(bytes[at])] {
             at += 1;
         }
         word(&s[start..at])
     };
-    // A mapped range has an exact length, which `collect` into an `Arc` slice relies on.
+    // A mapped range has an exact length, as above.
     (0..words).map(|_| next_word()).collect()
 }
+
+/// `u8::is_ascii_alphanumeric` as a table: one load per byte of every line split.
+static WORD_BYTE: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        table[b] = (b as u8).is_ascii_alphanumeric();
+        b += 1;
+    }
+    table
+};
 
 /// A well-mixed hash of a counter (SplitMix64's finaliser): `pick` looks random, runs the same.
 fn splitmix64(seq: u64) -> u64 {
@@ -580,6 +662,7 @@ mod tests {
             "trailing!",
             "!leading",
             "tab\there\nnewline",
+            "one two three four five six seven eight nine ten 11 12 13 14 15 16 17, 18 19 20",
             "caf\u{e9} na\u{ef}ve \u{fc}ber",
         ];
         for line in lines {
@@ -600,6 +683,37 @@ mod tests {
                 .map(str::to_string)
                 .collect();
             assert_eq!(got, want, "split of {line:?}");
+        }
+    }
+
+    #[test]
+    fn split_of_lower_gives_the_split_of_the_lowered_text() {
+        // `split(lower(x))` lowers each word instead of the line: the same words, or the same
+        // error, as lowering the line and splitting that.
+        let lines = [
+            Val::text(""),
+            Val::text("Hello, Kafka Streams! HELLO hello"),
+            Val::text("MiXeD-case_words 42X x42"),
+            Val::text(&format!("short {} Long", "VeryLongWord".repeat(5))),
+            Val::text(&"Many WORDS, ".repeat(12)),
+            Val::text("Caf\u{c9} NA\u{cf}VE \u{dc}ber"),
+            Val::Int(7),
+        ];
+        let words = Words::default();
+        for line in lines {
+            for kept in [None, Some(&words)] {
+                let env = Env {
+                    value: Some(&line),
+                    words: kept,
+                    ..Env::default()
+                };
+                let lower = Expr::Call(Func::Lower, vec![Expr::Var(Var::Value)]);
+                let fused = Expr::Call(Func::Split, vec![lower.clone()]).eval(&env);
+                let apart = lower
+                    .eval(&env)
+                    .and_then(|l| Expr::Call(Func::Split, vec![Expr::Lit(l)]).eval(&env));
+                assert_eq!(fused, apart, "split(lower({line}))");
+            }
         }
     }
 

@@ -102,6 +102,8 @@ impl Included {
         }
     }
 
+    #[cold]
+    #[inline(never)]
     fn update_restored(&mut self, store: usize, key: &Val, s: usize, offset: u64) {
         if let Some(p) = self.keys[store].get(key)
             && p.get(s).copied().flatten().is_some_and(|h| offset <= h)

@@ -10,7 +10,7 @@
 //! Only where a text lives changes, never what it says: values are compared and hashed by
 //! content everywhere, so nothing the simulation does or shows depends on this table.
 
-use std::cell::RefCell;
+use std::cell::{RefCell, RefMut};
 use std::collections::HashSet;
 use std::sync::Arc;
 
@@ -32,13 +32,27 @@ impl Words {
 
     /// `word` as a shared text: the kept copy, or a new one (kept while there is room).
     pub fn get(&self, word: &str) -> Arc<str> {
-        let mut kept = self.kept.borrow_mut();
-        if let Some(text) = kept.get(word) {
+        self.kept().get(word)
+    }
+
+    /// The words borrowed for a run of lookups (a line's words), instead of once per word.
+    pub fn kept(&self) -> Kept<'_> {
+        Kept(self.kept.borrow_mut())
+    }
+}
+
+/// [`Words`] borrowed, from [`Words::kept`].
+pub struct Kept<'a>(RefMut<'a, HashSet<Arc<str>, FxBuild>>);
+
+impl Kept<'_> {
+    /// See [`Words::get`].
+    pub fn get(&mut self, word: &str) -> Arc<str> {
+        if let Some(text) = self.0.get(word) {
             return Arc::clone(text);
         }
         let text: Arc<str> = Arc::from(word);
-        if kept.len() < Self::MAX_WORDS {
-            kept.insert(Arc::clone(&text));
+        if self.0.len() < Words::MAX_WORDS {
+            self.0.insert(Arc::clone(&text));
         }
         text
     }
