@@ -543,13 +543,23 @@ impl StreamTask {
         }
     }
 
+    /// `ProcessorContext.forward`: the record to each successor of `from`. Inlined into every
+    /// operator: most nodes have one successor, which then gets the record straight from the
+    /// operator, without a call of its own and another copy of the record in between.
+    #[inline(always)]
     fn forward(&mut self, p: &mut Pass<'_>, from: NodeId, rec: Rec) {
         let topology = p.topology;
         let succ = &topology.nodes[from].successors;
         if let [only] = succ.as_slice() {
             self.run(p, *only, rec);
-            return;
+        } else {
+            self.forward_each(p, succ, rec);
         }
+    }
+
+    /// `forward` to no successor or to several (each gets its copy).
+    #[inline(never)]
+    fn forward_each(&mut self, p: &mut Pass<'_>, succ: &[NodeId], rec: Rec) {
         for &s in succ {
             self.run(p, s, rec.clone());
         }
