@@ -86,7 +86,7 @@ impl StreamTask {
         p: &mut Pass<'_>,
         n: NodeId,
         agg: &Aggregation,
-        rec: Rec,
+        rec: &mut Rec,
     ) {
         let Some(store) = self.node_store[n] else {
             return;
@@ -148,7 +148,7 @@ impl StreamTask {
         let ts = old_ts.map_or(rec.timestamp, |t| t.max(rec.timestamp));
         self.included
             .update(store, &rec.key, p.ctx.source, p.ctx.offset);
-        self.put(p, store, rec.key, new_agg, ts);
+        self.put(p, store, std::mem::take(&mut rec.key), new_agg, ts);
     }
 
     /// `KTableSuppressProcessor` with `untilWindowCloses`: buffers updates until stream time

@@ -113,8 +113,9 @@ pub enum Effect {
 pub struct TaskError(pub String);
 
 /// A record between processors: a stream record has no `old`; a table update is
-/// `Change{new, old}` (`Null` meaning none).
-#[derive(Debug, Clone)]
+/// `Change{new, old}` (`Null` meaning none). (`Default`: what a record lent on is left as when
+/// its taker moved it out, see `StreamTask::forward_in_place`.)
+#[derive(Debug, Clone, Default)]
 struct Rec {
     key: Val,
     value: Val,
@@ -543,11 +544,20 @@ impl StreamTask {
         }
     }
 
+    /// `ProcessorContext.forward` of a record the operator made: see `forward_in_place`.
+    #[inline(always)]
+    fn forward(&mut self, p: &mut Pass<'_>, from: NodeId, mut rec: Rec) {
+        self.forward_in_place(p, from, &mut rec);
+    }
+
     /// `ProcessorContext.forward`: the record to each successor of `from`. Inlined into every
     /// operator: most nodes have one successor, which then gets the record straight from the
-    /// operator, without a call of its own and another copy of the record in between.
+    /// operator, without a call of its own in between. The record is lent, not moved: an
+    /// operator that changes a field (selectKey's key) changes it where it is, and the
+    /// successor takes what it keeps, instead of each hop copying the whole record. A record
+    /// lent to `forward_in_place` is spent: its lender never reads it again.
     #[inline(always)]
-    fn forward(&mut self, p: &mut Pass<'_>, from: NodeId, rec: Rec) {
+    fn forward_in_place(&mut self, p: &mut Pass<'_>, from: NodeId, rec: &mut Rec) {
         let topology = p.topology;
         let succ = &topology.nodes[from].successors;
         if let [only] = succ.as_slice() {
@@ -559,9 +569,9 @@ impl StreamTask {
 
     /// `forward` to no successor or to several (each gets its copy).
     #[inline(never)]
-    fn forward_each(&mut self, p: &mut Pass<'_>, succ: &[NodeId], rec: Rec) {
+    fn forward_each(&mut self, p: &mut Pass<'_>, succ: &[NodeId], rec: &Rec) {
         for &s in succ {
-            self.run(p, s, rec.clone());
+            self.run(p, s, &mut rec.clone());
         }
     }
 
@@ -598,11 +608,14 @@ impl StreamTask {
         }
     }
 
-    fn run(&mut self, p: &mut Pass<'_>, n: NodeId, rec: Rec) {
+    /// Hands a (lent) record to node `n`'s operator. The operators of a word count's path
+    /// take it in place; the others take it over (`take`), as they always had it.
+    fn run(&mut self, p: &mut Pass<'_>, n: NodeId, rec: &mut Rec) {
         let topology = p.topology;
         let node = &topology.nodes[n];
+        let take = std::mem::take::<Rec>;
         match &node.op {
-            Op::Source | Op::PassThrough => self.forward(p, n, rec),
+            Op::Source | Op::PassThrough => self.forward_in_place(p, n, rec),
             Op::Sink => {
                 let Some(topic) = &self.sink_topics[n] else {
                     return;
@@ -610,9 +623,9 @@ impl StreamTask {
                 p.out.push(Effect::Produce {
                     node: n,
                     topic: Arc::clone(topic),
-                    key: rec.key,
-                    value: rec.value,
-                    old_value: rec.old,
+                    key: std::mem::take(&mut rec.key),
+                    value: std::mem::take(&mut rec.value),
+                    old_value: rec.old.take(),
                     timestamp: rec.timestamp,
                     window: rec.window,
                     input: (p.ctx.source != NO_SOURCE).then_some(p.ctx.offset),
@@ -630,41 +643,45 @@ impl StreamTask {
                 default,
             } => self.branch(p, n, predicates, children, *default, rec),
             Op::StreamAggregate { agg, .. } => self.stream_aggregate(p, n, agg, rec),
-            Op::TableSource { materialized, .. } => self.table_source(p, n, *materialized, rec),
-            Op::GlobalTableSource { .. } => self.global_table_source(n, rec),
+            Op::TableSource { materialized, .. } => {
+                self.table_source(p, n, *materialized, take(rec))
+            }
+            Op::GlobalTableSource { .. } => self.global_table_source(n, take(rec)),
             Op::TableFilter {
                 predicate,
                 not,
                 send_old_values,
-            } => self.table_filter(p, n, predicate, *not, *send_old_values, rec),
+            } => self.table_filter(p, n, predicate, *not, *send_old_values, take(rec)),
             Op::TableMapValues {
                 mapper,
                 send_old_values,
-            } => self.table_map_values(p, n, mapper, *send_old_values, rec),
+            } => self.table_map_values(p, n, mapper, *send_old_values, take(rec)),
             Op::TableToStream => self.table_to_stream(p, n, rec),
-            Op::TableSelect { key, value } => self.table_select(p, n, key, value.as_ref(), rec),
+            Op::TableSelect { key, value } => {
+                self.table_select(p, n, key, value.as_ref(), take(rec))
+            }
             Op::TableAggregate { agg, .. } => {
                 if let Some(store) = self.node_store[n] {
-                    self.table_aggregate(p, n, store, agg, rec)
+                    self.table_aggregate(p, n, store, agg, take(rec))
                 }
             }
-            Op::WindowedAggregate { agg, .. } => self.windowed_aggregate(p, n, agg, rec),
-            Op::Suppress { .. } => self.suppress(p, n, rec),
+            Op::WindowedAggregate { agg, .. } => self.windowed_aggregate(p, n, agg, take(rec)),
+            Op::Suppress { .. } => self.suppress(p, n, take(rec)),
             // The join processors below put each record into its window store
             // (`StreamStreamJoin` keeps both), so the windowed node only passes it on.
-            Op::JoinWindow { .. } => self.forward(p, n, rec),
+            Op::JoinWindow { .. } => self.forward_in_place(p, n, rec),
             Op::StreamStreamJoin {
                 this_side, joiner, ..
-            } => self.stream_stream_join(p, n, *this_side, joiner, rec),
+            } => self.stream_stream_join(p, n, *this_side, joiner, take(rec)),
             Op::StreamTableJoin { kind, joiner, .. } => {
-                self.stream_table_join(p, n, *kind, joiner, rec)
+                self.stream_table_join(p, n, *kind, joiner, take(rec))
             }
             Op::TableTableJoin {
                 this_side,
                 kind,
                 joiner,
                 ..
-            } => self.table_table_join(p, n, *this_side, *kind, joiner, rec),
+            } => self.table_table_join(p, n, *this_side, *kind, joiner, take(rec)),
             // Refused by `new`.
             Op::StreamGlobalTableJoin { .. } => {}
         }

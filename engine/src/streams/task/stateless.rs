@@ -17,18 +17,25 @@ impl StreamTask {
         n: NodeId,
         predicate: &Expr,
         not: bool,
-        rec: Rec,
+        rec: &mut Rec,
     ) {
         let Some(v) = self.eval(p, predicate, env(&rec.key, &rec.value), n) else {
             return;
         };
         if v.is_true() != not {
-            self.forward(p, n, rec);
+            self.forward_in_place(p, n, rec);
         }
     }
 
     /// `KStreamMap`
-    pub(super) fn map(&mut self, p: &mut Pass<'_>, n: NodeId, key: &Expr, value: &Expr, rec: Rec) {
+    pub(super) fn map(
+        &mut self,
+        p: &mut Pass<'_>,
+        n: NodeId,
+        key: &Expr,
+        value: &Expr,
+        rec: &mut Rec,
+    ) {
         let e = env(&rec.key, &rec.value);
         let Some(k) = self.eval(p, key, e, n) else {
             return;
@@ -36,32 +43,37 @@ impl StreamTask {
         let Some(v) = self.eval(p, value, e, n) else {
             return;
         };
-        let rec = Rec {
-            key: k,
-            value: v,
-            ..rec
-        };
-        self.forward(p, n, rec);
+        rec.key = k;
+        rec.value = v;
+        self.forward_in_place(p, n, rec);
     }
 
     /// `KStreamMap` with `(k, v) -> KeyValue(mapper(k, v), v)` (selectKey, groupBy).
-    pub(super) fn select_key(&mut self, p: &mut Pass<'_>, n: NodeId, key: &Expr, rec: Rec) {
+    pub(super) fn select_key(&mut self, p: &mut Pass<'_>, n: NodeId, key: &Expr, rec: &mut Rec) {
         let Some(k) = self.eval(p, key, env(&rec.key, &rec.value), n) else {
             return;
         };
-        self.forward(p, n, Rec { key: k, ..rec });
+        rec.key = k;
+        self.forward_in_place(p, n, rec);
     }
 
     /// `KStreamMapValues`
-    pub(super) fn map_values(&mut self, p: &mut Pass<'_>, n: NodeId, mapper: &Expr, rec: Rec) {
+    pub(super) fn map_values(&mut self, p: &mut Pass<'_>, n: NodeId, mapper: &Expr, rec: &mut Rec) {
         let Some(v) = self.eval(p, mapper, env(&rec.key, &rec.value), n) else {
             return;
         };
-        self.forward(p, n, Rec { value: v, ..rec });
+        rec.value = v;
+        self.forward_in_place(p, n, rec);
     }
 
     /// `KStreamFlatMapValues`: one record per item of the list the mapper gives.
-    pub(super) fn flat_map_values(&mut self, p: &mut Pass<'_>, n: NodeId, mapper: &Expr, rec: Rec) {
+    pub(super) fn flat_map_values(
+        &mut self,
+        p: &mut Pass<'_>,
+        n: NodeId,
+        mapper: &Expr,
+        rec: &Rec,
+    ) {
         let Some(v) = self.eval(p, mapper, env(&rec.key, &rec.value), n) else {
             return;
         };
@@ -75,12 +87,12 @@ impl StreamTask {
         match std::sync::Arc::get_mut(&mut items) {
             Some(owned) => {
                 for item in owned.iter_mut() {
-                    self.forward_item(p, n, &rec, std::mem::take(item));
+                    self.forward_item(p, n, rec, std::mem::take(item));
                 }
             }
             None => {
                 for item in items.iter() {
-                    self.forward_item(p, n, &rec, item.clone());
+                    self.forward_item(p, n, rec, item.clone());
                 }
             }
         }
@@ -99,7 +111,13 @@ impl StreamTask {
     }
 
     /// `KStreamPeek`: shows the record (or its expression's value) and forwards it unchanged.
-    pub(super) fn peek(&mut self, p: &mut Pass<'_>, n: NodeId, shown: Option<&Expr>, rec: Rec) {
+    pub(super) fn peek(
+        &mut self,
+        p: &mut Pass<'_>,
+        n: NodeId,
+        shown: Option<&Expr>,
+        rec: &mut Rec,
+    ) {
         let value = match shown {
             Some(e) => match e.eval(&env(&rec.key, &rec.value)) {
                 Ok(v) => v,
@@ -113,7 +131,7 @@ impl StreamTask {
             key: rec.key.clone(),
             value,
         });
-        self.forward(p, n, rec);
+        self.forward_in_place(p, n, rec);
     }
 
     /// `KStreamBranch`: a record goes to the first child whose predicate holds, else to the
@@ -125,7 +143,7 @@ impl StreamTask {
         predicates: &[Expr],
         children: &[NodeId],
         default: Option<NodeId>,
-        rec: Rec,
+        rec: &mut Rec,
     ) {
         for (i, pred) in predicates.iter().enumerate() {
             let Some(v) = self.eval(p, pred, env(&rec.key, &rec.value), n) else {

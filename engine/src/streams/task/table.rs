@@ -125,9 +125,9 @@ impl StreamTask {
     }
 
     /// `KTableImpl.toStream`: `Change.newValue` as a stream record.
-    pub(super) fn table_to_stream(&mut self, p: &mut Pass<'_>, n: NodeId, rec: Rec) {
-        let r = Rec { old: None, ..rec };
-        self.forward(p, n, r);
+    pub(super) fn table_to_stream(&mut self, p: &mut Pass<'_>, n: NodeId, rec: &mut Rec) {
+        rec.old = None;
+        self.forward_in_place(p, n, rec);
     }
 
     /// `KTableRepartitionMap`: a table's `groupBy`.
