@@ -165,6 +165,20 @@ pub struct Env<'a> {
     pub words: Option<&'a Words>,
 }
 
+impl Env<'_> {
+    /// The variable's value (`Null` when unset).
+    fn var(&self, var: Var) -> Val {
+        match var {
+            Var::Key => self.key.unwrap_or(&NULL).clone(),
+            Var::Value => self.value.unwrap_or(&NULL).clone(),
+            Var::Left => self.left.unwrap_or(&NULL).clone(),
+            Var::Right => self.right.unwrap_or(&NULL).clone(),
+            Var::Agg => self.agg.unwrap_or(&NULL).clone(),
+            Var::Seq => Val::Int(i64::try_from(self.seq).unwrap_or(i64::MAX)),
+        }
+    }
+}
+
 /// A type error while evaluating: the task logs it and skips the record.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{0}")]
@@ -175,17 +189,21 @@ type Result<T> = std::result::Result<T, EvalError>;
 static NULL: Val = Val::Null;
 
 impl Expr {
+    /// Inlined for its leaves: a literal or a variable (a groupBy's `value`, most keys) is read
+    /// where it is asked for; everything else is evaluated out of line (`eval_node`).
+    #[inline]
     pub fn eval(&self, env: &Env<'_>) -> Result<Val> {
+        match self {
+            Expr::Lit(v) => Ok(v.clone()),
+            Expr::Var(var) => Ok(env.var(*var)),
+            _ => self.eval_node(env),
+        }
+    }
+
+    fn eval_node(&self, env: &Env<'_>) -> Result<Val> {
         Ok(match self {
             Expr::Lit(v) => v.clone(),
-            Expr::Var(var) => match var {
-                Var::Key => env.key.unwrap_or(&NULL).clone(),
-                Var::Value => env.value.unwrap_or(&NULL).clone(),
-                Var::Left => env.left.unwrap_or(&NULL).clone(),
-                Var::Right => env.right.unwrap_or(&NULL).clone(),
-                Var::Agg => env.agg.unwrap_or(&NULL).clone(),
-                Var::Seq => Val::Int(i64::try_from(env.seq).unwrap_or(i64::MAX)),
-            },
+            Expr::Var(var) => env.var(*var),
             // A missing field, or a field of something that is not an object, is null: JSON
             // records in a class rarely all have every field.
             Expr::Field(base, name) => match base.eval(env)? {
