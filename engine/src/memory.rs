@@ -61,6 +61,23 @@ impl Cluster {
             + self.connect.heap_bytes()
     }
 
+    /// What each Streams application holds (its share of `unshared_bytes`), by name.
+    pub fn streams_memory(&self) -> Vec<(String, usize)> {
+        self.streams
+            .iter()
+            .map(|a| (a.name.clone(), a.heap_bytes()))
+            .collect()
+    }
+
+    /// What each external system of Connect holds (its rows or lines), by name.
+    pub fn connect_system_memory(&self) -> Vec<(String, usize)> {
+        self.connect
+            .systems
+            .iter()
+            .map(|s| (s.name.clone(), s.heap_bytes()))
+            .collect()
+    }
+
     /// An estimate of the bytes this cluster holds: its unshared bytes and each shared chunk once.
     pub fn memory(&self) -> usize {
         total_memory([self])
