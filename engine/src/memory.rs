@@ -17,7 +17,7 @@ use crate::producer::{Batch, Producer};
 use crate::record::RecordId;
 
 /// A rough cost per entry of a `BTreeMap` beyond its key and value (node slack and pointers).
-const MAP_ENTRY_OVERHEAD: usize = 16;
+pub(crate) const MAP_ENTRY_OVERHEAD: usize = 16;
 
 impl Cluster {
     /// Every chunk this cluster holds that a clone may share: `f(identity, bytes)`, where the
@@ -44,6 +44,9 @@ impl Cluster {
         let producers: usize = self.producers.iter().map(producer_bytes).sum();
         let consumers: usize = self.consumers.iter().map(|c| c.heap_bytes()).sum();
         let groups: usize = self.groups.iter().map(|g| g.unshared_bytes()).sum();
+        // Streams applications and Connect are copied whole by a clone: their stores, caches
+        // and systems' rows are each clone's own.
+        let streams: usize = self.streams.iter().map(|a| a.heap_bytes()).sum();
         size_of::<Cluster>()
             + self.timer_bytes()
             + events
@@ -54,6 +57,25 @@ impl Cluster {
             + producers
             + consumers
             + groups
+            + streams
+            + self.connect.heap_bytes()
+    }
+
+    /// What each Streams application holds (its share of `unshared_bytes`), by name.
+    pub fn streams_memory(&self) -> Vec<(String, usize)> {
+        self.streams
+            .iter()
+            .map(|a| (a.name.clone(), a.heap_bytes()))
+            .collect()
+    }
+
+    /// What each external system of Connect holds (its rows or lines), by name.
+    pub fn connect_system_memory(&self) -> Vec<(String, usize)> {
+        self.connect
+            .systems
+            .iter()
+            .map(|s| (s.name.clone(), s.heap_bytes()))
+            .collect()
     }
 
     /// An estimate of the bytes this cluster holds: its unshared bytes and each shared chunk once.

@@ -290,3 +290,43 @@ at 150s broker restart 1
     assert!(c.records_freed() > 0, "records were freed along the way");
     assert!(c.group_consumed("readers", None).unwrap_or(0) > 100_000);
 }
+
+/// A Streams count over keys that are all new (each order counted by its value): its store
+/// grows by an entry per order, and the measure counts that store once per copy, since a
+/// checkpoint (a clone) copies every store whole. Without it a room's history kept dozens of
+/// copies of a large store that its budget never saw.
+#[test]
+fn a_streams_store_is_measured_in_every_copy_of_the_cluster() {
+    const COUNTER: &str = "brokers 3
+topic create orders partitions=3 replication=3 min-insync=2
+topic create counts partitions=3 replication=3 min-insync=2
+producer add checkout topic=orders rate=1000/s keys=none value=\"'order-' + text(seq)\"
+streams app counter commit-interval=1s
+  stream orders
+  groupBy: value
+  count store=per-order
+  toStream
+  to counts
+end
+";
+    let mut live = cluster(COUNTER, None);
+    run(&mut live, secs(40), |_| {});
+    let keys = live
+        .streams_store_len("counter", "per-order")
+        .expect("the app's store");
+    assert!(keys >= 10_000, "{keys} orders counted in 40 s at 1,000/s");
+    let checkpoint = live.clone();
+    let copy = total_memory([&live, &checkpoint]) - live.memory();
+    // Each key's entry in the map: a text key, a count, a timestamp (`KeyValueStore`).
+    let per_key = std::mem::size_of::<(String, (u64, u64, u64))>();
+    println!(
+        "{keys} keys in the store; the live cluster {:.1} MB, a checkpoint's own copy +{:.1} MB ({} B per key)",
+        mb(live.memory()),
+        mb(copy),
+        copy / keys
+    );
+    assert!(
+        copy >= keys * per_key,
+        "a checkpoint's copy of {keys} store entries counted {copy} bytes"
+    );
+}

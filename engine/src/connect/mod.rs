@@ -148,3 +148,18 @@ impl Connect {
             .map(|i| i as u32)
     }
 }
+
+impl Connect {
+    /// An estimate of the bytes Connect holds (the room's measure, `crate::memory`): the
+    /// external systems' rows and lines, which grow; workers, connectors and clusters at their
+    /// size (their configs and offsets are a few short texts each).
+    pub(crate) fn heap_bytes(&self) -> usize {
+        let systems: usize = self.systems.iter().map(System::heap_bytes).sum();
+        systems
+            + self.workers.capacity() * size_of::<Worker>()
+            + self.connectors.capacity() * size_of::<connector::Connector>()
+            + self.clusters.capacity() * size_of::<ConnectCluster>()
+            + self.task_counts.len()
+                * (size_of::<(TaskRef, TaskCounts)>() + crate::memory::MAP_ENTRY_OVERHEAD)
+    }
+}

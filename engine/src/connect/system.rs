@@ -73,6 +73,9 @@ pub struct System {
     rate_from_us: Micros,
     /// Identifies the current rate timer.
     pub(crate) token: u64,
+    /// The bytes of every row's key (kept twice: in the row and in `by_key`) and value, and of
+    /// every line, kept as they change (see `heap_bytes`).
+    text_bytes: usize,
 }
 
 /// A write that failed: the system is unavailable (the exception a sink task's `put` throws).
@@ -95,7 +98,20 @@ impl System {
             named: 0,
             rate_from_us: now,
             token: 0,
+            text_bytes: 0,
         }
+    }
+
+    /// An estimate of the bytes the system holds (the room's measure, `crate::memory`): its
+    /// rows or lines, at most [`MAX_SYSTEM_ENTRIES`]. A checkpoint copies them all.
+    pub fn heap_bytes(&self) -> usize {
+        const OVERHEAD: usize = crate::memory::MAP_ENTRY_OVERHEAD;
+        size_of::<System>()
+            + self.name.capacity()
+            + self.rows.len() * (size_of::<(u64, Row)>() + OVERHEAD)
+            + self.by_key.len() * (size_of::<(String, u64)>() + OVERHEAD)
+            + self.lines.capacity() * size_of::<(String, u64)>()
+            + self.text_bytes
     }
 
     /// Rows (a table, in id order) or lines (a file).
@@ -165,6 +181,7 @@ impl System {
                 let id = self.next_id;
                 self.next_id += 1;
                 let value = row_json(id, text);
+                self.text_bytes += 2 * id.to_string().len() + value.len();
                 self.by_key.insert(id.to_string(), id);
                 self.rows.insert(
                     id,
@@ -182,6 +199,7 @@ impl System {
 
     fn append(&mut self, line: &str) {
         let end = self.lines.last().map_or(0, |(_, p)| *p) + line.len() as u64 + 1;
+        self.text_bytes += line.len();
         self.lines.push((line.to_string(), end));
     }
 
@@ -273,15 +291,20 @@ impl System {
                 match value {
                     // delete.enabled=true: a tombstone deletes the row.
                     None => {
-                        if let Some(id) = self.by_key.remove(key) {
-                            self.rows.remove(&id);
+                        if let Some(id) = self.by_key.remove(key)
+                            && let Some(row) = self.rows.remove(&id)
+                        {
+                            self.text_bytes -= 2 * row.key.len() + row.value.len();
                         }
                     }
                     Some(v) => {
                         if let Some(&id) = self.by_key.get(key) {
-                            self.rows.get_mut(&id).expect("indexed").value = v.to_string();
+                            let row = self.rows.get_mut(&id).expect("indexed");
+                            self.text_bytes = self.text_bytes - row.value.len() + v.len();
+                            row.value = v.to_string();
                         } else {
                             self.full()?;
+                            self.text_bytes += 2 * key.len() + v.len();
                             let id = self.next_id;
                             self.next_id += 1;
                             self.by_key.insert(key.to_string(), id);

@@ -480,6 +480,23 @@ impl ThreadCache {
     }
 }
 
+impl ThreadCache {
+    /// An estimate of the bytes the cache holds (the room's measure, `memory.rs`): its slots
+    /// and hash indexes, and what the entries weigh as Kafka weighs them (their serialized
+    /// keys and values), which `max_bytes` bounds.
+    pub fn heap_bytes(&self) -> usize {
+        let named = |c: &NamedCache| {
+            c.index.capacity() * (size_of::<(Val, usize)>() + 1)
+                + c.slots.capacity() * size_of::<Slot>()
+                + c.free.capacity() * size_of::<usize>()
+        };
+        let caches: usize = self.caches.iter().flatten().map(named).sum();
+        self.caches.capacity() * size_of::<Option<NamedCache>>()
+            + caches
+            + usize::try_from(self.size).unwrap_or(usize::MAX)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -164,3 +164,15 @@ impl Included {
         std::mem::take(&mut self.reapplied)
     }
 }
+
+impl Included {
+    /// An estimate of the bytes it holds (the room's measure, `memory.rs`): the restored keys
+    /// it remembers share their text with the store's.
+    pub fn heap_bytes(&self) -> usize {
+        const ENTRY: usize = size_of::<(Val, Position)>() + crate::memory::MAP_ENTRY_OVERHEAD;
+        let keys: usize = self.keys.iter().map(BTreeMap::len).sum();
+        (self.positions.len() + self.furthest.len()) * size_of::<Option<u64>>()
+            + self.keys.len() * size_of::<BTreeMap<Val, Position>>()
+            + keys * ENTRY
+    }
+}

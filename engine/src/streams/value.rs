@@ -258,6 +258,37 @@ impl From<i64> for Val {
     }
 }
 
+/// The header of an `Arc` allocation: its strong and weak counts.
+const ARC_HEADER: usize = 2 * size_of::<usize>();
+
+impl Val {
+    /// An estimate of what the value holds on the heap, for the room's measure of its memory
+    /// (`memory.rs`): the text, list or object behind its `Arc`, counted whole. Values share
+    /// those with other holders (the record store's text, a checkpoint's copy of a store), so
+    /// this leans high, which is the safe side for a budget.
+    pub fn heap_bytes(&self) -> usize {
+        match self {
+            Val::Null | Val::Bool(_) | Val::Int(_) | Val::Float(_) => 0,
+            Val::Text(t) => ARC_HEADER + t.len(),
+            Val::List(items) => {
+                ARC_HEADER
+                    + size_of_val::<[Val]>(items)
+                    + items.iter().map(Val::heap_bytes).sum::<usize>()
+            }
+            Val::Object(fields) => {
+                const FIELD: usize =
+                    size_of::<(Arc<str>, Val)>() + crate::memory::MAP_ENTRY_OVERHEAD;
+                ARC_HEADER
+                    + size_of::<BTreeMap<Arc<str>, Val>>()
+                    + fields
+                        .iter()
+                        .map(|(name, v)| FIELD + ARC_HEADER + name.len() + v.heap_bytes())
+                        .sum::<usize>()
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -58,6 +58,19 @@ impl Kept<'_> {
     }
 }
 
+impl Words {
+    /// An estimate of the bytes the table holds (the room's measure, `memory.rs`): at most
+    /// `MAX_WORDS` short texts, walked.
+    pub fn heap_bytes(&self) -> usize {
+        let kept = self.kept.borrow();
+        kept.capacity() * (size_of::<Arc<str>>() + 1)
+            + kept
+                .iter()
+                .map(|w| 2 * size_of::<usize>() + w.len())
+                .sum::<usize>()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

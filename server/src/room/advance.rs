@@ -4,8 +4,8 @@
 use engine::scenario::{Action, expect};
 use engine::time::Micros;
 
+use super::Room;
 use super::player::{Due, Hold};
-use super::{Room, lifecycle};
 
 impl Room {
     /// Moves simulated time to `until`, running the player's steps at their instants. Stops
@@ -159,20 +159,20 @@ impl Room {
         let now = self.cluster.now();
         if self.history.checkpoint_due(now) && now >= self.history.horizon_us {
             let checkpoint = self.checkpoint();
-            if self
-                .history
-                .record(checkpoint, &self.cluster, lifecycle::ROOM_MEMORY_BUDGET)
-                && !self.history_thinned
-            {
+            let budget = self.memory_budget;
+            if self.history.record(checkpoint, &self.cluster, budget) && !self.history_thinned {
                 self.history_thinned = true;
                 self.note(
                     "info",
                     "console",
                     format!(
                         "this room keeps its memory under {} MB: older rewind points were thinned out (rewinding far back replays more)",
-                        lifecycle::ROOM_MEMORY_BUDGET >> 20
+                        budget >> 20
                     ),
                 );
+            }
+            if self.history.live_bytes > budget {
+                self.over_budget();
             }
         }
         self.history.horizon_us = self.history.horizon_us.max(now);
@@ -203,4 +203,45 @@ pub(super) fn gave_up(hold: &Hold, consequence: &str) -> String {
         "wait until gave up after {}: {consequence}",
         engine::time::format_duration(hold.timeout)
     )
+}
+
+impl Room {
+    /// The live cluster alone holds more than the room's budget. Its logs cannot be the cause
+    /// (the storage limit keeps them to half of it, `limit_storage`), so state without a
+    /// retention is: a Streams store counting ever-new keys, an external system's rows. No
+    /// Kafka rule drops a store's keys, so the room does not either: it pauses and says what
+    /// holds the memory, and stays usable (rewind, or stop what feeds it). Played again, it
+    /// pauses again at the next checkpoint.
+    fn over_budget(&mut self) {
+        let mut holders: Vec<(String, usize)> = self
+            .cluster
+            .streams_memory()
+            .into_iter()
+            .map(|(app, bytes)| (format!("Streams app '{app}'"), bytes))
+            .chain(
+                self.cluster
+                    .connect_system_memory()
+                    .into_iter()
+                    .map(|(system, bytes)| (format!("system '{system}'"), bytes)),
+            )
+            .collect();
+        holders.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        let mb = |bytes: usize| bytes.div_ceil(1 << 20);
+        let most = match holders.first() {
+            Some((who, bytes)) if *bytes > self.memory_budget / 4 => {
+                format!("; {who} holds {} MB of it", mb(*bytes))
+            }
+            _ => String::new(),
+        };
+        self.clock.playing = false;
+        self.note(
+            "alert",
+            "console",
+            format!(
+                "paused: the cluster holds {} MB, more than the {} MB this room keeps to{most}. Rewind to before it grew, or stop what feeds it",
+                mb(self.history.live_bytes),
+                self.memory_budget >> 20
+            ),
+        );
+    }
 }

@@ -81,6 +81,8 @@ pub struct History {
     pub clients_dropped_at: Option<Micros>,
     /// How far this timeline has been played.
     pub horizon_us: Micros,
+    /// What the live cluster held at the last checkpoint, by its own measure.
+    pub live_bytes: usize,
     /// The instant this timeline reached each `pause` of the file (by its number, from 1), for
     /// Previous. One entry per pause line, so bounded by the file.
     pub pauses: BTreeMap<usize, Micros>,
@@ -113,6 +115,7 @@ impl History {
         // Measured once; each drop then knows what it gives back.
         let mut ledger = Ledger::default();
         ledger.add(live);
+        self.live_bytes = ledger.total();
         for c in &self.checkpoints {
             ledger.add(&c.cluster);
         }

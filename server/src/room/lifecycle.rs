@@ -310,7 +310,7 @@ impl Room {
             .map(u64::from)
             .sum();
         let limit = (partitions > 0)
-            .then(|| (ROOM_MEMORY_BUDGET as u64 / 2) / (partitions * MEMORY_PER_LOG_BYTE));
+            .then(|| (self.memory_budget as u64 / 2) / (partitions * MEMORY_PER_LOG_BYTE));
         if self.cluster.storage_limit() != limit {
             self.cluster.set_storage_limit(limit);
         }

@@ -231,6 +231,8 @@ struct Room {
     paused_with_clients: Duration,
     /// The room has said once that it thinned its history for memory.
     history_thinned: bool,
+    /// The bytes the room keeps to (`lifecycle::ROOM_MEMORY_BUDGET`; smaller in tests).
+    memory_budget: usize,
     /// Real clients' Produce requests waiting for the engine's answer, by (client, token).
     kafka_waiting: kafka::Waiting,
     /// Where Kafka clients bootstrap, `host:port`, once the listeners said (`None` for a room
@@ -298,6 +300,7 @@ impl Room {
             kafka_clients: Arc::default(),
             paused_with_clients: Duration::ZERO,
             history_thinned: false,
+            memory_budget: lifecycle::ROOM_MEMORY_BUDGET,
             kafka_waiting: kafka::Waiting::default(),
             kafka_bootstrap: None,
             kafka_fetching: kafka::Fetching::default(),

@@ -138,3 +138,44 @@ fn probe(ctx: &parser::Context, line: &str) -> engine::scenario::ast::Metric {
         other => panic!("not an expectation: {other:?}"),
     }
 }
+
+/// A Streams count over ever-new keys grows its store without bound (no Kafka rule drops a
+/// store's keys). Once the live cluster alone holds more than the room's budget, the room
+/// pauses, says which app holds the memory, and still takes commands.
+#[test]
+fn a_store_that_outgrows_the_budget_pauses_the_room_and_says_which_app() {
+    let source = "brokers 3
+topic create orders partitions=3 replication=3 min-insync=2
+topic create counts partitions=3 replication=3 min-insync=2
+producer add checkout topic=orders rate=5000/s keys=none value=\"'order-' + text(seq)\"
+streams app counter
+  stream orders
+  groupBy: value
+  count store=per-order
+  toStream
+  to counts
+end
+";
+    let (frames, _) = broadcast::channel(FRAME_BACKLOG);
+    let mut room = Room::new("t", Scenario::parse("f", source).unwrap(), frames);
+    room.memory_budget = 32 << 20;
+    room.limit_storage();
+    room.clock.playing = true;
+    let mut second = 0;
+    while room.clock.playing && second < 300 {
+        second += 1;
+        room.advance_to(second * 1_000_000);
+        room.flush();
+    }
+    assert!(!room.clock.playing, "still playing after {second} s");
+    assert!(room.history.live_bytes > room.memory_budget);
+    let said: Vec<String> = room.log.iter().map(|e| e.text.clone()).collect();
+    let alert = said
+        .iter()
+        .find(|t| t.starts_with("paused: the cluster holds"))
+        .unwrap_or_else(|| panic!("no pause note in {said:?}"));
+    assert!(alert.contains("Streams app 'counter' holds"), "{alert}");
+    println!("after {second} simulated s: {alert}");
+    // Still usable: a command applies.
+    room.console("producer stop checkout").unwrap();
+}

@@ -85,6 +85,11 @@ pub struct StreamStreamJoin {
 }
 
 impl StreamStreamJoin {
+    /// An estimate of the bytes its two window stores hold (the room's measure, `memory.rs`).
+    pub fn heap_bytes(&self) -> usize {
+        self.left_store.heap_bytes() + self.right_store.heap_bytes()
+    }
+
     /// `JoinWindows.ofTimeDifferenceAndGrace(difference, grace)` (`before = after = difference`).
     pub fn new(kind: JoinKind, window: JoinWindow) -> StreamStreamJoin {
         let difference = millis(window.difference);

@@ -23,6 +23,7 @@
 //! `APP-N-StreamThread-M-producer`.
 
 mod assign;
+mod memory;
 
 pub(crate) use assign::INTERNAL_REPLICATION;
 mod provenance;

@@ -227,3 +227,29 @@ impl Cluster {
             .any(|t| t.kind == InternalTopicKind::Repartition && t.name == tp.topic)
     }
 }
+
+impl AppProvenance {
+    /// An estimate of the bytes it holds (the room's measure, `memory.rs`): a send log entry
+    /// per repartition record not yet read, a position per changelog record not yet committed.
+    pub(crate) fn heap_bytes(&self) -> usize {
+        const HASH_ENTRY: usize = 1; // a hash table's control byte per bucket
+        let sends: usize = self
+            .sends
+            .values()
+            .map(|log| log.entries.capacity() * size_of::<Option<(u32, Sent)>>())
+            .sum();
+        let changelog: usize = self
+            .changelog
+            .values()
+            .map(|m| {
+                crate::memory::MAP_ENTRY_OVERHEAD
+                    + m.capacity() * (size_of::<((u32, u32), Position)>() + HASH_ENTRY)
+            })
+            .sum();
+        self.repartition_sink.capacity()
+            + self.sends.capacity() * (size_of::<(u32, SendLog)>() + HASH_ENTRY)
+            + sends
+            + self.furthest.capacity() * (size_of::<((u32, u32), Sent)>() + HASH_ENTRY)
+            + changelog
+    }
+}

@@ -154,6 +154,19 @@ impl Cluster {
         self.streams_store_query(app, store, key).ok()
     }
 
+    /// The keys an application's key-value store holds over its running active tasks (what
+    /// is flushed from the record cache), or `None` for an unknown app or store.
+    pub fn streams_store_len(&self, app: &str, store: &str) -> Option<usize> {
+        let a = self.streams_app(app)?;
+        a.topology.store(store)?;
+        let tasks = a
+            .instances
+            .iter()
+            .flat_map(|i| &i.threads)
+            .flat_map(|t| t.tasks.values().filter(|x| x.state == TaskState::Running));
+        Some(tasks.filter_map(|x| x.task.store_len(store)).sum())
+    }
+
     /// Changelog records replayed into `store` by restores so far.
     pub fn streams_restored(&self, app: &str, store: &str) -> Option<u64> {
         let app = self.streams_app(app)?;

@@ -18,6 +18,7 @@
 
 mod aggregate;
 mod joins;
+mod memory;
 mod state;
 mod stateless;
 mod table;

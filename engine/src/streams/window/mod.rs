@@ -251,6 +251,15 @@ impl WindowedAggregator {
         }
     }
 
+    /// An estimate of the bytes its window store holds (the room's measure, `memory.rs`).
+    pub fn heap_bytes(&self) -> usize {
+        match self {
+            WindowedAggregator::Time(p) => p.heap_bytes(),
+            WindowedAggregator::Sliding(p) => p.heap_bytes(),
+            WindowedAggregator::Session(p) => p.heap_bytes(),
+        }
+    }
+
     /// The store's live windows as `(windowed key, aggregate, timestamp)`, by key then window.
     pub fn windows(&self) -> Vec<(WindowedKey, Val, Millis)> {
         match self {

@@ -36,6 +36,11 @@ pub struct SessionWindowAggregator {
 }
 
 impl SessionWindowAggregator {
+    /// An estimate of the bytes its window store holds (the room's measure, `memory.rs`).
+    pub fn heap_bytes(&self) -> usize {
+        self.store.heap_bytes()
+    }
+
     pub fn new(windows: SessionWindows, retention: Millis) -> SessionWindowAggregator {
         SessionWindowAggregator {
             windows,

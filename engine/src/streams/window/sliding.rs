@@ -53,6 +53,11 @@ struct Pass<'a, A: Aggregation> {
 }
 
 impl SlidingWindowAggregator {
+    /// An estimate of the bytes its window store holds (the room's measure, `memory.rs`).
+    pub fn heap_bytes(&self) -> usize {
+        self.store.heap_bytes()
+    }
+
     pub fn new(windows: SlidingWindows, retention: Millis) -> SlidingWindowAggregator {
         SlidingWindowAggregator {
             windows,

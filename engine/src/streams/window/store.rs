@@ -23,16 +23,40 @@ pub struct SegmentedStore<V> {
     entries: BTreeMap<(Val, Millis, i64), V>,
     /// The same keys by time, so expiry is a range removal.
     by_time: BTreeSet<(Millis, Val, i64)>,
+    /// What the entries' keys and values hold on the heap, kept as they change (see
+    /// `heap_bytes`).
+    heap: usize,
 }
 
-impl<V: Clone> SegmentedStore<V> {
+/// What a stored value holds on the heap, for a store's [`SegmentedStore::heap_bytes`].
+pub trait HeapBytes {
+    fn heap_bytes(&self) -> usize;
+}
+
+impl HeapBytes for Val {
+    fn heap_bytes(&self) -> usize {
+        Val::heap_bytes(self)
+    }
+}
+
+impl<V: Clone + HeapBytes> SegmentedStore<V> {
     pub fn new(retention: Millis) -> Self {
         SegmentedStore {
             retention,
             observed: NO_TIMESTAMP,
             entries: BTreeMap::new(),
             by_time: BTreeSet::new(),
+            heap: 0,
         }
+    }
+
+    /// An estimate of the bytes the store holds: each entry in both maps, and what its key
+    /// (one text for both) and value hold. Kept as entries come and go: a room measures every
+    /// checkpoint's copy of every store, too often to walk them.
+    pub fn heap_bytes(&self) -> usize {
+        const OVERHEAD: usize = 2 * crate::memory::MAP_ENTRY_OVERHEAD;
+        let entry = size_of::<((Val, Millis, i64), V)>() + size_of::<(Millis, Val, i64)>();
+        self.entries.len() * (entry + OVERHEAD) + self.heap
     }
 
     pub fn retention(&self) -> Millis {
@@ -57,15 +81,18 @@ impl<V: Clone> SegmentedStore<V> {
         self.observed = self.observed.max(time);
         match value {
             Some(v) if time >= self.live_from() => {
-                self.entries.insert((key.clone(), time, tiebreak), v);
-                self.by_time.insert((time, key.clone(), tiebreak));
+                let added = v.heap_bytes();
+                match self.entries.insert((key.clone(), time, tiebreak), v) {
+                    Some(old) => self.heap = self.heap - old.heap_bytes() + added,
+                    None => {
+                        self.heap += key.heap_bytes() + added;
+                        self.by_time.insert((time, key.clone(), tiebreak));
+                    }
+                }
             }
             _ => {
-                if self
-                    .entries
-                    .remove(&(key.clone(), time, tiebreak))
-                    .is_some()
-                {
+                if let Some(old) = self.entries.remove(&(key.clone(), time, tiebreak)) {
+                    self.heap -= key.heap_bytes() + old.heap_bytes();
                     self.by_time.remove(&(time, key.clone(), tiebreak));
                 }
             }
@@ -80,7 +107,10 @@ impl<V: Clone> SegmentedStore<V> {
                 break;
             }
             let (time, key, tiebreak) = self.by_time.pop_first().expect("first exists");
-            self.entries.remove(&(key, time, tiebreak));
+            let key_bytes = key.heap_bytes();
+            let gone = self.entries.remove(&(key, time, tiebreak));
+            let gone = gone.expect("by_time lists only stored entries");
+            self.heap -= key_bytes + gone.heap_bytes();
         }
     }
 
@@ -110,6 +140,12 @@ impl<V: Clone> SegmentedStore<V> {
 mod tests {
     use super::*;
 
+    impl HeapBytes for i32 {
+        fn heap_bytes(&self) -> usize {
+            0
+        }
+    }
+
     #[test]
     fn an_entry_is_visible_while_its_time_is_after_observed_minus_retention() {
         let mut store = SegmentedStore::new(10);
@@ -133,5 +169,30 @@ mod tests {
         store.put(&k, 3, 0, Some(9));
         assert!(store.get(&k, 3, 0).is_none());
         assert_eq!(store.observed(), 15);
+    }
+
+    /// The running heap figure is what walking the entries gives, through overwrites,
+    /// deletes and expiry.
+    #[test]
+    fn the_heap_figure_follows_puts_deletes_and_expiry() {
+        let walked = |s: &SegmentedStore<Val>| -> usize {
+            s.all()
+                .map(|(k, _, _, v)| k.heap_bytes() + v.heap_bytes())
+                .sum()
+        };
+        let mut store = SegmentedStore::new(10);
+        let (a, b) = (Val::text("alice"), Val::text("bob"));
+        store.put(&a, 1, 0, Some(Val::text("one")));
+        store.put(&b, 2, 0, Some(Val::Int(2)));
+        store.put(&a, 1, 0, Some(Val::text("a longer value")));
+        assert_eq!(store.heap, walked(&store));
+        store.put(&b, 2, 0, None);
+        assert_eq!(store.heap, walked(&store));
+        // observed 20: live from 11, alice's entry at 1 expires
+        store.put(&b, 20, 0, Some(Val::Int(3)));
+        assert_eq!(store.all().count(), 1);
+        assert_eq!(store.heap, walked(&store));
+        store.put(&b, 20, 0, None);
+        assert_eq!((store.heap, store.heap_bytes()), (0, 0));
     }
 }

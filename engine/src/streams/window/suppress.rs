@@ -66,6 +66,29 @@ impl Suppressor {
         }
     }
 
+    /// An estimate of the bytes the buffer holds (the room's measure, `memory.rs`): each
+    /// entry in both maps, its serialised key twice, its key and values. Walked: a buffer holds
+    /// only the windows not yet closed.
+    pub fn heap_bytes(&self) -> usize {
+        const OVERHEAD: usize = crate::memory::MAP_ENTRY_OVERHEAD;
+        let entry = size_of::<((Millis, Vec<u8>), Buffered)>() + size_of::<(Vec<u8>, Millis)>();
+        let held: usize = self
+            .sorted
+            .iter()
+            .map(|((_, bytes), b)| {
+                let vals = [b.new.as_ref(), b.old.as_ref()];
+                2 * bytes.capacity()
+                    + b.key.key.heap_bytes()
+                    + vals
+                        .into_iter()
+                        .flatten()
+                        .map(Val::heap_bytes)
+                        .sum::<usize>()
+            })
+            .sum();
+        self.sorted.len() * (entry + 2 * OVERHEAD) + held
+    }
+
     fn serialise(&self, key: &WindowedKey) -> Vec<u8> {
         let mut bytes = key.key.to_record().unwrap_or_default().into_bytes();
         if self.serde == WindowedSerde::Session {

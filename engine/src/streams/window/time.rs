@@ -62,6 +62,12 @@ pub(crate) struct Stored {
     pub timestamp: Millis,
 }
 
+impl super::store::HeapBytes for Stored {
+    fn heap_bytes(&self) -> usize {
+        self.value.heap_bytes()
+    }
+}
+
 /// What the time-window and sliding-window processors share: their stores hold one aggregate per
 /// window start, and a window's end is its start plus a fixed length (the size, or the sliding
 /// windows' time difference).
@@ -105,6 +111,11 @@ pub struct TimeWindowAggregator {
 }
 
 impl TimeWindowAggregator {
+    /// An estimate of the bytes its window store holds (the room's measure, `memory.rs`).
+    pub fn heap_bytes(&self) -> usize {
+        self.store.heap_bytes()
+    }
+
     pub fn new(windows: TimeWindows, retention: Millis) -> TimeWindowAggregator {
         TimeWindowAggregator {
             windows,
