@@ -147,9 +147,7 @@ impl Cluster {
         // `onJoinPrepare` commits synchronously inside poll(): while that commit is in flight
         // the application is blocked in poll() and gets no records (Kafka's
         // ConsumerCoordinator.onJoinPrepare → maybeAutoCommitOffsetsSync, then the revocation).
-        // A stream thread blocked in its commit does not poll at all (`StreamThread.runOnce`:
-        // `maybeCommit` flushes the producer and commits synchronously before the next poll).
-        if self.consumers[id as usize].phase != JoinPhase::Committing && !streams_committing {
+        if self.consumers[id as usize].phase != JoinPhase::Committing {
             self.take_records(id);
         }
     }
@@ -194,12 +192,6 @@ impl Cluster {
         let now = self.now;
         let c = &self.consumers[id as usize];
         if c.in_process.is_empty() || c.stalled || c.state != ClientState::Running {
-            return;
-        }
-        // A stream thread processes nothing while it waits in its commit for the producer's
-        // flush: Kafka's thread is blocked in `Producer.flush()` then `commitSync`, so records
-        // handed out by its last poll wait (and the flush can end, as nothing new is sent).
-        if c.streams.is_some_and(|r| self.streams_commit_pending(r)) {
             return;
         }
         let due = c.application.records_due(
