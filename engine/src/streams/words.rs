@@ -10,7 +10,7 @@
 //! Only where a text lives changes, never what it says: values are compared and hashed by
 //! content everywhere, so nothing the simulation does or shows depends on this table.
 
-use std::cell::{RefCell, RefMut};
+use std::cell::{Cell, RefCell, RefMut};
 use std::collections::HashSet;
 use std::sync::Arc;
 
@@ -22,6 +22,9 @@ use crate::fxhash::FxBuild;
 pub struct Words {
     /// Looked up only, never iterated.
     kept: RefCell<HashSet<Arc<str>, FxBuild>>,
+    /// The bytes of the kept words' texts (with their `Arc` headers), kept as words are added
+    /// (see `heap_bytes`).
+    text_bytes: Cell<usize>,
 }
 
 impl Words {
@@ -37,37 +40,40 @@ impl Words {
 
     /// The words borrowed for a run of lookups (a line's words), instead of once per word.
     pub fn kept(&self) -> Kept<'_> {
-        Kept(self.kept.borrow_mut())
+        Kept {
+            set: self.kept.borrow_mut(),
+            text_bytes: &self.text_bytes,
+        }
     }
 }
 
 /// [`Words`] borrowed, from [`Words::kept`].
-pub struct Kept<'a>(RefMut<'a, HashSet<Arc<str>, FxBuild>>);
+pub struct Kept<'a> {
+    set: RefMut<'a, HashSet<Arc<str>, FxBuild>>,
+    text_bytes: &'a Cell<usize>,
+}
 
 impl Kept<'_> {
     /// See [`Words::get`].
     pub fn get(&mut self, word: &str) -> Arc<str> {
-        if let Some(text) = self.0.get(word) {
+        if let Some(text) = self.set.get(word) {
             return Arc::clone(text);
         }
         let text: Arc<str> = Arc::from(word);
-        if self.0.len() < Words::MAX_WORDS {
-            self.0.insert(Arc::clone(&text));
+        if self.set.len() < Words::MAX_WORDS {
+            self.set.insert(Arc::clone(&text));
+            let bytes = self.text_bytes.get() + 2 * size_of::<usize>() + text.len();
+            self.text_bytes.set(bytes);
         }
         text
     }
 }
 
 impl Words {
-    /// An estimate of the bytes the table holds (the room's measure, `memory.rs`): at most
-    /// `MAX_WORDS` short texts, walked.
+    /// An estimate of the bytes the table holds (the room's measure, `memory.rs`): its hash
+    /// table and at most `MAX_WORDS` short texts.
     pub fn heap_bytes(&self) -> usize {
-        let kept = self.kept.borrow();
-        kept.capacity() * (size_of::<Arc<str>>() + 1)
-            + kept
-                .iter()
-                .map(|w| 2 * size_of::<usize>() + w.len())
-                .sum::<usize>()
+        self.kept.borrow().capacity() * (size_of::<Arc<str>>() + 1) + self.text_bytes.get()
     }
 }
 
@@ -82,5 +88,21 @@ mod tests {
         assert!(Arc::ptr_eq(&fox, &words.get("fox")));
         assert!(!Arc::ptr_eq(&fox, &words.get("dog")));
         assert_eq!(&*fox, "fox");
+    }
+
+    /// The running text figure is what walking the kept words gives.
+    #[test]
+    fn the_text_figure_follows_the_kept_words() {
+        let words = Words::default();
+        for w in ["fox", "dog", "fox", "lazy"] {
+            words.get(w);
+        }
+        let walked: usize = words
+            .kept
+            .borrow()
+            .iter()
+            .map(|w| 2 * size_of::<usize>() + w.len())
+            .sum();
+        assert_eq!(words.text_bytes.get(), walked);
     }
 }
