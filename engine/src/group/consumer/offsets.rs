@@ -7,7 +7,7 @@ use crate::command::{OffsetReset, TopicPartition};
 use crate::group::coordinator::{GroupError, GroupRequest};
 use crate::group::fetch::FetchPosition;
 
-use super::{CommitReason, JoinPhase, Pending};
+use super::{ClientState, CommitReason, JoinPhase, Pending};
 
 impl Cluster {
     /// The application's `commitSync(offsets)`; false when it is not sent: no coordinator, or
@@ -32,6 +32,16 @@ impl Cluster {
         };
         self.send_group_request(id, Pending::Commit(CommitReason::Application), body);
         true
+    }
+
+    /// A member of a stable generation that is looking for its coordinator: a `commitSync` now
+    /// waits for the lookup (`ensureCoordinatorReady`) and is then sent with that generation.
+    pub(crate) fn consumer_awaits_coordinator(&self, id: u32) -> bool {
+        let c = &self.consumers[id as usize];
+        c.state == ClientState::Running
+            && c.coordinator.is_none()
+            && c.generation >= 0
+            && c.phase == JoinPhase::Stable
     }
 
     pub(super) fn send_commit(&mut self, id: u32, reason: CommitReason) {

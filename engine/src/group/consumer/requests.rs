@@ -92,8 +92,8 @@ impl Cluster {
                 if kind == Pending::Commit(CommitReason::Application)
                     && let Some(thread) = self.consumers[id as usize].streams
                 {
-                    if result.is_err() {
-                        self.streams_commit_failed(thread);
+                    if let Err(e) = result {
+                        self.streams_commit_failed(thread, e.coordinator_lost());
                     } else {
                         self.streams_commit_succeeded(thread);
                     }
@@ -185,7 +185,7 @@ impl Cluster {
         c.requests
             .retain(|_, (_, k)| matches!(k, Pending::FindCoordinator | Pending::Leave));
         if application_commit && let Some(thread) = c.streams {
-            self.streams_commit_failed(thread);
+            self.streams_commit_failed(thread, true);
         }
         let c = &mut self.consumers[id as usize];
         if matches!(

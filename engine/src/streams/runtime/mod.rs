@@ -165,6 +165,9 @@ pub struct StreamThread {
     last_commit_us: Micros,
     /// A commit waiting for the producer to be flushed: the offsets to commit then.
     commit_waiting: Option<Vec<(TopicPartition, u64)>>,
+    /// The offsets of the thread's OffsetCommit in flight. `commitSync` sends them again if
+    /// its coordinator moved or died before answering (`thread.rs`).
+    commit_sent: Option<Vec<(TopicPartition, u64)>>,
     /// A task processed records since the last commit (`commitNeeded`).
     commit_needed: bool,
     tick_at: Option<Micros>,
@@ -393,6 +396,7 @@ impl Cluster {
                     alive: true,
                     last_commit_us: now,
                     commit_waiting: None,
+                    commit_sent: None,
                     commit_needed: false,
                     tick_at: None,
                     effects: Vec::new(),

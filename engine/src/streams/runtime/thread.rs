@@ -435,40 +435,63 @@ impl Cluster {
         if self.streams_thread(r).commit_waiting.is_none() || !self.producer_flushed(r) {
             return;
         }
+        let consumer = self.streams_thread(r).consumer;
+        if self.consumer_awaits_coordinator(consumer) {
+            // `commitSync` first waits for a coordinator (`ensureCoordinatorReady`), the thread
+            // blocked: the offsets keep waiting and go, with the same generation, to the
+            // coordinator the consumer finds next. Dropped here, a revoked task's offsets
+            // were lost with its task, and its next owner processed its records again.
+            return;
+        }
         let offsets = self
             .streams_thread_mut(r)
             .commit_waiting
             .take()
             .expect("checked");
-        let consumer = self.streams_thread(r).consumer;
         if self.consumer_commit_offsets(consumer, offsets.clone()) {
             self.prune_committed_provenance(r);
             self.plan_purge(r, &offsets);
+            let partitions = offsets.len() as u32;
+            self.streams_thread_mut(r).commit_sent = Some(offsets);
             let app = &mut self.streams[r.app as usize];
             app.counters.commits += 1;
             let event = Event::StreamsCommitted {
                 app: app.name.clone(),
                 thread: self.streams_thread(r).name.clone(),
-                partitions: offsets.len() as u32,
+                partitions,
             };
             self.emit(event);
         } else {
-            // Not sent (the member is rebalancing, or has no coordinator): Streams takes
+            // Not sent (the member is rebalancing): Streams takes
             // RebalanceInProgressException as non-fatal; the offsets go with the next commit.
             self.streams_thread_mut(r).commit_needed = true;
         }
     }
 
-    /// The thread's OffsetCommit failed or went unanswered (its coordinator moved or died).
-    /// Kafka's `commitSync` retries until it finds the new coordinator; here the thread commits
-    /// again at its next commit interval, or its processed records would stay uncommitted
-    /// until it processes more.
-    pub(crate) fn streams_commit_failed(&mut self, r: ThreadRef) {
+    /// The thread's OffsetCommit failed or went unanswered. If its coordinator moved or died
+    /// (a retriable error), `commitSync` looks the coordinator up again and sends the same
+    /// offsets: they wait again, with any taken since, and the thread stays blocked. Any other
+    /// error (the member left the generation) drops them: the thread commits again at its
+    /// next commit interval, or its processed records would stay uncommitted until it
+    /// processes more.
+    pub(crate) fn streams_commit_failed(&mut self, r: ThreadRef, retriable: bool) {
+        let sent = self.streams_thread_mut(r).commit_sent.take();
         if !self.streams_thread(r).alive {
             return;
         }
         let thread = self.streams_thread_mut(r);
-        thread.commit_needed = true;
+        match sent {
+            Some(sent) if retriable => {
+                let waiting = thread.commit_waiting.get_or_insert_with(Vec::new);
+                for (tp, offset) in sent {
+                    // A later commit's offset for the partition, if any, is the newer one.
+                    if !waiting.iter().any(|(t, _)| *t == tp) {
+                        waiting.push((tp, offset));
+                    }
+                }
+            }
+            _ => thread.commit_needed = true,
+        }
         // No purge after a failed commit (Kafka's `commitSync` throws before
         // `maybePurgeCommittedRecords`): the next successful one purges.
         thread.purge_after_commit = None;
@@ -509,6 +532,7 @@ impl Cluster {
     /// per partition leader the thread's metadata names (`KafkaAdminClient.deleteRecords`).
     pub(crate) fn streams_commit_succeeded(&mut self, r: ThreadRef) {
         let thread = self.streams_thread_mut(r);
+        thread.commit_sent = None;
         let Some((at, offsets)) = thread.purge_after_commit.take() else {
             return;
         };
@@ -719,7 +743,9 @@ impl Cluster {
     /// without a commit; their uncommitted work will be done again by the next owner.
     pub(crate) fn streams_partitions_lost(&mut self, r: ThreadRef) {
         // A waiting commit was for tasks no longer this member's (Kafka: CommitFailedException).
-        self.streams_thread_mut(r).commit_waiting = None;
+        let thread = self.streams_thread_mut(r);
+        thread.commit_waiting = None;
+        thread.commit_sent = None;
         let ids: Vec<TaskId> = self.streams_thread(r).tasks.keys().copied().collect();
         for id in ids {
             self.close_task(r, id, true, "lost");
