@@ -77,9 +77,13 @@ impl Cluster {
         if c.coordinator.is_none() && !c.in_flight(Pending::FindCoordinator) {
             consider(c.retry_coordinator_at);
         }
+        // A stream thread blocked in its commit neither polls nor processes: its own tick wakes
+        // the consumer when the commit is sent (`streams_tick`).
+        let blocked = c.streams.is_some_and(|r| self.streams_commit_pending(r));
         // Paused partitions (`pause_all`: a paused Connect sink task, or one waiting to deliver a
         // batch again) hand nothing over: their buffered records are no reason to wake.
         if c.at_poll()
+            && !blocked
             && !c.pause_all
             && c.owned
                 .iter()
@@ -104,6 +108,7 @@ impl Cluster {
         }
         if !c.in_process.is_empty()
             && !c.stalled
+            && !blocked
             && let Some(at) = c
                 .application
                 .next_record_done_us(c.process_started_us, c.processed_in_batch)
@@ -147,7 +152,9 @@ impl Cluster {
         // `onJoinPrepare` commits synchronously inside poll(): while that commit is in flight
         // the application is blocked in poll() and gets no records (Kafka's
         // ConsumerCoordinator.onJoinPrepare → maybeAutoCommitOffsetsSync, then the revocation).
-        if self.consumers[id as usize].phase != JoinPhase::Committing {
+        // A stream thread blocked in its commit does not poll at all (`StreamThread.runOnce`:
+        // `maybeCommit` flushes the producer and commits synchronously before the next poll).
+        if self.consumers[id as usize].phase != JoinPhase::Committing && !streams_committing {
             self.take_records(id);
         }
     }
@@ -192,6 +199,12 @@ impl Cluster {
         let now = self.now;
         let c = &self.consumers[id as usize];
         if c.in_process.is_empty() || c.stalled || c.state != ClientState::Running {
+            return;
+        }
+        // A stream thread processes nothing while it waits in its commit for the producer's
+        // flush: Kafka's thread is blocked in `Producer.flush()` then `commitSync`, so records
+        // handed out by its last poll wait (and the flush can end, as nothing new is sent).
+        if c.streams.is_some_and(|r| self.streams_commit_pending(r)) {
             return;
         }
         let due = c.application.records_due(
