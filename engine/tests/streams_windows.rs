@@ -727,3 +727,74 @@ proptest! {
         prop_assert_eq!(got, sliding_by_definition(&times, d));
     }
 }
+
+#[test]
+fn suppress_logs_changed_keys_at_flush_and_a_restored_buffer_emits_the_same_final_result() {
+    // InMemoryTimeOrderedKeyValueChangeBuffer: `flush` logs each key buffered or evicted since
+    // the last flush (a tombstone for one evicted), `restoreBatch` puts logged entries back.
+    let key = |key: &str, start, end| engine::streams::window::WindowedKey {
+        key: k(key),
+        window: Window::new(start, end),
+    };
+    let mut live = Suppressor::new(5, WindowedSerde::Time);
+    assert!(
+        live.process(key("a", 0, 10), Some(Val::Int(1)), None, 1)
+            .is_empty()
+    );
+    assert!(
+        live.process(key("a", 0, 10), Some(Val::Int(2)), None, 2)
+            .is_empty()
+    );
+    assert!(
+        live.process(key("b", 0, 10), Some(Val::Int(1)), None, 3)
+            .is_empty()
+    );
+    let first = live.flush_log();
+    assert_eq!(
+        first,
+        vec![
+            (key("a", 0, 10), Some((Val::Int(2), 2))),
+            (key("b", 0, 10), Some((Val::Int(1), 3))),
+        ],
+        "one record per key, its latest update"
+    );
+    assert!(live.flush_log().is_empty(), "nothing changed since");
+
+    // The buffer as a new owner restores it from the changelog: no stream time yet, so
+    // nothing is emitted until a record comes; then the same final results as the live one.
+    let mut restored = Suppressor::new(5, WindowedSerde::Time);
+    for (k, entry) in first.clone() {
+        restored.restore(k, entry);
+    }
+    assert_eq!(restored.len(), 2);
+    let next = |s: &mut Suppressor| s.process(key("a", 10, 20), Some(Val::Int(1)), None, 15);
+    let from_live = next(&mut live);
+    let from_restored = next(&mut restored);
+    assert_eq!(
+        from_live.len(),
+        2,
+        "stream time 15 - grace 5 closes [0, 10)"
+    );
+    assert_eq!(
+        from_live
+            .iter()
+            .map(|e| (&e.key, &e.new))
+            .collect::<Vec<_>>(),
+        from_restored
+            .iter()
+            .map(|e| (&e.key, &e.new))
+            .collect::<Vec<_>>()
+    );
+    // The evicted keys are logged as tombstones, the new window as a value.
+    assert_eq!(
+        live.flush_log(),
+        vec![
+            (key("a", 0, 10), None),
+            (key("a", 10, 20), Some((Val::Int(1), 15))),
+            (key("b", 0, 10), None),
+        ]
+    );
+    // A tombstone restored removes the entry.
+    restored.restore(key("a", 10, 20), None);
+    assert!(restored.is_empty());
+}

@@ -47,9 +47,11 @@ impl StandbyTask {
     /// What a clean close leaves in the state directory: the stores and the changelog offsets
     /// they hold everything before (the checkpoint).
     fn into_checkpointed(self) -> (Box<StreamTask>, Checkpointed) {
-        let stores = self
+        // As an active task's clean close (`thread.rs`): persistent stores only.
+        let stores: std::collections::BTreeMap<_, _> = self
             .changelogs
             .iter()
+            .filter(|c| self.task.persistent(&c.store))
             .filter_map(|c| {
                 self.task
                     .store(&c.store)
@@ -59,6 +61,7 @@ impl StandbyTask {
         let checkpoint = self
             .changelogs
             .iter()
+            .filter(|c| stores.contains_key(&c.store))
             .map(|c| (c.changelog.clone(), c.position))
             .collect();
         let included = self.task.included().clone();

@@ -762,9 +762,12 @@ impl Cluster {
         };
         let consumer = self.streams_thread(r).consumer;
         self.pause_partitions(consumer, &active.partitions, false);
+        // Only persistent stores stay in the state directory, with a checkpoint: a task opened
+        // here again restores a suppression buffer from its changelog's start.
         let stores: std::collections::BTreeMap<_, _> = active
             .restores
             .iter()
+            .filter(|rs| active.task.persistent(&rs.store))
             .filter_map(|rs| {
                 active
                     .task
@@ -785,6 +788,7 @@ impl Cluster {
             let checkpoint = active
                 .restores
                 .iter()
+                .filter(|rs| stores.contains_key(&rs.store))
                 .map(|rs| {
                     let end = self.high_watermark(&rs.changelog).unwrap_or(0);
                     (rs.changelog.clone(), end.max(rs.position))
@@ -797,6 +801,7 @@ impl Cluster {
                 active
                     .restores
                     .iter()
+                    .filter(|rs| stores.contains_key(&rs.store))
                     .map(|rs| (rs.changelog.clone(), rs.position))
                     .collect()
             };

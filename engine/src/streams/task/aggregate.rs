@@ -5,14 +5,17 @@
 //! (`suppress(untilWindowCloses)`) after a windowed aggregation. Every update is a store write
 //! through the record cache (`state`).
 
+use std::sync::Arc;
+
 use crate::streams::dsl::WindowSpec;
 use crate::streams::expr::{Env, EvalError, Expr};
 use crate::streams::topology::{Aggregation, NodeId, Op, Topology};
 use crate::streams::value::Val;
 use crate::streams::window::{self, WindowedKey};
-use crate::streams::windowed::cache_key as windowed_cache_key;
+use crate::streams::windowed::{self, cache_key as windowed_cache_key};
+use crate::time::Micros;
 
-use super::{Pass, Rec, StreamTask, from_millis};
+use super::{Effect, Pass, Rec, StreamTask, from_millis};
 
 /// The window of the aggregation a suppress follows.
 pub(super) fn upstream_window(topology: &Topology, n: NodeId) -> Option<WindowSpec> {
@@ -178,6 +181,71 @@ impl StreamTask {
             };
             self.forward(p, n, r);
         }
+    }
+
+    /// The suppression buffers' `flush()` at a commit, after the stores' (whose cache flushes
+    /// may have just updated a buffer): each buffer store logs its keys changed since the last
+    /// flush to its changelog (`InMemoryTimeOrderedKeyValueChangeBuffer.flush`). Kafka sends
+    /// these records without a timestamp, so the producer stamps its clock: here the task's.
+    pub(super) fn log_suppressions(&mut self, out: &mut Vec<Effect>) {
+        for i in 0..self.stores.len() {
+            let owner = self.stores[i].owner;
+            let (Some(suppressor), Some(topic)) = (
+                self.suppressors.get_mut(&owner),
+                self.stores[i].changelog.as_ref(),
+            ) else {
+                continue;
+            };
+            for (key, entry) in suppressor.flush_log() {
+                let value = entry.map_or(Val::Null, |(new, _)| new);
+                out.push(Effect::Changelog {
+                    store: Arc::clone(&self.stores[i].name),
+                    topic: Arc::clone(topic),
+                    partition: self.id.partition,
+                    written_at: self.included.written_at(i, &key.key),
+                    key: key.key,
+                    value,
+                    timestamp: self.now,
+                    window: Some(key.window),
+                });
+            }
+        }
+    }
+
+    /// Whether store `i` is a suppression's buffer (its owner is the suppress processor).
+    pub(super) fn is_suppression(&self, i: usize) -> bool {
+        self.suppressors.contains_key(&self.stores[i].owner)
+    }
+
+    /// A changelog record of suppression buffer store `i` (`restoreBatch`): the entry goes
+    /// back into the buffer, or a tombstone takes it out.
+    pub(super) fn restore_suppression(
+        &mut self,
+        i: usize,
+        key: &Val,
+        value: Val,
+        timestamp: Micros,
+    ) {
+        let Some(suppressor) = self.suppressors.get_mut(&self.stores[i].owner) else {
+            return;
+        };
+        let Val::Text(text) = key else {
+            return; // not a windowed key: nothing the buffer can hold
+        };
+        if let Some((key, window)) = windowed::parse_key_text(text) {
+            let entry = (!value.is_null()).then(|| (value, window::millis(timestamp)));
+            suppressor.restore(WindowedKey { key, window }, entry);
+        }
+    }
+
+    /// Whether store `name` is kept in the state directory with a checkpoint when its task
+    /// closes cleanly. Kafka checkpoints only persistent stores
+    /// (`ProcessorStateManager.checkpoint`); a suppression buffer lives in memory, so a task
+    /// opened again restores it from the start of its changelog.
+    pub fn persistent(&self, name: &str) -> bool {
+        self.store_index
+            .get(name)
+            .is_some_and(|&i| !self.is_suppression(i))
     }
 
     /// `KStreamWindowAggregate` and its sliding and session siblings (the `window` module):

@@ -454,6 +454,7 @@ impl StreamTask {
             self.apply_flushed(&mut p, si, &mut flushed);
             self.flushed = flushed;
         }
+        self.log_suppressions(p.out);
     }
 
     /// Restores one changelog record into a store (no cache, no changelog, no forwarding), as
@@ -480,6 +481,10 @@ impl StreamTask {
         let Some(&i) = self.store_index.get(store) else {
             return false;
         };
+        if self.is_suppression(i) {
+            self.restore_suppression(i, &key, value, timestamp);
+            return true;
+        }
         if !self.stores[i].windowed {
             self.included.restored(i, &key, written_at);
             self.stores[i].kv.put(key, value, timestamp);

@@ -53,7 +53,14 @@ pub struct Suppressor {
     sorted: BTreeMap<(Millis, Vec<u8>), Buffered>,
     /// serialised key → its buffer time.
     index: BTreeMap<Vec<u8>, Millis>,
+    /// Keys buffered or evicted since the last flush (`dirtyKeys`): what the next flush logs
+    /// to the buffer's changelog.
+    dirty: BTreeMap<Vec<u8>, WindowedKey>,
 }
+
+/// One changelog record of the buffer: a buffered entry's latest update (`None` for a key no
+/// longer buffered: a tombstone).
+pub type Logged = (WindowedKey, Option<(Val, Millis)>);
 
 impl Suppressor {
     pub fn new(grace: Millis, serde: WindowedSerde) -> Suppressor {
@@ -63,6 +70,7 @@ impl Suppressor {
             observed_stream_time: NO_TIMESTAMP,
             sorted: BTreeMap::new(),
             index: BTreeMap::new(),
+            dirty: BTreeMap::new(),
         }
     }
 
@@ -86,7 +94,17 @@ impl Suppressor {
                         .sum::<usize>()
             })
             .sum();
-        self.sorted.len() * (entry + 2 * OVERHEAD) + held
+        let dirty: usize = self
+            .dirty
+            .iter()
+            .map(|(bytes, key)| {
+                size_of::<(Vec<u8>, WindowedKey)>()
+                    + OVERHEAD
+                    + bytes.capacity()
+                    + key.key.heap_bytes()
+            })
+            .sum();
+        self.sorted.len() * (entry + 2 * OVERHEAD) + held + dirty
     }
 
     fn serialise(&self, key: &WindowedKey) -> Vec<u8> {
@@ -112,6 +130,7 @@ impl Suppressor {
         let bytes = self.serialise(&key);
         // Non-resetting: an entry already buffered keeps its place (its buffer time).
         let time = *self.index.entry(bytes.clone()).or_insert(key.window.end);
+        self.dirty.insert(bytes.clone(), key.clone());
         self.sorted.insert(
             (time, bytes),
             Buffered {
@@ -133,6 +152,7 @@ impl Suppressor {
             }
             let ((_, bytes), buffered) = entry.remove_entry();
             self.index.remove(&bytes);
+            self.dirty.insert(bytes, buffered.key.clone());
             if let Some(new) = buffered.new {
                 emitted.push(Emitted {
                     key: buffered.key,
@@ -143,6 +163,50 @@ impl Suppressor {
             }
         }
         emitted
+    }
+
+    /// `flush()` with logging enabled (Kafka's default for a suppression buffer): for each key
+    /// buffered or evicted since the last flush, its entry's latest update, or a tombstone if it
+    /// has left the buffer; in key order (Kafka walks a `HashSet`, in no set order). The
+    /// changelog value is the update's new value: Kafka's also carries the old value, the
+    /// record's context and the buffer time, so a restored entry here forwards no old value. An
+    /// entry buffered for a deleted window (no new value) is logged as a tombstone: evicted, it
+    /// would forward nothing either.
+    pub fn flush_log(&mut self) -> Vec<Logged> {
+        let dirty = std::mem::take(&mut self.dirty);
+        dirty
+            .into_iter()
+            .map(|(bytes, key)| {
+                let entry = self.index.get(&bytes).and_then(|&time| {
+                    let b = &self.sorted[&(time, bytes)];
+                    b.new.clone().map(|new| (new, b.timestamp))
+                });
+                (key, entry)
+            })
+            .collect()
+    }
+
+    /// `restoreBatch`: a changelog record puts its entry back under its window's end, or a
+    /// tombstone removes it. Stream time is not restored (`KTableSuppressProcessor` starts
+    /// with none): nothing is evicted until the task processes a record again.
+    pub fn restore(&mut self, key: WindowedKey, entry: Option<(Val, Millis)>) {
+        let bytes = self.serialise(&key);
+        if let Some(time) = self.index.remove(&bytes) {
+            self.sorted.remove(&(time, bytes.clone()));
+        }
+        let Some((new, timestamp)) = entry else {
+            return;
+        };
+        self.index.insert(bytes.clone(), key.window.end);
+        self.sorted.insert(
+            (key.window.end, bytes),
+            Buffered {
+                key,
+                new: Some(new),
+                old: None,
+                timestamp,
+            },
+        );
     }
 
     /// What the buffer holds, oldest first: windows waiting to close.
