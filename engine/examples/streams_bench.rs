@@ -65,6 +65,11 @@ fn main() {
     let mut split = task(0, &mut cache);
     let mut count = task(1, &mut cache);
     let repartition = "word-count-counts-repartition";
+    // As the stream thread does, each task's source is found once, not per record.
+    let lines_source = split
+        .source("text-lines")
+        .expect("task 0_0 reads the lines");
+    let words_source = count.source(repartition).expect("task 1_0 reads the words");
     // 1,000 distinct lines of 6 words from a 500-word vocabulary, as a class's producer makes.
     let texts: Vec<Val> = (0..1000u64)
         .map(|i| {
@@ -89,7 +94,7 @@ fn main() {
             old_value: None,
             now: 0,
         };
-        split.process_with_words(&mut cache, &thread_words, rec, &mut mid);
+        split.process_from(&mut cache, &thread_words, lines_source, rec, &mut mid);
         for (j, e) in mid.drain(..).enumerate() {
             if let Effect::Produce {
                 key,
@@ -109,7 +114,7 @@ fn main() {
                     old_value: None,
                     now: 0,
                 };
-                count.process_with_words(&mut cache, &thread_words, rec, &mut out);
+                count.process_from(&mut cache, &thread_words, words_source, rec, &mut out);
             }
         }
         if i % 10_000 == 9_999 {

@@ -70,6 +70,8 @@ impl Cluster {
                 .get_mut(&task_id)
                 .filter(|a| a.state == TaskState::Running)
             {
+                // The run's source found once, not by name per record.
+                let source = active.task.source(&tp.topic);
                 for input in inputs {
                     let offset = input.offset;
                     // The run's event shows its first record: only that one is written out as
@@ -78,12 +80,15 @@ impl Cluster {
                         .is_none()
                         .then(|| (input.key.to_record(), input.value.to_record()));
                     let before = effects.len();
-                    active.task.process_with_words(
-                        &mut thread.cache,
-                        &thread.words,
-                        input,
-                        &mut effects,
-                    );
+                    if let Some(source) = source {
+                        active.task.process_from(
+                            &mut thread.cache,
+                            &thread.words,
+                            source,
+                            input,
+                            &mut effects,
+                        );
+                    }
                     thread.commit_needed = true;
                     processed += 1;
                     if let Some((key, value)) = shown {

@@ -108,6 +108,10 @@ pub enum Effect {
     Peek { node: NodeId, key: Val, value: Val },
 }
 
+/// One of a task's source topics (an index into its sources), from [`StreamTask::source`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SourceId(usize);
+
 /// The task cannot run this topology.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{0}")]
@@ -375,7 +379,9 @@ impl StreamTask {
 
     /// Processes one record from a source topic, appending what it caused to `out`.
     pub fn process(&mut self, cache: &mut ThreadCache, input: Input<'_>, out: &mut Vec<Effect>) {
-        self.process_with(cache, None, input, out);
+        if let Some(source) = self.source(input.topic) {
+            self.process_with(cache, None, source, input, out);
+        }
     }
 
     /// [`StreamTask::process`] with its thread's words, which `split` takes its words from.
@@ -386,19 +392,46 @@ impl StreamTask {
         input: Input<'_>,
         out: &mut Vec<Effect>,
     ) {
-        self.process_with(cache, Some(words), input, out);
+        if let Some(source) = self.source(input.topic) {
+            self.process_with(cache, Some(words), source, input, out);
+        }
+    }
+
+    /// The source of `topic` among the task's, if it reads it: found once for a run of one
+    /// partition's records (`RecordQueue`: Kafka keeps a queue, and its source node, per
+    /// partition), instead of comparing the topic's name for every record.
+    pub fn source(&self, topic: &str) -> Option<SourceId> {
+        self.sources
+            .iter()
+            .position(|(t, _)| t == topic)
+            .map(SourceId)
+    }
+
+    /// [`StreamTask::process_with_words`] of a record of `source` (its topic's, from
+    /// [`StreamTask::source`]).
+    pub fn process_from(
+        &mut self,
+        cache: &mut ThreadCache,
+        words: &Words,
+        source: SourceId,
+        input: Input<'_>,
+        out: &mut Vec<Effect>,
+    ) {
+        self.process_with(cache, Some(words), source, input, out);
     }
 
     fn process_with(
         &mut self,
         cache: &mut ThreadCache,
         words: Option<&Words>,
+        SourceId(si): SourceId,
         input: Input<'_>,
         out: &mut Vec<Effect>,
     ) {
-        let Some(si) = self.sources.iter().position(|(t, _)| t == input.topic) else {
-            return;
-        };
+        debug_assert_eq!(
+            self.sources[si].0, input.topic,
+            "a record of its source's topic"
+        );
         let source = self.sources[si].1;
         self.processed += 1;
         self.included.advance(si, input.offset);
