@@ -15,10 +15,13 @@
 //!   topic, partition).
 //!
 //! As in Kafka, the LRU and dirty orders are linked lists (here over a slab), so a hit or a
-//! put costs one hash lookup. The caller (the task) forwards the flushed entries downstream and
-//! writes them to its store and changelog, as `CachingKeyValueStore`'s flush listener does.
+//! put costs one hash lookup, and most cost none: a text key is usually the very `Arc` a slot
+//! holds (see `NamedCache::hints`). The caller (the task) forwards the flushed entries
+//! downstream and writes them to its store and changelog, as `CachingKeyValueStore`'s flush
+//! listener does.
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
 use super::value::Val;
 use crate::fxhash::FxBuild;
@@ -38,6 +41,25 @@ pub struct DirtyEntry {
 pub struct CacheId(usize);
 
 const NIL: usize = usize::MAX;
+
+/// Entries of a named cache's address hints (`NamedCache::hints`): a word count's keys are a
+/// few hundred words, often fewer; 4 KB per named cache.
+const HINTS: usize = 1024;
+
+/// No slot hinted.
+const NO_HINT: u32 = u32::MAX;
+
+/// A text key's entry in the address hints: its `Arc`'s address, Fibonacci-hashed (the
+/// allocator aligns addresses, so their low bits alone would crowd a few entries).
+fn hint_of(text: &Arc<str>) -> usize {
+    let address = Arc::as_ptr(text).cast::<u8>() as usize as u64;
+    (address.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> (64 - HINTS.trailing_zeros())) as usize
+}
+
+/// Slot `i` as a hint; a slot beyond `u32` (never in practice) is not hinted.
+fn hint_slot(i: usize) -> u32 {
+    u32::try_from(i).unwrap_or(NO_HINT)
+}
 
 #[derive(Debug, Clone)]
 struct Slot {
@@ -72,6 +94,14 @@ struct NamedCache {
     /// Only a hint: it counts only while the slot is live (a live slot has a size) and holds
     /// the same key, which then is the index's slot for that key.
     recent: usize,
+    /// The slot of recently found text keys, by the address of the key's `Arc` (`hint_of`).
+    /// A word's key is the same `Arc` record after record (the thread's `Words`, the record
+    /// store's interned text, which a slot keeps from the first time), so a key found here
+    /// costs a comparison of addresses instead of hashing and comparing its bytes. Only a
+    /// hint: it counts when the slot holds that very `Arc`. That `Arc` is then alive, so its
+    /// address was not reused by another text, and the slot is the index's for the key (a
+    /// slot keeps the key it was made with; a freed slot holds `Null`).
+    hints: Vec<u32>,
 }
 
 impl NamedCache {
@@ -86,6 +116,38 @@ impl NamedCache {
             dirty_last: NIL,
             size: 0,
             recent: NIL,
+            hints: vec![NO_HINT; HINTS],
+        }
+    }
+
+    /// The slot of `key`: by the address hints when the key is a text a slot holds, else by
+    /// the index (and a text found there is hinted for next time).
+    fn find(&mut self, key: &Val) -> Option<usize> {
+        let Val::Text(text) = key else {
+            return self.index.get(key).copied();
+        };
+        let hint = hint_of(text);
+        let i = self.hints[hint] as usize;
+        if let Some(Slot {
+            key: Val::Text(held),
+            ..
+        }) = self.slots.get(i)
+            && Arc::ptr_eq(held, text)
+        {
+            debug_assert_eq!(self.index.get(key), Some(&i), "a hinted slot is the key's");
+            return Some(i);
+        }
+        let found = self.index.get(key).copied();
+        if let Some(i) = found {
+            self.hints[hint] = hint_slot(i);
+        }
+        found
+    }
+
+    /// A new slot `i` for `key`: hinted, as its next read is likely soon.
+    fn hint_new(&mut self, key: &Val, i: usize) {
+        if let Val::Text(text) = key {
+            self.hints[hint_of(text)] = hint_slot(i);
         }
     }
 
@@ -317,8 +379,8 @@ impl ThreadCache {
             self.misses += 1;
             return None;
         };
-        match cache.index.get(key) {
-            Some(&i) => {
+        match cache.find(key) {
+            Some(i) => {
                 self.hits += 1;
                 cache.recent = i;
                 cache.touch(i);
@@ -388,7 +450,7 @@ impl ThreadCache {
             + 4;
         let found = match cache.slots.get(cache.recent) {
             Some(s) if s.size > 0 && s.key == *key => Some(cache.recent),
-            _ => cache.index.get(key).copied(),
+            _ => cache.find(key),
         };
         debug_assert_eq!(
             found,
@@ -437,6 +499,7 @@ impl ThreadCache {
                     }
                 };
                 cache.index.insert(key.clone(), i);
+                cache.hint_new(key, i);
                 cache.push_newest(i);
                 if dirty {
                     cache.push_dirty(i);
@@ -487,6 +550,7 @@ impl ThreadCache {
     pub fn heap_bytes(&self) -> usize {
         let named = |c: &NamedCache| {
             c.index.capacity() * (size_of::<(Val, usize)>() + 1)
+                + c.hints.capacity() * size_of::<u32>()
                 + c.slots.capacity() * size_of::<Slot>()
                 + c.free.capacity() * size_of::<usize>()
         };
