@@ -195,12 +195,11 @@ impl Cluster {
         template.eval(&env).ok()
     }
 
-    /// A record's key as a Streams application reads it (`Val::from_record` of its text).
-    pub(crate) fn key_val(&self, id: crate::record::RecordId) -> crate::streams::value::Val {
+    /// A record's key as a Streams application reads it (`Val::from_record` of its text), from
+    /// its data (`RecordStore::get`), which the caller has in hand.
+    pub(crate) fn key_val(&self, data: &crate::record::RecordData) -> crate::streams::value::Val {
         use crate::streams::value::Val;
-        self.store
-            .get(id)
-            .key
+        data.key
             .map_or(Val::Null, |k| Val::from_shared(self.store.shared_text(k)))
     }
 

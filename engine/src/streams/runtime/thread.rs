@@ -130,7 +130,7 @@ impl Cluster {
     /// A record as a task reads it: key and value through the app's serde, CreateTime.
     fn streams_input<'a>(&self, tp: &'a TopicPartition, offset: u64, rid: RecordId) -> Input<'a> {
         let data = self.store.get(rid);
-        let key = self.key_val(rid);
+        let key = self.key_val(data);
         let value = match (data.key, data.value) {
             // A repartitioned word is its own key (`groupBy: value`): read once.
             (Some(k), crate::record::ValueRef::Text(v)) if k == v => key.clone(),
@@ -280,6 +280,8 @@ impl Cluster {
     }
 
     /// [`Cluster::thread_producer`], remembering the last topic's producer in `last`.
+    /// Inlined: called for every record a task sends, and found in `last` almost always.
+    #[inline]
     fn thread_producer_cached(
         &mut self,
         r: ThreadRef,
