@@ -49,6 +49,14 @@ impl Cluster {
         self.schedule_consumer_tick(id);
     }
 
+    /// Whether the consumer is a stream thread's, blocked in its commit (`streams_tick` wakes it
+    /// when the commit is sent).
+    fn streams_blocked(&self, id: u32) -> bool {
+        self.consumers[id as usize]
+            .streams
+            .is_some_and(|r| self.streams_commit_pending(r))
+    }
+
     pub(crate) fn consumer_tick(&mut self, id: u32) {
         let c = &mut self.consumers[id as usize];
         if c.tick_at == Some(self.now) {
@@ -79,7 +87,7 @@ impl Cluster {
         }
         // A stream thread blocked in its commit neither polls nor processes: its own tick wakes
         // the consumer when the commit is sent (`streams_tick`).
-        let blocked = c.streams.is_some_and(|r| self.streams_commit_pending(r));
+        let blocked = self.streams_blocked(id);
         // Paused partitions (`pause_all`: a paused Connect sink task, or one waiting to deliver a
         // batch again) hand nothing over: their buffered records are no reason to wake.
         if c.at_poll()
@@ -145,7 +153,7 @@ impl Cluster {
         let join_due =
             c.phase == JoinPhase::Unjoined || (c.phase == JoinPhase::Stable && c.rejoin_needed);
         // A Streams thread blocked in its commit (waiting for its producer) is not polling.
-        let streams_committing = c.streams.is_some_and(|r| self.streams_commit_pending(r));
+        let streams_committing = self.streams_blocked(id);
         if join_due && c.coordinator.is_some() && !c.commit_in_flight() && !streams_committing {
             self.join_prepare(id);
         }
@@ -204,7 +212,7 @@ impl Cluster {
         // A stream thread processes nothing while it waits in its commit for the producer's
         // flush: Kafka's thread is blocked in `Producer.flush()` then `commitSync`, so records
         // handed out by its last poll wait (and the flush can end, as nothing new is sent).
-        if c.streams.is_some_and(|r| self.streams_commit_pending(r)) {
+        if self.streams_blocked(id) {
             return;
         }
         let due = c.application.records_due(

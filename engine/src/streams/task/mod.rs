@@ -384,19 +384,6 @@ impl StreamTask {
         }
     }
 
-    /// [`StreamTask::process`] with its thread's words, which `split` takes its words from.
-    pub fn process_with_words(
-        &mut self,
-        cache: &mut ThreadCache,
-        words: &Words,
-        input: Input<'_>,
-        out: &mut Vec<Effect>,
-    ) {
-        if let Some(source) = self.source(input.topic) {
-            self.process_with(cache, Some(words), source, input, out);
-        }
-    }
-
     /// The source of `topic` among the task's, if it reads it: found once for a run of one
     /// partition's records (`RecordQueue`: Kafka keeps a queue, and its source node, per
     /// partition), instead of comparing the topic's name for every record.
@@ -407,8 +394,8 @@ impl StreamTask {
             .map(SourceId)
     }
 
-    /// [`StreamTask::process_with_words`] of a record of `source` (its topic's, from
-    /// [`StreamTask::source`]).
+    /// [`StreamTask::process`] of a record of `source` (its topic's, from
+    /// [`StreamTask::source`]), with its thread's words, which `split` takes its words from.
     pub fn process_from(
         &mut self,
         cache: &mut ThreadCache,
